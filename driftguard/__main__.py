@@ -1,0 +1,5 @@
+"""``python -m driftguard``."""
+
+from driftguard.cli import main
+
+main()

@@ -1,0 +1,89 @@
+"""Errors driftguard raises for bad input, kept apart from bugs.
+
+A `DriftguardError` means the *user's* input is wrong (a file that cannot be read, a manifest with a typo):
+the CLI prints it on one line as ``FILE:LINE: message`` and exits 2. Anything else that escapes is a bug
+(exit 3). This module imports nothing from driftguard.
+"""
+
+from __future__ import annotations
+
+
+class DriftguardError(Exception):
+    """A problem with the user's input, carrying the file and, where known, the line and column."""
+
+    def __init__(
+        self, message: str, path: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+
+    def location(self) -> str:
+        """``path:line:column`` as far as known; empty when there is no file."""
+        if not self.path:
+            return ""
+        loc = self.path
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        return loc
+
+    def __str__(self) -> str:
+        loc = self.location()
+        return f"{loc}: {self.message}" if loc else self.message
+
+
+class ExtractionError(DriftguardError):
+    """An artifact could not be read or understood."""
+
+
+class TemplateError(ExtractionError):
+    """A config still holds an unfilled placeholder (``${name}``, ``#NAME`` or a bare name)."""
+
+    def __init__(self, message: str, placeholder: str, path: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
+        super().__init__(message, path, line, column)
+        self.placeholder = placeholder
+
+
+class RefusedError(ExtractionError):
+    """An artifact asked to run code (a pickle global outside the allowlist); nothing was executed."""
+
+    def __init__(self, message: str, refused: str, path: str | None = None) -> None:
+        super().__init__(message, path)
+        self.refused = refused
+
+
+class MissingExtraError(DriftguardError):
+    """A feature needs an optional dependency that is not installed."""
+
+    def __init__(self, feature: str, extra: str, module: str, path: str | None = None) -> None:
+        super().__init__(
+            f"{feature} needs the '{extra}' extra ({module} is not installed): "
+            f"pip install 'driftguard[{extra}]'",
+            path,
+        )
+        self.extra = extra
+
+
+class UsageError(DriftguardError):
+    """The command line or API call itself is wrong (unknown kind, bad --set)."""
+
+
+class ManifestError(DriftguardError):
+    """driftguard.yaml is malformed."""
+
+
+class ApprovalError(DriftguardError):
+    """A file under approvals/ is malformed."""
+
+
+class DriftDetected(Exception):
+    """Raised by ``Report.raise_for_drift()`` when a check found unapproved drift."""
+
+    def __init__(self, message: str, findings: list[object] | None = None) -> None:
+        super().__init__(message)
+        self.findings = findings or []

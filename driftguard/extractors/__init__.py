@@ -1,0 +1,116 @@
+"""Extractors: one module per source format, found through this explicit registry.
+
+``EXTRACTORS`` maps a kind name to the module that implements it (see ``base.Extractor``). Modules are
+imported only when used, so a Triton-only check never imports the ONNX or torch code paths. Third parties add
+kinds through the ``driftguard.extractors`` entry point (value: a module path).
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from pathlib import Path
+from typing import cast
+
+from driftguard.errors import ExtractionError, UsageError
+from driftguard.extractors.base import ExtractOptions, Extractor
+from driftguard.model import EffectiveConfig
+
+#: kind → module implementing it. Order matters for detection: first match wins.
+EXTRACTORS: dict[str, str] = {
+    "triton": "driftguard.extractors.triton",
+    "hf-model": "driftguard.extractors.hf_model",
+    "hf-generation": "driftguard.extractors.hf_generation",
+    "hf-config": "driftguard.extractors.hf_config",
+    "hf-tokenizer": "driftguard.extractors.hf_tokenizer",
+    "onnx": "driftguard.extractors.onnx_graph",
+    "safetensors": "driftguard.extractors.safetensors_file",
+    "lightning": "driftguard.extractors.lightning",
+    "torch": "driftguard.extractors.torch_checkpoint",
+    "training-args": "driftguard.extractors.training_args",
+    "vllm": "driftguard.extractors.vllm",
+    "tgi": "driftguard.extractors.tgi",
+    "tensorrt-llm": "driftguard.extractors.tensorrt_llm",
+    "openai": "driftguard.extractors.openai",
+    "lmdeploy": "driftguard.extractors.lmdeploy",
+}
+
+
+@cache
+def _entry_points() -> dict[str, str]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep.value for ep in entry_points(group="driftguard.extractors")}
+
+
+def available_kinds() -> list[str]:
+    """Every kind this installation can extract: built-in first, then plug-ins."""
+    kinds = [k for k in EXTRACTORS if _module_exists(EXTRACTORS[k])]
+    kinds += [k for k in _entry_points() if k not in EXTRACTORS]
+    return kinds
+
+
+def _module_exists(module: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def get(kind: str) -> Extractor:
+    """The extractor module of a kind; UsageError listing the kinds when unknown."""
+    module = EXTRACTORS.get(kind) or _entry_points().get(kind)
+    if module is None or not _module_exists(module):
+        raise UsageError(f"unknown kind '{kind}'; known kinds: {', '.join(available_kinds())}")
+    return cast(Extractor, importlib.import_module(module))
+
+
+def split_kind(spec: str) -> tuple[str | None, str]:
+    """``KIND:PATH`` → (kind, path); a plain path → (None, path). Windows drive letters are not kinds."""
+    head, sep, tail = spec.partition(":")
+    if sep and tail and (head in EXTRACTORS or head in _entry_points()):
+        return head, tail
+    if sep and tail and len(head) > 1 and "/" not in head and "\\" not in head and "." not in head \
+            and not Path(spec).exists():
+        raise UsageError(f"unknown kind '{head}' in '{spec}'; known kinds: {', '.join(available_kinds())}")
+    return None, spec
+
+
+def detect(path: Path) -> str:
+    """The kind of an artifact from its name and first bytes; UsageError when none or several match."""
+    if not path.exists():
+        raise ExtractionError("no such file or folder", str(path))
+    head = b""
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(4096)
+        except OSError as exc:
+            raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    for kind in available_kinds():
+        try:
+            if get(kind).detect(path, head):
+                return kind
+        except (OSError, ValueError):
+            continue
+    raise UsageError(
+        f"cannot tell what kind of artifact this is; name it as KIND:PATH (or kind: in the manifest), "
+        f"one of: {', '.join(available_kinds())}",
+        str(path),
+    )
+
+
+def extract(path: str | Path, kind: str | None = None, options: ExtractOptions | None = None) -> EffectiveConfig:
+    """Extract one artifact's effective config; ``kind`` forces the extractor, else it is detected."""
+    p = Path(path)
+    if kind is None:
+        kind = detect(p)
+    elif not p.exists():
+        raise ExtractionError("no such file or folder", str(p))
+    return get(kind).extract(p, options or ExtractOptions())
+
+
+__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "available_kinds", "detect", "extract", "get",
+           "split_kind"]

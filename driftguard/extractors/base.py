@@ -1,0 +1,136 @@
+"""What every extractor module provides, and helpers they share (reading files, building values)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from driftguard.errors import ExtractionError
+from driftguard.keys import Default, defaults_for
+from driftguard.model import EffectiveConfig, Origin, Value
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Options an extraction may need.
+
+    ``substitutions``: values for template placeholders (``--set name=value``).
+    ``context``: effective configs of other artifacts on the same side, for engines whose precedence reads
+    them (vLLM and TensorRT-LLM fall back to the model's generation_config.json).
+    """
+
+    substitutions: Mapping[str, str] = field(default_factory=dict)
+    context: tuple[EffectiveConfig, ...] = ()
+
+
+class Extractor(Protocol):
+    """An extractor module: ``KIND``, ``DESCRIPTION``, ``detect`` and ``extract``."""
+
+    KIND: str
+    DESCRIPTION: str
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        """True when the file (name, first bytes) is this kind. Must be cheap and never raise."""
+        ...
+
+    def extract(self, path: Path, options: ExtractOptions) -> EffectiveConfig:
+        """The artifact's effective config. Raises ExtractionError (with file and line) on bad input."""
+        ...
+
+
+def read_text(path: Path) -> str:
+    """The file's text as UTF-8; ExtractionError naming the file otherwise."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ExtractionError("is a folder, expected a file", str(path)) from None
+    except OSError as exc:
+        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ExtractionError(f"not UTF-8 text (byte {exc.start})", str(path), line) from None
+
+
+def load_json(path: Path) -> tuple[Any, str]:
+    """Parse a JSON file; invalid JSON raises ExtractionError with line:column. Returns (data, text)."""
+    text = read_text(path)
+    try:
+        return json.loads(text), text
+    except json.JSONDecodeError as exc:
+        raise ExtractionError(f"invalid JSON: {exc.msg}", str(path), exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise ExtractionError("invalid JSON: nested too deeply", str(path)) from None
+
+
+def json_key_lines(text: str) -> dict[str, int]:
+    """Line of each top-level key of a JSON object, found with the json module's own scanner.
+
+    ``json`` gives no positions, so we re-decode the top level with ``JSONDecoder.raw_decode`` member by
+    member: the decoder tells where each value ends, and the key before it sits at a known offset.
+    """
+    lines: dict[str, int] = {}
+    decoder = json.JSONDecoder()
+    i = text.find("{")
+    if i < 0:
+        return lines
+    i += 1
+    n = len(text)
+    ws = " \t\r\n"
+    while i < n:
+        while i < n and text[i] in ws + ",":
+            i += 1
+        if i >= n or text[i] == "}":
+            break
+        if text[i] != '"':
+            break
+        try:
+            key, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError:
+            break
+        line = text.count("\n", 0, i) + 1
+        lines.setdefault(str(key), line)
+        i = end
+        while i < n and text[i] in ws:
+            i += 1
+        if i >= n or text[i] != ":":
+            break
+        i += 1
+        while i < n and text[i] in ws:
+            i += 1
+        try:
+            _, i = decoder.raw_decode(text, i)
+        except json.JSONDecodeError:
+            break
+    return lines
+
+
+class ValueBuilder:
+    """Collects ``{key: Value}`` for one artifact, then fills the kind's documented defaults."""
+
+    def __init__(self, kind: str, path: Path) -> None:
+        self.kind = kind
+        self.path = str(path)
+        self.values: dict[str, Value] = {}
+
+    def set(self, key: str, value: Any, line: int | None = None, pointer: str | None = None,
+            source: str | None = None, note: str | None = None) -> None:
+        """Record an explicit value (the last write wins)."""
+        self.values[key] = Value(value, Origin(self.path, line, pointer, source), True, note)
+
+    def set_default(self, key: str, default: Default, source: str | None = None) -> None:
+        """Record a documented default for a key the artifact leaves unset."""
+        if key not in self.values:
+            self.values[key] = Value(default.value, Origin(self.path, None, None, source), False,
+                                     default.source)
+
+    def fill_defaults(self, defaults: Mapping[str, Default] | None = None, source: str | None = None) -> None:
+        for key, default in (defaults if defaults is not None else defaults_for(self.kind)).items():
+            self.set_default(key, default, source)
+
+    def build(self) -> EffectiveConfig:
+        return EffectiveConfig(self.kind, self.path, dict(self.values))

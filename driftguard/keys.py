@@ -1,0 +1,214 @@
+"""The canonical vocabulary: every key driftguard compares, its type, unit, meaning and defaults.
+
+Keys are dotted and lower-case. A key pattern may hold ``{name}`` for a tensor or parameter name
+(``io.inputs.{name}.dtype``); names may themselves contain dots, so patterns are matched as regexes.
+Keys that a format has and this vocabulary lacks live under the format's namespace (``triton.*``, ``hf.*``,
+``onnx.*``, ``vllm.*``...), which needs no entry here.
+
+``DEFAULTS[kind][key]`` is the value a format documents for an unset key, with the row of
+``shared/reference/defaults.md`` it comes from. Extractors fill effective configs from this table, so a
+default is encoded once. This module imports nothing from driftguard.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One key of the vocabulary.
+
+    ``type``: ``float``, ``int``, ``bool``, ``str``, ``dtype``, ``shape``, ``list``, ``json``.
+    ``unordered``: the value is a list whose order carries no meaning (compare as a multiset).
+    """
+
+    pattern: str
+    type: str
+    meaning: str
+    unit: str | None = None
+    unordered: bool = False
+
+
+@dataclass(frozen=True)
+class Default:
+    """A documented default: the value and the reference row it was read from."""
+
+    value: Any
+    source: str
+
+
+_SPECS: tuple[KeySpec, ...] = (
+    # model.*
+    KeySpec("model.architecture", "str", "model class (HF `architectures[0]`, Lightning module class)"),
+    KeySpec("model.type", "str", "model family (HF `model_type`)"),
+    KeySpec("model.num_labels", "int", "number of output classes"),
+    KeySpec("model.vocab_size", "int", "vocabulary size of the embedding"),
+    KeySpec("model.hidden_size", "int", "width of the hidden layers"),
+    KeySpec("model.num_layers", "int", "number of transformer layers / blocks"),
+    KeySpec("model.num_attention_heads", "int", "attention heads per layer"),
+    KeySpec("model.max_position_embeddings", "int", "longest sequence the position embeddings cover",
+            unit="tokens"),
+    KeySpec("model.weights.fingerprint", "str", "fingerprint of the float weights"),
+    KeySpec("model.weights.count", "int", "number of weight tensors"),
+    KeySpec("model.weights.parameters", "int", "number of scalar parameters"),
+    # precision.*
+    KeySpec("precision.weights", "dtype", "element type most weights are stored in"),
+    KeySpec("precision.compute", "dtype", "element type the engine computes in (TensorRT precision_mode,"
+            " vLLM dtype, Lightning precision)"),
+    KeySpec("precision.quantization", "str", "quantization scheme: none, dynamic, qdq, qlinear, gptq, awq, ..."),
+    # io.*
+    KeySpec("io.inputs.{name}.dtype", "dtype", "element type of an input tensor"),
+    KeySpec("io.inputs.{name}.shape", "shape", "full shape of an input, batch dimension included, -1 dynamic"),
+    KeySpec("io.outputs.{name}.dtype", "dtype", "element type of an output tensor"),
+    KeySpec("io.outputs.{name}.shape", "shape", "full shape of an output, batch dimension included, -1 dynamic"),
+    KeySpec("io.inputs", "list", "names of the model's inputs", unordered=True),
+    KeySpec("io.outputs", "list", "names of the model's outputs", unordered=True),
+    # batching.*
+    KeySpec("batching.max_batch_size", "int", "largest batch the server forms (0: no batching dimension)"),
+    KeySpec("batching.dynamic", "bool", "dynamic batching enabled"),
+    KeySpec("batching.max_queue_delay_us", "int", "longest a request waits to be batched", unit="us"),
+    KeySpec("batching.preferred_batch_sizes", "list", "batch sizes the batcher aims for", unordered=True),
+    KeySpec("batching.preserve_ordering", "bool", "responses returned in request order"),
+    KeySpec("batching.sequence", "bool", "sequence (stateful) batching enabled"),
+    KeySpec("batching.max_sequence_idle_us", "int", "idle time before a sequence is released", unit="us"),
+    # serving.*
+    KeySpec("serving.backend", "str", "serving backend (onnxruntime, tensorrt, pytorch, python, vllm, ...)"),
+    KeySpec("serving.instance_count", "int", "model instances per device group, summed"),
+    KeySpec("serving.device_kind", "str", "where instances run: gpu, cpu, model, auto"),
+    KeySpec("serving.gpus", "list", "GPU ids instances are placed on", unordered=True),
+    KeySpec("serving.accelerators", "list", "execution accelerators (tensorrt, openvino, ...)", unordered=True),
+    KeySpec("serving.decoupled", "bool", "decoupled (streaming) transaction policy"),
+    KeySpec("serving.max_model_len", "int", "longest context the engine accepts", unit="tokens"),
+    # preprocessing.*
+    KeySpec("preprocessing.max_length", "int", "length inputs are truncated to", unit="tokens"),
+    KeySpec("preprocessing.truncation_side", "str", "which side truncation cuts: right or left"),
+    KeySpec("preprocessing.padding_side", "str", "which side padding goes: right or left"),
+    KeySpec("preprocessing.do_lower_case", "bool", "inputs lower-cased before tokenization"),
+    KeySpec("preprocessing.tokenizer_class", "str", "tokenizer class"),
+    KeySpec("preprocessing.add_bos_token", "bool", "tokenizer prepends BOS"),
+    KeySpec("preprocessing.add_eos_token", "bool", "tokenizer appends EOS"),
+    KeySpec("preprocessing.model_input_names", "list", "tensors the tokenizer produces", unordered=True),
+    # generation.*
+    KeySpec("generation.do_sample", "bool", "sample (true) or decode greedily / by beam search (false)"),
+    KeySpec("generation.temperature", "float", "softmax temperature"),
+    KeySpec("generation.top_p", "float", "nucleus sampling mass (1.0: off)"),
+    KeySpec("generation.top_k", "int", "top-k sampling (0: off; -1 in older vLLM is normalized to 0)"),
+    KeySpec("generation.min_p", "float", "min-p sampling threshold (0: off)"),
+    KeySpec("generation.typical_p", "float", "typical sampling mass (1.0: off)"),
+    KeySpec("generation.max_new_tokens", "int", "most tokens generated", unit="tokens"),
+    KeySpec("generation.max_length", "int", "most tokens in prompt plus generation", unit="tokens"),
+    KeySpec("generation.min_length", "int", "fewest tokens in prompt plus generation", unit="tokens"),
+    KeySpec("generation.min_new_tokens", "int", "fewest tokens generated", unit="tokens"),
+    KeySpec("generation.num_beams", "int", "beam width (1: no beam search)"),
+    KeySpec("generation.repetition_penalty", "float", "multiplicative repetition penalty (1.0: off)"),
+    KeySpec("generation.presence_penalty", "float", "additive presence penalty (0: off)"),
+    KeySpec("generation.frequency_penalty", "float", "additive frequency penalty (0: off)"),
+    KeySpec("generation.length_penalty", "float", "beam-search length penalty"),
+    KeySpec("generation.no_repeat_ngram_size", "int", "n-gram size that may not repeat (0: off)"),
+    KeySpec("generation.early_stopping", "json", "beam-search stopping rule (true, false, 'never')"),
+    KeySpec("generation.num_return_sequences", "int", "sequences returned per prompt"),
+    KeySpec("generation.seed", "int", "random seed (null: random)"),
+    KeySpec("generation.eos_token_id", "list", "token ids that end generation", unordered=True),
+    KeySpec("generation.bos_token_id", "int", "beginning-of-sequence token id"),
+    KeySpec("generation.pad_token_id", "int", "padding token id"),
+    KeySpec("generation.decoder_start_token_id", "int", "first decoder token (encoder-decoder models)"),
+    KeySpec("generation.stop", "list", "stop strings", unordered=True),
+    KeySpec("generation.use_cache", "bool", "KV cache used during generation"),
+)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile("^" + re.escape(pattern).replace(re.escape("{name}"), "(?P<name>.+)") + "$")
+
+
+_EXACT: dict[str, KeySpec] = {s.pattern: s for s in _SPECS if "{name}" not in s.pattern}
+_PATTERNS: tuple[tuple[re.Pattern[str], KeySpec], ...] = tuple(
+    (_compile(s.pattern), s) for s in _SPECS if "{name}" in s.pattern
+)
+
+#: Namespaces for keys kept as the format wrote them.
+FORMAT_NAMESPACES = ("triton", "hf", "onnx", "torch", "lightning", "hparams", "vllm", "tgi", "tensorrt_llm",
+                     "openai", "lmdeploy", "safetensors")
+
+
+def all_specs() -> tuple[KeySpec, ...]:
+    """Every key of the vocabulary, in registry order."""
+    return _SPECS
+
+
+@lru_cache(maxsize=65536)
+def spec_for(key: str) -> KeySpec | None:
+    """The spec of a canonical key (patterns resolved), or None for namespaced and unknown keys."""
+    spec = _EXACT.get(key)
+    if spec is not None:
+        return spec
+    for rx, s in _PATTERNS:
+        if rx.match(key):
+            return s
+    return None
+
+
+def is_canonical(key: str) -> bool:
+    """True for keys of the vocabulary, False for format-namespaced ones."""
+    return spec_for(key) is not None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Defaults per source format. Rows cite shared/reference/defaults.md (section, source key).
+# ---------------------------------------------------------------------------------------------------------
+
+#: The transformers version whose GenerationConfig defaults are encoded (4.x __init__ defaults; 5.x applies
+#: the same numbers at generate() time through _get_default_generation_params).
+TRANSFORMERS_DEFAULTS_VERSION = "4.57.6"
+
+_HF_GEN = "defaults.md §1.1 GenerationConfig (TF-4.57.6 __init__; TF-5.24.0 _get_default_generation_params)"
+_HF_TOK = "defaults.md §9 PreTrainedTokenizerBase (TF-4.57.6)"
+
+HF_GENERATION_DEFAULTS: dict[str, Default] = {
+    "generation.max_length": Default(20, _HF_GEN),
+    "generation.min_length": Default(0, _HF_GEN),
+    "generation.do_sample": Default(False, _HF_GEN),
+    "generation.num_beams": Default(1, _HF_GEN),
+    "generation.temperature": Default(1.0, _HF_GEN),
+    "generation.top_k": Default(50, _HF_GEN),
+    "generation.top_p": Default(1.0, _HF_GEN),
+    "generation.typical_p": Default(1.0, _HF_GEN),
+    "generation.repetition_penalty": Default(1.0, _HF_GEN),
+    "generation.length_penalty": Default(1.0, _HF_GEN),
+    "generation.no_repeat_ngram_size": Default(0, _HF_GEN),
+    "generation.early_stopping": Default(False, _HF_GEN),
+    "generation.num_return_sequences": Default(1, _HF_GEN),
+    "generation.use_cache": Default(True, _HF_GEN),
+}
+
+#: transformers' VERY_LARGE_INTEGER = int(1e30): "no limit" for model_max_length (defaults.md §9).
+HF_VERY_LARGE_INTEGER = int(1e30)
+
+HF_TOKENIZER_DEFAULTS: dict[str, Default] = {
+    "preprocessing.max_length": Default(HF_VERY_LARGE_INTEGER, _HF_TOK + " model_max_length"),
+    "preprocessing.padding_side": Default("right", _HF_TOK + " padding_side"),
+    "preprocessing.truncation_side": Default("right", _HF_TOK + " truncation_side"),
+}
+
+_TRI = "defaults.md §7 Triton ModelConfig (TRI-PROTO, TRI-CORE)"
+TRITON_DEFAULTS: dict[str, Default] = {
+    "batching.max_batch_size": Default(0, _TRI + " max_batch_size"),
+    "batching.dynamic": Default(False, _TRI + " scheduling_choice"),
+    "batching.sequence": Default(False, _TRI + " scheduling_choice"),
+    "serving.decoupled": Default(False, _TRI + " model_transaction_policy.decoupled"),
+}
+
+DEFAULTS: dict[str, dict[str, Default]] = {
+    "hf-generation": HF_GENERATION_DEFAULTS,
+    "hf-tokenizer": HF_TOKENIZER_DEFAULTS,
+    "triton": TRITON_DEFAULTS,
+}
+
+
+def defaults_for(kind: str) -> dict[str, Default]:
+    """The documented defaults of one artifact kind (empty when the format documents none)."""
+    return DEFAULTS.get(kind, {})

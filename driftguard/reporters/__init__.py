@@ -1,0 +1,1 @@
+"""Reporters: pure functions from results to text. ``REPORTERS`` is the explicit registry."""

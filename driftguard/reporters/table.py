@@ -1,0 +1,18 @@
+"""A plain aligned text table, shared by the text reporters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def render(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 60) -> str:
+    """Left-aligned columns separated by two spaces; cells longer than ``max_width`` are cut with '…'."""
+    cut = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cut:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    lines = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in cut]
+    return "\n".join(lines)
