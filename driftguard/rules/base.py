@@ -1,0 +1,64 @@
+"""What a rule is and what it sees.
+
+A rule is a class with a ``code`` (``DG101``), a dotted ``name``, a default ``severity`` and a docstring with an
+**Anti-pattern** and a **Best practice** section (``driftguard explain CODE`` prints it; a test checks every
+registered rule has both). ``check(ctx)`` yields Findings. Families: DG1xx drift between sides, DG2xx
+consistency within a side (or between artifacts of the deployment), DG3xx policy on values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from driftguard.model import EffectiveConfig, Finding, Value
+from driftguard.rules.drift import CompareOptions
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a model (training or deployment): its artifacts and their merged values.
+
+    ``artifacts`` in manifest order; ``merged`` is ``{key: Value}`` after the side's precedence was applied
+    (each Value's origin names the artifact that won).
+    """
+
+    name: str
+    artifacts: tuple[EffectiveConfig, ...]
+    merged: Mapping[str, Value]
+
+    def by_kind(self, *kinds: str) -> list[EffectiveConfig]:
+        """The side's artifacts of the given kinds, in order."""
+        return [a for a in self.artifacts if a.kind in kinds]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule sees: the model name, both sides, the comparison options and the rule's own options."""
+
+    model: str
+    training: Side
+    deployed: Side
+    compare: CompareOptions = field(default_factory=CompareOptions)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Rule:
+    """Base class for rules. Subclasses set the class attributes and implement ``check``."""
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[str] = "error"  # error | warning | info
+    #: True for rules that read weights or run models; they only run when enabled in the manifest.
+    opt_in: ClassVar[bool] = False
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    def finding(self, key: str, message: str, *, training: Value | None = None, deployed: Value | None = None,
+                related: tuple[Value, ...] = (), delta: Any = None, severity: str | None = None) -> Finding:
+        """A Finding stamped with this rule's code, name and severity."""
+        return Finding(rule=self.code, name=self.name, key=key, message=message,
+                       severity=severity or self.severity, training=training, deployed=deployed,
+                       related=related, delta=delta)
