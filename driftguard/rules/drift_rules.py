@@ -1,0 +1,194 @@
+"""DG1xx: drift between the training side and the deployment side of one model.
+
+DG101 compares every key both sides have (tolerance-aware, order-insensitive where the key is a set); DG102
+takes the precision keys out of DG101 so that "trained in fp32, served in int8" has its own code and can be
+gated separately; DG103 warns about a key set on one side only where the other side's formats speak that
+key's language but documented no default to compare with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from driftguard.compare import structured_delta
+from driftguard.keys import DEFAULTS, spec_for
+from driftguard.model import Finding, Value
+from driftguard.rules.base import Rule, RuleContext, Side
+from driftguard.rules.drift import compare_sides
+
+
+def is_precision_key(key: str) -> bool:
+    """Keys DG102 owns: element types (``precision.weights``, ``io.inputs.x.dtype``...) and the quantization
+    scheme."""
+    spec = spec_for(key)
+    return spec is not None and (spec.type == "dtype" or key == "precision.quantization")
+
+
+def _delta(key: str, a: Value, b: Value) -> object:
+    spec = spec_for(key)
+    return structured_delta(a.value, b.value, unordered=bool(spec and spec.unordered))
+
+
+class ValueDrift(Rule):
+    """A key both sides set has a different effective value.
+
+    Compares the merged effective configs key by key: numbers within the key's tolerance (default: the
+    float32 round trip, so 0.92 and 0.9200000166893005 are equal; per-key ``abs``/``rel`` tolerances in the
+    manifest), lists whose order means nothing (``generation.eos_token_id``, ``generation.stop``...) as sets,
+    everything else exactly. Keys on one side only are DG103's business; element types are DG102's.
+
+    **Anti-pattern**
+
+    The model was evaluated with one nucleus mass and is served with another::
+
+        # training: generation_config.json
+        {"do_sample": true, "top_p": 0.92}
+        # deployment: runtime sampling parameters
+        {"temperature": 1.0, "top_p": 0.85}
+
+    ``generation.top_p: training 0.92 != deployed 0.85``.
+
+    **Best practice**
+
+    Serve with the values the model was evaluated with (``top_p: 0.92``), or, when the difference is
+    intended, record an approval pinned to both values with the reason and an expiry date.
+    """
+
+    code = "DG101"
+    name = "drift.value"
+    severity = "error"
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        for key, a, b in compare_sides(ctx.training.merged, ctx.deployed.merged, ctx.compare):
+            if is_precision_key(key):
+                continue
+            yield self.finding(key, f"{key}: training {a.value!r} != deployed {b.value!r}",
+                               training=a, deployed=b, delta=_delta(key, a, b))
+
+
+class PrecisionDrift(Rule):
+    """The element type or quantization differs between training and deployment.
+
+    Owns ``precision.*`` dtype keys, ``precision.quantization`` and every ``io.*.dtype``: a numeric format
+    change is a different model, not a different setting, so it has its own code (gate it, approve it, or
+    turn it off, separately from DG101). Dtypes are compared after normalization (``torch.float16``,
+    ``TYPE_FP16`` and ``float16`` are all ``fp16``).
+
+    **Anti-pattern**
+
+    Evaluated in fp32, quietly served int8-quantized::
+
+        # training: config.json            {"torch_dtype": "float32"}
+        # deployment: model.onnx            weights int8, QuantizeLinear/DequantizeLinear nodes
+
+    ``precision.weights: trained in fp32, deployed as int8``.
+
+    **Best practice**
+
+    Deploy the precision that was evaluated, or evaluate the quantized artifact and approve the change with
+    the parity report as evidence::
+
+        key: precision.weights
+        training: fp32
+        deployed: int8
+        evidence: reports/int8-parity.json
+    """
+
+    code = "DG102"
+    name = "drift.precision"
+    severity = "error"
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        for key, a, b in compare_sides(ctx.training.merged, ctx.deployed.merged, ctx.compare):
+            if is_precision_key(key):
+                yield self.finding(key, f"{key}: trained in {a.value!r}, deployed as {b.value!r}",
+                                   training=a, deployed=b, delta=_delta(key, a, b))
+
+
+#: Namespaces each runtime kind speaks although it documents no defaults in ``keys.DEFAULTS``.
+#: (``keys.DEFAULTS`` supplies the rest: hf-generation -> generation, hf-tokenizer -> preprocessing,
+#: triton -> batching and serving.)
+_SPEAKS: dict[str, tuple[str, ...]] = {
+    "hf-model": ("generation", "preprocessing"),
+    "vllm": ("generation",),
+    "tgi": ("generation",),
+    "openai": ("generation",),
+    "tensorrt-llm": ("generation",),
+    "lmdeploy": ("generation",),
+}
+
+#: Only behaviour keys: structure (model.*, io.*) and precision differ in what each format can state at all.
+_DG103_NAMESPACES = ("generation", "preprocessing", "batching", "serving")
+
+
+def _namespace(key: str) -> str:
+    return key.split(".", 1)[0]
+
+
+def spoken_namespaces(kind: str) -> set[str]:
+    """Canonical namespaces an artifact kind can express: those of its documented defaults plus ``_SPEAKS``."""
+    out = {_namespace(k) for k in DEFAULTS.get(kind, {})}
+    out.update(_SPEAKS.get(kind, ()))
+    return out
+
+
+class OneSidedKey(Rule):
+    """A key is set explicitly on one side only, where the other side could have said it.
+
+    DG101 compares keys both sides have; a key one side sets and the other leaves unset with no documented
+    default has no value to compare with, so nothing would be reported. This rule warns instead, but only
+    when all of these hold, so that it does not flood:
+
+    - the key is canonical and in a behaviour namespace (``generation.*``, ``preprocessing.*``,
+      ``batching.*``, ``serving.*``);
+    - the value is explicit (written in a file, not a default);
+    - the other side has an artifact whose kind speaks that namespace: its documented defaults in
+      ``keys.DEFAULTS`` cover the namespace (hf-generation, hf-tokenizer, triton), or it is a runtime engine
+      (vllm, tgi, openai, tensorrt-llm, lmdeploy) or an HF model folder;
+    - the key is not ignored by the manifest's ignore globs.
+
+    **Anti-pattern**
+
+    Training fixes the seed and the length; the deployment's request says nothing, and vLLM documents no
+    default for either to compare with::
+
+        # training: generation_config.json   {"seed": 1234, "max_new_tokens": 256}
+        # deployment: vllm request.json      {"temperature": 0.7}
+
+    ``generation.seed: set on the training side only (1234)``.
+
+    **Best practice**
+
+    State the value on both sides (``"seed": 1234, "max_tokens": 256`` in the request), or ignore the key in
+    the manifest with a comment saying why it does not matter for this deployment.
+    """
+
+    code = "DG103"
+    name = "drift.one-sided-key"
+    severity = "warning"
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        yield from self._one_way(ctx, ctx.training, ctx.deployed, training_side=True)
+        yield from self._one_way(ctx, ctx.deployed, ctx.training, training_side=False)
+
+    def _one_way(self, ctx: RuleContext, here: Side, there: Side, *, training_side: bool) -> Iterator[Finding]:
+        spoken: set[str] = set()
+        for artifact in there.artifacts:
+            spoken |= spoken_namespaces(artifact.kind)
+        spoken &= set(_DG103_NAMESPACES)
+        if not spoken:
+            return
+        other: Mapping[str, Value] = there.merged
+        for key in sorted(here.merged):
+            value = here.merged[key]
+            if key in other or not value.explicit or _namespace(key) not in spoken:
+                continue
+            if spec_for(key) is None or ctx.compare.ignored(key):
+                continue
+            kinds = ", ".join(sorted({a.kind for a in there.artifacts}))
+            message = (f"{key}: set on the {here.name} side only ({value.value!r}); the {there.name} side "
+                       f"({kinds}) leaves it unset with no documented default to compare")
+            if training_side:
+                yield self.finding(key, message, training=value)
+            else:
+                yield self.finding(key, message, deployed=value)

@@ -1,0 +1,116 @@
+"""Running rules: pick the registered rules a check asks for, run each on a ``RuleContext``, stamp and sort
+the findings. A rule that raises is a bug in the rule, never a pass: ``RuleCrashed`` (the CLI maps it to
+exit 3). ``explain(CODE)`` is the text ``driftguard explain CODE`` prints."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from fnmatch import fnmatchcase
+
+from driftguard.errors import UsageError
+from driftguard.model import Finding
+from driftguard.rules import load_rules
+from driftguard.rules.base import Rule, RuleContext
+
+#: Severities a finding may carry; ``off`` in a severity override disables the rule.
+SEVERITIES = ("error", "warning", "info")
+OFF = "off"
+
+
+class RuleCrashed(Exception):
+    """A rule raised instead of returning findings: an internal error (exit 3), never a pass.
+
+    Deliberately not a ``DriftguardError``: the user's input is not what is wrong.
+    """
+
+    def __init__(self, code: str, exc: BaseException) -> None:
+        super().__init__(f"rule {code} crashed: {type(exc).__name__}: {exc}")
+        self.code = code
+        self.exc = exc
+
+
+def _matching(pattern: str, codes: Sequence[str], what: str) -> list[str]:
+    """Codes a user pattern names: an exact code (any case) or a glob (``DG1*``); none is a UsageError."""
+    pat = pattern.strip().upper()
+    hits = [c for c in codes if fnmatchcase(c, pat)]
+    if not hits:
+        raise UsageError(f"unknown rule '{pattern}' in {what}; known rules: {', '.join(codes)}")
+    return hits
+
+
+def _severities(overrides: Mapping[str, str] | None, codes: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pattern, severity in (overrides or {}).items():
+        sev = str(severity).strip().lower()
+        if sev not in (*SEVERITIES, OFF):
+            raise UsageError(f"severity '{severity}' for '{pattern}' is not one of {', '.join((*SEVERITIES, OFF))}")
+        for code in _matching(pattern, codes, "severity overrides"):
+            out[code] = sev
+    return out
+
+
+def selected_rules(select: Sequence[str] | None = None, severity_overrides: Mapping[str, str] | None = None,
+                   enable: Sequence[str] = ()) -> list[tuple[type[Rule], str | None]]:
+    """``[(rule class, severity override or None)]`` a check runs, in code order.
+
+    Every registered rule that is not opt-in, plus the opt-in ones ``enable`` names; narrowed to ``select``
+    when given (codes or globs); a severity override of ``off`` drops a rule. Unknown codes are a UsageError.
+    """
+    rules = load_rules()
+    codes = sorted(rules)
+    enabled = {c for p in enable for c in _matching(p, codes, "enabled rules")}
+    chosen = [c for c in codes if not rules[c].opt_in or c in enabled]
+    if select is not None:
+        wanted = {c for p in select for c in _matching(p, codes, "selected rules")}
+        chosen = [c for c in chosen if c in wanted]
+    sev = _severities(severity_overrides, codes)
+    return [(rules[c], sev.get(c)) for c in chosen if sev.get(c) != OFF]
+
+
+def _sort_key(f: Finding) -> tuple[str, str, str, str]:
+    return (f.rule, f.key, f.message, f.severity)
+
+
+def run_rules(ctx: RuleContext, select: Sequence[str] | None = None,
+              severity_overrides: Mapping[str, str] | None = None, enable: Sequence[str] = ()) -> list[Finding]:
+    """Run the rules a check asks for (see ``selected_rules``) on one model; findings sorted by code, key,
+    message, each stamped with the model name and its (possibly overridden) severity.
+
+    Raises ``RuleCrashed`` when a rule raises or yields something that is not a Finding.
+    """
+    out: list[Finding] = []
+    for cls, override in selected_rules(select, severity_overrides, enable):
+        code = cls.code or cls.__name__
+        try:
+            found = list(cls().check(ctx))
+            for f in found:
+                if not isinstance(f, Finding):
+                    raise TypeError(f"check() yielded {type(f).__name__}, not Finding")
+        except Exception as exc:
+            raise RuleCrashed(code, exc) from exc
+        # A rule may choose a severity per finding (a milder case of its problem); an override replaces all.
+        out.extend(replace(f, model=ctx.model, severity=override or f.severity) for f in found)
+    out.sort(key=_sort_key)
+    return out
+
+
+def explain(code: str) -> str:
+    """``CODE name (default severity: ...)`` followed by the rule's docstring; UsageError for unknown codes."""
+    rules = load_rules()
+    cls = rules.get(code.strip().upper())
+    if cls is None:
+        raise UsageError(f"unknown rule '{code}'; known rules: {', '.join(sorted(rules))}")
+    header = f"{cls.code} {cls.name} (default severity: {cls.severity}{', opt-in' if cls.opt_in else ''})"
+    doc = inspect.cleandoc(cls.__doc__ or "(no documentation)")
+    return f"{header}\n\n{doc}\n"
+
+
+def describe_rules() -> str:
+    """One line per registered rule: code, name, default severity and the docstring's first line."""
+    lines = []
+    for code, cls in sorted(load_rules().items()):
+        first = inspect.cleandoc(cls.__doc__ or "").split("\n", 1)[0]
+        lines.append(f"{code}  {cls.name:<40} {cls.severity:<8} {first}")
+    return "\n".join(lines) + "\n"
