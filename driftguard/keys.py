@@ -183,6 +183,8 @@ HF_GENERATION_DEFAULTS: dict[str, Default] = {
     "generation.early_stopping": Default(False, _HF_GEN),
     "generation.num_return_sequences": Default(1, _HF_GEN),
     "generation.use_cache": Default(True, _HF_GEN),
+    "hf.generation.num_beam_groups": Default(1, _HF_GEN),
+    "hf.generation.diversity_penalty": Default(0.0, _HF_GEN),
 }
 
 #: transformers' VERY_LARGE_INTEGER = int(1e30): "no limit" for model_max_length (defaults.md §9).
@@ -193,6 +195,13 @@ HF_TOKENIZER_DEFAULTS: dict[str, Default] = {
     "preprocessing.padding_side": Default("right", _HF_TOK + " padding_side"),
     "preprocessing.truncation_side": Default("right", _HF_TOK + " truncation_side"),
 }
+
+#: Tokenizer families whose (fast) class sets padding_side "left" (defaults.md §9 subclass overrides). The slow
+#: LlamaTokenizer keeps "right" in 4.57.6, but AutoTokenizer loads the fast class by default (use_fast=True),
+#: and 5.x's LlamaTokenizer is "left".
+HF_TOKENIZER_LEFT_PADDING_FAMILIES = ("LlamaTokenizer", "CodeLlamaTokenizer", "GemmaTokenizer", "CohereTokenizer",
+                                      "XLNetTokenizer")
+HF_TOKENIZER_LEFT_PADDING = Default("left", "defaults.md §9 padding_side, subclass overrides (TF-4.57.6 *Fast)")
 
 _TRI = "defaults.md §7 Triton ModelConfig (TRI-PROTO, TRI-CORE)"
 TRITON_DEFAULTS: dict[str, Default] = {

@@ -1,0 +1,54 @@
+"""Hugging Face ``generation_config.json`` (transformers ``GenerationConfig``).
+
+Every GenerationConfig attribute in the vocabulary becomes a ``generation.*`` key; the rest
+(``transformers_version``, ``_from_model_config``, ``forced_decoder_ids``, ``suppress_tokens``...) is kept as
+``hf.generation.<key>``, never dropped. Keys the file leaves unset take the documented transformers defaults
+(``keys.HF_GENERATION_DEFAULTS``, transformers ``keys.TRANSFORMERS_DEFAULTS_VERSION``), marked
+``explicit=False``; ``save_pretrained`` in 4.x writes only non-default values, so an absent ``top_k`` means 50.
+
+Normalization: integral floats become ints; ``eos_token_id`` is always a sorted list of ints (the ids form a
+set); ``null`` means unset, except ``top_k: null``, which disables top-k (0) in transformers 4.x; a negative
+``top_k`` is 0 as well. Wrong types (``"top_p": "high"``, ``"do_sample": "false"``) are errors naming key and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.hf_common import (
+    GENERATION_FIELDS,
+    add_generation_fields,
+    fill_generation_defaults,
+    load_object,
+    sniff_object,
+)
+from driftguard.model import EffectiveConfig
+
+KIND = "hf-generation"
+DESCRIPTION = "Hugging Face generation_config.json (GenerationConfig), transformers defaults filled"
+
+FILE_NAME = "generation_config.json"
+_CONFIG_MARKERS = ("model_type", "architectures")
+
+
+def detect(path: Path, head: bytes) -> bool:
+    """``generation_config.json`` by name; otherwise a JSON object that transformers wrote for generation
+    (``_from_model_config``, or ``transformers_version`` with generation keys and no model keys)."""
+    if path.name == FILE_NAME:
+        return path.is_file()
+    data = sniff_object(path, head)
+    if data is None or any(k in data for k in _CONFIG_MARKERS):
+        return False
+    if "_from_model_config" in data:
+        return True
+    return "transformers_version" in data and any(k in data for k in GENERATION_FIELDS)
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """The effective GenerationConfig of one generation_config.json."""
+    doc = load_object(path)
+    builder = ValueBuilder(KIND, path)
+    add_generation_fields(builder, doc)
+    fill_generation_defaults(builder)
+    return builder.build()
