@@ -1,0 +1,107 @@
+"""Walk every ONNX model the installed ``onnx`` package ships as backend test data and check that driftguard's
+ONNX extractor (wire-level payload skipping) agrees with an extraction built from ``onnx.load``.
+
+Two checks per model:
+  1. ``extract(path)`` equals ``config_from_model(onnx.load(path, load_external_data=False), path)``
+     (values and origins);
+  2. the reduced ModelProto equals ``onnx.load``'s with the initializers' payload fields cleared
+     (byte-for-byte after deterministic serialization).
+
+Usage: python benchmarks/walk_onnx_backend.py [--node-cases] [ROOT ...]
+(default ROOT: onnx/backend/test/data of the installed onnx). Recent onnx wheels omit the ``node/`` test data
+(over a thousand models); ``--node-cases`` rebuilds those models from the test-case definitions the wheel does
+ship (``onnx.backend.test.case.node.collect_testcases``) into a temporary folder and walks them too.
+Prints a summary; exit 1 when any model disagrees.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import onnx
+
+from driftguard.errors import DriftguardError
+from driftguard.extractors import onnx_graph, onnx_wire
+from driftguard.extractors.base import ExtractOptions
+
+PAYLOAD_FIELDS = ("float_data", "int32_data", "string_data", "int64_data", "raw_data", "double_data",
+                  "uint64_data")
+
+
+def models_under(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.onnx") if p.is_file())
+
+
+def check(path: Path) -> str | None:
+    """None when the two readings agree, else what differs."""
+    try:
+        full = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # onnx itself cannot read it: driftguard must refuse too
+        try:
+            onnx_graph.extract(path, ExtractOptions())
+        except DriftguardError:
+            return None
+        return f"onnx.load fails ({exc}) but driftguard read it"
+    try:
+        ours = onnx_graph.extract(path, ExtractOptions())
+    except DriftguardError as exc:
+        try:
+            onnx_graph.config_from_model(full, path)
+        except DriftguardError:
+            return None  # both refuse (e.g. no graph)
+        return f"driftguard refused: {exc}"
+    reference = onnx_graph.config_from_model(full, path)
+    if ours.to_dict() != reference.to_dict():
+        a, b = ours.to_dict()["values"], reference.to_dict()["values"]
+        diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+        return f"extraction differs on {diff[:5]}"
+    for t in full.graph.initializer:
+        for f in PAYLOAD_FIELDS:
+            t.ClearField(f)
+    reduced = onnx.ModelProto.FromString(onnx_wire.read_without_payloads(path))
+    if reduced.SerializeToString(deterministic=True) != full.SerializeToString(deterministic=True):
+        return "reduced ModelProto differs from onnx.load's with payloads cleared"
+    return None
+
+
+def write_node_cases(root: Path) -> int:
+    """Serialize onnx's node test cases as ``root/<case>/model.onnx``; returns how many."""
+    from onnx.backend.test.case.node import collect_testcases
+
+    cases = collect_testcases()
+    for case in cases:
+        assert case.model is not None
+        folder = root / case.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "model.onnx").write_bytes(case.model.SerializeToString())
+    return len(cases)
+
+
+def main(argv: list[str]) -> int:
+    node_cases = "--node-cases" in argv
+    argv = [a for a in argv if a != "--node-cases"]
+    roots = [Path(a) for a in argv] or [Path(onnx.__file__).parent / "backend" / "test" / "data"]
+    if node_cases:
+        tmp = tempfile.TemporaryDirectory(prefix="onnx-node-cases-")
+        print(f"node cases: {write_node_cases(Path(tmp.name) / 'node')} written to {tmp.name}")
+        roots.append(Path(tmp.name))
+    paths = [p for r in roots for p in models_under(r)]
+    failures: list[tuple[Path, str]] = []
+    start = time.perf_counter()
+    for p in paths:
+        problem = check(p)
+        if problem:
+            failures.append((p, problem))
+    elapsed = time.perf_counter() - start
+    for p, problem in failures:
+        print(f"DIFF {p}: {problem}")
+    print(f"onnx {onnx.__version__}: {len(paths)} models under {', '.join(map(str, roots))}: "
+          f"{len(paths) - len(failures)} agree, {len(failures)} differ ({elapsed:.1f} s)")
+    return 1 if failures or not paths else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,288 @@
+"""ONNX graphs (kind ``onnx``): opsets, IR version, producer, inputs/outputs, metadata, weight precision and
+quantization, read without loading tensor payloads.
+
+Embedded weights are skipped at the protobuf wire level (``onnx_wire``) and external data is never opened, so a
+1 GB model is read in a fraction of ``onnx.load``'s time and memory; the rest is parsed by onnx's own classes.
+ONNX is binary: values carry a ``pointer`` into the ModelProto (``graph.input[1].type.tensor_type.shape``) and
+no line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from functools import cache
+from math import prod
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from driftguard.errors import ExtractionError, MissingExtraError
+from driftguard.extractors import onnx_wire
+from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.model import EffectiveConfig
+from driftguard.normalize import normalize_dtype, parse_scalar
+
+if TYPE_CHECKING:
+    from onnx import GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
+
+KIND = "onnx"
+DESCRIPTION = "ONNX graph (.onnx): opsets, inputs/outputs, metadata, weight precision, quantization"
+
+#: metadata_props keys that hold known configuration → (canonical key, expected type).
+KNOWN_METADATA: dict[str, tuple[str, type]] = {
+    "max_length": ("preprocessing.max_length", int),
+    "model_max_length": ("preprocessing.max_length", int),
+    "max_seq_length": ("preprocessing.max_length", int),
+    "max_sequence_length": ("preprocessing.max_length", int),
+    "num_labels": ("model.num_labels", int),
+    "vocab_size": ("model.vocab_size", int),
+    "hidden_size": ("model.hidden_size", int),
+    "num_hidden_layers": ("model.num_layers", int),
+    "num_layers": ("model.num_layers", int),
+    "num_attention_heads": ("model.num_attention_heads", int),
+    "max_position_embeddings": ("model.max_position_embeddings", int),
+    "model_type": ("model.type", str),
+}
+
+_FLOAT_DTYPES = frozenset({"float16", "float32", "float64", "bfloat16", "float8_e4m3fn", "float8_e4m3fnuz",
+                           "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn"})
+
+#: Ops that quantize activations at run time (onnxruntime dynamic quantization).
+_DYNAMIC_OPS = frozenset({"DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "DynamicQuantizeMatMul",
+                          "DynamicQuantizeLSTM", "MatMulIntegerToFloat"})
+#: Weight-only quantized kernels (onnxruntime contrib ops) and their default bit width.
+_WEIGHT_ONLY_OPS = {"MatMulNBits": 4, "GatherBlockQuantized": 4, "MatMulBnb4": 4}
+_QDQ_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
+
+_EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
+
+
+def detect(path: Path, head: bytes) -> bool:
+    """A ``.onnx`` file, or a file whose first bytes look like a serialized ModelProto."""
+    if path.is_dir():
+        return False
+    if path.suffix.lower() == ".onnx":
+        return True
+    return onnx_wire.looks_like_model(head)
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """Read the graph's metadata (never tensor payloads) into canonical keys."""
+    try:
+        import onnx
+        from google.protobuf.message import DecodeError
+    except ImportError:
+        raise MissingExtraError("ONNX graphs", "onnx", "onnx", str(path)) from None
+    data = onnx_wire.read_without_payloads(path)
+    try:
+        model = onnx.ModelProto.FromString(data)
+    except (DecodeError, ValueError) as exc:
+        raise ExtractionError(f"not an ONNX model: {exc}", str(path)) from None
+    return config_from_model(model, path)
+
+
+def config_from_model(model: ModelProto, path: Path) -> EffectiveConfig:
+    """The effective config of a parsed ModelProto. Reads only metadata, so a model loaded with ``onnx.load``
+    and one read without payloads give the same result (``benchmarks/walk_onnx_backend.py`` checks this)."""
+    if model.ir_version <= 0 or not model.HasField("graph"):
+        missing = "ir_version" if model.ir_version <= 0 else "graph"
+        raise ExtractionError(f"not an ONNX model: no {missing}", str(path))
+    b = ValueBuilder(KIND, path)
+    b.set("onnx.ir_version", model.ir_version, pointer="ir_version")
+    for i, opset in enumerate(model.opset_import):
+        domain = opset.domain or "ai.onnx"
+        b.set(f"onnx.opset.{domain}", opset.version, pointer=f"opset_import[{i}]")
+    for field in ("producer_name", "producer_version", "domain", "doc_string"):
+        if getattr(model, field):
+            b.set(f"onnx.{field}", getattr(model, field), pointer=field)
+    if model.model_version:
+        b.set("onnx.model_version", model.model_version, pointer="model_version")
+    graph = model.graph
+    if graph.name:
+        b.set("onnx.graph.name", graph.name, pointer="graph.name")
+    _metadata(b, model)
+    initializer_names = {t.name for t in graph.initializer} | {s.values.name for s in graph.sparse_initializer}
+    _io(b, "inputs", "input", [(i, v) for i, v in enumerate(graph.input) if v.name not in initializer_names])
+    _io(b, "outputs", "output", list(enumerate(graph.output)))
+    _weights(b, model, path)
+    return b.build()
+
+
+def _metadata(b: ValueBuilder, model: ModelProto) -> None:
+    for i, prop in enumerate(model.metadata_props):
+        pointer = f"metadata_props[{i}]"
+        known = KNOWN_METADATA.get(prop.key.lower())
+        if known is not None:
+            key, kind = known
+            value: Any = parse_scalar(prop.value) if kind is int else prop.value
+            if isinstance(value, kind) and not isinstance(value, bool):
+                b.set(key, value, pointer=pointer, note=f"ONNX metadata_props '{prop.key}'")
+                continue
+        b.set(f"onnx.metadata.{prop.key}", prop.value, pointer=pointer)
+
+
+def _io(b: ValueBuilder, key: str, field: str, values: list[tuple[int, ValueInfoProto]]) -> None:
+    import onnx
+
+    b.set(f"io.{key}", [v.name for _, v in values], pointer=f"graph.{field}")
+    for i, v in values:
+        base = f"graph.{field}[{i}].type"
+        which = v.type.WhichOneof("value")
+        if which not in ("tensor_type", "sparse_tensor_type"):
+            b.set(f"onnx.{key}.{v.name}.type", _type_string(v.type), pointer=base)
+            continue
+        t = getattr(v.type, which)
+        pointer = f"{base}.{which}"
+        dtype_name = onnx.TensorProto.DataType.Name(t.elem_type) if t.elem_type in _dtype_numbers() else None
+        dtype = normalize_dtype(dtype_name)
+        if dtype is not None:
+            b.set(f"io.{key}.{v.name}.dtype", dtype, pointer=f"{pointer}.elem_type")
+        else:
+            b.set(f"onnx.{key}.{v.name}.elem_type", dtype_name or t.elem_type, pointer=f"{pointer}.elem_type")
+        if which == "sparse_tensor_type":
+            b.set(f"onnx.{key}.{v.name}.sparse", True, pointer=pointer)
+        if not t.HasField("shape"):
+            continue  # rank unknown: ONNX says nothing about the shape
+        shape: list[int] = []
+        symbols: list[str | None] = []
+        for d in t.shape.dim:
+            which_dim = d.WhichOneof("value")
+            if which_dim == "dim_value" and d.dim_value >= 0:
+                shape.append(d.dim_value)
+                symbols.append(None)
+            else:
+                shape.append(-1)
+                symbols.append(d.dim_param if which_dim == "dim_param" else None)
+        b.set(f"io.{key}.{v.name}.shape", shape, pointer=f"{pointer}.shape")
+        if any(s is not None for s in symbols):
+            b.set(f"onnx.{key}.{v.name}.dim_params", symbols, pointer=f"{pointer}.shape")
+
+
+@cache
+def _dtype_numbers() -> frozenset[int]:
+    import onnx
+
+    return frozenset(onnx.TensorProto.DataType.values())
+
+
+def _type_string(t: Any) -> str:
+    """``seq(tensor(float))``-style spelling of a non-tensor ONNX type."""
+    import onnx
+
+    which = t.WhichOneof("value")
+    if which in ("tensor_type", "sparse_tensor_type"):
+        inner = getattr(t, which)
+        name = onnx.TensorProto.DataType.Name(inner.elem_type).lower() if inner.elem_type in _dtype_numbers() \
+            else str(inner.elem_type)
+        return f"{'sparse_tensor' if which == 'sparse_tensor_type' else 'tensor'}({name})"
+    if which == "sequence_type":
+        return f"seq({_type_string(t.sequence_type.elem_type)})"
+    if which == "optional_type":
+        return f"optional({_type_string(t.optional_type.elem_type)})"
+    if which == "map_type":
+        key = onnx.TensorProto.DataType.Name(t.map_type.key_type).lower()
+        return f"map({key},{_type_string(t.map_type.value_type)})"
+    return which or "undefined"
+
+
+def _tensor_dtype(t: TensorProto) -> str:
+    import onnx
+
+    if t.data_type in _dtype_numbers():
+        name = onnx.TensorProto.DataType.Name(t.data_type)
+        return normalize_dtype(name) or name.lower()
+    return str(t.data_type)
+
+
+def _nodes(graph: GraphProto) -> Iterator[NodeProto]:
+    """Every node of a graph, subgraphs (If/Loop/Scan bodies) included."""
+    for node in graph.node:
+        yield node
+        for attr in node.attribute:
+            if attr.HasField("g"):
+                yield from _nodes(attr.g)
+            for g in attr.graphs:
+                yield from _nodes(g)
+
+
+def _weights(b: ValueBuilder, model: ModelProto, path: Path) -> None:
+    graph = model.graph
+    nodes = list(_nodes(graph))
+    for fn in model.functions:
+        nodes.extend(fn.node)
+    # Integer initializers that feed a quantization op are quantized weights, not shape constants.
+    quant_inputs = {name for n in nodes if n.op_type in _QDQ_OPS | _DYNAMIC_OPS or n.op_type in _WEIGHT_ONLY_OPS
+                    or n.op_type.startswith("QLinear") for name in n.input}
+    mix: Counter[str] = Counter()
+    weight_mix: Counter[str] = Counter()
+    parameters = 0
+    external: set[str] = set()
+    external_count = 0
+    tensors = [(t, list(t.dims)) for t in graph.initializer]
+    tensors += [(s.values, list(s.dims)) for s in graph.sparse_initializer]
+    for t, dims in tensors:
+        dtype = _tensor_dtype(t)
+        count = prod(dims)
+        parameters += count
+        mix[dtype] += count
+        if dtype in _FLOAT_DTYPES or t.name in quant_inputs:
+            weight_mix[dtype] += count
+        if t.data_location == _EXTERNAL:
+            external_count += 1
+            for entry in t.external_data:
+                if entry.key == "location":
+                    external.add(entry.value)
+    b.set("model.weights.count", len(tensors), pointer="graph.initializer")
+    b.set("model.weights.parameters", parameters, pointer="graph.initializer",
+          note="product of the initializers' dims")
+    if mix:
+        b.set("onnx.initializers.dtypes", {k: mix[k] for k in sorted(mix)}, pointer="graph.initializer",
+              note="elements per initializer dtype")
+    if weight_mix:
+        top = max(sorted(weight_mix), key=lambda k: weight_mix[k])
+        b.set("precision.weights", top, pointer="graph.initializer",
+              note="dtype holding most float (or quantized) initializer elements")
+    if external_count:
+        b.set("onnx.external_data.tensors", external_count, pointer="graph.initializer")
+        b.set("onnx.external_data.files", sorted(external), pointer="graph.initializer")
+        missing = sorted(f for f in external if not (path.parent / f).exists())
+        if missing:
+            b.set("onnx.external_data.missing", missing, pointer="graph.initializer",
+                  note="external data files not found beside the model")
+    _quantization(b, graph, nodes, {t.name: _tensor_dtype(t) for t in graph.initializer})
+
+
+def _quantization(b: ValueBuilder, graph: GraphProto, nodes: list[NodeProto], init_dtypes: dict[str, str]) -> None:
+    """``precision.quantization`` from the ops: qlinear > dynamic > qdq > weight-only-<bits> > none."""
+    ops = sorted({n.op_type for n in nodes if n.op_type in _QDQ_OPS | _DYNAMIC_OPS
+                  or n.op_type in _WEIGHT_ONLY_OPS or n.op_type.startswith("QLinear")})
+    pointer = "graph.node"
+    scheme = "none"
+    index = {id(n): i for i, n in enumerate(graph.node)}
+
+    def first(pred: Any) -> str:
+        for n in nodes:
+            if pred(n):
+                i = index.get(id(n))
+                return f"graph.node[{i}]" if i is not None else f"node '{n.name or n.op_type}'"
+        return "graph.node"
+
+    if any(op.startswith("QLinear") for op in ops):
+        scheme, pointer = "qlinear", first(lambda n: n.op_type.startswith("QLinear"))
+    elif any(op in _DYNAMIC_OPS for op in ops):
+        scheme, pointer = "dynamic", first(lambda n: n.op_type in _DYNAMIC_OPS)
+    elif "QuantizeLinear" in ops and "DequantizeLinear" in ops:
+        scheme, pointer = "qdq", first(lambda n: n.op_type == "QuantizeLinear")
+    elif any(op in _WEIGHT_ONLY_OPS for op in ops):
+        node = next(n for n in nodes if n.op_type in _WEIGHT_ONLY_OPS)
+        bits = next((a.i for a in node.attribute if a.name == "bits"), _WEIGHT_ONLY_OPS[node.op_type])
+        scheme, pointer = f"weight-only-int{bits}", first(lambda n: n is node)
+    elif "DequantizeLinear" in ops:
+        deq = [n for n in nodes if n.op_type == "DequantizeLinear" and n.input and n.input[0] in init_dtypes]
+        if deq:
+            scheme = f"weight-only-{init_dtypes[deq[0].input[0]]}"
+            pointer = first(lambda n: n is deq[0])
+    b.set("precision.quantization", scheme, pointer=pointer,
+          note="from the graph's ops" if ops else "no quantization ops in the graph")
+    if ops:
+        b.set("onnx.quantization.ops", ops, pointer="graph.node")

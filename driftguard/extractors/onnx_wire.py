@@ -1,0 +1,203 @@
+"""Read an ONNX model without its embedded weights, at the protobuf wire level.
+
+``onnx.load`` has no way to skip embedded tensor payloads (``load_external_data=False`` only concerns external
+files), so a 1 GB model costs a second and over 2 GiB of memory just to read its metadata. The protobuf wire
+format is the official, documented encoding (https://protobuf.dev/programming-guides/encoding/): a message is a
+sequence of ``tag, value`` fields, where ``tag = field_number << 3 | wire_type``. We map the file, walk
+``ModelProto`` down to ``GraphProto.initializer`` (field 7, then field 5) and drop each initializer's payload
+fields, copying every other byte range through unchanged. The reduced bytes are then parsed by onnx's own
+generated class (``onnx.ModelProto.FromString``), so this module decodes no ONNX semantics itself.
+
+Kept payloads: sparse initializers, tensors inside node attributes (``Constant``) and subgraphs (small in
+practice). This module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+
+from driftguard.errors import ExtractionError
+
+# Wire types (protobuf encoding guide).
+_VARINT, _I64, _LEN, _SGROUP, _EGROUP, _I32 = 0, 1, 2, 3, 4, 5
+
+#: ModelProto.graph
+MODEL_GRAPH = 7
+#: GraphProto.initializer
+GRAPH_INITIALIZER = 5
+#: TensorProto fields holding element data: float_data 4, int32_data 5, string_data 6, int64_data 7,
+#: raw_data 9, double_data 10, uint64_data 11. Kept: dims 1, data_type 2, segment 3, name 8, doc_string 12,
+#: external_data 13, data_location 14, metadata_props 16.
+TENSOR_PAYLOAD_FIELDS = frozenset({4, 5, 6, 7, 9, 10, 11})
+
+#: ModelProto field numbers (onnx.in.proto), used by the cheap content check.
+_MODEL_FIELDS = {2: _LEN, 3: _LEN, 4: _LEN, 5: _VARINT, 6: _LEN, 7: _LEN, 8: _LEN, 14: _LEN, 20: _LEN,
+                 25: _LEN}
+
+
+class WireError(ValueError):
+    """The bytes are not a well-formed protobuf message; ``offset`` is where reading failed."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(f"{message} at byte {offset}")
+        self.offset = offset
+
+
+Buffer = bytes | mmap.mmap
+
+
+def _varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
+    """Decode a base-128 varint at ``pos``; returns (value, position after it)."""
+    result = 0
+    shift = 0
+    start = pos
+    while True:
+        if pos >= end:
+            raise WireError("truncated varint", start)
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+        if shift >= 70:
+            raise WireError("varint too long", start)
+
+
+def _encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _skip_value(buf: Buffer, pos: int, end: int, wire_type: int, field: int) -> tuple[int, int]:
+    """Skip one field value; returns (start of the value, length prefix included; position after it)."""
+    start = pos
+    if wire_type == _VARINT:
+        _, after = _varint(buf, pos, end)
+        return pos, after
+    if wire_type == _I64:
+        after = pos + 8
+    elif wire_type == _I32:
+        after = pos + 4
+    elif wire_type == _LEN:
+        length, pos = _varint(buf, pos, end)
+        after = pos + length
+    elif wire_type == _SGROUP:
+        # A (deprecated) group runs until the matching end-group tag.
+        cur = pos
+        while True:
+            tag, cur = _varint(buf, cur, end)
+            if tag >> 3 == 0:
+                raise WireError("field number 0", cur)
+            if tag & 7 == _EGROUP:
+                if tag >> 3 != field:
+                    raise WireError("mismatched end-group", cur)
+                return pos, cur
+            _, cur = _skip_value(buf, cur, end, tag & 7, tag >> 3)
+    else:
+        raise WireError(f"invalid wire type {wire_type}", pos)
+    if after > end:
+        raise WireError("field runs past the end of its message", start)
+    return start, after
+
+
+def _tensor_without_payload(buf: Buffer, start: int, end: int) -> bytes:
+    """A TensorProto's bytes minus its element-data fields."""
+    out = bytearray()
+    pos = start
+    while pos < end:
+        field_start = pos
+        tag, pos = _varint(buf, pos, end)
+        field, wire_type = tag >> 3, tag & 7
+        if field == 0:
+            raise WireError("field number 0", field_start)
+        _, pos = _skip_value(buf, pos, end, wire_type, field)
+        if field not in TENSOR_PAYLOAD_FIELDS:
+            out += buf[field_start:pos]
+    return bytes(out)
+
+
+def _graph_without_payloads(buf: Buffer, start: int, end: int) -> bytes:
+    """A GraphProto's bytes with each initializer reduced by ``_tensor_without_payload``."""
+    out = bytearray()
+    pos = start
+    while pos < end:
+        field_start = pos
+        tag, pos = _varint(buf, pos, end)
+        field, wire_type = tag >> 3, tag & 7
+        if field == 0:
+            raise WireError("field number 0", field_start)
+        value_start, pos = _skip_value(buf, pos, end, wire_type, field)
+        if field == GRAPH_INITIALIZER and wire_type == _LEN:
+            _, body = _varint(buf, value_start, end)
+            tensor = _tensor_without_payload(buf, body, pos)
+            out += buf[field_start:value_start]  # the tag, unchanged
+            out += _encode_varint(len(tensor))
+            out += tensor
+        else:
+            out += buf[field_start:pos]
+    return bytes(out)
+
+
+def strip_payloads(buf: Buffer) -> bytes:
+    """The serialized ModelProto in ``buf`` without initializer payloads; WireError when malformed."""
+    out = bytearray()
+    end = len(buf)
+    pos = 0
+    while pos < end:
+        field_start = pos
+        tag, pos = _varint(buf, pos, end)
+        field, wire_type = tag >> 3, tag & 7
+        if field == 0:
+            raise WireError("field number 0", field_start)
+        value_start, pos = _skip_value(buf, pos, end, wire_type, field)
+        if field == MODEL_GRAPH and wire_type == _LEN:
+            _, body = _varint(buf, value_start, end)
+            graph = _graph_without_payloads(buf, body, pos)
+            out += buf[field_start:value_start]
+            out += _encode_varint(len(graph))
+            out += graph
+        else:
+            out += buf[field_start:pos]
+    return bytes(out)
+
+
+def read_without_payloads(path: Path) -> bytes:
+    """The file's ModelProto bytes without initializer payloads, read through mmap (payload pages are never
+    touched). ExtractionError "not an ONNX model: ..." when the bytes are not a protobuf message."""
+    try:
+        with path.open("rb") as fh:
+            size = path.stat().st_size
+            if size == 0:
+                raise ExtractionError("not an ONNX model: the file is empty", str(path))
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return strip_payloads(mm)
+    except IsADirectoryError:
+        raise ExtractionError("is a folder, expected a file", str(path)) from None
+    except WireError as exc:
+        raise ExtractionError(f"not an ONNX model: malformed protobuf ({exc})", str(path)) from None
+    except OSError as exc:
+        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+
+
+def looks_like_model(head: bytes) -> bool:
+    """Cheap content check: a ModelProto written by onnx starts with ``ir_version`` (field 1, varint) holding
+    a small number, followed by another ModelProto field tag."""
+    if len(head) < 3 or head[0] != 0x08:
+        return False
+    try:
+        version, pos = _varint(head, 1, len(head))
+        if not 1 <= version <= 32:
+            return False
+        tag, _ = _varint(head, pos, len(head))
+    except WireError:
+        return False
+    return _MODEL_FIELDS.get(tag >> 3) == tag & 7
