@@ -1,0 +1,252 @@
+"""TensorRT-LLM: Triton tensorrtllm_backend / FasterTransformer request tensors (``{"request": [{"name",
+"data", "dtype"}]}``), LLM-API ``SamplingParams`` dicts and ``model.yaml`` engine configs, and
+``trtllm-serve`` (OpenAI protocol) request bodies.
+
+Layers (defaults.md §4, §11), recorded in ``Origin.source``: ``request`` > ``generation_config.json`` (only
+with ``generation_config: auto``; eight fields; only values present in the file) > the entry point's
+defaults (``llm-api default``: greedy while no sampling field is set, max_tokens 32; ``trtllm-serve default``:
+T 1.0, top_p 1.0) > ``trtllm runtime default`` (C++, §4.1). Request tensors go straight to the C++ defaults,
+with ``runtime_top_p <= 0`` treated as absent (§4.5).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from driftguard.errors import ExtractionError
+from driftguard.extractors import runtime_common as rc
+from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.keys import TENSORRT_LLM_DEFAULTS, TENSORRT_LLM_LLMAPI_DEFAULTS, TENSORRT_LLM_SERVE_DEFAULTS
+from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.normalize import normalize_json, parse_scalar
+
+KIND = "tensorrt-llm"
+DESCRIPTION = "TensorRT-LLM request tensors (Triton/FasterTransformer JSON), LLM-API SamplingParams or " \
+    "model.yaml, trtllm-serve request"
+
+#: Triton tensorrtllm_backend / FasterTransformer input tensor -> (canonical key, type)
+TENSORS: rc.Fields = {
+    "runtime_top_k": ("generation.top_k", "int"),
+    "runtime_top_p": ("generation.top_p", "float"),
+    "temperature": ("generation.temperature", "float"),
+    "request_output_len": ("generation.max_new_tokens", "int"),
+    "beam_width": ("generation.num_beams", "int"),
+    "len_penalty": ("generation.length_penalty", "float"),
+    "length_penalty": ("generation.length_penalty", "float"),
+    "repetition_penalty": ("generation.repetition_penalty", "float"),
+    "presence_penalty": ("generation.presence_penalty", "float"),
+    "frequency_penalty": ("generation.frequency_penalty", "float"),
+    "random_seed": ("generation.seed", "int"),
+    "seed": ("generation.seed", "int"),
+    "end_id": ("generation.eos_token_id", "ints"),
+    "min_length": ("generation.min_new_tokens", "int"),
+    "min_tokens": ("generation.min_new_tokens", "int"),
+    "early_stopping": ("generation.early_stopping", "int"),
+    "no_repeat_ngram_size": ("generation.no_repeat_ngram_size", "int"),
+    "num_return_sequences": ("generation.num_return_sequences", "int"),
+}
+_DATA_TENSORS = ("input_ids", "input_lengths", "stop_words_list", "bad_words_list", "text_input",
+                 "embedding_bias_words", "embedding_bias_weights", "prompt_embedding_table", "image_input")
+
+#: LLM-API SamplingParams / trtllm-serve request field -> (canonical key, type)
+SAMPLING: rc.Fields = {
+    "temperature": ("generation.temperature", "float"),
+    "top_p": ("generation.top_p", "float"),
+    "top_k": ("generation.top_k", "int"),
+    "min_p": ("generation.min_p", "float"),
+    "max_tokens": ("generation.max_new_tokens", "int"),
+    "max_completion_tokens": ("generation.max_new_tokens", "int"),
+    "min_tokens": ("generation.min_new_tokens", "int"),
+    "n": ("generation.num_return_sequences", "int"),
+    "repetition_penalty": ("generation.repetition_penalty", "float"),
+    "presence_penalty": ("generation.presence_penalty", "float"),
+    "frequency_penalty": ("generation.frequency_penalty", "float"),
+    "length_penalty": ("generation.length_penalty", "float"),
+    "seed": ("generation.seed", "int"),
+    "stop": ("generation.stop", "strs"),
+    "end_id": ("generation.eos_token_id", "ints"),
+    "no_repeat_ngram_size": ("generation.no_repeat_ngram_size", "int"),
+}
+#: The fields generation_config='auto' honours (PR #17213, TRT-DOC).
+GEN_CONFIG_KEYS = ("generation.temperature", "generation.top_p", "generation.top_k", "generation.min_p",
+                   "generation.repetition_penalty", "generation.no_repeat_ngram_size",
+                   "generation.length_penalty", "generation.early_stopping")
+_SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p")
+_MARKERS = ("pytorch_backend_config", "triton_config", "build_config", "kv_cache_config")
+_NO_REPEAT_OFF = 1 << 30
+
+
+def _check(name: str, value: Any) -> str | None:
+    """SamplingConfig's valid ranges (TRT-SC)."""
+    if name in ("top_k", "runtime_top_k") and value < 0:
+        return "must be >= 0"
+    if name == "top_p" and not 0 < value <= 1:
+        return "must be in (0, 1]"
+    if name == "temperature" and value < 0:
+        return "must be >= 0"
+    if name == "repetition_penalty" and value <= 0:
+        return "must be > 0"
+    if name == "min_p" and not 0 <= value <= 1:
+        return "must be in [0, 1]"
+    if name in ("beam_width", "n", "max_tokens", "request_output_len") and value < 1:
+        return "must be >= 1"
+    return None
+
+
+def _is_tensor_request(data: Any) -> bool:
+    req = data.get("request") if isinstance(data, dict) else None
+    return isinstance(req, list) and bool(req) and all(isinstance(t, dict) and "name" in t for t in req)
+
+
+def detect(path: Path, head: bytes) -> bool:
+    data = rc.sniff(path, head)
+    if _is_tensor_request(data):
+        return True
+    return isinstance(data, dict) and "model" in data and (
+        any(m in data for m in _MARKERS) or data.get("backend") in ("pytorch", "tensorrt", "_autodeploy"))
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    doc = rc.load_document(path)
+    data = rc.require_mapping(doc, "TensorRT-LLM request tensors, SamplingParams or model.yaml")
+    b = ValueBuilder(KIND, path)
+    if _is_tensor_request(data):
+        _tensors(b, doc, data["request"])
+        rc.fill_defaults(b, TENSORRT_LLM_DEFAULTS, "trtllm runtime default")
+        _derive_greedy(b)
+        return b.build()
+    if _is_backend_parameters(data):
+        _backend_parameters(b, doc, data)
+        return b.build()
+    if "request" in data:
+        raise ExtractionError("request must be a list of named tensors ({'name', 'data', 'dtype'})", str(path),
+                              doc.line("/request"))
+    serve = "messages" in data or "prompt" in data
+    used = rc.apply_fields(b, doc, data, "", SAMPLING, "request", _check)
+    _engine_config(b, doc, data, used)
+    if data.get("generation_config") == "auto":
+        _generation_config_layer(b, options)
+    any_sampling = any(data.get(f) is not None for f in _SAMPLING_FIELDS)
+    if serve:
+        rc.fill_defaults(b, TENSORRT_LLM_SERVE_DEFAULTS, "trtllm-serve default")
+    else:
+        rc.fill_defaults(b, TENSORRT_LLM_LLMAPI_DEFAULTS, "llm-api default")
+        if any_sampling or "generation.temperature" in b.values:
+            # "Once any sampling parameter is set, the unspecified ones default to top_k 0, top_p 1, min_p 0,
+            # temperature 1.0" (TRT-DOC, Torch sampler).
+            rc.fill_defaults(b, {k: v for k, v in TENSORRT_LLM_SERVE_DEFAULTS.items()
+                                 if k.split(".")[1] in _SAMPLING_FIELDS}, "llm-api default")
+    rc.fill_defaults(b, TENSORRT_LLM_DEFAULTS, "trtllm runtime default")
+    if not serve and not any_sampling and not _from_gen_config(b):
+        rc.greedy_derived(b, True, "generation.temperature",
+                          "LLM-API default is greedy while temperature/top_p/top_k are unset (defaults.md §4.2)")
+    else:
+        _derive_greedy(b)
+    return b.build()
+
+
+def _from_gen_config(b: ValueBuilder) -> bool:
+    return any(b.values[k].origin.source == "generation_config.json" for k in GEN_CONFIG_KEYS
+               if k in b.values and k.split(".")[1] in _SAMPLING_FIELDS)
+
+
+def _tensors(b: ValueBuilder, doc: rc.Document, tensors: list[Any]) -> None:
+    """One value per tensor: every batch row's value when they agree, else the list of them."""
+    for i, t in enumerate(tensors):
+        name = str(t["name"])
+        ptr = f"/request/{i}/data"
+        if name in _DATA_TENSORS:
+            continue
+        if "data" not in t:
+            raise ExtractionError(f"tensor '{name}' has no data", str(doc.path), doc.line(f"/request/{i}"))
+        flat = _flatten(t["data"])
+        if name not in TENSORS:
+            rc.put(b, doc, f"tensorrt_llm.request.{name}", normalize_json(flat[0] if len(set(map(repr, flat)))
+                                                                         == 1 else flat), ptr, "request")
+            continue
+        key, typ = TENSORS[name]
+        conv = [rc.convert(doc, ptr, v, "int" if typ == "ints" else typ) for v in flat]
+        for v in conv:
+            msg = _check(name, v)
+            if msg:
+                raise ExtractionError(f"{name} {msg}, got {v!r}", str(doc.path), doc.line(ptr))
+        if name == "runtime_top_p" and all(v <= 0 for v in conv):
+            # tensorrtllm_backend resets top_p <= 0 to nullopt: the C++ default applies (§4.5).
+            continue
+        value: Any = conv[0] if all(v == conv[0] for v in conv) else conv
+        if typ == "ints":
+            value = sorted(set(conv))
+        if key == "generation.no_repeat_ngram_size" and value == _NO_REPEAT_OFF:
+            value = 0
+        note = None if not isinstance(value, list) or typ == "ints" else "differs per batch row"
+        rc.put(b, doc, key, value, ptr, "request", note)
+
+
+def _is_backend_parameters(data: dict[str, Any]) -> bool:
+    """A tensorrtllm_backend model-config override in JSON: ``{"parameters": {name: {"string_value"}}}``."""
+    params = data.get("parameters")
+    return isinstance(params, dict) and bool(params) and "model" not in data and all(
+        isinstance(p, dict) and "string_value" in p for p in params.values())
+
+
+def _backend_parameters(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> None:
+    """Backend parameters (strings, as Triton writes them) under ``tensorrt_llm.parameters.*``."""
+    for name, p in data["parameters"].items():
+        ptr = f"/parameters/{rc.escape(str(name))}/string_value"
+        rc.put(b, doc, f"tensorrt_llm.parameters.{name}", parse_scalar(str(p["string_value"])), ptr,
+               "backend parameters")
+    policy = data.get("model_transaction_policy")
+    if isinstance(policy, dict) and "decoupled" in policy:
+        ptr = "/model_transaction_policy/decoupled"
+        rc.put(b, doc, "serving.decoupled", rc.boolean(doc, ptr, policy["decoupled"]), ptr, "backend parameters")
+
+
+def _flatten(data: Any) -> list[Any]:
+    if isinstance(data, list):
+        out: list[Any] = []
+        for d in data:
+            out.extend(_flatten(d))
+        return out
+    return [data]
+
+
+def _engine_config(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], used: set[str]) -> None:
+    """model.yaml: the Triton overrides map to canonical keys, the rest stays under ``tensorrt_llm.*``."""
+    tc = data.get("triton_config")
+    if isinstance(tc, dict):
+        if tc.get("max_batch_size") is not None:
+            rc.put(b, doc, "batching.max_batch_size",
+                   rc.number(doc, "/triton_config/max_batch_size", tc["max_batch_size"], integer=True),
+                   "/triton_config/max_batch_size", "engine config")
+        if tc.get("decoupled") is not None:
+            rc.put(b, doc, "serving.decoupled", rc.boolean(doc, "/triton_config/decoupled", tc["decoupled"]),
+                   "/triton_config/decoupled", "engine config")
+    rc.keep_namespaced(b, doc, "tensorrt_llm", data, "", used | {"messages", "prompt"}, "engine config")
+
+
+def _generation_config_layer(b: ValueBuilder, options: ExtractOptions) -> None:
+    """Values present in the model's generation_config.json, for the eight honoured fields (§4.4).
+    Absent fields do not take Hugging Face's synthesized defaults."""
+    ctx = rc.context_generation(options)
+    if ctx is None:
+        return
+    for key in GEN_CONFIG_KEYS:
+        v = ctx.get(key)
+        if v is not None and v.explicit and v.value is not None and key not in b.values:
+            o = v.origin
+            b.values[key] = Value(v.value, Origin(o.path, o.line, o.pointer, "generation_config.json"), True,
+                                  "defaults.md §4.4 generation_config='auto'")
+
+
+def _derive_greedy(b: ValueBuilder) -> None:
+    """Greedy when beam_width == 1 and top_k == 1, or top_k == 0 with top_p == 0, or temperature == 0 (§4.1)."""
+    v = {k.split(".")[1]: b.values[k].value for k in b.values if k.startswith("generation.")}
+    beams = v.get("num_beams", 1)
+    top_k, top_p, temp = v.get("top_k", 0), v.get("top_p", 0.0), v.get("temperature", 1.0)
+    if isinstance(top_k, list) or isinstance(top_p, list) or isinstance(temp, list):
+        return  # rows disagree: no single answer
+    greedy = beams != 1 or top_k == 1 or (top_k == 0 and top_p == 0) or temp == 0
+    rc.greedy_derived(b, bool(greedy), "generation.top_k",
+                      "TensorRT-LLM decodes greedily when top_k == 1, top_k == 0 with top_p == 0, or "
+                      "temperature == 0; beam search when beam_width > 1 (defaults.md §4.1)")

@@ -1,0 +1,115 @@
+"""Hugging Face TGI: ``/generate`` request bodies ``{"inputs", "parameters": {...}}`` resolved with the
+router's defaults (defaults.md §3), and SageMaker TGI deployment env files (``models.json``: per model an
+``env`` of launcher variables), kept under ``tgi.models.*``.
+
+TGI reads no sampling defaults from generation_config.json (§3), so the layers are ``request`` and
+``tgi default``. Sampling happens when ``do_sample`` is set or any warper is (temperature != 1, top_k != 0,
+top_p < 1, typical_p < 1), and ``do_sample`` is true when the whole ``parameters`` object is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from driftguard.errors import ExtractionError
+from driftguard.extractors import runtime_common as rc
+from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.keys import TGI_DEFAULTS
+from driftguard.model import EffectiveConfig, Value
+
+KIND = "tgi"
+DESCRIPTION = "Hugging Face TGI /generate request body (inputs + parameters) or SageMaker TGI models.json env"
+
+PARAMETERS: rc.Fields = {
+    "temperature": ("generation.temperature", "float"),
+    "top_k": ("generation.top_k", "int"),
+    "top_p": ("generation.top_p", "float"),
+    "typical_p": ("generation.typical_p", "float"),
+    "repetition_penalty": ("generation.repetition_penalty", "float"),
+    "frequency_penalty": ("generation.frequency_penalty", "float"),
+    "do_sample": ("generation.do_sample", "bool"),
+    "max_new_tokens": ("generation.max_new_tokens", "int"),
+    "seed": ("generation.seed", "int"),
+    "best_of": ("generation.num_return_sequences", "int"),
+    "stop": ("generation.stop", "strs"),
+    "truncate": ("preprocessing.max_length", "int"),
+}
+_REQUEST_KEYS = {"inputs", "parameters", "stream"}
+
+
+def _check(name: str, value: Any) -> str | None:
+    """The router's validation (TGI-VAL ``validate``)."""
+    if name == "temperature" and value <= 0:
+        return "must be strictly positive (TGI rejects it)"
+    if name in ("top_p", "typical_p") and not 0 < value < 1:
+        return "must be > 0.0 and < 1.0 (TGI rejects it)"
+    if name == "top_k" and value <= 0:
+        return "must be strictly positive (TGI rejects it)"
+    if name == "repetition_penalty" and value <= 0:
+        return "must be strictly positive (TGI rejects it)"
+    if name == "frequency_penalty" and not -2 <= value <= 2:
+        return "must be in [-2, 2] (TGI rejects it)"
+    if name in ("max_new_tokens", "best_of") and value <= 0:
+        return "must be strictly positive (TGI rejects it)"
+    return None
+
+
+def _is_sagemaker_env(data: Any) -> bool:
+    return isinstance(data, dict) and bool(data) and all(
+        isinstance(m, dict) and isinstance(m.get("env"), dict) and "HF_MODEL_ID" in m["env"]
+        for m in data.values())
+
+
+def detect(path: Path, head: bytes) -> bool:
+    data = rc.sniff(path, head)
+    if _is_sagemaker_env(data):
+        return True
+    return isinstance(data, dict) and "inputs" in data and set(data) <= _REQUEST_KEYS and \
+        isinstance(data.get("parameters", {}), dict)
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    doc = rc.load_document(path)
+    data = rc.require_mapping(doc, "a TGI /generate request body")
+    b = ValueBuilder(KIND, path)
+    if _is_sagemaker_env(data):
+        rc.keep_namespaced(b, doc, "tgi.models", data, "", ("sample_input",), "deployment env")
+        return b.build()
+    if "inputs" not in data:
+        shown = ", ".join(sorted(map(str, data))[:5])
+        raise ExtractionError(f"not a TGI /generate request: no 'inputs' (top-level keys: {shown})",
+                              str(path), doc.line("") or 1)
+    params = data.get("parameters")
+    if params is not None and not isinstance(params, dict):
+        raise ExtractionError("parameters must be a mapping", str(path), doc.line("/parameters"))
+    if params is None:
+        # serde default_parameters(): a request without "parameters" samples (TGI-LIB L436-457).
+        b.set("generation.do_sample", True, doc.line(""), "", "tgi default",
+              "defaults.md §3 default_parameters(): do_sample true when 'parameters' is missing")
+        params = {}
+    used = rc.apply_fields(b, doc, params, "/parameters", PARAMETERS, "request", _check)
+    rc.keep_namespaced(b, doc, "tgi.parameters", params, "/parameters", used, "request")
+    rc.fill_defaults(b, TGI_DEFAULTS, "tgi default")
+    _sampling(b)
+    return b.build()
+
+
+def _sampling(b: ValueBuilder) -> None:
+    """``sampling = do_sample or has_warpers`` (TGI-TOK NextTokenChooser)."""
+    v = b.values
+    warpers = [name for name, on in (("temperature", v["generation.temperature"].value != 1.0),
+                                     ("top_k", v["generation.top_k"].value != 0),
+                                     ("top_p", v["generation.top_p"].value < 1.0),
+                                     ("typical_p", v["generation.typical_p"].value < 1.0)) if on]
+    ds = v.get("generation.do_sample")
+    if ds is not None and ds.value:
+        return
+    if warpers:
+        anchor = v[f"generation.{warpers[0]}"]
+        v["generation.do_sample"] = Value(True, anchor.origin, False,
+                                          f"derived: TGI samples when a warper is set ({', '.join(warpers)}), "
+                                          "even with do_sample false (defaults.md §3)")
+    elif ds is None:
+        rc.greedy_derived(b, True, "generation.temperature",
+                          "TGI do_sample defaults to false and no warper is set (defaults.md §3)")

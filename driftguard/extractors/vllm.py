@@ -1,0 +1,278 @@
+"""vLLM: sampling parameters (``SamplingParams`` fields), OpenAI-server request bodies, and engine args
+(Triton vllm_backend ``model.json``, ``vllm serve --config`` YAML), resolved the way vLLM does.
+
+Precedence (defaults.md §2.3, §11), first hit wins, recorded in ``Origin.source``:
+``request`` > ``override-generation-config`` > ``generation_config.json`` (only in ``generation_config: auto``,
+the default; only six fields, never ``do_sample``) > ``vllm default``. The model's generation_config.json
+comes from ``options.context`` (an hf-generation / hf-model config on the same side) or from a local folder
+named by ``generation_config`` or ``model``. Triton's vllm_backend (a ``model.json``) builds
+``SamplingParams`` directly and reads no generation config (§2.3, TRI-VLLM).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from driftguard.errors import ExtractionError
+from driftguard.extractors import runtime_common as rc
+from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.keys import HF_GENERATION_DEFAULTS, VLLM_DEFAULTS
+from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.normalize import normalize_dtype
+
+KIND = "vllm"
+DESCRIPTION = "vLLM sampling params / OpenAI-server request (JSON/YAML) or engine args (model.json, serve config)"
+
+#: request field -> (canonical key, value type)
+_REQUEST: dict[str, tuple[str, str]] = {
+    "temperature": ("generation.temperature", "float"),
+    "top_p": ("generation.top_p", "float"),
+    "top_k": ("generation.top_k", "int"),
+    "min_p": ("generation.min_p", "float"),
+    "max_tokens": ("generation.max_new_tokens", "int"),
+    "max_completion_tokens": ("generation.max_new_tokens", "int"),
+    "min_tokens": ("generation.min_new_tokens", "int"),
+    "repetition_penalty": ("generation.repetition_penalty", "float"),
+    "presence_penalty": ("generation.presence_penalty", "float"),
+    "frequency_penalty": ("generation.frequency_penalty", "float"),
+    "length_penalty": ("generation.length_penalty", "float"),
+    "seed": ("generation.seed", "int"),
+    "n": ("generation.num_return_sequences", "int"),
+    "stop": ("generation.stop", "strs"),
+    "truncate_prompt_tokens": ("preprocessing.max_length", "int"),
+}
+
+#: engine arg -> canonical key (others are kept as ``vllm.<name>``)
+_ENGINE: dict[str, str] = {
+    "dtype": "precision.compute",
+    "max_model_len": "serving.max_model_len",
+    "quantization": "precision.quantization",
+}
+
+#: The fields get_diff_sampling_param() takes from generation_config.json / the override (VLLM-MC).
+GEN_CONFIG_FIELDS: dict[str, str] = {
+    "repetition_penalty": "generation.repetition_penalty",
+    "temperature": "generation.temperature",
+    "top_k": "generation.top_k",
+    "top_p": "generation.top_p",
+    "min_p": "generation.min_p",
+    "max_new_tokens": "generation.max_new_tokens",
+}
+
+_ENGINE_MARKERS = ("gpu_memory_utilization", "tensor_parallel_size", "max_model_len", "disable_log_requests",
+                   "enforce_eager", "speculative_model", "num_speculative_tokens", "swap_space",
+                   "max_num_seqs", "enable_prefix_caching", "override_generation_config")
+_TRTLLM_MARKERS = ("pytorch_backend_config", "triton_config", "build_config", "kv_cache_config", "backend")
+_SAMPLING_NESTS = ("sampling_params", "sampling_parameters")
+_GREEDY_EPS = 1e-5  # vLLM _SAMPLING_EPS
+
+
+def _canon(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def detect(path: Path, head: bytes) -> bool:
+    """Engine args (``model`` plus vLLM engine keys). Bare sampling dicts are not claimed: name the kind."""
+    data = rc.sniff(path, head)
+    if not isinstance(data, dict):
+        return False
+    names = {_canon(str(k)) for k in data}
+    if any(m in names for m in _TRTLLM_MARKERS):
+        return False
+    return "model" in names and any(m in names for m in _ENGINE_MARKERS)
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    doc = rc.load_document(path)
+    data = rc.require_mapping(doc, "vLLM sampling params, request body or engine args")
+    b = ValueBuilder(KIND, path)
+    is_request_body = "messages" in data or "prompt" in data
+    triton_backend = path.name == "model.json"
+    used: set[str] = set()
+
+    _request_layer(b, doc, data, "", used)
+    for nest in _SAMPLING_NESTS:
+        if nest in data:
+            used.add(nest)
+            inner, inner_doc, ptr = _nested(doc, data[nest], f"/{nest}")
+            _request_layer(b, inner_doc, inner, ptr, set())
+    mode = _engine_args(b, doc, data, used)
+
+    if not triton_backend:
+        if "override_generation_config" in data:
+            _override_layer(b, doc, data["override_generation_config"])
+        if mode != "vllm":
+            _generation_config_layer(b, doc, data, mode, options)
+    defaults = dict(VLLM_DEFAULTS)
+    if is_request_body:
+        # The OpenAI server lets an unset max_tokens run to the end of the context window (§2.2).
+        defaults.pop("generation.max_new_tokens")
+    rc.fill_defaults(b, defaults, "vllm default")
+    _derive_sampling(b)
+    used.update(("messages", "prompt", "generation_config"))
+    rc.keep_namespaced(b, doc, "vllm", {_canon(k): v for k, v in data.items()}, "", used, "engine args")
+    mode_ptr = "/generation_config"
+    if "generation_config" in data:
+        rc.put(b, doc, "vllm.generation_config", mode, mode_ptr, "engine args")
+    return b.build()
+
+
+def _nested(doc: rc.Document, raw: Any, ptr: str) -> tuple[dict[str, Any], rc.Document, str]:
+    """A nested sampling dict, or one written as a JSON string (Triton vllm_backend ``sampling_parameters``)."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ExtractionError(f"{ptr[1:]} is not valid JSON: {exc.msg}", str(doc.path), doc.line(ptr)) from None
+        line = doc.line(ptr)
+        doc = rc.Document(doc.path, raw, {"": line} if line else {})
+        ptr = ""
+    if not isinstance(raw, dict):
+        raise ExtractionError(f"{ptr[1:] or 'sampling params'} must be a mapping", str(doc.path), doc.line(ptr))
+    return raw, doc, ptr
+
+
+def _request_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], base: str, used: set[str]) -> None:
+    for raw_name, raw in data.items():
+        name = _canon(str(raw_name))
+        if name in _REQUEST:
+            used.add(name)
+            if raw is None:
+                continue  # an explicit null is "unset" in vLLM's request models
+            key, typ = _REQUEST[name]
+            ptr = f"{base}/{rc.escape(str(raw_name))}"
+            value: Any = rc.str_list(doc, ptr, raw) if typ == "strs" else \
+                rc.number(doc, ptr, raw, integer=typ == "int")
+            value = _validate(doc, ptr, name, value)
+            rc.put(b, doc, key, value, ptr, "request")
+        elif name in ("stop_token_ids", "ignore_eos", "best_of", "use_beam_search"):
+            used.add(name)
+            ptr = f"{base}/{rc.escape(str(raw_name))}"
+            if name == "stop_token_ids":
+                rc.put(b, doc, "vllm.stop_token_ids", rc.int_list(doc, ptr, raw), ptr, "request")
+            elif name == "best_of":
+                if raw is not None:
+                    rc.put(b, doc, "vllm.best_of", rc.number(doc, ptr, raw, integer=True), ptr, "request")
+            else:
+                rc.put(b, doc, f"vllm.{name}", rc.boolean(doc, ptr, raw), ptr, "request")
+
+
+def _validate(doc: rc.Document, ptr: str, name: str, value: Any) -> Any:
+    """vLLM's own checks (VLLM-SP ``_verify_args``) for the fields whose bad values it rejects."""
+    def bad(msg: str) -> ExtractionError:
+        return ExtractionError(f"{name} {msg}, got {value!r} (vLLM rejects it)", str(doc.path), doc.line(ptr))
+
+    if name == "top_k":
+        if value < -1:
+            raise bad("must be -1 or 0 (off) or at least 1")
+        return 0 if value == -1 else value  # -1 (older releases) and 0 both mean off
+    if name == "seed" and value == -1:
+        return None
+    if name == "top_p" and not 0 < value <= 1:
+        raise bad("must be in (0, 1]")
+    if name == "temperature" and value < 0:
+        raise bad("must be non-negative")
+    if name == "min_p" and not 0 <= value <= 1:
+        raise bad("must be in [0, 1]")
+    if name in ("presence_penalty", "frequency_penalty") and not -2 <= value <= 2:
+        raise bad("must be in [-2, 2]")
+    if name == "repetition_penalty" and value <= 0:
+        raise bad("must be greater than zero")
+    if name in ("n", "max_tokens", "max_completion_tokens") and value < 1:
+        raise bad("must be at least 1")
+    return value
+
+
+def _engine_args(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], used: set[str]) -> str:
+    """Map engine args; return the generation_config mode (``auto`` unless the file says otherwise)."""
+    for raw_name, raw in data.items():
+        name = _canon(str(raw_name))
+        ptr = f"/{rc.escape(str(raw_name))}"
+        if name in _ENGINE and raw is not None:
+            used.add(name)
+            if name == "dtype":
+                value: Any = "auto" if str(raw) == "auto" else normalize_dtype(raw)
+                if value is None:
+                    raise ExtractionError(f"dtype: unknown element type {raw!r}", str(doc.path), doc.line(ptr))
+            elif name == "quantization":
+                value = str(raw).lower()
+            else:
+                value = rc.number(doc, ptr, raw, integer=True)
+            rc.put(b, doc, _ENGINE[name], value, ptr, "engine args")
+        elif isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            used.add(name)  # Triton model.json writes booleans as strings
+            rc.put(b, doc, f"vllm.{name}", raw.strip().lower() == "true", ptr, "engine args")
+    used.add("override_generation_config")
+    mode = data.get("generation_config", data.get("generation-config", "auto"))
+    if mode is None:
+        return "auto"
+    if not isinstance(mode, str):
+        raise ExtractionError("generation_config must be 'auto', 'vllm' or a folder", str(doc.path),
+                              doc.line("/generation_config"))
+    return mode
+
+
+def _override_layer(b: ValueBuilder, doc: rc.Document, raw: Any) -> None:
+    ptr = "/override_generation_config"
+    inner, inner_doc, base = _nested(doc, raw, ptr)
+    for name, key in GEN_CONFIG_FIELDS.items():
+        if inner.get(name) is not None and key not in b.values:
+            p = f"{base}/{name}"
+            value = rc.number(inner_doc, p, inner[name], integer=key in ("generation.top_k",
+                                                                        "generation.max_new_tokens"))
+            if key == "generation.top_k" and value == -1:
+                value = 0
+            rc.put(b, inner_doc, key, value, p, "override-generation-config")
+
+
+def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], mode: str,
+                             options: ExtractOptions) -> None:
+    """The model's generation_config.json as vLLM sees it through ``to_diff_dict()``: the six fields, minus
+    values equal to transformers 4.x class defaults (defaults.md §1.3, §2.3 consequence 2)."""
+    values: dict[str, Value] = {}
+    folder = _local_folder(doc.path, mode if mode != "auto" else data.get("model"))
+    ctx = rc.context_generation(options)
+    if mode != "auto" and folder is None:
+        raise ExtractionError(f"generation_config: folder {mode!r} not found", str(doc.path),
+                              doc.line("/generation_config"))
+    if ctx is not None and mode == "auto":
+        for key in GEN_CONFIG_FIELDS.values():
+            v = ctx.get(key)
+            if v is not None and v.explicit and v.value is not None:
+                values[key] = v
+    elif folder is not None and (folder / "generation_config.json").is_file():
+        values = rc.read_generation_config_json(folder, GEN_CONFIG_FIELDS)
+    for key, v in values.items():
+        hf_default = HF_GENERATION_DEFAULTS.get(key)
+        if hf_default is not None and v.value == hf_default.value:
+            continue  # to_diff_dict() drops it (equals the transformers 4.x default): vLLM never sees it
+        if key not in b.values:
+            o = v.origin
+            b.values[key] = Value(v.value, Origin(o.path, o.line, o.pointer, "generation_config.json"), True,
+                                  "defaults.md §2.3 get_diff_sampling_param (generation_config auto)")
+
+
+def _local_folder(base: Path, raw: Any) -> Path | None:
+    if not isinstance(raw, str) or raw in ("auto", "vllm") or not raw.strip():
+        return None
+    p = Path(raw)
+    if not p.is_absolute():
+        p = base.parent / p
+    return p if p.is_dir() else None
+
+
+def _derive_sampling(b: ValueBuilder) -> None:
+    """vLLM samples unless temperature < 1e-5, which is greedy and neutralizes top_p/top_k/min_p (VLLM-SP)."""
+    t = b.values["generation.temperature"]
+    greedy = t.value < _GREEDY_EPS
+    b.values["generation.do_sample"] = Value(
+        not greedy, t.origin, False,
+        "derived: vLLM samples unless temperature < 1e-5 (defaults.md §2.1; do_sample is not a vLLM field)")
+    if greedy:
+        for key, neutral in (("generation.top_p", 1.0), ("generation.top_k", 0), ("generation.min_p", 0.0)):
+            v = b.values[key]
+            if v.value != neutral:
+                b.values[key] = Value(neutral, v.origin, v.explicit,
+                                      f"greedy (temperature < 1e-5) forces {key.split('.')[1]}={neutral}")
