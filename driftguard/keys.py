@@ -211,10 +211,104 @@ TRITON_DEFAULTS: dict[str, Default] = {
     "serving.decoupled": Default(False, _TRI + " model_transaction_policy.decoupled"),
 }
 
+# Serving engines (defaults.md §2-§6, §10, §11). Each engine module resolves its own precedence; these are the
+# bottom layer ("<engine> default" in Origin.source).
+_VLLM_SP = "defaults.md §2.1 vLLM SamplingParams (VLLM-SP)"
+VLLM_DEFAULTS: dict[str, Default] = {
+    "generation.temperature": Default(1.0, _VLLM_SP + " temperature"),
+    "generation.top_p": Default(1.0, _VLLM_SP + " top_p"),
+    "generation.top_k": Default(0, _VLLM_SP + " top_k (0, older releases -1: off)"),
+    "generation.min_p": Default(0.0, _VLLM_SP + " min_p"),
+    "generation.repetition_penalty": Default(1.0, _VLLM_SP + " repetition_penalty"),
+    "generation.presence_penalty": Default(0.0, _VLLM_SP + " presence_penalty"),
+    "generation.frequency_penalty": Default(0.0, _VLLM_SP + " frequency_penalty"),
+    "generation.num_return_sequences": Default(1, _VLLM_SP + " n"),
+    "generation.max_new_tokens": Default(16, _VLLM_SP + " max_tokens (raw class default; not the server's)"),
+    "generation.min_new_tokens": Default(0, _VLLM_SP + " min_tokens"),
+    "generation.seed": Default(None, _VLLM_SP + " seed (None: random)"),
+    "generation.stop": Default([], _VLLM_SP + " stop"),
+}
+
+_TGI = "defaults.md §3 TGI GenerateParameters (TGI-LIB, TGI-VAL)"
+TGI_DEFAULTS: dict[str, Default] = {
+    "generation.temperature": Default(1.0, _TGI + " temperature"),
+    "generation.top_k": Default(0, _TGI + " top_k"),
+    "generation.top_p": Default(1.0, _TGI + " top_p"),
+    "generation.typical_p": Default(1.0, _TGI + " typical_p"),
+    "generation.repetition_penalty": Default(1.0, _TGI + " repetition_penalty"),
+    "generation.frequency_penalty": Default(0.0, _TGI + " frequency_penalty"),
+    "generation.num_return_sequences": Default(1, _TGI + " best_of"),
+    "generation.seed": Default(None, _TGI + " seed (None: random)"),
+    "generation.stop": Default([], _TGI + " stop"),
+}
+
+_OAI = "defaults.md §5 OpenAI API (OAI)"
+OPENAI_DEFAULTS: dict[str, Default] = {
+    "generation.temperature": Default(1.0, _OAI + " temperature"),
+    "generation.top_p": Default(1.0, _OAI + " top_p"),
+    "generation.num_return_sequences": Default(1, _OAI + " n"),
+    "generation.presence_penalty": Default(0.0, _OAI + " presence_penalty"),
+    "generation.frequency_penalty": Default(0.0, _OAI + " frequency_penalty"),
+    "generation.seed": Default(None, _OAI + " seed (no default)"),
+}
+#: Legacy Completions (``prompt``) only: chat requests have no max_tokens default.
+OPENAI_COMPLETIONS_DEFAULTS: dict[str, Default] = {
+    "generation.max_new_tokens": Default(16, _OAI + " CreateCompletionRequest.max_tokens"),
+}
+
+_TRT = "defaults.md §4.1 TensorRT-LLM C++ runtime (TRT-DDP, TRT-SP)"
+TENSORRT_LLM_DEFAULTS: dict[str, Default] = {
+    "generation.num_beams": Default(1, _TRT + " beam_width"),
+    "generation.temperature": Default(1.0, _TRT + " temperature"),
+    "generation.top_k": Default(0, _TRT + " top_k"),
+    "generation.top_p": Default(0.0, _TRT + " top_p"),
+    "generation.min_p": Default(0.0, _TRT + " min_p"),
+    "generation.repetition_penalty": Default(1.0, _TRT + " repetition_penalty"),
+    "generation.presence_penalty": Default(0.0, _TRT + " presence_penalty"),
+    "generation.frequency_penalty": Default(0.0, _TRT + " frequency_penalty"),
+    "generation.min_new_tokens": Default(1, _TRT + " min_tokens"),
+    "generation.seed": Default(0, _TRT + " seed"),
+    "generation.length_penalty": Default(0.0, _TRT + " length_penalty"),
+    "generation.early_stopping": Default(1, _TRT + " early_stopping"),
+    "generation.no_repeat_ngram_size": Default(0, _TRT + " no_repeat_ngram_size (1 << 30: off, written 0)"),
+}
+#: LLM-API SamplingParams (§4.2): max_tokens 32; greedy while no sampling field is set.
+TENSORRT_LLM_LLMAPI_DEFAULTS: dict[str, Default] = {
+    "generation.max_new_tokens": Default(32, "defaults.md §4.2 TensorRT-LLM LLM API SamplingParams max_tokens"),
+    "generation.num_return_sequences": Default(1, "defaults.md §4.2 TensorRT-LLM LLM API SamplingParams n"),
+}
+#: trtllm-serve OpenAI protocol (§4.3): random sampling at T=1.
+TENSORRT_LLM_SERVE_DEFAULTS: dict[str, Default] = {
+    "generation.temperature": Default(1.0, "defaults.md §4.3 trtllm-serve temperature"),
+    "generation.top_p": Default(1.0, "defaults.md §4.3 trtllm-serve top_p"),
+    "generation.top_k": Default(0, "defaults.md §4.3 trtllm-serve top_k"),
+    "generation.min_p": Default(0.0, "defaults.md §4.3 trtllm-serve min_p"),
+    "generation.num_return_sequences": Default(1, "defaults.md §4.3 trtllm-serve n"),
+    "generation.min_new_tokens": Default(0, "defaults.md §4.3 trtllm-serve min_tokens"),
+}
+
+_LMD = "defaults.md §6 lmdeploy GenerationConfig (LMD)"
+LMDEPLOY_DEFAULTS: dict[str, Default] = {
+    "generation.num_return_sequences": Default(1, _LMD + " n"),
+    "generation.max_new_tokens": Default(512, _LMD + " max_new_tokens"),
+    "generation.do_sample": Default(False, _LMD + " do_sample"),
+    "generation.top_p": Default(1.0, _LMD + " top_p"),
+    "generation.top_k": Default(50, _LMD + " top_k"),
+    "generation.min_p": Default(0.0, _LMD + " min_p"),
+    "generation.temperature": Default(0.8, _LMD + " temperature"),
+    "generation.repetition_penalty": Default(1.0, _LMD + " repetition_penalty"),
+    "generation.seed": Default(None, _LMD + " random_seed"),
+}
+
 DEFAULTS: dict[str, dict[str, Default]] = {
     "hf-generation": HF_GENERATION_DEFAULTS,
     "hf-tokenizer": HF_TOKENIZER_DEFAULTS,
     "triton": TRITON_DEFAULTS,
+    "vllm": VLLM_DEFAULTS,
+    "tgi": TGI_DEFAULTS,
+    "openai": OPENAI_DEFAULTS,
+    "tensorrt-llm": TENSORRT_LLM_DEFAULTS,
+    "lmdeploy": LMDEPLOY_DEFAULTS,
 }
 
 
