@@ -44,6 +44,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_DRIFT
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from driftguard.rules import engine
+
+    sys.stdout.write(engine.explain(args.code) if args.code else engine.describe_rules())
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="driftguard",
@@ -64,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a template placeholder")
     p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("explain", help="print a rule's documentation (no CODE: list the rules)")
+    p.add_argument("code", nargs="?", metavar="CODE", help="rule code, e.g. DG101")
+    p.set_defaults(func=cmd_explain)
     return parser
 
 

@@ -1,0 +1,209 @@
+"""The rule engine: which rules run, in what order, with which severity; a crashing rule is RuleCrashed;
+third-party rules arrive through the ``driftguard.rules`` entry point (a real dist-info on sys.path)."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import driftguard.rules as rules_pkg
+from driftguard.errors import DriftguardError, UsageError
+from driftguard.model import EffectiveConfig, Finding, Origin, Value
+from driftguard.rules import RULES, RuleLoadError, load_rules
+from driftguard.rules.base import Rule, RuleContext, Side
+from driftguard.rules.engine import RuleCrashed, explain, run_rules, selected_rules
+
+
+def _side(name: str, values: dict[str, object]) -> Side:
+    path = f"{name}/config.json"
+    vals = {k: Value(v, Origin(path, i + 1)) for i, (k, v) in enumerate(values.items())}
+    return Side(name, (EffectiveConfig("test", path, vals),), vals)
+
+
+def _ctx(training: dict[str, object], deployed: dict[str, object]) -> RuleContext:
+    return RuleContext("summarizer", _side("training", training), _side("deployment", deployed))
+
+
+# The summarizer incident plus a few policy problems: several rules fire at once.
+CTX = _ctx(
+    {"generation.top_p": 0.92, "generation.do_sample": False, "generation.temperature": 0.7,
+     "preprocessing.max_length": 1024, "precision.weights": "fp32"},
+    {"generation.top_p": 0.85, "generation.temperature": -1.0, "preprocessing.max_length": 512,
+     "precision.weights": "int8"},
+)
+
+
+class Crashing(Rule):
+    """Crashes.
+
+    **Anti-pattern** none. **Best practice** none.
+    """
+
+    code = "DG990"
+    name = "test.crashing"
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        raise ZeroDivisionError("boom")
+
+
+class YieldsJunk(Rule):
+    """Yields a string. **Anti-pattern** x **Best practice** y"""
+
+    code = "DG991"
+    name = "test.junk"
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        yield "not a finding"  # type: ignore[misc]  # deliberately wrong, the engine must catch it
+
+
+class OptIn(Rule):
+    """Reads weights. **Anti-pattern** x **Best practice** y"""
+
+    code = "DG992"
+    name = "test.opt-in"
+    opt_in = True
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        yield self.finding("model.weights.fingerprint", "opt-in ran")
+
+
+def test_findings_sorted_by_code_and_key_and_stamped_with_model() -> None:
+    findings = run_rules(CTX)
+    pairs = [(f.rule, f.key) for f in findings]
+    assert pairs == sorted(pairs)
+    assert ("DG101", "generation.top_p") in pairs
+    assert ("DG101", "preprocessing.max_length") in pairs
+    assert ("DG301", "generation.temperature") in pairs
+    assert ("DG303", "generation.temperature") in pairs
+    assert all(f.model == "summarizer" for f in findings)
+    assert all(f.status == "unapproved" for f in findings)
+    top_p = next(f for f in findings if f.rule == "DG101" and f.key == "generation.top_p")
+    assert top_p.training is not None and top_p.training.value == 0.92
+    assert top_p.deployed is not None and top_p.deployed.origin.location() == "deployment/config.json:1"
+
+
+def test_run_is_deterministic() -> None:
+    assert run_rules(CTX) == run_rules(CTX)
+
+
+def test_select_by_code_and_glob() -> None:
+    assert {f.rule for f in run_rules(CTX, select=["DG101"])} == {"DG101"}
+    assert {f.rule for f in run_rules(CTX, select=["dg3*"])} == {"DG301", "DG303"}
+    assert run_rules(CTX, select=[]) == []
+
+
+def test_unknown_codes_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="DG999"):
+        run_rules(CTX, select=["DG999"])
+    with pytest.raises(UsageError, match="DG998"):
+        run_rules(CTX, severity_overrides={"DG998": "warning"})
+    with pytest.raises(UsageError, match="loud"):
+        run_rules(CTX, severity_overrides={"DG101": "loud"})
+
+
+def test_severity_overrides() -> None:
+    findings = run_rules(CTX, severity_overrides={"DG101": "warning", "DG3*": "off"})
+    assert {f.severity for f in findings if f.rule == "DG101"} == {"warning"}
+    assert not [f for f in findings if f.rule.startswith("DG3")]
+    assert {f.severity for f in findings if f.rule == "DG102"} == {"error"}
+
+
+def test_crashing_rule_raises_rule_crashed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(RULES, "DG990", Crashing)
+    with pytest.raises(RuleCrashed) as info:
+        run_rules(CTX)
+    assert info.value.code == "DG990"
+    assert isinstance(info.value.exc, ZeroDivisionError)
+    assert not isinstance(info.value, DriftguardError)  # a bug, never an input error
+
+
+def test_rule_yielding_junk_is_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(RULES, "DG991", YieldsJunk)
+    with pytest.raises(RuleCrashed, match="DG991"):
+        run_rules(CTX)
+
+
+def test_opt_in_rules_run_only_when_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(RULES, "DG992", OptIn)
+    assert "DG992" not in {cls.code for cls, _ in selected_rules()}
+    assert not [f for f in run_rules(CTX) if f.rule == "DG992"]
+    assert [f.key for f in run_rules(CTX, enable=["DG992"]) if f.rule == "DG992"] == ["model.weights.fingerprint"]
+
+
+# --- entry points: a real installed-distribution record on sys.path -------------------------------------
+
+PLUGIN = '''
+from driftguard.rules.base import Rule
+
+
+class PluginRule(Rule):
+    """A third-party rule.
+
+    **Anti-pattern** a thing. **Best practice** another thing.
+    """
+
+    code = "DG901"
+    name = "plugin.example"
+    severity = "info"
+
+    def check(self, ctx):
+        yield self.finding("model.type", "plugin ran")
+
+
+class PluginCrash(Rule):
+    """Crashes. **Anti-pattern** x **Best practice** y"""
+
+    code = "DG902"
+    name = "plugin.crash"
+
+    def check(self, ctx):
+        raise RuntimeError("plugin bug")
+'''
+
+
+def make_plugin(root: Path, entry_points: str) -> Path:
+    """A module plus a ``.dist-info`` declaring ``driftguard.rules`` entry points, as pip would install it."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "dg_plugin_rules.py").write_text(textwrap.dedent(PLUGIN), encoding="utf-8")
+    info = root / "dg_plugin_rules-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: dg-plugin-rules\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[driftguard.rules]\n" + entry_points, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    rules_pkg._entry_point_rules.cache_clear()
+    yield tmp_path / "site"
+    monkeypatch.undo()
+    sys.modules.pop("dg_plugin_rules", None)
+    rules_pkg._entry_point_rules.cache_clear()
+
+
+def test_entry_point_rules_are_loaded_and_run(plugin_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_plugin(plugin_path, "DG901 = dg_plugin_rules:PluginRule\n")
+    monkeypatch.syspath_prepend(str(plugin_path))
+    loaded = load_rules()
+    assert loaded["DG901"].name == "plugin.example"
+    assert set(RULES) <= set(loaded)
+    assert [f.message for f in run_rules(CTX, select=["DG901"])] == ["plugin ran"]
+    assert "plugin.example" in explain("DG901")
+
+
+def test_crashing_entry_point_rule_raises_rule_crashed(plugin_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_plugin(plugin_path, "DG902 = dg_plugin_rules:PluginCrash\n")
+    monkeypatch.syspath_prepend(str(plugin_path))
+    with pytest.raises(RuleCrashed, match="plugin bug"):
+        run_rules(CTX)
+
+
+def test_broken_entry_point_is_a_load_error(plugin_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_plugin(plugin_path, "DG903 = dg_plugin_rules:Missing\n")
+    monkeypatch.syspath_prepend(str(plugin_path))
+    with pytest.raises(RuleLoadError, match="DG903"):
+        load_rules()
