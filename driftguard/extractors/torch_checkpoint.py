@@ -1,0 +1,73 @@
+"""Plain PyTorch checkpoints (``.pt``, ``.pth``, ``pytorch_model.bin``): weights summary and hyperparameters.
+
+Read through :mod:`pickle_reader` without executing the pickle and without importing torch (zip format).
+The state dict is the top-level object when it is a mapping of tensors, else the first of
+:data:`STATE_DICT_KEYS` that is one, else every tensor outside optimizer and scheduler state.
+Hyperparameters are read from :data:`HPARAM_ROOTS` and kept under ``hparams.*`` (first root wins on a clash),
+known names mapped onto canonical keys (:data:`pickle_reader.HPARAM_KEYS`); other top-level scalars
+(``epoch``, ``step``...) are kept under ``torch.*``. ``model.num_labels``/``model.vocab_size`` come from
+hyperparameters only, never guessed from weight shapes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from driftguard.errors import ExtractionError
+from driftguard.extractors import pickle_reader as pr
+from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.model import EffectiveConfig
+
+KIND = "torch"
+DESCRIPTION = "PyTorch checkpoint (.pt/.pth/pytorch_model.bin): weights summary, hyperparameters"
+
+STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network", "weights")
+HPARAM_ROOTS = ("hyper_parameters", "hparams", "config", "args", "cfg")
+_NOT_WEIGHTS = ("optimizer", "optimizer_state_dict", "optimizer_states", "scheduler", "lr_scheduler",
+                "lr_schedulers", "scaler", "callbacks", "loops")
+
+
+def detect(path: Path, head: bytes) -> bool:
+    if path.suffix.lower() not in (".pt", ".pth", ".bin") or path.name == "training_args.bin":
+        return False
+    if pr.is_legacy(head):
+        return True
+    return pr.is_zip(head) and pr.peek_kind(path, head) not in ("lightning", "training-args")
+
+
+def find_state_dict(top: Any) -> tuple[str, list[tuple[str, pr.TensorRecord]]]:
+    """(pointer, named tensors) of the checkpoint's weights."""
+    if pr.is_state_dict(top):
+        return "", list(pr.iter_tensors(top))
+    if isinstance(top, dict):
+        for key in STATE_DICT_KEYS:
+            if pr.is_state_dict(top.get(key)):
+                return f"/{key}", list(pr.iter_tensors(top[key]))
+        rest = {k: v for k, v in top.items() if k not in _NOT_WEIGHTS}
+        return "", list(pr.iter_tensors(rest))
+    return "", list(pr.iter_tensors(top))
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    top = pr.load_checkpoint(path)
+    vb = ValueBuilder(KIND, path)
+    pointer, tensors = find_state_dict(top)
+    pr.add_weights(vb, tensors, pointer or "/")
+    if isinstance(top, dict) and not pr.is_state_dict(top):
+        for root in HPARAM_ROOTS:
+            tree = top.get(root)
+            if isinstance(tree, pr.RecordedObject):
+                tree = tree.fields()
+            if isinstance(tree, dict) and not pr.is_state_dict(tree):
+                pr.add_hparams(vb, tree, "hparams", f"/{root}")
+                pr.dtype_fallback(vb, tree, f"/{root}")
+        for key, value in top.items():
+            plain = pr.to_plain(value)
+            if isinstance(key, str) and key not in HPARAM_ROOTS and (plain is None or isinstance(
+                    plain, (bool, int, float, str))) and not isinstance(value, pr.TensorRecord):
+                vb.set(f"torch.{key}", plain, pointer=f"/{key}")
+    elif not isinstance(top, dict):
+        raise ExtractionError(f"checkpoint holds a {type(pr.to_plain(top)).__name__}, expected a dict of "
+                              "tensors and settings", str(path))
+    return vb.build()
