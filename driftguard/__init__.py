@@ -17,6 +17,8 @@ _LAZY = {
     "extract": "driftguard.api",
     "diff": "driftguard.api",
     "DiffResult": "driftguard.api",
+    "check": "driftguard.api",
+    "Report": "driftguard.report",
     "EffectiveConfig": "driftguard.model",
     "Value": "driftguard.model",
     "Origin": "driftguard.model",

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftguard import extractors
 from driftguard.compare import structured_delta
-from driftguard.errors import ExtractionError
+from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.keys import spec_for
-from driftguard.model import EffectiveConfig, Finding
-from driftguard.rules.drift import CompareOptions, compare_sides
+from driftguard.model import EffectiveConfig, Finding, Value
+from driftguard.report import ArtifactRef, ModelResult, Report
+from driftguard.rules.base import RuleContext, Side
+from driftguard.rules.drift import CompareOptions, Tolerance, compare_sides
+
+if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
+    from driftguard.manifest import Artifact as ArtifactSpec
+    from driftguard.manifest import Manifest
+    from driftguard.manifest import Rules as ManifestRules
 
 
 def extract(path: str | Path, kind: str | None = None,
@@ -76,3 +85,256 @@ def extract_many(paths: Sequence[str | Path], kind: str | None = None,
     if not paths:
         raise ExtractionError("no artifact given")
     return [extract(p, kind, substitutions) for p in paths]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# check: the gate over a manifest
+# ---------------------------------------------------------------------------------------------------------
+
+#: Serving-engine kinds: extracted after a side's other artifacts, which they receive as ``context`` (vLLM
+#: and TensorRT-LLM fall back to the model's generation_config.json).
+RUNTIME_KINDS = frozenset({"vllm", "tgi", "tensorrt-llm", "openai", "lmdeploy"})
+
+#: Merge rank per kind, low to high: when two artifacts of one side give the same key (both explicit, or
+#: both defaults), the higher rank wins; equal ranks go to the later artifact in the manifest. The model's own
+#: description first (weights, graph, Triton config), then the HF files in the order transformers layers them
+#: (config.json < tokenizer_config.json < generation_config.json), then what training really ran with
+#: (TrainingArguments, checkpoint hyper-parameters), and on the deployment side the serving engine's
+#: resolved runtime parameters last: they are what the server actually does.
+KIND_RANK: dict[str, int] = {
+    "safetensors": 0, "onnx": 10, "triton": 10, "hf-config": 20, "hf-model": 25, "hf-tokenizer": 30,
+    "hf-generation": 40, "training-args": 50, "torch": 60, "lightning": 60,
+    "vllm": 70, "tgi": 70, "tensorrt-llm": 70, "openai": 70, "lmdeploy": 70,
+}
+_PLUGIN_RANK = 45
+
+
+def merge_side(configs: Sequence[EffectiveConfig]) -> dict[str, Value]:
+    """One ``{key: Value}`` for a side's artifacts (in manifest order).
+
+    Precedence for a key several artifacts give, first difference wins:
+
+    1. a serving engine's value (``RUNTIME_KINDS``) beats the model files', default or not: the engine
+       extractor already resolved the engine's own precedence with those files as context, so its value,
+       even its documented default, is what the server does (Triton's vllm_backend ignores
+       generation_config.json's ``top_k``; the merged side must too);
+    2. an explicit value beats a documented default;
+    3. the higher ``KIND_RANK`` wins (config.json < tokenizer_config.json < generation_config.json <
+       training arguments < checkpoint hyper-parameters; ONNX/Triton < serving engine);
+    4. the later artifact in the manifest wins.
+
+    The winning Value keeps its origin, so every merged value still names its file and line. Contradictions
+    inside a side are not resolved away silently: the DG2xx consistency rules read each artifact separately
+    (``Side.artifacts``).
+    """
+    merged: dict[str, Value] = {}
+    score: dict[str, tuple[bool, bool, int, int]] = {}
+    for i, cfg in enumerate(configs):
+        rank = KIND_RANK.get(cfg.kind, _PLUGIN_RANK)
+        runtime = cfg.kind in RUNTIME_KINDS
+        for key, value in cfg.values.items():
+            s = (runtime, value.explicit, rank, i)
+            if key not in score or s > score[key]:
+                merged[key] = value
+                score[key] = s
+    return merged
+
+
+def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path) -> Side:
+    """Extract a side's artifacts (paths relative to ``base``; kind detected when not given) and merge them.
+
+    Model artifacts are extracted first; serving-engine ones then get them as ``ExtractOptions.context``.
+    """
+    resolved: list[tuple[int, str, Path, ArtifactSpec]] = []
+    for i, a in enumerate(artifacts):
+        path = base / a.path
+        kind = a.kind or extractors.detect(path)
+        resolved.append((i, kind, path, a))
+    out: dict[int, EffectiveConfig] = {}
+    for i, kind, path, a in resolved:
+        if kind not in RUNTIME_KINDS:
+            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set)))
+    context = tuple(out[i] for i in sorted(out))
+    for i, kind, path, a in resolved:
+        if kind in RUNTIME_KINDS:
+            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context))
+    configs = tuple(out[i] for i in sorted(out))
+    return Side(name, configs, merge_side(configs))
+
+
+def _compare_options(rules: ManifestRules) -> CompareOptions:
+    return CompareOptions(
+        tolerances=tuple(Tolerance(t.key, t.abs, t.rel) for t in rules.tolerances),
+        ignore=tuple(rules.ignore),
+    )
+
+
+def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None,
+          strict: bool = False, today: date | None = None) -> Report:
+    """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
+    judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
+
+    ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
+    Raises ``DriftguardError`` subclasses for bad input (manifest, approvals, artifacts) and
+    ``rules.engine.RuleCrashed`` when a rule is broken.
+    """
+    from driftguard import approvals as approvals_mod
+    from driftguard import manifest as manifest_mod
+    from driftguard.rules.engine import run_rules
+
+    m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
+        else manifest_mod.load(path_or_manifest)
+    today = today or date.today()
+    if model is not None and model not in m.models:
+        raise UsageError(f"no model '{model}' in {m.path}; models: {', '.join(m.models)}")
+    names = [model] if model is not None else list(m.models)
+    policy = m.approval_policy
+    approvals = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
+                                       max_horizon_days=policy.max_horizon_days, today=today)
+    findings: list[Finding] = []
+    sides: dict[str, tuple[Side, Side]] = {}
+    for name in names:
+        spec = m.models[name]
+        rules = m.rules_for(name)
+        training = build_side("training", spec.training, m.base)
+        deployed = build_side("deployment", spec.deployment, m.base)
+        sides[name] = (training, deployed)
+        ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options))
+        findings.extend(run_rules(ctx, rules.select, rules.severity, rules.enable))
+    outcome = approvals_mod.apply(findings, approvals, today, warn_expiring_days=policy.warn_expiring_days,
+                                  models=names)
+    results = []
+    for name in names:
+        training, deployed = sides[name]
+        results.append(ModelResult(
+            name=name,
+            findings=tuple(f for f in outcome.findings if f.model == name),
+            training=tuple(ArtifactRef(c.kind, c.path) for c in training.artifacts),
+            deployment=tuple(ArtifactRef(c.kind, c.path) for c in deployed.artifacts),
+            strict=strict,
+        ))
+    return Report(tuple(results), outcome.approvals, manifest=m.path, today=today.isoformat(), strict=strict,
+                  fail_on_stale=policy.fail_on_stale)
+
+
+def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reason: str, expires: date, *,
+            approved_by: str | None = None, approval_id: str | None = None, evidence: str | None = None,
+            today: date | None = None) -> Path:
+    """Write ``approvals/<id>.yaml`` accepting the current drift of ``key`` for ``model``, pinned to today's
+    training and deployed values. Returns the file written. UsageError when the key does not drift now or
+    the file exists; ApprovalError when the approval breaks the manifest's policy."""
+    from driftguard import approvals as approvals_mod
+    from driftguard import manifest as manifest_mod
+
+    m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
+        else manifest_mod.load(path_or_manifest)
+    today = today or date.today()
+    report = check(m, model=model, today=today)
+    hits = [f for f in report.findings if f.key == key]
+    if not hits:
+        keys = sorted({f.key for f in report.findings})
+        raise UsageError(f"no finding for '{key}' in model '{model}'; findings now: {', '.join(keys) or 'none'}")
+    finding = sorted(hits, key=lambda f: f.rule)[0]
+    aid = approval_id or f"{model}-{key}".replace(".", "-").replace("*", "all")
+    approval = approvals_mod.Approval.model_validate({
+        "id": aid, "model": model, "key": key,
+        "training": None if finding.training is None else finding.training.value,
+        "deployed": None if finding.deployed is None else finding.deployed.value,
+        "reason": reason, "approved_by": approved_by, "approved_on": today.isoformat(),
+        "expires": expires.isoformat(), "evidence": evidence,
+    })
+    folder = m.base / m.approvals
+    target = folder / f"{aid}.yaml"
+    if target.exists():
+        raise UsageError(f"{target} exists; choose another --id or edit that file")
+    approvals_mod.check_policy(approvals_mod.LoadedApproval(approval, str(target), None),
+                               approvers=m.approvers, max_horizon_days=m.approval_policy.max_horizon_days,
+                               today=today)
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(approvals_mod.render(approval), encoding="utf-8")
+    return target
+
+
+#: Folders ``init`` never looks into.
+_SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", "approvals", ".tox"})
+#: File names worth sniffing during discovery (anything else is skipped unread).
+_DISCOVER_SUFFIXES = (".json", ".yaml", ".yml", ".pbtxt", ".onnx", ".safetensors", ".ckpt", ".pt", ".pth", ".bin")
+_DEPLOY_HINTS = ("deploy", "serv", "model_repository", "triton", "inference", "prod")
+
+
+def discover(folder: str | Path) -> dict[str, list[tuple[str, str]]]:
+    """Artifacts under ``folder`` by side: ``{"training": [(kind, relpath)], "deployment": [...]}``.
+
+    Kinds come from ``extractors.detect`` (name, then content); files it cannot place are skipped. A file goes
+    to the deployment side when it is a serving artifact (Triton, ONNX, a serving engine's parameters) or
+    sits under a folder named like deployment/serving/model_repository; everything else is training.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise UsageError("not a folder", str(root))
+    out: dict[str, list[tuple[str, str]]] = {"training": [], "deployment": []}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts[:-1]) or not path.is_file():
+            continue
+        if path.suffix.lower() not in _DISCOVER_SUFFIXES or path.name == "driftguard.yaml":
+            continue
+        try:
+            kind = extractors.detect(path)
+        except (UsageError, ExtractionError):
+            continue
+        lowered = str(rel.parent).lower()
+        deploy = kind in RUNTIME_KINDS or kind in ("triton", "onnx") or any(h in lowered for h in _DEPLOY_HINTS)
+        out["deployment" if deploy else "training"].append((kind, rel.as_posix()))
+    return out
+
+
+def init_manifest(folder: str | Path, model: str | None = None) -> str:
+    """A commented ``driftguard.yaml`` for the artifacts ``discover`` finds under ``folder``."""
+    root = Path(folder)
+    found = discover(root)
+    name = model or root.resolve().name or "model"
+    lines = [
+        "# driftguard manifest: `driftguard check` compares each model's training side with its deployment side.",
+        "# Paths are relative to this file. `kind:` names the extractor (`driftguard extract --help` lists them);",
+        "# it was filled in from what each file looked like - check it, especially for serving-engine files.",
+        "# Schema: `driftguard schema manifest`.",
+        "version: 1",
+        "models:",
+        f"  {name}:",
+    ]
+    for side in ("training", "deployment"):
+        lines.append(f"    {side}:")
+        if not found[side]:
+            lines.append(f"      # nothing found for the {side} side: add at least one artifact")
+            lines.append("      - path: CHANGE-ME")
+        for kind, rel in found[side]:
+            lines.append(f"      - path: {rel}")
+            lines.append(f"        kind: {kind}")
+    lines += [
+        "# Rule options for every model (a model may have its own `rules:` too).",
+        "rules:",
+        "  ignore: []        # canonical keys (globs) never compared, e.g. serving.*",
+        "  tolerances: []    # e.g. - {key: generation.temperature, abs: 0.01}",
+        "  severity: {}      # e.g. DG103: error",
+        "# Approvals: one YAML file per accepted difference (`driftguard approve MODEL KEY ...`).",
+        "approvals: approvals",
+        "approvers: []       # who may approve; empty: anyone",
+        "approval_policy:",
+        "  max_horizon_days: 365",
+        "  warn_expiring_days: 30",
+        "  fail_on_stale: false",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def schema(name: str) -> str:
+    """The published JSON Schema ``manifest``, ``approvals`` or ``report`` (shipped as package data)."""
+    from importlib.resources import files
+
+    if name not in SCHEMAS:
+        raise UsageError(f"unknown schema '{name}'; one of: {', '.join(SCHEMAS)}")
+    return files("driftguard").joinpath("schemas", f"{name}.json").read_text(encoding="utf-8")
+
+
+SCHEMAS = ("manifest", "approvals", "report")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from driftguard.errors import DriftguardError, UsageError
 
@@ -44,6 +45,90 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_DRIFT
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from driftguard import api, reporters
+
+    today = _date(args.today, "--today") if args.today else None
+    report = api.check(args.config, model=args.model, strict=args.strict, today=today)
+    sys.stdout.write(reporters.render_check(args.format, report))
+    return EXIT_OK if report.ok else EXIT_DRIFT
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from driftguard import api
+
+    sys.stdout.write(api.schema(args.name))
+    return EXIT_OK
+
+
+def _date(text: str, option: str = "--expires") -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} expects YYYY-MM-DD, got '{text}'") from None
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    import os
+
+    from driftguard import api
+
+    by = args.by or os.environ.get("USER") or None
+    target = api.approve(args.config, args.model, args.key, args.reason, _date(args.expires), approved_by=by,
+                         approval_id=args.id, evidence=args.evidence)
+    sys.stdout.write(f"wrote {target}\n")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from driftguard import api
+
+    target = Path(args.dir) / "driftguard.yaml"
+    if target.exists() and not args.force:
+        raise UsageError(f"{target} exists (use --force to overwrite)")
+    text = api.init_manifest(args.dir, args.model)
+    if args.stdout:
+        sys.stdout.write(text)
+    else:
+        target.write_text(text, encoding="utf-8")
+        sys.stdout.write(f"wrote {target}\n")
+    return EXIT_OK
+
+
+def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("check", help="gate: compare every model's sides, judge the drift against approvals")
+    p.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
+    p.add_argument("--model", metavar="NAME", help="check only this model")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("schema", help="print a published JSON Schema")
+    p.add_argument("name", choices=("manifest", "approvals", "report"))
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("approve", help="write an approval pinned to the current drift of a key")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("key", metavar="KEY", help="canonical key, as check names it")
+    p.add_argument("--reason", required=True, help="why the difference is acceptable")
+    p.add_argument("--expires", required=True, metavar="YYYY-MM-DD", help="last day the approval holds")
+    p.add_argument("--by", metavar="NAME", help="approver (default: $USER)")
+    p.add_argument("--id", metavar="ID", help="approval id and file name (default: MODEL-KEY)")
+    p.add_argument("--evidence", metavar="LINK", help="ticket, report or link backing the decision")
+    p.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
+    p.set_defaults(func=cmd_approve)
+
+    p = sub.add_parser("init", help="discover artifacts under DIR and write a commented driftguard.yaml")
+    p.add_argument("dir", nargs="?", default=".", metavar="DIR")
+    p.add_argument("--model", metavar="NAME", help="model name (default: the folder's name)")
+    p.add_argument("--stdout", action="store_true", help="print the manifest instead of writing it")
+    p.add_argument("--force", action="store_true", help="overwrite an existing driftguard.yaml")
+    p.set_defaults(func=cmd_init)
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from driftguard.rules import engine
 
@@ -71,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a template placeholder")
     p.set_defaults(func=cmd_diff)
+    _add_gate_commands(sub)
 
     p = sub.add_parser("explain", help="print a rule's documentation (no CODE: list the rules)")
     p.add_argument("code", nargs="?", metavar="CODE", help="rule code, e.g. DG101")

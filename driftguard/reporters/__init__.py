@@ -1,1 +1,19 @@
-"""Reporters: pure functions from results to text. ``REPORTERS`` is the explicit registry."""
+"""Reporters: pure functions from results to text. ``REPORTERS`` is the explicit registry of ``check``
+output formats (``--format NAME``): format name -> module path exposing ``render_check(report) -> str``.
+Modules are imported only when used."""
+
+from __future__ import annotations
+
+REPORTERS: dict[str, str] = {
+    "text": "driftguard.reporters.check_text",
+    "json": "driftguard.reporters.check_json",
+    "markdown": "driftguard.reporters.check_markdown",
+}
+
+
+def render_check(fmt: str, report: object) -> str:
+    """Render a ``check`` Report in format ``fmt`` (a key of ``REPORTERS``)."""
+    import importlib
+
+    module = importlib.import_module(REPORTERS[fmt])
+    return str(module.render_check(report))

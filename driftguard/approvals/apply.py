@@ -1,0 +1,121 @@
+"""Judging findings against approvals.
+
+A finding is ``approved`` by an approval for the same model whose key matches (exactly, or as a glob with
+``allow_wildcard``), whose ``rule`` (when set) matches, whose pinned values equal the finding's values
+(``compare.values_equal``, so 0.85 written by a float32 engine is still 0.85) and which has not expired.
+The same match past its ``expires`` gives ``expired`` (failing). Otherwise the finding stays ``unapproved``
+(``info`` for info-severity findings). Every approval is then reported as ``used``, ``expired`` or ``stale``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from fnmatch import fnmatchcase
+
+from driftguard.approvals.schema import Approval
+from driftguard.approvals.store import LoadedApproval
+from driftguard.compare import values_equal
+from driftguard.keys import spec_for
+from driftguard.model import Finding, Json, Value
+from driftguard.report import ApprovalRef
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Findings with their status set, and every approval in scope with its state."""
+
+    findings: tuple[Finding, ...]
+    approvals: tuple[ApprovalRef, ...]
+
+    @property
+    def stale(self) -> list[ApprovalRef]:
+        return [a for a in self.approvals if a.state == "stale"]
+
+    @property
+    def expiring(self) -> list[ApprovalRef]:
+        return [a for a in self.approvals if a.expiring and a.state != "expired"]
+
+
+def key_matches(approval: Approval, finding: Finding) -> bool:
+    """Same model, same key (or glob), same rule when the approval names one."""
+    if finding.model is not None and approval.model != finding.model:
+        return False
+    if approval.rule is not None and approval.rule != finding.rule:
+        return False
+    if approval.allow_wildcard:
+        return fnmatchcase(finding.key, approval.key)
+    return approval.key == finding.key
+
+
+def _same(pinned: Json, actual: Value | None, key: str) -> bool:
+    spec = spec_for(key)
+    return values_equal(pinned, None if actual is None else actual.value,
+                        unordered=bool(spec and spec.unordered))
+
+
+def values_match(approval: Approval, finding: Finding) -> bool:
+    """The finding's values are the ones the approval pinned (always true for an unpinned glob)."""
+    if not approval.pins_values:
+        return True
+    return _same(approval.training, finding.training, finding.key) and \
+        _same(approval.deployed, finding.deployed, finding.key)
+
+
+def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], today: date | None = None, *,
+          warn_expiring_days: int = 30, models: Collection[str] | None = None) -> Outcome:
+    """Set each finding's status; report each approval (of the ``models`` in scope) as used, expired or stale."""
+    today = today or date.today()
+    in_scope = [a for a in approvals if models is None or a.approval.model in models]
+    used: set[str] = set()
+    near: dict[str, str] = {}  # approval id -> why it matched the key but not the values
+    out: list[Finding] = []
+    for f in findings:
+        valid: LoadedApproval | None = None
+        expired: LoadedApproval | None = None
+        for la in in_scope:
+            a = la.approval
+            if not key_matches(a, f):
+                continue
+            if not values_match(a, f):
+                near.setdefault(la.id, _mismatch(a, f))
+                continue
+            if a.expires >= today:
+                valid = valid or la
+            else:
+                expired = expired or la
+        if valid is not None:
+            used.add(valid.id)
+            out.append(replace(f, status="approved", approval=valid.id))
+        elif expired is not None:
+            out.append(replace(f, status="expired", approval=expired.id))
+        elif f.severity == "info":
+            out.append(replace(f, status="info"))
+        else:
+            out.append(replace(f, status="unapproved"))
+    refs = []
+    for la in in_scope:
+        a = la.approval
+        days = (a.expires - today).days
+        if days < 0:
+            state = "expired"
+        elif la.id in used:
+            state = "used"
+        else:
+            state = "stale"
+        refs.append(ApprovalRef(
+            id=la.id, path=la.path, line=la.line, model=a.model, key=a.key, expires=a.expires.isoformat(),
+            days=days, state=state, expiring=0 <= days <= warn_expiring_days, reason=a.reason,
+            note=near.get(la.id) if state == "stale" else None,
+        ))
+    refs.sort(key=lambda r: r.id)
+    return Outcome(tuple(out), tuple(refs))
+
+
+def _mismatch(a: Approval, f: Finding) -> str:
+    def show(v: Value | None) -> str:
+        return "unset" if v is None else repr(v.value)
+
+    return (f"pins training {a.training!r}, deployed {a.deployed!r}; found training {show(f.training)}, "
+            f"deployed {show(f.deployed)}")

@@ -1,0 +1,151 @@
+"""The manifest ``driftguard.yaml``: which models to check, each with a training and a deployment side, the
+rule options, where the approvals live and who may approve.
+
+Pydantic models with unknown fields forbidden; ``load`` reports every problem on one line as ``FILE:LINE``
+(``yamlfile`` maps pydantic's locations back to the YAML nodes). ``Manifest.model_json_schema()`` is the
+published schema (``driftguard schema manifest``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+from driftguard import yamlfile
+from driftguard.errors import ManifestError
+
+DEFAULT_NAME = "driftguard.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Artifact(_Strict):
+    """One file or folder of a side. ``path`` is relative to the manifest's folder; ``kind`` names the
+    extractor when the file name does not tell (``vllm``, ``tgi``, ``hf-generation``...)."""
+
+    path: str = Field(min_length=1, description="file or folder, relative to the manifest's folder")
+    kind: str | None = Field(default=None,
+                             description="extractor kind; detected from the name and content when omitted")
+    set: dict[str, str] = Field(default_factory=dict,
+                                description="values for template placeholders in this artifact")
+
+
+class Tolerance(_Strict):
+    """Numeric slack for keys matching a glob."""
+
+    key: str = Field(description="canonical key or glob (generation.temperature, io.*.shape)")
+    abs: float = Field(default=0.0, ge=0)
+    rel: float = Field(default=0.0, ge=0)
+
+
+class Rules(_Strict):
+    """Which rules run and how."""
+
+    select: list[str] | None = Field(default=None, description="run only these rule codes (default: every rule)")
+    enable: list[str] = Field(default_factory=list, description="opt-in rules to run as well")
+    ignore: list[str] = Field(default_factory=list, description="canonical keys (globs) never compared")
+    tolerances: list[Tolerance] = Field(default_factory=list)
+    severity: dict[str, Literal["error", "warning", "info"]] = Field(
+        default_factory=dict, description="rule code -> severity override")
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="rule code -> its options")
+
+    def merged(self, other: Rules | None) -> Rules:
+        """These manifest-wide options with a model's own on top (lists concatenated, model first)."""
+        if other is None:
+            return self
+        return Rules(
+            select=other.select if other.select is not None else self.select,
+            enable=[*other.enable, *self.enable],
+            ignore=[*other.ignore, *self.ignore],
+            tolerances=[*other.tolerances, *self.tolerances],
+            severity={**self.severity, **other.severity},
+            options={**self.options, **other.options},
+        )
+
+
+class ModelSpec(_Strict):
+    """One model: the artifacts of each side and optional rule options of its own."""
+
+    training: list[Artifact] = Field(min_length=1, description="training-side artifacts, in precedence order")
+    deployment: list[Artifact] = Field(min_length=1, description="deployment-side artifacts")
+    rules: Rules | None = None
+    description: str | None = None
+
+
+class ApprovalPolicy(_Strict):
+    """How approvals are judged."""
+
+    max_horizon_days: int = Field(default=365, ge=1, description="longest an approval may run (expires - approved_on)")
+    warn_expiring_days: int = Field(default=30, ge=0, description="warn about approvals expiring within this many days")
+    fail_on_stale: bool = Field(default=False, description="an approval that matches nothing fails the check")
+
+
+class Manifest(_Strict):
+    """``driftguard.yaml``."""
+
+    version: Literal[1] = 1
+    models: dict[str, ModelSpec] = Field(min_length=1)
+    rules: Rules = Field(default=Rules(), description="options for every model")
+    approvals: str = Field(default="approvals", description="folder of approval files, relative to the manifest")
+    approvers: list[str] = Field(default_factory=list,
+                                 description="who may approve (approved_by); empty: anyone")
+    approval_policy: ApprovalPolicy = ApprovalPolicy()
+
+    _base: Path = PrivateAttr(default_factory=lambda: Path("."))
+    _path: str = PrivateAttr(default=DEFAULT_NAME)
+
+    @field_validator("models")
+    @classmethod
+    def _names(cls, v: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+        for name in v:
+            if not name or name != name.strip() or "/" in name:
+                raise ValueError(f"invalid model name '{name}'")
+        return v
+
+    @property
+    def base(self) -> Path:
+        """The folder artifact and approval paths are relative to (the manifest's folder)."""
+        return self._base
+
+    @property
+    def path(self) -> str:
+        """The manifest file as given (for messages)."""
+        return self._path
+
+    def with_base(self, base: Path, path: str | None = None) -> Manifest:
+        """This manifest with artifact paths resolved against ``base``."""
+        self._base = base
+        if path is not None:
+            self._path = path
+        return self
+
+    def rules_for(self, model: str) -> Rules:
+        return self.rules.merged(self.models[model].rules)
+
+
+def load(path: str | Path) -> Manifest:
+    """Read and validate a manifest. Raises ``ManifestError`` with ``FILE:LINE`` for every problem."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / DEFAULT_NAME
+    doc = yamlfile.load(p, ManifestError)
+    if not isinstance(doc.data, dict):
+        raise ManifestError("expected a mapping with 'models:'", str(p), yamlfile.line_of(doc, ()))
+    try:
+        manifest = Manifest.model_validate(doc.data)
+    except ValidationError as exc:
+        yamlfile.raise_validation(doc, exc, ManifestError)
+        raise  # unreachable: raise_validation always raises
+    return manifest.with_base(p.parent, str(p))
+
+
+def schema() -> dict[str, Any]:
+    """The manifest's JSON Schema."""
+    out = Manifest.model_json_schema()
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["$id"] = "https://driftguard.dev/schemas/manifest.json"
+    return out

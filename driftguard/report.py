@@ -1,0 +1,185 @@
+"""The outcome of ``driftguard check``: findings per model, the approvals that were used, stale or about to
+expire, and whether the gate passes. Reporters render it; deploy scripts call ``raise_for_drift()``.
+
+This is a bottom-layer module (it imports only ``model`` and ``errors``) so that reporters, approvals and the
+API can all speak it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from driftguard.errors import DriftDetected
+from driftguard.model import Finding, Json
+
+#: Finding statuses that fail the gate (for findings whose severity is ``error``, or any severity when strict).
+FAILING_STATUSES = ("unapproved", "expired")
+
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ApprovalRef:
+    """One approval as the report shows it.
+
+    ``state``: ``used`` (approved at least one finding), ``expired`` (past ``expires``), ``stale`` (matched
+    nothing). ``days``: days until expiry (negative once expired). ``expiring``: within the warning window.
+    """
+
+    id: str
+    path: str
+    line: int | None
+    model: str
+    key: str
+    expires: str
+    days: int
+    state: str
+    expiring: bool = False
+    reason: str = ""
+    note: str | None = None
+
+    def location(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    def to_dict(self) -> dict[str, Json]:
+        out: dict[str, Json] = {
+            "id": self.id, "path": self.path, "line": self.line, "model": self.model, "key": self.key,
+            "expires": self.expires, "days_left": self.days, "state": self.state, "expiring": self.expiring,
+            "reason": self.reason,
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """An artifact of a side as the report names it."""
+
+    kind: str
+    path: str
+
+    def to_dict(self) -> dict[str, Json]:
+        return {"kind": self.kind, "path": self.path}
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One model's findings and the artifacts each side was built from."""
+
+    name: str
+    findings: tuple[Finding, ...]
+    training: tuple[ArtifactRef, ...] = ()
+    deployment: tuple[ArtifactRef, ...] = ()
+    strict: bool = False
+
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings if fails(f, self.strict)]
+
+    def counts(self) -> dict[str, int]:
+        out = {"findings": len(self.findings), "failing": len(self.failing())}
+        for status in ("unapproved", "approved", "expired", "info"):
+            out[status] = sum(1 for f in self.findings if f.status == status)
+        return out
+
+    def to_dict(self) -> dict[str, Json]:
+        return {
+            "name": self.name,
+            "ok": not self.failing(),
+            "training": [a.to_dict() for a in self.training],
+            "deployment": [a.to_dict() for a in self.deployment],
+            "summary": self.counts(),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def fails(finding: Finding, strict: bool = False) -> bool:
+    """True when a finding fails the gate: unapproved or expired, and an error (or a warning when strict)."""
+    if finding.status not in FAILING_STATUSES:
+        return False
+    return finding.severity == "error" or (strict and finding.severity == "warning")
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything ``check`` found. ``ok`` is the gate: no failing finding, and no stale approval when the
+    manifest (or ``strict``) says stale approvals fail."""
+
+    models: tuple[ModelResult, ...]
+    approvals: tuple[ApprovalRef, ...] = ()
+    manifest: str = ""
+    today: str = ""
+    strict: bool = False
+    fail_on_stale: bool = False
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding of every model, in model order."""
+        return [f for m in self.models for f in m.findings]
+
+    @property
+    def failing(self) -> list[Finding]:
+        return [f for m in self.models for f in m.failing()]
+
+    @property
+    def stale(self) -> list[ApprovalRef]:
+        """Approvals that matched nothing."""
+        return [a for a in self.approvals if a.state == "stale"]
+
+    @property
+    def expiring(self) -> list[ApprovalRef]:
+        """Approvals still valid but expiring within the warning window."""
+        return [a for a in self.approvals if a.expiring and a.state != "expired"]
+
+    @property
+    def expired(self) -> list[ApprovalRef]:
+        return [a for a in self.approvals if a.state == "expired"]
+
+    def approval(self, approval_id: str | None) -> ApprovalRef | None:
+        return next((a for a in self.approvals if a.id == approval_id), None)
+
+    @property
+    def ok(self) -> bool:
+        if self.failing:
+            return False
+        return not ((self.fail_on_stale or self.strict) and self.stale)
+
+    def summary(self) -> dict[str, int]:
+        out = {"models": len(self.models), "findings": 0, "failing": 0, "unapproved": 0, "approved": 0,
+               "expired": 0, "info": 0}
+        for m in self.models:
+            for k, v in m.counts().items():
+                out[k] += v
+        out["stale_approvals"] = len(self.stale)
+        out["expiring_approvals"] = len(self.expiring)
+        return out
+
+    def raise_for_drift(self) -> None:
+        """Raise ``DriftDetected`` (listing the failing findings) unless the gate passes."""
+        if self.ok:
+            return
+        failing = self.failing
+        if failing:
+            keys = ", ".join(sorted({f"{f.model}:{f.key}" if f.model else f.key for f in failing}))
+            message = f"{len(failing)} unapproved difference{'s' if len(failing) != 1 else ''}: {keys}"
+        else:
+            message = f"{len(self.stale)} stale approval(s): {', '.join(a.id for a in self.stale)}"
+        raise DriftDetected(message, list(failing))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": REPORT_VERSION,
+            "tool": "driftguard",
+            "manifest": self.manifest,
+            "today": self.today,
+            "strict": self.strict,
+            "ok": self.ok,
+            "summary": self.summary(),
+            "models": [m.to_dict() for m in self.models],
+            "approvals": [a.to_dict() for a in self.approvals],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, sort_keys=False) + "\n"

@@ -1,0 +1,70 @@
+"""What the ``check`` reporters share: how a finding's status and an approval's expiry are worded."""
+
+from __future__ import annotations
+
+from driftguard.model import Finding, Value
+from driftguard.report import ApprovalRef, Report
+from driftguard.reporters.configs import show
+
+
+def cell(v: Value | None) -> str:
+    """A side's value for a table cell; ``-`` when the side does not have the key."""
+    return "-" if v is None else show(v.value)
+
+
+def where(v: Value | None) -> str:
+    """``file:line`` (with the precedence layer that supplied it, or ``default``) for a table cell."""
+    if v is None:
+        return "-"
+    loc = v.origin.location()
+    if v.origin.source:
+        loc += f" ({v.origin.source})"
+    elif not v.explicit:
+        loc += " (default)"
+    return loc
+
+
+def ago(days: int) -> str:
+    """``in 12 days``, ``today``, ``3 days ago``."""
+    if days == 0:
+        return "today"
+    n = abs(days)
+    unit = "day" if n == 1 else "days"
+    return f"in {n} {unit}" if days > 0 else f"{n} {unit} ago"
+
+
+def status(report: Report, f: Finding) -> str:
+    """``approved by ID``, ``EXPIRED: ID expired 2025-01-31 (30 days ago)``, ``UNAPPROVED``, ``info``."""
+    if f.status == "approved":
+        return f"approved by {f.approval}"
+    if f.status == "expired":
+        ref = report.approval(f.approval)
+        when = f" expired {ref.expires} ({ago(ref.days)})" if ref else " expired"
+        return f"EXPIRED: {f.approval}{when}"
+    if f.status == "unapproved":
+        return "UNAPPROVED" if f.severity == "error" or (report.strict and f.severity == "warning") \
+            else f"unapproved {f.severity}"
+    return f.status
+
+
+def approval_line(a: ApprovalRef) -> str:
+    if a.state == "stale":
+        note = f"; {a.note}" if a.note else ""
+        return f"stale approval {a.id} ({a.location()}): matches no finding of {a.model} {a.key}{note}"
+    if a.state == "expired":
+        return f"expired approval {a.id} ({a.location()}): expired {a.expires} ({ago(a.days)})"
+    return f"approval {a.id} ({a.location()}) expires {a.expires} ({ago(a.days)})"
+
+
+def summary_line(report: Report) -> str:
+    s = report.summary()
+    verdict = "PASS" if report.ok else "FAIL"
+    parts = [f"{s['unapproved']} unapproved", f"{s['approved']} approved", f"{s['expired']} expired"]
+    if s["info"]:
+        parts.append(f"{s['info']} info")
+    tail = f"; {s['stale_approvals']} stale approval{'s' if s['stale_approvals'] != 1 else ''}"
+    if s["expiring_approvals"]:
+        tail += f", {s['expiring_approvals']} expiring soon"
+    models = f"{s['models']} model{'s' if s['models'] != 1 else ''}"
+    return f"{verdict}: {models}, {s['findings']} finding{'s' if s['findings'] != 1 else ''} " \
+           f"({', '.join(parts)}){tail}"

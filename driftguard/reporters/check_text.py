@@ -1,0 +1,37 @@
+"""``driftguard check --format text``: per model, a table of key, training value, deployed value, status and
+origins, then the approvals that need attention and one summary line."""
+
+from __future__ import annotations
+
+from driftguard.report import Report
+from driftguard.reporters.check_common import approval_line, cell, status, summary_line, where
+from driftguard.reporters.table import render
+
+HEADERS = ["key", "training", "deployed", "status", "rule", "training origin", "deployed origin"]
+
+
+def render_check(report: Report) -> str:
+    out: list[str] = []
+    for m in report.models:
+        c = m.counts()
+        out.append(f"== {m.name}: {c['findings']} finding{'s' if c['findings'] != 1 else ''}, "
+                   f"{c['failing']} failing")
+        if not m.findings:
+            out.append("no differences")
+        else:
+            rows = [[f.key, cell(f.training), cell(f.deployed), status(report, f), f.rule, where(f.training),
+                     where(f.deployed)] for f in m.findings]
+            out.append(render(HEADERS, rows))
+            notes = [f"  {f.rule} {f.key}: {f.message}" for f in m.findings
+                     if f.training is None or f.deployed is None]
+            if notes:
+                out.append("details:")
+                out.extend(notes)
+        out.append("")
+    attention = [a for a in report.approvals if a.state in ("stale", "expired") or a.expiring]
+    if attention:
+        out.append("approvals:")
+        out.extend(f"  {approval_line(a)}" for a in attention)
+        out.append("")
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"
