@@ -115,6 +115,8 @@ def _extract_ini(path: Path) -> EffectiveConfig:
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep option names' case
     try:
         parser.read_string(text, str(path))
+    except configparser.MissingSectionHeaderError as exc:
+        raise ExtractionError("invalid INI: a value before any [section]", str(path), exc.lineno) from None
     except configparser.ParsingError as exc:
         line = exc.errors[0][0] if exc.errors else None
         raise ExtractionError("invalid INI: line is neither 'key = value' nor a [section]", str(path),
@@ -122,8 +124,6 @@ def _extract_ini(path: Path) -> EffectiveConfig:
     except (configparser.DuplicateOptionError, configparser.DuplicateSectionError) as exc:
         raise ExtractionError(f"invalid INI: {exc.message.split(':')[-1].strip()}", str(path), exc.lineno) \
             from None
-    except configparser.MissingSectionHeaderError as exc:
-        raise ExtractionError("invalid INI: a value before any [section]", str(path), exc.lineno) from None
     except configparser.Error as exc:
         raise ExtractionError(f"invalid INI: {exc.message}", str(path)) from None
     doc = rc.Document(path, None, _ini_lines(text))

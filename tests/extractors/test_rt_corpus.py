@@ -1,0 +1,87 @@
+"""Every JSON/YAML/INI file of shared/corpus/runtime: extract exits 0 where the serving tool accepts the file,
+else 2 with one ``FILE:LINE: message`` line, never a traceback (exit 3)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from driftguard import cli
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "runtime"
+
+#: file-name suffix -> (KIND to force or None to let detection decide, expected exit code, expected kind)
+EXPECTED: dict[str, tuple[str | None, int, str | None]] = {
+    "examples__cpp__llama__llama_config.ini": (None, 0, "lmdeploy"),
+    "t5__fastertransformer__1__config.ini": ("lmdeploy", 0, None),  # HF config dumped to INI: namespaced
+    "tgi-hosting-examples__models.json": (None, 0, "tgi"),  # SageMaker env: namespaced
+    "tgi-hosting-examples__payload.json": (None, 0, "tgi"),
+    "chatbot-apps__test_file__payload.json": (None, 0, "tgi"),
+    "docs__openapi.json": ("tgi", 2, None),  # an OpenAPI document, not a request
+    "requests__sample_request.json": (None, 0, "tensorrt-llm"),
+    "requests__sample_request_runtime_top_k.json": (None, 0, "tensorrt-llm"),
+    "inflight_batcher_llm__tests__first.json": ("tensorrt-llm", 0, None),  # backend parameters
+    "llmapi__tensorrt_llm__1__model.yaml": ("tensorrt-llm", 0, None),
+    "llama-3.1-8b-instruct__1__model.json": (None, 0, "vllm"),
+    "eagle_model__1__model.json": (None, 0, "vllm"),
+    "llama2vllm__1__model.json": (None, 0, "vllm"),
+    "vllm__vllm_engine_args.json": (None, 0, "vllm"),
+    "vllm_opt__model.json": (None, 0, "vllm"),
+    "vllm_model__1__model.json": (None, 0, "vllm"),
+}
+
+
+def _files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.iterdir() if p.suffix in (".json", ".yaml", ".yml", ".ini"))
+
+
+def _expected(path: Path) -> tuple[str | None, int, str | None]:
+    for suffix, exp in EXPECTED.items():
+        if path.name.endswith(suffix):
+            return exp
+    return (None, -1, None)  # a file added later: only "0 or 2, never a traceback"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/corpus/runtime not present")
+@pytest.mark.parametrize("path", _files(), ids=lambda p: p.name[-60:])
+def test_corpus_file(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kind, code, detected = _expected(path)
+    spec = f"{kind}:{path}" if kind else str(path)
+    rc = cli.run(["extract", "--format", "json", spec])
+    out, err = capsys.readouterr()
+    assert rc in (0, 2), err
+    if code >= 0:
+        assert rc == code, err
+    if rc == 2:
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"driftguard: error: {path}:"), err
+        assert lines[0].split(f"{path}:")[1].split(":")[0].isdigit(), err  # FILE:LINE
+    elif detected:
+        assert f'"kind": "{detected}"' in out
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/corpus/runtime not present")
+def test_corpus_every_expectation_matches_a_file() -> None:
+    names = [p.name for p in _files()]
+    assert all(any(n.endswith(s) for n in names) for s in EXPECTED)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/corpus/runtime not present")
+def test_corpus_cli_subprocess() -> None:
+    good = next(p for p in _files() if p.name.endswith("requests__sample_request.json"))
+    bad = next(p for p in _files() if p.name.endswith("docs__openapi.json"))
+    ok = subprocess.run([sys.executable, "-m", "driftguard", "extract", str(good)], capture_output=True,
+                        text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "generation.max_new_tokens" in ok.stdout
+    fail = subprocess.run([sys.executable, "-m", "driftguard", "extract", f"tgi:{bad}"], capture_output=True,
+                          text=True, check=False)
+    assert fail.returncode == 2
+    assert fail.stderr.strip() == (f"driftguard: error: {bad}:1: not a TGI /generate request: no 'inputs' "
+                                   "(top-level keys: components, info, openapi, paths, tags)")
+    assert "Traceback" not in fail.stderr

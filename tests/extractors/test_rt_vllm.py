@@ -1,0 +1,152 @@
+"""vLLM extractor: request > override-generation-config > generation_config.json > vllm default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from driftguard.errors import ExtractionError, UsageError
+from driftguard.extractors import detect, extract
+from driftguard.extractors.base import ExtractOptions
+from driftguard.model import EffectiveConfig, Origin, Value
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "vllm"
+
+
+def _hf_context(**values: object) -> ExtractOptions:
+    """A same-side generation_config.json as the hf-generation extractor reports it (explicit values)."""
+    vals = {f"generation.{k}": Value(v, Origin("model/generation_config.json", i + 2, f"/{k}"))
+            for i, (k, v) in enumerate(values.items())}
+    return ExtractOptions(context=(EffectiveConfig("hf-generation", "model/generation_config.json", vals),))
+
+
+def test_bare_sampling_dict_is_not_guessed_but_forcing_works() -> None:
+    with pytest.raises(UsageError, match="name it as KIND:PATH"):
+        detect(FIX / "good" / "params.yaml")
+    cfg = extract(FIX / "good" / "params.yaml", "vllm")
+    assert cfg["generation.top_p"].value == 0.9
+    assert cfg["generation.top_p"].origin.line == 2
+    assert cfg["generation.top_p"].origin.source == "request"
+    assert cfg["generation.top_k"].value == 0 and cfg["generation.top_k"].origin.source == "vllm default"
+    assert not cfg["generation.top_k"].explicit and "§2.1" in (cfg["generation.top_k"].note or "")
+    assert cfg["generation.do_sample"].value is True
+    assert cfg["generation.max_new_tokens"].value == 16
+
+
+def test_openai_server_request_body() -> None:
+    cfg = extract(FIX / "good" / "request.json", "vllm")
+    assert cfg["generation.top_k"].value == 0  # -1 (older vLLM) and 0 both mean off
+    assert cfg["generation.top_k"].origin.line == 5
+    assert cfg["generation.max_new_tokens"].value == 128
+    assert cfg["generation.stop"].value == ["###"]
+    assert cfg["generation.seed"].value is None  # -1 means random
+    assert cfg["vllm.stop_token_ids"].value == [151645]
+    assert "vllm.messages" not in cfg
+
+
+def test_request_body_without_max_tokens_has_no_16_token_default(tmp_path: Path) -> None:
+    p = tmp_path / "req.json"
+    p.write_text('{"messages": [], "temperature": 0.5}')
+    assert "generation.max_new_tokens" not in extract(p, "vllm")
+
+
+def test_engine_args_from_triton_model_json_are_detected() -> None:
+    corpus = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "runtime"
+    f = corpus / "triton-inference-server__vllm_backend__ci__qa_models__vllm__vllm_engine_args.json"
+    if not f.exists():
+        pytest.skip("shared corpus not present")
+    assert detect(f) == "vllm"
+    cfg = extract(f)
+    assert cfg["vllm.disable_log_requests"].value is True  # "true" written as a string
+    assert cfg["vllm.gpu_memory_utilization"].value == 0.5
+    assert cfg["vllm.gpu_memory_utilization"].origin.line == 4
+
+
+def test_serve_config_precedence_override_then_model_folder() -> None:
+    cfg = extract(FIX / "good" / "serve-config.yaml", "vllm")
+    assert cfg["precision.compute"].value == "bfloat16"
+    assert cfg["serving.max_model_len"].value == 4096
+    t = cfg["generation.temperature"]
+    assert (t.value, t.origin.source) == (0.5, "override-generation-config")
+    rp = cfg["generation.repetition_penalty"]
+    assert (rp.value, rp.origin.source) == (1.1, "generation_config.json")
+    assert rp.origin.path.endswith("qwen-model/generation_config.json") and rp.origin.line == 3
+    assert cfg["generation.top_k"].value == 20
+    assert cfg["generation.top_p"].value == 0.8
+    assert cfg["generation.do_sample"].value is True  # derived from temperature, not read from the file
+
+
+def test_do_sample_false_in_generation_config_is_not_read_by_vllm() -> None:
+    cfg = extract(FIX / "good" / "params.yaml", "vllm", _hf_context(do_sample=False, temperature=0.6))
+    assert cfg["generation.temperature"].value == 0.7  # request wins
+    assert cfg["generation.do_sample"].value is True
+
+
+def test_values_equal_to_transformers_defaults_are_invisible_to_vllm() -> None:
+    # to_diff_dict() under transformers 4.x drops top_k 50 (defaults.md §2.3 consequence 2).
+    cfg = extract(FIX / "good" / "params.yaml", "vllm", _hf_context(top_k=50, min_p=0.05))
+    assert cfg["generation.top_k"].value == 0 and cfg["generation.top_k"].origin.source == "vllm default"
+    assert cfg["generation.min_p"].value == 0.05
+    assert cfg["generation.min_p"].origin.source == "generation_config.json"
+
+
+def test_greedy_temperature_neutralizes_warpers() -> None:
+    cfg = extract(FIX / "good" / "greedy.json", "vllm")
+    assert cfg["generation.do_sample"].value is False
+    assert cfg["generation.top_p"].value == 1.0 and cfg["generation.top_k"].value == 0
+
+
+@pytest.mark.parametrize(("name", "line", "text"), [
+    ("top_p.yaml", 2, "top_p must be in (0, 1]"),
+    ("invalid.json", 3, "invalid JSON"),
+    ("invalid.yaml", 3, "invalid YAML"),
+    ("list.yaml", 1, "a mapping"),
+    ("override.json", 1, "override_generation_config is not valid JSON"),
+])
+def test_bad_files_fail_with_a_line(name: str, line: int, text: str) -> None:
+    with pytest.raises(ExtractionError, match=text.replace("(", r"\(").replace("]", r"\]")) as err:
+        extract(FIX / "bad" / name, "vllm")
+    assert err.value.line == line and err.value.path and err.value.path.endswith(name)
+
+
+# --- drift stories (shared/drift-stories.md) ------------------------------------------------------------
+
+def test_story1_same_body_different_engine_top_k(tmp_path: Path) -> None:
+    """vllm#2415: an unset top_k is 50 in transformers and off in vLLM."""
+    hf_generation = pytest.importorskip("driftguard.extractors.hf_generation")
+    del hf_generation
+    gen = tmp_path / "generation_config.json"
+    gen.write_text('{"do_sample": true, "temperature": 0.7, "top_p": 0.9}')
+    params = tmp_path / "params.json"
+    params.write_text('{"temperature": 0.7, "top_p": 0.9}')
+    hf = extract(gen, "hf-generation")
+    vl = extract(params, "vllm")
+    assert hf["generation.top_k"].value == 50
+    assert vl["generation.top_k"].value == 0
+    from driftguard.api import diff_configs
+
+    assert [f.key for f in diff_configs(hf, vl)] == ["generation.top_k"]
+
+
+def test_story3_lm_eval_repetition_penalty() -> None:
+    """lm-eval#3154: SamplingParams built without the model defaults lose repetition_penalty 1.1."""
+    without = extract(FIX / "good" / "params.yaml", "vllm")
+    assert without["generation.repetition_penalty"].value == 1.0
+    assert without["generation.repetition_penalty"].origin.source == "vllm default"
+    seeded = extract(FIX / "good" / "params.yaml", "vllm", _hf_context(repetition_penalty=1.1))
+    rp = seeded["generation.repetition_penalty"]
+    assert (rp.value, rp.origin.source, rp.origin.line) == (1.1, "generation_config.json", 2)
+
+
+def test_story4_nemo_rl_generation_config_precedence() -> None:
+    """NeMo-RL#3497: unset fields come from generation_config.json unless generation_config is 'vllm'."""
+    ctx = _hf_context(repetition_penalty=1.1, top_k=20)
+    bug = extract(FIX / "good" / "nemo-rl-bug.yaml", "vllm", ctx)
+    assert bug["generation.repetition_penalty"].value == 1.1
+    assert bug["generation.repetition_penalty"].origin.source == "generation_config.json"
+    assert bug["generation.top_k"].value == 0 and bug["generation.top_k"].origin.source == "request"
+    fixed = extract(FIX / "good" / "nemo-rl-fixed.yaml", "vllm", ctx)
+    assert fixed["generation.repetition_penalty"].value == 1.0
+    assert fixed["generation.repetition_penalty"].origin.source == "vllm default"
+    assert fixed["vllm.generation_config"].value == "vllm"
