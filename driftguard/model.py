@@ -11,7 +11,7 @@ from typing import Any
 Json = Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a value came from.
 
@@ -38,7 +38,7 @@ class Origin:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
     """A normalized value with its origin. ``explicit`` is False when a documented default supplied it;
     ``note`` says which default (the reference row) or how the value was derived."""
@@ -59,7 +59,7 @@ class Value:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EffectiveConfig:
     """The effective configuration of one artifact: ``{canonical key: Value}``.
 
@@ -97,7 +97,7 @@ class EffectiveConfig:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One difference or problem, as a rule reported it.
 

@@ -55,10 +55,12 @@ def compare_sides(training: Mapping[str, Value], deployed: Mapping[str, Value],
     """
     opts = options or CompareOptions()
     out: list[tuple[str, Value, Value]] = []
-    common = training.keys() & deployed.keys()
     no_tolerances = not opts.tolerances and not opts.ignore
-    for key in common:
-        a, b = training[key], deployed[key]
+    get = deployed.get
+    for key, a in training.items():
+        b = get(key)
+        if b is None:
+            continue
         va, vb = a.value, b.value
         if va == vb and type(va) is type(vb):  # fast path: most keys are identical
             continue
