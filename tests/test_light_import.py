@@ -1,0 +1,35 @@
+"""The config-only path stays light: no torch, onnx, onnxruntime, numpy or git in sys.modules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("torch", "onnx", "onnxruntime", "numpy", "git")
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def loaded_after(code: str) -> list[str]:
+    probe = code + f"\nimport json, sys\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    return list(json.loads(res.stdout.strip().splitlines()[-1]))
+
+
+def test_import_driftguard_is_light() -> None:
+    assert loaded_after("import driftguard") == []
+
+
+def test_extract_triton_is_light() -> None:
+    config = FIXTURES / "triton" / "good" / "simple_dyna_sequence.pbtxt"
+    code = ("import sys\nfrom driftguard.cli import run\n"
+            f"rc = run(['extract', {str(config)!r}, '--format', 'json'])\nassert rc == 0, rc")
+    assert loaded_after(code) == []
+
+
+def test_diff_hf_vs_triton_paths_are_light() -> None:
+    config = FIXTURES / "triton" / "good" / "simple_dyna_sequence.pbtxt"
+    code = ("from driftguard.cli import run\n"
+            f"rc = run(['diff', {str(config)!r}, {str(config)!r}])\nassert rc == 0, rc")
+    assert loaded_after(code) == []
