@@ -1,0 +1,225 @@
+"""DG210-DG217: Triton config vs ONNX graph, and ONNX graph vs the training tokenizer. Table-driven cases on
+EffectiveConfigs built directly (one mismatch -> exactly one finding), then real Triton configs from the corpus
+paired with ONNX graphs built in the test."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from driftguard.extractors import extract
+from driftguard.model import EffectiveConfig, Finding, Origin, Value
+from driftguard.rules.base import Rule, RuleContext, Side
+from driftguard.rules.consistency_io import CONSISTENCY_IO_RULES, pairs
+
+TRITON = "repo/bert/config.pbtxt"
+GRAPH = "repo/bert/1/model.onnx"
+TOKENIZER = "train/tokenizer_config.json"
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "triton"
+BACKEND_DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
+
+
+def config(kind: str, path: str, values: dict[str, Any], explicit: bool = True) -> EffectiveConfig:
+    def origin(i: int, key: str) -> Origin:  # text formats have lines, ONNX has pointers
+        return Origin(path, None, key) if kind == "onnx" else Origin(path, i + 1)
+
+    return EffectiveConfig(kind, path, {k: Value(v, origin(i, k), explicit) for i, (k, v) in enumerate(values.items())})
+
+
+def triton(**over: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "serving.backend": "onnxruntime",
+        "batching.max_batch_size": 8,
+        "io.inputs": ["attention_mask", "input_ids"],
+        "io.outputs": ["logits"],
+        "io.inputs.input_ids.dtype": "int64",
+        "triton.inputs.input_ids.dims": [-1],
+        "io.inputs.attention_mask.dtype": "int64",
+        "triton.inputs.attention_mask.dims": [-1],
+        "io.outputs.logits.dtype": "float32",
+        "triton.outputs.logits.dims": [2],
+    }
+    values.update(over)
+    return values
+
+
+def graph(**over: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "onnx.ir_version": 8,
+        "io.inputs": ["input_ids", "attention_mask"],
+        "io.outputs": ["logits"],
+        "io.inputs.input_ids.dtype": "int64",
+        "io.inputs.input_ids.shape": [-1, -1],
+        "io.inputs.attention_mask.dtype": "int64",
+        "io.inputs.attention_mask.shape": [-1, -1],
+        "io.outputs.logits.dtype": "float32",
+        "io.outputs.logits.shape": [-1, 2],
+        "precision.quantization": "none",
+    }
+    values.update(over)
+    return values
+
+
+def run(deployed: list[EffectiveConfig], training: list[EffectiveConfig] | None = None) -> list[Finding]:
+    def side(name: str, artifacts: list[EffectiveConfig]) -> Side:
+        merged: dict[str, Value] = {}
+        for a in artifacts:
+            merged.update(a.values)
+        return Side(name, tuple(artifacts), merged)
+
+    ctx = RuleContext("bert", side("training", training or []), side("deployed", deployed))
+    return [f for rule in CONSISTENCY_IO_RULES for f in rule().check(ctx)]
+
+
+TOK_NAMES = {"preprocessing.model_input_names": ["input_ids", "attention_mask"]}
+
+CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any] | None, str | None]] = [
+    # (case, triton overrides, graph overrides, training values, expected rule code or None)
+    ("consistent", {}, {}, None, None),
+    ("input renamed", {"io.inputs": ["attention_mask", "input"], "triton.inputs.input.dims": [-1],
+                       "io.inputs.input.dtype": "int64"}, {}, None, "DG210"),
+    ("graph input undeclared", {}, {"io.inputs": ["input_ids", "attention_mask", "token_type_ids"],
+                                    "io.inputs.token_type_ids.dtype": "int64",
+                                    "io.inputs.token_type_ids.shape": [-1, -1]}, None, "DG210"),
+    ("output unknown", {"io.outputs": ["scores"], "io.outputs.scores.dtype": "float32",
+                        "triton.outputs.scores.dims": [2]}, {}, None, "DG210"),
+    ("dtype", {"io.inputs.input_ids.dtype": "int32"}, {}, None, "DG211"),
+    ("batch dim fixed", {}, {"io.outputs.logits.shape": [1, 2]}, None, "DG212"),
+    ("dims fixed vs -1", {"triton.outputs.logits.dims": [-1]}, {}, None, "DG213"),
+    ("dims differ", {"triton.outputs.logits.dims": [3]}, {}, None, "DG213"),
+    ("no batch dim in graph", {}, {"io.outputs.logits.shape": [2]}, None, "DG213"),
+    ("mbs 0 exact shape", {"batching.max_batch_size": 0, "triton.outputs.logits.dims": [1, 2],
+                           "triton.inputs.input_ids.dims": [1, -1],
+                           "triton.inputs.attention_mask.dims": [1, -1]}, {"io.outputs.logits.shape": [1, 2]},
+     None, None),
+    ("mbs 0 missing batch dim", {"batching.max_batch_size": 0, "triton.inputs.input_ids.dims": [-1, -1],
+                                 "triton.inputs.attention_mask.dims": [-1, -1]}, {}, None, "DG213"),
+    ("reshape honoured", {"batching.max_batch_size": 0, "triton.outputs.logits.dims": [2],
+                          "triton.outputs.logits.reshape": [1, 2], "triton.inputs.input_ids.dims": [-1],
+                          "triton.inputs.input_ids.reshape": [1, -1], "triton.inputs.attention_mask.dims": [-1],
+                          "triton.inputs.attention_mask.reshape": [1, -1]},
+     {"io.outputs.logits.shape": [1, 2]}, None, None),
+    ("graph -1 matches a fixed config dim", {"triton.inputs.input_ids.dims": [128]}, {}, None, None),
+    ("backend", {"serving.backend": "tensorrt"}, {}, None, "DG214"),
+    ("int8 claimed, graph float", {"precision.compute": "int8"}, {}, None, "DG215"),
+    ("fp16 claimed, graph qdq", {"precision.compute": "float16"}, {"precision.quantization": "qdq"}, None, "DG215"),
+    ("int8 claimed, graph qdq", {"precision.compute": "int8"}, {"precision.quantization": "qdq"}, None, None),
+    ("tokenizer matches", {}, {}, TOK_NAMES, None),
+    ("tokenizer lacks a graph input", {"io.inputs": ["attention_mask", "input_ids", "token_type_ids"],
+                                       "io.inputs.token_type_ids.dtype": "int64",
+                                       "triton.inputs.token_type_ids.dims": [-1]},
+     {"io.inputs": ["input_ids", "attention_mask", "token_type_ids"], "io.inputs.token_type_ids.dtype": "int64",
+      "io.inputs.token_type_ids.shape": [-1, -1]}, TOK_NAMES, "DG216"),
+    ("max_length too long", {"triton.inputs.input_ids.dims": [128], "triton.inputs.attention_mask.dims": [128]},
+     {"io.inputs.input_ids.shape": [-1, 128], "io.inputs.attention_mask.shape": [-1, 128]},
+     {**TOK_NAMES, "preprocessing.max_length": 512}, "DG217"),
+    ("max_length fits", {"triton.inputs.input_ids.dims": [512]}, {"io.inputs.input_ids.shape": [-1, 512]},
+     {"preprocessing.max_length": 512}, None),
+]
+
+
+@pytest.mark.parametrize(("case", "t_over", "g_over", "train", "code"), CASES, ids=[c[0] for c in CASES])
+def test_each_mismatch_gives_exactly_one_finding(case: str, t_over: dict[str, Any], g_over: dict[str, Any],
+                                                 train: dict[str, Any] | None, code: str | None) -> None:
+    training = [config("hf-tokenizer", TOKENIZER, train)] if train else []
+    findings = run([config("triton", TRITON, triton(**t_over)), config("onnx", GRAPH, graph(**g_over))], training)
+    assert [f.rule for f in findings] == ([code] if code else []), [f.message for f in findings]
+    for f in findings:
+        paths = {o.path for o in f.origins()}
+        assert GRAPH in paths or any(v.origin.path == GRAPH for v in f.related), f
+        if f.rule in ("DG216", "DG217"):
+            assert f.training is not None and f.training.origin.path == TOKENIZER
+        else:
+            assert TRITON in paths and f.deployed is not None and f.deployed.origin.line is not None
+
+
+def test_default_max_length_is_not_a_length() -> None:
+    tok = config("hf-tokenizer", TOKENIZER, {"preprocessing.max_length": 512}, explicit=False)
+    findings = run([config("onnx", GRAPH, graph(**{"io.inputs.input_ids.shape": [-1, 128]}))], [tok])
+    assert findings == []
+
+
+def test_pairs_by_folder() -> None:
+    t1, t2 = config("triton", "repo/a/config.pbtxt", triton()), config("triton", "repo/b/config.pbtxt", triton())
+    g1, g2 = config("onnx", "repo/a/1/model.onnx", graph()), config("onnx", "repo/b/1/model.onnx", graph())
+    side = Side("deployed", (t1, t2, g1, g2), {})
+    assert pairs(side) == [(t1, g1), (t2, g2)]
+    lone = Side("deployed", (config("triton", "x/config.pbtxt", triton()), config("onnx", "y/m.onnx", graph())), {})
+    assert len(pairs(lone)) == 1
+
+
+def test_rules_document_themselves() -> None:
+    codes = [r.code for r in CONSISTENCY_IO_RULES]
+    assert len(set(codes)) == len(codes) and all(c.startswith("DG21") for c in codes)
+    for rule in CONSISTENCY_IO_RULES:
+        assert issubclass(rule, Rule) and rule.name.startswith("consistency.")
+        assert "**Anti-pattern**" in (rule.__doc__ or "") and "**Best practice**" in (rule.__doc__ or "")
+
+
+# -- real Triton configs from the corpus, with graphs built here ---------------------------------------------
+
+def corpus(name: str) -> Path:
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"corpus file absent: {path}")
+    return path
+
+
+DENSENET = "triton-inference-server__server__docs__examples__model_repository__densenet_onnx__config.pbtxt"
+
+
+def densenet_graph(input_shape: list[int], elem: int = TensorProto.FLOAT) -> onnx.ModelProto:
+    g = helper.make_graph([helper.make_node("Identity", ["data_0"], ["fc6_1"])], "densenet",
+                          [helper.make_tensor_value_info("data_0", elem, input_shape)],
+                          [helper.make_tensor_value_info("fc6_1", TensorProto.FLOAT, [1, 1000, 1, 1])])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def repo(tmp_path: Path, config_file: Path, model: onnx.ModelProto) -> list[EffectiveConfig]:
+    folder = tmp_path / "densenet_onnx"
+    (folder / "1").mkdir(parents=True)
+    shutil.copy(config_file, folder / "config.pbtxt")
+    onnx.save(model, str(folder / "1" / "model.onnx"))
+    return [extract(folder / "config.pbtxt"), extract(folder / "1" / "model.onnx")]
+
+
+@pytest.mark.parametrize(("shape", "elem", "code"), [
+    ([1, 3, 224, 224], TensorProto.FLOAT, None),  # the shipped densenet: reshape makes dims [3,224,224] fit
+    ([1, 3, 256, 256], TensorProto.FLOAT, "DG213"),
+    ([1, 3, 224, 224], TensorProto.FLOAT16, "DG211"),
+])
+def test_corpus_densenet_config_against_generated_graphs(tmp_path: Path, shape: list[int], elem: int,
+                                                          code: str | None) -> None:
+    deployed = repo(tmp_path, corpus(DENSENET), densenet_graph(shape, elem))
+    assert [a.kind for a in deployed] == ["triton", "onnx"]
+    findings = run(deployed)
+    assert [f.rule for f in findings] == ([code] if code else []), [f.message for f in findings]
+    for f in findings:
+        assert {Path(o.path).name for o in f.origins()} == {"config.pbtxt", "model.onnx"}
+
+
+def test_corpus_densenet_config_against_onnx_shipped_densenet(tmp_path: Path) -> None:
+    shipped = BACKEND_DATA / "light" / "light_densenet121.onnx"
+    if not shipped.is_file():
+        pytest.skip("this onnx build ships no backend test data")
+    assert run(repo(tmp_path, corpus(DENSENET), onnx.load(str(shipped)))) == []
+
+
+def test_corpus_densenet_with_batching_flags_the_fixed_batch_dim(tmp_path: Path) -> None:
+    text = corpus(DENSENET).read_text().replace("max_batch_size : 0", "max_batch_size : 8")
+    text = re.sub(r"\n\s*reshape \{[^}]*\}", "", text)
+    edited = tmp_path / "edited.pbtxt"
+    edited.write_text(text)
+    model = densenet_graph([1, 3, 224, 224])
+    model.graph.output[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    del model.graph.output[0].type.tensor_type.shape.dim[2:]
+    findings = run(repo(tmp_path, edited, model))
+    assert [f.rule for f in findings] == ["DG212"], [f.message for f in findings]
+    assert "data_0" in findings[0].message and findings[0].deployed is not None
+    assert findings[0].deployed.origin.line == 3  # max_batch_size in the config
