@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,8 +18,18 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
+def display_path(path: str) -> str:
+    """A path relative to the working directory when that is shorter (what a person typed)."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if len(rel) < len(path) else path
+
+
 def _where(v: Value) -> str:
-    loc = v.origin.location()
+    o = v.origin
+    loc = display_path(o.path) + (f":{o.line}" if o.line is not None else "")
     if v.origin.source:
         loc += f" ({v.origin.source})"
     return loc
@@ -32,7 +43,7 @@ def extract_text(configs: Sequence[EffectiveConfig]) -> str:
             v = cfg.values[key]
             rows.append([key, show(v.value), "explicit" if v.explicit else "default", _where(v)])
         parts.append(f"# {cfg.path} ({cfg.kind}): {len(rows)} keys\n"
-                     + render(["key", "value", "set", "origin"], rows))
+                     + render(["key", "value", "set", "origin"], rows, keep_tail=(3,)))
     return "\n\n".join(parts) + "\n"
 
 
@@ -57,7 +68,7 @@ def diff_text(training: EffectiveConfig, deployed: EffectiveConfig, findings: Se
         t, d = f.training, f.deployed
         rows.append([f.key, show(t.value) if t else "-", show(d.value) if d else "-",
                      _where(t) if t else "-", _where(d) if d else "-"])
-    body = render(["key", "training", "deployed", "training origin", "deployed origin"], rows)
+    body = render(["key", "training", "deployed", "training origin", "deployed origin"], rows, keep_tail=(3, 4))
     return f"{head}{body}\n{len(findings)} difference{'s' if len(findings) != 1 else ''}\n"
 
 

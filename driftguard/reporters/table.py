@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def render(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 60) -> str:
-    """Left-aligned columns separated by two spaces; cells longer than ``max_width`` are cut with '…'."""
-    cut = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in rows]
+def render(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 60,
+           keep_tail: Sequence[int] = ()) -> str:
+    """Left-aligned columns separated by two spaces; cells longer than ``max_width`` are cut with '…'.
+
+    Columns listed in ``keep_tail`` (origins: ``path:line``) are cut at the start instead, so the file name
+    and line survive.
+    """
+    def fit(i: int, c: str) -> str:
+        if len(c) <= max_width:
+            return c
+        return "…" + c[-(max_width - 1):] if i in keep_tail else c[: max_width - 1] + "…"
+
+    cut = [[fit(i, c) for i, c in enumerate(row)] for row in rows]
     widths = [len(h) for h in headers]
     for row in cut:
         for i, c in enumerate(row):
