@@ -70,6 +70,8 @@ def detect(path: Path, head: bytes) -> bool:
         return (path / "config.pbtxt").is_file()
     if _NAME_RE.search(path.name):
         return True
+    if path.suffix.lower() in (".yaml", ".yml", ".json", ".ini", ".toml", ".py"):
+        return False  # YAML such as TensorRT-LLM's model.yaml can look like pbtxt ("backend: ...")
     text = head.decode("utf-8", "ignore")
     code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
     return bool(re.search(r"^\s*(platform|backend)\s*:\s*\"", code, re.M)) and "max_batch_size" in code
