@@ -58,6 +58,8 @@ def loads(text: str, path: str, error: type[DriftguardError]) -> YamlDoc:
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and exc.problem and "end of stream" in exc.problem:
+            mark = exc.context_mark  # an unclosed quote or bracket: where it opened, not the end of the file
         problem = exc.problem or exc.context or "invalid YAML"
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None

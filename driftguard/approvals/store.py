@@ -65,7 +65,7 @@ def load_dir(folder: Path, *, approvers: Sequence[str] = (), max_horizon_days: i
         first = seen.get(loaded.id)
         if first is not None:
             raise ApprovalError(f"duplicate approval id '{loaded.id}' (also in {first.path}:{first.line})",
-                                loaded.path, loaded.line_of("expires"))
+                                loaded.path, loaded.line)
         seen[loaded.id] = loaded
         check_policy(loaded, approvers=approvers, max_horizon_days=max_horizon_days, today=today)
         out.append(loaded)
