@@ -600,7 +600,10 @@ def add_hparams(vb: ValueBuilder, tree: Any, key_prefix: str, pointer: str,
 
     table = HPARAM_KEYS if table is None else table
     mapped: dict[str, tuple[int, str, Any]] = {}
-    for key, ptr, value in flatten(to_plain(tree), key_prefix, pointer):
+    plain = to_plain(tree)
+    if not isinstance(plain, dict) or not plain:
+        return {}
+    for key, ptr, value in flatten(plain, key_prefix, pointer):
         value = normalize_number(value)
         if key not in vb.values:
             vb.set(key, value, pointer=ptr)

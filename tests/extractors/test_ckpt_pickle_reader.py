@@ -1,0 +1,60 @@
+"""The restricted unpickler itself: what it turns into records, what it refuses."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from driftguard.errors import ExtractionError, RefusedError
+from driftguard.extractors import pickle_reader as pr
+
+
+def test_protocol_0_namespace_via_copyreg_reconstructor() -> None:
+    import argparse
+
+    data = pickle.dumps({"args": argparse.Namespace(lr=0.5, tags=("a", "b"))}, protocol=0)
+    assert b"copy_reg\n_reconstructor" in data  # protocols 0/1 spell object construction with copyreg._reconstructor
+    out = pr.to_plain(pr.loads(data, "p0.pkl"))
+    assert out == {"args": {"lr": 0.5, "tags": ["a", "b"]}}
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_plain_values_all_protocols(protocol: int) -> None:
+    import collections
+
+    value = {"od": collections.OrderedDict(a=1), "s": {3, 1}, "b": b"\x00\xff", "c": 1 + 2j, "n": None}
+    out = pr.to_plain(pr.loads(pickle.dumps(value, protocol=protocol), "x.pkl"))
+    assert out == {"od": {"a": 1}, "s": [1, 3], "b": "<2 bytes>", "c": "(1+2j)", "n": None}
+
+
+@pytest.mark.parametrize("obj", [pickle.loads, print, ValueError("x")])
+def test_anything_not_allowlisted_is_refused(obj: object) -> None:
+    data = pickle.dumps(obj, protocol=2)
+    with pytest.raises(RefusedError, match="refused pickle global"):
+        pr.loads(data, "x.pkl")
+
+
+def test_pathlib_is_recorded_not_built() -> None:
+    data = pickle.dumps(Path("/runs/out"), protocol=2)
+    assert pr.to_plain(pr.loads(data, "p.pkl")) == "/runs/out"
+
+
+def test_bytearray_of_a_size_is_refused() -> None:
+    data = b"\x80\x02c__builtin__\nbytearray\nJ\x00\x00\x00\x7f\x85R."  # bytearray(2**31 - 2**24)
+    with pytest.raises(ExtractionError, match="bytearray"):
+        pr.loads(data, "x.pkl")
+
+
+def test_garbage_is_a_clear_error() -> None:
+    with pytest.raises(ExtractionError, match="corrupt checkpoint pickle"):
+        pr.loads(b"\x80\x02}q\x00(X\x01\x00\x00", "x.pkl")
+
+
+def test_weights_summary_majority_by_elements() -> None:
+    out = pr.weights_summary([("a", 10, "float16"), ("b", 4, "float32"), ("c", 4, "float32"),
+                              ("ids", 100, "int64")])
+    assert out["precision"] == "float16"
+    assert out["parameters"] == 118
+    assert out["count"] == 4
