@@ -1,21 +1,22 @@
 """Read an ONNX model without its embedded weights, at the protobuf wire level.
 
 ``onnx.load`` has no way to skip embedded tensor payloads (``load_external_data=False`` only concerns external
-files), so a 1 GB model costs a second and over 2 GiB of memory just to read its metadata. The protobuf wire
-format is the official, documented encoding (https://protobuf.dev/programming-guides/encoding/): a message is a
-sequence of ``tag, value`` fields, where ``tag = field_number << 3 | wire_type``. We map the file, walk
-``ModelProto`` down to ``GraphProto.initializer`` (field 7, then field 5) and drop each initializer's payload
-fields, copying every other byte range through unchanged. The reduced bytes are then parsed by onnx's own
-generated class (``onnx.ModelProto.FromString``), so this module decodes no ONNX semantics itself.
+files), so a 1 GB model costs a second and over 2 GiB of memory just to read its metadata. The protobuf wire format
+is the official, documented encoding (https://protobuf.dev/programming-guides/encoding/): a message is a sequence of
+``tag, value`` fields, where ``tag = field_number << 3 | wire_type``. We walk ``ModelProto`` down to
+``GraphProto.initializer`` (field 7, then field 5) and drop each initializer's payload fields, copying every other
+byte range through unchanged. The file is read through a small window (seek and read), never mapped: mapping it would
+count the page-cache folios around every tag in our RSS. The reduced bytes are then parsed by onnx's own generated
+class (``onnx.ModelProto.FromString``), so this module decodes no ONNX semantics itself.
 
-Kept payloads: sparse initializers, tensors inside node attributes (``Constant``) and subgraphs (small in
-practice). This module imports nothing heavy.
+Kept payloads: sparse initializers, tensors inside node attributes (``Constant``) and subgraphs (small in practice).
+This module imports nothing heavy.
 """
 
 from __future__ import annotations
 
-import mmap
 from pathlib import Path
+from typing import BinaryIO, Protocol, SupportsIndex, overload
 
 from driftguard.errors import ExtractionError
 
@@ -44,7 +45,60 @@ class WireError(ValueError):
         self.offset = offset
 
 
-Buffer = bytes | mmap.mmap
+class Buffer(Protocol):
+    """Indexable bytes: ``bytes`` itself, or ``FileBytes`` over an open file."""
+
+    def __len__(self) -> int: ...
+
+    @overload
+    def __getitem__(self, index: SupportsIndex, /) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice, /) -> bytes: ...
+
+
+class FileBytes:
+    """A file seen as bytes, read on demand through a small window, so that skipped payloads are never read."""
+
+    WINDOW = 1 << 16
+
+    def __init__(self, fh: BinaryIO, size: int) -> None:
+        self._fh = fh
+        self._size = size
+        self._start = 0
+        self._window = b""
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _read(self, start: int, length: int) -> bytes:
+        self._fh.seek(start)
+        data = self._fh.read(length)
+        if len(data) != length:
+            raise WireError("file changed while reading", start)
+        return data
+
+    @overload
+    def __getitem__(self, index: SupportsIndex, /) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice, /) -> bytes: ...
+
+    def __getitem__(self, index: SupportsIndex | slice, /) -> int | bytes:
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(self._size)
+            if self._start <= start and stop <= self._start + len(self._window):
+                return self._window[start - self._start:stop - self._start]
+            return self._read(start, max(0, stop - start))
+        i = index.__index__()
+        offset = i - self._start
+        if not 0 <= offset < len(self._window):
+            if not 0 <= i < self._size:
+                raise IndexError(i)
+            self._start = i
+            self._window = self._read(i, min(self.WINDOW, self._size - i))
+            offset = 0
+        return self._window[offset]
 
 
 def _varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
@@ -171,15 +225,14 @@ def strip_payloads(buf: Buffer) -> bytes:
 
 
 def read_without_payloads(path: Path) -> bytes:
-    """The file's ModelProto bytes without initializer payloads, read through mmap (payload pages are never
-    touched). ExtractionError "not an ONNX model: ..." when the bytes are not a protobuf message."""
+    """The file's ModelProto bytes without initializer payloads (payloads are skipped, never read).
+    ExtractionError "not an ONNX model: ..." when the bytes are not a protobuf message."""
     try:
         with path.open("rb") as fh:
             size = path.stat().st_size
             if size == 0:
                 raise ExtractionError("not an ONNX model: the file is empty", str(path))
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return strip_payloads(mm)
+            return strip_payloads(FileBytes(fh, size))
     except IsADirectoryError:
         raise ExtractionError("is a folder, expected a file", str(path)) from None
     except WireError as exc:

@@ -242,3 +242,12 @@ def test_importing_the_extractor_does_not_import_onnx() -> None:
     code = "import sys, driftguard.extractors.onnx_graph; print('onnx' in sys.modules, 'numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("window", [1, 7, 4096])
+def test_file_reader_window_size_does_not_change_the_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            window: int) -> None:
+    path = save(classifier(np.arange(128 * 64, dtype=np.float32).reshape(128, 64), {"author": "x" * 300}),
+                tmp_path / "m.onnx")
+    monkeypatch.setattr(onnx_wire.FileBytes, "WINDOW", window)
+    assert onnx_wire.read_without_payloads(path) == onnx_wire.strip_payloads(path.read_bytes())
