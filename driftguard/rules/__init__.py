@@ -3,7 +3,8 @@
 ``RULES`` is the explicit registry of built-in rules (code -> class); ``load_rules()`` adds third-party rules
 from the ``driftguard.rules`` entry point (value ``module:Class``). Nothing registers itself on import.
 Families: DG1xx drift between sides (``drift_rules``), DG2xx consistency within a side (``consistency``),
-DG3xx policy on values (``policy``). ``engine.run_rules`` runs them.
+DG21x Triton config vs ONNX graph (``consistency_io``), DG3xx policy on values (``policy``).
+``engine.run_rules`` runs them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,16 @@ from functools import cache
 
 from driftguard.rules.base import Rule
 from driftguard.rules.consistency import EosTokenConsistency, GenerationLengthConsistency, MaxLengthConsistency
+from driftguard.rules.consistency_io import (
+    OnnxMaxLength,
+    OnnxTokenizerInputs,
+    TritonOnnxBackend,
+    TritonOnnxBatchDim,
+    TritonOnnxDims,
+    TritonOnnxDtype,
+    TritonOnnxNames,
+    TritonOnnxPrecision,
+)
 from driftguard.rules.drift_rules import OneSidedKey, PrecisionDrift, ValueDrift
 from driftguard.rules.policy import GreedyBySamplingLimits, SamplingWithoutDoSample, ValueRange
 
@@ -22,6 +33,14 @@ RULES: dict[str, type[Rule]] = {
     "DG201": EosTokenConsistency,
     "DG202": MaxLengthConsistency,
     "DG203": GenerationLengthConsistency,
+    "DG210": TritonOnnxNames,
+    "DG211": TritonOnnxDtype,
+    "DG212": TritonOnnxBatchDim,
+    "DG213": TritonOnnxDims,
+    "DG214": TritonOnnxBackend,
+    "DG215": TritonOnnxPrecision,
+    "DG216": OnnxTokenizerInputs,
+    "DG217": OnnxMaxLength,
     "DG301": SamplingWithoutDoSample,
     "DG302": GreedyBySamplingLimits,
     "DG303": ValueRange,
