@@ -86,7 +86,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from driftguard import api
 
     target = Path(args.dir) / "driftguard.yaml"
-    if target.exists() and not args.force:
+    if target.exists() and not (args.force or args.stdout):
         raise UsageError(f"{target} exists (use --force to overwrite)")
     text = api.init_manifest(args.dir, args.model)
     if args.stdout:

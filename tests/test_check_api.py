@@ -132,6 +132,8 @@ def test_init_discovers_the_example(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "# driftguard manifest" in written.read_text()
     assert cli.run(["init", str(folder)]) == 2  # refuses to overwrite
     assert "exists" in capsys.readouterr().err
+    assert cli.run(["init", str(folder), "--stdout"]) == 0  # printing never overwrites
+    assert "kind: triton" in capsys.readouterr().out
     # the discovered manifest runs (the sampling file is not claimed by detection: name its kind to add it)
     report = driftguard.check(written, today=TODAY)
     assert report.models[0].name == "summarizer"
