@@ -4,20 +4,18 @@ nothing and never exits."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftguard import extractors
-from driftguard.compare import structured_delta
 from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
-from driftguard.keys import spec_for
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.report import ArtifactRef, ModelResult, Report
 from driftguard.rules.base import RuleContext, Side
-from driftguard.rules.drift import CompareOptions, Tolerance, compare_sides
+from driftguard.rules.drift import CompareOptions, Tolerance
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
     from driftguard.manifest import Artifact as ArtifactSpec
@@ -59,16 +57,17 @@ class DiffResult:
 
 def diff_configs(training: EffectiveConfig, deployed: EffectiveConfig,
                  options: CompareOptions | None = None) -> tuple[Finding, ...]:
-    """Findings for every canonical or shared key whose effective values differ between the two configs."""
-    findings: list[Finding] = []
-    for key, a, b in compare_sides(training.values, deployed.values, options):
-        spec = spec_for(key)
-        delta = structured_delta(a.value, b.value, unordered=bool(spec and spec.unordered))
-        findings.append(Finding(
-            rule="DG101", name="drift.value", key=key, training=a, deployed=b, delta=delta,
-            message=f"{key}: training {a.value!r} != deployed {b.value!r}",
-        ))
-    return tuple(findings)
+    """Findings for every key whose effective values differ between the two configs.
+
+    The same drift rules ``check`` runs between sides (DG101 values, DG102 precision), on one artifact per
+    side, so ``diff`` and ``check`` never disagree about what differs.
+    """
+    from driftguard.rules.engine import run_rules
+
+    ctx = RuleContext(
+        model="", training=Side("training", (training,), training.values),
+        deployed=Side("deployment", (deployed,), deployed.values), compare=options or CompareOptions())
+    return tuple(replace(f, model=None) for f in run_rules(ctx, select=["DG101", "DG102"]))
 
 
 def diff(training: str | Path | EffectiveConfig, deployed: str | Path | EffectiveConfig,

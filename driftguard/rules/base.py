@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from driftguard.model import EffectiveConfig, Finding, Value
-from driftguard.rules.drift import CompareOptions
+from driftguard.rules.drift import CompareOptions, compare_sides
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,15 @@ class RuleContext:
     deployed: Side
     compare: CompareOptions = field(default_factory=CompareOptions)
     options: Mapping[str, Any] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def differences(self) -> list[tuple[str, Value, Value]]:
+        """Keys both sides give with different values (``rules.drift.compare_sides``), computed once per
+        context however many rules ask."""
+        hit: list[tuple[str, Value, Value]] | None = self._memo.get("differences")
+        if hit is None:
+            hit = self._memo["differences"] = compare_sides(self.training.merged, self.deployed.merged, self.compare)
+        return hit
 
 
 class Rule:

@@ -14,7 +14,6 @@ from driftguard.compare import structured_delta
 from driftguard.keys import DEFAULTS, spec_for
 from driftguard.model import Finding, Value
 from driftguard.rules.base import Rule, RuleContext, Side
-from driftguard.rules.drift import compare_sides
 
 
 def is_precision_key(key: str) -> bool:
@@ -59,7 +58,7 @@ class ValueDrift(Rule):
     severity = "error"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        for key, a, b in compare_sides(ctx.training.merged, ctx.deployed.merged, ctx.compare):
+        for key, a, b in ctx.differences():
             if is_precision_key(key):
                 continue
             yield self.finding(key, f"{key}: training {a.value!r} != deployed {b.value!r}",
@@ -72,7 +71,7 @@ class PrecisionDrift(Rule):
     Owns ``precision.*`` dtype keys, ``precision.quantization`` and every ``io.*.dtype``: a numeric format
     change is a different model, not a different setting, so it has its own code (gate it, approve it, or
     turn it off, separately from DG101). Dtypes are compared after normalization (``torch.float16``,
-    ``TYPE_FP16`` and ``float16`` are all ``fp16``).
+    ``TYPE_FP16`` and ``FLOAT16`` are all ``float16``).
 
     **Anti-pattern**
 
@@ -81,7 +80,7 @@ class PrecisionDrift(Rule):
         # training: config.json            {"torch_dtype": "float32"}
         # deployment: model.onnx            weights int8, QuantizeLinear/DequantizeLinear nodes
 
-    ``precision.weights: trained in fp32, deployed as int8``.
+    ``precision.weights: trained in 'float32', deployed as 'int8'``.
 
     **Best practice**
 
@@ -89,7 +88,7 @@ class PrecisionDrift(Rule):
     the parity report as evidence::
 
         key: precision.weights
-        training: fp32
+        training: float32
         deployed: int8
         evidence: reports/int8-parity.json
     """
@@ -99,7 +98,7 @@ class PrecisionDrift(Rule):
     severity = "error"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        for key, a, b in compare_sides(ctx.training.merged, ctx.deployed.merged, ctx.compare):
+        for key, a, b in ctx.differences():
             if is_precision_key(key):
                 yield self.finding(key, f"{key}: trained in {a.value!r}, deployed as {b.value!r}",
                                    training=a, deployed=b, delta=_delta(key, a, b))
