@@ -461,16 +461,19 @@ def _from_torch(obj: Any, torch: Any) -> Any:
 
 # --- walking the result ---------------------------------------------------------------------------------
 
-def iter_tensors(obj: Any, prefix: str = "") -> Iterator[tuple[str, TensorRecord]]:
-    """Every TensorRecord under ``obj`` with its dotted path."""
+def iter_tensors(obj: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, TensorRecord]]:
+    """Every TensorRecord under ``obj`` with its dotted path (64 levels deep at most: no checkpoint nests
+    tensors deeper, and a crafted pickle must not exhaust the stack)."""
+    if depth > 64:
+        return
     if isinstance(obj, TensorRecord):
         yield prefix, obj
     elif isinstance(obj, dict):
         for k, v in obj.items():
-            yield from iter_tensors(v, f"{prefix}.{k}" if prefix else str(k))
+            yield from iter_tensors(v, f"{prefix}.{k}" if prefix else str(k), depth + 1)
     elif isinstance(obj, (list, tuple)):
         for i, v in enumerate(obj):
-            yield from iter_tensors(v, f"{prefix}.{i}" if prefix else str(i))
+            yield from iter_tensors(v, f"{prefix}.{i}" if prefix else str(i), depth + 1)
 
 
 def is_state_dict(obj: Any) -> bool:

@@ -58,3 +58,11 @@ def test_weights_summary_majority_by_elements() -> None:
     assert out["precision"] == "float16"
     assert out["parameters"] == 118
     assert out["count"] == 4
+
+
+def test_deep_nesting_is_not_a_crash() -> None:
+    # {"x": [[[...]]]} 5000 lists deep: 5000 EMPTY_LIST then 4999 APPEND (too deep for pickle.dumps to write)
+    data = b"\x80\x02}X\x01\x00\x00\x00x" + b"]" * 5000 + b"a" * 4999 + b"s."
+    obj = pr.loads(data, "deep.pkl")
+    assert list(pr.iter_tensors(obj)) == []
+    assert "nested too deeply" in repr(pr.to_plain(obj))
