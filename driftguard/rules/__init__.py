@@ -25,6 +25,7 @@ from driftguard.rules.consistency_io import (
 )
 from driftguard.rules.drift_rules import OneSidedKey, PrecisionDrift, ValueDrift
 from driftguard.rules.policy import GreedyBySamplingLimits, SamplingWithoutDoSample, ValueRange
+from driftguard.rules.provenance import WeightsProvenance
 
 RULES: dict[str, type[Rule]] = {
     "DG101": ValueDrift,
@@ -44,6 +45,7 @@ RULES: dict[str, type[Rule]] = {
     "DG301": SamplingWithoutDoSample,
     "DG302": GreedyBySamplingLimits,
     "DG303": ValueRange,
+    "DG401": WeightsProvenance,
 }
 
 

@@ -92,7 +92,7 @@ def _all_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("code", "case"), _all_cases())
 def test_case(code: str, case: dict[str, Any]) -> None:
-    findings = run_rules(context_from(case), select=[code])
+    findings = run_rules(context_from(case), select=[code], enable=[code])  # opt-in rules (DG401) too
     assert all(f.rule == code for f in findings)
     expected = [e if isinstance(e, dict) else {"key": e} for e in case["expect"]]
     got_keys = sorted(f.key for f in findings)

@@ -1,0 +1,399 @@
+"""Weight tensors of checkpoints and ONNX graphs, one at a time, for DG401 (``provenance``).
+
+Every reader yields ``WeightTensor`` records: a float32 numpy array (a view where the file allows it), the
+tensor's place in its file, and the per-element tolerance it can be compared with (0 for exact float32
+values; half the quantization step for weights an ONNX graph stores as int8). Nothing is executed:
+checkpoints are read with ``torch.load(weights_only=True, mmap=True)`` or safetensors' ``safe_open``; ONNX
+graphs are walked at the protobuf wire level so that only one initializer's bytes are in memory at a time
+(each parsed by onnx's own ``TensorProto``; external data read per tensor by ``numpy_helper.to_array``).
+
+torch, safetensors, onnx and numpy are imported inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from driftguard.errors import ExtractionError, MissingExtraError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from onnx import NodeProto, TensorProto
+
+#: Where a checkpoint keeps its weights (first that is a mapping holding tensors wins).
+STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network", "weights")
+#: Training state that is not the model's weights.
+NOT_WEIGHTS = ("optimizer", "optimizer_state_dict", "optimizer_states", "scheduler", "lr_scheduler",
+               "lr_schedulers", "scaler", "callbacks", "loops")
+#: Relative rounding error of each reduced float format (half an ulp at 1.0, doubled for safety).
+REL_TOLERANCE = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}
+
+
+class NotComparable(Exception):
+    """The weights of a file cannot be compared (refused by ``weights_only``, an unsupported quantization).
+    The rule reports it as a warning; it is never a pass."""
+
+
+@dataclass(frozen=True, slots=True)
+class WeightTensor:
+    """One tensor: ``values`` as float32, ``pointer`` its place in the file (``/state_dict/fc.weight``,
+    ``graph.initializer[3]``), ``abs_tol``/``rel_tol`` the per-element error its storage format allows."""
+
+    name: str
+    pointer: str
+    values: np.ndarray[Any, Any]
+    stored_as: str
+    abs_tol: float = 0.0
+    rel_tol: float = 0.0
+
+
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:
+        raise MissingExtraError("weights provenance (DG401)", "parity", "numpy") from None
+    return numpy
+
+
+# ---------------------------------------------------------------------------------------------------------
+# checkpoints
+# ---------------------------------------------------------------------------------------------------------
+
+def _torch(path: Path) -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise MissingExtraError("weights provenance (DG401) of a checkpoint", "torch", "torch", str(path)) from None
+    return torch
+
+
+def _torch_load(path: Path) -> Any:
+    torch = _torch(path)
+    try:
+        try:
+            return torch.load(path, weights_only=True, mmap=True, map_location="cpu")
+        except RuntimeError as exc:
+            if "mmap" not in str(exc):
+                raise
+            # Legacy (pre-1.6, non-zip) files cannot be mapped: read whole.
+            return torch.load(path, weights_only=True, map_location="cpu")
+    except __import__("pickle").UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotComparable(f"torch.load(weights_only=True) refused it, nothing was executed ({first})") from None
+    except (RuntimeError, OSError, EOFError, ValueError) as exc:
+        raise ExtractionError(f"cannot read the checkpoint's tensors: {exc}", str(path)) from None
+
+
+def _tensors_in(obj: Any, torch: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(obj, torch.Tensor):
+        yield prefix, obj
+    elif isinstance(obj, dict):
+        for key in sorted(obj, key=str):
+            yield from _tensors_in(obj[key], torch, f"{prefix}/{key}")
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            yield from _tensors_in(item, torch, f"{prefix}/{i}")
+
+
+def _state_dict(top: Any, torch: Any) -> tuple[str, Any]:
+    def holds_tensors(obj: Any) -> bool:
+        return isinstance(obj, dict) and any(isinstance(v, torch.Tensor) for v in obj.values())
+
+    if holds_tensors(top):
+        return "", top
+    if isinstance(top, dict):
+        for key in STATE_DICT_KEYS:
+            if holds_tensors(top.get(key)):
+                return f"/{key}", top[key]
+        return "", {k: v for k, v in top.items() if k not in NOT_WEIGHTS}
+    return "", top
+
+
+def checkpoint_tensors(path: Path) -> Iterator[WeightTensor]:
+    """The float tensors of a torch/Lightning checkpoint's state dict (integer buffers skipped)."""
+    torch = _torch(path)
+    pointer, state = _state_dict(_torch_load(path), torch)
+    for where, t in _tensors_in(state, torch, pointer):
+        if t.is_quantized:
+            t = t.dequantize()
+        if not t.is_floating_point():
+            continue
+        dtype = str(t.dtype).removeprefix("torch.")
+        values = t.detach().numpy() if t.dtype == torch.float32 else t.detach().to(torch.float32).numpy()
+        yield WeightTensor(where.rsplit("/", 1)[-1] if pointer else where.lstrip("/"), where, values, dtype)
+
+
+def safetensors_tensors(path: Path) -> Iterator[WeightTensor]:
+    """The float tensors of a ``.safetensors`` file, read one at a time."""
+    try:
+        from safetensors import safe_open
+    except ImportError:
+        raise MissingExtraError("weights provenance (DG401) of safetensors", "torch", "safetensors",
+                                str(path)) from None
+    torch: Any
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    try:
+        with safe_open(str(path), framework="pt" if torch is not None else "numpy") as fh:
+            for name in sorted(fh.keys()):
+                t = fh.get_tensor(name)
+                if torch is not None:
+                    if not t.is_floating_point():
+                        continue
+                    dtype = str(t.dtype).removeprefix("torch.")
+                    arr = t.numpy() if t.dtype == torch.float32 else t.to(torch.float32).numpy()
+                else:
+                    if t.dtype.kind != "f":
+                        continue
+                    dtype, arr = str(t.dtype), t.astype("float32", copy=False)
+                yield WeightTensor(name, f"/{name}", arr, dtype)
+    except (OSError, ValueError) as exc:  # SafetensorError is an OSError/Exception subclass depending on version
+        raise ExtractionError(f"cannot read the safetensors tensors: {exc}", str(path)) from None
+    except TypeError as exc:  # numpy cannot hold bf16 without torch
+        raise NotComparable(f"{exc} (install the 'torch' extra to read bf16 tensors)") from None
+
+
+def weight_files(folder: Path) -> list[Path]:
+    """The weight files of a Hugging Face model folder: ``*.safetensors``, else ``pytorch_model*.bin``."""
+    found = sorted(folder.glob("*.safetensors"))
+    return found or sorted(folder.glob("pytorch_model*.bin"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ONNX, streamed
+# ---------------------------------------------------------------------------------------------------------
+
+# Protobuf wire format (https://protobuf.dev/programming-guides/encoding/): ModelProto.graph is field 7,
+# GraphProto.node field 1 and GraphProto.initializer field 5 (onnx.in.proto).
+_MODEL_GRAPH, _GRAPH_NODE, _GRAPH_INITIALIZER = 7, 1, 5
+_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+
+
+def _varint(fh: BinaryIO) -> int | None:
+    result = shift = 0
+    while True:
+        b = fh.read(1)
+        if not b:
+            if shift:
+                raise ValueError("truncated varint")
+            return None
+        result |= (b[0] & 0x7F) << shift
+        if not b[0] & 0x80:
+            return result
+        shift += 7
+        if shift >= 70:
+            raise ValueError("varint too long")
+
+
+def _fields(fh: BinaryIO, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """(field number, wire type, value start, value length) of each field up to ``end``; the caller may read
+    a LEN value, the walk seeks past it."""
+    while fh.tell() < end:
+        tag = _varint(fh)
+        if tag is None:
+            return
+        field, wire = tag >> 3, tag & 7
+        if wire == _VARINT:
+            _varint(fh)
+            continue
+        if wire == _LEN:
+            length = _varint(fh)
+            if length is None:
+                raise ValueError("truncated length")
+        elif wire in (_I64, _I32):
+            length = 8 if wire == _I64 else 4
+        else:
+            raise ValueError(f"unsupported wire type {wire}")
+        start = fh.tell()
+        if start + length > end:
+            raise ValueError("field runs past its message")
+        yield field, wire, start, length
+        fh.seek(start + length)
+
+
+@dataclass(frozen=True, slots=True)
+class _OnnxIndex:
+    nodes: list[NodeProto]
+    initializers: dict[str, tuple[int, int, int]]  # name -> (index, offset, length)
+
+
+def _index_onnx(path: Path) -> _OnnxIndex:
+    import onnx
+
+    nodes: list[NodeProto] = []
+    places: list[tuple[int, int]] = []
+    with path.open("rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(0)
+        for field, wire, start, length in list(_fields(fh, size)):
+            if field != _MODEL_GRAPH or wire != _LEN:
+                continue
+            fh.seek(start)
+            for g_field, g_wire, g_start, g_length in _fields(fh, start + length):
+                if g_wire != _LEN:
+                    continue
+                if g_field == _GRAPH_NODE:
+                    here = fh.tell()
+                    nodes.append(onnx.NodeProto.FromString(fh.read(g_length)))
+                    fh.seek(here)
+                elif g_field == _GRAPH_INITIALIZER:
+                    places.append((g_start, g_length))
+        initializers: dict[str, tuple[int, int, int]] = {}
+        for i, (start, length) in enumerate(places):
+            name = _tensor_name(fh, start, length)
+            initializers[name] = (i, start, length)
+    return _OnnxIndex(nodes, initializers)
+
+
+def _tensor_name(fh: BinaryIO, start: int, length: int) -> str:
+    """TensorProto.name (field 8) without reading the payload."""
+    fh.seek(start)
+    for field, wire, f_start, f_length in _fields(fh, start + length):
+        if field == 8 and wire == _LEN:
+            fh.seek(f_start)
+            return fh.read(f_length).decode("utf-8", "replace")
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Quant:
+    """How an integer initializer turns back into floats: its scale and zero point initializers, the axis a
+    per-channel scale runs along (None: infer from the shapes)."""
+
+    scale: str
+    zero_point: str | None
+    axis: int | None
+
+
+#: op -> (weight input, scale input or None (ORT naming), zero point input or None, default axis)
+_QUANT_INPUTS: dict[str, tuple[int, int | None, int | None, int | None]] = {
+    "DequantizeLinear": (0, 1, 2, 1),
+    "MatMulInteger": (1, None, 3, 1),
+    "ConvInteger": (1, None, 3, 0),
+    "MatMulIntegerToFloat": (1, 3, 5, 1),
+    "QLinearMatMul": (3, 4, 5, 1),
+    "QLinearConv": (3, 4, 5, 0),
+    "DynamicQuantizeMatMul": (1, 2, 3, 1),
+}
+
+
+def _quant_map(index: _OnnxIndex) -> dict[str, _Quant]:
+    out: dict[str, _Quant] = {}
+    inits = index.initializers
+    for node in index.nodes:
+        spec = _QUANT_INPUTS.get(node.op_type)
+        if spec is None or len(node.input) <= spec[0] or node.input[spec[0]] not in inits:
+            continue
+        weight = node.input[spec[0]]
+        axis = spec[3]
+        if node.op_type == "DequantizeLinear":
+            for attr in node.attribute:
+                if attr.name == "axis":
+                    axis = attr.i
+        scale = node.input[spec[1]] if spec[1] is not None and len(node.input) > spec[1] else None
+        zp = node.input[spec[2]] if spec[2] is not None and len(node.input) > spec[2] else None
+        if scale is None and weight.endswith("_quantized"):  # onnxruntime.quantization's naming
+            scale = weight.removesuffix("_quantized") + "_scale"
+        if scale and scale in inits:
+            out[weight] = _Quant(scale, zp if zp and zp in inits else None, axis)
+    # Gather on a quantized table dequantizes its *output*: fall back to onnxruntime's names.
+    for name in inits:
+        base = name.removesuffix("_quantized")
+        if name not in out and base != name and f"{base}_scale" in inits:
+            zp_name = f"{base}_zero_point"
+            out[name] = _Quant(f"{base}_scale", zp_name if zp_name in inits else None, None)
+    return out
+
+
+def _read_tensor(fh: BinaryIO, place: tuple[int, int, int]) -> TensorProto:
+    import onnx
+
+    fh.seek(place[1])
+    return onnx.TensorProto.FromString(fh.read(place[2]))
+
+
+def _dequantize(q: np.ndarray[Any, Any], scale: np.ndarray[Any, Any], zp: np.ndarray[Any, Any] | None,
+                axis: int | None) -> np.ndarray[Any, Any]:
+    import numpy as np
+
+    values = q.astype(np.float32)
+    if zp is not None:
+        zp = zp.astype(np.float32)
+    if scale.size == 1:
+        return (values - (zp.reshape(()) if zp is not None else 0.0)) * scale.astype(np.float32).reshape(())
+    fits = [i for i, d in enumerate(q.shape) if d == scale.size]
+    if axis is not None and axis < 0:
+        axis += q.ndim
+    if axis is None or axis not in fits:
+        if len(fits) != 1:
+            raise NotComparable(f"per-channel scale of {scale.size} fits no single axis of {list(q.shape)}")
+        axis = fits[0]
+    shape = [1] * q.ndim
+    shape[axis] = scale.size
+    zero = zp.reshape(shape) if zp is not None else 0.0
+    return (values - zero) * scale.astype(np.float32).reshape(shape)
+
+
+def onnx_tensors(path: Path) -> Iterator[WeightTensor | tuple[str, str, str]]:
+    """The float initializers of an ONNX graph, and its quantized weights dequantized, one at a time.
+
+    Integer initializers that are not quantized weights (shapes, indices) are skipped; a quantized one that
+    cannot be dequantized (4-bit packing, a missing scale) is yielded as ``(name, pointer, reason)``.
+    """
+    try:
+        import onnx
+        from google.protobuf.message import DecodeError
+        from onnx import numpy_helper
+    except ImportError:
+        raise MissingExtraError("weights provenance (DG401) of an ONNX graph", "onnx", "onnx", str(path)) from None
+    np = _numpy()
+    try:
+        index = _index_onnx(path)
+    except (ValueError, DecodeError) as exc:
+        raise ExtractionError(f"not an ONNX model: malformed protobuf ({exc})", str(path)) from None
+    except OSError as exc:
+        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    quant = _quant_map(index)
+    helpers = {q.scale for q in quant.values()} | {q.zero_point for q in quant.values() if q.zero_point}
+    quant_consumers = {n.input[_QUANT_INPUTS[n.op_type][0]] for n in index.nodes
+                       if n.op_type in _QUANT_INPUTS and len(n.input) > _QUANT_INPUTS[n.op_type][0]}
+    quant_consumers |= {i for n in index.nodes if n.op_type in ("MatMulNBits", "GatherBlockQuantized",
+                                                                "MatMulBnb4") for i in n.input[1:2]}
+    base = str(path.parent)
+    with path.open("rb") as fh:
+        for name, place in sorted(index.initializers.items(), key=lambda kv: kv[1][0]):
+            if name in helpers:
+                continue
+            pointer = f"graph.initializer[{place[0]}]"
+            try:
+                proto = _read_tensor(fh, place)
+                dtype = onnx.TensorProto.DataType.Name(proto.data_type).lower()
+                dtype = {"float": "float32", "double": "float64"}.get(dtype, dtype)
+                if name in quant:
+                    q = quant[name]
+                    arr = numpy_helper.to_array(proto, base)
+                    scale = numpy_helper.to_array(_read_tensor(fh, index.initializers[q.scale]), base)
+                    zp = None if q.zero_point is None else numpy_helper.to_array(
+                        _read_tensor(fh, index.initializers[q.zero_point]), base)
+                    values = _dequantize(arr, scale, zp, q.axis)
+                    step = float(np.max(np.abs(scale.astype(np.float64))))
+                    # Rounding costs half a step; an asymmetric zero point rounded to an integer can clip the
+                    # extremes by up to one more half step.
+                    yield WeightTensor(name, pointer, values, f"{dtype} (dequantized)", abs_tol=step * 1.01)
+                    continue
+                if proto.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
+                                       onnx.TensorProto.BFLOAT16):
+                    arr = numpy_helper.to_array(proto, base)
+                    values = arr if arr.dtype == np.float32 else arr.astype(np.float32)
+                    yield WeightTensor(name, pointer, values, dtype, rel_tol=REL_TOLERANCE.get(dtype, 0.0))
+                elif name in quant_consumers:
+                    yield (name, pointer, f"{dtype} weights without a scale this rule can read")
+            except NotComparable as exc:
+                yield (name, pointer, str(exc))
+            except (ValueError, DecodeError, OSError) as exc:
+                raise ExtractionError(f"cannot read initializer '{name}' ({pointer}): {exc}", str(path)) from None
