@@ -1,0 +1,136 @@
+"""Build the text-classifier example's artifacts offline, in seconds, on a CPU.
+
+    python examples/text-classifier/build.py                 # into examples/text-classifier/artifacts/
+    python examples/text-classifier/build.py --out DIR --seed 1
+
+Writes, under ``--out``:
+
+* ``text-classifier.ckpt``  - a Lightning-style training checkpoint (``state_dict``, ``hyper_parameters`` with
+  ``vocab_size``, ``max_length``, ``num_labels``), of a tiny classifier (embedding + mean pool + linear)
+  trained a few steps on synthetic data;
+* ``model.onnx``            - its FP32 ONNX export: inputs ``input_ids`` and ``attention_mask``, int64
+  ``[batch, 128]`` with a dynamic batch axis, output ``logits`` float32 ``[batch, 2]``;
+* ``model-int8.onnx``       - ``onnxruntime.quantization.quantize_dynamic`` of it (int8 weights), the file the
+  Triton config in ``model_repository/text_classifier/`` serves.
+
+Needs torch, onnx and onnxruntime (``pip install 'driftguard[all]'``); no network. ``--seed`` changes the
+initialization and the training data: a different seed is a different ("retrained") model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+VOCAB_SIZE = 1000
+MAX_LENGTH = 128
+NUM_LABELS = 2
+EMBED_DIM = 64
+
+
+class TextClassifier(nn.Module):
+    """Token embedding, mean over the unmasked positions, one linear layer."""
+
+    def __init__(self, vocab_size: int = VOCAB_SIZE, embed_dim: int = EMBED_DIM, num_labels: int = NUM_LABELS):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        self.classifier = nn.Linear(embed_dim, num_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        mask = attention_mask.unsqueeze(-1).to(self.embedding.weight.dtype)
+        pooled = (self.embedding(input_ids) * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.classifier(pooled)
+
+
+def synthetic_batch(gen: torch.Generator, size: int = 32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random token sequences of random length; label 1 when most tokens are in the upper half of the vocab."""
+    ids = torch.randint(0, VOCAB_SIZE, (size, MAX_LENGTH), generator=gen)
+    lengths = torch.randint(8, MAX_LENGTH + 1, (size,), generator=gen)
+    mask = (torch.arange(MAX_LENGTH)[None, :] < lengths[:, None]).long()
+    ids = ids * mask
+    upper = ((ids >= VOCAB_SIZE // 2) & (mask == 1)).sum(1)
+    labels = (upper * 2 > lengths).long()
+    return ids, mask, labels
+
+
+def train(seed: int, steps: int = 20) -> TextClassifier:
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = TextClassifier()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    for _ in range(steps):
+        ids, mask, labels = synthetic_batch(gen)
+        loss = nn.functional.cross_entropy(model(ids, mask), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def save_checkpoint(model: TextClassifier, path: Path, steps: int) -> None:
+    """A checkpoint laid out as Lightning's ``dump_checkpoint`` writes one (without needing Lightning)."""
+    torch.save({
+        "epoch": 0,
+        "global_step": steps,
+        "pytorch-lightning_version": "2.4.0",
+        "state_dict": {f"model.{k}": v for k, v in model.state_dict().items()},
+        "hyper_parameters": {"vocab_size": VOCAB_SIZE, "max_length": MAX_LENGTH, "num_labels": NUM_LABELS,
+                             "embed_dim": EMBED_DIM, "lr": 1e-2},
+    }, path)
+
+
+def export_onnx(model: TextClassifier, path: Path) -> None:
+    import onnx
+
+    ids = torch.zeros((2, MAX_LENGTH), dtype=torch.long)
+    mask = torch.ones((2, MAX_LENGTH), dtype=torch.long)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(
+            model, (ids, mask), str(path), input_names=["input_ids", "attention_mask"], output_names=["logits"],
+            dynamic_axes={"input_ids": {0: "batch"}, "attention_mask": {0: "batch"}, "logits": {0: "batch"}},
+            opset_version=17, dynamo=False,
+        )
+    graph = onnx.load(str(path))
+    for key, value in (("max_length", MAX_LENGTH), ("num_labels", NUM_LABELS), ("vocab_size", VOCAB_SIZE)):
+        graph.metadata_props.add(key=key, value=str(value))
+    onnx.save(graph, str(path))
+
+
+def quantize_int8(src: Path, dst: Path) -> None:
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.getLogger().setLevel(logging.ERROR)  # "consider pre-processing" advice for real models
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+
+
+def build(out: Path, seed: int = 0, steps: int = 20) -> dict[str, Path]:
+    """Train, checkpoint, export and quantize into ``out``; returns the files written by role."""
+    out.mkdir(parents=True, exist_ok=True)
+    model = train(seed, steps)
+    files = {"checkpoint": out / "text-classifier.ckpt", "onnx": out / "model.onnx",
+             "onnx_int8": out / "model-int8.onnx"}
+    save_checkpoint(model, files["checkpoint"], steps)
+    export_onnx(model, files["onnx"])
+    quantize_int8(files["onnx"], files["onnx_int8"])
+    return files
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "artifacts")
+    parser.add_argument("--seed", type=int, default=0, help="a different seed is a different (retrained) model")
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    for role, path in build(args.out, args.seed, args.steps).items():
+        print(f"{role:<11} {path} ({path.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    main()
