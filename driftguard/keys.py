@@ -31,6 +31,9 @@ class KeySpec:
     meaning: str
     unit: str | None = None
     unordered: bool = False
+    #: False for bookkeeping keys that differ between formats by construction (an ONNX export adds scale and
+    #: zero-point initializers, a checkpoint counts buffers): shown by extract, not compared by drift rules.
+    compared: bool = True
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,8 @@ _SPECS: tuple[KeySpec, ...] = (
     KeySpec("model.max_position_embeddings", "int", "longest sequence the position embeddings cover",
             unit="tokens"),
     KeySpec("model.weights.fingerprint", "str", "fingerprint of the float weights"),
-    KeySpec("model.weights.count", "int", "number of weight tensors"),
-    KeySpec("model.weights.parameters", "int", "number of scalar parameters"),
+    KeySpec("model.weights.count", "int", "number of weight tensors", compared=False),
+    KeySpec("model.weights.parameters", "int", "number of scalar parameters", compared=False),
     # precision.*
     KeySpec("precision.weights", "dtype", "element type most weights are stored in"),
     KeySpec("precision.compute", "dtype", "element type the engine computes in (TensorRT precision_mode,"

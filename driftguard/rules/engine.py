@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
-from driftguard.errors import UsageError
+from driftguard.errors import DriftguardError, UsageError
 from driftguard.model import Finding
 from driftguard.rules import load_rules
 from driftguard.rules.base import Rule, RuleContext
@@ -88,6 +88,8 @@ def run_rules(ctx: RuleContext, select: Sequence[str] | None = None,
             for f in found:
                 if not isinstance(f, Finding):
                     raise TypeError(f"check() yielded {type(f).__name__}, not Finding")
+        except DriftguardError:
+            raise  # bad input found while checking (an unreadable weights file, a missing extra): exit 2
         except Exception as exc:
             raise RuleCrashed(code, exc) from exc
         # A rule may choose a severity per finding (a milder case of its problem); an override replaces all.

@@ -207,3 +207,38 @@ def test_broken_entry_point_is_a_load_error(plugin_path: Path, monkeypatch: pyte
     monkeypatch.syspath_prepend(str(plugin_path))
     with pytest.raises(RuleLoadError, match="DG903"):
         load_rules()
+
+
+class FindsBadInput(Rule):
+    """A rule that meets unreadable input while checking (a weights file that cannot be read).
+
+    **Anti-pattern**
+
+    n/a (test double)
+
+    **Best practice**
+
+    n/a (test double)
+    """
+
+    code = "DG992"
+    name = "test.bad-input"
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        from driftguard.errors import ExtractionError
+
+        raise ExtractionError("cannot read weights", "model.onnx", 3)
+
+
+def test_input_error_inside_a_rule_stays_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(RULES, "DG992", FindsBadInput)
+    with pytest.raises(DriftguardError) as info:
+        run_rules(CTX)
+    assert not isinstance(info.value, RuleCrashed)
+    assert str(info.value) == "model.onnx:3: cannot read weights"
+
+
+def test_bookkeeping_keys_are_not_compared() -> None:
+    ctx = _ctx({"model.weights.count": 3, "model.weights.parameters": 100, "model.num_labels": 2},
+               {"model.weights.count": 7, "model.weights.parameters": 104, "model.num_labels": 3})
+    assert [f.key for f in run_rules(ctx, select=["DG101"])] == ["model.num_labels"]
