@@ -1,0 +1,111 @@
+"""Equivalence and sensitivity on every parseable JSON file of the shared corpus (hf/ and runtime/).
+
+Rewriting a file without changing its meaning (re-serialized, keys reordered, a documented default spelled out)
+must give no finding; changing top_p, temperature or max_new_tokens where the file sets them must give a
+finding on that canonical key. The Triton half of this lives in test_triton.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftguard import api
+from driftguard.errors import DriftguardError
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+SAMPLING_KEYS = ("generation.top_p", "generation.temperature", "generation.max_new_tokens")
+
+
+def parseable() -> list[tuple[Path, str]]:
+    """(path, detected kind) of every corpus JSON file driftguard extracts without being told the kind."""
+    out = []
+    for folder in ("hf", "runtime"):
+        d = CORPUS / folder
+        if not d.is_dir():
+            continue
+        for path in sorted(d.glob("*.json")):
+            try:
+                out.append((path, api.extract(path).kind))
+            except DriftguardError:
+                continue
+    return out
+
+
+FILES = parseable()
+
+
+def _write(tmp: Path, original: Path, tag: str, data: Any, **dump: Any) -> Path:
+    folder = tmp / tag
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / original.name.rsplit("__", 1)[-1]  # keep the real file name: detection reads it
+    target.write_text(json.dumps(data, **dump))
+    return target
+
+
+def _reverse_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _reverse_keys(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reverse_keys(v) for v in value]
+    return value
+
+
+@pytest.mark.skipif(not FILES, reason="shared/corpus not present")
+@pytest.mark.parametrize(("path", "kind"), FILES, ids=[p.name for p, _ in FILES])
+def test_rewrites_are_equivalent(path: Path, kind: str, tmp_path: Path) -> None:
+    data = json.loads(path.read_text())
+    variants = {
+        "sorted-indented": (data, {"indent": 4, "sort_keys": True}),
+        "reordered-compact": (_reverse_keys(data), {"separators": (",", ":")}),
+    }
+    if kind == "hf-generation" and isinstance(data, dict) and "top_k" not in data:
+        variants["default-spelled-out"] = ({**data, "top_k": 50, "repetition_penalty": 1.0}, {"indent": 2})
+    for tag, (value, dump) in variants.items():
+        other = _write(tmp_path, path, tag, value, **dump)
+        result = api.diff(f"{kind}:{path}", f"{kind}:{other}")
+        assert not result.findings, (tag, [f.message for f in result.findings])
+
+
+def _set_pointer(data: Any, pointer: str, change: Any) -> None:
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/")]
+    node = data
+    for p in parts[:-1]:
+        node = node[int(p)] if isinstance(node, list) else node[p]
+    last = int(parts[-1]) if isinstance(node, list) else parts[-1]
+    node[last] = change(node[last])  # type: ignore[index]
+
+
+def _bump(key: str) -> Any:
+    def change(v: Any) -> Any:
+        if isinstance(v, list):
+            return [change(x) for x in v]
+        if key == "generation.max_new_tokens":
+            return v + 7
+        if key == "generation.top_p":
+            return round(v * 0.5, 4) if v else 0.5
+        return round(v * 0.5 + 0.1, 4)
+
+    return change
+
+
+@pytest.mark.skipif(not FILES, reason="shared/corpus not present")
+def test_sampling_changes_are_found_on_their_key(tmp_path: Path) -> None:
+    checked = 0
+    for path, kind in FILES:
+        cfg = api.extract(f"{kind}:{path}")
+        for key in SAMPLING_KEYS:
+            value = cfg.get(key)
+            if value is None or not value.explicit or not (value.origin.pointer or "").startswith("/"):
+                continue
+            data = copy.deepcopy(json.loads(path.read_text()))
+            _set_pointer(data, value.origin.pointer or "", _bump(key))
+            other = _write(tmp_path, path, f"{checked}-{key}", data, indent=2)
+            keys = [f.key for f in api.diff(f"{kind}:{path}", f"{kind}:{other}").findings]
+            assert key in keys, (path.name, key, keys)
+            checked += 1
+    assert checked >= 10
