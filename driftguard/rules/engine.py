@@ -93,7 +93,7 @@ def run_rules(ctx: RuleContext, select: Sequence[str] | None = None,
         except Exception as exc:
             raise RuleCrashed(code, exc) from exc
         # A rule may choose a severity per finding (a milder case of its problem); an override replaces all.
-        out.extend(replace(f, model=ctx.model, severity=override or f.severity) for f in found)
+        out.extend(replace(f, model=ctx.model or None, severity=override or f.severity) for f in found)
     out.sort(key=_sort_key)
     return out
 
