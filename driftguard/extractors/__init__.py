@@ -38,9 +38,9 @@ EXTRACTORS: dict[str, str] = {
 
 @cache
 def _entry_points() -> dict[str, str]:
-    from importlib.metadata import entry_points
+    from driftguard.plugins import entry_points
 
-    return {ep.name: ep.value for ep in entry_points(group="driftguard.extractors")}
+    return {ep.name: ep.value for ep in entry_points("driftguard.extractors")}
 
 
 def available_kinds() -> list[str]:

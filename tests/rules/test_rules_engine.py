@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import driftguard.rules as rules_pkg
+from driftguard import plugins
 from driftguard.errors import DriftguardError, UsageError
 from driftguard.model import EffectiveConfig, Finding, Origin, Value
 from driftguard.rules import RULES, RuleLoadError, load_rules
@@ -179,10 +180,12 @@ def make_plugin(root: Path, entry_points: str) -> Path:
 @pytest.fixture
 def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     rules_pkg._entry_point_rules.cache_clear()
+    plugins.clear_cache()
     yield tmp_path / "site"
     monkeypatch.undo()
     sys.modules.pop("dg_plugin_rules", None)
     rules_pkg._entry_point_rules.cache_clear()
+    plugins.clear_cache()
 
 
 def test_entry_point_rules_are_loaded_and_run(plugin_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
