@@ -109,7 +109,7 @@ def test_approve_writes_a_pinned_file_and_refuses_to_overwrite(example: Path) ->
     text = path.read_text()
     for line in ("id: summarizer-preprocessing-max_length", "training: 1024", "deployed: 512",
                  "approved_by: dana", "approved_on: '2026-12-01'", "expires: '2027-03-01'"):
-        assert line in text, text
+        assert line in text.splitlines(), text  # block style: one field a line, reviewable in a diff
     assert driftguard.check(example, today=TODAY).ok
     with pytest.raises(UsageError, match="exists"):
         api.approve(example, "summarizer", "preprocessing.max_length", "again", date(2027, 3, 1), today=TODAY)

@@ -28,7 +28,8 @@ def render(approval: Approval) -> str:
     data = approval.model_dump(mode="json", exclude_defaults=False)
     keep = {"id", "model", "key", "training", "deployed", "reason", "expires"}
     body = {k: v for k, v in data.items() if k in keep or (v is not None and v is not False)}
-    return str(yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=None))
+    # Block style, one field a line: people review these files in pull requests.
+    return str(yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100))
 
 
 __all__ = ["Approval", "LoadedApproval", "Outcome", "apply", "check_policy", "key_matches", "load_dir",
