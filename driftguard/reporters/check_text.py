@@ -21,7 +21,7 @@ def render_check(report: Report) -> str:
         else:
             rows = [[f.key, cell(f.training), cell(f.deployed), status(report, f), f.rule, where(f.training),
                      where(f.deployed)] for f in m.findings]
-            out.append(render(HEADERS, rows))
+            out.append(render(HEADERS, rows, max_width=90, keep_tail=(5, 6)))
             notes = [f"  {f.rule} {f.key}: {f.message}" for f in m.findings
                      if f.training is None or f.deployed is None]
             if notes:
