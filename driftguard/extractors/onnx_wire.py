@@ -16,12 +16,12 @@ This module imports nothing heavy.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import BinaryIO, Protocol, SupportsIndex, overload
 
 from driftguard.errors import ExtractionError
-
-# Wire types (protobuf encoding guide).
-_VARINT, _I64, _LEN, _SGROUP, _EGROUP, _I32 = 0, 1, 2, 3, 4, 5
+from driftguard.protowire import _LEN, _VARINT, Buffer, FileBytes, WireError
+from driftguard.protowire import encode_varint as _encode_varint
+from driftguard.protowire import skip_value as _skip_value
+from driftguard.protowire import varint as _varint
 
 #: ModelProto.graph
 MODEL_GRAPH = 7
@@ -35,132 +35,6 @@ TENSOR_PAYLOAD_FIELDS = frozenset({4, 5, 6, 7, 9, 10, 11})
 #: ModelProto field numbers (onnx.in.proto), used by the cheap content check.
 _MODEL_FIELDS = {2: _LEN, 3: _LEN, 4: _LEN, 5: _VARINT, 6: _LEN, 7: _LEN, 8: _LEN, 14: _LEN, 20: _LEN,
                  25: _LEN}
-
-
-class WireError(ValueError):
-    """The bytes are not a well-formed protobuf message; ``offset`` is where reading failed."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(f"{message} at byte {offset}")
-        self.offset = offset
-
-
-class Buffer(Protocol):
-    """Indexable bytes: ``bytes`` itself, or ``FileBytes`` over an open file."""
-
-    def __len__(self) -> int: ...
-
-    @overload
-    def __getitem__(self, index: SupportsIndex, /) -> int: ...
-
-    @overload
-    def __getitem__(self, index: slice, /) -> bytes: ...
-
-
-class FileBytes:
-    """A file seen as bytes, read on demand through a small window, so that skipped payloads are never read."""
-
-    WINDOW = 1 << 16
-
-    def __init__(self, fh: BinaryIO, size: int) -> None:
-        self._fh = fh
-        self._size = size
-        self._start = 0
-        self._window = b""
-
-    def __len__(self) -> int:
-        return self._size
-
-    def _read(self, start: int, length: int) -> bytes:
-        self._fh.seek(start)
-        data = self._fh.read(length)
-        if len(data) != length:
-            raise WireError("file changed while reading", start)
-        return data
-
-    @overload
-    def __getitem__(self, index: SupportsIndex, /) -> int: ...
-
-    @overload
-    def __getitem__(self, index: slice, /) -> bytes: ...
-
-    def __getitem__(self, index: SupportsIndex | slice, /) -> int | bytes:
-        if isinstance(index, slice):
-            start, stop, _ = index.indices(self._size)
-            if self._start <= start and stop <= self._start + len(self._window):
-                return self._window[start - self._start:stop - self._start]
-            return self._read(start, max(0, stop - start))
-        i = index.__index__()
-        offset = i - self._start
-        if not 0 <= offset < len(self._window):
-            if not 0 <= i < self._size:
-                raise IndexError(i)
-            self._start = i
-            self._window = self._read(i, min(self.WINDOW, self._size - i))
-            offset = 0
-        return self._window[offset]
-
-
-def _varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
-    """Decode a base-128 varint at ``pos``; returns (value, position after it)."""
-    result = 0
-    shift = 0
-    start = pos
-    while True:
-        if pos >= end:
-            raise WireError("truncated varint", start)
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-        if shift >= 70:
-            raise WireError("varint too long", start)
-
-
-def _encode_varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _skip_value(buf: Buffer, pos: int, end: int, wire_type: int, field: int) -> tuple[int, int]:
-    """Skip one field value; returns (start of the value, length prefix included; position after it)."""
-    start = pos
-    if wire_type == _VARINT:
-        _, after = _varint(buf, pos, end)
-        return pos, after
-    if wire_type == _I64:
-        after = pos + 8
-    elif wire_type == _I32:
-        after = pos + 4
-    elif wire_type == _LEN:
-        length, pos = _varint(buf, pos, end)
-        after = pos + length
-    elif wire_type == _SGROUP:
-        # A (deprecated) group runs until the matching end-group tag.
-        cur = pos
-        while True:
-            tag, cur = _varint(buf, cur, end)
-            if tag >> 3 == 0:
-                raise WireError("field number 0", cur)
-            if tag & 7 == _EGROUP:
-                if tag >> 3 != field:
-                    raise WireError("mismatched end-group", cur)
-                return pos, cur
-            _, cur = _skip_value(buf, cur, end, tag & 7, tag >> 3)
-    else:
-        raise WireError(f"invalid wire type {wire_type}", pos)
-    if after > end:
-        raise WireError("field runs past the end of its message", start)
-    return start, after
 
 
 def _tensor_without_payload(buf: Buffer, start: int, end: int) -> bytes:

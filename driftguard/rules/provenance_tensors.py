@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from driftguard.errors import ExtractionError, MissingExtraError
+from driftguard.protowire import LEN, Buffer, FileBytes, iter_fields
 
 if TYPE_CHECKING:
     import numpy as np
@@ -168,52 +169,9 @@ def weight_files(folder: Path) -> list[Path]:
 # ONNX, streamed
 # ---------------------------------------------------------------------------------------------------------
 
-# Protobuf wire format (https://protobuf.dev/programming-guides/encoding/): ModelProto.graph is field 7,
-# GraphProto.node field 1 and GraphProto.initializer field 5 (onnx.in.proto).
-_MODEL_GRAPH, _GRAPH_NODE, _GRAPH_INITIALIZER = 7, 1, 5
-_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
-
-
-def _varint(fh: BinaryIO) -> int | None:
-    result = shift = 0
-    while True:
-        b = fh.read(1)
-        if not b:
-            if shift:
-                raise ValueError("truncated varint")
-            return None
-        result |= (b[0] & 0x7F) << shift
-        if not b[0] & 0x80:
-            return result
-        shift += 7
-        if shift >= 70:
-            raise ValueError("varint too long")
-
-
-def _fields(fh: BinaryIO, end: int) -> Iterator[tuple[int, int, int, int]]:
-    """(field number, wire type, value start, value length) of each field up to ``end``; the caller may read
-    a LEN value, the walk seeks past it."""
-    while fh.tell() < end:
-        tag = _varint(fh)
-        if tag is None:
-            return
-        field, wire = tag >> 3, tag & 7
-        if wire == _VARINT:
-            _varint(fh)
-            continue
-        if wire == _LEN:
-            length = _varint(fh)
-            if length is None:
-                raise ValueError("truncated length")
-        elif wire in (_I64, _I32):
-            length = 8 if wire == _I64 else 4
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-        start = fh.tell()
-        if start + length > end:
-            raise ValueError("field runs past its message")
-        yield field, wire, start, length
-        fh.seek(start + length)
+# ModelProto.graph is field 7, GraphProto.node field 1 and GraphProto.initializer field 5 (onnx.in.proto);
+# the wire format itself is driftguard.protowire's.
+_MODEL_GRAPH, _GRAPH_NODE, _GRAPH_INITIALIZER, _TENSOR_NAME = 7, 1, 5, 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,40 +181,35 @@ class _OnnxIndex:
 
 
 def _index_onnx(path: Path) -> _OnnxIndex:
+    """The graph's nodes (parsed) and where each initializer's bytes lie; no payload is read."""
     import onnx
 
     nodes: list[NodeProto] = []
     places: list[tuple[int, int]] = []
     with path.open("rb") as fh:
         size = fh.seek(0, 2)
-        fh.seek(0)
-        for field, wire, start, length in list(_fields(fh, size)):
-            if field != _MODEL_GRAPH or wire != _LEN:
+        buf = FileBytes(fh, size)
+        for field, wire, start, end in iter_fields(buf, 0, size):
+            if field != _MODEL_GRAPH or wire != LEN:
                 continue
-            fh.seek(start)
-            for g_field, g_wire, g_start, g_length in _fields(fh, start + length):
-                if g_wire != _LEN:
+            for g_field, g_wire, g_start, g_end in iter_fields(buf, start, end):
+                if g_wire != LEN:
                     continue
                 if g_field == _GRAPH_NODE:
-                    here = fh.tell()
-                    nodes.append(onnx.NodeProto.FromString(fh.read(g_length)))
-                    fh.seek(here)
+                    nodes.append(onnx.NodeProto.FromString(buf[g_start:g_end]))
                 elif g_field == _GRAPH_INITIALIZER:
-                    places.append((g_start, g_length))
+                    places.append((g_start, g_end - g_start))
         initializers: dict[str, tuple[int, int, int]] = {}
         for i, (start, length) in enumerate(places):
-            name = _tensor_name(fh, start, length)
-            initializers[name] = (i, start, length)
+            initializers[_tensor_name(buf, start, length)] = (i, start, length)
     return _OnnxIndex(nodes, initializers)
 
 
-def _tensor_name(fh: BinaryIO, start: int, length: int) -> str:
-    """TensorProto.name (field 8) without reading the payload."""
-    fh.seek(start)
-    for field, wire, f_start, f_length in _fields(fh, start + length):
-        if field == 8 and wire == _LEN:
-            fh.seek(f_start)
-            return fh.read(f_length).decode("utf-8", "replace")
+def _tensor_name(buf: Buffer, start: int, length: int) -> str:
+    """TensorProto.name without reading the payload."""
+    for field, wire, f_start, f_end in iter_fields(buf, start, start + length):
+        if field == _TENSOR_NAME and wire == LEN:
+            return buf[f_start:f_end].decode("utf-8", "replace")
     return ""
 
 

@@ -1,0 +1,156 @@
+"""The protobuf wire format (https://protobuf.dev/programming-guides/encoding/), the few primitives driftguard's
+payload-skipping readers need: varints, skipping a field's value, walking a message's fields, and a file seen as
+bytes through a small read window. It decodes no schema; ``extractors.onnx_wire`` (metadata without payloads) and
+``rules.provenance_tensors`` (one initializer at a time) build on it. This module imports nothing from driftguard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO, Protocol, SupportsIndex, overload
+
+# Wire types (protobuf encoding guide).
+VARINT, I64, LEN, SGROUP, EGROUP, I32 = 0, 1, 2, 3, 4, 5
+_VARINT, _I64, _LEN, _SGROUP, _EGROUP, _I32 = VARINT, I64, LEN, SGROUP, EGROUP, I32
+
+
+class WireError(ValueError):
+    """The bytes are not a well-formed protobuf message; ``offset`` is where reading failed."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(f"{message} at byte {offset}")
+        self.offset = offset
+
+
+class Buffer(Protocol):
+    """Indexable bytes: ``bytes`` itself, or ``FileBytes`` over an open file."""
+
+    def __len__(self) -> int: ...
+
+    @overload
+    def __getitem__(self, index: SupportsIndex, /) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice, /) -> bytes: ...
+
+
+class FileBytes:
+    """A file seen as bytes, read on demand through a small window, so that skipped payloads are never read."""
+
+    WINDOW = 1 << 16
+
+    def __init__(self, fh: BinaryIO, size: int) -> None:
+        self._fh = fh
+        self._size = size
+        self._start = 0
+        self._window = b""
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _read(self, start: int, length: int) -> bytes:
+        self._fh.seek(start)
+        data = self._fh.read(length)
+        if len(data) != length:
+            raise WireError("file changed while reading", start)
+        return data
+
+    @overload
+    def __getitem__(self, index: SupportsIndex, /) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice, /) -> bytes: ...
+
+    def __getitem__(self, index: SupportsIndex | slice, /) -> int | bytes:
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(self._size)
+            if self._start <= start and stop <= self._start + len(self._window):
+                return self._window[start - self._start:stop - self._start]
+            return self._read(start, max(0, stop - start))
+        i = index.__index__()
+        offset = i - self._start
+        if not 0 <= offset < len(self._window):
+            if not 0 <= i < self._size:
+                raise IndexError(i)
+            self._start = i
+            self._window = self._read(i, min(self.WINDOW, self._size - i))
+            offset = 0
+        return self._window[offset]
+
+
+def varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
+    """Decode a base-128 varint at ``pos``; returns (value, position after it)."""
+    result = 0
+    shift = 0
+    start = pos
+    while True:
+        if pos >= end:
+            raise WireError("truncated varint", start)
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+        if shift >= 70:
+            raise WireError("varint too long", start)
+
+
+def encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def skip_value(buf: Buffer, pos: int, end: int, wire_type: int, field: int) -> tuple[int, int]:
+    """Skip one field value; returns (start of the value, length prefix included; position after it)."""
+    start = pos
+    if wire_type == _VARINT:
+        _, after = varint(buf, pos, end)
+        return pos, after
+    if wire_type == _I64:
+        after = pos + 8
+    elif wire_type == _I32:
+        after = pos + 4
+    elif wire_type == _LEN:
+        length, pos = varint(buf, pos, end)
+        after = pos + length
+    elif wire_type == _SGROUP:
+        # A (deprecated) group runs until the matching end-group tag.
+        cur = pos
+        while True:
+            tag, cur = varint(buf, cur, end)
+            if tag >> 3 == 0:
+                raise WireError("field number 0", cur)
+            if tag & 7 == _EGROUP:
+                if tag >> 3 != field:
+                    raise WireError("mismatched end-group", cur)
+                return pos, cur
+            _, cur = skip_value(buf, cur, end, tag & 7, tag >> 3)
+    else:
+        raise WireError(f"invalid wire type {wire_type}", pos)
+    if after > end:
+        raise WireError("field runs past the end of its message", start)
+    return start, after
+
+
+def iter_fields(buf: Buffer, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """``(field number, wire type, value start, value end)`` of each field of the message in ``buf[start:end]``;
+    for a LEN field the value range excludes the length prefix. WireError when malformed."""
+    pos = start
+    while pos < end:
+        field_start = pos
+        tag, pos = varint(buf, pos, end)
+        field, wire_type = tag >> 3, tag & 7
+        if field == 0:
+            raise WireError("field number 0", field_start)
+        value_start, pos = skip_value(buf, pos, end, wire_type, field)
+        if wire_type == LEN:
+            _, value_start = varint(buf, value_start, end)
+        yield field, wire_type, value_start, pos
