@@ -109,3 +109,42 @@ def test_sampling_changes_are_found_on_their_key(tmp_path: Path) -> None:
             assert key in keys, (path.name, key, keys)
             checked += 1
     assert checked >= 10
+
+
+def _kinded(folder: str, pattern: str) -> list[tuple[Path, str]]:
+    """Corpus files of another syntax with the kind they extract as (detected, else the one the MANIFEST names)."""
+    d = CORPUS / folder
+    out = []
+    for path in sorted(d.glob(pattern)) if d.is_dir() else []:
+        for spec in (str(path), f"tensorrt-llm:{path}", f"lmdeploy:{path}"):
+            try:
+                out.append((path, api.extract(spec).kind))
+                break
+            except DriftguardError:
+                continue
+    return out
+
+
+YAML_INI = _kinded("runtime", "*.yaml") + _kinded("runtime", "*.ini")
+
+
+@pytest.mark.skipif(not YAML_INI, reason="shared/corpus not present")
+@pytest.mark.parametrize(("path", "kind"), YAML_INI, ids=[p.name for p, _ in YAML_INI])
+def test_yaml_and_ini_rewrites_are_equivalent(path: Path, kind: str, tmp_path: Path) -> None:
+    target = tmp_path / path.name
+    if path.suffix == ".yaml":
+        import yaml
+
+        data = yaml.safe_load(path.read_text())
+        target.write_text("# rewritten: keys sorted, block style\n" + yaml.safe_dump(data, sort_keys=True))
+    else:
+        import configparser
+
+        parser = configparser.ConfigParser(inline_comment_prefixes=(";",), interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep the keys' case
+        parser.read_string(path.read_text())
+        with target.open("w") as fh:
+            fh.write("; rewritten by configparser: inline comments dropped, spacing normalized\n")
+            parser.write(fh)
+    result = api.diff(f"{kind}:{path}", f"{kind}:{target}")
+    assert not result.findings, [f.message for f in result.findings]

@@ -18,9 +18,14 @@ CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "tri
 
 
 def corpus_files() -> list[Path]:
+    """Every file of corpus/triton, plus the Triton configs that corpus/runtime holds beside engine files."""
     if not CORPUS.is_dir():
         return []
-    return sorted(p for p in CORPUS.iterdir() if p.is_file() and not p.name.endswith(".tsv") and p.name != "README.md")
+    files = [p for p in CORPUS.iterdir() if p.is_file() and not p.name.endswith(".tsv") and p.name != "README.md"]
+    runtime = CORPUS.parent / "runtime"
+    if runtime.is_dir():
+        files += [p for p in runtime.iterdir() if ".pbtxt" in p.name]
+    return sorted(files)
 
 
 def parses_with_official_schema(path: Path) -> bool:
