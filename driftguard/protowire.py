@@ -140,9 +140,9 @@ def skip_value(buf: Buffer, pos: int, end: int, wire_type: int, field: int) -> t
     return start, after
 
 
-def iter_fields(buf: Buffer, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-    """``(field number, wire type, value start, value end)`` of each field of the message in ``buf[start:end]``;
-    for a LEN field the value range excludes the length prefix. WireError when malformed."""
+def iter_tags(buf: Buffer, start: int, end: int) -> Iterator[tuple[int, int, int, int, int]]:
+    """``(field number, wire type, tag start, value start, value end)`` of each field of the message in
+    ``buf[start:end]``; a LEN value's range includes its length prefix. WireError when malformed."""
     pos = start
     while pos < end:
         field_start = pos
@@ -151,6 +151,13 @@ def iter_fields(buf: Buffer, start: int, end: int) -> Iterator[tuple[int, int, i
         if field == 0:
             raise WireError("field number 0", field_start)
         value_start, pos = skip_value(buf, pos, end, wire_type, field)
+        yield field, wire_type, field_start, value_start, pos
+
+
+def iter_fields(buf: Buffer, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """``(field number, wire type, value start, value end)`` of each field of the message in ``buf[start:end]``;
+    for a LEN field the value range excludes the length prefix. WireError when malformed."""
+    for field, wire_type, _, value_start, after in iter_tags(buf, start, end):
         if wire_type == LEN:
             _, value_start = varint(buf, value_start, end)
-        yield field, wire_type, value_start, pos
+        yield field, wire_type, value_start, after

@@ -134,6 +134,11 @@ class Report:
         return [a for a in self.approvals if a.expiring and a.state != "expired"]
 
     @property
+    def attention(self) -> list[ApprovalRef]:
+        """Approvals a reader should look at: stale, expired, or expiring soon."""
+        return [a for a in self.approvals if a.state in ("stale", "expired") or a.expiring]
+
+    @property
     def expired(self) -> list[ApprovalRef]:
         return [a for a in self.approvals if a.state == "expired"]
 

@@ -29,14 +29,6 @@ class Outcome:
     findings: tuple[Finding, ...]
     approvals: tuple[ApprovalRef, ...]
 
-    @property
-    def stale(self) -> list[ApprovalRef]:
-        return [a for a in self.approvals if a.state == "stale"]
-
-    @property
-    def expiring(self) -> list[ApprovalRef]:
-        return [a for a in self.approvals if a.expiring and a.state != "expired"]
-
 
 def key_matches(approval: Approval, finding: Finding) -> bool:
     """Same model, same key (or glob), same rule when the approval names one."""

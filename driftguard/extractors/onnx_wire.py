@@ -15,12 +15,12 @@ This module imports nothing heavy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from driftguard.errors import ExtractionError
-from driftguard.protowire import _LEN, _VARINT, Buffer, FileBytes, WireError
+from driftguard.protowire import _LEN, _VARINT, Buffer, FileBytes, WireError, iter_tags
 from driftguard.protowire import encode_varint as _encode_varint
-from driftguard.protowire import skip_value as _skip_value
 from driftguard.protowire import varint as _varint
 
 #: ModelProto.graph
@@ -40,62 +40,36 @@ _MODEL_FIELDS = {2: _LEN, 3: _LEN, 4: _LEN, 5: _VARINT, 6: _LEN, 7: _LEN, 8: _LE
 def _tensor_without_payload(buf: Buffer, start: int, end: int) -> bytes:
     """A TensorProto's bytes minus its element-data fields."""
     out = bytearray()
-    pos = start
-    while pos < end:
-        field_start = pos
-        tag, pos = _varint(buf, pos, end)
-        field, wire_type = tag >> 3, tag & 7
-        if field == 0:
-            raise WireError("field number 0", field_start)
-        _, pos = _skip_value(buf, pos, end, wire_type, field)
+    for field, _, field_start, _, after in iter_tags(buf, start, end):
         if field not in TENSOR_PAYLOAD_FIELDS:
-            out += buf[field_start:pos]
+            out += buf[field_start:after]
+    return bytes(out)
+
+
+def _rewrite(buf: Buffer, start: int, end: int, target: int, reduce: Callable[[Buffer, int, int], bytes]) -> bytes:
+    """The message in ``buf[start:end]`` with each LEN field number ``target`` replaced by ``reduce`` of its
+    body (length prefix recomputed); every other field copied through unchanged."""
+    out = bytearray()
+    for field, wire_type, field_start, value_start, after in iter_tags(buf, start, end):
+        if field == target and wire_type == _LEN:
+            _, body = _varint(buf, value_start, end)
+            reduced = reduce(buf, body, after)
+            out += buf[field_start:value_start]  # the tag, unchanged
+            out += _encode_varint(len(reduced))
+            out += reduced
+        else:
+            out += buf[field_start:after]
     return bytes(out)
 
 
 def _graph_without_payloads(buf: Buffer, start: int, end: int) -> bytes:
     """A GraphProto's bytes with each initializer reduced by ``_tensor_without_payload``."""
-    out = bytearray()
-    pos = start
-    while pos < end:
-        field_start = pos
-        tag, pos = _varint(buf, pos, end)
-        field, wire_type = tag >> 3, tag & 7
-        if field == 0:
-            raise WireError("field number 0", field_start)
-        value_start, pos = _skip_value(buf, pos, end, wire_type, field)
-        if field == GRAPH_INITIALIZER and wire_type == _LEN:
-            _, body = _varint(buf, value_start, end)
-            tensor = _tensor_without_payload(buf, body, pos)
-            out += buf[field_start:value_start]  # the tag, unchanged
-            out += _encode_varint(len(tensor))
-            out += tensor
-        else:
-            out += buf[field_start:pos]
-    return bytes(out)
+    return _rewrite(buf, start, end, GRAPH_INITIALIZER, _tensor_without_payload)
 
 
 def strip_payloads(buf: Buffer) -> bytes:
     """The serialized ModelProto in ``buf`` without initializer payloads; WireError when malformed."""
-    out = bytearray()
-    end = len(buf)
-    pos = 0
-    while pos < end:
-        field_start = pos
-        tag, pos = _varint(buf, pos, end)
-        field, wire_type = tag >> 3, tag & 7
-        if field == 0:
-            raise WireError("field number 0", field_start)
-        value_start, pos = _skip_value(buf, pos, end, wire_type, field)
-        if field == MODEL_GRAPH and wire_type == _LEN:
-            _, body = _varint(buf, value_start, end)
-            graph = _graph_without_payloads(buf, body, pos)
-            out += buf[field_start:value_start]
-            out += _encode_varint(len(graph))
-            out += graph
-        else:
-            out += buf[field_start:pos]
-    return bytes(out)
+    return _rewrite(buf, 0, len(buf), MODEL_GRAPH, _graph_without_payloads)
 
 
 def read_without_payloads(path: Path) -> bytes:

@@ -29,7 +29,7 @@ def render_check(report: Report) -> str:
         out += [f"- **{f.rule}** `{f.key}`: {_md(f.message)}" for f in notes]
         if notes:
             out.append("")
-    attention = [a for a in report.approvals if a.state in ("stale", "expired") or a.expiring]
+    attention = report.attention
     if attention:
         out += ["**Approvals**", ""] + [f"- {_md(approval_line(a))}" for a in attention] + [""]
     out.append(f"**{summary_line(report)}**")

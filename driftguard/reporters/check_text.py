@@ -28,7 +28,7 @@ def render_check(report: Report) -> str:
                 out.append("details:")
                 out.extend(notes)
         out.append("")
-    attention = [a for a in report.approvals if a.state in ("stale", "expired") or a.expiring]
+    attention = report.attention
     if attention:
         out.append("approvals:")
         out.extend(f"  {approval_line(a)}" for a in attention)
