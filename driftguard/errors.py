@@ -57,6 +57,23 @@ class RefusedError(ExtractionError):
         self.refused = refused
 
 
+class LimitError(ExtractionError):
+    """An input is larger, deeper or more numerous than a reader's limit allows (``readers.limits.Limits``).
+
+    ``limit`` is the limit's name, ``allowed`` its value; the message says how to raise it.
+    """
+
+    def __init__(self, limit: str, allowed: int, what: str, path: str | None = None,
+                 line: int | None = None) -> None:
+        super().__init__(
+            f"{what}: exceeds the {limit} limit ({allowed}); if the file is genuine, raise it with "
+            f"--limit {limit}=N (manifest: limits: {{{limit}: N}})",
+            path, line,
+        )
+        self.limit = limit
+        self.allowed = allowed
+
+
 class MissingExtraError(DriftguardError):
     """A feature needs an optional dependency that is not installed."""
 

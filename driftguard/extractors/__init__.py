@@ -82,13 +82,9 @@ def detect(path: Path) -> str:
     """The kind of an artifact from its name and first bytes; UsageError when none or several match."""
     if not path.exists():
         raise ExtractionError("no such file or folder", str(path))
-    head = b""
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
-                head = fh.read(4096)
-        except OSError as exc:
-            raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    from driftguard.readers.files import head as read_head
+
+    head = read_head(path)  # refuses FIFOs and devices: detection must not block or read without end
     for kind in available_kinds():
         try:
             if get(kind).detect(path, head):

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 from driftguard.errors import ExtractionError
 from driftguard.keys import Default, defaults_for
 from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.readers import files
+from driftguard.readers.limits import DEFAULT, Limits
 
 
 @dataclass(frozen=True)
@@ -20,10 +22,19 @@ class ExtractOptions:
     ``substitutions``: values for template placeholders (``--set name=value``).
     ``context``: effective configs of other artifacts on the same side, for engines whose precedence reads
     them (vLLM and TensorRT-LLM fall back to the model's generation_config.json).
+    ``limits``: what one read may cost (``readers.limits.Limits``).
+    ``root``: the folder every path an artifact *names* (a vLLM ``model`` folder, ONNX external data) must
+    stay inside; None: the artifact's own folder.
     """
 
     substitutions: Mapping[str, str] = field(default_factory=dict)
     context: tuple[EffectiveConfig, ...] = ()
+    limits: Limits = DEFAULT
+    root: Path | None = None
+
+    def root_for(self, artifact: Path) -> Path:
+        """The folder paths named inside ``artifact`` must stay in."""
+        return self.root if self.root is not None else artifact.parent
 
 
 class Extractor(Protocol):
@@ -41,24 +52,15 @@ class Extractor(Protocol):
         ...
 
 
-def read_text(path: Path) -> str:
-    """The file's text as UTF-8; ExtractionError naming the file otherwise."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise ExtractionError("is a folder, expected a file", str(path)) from None
-    except OSError as exc:
-        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ExtractionError(f"not UTF-8 text (byte {exc.start})", str(path), line) from None
+def read_text(path: Path, limits: Limits = DEFAULT) -> str:
+    """The file's text as UTF-8 (a regular file within ``limits.file_bytes``); ExtractionError naming the
+    file otherwise."""
+    return files.read_text(path, limits)
 
 
-def load_json(path: Path) -> tuple[Any, str]:
+def load_json(path: Path, limits: Limits = DEFAULT) -> tuple[Any, str]:
     """Parse a JSON file; invalid JSON raises ExtractionError with line:column. Returns (data, text)."""
-    text = read_text(path)
+    text = read_text(path, limits)
     try:
         return json.loads(text), text
     except json.JSONDecodeError as exc:
