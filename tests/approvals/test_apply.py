@@ -1,0 +1,224 @@
+"""approvals.apply called directly: an approval passes only its own model's finding, holds through its
+``expires`` day, warns from 0 to ``warn_expiring_days`` days left, pins values float32-tolerantly, honours
+``rule`` and globs, and reports what matched nothing as stale (with why, when the key matched)."""
+
+from __future__ import annotations
+
+import struct
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from driftguard.approvals import Approval, LoadedApproval, apply
+from driftguard.model import Finding, Origin, Value
+
+TODAY = date(2026, 12, 1)
+
+
+def f32(x: float) -> float:
+    return float(struct.unpack("f", struct.pack("f", x))[0])
+
+
+def finding(key: str = "generation.top_p", training: Any = 0.92, deployed: Any = 0.85, *,
+            model: str | None = "summarizer", rule: str = "DG101", severity: str = "error") -> Finding:
+    def side(v: Any, path: str) -> Value | None:
+        return None if v is None else Value(v, Origin(path, 1))
+
+    return Finding(rule, "drift.value", key, f"{key} differs", severity=severity,
+                   training=side(training, "training/generation_config.json"),
+                   deployed=side(deployed, "deployment/params.yaml"), model=model)
+
+
+def approval(ident: str = "top-p", *, days: int = 100, line: int | None = 1, pinned: bool = True,
+             **fields: Any) -> LoadedApproval:
+    """An approval of summarizer's top_p 0.92 -> 0.85 expiring in ``days``; ``pinned=False`` leaves the values
+    out (globs only)."""
+    data: dict[str, Any] = {"id": ident, "model": "summarizer", "key": "generation.top_p", "training": 0.92,
+                            "deployed": 0.85, "reason": "INC-2291", "expires": TODAY + timedelta(days=days)}
+    if not pinned:
+        del data["training"], data["deployed"]
+    data.update(fields)
+    return LoadedApproval(Approval.model_validate(data), f"approvals/{ident}.yaml", line)
+
+
+def judge(findings: list[Finding], approvals: list[LoadedApproval], **kw: Any) -> tuple[list[Finding], dict[str, Any]]:
+    out = apply(findings, approvals, TODAY, **kw)
+    return list(out.findings), {r.id: r for r in out.approvals}
+
+
+# --- model, key, rule -----------------------------------------------------------------------------------
+
+def test_an_approval_passes_its_own_models_finding() -> None:
+    [f], refs = judge([finding()], [approval()])
+    assert (f.status, f.approval) == ("approved", "top-p")
+    assert refs["top-p"].state == "used" and refs["top-p"].note is None
+
+
+def test_an_approval_never_passes_another_models_finding() -> None:
+    [f], refs = judge([finding(model="classifier")], [approval()])
+    assert (f.status, f.approval) == ("unapproved", None)
+    assert refs["top-p"].state == "stale"
+    [g], _ = judge([finding(model="classifier")], [approval(days=-3)])
+    assert (g.status, g.approval) == ("unapproved", None)  # nor does it make it "expired"
+
+
+def test_each_model_gets_its_own_approval() -> None:
+    mine, theirs = approval("mine"), approval("theirs", model="classifier")
+    fs, refs = judge([finding(model="classifier"), finding()], [mine, theirs])
+    assert [(f.model, f.approval) for f in fs] == [("classifier", "theirs"), ("summarizer", "mine")]
+    assert {r.state for r in refs.values()} == {"used"}
+
+
+def test_key_must_match() -> None:
+    [f], refs = judge([finding("generation.temperature", 0.92, 0.85)], [approval()])
+    assert f.status == "unapproved"
+    assert refs["top-p"].state == "stale" and refs["top-p"].note is None  # the key matched nothing
+
+
+def test_rule_filter() -> None:
+    [f], _ = judge([finding(rule="DG101")], [approval(rule="DG102")])
+    assert f.status == "unapproved"
+    [g], _ = judge([finding(rule="DG101")], [approval(rule="DG101")])
+    assert g.status == "approved"
+    [h], _ = judge([finding(rule="DG103")], [approval()])  # no rule named: any rule
+    assert h.status == "approved"
+
+
+def test_models_in_scope() -> None:
+    _, refs = judge([finding()], [approval("a"), approval("b", model="classifier")], models=["summarizer"])
+    assert list(refs) == ["a"]
+    _, every = judge([finding()], [approval("a"), approval("b", model="classifier")])
+    assert sorted(every) == ["a", "b"]
+
+
+# --- expiry ---------------------------------------------------------------------------------------------
+
+def test_expires_today_still_approves() -> None:
+    [f], refs = judge([finding()], [approval(days=0)])
+    assert (f.status, f.approval) == ("approved", "top-p")
+    ref = refs["top-p"]
+    assert (ref.state, ref.days, ref.expiring, ref.expires) == ("used", 0, True, TODAY.isoformat())
+
+
+def test_expired_yesterday_fails() -> None:
+    [f], refs = judge([finding()], [approval(days=-1)])
+    assert (f.status, f.approval) == ("expired", "top-p")
+    ref = refs["top-p"]
+    assert (ref.state, ref.days, ref.expiring) == ("expired", -1, False)
+
+
+def test_an_unused_expired_approval_is_expired_not_stale() -> None:
+    _, refs = judge([], [approval(days=-10)])
+    assert (refs["top-p"].state, refs["top-p"].days) == ("expired", -10)
+
+
+def test_a_valid_approval_wins_over_an_expired_one() -> None:
+    [f], refs = judge([finding()], [approval("a-old", days=-5), approval("b-new", days=50)])
+    assert (f.status, f.approval) == ("approved", "b-new")
+    assert (refs["a-old"].state, refs["b-new"].state) == ("expired", "used")
+
+
+@pytest.mark.parametrize(("days", "warn", "expiring"), [
+    (0, 30, True), (1, 30, True), (30, 30, True), (31, 30, False), (-1, 30, False),
+    (7, 7, True), (8, 7, False), (0, 0, True), (1, 0, False),
+])
+def test_expiring_window(days: int, warn: int, expiring: bool) -> None:
+    _, refs = judge([finding()], [approval(days=days)], warn_expiring_days=warn)
+    assert refs["top-p"].days == days
+    assert refs["top-p"].expiring is expiring
+
+
+def test_expiring_window_defaults_to_30_days() -> None:
+    _, refs = judge([], [approval("a", days=30), approval("b", days=31)])
+    assert (refs["a"].expiring, refs["b"].expiring) == (True, False)
+
+
+# --- pinned values --------------------------------------------------------------------------------------
+
+def test_pinned_values_survive_a_float32_round_trip() -> None:
+    [f], _ = judge([finding(training=f32(0.92), deployed=f32(0.85))], [approval()])
+    assert f.status == "approved"
+
+
+@pytest.mark.parametrize(("training", "deployed"), [(0.92, 0.86), (0.92, 0.8501), (0.93, 0.85), (0.92, None),
+                                                   (None, 0.85), (0.92, "0.85")])
+def test_other_values_are_drift_again(training: Any, deployed: Any) -> None:
+    [f], refs = judge([finding(training=training, deployed=deployed)], [approval()])
+    assert (f.status, f.approval) == ("unapproved", None)
+    assert refs["top-p"].state == "stale"
+    assert refs["top-p"].note is not None and "pins training 0.92, deployed 0.85" in refs["top-p"].note
+
+
+def test_stale_note_says_what_was_found() -> None:
+    _, refs = judge([finding(deployed=0.86)], [approval()])
+    assert refs["top-p"].note == ("pins training 0.92, deployed 0.85; found training 0.92, deployed 0.86")
+    _, unset = judge([finding(deployed=None)], [approval()])
+    assert unset["top-p"].note == "pins training 0.92, deployed 0.85; found training 0.92, deployed unset"
+
+
+def test_a_used_approval_has_no_note() -> None:
+    # One finding of the key matches the pin, another (other values) does not: the approval is used.
+    fs, refs = judge([finding(deployed=0.86), finding()], [approval()])
+    assert [f.status for f in fs] == ["unapproved", "approved"]
+    assert (refs["top-p"].state, refs["top-p"].note) == ("used", None)
+
+
+def test_pinned_null_means_unset_on_that_side() -> None:
+    [f], _ = judge([finding("generation.seed", None, 7)],
+                   [approval("seed", key="generation.seed", training=None, deployed=7)])
+    assert f.status == "approved"
+    [g], _ = judge([finding("generation.seed", 1, 7)],
+                   [approval("seed", key="generation.seed", training=None, deployed=7)])
+    assert g.status == "unapproved"
+
+
+def test_unordered_keys_pin_a_set() -> None:
+    eos = approval("eos", key="generation.eos_token_id", training=[2, 107], deployed=[1])
+    [f], _ = judge([finding("generation.eos_token_id", [107, 2], [1])], [eos])
+    assert f.status == "approved"
+    shape = approval("shape", key="io.inputs.x.shape", training=[1, 3], deployed=[3, 1])
+    [g], _ = judge([finding("io.inputs.x.shape", [3, 1], [1, 3])], [shape])
+    assert g.status == "unapproved"  # a shape is ordered
+
+
+# --- wildcards ------------------------------------------------------------------------------------------
+
+def test_unpinned_glob_approves_every_matching_key() -> None:
+    glob = approval("gen", key="generation.*", allow_wildcard=True, pinned=False)
+    fs, refs = judge([finding("generation.top_p"), finding("generation.temperature", 0.7, 1.0),
+                      finding("preprocessing.max_length", 1024, 512), finding("Generation.top_p")], [glob])
+    assert [f.status for f in fs] == ["approved", "approved", "unapproved", "unapproved"]
+    assert refs["gen"].state == "used"
+
+
+def test_a_glob_is_a_plain_key_without_allow_wildcard() -> None:
+    with pytest.raises(ValueError, match="allow_wildcard"):
+        approval("gen", key="generation.*")
+
+
+def test_pinned_glob_checks_values() -> None:
+    glob = approval("gen", key="generation.t*", allow_wildcard=True, training=0.92, deployed=0.85)
+    fs, _ = judge([finding("generation.top_p"), finding("generation.temperature", 0.7, 1.0)], [glob])
+    assert [f.status for f in fs] == ["approved", "unapproved"]
+
+
+# --- unmatched findings ---------------------------------------------------------------------------------
+
+def test_unmatched_findings_by_severity() -> None:
+    fs, refs = judge([finding(severity="info"), finding(severity="warning"), finding(severity="error")], [])
+    assert [f.status for f in fs] == ["info", "unapproved", "unapproved"]
+    assert refs == {}
+
+
+def test_approved_info_finding_is_approved() -> None:
+    [f], _ = judge([finding(severity="info")], [approval()])
+    assert f.status == "approved"
+
+
+def test_approvals_reported_sorted_by_id_with_their_file() -> None:
+    out = apply([finding()], [approval("zz", line=4), approval("aa", line=None)], TODAY)
+    assert [r.id for r in out.approvals] == ["aa", "zz"]
+    assert out.approvals[1].location() == "approvals/zz.yaml:4"
+    assert (out.approvals[1].model, out.approvals[1].key, out.approvals[1].reason) == \
+        ("summarizer", "generation.top_p", "INC-2291")
