@@ -19,6 +19,12 @@ CANONICAL_DTYPES = (
     "float4_e2m1fn", "int4", "uint4", "int2", "uint2",
 )
 
+#: The floating-point element types (canonical names): what counts as a weight's precision.
+FLOAT_DTYPES = frozenset({
+    "float16", "bfloat16", "float32", "float64", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
+    "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn",
+})
+
 # Aliases by format (defaults.md §8). Keys are matched case-insensitively after stripping prefixes.
 _ALIASES: dict[str, str] = {
     # Triton config (TYPE_*) and Triton API / wire names

@@ -82,7 +82,7 @@ def _optimizers(vb: ValueBuilder, top: dict[Any, Any]) -> None:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    top = pr.load_checkpoint(path)
+    top = pr.load_checkpoint(path, options.limits)
     if not isinstance(top, dict):
         raise ExtractionError(f"not a Lightning checkpoint: holds a {type(pr.to_plain(top)).__name__}, "
                               "expected the checkpoint dict", str(path))

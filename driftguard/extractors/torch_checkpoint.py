@@ -18,14 +18,12 @@ from driftguard.errors import ExtractionError
 from driftguard.extractors import pickle_reader as pr
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.model import EffectiveConfig
+from driftguard.readers.torch_archive import NOT_WEIGHTS, STATE_DICT_KEYS
 
 KIND = "torch"
 DESCRIPTION = "PyTorch checkpoint (.pt/.pth/pytorch_model.bin): weights summary, hyperparameters"
 
-STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network", "weights")
 HPARAM_ROOTS = ("hyper_parameters", "hparams", "config", "args", "cfg")
-_NOT_WEIGHTS = ("optimizer", "optimizer_state_dict", "optimizer_states", "scheduler", "lr_scheduler",
-                "lr_schedulers", "scaler", "callbacks", "loops")
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -44,13 +42,13 @@ def find_state_dict(top: Any) -> tuple[str, list[tuple[str, pr.TensorRecord]]]:
         for key in STATE_DICT_KEYS:
             if pr.is_state_dict(top.get(key)):
                 return f"/{key}", list(pr.iter_tensors(top[key]))
-        rest = {k: v for k, v in top.items() if k not in _NOT_WEIGHTS}
+        rest = {k: v for k, v in top.items() if k not in NOT_WEIGHTS}
         return "", list(pr.iter_tensors(rest))
     return "", list(pr.iter_tensors(top))
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    top = pr.load_checkpoint(path)
+    top = pr.load_checkpoint(path, options.limits)
     vb = ValueBuilder(KIND, path)
     pointer, tensors = find_state_dict(top)
     pr.add_weights(vb, tensors, pointer or "/")
@@ -63,9 +61,12 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
                 pr.add_hparams(vb, tree, "hparams", f"/{root}")
                 pr.dtype_fallback(vb, tree, f"/{root}")
         for key, value in top.items():
+            # Only scalars (and records of one): never turn a whole state dict into plain data to find out.
+            if not isinstance(key, str) or key in HPARAM_ROOTS or isinstance(
+                    value, (dict, list, tuple, set, frozenset, pr.TensorRecord)):
+                continue
             plain = pr.to_plain(value)
-            if isinstance(key, str) and key not in HPARAM_ROOTS and (plain is None or isinstance(
-                    plain, (bool, int, float, str))) and not isinstance(value, pr.TensorRecord):
+            if plain is None or isinstance(plain, (bool, int, float, str)):
                 vb.set(f"torch.{key}", plain, pointer=f"/{key}")
     elif not isinstance(top, dict):
         raise ExtractionError(f"checkpoint holds a {type(pr.to_plain(top)).__name__}, expected a dict of "

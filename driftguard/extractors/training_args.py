@@ -40,7 +40,7 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    top = pr.load_checkpoint(path)
+    top = pr.load_checkpoint(path, options.limits)
     if not isinstance(top, pr.RecordedObject):
         raise ExtractionError(f"not a training_args.bin: holds a {type(pr.to_plain(top)).__name__}, expected "
                               "a pickled TrainingArguments", str(path))

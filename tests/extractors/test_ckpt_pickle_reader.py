@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from driftguard.errors import ExtractionError, RefusedError
+from driftguard.errors import ExtractionError, LimitError, RefusedError
 from driftguard.extractors import pickle_reader as pr
+from driftguard.readers.limits import Limits
 
 
 def test_protocol_0_namespace_via_copyreg_reconstructor() -> None:
@@ -60,9 +61,9 @@ def test_weights_summary_majority_by_elements() -> None:
     assert out["count"] == 4
 
 
-def test_deep_nesting_is_not_a_crash() -> None:
+def test_deep_nesting_is_a_limit_not_a_crash() -> None:
     # {"x": [[[...]]]} 5000 lists deep: 5000 EMPTY_LIST then 4999 APPEND (too deep for pickle.dumps to write)
     data = b"\x80\x02}X\x01\x00\x00\x00x" + b"]" * 5000 + b"a" * 4999 + b"s."
-    obj = pr.loads(data, "deep.pkl")
-    assert list(pr.iter_tensors(obj)) == []
-    assert "nested too deeply" in repr(pr.to_plain(obj))
+    with pytest.raises(LimitError, match="depth limit"):
+        pr.loads(data, "deep.pkl")
+    assert pr.loads(data, "deep.pkl", Limits(depth=6000)) is not None

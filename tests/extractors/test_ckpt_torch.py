@@ -84,22 +84,33 @@ def test_zip_path_does_not_import_torch(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code, str(path)], check=True)
 
 
-def test_legacy_non_zip_file_is_read_with_weights_only(tmp_path: Path) -> None:
+def test_legacy_non_zip_file_is_read_by_the_safe_unpickler(tmp_path: Path) -> None:
     path = tmp_path / "old.pt"
-    torch.save(TinyClassifier().state_dict(), path, _use_new_zipfile_serialization=False)
+    torch.save({"state_dict": TinyClassifier().state_dict(), "hparams": {"max_length": 384}}, path,
+               _use_new_zipfile_serialization=False)
     cfg = api.extract(path)
     assert cfg.kind == "torch"
     assert cfg["model.weights.count"].value == 3
+    assert cfg["preprocessing.max_length"].value == 384
+    assert cfg["precision.weights"].value == "float32"
 
 
-def test_legacy_file_without_torch_names_the_extra(tmp_path: Path) -> None:
+def test_legacy_file_needs_no_torch(tmp_path: Path) -> None:
     path = tmp_path / "old.pt"
-    torch.save({"w": torch.zeros(2)}, path, _use_new_zipfile_serialization=False)
+    torch.save({"w": torch.zeros(2, dtype=torch.float16)}, path, _use_new_zipfile_serialization=False)
     code = ("import sys; sys.modules['torch'] = None; from driftguard.cli import run; "
-            "sys.exit(run(['extract', sys.argv[1]]))")
+            "sys.exit(run(['extract', sys.argv[1], '--format', 'json']))")
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
-    assert proc.returncode == 2, proc.stderr
-    assert "driftguard[torch]" in proc.stderr and "legacy torch checkpoints" in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert '"float16"' in proc.stdout
+
+
+def test_legacy_refusal_names_the_global(tmp_path: Path) -> None:
+    path = tmp_path / "evil_legacy.pt"
+    torch.save({"x": TinyClassifier()}, path, _use_new_zipfile_serialization=False)
+    with pytest.raises(ExtractionError, match=r"refused pickle global 'torch\.nn\.modules\.container\.Seq") as exc:
+        api.extract(f"torch:{path}")
+    assert "weights_only=False" not in str(exc.value)
 
 
 def test_whole_pickled_module_is_refused_not_run(tmp_path: Path) -> None:
