@@ -4,8 +4,9 @@ ONNX extractor (wire-level payload skipping) agrees with an extraction built fro
 Two checks per model:
   1. ``extract(path)`` equals ``config_from_model(onnx.load(path, load_external_data=False), path)``
      (values and origins);
-  2. the reduced ModelProto equals ``onnx.load``'s with the initializers' payload fields cleared
-     (byte-for-byte after deterministic serialization).
+  2. the reduced ModelProto equals ``onnx.load``'s with the payload fields of every tensor cleared, wherever
+     the tensor sits (initializers, sparse initializers, node attributes, subgraphs, functions, training
+     graphs), byte-for-byte after deterministic serialization.
 
 Usage: python benchmarks/walk_onnx_backend.py [--node-cases] [ROOT ...]
 (default ROOT: onnx/backend/test/data of the installed onnx). Recent onnx wheels omit the ``node/`` test data
@@ -24,8 +25,9 @@ from pathlib import Path
 import onnx
 
 from driftguard.errors import DriftguardError
-from driftguard.extractors import onnx_graph, onnx_wire
+from driftguard.extractors import onnx_graph
 from driftguard.extractors.base import ExtractOptions
+from driftguard.readers import onnx_wire
 
 PAYLOAD_FIELDS = ("float_data", "int32_data", "string_data", "int64_data", "raw_data", "double_data",
                   "uint64_data")
@@ -58,13 +60,60 @@ def check(path: Path) -> str | None:
         a, b = ours.to_dict()["values"], reference.to_dict()["values"]
         diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
         return f"extraction differs on {diff[:5]}"
-    for t in full.graph.initializer:
-        for f in PAYLOAD_FIELDS:
-            t.ClearField(f)
+    clear_payloads(full)
     reduced = onnx.ModelProto.FromString(onnx_wire.read_without_payloads(path))
     if reduced.SerializeToString(deterministic=True) != full.SerializeToString(deterministic=True):
         return "reduced ModelProto differs from onnx.load's with payloads cleared"
     return None
+
+
+def clear_payloads(model: onnx.ModelProto) -> None:
+    """Clear the payload fields of every TensorProto in the model, found with onnx's own classes (an
+    independent walk from driftguard's wire-level one)."""
+
+    def tensor(t: onnx.TensorProto) -> None:
+        for f in PAYLOAD_FIELDS:
+            t.ClearField(f)
+
+    def sparse(s: onnx.SparseTensorProto) -> None:
+        tensor(s.values)
+        tensor(s.indices)
+
+    def attribute(a: onnx.AttributeProto) -> None:
+        if a.HasField("t"):
+            tensor(a.t)
+        for t in a.tensors:
+            tensor(t)
+        if a.HasField("sparse_tensor"):
+            sparse(a.sparse_tensor)
+        for s in a.sparse_tensors:
+            sparse(s)
+        if a.HasField("g"):
+            graph(a.g)
+        for g in a.graphs:
+            graph(g)
+
+    def graph(g: onnx.GraphProto) -> None:
+        for t in g.initializer:
+            tensor(t)
+        for s in g.sparse_initializer:
+            sparse(s)
+        for n in g.node:
+            for a in n.attribute:
+                attribute(a)
+
+    if model.HasField("graph"):
+        graph(model.graph)
+    for info in model.training_info:
+        for part in ("initialization", "algorithm"):
+            if info.HasField(part):
+                graph(getattr(info, part))
+    for fn in model.functions:
+        for n in fn.node:
+            for a in n.attribute:
+                attribute(a)
+        for a in fn.attribute_proto:
+            attribute(a)
 
 
 def write_node_cases(root: Path) -> int:

@@ -1,8 +1,10 @@
 """ONNX graphs (kind ``onnx``): opsets, IR version, producer, inputs/outputs, metadata, weight precision and
 quantization, read without loading tensor payloads.
 
-Embedded weights are skipped at the protobuf wire level (``onnx_wire``) and external data is never opened, so a
-1 GB model is read in a fraction of ``onnx.load``'s time and memory; the rest is parsed by onnx's own classes.
+Tensor payloads are skipped at the protobuf wire level (``readers.onnx_wire``, wherever they hide: initializers,
+``Constant`` attributes, subgraphs, functions) and external data is never opened, so a 1 GB model is read in a
+fraction of ``onnx.load``'s time and memory, within ``ExtractOptions.limits``; the rest is parsed by onnx's own
+classes.
 ONNX is binary: values carry a ``pointer`` into the ModelProto (``graph.input[1].type.tensor_type.shape``) and
 no line.
 """
@@ -17,10 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftguard.errors import ExtractionError, MissingExtraError
-from driftguard.extractors import onnx_wire
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, parse_scalar
+from driftguard.readers import onnx_wire
 
 if TYPE_CHECKING:
     from onnx import GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
@@ -55,6 +57,8 @@ _WEIGHT_ONLY_OPS = {"MatMulNBits": 4, "GatherBlockQuantized": 4, "MatMulBnb4": 4
 _QDQ_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
 
 _EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
+#: No tensor holds more elements than an int64 can count (dims are int64; ``Limits.rank`` bounds the product).
+_MAX_ELEMENTS = 2**63 - 1
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -73,10 +77,10 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         from google.protobuf.message import DecodeError
     except ImportError:
         raise MissingExtraError("ONNX graphs", "onnx", "onnx", str(path)) from None
-    data = onnx_wire.read_without_payloads(path)
+    data = onnx_wire.read_without_payloads(path, options.limits)
     try:
         model = onnx.ModelProto.FromString(data)
-    except (DecodeError, ValueError) as exc:
+    except (DecodeError, ValueError, RecursionError) as exc:
         raise ExtractionError(f"not an ONNX model: {exc}", str(path)) from None
     return config_from_model(model, path)
 
@@ -223,6 +227,10 @@ def _weights(b: ValueBuilder, model: ModelProto, path: Path) -> None:
     for t, dims in tensors:
         dtype = _tensor_dtype(t)
         count = prod(dims)
+        if not 0 <= count <= _MAX_ELEMENTS:
+            raise ExtractionError(f"not an ONNX model: initializer '{t.name}' declares dims {dims[:8]}"
+                                  f"{'...' if len(dims) > 8 else ''} ({'negative' if count < 0 else 'over 2**63'}"
+                                  " elements)", str(path))
         parameters += count
         mix[dtype] += count
         if dtype in _FLOAT_DTYPES or t.name in quant_inputs:

@@ -1,92 +1,337 @@
-"""Read an ONNX model without its embedded weights, at the protobuf wire level.
+"""Read an ONNX model without its tensor payloads, at the protobuf wire level, within ``Limits``.
 
 ``onnx.load`` has no way to skip embedded tensor payloads (``load_external_data=False`` only concerns external
-files), so a 1 GB model costs a second and over 2 GiB of memory just to read its metadata. The protobuf wire format
-is the official, documented encoding (https://protobuf.dev/programming-guides/encoding/): a message is a sequence of
-``tag, value`` fields, where ``tag = field_number << 3 | wire_type``. We walk ``ModelProto`` down to
-``GraphProto.initializer`` (field 7, then field 5) and drop each initializer's payload fields, copying every other
-byte range through unchanged. The file is read through a small window (seek and read), never mapped: mapping it would
-count the page-cache folios around every tag in our RSS. The reduced bytes are then parsed by onnx's own generated
-class (``onnx.ModelProto.FromString``), so this module decodes no ONNX semantics itself.
+files), so a 1 GB model costs a second and over 2 GiB of memory just to read its metadata. The protobuf wire
+format is the official, documented encoding (https://protobuf.dev/programming-guides/encoding/): a message is a
+sequence of ``tag, value`` fields, where ``tag = field_number << 3 | wire_type``.
 
-Kept payloads: sparse initializers, tensors inside node attributes (``Constant``) and subgraphs (small in practice).
-This module imports nothing heavy.
+One walk (:func:`index`) serves both readers: the extractor (``extractors.onnx_graph``) parses the reduced bytes
+with onnx's own ``ModelProto``, and DG401 (``rules.provenance_tensors``) reads the top graph's initializers one
+at a time from the places the walk recorded. The walk descends only into the messages that can hold a tensor
+(``_SCHEMA``), wherever one can hide: graph initializers and sparse initializers, node attributes (``Constant``
+values, ``t``/``tensors``/``sparse_tensor(s)``), subgraphs (``g``/``graphs``, recursively), function bodies and
+attribute defaults, training graphs. Each TensorProto met loses its element-data fields; every other byte
+range is copied through unchanged, with the length prefixes of shrunken messages recomputed.
+
+The walk is iterative (an explicit stack, no Python recursion) and bounded as it goes: nodes (``onnx_nodes``),
+tensors (``tensors``), dims of one tensor (``rank``), subgraph nesting (``depth``), and the bytes kept
+(``onnx_metadata_bytes``) each raise ``LimitError`` the moment they are exceeded, before anything is parsed.
+The file is read through a small window (seek and read), never mapped: mapping it would count the page-cache
+folios around every tag in our RSS.
+
+Field numbers are onnx's (``onnx/onnx.in.proto``, checked against onnx 1.23). This module imports nothing heavy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from driftguard.errors import ExtractionError
-from driftguard.protowire import _LEN, _VARINT, Buffer, FileBytes, WireError, iter_tags
-from driftguard.protowire import encode_varint as _encode_varint
-from driftguard.protowire import varint as _varint
+from driftguard.readers.files import open_regular, size_of
+from driftguard.readers.limits import DEFAULT, Limits
+from driftguard.readers.protowire import (
+    EGROUP,
+    I32,
+    I64,
+    LEN,
+    SGROUP,
+    VARINT,
+    Buffer,
+    FileBytes,
+    WireError,
+    encode_varint,
+    skip_value,
+    varint,
+)
 
-#: ModelProto.graph
-MODEL_GRAPH = 7
-#: GraphProto.initializer
-GRAPH_INITIALIZER = 5
+# Messages the walk descends into.
+MODEL, GRAPH, NODE, ATTRIBUTE, TENSOR, SPARSE_TENSOR, TRAINING_INFO, FUNCTION = range(8)
+
+#: ModelProto: graph 7, training_info 20, functions 25.
+MODEL_GRAPH, MODEL_TRAINING_INFO, MODEL_FUNCTIONS = 7, 20, 25
+#: GraphProto: node 1, initializer 5, sparse_initializer 15.
+GRAPH_NODE, GRAPH_INITIALIZER, GRAPH_SPARSE_INITIALIZER = 1, 5, 15
+#: NodeProto.attribute.
+NODE_ATTRIBUTE = 5
+#: AttributeProto: t 5, g 6, tensors 10, graphs 11, sparse_tensor 22, sparse_tensors 23.
+ATTR_T, ATTR_G, ATTR_TENSORS, ATTR_GRAPHS, ATTR_SPARSE_TENSOR, ATTR_SPARSE_TENSORS = 5, 6, 10, 11, 22, 23
+#: SparseTensorProto: values 1, indices 2, dims 3.
+SPARSE_VALUES, SPARSE_INDICES, SPARSE_DIMS = 1, 2, 3
+#: TrainingInfoProto: initialization 1, algorithm 2.
+TRAINING_INITIALIZATION, TRAINING_ALGORITHM = 1, 2
+#: FunctionProto: node 7, attribute_proto 11.
+FUNCTION_NODE, FUNCTION_ATTRIBUTE_PROTO = 7, 11
+#: TensorProto: dims 1, name 8.
+TENSOR_DIMS, TENSOR_NAME = 1, 8
 #: TensorProto fields holding element data: float_data 4, int32_data 5, string_data 6, int64_data 7,
 #: raw_data 9, double_data 10, uint64_data 11. Kept: dims 1, data_type 2, segment 3, name 8, doc_string 12,
 #: external_data 13, data_location 14, metadata_props 16.
 TENSOR_PAYLOAD_FIELDS = frozenset({4, 5, 6, 7, 9, 10, 11})
 
-#: ModelProto field numbers (onnx.in.proto), used by the cheap content check.
-_MODEL_FIELDS = {2: _LEN, 3: _LEN, 4: _LEN, 5: _VARINT, 6: _LEN, 7: _LEN, 8: _LEN, 14: _LEN, 20: _LEN,
-                 25: _LEN}
+#: For each walked message, its LEN fields that hold a walked message, and which.
+_SCHEMA: dict[int, dict[int, int]] = {
+    MODEL: {MODEL_GRAPH: GRAPH, MODEL_TRAINING_INFO: TRAINING_INFO, MODEL_FUNCTIONS: FUNCTION},
+    TRAINING_INFO: {TRAINING_INITIALIZATION: GRAPH, TRAINING_ALGORITHM: GRAPH},
+    GRAPH: {GRAPH_NODE: NODE, GRAPH_INITIALIZER: TENSOR, GRAPH_SPARSE_INITIALIZER: SPARSE_TENSOR},
+    FUNCTION: {FUNCTION_NODE: NODE, FUNCTION_ATTRIBUTE_PROTO: ATTRIBUTE},
+    NODE: {NODE_ATTRIBUTE: ATTRIBUTE},
+    ATTRIBUTE: {ATTR_T: TENSOR, ATTR_TENSORS: TENSOR, ATTR_G: GRAPH, ATTR_GRAPHS: GRAPH,
+                ATTR_SPARSE_TENSOR: SPARSE_TENSOR, ATTR_SPARSE_TENSORS: SPARSE_TENSOR},
+    SPARSE_TENSOR: {SPARSE_VALUES: TENSOR, SPARSE_INDICES: TENSOR},
+    TENSOR: {},
+}
+
+#: ModelProto field numbers and wire types, used by the cheap content check.
+_MODEL_FIELDS = {2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: LEN, 14: LEN, 20: LEN, 25: LEN, 26: LEN}
+#: Bytes read per refill of the walk's window (at least one varint's worth).
+_MIN_READ = 16
 
 
-def _tensor_without_payload(buf: Buffer, start: int, end: int) -> bytes:
-    """A TensorProto's bytes minus its element-data fields."""
-    out = bytearray()
-    for field, _, field_start, _, after in iter_tags(buf, start, end):
-        if field not in TENSOR_PAYLOAD_FIELDS:
-            out += buf[field_start:after]
-    return bytes(out)
+@dataclass(frozen=True, slots=True)
+class Initializer:
+    """One top-graph initializer: its name and where its TensorProto (payload included) lies in the file."""
+
+    index: int
+    name: str
+    offset: int
+    length: int
 
 
-def _rewrite(buf: Buffer, start: int, end: int, target: int, reduce: Callable[[Buffer, int, int], bytes]) -> bytes:
-    """The message in ``buf[start:end]`` with each LEN field number ``target`` replaced by ``reduce`` of its
-    body (length prefix recomputed); every other field copied through unchanged."""
-    out = bytearray()
-    for field, wire_type, field_start, value_start, after in iter_tags(buf, start, end):
-        if field == target and wire_type == _LEN:
-            _, body = _varint(buf, value_start, end)
-            reduced = reduce(buf, body, after)
-            out += buf[field_start:value_start]  # the tag, unchanged
-            out += _encode_varint(len(reduced))
-            out += reduced
+@dataclass(frozen=True, slots=True)
+class OnnxIndex:
+    """The model without payloads (a serialized ModelProto) and the top graph's initializers."""
+
+    reduced: bytes
+    initializers: tuple[Initializer, ...]
+
+
+@dataclass(slots=True)
+class _Place:
+    offset: int
+    length: int
+    name: str = ""
+
+
+@dataclass(slots=True)
+class _Frame:
+    kind: int
+    end: int  # where the message's body ends
+    prefix: tuple[int, int]  # (start, end) of its length prefix; (0, 0) for the model itself
+    graph_depth: int
+    shrink: int = 0  # bytes removed inside it so far
+    dims: int = 0  # dims seen (tensors and sparse tensors)
+    place: _Place | None = None  # where a top-graph initializer lies
+
+
+class _Walk:
+    """One pass over a ModelProto in ``buf``: edits that remove payloads, and the top graph's initializers."""
+
+    def __init__(self, buf: Buffer, limits: Limits, path: str | None) -> None:
+        self.buf = buf
+        self.size = len(buf)
+        self.limits = limits
+        self.path = path
+        self.data = b""  # a window of buf, starting at self.base
+        self.base = 0
+        self.edits: list[tuple[int, int, bytes]] = []  # (start, end, replacement), replacement b"" deletes
+        self.deleted = 0
+        self.nodes = 0
+        self.tensors = 0
+        self.places: list[_Place] = []
+
+    def _refill(self, pos: int, need: int) -> None:
+        stop = min(self.size, pos + max(need, getattr(FileBytes, "WINDOW", 1 << 16), _MIN_READ))
+        self.data = self.buf[pos:stop] if pos < stop else b""
+        self.base = pos
+
+    def varint(self, pos: int, end: int) -> tuple[int, int]:
+        i = pos - self.base
+        if i < 0 or (i + 10 > len(self.data) and self.base + len(self.data) < self.size):
+            self._refill(pos, 10)
+            i = 0
+        data = self.data
+        if i < len(data) and pos < end:
+            b = data[i]
+            if b < 0x80:
+                return b, pos + 1
+        try:
+            value, after = varint(data, i, min(len(data), i + end - pos))
+        except WireError as exc:
+            raise WireError(str(exc).rsplit(" at byte ", 1)[0], pos) from None
+        return value, pos + (after - i)
+
+    def read(self, start: int, stop: int) -> bytes:
+        i = start - self.base
+        if i >= 0 and stop - self.base <= len(self.data):
+            return self.data[i:stop - self.base]
+        return self.buf[start:stop]
+
+    def check_kept(self, pos: int) -> None:
+        kept = pos - self.deleted
+        self.limits.check("onnx_metadata_bytes", kept, f"ONNX model with more than {kept} bytes besides "
+                          "tensor payloads", self.path)
+
+    def delete(self, start: int, stop: int) -> None:
+        if self.edits and not self.edits[-1][2] and self.edits[-1][1] == start:
+            self.edits[-1] = (self.edits[-1][0], stop, b"")
         else:
-            out += buf[field_start:after]
-    return bytes(out)
+            self.edits.append((start, stop, b""))
+        self.deleted += stop - start
+
+    def enter(self, parent: _Frame, kind: int, number: int, prefix: tuple[int, int], end: int) -> _Frame:
+        """The frame of a walked child message; counts it against its limit."""
+        depth = parent.graph_depth
+        if kind == NODE:
+            self.nodes += 1
+            self.limits.check("onnx_nodes", self.nodes, f"ONNX model with more than {self.nodes - 1} nodes "
+                              "(subgraphs and functions included)", self.path)
+        elif kind == TENSOR:
+            self.tensors += 1
+            self.limits.check("tensors", self.tensors, f"ONNX model with more than {self.tensors - 1} tensors",
+                              self.path)
+        elif kind == GRAPH:
+            depth += 1
+            self.limits.check("depth", depth, f"ONNX subgraphs nested {depth} deep", self.path)
+        frame = _Frame(kind, end, prefix, depth)
+        if kind == TENSOR and parent.kind == GRAPH and number == GRAPH_INITIALIZER and depth == 1:
+            frame.place = _Place(prefix[1], end - prefix[1])
+            self.places.append(frame.place)
+        return frame
+
+    def count_dims(self, frame: _Frame, wire_type: int, body: int, end: int) -> None:
+        if wire_type == LEN:  # packed: one varint per dim, each ending in a byte below 0x80
+            if end - body > 10 * self.limits.rank:
+                found = (end - body) // 10 + 1
+            else:
+                found = sum(1 for b in self.read(body, end) if b < 0x80)
+        else:
+            found = 1
+        frame.dims += found
+        self.limits.check("rank", frame.dims, f"ONNX tensor with more than {frame.dims - 1} dims", self.path)
+
+    def leave(self, frame: _Frame, parent: _Frame) -> None:
+        if frame.shrink:
+            start, stop = frame.prefix
+            length = frame.end - stop - frame.shrink
+            new_prefix = encode_varint(length)
+            self.edits.append((start, stop, new_prefix))
+            parent.shrink += frame.shrink + (stop - start) - len(new_prefix)
+
+    def run(self) -> _Frame:
+        top = _Frame(MODEL, self.size, (0, 0), 0)
+        stack = [top]
+        pos = 0
+        while True:
+            frame = stack[-1]
+            if pos >= frame.end:
+                if pos > frame.end:
+                    raise WireError("field runs past the end of its message", frame.end)
+                if len(stack) == 1:
+                    return top
+                stack.pop()
+                self.leave(frame, stack[-1])
+                continue
+            tag_start = pos
+            tag, pos = self.varint(pos, frame.end)
+            number, wire_type = tag >> 3, tag & 7
+            if number == 0:
+                raise WireError("field number 0", tag_start)
+            kind = frame.kind
+            if wire_type == LEN:
+                length, body = self.varint(pos, frame.end)
+                after = body + length
+                if after > frame.end:
+                    raise WireError("field runs past the end of its message", tag_start)
+                child = _SCHEMA[kind].get(number)
+                if child is not None:
+                    stack.append(self.enter(frame, child, number, (pos, body), after))
+                    pos = body
+                    continue
+                if kind == TENSOR:
+                    if number in TENSOR_PAYLOAD_FIELDS:
+                        self.delete(tag_start, after)
+                        frame.shrink += after - tag_start
+                    elif number == TENSOR_DIMS:
+                        self.count_dims(frame, LEN, body, after)
+                    elif number == TENSOR_NAME and frame.place is not None:
+                        frame.place.name = self.read(body, after).decode("utf-8", "replace")
+                elif kind == SPARSE_TENSOR and number == SPARSE_DIMS:
+                    self.count_dims(frame, LEN, body, after)
+                pos = after
+                if length > 4096:
+                    self.check_kept(pos)
+                continue
+            if wire_type == VARINT:
+                _, pos = self.varint(pos, frame.end)
+            elif wire_type == I64:
+                pos += 8
+            elif wire_type == I32:
+                pos += 4
+            elif wire_type == SGROUP:
+                _, pos = skip_value(self.buf, pos, frame.end, SGROUP, number)
+            elif wire_type == EGROUP:
+                raise WireError("end-group without a start", tag_start)
+            else:
+                raise WireError(f"invalid wire type {wire_type}", tag_start)
+            if pos > frame.end:
+                raise WireError("field runs past the end of its message", tag_start)
+            if kind == TENSOR:
+                if number in TENSOR_PAYLOAD_FIELDS:  # an unpacked element
+                    self.delete(tag_start, pos)
+                    frame.shrink += pos - tag_start
+                elif number == TENSOR_DIMS:
+                    self.count_dims(frame, wire_type, tag_start, pos)
+            elif kind == SPARSE_TENSOR and number == SPARSE_DIMS:
+                self.count_dims(frame, wire_type, tag_start, pos)
+
+    def output(self, top: _Frame) -> bytes:
+        kept = self.size - top.shrink
+        self.limits.check("onnx_metadata_bytes", kept, f"ONNX model with {kept} bytes besides tensor payloads",
+                          self.path)
+        out = bytearray()
+        pos = 0
+        for start, stop, replacement in sorted(self.edits):
+            out += self.buf[pos:start]
+            out += replacement
+            pos = stop
+        out += self.buf[pos:self.size]
+        return bytes(out)
 
 
-def _graph_without_payloads(buf: Buffer, start: int, end: int) -> bytes:
-    """A GraphProto's bytes with each initializer reduced by ``_tensor_without_payload``."""
-    return _rewrite(buf, start, end, GRAPH_INITIALIZER, _tensor_without_payload)
+def index_buffer(buf: Buffer, limits: Limits = DEFAULT, path: str | None = None) -> OnnxIndex:
+    """The serialized ModelProto in ``buf`` without payloads, and the top graph's initializers.
+    WireError when malformed, LimitError past a limit."""
+    walk = _Walk(buf, limits, path)
+    top = walk.run()
+    reduced = walk.output(top)
+    return OnnxIndex(reduced, tuple(Initializer(i, p.name, p.offset, p.length) for i, p in enumerate(walk.places)))
 
 
-def strip_payloads(buf: Buffer) -> bytes:
-    """The serialized ModelProto in ``buf`` without initializer payloads; WireError when malformed."""
-    return _rewrite(buf, 0, len(buf), MODEL_GRAPH, _graph_without_payloads)
+def strip_payloads(buf: Buffer, limits: Limits = DEFAULT) -> bytes:
+    """The serialized ModelProto in ``buf`` without tensor payloads; WireError when malformed."""
+    return index_buffer(buf, limits).reduced
 
 
-def read_without_payloads(path: Path) -> bytes:
-    """The file's ModelProto bytes without initializer payloads (payloads are skipped, never read).
-    ExtractionError "not an ONNX model: ..." when the bytes are not a protobuf message."""
-    try:
-        with path.open("rb") as fh:
-            size = path.stat().st_size
-            if size == 0:
-                raise ExtractionError("not an ONNX model: the file is empty", str(path))
-            return strip_payloads(FileBytes(fh, size))
-    except IsADirectoryError:
-        raise ExtractionError("is a folder, expected a file", str(path)) from None
-    except WireError as exc:
-        raise ExtractionError(f"not an ONNX model: malformed protobuf ({exc})", str(path)) from None
-    except OSError as exc:
-        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+def index(path: Path, limits: Limits = DEFAULT) -> OnnxIndex:
+    """The file's ModelProto without tensor payloads (skipped, never read) and its top graph's initializers.
+    ExtractionError "not an ONNX model: ..." when the bytes are not a protobuf message; LimitError past a limit.
+    """
+    with open_regular(path, "model file") as fh:
+        size = size_of(fh)
+        if size == 0:
+            raise ExtractionError("not an ONNX model: the file is empty", str(path))
+        try:
+            return index_buffer(FileBytes(fh, size), limits, str(path))
+        except WireError as exc:
+            raise ExtractionError(f"not an ONNX model: malformed protobuf ({exc})", str(path)) from None
+        except OSError as exc:
+            raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+
+
+def read_without_payloads(path: Path, limits: Limits = DEFAULT) -> bytes:
+    """The file's ModelProto bytes without tensor payloads (see :func:`index`)."""
+    return index(path, limits).reduced
 
 
 def looks_like_model(head: bytes) -> bool:
@@ -95,10 +340,10 @@ def looks_like_model(head: bytes) -> bool:
     if len(head) < 3 or head[0] != 0x08:
         return False
     try:
-        version, pos = _varint(head, 1, len(head))
+        version, pos = varint(head, 1, len(head))
         if not 1 <= version <= 32:
             return False
-        tag, _ = _varint(head, pos, len(head))
+        tag, _ = varint(head, pos, len(head))
     except WireError:
         return False
     return _MODEL_FIELDS.get(tag >> 3) == tag & 7

@@ -1,7 +1,9 @@
 """The protobuf wire format (https://protobuf.dev/programming-guides/encoding/), the few primitives driftguard's
 payload-skipping readers need: varints, skipping a field's value, walking a message's fields, and a file seen as
-bytes through a small read window. It decodes no schema; ``extractors.onnx_wire`` (metadata without payloads) and
-``rules.provenance_tensors`` (one initializer at a time) build on it. This module imports nothing from driftguard.
+bytes through a small read window. It decodes no schema; ``readers.onnx_wire`` (metadata without payloads, the
+initializer index DG401 reads one tensor at a time from) builds on it. Every walk is iterative: nested groups
+cannot exhaust the Python stack (they are refused past ``MAX_GROUP_DEPTH``). This module imports nothing from
+driftguard.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import BinaryIO, Protocol, SupportsIndex, overload
 
 # Wire types (protobuf encoding guide).
 VARINT, I64, LEN, SGROUP, EGROUP, I32 = 0, 1, 2, 3, 4, 5
-_VARINT, _I64, _LEN, _SGROUP, _EGROUP, _I32 = VARINT, I64, LEN, SGROUP, EGROUP, I32
+#: Nesting of (deprecated) groups a skipped value may hold; protobuf's own parsers stop at 100 message levels.
+MAX_GROUP_DEPTH = 64
 
 
 class WireError(ValueError):
@@ -77,15 +80,34 @@ class FileBytes:
             offset = 0
         return self._window[offset]
 
+    def window_at(self, pos: int, size: int) -> tuple[bytes, int]:
+        """Bytes of the read window holding ``[pos, pos + size)`` (fewer at the end of the file), and the
+        index of ``pos`` in them: lets a hot loop (a varint) index plain ``bytes`` instead of this object."""
+        offset = pos - self._start
+        if not offset >= 0 or offset + size > len(self._window):
+            if not 0 <= pos < self._size:
+                raise IndexError(pos)
+            self._start = pos
+            self._window = self._read(pos, min(self.WINDOW, self._size - pos))
+            offset = 0
+        return self._window, offset
+
 
 def varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
     """Decode a base-128 varint at ``pos``; returns (value, position after it)."""
+    if isinstance(buf, FileBytes) and pos < end:
+        window, offset = buf.window_at(pos, min(10, end - pos))
+        value, after = _varint_bytes(window, offset, offset + min(10, end - pos), pos)
+        return value, pos + (after - offset)
+    return _varint_bytes(buf, pos, end, pos)
+
+
+def _varint_bytes(buf: Buffer, pos: int, end: int, reported: int) -> tuple[int, int]:
     result = 0
     shift = 0
-    start = pos
     while True:
         if pos >= end:
-            raise WireError("truncated varint", start)
+            raise WireError("truncated varint", reported)
         b = buf[pos]
         pos += 1
         result |= (b & 0x7F) << shift
@@ -93,7 +115,7 @@ def varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
             return result, pos
         shift += 7
         if shift >= 70:
-            raise WireError("varint too long", start)
+            raise WireError("varint too long", reported)
 
 
 def encode_varint(value: int) -> bytes:
@@ -111,33 +133,46 @@ def encode_varint(value: int) -> bytes:
 def skip_value(buf: Buffer, pos: int, end: int, wire_type: int, field: int) -> tuple[int, int]:
     """Skip one field value; returns (start of the value, length prefix included; position after it)."""
     start = pos
-    if wire_type == _VARINT:
+    if wire_type == VARINT:
         _, after = varint(buf, pos, end)
         return pos, after
-    if wire_type == _I64:
+    if wire_type == I64:
         after = pos + 8
-    elif wire_type == _I32:
+    elif wire_type == I32:
         after = pos + 4
-    elif wire_type == _LEN:
+    elif wire_type == LEN:
         length, pos = varint(buf, pos, end)
         after = pos + length
-    elif wire_type == _SGROUP:
-        # A (deprecated) group runs until the matching end-group tag.
-        cur = pos
-        while True:
-            tag, cur = varint(buf, cur, end)
-            if tag >> 3 == 0:
-                raise WireError("field number 0", cur)
-            if tag & 7 == _EGROUP:
-                if tag >> 3 != field:
-                    raise WireError("mismatched end-group", cur)
-                return pos, cur
-            _, cur = skip_value(buf, cur, end, tag & 7, tag >> 3)
+    elif wire_type == SGROUP:
+        after = _skip_group(buf, pos, end, field)
     else:
         raise WireError(f"invalid wire type {wire_type}", pos)
     if after > end:
         raise WireError("field runs past the end of its message", start)
     return start, after
+
+
+def _skip_group(buf: Buffer, pos: int, end: int, field: int) -> int:
+    """The position after the end-group tag closing ``field``'s group that starts at ``pos``. Iterative:
+    nested groups are a stack of field numbers, at most ``MAX_GROUP_DEPTH`` deep."""
+    open_groups = [field]
+    cur = pos
+    while open_groups:
+        tag_start = cur
+        tag, cur = varint(buf, cur, end)
+        number, wire_type = tag >> 3, tag & 7
+        if number == 0:
+            raise WireError("field number 0", tag_start)
+        if wire_type == EGROUP:
+            if number != open_groups.pop():
+                raise WireError("mismatched end-group", tag_start)
+        elif wire_type == SGROUP:
+            if len(open_groups) >= MAX_GROUP_DEPTH:
+                raise WireError(f"groups nested more than {MAX_GROUP_DEPTH} deep", tag_start)
+            open_groups.append(number)
+        else:
+            _, cur = skip_value(buf, cur, end, wire_type, number)
+    return cur
 
 
 def iter_tags(buf: Buffer, start: int, end: int) -> Iterator[tuple[int, int, int, int, int]]:

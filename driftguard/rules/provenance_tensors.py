@@ -5,7 +5,8 @@ tensor's place in its file, and the per-element tolerance it can be compared wit
 values; half the quantization step for weights an ONNX graph stores as int8). Nothing is executed:
 checkpoints are read with ``torch.load(weights_only=True, mmap=True)`` or safetensors' ``safe_open``; ONNX
 graphs are walked at the protobuf wire level so that only one initializer's bytes are in memory at a time
-(each parsed by onnx's own ``TensorProto``; external data read per tensor by ``numpy_helper.to_array``).
+(each parsed by onnx's own ``TensorProto``; external data read per tensor, only from a regular file inside
+the model's folder).
 
 torch, safetensors, onnx and numpy are imported inside the functions that use them.
 """
@@ -18,17 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from driftguard.errors import ExtractionError, MissingExtraError
-from driftguard.protowire import LEN, Buffer, FileBytes, iter_fields
+from driftguard.readers import onnx_wire
+from driftguard.readers.files import confine, open_regular, size_of
+from driftguard.readers.limits import DEFAULT, Limits
+from driftguard.readers.torch_archive import NOT_WEIGHTS, STATE_DICT_KEYS, check_archive
 
 if TYPE_CHECKING:
     import numpy as np
     from onnx import NodeProto, TensorProto
 
-#: Where a checkpoint keeps its weights (first that is a mapping holding tensors wins).
-STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network", "weights")
-#: Training state that is not the model's weights.
-NOT_WEIGHTS = ("optimizer", "optimizer_state_dict", "optimizer_states", "scheduler", "lr_scheduler",
-               "lr_schedulers", "scaler", "callbacks", "loops")
 #: Relative rounding error of each reduced float format (half an ulp at 1.0, doubled for safety).
 REL_TOLERANCE = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}
 
@@ -71,7 +70,10 @@ def _torch(path: Path) -> Any:
     return torch
 
 
-def _torch_load(path: Path) -> Any:
+def _torch_load(path: Path, limits: Limits = DEFAULT) -> Any:
+    # The metadata reader's rules first (an ambiguous archive, a zip bomb, a refused global): torch.load must
+    # judge the same file the extractors judged, and never see one they refused.
+    check_archive(path, limits)
     torch = _torch(path)
     try:
         try:
@@ -169,9 +171,8 @@ def weight_files(folder: Path) -> list[Path]:
 # ONNX, streamed
 # ---------------------------------------------------------------------------------------------------------
 
-# ModelProto.graph is field 7, GraphProto.node field 1 and GraphProto.initializer field 5 (onnx.in.proto);
-# the wire format itself is driftguard.protowire's.
-_MODEL_GRAPH, _GRAPH_NODE, _GRAPH_INITIALIZER, _TENSOR_NAME = 7, 1, 5, 8
+# The wire walk (field numbers, payload skipping, limits) is driftguard.readers.onnx_wire's, shared with the
+# extractor: one index gives the parsed nodes (from the payload-free model) and each initializer's place.
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,37 +181,18 @@ class _OnnxIndex:
     initializers: dict[str, tuple[int, int, int]]  # name -> (index, offset, length)
 
 
-def _index_onnx(path: Path) -> _OnnxIndex:
-    """The graph's nodes (parsed) and where each initializer's bytes lie; no payload is read."""
+def _index_onnx(path: Path, limits: Limits = DEFAULT) -> _OnnxIndex:
+    """The top graph's nodes (parsed without any payload) and where each initializer's bytes lie."""
     import onnx
+    from google.protobuf.message import DecodeError
 
-    nodes: list[NodeProto] = []
-    places: list[tuple[int, int]] = []
-    with path.open("rb") as fh:
-        size = fh.seek(0, 2)
-        buf = FileBytes(fh, size)
-        for field, wire, start, end in iter_fields(buf, 0, size):
-            if field != _MODEL_GRAPH or wire != LEN:
-                continue
-            for g_field, g_wire, g_start, g_end in iter_fields(buf, start, end):
-                if g_wire != LEN:
-                    continue
-                if g_field == _GRAPH_NODE:
-                    nodes.append(onnx.NodeProto.FromString(buf[g_start:g_end]))
-                elif g_field == _GRAPH_INITIALIZER:
-                    places.append((g_start, g_end - g_start))
-        initializers: dict[str, tuple[int, int, int]] = {}
-        for i, (start, length) in enumerate(places):
-            initializers[_tensor_name(buf, start, length)] = (i, start, length)
-    return _OnnxIndex(nodes, initializers)
-
-
-def _tensor_name(buf: Buffer, start: int, length: int) -> str:
-    """TensorProto.name without reading the payload."""
-    for field, wire, f_start, f_end in iter_fields(buf, start, start + length):
-        if field == _TENSOR_NAME and wire == LEN:
-            return buf[f_start:f_end].decode("utf-8", "replace")
-    return ""
+    found = onnx_wire.index(path, limits)
+    try:
+        model = onnx.ModelProto.FromString(found.reduced)
+    except (DecodeError, ValueError, RecursionError) as exc:
+        raise ExtractionError(f"not an ONNX model: {exc}", str(path)) from None
+    initializers = {t.name: (t.index, t.offset, t.length) for t in found.initializers}
+    return _OnnxIndex(list(model.graph.node), initializers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +252,61 @@ def _read_tensor(fh: BinaryIO, place: tuple[int, int, int]) -> TensorProto:
     return onnx.TensorProto.FromString(fh.read(place[2]))
 
 
+_EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
+_DIGITS = 20  # an int64 offset or length has at most 19 digits
+
+
+def _external_bytes(proto: TensorProto, path: Path, what: str) -> bytes:
+    """The bytes an external-data tensor points at, read from a regular file inside the model's folder, with
+    its offset and length inside that file; ExtractionError naming the tensor otherwise."""
+    info = {entry.key: entry.value for entry in proto.external_data}
+    location = info.get("location", "")
+    folder = path.parent
+    if not location or "\0" in location:
+        raise ExtractionError(f"{what}: external data without a usable location", str(path))
+    rel = Path(location)
+    if rel.is_absolute() or ".." in rel.parts:
+        raise ExtractionError(f"{what}: external data location '{location}' is outside the model's folder: "
+                              "refused", str(path))
+    target = folder / rel
+    confine(target, folder, f"{what}: external data location", origin=str(path))
+    numbers: dict[str, int] = {}
+    for key in ("offset", "length"):
+        raw = info.get(key)
+        if raw is None:
+            continue
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= _DIGITS):
+            raise ExtractionError(f"{what}: external data {key} '{raw[:40]}' is not a byte count", str(path))
+        numbers[key] = int(raw)
+    offset = numbers.get("offset", 0)
+    with open_regular(target, "external data file") as fh:
+        size = size_of(fh)
+        length = numbers.get("length", size - offset)
+        if offset + length > size or length < 0:
+            raise ExtractionError(f"{what}: external data [{offset}, {offset + max(length, 0)}) lies beyond the "
+                                  f"end of '{location}' ({size} bytes)", str(path))
+        fh.seek(offset)
+        data = fh.read(length)
+    if len(data) != length:
+        raise ExtractionError(f"{what}: '{location}' changed while reading", str(path))
+    return data
+
+
+def _array(proto: TensorProto, path: Path, what: str) -> np.ndarray[Any, Any]:
+    """A tensor's values, external data read through ``_external_bytes``."""
+    from onnx import numpy_helper
+
+    if proto.data_location == _EXTERNAL:
+        data = _external_bytes(proto, path, what)
+        proto.ClearField("external_data")
+        proto.ClearField("data_location")
+        proto.raw_data = data
+    try:
+        return numpy_helper.to_array(proto)
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise ExtractionError(f"cannot read {what}: {exc}", str(path)) from None
+
+
 def _dequantize(q: np.ndarray[Any, Any], scale: np.ndarray[Any, Any], zp: np.ndarray[Any, Any] | None,
                 axis: int | None) -> np.ndarray[Any, Any]:
     import numpy as np
@@ -292,47 +329,43 @@ def _dequantize(q: np.ndarray[Any, Any], scale: np.ndarray[Any, Any], zp: np.nda
     return (values - zero) * scale.astype(np.float32).reshape(shape)
 
 
-def onnx_tensors(path: Path) -> Iterator[WeightTensor | tuple[str, str, str]]:
+def onnx_tensors(path: Path, limits: Limits = DEFAULT) -> Iterator[WeightTensor | tuple[str, str, str]]:
     """The float initializers of an ONNX graph, and its quantized weights dequantized, one at a time.
 
+    The graph is indexed within ``limits`` (``readers.onnx_wire``); external data must be a regular file inside
+    the model's folder (symlinks resolved) and hold the bytes the tensor names, else ExtractionError.
     Integer initializers that are not quantized weights (shapes, indices) are skipped; a quantized one that
     cannot be dequantized (4-bit packing, a missing scale) is yielded as ``(name, pointer, reason)``.
     """
     try:
         import onnx
         from google.protobuf.message import DecodeError
-        from onnx import numpy_helper
     except ImportError:
         raise MissingExtraError("weights provenance (DG401) of an ONNX graph", "onnx", "onnx", str(path)) from None
     np = _numpy()
-    try:
-        index = _index_onnx(path)
-    except (ValueError, DecodeError) as exc:
-        raise ExtractionError(f"not an ONNX model: malformed protobuf ({exc})", str(path)) from None
-    except OSError as exc:
-        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    index = _index_onnx(path, limits)
     quant = _quant_map(index)
     helpers = {q.scale for q in quant.values()} | {q.zero_point for q in quant.values() if q.zero_point}
     quant_consumers = {n.input[_QUANT_INPUTS[n.op_type][0]] for n in index.nodes
                        if n.op_type in _QUANT_INPUTS and len(n.input) > _QUANT_INPUTS[n.op_type][0]}
     quant_consumers |= {i for n in index.nodes if n.op_type in ("MatMulNBits", "GatherBlockQuantized",
                                                                 "MatMulBnb4") for i in n.input[1:2]}
-    base = str(path.parent)
-    with path.open("rb") as fh:
+    with open_regular(path, "model file") as fh:
         for name, place in sorted(index.initializers.items(), key=lambda kv: kv[1][0]):
             if name in helpers:
                 continue
             pointer = f"graph.initializer[{place[0]}]"
+            what = f"initializer '{name}' ({pointer})"
             try:
                 proto = _read_tensor(fh, place)
                 dtype = onnx.TensorProto.DataType.Name(proto.data_type).lower()
                 dtype = {"float": "float32", "double": "float64"}.get(dtype, dtype)
                 if name in quant:
                     q = quant[name]
-                    arr = numpy_helper.to_array(proto, base)
-                    scale = numpy_helper.to_array(_read_tensor(fh, index.initializers[q.scale]), base)
-                    zp = None if q.zero_point is None else numpy_helper.to_array(
-                        _read_tensor(fh, index.initializers[q.zero_point]), base)
+                    arr = _array(proto, path, what)
+                    scale = _array(_read_tensor(fh, index.initializers[q.scale]), path, f"scale '{q.scale}' of {what}")
+                    zp = None if q.zero_point is None else _array(
+                        _read_tensor(fh, index.initializers[q.zero_point]), path, f"zero point of {what}")
                     values = _dequantize(arr, scale, zp, q.axis)
                     step = float(np.max(np.abs(scale.astype(np.float64))))
                     # Rounding costs half a step; an asymmetric zero point rounded to an integer can clip the
@@ -341,12 +374,12 @@ def onnx_tensors(path: Path) -> Iterator[WeightTensor | tuple[str, str, str]]:
                     continue
                 if proto.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
                                        onnx.TensorProto.BFLOAT16):
-                    arr = numpy_helper.to_array(proto, base)
+                    arr = _array(proto, path, what)
                     values = arr if arr.dtype == np.float32 else arr.astype(np.float32)
                     yield WeightTensor(name, pointer, values, dtype, rel_tol=REL_TOLERANCE.get(dtype, 0.0))
                 elif name in quant_consumers:
                     yield (name, pointer, f"{dtype} weights without a scale this rule can read")
             except NotComparable as exc:
                 yield (name, pointer, str(exc))
-            except (ValueError, DecodeError, OSError) as exc:
-                raise ExtractionError(f"cannot read initializer '{name}' ({pointer}): {exc}", str(path)) from None
+            except (ValueError, TypeError, DecodeError, OSError) as exc:
+                raise ExtractionError(f"cannot read {what}: {exc}", str(path)) from None

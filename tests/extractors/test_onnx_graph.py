@@ -14,9 +14,10 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import detect, onnx_graph, onnx_wire
+from driftguard.extractors import detect, onnx_graph
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig
+from driftguard.readers import onnx_wire
 
 BACKEND_DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
 
