@@ -67,11 +67,19 @@ def test_quantize_and_adapter_configs(tmp_path: Path) -> None:
     assert extract(adapter)["hf.adapter.r"].value == 16
 
 
-@pytest.mark.parametrize("data", [{"model_type": "llama"}, {"any": {"thing": [1, 2]}}, {}])
-def test_forced_kind_on_any_object_never_fails(tmp_path: Path, data: dict[str, object]) -> None:
+@pytest.mark.parametrize(("data", "values"), [
+    ({"model_type": "llama"}, {"model.type": "llama"}),
+    ({"any": {"thing": [1, 2]}}, {"hf.config.any": {"thing": [1, 2]}}),
+    ({}, {}),
+])
+def test_forced_kind_on_any_object_never_fails(tmp_path: Path, data: dict[str, object],
+                                               values: dict[str, object]) -> None:
     p = tmp_path / "x.json"
     p.write_text(json.dumps(data))
-    extract(p)
+    cfg = extract(p)
+    assert cfg.kind == "hf-config"
+    assert {k: v.value for k, v in cfg.values.items()} == values  # what is there, and nothing invented
+    assert all(v.explicit and v.origin.path == str(p) for v in cfg.values.values())
 
 
 def test_wrong_type_names_key_and_line() -> None:

@@ -41,7 +41,19 @@ def test_library_extracts_every_file(row: dict[str, str]) -> None:
         return
     cfg = api.extract(str(path))
     assert cfg.kind == EXPECTED_KIND[row["kind"]]
-    assert len(cfg) > 0
+    explicit = {v.origin.pointer or "": v for v in cfg.values.values() if v.explicit}
+    assert explicit, "nothing extracted from the file"
+    assert all(v.origin.path == str(path) and v.origin.line is not None for v in explicit.values())
+    # Every top-level field the corpus MANIFEST lists with its value ("name=value") was read from the file.
+    listed = [f.split("=", 1)[0] for f in row["features"].split(";") if "=" in f]
+    missing = [n for n in listed if f"/{n}" not in explicit and not any(p.startswith(f"/{n}/") for p in explicit)]
+    assert not missing, missing
+
+
+def test_the_corpus_is_walked() -> None:
+    rows = _rows()
+    assert len(rows) >= 40
+    assert {r["kind"] for r in rows} == set(EXPECTED_KIND)
 
 
 def test_cli_on_a_few_files() -> None:

@@ -31,13 +31,18 @@ def _models() -> dict[str, list[Path]]:
     return dict(groups)
 
 
-def _findings(prefix: str) -> list[Finding]:
-    artifacts: list[EffectiveConfig] = []
+def _artifacts(prefix: str) -> list[EffectiveConfig]:
+    out: list[EffectiveConfig] = []
     for path in _models()[prefix]:
         try:
-            artifacts.append(api.extract(path))
+            out.append(api.extract(path))
         except DriftguardError:
             continue  # the extractor's own tests judge its errors; the rules see what extracts
+    return out
+
+
+def _findings(prefix: str) -> list[Finding]:
+    artifacts = _artifacts(prefix)
     merged: dict[str, Value] = {}
     for artifact in artifacts:
         merged.update(artifact.values)
@@ -45,12 +50,41 @@ def _findings(prefix: str) -> list[Finding]:
     return run_rules(RuleContext(prefix, training, Side("deployment", (), {})))
 
 
+#: What the rules find on each corpus model, (rule, key) sorted; an empty list is a checked "consistent".
+EXPECTED: dict[str, list[tuple[str, str]]] = {
+    "6yuru99__MedNLLB-200": [],
+    "Alikhan13r__falcon-180B-chat": [],
+    "CoralReefFish__nb-whisper-small-beta": [("DG202", "preprocessing.max_length")],
+    "CoralReefFish__nb-whisper-small-beta__onnx": [("DG202", "preprocessing.max_length")],
+    "Decentralised-AI__WizardCoder-15B-1.0-GPTQ": [],
+    "Decentralised-AI__falcon-40b": [],
+    "GiorgosPapado__m2m_onnx_with_combined_sessions": [],
+    "HYanChen__MiniMind2": [],
+    "HakunaMatata888__gemma2-poem": [("DG201", "generation.eos_token_id")],
+    "HamZil__Llama-2-7b-hf": [],
+    "Harryshaft8__https-huggingface.co-KoboldAI-OPT-6.7B-Erebus": [],
+    "HwwwwwwwH__MiniCPM-V-2": [],
+    "JakobJohannesson__mixtral_dolphin_v2.5": [],
+    "Max-Lee-explore__MythTrans-llama31-8B": [],
+    "fauxpilot__fauxpilot__copilot_proxy__cgtok": [],
+}
+
+
+def test_every_model_is_expected() -> None:
+    assert sorted(_models()) == sorted(EXPECTED)
+
+
 @pytest.mark.parametrize("prefix", sorted(_models()))
 def test_rules_run_on_real_models(prefix: str) -> None:
-    for f in _findings(prefix):
+    artifacts = _artifacts(prefix)
+    assert len(artifacts) == len(_models()[prefix])  # every file of the model reached the rules
+    assert all(any(v.explicit for v in a.values.values()) for a in artifacts)
+    findings = _findings(prefix)
+    for f in findings:
         assert f.origins(), f
         assert all(Path(o.path).is_file() for o in f.origins())
         assert f.rule.startswith(("DG2", "DG3")), f  # one side only: no drift findings
+    assert sorted((f.rule, f.key) for f in findings) == EXPECTED.get(prefix)
 
 
 def test_gemma2_eos_disagreement_is_found() -> None:
