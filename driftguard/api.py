@@ -13,6 +13,8 @@ from driftguard import extractors
 from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Finding, Value
+from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
+from driftguard.readers.limits import Limits
 from driftguard.report import ArtifactRef, ModelResult, Report
 from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.drift import CompareOptions, Tolerance
@@ -24,13 +26,15 @@ if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
 
 
 def extract(path: str | Path, kind: str | None = None,
-            substitutions: Mapping[str, str] | None = None) -> EffectiveConfig:
-    """The effective config of one artifact. ``path`` may be ``KIND:PATH``; ``kind`` forces the extractor.
+            substitutions: Mapping[str, str] | None = None, limits: Limits = DEFAULT_LIMITS) -> EffectiveConfig:
+    """The effective config of one artifact. ``path`` may be ``KIND:PATH``; ``kind`` forces the extractor;
+    ``limits`` bounds the read (``driftguard.readers.limits.Limits``).
 
-    Raises ``DriftguardError`` subclasses (with file and line) for unreadable or invalid artifacts.
+    Raises ``DriftguardError`` subclasses (with file and line) for unreadable or invalid artifacts, and
+    ``LimitError`` (naming the limit) for inputs past a limit.
     """
     spec_kind, real = extractors.split_kind(str(path))
-    options = ExtractOptions(substitutions=dict(substitutions or {}))
+    options = ExtractOptions(substitutions=dict(substitutions or {}), limits=limits)
     return extractors.extract(real, kind or spec_kind, options)
 
 
@@ -71,19 +75,23 @@ def diff_configs(training: EffectiveConfig, deployed: EffectiveConfig,
 
 
 def diff(training: str | Path | EffectiveConfig, deployed: str | Path | EffectiveConfig,
-         substitutions: Mapping[str, str] | None = None, options: CompareOptions | None = None) -> DiffResult:
+         substitutions: Mapping[str, str] | None = None, options: CompareOptions | None = None,
+         limits: Limits = DEFAULT_LIMITS) -> DiffResult:
     """Compare a training-side artifact with a deployment-side one (paths, ``KIND:PATH`` or configs)."""
-    a = training if isinstance(training, EffectiveConfig) else extract(training, substitutions=substitutions)
-    b = deployed if isinstance(deployed, EffectiveConfig) else extract(deployed, substitutions=substitutions)
+    a = training if isinstance(training, EffectiveConfig) else extract(training, substitutions=substitutions,
+                                                                       limits=limits)
+    b = deployed if isinstance(deployed, EffectiveConfig) else extract(deployed, substitutions=substitutions,
+                                                                       limits=limits)
     return DiffResult(a, b, diff_configs(a, b, options))
 
 
 def extract_many(paths: Sequence[str | Path], kind: str | None = None,
-                 substitutions: Mapping[str, str] | None = None) -> list[EffectiveConfig]:
+                 substitutions: Mapping[str, str] | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> list[EffectiveConfig]:
     """``extract`` for several paths, in order."""
     if not paths:
         raise ExtractionError("no artifact given")
-    return [extract(p, kind, substitutions) for p in paths]
+    return [extract(p, kind, substitutions, limits) for p in paths]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -139,24 +147,32 @@ def merge_side(configs: Sequence[EffectiveConfig]) -> dict[str, Value]:
     return merged
 
 
-def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path) -> Side:
+def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits: Limits = DEFAULT_LIMITS,
+               root: Path | None = None, manifest: str | None = None) -> Side:
     """Extract a side's artifacts (paths relative to ``base``; kind detected when not given) and merge them.
 
+    Every artifact must lie inside ``root`` (default ``base``) once symlinks are resolved: a manifest may not
+    point the gate at files outside the tree it checks, and neither may a path an artifact names.
     Model artifacts are extracted first; serving-engine ones then get them as ``ExtractOptions.context``.
     """
+    from driftguard.readers.files import confine
+
+    root = root if root is not None else base
     resolved: list[tuple[int, str, Path, ArtifactSpec]] = []
     for i, a in enumerate(artifacts):
-        path = base / a.path
+        path = confine(base / a.path, root, "artifact", origin=manifest)
         kind = a.kind or extractors.detect(path)
         resolved.append((i, kind, path, a))
     out: dict[int, EffectiveConfig] = {}
     for i, kind, path, a in resolved:
         if kind not in RUNTIME_KINDS:
-            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set)))
+            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
+                                                                   root=root))
     context = tuple(out[i] for i in sorted(out))
     for i, kind, path, a in resolved:
         if kind in RUNTIME_KINDS:
-            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context))
+            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
+                                                                   limits=limits, root=root))
     configs = tuple(out[i] for i in sorted(out))
     return Side(name, configs, merge_side(configs))
 
@@ -169,11 +185,15 @@ def _compare_options(rules: ManifestRules) -> CompareOptions:
 
 
 def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None,
-          strict: bool = False, today: date | None = None) -> Report:
+          strict: bool = False, today: date | None = None, limits: Limits | None = None,
+          root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
 
     ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
+    ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
+    ``limit_overrides`` on top, as ``--limit NAME=N`` gives them). ``root``: the folder every artifact and the
+    approvals must lie in (default: the manifest's folder).
     Raises ``DriftguardError`` subclasses for bad input (manifest, approvals, artifacts) and
     ``rules.engine.RuleCrashed`` when a rule is broken.
     """
@@ -182,8 +202,10 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     from driftguard.rules.engine import run_rules
 
     m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
-        else manifest_mod.load(path_or_manifest)
+        else manifest_mod.load(path_or_manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
     today = today or date.today()
+    limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
+    base_root = Path(root) if root is not None else m.base
     if model is not None and model not in m.models:
         raise UsageError(f"no model '{model}' in {m.path}; models: {', '.join(m.models)}")
     names = [model] if model is not None else list(m.models)
@@ -195,8 +217,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     for name in names:
         spec = m.models[name]
         rules = m.rules_for(name)
-        training = build_side("training", spec.training, m.base)
-        deployed = build_side("deployment", spec.deployment, m.base)
+        training = build_side("training", spec.training, m.base, limits, base_root, m.path)
+        deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path)
         sides[name] = (training, deployed)
         ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options))
         findings.extend(run_rules(ctx, rules.select, rules.severity, rules.enable))

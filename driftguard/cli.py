@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 from driftguard.errors import DriftguardError, UsageError
 
@@ -24,11 +25,28 @@ def _parse_sets(items: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
+def _limits(args: argparse.Namespace) -> Any:
+    """The reader limits with ``--limit NAME=VALUE`` applied (UsageError for an unknown name or bad value)."""
+    from driftguard.readers.limits import DEFAULT
+
+    return DEFAULT.with_overrides(_parse_limit_items(args.limit))
+
+
+def _parse_limit_items(items: Sequence[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--limit expects NAME=VALUE, got '{item}'")
+        out[name.strip()] = value.strip()
+    return out
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from driftguard import api
     from driftguard.reporters import configs
 
-    found = api.extract_many(args.paths, args.kind, _parse_sets(args.set))
+    found = api.extract_many(args.paths, args.kind, _parse_sets(args.set), _limits(args))
     render = {"text": configs.extract_text, "json": configs.extract_json, "yaml": configs.extract_yaml}
     sys.stdout.write(render[args.format](found))
     return EXIT_OK
@@ -38,7 +56,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from driftguard import api
     from driftguard.reporters import configs
 
-    result = api.diff(args.training, args.deployed, _parse_sets(args.set))
+    result = api.diff(args.training, args.deployed, _parse_sets(args.set), limits=_limits(args))
     if args.format == "json":
         sys.stdout.write(configs.diff_json(result.to_dict()))
     else:
@@ -50,7 +68,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from driftguard import api, reporters
 
     today = _date(args.today, "--today") if args.today else None
-    report = api.check(args.config, model=args.model, strict=args.strict, today=today)
+    report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
+                       limit_overrides=_parse_limit_items(args.limit))
     sys.stdout.write(reporters.render_check(args.format, report))
     return EXIT_OK if report.ok else EXIT_DRIFT
 
@@ -98,6 +117,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_limit(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                   help="raise a reader limit, e.g. --limit pickle_bytes=256M (see README, 'Limits')")
+
+
 def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="gate: compare every model's sides, judge the drift against approvals")
     p.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
@@ -105,6 +129,9 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
+    p.add_argument("--root", metavar="DIR",
+                   help="folder every artifact and approval must lie in (default: the manifest's folder)")
+    _add_limit(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("schema", help="print a published JSON Schema")
@@ -149,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", help="force the extractor for every PATH")
     p.add_argument("--format", choices=("text", "json", "yaml"), default="text")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a template placeholder")
+    _add_limit(p)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("diff", help="compare a training-side artifact with a deployment-side one")
@@ -156,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("deployed", metavar="B", help="deployment side (KIND:PATH allowed)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a template placeholder")
+    _add_limit(p)
     p.set_defaults(func=cmd_diff)
     _add_gate_commands(sub)
 

@@ -9,12 +9,15 @@ published schema (``driftguard schema manifest``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from driftguard import yamlfile
 from driftguard.errors import ManifestError
+
+if TYPE_CHECKING:
+    from driftguard.readers.limits import Limits
 
 DEFAULT_NAME = "driftguard.yaml"
 
@@ -94,6 +97,10 @@ class Manifest(_Strict):
     approvers: list[str] = Field(default_factory=list,
                                  description="who may approve (approved_by); empty: anyone")
     approval_policy: ApprovalPolicy = ApprovalPolicy()
+    limits: dict[str, int | str] = Field(
+        default_factory=dict,
+        description="raise (or lower) a reader limit: name -> positive integer (K, M, G suffixes allowed); "
+                    "names: driftguard.readers.limits.Limits (file_bytes, pickle_bytes, objects, depth, ...)")
 
     _base: Path = PrivateAttr(default_factory=lambda: Path("."))
     _path: str = PrivateAttr(default=DEFAULT_NAME)
@@ -105,6 +112,24 @@ class Manifest(_Strict):
             if not name or name != name.strip() or "/" in name:
                 raise ValueError(f"invalid model name '{name}'")
         return v
+
+    @field_validator("limits")
+    @classmethod
+    def _limits(cls, v: dict[str, int | str]) -> dict[str, int | str]:
+        from driftguard.errors import UsageError
+        from driftguard.readers.limits import DEFAULT
+
+        try:
+            DEFAULT.with_overrides(v)
+        except UsageError as exc:
+            raise ValueError(exc.message) from None
+        return v
+
+    def effective_limits(self) -> Limits:
+        """The built-in reader limits with this manifest's ``limits:`` applied."""
+        from driftguard.readers.limits import DEFAULT
+
+        return DEFAULT.with_overrides(self.limits)
 
     @property
     def base(self) -> Path:
@@ -127,8 +152,9 @@ class Manifest(_Strict):
         return self.rules.merged(self.models[model].rules)
 
 
-def load(path: str | Path) -> Manifest:
-    """Read and validate a manifest. Raises ``ManifestError`` with ``FILE:LINE`` for every problem."""
+def load(path: str | Path, limits: Limits | None = None) -> Manifest:
+    """Read and validate a manifest (within ``limits``, default the built-in ones). Raises ``ManifestError``
+    with ``FILE:LINE`` for every problem."""
     p = Path(path)
     if p.is_dir():
         p = p / DEFAULT_NAME

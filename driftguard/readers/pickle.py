@@ -141,12 +141,15 @@ class TorchDtype(str):
 
 # --- tensor rebuild stand-ins ---------------------------------------------------------------------------
 
+_INT64 = 2 ** 63
+
+
 def _shape(size: Any) -> tuple[int, ...]:
     if not isinstance(size, (tuple, list)) or not all(isinstance(d, int) and not isinstance(d, bool)
                                                       for d in size):
         raise pickle.UnpicklingError(f"tensor size must be a tuple of ints, got {type(size).__name__}")
-    if any(d < 0 for d in size):
-        raise pickle.UnpicklingError("tensor size has a negative dimension")
+    if any(d < 0 or d >= _INT64 for d in size):
+        raise pickle.UnpicklingError("tensor size has a dimension outside [0, 2**63)")
     rank = _current_limits().rank
     if len(size) > rank:
         raise LimitError("rank", rank, f"tensor of {len(size)} dimensions")
@@ -155,7 +158,10 @@ def _shape(size: Any) -> tuple[int, ...]:
 
 def _record(size: Any, dtype: str) -> TensorRecord:
     shape = _shape(size)
-    return TensorRecord(shape, dtype, math.prod(shape))
+    numel = math.prod(shape)
+    if numel >= _INT64:  # torch counts elements in an int64: no real tensor is larger
+        raise pickle.UnpicklingError(f"tensor of {len(shape)} dimensions declares 2**63 elements or more")
+    return TensorRecord(shape, dtype, numel)
 
 
 def _storage(storage: Any) -> StorageRecord:

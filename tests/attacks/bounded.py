@@ -2,7 +2,8 @@
 
 The hostile-input acceptance is per input: the verdict (exit 2 for bad input), nothing executed, and the work
 bounded (``WALL_LIMIT_S`` seconds, ``RSS_LIMIT_MIB`` MiB of peak resident memory, measured in the child by
-``getrusage(RUSAGE_SELF)``). These are bounds that catch unbounded work (a zip bomb, alias expansion, a
+``VmHWM`` of ``/proc/self/status``: unlike ``ru_maxrss``, which Linux keeps across ``exec`` and so would
+count the forking test process, the high-water mark belongs to the child's own address space). These are bounds that catch unbounded work (a zip bomb, alias expansion, a
 self-referencing pickle walked as a tree), not speed targets: a genuine run takes a fraction of them.
 """
 
@@ -29,7 +30,11 @@ try:
     rc = run(json.loads(sys.argv[1]))
 finally:
     sys.stdout.flush()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    try:
+        with open("/proc/self/status") as fh:
+            peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))  # KiB
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sys.stderr.write("\n@@peak_rss_kib=%d\n" % peak)
     sys.stderr.flush()
 sys.exit(rc)
