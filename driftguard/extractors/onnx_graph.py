@@ -79,7 +79,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         raise MissingExtraError("ONNX graphs", "onnx", "onnx", str(path)) from None
     data = onnx_wire.read_without_payloads(path, options.limits)
     try:
-        model = onnx.ModelProto.FromString(data)
+        model = onnx.ModelProto.FromString(data)  # type: ignore[arg-type]  # upb reads any buffer; bytes() would copy it
     except (DecodeError, ValueError, RecursionError) as exc:
         raise ExtractionError(f"not an ONNX model: {exc}", str(path)) from None
     return config_from_model(model, path)

@@ -40,7 +40,7 @@ class Limits:
     #: Nodes of one ONNX graph, subgraphs and functions included.
     onnx_nodes: int = 500_000
     #: Bytes of an ONNX model once tensor payloads are skipped (graph structure, names, attributes).
-    onnx_metadata_bytes: int = 256 * MiB
+    onnx_metadata_bytes: int = 128 * MiB
     #: Fields of one Triton model config (inputs, outputs, parameters, ... counted one by one).
     triton_fields: int = 100_000
     #: Entries of one zip archive (a torch checkpoint).

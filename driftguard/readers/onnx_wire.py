@@ -14,8 +14,9 @@ attribute defaults, training graphs. Each TensorProto met loses its element-data
 range is copied through unchanged, with the length prefixes of shrunken messages recomputed.
 
 The walk is iterative (an explicit stack, no Python recursion) and bounded as it goes: nodes (``onnx_nodes``),
-tensors (``tensors``), dims of one tensor (``rank``), subgraph nesting (``depth``), and the bytes kept
-(``onnx_metadata_bytes``) each raise ``LimitError`` the moment they are exceeded, before anything is parsed.
+tensors (``tensors``), dims of one tensor (``rank``), subgraph nesting (``depth``), the bytes kept
+(``onnx_metadata_bytes``) and the fields visited one by one (``FIELDS_PER_ITEM`` per node and tensor allowed)
+each raise ``LimitError`` the moment they are exceeded, before anything is parsed.
 The file is read through a small window (seek and read), never mapped: mapping it would count the page-cache
 folios around every tag in our RSS.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from driftguard.errors import ExtractionError
+from driftguard.errors import ExtractionError, LimitError
 from driftguard.readers.files import open_regular, size_of
 from driftguard.readers.limits import DEFAULT, Limits
 from driftguard.readers.protowire import (
@@ -86,6 +87,12 @@ _SCHEMA: dict[int, dict[int, int]] = {
 _MODEL_FIELDS = {2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: LEN, 14: LEN, 20: LEN, 25: LEN, 26: LEN}
 #: Bytes read per refill of the walk's window (at least one varint's worth).
 _MIN_READ = 16
+#: Bytes copied at a time into the reduced model.
+_COPY_PIECE = 1 << 20
+#: Fields the walk may visit one by one, per node and tensor the limits allow: far above real models (a node
+#: has 5-10 fields, a tensor about 5), and it keeps the walk of a crafted file (30 million empty node inputs,
+#: tensor data written as unpacked elements) to a few seconds.
+FIELDS_PER_ITEM = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +109,7 @@ class Initializer:
 class OnnxIndex:
     """The model without payloads (a serialized ModelProto) and the top graph's initializers."""
 
-    reduced: bytes
+    reduced: bytearray
     initializers: tuple[Initializer, ...]
 
 
@@ -138,6 +145,8 @@ class _Walk:
         self.deleted = 0
         self.nodes = 0
         self.tensors = 0
+        self.fields = 0
+        self.max_fields = FIELDS_PER_ITEM * (limits.onnx_nodes + limits.tensors)
         self.places: list[_Place] = []
 
     def _refill(self, pos: int, need: int) -> None:
@@ -222,9 +231,11 @@ class _Walk:
         top = _Frame(MODEL, self.size, (0, 0), 0)
         stack = [top]
         pos = 0
+        fields, max_fields = 0, self.max_fields
         while True:
             frame = stack[-1]
-            if pos >= frame.end:
+            end = frame.end
+            if pos >= end:
                 if pos > frame.end:
                     raise WireError("field runs past the end of its message", frame.end)
                 if len(stack) == 1:
@@ -233,15 +244,30 @@ class _Walk:
                 self.leave(frame, stack[-1])
                 continue
             tag_start = pos
-            tag, pos = self.varint(pos, frame.end)
+            fields += 1
+            if fields > max_fields:
+                raise LimitError("onnx_nodes", self.limits.onnx_nodes, f"ONNX model with more than "
+                                 f"{max_fields} fields in its graphs, nodes, attributes and tensors "
+                                 f"({FIELDS_PER_ITEM} per node and tensor the limits allow)", self.path)
+            # The common case inline: a one-byte tag and a one-byte length inside the window.
+            i = pos - self.base
+            data = self.data
+            if 0 <= i < len(data) - 1 and data[i] < 0x80 and data[i + 1] < 0x80 and pos + 2 <= end:
+                tag, length = data[i], data[i + 1]
+                pos += 1
+                body = pos + 1
+            else:
+                tag, pos = self.varint(pos, end)
+                length, body = -1, 0
             number, wire_type = tag >> 3, tag & 7
             if number == 0:
                 raise WireError("field number 0", tag_start)
             kind = frame.kind
             if wire_type == LEN:
-                length, body = self.varint(pos, frame.end)
+                if length < 0:
+                    length, body = self.varint(pos, end)
                 after = body + length
-                if after > frame.end:
+                if after > end:
                     raise WireError("field runs past the end of its message", tag_start)
                 child = _SCHEMA[kind].get(number)
                 if child is not None:
@@ -285,18 +311,32 @@ class _Walk:
             elif kind == SPARSE_TENSOR and number == SPARSE_DIMS:
                 self.count_dims(frame, wire_type, tag_start, pos)
 
-    def output(self, top: _Frame) -> bytes:
+    def output(self, top: _Frame) -> bytearray:
+        """The model with every edit applied, written once into a buffer of its final size."""
         kept = self.size - top.shrink
         self.limits.check("onnx_metadata_bytes", kept, f"ONNX model with {kept} bytes besides tensor payloads",
                           self.path)
-        out = bytearray()
+        out = bytearray(kept)
+        at = 0
+
+        def copy(start: int, stop: int) -> None:
+            nonlocal at
+            while start < stop:  # in pieces, so a large kept field is never held twice
+                piece = self.buf[start:min(stop, start + _COPY_PIECE)]
+                out[at:at + len(piece)] = piece
+                at += len(piece)
+                start += len(piece)
+
         pos = 0
         for start, stop, replacement in sorted(self.edits):
-            out += self.buf[pos:start]
-            out += replacement
+            copy(pos, start)
+            out[at:at + len(replacement)] = replacement
+            at += len(replacement)
             pos = stop
-        out += self.buf[pos:self.size]
-        return bytes(out)
+        copy(pos, self.size)
+        if at != kept:
+            raise WireError("overlapping fields", pos)
+        return out
 
 
 def index_buffer(buf: Buffer, limits: Limits = DEFAULT, path: str | None = None) -> OnnxIndex:
@@ -308,7 +348,7 @@ def index_buffer(buf: Buffer, limits: Limits = DEFAULT, path: str | None = None)
     return OnnxIndex(reduced, tuple(Initializer(i, p.name, p.offset, p.length) for i, p in enumerate(walk.places)))
 
 
-def strip_payloads(buf: Buffer, limits: Limits = DEFAULT) -> bytes:
+def strip_payloads(buf: Buffer, limits: Limits = DEFAULT) -> bytearray:
     """The serialized ModelProto in ``buf`` without tensor payloads; WireError when malformed."""
     return index_buffer(buf, limits).reduced
 
@@ -329,7 +369,7 @@ def index(path: Path, limits: Limits = DEFAULT) -> OnnxIndex:
             raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
 
 
-def read_without_payloads(path: Path, limits: Limits = DEFAULT) -> bytes:
+def read_without_payloads(path: Path, limits: Limits = DEFAULT) -> bytearray:
     """The file's ModelProto bytes without tensor payloads (see :func:`index`)."""
     return index(path, limits).reduced
 

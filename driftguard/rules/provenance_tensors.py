@@ -188,7 +188,7 @@ def _index_onnx(path: Path, limits: Limits = DEFAULT) -> _OnnxIndex:
 
     found = onnx_wire.index(path, limits)
     try:
-        model = onnx.ModelProto.FromString(found.reduced)
+        model = onnx.ModelProto.FromString(found.reduced)  # type: ignore[arg-type]  # upb reads any buffer
     except (DecodeError, ValueError, RecursionError) as exc:
         raise ExtractionError(f"not an ONNX model: {exc}", str(path)) from None
     initializers = {t.name: (t.index, t.offset, t.length) for t in found.initializers}
