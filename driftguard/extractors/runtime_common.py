@@ -7,169 +7,32 @@ Nothing here knows one engine's vocabulary; each engine module maps its own fiel
 
 from __future__ import annotations
 
-import json
 import math
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from contextlib import suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors.base import ExtractOptions, ValueBuilder, load_json, read_text
+from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.keys import Default
 from driftguard.model import EffectiveConfig, Origin, Value
 from driftguard.normalize import normalize_json, normalize_number
+from driftguard.readers.documents import (
+    SNIFF_LIMIT,
+    YAML_SUFFIXES,
+    Document,
+    escape,
+    json_pointer_lines,
+    load_document,
+    load_json,
+    sniff,
+)
+from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
+from driftguard.readers.limits import Limits
 
-#: Largest file ``detect`` parses to look at its content (runtime parameter files are small).
-SNIFF_LIMIT = 1 << 20
-
-YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass(frozen=True)
-class Document:
-    """A parsed JSON/YAML document plus the 1-based line of every JSON pointer (``/parameters/top_p``)."""
-
-    path: Path
-    data: Any
-    lines: Mapping[str, int] = field(default_factory=dict)
-
-    def line(self, pointer: str) -> int | None:
-        """The line of a pointer, else of its nearest parent that has one."""
-        p = pointer
-        while p:
-            hit = self.lines.get(p)
-            if hit is not None:
-                return hit
-            p = p.rpartition("/")[0]
-        return self.lines.get("")
-
-
-def escape(key: str) -> str:
-    """One JSON-pointer segment (RFC 6901)."""
-    return key.replace("~", "~0").replace("/", "~1")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Reading
-# ---------------------------------------------------------------------------------------------------------
-
-def load_document(path: Path) -> Document:
-    """Parse ``path`` as JSON (``.json``) or YAML (anything else); errors carry line and column."""
-    if path.suffix.lower() == ".json":
-        data, text = load_json(path)
-        return Document(path, data, json_pointer_lines(text))
-    text = read_text(path)
-    return Document(path, *_load_yaml(text, path))
-
-
-def _load_yaml(text: str, path: Path) -> tuple[Any, dict[str, int]]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        col = mark.column + 1 if mark is not None else None
-        raise ExtractionError(f"invalid YAML: {exc.problem or exc.context or 'syntax error'}", str(path),
-                              line, col) from None
-    except yaml.YAMLError as exc:
-        raise ExtractionError(f"invalid YAML: {exc}", str(path)) from None
-    except RecursionError:
-        raise ExtractionError("invalid YAML: nested too deeply", str(path)) from None
-    lines: dict[str, int] = {}
-    if node is not None:
-        _yaml_lines(node, "", lines)
-    return data, lines
-
-
-def _yaml_lines(node: Any, pointer: str, lines: dict[str, int]) -> None:
-    import yaml
-
-    lines.setdefault(pointer, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            ptr = f"{pointer}/{escape(str(key_node.value))}"
-            lines.setdefault(ptr, key_node.start_mark.line + 1)
-            _yaml_lines(value_node, ptr, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _yaml_lines(item, f"{pointer}/{i}", lines)
-
-
-def json_pointer_lines(text: str) -> dict[str, int]:
-    """Line of every member and element of an already-valid JSON text, by JSON pointer.
-
-    Extends ``base.json_key_lines`` to nested objects and arrays: the json module's own scanner
-    (``raw_decode``) reads keys and scalars, so we only walk the punctuation between them.
-    """
-    newlines = [i for i, c in enumerate(text) if c == "\n"]
-    decoder = json.JSONDecoder()
-    lines: dict[str, int] = {}
-    n = len(text)
-
-    def line_at(i: int) -> int:
-        return bisect_right(newlines, i - 1) + 1
-
-    def skip(i: int) -> int:
-        while i < n and text[i] in " \t\r\n":
-            i += 1
-        return i
-
-    def value(i: int, ptr: str) -> int:
-        i = skip(i)
-        lines.setdefault(ptr, line_at(i))
-        c = text[i]
-        if c == "{":
-            i = skip(i + 1)
-            if text[i] == "}":
-                return i + 1
-            while True:
-                key, end = decoder.raw_decode(text, i)
-                kptr = f"{ptr}/{escape(str(key))}"
-                lines.setdefault(kptr, line_at(i))
-                i = skip(end) + 1  # past ':'
-                i = skip(value(i, kptr))
-                if text[i] == "}":
-                    return i + 1
-                i = skip(i + 1)  # past ','
-        if c == "[":
-            i = skip(i + 1)
-            if text[i] == "]":
-                return i + 1
-            k = 0
-            while True:
-                i = skip(value(i, f"{ptr}/{k}"))
-                k += 1
-                if text[i] == "]":
-                    return i + 1
-                i = skip(i + 1)
-        _, end = decoder.raw_decode(text, i)
-        return int(end)
-
-    with suppress(ValueError, IndexError, RecursionError):  # lines are a convenience: partial beats none
-        value(0, "")
-    return lines
-
-
-def sniff(path: Path, head: bytes, suffixes: Iterable[str] = (".json", ".yaml", ".yml")) -> Any:
-    """The parsed content of a small JSON/YAML file for ``detect``; None when it cannot be read. Never raises."""
-    try:
-        suffix = path.suffix.lower()
-        if suffix not in tuple(suffixes) or not path.is_file() or path.stat().st_size > SNIFF_LIMIT:
-            return None
-        text = path.read_bytes().decode("utf-8-sig")
-        if suffix == ".json":
-            return json.loads(text)
-        import yaml
-
-        return yaml.safe_load(text)
-    except Exception:  # detect must never raise; extract reports the real error
-        return None
+# Reading lives in readers.documents (bounded JSON/YAML with pointer lines); re-exported for the engines.
+__all__ = ["SNIFF_LIMIT", "YAML_SUFFIXES", "Document", "escape", "json_pointer_lines", "load_document", "load_json",
+           "sniff"]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -274,13 +137,14 @@ def context_generation(options: ExtractOptions, kinds: tuple[str, ...] = ("hf-ge
     return None
 
 
-def read_generation_config_json(folder: Path, keys: Mapping[str, str]) -> dict[str, Value]:
+def read_generation_config_json(folder: Path, keys: Mapping[str, str],
+                                limits: Limits = DEFAULT_LIMITS) -> dict[str, Value]:
     """The ``keys`` (HF name -> canonical key) a local model folder's generation_config.json sets.
 
     Plain json: extractors never import each other. Invalid JSON raises ExtractionError with line:column.
     """
     path = folder / "generation_config.json"
-    data, text = load_json(path)
+    data, text = load_json(path, limits)
     if not isinstance(data, dict):
         raise ExtractionError("generation_config.json must hold a JSON object", str(path), 1)
     doc = Document(path, data, json_pointer_lines(text))

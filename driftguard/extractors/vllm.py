@@ -21,6 +21,7 @@ from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.keys import HF_GENERATION_DEFAULTS, VLLM_DEFAULTS
 from driftguard.model import EffectiveConfig, Origin, Value
 from driftguard.normalize import normalize_dtype
+from driftguard.readers.files import confine
 
 KIND = "vllm"
 DESCRIPTION = "vLLM sampling params / OpenAI-server request (JSON/YAML) or engine args (model.json, serve config)"
@@ -233,6 +234,10 @@ def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, 
     values equal to transformers 4.x class defaults (defaults.md §1.3, §2.3 consequence 2)."""
     values: dict[str, Value] = {}
     folder = _local_folder(doc.path, mode if mode != "auto" else data.get("model"))
+    if folder is not None:
+        # A path the file names is read only inside the tree being checked (the manifest's folder).
+        field = "/generation_config" if mode != "auto" else "/model"
+        confine(folder, options.root_for(doc.path), "folder", origin=str(doc.path), line=doc.line(field))
     ctx = rc.context_generation(options)
     if mode != "auto" and folder is None:
         raise ExtractionError(f"generation_config: folder {mode!r} not found", str(doc.path),
@@ -243,7 +248,7 @@ def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, 
             if v is not None and v.explicit and v.value is not None:
                 values[key] = v
     elif folder is not None and (folder / "generation_config.json").is_file():
-        values = rc.read_generation_config_json(folder, GEN_CONFIG_FIELDS)
+        values = rc.read_generation_config_json(folder, GEN_CONFIG_FIELDS, options.limits)
     for key, v in values.items():
         hf_default = HF_GENERATION_DEFAULTS.get(key)
         if hf_default is not None and v.value == hf_default.value:
