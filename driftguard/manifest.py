@@ -2,8 +2,8 @@
 rule options, where the approvals live and who may approve.
 
 Pydantic models with unknown fields forbidden; ``load`` reports every problem on one line as ``FILE:LINE``
-(``yamlfile`` maps pydantic's locations back to the YAML nodes). ``Manifest.model_json_schema()`` is the
-published schema (``driftguard schema manifest``).
+(``readers.yaml_doc`` reads the file bounded and maps pydantic's locations back to YAML lines).
+``Manifest.model_json_schema()`` is the published schema (``driftguard schema manifest``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from driftguard import yamlfile
-from driftguard.errors import ManifestError
+from driftguard.errors import DriftguardError, ManifestError
+from driftguard.readers import files, yaml_doc
 
 if TYPE_CHECKING:
     from driftguard.readers.limits import Limits
@@ -82,7 +82,8 @@ class ModelSpec(_Strict):
 class ApprovalPolicy(_Strict):
     """How approvals are judged."""
 
-    max_horizon_days: int = Field(default=365, ge=1, description="longest an approval may run (expires - approved_on)")
+    max_horizon_days: int = Field(
+        default=365, ge=1, description="longest an approval may run (expires - approved_on, and expires - today)")
     warn_expiring_days: int = Field(default=30, ge=0, description="warn about approvals expiring within this many days")
     fail_on_stale: bool = Field(default=False, description="an approval that matches nothing fails the check")
 
@@ -154,18 +155,26 @@ class Manifest(_Strict):
 
 def load(path: str | Path, limits: Limits | None = None) -> Manifest:
     """Read and validate a manifest (within ``limits``, default the built-in ones). Raises ``ManifestError``
-    with ``FILE:LINE`` for every problem."""
+    (or ``LimitError``) with ``FILE:LINE`` for every problem; the approvals folder must lie inside the
+    manifest's folder (symlinks resolved)."""
+    from driftguard.readers.limits import DEFAULT
+
     p = Path(path)
     if p.is_dir():
         p = p / DEFAULT_NAME
-    doc = yamlfile.load(p, ManifestError)
+    doc = yaml_doc.load(p, ManifestError, limits or DEFAULT, what="manifest")
     if not isinstance(doc.data, dict):
-        raise ManifestError("expected a mapping with 'models:'", str(p), yamlfile.line_of(doc, ()))
+        raise ManifestError("expected a mapping with 'models:'", str(p), yaml_doc.line_of(doc, ()))
     try:
         manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
-        yamlfile.raise_validation(doc, exc, ManifestError)
+        yaml_doc.raise_validation(doc, exc, ManifestError)
         raise  # unreachable: raise_validation always raises
+    try:
+        files.confine(p.parent / manifest.approvals, p.parent, "approvals folder", origin=str(p),
+                      line=yaml_doc.line_of(doc, ("approvals",)))
+    except DriftguardError as exc:
+        raise ManifestError(exc.message, exc.path, exc.line) from None
     return manifest.with_base(p.parent, str(p))
 
 

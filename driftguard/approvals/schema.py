@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from driftguard.model import Json
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class Approval(BaseModel):
@@ -31,6 +32,32 @@ class Approval(BaseModel):
     approved_on: date | None = Field(default=None, description="when (YYYY-MM-DD)")
     expires: date = Field(description="last day the approval holds (YYYY-MM-DD)")
     evidence: str | None = Field(default=None, description="link or report path backing the decision")
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, v: Any) -> Any:
+        if isinstance(v, str) and not _ID.fullmatch(v):
+            raise ValueError(f"'{v}' is not an approval id: letters, digits, '.', '_' and '-', starting with a "
+                             "letter or digit (it names the file approvals/<id>.yaml)")
+        return v
+
+    @field_validator("approved_on", "expires", mode="before")
+    @classmethod
+    def _iso_date(cls, v: Any) -> Any:
+        # pydantic would read 1798761600 as a Unix time and '2027-01-31T00:00' as a date: a reviewer reads
+        # neither at a glance, so only the calendar date itself is accepted.
+        if v is None or (isinstance(v, date) and not isinstance(v, datetime)):
+            return v
+        if isinstance(v, str) and _DATE.fullmatch(v):
+            return v
+        raise ValueError(f"must be a date written YYYY-MM-DD, got {v!r}")
+
+    @field_validator("reason", "approved_by")
+    @classmethod
+    def _not_blank(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must not be blank")
+        return v
 
     @model_validator(mode="before")
     @classmethod

@@ -1,6 +1,11 @@
-"""Loading the approvals folder: every ``*.yaml``/``*.yml`` file, one approval each, validated, with
-duplicate ids, approvers outside the allowlist and expiries beyond the maximum horizon reported as
-``ApprovalError`` at ``FILE:LINE``."""
+"""Loading the approvals folder: every ``*.yaml``/``*.yml`` entry, one approval each, validated, with
+duplicate ids (ignoring case), approvers outside the allowlist, approvals dated after today and expiries
+beyond the maximum horizon reported as ``ApprovalError`` at ``FILE:LINE``.
+
+The folder and every file in it must lie inside ``root`` (the manifest's folder) once symlinks are resolved,
+and each entry must be a regular file: a pull request may add approval files, so it could otherwise point the
+gate at a FIFO or at a file outside the repository. Each file is read bounded (``readers.yaml_doc``).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from driftguard import yamlfile
 from driftguard.approvals.schema import Approval
-from driftguard.errors import ApprovalError
+from driftguard.errors import ApprovalError, DriftguardError
+from driftguard.readers import files, yaml_doc
+from driftguard.readers.limits import DEFAULT, Limits
+
+SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -34,56 +42,77 @@ class LoadedApproval:
         return self.approval.id
 
 
-def load_file(path: Path) -> LoadedApproval:
-    """One approval file, validated."""
-    doc = yamlfile.load(path, ApprovalError)
+def load_file(path: Path, limits: Limits = DEFAULT) -> LoadedApproval:
+    """One approval file (a regular file within ``limits``), validated."""
+    doc = yaml_doc.load(path, ApprovalError, limits, what="approval file")
     if not isinstance(doc.data, dict):
         raise ApprovalError("expected a mapping (id, model, key, training, deployed, reason, expires)",
-                            str(path), yamlfile.line_of(doc, ()))
+                            str(path), yaml_doc.line_of(doc, ()))
     try:
         approval = Approval.model_validate(doc.data)
     except ValidationError as exc:
-        yamlfile.raise_validation(doc, exc, ApprovalError)
+        yaml_doc.raise_validation(doc, exc, ApprovalError)
         raise  # unreachable
-    lines = {str(k): yamlfile.line_of(doc, (str(k),), key=True) or 1 for k in doc.data}
-    first = yamlfile.line_of(doc, ())
+    lines = {str(k): yaml_doc.line_of(doc, (str(k),), key=True) or 1 for k in doc.data}
+    first = yaml_doc.line_of(doc, ())
     return LoadedApproval(approval, str(path), lines.get("id", first), lines)
 
 
 def load_dir(folder: Path, *, approvers: Sequence[str] = (), max_horizon_days: int | None = None,
-             today: date | None = None) -> list[LoadedApproval]:
-    """Every approval under ``folder`` (sorted by file name); a missing folder holds none."""
+             today: date | None = None, root: Path | None = None,
+             limits: Limits = DEFAULT) -> list[LoadedApproval]:
+    """Every approval under ``folder`` (sorted by file name); a missing folder holds none.
+
+    ``root``: the folder the approvals folder and every approval file must lie in, symlinks resolved (the
+    manifest's folder; default ``folder`` itself)."""
+    root = root if root is not None else folder
+    _confine(folder, root, "approvals folder")
     if not folder.exists():
         return []
     if not folder.is_dir():
         raise ApprovalError("approvals must be a folder", str(folder))
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    entries = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES)
     out: list[LoadedApproval] = []
     seen: dict[str, LoadedApproval] = {}
-    for f in files:
-        loaded = load_file(f)
-        first = seen.get(loaded.id)
+    for entry in entries:
+        _confine(entry, root, "approval file")
+        loaded = load_file(entry, limits)
+        # ids name files, and on a case-insensitive file system A-x.yaml and a-x.yaml are one file
+        first = seen.get(loaded.id.casefold())
         if first is not None:
-            raise ApprovalError(f"duplicate approval id '{loaded.id}' (also in {first.path}:{first.line})",
+            same = "" if first.id == loaded.id else f" ('{first.id}'; ids are compared ignoring case)"
+            raise ApprovalError(f"duplicate approval id '{loaded.id}'{same} (also in {first.path}:{first.line})",
                                 loaded.path, loaded.line)
-        seen[loaded.id] = loaded
+        seen[loaded.id.casefold()] = loaded
         check_policy(loaded, approvers=approvers, max_horizon_days=max_horizon_days, today=today)
         out.append(loaded)
     return out
 
 
+def _confine(path: Path, root: Path, what: str) -> None:
+    try:
+        files.confine(path, root, what)
+    except DriftguardError as exc:
+        raise ApprovalError(exc.message, exc.path, exc.line) from None
+
+
 def check_policy(loaded: LoadedApproval, *, approvers: Sequence[str] = (), max_horizon_days: int | None = None,
                  today: date | None = None) -> None:
-    """The manifest's rules for approvals: allowed approvers and the longest horizon."""
+    """The manifest's rules for approvals: allowed approvers, no start after ``today``, and the longest horizon,
+    counted from ``approved_on`` and from ``today`` (an approval dated in the future would stretch it)."""
     a = loaded.approval
+    today = today or date.today()
     if approvers and a.approved_by not in approvers:
         who = f"'{a.approved_by}'" if a.approved_by else "nobody (approved_by missing)"
         raise ApprovalError(f"approved by {who}; allowed approvers: {', '.join(approvers)}", loaded.path,
                             loaded.line_of("approved_by"))
+    if a.approved_on is not None and a.approved_on > today:
+        raise ApprovalError(f"approved_on {a.approved_on.isoformat()} is after today ({today.isoformat()}): an "
+                            "approval may not start in the future", loaded.path, loaded.line_of("approved_on"))
     if max_horizon_days is not None:
-        start = a.approved_on or today or date.today()
-        if (a.expires - start).days > max_horizon_days:
-            raise ApprovalError(
-                f"expires {a.expires.isoformat()} is {(a.expires - start).days} days after "
-                f"{'approved_on' if a.approved_on else 'today'}; the longest allowed is {max_horizon_days} days",
-                loaded.path, loaded.line_of("expires"))
+        for start, name in ((a.approved_on, "approved_on"), (today, "today")):
+            if start is not None and (a.expires - start).days > max_horizon_days:
+                raise ApprovalError(
+                    f"expires {a.expires.isoformat()} is {(a.expires - start).days} days after {name}"
+                    f"{'' if name == 'today' else ' ' + start.isoformat()}; the longest allowed is "
+                    f"{max_horizon_days} days", loaded.path, loaded.line_of("expires"))

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from driftguard.errors import ExtractionError
 from driftguard.keys import Default, defaults_for
 from driftguard.model import EffectiveConfig, Origin, Value
-from driftguard.readers import files
+from driftguard.readers import documents, files
 from driftguard.readers.limits import DEFAULT, Limits
 
 
@@ -59,18 +58,14 @@ def read_text(path: Path, limits: Limits = DEFAULT) -> str:
 
 
 def load_json(path: Path, limits: Limits = DEFAULT) -> tuple[Any, str]:
-    """Parse a JSON file; invalid JSON raises ExtractionError with line:column. Returns (data, text)."""
-    text = read_text(path, limits)
-    try:
-        return json.loads(text), text
-    except json.JSONDecodeError as exc:
-        raise ExtractionError(f"invalid JSON: {exc.msg}", str(path), exc.lineno, exc.colno) from None
-    except RecursionError:
-        raise ExtractionError("invalid JSON: nested too deeply", str(path)) from None
+    """Parse a JSON file within ``limits`` (bytes, values, depth, integer digits: ``readers.documents``);
+    invalid JSON raises ExtractionError with line:column. Returns (data, text)."""
+    return documents.load_json(path, limits)
 
 
 def json_key_lines(text: str) -> dict[str, int]:
-    """Line of each top-level key of a JSON object, found with the json module's own scanner.
+    """Line of each top-level key of a JSON object (already parsed within limits), found with the json module's
+    own scanner; a repeated key maps to its last occurrence, whose value json.loads keeps.
 
     ``json`` gives no positions, so we re-decode the top level with ``JSONDecoder.raw_decode`` member by
     member: the decoder tells where each value ends, and the key before it sits at a known offset.
@@ -95,7 +90,7 @@ def json_key_lines(text: str) -> dict[str, int]:
         except json.JSONDecodeError:
             break
         line = text.count("\n", 0, i) + 1
-        lines.setdefault(str(key), line)
+        lines[str(key)] = line
         i = end
         while i < n and text[i] in ws:
             i += 1

@@ -6,15 +6,17 @@ config.json, as transformers' ``GenerationConfig.from_model_config`` does)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from driftguard.errors import ExtractionError
+from driftguard.errors import DriftguardError, ExtractionError
 from driftguard.extractors.base import ValueBuilder, json_key_lines, load_json
 from driftguard.keys import HF_GENERATION_DEFAULTS, TRANSFORMERS_DEFAULTS_VERSION
 from driftguard.model import Origin, Value
 from driftguard.normalize import normalize_json, normalize_number
+from driftguard.readers import documents
+from driftguard.readers.limits import DEFAULT, Limits
 
 #: ``Origin.source`` of a filled transformers default.
 DEFAULT_SOURCE = f"transformers {TRANSFORMERS_DEFAULTS_VERSION} default"
@@ -39,9 +41,10 @@ class JsonDoc:
         return ExtractionError(f"'{key}': {message}", str(self.path), self.line(key))
 
 
-def load_object(path: Path) -> JsonDoc:
-    """Parse a JSON file whose top level must be an object; ExtractionError (file, line, column) otherwise."""
-    data, text = load_json(path)
+def load_object(path: Path, limits: Limits = DEFAULT) -> JsonDoc:
+    """Parse a JSON file (within ``limits``) whose top level must be an object; ExtractionError (file, line,
+    column) or LimitError otherwise."""
+    data, text = load_json(path, limits)
     if not isinstance(data, dict):
         stripped = text.lstrip("\ufeff \t\r\n")
         offset = len(text) - len(stripped)
@@ -51,21 +54,21 @@ def load_object(path: Path) -> JsonDoc:
     return JsonDoc(path, data, json_key_lines(text))
 
 
-def sniff_object(path: Path, head: bytes) -> dict[str, Any] | None:
+def sniff_object(path: Path, head: bytes, limits: Limits = DEFAULT) -> dict[str, Any] | None:
     """The JSON object in a small ``.json`` file, for content detection; None when it is anything else.
 
-    Never raises: detection must not fail on bad input (extraction reports it with a line).
+    Never raises for bad input: detection must not fail on it (extraction reports it with a line). The read is
+    bounded like any other (``readers.documents``), and by ``_SNIFF_LIMIT`` bytes.
     """
+    if path.suffix.lower() != ".json" or not head.lstrip().startswith((b"{", b"\xef")):
+        return None
+    small = replace(limits, file_bytes=min(limits.file_bytes, _SNIFF_LIMIT))
     try:
-        if not path.is_file() or path.suffix.lower() != ".json" or not head.lstrip().startswith((b"{", b"\xef")):
-            return None
-        raw = head
-        if len(head) >= 4096:
-            if path.stat().st_size > _SNIFF_LIMIT:
-                return None
-            raw = path.read_bytes()
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (OSError, ValueError, RecursionError):
+        if len(head) < 4096:
+            data = documents.loads_json(head.decode("utf-8-sig"), str(path), small)
+        else:
+            data, _ = documents.load_json(path, small)
+    except (DriftguardError, UnicodeDecodeError):
         return None
     return data if isinstance(data, dict) else None
 

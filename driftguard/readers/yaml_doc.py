@@ -1,0 +1,397 @@
+"""Bounded YAML: one loader for every YAML file driftguard reads (engine files, the manifest, approvals).
+
+A YAML file can be small and still expand without end: aliases (``&a``/``*a``) are shared on the page but
+every reader that walks the data pays for each use, so a "billion laughs" file of a few lines stands for
+10^9 values, and ``&a [*a]`` is a list that contains itself. This loader composes the node graph in one
+iterative pass over the parser's events and refuses, with the line, before anything is built:
+
+* nesting deeper than ``Limits.depth`` (aliases count with the depth of what they stand for);
+* more than ``Limits.objects`` values, counting every alias as the full size of its anchor (sizes are kept per
+  node, so the check is linear in the file, whatever the expansion);
+* an alias to a collection still open (a recursive anchor);
+* an integer literal longer than ``Limits.int_digits`` digits;
+* a tag that is not a JSON-like value: str, int, float, bool, null, seq, map (and the ``<<`` merge key).
+  ``!!binary``, ``!!set``, ``!!omap``, ``!!pairs``, ``!!timestamp`` and custom tags are errors; dates written
+  plainly (``2027-01-31``) stay strings.
+
+Values are then built bottom-up as each node closes, so nothing recurses on the input's nesting. ``line_of``
+maps a pydantic error location back to the YAML line through the nodes' marks (manifest, approvals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from yaml import events as ev
+
+from driftguard.errors import DriftguardError, LimitError
+from driftguard.readers import files
+from driftguard.readers.limits import DEFAULT, Limits
+
+_T = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL, SEQ, MAP, MERGE, VALUE = (
+    _T + n for n in ("str", "int", "float", "bool", "null", "seq", "map", "merge", "value"))
+#: The tags a scalar may carry: JSON-like values, plus merge keys (``<<``) and ``=`` (read as a string).
+SCALAR_TAGS = frozenset({STR, INT, FLOAT, BOOL, NULL, MERGE, VALUE})
+
+#: What a repeated mapping key does: ``"error"`` (manifest, approvals) or ``"last"`` wins (engine files, like
+#: the engines' own parsers).
+Duplicates = Literal["error", "last"]
+
+_Base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's scanner when installed
+
+
+class _Loader(_Base):  # type: ignore[misc]  # PyYAML has no type hints for its loader classes
+    """The parser plus SafeLoader's resolver, without the timestamp resolver: dates stay strings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _T + "timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_CONSTRUCT = yaml.constructor.SafeConstructor()  # for single scalars: stateless
+_SCALAR_CONSTRUCTORS = {INT: _CONSTRUCT.construct_yaml_int, FLOAT: _CONSTRUCT.construct_yaml_float,
+                        BOOL: _CONSTRUCT.construct_yaml_bool, NULL: _CONSTRUCT.construct_yaml_null}
+
+
+class Span:
+    """Where a collection sits and where each of its members does (lines only: the values are in ``data``).
+
+    ``items`` holds, per member, the member's own Span (a collection) or its line (a scalar); ``keys`` holds, for a
+    mapping, each member's key as text (``str`` of the key's value; None for a ``<<`` merge key) and line.
+    An alias shares the Span of its anchor.
+    """
+
+    __slots__ = ("items", "keys", "line")
+
+    def __init__(self, line: int, mapping: bool) -> None:
+        self.line = line
+        self.keys: list[tuple[str | None, int]] | None = [] if mapping else None
+        self.items: list[Span | int] = []
+
+
+def span_line(span: Span | int) -> int:
+    """The line a member starts on."""
+    return span if isinstance(span, int) else span.line
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """A parsed YAML document: the plain data and the lines it came from (None for an empty file)."""
+
+    path: str
+    data: Any
+    node: Span | int | None
+
+
+def load(path: Path | str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
+         duplicates: Duplicates = "error", what: str = "file") -> YamlDoc:
+    """Read (a regular file within ``limits.file_bytes``) and parse one YAML file; problems raise ``error``
+    (or ``LimitError``) with the line."""
+    try:
+        text = files.read_text(path, limits, what)
+    except LimitError:
+        raise
+    except DriftguardError as exc:
+        if isinstance(exc, error):
+            raise
+        raise error(exc.message, exc.path, exc.line, exc.column) from None
+    return loads(text, str(path), error, limits, duplicates=duplicates)
+
+
+def loads(text: str, path: str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
+          duplicates: Duplicates = "error") -> YamlDoc:
+    """``load`` for text already read; ``path`` names it in errors."""
+    loader = _Loader(text)
+    try:
+        node, data = _Composer(loader, path, error, limits, duplicates).document()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and exc.problem and "end of stream" in exc.problem:
+            mark = exc.context_mark  # an unclosed quote or bracket: where it opened, not the end of the file
+        problem = exc.problem or exc.context or "invalid YAML"
+        line = mark.line + 1 if mark is not None else None
+        col = mark.column + 1 if mark is not None else None
+        raise error(f"invalid YAML: {problem}", path, line, col) from None
+    except yaml.YAMLError as exc:
+        raise error(f"invalid YAML: {' '.join(str(exc).split())}", path) from None
+    finally:
+        loader.dispose()
+    return YamlDoc(path, data, node)
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_T):] if tag.startswith(_T) else tag
+
+
+class _Merge:
+    """The value of a ``<<`` key while its mapping is built."""
+
+
+_MERGE = _Merge()
+
+
+class _Open:
+    """A collection being composed: its span, its values so far, the count it started at, its anchor."""
+
+    __slots__ = ("anchor", "height", "key", "span", "start_total", "values")
+
+    def __init__(self, span: Span, start_total: int, anchor: str | None) -> None:
+        self.span = span
+        self.start_total = start_total
+        self.anchor = anchor
+        self.height = 0  # tallest member so far
+        self.values: list[Any] = []  # members' values (sequence) or (key, value) pairs (mapping)
+        self.key: tuple[Any, int] | None = None  # a mapping key (value, line) waiting for its value
+
+
+@dataclass(frozen=True)
+class _Anchored:
+    """What an alias stands for: its span, its value, the values it counts for and the depth it adds."""
+
+    span: Span | int
+    value: Any
+    size: int
+    height: int
+
+
+class _Composer:
+    """One document's events -> (spans, data), bounded by ``limits``; see the module docstring."""
+
+    def __init__(self, loader: Any, path: str, error: type[DriftguardError], limits: Limits,
+                 duplicates: Duplicates) -> None:
+        self.loader = loader
+        self.path = path
+        self.error = error
+        self.limits = limits
+        self.duplicates = duplicates
+        # anchor -> what it stands for; None while its collection is still open (an alias then is recursive)
+        self.anchors: dict[str, _Anchored | None] = {}
+        self.anchor_lines: dict[str, int] = {}
+        self.total = 0  # values so far, every alias counted as the full size of its anchor
+        self.stack: list[_Open] = []
+        self.resolvers: dict[str | None, list[tuple[str, Any]]] = loader.yaml_implicit_resolvers
+
+    def _fail(self, message: str, line: int) -> DriftguardError:
+        return self.error(message, self.path, line)
+
+    def _too_many(self, line: int) -> LimitError:
+        return LimitError("objects", self.limits.objects, f"more than {self.limits.objects} values (YAML aliases "
+                          "counted each time they are used)", self.path, line)
+
+    def _too_deep(self, line: int) -> LimitError:
+        return LimitError("depth", self.limits.depth, f"nested more than {self.limits.depth} levels deep",
+                          self.path, line)
+
+    def document(self) -> tuple[Span | int | None, Any]:
+        loader = self.loader
+        get = loader.get_event
+        get()  # StreamStart
+        if loader.check_event(ev.StreamEndEvent):
+            get()
+            return None, None
+        get()  # DocumentStart
+        objects, depth, stack = self.limits.objects, self.limits.depth, self.stack
+        while True:
+            e = get()
+            kind = type(e)
+            line: int = e.start_mark.line + 1
+            span: Span | int
+            if kind is ev.ScalarEvent:
+                self.total += 1
+                if self.total > objects:
+                    raise self._too_many(line)
+                value = self._scalar(e, line)
+                span, height = line, 0
+                if e.anchor is not None:
+                    self._anchor(e.anchor, line, _Anchored(line, value, 1, 0))
+            elif kind is ev.AliasEvent:
+                if e.anchor not in self.anchor_lines:
+                    raise self._fail(f"invalid YAML: undefined alias *{e.anchor}", line)
+                target = self.anchors[e.anchor]
+                if target is None:
+                    raise self._fail(f"invalid YAML: alias *{e.anchor} is inside the collection it names "
+                                     "(a recursive anchor)", line)
+                self.total += target.size
+                if self.total > objects:
+                    raise self._too_many(line)
+                if len(stack) + target.height > depth:
+                    raise self._too_deep(line)
+                span, value, height = target.span, target.value, target.height
+            elif kind is ev.SequenceStartEvent or kind is ev.MappingStartEvent:
+                self.total += 1
+                if self.total > objects:
+                    raise self._too_many(line)
+                if len(stack) >= depth:
+                    raise self._too_deep(line)
+                mapping = kind is ev.MappingStartEvent
+                want = MAP if mapping else SEQ
+                if e.tag not in (None, "!", want):
+                    raise self._bad_tag(e.tag, line)
+                if e.anchor is not None:
+                    self._anchor(e.anchor, line, None)
+                stack.append(_Open(Span(line, mapping), self.total - 1, e.anchor))
+                continue
+            elif kind is ev.SequenceEndEvent or kind is ev.MappingEndEvent:
+                done = stack.pop()
+                span, height = done.span, done.height + 1
+                value = self._mapping(done) if done.span.keys is not None else done.values
+                if done.anchor is not None:
+                    self.anchors[done.anchor] = _Anchored(span, value, self.total - done.start_total, height)
+            else:
+                raise yaml.composer.ComposerError(None, None, f"unexpected {kind.__name__}", e.start_mark)
+            if not stack:
+                break
+            self._attach(stack[-1], span, value, height)
+        get()  # DocumentEnd
+        if not loader.check_event(ev.StreamEndEvent):
+            raise yaml.composer.ComposerError(None, None, "expected one document, found another",
+                                              get().start_mark)
+        get()
+        return span, value
+
+    def _anchor(self, anchor: str, line: int, done: _Anchored | None) -> None:
+        if anchor in self.anchor_lines:
+            raise self._fail(f"invalid YAML: duplicate anchor &{anchor} (first at line "
+                             f"{self.anchor_lines[anchor]})", line)
+        self.anchors[anchor] = done
+        self.anchor_lines[anchor] = line
+
+    @staticmethod
+    def _attach(parent: _Open, span: Span | int, value: Any, height: int) -> None:
+        if height > parent.height:
+            parent.height = height
+        keys = parent.span.keys
+        if keys is None:
+            parent.span.items.append(span)
+            parent.values.append(value)
+        elif parent.key is None:
+            parent.key = (value, span_line(span))
+        else:
+            key, key_line = parent.key
+            parent.key = None
+            keys.append((None if key is _MERGE else str(key), key_line))
+            parent.span.items.append(span)
+            parent.values.append((key, value, key_line))
+
+    def _bad_tag(self, tag: str, line: int) -> DriftguardError:
+        return self._fail(f"YAML tag {_short(tag)} is not allowed here: only JSON-like values (strings, "
+                          "numbers, booleans, null, lists, mappings)", line)
+
+    def _scalar(self, e: Any, line: int) -> Any:
+        value: str = e.value
+        tag: str | None = e.tag
+        if tag is None or tag == "!":
+            tag = STR
+            if e.implicit[0]:  # a plain scalar: the resolver's patterns decide (Resolver.resolve, inlined)
+                for candidate, regexp in self.resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        tag = candidate
+                        break
+        if tag in (STR, VALUE):
+            return value
+        if tag == MERGE:
+            return _MERGE
+        if tag not in SCALAR_TAGS:
+            raise self._bad_tag(tag, line)
+        if tag == INT and len(value) > self.limits.int_digits:
+            text = value.lower().lstrip("+-")
+            digits = sum(c.isalnum() for c in text) - (2 if text.startswith(("0x", "0o", "0b")) else 0)
+            if digits > self.limits.int_digits:
+                raise LimitError("int_digits", self.limits.int_digits, f"integer literal of {digits} digits",
+                                 self.path, line)
+        if tag == INT and value.isdigit():
+            return int(value)
+        try:
+            return _SCALAR_CONSTRUCTORS[tag](yaml.ScalarNode(tag, value))
+        except (ValueError, TypeError, KeyError, yaml.constructor.ConstructorError):
+            raise self._fail(f"invalid YAML: {value!r} is not a valid {_short(tag)}", line) from None
+
+    def _mapping(self, done: _Open) -> dict[Any, Any]:
+        """The mapping's dict: merged mappings (``<<``) first, the first merged one winning, then its own keys,
+        the last of repeated keys winning (or an error with ``duplicates="error"``)."""
+        out: dict[Any, Any] = {}
+        own: list[tuple[Any, Any]] = []
+        seen: dict[Any, int] = {}
+        for key, value, key_line in done.values:
+            if key is _MERGE:
+                out.update(self._merged(value, key_line))
+                continue
+            try:
+                hash(key)
+            except TypeError:
+                raise self._fail("invalid YAML: a mapping key must be a string, number, boolean or null",
+                                 key_line) from None
+            if self.duplicates == "error":
+                if key in seen:
+                    raise self._fail(f"duplicate key '{key}' (first at line {seen[key]})", key_line)
+                seen[key] = key_line
+            own.append((key, value))
+        out.update(own)
+        return out
+
+    def _merged(self, value: Any, line: int) -> dict[Any, Any]:
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            out: dict[Any, Any] = {}
+            for one in reversed(value):  # the first mapping listed wins
+                out.update(one)
+            return out
+        raise self._fail("invalid YAML: a merge key (<<) needs a mapping or a list of mappings", line)
+
+
+def line_of(doc: YamlDoc, loc: Sequence[int | str], *, key: bool = False) -> int | None:
+    """The 1-based line of the member at ``loc`` (the deepest found; parts not in the document, such as
+    pydantic's union tags, are skipped). ``key``: the line of the last mapping key rather than its value."""
+    span = doc.node
+    if span is None:
+        return None
+    line = span_line(span)
+    for i, part in enumerate(loc):
+        if isinstance(span, int):
+            break
+        if span.keys is not None:
+            for (name, key_line), member in zip(span.keys, span.items, strict=True):
+                if name == str(part):
+                    span = member
+                    line = key_line if key and i == len(loc) - 1 else span_line(member)
+                    break
+        elif isinstance(part, int) and 0 <= part < len(span.items):
+            span = span.items[part]
+            line = span_line(span)
+    return line
+
+
+def dotted(loc: Sequence[int | str]) -> str:
+    """``models.summarizer.training[0].kind`` for a pydantic location."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def raise_validation(doc: YamlDoc, exc: Any, error: type[DriftguardError]) -> None:
+    """Turn a pydantic ``ValidationError`` into ``error`` for its first problem, at the right line."""
+    errs = exc.errors(include_url=False)
+    first = errs[0]
+    loc = tuple(p for p in first["loc"] if isinstance(p, (int, str)))
+    is_extra = first["type"] == "extra_forbidden"
+    line = line_of(doc, loc, key=is_extra)
+    msg = first["msg"]
+    if is_extra:
+        msg = "unknown field"
+    elif first["type"] == "missing":
+        msg = "required field is missing"
+    elif first["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    where = dotted(loc)
+    more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
+    raise error(f"{where}: {msg}{more}" if where else f"{msg}{more}", doc.path, line) from None
