@@ -242,37 +242,60 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
             approved_by: str | None = None, approval_id: str | None = None, evidence: str | None = None,
             today: date | None = None) -> Path:
     """Write ``approvals/<id>.yaml`` accepting the current drift of ``key`` for ``model``, pinned to today's
-    training and deployed values. Returns the file written. UsageError when the key does not drift now or
+    training and deployed values. Returns the file written.
+
+    UsageError, naming the field, when an argument is wrong (no ``approved_by``, a blank reason, an expiry
+    before today, an id that is not ``[A-Za-z0-9][A-Za-z0-9._-]*``), when the key does not drift now or when
     the file exists; ApprovalError when the approval breaks the manifest's policy."""
+    import os
+
+    from pydantic import ValidationError
+
     from driftguard import approvals as approvals_mod
     from driftguard import manifest as manifest_mod
+    from driftguard.readers.files import confine
 
+    def validated(fields: dict[str, object]) -> approvals_mod.Approval:  # UsageError naming the first field that is wrong
+        try:
+            return approvals_mod.Approval.model_validate(fields)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            name = ".".join(str(p) for p in first["loc"]) or "approval"
+            raise UsageError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None
+
+    today = today or date.today()
+    if approved_by is None or not approved_by.strip():
+        raise UsageError("approved_by: an approval must name who approved it")
+    if expires < today:
+        raise UsageError(f"expires: {expires.isoformat()} is before today ({today.isoformat()})")
     m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
         else manifest_mod.load(path_or_manifest)
-    today = today or date.today()
+    aid = approval_id or f"{model}-{key}".replace(".", "-").replace("*", "all")
+    fields: dict[str, object] = {"id": aid, "model": model, "key": key, "reason": reason, "approved_by": approved_by,
+                                 "approved_on": today.isoformat(), "expires": expires.isoformat(),
+                                 "evidence": evidence, "training": None, "deployed": None}
+    validated(fields)  # the arguments first: a bad id or reason is reported before the check runs
     report = check(m, model=model, today=today)
     hits = [f for f in report.findings if f.key == key]
     if not hits:
         keys = sorted({f.key for f in report.findings})
         raise UsageError(f"no finding for '{key}' in model '{model}'; findings now: {', '.join(keys) or 'none'}")
     finding = sorted(hits, key=lambda f: f.rule)[0]
-    aid = approval_id or f"{model}-{key}".replace(".", "-").replace("*", "all")
-    approval = approvals_mod.Approval.model_validate({
-        "id": aid, "model": model, "key": key,
-        "training": None if finding.training is None else finding.training.value,
-        "deployed": None if finding.deployed is None else finding.deployed.value,
-        "reason": reason, "approved_by": approved_by, "approved_on": today.isoformat(),
-        "expires": expires.isoformat(), "evidence": evidence,
-    })
-    folder = m.base / m.approvals
-    target = folder / f"{aid}.yaml"
-    if target.exists():
-        raise UsageError(f"{target} exists; choose another --id or edit that file")
+    fields["training"] = None if finding.training is None else finding.training.value
+    fields["deployed"] = None if finding.deployed is None else finding.deployed.value
+    approval = validated(fields)
+    folder = confine(m.base / m.approvals, m.base, "approvals folder", origin=m.path)
+    target = folder / f"{approval.id}.yaml"
     approvals_mod.check_policy(approvals_mod.LoadedApproval(approval, str(target), None),
                                approvers=m.approvers, max_horizon_days=m.approval_policy.max_horizon_days,
                                today=today)
     folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(approvals_mod.render(approval), encoding="utf-8")
+    try:  # never through a symlink, never over an existing file
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except FileExistsError:
+        raise UsageError(f"{target} exists; choose another --id or edit that file") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(approvals_mod.render(approval))
     return target
 
 

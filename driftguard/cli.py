@@ -93,7 +93,10 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
     from driftguard import api
 
-    by = args.by or os.environ.get("USER") or None
+    by = args.by or os.environ.get("USER") or os.environ.get("LOGNAME") or None
+    if by is None or not by.strip():
+        raise UsageError("--by: an approval must name who approved it; pass --by NAME ($USER and $LOGNAME "
+                         "are unset)")
     target = api.approve(args.config, args.model, args.key, args.reason, _date(args.expires), approved_by=by,
                          approval_id=args.id, evidence=args.evidence)
     sys.stdout.write(f"wrote {target}\n")

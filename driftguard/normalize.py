@@ -9,6 +9,7 @@ differ between formats. This module imports nothing from driftguard.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 #: Canonical dtype names (numpy/torch attribute spelling), plus ``string`` for Triton BYTES / ONNX STRING.
@@ -136,7 +137,9 @@ def parse_bool(raw: object) -> bool | None:
 def parse_scalar(raw: str) -> Any:
     """A string from a text format (Triton parameters, INI values) to int, float, bool or the string.
 
-    ``"0.92"`` → 0.92, ``"512"`` → 512, ``"true"`` → True, ``"None"``/``"null"`` → None.
+    ``"0.92"`` → 0.92, ``"512"`` → 512, ``"true"`` → True, ``"None"``/``"null"`` → None. An integer too long
+    for ``int()`` (over 4,300 digits) stays the string it was, exact: it never becomes a float (``inf``).
+    Readers bound integer length before this (``Limits.int_digits``).
     """
     text = raw.strip()
     low = text.lower()
@@ -147,12 +150,26 @@ def parse_scalar(raw: str) -> Any:
     try:
         return int(text, 10)
     except ValueError:
-        pass
+        if is_int_literal(text):
+            return raw
     try:
         f = float(text)
     except ValueError:
         return raw
     return normalize_number(f) if math.isfinite(f) else f
+
+
+_INT_LITERAL = re.compile(r"[+-]?\d+(?:_\d+)*")
+
+
+def is_int_literal(text: str) -> bool:
+    """True for a decimal integer as ``int(text, 10)`` reads it (sign, digits, single underscores)."""
+    return _INT_LITERAL.fullmatch(text.strip()) is not None
+
+
+def int_digits(text: str) -> int:
+    """The number of decimal digits in an integer literal (sign and underscores not counted)."""
+    return sum(c.isdigit() for c in text)
 
 
 def normalize_json(value: Any) -> Any:

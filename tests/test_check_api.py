@@ -100,7 +100,7 @@ def test_merge_precedence() -> None:
 def test_approve_refuses_a_key_without_drift(example: Path) -> None:
     with pytest.raises(UsageError, match=r"no finding for 'generation\.top_k'"):
         api.approve(example / "driftguard.yaml", "summarizer", "generation.top_k", "r", date(2027, 1, 1),
-                    today=TODAY)
+                    approved_by="dana", today=TODAY)
 
 
 def test_approve_writes_a_pinned_file_and_refuses_to_overwrite(example: Path) -> None:
@@ -112,7 +112,8 @@ def test_approve_writes_a_pinned_file_and_refuses_to_overwrite(example: Path) ->
         assert line in text.splitlines(), text  # block style: one field a line, reviewable in a diff
     assert driftguard.check(example, today=TODAY).ok
     with pytest.raises(UsageError, match="exists"):
-        api.approve(example, "summarizer", "preprocessing.max_length", "again", date(2027, 3, 1), today=TODAY)
+        api.approve(example, "summarizer", "preprocessing.max_length", "again", date(2027, 3, 1), approved_by="dana",
+                    today=TODAY)
 
 
 def test_init_discovers_the_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

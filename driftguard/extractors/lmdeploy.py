@@ -15,12 +15,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from driftguard.errors import ExtractionError
+from driftguard.errors import ExtractionError, LimitError
 from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder, read_text
 from driftguard.keys import LMDEPLOY_DEFAULTS
 from driftguard.model import EffectiveConfig, Origin, Value
-from driftguard.normalize import normalize_dtype, parse_scalar
+from driftguard.normalize import int_digits, is_int_literal, normalize_dtype, parse_scalar
+from driftguard.readers.limits import Limits
 
 KIND = "lmdeploy"
 DESCRIPTION = "lmdeploy TurboMind INI ([request] section) or GenerationConfig YAML/JSON"
@@ -82,8 +83,8 @@ def detect(path: Path, head: bytes) -> bool:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if path.suffix.lower() in (".ini", ".cfg"):
-        return _extract_ini(path)
-    doc = rc.load_document(path)
+        return _extract_ini(path, options.limits)
+    doc = rc.load_document(path, options.limits)
     data = rc.require_mapping(doc, "an lmdeploy GenerationConfig")
     b = ValueBuilder(KIND, path)
     server = "messages" in data or "prompt" in data
@@ -109,8 +110,8 @@ def _pipeline_greedy(b: ValueBuilder) -> None:
                               f"do_sample false: lmdeploy pipeline forces {key.split('.')[1]}={forced} (§6)")
 
 
-def _extract_ini(path: Path) -> EffectiveConfig:
-    text = read_text(path)
+def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
+    text = read_text(path, limits)
     parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"), interpolation=None, strict=True)
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep option names' case
     try:
@@ -131,6 +132,7 @@ def _extract_ini(path: Path) -> EffectiveConfig:
     for section in parser.sections():
         items = dict(parser.items(section))
         base = f"/{rc.escape(section)}"
+        _check_int_digits(doc, base, items, limits)
         used: set[str] = set()
         if section == "request":
             used = rc.apply_fields(b, doc, {k: parse_scalar(v) for k, v in items.items()}, base, INI_REQUEST,
@@ -151,6 +153,15 @@ def _extract_ini(path: Path) -> EffectiveConfig:
         rc.greedy_derived(b, greedy, "generation.top_k",
                           "TurboMind samples unless top_k == 1 (or top_k 0 with top_p 0)")
     return b.build()
+
+
+def _check_int_digits(doc: rc.Document, base: str, items: dict[str, str], limits: Limits) -> None:
+    """An integer value longer than ``limits.int_digits`` digits is refused at its line (TurboMind would read
+    it into an int64 anyway; huge literals only cost time)."""
+    for name, raw in items.items():
+        if is_int_literal(raw) and int_digits(raw) > limits.int_digits:
+            raise LimitError("int_digits", limits.int_digits, f"{name}: integer of {int_digits(raw)} digits",
+                             str(doc.path), doc.line(f"{base}/{rc.escape(name)}"))
 
 
 def _ini_lines(text: str) -> dict[str, int]:
