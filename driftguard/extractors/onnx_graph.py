@@ -82,7 +82,26 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         model = onnx.ModelProto.FromString(data)  # type: ignore[arg-type]  # upb reads any buffer; bytes() would copy it
     except (DecodeError, ValueError, RecursionError) as exc:
         raise ExtractionError(f"not an ONNX model: {exc}", str(path)) from None
-    return config_from_model(model, path)
+    # onnx.proto is proto2: a string field holding bytes that are not UTF-8 comes back as ``bytes``.
+    try:
+        config = config_from_model(model, path)
+    except TypeError as exc:  # bytes met where a name was expected (sorted with str, str methods)
+        raise ExtractionError(f"not an ONNX model: a string field is not UTF-8 ({exc})", str(path)) from None
+    for key, value in config.values.items():
+        if _holds_bytes(value.value):
+            raise ExtractionError(f"not an ONNX model: a string field is not UTF-8 (in {key}, "
+                                  f"{value.origin.pointer})", str(path))
+    return config
+
+
+def _holds_bytes(value: Any) -> bool:
+    if isinstance(value, bytes):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_bytes(k) or _holds_bytes(v) for k, v in value.items())
+    return False
 
 
 def config_from_model(model: ModelProto, path: Path) -> EffectiveConfig:

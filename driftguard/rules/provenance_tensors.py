@@ -269,17 +269,21 @@ def _external_bytes(proto: TensorProto, path: Path, what: str) -> bytes:
         raise ExtractionError(f"{what}: external data location '{location}' is outside the model's folder: "
                               "refused", str(path))
     target = folder / rel
-    confine(target, folder, f"{what}: external data location", origin=str(path))
+    try:
+        confine(target, folder, "location", origin=str(path))
+        fh = open_regular(target, "regular file")
+    except ExtractionError as exc:
+        raise ExtractionError(f"{what}: external data '{location}': {exc.message}", str(path)) from None
     numbers: dict[str, int] = {}
-    for key in ("offset", "length"):
-        raw = info.get(key)
-        if raw is None:
-            continue
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= _DIGITS):
-            raise ExtractionError(f"{what}: external data {key} '{raw[:40]}' is not a byte count", str(path))
-        numbers[key] = int(raw)
-    offset = numbers.get("offset", 0)
-    with open_regular(target, "external data file") as fh:
+    with fh:
+        for key in ("offset", "length"):
+            raw = info.get(key)
+            if raw is None:
+                continue
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= _DIGITS):
+                raise ExtractionError(f"{what}: external data {key} '{raw[:40]}' is not a byte count", str(path))
+            numbers[key] = int(raw)
+        offset = numbers.get("offset", 0)
         size = size_of(fh)
         length = numbers.get("length", size - offset)
         if offset + length > size or length < 0:
