@@ -106,6 +106,8 @@ def load(path: Path | str, error: type[DriftguardError], limits: Limits = DEFAUL
 def loads(text: str, path: str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
           duplicates: Duplicates = "error") -> YamlDoc:
     """``load`` for text already read; ``path`` names it in errors."""
+    if len(text) > _PRECOUNT_CHARS:
+        _precount(text, path, limits)
     loader = _Loader(text)
     try:
         node, data = _Composer(loader, path, error, limits, duplicates).document()
@@ -122,6 +124,31 @@ def loads(text: str, path: str, error: type[DriftguardError], limits: Limits = D
     finally:
         loader.dispose()
     return YamlDoc(path, data, node)
+
+
+#: Texts longer than this are first counted event by event (libyaml, no Python per value beyond the count):
+#: a file of a million plain values is refused in about a second instead of being composed to its limit.
+_PRECOUNT_CHARS = 1 << 20
+_VALUE_EVENTS = (ev.ScalarEvent, ev.SequenceStartEvent, ev.MappingStartEvent, ev.AliasEvent)
+
+
+def _precount(text: str, path: str, limits: Limits) -> None:
+    """LimitError when the text holds more than ``limits.objects`` values even before aliases are expanded.
+    Syntax errors are left to the real parse, which reports them with their line."""
+    loader = _Loader(text)
+    get, count, objects = loader.get_event, 0, limits.objects
+    try:
+        while loader.check_event():
+            e = get()
+            if isinstance(e, _VALUE_EVENTS):
+                count += 1
+                if count > objects:
+                    raise LimitError("objects", objects, f"more than {objects} values (YAML aliases counted each "
+                                     "time they are used)", path, e.start_mark.line + 1 if e.start_mark else None)
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
 
 
 def _short(tag: str) -> str:
@@ -172,7 +199,6 @@ class _Composer:
         # anchor -> what it stands for; None while its collection is still open (an alias then is recursive)
         self.anchors: dict[str, _Anchored | None] = {}
         self.anchor_lines: dict[str, int] = {}
-        self.total = 0  # values so far, every alias counted as the full size of its anchor
         self.stack: list[_Open] = []
         self.resolvers: dict[str | None, list[tuple[str, Any]]] = loader.yaml_implicit_resolvers
 
@@ -196,57 +222,65 @@ class _Composer:
             return None, None
         get()  # DocumentStart
         objects, depth, stack = self.limits.objects, self.limits.depth, self.stack
-        while True:
+        scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
+        total = 0  # values so far, every alias counted as the full size of its anchor
+        while True:  # the hot loop of every YAML read: kept flat, locals only
             e = get()
             kind = type(e)
             line: int = e.start_mark.line + 1
             span: Span | int
-            if kind is ev.ScalarEvent:
-                self.total += 1
-                if self.total > objects:
+            if kind is scalar_event:
+                total += 1
+                if total > objects:
                     raise self._too_many(line)
-                value = self._scalar(e, line)
+                value = e.value if e.tag is None and not e.implicit[0] else self._scalar(e, line)
                 span, height = line, 0
                 if e.anchor is not None:
                     self._anchor(e.anchor, line, _Anchored(line, value, 1, 0))
-            elif kind is ev.AliasEvent:
+            elif kind is alias_event:
                 if e.anchor not in self.anchor_lines:
                     raise self._fail(f"invalid YAML: undefined alias *{e.anchor}", line)
                 target = self.anchors[e.anchor]
                 if target is None:
                     raise self._fail(f"invalid YAML: alias *{e.anchor} is inside the collection it names "
                                      "(a recursive anchor)", line)
-                self.total += target.size
-                if self.total > objects:
+                total += target.size
+                if total > objects:
                     raise self._too_many(line)
                 if len(stack) + target.height > depth:
                     raise self._too_deep(line)
                 span, value, height = target.span, target.value, target.height
             elif kind is ev.SequenceStartEvent or kind is ev.MappingStartEvent:
-                self.total += 1
-                if self.total > objects:
+                total += 1
+                if total > objects:
                     raise self._too_many(line)
                 if len(stack) >= depth:
                     raise self._too_deep(line)
                 mapping = kind is ev.MappingStartEvent
-                want = MAP if mapping else SEQ
-                if e.tag not in (None, "!", want):
+                if e.tag not in (None, "!", MAP if mapping else SEQ):
                     raise self._bad_tag(e.tag, line)
                 if e.anchor is not None:
                     self._anchor(e.anchor, line, None)
-                stack.append(_Open(Span(line, mapping), self.total - 1, e.anchor))
+                stack.append(_Open(Span(line, mapping), total - 1, e.anchor))
                 continue
             elif kind is ev.SequenceEndEvent or kind is ev.MappingEndEvent:
                 done = stack.pop()
                 span, height = done.span, done.height + 1
                 value = self._mapping(done) if done.span.keys is not None else done.values
                 if done.anchor is not None:
-                    self.anchors[done.anchor] = _Anchored(span, value, self.total - done.start_total, height)
+                    self.anchors[done.anchor] = _Anchored(span, value, total - done.start_total, height)
             else:
                 raise yaml.composer.ComposerError(None, None, f"unexpected {kind.__name__}", e.start_mark)
             if not stack:
                 break
-            self._attach(stack[-1], span, value, height)
+            parent = stack[-1]
+            if parent.span.keys is None:  # a sequence member: the common case, inlined
+                if height > parent.height:
+                    parent.height = height
+                parent.span.items.append(span)
+                parent.values.append(value)
+            else:
+                self._attach(parent, span, value, height)
         get()  # DocumentEnd
         if not loader.check_event(ev.StreamEndEvent):
             raise yaml.composer.ComposerError(None, None, "expected one document, found another",
