@@ -83,7 +83,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         path = path / "config.pbtxt"
         if not path.is_file():
             raise ExtractionError("folder holds no config.pbtxt", str(path.parent))
-    parsed = parse(read_text(path), str(path), options.substitutions)
+    parsed = parse(read_text(path, options.limits), str(path), options.substitutions, options.limits)
     return _Mapper(path, parsed).build()
 
 

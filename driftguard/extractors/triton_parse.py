@@ -23,7 +23,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from driftguard.errors import ExtractionError, TemplateError, UsageError
+from driftguard.errors import ExtractionError, LimitError, TemplateError, UsageError
+from driftguard.readers.limits import DEFAULT, Limits
 
 _DOLLAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 _HASH = re.compile(r"(:\s*)#([A-Za-z_][A-Za-z0-9_]*)\b")
@@ -61,43 +62,28 @@ class Parsed:
     unfilled: Mapping[str, int]
 
 
+# Code up to a ``#`` comment: plain characters and quoted strings (backslash escapes; an unterminated string
+# runs to the end of the line). Each alternative starts with a different character, so matching is linear.
+_CODE = re.compile(r"""(?:[^"'#]+|"(?:[^"\\]+|\\.)*"?|'(?:[^'\\]+|\\.)*'?)*""")
+_QUOTED = re.compile(r""""(?:[^"\\]+|\\.)*(?:"|\\?$)|'(?:[^'\\]+|\\.)*(?:'|\\?$)""")
+#: The longest protobuf error message kept (it can quote a whole crafted line).
+_MAX_MESSAGE = 300
+
+
 def _strip_comment(line: str) -> tuple[str, str]:
     """Split a pbtxt line into code and ``#`` comment, respecting quoted strings."""
-    quote = ""
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == "\\":
-                i += 2
-                continue
-            if c == quote:
-                quote = ""
-        elif c in "\"'":
-            quote = c
-        elif c == "#":
-            return line[:i], line[i:]
-        i += 1
-    return line, ""
+    m = _CODE.match(line)
+    end = m.end() if m else 0
+    return line[:end], line[end:]
 
 
 def _outside_strings(code: str) -> list[tuple[int, int]]:
     """Spans of ``code`` that are not inside quoted strings."""
-    spans, start, quote, i = [], 0, "", 0
-    while i < len(code):
-        c = code[i]
-        if quote:
-            if c == "\\":
-                i += 2
-                continue
-            if c == quote:
-                quote, start = "", i + 1
-        elif c in "\"'":
-            spans.append((start, i))
-            quote = c
-        i += 1
-    if not quote:
-        spans.append((start, len(code)))
+    spans, start = [], 0
+    for m in _QUOTED.finditer(code):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(code)))
     return spans
 
 
@@ -148,6 +134,8 @@ def _placeholders_in_strings(text: str) -> dict[str, int]:
     """``${name}`` placeholders left in the text (outside comments), with the line of their first use."""
     found: dict[str, int] = {}
     for n, line in enumerate(text.splitlines(), 1):
+        if "${" not in line:
+            continue
         code, _ = _strip_comment(line)
         for m in _DOLLAR.finditer(code):
             found.setdefault("${" + m.group(1) + "}", n)
@@ -184,17 +172,19 @@ def _template_error(text: str, path: str, line: int | None, column: int | None) 
     return None
 
 
-def parse(text: str, path: str, substitutions: Mapping[str, str] | None = None) -> Parsed:
+def parse(text: str, path: str, substitutions: Mapping[str, str] | None = None,
+          limits: Limits = DEFAULT) -> Parsed:
     """Parse config.pbtxt text into Triton's ModelConfig, recording the line of every field.
 
     Raises TemplateError for a placeholder the schema cannot take, ExtractionError (with line:column from
-    protobuf's own ParseError) for any other syntax or schema error.
+    protobuf's own ParseError) for any other syntax or schema error, LimitError (with the line) past
+    ``limits.triton_fields`` merged fields or an integer longer than ``limits.int_digits``.
     """
     from google.protobuf import text_format
 
     pb2 = model_config_pb2()
     filled = fill_template(text, substitutions or {}, path)
-    parser = _make_parser(text_format)
+    parser = _make_parser(text_format, limits, path)
     message = pb2.ModelConfig()
     try:
         parser.ParseLines(filled.split("\n"), message)
@@ -203,23 +193,35 @@ def parse(text: str, path: str, substitutions: Mapping[str, str] | None = None) 
         templ = _template_error(filled, path, line, column)
         if templ is not None:
             raise templ from None
-        msg = str(exc)
-        msg = re.sub(r"^\d+:\d+ : ", "", msg)
+        msg = re.sub(r"^\d+:\d+ : ", "", str(exc))
+        if len(msg) > _MAX_MESSAGE:
+            msg = msg[:_MAX_MESSAGE] + "..."
         raise ExtractionError(f"not a valid Triton model config: {msg}", path, line, column) from None
-    except (ValueError, TypeError, RecursionError) as exc:  # protobuf raises these for some bad values
-        raise ExtractionError(f"not a valid Triton model config: {exc}", path) from None
+    except RecursionError:
+        raise ExtractionError("not a valid Triton model config: nested too deeply", path, parser.line) from None
+    except (ValueError, TypeError) as exc:  # protobuf raises these for some bad values
+        raise ExtractionError(f"not a valid Triton model config: {str(exc)[:_MAX_MESSAGE]}", path,
+                              parser.line) from None
     return Parsed(message, dict(parser.lines), _placeholders_in_strings(filled))
 
 
-def _make_parser(text_format: Any) -> Any:
-    """A text_format parser that records ``{field path: 1-based line}`` as it merges fields."""
+def _make_parser(text_format: Any, limits: Limits, path: str) -> Any:
+    """A text_format parser that records ``{field path: 1-based line}`` as it merges fields, counting them
+    against ``limits.triton_fields``.
+
+    A map entry's fields are recorded in a fresh table while the entry is merged (its key is only known at its
+    end), then copied under ``field[key]``: each line is recorded once and copied once per enclosing map, so
+    the work stays linear in the number of fields.
+    """
 
     class LineRecordingParser(text_format._Parser):  # type: ignore[misc]  # protobuf's own parser is untyped
         def __init__(self) -> None:
             super().__init__()
             self.lines: dict[str, int] = {}
+            self.line: int | None = None  # the line of the field being merged, for errors
             self._stack: list[str] = []
-            self._map_key: Any = None
+            self._map_keys: list[Any] = []
+            self._fields = 0
 
         def _path(self, segment: str) -> str:
             return ".".join([*self._stack, segment]) if self._stack else segment
@@ -227,45 +229,60 @@ def _make_parser(text_format: Any) -> Any:
         def _record(self, path: str, line: int) -> None:
             self.lines.setdefault(path, line)
 
+        def _count(self, tokenizer: Any) -> int:
+            line: int = tokenizer._line + 1
+            self.line = line
+            self._fields += 1
+            limits.check("triton_fields", self._fields, f"model config with more than {self._fields - 1} fields",
+                         path, line)
+            return line
+
         def _MergeMessageField(self, tokenizer: Any, message: Any, field: Any) -> None:
-            line = tokenizer._line + 1
-            is_map = field.message_type is not None and field.message_type.GetOptions().map_entry
-            if is_map:
-                segment = f"\0map{len(self.lines)}"
-            elif field.is_repeated:
+            line = self._count(tokenizer)
+            if field.message_type is not None and field.message_type.GetOptions().map_entry:
+                self._merge_map_entry(tokenizer, message, field, line)
+                return
+            if field.is_repeated:
                 segment = f"{field.name}[{len(getattr(message, field.name))}]"
                 self._record(self._path(field.name), line)
             else:
                 segment = field.name
-            path = self._path(segment)
-            self._record(path, line)
+            self._record(self._path(segment), line)
             self._stack.append(segment)
             try:
                 super()._MergeMessageField(tokenizer, message, field)
             finally:
                 self._stack.pop()
-            if is_map:
-                # Rename the temporary entry path to ``field[key]`` now that the key is known.
-                key = self._map_key
-                final = self._path(f"{field.name}[{key}]")
-                renamed = {}
-                for p, ln in list(self.lines.items()):
-                    if p == path or p.startswith(path + "."):
-                        del self.lines[p]
-                        renamed[final + p[len(path):]] = ln
-                for p, ln in renamed.items():
-                    self.lines[p] = ln  # a repeated key overwrites, as the map itself does
-                self._record(self._path(field.name), line)
+
+        def _merge_map_entry(self, tokenizer: Any, message: Any, field: Any, line: int) -> None:
+            outer_lines, outer_stack = self.lines, self._stack
+            self.lines, self._stack = {}, []
+            self._map_keys.append(None)
+            try:
+                super()._MergeMessageField(tokenizer, message, field)
+            finally:
+                entry_lines, key = self.lines, self._map_keys.pop()
+                self.lines, self._stack = outer_lines, outer_stack
+            final = self._path(f"{field.name}[{key}]")
+            # A repeated key overwrites, as the map itself does.
+            self.lines[final] = line
+            for p, ln in entry_lines.items():
+                self.lines[f"{final}.{p}"] = ln
+            self._record(self._path(field.name), line)
 
         def _MergeScalarField(self, tokenizer: Any, message: Any, field: Any) -> None:
-            line = tokenizer._line + 1
+            line = self._count(tokenizer)
+            bare = str(tokenizer.token).lstrip("-+")
+            digits = len(bare) if bare.isdigit() else 0
+            if digits > limits.int_digits:
+                raise LimitError("int_digits", limits.int_digits, f"number of {digits} digits", path, line)
             if field.is_repeated:
                 self._record(self._path(field.name), line)
                 self._record(self._path(f"{field.name}[{len(getattr(message, field.name))}]"), line)
             else:
                 self._record(self._path(field.name), line)
             super()._MergeScalarField(tokenizer, message, field)
-            if field.name == "key" and message.DESCRIPTOR.GetOptions().map_entry:
-                self._map_key = message.key
+            if field.name == "key" and message.DESCRIPTOR.GetOptions().map_entry and self._map_keys:
+                self._map_keys[-1] = message.key
 
     return LineRecordingParser()

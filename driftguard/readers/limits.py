@@ -42,7 +42,7 @@ class Limits:
     #: Bytes of an ONNX model once tensor payloads are skipped (graph structure, names, attributes).
     onnx_metadata_bytes: int = 128 * MiB
     #: Fields of one Triton model config (inputs, outputs, parameters, ... counted one by one).
-    triton_fields: int = 100_000
+    triton_fields: int = 50_000
     #: Entries of one zip archive (a torch checkpoint).
     zip_entries: int = 1_000_000
 
