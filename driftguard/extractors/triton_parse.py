@@ -66,6 +66,10 @@ class Parsed:
 # runs to the end of the line). Each alternative starts with a different character, so matching is linear.
 _CODE = re.compile(r"""(?:[^"'#]+|"(?:[^"\\]+|\\.)*"?|'(?:[^'\\]+|\\.)*'?)*""")
 _QUOTED = re.compile(r""""(?:[^"\\]+|\\.)*(?:"|\\?$)|'(?:[^'\\]+|\\.)*(?:'|\\?$)""")
+#: protobuf's CUnescape runs a regex that backtracks over every run of backslashes not followed by ``x``: a run
+#: of n costs about n**2 steps. The sum of those squares over a config is capped (real configs spend a few).
+_BACKSLASHES = re.compile(r"\\{2,}")
+_MAX_ESCAPE_COST = 16_000_000
 #: The longest protobuf error message kept (it can quote a whole crafted line).
 _MAX_MESSAGE = 300
 
@@ -222,6 +226,7 @@ def _make_parser(text_format: Any, limits: Limits, path: str) -> Any:
             self._stack: list[str] = []
             self._map_keys: list[Any] = []
             self._fields = 0
+            self._escape_cost = 0
 
         def _path(self, segment: str) -> str:
             return ".".join([*self._stack, segment]) if self._stack else segment
@@ -276,6 +281,11 @@ def _make_parser(text_format: Any, limits: Limits, path: str) -> Any:
             digits = len(bare) if bare.isdigit() else 0
             if digits > limits.int_digits:
                 raise LimitError("int_digits", limits.int_digits, f"number of {digits} digits", path, line)
+            if "\\\\" in bare:
+                self._escape_cost += sum(len(m.group()) ** 2 for m in _BACKSLASHES.finditer(bare))
+                if self._escape_cost > _MAX_ESCAPE_COST:
+                    raise ExtractionError("not a valid Triton model config: string escapes with runs of "
+                                          "backslashes too long to unescape", path, line)
             if field.is_repeated:
                 self._record(self._path(field.name), line)
                 self._record(self._path(f"{field.name}[{len(getattr(message, field.name))}]"), line)

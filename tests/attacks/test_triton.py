@@ -1,0 +1,136 @@
+"""Hostile Triton configs: every crafted config.pbtxt is exit 2 with one ``FILE:LINE: message`` line, in bounded
+time and memory; map-heavy configs parse in linear time; mutated real configs raise nothing but
+DriftguardError."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from driftguard.errors import DriftguardError
+from driftguard.extractors import triton
+from driftguard.extractors.base import ExtractOptions
+from driftguard.readers.limits import DEFAULT
+
+from .bounded import run_cli
+
+HEADER = 'name: "m"\nbackend: "python"\nmax_batch_size: 8\n'
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "triton" / "good"
+CORPUS = Path("/work/shared/corpus/triton")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.pbtxt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def check(path: Path, *needles: str) -> None:
+    res = run_cli(["extract", f"triton:{path}"])
+    res.assert_input_error(*needles)
+    res.assert_bounded()
+
+
+def test_many_map_entries_parse_in_linear_time(tmp_path: Path) -> None:
+    # Map entries used to be renamed by rescanning every recorded line: 8,000 parameters took 32 s.
+    n = DEFAULT.triton_fields // 4 - 10  # four fields per parameter entry
+    params = "".join(f'parameters {{ key: "p{i}" value {{ string_value: "{i}" }} }}\n' for i in range(n))
+    path = write(tmp_path, HEADER + params)
+    res = run_cli(["extract", "--format", "json", f"triton:{path}"])
+    assert res.rc == 0, res.stderr
+    assert '"triton.parameters.p7"' in res.stdout
+    res.assert_bounded()
+
+
+def test_nested_map_entries_keep_their_own_keys(tmp_path: Path) -> None:
+    text = HEADER + ('ensemble_scheduling { step { model_name: "a" model_version: -1\n'
+                     '  input_map { key: "in" value: "x" }\n  output_map { key: "out" value: "y" } } }\n'
+                     'parameters { key: "k"\n value { string_value: "1" } }\n')
+    path = write(tmp_path, text.replace('backend: "python"', 'platform: "ensemble"'))
+    cfg = triton.extract(path, ExtractOptions())
+    assert cfg["triton.parameters.k"].origin.line == 8
+
+
+def test_more_fields_than_the_limit_stops_with_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + 'input { name: "i" dims: 1 }\n' * 300_000)
+    check(path, f"{path}:", "triton_fields limit", "--limit triton_fields=N")
+
+
+def test_file_past_file_bytes(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + "#" * (DEFAULT.file_bytes + 1) + "\n")
+    check(path, "file_bytes limit")
+
+
+@pytest.mark.parametrize("digits", [DEFAULT.int_digits + 1, 5000, 100_000])
+def test_long_integers_are_refused_with_their_line(tmp_path: Path, digits: int) -> None:
+    path = write(tmp_path, HEADER + "\n\ninput { name: \"x\" dims: [ 1, " + "9" * digits + " ] }\n")
+    check(path, f"{path}:6:", "int_digits limit")
+
+
+@pytest.mark.parametrize("text", [
+    "optimization " + "{ cuda " * 50_000 + "}" * 50_000,
+    'parameters { key: "a" value ' + "{ " * 50_000 + "}" * 50_000 + "}",
+    "dynamic_batching { max_queue_delay_microseconds: " + "9" * 5000 + ".5 }",
+    'name: "' + "a" * 4_000_000 + '"',
+    'parameters { key: "' + "\\" * 2_000_000 + '" }',
+    "input [ " + "{ }, " * 20_000 + "]",
+    "instance_group [ { count: -99999999999999999999 } ]",
+    'name: "\\xff\\u0000"',
+])
+def test_crafted_configs_are_one_line_errors(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, HEADER + text + "\n")
+    res = run_cli(["extract", f"triton:{path}"])
+    if res.rc == 0:  # some are valid configs: then they must still be bounded
+        res.assert_bounded()
+        return
+    res.assert_input_error(str(path))
+    assert len(res.error_lines[0]) < 1000
+    res.assert_bounded()
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "config.pbtxt"
+    path.write_bytes(HEADER.encode() + b'\nname: "\xff"\n')
+    check(path, f"{path}:5:", "not UTF-8")
+
+
+# -- property: mutated real configs raise nothing but DriftguardError ------------------------------------------
+
+def _seeds() -> list[str]:
+    paths = sorted(FIXTURES.glob("*.pbtxt*"))
+    if CORPUS.is_dir():
+        paths += sorted(CORPUS.rglob("*.pbtxt*"))[::3]
+    return [p.read_text(encoding="utf-8", errors="replace") for p in paths]
+
+
+SEEDS = _seeds()
+PIECES = ["{", "}", "[", "]", ":", ",", '"', "'", "\\", "#", "\n", "-", "9" * 30, "1e999", "${x}", "TYPE_FP32",
+          "<", ">", "key", "value", "parameters", "dims", "input", "0x", "nan", " "]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(seed=st.integers(0, max(0, len(SEEDS) - 1)),
+       edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(["insert", "delete", "replace"]),
+                                st.sampled_from(PIECES) | st.text(max_size=5)), min_size=1, max_size=5),
+       substitutions=st.sampled_from([{}, {"x": "1"}]))
+def test_mutated_configs_raise_only_driftguard_errors(tmp_path: Path, seed: int,
+                                                      edits: list[tuple[float, str, str]],
+                                                      substitutions: dict[str, str]) -> None:
+    text = SEEDS[seed]
+    for where, how, piece in edits:
+        at = int(where * len(text))
+        if how == "insert":
+            text = text[:at] + piece + text[at:]
+        elif how == "delete":
+            text = text[:at] + text[at + len(piece) + 1:]
+        else:
+            text = text[:at] + piece + text[at + len(piece):]
+    path = tmp_path / "config.pbtxt"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    with contextlib.suppress(DriftguardError):
+        triton.extract(path, ExtractOptions(substitutions=substitutions))
