@@ -1,0 +1,434 @@
+"""Hostile input, as properties: a mutated seed file either extracts (or checks) or raises DriftguardError.
+
+One property per extractor kind, the manifest loader and the approvals loader. Seeds are the real files under
+``tests/fixtures`` and ``examples/`` and, for the binary kinds, tiny artifacts built here (``torch.save``
+zip and legacy files, ``onnx.helper`` models, ``safetensors.numpy``). Mutations are byte edits (flip, insert,
+delete, duplicate, truncate, interesting tokens such as ``9`` * 5000 or ``[`` * 900), structural edits of JSON
+and YAML (a value or key replaced, then re-serialized) and archive edits of zip checkpoints (``data.pkl``
+mutated, entries duplicated, dropped or reordered). Derandomized: the same examples every run. The long runs
+are ``benchmarks/fuzz.py``; this keeps the property in the suite, in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import errno
+import io
+import json
+import shutil
+import struct
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from driftguard import api
+from driftguard.errors import DriftguardError
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+SUMMARIZER = ROOT / "examples" / "summarizer"
+TODAY = datetime.date(2026, 12, 1)
+
+EXAMPLES = settings(derandomize=True, database=None, max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                           HealthCheck.data_too_large])
+
+INTERESTING_BYTES = [
+    b"9" * 5000, b"[" * 900, b"{" * 900, b'{"a":' * 900, b"- " * 300, b"\x00", b"\x01\x1b\x7f", b"\r", b"\xff\xfe",
+    b"\xc3\x28", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"NaN", b"-Infinity", b"1e309", b"18446744073709551616",
+    b"&a [*a, *a]", b"*nope", b"!!python/object/apply:os.system ['true']", b"<<: *a", b"\n---\n", b"${x}", b"#NAME",
+    b"\\ud800", b'"', b"'", b"[section]\n", b"=", b":", b"\xe2\x80\xa8",
+]
+INTERESTING_VALUES: list[Any] = [
+    None, True, False, 0, -1, 2**63, 2**64, -(2**63) - 1, int("9" * 500), 1e308, float("inf"), float("nan"),
+    -0.0, 5e-324, "", "0", "true", "fp16", "float32", "x" * 5000, "\x00", "${x}", [], {}, [None], {"": None},
+    list(range(100)),
+]
+VOCAB = ["temperature", "top_p", "top_k", "max_new_tokens", "max_tokens", "do_sample", "num_beams",
+         "eos_token_id", "model_max_length", "padding_side", "max_length", "torch_dtype", "quantization_config",
+         "architectures", "vocab_size", "num_labels", "parameters", "messages", "model", "stop", "version",
+         "models", "training", "deployment", "path", "kind", "set", "rules", "tolerances", "severity", "limits",
+         "approvals", "approvers", "approval_policy", "id", "key", "deployed", "reason", "expires", "approved_on",
+         "allow_wildcard", "rule"]
+
+
+def _deep(value: Any, depth: int) -> Any:
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    | st.sampled_from(INTERESTING_VALUES),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(VOCAB) | st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+) | st.builds(_deep, st.sampled_from([None, 1, "a", {}]), st.sampled_from([70, 200, 900]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# mutations as strategies
+# ---------------------------------------------------------------------------------------------------------
+
+@st.composite
+def byte_edits(draw: st.DrawFn, data: bytes) -> bytes:
+    buf = bytearray(data)
+    for op, where, payload in draw(st.lists(st.tuples(
+            st.integers(0, 6), st.floats(0, 1), st.sampled_from(INTERESTING_BYTES) | st.binary(min_size=1, max_size=8)),
+            min_size=1, max_size=3)):
+        pos = int(where * len(buf))
+        if op == 0 and buf:
+            buf[min(pos, len(buf) - 1)] ^= payload[0] | 1
+        elif op == 1:
+            buf[pos:pos] = payload
+        elif op == 2:
+            del buf[pos:pos + len(payload) * 8]
+        elif op == 3:
+            buf[pos:pos] = buf[pos:pos + 64] * 10
+        elif op == 4:
+            del buf[pos:]
+        else:
+            buf[pos:pos] = draw(st.sampled_from(INTERESTING_BYTES))
+    return bytes(buf)
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@st.composite
+def tree_edits(draw: st.DrawFn, doc: Any) -> Any:
+    """A copy of a parsed document with one node replaced, dropped or renamed."""
+    doc = copy.deepcopy(doc)
+    path = draw(st.sampled_from(_paths(doc)))
+    value = draw(json_values)
+    if not path:
+        return value
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    op = draw(st.integers(0, 3))
+    if op == 0:
+        del parent[last]
+    elif op == 1 and isinstance(parent, dict):
+        parent[draw(st.sampled_from(VOCAB) | st.text(max_size=6))] = parent.pop(last)
+    else:
+        parent[last] = value
+    return doc
+
+
+@st.composite
+def text_mutation(draw: st.DrawFn, name: str, data: bytes) -> bytes:
+    if name.endswith((".json", ".yaml", ".yml")) and draw(st.booleans()):
+        try:
+            doc = json.loads(data) if name.endswith(".json") else yaml.safe_load(data)
+        except (ValueError, yaml.YAMLError):
+            doc = None
+        if isinstance(doc, (dict, list)):
+            new = draw(tree_edits(doc))
+            try:
+                if name.endswith(".json"):
+                    return json.dumps(new).encode()
+                return yaml.safe_dump(new, sort_keys=False, allow_unicode=True).encode("utf-8", "surrogatepass")
+            except (ValueError, TypeError, RecursionError, yaml.YAMLError):
+                pass
+    return draw(byte_edits(data))
+
+
+@st.composite
+def zip_mutation(draw: st.DrawFn, data: bytes) -> bytes:
+    if not data.startswith(b"PK"):
+        return draw(byte_edits(data))
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        entries = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    op = draw(st.integers(0, 4))
+    if op <= 1:
+        i = next(i for i, (n, _) in enumerate(entries) if n.endswith("data.pkl"))
+        entries[i] = (entries[i][0], draw(byte_edits(entries[i][1])))
+    elif op == 2:
+        entries.append(entries[draw(st.integers(0, len(entries) - 1))])
+    elif op == 3:
+        del entries[draw(st.integers(0, len(entries) - 1))]
+    else:
+        entries = draw(st.permutations(entries))
+    out = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate names on purpose
+        with zipfile.ZipFile(out, "w") as zf:
+            for name, payload in entries:
+                zf.writestr(name, payload)
+    return out.getvalue()
+
+
+@st.composite
+def safetensors_mutation(draw: st.DrawFn, data: bytes) -> bytes:
+    n = struct.unpack("<Q", data[:8])[0]
+    header, body = data[8:8 + n], data[8 + n:]
+    op = draw(st.integers(0, 2))
+    if op == 0:
+        new = json.dumps(draw(tree_edits(json.loads(header)))).encode()
+        return struct.pack("<Q", len(new)) + new + body
+    if op == 1:
+        lie = draw(st.sampled_from([0, 1, n - 1, n + 1, 2**63, 2**64 - 1, 64 * 2**20]))
+        return struct.pack("<Q", lie) + data[8:]
+    return draw(byte_edits(data))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# seeds
+# ---------------------------------------------------------------------------------------------------------
+
+def _files(*patterns: str) -> list[Path]:
+    found = [p for pattern in patterns for p in sorted(ROOT.glob(pattern)) if p.is_file()]
+    assert found, patterns
+    return found
+
+
+TEXT_SEEDS: dict[str, list[Path]] = {
+    "triton": _files("tests/fixtures/triton/*/*", "examples/*/**/config.pbtxt"),
+    "hf-generation": _files("tests/fixtures/hf-generation/*/**/*.json", "examples/*/training/generation_config.json"),
+    "hf-config": _files("tests/fixtures/hf-config/*/**/*.json", "examples/*/training/config.json"),
+    "hf-tokenizer": _files("tests/fixtures/hf-tokenizer/*/**/*.json", "examples/*/training/tokenizer_config.json"),
+    "vllm": _files("tests/fixtures/vllm/*/**/*", "examples/summarizer/deployment/*.yaml",
+                   "examples/summarizer/deployment/**/model.json"),
+    "tgi": _files("tests/fixtures/tgi/*/*"),
+    "openai": _files("tests/fixtures/openai/*/*"),
+    "tensorrt-llm": _files("tests/fixtures/tensorrt-llm/*/*"),
+    "lmdeploy": _files("tests/fixtures/lmdeploy/*/*"),
+}
+
+
+def _torch_seeds(folder: Path) -> dict[str, list[Path]]:
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(4, 2))
+    sd = model.state_dict()
+    seeds: dict[str, list[Path]] = {"torch": [], "lightning": [], "training-args": []}
+
+    def save(kind: str, name: str, obj: Any, legacy: bool = False) -> None:
+        path = folder / kind / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+        seeds[kind].append(path)
+
+    ckpt = {"model_state_dict": sd, "epoch": 2, "config": {"max_length": 128, "num_labels": 2},
+            "args": argparse.Namespace(lr=1e-3, fp16=True)}
+    save("torch", "model.pt", sd)
+    save("torch", "legacy.pt", ckpt, legacy=True)
+    save("torch", "ckpt.pth", ckpt)
+    lightning = {"epoch": 1, "global_step": 10, "pytorch-lightning_version": "2.4.0",
+                 "state_dict": {f"model.{k}": v.half() for k, v in sd.items()}, "hparams_name": "kwargs",
+                 "hyper_parameters": {"num_labels": 2, "precision": "bf16-mixed", "max_length": 64},
+                 "datamodule_hyper_parameters": {"max_length": 64}, "optimizer_states": [], "lr_schedulers": []}
+    save("lightning", "model.ckpt", lightning)
+    save("lightning", "legacy.ckpt", lightning, legacy=True)
+    args = argparse.Namespace(learning_rate=1e-3, max_seq_length=256, fp16=True, seed=1, output_dir="out")
+    save("training-args", "training_args.bin", args)
+    (folder / "training-args" / "legacy").mkdir()
+    save("training-args", "legacy/training_args.bin", args, legacy=True)
+    return seeds
+
+
+def _onnx_seeds(folder: Path) -> list[Path]:
+    pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    w = numpy_helper.from_array(np.ones((4, 2), dtype=np.float32), "W")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2])], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    helper.set_model_props(model, {"max_length": "128"})
+    then_g = helper.make_graph([helper.make_node("Identity", ["x"], ["t"])], "then", [],
+                               [helper.make_tensor_value_info("t", TensorProto.FLOAT, [4])])
+    branchy = helper.make_graph([helper.make_node("If", ["c"], ["o"], then_branch=then_g, else_branch=then_g)],
+                                "if", [helper.make_tensor_value_info("c", TensorProto.BOOL, [])],
+                                [helper.make_tensor_value_info("o", TensorProto.FLOAT, [4])])
+    out = []
+    for name, m in (("model.onnx", model), ("if.onnx", helper.make_model(branchy))):
+        save(m, str(folder / name))
+        out.append(folder / name)
+    return out
+
+
+def _safetensors_seeds(folder: Path) -> list[Path]:
+    pytest.importorskip("safetensors")
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    path = folder / "model.safetensors"
+    save_file({"w": np.ones((4, 2), dtype=np.float32), "b": np.zeros(2, dtype=np.float16)}, str(path),
+              metadata={"format": "pt"})
+    return [path]
+
+
+@pytest.fixture(scope="module")
+def binary_seeds(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[Path]]:
+    folder = tmp_path_factory.mktemp("seeds")
+    cache: dict[str, list[Path]] = {}
+
+    def get(kind: str) -> list[Path]:
+        if kind not in cache:
+            if kind in ("torch", "lightning", "training-args"):
+                cache.update(_torch_seeds(folder / "torch"))
+            elif kind == "onnx":
+                (folder / "onnx").mkdir()
+                cache["onnx"] = _onnx_seeds(folder / "onnx")
+            else:
+                (folder / "st").mkdir()
+                cache["safetensors"] = _safetensors_seeds(folder / "st")
+        return cache[kind]
+
+    return get
+
+
+def _known_bug(exc: BaseException) -> bool:
+    """Bugs found by this fuzzing and pinned by an xfail test below (owners: extractors/__init__.py,
+    readers/files.py, approvals/store.py): kept out of the properties so they keep looking for new ones."""
+    return (isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG) or \
+        (isinstance(exc, ValueError) and "embedded null byte" in str(exc))
+
+
+def _only_driftguard_errors(call: Callable[[], object]) -> None:
+    """The property: the call returns, or raises a DriftguardError (exit 2); anything else is a bug (exit 3)."""
+    try:
+        call()
+    except DriftguardError:
+        pass
+    except Exception as exc:
+        if not _known_bug(exc):
+            raise
+
+
+# ---------------------------------------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", sorted(TEXT_SEEDS))
+@EXAMPLES
+@given(data=st.data())
+def test_mutated_text_artifact_extracts_or_is_an_input_error(kind: str, data: st.DataObject,
+                                                              tmp_path_factory: pytest.TempPathFactory) -> None:
+    seed = data.draw(st.sampled_from(TEXT_SEEDS[kind]), label="seed")
+    mutated = data.draw(text_mutation(seed.name, seed.read_bytes()))
+    folder = tmp_path_factory.mktemp(kind)
+    path = folder / seed.name
+    path.write_bytes(mutated)
+    _only_driftguard_errors(lambda: api.extract(path, kind=kind))
+
+
+@pytest.mark.parametrize("kind", ["torch", "lightning", "training-args", "onnx", "safetensors"])
+@EXAMPLES
+@given(data=st.data())
+def test_mutated_binary_artifact_extracts_or_is_an_input_error(kind: str, data: st.DataObject,
+                                                                binary_seeds: Callable[[str], list[Path]],
+                                                                tmp_path_factory: pytest.TempPathFactory) -> None:
+    seed = data.draw(st.sampled_from(binary_seeds(kind)), label="seed")
+    raw = seed.read_bytes()
+    if kind == "safetensors":
+        mutated = data.draw(safetensors_mutation(raw))
+    elif kind == "onnx":
+        mutated = data.draw(byte_edits(raw))
+    else:
+        mutated = data.draw(zip_mutation(raw))
+    path = tmp_path_factory.mktemp(kind) / seed.name
+    path.write_bytes(mutated)
+    _only_driftguard_errors(lambda: api.extract(path, kind=kind))
+
+
+def _summarizer_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("summarizer") / "summarizer"
+    shutil.copytree(SUMMARIZER, folder)
+    return folder
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_mutated_manifest_checks_or_is_an_input_error(data: st.DataObject,
+                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = _summarizer_copy(tmp_path_factory)
+    manifest = folder / "driftguard.yaml"
+    manifest.write_bytes(data.draw(text_mutation("driftguard.yaml", manifest.read_bytes())))
+    _only_driftguard_errors(lambda: api.check(manifest, today=TODAY))
+
+
+APPROVAL_SEEDS = [
+    *sorted((SUMMARIZER / "approvals").glob("*.yaml")),
+    ROOT / "examples" / "text-classifier" / "approvals" / "text-classifier-int8.yaml",
+]
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_mutated_approval_checks_or_is_an_input_error(data: st.DataObject,
+                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = _summarizer_copy(tmp_path_factory)
+    seed = data.draw(st.sampled_from(APPROVAL_SEEDS), label="seed")
+    mutated = data.draw(text_mutation(seed.name, seed.read_bytes()))
+    (folder / "approvals" / f"fuzz-{seed.name}").write_bytes(mutated)
+    if data.draw(st.booleans(), label="duplicate"):  # the same approval twice: duplicate ids, conflicting pins
+        (folder / "approvals" / "fuzz-copy.yaml").write_bytes(mutated)
+    _only_driftguard_errors(lambda: api.check(folder / "driftguard.yaml", today=TODAY))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# what the fuzzing found: one reproducer each, xfail until the readers are fixed
+# ---------------------------------------------------------------------------------------------------------
+
+def _manifest(folder: Path, training_path: str, extra: str = "") -> Path:
+    (folder / "training").mkdir()
+    shutil.copy(SUMMARIZER / "training" / "generation_config.json", folder / "training")
+    manifest = folder / "driftguard.yaml"
+    manifest.write_text(f"version: 1\nmodels:\n  m:\n    training:\n      - path: {training_path}\n"
+                        f"    deployment:\n      - path: training/generation_config.json\n{extra}")
+    return manifest
+
+
+FOUND = {
+    "artifact-path-too-long": (
+        "training/" + "9" * 300 + ".json", "",
+        "OSError ENAMETOOLONG from Path.exists() in extractors.detect (extractors/__init__.py:83); the same in "
+        "extractors.extract (:106) for `driftguard extract <300-char name>`"),
+    "artifact-path-nul": (
+        '"training/\\0x.json"', "",
+        "ValueError 'embedded null byte' from Path.resolve() in readers/files.is_within via confine "
+        "(api.build_side)"),
+    "approvals-folder-too-long": (
+        "training/generation_config.json", "approvals: " + "a" * 300 + "\n",
+        "OSError ENAMETOOLONG from folder.exists() in approvals/store.load_dir"),
+    "approvals-folder-nul": (
+        "training/generation_config.json", 'approvals: "appr\\0"\n',
+        "ValueError 'embedded null byte' from Path.resolve() in readers/files.is_within via manifest.load"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FOUND))
+def test_fuzz_found_path_is_an_input_error(case: str, tmp_path: Path) -> None:
+    training_path, extra, bug = FOUND[case]
+    manifest = _manifest(tmp_path, training_path, extra)
+    try:
+        api.check(manifest, today=TODAY)
+    except DriftguardError:
+        return
+    except Exception as exc:
+        if _known_bug(exc):
+            pytest.xfail(f"known bug: {bug}")
+        raise
