@@ -228,7 +228,11 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """An error message as one line for stderr. Messages name files and quote their content (a refused pickle
+    global, a bad value), so controls are shown escaped (``\\n``, ``\\x1b``) like in every report."""
+    from driftguard.reporters.escape import message_for_terminal
+
+    return message_for_terminal(text.strip())
 
 
 def main() -> None:

@@ -1,10 +1,15 @@
-"""What the ``check`` reporters share: how a finding's status and an approval's expiry are worded."""
+"""What the ``check`` reporters share: how a finding's status and an approval's expiry are worded.
+
+Every helper returns display text: whatever came from input (values, paths, ids, keys) has been through
+``escape.for_terminal`` (notes through ``message_for_terminal``), so the text reporter prints it as is and the
+markdown reporter passes it to ``escape.for_markdown(..., visible=True)``."""
 
 from __future__ import annotations
 
 from driftguard.model import Finding, Value
 from driftguard.report import ApprovalRef, Report
 from driftguard.reporters.configs import show
+from driftguard.reporters.escape import for_terminal, message_for_terminal
 
 
 def cell(v: Value | None) -> str:
@@ -16,9 +21,9 @@ def where(v: Value | None) -> str:
     """``file:line`` (with the precedence layer that supplied it, or ``default``) for a table cell."""
     if v is None:
         return "-"
-    loc = v.origin.location()
+    loc = for_terminal(v.origin.location())
     if v.origin.source:
-        loc += f" ({v.origin.source})"
+        loc += f" ({for_terminal(v.origin.source)})"
     elif not v.explicit:
         loc += " (default)"
     return loc
@@ -35,25 +40,29 @@ def ago(days: int) -> str:
 
 def status(report: Report, f: Finding) -> str:
     """``approved by ID``, ``EXPIRED: ID expired 2025-01-31 (30 days ago)``, ``UNAPPROVED``, ``info``."""
+    approval = for_terminal(f.approval or "")
     if f.status == "approved":
-        return f"approved by {f.approval}"
+        return f"approved by {approval}"
     if f.status == "expired":
         ref = report.approval(f.approval)
-        when = f" expired {ref.expires} ({ago(ref.days)})" if ref else " expired"
-        return f"EXPIRED: {f.approval}{when}"
+        when = f" expired {for_terminal(ref.expires)} ({ago(ref.days)})" if ref else " expired"
+        return f"EXPIRED: {approval}{when}"
     if f.status == "unapproved":
         return "UNAPPROVED" if f.severity == "error" or (report.strict and f.severity == "warning") \
             else f"unapproved {f.severity}"
-    return f.status
+    return for_terminal(f.status)
 
 
 def approval_line(a: ApprovalRef) -> str:
+    """One approval that needs attention (stale, expired, expiring soon), as display text."""
+    ident, where_, expires = for_terminal(a.id), for_terminal(a.location()), for_terminal(a.expires)
     if a.state == "stale":
-        note = f"; {a.note}" if a.note else ""
-        return f"stale approval {a.id} ({a.location()}): matches no finding of {a.model} {a.key}{note}"
+        note = f"; {message_for_terminal(a.note)}" if a.note else ""
+        return (f"stale approval {ident} ({where_}): matches no finding of {for_terminal(a.model)} "
+                f"{for_terminal(a.key)}{note}")
     if a.state == "expired":
-        return f"expired approval {a.id} ({a.location()}): expired {a.expires} ({ago(a.days)})"
-    return f"approval {a.id} ({a.location()}) expires {a.expires} ({ago(a.days)})"
+        return f"expired approval {ident} ({where_}): expired {expires} ({ago(a.days)})"
+    return f"approval {ident} ({where_}) expires {expires} ({ago(a.days)})"
 
 
 def summary_line(report: Report) -> str:

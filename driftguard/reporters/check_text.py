@@ -1,10 +1,12 @@
 """``driftguard check --format text``: per model, a table of key, training value, deployed value, status and
-origins, then the approvals that need attention and one summary line."""
+origins, then the approvals that need attention and one summary line. Everything from input goes through
+``escape.for_terminal``: one value is one line, and no control character reaches the terminal."""
 
 from __future__ import annotations
 
 from driftguard.report import Report
 from driftguard.reporters.check_common import approval_line, cell, status, summary_line, where
+from driftguard.reporters.escape import for_terminal, message_for_terminal
 from driftguard.reporters.table import render
 
 HEADERS = ["key", "training", "deployed", "status", "rule", "training origin", "deployed origin"]
@@ -14,16 +16,16 @@ def render_check(report: Report) -> str:
     out: list[str] = []
     for m in report.models:
         c = m.counts()
-        out.append(f"== {m.name}: {c['findings']} finding{'s' if c['findings'] != 1 else ''}, "
+        out.append(f"== {for_terminal(m.name)}: {c['findings']} finding{'s' if c['findings'] != 1 else ''}, "
                    f"{c['failing']} failing")
         if not m.findings:
             out.append("no differences")
         else:
-            rows = [[f.key, cell(f.training), cell(f.deployed), status(report, f), f.rule, where(f.training),
-                     where(f.deployed)] for f in m.findings]
+            rows = [[for_terminal(f.key), cell(f.training), cell(f.deployed), status(report, f),
+                     for_terminal(f.rule), where(f.training), where(f.deployed)] for f in m.findings]
             out.append(render(HEADERS, rows, max_width=90, keep_tail=(5, 6)))
-            notes = [f"  {f.rule} {f.key}: {f.message}" for f in m.findings
-                     if f.training is None or f.deployed is None]
+            notes = [f"  {for_terminal(f.rule)} {for_terminal(f.key)}: {message_for_terminal(f.message)}"
+                     for f in m.findings if f.training is None or f.deployed is None]
             if notes:
                 out.append("details:")
                 out.extend(notes)

@@ -1,4 +1,7 @@
-"""Reporters for ``driftguard extract`` and ``driftguard diff``: text, JSON, YAML."""
+"""Reporters for ``driftguard extract`` and ``driftguard diff``: text, JSON, YAML.
+
+Text shows every key, value and path through ``escape.for_terminal``; JSON and YAML keep the values exactly and
+only spell the characters that would drive a terminal as escapes (see ``driftguard.reporters.escape``)."""
 
 from __future__ import annotations
 
@@ -8,14 +11,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from driftguard.model import EffectiveConfig, Finding, Value
+from driftguard.reporters.escape import for_terminal, has_control, json_for_terminal
 from driftguard.reporters.table import render
 
 
 def show(value: Any) -> str:
-    """A value as one short line of JSON (strings unquoted)."""
+    """A value as one short line of JSON (strings unquoted), safe for a terminal: a string through
+    ``for_terminal``, anything else as JSON with ``json_for_terminal``'s escapes."""
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        return for_terminal(value)
+    return json_for_terminal(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
 
 
 def display_path(path: str) -> str:
@@ -29,9 +34,9 @@ def display_path(path: str) -> str:
 
 def _where(v: Value) -> str:
     o = v.origin
-    loc = display_path(o.path) + (f":{o.line}" if o.line is not None else "")
+    loc = for_terminal(display_path(o.path)) + (f":{o.line}" if o.line is not None else "")
     if v.origin.source:
-        loc += f" ({v.origin.source})"
+        loc += f" ({for_terminal(v.origin.source)})"
     return loc
 
 
@@ -41,36 +46,41 @@ def extract_text(configs: Sequence[EffectiveConfig]) -> str:
         rows = []
         for key in sorted(cfg.values):
             v = cfg.values[key]
-            rows.append([key, show(v.value), "explicit" if v.explicit else "default", _where(v)])
-        parts.append(f"# {cfg.path} ({cfg.kind}): {len(rows)} keys\n"
+            rows.append([for_terminal(key), show(v.value), "explicit" if v.explicit else "default", _where(v)])
+        parts.append(f"# {for_terminal(cfg.path)} ({for_terminal(cfg.kind)}): {len(rows)} keys\n"
                      + render(["key", "value", "set", "origin"], rows, keep_tail=(3,)))
     return "\n\n".join(parts) + "\n"
 
 
 def extract_json(configs: Sequence[EffectiveConfig]) -> str:
     data: Any = [c.to_dict() for c in configs]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False)
+    return json_for_terminal(text) + "\n"
 
 
 def extract_yaml(configs: Sequence[EffectiveConfig]) -> str:
     import yaml
 
     data: Any = [c.to_dict() for c in configs]
-    return str(yaml.safe_dump(data[0] if len(data) == 1 else data, sort_keys=False, allow_unicode=True))
+    data = data[0] if len(data) == 1 else data
+    # Allowed unicode, PyYAML writes bidi controls and U+0085 raw: for such data it escapes all non-ASCII instead.
+    raw = has_control(json.dumps(data, ensure_ascii=False))
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=not raw))
 
 
 def diff_text(training: EffectiveConfig, deployed: EffectiveConfig, findings: Sequence[Finding]) -> str:
-    head = f"training: {training.path} ({training.kind})\ndeployed: {deployed.path} ({deployed.kind})\n"
+    head = (f"training: {for_terminal(training.path)} ({for_terminal(training.kind)})\n"
+            f"deployed: {for_terminal(deployed.path)} ({for_terminal(deployed.kind)})\n")
     if not findings:
         return head + "no differences\n"
     rows = []
     for f in findings:
         t, d = f.training, f.deployed
-        rows.append([f.key, show(t.value) if t else "-", show(d.value) if d else "-",
+        rows.append([for_terminal(f.key), show(t.value) if t else "-", show(d.value) if d else "-",
                      _where(t) if t else "-", _where(d) if d else "-"])
     body = render(["key", "training", "deployed", "training origin", "deployed origin"], rows, keep_tail=(3, 4))
     return f"{head}{body}\n{len(findings)} difference{'s' if len(findings) != 1 else ''}\n"
 
 
 def diff_json(result_dict: dict[str, Any]) -> str:
-    return json.dumps(result_dict, indent=2, ensure_ascii=False) + "\n"
+    return json_for_terminal(json.dumps(result_dict, indent=2, ensure_ascii=False)) + "\n"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from driftguard.reporters.escape import has_control
+
 
 def render(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 60,
            keep_tail: Sequence[int] = ()) -> str:
@@ -11,7 +13,13 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int
 
     Columns listed in ``keep_tail`` (origins: ``path:line``) are cut at the start instead, so the file name
     and line survive.
+
+    Cells are display text the caller made safe (``escape.for_terminal``); a control character in one is a
+    bug in that caller, and one cell would then be able to forge rows, so it is refused.
     """
+    bad = next((c for row in rows for c in row if has_control(c)), None)
+    if bad is not None:
+        raise ValueError(f"table cell not escaped for the terminal: {bad!r}")
     def fit(i: int, c: str) -> str:
         if len(c) <= max_width:
             return c
