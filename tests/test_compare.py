@@ -185,10 +185,14 @@ def test_delta_needs_containers_on_both_sides() -> None:
 
 def test_delta_ignores_int_float_spelling() -> None:
     assert structured_delta([1, 2], [1.0, 3]) == {"values_changed": {"root[1]": {"new_value": 3, "old_value": 2}}}
+    # an int becoming a float is a changed value, not a changed type
+    assert structured_delta({"x": 1}, {"x": 1.5}) == {"values_changed": {"root['x']": {"new_value": 1.5,
+                                                                                     "old_value": 1}}}
 
 
 def test_delta_keeps_null_and_sorts_paths() -> None:
-    delta = structured_delta({"b": "y", "a": 1}, {"b": None, "a": "x"})
+    # deepdiff lists b first; sorting by path (not by the change) puts a first
+    delta = structured_delta({"b": 1, "a": "x"}, {"b": None, "a": 1})
     assert delta is not None
     changes = delta["type_changes"]
     assert list(changes) == ["root['a']", "root['b']"]

@@ -3,6 +3,7 @@ round trip), ignore globs and compare_sides, called directly and through a manif
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from collections.abc import Mapping
 from datetime import date
@@ -164,3 +165,16 @@ def test_a_models_own_tolerance_comes_first(tmp_path: Path) -> None:
     # The model's rel 0.1 on top_p wins over the manifest-wide exact-ish one.
     assert _check(tmp_path, ["{key: 'generation.*', rel: 0.001}"], ["{key: generation.top_p, rel: 0.1}"]) == \
         {"generation.temperature"}
+
+
+def test_options_are_frozen_hashable_records() -> None:
+    tol = Tolerance("generation.*", rel=0.1)
+    opts = CompareOptions(tolerances=(tol,))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tol.rel = 0.5  # type: ignore[misc]  # deliberately assigning to a frozen record
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.ignore = ("x",)  # type: ignore[misc]  # deliberately assigning to a frozen record
+    fresh = CompareOptions(tolerances=(Tolerance("generation.*", rel=0.1),))
+    opts.tolerance_for("generation.top_p")  # fills the lookup cache of one of them
+    assert opts == fresh and hash(opts) == hash(fresh)  # the cache is not part of the value
+    assert len({tol, Tolerance("generation.*", rel=0.1)}) == 1
