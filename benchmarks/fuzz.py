@@ -3,6 +3,7 @@
     python benchmarks/fuzz.py --target triton --runs 10000 [--seed 0] [--jobs 2] [--out /tmp/driftguard-fuzz]
     python benchmarks/fuzz.py --target all --runs 2000
     python benchmarks/fuzz.py --list
+    python benchmarks/fuzz.py --target lightning --runs 2000 --limit depth=100000   # limits raised by a user
 
 Targets: one per extractor kind (``triton``, ``hf-generation``, ``hf-config``, ``hf-tokenizer``, ``vllm``,
 ``tgi``, ``openai``, ``tensorrt-llm``, ``lmdeploy`` (INI and YAML seeds), ``onnx``, ``torch``, ``lightning``,
@@ -836,14 +837,19 @@ def _status(field_name: str) -> int:
     return 0
 
 
+#: ``--limit NAME=N``: fuzz with raised (or lowered) reader limits, as a user with a genuine big file would.
+LIMIT_OVERRIDES: dict[str, str] = {}
+
+
 def run_input(target: str, folder: Path, files: Files) -> None:
     """What one input does: the library call, in this process."""
     from driftguard import api
+    from driftguard.readers.limits import DEFAULT
 
     if target in CHECK_TARGETS:
-        api.check(folder / "driftguard.yaml", today=TODAY)
+        api.check(folder / "driftguard.yaml", today=TODAY, limit_overrides=LIMIT_OVERRIDES)
     else:
-        api.extract(folder / next(iter(files)), kind=target)
+        api.extract(folder / next(iter(files)), kind=target, limits=DEFAULT.with_overrides(LIMIT_OVERRIDES))
 
 
 def _child(target: str, folder: Path, files: Files, hang_s: int) -> None:
@@ -1111,10 +1117,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/driftguard-fuzz"))
     parser.add_argument("--hang", type=int, default=20, help="seconds before an input counts as a hang")
     parser.add_argument("--only", type=int, action="append", help="run only input number I (repeatable)")
+    parser.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                        help="run every input with this reader limit (e.g. depth=100000), as --limit does")
     parser.add_argument("--list", action="store_true", help="list the targets and their seed counts")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))  # for the crafted deep pickles only
+    LIMIT_OVERRIDES.update(dict(item.split("=", 1) for item in args.limit))
     if args.list:
         for t in TARGETS:
             print(t, len(load_seeds(t, args.out)))
