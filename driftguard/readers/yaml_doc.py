@@ -338,9 +338,9 @@ class _Composer:
             if digits > self.limits.int_digits:
                 raise LimitError("int_digits", self.limits.int_digits, f"integer literal of {digits} digits",
                                  self.path, line)
-        if tag == INT and value.isdigit():
-            return int(value)
         try:
+            if tag == INT and value.isdigit():
+                return int(value)
             return _SCALAR_CONSTRUCTORS[tag](yaml.ScalarNode(tag, value))
         except (ValueError, TypeError, KeyError, yaml.constructor.ConstructorError):
             raise self._fail(f"invalid YAML: {value!r} is not a valid {_short(tag)}", line) from None
