@@ -466,7 +466,8 @@ def binary_seeds(target: str, cache: Path) -> list[Files]:
 # ---------------------------------------------------------------------------------------------------------
 
 INTERESTING_BYTES: list[bytes] = [
-    b"9" * 5000, b"-" + b"9" * 450, b"[" * 900, b"{" * 900, b'{"a":' * 900, b"- " * 500, b"\x00", b"\x00" * 64,
+    b"9" * 5000, b"9" * 350, b"-" + b"9" * 450, b"[" * 900, b"{" * 900, b'{"a":' * 900, b"- " * 500, b"\x00",
+    b"\x00" * 64,
     b"\x01\x02\x1b\x7f", b"\r", b"\r\n", b"\t", b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xef\xbb\xbf",
     b"NaN", b"Infinity", b"-Infinity", b"1e309", b"-0", b"0x1F", b"1_000", b"true", b"null", b"~", b"''", b'""',
     b"&a [*a, *a]", b"*undefined_alias", b"!!python/object/apply:os.system ['true']", b"!!binary AAAA", b"<<: *a",
@@ -476,7 +477,7 @@ INTERESTING_BYTES: list[bytes] = [
 ]
 
 INTERESTING_VALUES: list[Any] = [
-    None, True, False, 0, -1, 1, 2**31, 2**63, -(2**63) - 1, 2**64, int("9" * 300), 10**400, 0.0, -0.0, 1e308,
+    None, True, False, 0, -1, 1, 2**31, 2**63, -(2**63) - 1, 2**64, int("9" * 300), 10**350, 10**400, 0.0, -0.0, 1e308,
     float("inf"), float("-inf"), float("nan"), 5e-324, 3.4028236e38, "", "0", "1.5", "true", "None", "null",
     "NaN", "fp16", "float32", "bf16", "TYPE_FP32", "int8", "auto", "x" * 10000, "\x00", "\ud800", "${x}", "#NAME",
     [], {}, [None], [[[[[]]]]], {"": None}, [1, "a", None], list(range(200)), {"a": {"b": {"c": [1]}}},
@@ -570,7 +571,8 @@ class Mutator:
                     j = i
                     while j < len(buf) and 48 <= buf[j] <= 57:
                         j += 1
-                    buf[i:j] = r.choice((b"9" * 5000, b"0", b"-1", b"4294967296", b"1e309", b"00", b"99999999999"))
+                    buf[i:j] = r.choice((b"9" * 5000, b"9" * 350, b"0", b"-1", b"4294967296", b"1e309", b"00",
+                                         b"99999999999"))
         return bytes(buf)
 
     def _any_seed_bytes(self) -> bytes:
