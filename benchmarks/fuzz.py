@@ -7,9 +7,12 @@
 
 Targets: one per extractor kind (``triton``, ``hf-generation``, ``hf-config``, ``hf-tokenizer``, ``vllm``,
 ``tgi``, ``openai``, ``tensorrt-llm``, ``lmdeploy`` (INI and YAML seeds), ``onnx``, ``torch``, ``lightning``,
-``training-args``, ``safetensors``), each run as ``api.extract(path, kind=KIND)``, plus ``manifest`` and
-``approvals``: ``api.check`` on a copy of ``examples/summarizer`` whose ``driftguard.yaml`` (or whose
-``approvals/*.yaml``) is the mutated input.
+``training-args``, ``safetensors``), each run as ``api.extract(path, kind=KIND)``; ``hf-model``: a model folder
+(fixtures, the summarizer's, the corpus's complete ones) with one file mutated; and ``api.check`` on a copy of
+``examples/summarizer`` whose ``driftguard.yaml`` (``manifest``), one of whose ``approvals/*.yaml``
+(``approvals``), or one of whose artifacts (``check-artifacts``: side merging and the rules, DG2xx consistency
+across files included, over mutated values; the training folder swapped for the corpus's model folders) is the
+mutated input.
 
 Seeds: the corpus (``../shared/corpus`` or ``/work/shared/corpus``), ``tests/fixtures`` and ``examples``; the
 binary kinds are built in code in a throw-away child process (``torch.save`` of state dicts, Lightning-style
@@ -75,8 +78,11 @@ SAVE_PER_SIGNATURE = 3
 
 EXTRACT_TARGETS = ("triton", "hf-generation", "hf-config", "hf-tokenizer", "vllm", "tgi", "openai", "tensorrt-llm",
                    "lmdeploy", "onnx", "torch", "lightning", "training-args", "safetensors")
-CHECK_TARGETS = ("manifest", "approvals")
-TARGETS = EXTRACT_TARGETS + CHECK_TARGETS
+#: api.check on a copy of examples/summarizer with its manifest, an approval or one artifact mutated.
+CHECK_TARGETS = ("manifest", "approvals", "check-artifacts")
+#: Inputs that are a folder of files rather than one file.
+FOLDER_TARGETS = ("hf-model", *CHECK_TARGETS)
+TARGETS = EXTRACT_TARGETS + FOLDER_TARGETS
 BINARY_TARGETS = ("onnx", "torch", "lightning", "training-args", "safetensors")
 
 #: A seed or a mutated input: file name -> content (one file for extract targets).
@@ -238,9 +244,29 @@ expires: 2026-12-20
 ]
 
 
+def _hf_model_folders() -> list[Files]:
+    """HF model folders: the fixtures', the summarizer's, and the corpus's models with all three files."""
+    folders = [{p.name: p.read_bytes() for p in sorted(d.iterdir()) if p.is_file()}
+               for d in sorted((ROOT / "tests/fixtures/hf-model/good").iterdir()) if d.is_dir()]
+    folders.append({p.name: p.read_bytes() for p in sorted((ROOT / "examples/summarizer/training").iterdir())})
+    corpus = corpus_dir()
+    if corpus is not None:
+        names = ("config.json", "generation_config.json", "tokenizer_config.json")
+        prefixes = sorted({p.name[:-len("__config.json")] for p in (corpus / "hf").glob("*__config.json")})
+        for prefix in prefixes:
+            paths = [corpus / "hf" / f"{prefix}__{n}" for n in names]
+            if all(p.is_file() for p in paths):
+                folders.append({n: p.read_bytes() for n, p in zip(names, paths, strict=True)})
+    return folders
+
+
 def check_seeds(target: str) -> list[Files]:
-    """Manifest target: the tree with driftguard.yaml variants. Approvals target: the tree with approval sets."""
+    """manifest: the tree with driftguard.yaml variants; approvals: the tree with approval sets;
+    check-artifacts: the tree with its training folder replaced by other real model folders."""
     tree = _summarizer_tree()
+    if target == "check-artifacts":
+        base = {k: v for k, v in tree.items() if not k.startswith("approvals/")}  # a folder lacking a file keeps ours
+        return [{**base, **{f"training/{n}": v for n, v in folder.items()}} for folder in _hf_model_folders()]
     approvals = {k: v for k, v in tree.items() if k.startswith("approvals/")}
     base = {k: v for k, v in tree.items() if not k.startswith("approvals/")}
     text_classifier = (ROOT / "examples/text-classifier/approvals/text-classifier-int8.yaml").read_bytes()
@@ -790,6 +816,10 @@ def mutate(target: str, rng: random.Random, seeds: list[Files]) -> Files:
         name = "driftguard.yaml"
     elif target == "approvals":
         name = rng.choice(sorted(k for k in files if k.startswith("approvals/")))
+    elif target == "check-artifacts":
+        name = rng.choice(sorted(k for k in files if k != "driftguard.yaml" and not k.startswith("approvals/")))
+    elif target == "hf-model":
+        name = rng.choice(sorted(files))
     else:
         name = next(iter(files))
     data = files[name]
@@ -850,6 +880,8 @@ def run_input(target: str, folder: Path, files: Files) -> None:
 
     if target in CHECK_TARGETS:
         api.check(folder / "driftguard.yaml", today=TODAY, limit_overrides=LIMIT_OVERRIDES)
+    elif target == "hf-model":
+        api.extract(folder, kind=target, limits=DEFAULT.with_overrides(LIMIT_OVERRIDES))
     else:
         api.extract(folder / next(iter(files)), kind=target, limits=DEFAULT.with_overrides(LIMIT_OVERRIDES))
 
@@ -969,7 +1001,7 @@ def _record(stats: Stats, i: int, files: Files, res: dict[str, Any], out: Path) 
 
 def save_input(folder: Path, stem: str, files: Files, target: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    if target in CHECK_TARGETS:
+    if target in FOLDER_TARGETS:
         dest = folder / stem
         write_files(dest, files)
         return dest
@@ -983,6 +1015,8 @@ def save_input(folder: Path, stem: str, files: Files, target: str) -> Path:
 def load_seeds(target: str, cache: Path) -> list[Files]:
     if target in CHECK_TARGETS:
         return check_seeds(target)
+    if target == "hf-model":
+        return _hf_model_folders()
     if target in BINARY_TARGETS:
         return binary_seeds(target, cache)
     seeds = text_seeds(target)
