@@ -25,10 +25,10 @@ class Limits:
     #: Uncompressed bytes of a checkpoint's pickle (``data.pkl``; a legacy file's object pickle).
     pickle_bytes: int = 64 * MiB
     #: Pickle opcodes executed while reading one checkpoint's object tree.
-    pickle_ops: int = 5_000_000
+    pickle_ops: int = 2_000_000
     #: Values (containers and scalars) built or visited while reading one document or object tree, counting
     #: every time a shared sub-object or a YAML alias is expanded.
-    objects: int = 1_000_000
+    objects: int = 250_000
     #: Nesting depth of a document or object tree (a dict in a list is depth 2).
     depth: int = 64
     #: Decimal digits of one integer literal (JSON, YAML, INI, pickle LONG, pbtxt).

@@ -570,6 +570,9 @@ def loads(data: bytes, path: str, limits: Limits = DEFAULT) -> Any:
 
 # --- the loaded tree: measured once, then walked safely ------------------------------------------------------
 
+_CONTAINERS = (dict, list, tuple, set, frozenset, RecordedObject)
+
+
 def children(obj: Any) -> tuple[Any, ...] | None:
     """The values a walk descends into, or None for a leaf."""
     if isinstance(obj, dict):
@@ -583,59 +586,72 @@ def children(obj: Any) -> tuple[Any, ...] | None:
 
 def check_tree(root: Any, path: str, limits: Limits = DEFAULT) -> None:
     """Refuse a tree with a cycle, deeper than ``limits.depth`` or larger than ``limits.objects`` when every
-    shared sub-object is counted where it is referenced. Linear in the distinct objects (iterative, memoized)."""
+    shared sub-object is counted where it is referenced. Linear in the distinct objects (iterative, memoized:
+    each container is sized once, however often it is referenced)."""
+    if not isinstance(root, _CONTAINERS):
+        return
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     tensors = 0
     on_path: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    max_objects, max_depth = limits.objects, limits.depth
+    # One frame per open container: [object, its children, next child index, size so far, deepest child].
+    stack: list[list[Any]] = [[root, children(root), 0, 1, 0]]
+    on_path.add(id(root))
     while stack:
-        obj, done = stack.pop()
-        kids = children(obj)
-        if kids is None:
-            if isinstance(obj, TensorRecord):
-                tensors += 1
+        frame = stack[-1]
+        kids, i, total, deepest = frame[1], frame[2], frame[3], frame[4]
+        n = len(kids)
+        opened = False
+        while i < n:
+            k = kids[i]
+            i += 1
+            if not isinstance(k, _CONTAINERS):
+                total += 1
+                if type(k) is TensorRecord:
+                    tensors += 1
+                continue
+            kid = id(k)
+            known = size.get(kid)
+            if known is not None:
+                total += known
+                deepest = max(deepest, depth[kid])
+                continue
+            if kid in on_path:
+                raise ExtractionError("corrupt checkpoint pickle: the object tree refers to itself (a cycle)",
+                                      path)
+            frame[2], frame[3], frame[4] = i - 1, total, deepest  # come back to this child once it is sized
+            on_path.add(kid)
+            if len(on_path) > max_depth:
+                raise LimitError("depth", max_depth, "nesting of the checkpoint's object tree", path)
+            stack.append([k, children(k), 0, 1, 0])
+            opened = True
+            break
+        if opened:
             continue
-        key = id(obj)
-        if done:
-            on_path.discard(key)
-            total, deepest = 1, 0
-            for k in kids:
-                kk = children(k)
-                if kk is None:
-                    total += 1
-                else:
-                    total += size[id(k)]
-                    deepest = max(deepest, depth[id(k)])
-            size[key], depth[key] = total, deepest + 1
-            if total > limits.objects:
-                raise LimitError("objects", limits.objects, "values in the checkpoint's object tree (shared "
-                                 "sub-objects counted where referenced)", path)
-            if deepest + 1 > limits.depth:
-                raise LimitError("depth", limits.depth, "nesting of the checkpoint's object tree", path)
-            continue
-        if key in size:
-            continue
-        if key in on_path:
-            raise ExtractionError("corrupt checkpoint pickle: the object tree refers to itself (a cycle)", path)
-        on_path.add(key)
-        stack.append((obj, True))
-        stack.extend((k, False) for k in kids if children(k) is not None and id(k) not in size)
-        if len(on_path) > limits.depth:
-            raise LimitError("depth", limits.depth, "nesting of the checkpoint's object tree", path)
+        stack.pop()
+        key = id(frame[0])
+        on_path.discard(key)
+        size[key], depth[key] = total, deepest + 1
+        if total > max_objects:
+            raise LimitError("objects", max_objects, "values in the checkpoint's object tree (shared "
+                             "sub-objects counted where referenced)", path)
     limits.check("tensors", tensors, "tensors in the checkpoint", path)
 
 
 def iter_tensors(obj: Any, prefix: str = "") -> Iterator[tuple[str, TensorRecord]]:
-    """Every TensorRecord under ``obj`` with its dotted path (the tree passed :func:`check_tree`)."""
-    stack: list[tuple[Any, str]] = [(obj, prefix)]
+    """Every TensorRecord under ``obj`` (in dicts, lists and tuples) with its dotted path; the tree passed
+    :func:`check_tree`, so the walk is bounded."""
     out: list[tuple[str, TensorRecord]] = []
+    stack: list[tuple[Any, str]] = [(obj, prefix)]
+    walk = (TensorRecord, dict, list, tuple)
     while stack:
         node, where = stack.pop()
-        if isinstance(node, TensorRecord):
+        if type(node) is TensorRecord:
             out.append((where, node))
-        elif isinstance(node, dict):
-            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in reversed(list(node.items())))
-        elif isinstance(node, (list, tuple)):
-            stack.extend((v, f"{where}.{i}" if where else str(i)) for i, v in reversed(list(enumerate(node))))
+            continue
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in reversed(list(items)):
+            if isinstance(v, walk):
+                stack.append((v, f"{where}.{k}" if where else str(k)))
     return iter(out)

@@ -241,7 +241,7 @@ def _bomb_cases() -> dict[str, bytes]:
         shared += b"]" + b"h" + bytes([i - 1]) + b"a" + b"h" + bytes([i - 1]) + b"a" + b"q" + bytes([i])
     return {
         "empty-sets": P2 + b"]" + (b"\x8fa" * n) + b".",
-        "memo-refs": P2 + b"]" + b"Nq\x00" + (b"h\x00a" * (n * 2)) + b".",
+        "memo-refs": P2 + b"]" + b"Nq\x00a" + (b"h\x00a" * (n * 2)) + b".",
         "shared-dag": shared + b".",
         "self-reference": P2 + b"]q\x00h\x00a.",
         "deep-lists": P2 + b"]" * 5000 + b"a" * 4999 + b".",
