@@ -1,6 +1,7 @@
 """Hostile input, as properties: a mutated seed file either extracts (or checks) or raises DriftguardError.
 
-One property per extractor kind, the manifest loader and the approvals loader. Seeds are the real files under
+One property per extractor kind (``hf-model`` folders included), the manifest loader, the approvals loader and
+``check`` over a mutated artifact (side merging and the rules). Seeds are the real files under
 ``tests/fixtures`` and ``examples/`` and, for the binary kinds, tiny artifacts built here (``torch.save``
 zip and legacy files, ``onnx.helper`` models, ``safetensors.numpy``). Mutations are byte edits (flip, insert,
 delete, duplicate, truncate, interesting tokens such as ``9`` * 5000 or ``[`` * 900), structural edits of JSON
@@ -374,6 +375,36 @@ def test_mutated_manifest_checks_or_is_an_input_error(data: st.DataObject,
     manifest = folder / "driftguard.yaml"
     manifest.write_bytes(data.draw(text_mutation("driftguard.yaml", manifest.read_bytes())))
     _only_driftguard_errors(lambda: api.check(manifest, today=TODAY))
+
+
+ARTIFACTS = sorted(str(p.relative_to(SUMMARIZER)) for p in SUMMARIZER.rglob("*")
+                   if p.is_file() and p.name != "driftguard.yaml" and p.parent.name != "approvals")
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_mutated_artifact_of_a_manifest_checks_or_is_an_input_error(data: st.DataObject,
+                                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Side merging and every rule (DG2xx across files included) over mutated values: never a RuleCrashed."""
+    folder = _summarizer_copy(tmp_path_factory)
+    artifact = folder / data.draw(st.sampled_from(ARTIFACTS), label="artifact")
+    artifact.write_bytes(data.draw(text_mutation(artifact.name, artifact.read_bytes())))
+    _only_driftguard_errors(lambda: api.check(folder / "driftguard.yaml", today=TODAY))
+
+
+HF_MODEL_FOLDERS = sorted(p for p in (FIXTURES / "hf-model" / "good").iterdir() if p.is_dir())
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_mutated_hf_model_folder_extracts_or_is_an_input_error(data: st.DataObject,
+                                                               tmp_path_factory: pytest.TempPathFactory) -> None:
+    seed = data.draw(st.sampled_from([*HF_MODEL_FOLDERS, SUMMARIZER / "training"]), label="folder")
+    folder = tmp_path_factory.mktemp("hf-model") / seed.name
+    shutil.copytree(seed, folder)
+    victim = folder / data.draw(st.sampled_from(sorted(p.name for p in folder.iterdir())), label="file")
+    victim.write_bytes(data.draw(text_mutation(victim.name, victim.read_bytes())))
+    _only_driftguard_errors(lambda: api.extract(folder, kind="hf-model"))
 
 
 APPROVAL_SEEDS = [
