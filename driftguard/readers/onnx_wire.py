@@ -304,6 +304,15 @@ class _Walk:
                 raise WireError("field runs past the end of its message", tag_start)
             if kind == TENSOR:
                 if number in TENSOR_PAYLOAD_FIELDS:  # an unpacked element
+                    if wire_type in (I32, I64) and tag < 0x80:  # skip its fixed-width siblings in one loop
+                        width = pos - tag_start
+                        i, data = pos - self.base, self.data
+                        while i + width <= len(data) and pos + width <= end and data[i] == tag:
+                            i += width
+                            pos += width
+                            fields += 1
+                        if fields > max_fields:
+                            continue  # the budget check at the top of the loop raises
                     self.delete(tag_start, pos)
                     frame.shrink += pos - tag_start
                 elif number == TENSOR_DIMS:
