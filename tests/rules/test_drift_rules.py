@@ -54,6 +54,11 @@ def test_delta_of_an_unordered_key_ignores_order() -> None:
     [g] = ValueDrift().check(ordered)
     assert g.delta == {"values_changed": {"root[0]": {"new_value": 107, "old_value": 1},
                                           "root[2]": {"new_value": 3, "old_value": 107}}}
+    # a canonical key whose order means something (a shape) keeps its order in the delta
+    shape = _ctx({"io.inputs.x.shape": [1, 3, 224]}, {"io.inputs.x.shape": [3, 1, 224]})
+    [h] = ValueDrift().check(shape)
+    assert h.delta == {"values_changed": {"root[0]": {"new_value": 3, "old_value": 1},
+                                          "root[1]": {"new_value": 1, "old_value": 3}}}
 
 
 def test_one_sided_key_on_the_training_side() -> None:
