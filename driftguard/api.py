@@ -211,7 +211,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     names = [model] if model is not None else list(m.models)
     policy = m.approval_policy
     approvals = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
-                                       max_horizon_days=policy.max_horizon_days, today=today)
+                                       max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
+                                       limits=limits)
     findings: list[Finding] = []
     sides: dict[str, tuple[Side, Side]] = {}
     for name in names:
@@ -255,7 +256,8 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
     from driftguard import manifest as manifest_mod
     from driftguard.readers.files import confine
 
-    def validated(fields: dict[str, object]) -> approvals_mod.Approval:  # UsageError naming the first field that is wrong
+    # UsageError naming the first field that is wrong
+    def validated(fields: dict[str, object]) -> approvals_mod.Approval:
         try:
             return approvals_mod.Approval.model_validate(fields)
         except ValidationError as exc:

@@ -79,7 +79,7 @@ def _flavor(path: Path, data: dict[str, Any]) -> str:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective values of one config.json (or adapter_config.json / quantize_config.json)."""
-    doc = load_object(path)
+    doc = load_object(path, options.limits)
     builder = ValueBuilder(KIND, path)
     flavor = _flavor(path, doc.data)
     if flavor == "adapter":

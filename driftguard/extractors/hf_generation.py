@@ -47,7 +47,7 @@ def detect(path: Path, head: bytes) -> bool:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective GenerationConfig of one generation_config.json."""
-    doc = load_object(path)
+    doc = load_object(path, options.limits)
     builder = ValueBuilder(KIND, path)
     add_generation_fields(builder, doc)
     fill_generation_defaults(builder)

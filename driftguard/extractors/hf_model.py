@@ -27,6 +27,7 @@ from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.extractors.hf_common import add_generation_fields, fill_generation_defaults, load_object, sniff_object
 from driftguard.model import EffectiveConfig, Value
+from driftguard.readers.files import head as read_head
 
 KIND = "hf-model"
 DESCRIPTION = "Hugging Face model folder: generation_config.json + config.json + tokenizer_config.json merged"
@@ -50,8 +51,10 @@ def detect(path: Path, head: bytes) -> bool:
     config = path / CONFIG_FILE
     if not config.is_file():
         return False
-    with config.open("rb") as fh:
-        data = sniff_object(config, fh.read(4096))
+    try:
+        data = sniff_object(config, read_head(config))
+    except ExtractionError:
+        return False
     return data is not None and any(k in data for k in ("model_type", "architectures", "transformers_version"))
 
 
@@ -68,13 +71,13 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     for file, kind in present:
         values.update(registry.get(kind).extract(file, options).values)
     if not (path / GENERATION_FILE).is_file() and (path / CONFIG_FILE).is_file():
-        values.update(_from_model_config(path / CONFIG_FILE).values)
+        values.update(_from_model_config(path / CONFIG_FILE, options).values)
     return EffectiveConfig(KIND, str(path), values)
 
 
-def _from_model_config(config: Path) -> EffectiveConfig:
+def _from_model_config(config: Path, options: ExtractOptions) -> EffectiveConfig:
     """``generation.*`` as transformers builds them from config.json when generation_config.json is absent."""
-    doc = load_object(config)
+    doc = load_object(config, options.limits)
     builder = ValueBuilder(KIND, config)
     add_generation_fields(builder, doc, source=FROM_MODEL_CONFIG, keep_unknown=False)
     for sub in _SUBCONFIGS:

@@ -61,7 +61,7 @@ def detect(path: Path, head: bytes) -> bool:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective tokenizer settings of one tokenizer_config.json."""
-    doc = load_object(path)
+    doc = load_object(path, options.limits)
     builder = ValueBuilder(KIND, path)
     data = doc.data
     used: set[str] = set()

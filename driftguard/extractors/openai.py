@@ -52,7 +52,7 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = rc.load_document(path)
+    doc = rc.load_document(path, options.limits)
     data = rc.require_mapping(doc, "an OpenAI chat/completions request body")
     if "messages" not in data and "prompt" not in data:
         raise ExtractionError("not an OpenAI request: expected 'messages' (chat) or 'prompt' (completions)",

@@ -108,7 +108,7 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = rc.load_document(path)
+    doc = rc.load_document(path, options.limits)
     data = rc.require_mapping(doc, "TensorRT-LLM request tensors, SamplingParams or model.yaml")
     b = ValueBuilder(KIND, path)
     if _is_tensor_request(data):

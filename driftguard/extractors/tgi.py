@@ -70,7 +70,7 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = rc.load_document(path)
+    doc = rc.load_document(path, options.limits)
     data = rc.require_mapping(doc, "a TGI /generate request body")
     b = ValueBuilder(KIND, path)
     if _is_sagemaker_env(data):

@@ -86,7 +86,7 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = rc.load_document(path)
+    doc = rc.load_document(path, options.limits)
     data = rc.require_mapping(doc, "vLLM sampling params, request body or engine args")
     b = ValueBuilder(KIND, path)
     is_request_body = "messages" in data or "prompt" in data

@@ -1,10 +1,11 @@
 """Run the CLI on a crafted input in a child process and measure what it cost (wall time, peak RSS).
 
 The hostile-input acceptance is per input: the verdict (exit 2 for bad input), nothing executed, and the work
-bounded (``WALL_LIMIT_S`` seconds, ``RSS_LIMIT_MIB`` MiB of peak resident memory, measured in the child by
-``VmHWM`` of ``/proc/self/status``: unlike ``ru_maxrss``, which Linux keeps across ``exec`` and so would
-count the forking test process, the high-water mark belongs to the child's own address space). These are bounds that catch unbounded work (a zip bomb, alias expansion, a
-self-referencing pickle walked as a tree), not speed targets: a genuine run takes a fraction of them.
+bounded: ``WALL_LIMIT_S`` seconds and ``RSS_LIMIT_MIB`` MiB of peak resident memory, measured in the child by
+``VmHWM`` of ``/proc/self/status`` (unlike ``ru_maxrss``, which Linux keeps across ``exec`` and so would count
+the forking test process, the high-water mark belongs to the child's own address space). These are bounds that
+catch unbounded work (a zip bomb, alias expansion, a self-referencing pickle walked as a tree), not speed
+targets: a genuine run takes a fraction of them.
 """
 
 from __future__ import annotations

@@ -17,7 +17,17 @@ from .bounded import run_cli
 # Nine levels of nine: 9**9 (387 million) strings in a few hundred bytes.
 LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
-LAUGHS_LINE = 7  # the first level past a million values
+
+
+def _laughs_line(objects: int = Limits().objects) -> int:
+    """The line of the first level whose expanded size (the list plus its items) passes ``objects``."""
+    size, line = 10, 1
+    while size <= objects:
+        size, line = 1 + 9 * size, line + 1
+    return line
+
+
+LAUGHS_LINE = _laughs_line()
 
 DIGITS = "1" * 5000
 MANIFEST_OK = """version: 1
@@ -41,7 +51,7 @@ def _check_tree(root: Path) -> Path:
 # --- engine files (vllm: YAML and JSON) ----------------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "text", "needles"), [
-    ("laughs.yaml", LAUGHS, ("laughs.yaml:7:", "objects")),
+    ("laughs.yaml", LAUGHS, (f"laughs.yaml:{LAUGHS_LINE}:", "objects")),
     ("loop.yaml", "top_p: &a [1, *a]\n", ("loop.yaml:1:", "recursive anchor")),
     ("loop2.yaml", "a: &a\n  b:\n    - c: *a\n", ("loop2.yaml:3:", "recursive anchor")),
     ("digits.yaml", f"top_p: 0.5\nseed: {DIGITS}\n", ("digits.yaml:2:", "int_digits")),
@@ -67,7 +77,7 @@ def test_many_yaml_values_stop_at_the_objects_limit(tmp_path: Path) -> None:
     path = tmp_path / "many.yaml"
     path.write_text("".join(f"- {i}\n" for i in range(1_100_000)))
     res = run_cli(["extract", f"vllm:{path}"])
-    res.assert_input_error("many.yaml:1000000:", "objects")
+    res.assert_input_error(f"many.yaml:{Limits().objects}:", "objects")
     res.assert_bounded()
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from driftguard.errors import RefusedError
+
 for _extra in ("torch", "onnx", "numpy", "onnxruntime.quantization", "safetensors"):
     pytest.importorskip(_extra)
 
@@ -172,8 +174,8 @@ class Sentinel:
         return (open, (self.path, "w"))
 
 
-def test_checkpoint_weights_only_refuses_is_a_warning_and_nothing_runs(files: dict[str, Path],
-                                                                       tmp_path: Path) -> None:
+def test_checkpoint_the_metadata_reader_refuses_is_an_input_error_and_nothing_runs(files: dict[str, Path],
+                                                                                   tmp_path: Path) -> None:
     sentinel = tmp_path / "executed"
     state = torch.load(files["ckpt_a"], weights_only=True)["state_dict"]
     path = tmp_path / "evil.pt"
@@ -182,8 +184,10 @@ def test_checkpoint_weights_only_refuses_is_a_warning_and_nothing_runs(files: di
     evil = type(t)("torch", str(path), t.values)
     d = api.extract(files["onnx_a"])
     ctx = RuleContext("m", Side("training", (evil,), {}), Side("deployment", (d,), {}))
-    [f] = WeightsProvenance().check(ctx)
-    assert f.severity == "warning" and "weights_only" in f.message and "evil.pt" in f.message
+    # DG401 applies the metadata reader's rules before torch.load ever sees the file: the refusal is exit 2.
+    with pytest.raises(RefusedError, match="refused pickle global") as exc:
+        list(WeightsProvenance().check(ctx))
+    assert exc.value.path == str(path)
     assert not sentinel.exists()
 
 
@@ -208,5 +212,5 @@ def test_gate_through_the_manifest(files: dict[str, Path], tmp_path: Path) -> No
             f"    training: [{{path: {files[ckpt]}, kind: lightning}}]\n"
             f"    deployment: [{{path: {files['onnx_a']}}}]\n"
             "rules: {enable: [DG401]}\n", encoding="utf-8")
-        report = api.check(manifest)
+        report = api.check(manifest, root=tmp_path.parent)  # the fixtures live beside this test's folder
         assert any(f.rule == "DG401" for f in report.findings) is failing
