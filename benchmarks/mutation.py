@@ -220,7 +220,8 @@ def run(module: str, tests: list[str], *, timeout: float = 120.0, only: set[int]
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         target = work / module
         dotted = module.removesuffix(".py").replace("/", ".")
-        probe = subprocess.run([sys.executable, "-c", f"import {dotted} as m; print(m.__file__)"], cwd=work,
+        code = f"import importlib; print(importlib.import_module('{dotted}').__file__)"
+        probe = subprocess.run([sys.executable, "-c", code], cwd=work,
                                env={**os.environ, "PYTHONPATH": str(work)}, capture_output=True, text=True)
         if Path(probe.stdout.strip()).resolve() != target.resolve():
             raise SystemExit(f"the copy is not the module imported ({probe.stdout.strip()} {probe.stderr})")
