@@ -39,6 +39,8 @@ class Limits:
     rank: int = 64
     #: Nodes of one ONNX graph, subgraphs and functions included.
     onnx_nodes: int = 500_000
+    #: Protobuf fields of one ONNX model walked outside tensor payloads (node inputs, attributes, dims...).
+    onnx_fields: int = 5_000_000
     #: Bytes of an ONNX model once tensor payloads are skipped (graph structure, names, attributes).
     onnx_metadata_bytes: int = 128 * MiB
     #: Fields of one Triton model config (inputs, outputs, parameters, ... counted one by one).

@@ -15,7 +15,7 @@ range is copied through unchanged, with the length prefixes of shrunken messages
 
 The walk is iterative (an explicit stack, no Python recursion) and bounded as it goes: nodes (``onnx_nodes``),
 tensors (``tensors``), dims of one tensor (``rank``), subgraph nesting (``depth``), the bytes kept
-(``onnx_metadata_bytes``) and the fields visited one by one (``FIELDS_PER_ITEM`` per node and tensor allowed)
+(``onnx_metadata_bytes``) and the fields visited one by one (``onnx_fields``)
 each raise ``LimitError`` the moment they are exceeded, before anything is parsed.
 The file is read through a small window (seek and read), never mapped: mapping it would count the page-cache
 folios around every tag in our RSS.
@@ -89,10 +89,9 @@ _MODEL_FIELDS = {2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: LEN, 14: 
 _MIN_READ = 16
 #: Bytes copied at a time into the reduced model.
 _COPY_PIECE = 1 << 20
-#: Fields the walk may visit one by one, per node and tensor the limits allow: far above real models (a node
-#: has 5-10 fields, a tensor about 5), and it keeps the walk of a crafted file (30 million empty node inputs,
-#: tensor data written as unpacked elements) to a few seconds.
-FIELDS_PER_ITEM = 3
+# ``onnx_fields`` bounds the fields the walk visits one by one: far above real models (a node has 5-10 fields,
+# a tensor header about 5), and it keeps the walk of a crafted file (30 million empty node inputs, tensor data
+# written as unpacked elements) to a few seconds.
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +145,7 @@ class _Walk:
         self.nodes = 0
         self.tensors = 0
         self.fields = 0
-        self.max_fields = FIELDS_PER_ITEM * (limits.onnx_nodes + limits.tensors)
+        self.max_fields = limits.onnx_fields
         self.places: list[_Place] = []
 
     def _refill(self, pos: int, need: int) -> None:
@@ -246,9 +245,8 @@ class _Walk:
             tag_start = pos
             fields += 1
             if fields > max_fields:
-                raise LimitError("onnx_nodes", self.limits.onnx_nodes, f"ONNX model with more than "
-                                 f"{max_fields} fields in its graphs, nodes, attributes and tensors "
-                                 f"({FIELDS_PER_ITEM} per node and tensor the limits allow)", self.path)
+                raise LimitError("onnx_fields", max_fields, "protobuf fields in the ONNX model's graphs, nodes, "
+                                 "attributes and tensor headers", self.path)
             # The common case inline: a one-byte tag and a one-byte length inside the window.
             i = pos - self.base
             data = self.data
@@ -312,7 +310,8 @@ class _Walk:
                             pos += width
                             fields += 1
                         if fields > max_fields:
-                            continue  # the budget check at the top of the loop raises
+                            raise LimitError("onnx_fields", max_fields, "protobuf fields in the ONNX model's "
+                                             "graphs, nodes, attributes and tensor headers", self.path)
                     self.delete(tag_start, pos)
                     frame.shrink += pos - tag_start
                 elif number == TENSOR_DIMS:

@@ -75,16 +75,16 @@ def test_millions_of_node_inputs_stop_on_the_field_budget(tmp_path: Path) -> Non
     node = fld(1, fld(1, b"") * 5_000_000 + fld(4, b"Sum"))
     path = write(tmp_path, model_bytes(node))
     res = run_cli(["extract", str(path)])
-    res.assert_input_error("fields", "onnx_nodes limit")
+    res.assert_input_error("fields", "onnx_fields limit")
     res.assert_bounded()
 
 
 def test_unpacked_tensor_elements_stop_on_the_field_budget(tmp_path: Path) -> None:
-    n = 5_000_000
+    n = DEFAULT.onnx_fields + 1000
     tensor = vint(1, n) + vint(2, 1) + fld(8, b"W") + (encode_varint(4 << 3 | 5) + b"\0\0\0\0") * n
     path = write(tmp_path, model_bytes(fld(5, tensor)))
     res = run_cli(["extract", str(path)])
-    res.assert_input_error("fields", "onnx_nodes limit")
+    res.assert_input_error("fields", "onnx_fields limit")
     res.assert_bounded()
 
 
