@@ -99,7 +99,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
                          "are unset)")
     target = api.approve(args.config, args.model, args.key, args.reason, _date(args.expires), approved_by=by,
                          approval_id=args.id, evidence=args.evidence)
-    sys.stdout.write(f"wrote {target}\n")
+    sys.stdout.write(f"wrote {_shown(str(target))}\n")
     return EXIT_OK
 
 
@@ -116,7 +116,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         target.write_text(text, encoding="utf-8")
-        sys.stdout.write(f"wrote {target}\n")
+        sys.stdout.write(f"wrote {_shown(str(target))}\n")
     return EXIT_OK
 
 
@@ -226,6 +226,13 @@ def run(argv: Sequence[str] | None = None) -> int:
             f"{_one_line(str(exc))}\n"
         )
         return EXIT_BUG
+
+
+def _shown(text: str) -> str:
+    """A path or name from the input, escaped for the terminal."""
+    from driftguard.reporters.escape import for_terminal
+
+    return for_terminal(text)
 
 
 def _one_line(text: str) -> str:
