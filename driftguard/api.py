@@ -221,7 +221,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
         training = build_side("training", spec.training, m.base, limits, base_root, m.path)
         deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path)
         sides[name] = (training, deployed)
-        ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options))
+        ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
         findings.extend(run_rules(ctx, rules.select, rules.severity, rules.enable))
     outcome = approvals_mod.apply(findings, approvals, today, warn_expiring_days=policy.warn_expiring_days,
                                   models=names)

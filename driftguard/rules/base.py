@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from driftguard.model import EffectiveConfig, Finding, Value
+from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
+from driftguard.readers.limits import Limits
 from driftguard.rules.drift import CompareOptions, compare_sides
 
 
@@ -42,6 +44,8 @@ class RuleContext:
     deployed: Side
     compare: CompareOptions = field(default_factory=CompareOptions)
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: The run's reader limits, for rules that read files themselves (DG401).
+    limits: Limits = DEFAULT_LIMITS
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def differences(self) -> list[tuple[str, Value, Value]]:

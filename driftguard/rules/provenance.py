@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftguard.model import EffectiveConfig, Finding, Origin, Value
+from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
+from driftguard.readers.limits import Limits
 from driftguard.rules.base import Rule, RuleContext
 
 if TYPE_CHECKING:
@@ -168,29 +170,30 @@ def weight_files(cfg: EffectiveConfig) -> list[tuple[Path, str]]:
     return []
 
 
-def read_tensors(path: Path, reader: str) -> Iterator[WeightTensor | tuple[str, str, str]]:
+def read_tensors(path: Path, reader: str, limits: Limits = DEFAULT_LIMITS
+                 ) -> Iterator[WeightTensor | tuple[str, str, str]]:
     from driftguard.rules import provenance_tensors as pt
 
     if reader == "onnx":
-        return pt.onnx_tensors(path)
+        return pt.onnx_tensors(path, limits)
     if reader == "safetensors":
         return pt.safetensors_tensors(path)
-    return pt.checkpoint_tensors(path)
+    return pt.checkpoint_tensors(path, limits)
 
 
 @lru_cache(maxsize=16)
-def _training_prints(path: str, reader: str, mtime_ns: int, size: int) -> tuple[Fingerprint, ...]:
+def _training_prints(path: str, reader: str, mtime_ns: int, size: int, limits: Limits) -> tuple[Fingerprint, ...]:
     out = []
-    for t in read_tensors(Path(path), reader):
+    for t in read_tensors(Path(path), reader, limits):
         if not isinstance(t, tuple):
             out.append(fingerprint(t, all_orders=True))
     return tuple(out)
 
 
-def training_prints(path: Path, reader: str) -> tuple[Fingerprint, ...]:
+def training_prints(path: Path, reader: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Fingerprint, ...]:
     """Fingerprints (every axis order) of a training file's float tensors; cached per file version."""
     st = path.stat()
-    return _training_prints(str(path), reader, st.st_mtime_ns, st.st_size)
+    return _training_prints(str(path), reader, st.st_mtime_ns, st.st_size, limits)
 
 
 @dataclass
@@ -204,13 +207,13 @@ class Comparison:
 
 
 def compare_file(path: Path, reader: str, training: Sequence[Fingerprint], min_elements: int,
-                 ignore: Sequence[str]) -> Comparison:
+                 ignore: Sequence[str], limits: Limits = DEFAULT_LIMITS) -> Comparison:
     """Match each weight of a deployed file against the training fingerprints, one tensor at a time."""
     by_numel: dict[int, list[Fingerprint]] = {}
     for known in training:
         by_numel.setdefault(known.numel, []).append(known)
     out = Comparison([], [], [], 0)
-    for t in read_tensors(path, reader):
+    for t in read_tensors(path, reader, limits):
         name = t[0] if isinstance(t, tuple) else t.name
         if any(fnmatchcase(name, g) for g in ignore):
             out.skipped += 1
@@ -293,7 +296,7 @@ class WeightsProvenance(Rule):
 
         for f, r in training:
             try:
-                fps = training_prints(f, r)
+                fps = training_prints(f, r, ctx.limits)
             except NotComparable as exc:
                 for _, d, _ in deployed:
                     yield self.finding(KEY, f"{d}: weights not comparable with {f}: {exc}", severity="warning",
@@ -305,14 +308,14 @@ class WeightsProvenance(Rule):
                                       note="fingerprint of the checkpoint's float tensors"))
         names = ", ".join(Path(f).name for f, _ in training)
         for _, d, r in deployed:
-            yield from self._judge(d, r, prints, train_values, names, min_elements, ignore)
+            yield from self._judge(d, r, prints, train_values, names, min_elements, ignore, ctx.limits)
 
     def _judge(self, path: Path, reader: str, prints: Sequence[Fingerprint], train_values: Sequence[Value],
-               names: str, min_elements: int, ignore: Sequence[str]) -> Iterator[Finding]:
+               names: str, min_elements: int, ignore: Sequence[str], limits: Limits) -> Iterator[Finding]:
         from driftguard.rules.provenance_tensors import NotComparable
 
         try:
-            result = compare_file(path, reader, prints, min_elements, ignore)
+            result = compare_file(path, reader, prints, min_elements, ignore, limits)
         except NotComparable as exc:
             yield self.finding(KEY, f"{path}: weights not comparable with {names}: {exc}", severity="warning",
                                training=train_values[0], related=tuple(train_values[1:]),

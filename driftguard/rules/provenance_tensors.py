@@ -115,10 +115,10 @@ def _state_dict(top: Any, torch: Any) -> tuple[str, Any]:
     return "", top
 
 
-def checkpoint_tensors(path: Path) -> Iterator[WeightTensor]:
+def checkpoint_tensors(path: Path, limits: Limits = DEFAULT) -> Iterator[WeightTensor]:
     """The float tensors of a torch/Lightning checkpoint's state dict (integer buffers skipped)."""
     torch = _torch(path)
-    pointer, state = _state_dict(_torch_load(path), torch)
+    pointer, state = _state_dict(_torch_load(path, limits), torch)
     for where, t in _tensors_in(state, torch, pointer):
         if t.is_quantized:
             t = t.dequantize()
