@@ -177,7 +177,7 @@ def read_tensors(path: Path, reader: str, limits: Limits = DEFAULT_LIMITS
     if reader == "onnx":
         return pt.onnx_tensors(path, limits)
     if reader == "safetensors":
-        return pt.safetensors_tensors(path)
+        return pt.safetensors_tensors(path, limits)
     return pt.checkpoint_tensors(path, limits)
 
 

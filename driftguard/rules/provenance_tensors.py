@@ -129,8 +129,12 @@ def checkpoint_tensors(path: Path, limits: Limits = DEFAULT) -> Iterator[WeightT
         yield WeightTensor(where.rsplit("/", 1)[-1] if pointer else where.lstrip("/"), where, values, dtype)
 
 
-def safetensors_tensors(path: Path) -> Iterator[WeightTensor]:
-    """The float tensors of a ``.safetensors`` file, read one at a time."""
+def safetensors_tensors(path: Path, limits: Limits = DEFAULT) -> Iterator[WeightTensor]:
+    """The float tensors of a ``.safetensors`` file, read one at a time, after the header passed the metadata
+    reader's checks and limits (the safetensors library then reads the same header)."""
+    from driftguard.readers import safetensors as safetensors_header
+
+    safetensors_header.read(path, limits)
     try:
         from safetensors import safe_open
     except ImportError:
