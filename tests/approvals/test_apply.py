@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import FrozenInstanceError, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -222,3 +223,50 @@ def test_approvals_reported_sorted_by_id_with_their_file() -> None:
     assert out.approvals[1].location() == "approvals/zz.yaml:4"
     assert (out.approvals[1].model, out.approvals[1].key, out.approvals[1].reason) == \
         ("summarizer", "generation.top_p", "INC-2291")
+
+
+# --- found by a mutation pass (benchmarks/mutation.py) -------------------------------------------------
+
+def test_a_finding_without_a_model_is_matched_by_key() -> None:
+    # api.diff stamps no model name: an approval can still pass its finding by key and values.
+    [f], _ = judge([finding(model=None)], [approval()])
+    assert f.status == "approved"
+
+
+def test_namespaced_keys_can_be_approved() -> None:
+    [f], _ = judge([finding("hf.config.rope_theta", 10000, 500000)],
+                   [approval("rope", key="hf.config.rope_theta", training=10000, deployed=500000)])
+    assert (f.status, f.approval) == ("approved", "rope")
+
+
+def test_a_near_miss_does_not_stop_the_search() -> None:
+    # the first approval matches the key but pins other values; the second one matches
+    fs, refs = judge([finding()], [approval("a-other", deployed=0.8), approval("b-right")])
+    assert [(f.status, f.approval) for f in fs] == [("approved", "b-right")]
+    assert (refs["a-other"].state, refs["b-right"].state) == ("stale", "used")
+
+
+def test_the_first_matching_approval_is_named() -> None:
+    [f], refs = judge([finding()], [approval("a-first"), approval("b-second")])
+    assert f.approval == "a-first"
+    assert (refs["a-first"].state, refs["b-second"].state) == ("used", "stale")
+    [g], _ = judge([finding()], [approval("a-first", days=-2), approval("b-second", days=-1)])
+    assert (g.status, g.approval) == ("expired", "a-first")
+
+
+def test_today_defaults_to_the_real_date() -> None:
+    a = LoadedApproval(approval(days=0).approval.model_copy(update={"expires": date.today()}), "a.yaml", 1)
+    out = apply([finding()], [a])
+    assert out.findings[0].status == "approved" and out.approvals[0].days == 0
+
+
+def test_statuses_are_judged_afresh() -> None:
+    stale_status = replace(finding(), status="approved", approval="gone")
+    [f], _ = judge([stale_status], [])
+    assert f.status == "unapproved"
+
+
+def test_outcome_is_frozen() -> None:
+    out = apply([finding()], [approval()], TODAY)
+    with pytest.raises(FrozenInstanceError):
+        out.findings = ()  # type: ignore[misc]  # deliberately assigning to a frozen record
