@@ -902,15 +902,12 @@ def _child(target: str, folder: Path, files: Files, hang_s: int) -> None:
     except DriftguardError as exc:
         result["outcome"] = "error"
         result["message"] = str(exc)[:300]
-    except _Hang:
-        result["outcome"] = "hang"
-        result["traceback"] = traceback.format_exc()
-    except MemoryError:
-        result["outcome"] = "memory"
-        result["traceback"] = traceback.format_exc()
-    except BaseException:  # anything else is the bug we are looking for
-        result["outcome"] = "crash"
-        result["traceback"] = traceback.format_exc()
+    except _Hang as exc:
+        result.update(outcome="hang", traceback=traceback.format_exc(), signature=signature(exc))
+    except MemoryError as exc:
+        result.update(outcome="memory", traceback=traceback.format_exc(), signature=signature(exc))
+    except BaseException as exc:  # anything else is the bug we are looking for
+        result.update(outcome="crash", traceback=traceback.format_exc(), signature=signature(exc))
     signal.alarm(0)
     result["wall"] = time.perf_counter() - t0
     result["growth_mib"] = (_status("VmHWM") - rss0) / 1024
@@ -926,14 +923,20 @@ def write_files(folder: Path, files: Files) -> None:
         p.write_bytes(data)
 
 
-def signature(tb: str) -> str:
-    """Exception type plus the innermost driftguard frame: one group per bug, not per input."""
-    lines = tb.strip().splitlines()
-    exc = lines[-1].split(":", 1)[0] if lines else "?"
-    frames = [ln.strip() for ln in lines if ln.strip().startswith("File ") and "/driftguard/" in ln]
-    where = frames[-1] if frames else (lines[-3].strip() if len(lines) >= 3 else "?")
-    where = where.replace(str(ROOT) + "/", "")
-    return f"{exc} @ {where}"
+def signature(exc: BaseException) -> str:
+    """The root cause's type and innermost driftguard frame (through ``RuleCrashed`` and other wrappers, to the
+    exception they were raised from): one group per bug, not per input."""
+    names = [type(exc).__name__]
+    while exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__):
+        inner = exc.__cause__ or exc.__context__
+        assert inner is not None
+        exc = inner
+        names.append(type(exc).__name__)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/driftguard/" in f.filename]
+    last = frames[-1] if frames else (traceback.extract_tb(exc.__traceback__) or [None])[-1]
+    where = f"{Path(last.filename).relative_to(ROOT) if last.filename.startswith(str(ROOT)) else last.filename}" \
+        f":{last.lineno} in {last.name}" if last is not None else "?"
+    return f"{' <- '.join(names)} @ {where}"
 
 
 @dataclass
@@ -991,7 +994,7 @@ def _record(stats: Stats, i: int, files: Files, res: dict[str, Any], out: Path) 
         kinds.append("slow")
     for kind in kinds:
         tb = res.get("traceback") or f"{kind}: wall {wall:.2f} s, growth {growth:.0f} MiB ({outcome})"
-        sig = f"{kind}: {signature(tb)}" if res.get("traceback") else f"{kind}: {outcome}"
+        sig = f"{kind}: {res.get('signature') or outcome}"
         group = stats.groups.setdefault(sig, {"count": 0, "inputs": [], "saved": [], "traceback": tb})
         group["count"] += 1
         group["inputs"].append(i)
