@@ -9,6 +9,7 @@ This module imports nothing from driftguard.
 from __future__ import annotations
 
 import math
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 #: Default relative tolerance: float32 has ~7 significant digits, so 0.92 written by a float32 engine
@@ -31,7 +32,10 @@ def values_equal(a: Any, b: Any, *, rel_tol: float = FLOAT_REL_TOL, abs_tol: flo
     if ta in (int, float) and tb in (int, float):
         if ta is int and tb is int:
             return bool(a == b)
-        fa, fb = float(a), float(b)
+        try:
+            fa, fb = float(a), float(b)
+        except OverflowError:  # an int beyond any float (1e309): never equal to a float
+            return False
         if math.isnan(fa) or math.isnan(fb):
             return math.isnan(fa) and math.isnan(fb)
         return fa == fb or math.isclose(fa, fb, rel_tol=rel_tol, abs_tol=abs_tol)
@@ -48,8 +52,15 @@ def values_equal(a: Any, b: Any, *, rel_tol: float = FLOAT_REL_TOL, abs_tol: flo
     return bool(a == b) and ta is tb
 
 
+def _sort_key(v: Any) -> tuple[str, Any]:
+    # Numbers sort by value whatever their type (1 and 1.0 pair up); everything else by type, then repr.
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:
+        return ("0", v)
+    return ("1" + type(v).__name__, repr(v))
+
+
 def _sorted_for_compare(items: list[Any]) -> list[Any]:
-    return sorted(items, key=lambda v: (type(v).__name__, repr(v)))
+    return sorted(items, key=_sort_key)
 
 
 def structured_delta(a: Any, b: Any, *, unordered: bool = False) -> dict[str, Any] | None:
@@ -64,7 +75,7 @@ def structured_delta(a: Any, b: Any, *, unordered: bool = False) -> dict[str, An
     dd = DeepDiff(a, b, ignore_order=unordered, ignore_numeric_type_changes=True,
                   math_epsilon=None, verbose_level=1)
     out: dict[str, Any] = {}
-    for kind, items in dd.to_dict().items():
+    for kind, items in sorted(dd.to_dict().items()):
         out[kind] = _jsonable(items)
     return out or None
 
@@ -72,9 +83,9 @@ def structured_delta(a: Any, b: Any, *, unordered: bool = False) -> dict[str, An
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (list, tuple, AbstractSet)):  # deepdiff's SetOrdered is a Set, not a set
         items = [_jsonable(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+        return sorted(items, key=repr) if isinstance(value, AbstractSet) else items
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)

@@ -47,6 +47,7 @@ _ALIASES: dict[str, str] = {
     # TensorRT DataType names (kHALF, kFLOAT, ...)
     "khalf": "float16", "kfloat": "float32", "kint8": "int8", "kint32": "int32", "kint64": "int64",
     "kbool": "bool", "kuint8": "uint8", "kbf16": "bfloat16", "kfp8": "float8_e4m3fn", "kint4": "int4",
+    "ke8m0": "float8_e8m0fnu", "kfp4": "float4_e2m1fn",
     # precision words used by training frameworks (Lightning "16-mixed", "bf16-mixed", TensorRT "FP16")
     "16": "float16", "32": "float32", "64": "float64", "16-mixed": "float16", "bf16-mixed": "bfloat16",
     "16-true": "float16", "bf16-true": "bfloat16", "32-true": "float32", "64-true": "float64",

@@ -205,15 +205,10 @@ def test_delta_lists_added_paths_without_values() -> None:
     assert not isinstance(added["dictionary_item_added"], dict)  # verbose_level 1: paths only
 
 
-@pytest.mark.xfail(strict=True, reason="compare._jsonable turns deepdiff's SetOrdered into its repr string "
-                                       "(unsorted) instead of a sorted list")
 def test_delta_added_paths_are_a_sorted_list() -> None:
     added = structured_delta({"a": 1}, {"a": 1, "c": 3, "b": 2})
     assert added == {"dictionary_item_added": ["root['b']", "root['c']"]}
 
 
-@pytest.mark.xfail(strict=True, reason="_sorted_for_compare sorts by type name first, so an integral float pairs "
-                                       "with the wrong element (only reachable with values normalize_number "
-                                       "has not seen)")
 def test_unordered_mixes_ints_and_integral_floats() -> None:
     assert values_equal([2.0, 1], [1.0, 2], unordered=True)

@@ -64,8 +64,6 @@ def test_section_8_covers_every_canonical_name() -> None:
     assert all(normalize_dtype(c) == c for c in CANONICAL_DTYPES)
 
 
-@pytest.mark.xfail(strict=True, reason="defaults.md §8 TensorRT kE8M0 (11) and kFP4 (10) have no alias in "
-                                       "normalize._ALIASES yet")
 @pytest.mark.parametrize(("spelling", "canonical"), [("kE8M0", "float8_e8m0fnu"), ("kFP4", "float4_e2m1fn")])
 def test_tensorrt_fp8_e8m0_and_fp4(spelling: str, canonical: str) -> None:
     assert normalize_dtype(spelling) == canonical

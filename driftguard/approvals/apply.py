@@ -83,9 +83,9 @@ def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], toda
         elif expired is not None:
             out.append(replace(f, status="expired", approval=expired.id))
         elif f.severity == "info":
-            out.append(replace(f, status="info"))
+            out.append(replace(f, status="info", approval=None))
         else:
-            out.append(replace(f, status="unapproved"))
+            out.append(replace(f, status="unapproved", approval=None))
     refs = []
     for la in in_scope:
         a = la.approval

@@ -129,6 +129,8 @@ def _added_token_ids(doc: JsonDoc) -> dict[str, int]:
         return {}
     out: dict[str, int] = {}
     for key, entry in table.items():
-        if isinstance(entry, dict) and isinstance(entry.get("content"), str) and str(key).isdigit():
+        # Token ids are small: a key too long for an id (or for int()) is a bad entry, skipped like the others.
+        if isinstance(entry, dict) and isinstance(entry.get("content"), str) and str(key).isdigit() \
+                and len(str(key)) <= 18:
             out.setdefault(entry["content"], int(key))
     return out

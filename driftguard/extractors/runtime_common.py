@@ -58,7 +58,12 @@ def number(doc: Document, pointer: str, raw: Any, *, integer: bool = False) -> i
             raise ExtractionError(f"{pointer.lstrip('/')} must be an integer, got {raw!r}", str(doc.path),
                                   doc.line(pointer))
         return int(value)
-    out: int | float = normalize_number(float(value))
+    try:
+        out: int | float = normalize_number(float(value))
+    except OverflowError:
+        raise ExtractionError(f"{pointer.lstrip('/')} must be a number within the float range, got an integer "
+                              f"of about {int(int(value).bit_length() * 0.30103)} digits", str(doc.path),
+                              doc.line(pointer)) from None
     return out
 
 

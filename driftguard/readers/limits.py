@@ -14,6 +14,10 @@ from dataclasses import dataclass, fields, replace
 from driftguard.errors import LimitError, UsageError
 
 MiB = 1024 * 1024
+#: The largest value a limit may be set to (a byte count a read call can still take).
+MAX_LIMIT = 2 ** 62
+#: ``depth`` above this would exceed the interpreter's stack in the walks that recurse over a checked tree.
+MAX_DEPTH = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,15 @@ class Limits:
     triton_fields: int = 50_000
     #: Entries of one zip archive (a torch checkpoint).
     zip_entries: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_LIMIT:
+                raise UsageError(f"limit {f.name} must be a positive integer up to 2**62, got {value!r}")
+        if self.depth > MAX_DEPTH:
+            raise UsageError(f"limit depth may be raised up to {MAX_DEPTH} (deeper trees would exhaust the "
+                             f"interpreter's stack in later walks), got {self.depth}")
 
     def with_overrides(self, overrides: Mapping[str, object]) -> Limits:
         """A copy with ``{name: value}`` applied; UsageError for an unknown name or a value that is not a
@@ -88,7 +101,7 @@ def parse_limit_value(raw: object) -> int | None:
     if not text.isdigit() or len(text) > 18:
         return None
     value = int(text) * scale
-    return value if value > 0 else None
+    return value if 0 < value <= MAX_LIMIT else None
 
 
 def names() -> list[str]:

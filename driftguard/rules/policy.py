@@ -14,7 +14,10 @@ from driftguard.rules.base import Rule, RuleContext
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond any float: no sampling setting, compare as infinite
+        return math.inf if value > 0 else -math.inf
 
 
 def _is(value: Value | None, target: float) -> bool:

@@ -270,3 +270,11 @@ def test_outcome_is_frozen() -> None:
     out = apply([finding()], [approval()], TODAY)
     with pytest.raises(FrozenInstanceError):
         out.findings = ()  # type: ignore[misc]  # deliberately assigning to a frozen record
+
+
+def test_a_finding_judged_again_loses_a_stale_approval_name() -> None:
+    old = replace(finding(), status="approved", approval="gone")
+    [f], _ = judge([old], [])
+    assert (f.status, f.approval) == ("unapproved", None)
+    [i], _ = judge([replace(finding(severity="info"), status="approved", approval="gone")], [])
+    assert (i.status, i.approval) == ("info", None)
