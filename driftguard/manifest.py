@@ -160,7 +160,7 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
     from driftguard.readers.limits import DEFAULT
 
     p = Path(path)
-    if p.is_dir():
+    if files.is_dir(p):
         p = p / DEFAULT_NAME
     doc = yaml_doc.load(p, ManifestError, limits or DEFAULT, what="manifest")
     if not isinstance(doc.data, dict):

@@ -67,7 +67,7 @@ def load_dir(folder: Path, *, approvers: Sequence[str] = (), max_horizon_days: i
     manifest's folder; default ``folder`` itself)."""
     root = root if root is not None else folder
     _confine(folder, root, "approvals folder")
-    if not folder.exists():
+    if not files.exists(folder):
         return []
     if not folder.is_dir():
         raise ApprovalError("approvals must be a folder", str(folder))

@@ -67,20 +67,26 @@ def get(kind: str) -> Extractor:
     return cast(Extractor, importlib.import_module(module))
 
 
+def _exists(path: Path) -> bool:
+    from driftguard.readers.files import exists
+
+    return exists(path)
+
+
 def split_kind(spec: str) -> tuple[str | None, str]:
     """``KIND:PATH`` → (kind, path); a plain path → (None, path). Windows drive letters are not kinds."""
     head, sep, tail = spec.partition(":")
     if sep and tail and (head in EXTRACTORS or head in _entry_points()):
         return head, tail
     if sep and tail and len(head) > 1 and "/" not in head and "\\" not in head and "." not in head \
-            and not Path(spec).exists():
+            and not _exists(Path(spec)):
         raise UsageError(f"unknown kind '{head}' in '{spec}'; known kinds: {', '.join(available_kinds())}")
     return None, spec
 
 
 def detect(path: Path) -> str:
     """The kind of an artifact from its name and first bytes; UsageError when none or several match."""
-    if not path.exists():
+    if not _exists(path):
         raise ExtractionError("no such file or folder", str(path))
     from driftguard.readers.files import head as read_head
 
@@ -103,7 +109,7 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
     p = Path(path)
     if kind is None:
         kind = detect(p)
-    elif not p.exists():
+    elif not _exists(p):
         raise ExtractionError("no such file or folder", str(p))
     return get(kind).extract(p, options or ExtractOptions())
 

@@ -12,6 +12,7 @@ outside the tree being checked.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -106,12 +107,36 @@ def head(path: str | Path, size: int = 4096) -> bytes:
             raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
 
 
+def exists(path: str | Path) -> bool:
+    """True when something is at ``path`` (symlinks followed); ExtractionError for a name no file can have (a NUL
+    byte, a name longer than the filesystem allows) instead of the ValueError/OSError Python raises."""
+    p = str(path)
+    if "\0" in p:
+        raise ExtractionError("refused: the path contains a NUL byte", p.replace("\0", "\\0"))
+    try:
+        os.stat(p)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise ExtractionError("file name too long", p[:200] + "...") from None
+        if exc.errno == errno.ELOOP:
+            raise ExtractionError("too many levels of symbolic links", p) from None
+        raise ExtractionError(f"cannot read: {exc.strerror or exc}", p) from None
+    return True
+
+
+def is_dir(path: str | Path) -> bool:
+    """``Path.is_dir`` for a name that :func:`exists` accepts."""
+    return exists(path) and Path(path).is_dir()
+
+
 def is_within(path: str | Path, root: str | Path) -> bool:
     """True when ``path`` (symlinks resolved) is ``root`` or lies under it."""
     try:
         real = Path(path).resolve()
         base = Path(root).resolve()
-    except (OSError, RuntimeError):  # a symlink loop
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, an impossible name
         return False
     return real == base or base in real.parents
 
@@ -122,6 +147,7 @@ def confine(path: str | Path, root: str | Path, what: str = "path", *, origin: s
 
     ``origin``/``line`` name the file that named the path (a manifest, an engine config), for the message.
     """
+    exists(path)  # a NUL byte or an over-long name is its own clear error
     if not is_within(path, root):
         raise ExtractionError(f"{what} '{path}' is outside {Path(root)} (symlinks resolved): refused",
                               origin or str(path), line)
