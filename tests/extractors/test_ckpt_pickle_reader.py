@@ -66,4 +66,7 @@ def test_deep_nesting_is_a_limit_not_a_crash() -> None:
     data = b"\x80\x02}X\x01\x00\x00\x00x" + b"]" * 5000 + b"a" * 4999 + b"s."
     with pytest.raises(LimitError, match="depth limit"):
         pr.loads(data, "deep.pkl")
-    assert pr.loads(data, "deep.pkl", Limits(depth=6000)) is not None
+    with pytest.raises(LimitError, match="depth limit"):
+        pr.loads(data, "deep.pkl", Limits(depth=512))  # the most a depth limit may be raised to
+    shallower = b"\x80\x02}X\x01\x00\x00\x00x" + b"]" * 300 + b"a" * 299 + b"s."
+    assert pr.loads(shallower, "deep.pkl", Limits(depth=400)) is not None
