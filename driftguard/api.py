@@ -17,6 +17,7 @@ from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.report import ArtifactRef, ModelResult, Report
 from driftguard.rules.base import RuleContext, Side
+from driftguard.rules.decoding import with_decoding
 from driftguard.rules.drift import CompareOptions, Tolerance
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
@@ -63,15 +64,16 @@ def diff_configs(training: EffectiveConfig, deployed: EffectiveConfig,
                  options: CompareOptions | None = None) -> tuple[Finding, ...]:
     """Findings for every key whose effective values differ between the two configs.
 
-    The same drift rules ``check`` runs between sides (DG101 values, DG102 precision), on one artifact per
-    side, so ``diff`` and ``check`` never disagree about what differs.
+    The same drift rules ``check`` runs between sides (DG101 values, DG102 precision, DG104 decoding mode), on
+    one artifact per side with its derived ``generation.decoding``, so ``diff`` and ``check`` never disagree
+    about what differs.
     """
     from driftguard.rules.engine import run_rules
 
     ctx = RuleContext(
-        model="", training=Side("training", (training,), training.values),
-        deployed=Side("deployment", (deployed,), deployed.values), compare=options or CompareOptions())
-    return tuple(run_rules(ctx, select=["DG101", "DG102"]))  # model "" stamps no model name
+        model="", training=Side("training", (training,), with_decoding(training.values)),
+        deployed=Side("deployment", (deployed,), with_decoding(deployed.values)), compare=options or CompareOptions())
+    return tuple(run_rules(ctx, select=["DG101", "DG102", "DG104"]))  # model "" stamps no model name
 
 
 def diff(training: str | Path | EffectiveConfig, deployed: str | Path | EffectiveConfig,
@@ -174,7 +176,7 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
             out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
                                                                    limits=limits, root=root))
     configs = tuple(out[i] for i in sorted(out))
-    return Side(name, configs, merge_side(configs))
+    return Side(name, configs, with_decoding(merge_side(configs)))  # + the derived generation.decoding
 
 
 def _compare_options(rules: ManifestRules) -> CompareOptions:

@@ -97,6 +97,8 @@ _SPECS: tuple[KeySpec, ...] = (
     KeySpec("preprocessing.model_input_names", "list", "tensors the tokenizer produces", unordered=True),
     # generation.*
     KeySpec("generation.do_sample", "bool", "sample (true) or decode greedily / by beam search (false)"),
+    KeySpec("generation.decoding", "str", "decoding mode derived per side from do_sample and num_beams, each"
+            " engine's rule applied: greedy, sample or beam"),
     KeySpec("generation.temperature", "float", "softmax temperature"),
     KeySpec("generation.top_p", "float", "nucleus sampling mass (1.0: off)"),
     KeySpec("generation.top_k", "int", "top-k sampling (0: off; -1 in older vLLM is normalized to 0)"),

@@ -1,5 +1,6 @@
 """Drift between the training side and the deployment side: the plain, fast comparison of two effective
-configs by canonical key. Rule classes (DG1xx) build on ``compare_sides``."""
+configs by canonical key, following the sides' decoding mode (``rules.decoding``). Rule classes (DG1xx) build on
+``compare_sides``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fnmatch import fnmatchcase
 from driftguard.compare import values_equal
 from driftguard.keys import spec_for
 from driftguard.model import Value
+from driftguard.rules.decoding import irrelevant_keys, with_decoding
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,20 @@ def compare_sides(training: Mapping[str, Value], deployed: Mapping[str, Value],
     """Keys present on both sides whose values differ, sorted by key: ``[(key, training, deployed)]``.
 
     A key on one side only is not a difference here (the other format may not express it); rules that care
-    about one-sided keys look at them separately.
+    about one-sided keys look at them separately. The comparison follows the decoding mode: each side gets its
+    derived ``generation.decoding`` (when not already merged in), and keys that mean nothing under the two
+    modes are skipped (``rules.decoding.irrelevant_keys``: sampling knobs unless both sample, beam knobs unless
+    both search beams, everything the mode decides when the modes differ).
     """
     opts = options or CompareOptions()
+    training, deployed = with_decoding(training), with_decoding(deployed)
+    skip = irrelevant_keys(training, deployed)
     out: list[tuple[str, Value, Value]] = []
     no_tolerances = not opts.tolerances and not opts.ignore
     get = deployed.get
     for key, a in training.items():
         b = get(key)
-        if b is None:
+        if b is None or key in skip:
             continue
         va, vb = a.value, b.value
         if va == vb and type(va) is type(vb):  # fast path: most keys are identical

@@ -1,19 +1,24 @@
 """DG1xx: drift between the training side and the deployment side of one model.
 
-DG101 compares every key both sides have (tolerance-aware, order-insensitive where the key is a set); DG102
-takes the precision keys out of DG101 so that "trained in fp32, served in int8" has its own code and can be
-gated separately; DG103 warns about a key set on one side only where the other side's formats speak that
-key's language but documented no default to compare with.
+DG101 compares every key both sides have (tolerance-aware, order-insensitive where the key is a set, following
+the decoding mode); DG102 takes the precision keys out of DG101 so that "trained in fp32, served in int8" has its
+own code and can be gated separately; DG104 does the same for the decoding mode (greedy, sample, beam), so that a
+switch is one finding and one approval; DG103 warns about a key set on one side only where the other side's
+formats speak that key's language but documented no default to compare with.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Mapping
+from pathlib import PurePath
 
 from driftguard.compare import structured_delta
 from driftguard.keys import DEFAULTS, spec_for
 from driftguard.model import Finding, Value
 from driftguard.rules.base import Rule, RuleContext, Side
+from driftguard.rules.decoding import DECODING_KEY
 
 
 def is_precision_key(key: str) -> bool:
@@ -21,6 +26,44 @@ def is_precision_key(key: str) -> bool:
     scheme."""
     spec = spec_for(key)
     return spec is not None and (spec.type == "dtype" or key == "precision.quantization")
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value) if isinstance(value, (bool, type(None))) else repr(value)
+
+
+def _off(key: str, value: object) -> str:
+    """`` (off)`` when the key's meaning names ``value`` as its off value (``top-k sampling (0: off...)``)."""
+    spec = spec_for(key)
+    m = re.search(r"\(([^():]+): off", spec.meaning) if spec is not None else None
+    if m is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    try:
+        return " (off)" if float(m.group(1)) == value else ""
+    except ValueError:
+        return ""
+
+
+def default_reason(key: str, a: Value, b: Value) -> str:
+    """Why two values differ when documented defaults supplied one or both of them, in one line built from
+    the Values (``origin.source`` names the engine layer, the path the file that left the key unset): e.g.
+    ``transformers 4.57.6 uses top_k=50 unless told otherwise (generation_config.json leaves it unset);
+    vllm uses top_k=0 (off) unless told otherwise (request.json leaves it unset)``. Empty when both are
+    explicit."""
+    short = key.rsplit(".", 1)[-1]
+    parts = []
+    for v in (a, b):
+        if v.explicit:
+            continue
+        source = v.origin.source or ""
+        who = source.removesuffix(" default") if source.endswith(" default") else ""
+        said = f"{short}={_shown(v.value)}{_off(key, v.value)}"
+        where = PurePath(v.origin.path).name or v.origin.path
+        if who:
+            parts.append(f"{who} uses {said} unless told otherwise ({where} leaves it unset)")
+        else:
+            parts.append(f"{said} is a documented default ({v.note or source or 'no note'}; {where} leaves it unset)")
+    return "; ".join(parts)
 
 
 def _delta(key: str, a: Value, b: Value) -> object:
@@ -34,7 +77,15 @@ class ValueDrift(Rule):
     Compares the merged effective configs key by key: numbers within the key's tolerance (default: the
     float32 round trip, so 0.92 and 0.9200000166893005 are equal; per-key ``abs``/``rel`` tolerances in the
     manifest), lists whose order means nothing (``generation.eos_token_id``, ``generation.stop``...) as sets,
-    everything else exactly. Keys on one side only are DG103's business; element types are DG102's.
+    everything else exactly. Keys on one side only are DG103's business; element types are DG102's; the
+    decoding mode is DG104's.
+
+    The comparison follows the decoding mode of each side (``generation.decoding``): sampling knobs
+    (temperature, top_p, top_k, min_p, typical_p) and the seed only when both sides sample, beam-search knobs
+    (num_beams, length_penalty, early_stopping) only when both run beam search, and nothing the mode decides
+    when the modes differ (DG104 reports that once). Where a documented default supplied a value, the message
+    says whose default it is and that the file left the key unset (unset ``top_k`` is 50 in transformers and
+    off in vLLM).
 
     **Anti-pattern**
 
@@ -59,9 +110,11 @@ class ValueDrift(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for key, a, b in ctx.differences():
-            if is_precision_key(key):
+            if is_precision_key(key) or key == DECODING_KEY:
                 continue
-            yield self.finding(key, f"{key}: training {a.value!r} != deployed {b.value!r}",
+            reason = default_reason(key, a, b)
+            yield self.finding(key, f"{key}: training {a.value!r} != deployed {b.value!r}"
+                                    + (f": {reason}" if reason else ""),
                                training=a, deployed=b, delta=_delta(key, a, b))
 
 
@@ -102,6 +155,48 @@ class PrecisionDrift(Rule):
             if is_precision_key(key):
                 yield self.finding(key, f"{key}: trained in {a.value!r}, deployed as {b.value!r}",
                                    training=a, deployed=b, delta=_delta(key, a, b))
+
+
+class DecodingDrift(Rule):
+    """The decoding mode differs: one side decodes greedily, the other samples, or only one runs beam search.
+
+    ``generation.decoding`` is derived per side from each engine's own rule (transformers ``do_sample``, vLLM
+    and OpenAI ``temperature`` 0, TGI's warpers, TensorRT-LLM ``top_k`` 1, the lmdeploy pipeline, and
+    ``num_beams`` > 1 for beam search), so greedy decoding spelled two engines' ways is no finding. A switch of
+    mode is this one finding, not one per sampling knob: the knobs mean nothing on the side that does not
+    sample, and DG101 compares them only when both sides do. One approval of ``generation.decoding`` accepts an
+    intended switch. The message names what each side's mode was derived from.
+
+    **Anti-pattern**
+
+    Evaluated greedily, served sampling at vLLM's default temperature 1.0::
+
+        # training: generation_config.json   {"do_sample": false, "max_new_tokens": 256}
+        # deployment: vllm request.json      {"prompt": "...", "max_tokens": 256}
+
+    ``generation.decoding: training 'greedy' != deployed 'sample'``.
+
+    **Best practice**
+
+    Say the mode the model was evaluated with, in the engine's own spelling (``"temperature": 0`` for vLLM,
+    OpenAI and TGI without sampling parameters, ``"top_k": 1`` for TensorRT-LLM), or, when the switch is
+    intended, approve ``generation.decoding`` pinned to both modes with the evaluation as evidence.
+    """
+
+    code = "DG104"
+    name = "drift.decoding"
+    severity = "error"
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        for key, a, b in ctx.differences():
+            if key == DECODING_KEY:
+                yield self.finding(key, f"{key}: training {a.value!r} != deployed {b.value!r} "
+                                        f"(training {_from(a)}; deployed {_from(b)})",
+                                   training=a, deployed=b)
+
+
+def _from(v: Value) -> str:
+    return (v.note or "").removeprefix("derived: ") or f"at {v.origin.location()}"
 
 
 #: Namespaces each runtime kind speaks although it documents no defaults in ``keys.DEFAULTS``.
@@ -180,7 +275,7 @@ class OneSidedKey(Rule):
         other: Mapping[str, Value] = there.merged
         for key in sorted(here.merged):
             value = here.merged[key]
-            if key in other or not value.explicit or _namespace(key) not in spoken:
+            if key in other or not value.explicit or _namespace(key) not in spoken or key == DECODING_KEY:
                 continue
             if spec_for(key) is None or ctx.compare.ignored(key):
                 continue

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from driftguard.model import Finding, Value
 from driftguard.rules.base import Rule, RuleContext
+from driftguard.rules.decoding import engine_made
 
 
 def _number(value: object) -> float | None:
@@ -25,7 +26,8 @@ def _is(value: Value | None, target: float) -> bool:
     return n is not None and math.isclose(n, target, rel_tol=1e-6, abs_tol=1e-12)
 
 
-#: Sampling parameters and the values at which transformers' sampling warpers do nothing. top_k: HF's
+#: Sampling parameters (``rules.decoding.SAMPLING_KNOBS``, a test keeps the two equal) and the values at
+#: which transformers' sampling warpers do nothing. top_k: HF's
 #: GenerationConfig.validate() warns for any value but its default 50; 0 (disabled) is also inert.
 _NEUTRAL: dict[str, tuple[float | None, ...]] = {
     "generation.temperature": (1.0,),
@@ -41,7 +43,7 @@ def _active_sampling(merged: Mapping[str, Value], *, explicit_only: bool) -> lis
     out = []
     for key, neutral in _NEUTRAL.items():
         v = merged.get(key)
-        if v is None or (explicit_only and not v.explicit):
+        if v is None or (explicit_only and not v.explicit) or engine_made(v):
             continue
         n = _number(v.value)
         if v.value is None or (n is not None and any(t is not None and math.isclose(n, t) for t in neutral)):
@@ -58,7 +60,10 @@ class SamplingWithoutDoSample(Rule):
     Other engines read the same file differently: vLLM ignores ``do_sample`` and samples at the given
     temperature, and TGI samples whenever a warper is set. So the setting either does nothing or means
     something else elsewhere. Reported per parameter, for explicit values only (top_k 50 and 0 count as
-    unset, as validate() treats 50).
+    unset, as validate() treats 50). Not reported where the engine itself derived ``do_sample`` false from
+    those very values (vLLM's ``temperature: 0``, TensorRT-LLM's ``top_k: 1``: that is how greedy is spelled
+    there; DG302 covers a greedy limit that silences a temperature), nor for values the engine forced (the
+    lmdeploy pipeline's top_k 1 under ``do_sample: false``).
 
     **Anti-pattern**
 
@@ -81,7 +86,7 @@ class SamplingWithoutDoSample(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in (ctx.training, ctx.deployed):
             do_sample = side.merged.get("generation.do_sample")
-            if do_sample is None or do_sample.value is not False:
+            if do_sample is None or do_sample.value is not False or engine_made(do_sample):
                 continue
             for key, v in _active_sampling(side.merged, explicit_only=True):
                 yield self.finding(
@@ -98,7 +103,8 @@ class GreedyBySamplingLimits(Rule):
     users who carry a temperature over from evaluation believe it is active (NVIDIA/TensorRT-LLM#1341, where
     the runtime defaults top_k 1 and top_p 0 made temperature "redundant"). The greedy-making value may be a
     default (TensorRT-LLM's C++ runtime top_p is 0.0); the ignored settings are reported alongside. Not
-    reported when ``do_sample`` is false (DG301's case).
+    reported when a file says ``do_sample`` false (DG301's case); reported when the engine derived it from
+    these very limits.
 
     **Anti-pattern**
 
@@ -121,7 +127,7 @@ class GreedyBySamplingLimits(Rule):
         for side in (ctx.training, ctx.deployed):
             merged = side.merged
             do_sample = merged.get("generation.do_sample")
-            if do_sample is not None and do_sample.value is False:
+            if do_sample is not None and do_sample.value is False and not engine_made(do_sample):
                 continue
             greedy = [(k, v) for k, t in (("generation.top_k", 1.0), ("generation.top_p", 0.0))
                       if (v := merged.get(k)) is not None and _is(v, t)]
