@@ -1,6 +1,19 @@
 """Hugging Face TGI: ``/generate`` request bodies ``{"inputs", "parameters": {...}}`` resolved with the
-router's defaults (defaults.md §3), and SageMaker TGI deployment env files (``models.json``: per model an
-``env`` of launcher variables), kept under ``tgi.models.*``.
+router's defaults (defaults.md §3), SageMaker TGI deployment env files (``models.json``: per model an
+``env`` of launcher variables), kept under ``tgi.models.*``, and launcher-args files.
+
+A launcher-args file is a JSON or YAML mapping of ``text-generation-launcher`` arguments with a
+``model_id``; each name may be written as the flag (``--dtype``), the argument (``dtype``, ``max-total-tokens``)
+or the environment variable the launcher also reads (``DTYPE``, ``QUANTIZE``, ``MODEL_ID``)::
+
+    model_id: /data/summarizer
+    dtype: bfloat16          # float16 | bfloat16 -> precision.compute
+    quantize: awq            # awq, gptq, bitsandbytes, fp8, ... -> precision.quantization
+    max_total_tokens: 2048
+
+``dtype`` and ``quantize`` are checked against the values the launcher accepts; every argument is also kept
+under ``tgi.launcher.<name>``. An unset ``dtype`` is left unset here: the server then picks the model's
+default (float16 for the flash models on CUDA), which rule DG105 resolves.
 
 TGI reads no sampling defaults from generation_config.json (§3), so the layers are ``request`` and
 ``tgi default``. Sampling happens when ``do_sample`` is set or any warper is (temperature != 1, top_k != 0,
@@ -17,9 +30,11 @@ from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.keys import TGI_DEFAULTS
 from driftguard.model import EffectiveConfig, Value
+from driftguard.normalize import normalize_json
 
 KIND = "tgi"
-DESCRIPTION = "Hugging Face TGI /generate request body (inputs + parameters) or SageMaker TGI models.json env"
+DESCRIPTION = ("Hugging Face TGI /generate request body (inputs + parameters), SageMaker TGI models.json env or "
+               "launcher args (model_id, dtype, quantize, ...)")
 
 PARAMETERS: rc.Fields = {
     "temperature": ("generation.temperature", "float"),
@@ -36,6 +51,16 @@ PARAMETERS: rc.Fields = {
     "truncate": ("preprocessing.max_length", "int"),
 }
 _REQUEST_KEYS = {"inputs", "parameters", "stream"}
+
+#: The launcher's ``--dtype`` values (``Dtype`` value enum of text-generation-launcher).
+LAUNCHER_DTYPES = ("float16", "bfloat16")
+#: The launcher's ``--quantize`` values (``Quantization`` value enum of text-generation-launcher).
+LAUNCHER_QUANTIZE = ("awq", "compressed-tensors", "eetq", "exl2", "gptq", "marlin", "bitsandbytes",
+                     "bitsandbytes-nf4", "bitsandbytes-fp4", "fp8")
+#: Arguments that mark a mapping with a ``model_id`` as launcher args (not a request body).
+_LAUNCHER_MARKERS = ("dtype", "quantize", "max_input_tokens", "max_input_length", "max_total_tokens",
+                     "max_batch_prefill_tokens", "max_batch_total_tokens", "max_concurrent_requests",
+                     "num_shard", "sharded", "kv_cache_dtype", "revision", "trust_remote_code", "port")
 
 
 def _check(name: str, value: Any) -> str | None:
@@ -61,9 +86,21 @@ def _is_sagemaker_env(data: Any) -> bool:
         for m in data.values())
 
 
+def launcher_name(raw: str) -> str:
+    """One spelling per launcher argument: ``--max-total-tokens``, ``MAX_TOTAL_TOKENS`` -> ``max_total_tokens``."""
+    return raw.strip().lstrip("-").replace("-", "_").lower()
+
+
+def _is_launcher_args(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    names = {launcher_name(str(k)) for k in data}
+    return "model_id" in names and any(m in names for m in _LAUNCHER_MARKERS)
+
+
 def detect(path: Path, head: bytes) -> bool:
     data = rc.sniff(path, head)
-    if _is_sagemaker_env(data):
+    if _is_sagemaker_env(data) or _is_launcher_args(data):
         return True
     return isinstance(data, dict) and "inputs" in data and set(data) <= _REQUEST_KEYS and \
         isinstance(data.get("parameters", {}), dict)
@@ -75,6 +112,9 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     b = ValueBuilder(KIND, path)
     if _is_sagemaker_env(data):
         rc.keep_namespaced(b, doc, "tgi.models", data, "", ("sample_input",), "deployment env")
+        return b.build()
+    if _is_launcher_args(data):
+        _launcher(b, doc, data)
         return b.build()
     if "inputs" not in data:
         shown = ", ".join(sorted(map(str, data))[:5])
@@ -93,6 +133,28 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     rc.fill_defaults(b, TGI_DEFAULTS, "tgi default")
     _sampling(b)
     return b.build()
+
+
+def _launcher(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> None:
+    """Launcher args: ``dtype`` -> ``precision.compute``, ``quantize`` -> ``precision.quantization``, every
+    argument also as ``tgi.launcher.<name>``."""
+    for raw_name, raw in data.items():
+        name = launcher_name(str(raw_name))
+        ptr = f"/{rc.escape(str(raw_name))}"
+        if name in ("dtype", "quantize") and raw is not None:
+            text = str(raw).strip().lower()
+            allowed = LAUNCHER_DTYPES if name == "dtype" else LAUNCHER_QUANTIZE
+            if not isinstance(raw, str) or text not in allowed:
+                raise ExtractionError(f"{name}: {raw!r} is not a TGI --{name} value (one of: {', '.join(allowed)})",
+                                      str(doc.path), doc.line(ptr))
+            if name == "dtype":
+                rc.put(b, doc, "precision.compute", text, ptr, "launcher args", "TGI --dtype")
+            else:
+                rc.put(b, doc, "precision.quantization", text, ptr, "launcher args", "TGI --quantize")
+        elif isinstance(raw, dict) and raw:
+            rc.keep_namespaced(b, doc, f"tgi.launcher.{name}", raw, ptr, (), "launcher args")
+        else:
+            rc.put(b, doc, f"tgi.launcher.{name}", normalize_json(raw), ptr, "launcher args")
 
 
 def _sampling(b: ValueBuilder) -> None:

@@ -37,6 +37,28 @@ def test_tgi_rejects_what_the_router_rejects(name: str, line: int) -> None:
     assert err.value.line == line
 
 
+def test_tgi_launcher_args_dtype_and_quantize(tmp_path: Path) -> None:
+    f = tmp_path / "launcher.yaml"
+    f.write_text("MODEL_ID: /data/m\n--dtype: bfloat16\nmax-total-tokens: 2048\nquantize: AWQ\n")
+    assert detect(f) == "tgi"
+    cfg = extract(f)
+    assert (cfg["precision.compute"].value, cfg["precision.compute"].origin.line) == ("bfloat16", 2)
+    assert (cfg["precision.quantization"].value, cfg["precision.quantization"].origin.line) == ("awq", 4)
+    assert cfg["precision.compute"].origin.source == "launcher args"
+    assert cfg["tgi.launcher.model_id"].value == "/data/m" and cfg["tgi.launcher.max_total_tokens"].value == 2048
+    assert "tgi.launcher.dtype" not in cfg.values and "generation.temperature" not in cfg.values
+
+
+@pytest.mark.parametrize(("body", "line"), [('{"model_id": "m",\n "dtype": "float32"}', 2),
+                                           ('{"model_id": "m",\n "quantize": "int3"}', 2)])
+def test_tgi_launcher_rejects_what_the_launcher_rejects(tmp_path: Path, body: str, line: int) -> None:
+    f = tmp_path / "launcher.json"
+    f.write_text(body)
+    with pytest.raises(ExtractionError) as err:
+        extract(f, "tgi")
+    assert err.value.line == line
+
+
 def test_openai_chat_and_completions_defaults() -> None:
     chat = extract(FIX / "openai" / "good" / "chat.json")
     assert chat.kind == "openai"
