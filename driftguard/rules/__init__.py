@@ -23,7 +23,7 @@ from driftguard.rules.consistency_io import (
     TritonOnnxNames,
     TritonOnnxPrecision,
 )
-from driftguard.rules.drift_rules import OneSidedKey, PrecisionDrift, ValueDrift
+from driftguard.rules.drift_rules import DecodingDrift, OneSidedKey, PrecisionDrift, ValueDrift
 from driftguard.rules.policy import GreedyBySamplingLimits, SamplingWithoutDoSample, ValueRange
 from driftguard.rules.precision_serving import ServingPrecision
 from driftguard.rules.provenance import WeightsProvenance
@@ -32,6 +32,7 @@ RULES: dict[str, type[Rule]] = {
     "DG101": ValueDrift,
     "DG102": PrecisionDrift,
     "DG103": OneSidedKey,
+    "DG104": DecodingDrift,
     "DG105": ServingPrecision,
     "DG201": EosTokenConsistency,
     "DG202": MaxLengthConsistency,
