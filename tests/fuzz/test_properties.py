@@ -545,7 +545,8 @@ def test_fuzz_found_huge_int_against_a_float_diffs(tmp_path: Path) -> None:
         if "int too large to convert to float" in str(exc):
             pytest.xfail("known bug: DG101 crashes (RuleCrashed, exit 3) on OverflowError in compare.values_equal")
         raise
-    assert any(f.key == "generation.temperature" for f in result.findings)
+    # transformers' default is greedy, vLLM samples at 0.5: one finding on the decoding mode (DG104)
+    assert any(f.key in ("generation.temperature", "generation.decoding") for f in result.findings)
 
 
 BIG = "9" * 350  # within int_digits (400), past float range
