@@ -73,17 +73,31 @@ def diff_configs(training: EffectiveConfig, deployed: EffectiveConfig,
     ctx = RuleContext(
         model="", training=Side("training", (training,), with_decoding(training.values)),
         deployed=Side("deployment", (deployed,), with_decoding(deployed.values)), compare=options or CompareOptions())
-    return tuple(run_rules(ctx, select=["DG101", "DG102", "DG104"]))  # model "" stamps no model name
+    # DG304: a field the engine ignores in either file is a finding too (a typo would otherwise hide).
+    return tuple(run_rules(ctx, select=["DG101", "DG102", "DG104", "DG304"]))  # model "" stamps no model name
 
 
 def diff(training: str | Path | EffectiveConfig, deployed: str | Path | EffectiveConfig,
          substitutions: Mapping[str, str] | None = None, options: CompareOptions | None = None,
-         limits: Limits = DEFAULT_LIMITS) -> DiffResult:
-    """Compare a training-side artifact with a deployment-side one (paths, ``KIND:PATH`` or configs)."""
+         limits: Limits = DEFAULT_LIMITS,
+         context: Sequence[str | Path | EffectiveConfig] = ()) -> DiffResult:
+    """Compare a training-side artifact with a deployment-side one (paths, ``KIND:PATH`` or configs).
+
+    ``context``: artifacts of the deployment side that its serving engine reads (paths, ``KIND:PATH`` or
+    configs), given to the deployed artifact's extractor as ``ExtractOptions.context``, as ``check`` does for
+    a side: ``hf-model:model_dir`` makes a ``vllm serve`` request resolve through the model's
+    generation_config.json; a Triton ``config.pbtxt`` with ``backend: "vllm"`` (or a ``model.json``) selects
+    the vllm_backend path, which reads none. Only the deployed artifact is compared."""
+    ctx = tuple(c if isinstance(c, EffectiveConfig) else extract(c, substitutions=substitutions, limits=limits)
+                for c in context)
     a = training if isinstance(training, EffectiveConfig) else extract(training, substitutions=substitutions,
                                                                        limits=limits)
-    b = deployed if isinstance(deployed, EffectiveConfig) else extract(deployed, substitutions=substitutions,
-                                                                       limits=limits)
+    if isinstance(deployed, EffectiveConfig):
+        b = deployed
+    else:
+        kind, real = extractors.split_kind(str(deployed))
+        b = extractors.extract(real, kind, ExtractOptions(substitutions=dict(substitutions or {}), context=ctx,
+                                                          limits=limits))
     return DiffResult(a, b, diff_configs(a, b, options))
 
 

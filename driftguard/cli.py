@@ -56,7 +56,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from driftguard import api
     from driftguard.reporters import configs
 
-    result = api.diff(args.training, args.deployed, _parse_sets(args.set), limits=_limits(args))
+    result = api.diff(args.training, args.deployed, _parse_sets(args.set), limits=_limits(args),
+                      context=args.context or ())
     if args.format == "json":
         sys.stdout.write(configs.diff_json(result.to_dict()))
     else:
@@ -186,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("diff", help="compare a training-side artifact with a deployment-side one")
     p.add_argument("training", metavar="A", help="training side (KIND:PATH allowed)")
     p.add_argument("deployed", metavar="B", help="deployment side (KIND:PATH allowed)")
+    p.add_argument("--context", action="append", metavar="PATH",
+                   help="an artifact B's serving engine reads (KIND:PATH allowed; repeatable), e.g. "
+                        "--context hf-model:MODEL_DIR for the generation_config.json `vllm serve` applies")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a template placeholder")
     _add_limit(p)

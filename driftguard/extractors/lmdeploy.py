@@ -6,6 +6,11 @@ The pipeline path is greedy when ``do_sample`` is false: top_k 1, temperature 1.
 (``_determine_gen_config``). An api_server request (``messages``/``prompt``, v0.15+) always samples. INI files
 carry the C++ example's explicit values only (the reference documents no defaults for them); other sections,
 such as a FasterTransformer config.ini (an HF config dumped to INI), are kept under ``lmdeploy.<section>.*``.
+
+YAML/JSON files are validated against ``GenerationConfig``'s and the api_server request's fields: another
+field (a typo, ``top-p``) is kept as ``lmdeploy.unknown_fields.<name>`` with the closest known name (rule
+DG304; ``GenerationConfig(**d)`` raises on it, the api_server drops it), and a file with no known field is an
+input error.
 """
 
 from __future__ import annotations
@@ -56,6 +61,20 @@ INI_REQUEST: rc.Fields = {
     "end_id": ("generation.eos_token_id", "ints"),
 }
 _INI_MARKERS = ("request", "ft_instance_hyperparameter")
+#: The other GenerationConfig (LMD) and api_server request fields.
+_OTHER = frozenset((
+    "ignore_eos", "bad_words", "stop_token_ids", "bad_token_ids", "skip_special_tokens",
+    "spaces_between_special_tokens", "logprobs", "response_format", "logits_processors", "output_logits",
+    "output_last_hidden_state", "include_stop_str_in_output", "with_cache", "preserve_cache",
+    "migration_request", "return_routed_experts",
+    # api_server (OpenAI protocol and /generate)
+    "model", "messages", "prompt", "stream", "stream_options", "top_logprobs", "logit_bias", "user", "tools",
+    "tool_choice", "session_id", "interactive_mode", "echo", "suffix", "best_of", "presence_penalty",
+    "frequency_penalty", "enable_thinking", "chat_template_kwargs", "do_preprocess", "adapter_name",
+    "reasoning_effort", "parallel_tool_calls", "image_url",
+))
+_KNOWN = frozenset(GEN_FIELDS) | _OTHER
+_IGNORED = "not an lmdeploy GenerationConfig / api_server field"
 _HEADER = re.compile(r"^\s*\[([^\]]+)\]")
 _OPTION = re.compile(r"^\s*([^=:;#\s][^=:]*?)\s*[=:]")
 
@@ -88,7 +107,10 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     data = rc.require_mapping(doc, "an lmdeploy GenerationConfig")
     b = ValueBuilder(KIND, path)
     server = "messages" in data or "prompt" in data
-    used = rc.apply_fields(b, doc, data, "", GEN_FIELDS, "request" if server else "generation config", _check)
+    rc.require_recognized(doc, KIND, "GenerationConfig or api_server request", data, _KNOWN)
+    source = "request" if server else "generation config"
+    unknown = rc.flag_unknown(b, doc, "lmdeploy", _IGNORED, data, "", _KNOWN, source)
+    used = rc.apply_fields(b, doc, data, "", GEN_FIELDS, source, _check) | unknown
     rc.keep_namespaced(b, doc, "lmdeploy", data, "", used | {"messages", "prompt"})
     defaults = dict(LMDEPLOY_DEFAULTS)
     if server:

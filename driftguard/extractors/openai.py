@@ -1,6 +1,11 @@
 """OpenAI-style requests (Chat Completions ``messages`` / legacy Completions ``prompt``) resolved with the
-OpenAI API's documented defaults (defaults.md §5). The API has no top_k, repetition_penalty or min_p;
-fields it does not define are kept under ``openai.*``.
+OpenAI API's documented defaults (defaults.md §5). The API has no top_k, repetition_penalty or min_p.
+
+Documented request fields that map to no canonical key are kept under ``openai.*``; a field the API does not
+define (a typo, ``top-p``, an engine extension such as ``top_k``) is kept as ``openai.unknown_fields.<name>``
+with the closest documented name, and rule DG304 reports it: api.openai.com rejects such a request, and an
+OpenAI-compatible server either drops the field or reads it as its own extension, so either way the file does
+not say what an OpenAI client means. A file with no OpenAI field at all is an input error.
 """
 
 from __future__ import annotations
@@ -29,6 +34,15 @@ FIELDS: rc.Fields = {
     "stop": ("generation.stop", "strs"),
 }
 _NOT_CONFIG = ("messages", "prompt", "input")
+#: The other documented Chat Completions / Completions request fields (defaults.md §5).
+_OTHER = frozenset((
+    "model", "stream", "stream_options", "logprobs", "top_logprobs", "logit_bias", "user", "response_format",
+    "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities", "audio", "store",
+    "metadata", "reasoning_effort", "service_tier", "prediction", "web_search_options", "suffix", "echo",
+    "best_of", "verbosity", "prompt_cache_key", "safety_identifier",
+))
+_KNOWN = frozenset(FIELDS) | frozenset(_NOT_CONFIG) | _OTHER
+_IGNORED = "not an OpenAI API field (api.openai.com rejects it; compatible servers may drop it)"
 
 
 def _check(name: str, value: Any) -> str | None:
@@ -58,12 +72,13 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         raise ExtractionError("not an OpenAI request: expected 'messages' (chat) or 'prompt' (completions)",
                               str(path), doc.line("") or 1)
     b = ValueBuilder(KIND, path)
+    unknown = rc.flag_unknown(b, doc, "openai", _IGNORED, data, "", _KNOWN)
     # max_completion_tokens supersedes the deprecated max_tokens: apply it last so it wins.
     ordered = {k: v for k, v in data.items() if k != "max_completion_tokens"}
     if "max_completion_tokens" in data:
         ordered["max_completion_tokens"] = data["max_completion_tokens"]
     used = rc.apply_fields(b, doc, ordered, "", FIELDS, "request", _check)
-    rc.keep_namespaced(b, doc, "openai", data, "", used | set(_NOT_CONFIG), "request")
+    rc.keep_namespaced(b, doc, "openai", data, "", used | unknown | set(_NOT_CONFIG), "request")
     rc.fill_defaults(b, OPENAI_DEFAULTS, "openai default")
     if "messages" not in data:
         rc.fill_defaults(b, OPENAI_COMPLETIONS_DEFAULTS, "openai default")

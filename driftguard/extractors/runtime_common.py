@@ -7,8 +7,9 @@ Nothing here knows one engine's vocabulary; each engine module maps its own fiel
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -105,18 +106,64 @@ def put(b: ValueBuilder, doc: Document, key: str, value: Any, pointer: str, sour
 
 
 def keep_namespaced(b: ValueBuilder, doc: Document, namespace: str, data: Mapping[str, Any], pointer: str,
-                    used: Iterable[str], source: str | None = None) -> None:
-    """Keep the members a mapping has and the vocabulary lacks as ``namespace.<name>`` (dicts flattened)."""
+                    used: Iterable[str], source: str | None = None,
+                    rename: Callable[[str], str] | None = None) -> None:
+    """Keep the members a mapping has and the vocabulary lacks as ``namespace.<name>`` (dicts flattened).
+
+    ``rename`` maps a top-level member's spelling to the name used in the key and matched against ``used``
+    (``tensor-parallel-size`` -> ``tensor_parallel_size``); the origin keeps the spelling's own line."""
     skip = set(used)
-    for name, raw in data.items():
+    for raw_name, raw in data.items():
+        name = rename(str(raw_name)) if rename is not None else raw_name
         if name in skip:
             continue
-        ptr = f"{pointer}/{escape(str(name))}"
+        ptr = f"{pointer}/{escape(str(raw_name))}"
         key = f"{namespace}.{name}"
         if isinstance(raw, dict) and raw:
             keep_namespaced(b, doc, key, raw, ptr, (), source)
         else:
             put(b, doc, key, normalize_json(raw), ptr, source)
+
+
+#: The namespace segment under which fields an engine ignores are recorded (``vllm.unknown_fields.<name>``);
+#: rule DG304 reports every such key.
+UNKNOWN_FIELDS = "unknown_fields"
+
+
+def ignored_note(why: str, name: str, known: Iterable[str]) -> str:
+    """``why`` plus difflib's closest known name: "ignored by vLLM; did you mean temperature?"."""
+    close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.6)
+    return f"{why}; did you mean {close[0]}?" if close else why
+
+
+def flag_unknown(b: ValueBuilder, doc: Document, namespace: str, why: str, data: Mapping[str, Any],
+                 pointer: str, known: Iterable[str], source: str | None = "request") -> set[str]:
+    """Record every member of ``data`` that ``known`` lacks as ``namespace.unknown_fields.<name>`` (the raw
+    value; the note is ``why`` plus the closest known field) and return their names, so that they are not also
+    kept as ordinary ``namespace.<name>`` values. A request the engine would run while silently dropping a
+    field (a typo, a dashed spelling only engine args accept) is reported, not read as if it worked."""
+    vocab = set(known)
+    out: set[str] = set()
+    for name, raw in data.items():
+        name = str(name)
+        if name in vocab:
+            continue
+        out.add(name)
+        ptr = f"{pointer}/{escape(name)}"
+        put(b, doc, f"{namespace}.{UNKNOWN_FIELDS}.{name}", normalize_json(raw), ptr, source,
+            ignored_note(why, name, vocab))
+    return out
+
+
+def require_recognized(doc: Document, kind: str, what: str, data: Mapping[str, Any], known: Iterable[str]) -> None:
+    """An input error when a non-empty mapping has not one field ``known`` names: the file is another
+    product's (a TGI payload read as ``vllm:``), and reading it as pure engine defaults would hide that."""
+    vocab = set(known)
+    if data and not any(str(name) in vocab for name in data):
+        names = ", ".join(sorted(str(n) for n in data)[:5]) + (", ..." if len(data) > 5 else "")
+        raise ExtractionError(f"not a {kind} file: none of its fields ({names}) is one a {what} has; "
+                              f"check the kind (KIND:PATH, or `kind:` in the manifest)", str(doc.path),
+                              doc.line("") or 1)
 
 
 def take_layer(b: ValueBuilder, values: Mapping[str, Value], source: str) -> None:

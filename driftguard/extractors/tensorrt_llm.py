@@ -7,6 +7,11 @@ with ``generation_config: auto``; eight fields; only values present in the file)
 defaults (``llm-api default``: greedy while no sampling field is set, max_tokens 32; ``trtllm-serve default``:
 T 1.0, top_p 1.0) > ``trtllm runtime default`` (C++, §4.1). Request tensors go straight to the C++ defaults,
 with ``runtime_top_p <= 0`` treated as absent (§4.5).
+
+A SamplingParams dict or trtllm-serve request is validated against those fields: one TensorRT-LLM does not
+take (a typo, ``top-p``) is kept as ``tensorrt_llm.unknown_fields.<name>`` with the closest known name (rule
+DG304; ``SamplingParams(**d)`` raises on it, trtllm-serve drops or rejects it), and a file with no known field
+is an input error. Engine configs (``model``, LLM-API args) keep unmapped fields under ``tensorrt_llm.*``.
 """
 
 from __future__ import annotations
@@ -75,6 +80,26 @@ GEN_CONFIG_KEYS = ("generation.temperature", "generation.top_p", "generation.top
 _SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p")
 _MARKERS = ("pytorch_backend_config", "triton_config", "build_config", "kv_cache_config")
 _NO_REPEAT_OFF = 1 << 30
+#: LLM-API arguments that mark a file as an engine config (model.yaml, extra_llm_api_options), not a request.
+_LLM_ARGS = ("model", "backend", "tensor_parallel_size", "pipeline_parallel_size", "max_batch_size",
+             "max_num_tokens", "max_seq_len", "max_input_len", "max_beam_width", "dtype", "tokenizer",
+             "trust_remote_code", "speculative_config", "enable_chunked_prefill", "cuda_graph_config", *_MARKERS)
+#: The other SamplingParams (TRT-SP) and trtllm-serve request fields.
+_SAMPLING_OTHER = frozenset((
+    "generation_config", "pad_id", "best_of", "use_beam_search", "beam_width_array", "top_p_min",
+    "top_p_reset_ids", "top_p_decay", "beam_search_diversity_rate", "early_stopping", "num_return_sequences",
+    "stop_token_ids", "include_stop_str_in_output", "bad", "bad_token_ids", "embedding_bias", "logits_processor",
+    "apply_batched_logits_processor", "ignore_eos", "detokenize", "add_special_tokens", "skip_special_tokens",
+    "spaces_between_special_tokens", "truncate_prompt_tokens", "logprobs", "prompt_logprobs", "return_log_probs",
+    "return_context_logits", "return_generation_logits", "exclude_input_from_output", "return_encoder_output",
+    "return_perf_metrics", "additional_model_outputs", "lookahead_config", "guided_decoding", "max_new_tokens",
+    # trtllm-serve (OpenAI protocol)
+    "model", "messages", "prompt", "stream", "stream_options", "top_logprobs", "user", "response_format",
+    "tools", "tool_choice", "echo", "suffix", "logit_bias", "lora_request", "disaggregated_params",
+    "chat_template", "chat_template_kwargs", "add_generation_prompt", "documents", "mm_processor_kwargs",
+))
+_KNOWN_SAMPLING = frozenset(SAMPLING) | _SAMPLING_OTHER
+_IGNORED = "not a TensorRT-LLM SamplingParams / trtllm-serve field"
 
 
 def _check(name: str, value: Any) -> str | None:
@@ -123,7 +148,11 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         raise ExtractionError("request must be a list of named tensors ({'name', 'data', 'dtype'})", str(path),
                               doc.line("/request"))
     serve = "messages" in data or "prompt" in data
-    used = rc.apply_fields(b, doc, data, "", SAMPLING, "request", _check)
+    unknown: set[str] = set()
+    if serve or not any(name in data for name in _LLM_ARGS):
+        rc.require_recognized(doc, KIND, "SamplingParams or trtllm-serve request", data, _KNOWN_SAMPLING)
+        unknown = rc.flag_unknown(b, doc, "tensorrt_llm", _IGNORED, data, "", _KNOWN_SAMPLING)
+    used = rc.apply_fields(b, doc, data, "", SAMPLING, "request", _check) | unknown
     _engine_config(b, doc, data, used)
     if data.get("generation_config") == "auto":
         _generation_config_layer(b, options)

@@ -1,12 +1,22 @@
 """vLLM: sampling parameters (``SamplingParams`` fields), OpenAI-server request bodies, and engine args
-(Triton vllm_backend ``model.json``, ``vllm serve --config`` YAML), resolved the way vLLM does.
+(Triton vllm_backend ``model.json``, ``vllm serve --config`` YAML), resolved the way the serving path does.
 
-Precedence (defaults.md §2.3, §11), first hit wins, recorded in ``Origin.source``:
-``request`` > ``override-generation-config`` > ``generation_config.json`` (only in ``generation_config: auto``,
-the default; only six fields, never ``do_sample``) > ``vllm default``. The model's generation_config.json
-comes from ``options.context`` (an hf-generation / hf-model config on the same side) or from a local folder
-named by ``generation_config`` or ``model``. Triton's vllm_backend (a ``model.json``) builds
-``SamplingParams`` directly and reads no generation config (§2.3, TRI-VLLM).
+The serving path decides which layers exist (defaults.md §2.3, §11, TRI-VLLM), and every value's
+``Origin.source`` names the layer that supplied it:
+
+- **Triton vllm_backend** (the side holds a Triton config with ``backend: "vllm"``, or the file is, or the
+  context holds, a ``model.json``): ``request`` > ``triton vllm_backend default`` (raw ``SamplingParams``
+  defaults: temperature 1.0, top_k off, max_tokens 16). The backend builds ``SamplingParams`` from the
+  request alone and reads no generation_config.json.
+- **vllm serve** (anything else): ``request`` > ``override-generation-config`` > ``generation_config.json``
+  (only in ``generation_config: auto``, the default; only six fields, never ``do_sample``) > ``vllm default``.
+  The model's generation_config.json comes from ``options.context`` (an hf-generation / hf-model config on the
+  same side) or from a local folder named by ``generation_config`` or ``model``.
+
+Request bodies and bare sampling dicts are validated against vLLM's request vocabulary: a field vLLM ignores
+(a typo, or a dashed spelling, which only engine args accept) is kept as ``vllm.unknown_fields.<name>`` with
+a note naming the closest known field, and rule DG304 reports it; a file with no field vLLM knows is an
+input error. Engine-arg files (dashed or underscored) keep unmapped args as ``vllm.<name>``.
 """
 
 from __future__ import annotations
@@ -67,6 +77,35 @@ _ENGINE_MARKERS = ("gpu_memory_utilization", "tensor_parallel_size", "max_model_
                    "max_num_seqs", "enable_prefix_caching", "override_generation_config")
 _TRTLLM_MARKERS = ("pytorch_backend_config", "triton_config", "build_config", "kv_cache_config", "backend")
 _SAMPLING_NESTS = ("sampling_params", "sampling_parameters")
+
+#: Fields vLLM's SamplingParams and its OpenAI/Triton request models accept besides the mapped ones (VLLM-SP,
+#: VLLM-CHAT; Triton generate-endpoint fields). Anything else in a request is dropped by vLLM with a log line.
+_REQUEST_OTHER = frozenset((
+    "model", "messages", "prompt", "suffix", "echo", "stream", "stream_options", "user", "logprobs",
+    "top_logprobs", "prompt_logprobs", "logit_bias", "allowed_token_ids", "bad_words", "response_format",
+    "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "include_reasoning", "detokenize",
+    "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "logits_processors",
+    "output_kind", "guided_decoding", "structured_outputs", "guided_json", "guided_regex", "guided_choice",
+    "guided_grammar", "guided_decoding_backend", "guided_whitespace_pattern", "structural_tag", "extra_args",
+    "add_generation_prompt", "continue_final_message", "add_special_tokens", "documents", "chat_template",
+    "chat_template_kwargs", "mm_processor_kwargs", "priority", "request_id", "return_tokens_as_token_ids",
+    "return_token_ids", "cache_salt", "kv_transfer_params", "vllm_xargs", "prompt_embeds", "service_tier",
+    "stop_token_ids", "ignore_eos", "best_of", "use_beam_search", "length_penalty",
+    # Triton generate endpoint (vllm_backend inputs)
+    "text_input", "exclude_input_in_output", "return_finish_reason", "return_cumulative_logprob",
+    "return_logprobs", "return_num_input_tokens", "return_num_output_tokens", "id", "parameters",
+    *("sampling_params", "sampling_parameters"),
+))
+#: Engine args (``EngineArgs`` fields, as ``vllm serve --config`` and Triton model.json write them) that mark a
+#: file as engine args rather than a request; dashed spellings are canonicalized first.
+_ENGINE_ARGS = frozenset((
+    "model", "tokenizer", "tokenizer_mode", "revision", "trust_remote_code", "download_dir", "load_format",
+    "dtype", "kv_cache_dtype", "max_model_len", "quantization", "served_model_name", "generation_config",
+    "pipeline_parallel_size", "max_num_batched_tokens", "enable_chunked_prefill", "block_size", "host", "port",
+    "disable_log_stats", "max_logprobs", "max_seq_len_to_capture", "distributed_executor_backend",
+    "limit_mm_per_prompt", "enable_lora", "max_loras", "max_lora_rank", "speculative_config", "cpu_offload_gb",
+    "tool_call_parser", "enable_auto_tool_choice", "chat_template_content_format", "api_key", "uvicorn_log_level",
+))
 _GREEDY_EPS = 1e-5  # vLLM _SAMPLING_EPS
 
 
@@ -90,34 +129,67 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     data = rc.require_mapping(doc, "vLLM sampling params, request body or engine args")
     b = ValueBuilder(KIND, path)
     is_request_body = "messages" in data or "prompt" in data
-    triton_backend = path.name == "model.json"
+    engine = not is_request_body and (path.name == "model.json" or any(
+        _canon(str(k)) in _ENGINE_ARGS or _canon(str(k)) in _ENGINE_MARKERS for k in data))
+    triton = _triton_path(path, options)
     used: set[str] = set()
 
-    _request_layer(b, doc, data, "", used)
+    if engine:
+        _request_layer(b, doc, data, "", used, dashed=True)
+    else:
+        rc.require_recognized(doc, KIND, "vLLM request or SamplingParams", data, _KNOWN_REQUEST)
+        used |= rc.flag_unknown(b, doc, KIND, _IGNORED, data, "", _KNOWN_REQUEST)
+        _request_layer(b, doc, data, "", used, dashed=False)
     for nest in _SAMPLING_NESTS:
         if nest in data:
             used.add(nest)
             inner, inner_doc, ptr = _nested(doc, data[nest], f"/{nest}")
-            _request_layer(b, inner_doc, inner, ptr, set())
-    mode = _engine_args(b, doc, data, used)
+            unknown = rc.flag_unknown(b, inner_doc, KIND, _IGNORED, inner, ptr, _KNOWN_REQUEST)
+            _request_layer(b, inner_doc, {k: v for k, v in inner.items() if k not in unknown}, ptr, set(),
+                           dashed=False)
+    mode = _engine_args(b, doc, data, used) if engine else "auto"
+    args = {_canon(str(k)): k for k in data} if engine else {str(k): k for k in data}
 
-    if not triton_backend:
-        if "override_generation_config" in data:
-            _override_layer(b, doc, data["override_generation_config"])
+    if not triton:
+        if "override_generation_config" in args:
+            _override_layer(b, doc, data[args["override_generation_config"]],
+                            f"/{rc.escape(str(args['override_generation_config']))}")
         if mode != "vllm":
-            _generation_config_layer(b, doc, data, mode, options)
+            _generation_config_layer(b, doc, data, mode, options, args)
     defaults = dict(VLLM_DEFAULTS)
-    if is_request_body:
+    if is_request_body and not triton:
         # The OpenAI server lets an unset max_tokens run to the end of the context window (§2.2).
         defaults.pop("generation.max_new_tokens")
-    rc.fill_defaults(b, defaults, "vllm default")
+    rc.fill_defaults(b, defaults, "triton vllm_backend default" if triton else "vllm default")
     _derive_sampling(b)
     used.update(("messages", "prompt", "generation_config"))
-    rc.keep_namespaced(b, doc, "vllm", {_canon(k): v for k, v in data.items()}, "", used, "engine args")
-    mode_ptr = "/generation_config"
-    if "generation_config" in data:
+    rc.keep_namespaced(b, doc, "vllm", data, "", used, "engine args" if engine else "request",
+                       rename=_canon if engine else None)
+    if "generation_config" in args:
+        mode_ptr = f"/{rc.escape(str(args['generation_config']))}"
         rc.put(b, doc, "vllm.generation_config", mode, mode_ptr, "engine args")
     return b.build()
+
+
+_IGNORED = "ignored by vLLM"
+
+#: Every field name a request body or sampling dict may carry (underscored: request models take no dashes).
+_KNOWN_REQUEST = frozenset(_REQUEST) | _REQUEST_OTHER
+
+
+def _triton_path(path: Path, options: ExtractOptions) -> bool:
+    """True when the side is served by Triton's vllm_backend: the file is a ``model.json``, or the side holds
+    a Triton config with ``backend: "vllm"`` or a model.json (TRI-VLLM: no generation_config.json layer)."""
+    if path.name == "model.json":
+        return True
+    for cfg in options.context:
+        if cfg.kind == "triton":
+            backend = cfg.values.get("serving.backend")
+            if backend is not None and backend.value == "vllm":
+                return True
+        elif cfg.kind == KIND and Path(cfg.path).name == "model.json":
+            return True
+    return False
 
 
 def _nested(doc: rc.Document, raw: Any, ptr: str) -> tuple[dict[str, Any], rc.Document, str]:
@@ -135,9 +207,13 @@ def _nested(doc: rc.Document, raw: Any, ptr: str) -> tuple[dict[str, Any], rc.Do
     return raw, doc, ptr
 
 
-def _request_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], base: str, used: set[str]) -> None:
+def _request_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], base: str, used: set[str], *,
+                   dashed: bool) -> None:
+    """The request fields of ``data``; ``dashed``: engine-arg spellings (``top-p``) count too."""
     for raw_name, raw in data.items():
-        name = _canon(str(raw_name))
+        name = _canon(str(raw_name)) if dashed else str(raw_name)
+        if name in used:
+            continue
         if name in _REQUEST:
             used.add(name)
             if raw is None:
@@ -206,17 +282,17 @@ def _engine_args(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], used: 
             used.add(name)  # Triton model.json writes booleans as strings
             rc.put(b, doc, f"vllm.{name}", raw.strip().lower() == "true", ptr, "engine args")
     used.add("override_generation_config")
-    mode = data.get("generation_config", data.get("generation-config", "auto"))
+    spelled = next((k for k in data if _canon(str(k)) == "generation_config"), None)
+    mode = "auto" if spelled is None else data[spelled]
     if mode is None:
         return "auto"
     if not isinstance(mode, str):
         raise ExtractionError("generation_config must be 'auto', 'vllm' or a folder", str(doc.path),
-                              doc.line("/generation_config"))
+                              doc.line(f"/{rc.escape(str(spelled))}"))
     return mode
 
 
-def _override_layer(b: ValueBuilder, doc: rc.Document, raw: Any) -> None:
-    ptr = "/override_generation_config"
+def _override_layer(b: ValueBuilder, doc: rc.Document, raw: Any, ptr: str) -> None:
     inner, inner_doc, base = _nested(doc, raw, ptr)
     for name, key in GEN_CONFIG_FIELDS.items():
         if inner.get(name) is not None and key not in b.values:
@@ -229,19 +305,22 @@ def _override_layer(b: ValueBuilder, doc: rc.Document, raw: Any) -> None:
 
 
 def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], mode: str,
-                             options: ExtractOptions) -> None:
-    """The model's generation_config.json as vLLM sees it through ``to_diff_dict()``: the six fields, minus
-    values equal to transformers 4.x class defaults (defaults.md §1.3, §2.3 consequence 2)."""
+                             options: ExtractOptions, args: dict[str, Any]) -> None:
+    """The model's generation_config.json as ``vllm serve`` sees it through ``to_diff_dict()``: the six fields,
+    minus values equal to transformers 4.x class defaults (defaults.md §1.3, §2.3 consequence 2).
+    ``args``: canonical name -> the spelling the file uses (for lines)."""
     values: dict[str, Value] = {}
-    folder = _local_folder(doc.path, mode if mode != "auto" else data.get("model"))
+    mode_ptr = f"/{rc.escape(str(args.get('generation_config', 'generation_config')))}"
+    model_ptr = f"/{rc.escape(str(args.get('model', 'model')))}"
+    folder = _local_folder(doc.path, mode if mode != "auto" else data.get(args.get("model", "model")))
     if folder is not None:
         # A path the file names is read only inside the tree being checked (the manifest's folder).
-        field = "/generation_config" if mode != "auto" else "/model"
+        field = mode_ptr if mode != "auto" else model_ptr
         confine(folder, options.root_for(doc.path), "folder", origin=str(doc.path), line=doc.line(field))
     ctx = rc.context_generation(options)
     if mode != "auto" and folder is None:
         raise ExtractionError(f"generation_config: folder {mode!r} not found", str(doc.path),
-                              doc.line("/generation_config"))
+                              doc.line(mode_ptr))
     if ctx is not None and mode == "auto":
         for key in GEN_CONFIG_FIELDS.values():
             v = ctx.get(key)
@@ -256,7 +335,8 @@ def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, 
         if key not in b.values:
             o = v.origin
             b.values[key] = Value(v.value, Origin(o.path, o.line, o.pointer, "generation_config.json"), True,
-                                  "defaults.md §2.3 get_diff_sampling_param (generation_config auto)")
+                                  "vllm serve applies the model's generation_config.json (defaults.md §2.3 "
+                                  "get_diff_sampling_param, generation_config auto)")
 
 
 def _local_folder(base: Path, raw: Any) -> Path | None:

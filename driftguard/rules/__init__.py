@@ -25,6 +25,7 @@ from driftguard.rules.consistency_io import (
 )
 from driftguard.rules.drift_rules import DecodingDrift, OneSidedKey, PrecisionDrift, ValueDrift
 from driftguard.rules.policy import GreedyBySamplingLimits, SamplingWithoutDoSample, ValueRange
+from driftguard.rules.policy_fields import IgnoredRequestField
 from driftguard.rules.precision_serving import ServingPrecision
 from driftguard.rules.provenance import WeightsProvenance
 
@@ -48,6 +49,7 @@ RULES: dict[str, type[Rule]] = {
     "DG301": SamplingWithoutDoSample,
     "DG302": GreedyBySamplingLimits,
     "DG303": ValueRange,
+    "DG304": IgnoredRequestField,
     "DG401": WeightsProvenance,
 }
 
