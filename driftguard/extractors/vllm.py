@@ -148,6 +148,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
             _request_layer(b, inner_doc, {k: v for k, v in inner.items() if k not in unknown}, ptr, set(),
                            dashed=False)
     mode = _engine_args(b, doc, data, used) if engine else "auto"
+    _resolve_auto_dtype(b, options)
     args = {_canon(str(k)): k for k in data} if engine else {str(k): k for k in data}
 
     if not triton:
@@ -260,6 +261,27 @@ def _validate(doc: rc.Document, ptr: str, name: str, value: Any) -> Any:
     if name in ("n", "max_tokens", "max_completion_tokens") and value < 1:
         raise bad("must be at least 1")
     return value
+
+
+#: vLLM ``dtype: auto`` (defaults.md §8, VLLM-MC): FP16 for FP32 and FP16 models, BF16 for BF16 models.
+_AUTO_DTYPE = {"float32": "float16", "float16": "float16", "bfloat16": "bfloat16"}
+
+
+def _resolve_auto_dtype(b: ValueBuilder, options: ExtractOptions) -> None:
+    """``dtype: auto`` as vLLM resolves it, from the model files on the same side (their weight precision);
+    left as ``auto`` when the side has none (DG105 then resolves it against the training side)."""
+    v = b.values.get("precision.compute")
+    if v is None or v.value != "auto":
+        return
+    for cfg in options.context:
+        w = cfg.get("precision.weights")
+        if w is not None and w.value in _AUTO_DTYPE:
+            resolved = _AUTO_DTYPE[w.value]
+            b.values["precision.compute"] = Value(
+                resolved, v.origin, v.explicit,
+                f"dtype auto: {w.value} model ({w.origin.location()}) is served in {resolved} "
+                "(defaults.md §8, VLLM-MC)")
+            return
 
 
 def _engine_args(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], used: set[str]) -> str:

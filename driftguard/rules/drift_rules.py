@@ -152,7 +152,8 @@ class PrecisionDrift(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for key, a, b in ctx.differences():
-            if is_precision_key(key):
+            # An engine's unresolved "auto" is not a dtype: DG105 resolves it the way the engine does.
+            if is_precision_key(key) and "auto" not in (a.value, b.value):
                 yield self.finding(key, f"{key}: trained in {a.value!r}, deployed as {b.value!r}",
                                    training=a, deployed=b, delta=_delta(key, a, b))
 
