@@ -20,7 +20,8 @@ class Approval(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=_ID.pattern, description="unique id, named in reports (the file name by convention)")
+    id: str = Field(pattern=_ID.pattern, max_length=128,
+                    description="unique id, named in reports (the file name by convention)")
     model: str = Field(min_length=1, description="model name from driftguard.yaml")
     key: str = Field(min_length=1, description="canonical key; a glob only with allow_wildcard: true")
     allow_wildcard: bool = Field(default=False, description="key is a glob matching several keys")

@@ -272,11 +272,21 @@ def _weights(b: ValueBuilder, model: ModelProto, path: Path) -> None:
     if external_count:
         b.set("onnx.external_data.tensors", external_count, pointer="graph.initializer")
         b.set("onnx.external_data.files", sorted(external), pointer="graph.initializer")
-        missing = sorted(f for f in external if not (path.parent / f).exists())
+        missing = sorted(f for f in external if not _beside(path, f))
         if missing:
             b.set("onnx.external_data.missing", missing, pointer="graph.initializer",
                   note="external data files not found beside the model")
     _quantization(b, graph, nodes, {t.name: _tensor_dtype(t) for t in graph.initializer})
+
+
+def _beside(model: Path, location: str) -> bool:
+    """True when the external data file a tensor names exists beside the model (an impossible name does not)."""
+    from driftguard.readers.files import exists
+
+    try:
+        return exists(model.parent / location)
+    except ExtractionError:
+        return False
 
 
 def _quantization(b: ValueBuilder, graph: GraphProto, nodes: list[NodeProto], init_dtypes: dict[str, str]) -> None:

@@ -203,6 +203,8 @@ def _tensors(b: ValueBuilder, doc: rc.Document, tensors: list[Any]) -> None:
         if name == "runtime_top_p" and all(v <= 0 for v in conv):
             # tensorrtllm_backend resets top_p <= 0 to nullopt: the C++ default applies (§4.5).
             continue
+        if not conv:
+            raise ExtractionError(f"{name} holds no value", str(doc.path), doc.line(ptr))
         value: Any = conv[0] if all(v == conv[0] for v in conv) else conv
         if typ == "ints":
             value = sorted(set(conv))

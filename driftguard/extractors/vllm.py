@@ -31,7 +31,7 @@ from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.keys import HF_GENERATION_DEFAULTS, VLLM_DEFAULTS
 from driftguard.model import EffectiveConfig, Origin, Value
 from driftguard.normalize import normalize_dtype
-from driftguard.readers.files import confine
+from driftguard.readers.files import confine, is_dir
 
 KIND = "vllm"
 DESCRIPTION = "vLLM sampling params / OpenAI-server request (JSON/YAML) or engine args (model.json, serve config)"
@@ -367,7 +367,10 @@ def _local_folder(base: Path, raw: Any) -> Path | None:
     p = Path(raw)
     if not p.is_absolute():
         p = base.parent / p
-    return p if p.is_dir() else None
+    try:
+        return p if is_dir(p) else None
+    except ExtractionError:  # a name no folder can have (a hub id of 300 characters): not a local folder
+        return None
 
 
 def _derive_sampling(b: ValueBuilder) -> None:

@@ -650,6 +650,8 @@ def iter_tensors(obj: Any, prefix: str = "") -> Iterator[tuple[str, TensorRecord
         if type(node) is TensorRecord:
             out.append((where, node))
             continue
+        if not isinstance(node, (dict, list, tuple)):  # a bare scalar at the top: no tensors
+            continue
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for k, v in reversed(list(items)):
             if isinstance(v, walk):
