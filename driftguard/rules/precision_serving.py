@@ -182,7 +182,9 @@ class ServingPrecision(Rule):
             return
         if compute is not None and isinstance(compute.value, str) and \
                 not covers(compute.value, str(evaluated.value)):
-            resolved = compute is not ctx.deployed.merged.get("precision.compute")
+            # Say how the served dtype was found when it was resolved (here, or by the engine's extractor).
+            resolved = compute is not ctx.deployed.merged.get("precision.compute") or \
+                "dtype auto" in (compute.note or "")
             how = f" ({compute.note})" if resolved and compute.note else ""
             yield self.finding("precision.compute",
                                f"precision.compute: evaluated in {evaluated.value!r}, served in "
