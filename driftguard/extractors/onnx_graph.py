@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from driftguard.errors import ExtractionError, MissingExtraError
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.model import EffectiveConfig
-from driftguard.normalize import normalize_dtype, parse_scalar
+from driftguard.normalize import FLOAT_DTYPES, normalize_dtype, parse_scalar
 from driftguard.readers import onnx_wire
 
 if TYPE_CHECKING:
@@ -45,9 +45,6 @@ KNOWN_METADATA: dict[str, tuple[str, type]] = {
     "max_position_embeddings": ("model.max_position_embeddings", int),
     "model_type": ("model.type", str),
 }
-
-_FLOAT_DTYPES = frozenset({"float16", "float32", "float64", "bfloat16", "float8_e4m3fn", "float8_e4m3fnuz",
-                           "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn"})
 
 #: Ops that quantize activations at run time (onnxruntime dynamic quantization).
 _DYNAMIC_OPS = frozenset({"DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "DynamicQuantizeMatMul",
@@ -252,7 +249,7 @@ def _weights(b: ValueBuilder, model: ModelProto, path: Path) -> None:
                                   " elements)", str(path))
         parameters += count
         mix[dtype] += count
-        if dtype in _FLOAT_DTYPES or t.name in quant_inputs:
+        if dtype in FLOAT_DTYPES or t.name in quant_inputs:
             weight_mix[dtype] += count
         if t.data_location == _EXTERNAL:
             external_count += 1

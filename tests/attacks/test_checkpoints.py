@@ -101,11 +101,32 @@ def _build_attack(path: Path) -> Path:
     return _zip_like_torch(path, P2 + body)
 
 
+def _ambiguous_archive(path: Path) -> Path:
+    """The reported archive attack: a second data.pkl whose hyper-parameters hide the drift (torch and zipfile
+    would read different ones)."""
+    good = _lightning_like(path.with_suffix(".src"), torch.float32, 512)
+    entries = _entries(good)
+    prefix = entries[0][0].split("/")[0]
+    hidden = pickle.dumps({"hyper_parameters": {"max_length": 1024}, "pytorch-lightning_version": "2.4.0"},
+                          protocol=2)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name: that is the attack
+        return _rewrite(path, [*entries, (f"{prefix}/data.pkl", hidden)])
+
+
+_CRAFTED = {"build": (_build_attack, "refused BUILD"), "archive": (_ambiguous_archive, "ambiguous")}
+
+
+@pytest.mark.parametrize("crafted", sorted(_CRAFTED))
 @pytest.mark.parametrize("where", ["training-first", "training-last", "deployment-first", "deployment-last"])
-def test_honest_drift_still_fails_with_a_crafted_checkpoint_anywhere(tmp_path: Path, where: str) -> None:
+def test_honest_drift_still_fails_with_a_crafted_checkpoint_anywhere(tmp_path: Path, where: str,
+                                                                     crafted: str) -> None:
     train = _lightning_like(tmp_path / "train.ckpt", torch.float32, 1024)
     served = _lightning_like(tmp_path / "served.ckpt", torch.float32, 512)  # the honest drift: 1024 vs 512
-    evil = _build_attack(tmp_path / "evil.pt")
+    make, refusal = _CRAFTED[crafted]
+    evil = make(tmp_path / "evil.pt")
     sides = {"training": [train.name], "deployment": [served.name]}
     side, pos = where.split("-")
     sides[side].insert(0 if pos == "first" else 1, evil.name)
@@ -117,7 +138,7 @@ def test_honest_drift_still_fails_with_a_crafted_checkpoint_anywhere(tmp_path: P
     manifest.write_text("\n".join(lines) + "\n")
     res = run_cli(["check", "--config", str(manifest)])
     assert res.rc in (1, 2), res.stdout + res.stderr
-    assert res.rc == 2 and "refused BUILD" in res.stderr
+    assert res.rc == 2 and refusal in res.stderr
     res.assert_bounded()
     # Without the crafted file the same manifest fails on the drift itself.
     manifest.write_text(manifest.read_text().replace("      - path: evil.pt\n", ""))
