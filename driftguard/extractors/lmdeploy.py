@@ -16,6 +16,7 @@ input error.
 from __future__ import annotations
 
 import configparser
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -125,11 +126,16 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
 
 def _pipeline_greedy(b: ValueBuilder) -> None:
     """``_determine_gen_config``: do_sample False forces top_k 1, temperature 1.0, repetition_penalty 1.0."""
+    ds = b.values["generation.do_sample"].origin
+    # The forced value comes from the engine rule, not from the line that held the raw one: the origin is the
+    # do_sample that triggered it, the note keeps what it replaced.
+    rule = Origin(ds.path, ds.line, ds.pointer, "forced: lmdeploy pipeline greedy (do_sample false, §6)")
     for key, forced in (("generation.top_k", 1), ("generation.temperature", 1.0),
                         ("generation.repetition_penalty", 1.0)):
         v = b.values[key]
-        b.values[key] = Value(forced, v.origin, v.explicit,
-                              f"do_sample false: lmdeploy pipeline forces {key.split('.')[1]}={forced} (§6)")
+        if v.value != forced:
+            raw = v.origin.location() if v.explicit else v.origin.source or "a default"
+            b.values[key] = Value(forced, rule, v.explicit, f"forced from {json.dumps(v.value)} ({raw})")
 
 
 def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
@@ -160,7 +166,10 @@ def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
             used = rc.apply_fields(b, doc, {k: parse_scalar(v) for k, v in items.items()}, base, INI_REQUEST,
                                    "request", None)
         elif section == "ft_instance_hyperparameter" and "data_type" in items:
-            dtype = normalize_dtype(items["data_type"])
+            # "auto" stays as written: rule DG105 resolves it from the model files the way lmdeploy does
+            # (fp32/fp16 -> fp16, bf16 -> bf16; defaults.md §8, TurbomindEngineConfig in messages.py).
+            auto = items["data_type"].strip().lower() == "auto"
+            dtype = "auto" if auto else normalize_dtype(items["data_type"])
             if dtype is None:
                 raise ExtractionError(f"data_type: unknown element type {items['data_type']!r}", str(path),
                                       doc.line(f"{base}/data_type"))

@@ -381,8 +381,12 @@ def _derive_sampling(b: ValueBuilder) -> None:
         not greedy, t.origin, False,
         "derived: vLLM samples unless temperature < 1e-5 (defaults.md §2.1; do_sample is not a vLLM field)")
     if greedy:
+        # The neutral value comes from the engine rule, not from the file that held the raw one: the origin
+        # is the temperature that triggered it, the note keeps what it replaced.
         for key, neutral in (("generation.top_p", 1.0), ("generation.top_k", 0), ("generation.min_p", 0.0)):
             v = b.values[key]
             if v.value != neutral:
-                b.values[key] = Value(neutral, v.origin, v.explicit,
-                                      f"greedy (temperature < 1e-5) forces {key.split('.')[1]}={neutral}")
+                raw = v.origin.location() if v.explicit else v.origin.source or "a default"
+                rule = Origin(t.origin.path, t.origin.line, t.origin.pointer,
+                              "forced: vLLM greedy (temperature < 1e-5)")
+                b.values[key] = Value(neutral, rule, v.explicit, f"forced from {json.dumps(v.value)} ({raw})")

@@ -107,6 +107,6 @@ def irrelevant_keys(training: Mapping[str, Value], deployed: Mapping[str, Value]
 def engine_made(v: Value) -> bool:
     """True for a value an engine derived or forced itself (vLLM's do_sample from temperature < 1e-5, the
     lmdeploy pipeline forcing top_k=1) rather than one a file or a default supplied. The extractors say so in
-    the note (``derived: ...``, ``... forces top_k=1``) until Value records how it came to be."""
-    note = v.note or ""
-    return note.startswith("derived:") or " forces " in note
+    the note of a derived value (``derived: ...``) and in the origin's layer of a forced one
+    (``Origin.source`` ``forced: <engine rule>``, the note keeping the raw value it replaced)."""
+    return (v.note or "").startswith("derived:") or (v.origin.source or "").startswith("forced:")

@@ -137,7 +137,11 @@ def test_lmdeploy_ini_with_inline_comments() -> None:
 def test_lmdeploy_pipeline_greedy_and_server_sampling() -> None:
     gc = extract(FIX / "lmdeploy" / "good" / "gen-config.yaml", "lmdeploy")
     t = gc["generation.temperature"]
-    assert (t.value, t.origin.line) == (1.0, 2)  # do_sample false: the pipeline forces greedy
+    # do_sample false (the class default): the pipeline forces greedy; the origin names that rule, not the
+    # line that says 0.6, and the note keeps the replaced value
+    assert (t.value, t.origin.line) == (1.0, None)
+    assert t.origin.source == "forced: lmdeploy pipeline greedy (do_sample false, §6)"
+    assert t.note is not None and t.note.startswith("forced from 0.6 (") and t.note.endswith("gen-config.yaml:2)")
     assert gc["generation.top_k"].value == 1
     sample = extract(FIX / "lmdeploy" / "good" / "gen-config-sample.yaml", "lmdeploy")
     assert sample["generation.temperature"].value == 0.8 and sample["generation.top_k"].value == 50

@@ -150,3 +150,22 @@ def test_story4_nemo_rl_generation_config_precedence() -> None:
     assert fixed["generation.repetition_penalty"].value == 1.0
     assert fixed["generation.repetition_penalty"].origin.source == "vllm default"
     assert fixed["vllm.generation_config"].value == "vllm"
+
+
+def test_greedy_forces_neutral_knobs_and_says_so(tmp_path: Path) -> None:
+    """temperature 0 is greedy: top_p from generation_config.json (0.95) becomes 1.0, shown at the rule that
+    forced it (the temperature's line), with the replaced value and its line in the note."""
+    from driftguard.reporters.configs import extract_text
+
+    request = tmp_path / "request.json"
+    request.write_text('{"prompt": "x",\n "temperature": 0}', encoding="utf-8")
+    cfg = extract(request, "vllm", _hf_context(top_p=0.95))
+    top_p = cfg["generation.top_p"]
+    assert top_p.value == 1.0
+    assert top_p.origin == Origin(str(request), 2, "/temperature", "forced: vLLM greedy (temperature < 1e-5)")
+    assert top_p.note == "forced from 0.95 (model/generation_config.json:2)"
+    top_k = cfg["generation.top_k"]  # the default 0 is already neutral: nothing forced
+    assert top_k.origin.source == "vllm default"
+    row = next(ln for ln in extract_text([cfg]).splitlines() if ln.startswith("generation.top_p"))
+    assert "request.json:2 (forced: vLLM greedy (temperature < 1e-5))" in row
+    assert "generation_config.json" not in row
