@@ -11,11 +11,15 @@ with ``runtime_top_p <= 0`` treated as absent (§4.5).
 A SamplingParams dict or trtllm-serve request is validated against those fields: one TensorRT-LLM does not
 take (a typo, ``top-p``) is kept as ``tensorrt_llm.unknown_fields.<name>`` with the closest known name (rule
 DG304; ``SamplingParams(**d)`` raises on it, trtllm-serve drops or rejects it), and a file with no known field
-is an input error. Engine configs (``model``, LLM-API args) keep unmapped fields under ``tensorrt_llm.*``.
+is an input error. Engine configs (``model``, LLM-API args, ``trtllm-serve --extra_llm_api_options`` YAML) map
+``dtype`` to ``precision.compute`` (``auto`` kept as written: the reference documents no TensorRT-LLM rule for
+it) and ``quant_config.quant_algo`` to ``precision.quantization`` (lower case; ``W4A16_AWQ`` -> ``awq``,
+``W4A16_GPTQ`` -> ``gptq``, ``NO_QUANT``/unset -> ``none``), and keep unmapped fields under ``tensorrt_llm.*``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.keys import TENSORRT_LLM_DEFAULTS, TENSORRT_LLM_LLMAPI_DEFAULTS, TENSORRT_LLM_SERVE_DEFAULTS
 from driftguard.model import EffectiveConfig, Origin, Value
-from driftguard.normalize import normalize_json, parse_scalar
+from driftguard.normalize import normalize_dtype, normalize_json, parse_scalar
 
 KIND = "tensorrt-llm"
 DESCRIPTION = "TensorRT-LLM request tensors (Triton/FasterTransformer JSON), LLM-API SamplingParams or " \
@@ -83,7 +87,8 @@ _NO_REPEAT_OFF = 1 << 30
 #: LLM-API arguments that mark a file as an engine config (model.yaml, extra_llm_api_options), not a request.
 _LLM_ARGS = ("model", "backend", "tensor_parallel_size", "pipeline_parallel_size", "max_batch_size",
              "max_num_tokens", "max_seq_len", "max_input_len", "max_beam_width", "dtype", "tokenizer",
-             "trust_remote_code", "speculative_config", "enable_chunked_prefill", "cuda_graph_config", *_MARKERS)
+             "trust_remote_code", "speculative_config", "enable_chunked_prefill", "cuda_graph_config",
+             "quant_config", *_MARKERS)
 #: The other SamplingParams (TRT-SP) and trtllm-serve request fields.
 _SAMPLING_OTHER = frozenset((
     "generation_config", "pad_id", "best_of", "use_beam_search", "beam_width_array", "top_p_min",
@@ -100,6 +105,12 @@ _SAMPLING_OTHER = frozenset((
 ))
 _KNOWN_SAMPLING = frozenset(SAMPLING) | _SAMPLING_OTHER
 _IGNORED = "not a TensorRT-LLM SamplingParams / trtllm-serve field"
+#: LLM-API ``dtype`` values (LLM args: "auto", or a floating type the checkpoint is cast to).
+_LLM_DTYPES = ("auto", "float16", "bfloat16", "float32")
+#: ``QuantAlgo`` names that are the scheme other engines and HF ``quant_method`` spell in lower case; any other
+#: algorithm is kept as its lower-cased name (``w8a16``, ``int8``, ``nvfp4``, ``fp8_block_scales``...).
+_QUANT_SCHEMES = {"NO_QUANT": "none", "W4A16_AWQ": "awq", "W4A16_GPTQ": "gptq", "FP8": "fp8"}
+_QUANT_ALGO = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def _check(name: str, value: Any) -> str | None:
@@ -253,7 +264,40 @@ def _engine_config(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], used
         if tc.get("decoupled") is not None:
             rc.put(b, doc, "serving.decoupled", rc.boolean(doc, "/triton_config/decoupled", tc["decoupled"]),
                    "/triton_config/decoupled", "engine config")
+    used = used | _precision(b, doc, {k: v for k, v in data.items() if k not in used})
     rc.keep_namespaced(b, doc, "tensorrt_llm", data, "", used | {"messages", "prompt"}, "engine config")
+
+
+def _precision(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> set[str]:
+    """LLM-API ``dtype`` -> ``precision.compute`` (``auto`` kept: defaults.md documents no TensorRT-LLM rule
+    for it, so DG105 leaves it unresolved) and ``quant_config.quant_algo`` -> ``precision.quantization``
+    (``none`` when the config sets no algorithm). Returns the top-level fields consumed; ``quant_config``
+    stays under ``tensorrt_llm.quant_config.*`` too (its KV-cache algorithm included)."""
+    used: set[str] = set()
+    if data.get("dtype") is not None:
+        raw = data["dtype"]
+        text = str(raw).strip().lower() if isinstance(raw, str) else ""
+        dtype = "auto" if text == "auto" else normalize_dtype(text) if text else None
+        if dtype not in _LLM_DTYPES:
+            raise ExtractionError(f"dtype: {raw!r} is not a TensorRT-LLM dtype (one of: {', '.join(_LLM_DTYPES)})",
+                                  str(doc.path), doc.line("/dtype"))
+        rc.put(b, doc, "precision.compute", dtype, "/dtype", "engine config", "TensorRT-LLM LLM-API dtype")
+        used.add("dtype")
+    qc = data.get("quant_config")
+    if isinstance(qc, dict):
+        algo = qc.get("quant_algo")
+        ptr = "/quant_config/quant_algo" if "quant_algo" in qc else "/quant_config"
+        if algo is not None and (not isinstance(algo, str) or not _QUANT_ALGO.fullmatch(algo.strip())):
+            raise ExtractionError(f"quant_config.quant_algo: {algo!r} is not a TensorRT-LLM QuantAlgo name",
+                                  str(doc.path), doc.line(ptr))
+        name = "NO_QUANT" if algo is None else algo.strip().upper()
+        scheme = _QUANT_SCHEMES.get(name, name.lower())
+        rc.put(b, doc, "precision.quantization", scheme, ptr, "engine config",
+               f"TensorRT-LLM quant_algo {name}" if algo is not None else "quant_config sets no quant_algo")
+    elif qc is not None:
+        raise ExtractionError("quant_config must be a mapping (QuantConfig fields)", str(doc.path),
+                              doc.line("/quant_config"))
+    return used
 
 
 def _generation_config_layer(b: ValueBuilder, options: ExtractOptions) -> None:
