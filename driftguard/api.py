@@ -169,7 +169,9 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
 
     Every artifact must lie inside ``root`` (default ``base``) once symlinks are resolved: a manifest may not
     point the gate at files outside the tree it checks, and neither may a path an artifact names.
-    Model artifacts are extracted first; serving-engine ones then get them as ``ExtractOptions.context``.
+    Model artifacts are extracted first, then the side's vLLM engine args (a ``model.json``, or a vLLM file
+    with engine markers) with them as ``ExtractOptions.context``, then the other serving-engine artifacts with
+    both, so a request on a side with a Triton ``model.json`` resolves through Triton's vllm_backend.
     """
     from driftguard.readers.files import confine
 
@@ -184,13 +186,27 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
         if kind not in RUNTIME_KINDS:
             out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
                                                                    root=root))
-    context = tuple(out[i] for i in sorted(out))
-    for i, kind, path, a in resolved:
-        if kind in RUNTIME_KINDS:
+    engine_args = [r for r in resolved if r[1] == "vllm" and _is_vllm_engine_args(r[2])]
+    rest = [r for r in resolved if r[1] in RUNTIME_KINDS and r not in engine_args]
+    for phase in (engine_args, rest):
+        context = tuple(out[i] for i in sorted(out))
+        for i, kind, path, a in phase:
             out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
                                                                    limits=limits, root=root))
     configs = tuple(out[i] for i in sorted(out))
     return Side(name, configs, with_decoding(merge_side(configs)))  # + the derived generation.decoding
+
+
+def _is_vllm_engine_args(path: Path) -> bool:
+    """A Triton vllm_backend ``model.json`` or a file vLLM's detection claims (``model`` plus engine keys)."""
+    from driftguard.readers.files import head
+
+    if path.name == "model.json":
+        return True
+    try:
+        return bool(extractors.get("vllm").detect(path, head(path)))
+    except (OSError, ValueError):
+        return False
 
 
 def _compare_options(rules: ManifestRules) -> CompareOptions:

@@ -7,7 +7,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from driftguard import api, cli
+from driftguard.manifest import Artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 SUMMARIZER = ROOT / "examples" / "summarizer"
@@ -84,3 +87,32 @@ def test_cli_diff_context(tmp_path: Path, capsys) -> None:  # type: ignore[no-un
     assert cli.run(["diff", gen, f"vllm:{request}", "--context", f"hf-model:{TRAINING}",
                     "--context", str(pbtxt)]) == 1
     assert "triton vllm_backend default" in capsys.readouterr().out
+
+
+
+def _side(base: Path, *specs: tuple[str, str | None]) -> api.Side:
+    return api.build_side("deployment", [Artifact(path=path, kind=kind) for path, kind in specs], base)
+
+
+@pytest.mark.parametrize("model_json_first", [True, False])
+def test_a_model_json_on_the_side_selects_the_triton_path(model_json_first: bool) -> None:
+    """The summarizer's deployment without its config.pbtxt (the request listed before or after the
+    model.json): the model.json alone says the side is Triton's vllm_backend, so `check` reads the request
+    with raw SamplingParams defaults, not through vllm serve's generation_config.json layer."""
+    engine = ("deployment/model_repository/summarizer/1/model.json", None)
+    request = ("deployment/sampling-params.yaml", "vllm")
+    specs = (engine, request) if model_json_first else (request, engine)
+    side = _side(SUMMARIZER, *specs, ("training", "hf-model"))
+    params = next(c for c in side.artifacts if c.path.endswith("sampling-params.yaml"))
+    v = params["generation.repetition_penalty"]
+    assert (v.value, v.origin.source) == (1.0, "triton vllm_backend default")  # not "vllm default"
+
+
+def test_vllm_serve_engine_args_reach_the_request_too(tmp_path: Path) -> None:
+    """A `vllm serve` config is context for the side's request as well: not a model.json, so the request
+    still resolves through vllm serve's layers (generation_config.json from the model folder)."""
+    shutil.copytree(TRAINING, tmp_path / "model")
+    (tmp_path / "serve.yaml").write_text("model: model\ntensor-parallel-size: 1\n", encoding="utf-8")
+    (tmp_path / "request.json").write_text('{"prompt": "x", "top_p": 0.92}', encoding="utf-8")
+    side = _side(tmp_path, ("request.json", "vllm"), ("serve.yaml", "vllm"), ("model", "hf-model"))
+    assert side.merged["generation.temperature"].origin.source == "generation_config.json"
