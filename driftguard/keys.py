@@ -3,7 +3,8 @@
 Keys are dotted and lower-case. A key pattern may hold ``{name}`` for a tensor or parameter name
 (``io.inputs.{name}.dtype``); names may themselves contain dots, so patterns are matched as regexes.
 Keys that a format has and this vocabulary lacks live under the format's namespace (``triton.*``, ``hf.*``,
-``onnx.*``, ``vllm.*``...), which needs no entry here.
+``onnx.*``, ``vllm.*``...), which needs no entry here, unless it must not be compared (``compared=False``: the
+chat template's text, whose digest ``preprocessing.chat_template`` is compared instead).
 
 ``DEFAULTS[kind][key]`` is the value a format documents for an unset key, with the row of
 ``shared/reference/defaults.md`` it comes from. Extractors fill effective configs from this table, so a
@@ -12,6 +13,7 @@ default is encoded once. This module imports nothing from driftguard.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -95,6 +97,12 @@ _SPECS: tuple[KeySpec, ...] = (
     KeySpec("preprocessing.add_bos_token", "bool", "tokenizer prepends BOS"),
     KeySpec("preprocessing.add_eos_token", "bool", "tokenizer appends EOS"),
     KeySpec("preprocessing.model_input_names", "list", "tensors the tokenizer produces", unordered=True),
+    KeySpec("preprocessing.chat_template", "str", "the chat template that turns messages into the prompt, as"
+            " 'sha256:' + the first 16 hex digits of the SHA-256 of its exact text (unset: the tokenizer's own)"),
+    # The template's text itself, kept for reading (extract, diff) beside the digest above, which carries the
+    # comparison: one finding per changed template, not a second one quoting both texts.
+    KeySpec("hf.tokenizer.chat_template", "json", "the tokenizer's chat template text (or named templates)",
+            compared=False),
     # generation.*
     KeySpec("generation.do_sample", "bool", "sample (true) or decode greedily / by beam search (false)"),
     KeySpec("generation.decoding", "str", "decoding mode derived per side from do_sample and num_beams, each"
@@ -124,6 +132,13 @@ _SPECS: tuple[KeySpec, ...] = (
     KeySpec("generation.stop", "list", "stop strings", unordered=True),
     KeySpec("generation.use_cache", "bool", "KV cache used during generation"),
 )
+
+
+def chat_template_digest(text: str) -> str:
+    """The value of ``preprocessing.chat_template``: ``sha256:`` and the first 16 hex digits of the SHA-256 of
+    the template's exact UTF-8 text (one changed character is a different prompt; a lone surrogate, which JSON
+    escapes can spell, is hashed as its code point)."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _compile(pattern: str) -> re.Pattern[str]:

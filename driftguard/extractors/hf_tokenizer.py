@@ -7,8 +7,15 @@ sentinel 1000000000000000019884624838656 is kept exact and means "no limit"), ``
 
 Special tokens (``bos_token``, ``eos_token``, ``pad_token``...; a string or an AddedToken object) become
 ``hf.tokenizer.<name>`` holding the token's text, and ``hf.tokenizer.<name>_id`` when ``added_tokens_decoder``
-maps that text to an id. ``additional_special_tokens`` is a list of texts. Everything else, ``chat_template``
-included, is kept as ``hf.tokenizer.<key>`` (nested objects as one JSON value).
+maps that text to an id. ``additional_special_tokens`` is a list of texts. Everything else is kept as
+``hf.tokenizer.<key>`` (nested objects as one JSON value).
+
+The chat template: ``preprocessing.chat_template`` is ``keys.chat_template_digest`` of the template text
+transformers uses: a ``chat_template.jinja`` beside ``tokenizer_config.json`` (it takes priority over the
+config's entry in ``from_pretrained``), else the config's ``chat_template`` string, else, for named templates (a
+list of ``{name, template}``), the one named ``default`` (what ``apply_chat_template`` uses without a name; none
+without one). The text itself is kept as ``hf.tokenizer.chat_template`` (not compared: the digest is). Named
+templates besides ``default`` and an ``additional_chat_templates/`` folder are not modelled.
 
 Defaults: ``keys.HF_TOKENIZER_DEFAULTS``; ``padding_side`` defaults to "left" for the tokenizer families whose
 fast class says so (``keys.HF_TOKENIZER_LEFT_PADDING_FAMILIES``).
@@ -35,14 +42,17 @@ from driftguard.keys import (
     HF_TOKENIZER_LEFT_PADDING,
     HF_TOKENIZER_LEFT_PADDING_FAMILIES,
     HF_VERY_LARGE_INTEGER,
+    chat_template_digest,
 )
-from driftguard.model import EffectiveConfig
+from driftguard.model import EffectiveConfig, Origin, Value
 from driftguard.normalize import normalize_json
+from driftguard.readers import files
 
 KIND = "hf-tokenizer"
 DESCRIPTION = "Hugging Face tokenizer_config.json (max length, padding/truncation side, special tokens)"
 
 FILE_NAME = "tokenizer_config.json"
+CHAT_TEMPLATE_FILE = "chat_template.jinja"
 SPECIAL_TOKENS = ("bos_token", "eos_token", "pad_token", "unk_token", "sep_token", "cls_token", "mask_token")
 _SIDES = ("left", "right")
 _BOOLS = {"do_lower_case": "preprocessing.do_lower_case", "add_bos_token": "preprocessing.add_bos_token",
@@ -92,6 +102,8 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         put("preprocessing.model_input_names", "model_input_names",
             read_str_list(doc, "model_input_names", data["model_input_names"]))
 
+    _chat_template(builder, doc, path, options, used)
+
     ids = _added_token_ids(doc)
     for attr in SPECIAL_TOKENS:
         if attr in data:
@@ -111,6 +123,39 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         builder.set_default("preprocessing.padding_side", HF_TOKENIZER_LEFT_PADDING, DEFAULT_SOURCE)
     builder.fill_defaults(HF_TOKENIZER_DEFAULTS, DEFAULT_SOURCE)
     return builder.build()
+
+
+def _chat_template(builder: ValueBuilder, doc: JsonDoc, path: Path, options: ExtractOptions,
+                   used: set[str]) -> None:
+    """``preprocessing.chat_template`` (the digest) and ``hf.tokenizer.chat_template`` (the text) from
+    ``chat_template.jinja`` beside the config, or from the config's ``chat_template``."""
+    jinja = path.parent / CHAT_TEMPLATE_FILE
+    if path.name == FILE_NAME and files.exists(jinja) and not files.is_dir(jinja):
+        files.confine(jinja, options.root_for(path), "chat template", origin=str(path))
+        text = files.read_text(jinja, options.limits, "chat template")
+        origin = Origin(str(jinja), 1, None, CHAT_TEMPLATE_FILE)
+        note = f"{CHAT_TEMPLATE_FILE} beside {FILE_NAME} (transformers reads it over the config's chat_template)"
+        builder.values["preprocessing.chat_template"] = Value(chat_template_digest(text), origin, True,
+                                                              f"sha256 of {note}")
+        builder.values["hf.tokenizer.chat_template"] = Value(text, origin, True, note)
+        used.add("chat_template")
+        return
+    raw = doc.data.get("chat_template")
+    template = raw if isinstance(raw, str) else _default_template(raw)
+    if template is not None:
+        builder.set("preprocessing.chat_template", chat_template_digest(template), doc.line("chat_template"),
+                    "/chat_template", note="sha256 of the chat_template text" if isinstance(raw, str) else
+                    "sha256 of the chat_template named 'default'")
+
+
+def _default_template(raw: Any) -> str | None:
+    """The ``default`` template of a named-template list (``[{"name", "template"}]``); None without one."""
+    if not isinstance(raw, list):
+        return None
+    for entry in raw:
+        if isinstance(entry, dict) and entry.get("name") == "default" and isinstance(entry.get("template"), str):
+            return str(entry["template"])
+    return None
 
 
 def _token_text(doc: JsonDoc, attr: str, raw: Any) -> str | None:

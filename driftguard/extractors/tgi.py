@@ -15,6 +15,9 @@ or the environment variable the launcher also reads (``DTYPE``, ``QUANTIZE``, ``
 under ``tgi.launcher.<name>``. An unset ``dtype`` is left unset here: the server then picks the model's
 default (float16 for the flash models on CUDA), which rule DG105 resolves.
 
+``truncate`` is ``preprocessing.max_length`` and sets ``preprocessing.truncation_side`` to "left" (TGI keeps the
+last tokens); without it nothing is truncated, so neither is recorded.
+
 TGI reads no sampling defaults from generation_config.json (§3), so the layers are ``request`` and
 ``tgi default``. Sampling happens when ``do_sample`` is set or any warper is (temperature != 1, top_k != 0,
 top_p < 1, typical_p < 1), and ``do_sample`` is true when the whole ``parameters`` object is missing.
@@ -51,6 +54,9 @@ PARAMETERS: rc.Fields = {
     "truncate": ("preprocessing.max_length", "int"),
 }
 _REQUEST_KEYS = {"inputs", "parameters", "stream"}
+#: A request's ``truncate`` keeps the last tokens; unset, TGI does not truncate (the request must fit).
+_LEFT_TRUNCATION = ("TGI truncate keeps the last n input tokens: left truncation (defaults.md §3 truncate; TGI "
+                    "router validation truncates with TruncationDirection::Left)")
 
 #: The launcher's ``--dtype`` values (``Dtype`` value enum of text-generation-launcher).
 LAUNCHER_DTYPES = ("float16", "bfloat16")
@@ -129,6 +135,9 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
               "defaults.md §3 default_parameters(): do_sample true when 'parameters' is missing")
         params = {}
     used = rc.apply_fields(b, doc, params, "/parameters", PARAMETERS, "request", _check)
+    cut = b.values.get("preprocessing.max_length")
+    if cut is not None:
+        b.values["preprocessing.truncation_side"] = Value("left", cut.origin, True, _LEFT_TRUNCATION)
     rc.keep_namespaced(b, doc, "tgi.parameters", params, "/parameters", used, "request")
     rc.fill_defaults(b, TGI_DEFAULTS, "tgi default")
     _sampling(b)

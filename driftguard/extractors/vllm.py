@@ -21,6 +21,7 @@ input error. Engine-arg files (dashed or underscored) keep unmapped args as ``vl
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,10 @@ from typing import Any
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
-from driftguard.keys import HF_GENERATION_DEFAULTS, VLLM_DEFAULTS
+from driftguard.keys import HF_GENERATION_DEFAULTS, VLLM_DEFAULTS, chat_template_digest
 from driftguard.model import EffectiveConfig, Origin, Value
 from driftguard.normalize import normalize_dtype
-from driftguard.readers.files import confine, is_dir
+from driftguard.readers.files import confine, is_dir, read_text
 
 KIND = "vllm"
 DESCRIPTION = "vLLM sampling params / OpenAI-server request (JSON/YAML) or engine args (model.json, serve config)"
@@ -147,6 +148,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
             unknown = rc.flag_unknown(b, inner_doc, KIND, _IGNORED, inner, ptr, _KNOWN_REQUEST)
             _request_layer(b, inner_doc, {k: v for k, v in inner.items() if k not in unknown}, ptr, set(),
                            dashed=False)
+    _preprocessing(b, doc, data, options, engine=engine)
     mode = _engine_args(b, doc, data, used) if engine else "auto"
     _resolve_auto_dtype(b, options)
     args = {_canon(str(k)): k for k in data} if engine else {str(k): k for k in data}
@@ -359,6 +361,49 @@ def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, 
             b.values[key] = Value(v.value, Origin(o.path, o.line, o.pointer, "generation_config.json"), True,
                                   "vllm serve applies the model's generation_config.json (defaults.md §2.3 "
                                   "get_diff_sampling_param, generation_config auto)")
+
+
+_LEFT_TRUNCATION = ("vLLM truncate_prompt_tokens keeps the last k prompt tokens: left truncation (VLLM-SP "
+                    "SamplingParams.truncate_prompt_tokens)")
+#: vLLM load_chat_template: a --chat-template value without these characters is a file path.
+_JINJA_CHARS = "{}\n"
+
+
+def _preprocessing(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], options: ExtractOptions, *,
+                   engine: bool) -> None:
+    """``preprocessing.truncation_side`` ("left" wherever ``truncate_prompt_tokens`` is set; unset, vLLM does
+    not truncate) and ``preprocessing.chat_template`` (the digest of the request's ``chat_template`` or of
+    the server's ``--chat-template``; unset, vLLM applies the tokenizer's own, so nothing is recorded)."""
+    cut = b.values.get("preprocessing.max_length")
+    if cut is not None:
+        b.values["preprocessing.truncation_side"] = Value("left", cut.origin, True, _LEFT_TRUNCATION)
+    spelled = next((k for k in data if (_canon(str(k)) if engine else str(k)) == "chat_template"), None)
+    raw = None if spelled is None else data[spelled]
+    if raw is None:
+        return
+    ptr = f"/{rc.escape(str(spelled))}"
+    if not isinstance(raw, str):
+        raise ExtractionError("chat_template must be a string (a template, or a file path for the server)",
+                              str(doc.path), doc.line(ptr))
+    if not engine:
+        rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(raw), ptr, "request",
+               "sha256 of the request's chat_template (it replaces the tokenizer's)")
+    elif any(c in raw for c in _JINJA_CHARS):
+        # load_chat_template: not a file, so a literal, with backslash escapes decoded as the CLI does
+        try:
+            text = codecs.decode(raw, "unicode_escape")
+        except UnicodeError as exc:
+            raise ExtractionError(f"chat_template: vLLM cannot decode this inline template ({exc})",
+                                  str(doc.path), doc.line(ptr)) from None
+        rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(text), ptr, "engine args",
+               "sha256 of the inline --chat-template (it replaces the tokenizer's)")
+    else:
+        file = Path(raw) if Path(raw).is_absolute() else doc.path.parent / raw
+        # A path the file names is read only inside the tree being checked (the manifest's folder).
+        confine(file, options.root_for(doc.path), "chat template", origin=str(doc.path), line=doc.line(ptr))
+        text = read_text(file, options.limits, "chat template")
+        rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(text), ptr, "engine args",
+               f"sha256 of --chat-template {raw} (it replaces the tokenizer's)")
 
 
 def _local_folder(base: Path, raw: Any) -> Path | None:
