@@ -89,6 +89,7 @@ def test_recorded_object_fields_merge_slot_state() -> None:
     (tup(b"J" + struct.pack("<i", -1)), "outside"),
     (tup(i64(2**63)), "outside"),
     (tup(i64(2**62), i64(2**62)), "2\\*\\*63 elements"),
+    (tup(i64(2**62), b"K\x02"), "2\\*\\*63 elements"),  # exactly 2**63 elements: one too many for an int64
 ])
 def test_bad_tensor_sizes_are_corrupt(size: bytes, message: str) -> None:
     with pytest.raises(ExtractionError, match=message):
