@@ -613,9 +613,11 @@ def check_tree(root: Any, path: str, limits: Limits = DEFAULT) -> None:
                 continue
             kid = id(k)
             known = size.get(kid)
-            if known is not None:
+            if known is not None:  # sized already: its depth counts from here too
                 total += known
                 deepest = max(deepest, depth[kid])
+                if len(on_path) + depth[kid] > max_depth:
+                    raise LimitError("depth", max_depth, "nesting of the checkpoint's object tree", path)
                 continue
             if kid in on_path:
                 raise ExtractionError("corrupt checkpoint pickle: the object tree refers to itself (a cycle)",

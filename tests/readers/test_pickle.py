@@ -246,6 +246,20 @@ def test_check_tree_depth_is_the_longest_path() -> None:
     assert exc.value.limit == "depth"
 
 
+def test_check_tree_depth_counts_a_shared_subtree_where_it_is_referenced_deepest() -> None:
+    chain: Any = 0
+    for _ in range(8):
+        chain = [chain]  # 8 deep on its own
+    deep: Any = chain
+    for _ in range(8):
+        deep = [deep]  # the same chain again, 8 levels further down
+    tree = [chain, deep]  # sized first where it is shallow, then referenced deep: 1 + 8 + 8 lists
+    sp.check_tree(tree, "x", Limits(depth=17))
+    with pytest.raises(LimitError) as exc:
+        sp.check_tree(tree, "x", Limits(depth=16))
+    assert exc.value.limit == "depth"
+
+
 def test_check_tree_refuses_cycles_and_counts_tensors() -> None:
     loop: list[Any] = []
     loop.append([loop])
