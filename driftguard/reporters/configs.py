@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from driftguard.model import EffectiveConfig, Finding, Value
@@ -23,6 +24,7 @@ def show(value: Any) -> str:
     return json_for_terminal(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
 
 
+@lru_cache(maxsize=256)  # one relpath per file, not per row: a config may have 100k values from one file
 def display_path(path: str) -> str:
     """A path relative to the working directory when that is shorter (what a person typed)."""
     try:
