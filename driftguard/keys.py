@@ -103,6 +103,10 @@ _SPECS: tuple[KeySpec, ...] = (
     # comparison: one finding per changed template, not a second one quoting both texts.
     KeySpec("hf.tokenizer.chat_template", "json", "the tokenizer's chat template text (or named templates)",
             compared=False),
+    # The text of the template a side applies, wherever its digest came from (tokenizer or engine): DG101 reads
+    # it to show the first line where two templates differ.
+    KeySpec("preprocessing.chat_template_text", "str", "the applied chat template's text (read beside the "
+            "digest; not compared)", compared=False),
     # generation.*
     KeySpec("generation.do_sample", "bool", "sample (true) or decode greedily / by beam search (false)"),
     KeySpec("generation.decoding", "str", "decoding mode derived per side from do_sample and num_beams, each"

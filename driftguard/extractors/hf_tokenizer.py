@@ -138,6 +138,7 @@ def _chat_template(builder: ValueBuilder, doc: JsonDoc, path: Path, options: Ext
         builder.values["preprocessing.chat_template"] = Value(chat_template_digest(text), origin, True,
                                                               f"sha256 of {note}")
         builder.values["hf.tokenizer.chat_template"] = Value(text, origin, True, note)
+        builder.values["preprocessing.chat_template_text"] = Value(text, origin, True, note)
         used.add("chat_template")
         return
     raw = doc.data.get("chat_template")
@@ -146,6 +147,7 @@ def _chat_template(builder: ValueBuilder, doc: JsonDoc, path: Path, options: Ext
         builder.set("preprocessing.chat_template", chat_template_digest(template), doc.line("chat_template"),
                     "/chat_template", note="sha256 of the chat_template text" if isinstance(raw, str) else
                     "sha256 of the chat_template named 'default'")
+        builder.set("preprocessing.chat_template_text", template, doc.line("chat_template"), "/chat_template")
 
 
 def _default_template(raw: Any) -> str | None:

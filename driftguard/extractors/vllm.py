@@ -388,6 +388,7 @@ def _preprocessing(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], opti
     if not engine:
         rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(raw), ptr, "request",
                "sha256 of the request's chat_template (it replaces the tokenizer's)")
+        rc.put(b, doc, "preprocessing.chat_template_text", raw, ptr, "request")
     elif any(c in raw for c in _JINJA_CHARS):
         # load_chat_template: not a file, so a literal, with backslash escapes decoded as the CLI does
         try:
@@ -397,6 +398,7 @@ def _preprocessing(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], opti
                                   str(doc.path), doc.line(ptr)) from None
         rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(text), ptr, "engine args",
                "sha256 of the inline --chat-template (it replaces the tokenizer's)")
+        rc.put(b, doc, "preprocessing.chat_template_text", text, ptr, "engine args")
     else:
         file = Path(raw) if Path(raw).is_absolute() else doc.path.parent / raw
         # A path the file names is read only inside the tree being checked (the manifest's folder).
@@ -404,6 +406,7 @@ def _preprocessing(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], opti
         text = read_text(file, options.limits, "chat template")
         rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(text), ptr, "engine args",
                f"sha256 of --chat-template {raw} (it replaces the tokenizer's)")
+        rc.put(b, doc, "preprocessing.chat_template_text", text, ptr, "engine args")
 
 
 def _local_folder(base: Path, raw: Any) -> Path | None:

@@ -71,6 +71,26 @@ def _delta(key: str, a: Value, b: Value) -> object:
     return structured_delta(a.value, b.value, unordered=bool(spec and spec.unordered))
 
 
+def _template_difference(key: str, ctx: RuleContext) -> str | None:
+    """For two chat templates (compared by digest), the first line where their texts differ."""
+    if key != "preprocessing.chat_template":
+        return None
+    texts = [side.merged.get("preprocessing.chat_template_text") for side in (ctx.training, ctx.deployed)]
+    if not all(t is not None and isinstance(t.value, str) for t in texts):
+        return None
+    a, b = (str(t.value).splitlines() for t in texts if t is not None)
+    for n, (x, y) in enumerate(zip(a, b, strict=False), 1):
+        if x != y:
+            return f"first difference at template line {n}: {_cut(x)!r} vs {_cut(y)!r}"
+    n = min(len(a), len(b)) + 1
+    longer = "training" if len(a) > len(b) else "deployed"
+    return f"the {longer} template goes on at line {n}" if len(a) != len(b) else "the templates differ in whitespace"
+
+
+def _cut(line: str, width: int = 80) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 class ValueDrift(Rule):
     """A key both sides set has a different effective value.
 
@@ -112,7 +132,7 @@ class ValueDrift(Rule):
         for key, a, b in ctx.differences():
             if is_precision_key(key) or key == DECODING_KEY:
                 continue
-            reason = default_reason(key, a, b)
+            reason = default_reason(key, a, b) or _template_difference(key, ctx)
             yield self.finding(key, f"{key}: training {a.value!r} != deployed {b.value!r}"
                                     + (f": {reason}" if reason else ""),
                                training=a, deployed=b, delta=_delta(key, a, b))
@@ -278,7 +298,8 @@ class OneSidedKey(Rule):
             value = here.merged[key]
             if key in other or not value.explicit or _namespace(key) not in spoken or key == DECODING_KEY:
                 continue
-            if spec_for(key) is None or ctx.compare.ignored(key):
+            spec = spec_for(key)
+            if spec is None or not spec.compared or ctx.compare.ignored(key):
                 continue
             kinds = ", ".join(sorted({a.kind for a in there.artifacts}))
             message = (f"{key}: set on the {here.name} side only ({value.value!r}); the {there.name} side "

@@ -116,3 +116,23 @@ def test_server_template_file_outside_the_tree_is_refused(tmp_path: Path) -> Non
     missing.write_text("model: m\nchat_template: nowhere.jinja\ntensor_parallel_size: 1\n", encoding="utf-8")
     with pytest.raises(ExtractionError):
         extract(missing, "vllm")
+
+
+def test_the_finding_names_the_first_line_where_the_templates_differ(tmp_path: Path) -> None:
+    trained = "{% for m in messages %}\n<|user|>{{ m['content'] }}\n{% endfor %}\n<|assistant|>"
+    served = "{% for m in messages %}\n[INST] {{ m['content'] }} [/INST]\n{% endfor %}\n<|assistant|>"
+    _tokenizer(tmp_path / "model", trained)
+    (tmp_path / "request.json").write_text(json.dumps({"messages": [], "chat_template": served}), encoding="utf-8")
+    found = _check(tmp_path, "      - {path: request.json, kind: vllm}\n      - {path: model, kind: hf-model}\n")
+    f = found["preprocessing.chat_template"]
+    assert "first difference at template line 2" in f.message
+    assert "<|user|>" in f.message and "[INST]" in f.message
+    assert "preprocessing.chat_template_text" not in found  # read for the message, never compared (DG101, DG103)
+
+
+def test_a_template_that_only_grows_says_where(tmp_path: Path) -> None:
+    _tokenizer(tmp_path / "model", "line one\nline two")
+    (tmp_path / "request.json").write_text(json.dumps({"messages": [], "chat_template": "line one\nline two\nthree"}),
+                                           encoding="utf-8")
+    found = _check(tmp_path, "      - {path: request.json, kind: vllm}\n      - {path: model, kind: hf-model}\n")
+    assert "the deployed template goes on at line 3" in found["preprocessing.chat_template"].message
