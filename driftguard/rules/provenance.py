@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from driftguard.errors import ManifestError
 from driftguard.model import EffectiveConfig, Finding, Origin, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
@@ -239,6 +240,29 @@ def _describe(fps: Sequence[Fingerprint], limit: int = 3) -> str:
     return shown + (f" and {len(fps) - limit} more" if len(fps) > limit else "")
 
 
+_OPTIONS = ("min_elements", "ignore")
+
+
+def _options(raw: Any) -> tuple[int, list[str]]:
+    """DG401's options from the manifest (``rules.options.DG401``), checked: a typo or a wrong type is a
+    manifest error (exit 2), never ignored and never a crash."""
+    opts = {} if raw is None else raw
+    if not isinstance(opts, dict):
+        raise ManifestError(f"rules.options.DG401 must be a mapping of {', '.join(_OPTIONS)}")
+    unknown = sorted(set(opts) - set(_OPTIONS))
+    if unknown:
+        raise ManifestError(f"rules.options.DG401: unknown option '{unknown[0]}'; options: {', '.join(_OPTIONS)}")
+    min_elements = opts.get("min_elements", DEFAULT_MIN_ELEMENTS)
+    if isinstance(min_elements, bool) or not isinstance(min_elements, int) or min_elements < 0:
+        raise ManifestError(f"rules.options.DG401.min_elements must be a non-negative integer, got {min_elements!r}")
+    ignore = opts.get("ignore", [])
+    if isinstance(ignore, str):
+        ignore = [ignore]
+    if not isinstance(ignore, list) or not all(isinstance(g, str) for g in ignore):
+        raise ManifestError(f"rules.options.DG401.ignore must be a list of globs, got {ignore!r}")
+    return min_elements, list(ignore)
+
+
 class WeightsProvenance(Rule):
     """The deployed weights are not the training checkpoint's (opt-in: reads every tensor).
 
@@ -276,9 +300,7 @@ class WeightsProvenance(Rule):
     opt_in = True
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        opts = ctx.options.get(self.code) or {}
-        min_elements = int(opts.get("min_elements", DEFAULT_MIN_ELEMENTS))
-        ignore = [str(g) for g in opts.get("ignore", ())]
+        min_elements, ignore = _options(ctx.options.get(self.code))
         deployed = [(cfg, f, r) for cfg in ctx.deployed.by_kind(*DEPLOYED_KINDS) for f, r in weight_files(cfg)]
         if not deployed:
             return  # nothing deployed that holds weights: the rule has nothing to judge

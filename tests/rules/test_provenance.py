@@ -214,3 +214,24 @@ def test_gate_through_the_manifest(files: dict[str, Path], tmp_path: Path) -> No
             "rules: {enable: [DG401]}\n", encoding="utf-8")
         report = api.check(manifest, root=tmp_path.parent)  # the fixtures live beside this test's folder
         assert any(f.rule == "DG401" for f in report.findings) is failing
+
+
+@pytest.mark.parametrize(("options", "needle"), [
+    ('{min_elements: "sixteen"}', "min_elements must be a non-negative integer"),
+    ("{min_element: 16}", "unknown option 'min_element'"),
+    ("{ignore: 5}", "ignore must be a list of globs"),
+    ("[1]", "driftguard.yaml:6: rules.options.DG401"),  # the manifest schema catches this one, with its line
+])
+def test_bad_options_are_a_manifest_error_not_a_crash(tmp_path: Path, options: str, needle: str) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "generation_config.json").write_text('{"top_p": 0.9}')
+    manifest = tmp_path / "driftguard.yaml"
+    manifest.write_text("version: 1\nmodels:\n  m:\n    training: [{path: generation_config.json}]\n"
+                        "    deployment: [{path: generation_config.json}]\n"
+                        f"rules: {{enable: [DG401], options: {{DG401: {options}}}}}\n")
+    res = subprocess.run([sys.executable, "-m", "driftguard", "check", "--config", str(manifest)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stderr
+    assert needle in res.stderr and "Traceback" not in res.stderr
