@@ -187,12 +187,3 @@ def iter_tags(buf: Buffer, start: int, end: int) -> Iterator[tuple[int, int, int
             raise WireError("field number 0", field_start)
         value_start, pos = skip_value(buf, pos, end, wire_type, field)
         yield field, wire_type, field_start, value_start, pos
-
-
-def iter_fields(buf: Buffer, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-    """``(field number, wire type, value start, value end)`` of each field of the message in ``buf[start:end]``;
-    for a LEN field the value range excludes the length prefix. WireError when malformed."""
-    for field, wire_type, _, value_start, after in iter_tags(buf, start, end):
-        if wire_type == LEN:
-            _, value_start = varint(buf, value_start, end)
-        yield field, wire_type, value_start, after

@@ -20,21 +20,11 @@ from driftguard.readers import pickle as safe_pickle
 from driftguard.readers.limits import Limits
 from driftguard.readers.torch_archive import load_checkpoint, read_data_pkl
 from tests.attacks.bounded import run_cli, sentinel_absent
+from tests.readers.opcodes import P2
+from tests.readers.opcodes import glob as _global
+from tests.readers.opcodes import text as _str
 
 torch = pytest.importorskip("torch")
-
-P2 = b"\x80\x02"
-
-
-def _global(full: str) -> bytes:
-    module, name = full.rsplit(".", 1)
-    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
-
-
-def _str(text: str) -> bytes:
-    raw = text.encode()
-    return b"X" + struct.pack("<I", len(raw)) + raw
-
 
 def _zip_like_torch(path: Path, data_pkl: bytes, prefix: str = "archive", extra: list[tuple[str, bytes]] | None = None,
                     method: int = zipfile.ZIP_STORED) -> Path:

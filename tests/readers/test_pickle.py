@@ -13,18 +13,9 @@ import pytest
 from driftguard.errors import ExtractionError, LimitError, RefusedError
 from driftguard.readers import pickle as sp
 from driftguard.readers.limits import Limits
-
-P2 = b"\x80\x02"
-
-
-def g(full: str) -> bytes:
-    module, name = full.rsplit(".", 1)
-    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
-
-
-def s(text: str) -> bytes:
-    raw = text.encode()
-    return b"X" + struct.pack("<I", len(raw)) + raw
+from tests.readers.opcodes import P2
+from tests.readers.opcodes import glob as g
+from tests.readers.opcodes import text as s
 
 
 def i64(n: int) -> bytes:
