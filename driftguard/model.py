@@ -38,24 +38,61 @@ class Origin:
         return out
 
 
+#: How a value came to be (``Value.how``).
+EXPLICIT, DEFAULT, DERIVED, INHERITED, FORCED = "explicit", "default", "derived", "inherited", "forced"
+HOWS = (EXPLICIT, DEFAULT, DERIVED, INHERITED, FORCED)
+
+
 @dataclass(frozen=True, slots=True)
 class Value:
-    """A normalized value with its origin. ``explicit`` is False when a documented default supplied it;
-    ``note`` says which default (the reference row) or how the value was derived."""
+    """A normalized value with its origin.
+
+    ``explicit`` is False when a documented default supplied it (or an engine derived it); ``note`` says which
+    default (the reference row) or how the value was derived. ``how`` records how the value came to be:
+
+    - ``explicit``: written in the artifact;
+    - ``default``: a documented default of the format or engine;
+    - ``derived``: computed by an engine rule from other values (``derived_from`` names them), such as the
+      decoding mode or vLLM's ``do_sample`` from ``temperature < 1e-5``;
+    - ``inherited``: taken from another artifact of the side (the model's generation_config.json under
+      ``vllm serve``), keeping that artifact's origin;
+    - ``forced``: an engine rule replaced the value (``replaced`` keeps the raw one, with its origin).
+
+    Empty ``how`` (the constructor's default) means ``explicit`` or ``default`` after ``explicit``.
+    """
 
     value: Json
     origin: Origin
     explicit: bool = True
     note: str | None = None
+    how: str = ""
+    replaced: Value | None = None
+    derived_from: tuple[str, ...] = ()
+
+    @property
+    def provenance(self) -> str:
+        """``how``, with the empty default read from ``explicit``."""
+        return self.how or (EXPLICIT if self.explicit else DEFAULT)
+
+    @property
+    def engine_made(self) -> bool:
+        """True for a value an engine rule derived or forced, not one a file or a default supplied."""
+        return self.how in (DERIVED, FORCED)
 
     def to_dict(self) -> dict[str, Json]:
         out: dict[str, Json] = {
             "value": self.value,
             "explicit": self.explicit,
+            "how": self.provenance,
             "origin": self.origin.to_dict(),
         }
         if self.note:
             out["note"] = self.note
+        if self.replaced is not None:
+            out["replaced"] = {"value": self.replaced.value, "origin": self.replaced.origin.to_dict(),
+                               "how": self.replaced.provenance}
+        if self.derived_from:
+            out["derived_from"] = list(self.derived_from)
         return out
 
 
@@ -145,6 +182,8 @@ class Finding:
             "deployed_origin": origin(self.deployed),
             "training_explicit": None if self.training is None else self.training.explicit,
             "deployed_explicit": None if self.deployed is None else self.deployed.explicit,
+            "training_how": None if self.training is None else self.training.provenance,
+            "deployed_how": None if self.deployed is None else self.deployed.provenance,
         }
         if self.related:
             out["related"] = [

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from driftguard.keys import Default, defaults_for
-from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.model import DERIVED, FORCED, INHERITED, EffectiveConfig, Origin, Value
 from driftguard.readers import documents, files
 from driftguard.readers.limits import DEFAULT, Limits
 
@@ -119,11 +119,56 @@ class ValueBuilder:
         """Record an explicit value (the last write wins)."""
         self.values[key] = Value(value, Origin(self.path, line, pointer, source), True, note)
 
-    def set_default(self, key: str, default: Default, source: str | None = None) -> None:
-        """Record a documented default for a key the artifact leaves unset."""
+    def set_at(self, key: str, value: Any, origin: Origin, note: str | None = None) -> None:
+        """Record an explicit value read from another file than the artifact (a chat_template.jinja beside a
+        tokenizer_config.json)."""
+        self.values[key] = Value(value, origin, True, note)
+
+    def set_default(self, key: str, default: Default, source: str | None = None, *, line: int | None = None,
+                    pointer: str | None = None, note: str | None = None) -> None:
+        """Record a documented default for a key the artifact leaves unset (``line``/``pointer``: where the
+        artifact says "unset", such as a JSON null)."""
         if key not in self.values:
-            self.values[key] = Value(default.value, Origin(self.path, None, None, source), False,
-                                     default.source)
+            self.values[key] = Value(default.value, Origin(self.path, line, pointer, source), False,
+                                     note if note is not None else default.source)
+
+    def derive(self, key: str, value: Any, anchor: Value | Origin | None, why: str,
+               derived_from: tuple[str, ...] = (), *, explicit: bool = False) -> None:
+        """Record a value an engine rule computes from others (``how`` derived): the origin is the value that
+        decided it (``anchor``), the note says which rule (``derived: <why>``). ``explicit``: the values it
+        follows from were written down (a request's ``truncate`` makes its truncation side explicit)."""
+        origin = anchor.origin if isinstance(anchor, Value) else anchor if anchor is not None else Origin(self.path)
+        self.values[key] = Value(value, origin, explicit, f"derived: {why}", DERIVED, None, derived_from)
+
+    def resolve(self, key: str, value: Any, why: str, derived_from: tuple[str, ...] = ()) -> None:
+        """Replace a symbolic value by what it resolves to (vLLM ``dtype: auto`` -> ``bfloat16``): the origin
+        stays the line that wrote the symbol, ``replaced`` keeps it, ``how`` is derived."""
+        old = self.values[key]
+        self.values[key] = Value(value, old.origin, old.explicit, why, DERIVED, old, derived_from)
+
+    def force(self, key: str, value: Any, trigger_key: str, rule: str) -> None:
+        """An engine rule replaces the value of ``key`` (``how`` forced): the origin is the value of
+        ``trigger_key`` that triggered the rule, its layer ``forced: <rule>``; ``replaced`` keeps the raw
+        value. No-op when the value already is ``value``."""
+        old = self.values.get(key)
+        if old is not None and old.value == value:
+            return
+        trigger = self.values.get(trigger_key)
+        t = trigger.origin if trigger is not None else Origin(self.path)
+        raw = "unset" if old is None else old.origin.location() if old.explicit else \
+            old.origin.source or "a default"
+        note = f"forced from {json.dumps(None if old is None else old.value)} ({raw})"
+        self.values[key] = Value(value, Origin(t.path, t.line, t.pointer, f"forced: {rule}"),
+                                 old.explicit if old is not None else False, note, FORCED, old, (trigger_key,))
+
+    def inherit(self, key: str, value: Value, source: str, note: str | None = None) -> None:
+        """Take ``value`` from another artifact of the side (``how`` inherited) when ``key`` is unset here,
+        keeping its file and line and naming the layer it came through in ``Origin.source``."""
+        if key in self.values:
+            return
+        o = value.origin
+        self.values[key] = Value(value.value, Origin(o.path, o.line, o.pointer, source), value.explicit,
+                                 note if note is not None else value.note, INHERITED)
 
     def fill_defaults(self, defaults: Mapping[str, Default] | None = None, source: str | None = None) -> None:
         for key, default in (defaults if defaults is not None else defaults_for(self.kind)).items():

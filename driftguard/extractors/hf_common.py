@@ -13,7 +13,6 @@ from typing import Any
 from driftguard.errors import DriftguardError, ExtractionError
 from driftguard.extractors.base import ValueBuilder, json_key_lines, load_json
 from driftguard.keys import HF_GENERATION_DEFAULTS, TRANSFORMERS_DEFAULTS_VERSION
-from driftguard.model import Origin, Value
 from driftguard.normalize import normalize_json, normalize_number
 from driftguard.readers import documents
 from driftguard.readers.limits import DEFAULT, Limits
@@ -226,8 +225,9 @@ def add_generation_fields(builder: ValueBuilder, doc: JsonDoc, data: dict[str, A
                 builder.set(canonical, value, at, pointer, source, note)
             elif canonical in HF_GENERATION_DEFAULTS:
                 default = HF_GENERATION_DEFAULTS[canonical]
-                builder.values[canonical] = Value(default.value, Origin(builder.path, at, pointer, source), False,
-                                                  f"null: unset, the default applies; {default.source}")
+                builder.values.pop(canonical, None)  # null after a value: the last member wins, as json does
+                builder.set_default(canonical, default, source, line=at, pointer=pointer,
+                                    note=f"null: unset, the default applies; {default.source}")
             continue
         builder.set(canonical, read_generation_field(doc, key, raw), at, pointer, source)
 

@@ -44,7 +44,7 @@ from driftguard.keys import (
     HF_VERY_LARGE_INTEGER,
     chat_template_digest,
 )
-from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.model import EffectiveConfig, Origin
 from driftguard.normalize import normalize_json
 from driftguard.readers import files
 
@@ -135,10 +135,9 @@ def _chat_template(builder: ValueBuilder, doc: JsonDoc, path: Path, options: Ext
         text = files.read_text(jinja, options.limits, "chat template")
         origin = Origin(str(jinja), 1, None, CHAT_TEMPLATE_FILE)
         note = f"{CHAT_TEMPLATE_FILE} beside {FILE_NAME} (transformers reads it over the config's chat_template)"
-        builder.values["preprocessing.chat_template"] = Value(chat_template_digest(text), origin, True,
-                                                              f"sha256 of {note}")
-        builder.values["hf.tokenizer.chat_template"] = Value(text, origin, True, note)
-        builder.values["preprocessing.chat_template_text"] = Value(text, origin, True, note)
+        builder.set_at("preprocessing.chat_template", chat_template_digest(text), origin, f"sha256 of {note}")
+        builder.set_at("hf.tokenizer.chat_template", text, origin, note)
+        builder.set_at("preprocessing.chat_template_text", text, origin, note)
         used.add("chat_template")
         return
     raw = doc.data.get("chat_template")

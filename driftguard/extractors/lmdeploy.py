@@ -16,81 +16,27 @@ input error.
 from __future__ import annotations
 
 import configparser
-import json
 import re
 from pathlib import Path
-from typing import Any
 
+from driftguard.engines import lmdeploy as lmdeploy_engine
 from driftguard.errors import ExtractionError, LimitError
 from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder, read_text
-from driftguard.keys import LMDEPLOY_DEFAULTS
-from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.model import EffectiveConfig
 from driftguard.normalize import int_digits, is_int_literal, normalize_dtype, parse_scalar
 from driftguard.readers.limits import Limits
 
 KIND = "lmdeploy"
 DESCRIPTION = "lmdeploy TurboMind INI ([request] section) or GenerationConfig YAML/JSON"
 
-GEN_FIELDS: rc.Fields = {
-    "n": ("generation.num_return_sequences", "int"),
-    "max_new_tokens": ("generation.max_new_tokens", "int"),
-    "max_tokens": ("generation.max_new_tokens", "int"),
-    "max_completion_tokens": ("generation.max_new_tokens", "int"),
-    "min_new_tokens": ("generation.min_new_tokens", "int"),
-    "do_sample": ("generation.do_sample", "bool"),
-    "top_p": ("generation.top_p", "float"),
-    "top_k": ("generation.top_k", "int"),
-    "min_p": ("generation.min_p", "float"),
-    "temperature": ("generation.temperature", "float"),
-    "repetition_penalty": ("generation.repetition_penalty", "float"),
-    "random_seed": ("generation.seed", "int"),
-    "seed": ("generation.seed", "int"),
-    "stop_words": ("generation.stop", "strs"),
-    "stop": ("generation.stop", "strs"),
-}
-INI_REQUEST: rc.Fields = {
-    "request_output_len": ("generation.max_new_tokens", "int"),
-    "beam_width": ("generation.num_beams", "int"),
-    "top_k": ("generation.top_k", "int"),
-    "top_p": ("generation.top_p", "float"),
-    "temperature": ("generation.temperature", "float"),
-    "repetition_penalty": ("generation.repetition_penalty", "float"),
-    "presence_penalty": ("generation.presence_penalty", "float"),
-    "len_penalty": ("generation.length_penalty", "float"),
-    "random_seed": ("generation.seed", "int"),
-    "end_id": ("generation.eos_token_id", "ints"),
-}
+GEN_FIELDS = lmdeploy_engine.FIELDS
+INI_REQUEST = lmdeploy_engine.INI_REQUEST
 _INI_MARKERS = ("request", "ft_instance_hyperparameter")
-#: The other GenerationConfig (LMD) and api_server request fields.
-_OTHER = frozenset((
-    "ignore_eos", "bad_words", "stop_token_ids", "bad_token_ids", "skip_special_tokens",
-    "spaces_between_special_tokens", "logprobs", "response_format", "logits_processors", "output_logits",
-    "output_last_hidden_state", "include_stop_str_in_output", "with_cache", "preserve_cache",
-    "migration_request", "return_routed_experts",
-    # api_server (OpenAI protocol and /generate)
-    "model", "messages", "prompt", "stream", "stream_options", "top_logprobs", "logit_bias", "user", "tools",
-    "tool_choice", "session_id", "interactive_mode", "echo", "suffix", "best_of", "presence_penalty",
-    "frequency_penalty", "enable_thinking", "chat_template_kwargs", "do_preprocess", "adapter_name",
-    "reasoning_effort", "parallel_tool_calls", "image_url",
-))
-_KNOWN = frozenset(GEN_FIELDS) | _OTHER
-_IGNORED = "not an lmdeploy GenerationConfig / api_server field"
+_KNOWN = lmdeploy_engine.PIPELINE.known
+_IGNORED = lmdeploy_engine.PIPELINE.ignored_why
 _HEADER = re.compile(r"^\s*\[([^\]]+)\]")
 _OPTION = re.compile(r"^\s*([^=:;#\s][^=:]*?)\s*[=:]")
-
-
-def _check(name: str, value: Any) -> str | None:
-    """GenerationConfig.__post_init__ validation (LMD)."""
-    if name == "top_p" and not 0 <= value <= 1:
-        return "must be in [0, 1]"
-    if name == "top_k" and value < 0:
-        return "must be >= 0"
-    if name == "temperature" and not 0 <= value <= 2:
-        return "must be in [0, 2]"
-    if name == "min_p" and not 0 <= value <= 1:
-        return "must be in [0, 1]"
-    return None
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -110,32 +56,13 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     server = "messages" in data or "prompt" in data
     rc.require_recognized(doc, KIND, "GenerationConfig or api_server request", data, _KNOWN)
     source = "request" if server else "generation config"
+    spec = lmdeploy_engine.SERVER if server else lmdeploy_engine.PIPELINE
     unknown = rc.flag_unknown(b, doc, "lmdeploy", _IGNORED, data, "", _KNOWN, source)
-    used = rc.apply_fields(b, doc, data, "", GEN_FIELDS, source, _check) | unknown
+    used = rc.apply_fields(b, doc, data, "", spec, source) | unknown
     rc.keep_namespaced(b, doc, "lmdeploy", data, "", used | {"messages", "prompt"})
-    defaults = dict(LMDEPLOY_DEFAULTS)
-    if server:
-        defaults.pop("generation.max_new_tokens")  # session_len - prompt_len (§6, api_server)
-        b.values["generation.do_sample"] = Value(True, Origin(b.path), False,
-                                                 "derived: lmdeploy api_server v0.15+ always samples (§6)")
-    rc.fill_defaults(b, defaults, "lmdeploy default")
-    if not server and not b.values["generation.do_sample"].value:
-        _pipeline_greedy(b)
+    rc.fill_layers(b, spec)
+    rc.apply_decoding(b, spec)  # the api_server samples; the pipeline's do_sample false forces greedy values
     return b.build()
-
-
-def _pipeline_greedy(b: ValueBuilder) -> None:
-    """``_determine_gen_config``: do_sample False forces top_k 1, temperature 1.0, repetition_penalty 1.0."""
-    ds = b.values["generation.do_sample"].origin
-    # The forced value comes from the engine rule, not from the line that held the raw one: the origin is the
-    # do_sample that triggered it, the note keeps what it replaced.
-    rule = Origin(ds.path, ds.line, ds.pointer, "forced: lmdeploy pipeline greedy (do_sample false, §6)")
-    for key, forced in (("generation.top_k", 1), ("generation.temperature", 1.0),
-                        ("generation.repetition_penalty", 1.0)):
-        v = b.values[key]
-        if v.value != forced:
-            raw = v.origin.location() if v.explicit else v.origin.source or "a default"
-            b.values[key] = Value(forced, rule, v.explicit, f"forced from {json.dumps(v.value)} ({raw})")
 
 
 def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
@@ -163,8 +90,8 @@ def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
         _check_int_digits(doc, base, items, limits)
         used: set[str] = set()
         if section == "request":
-            used = rc.apply_fields(b, doc, {k: parse_scalar(v) for k, v in items.items()}, base, INI_REQUEST,
-                                   "request", None)
+            used = rc.apply_fields(b, doc, {k: parse_scalar(v) for k, v in items.items()}, base,
+                                   lmdeploy_engine.TURBOMIND, "request")
         elif section == "ft_instance_hyperparameter" and "data_type" in items:
             # "auto" stays as written: rule DG105 resolves it from the model files the way lmdeploy does
             # (fp32/fp16 -> fp16, bf16 -> bf16; defaults.md §8, TurbomindEngineConfig in messages.py).
@@ -176,13 +103,7 @@ def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
             rc.put(b, doc, "precision.compute", dtype, f"{base}/data_type", "engine config")
             used = {"data_type"}
         rc.keep_namespaced(b, doc, f"lmdeploy.{section}", {k: parse_scalar(v) for k, v in items.items()}, base, used)
-    if "generation.top_k" in b.values or "generation.top_p" in b.values:
-        top_k = b.values.get("generation.top_k")
-        top_p = b.values.get("generation.top_p")
-        greedy = (top_k is not None and top_k.value == 1) or \
-            (top_p is not None and top_p.value == 0 and (top_k is None or top_k.value == 0))
-        rc.greedy_derived(b, greedy, "generation.top_k",
-                          "TurboMind samples unless top_k == 1 (or top_k 0 with top_p 0)")
+    rc.apply_decoding(b, lmdeploy_engine.TURBOMIND)
     return b.build()
 
 

@@ -11,52 +11,17 @@ not say what an OpenAI client means. A file with no OpenAI field at all is an in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from driftguard.engines import openai as openai_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
-from driftguard.keys import OPENAI_COMPLETIONS_DEFAULTS, OPENAI_DEFAULTS
 from driftguard.model import EffectiveConfig
 
 KIND = "openai"
 DESCRIPTION = "OpenAI-style chat/completions request body (messages or prompt, with max_tokens)"
 
-FIELDS: rc.Fields = {
-    "temperature": ("generation.temperature", "float"),
-    "top_p": ("generation.top_p", "float"),
-    "n": ("generation.num_return_sequences", "int"),
-    "max_tokens": ("generation.max_new_tokens", "int"),
-    "max_completion_tokens": ("generation.max_new_tokens", "int"),
-    "presence_penalty": ("generation.presence_penalty", "float"),
-    "frequency_penalty": ("generation.frequency_penalty", "float"),
-    "seed": ("generation.seed", "int"),
-    "stop": ("generation.stop", "strs"),
-}
 _NOT_CONFIG = ("messages", "prompt", "input")
-#: The other documented Chat Completions / Completions request fields (defaults.md §5).
-_OTHER = frozenset((
-    "model", "stream", "stream_options", "logprobs", "top_logprobs", "logit_bias", "user", "response_format",
-    "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities", "audio", "store",
-    "metadata", "reasoning_effort", "service_tier", "prediction", "web_search_options", "suffix", "echo",
-    "best_of", "verbosity", "prompt_cache_key", "safety_identifier",
-))
-_KNOWN = frozenset(FIELDS) | frozenset(_NOT_CONFIG) | _OTHER
-_IGNORED = "not an OpenAI API field (api.openai.com rejects it; compatible servers may drop it)"
-
-
-def _check(name: str, value: Any) -> str | None:
-    if name == "temperature" and not 0 <= value <= 2:
-        return "must be in [0, 2]"
-    if name == "top_p" and not 0 <= value <= 1:
-        return "must be in [0, 1]"
-    if name in ("presence_penalty", "frequency_penalty") and not -2 <= value <= 2:
-        return "must be in [-2, 2]"
-    if name == "n" and not 1 <= value <= 128:
-        return "must be in [1, 128]"
-    if name in ("max_tokens", "max_completion_tokens") and value < 1:
-        return "must be at least 1"
-    return None
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -72,16 +37,14 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         raise ExtractionError("not an OpenAI request: expected 'messages' (chat) or 'prompt' (completions)",
                               str(path), doc.line("") or 1)
     b = ValueBuilder(KIND, path)
-    unknown = rc.flag_unknown(b, doc, "openai", _IGNORED, data, "", _KNOWN)
+    spec = openai_engine.CHAT if "messages" in data else openai_engine.COMPLETIONS
+    unknown = rc.flag_unknown(b, doc, "openai", spec.ignored_why, data, "", spec.known)
     # max_completion_tokens supersedes the deprecated max_tokens: apply it last so it wins.
     ordered = {k: v for k, v in data.items() if k != "max_completion_tokens"}
     if "max_completion_tokens" in data:
         ordered["max_completion_tokens"] = data["max_completion_tokens"]
-    used = rc.apply_fields(b, doc, ordered, "", FIELDS, "request", _check)
+    used = rc.apply_fields(b, doc, ordered, "", spec, "request")
     rc.keep_namespaced(b, doc, "openai", data, "", used | unknown | set(_NOT_CONFIG), "request")
-    rc.fill_defaults(b, OPENAI_DEFAULTS, "openai default")
-    if "messages" not in data:
-        rc.fill_defaults(b, OPENAI_COMPLETIONS_DEFAULTS, "openai default")
-    rc.greedy_derived(b, b.values["generation.temperature"].value == 0, "generation.temperature",
-                      "OpenAI samples at any temperature above 0")
+    rc.fill_layers(b, spec)
+    rc.apply_decoding(b, spec)
     return b.build()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from driftguard.engines.spec import EngineSpec, Field
 from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.keys import Default
@@ -169,9 +170,7 @@ def require_recognized(doc: Document, kind: str, what: str, data: Mapping[str, A
 def take_layer(b: ValueBuilder, values: Mapping[str, Value], source: str) -> None:
     """Fill keys still unset from a lower-precedence layer, marking the layer in ``Origin.source``."""
     for key, v in values.items():
-        if key not in b.values:
-            o = v.origin
-            b.values[key] = Value(v.value, Origin(o.path, o.line, o.pointer, source), v.explicit, v.note)
+        b.inherit(key, v, source)
 
 
 def fill_defaults(b: ValueBuilder, defaults: Mapping[str, Default], source: str) -> None:
@@ -218,12 +217,9 @@ def require_mapping(doc: Document, what: str) -> dict[str, Any]:
     return doc.data
 
 
-#: A field table: the engine's name -> (canonical key, type: float | int | bool | strs | ints).
-Fields = Mapping[str, tuple[str, str]]
-
-
 def convert(doc: Document, pointer: str, raw: Any, typ: str) -> Any:
-    """One raw value to the table's type, errors at the value's line."""
+    """One raw value to a field's type (``float``, ``int``, ``bool``, ``strs``, ``ints``), errors at the value's
+    line; other types are kept as normalized JSON."""
     if typ == "float":
         return number(doc, pointer, raw)
     if typ == "int":
@@ -237,11 +233,22 @@ def convert(doc: Document, pointer: str, raw: Any, typ: str) -> Any:
     return normalize_json(raw)
 
 
-def apply_fields(b: ValueBuilder, doc: Document, data: Mapping[str, Any], base: str, table: Fields,
-                 source: str, check: Any = None) -> set[str]:
-    """Record every member of ``data`` that ``table`` names (nulls are "unset"); return the names used.
+def field_value(spec: EngineSpec, doc: Document, pointer: str, name: str, raw: Any) -> Any:
+    """The value of field ``name`` (in ``spec.fields``) as the engine reads it: converted to the field's type,
+    rejected at its line when the engine rejects it (``spec.check``), then canonicalized (vLLM top_k -1 -> 0)."""
+    value = convert(doc, pointer, raw, spec.fields[name].type)
+    for item in value if isinstance(value, list) and spec.fields[name].type not in ("strs", "ints") else [value]:
+        msg = spec.check(name, item)
+        if msg:
+            raise ExtractionError(f"{name} {msg}, got {raw!r}", str(doc.path), doc.line(pointer))
+    return spec.canonical(name, value)
 
-    ``check(name, value) -> str | None`` returns a rejection message (the engine's own validation)."""
+
+def apply_fields(b: ValueBuilder, doc: Document, data: Mapping[str, Any], base: str, spec: EngineSpec,
+                 source: str, fields: Mapping[str, Field] | None = None) -> set[str]:
+    """Record every member of ``data`` that the spec's fields (or ``fields``) name (nulls are "unset"), as the
+    engine reads it; return the names used."""
+    table = spec.fields if fields is None else fields
     used: set[str] = set()
     for name, raw in data.items():
         if name not in table:
@@ -249,19 +256,41 @@ def apply_fields(b: ValueBuilder, doc: Document, data: Mapping[str, Any], base: 
         used.add(name)
         if raw is None:
             continue
-        key, typ = table[name]
         ptr = f"{base}/{escape(str(name))}"
-        value = convert(doc, ptr, raw, typ)
-        if check is not None:
-            msg = check(name, value)
-            if msg:
-                raise ExtractionError(f"{name} {msg}, got {raw!r}", str(doc.path), doc.line(ptr))
-        put(b, doc, key, value, ptr, source)
+        value = field_value(spec, doc, ptr, name, raw) if fields is None else convert(doc, ptr, raw, table[name].type)
+        put(b, doc, table[name].key, value, ptr, source)
     return used
 
 
-def greedy_derived(b: ValueBuilder, greedy: bool, anchor: str, why: str) -> None:
-    """Record the effective ``generation.do_sample`` an engine derives (not a field it reads)."""
-    v = b.values.get(anchor)
-    origin = v.origin if v is not None else Origin(b.path)
-    b.values["generation.do_sample"] = Value(not greedy, origin, False, f"derived: {why}")
+def fill_layers(b: ValueBuilder, spec: EngineSpec, skip: Iterable[str] = ()) -> None:
+    """The serving path's documented default layers, highest first, for every key still unset (``skip``: keys
+    the path leaves unbounded in this case)."""
+    skipped = set(skip)
+    for layer in spec.layers:
+        b.fill_defaults({k: d for k, d in layer.defaults.items() if k not in skipped}, layer.source)
+
+
+def apply_decoding(b: ValueBuilder, spec: EngineSpec) -> None:
+    """The serving path's decoding rule: ``generation.do_sample`` as the engine derives it (unless the file
+    states it and the rule agrees), and the values the rule forces (vLLM greedy neutralizes top_p/top_k/min_p;
+    the lmdeploy pipeline forces top_k 1)."""
+    if spec.decoding is None:
+        return
+    decision = spec.decoding(b.values)
+    if decision is None:
+        return
+    ds = b.values.get("generation.do_sample")
+    if ds is None or ds.value is not decision.samples:
+        b.derive("generation.do_sample", decision.samples, b.values.get(decision.anchor), decision.why,
+                 decision.derived_from)
+    for key, value in decision.forced.items():
+        b.force(key, value, decision.anchor, decision.force_rule)
+
+
+def truncation_side(b: ValueBuilder, spec: EngineSpec) -> None:
+    """``preprocessing.truncation_side`` where the request sets a truncation length (the path's side); unset,
+    the engine does not truncate, so nothing is recorded."""
+    cut = b.values.get("preprocessing.max_length")
+    if cut is not None and spec.truncation_side is not None:
+        b.derive("preprocessing.truncation_side", spec.truncation_side, cut, spec.truncation_why,
+                 ("preprocessing.max_length",), explicit=True)

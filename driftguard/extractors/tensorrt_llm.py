@@ -23,111 +23,35 @@ import re
 from pathlib import Path
 from typing import Any
 
+from driftguard.engines import tensorrt_llm as trt_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
-from driftguard.keys import TENSORRT_LLM_DEFAULTS, TENSORRT_LLM_LLMAPI_DEFAULTS, TENSORRT_LLM_SERVE_DEFAULTS
-from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.keys import TENSORRT_LLM_SERVE_DEFAULTS
+from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, normalize_json, parse_scalar
 
 KIND = "tensorrt-llm"
 DESCRIPTION = "TensorRT-LLM request tensors (Triton/FasterTransformer JSON), LLM-API SamplingParams or " \
     "model.yaml, trtllm-serve request"
 
-#: Triton tensorrtllm_backend / FasterTransformer input tensor -> (canonical key, type)
-TENSORS: rc.Fields = {
-    "runtime_top_k": ("generation.top_k", "int"),
-    "runtime_top_p": ("generation.top_p", "float"),
-    "temperature": ("generation.temperature", "float"),
-    "request_output_len": ("generation.max_new_tokens", "int"),
-    "beam_width": ("generation.num_beams", "int"),
-    "len_penalty": ("generation.length_penalty", "float"),
-    "length_penalty": ("generation.length_penalty", "float"),
-    "repetition_penalty": ("generation.repetition_penalty", "float"),
-    "presence_penalty": ("generation.presence_penalty", "float"),
-    "frequency_penalty": ("generation.frequency_penalty", "float"),
-    "random_seed": ("generation.seed", "int"),
-    "seed": ("generation.seed", "int"),
-    "end_id": ("generation.eos_token_id", "ints"),
-    "min_length": ("generation.min_new_tokens", "int"),
-    "min_tokens": ("generation.min_new_tokens", "int"),
-    "early_stopping": ("generation.early_stopping", "int"),
-    "no_repeat_ngram_size": ("generation.no_repeat_ngram_size", "int"),
-    "num_return_sequences": ("generation.num_return_sequences", "int"),
-}
 _DATA_TENSORS = ("input_ids", "input_lengths", "stop_words_list", "bad_words_list", "text_input",
                  "embedding_bias_words", "embedding_bias_weights", "prompt_embedding_table", "image_input")
 
-#: LLM-API SamplingParams / trtllm-serve request field -> (canonical key, type)
-SAMPLING: rc.Fields = {
-    "temperature": ("generation.temperature", "float"),
-    "top_p": ("generation.top_p", "float"),
-    "top_k": ("generation.top_k", "int"),
-    "min_p": ("generation.min_p", "float"),
-    "max_tokens": ("generation.max_new_tokens", "int"),
-    "max_completion_tokens": ("generation.max_new_tokens", "int"),
-    "min_tokens": ("generation.min_new_tokens", "int"),
-    "n": ("generation.num_return_sequences", "int"),
-    "repetition_penalty": ("generation.repetition_penalty", "float"),
-    "presence_penalty": ("generation.presence_penalty", "float"),
-    "frequency_penalty": ("generation.frequency_penalty", "float"),
-    "length_penalty": ("generation.length_penalty", "float"),
-    "seed": ("generation.seed", "int"),
-    "stop": ("generation.stop", "strs"),
-    "end_id": ("generation.eos_token_id", "ints"),
-    "no_repeat_ngram_size": ("generation.no_repeat_ngram_size", "int"),
-}
-#: The fields generation_config='auto' honours (PR #17213, TRT-DOC).
-GEN_CONFIG_KEYS = ("generation.temperature", "generation.top_p", "generation.top_k", "generation.min_p",
-                   "generation.repetition_penalty", "generation.no_repeat_ngram_size",
-                   "generation.length_penalty", "generation.early_stopping")
-_SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p")
+TENSORS = trt_engine.TENSORS
+SAMPLING = trt_engine.SAMPLING
+GEN_CONFIG_KEYS = tuple(trt_engine.GEN_CONFIG_FIELDS.values())
+_SAMPLING_FIELDS = trt_engine.SAMPLING_FIELDS
 _MARKERS = ("pytorch_backend_config", "triton_config", "build_config", "kv_cache_config")
-_NO_REPEAT_OFF = 1 << 30
 #: LLM-API arguments that mark a file as an engine config (model.yaml, extra_llm_api_options), not a request.
 _LLM_ARGS = ("model", "backend", "tensor_parallel_size", "pipeline_parallel_size", "max_batch_size",
              "max_num_tokens", "max_seq_len", "max_input_len", "max_beam_width", "dtype", "tokenizer",
              "trust_remote_code", "speculative_config", "enable_chunked_prefill", "cuda_graph_config",
              "quant_config", *_MARKERS)
-#: The other SamplingParams (TRT-SP) and trtllm-serve request fields.
-_SAMPLING_OTHER = frozenset((
-    "generation_config", "pad_id", "best_of", "use_beam_search", "beam_width_array", "top_p_min",
-    "top_p_reset_ids", "top_p_decay", "beam_search_diversity_rate", "early_stopping", "num_return_sequences",
-    "stop_token_ids", "include_stop_str_in_output", "bad", "bad_token_ids", "embedding_bias", "logits_processor",
-    "apply_batched_logits_processor", "ignore_eos", "detokenize", "add_special_tokens", "skip_special_tokens",
-    "spaces_between_special_tokens", "truncate_prompt_tokens", "logprobs", "prompt_logprobs", "return_log_probs",
-    "return_context_logits", "return_generation_logits", "exclude_input_from_output", "return_encoder_output",
-    "return_perf_metrics", "additional_model_outputs", "lookahead_config", "guided_decoding", "max_new_tokens",
-    # trtllm-serve (OpenAI protocol)
-    "model", "messages", "prompt", "stream", "stream_options", "top_logprobs", "user", "response_format",
-    "tools", "tool_choice", "echo", "suffix", "logit_bias", "lora_request", "disaggregated_params",
-    "chat_template", "chat_template_kwargs", "add_generation_prompt", "documents", "mm_processor_kwargs",
-))
-_KNOWN_SAMPLING = frozenset(SAMPLING) | _SAMPLING_OTHER
-_IGNORED = "not a TensorRT-LLM SamplingParams / trtllm-serve field"
-#: LLM-API ``dtype`` values (LLM args: "auto", or a floating type the checkpoint is cast to).
-_LLM_DTYPES = ("auto", "float16", "bfloat16", "float32")
-#: ``QuantAlgo`` names that are the scheme other engines and HF ``quant_method`` spell in lower case; any other
-#: algorithm is kept as its lower-cased name (``w8a16``, ``int8``, ``nvfp4``, ``fp8_block_scales``...).
-_QUANT_SCHEMES = {"NO_QUANT": "none", "W4A16_AWQ": "awq", "W4A16_GPTQ": "gptq", "FP8": "fp8"}
+_KNOWN_SAMPLING = trt_engine.LLM_API.known
+_LLM_DTYPES = trt_engine.DTYPES
+_QUANT_SCHEMES = trt_engine.QUANT_SCHEMES
 _QUANT_ALGO = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-
-
-def _check(name: str, value: Any) -> str | None:
-    """SamplingConfig's valid ranges (TRT-SC)."""
-    if name in ("top_k", "runtime_top_k") and value < 0:
-        return "must be >= 0"
-    if name == "top_p" and not 0 < value <= 1:
-        return "must be in (0, 1]"
-    if name == "temperature" and value < 0:
-        return "must be >= 0"
-    if name == "repetition_penalty" and value <= 0:
-        return "must be > 0"
-    if name == "min_p" and not 0 <= value <= 1:
-        return "must be in [0, 1]"
-    if name in ("beam_width", "n", "max_tokens", "request_output_len") and value < 1:
-        return "must be >= 1"
-    return None
 
 
 def _is_tensor_request(data: Any) -> bool:
@@ -149,8 +73,8 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     b = ValueBuilder(KIND, path)
     if _is_tensor_request(data):
         _tensors(b, doc, data["request"])
-        rc.fill_defaults(b, TENSORRT_LLM_DEFAULTS, "trtllm runtime default")
-        _derive_greedy(b)
+        rc.fill_layers(b, trt_engine.TRITON)
+        rc.apply_decoding(b, trt_engine.TRITON)
         return b.build()
     if _is_backend_parameters(data):
         _backend_parameters(b, doc, data)
@@ -159,36 +83,24 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         raise ExtractionError("request must be a list of named tensors ({'name', 'data', 'dtype'})", str(path),
                               doc.line("/request"))
     serve = "messages" in data or "prompt" in data
+    spec = trt_engine.SERVE if serve else trt_engine.LLM_API
     unknown: set[str] = set()
     if serve or not any(name in data for name in _LLM_ARGS):
         rc.require_recognized(doc, KIND, "SamplingParams or trtllm-serve request", data, _KNOWN_SAMPLING)
-        unknown = rc.flag_unknown(b, doc, "tensorrt_llm", _IGNORED, data, "", _KNOWN_SAMPLING)
-    used = rc.apply_fields(b, doc, data, "", SAMPLING, "request", _check) | unknown
+        unknown = rc.flag_unknown(b, doc, "tensorrt_llm", spec.ignored_why, data, "", _KNOWN_SAMPLING)
+    used = rc.apply_fields(b, doc, data, "", spec, "request") | unknown
     _engine_config(b, doc, data, used)
     if data.get("generation_config") == "auto":
         _generation_config_layer(b, options)
     any_sampling = any(data.get(f) is not None for f in _SAMPLING_FIELDS)
-    if serve:
-        rc.fill_defaults(b, TENSORRT_LLM_SERVE_DEFAULTS, "trtllm-serve default")
-    else:
-        rc.fill_defaults(b, TENSORRT_LLM_LLMAPI_DEFAULTS, "llm-api default")
-        if any_sampling or "generation.temperature" in b.values:
-            # "Once any sampling parameter is set, the unspecified ones default to top_k 0, top_p 1, min_p 0,
-            # temperature 1.0" (TRT-DOC, Torch sampler).
-            rc.fill_defaults(b, {k: v for k, v in TENSORRT_LLM_SERVE_DEFAULTS.items()
-                                 if k.split(".")[1] in _SAMPLING_FIELDS}, "llm-api default")
-    rc.fill_defaults(b, TENSORRT_LLM_DEFAULTS, "trtllm runtime default")
-    if not serve and not any_sampling and not _from_gen_config(b):
-        rc.greedy_derived(b, True, "generation.temperature",
-                          "LLM-API default is greedy while temperature/top_p/top_k are unset (defaults.md §4.2)")
-    else:
-        _derive_greedy(b)
+    if not serve and (any_sampling or "generation.temperature" in b.values):
+        # "Once any sampling parameter is set, the unspecified ones default to top_k 0, top_p 1, min_p 0,
+        # temperature 1.0" (TRT-DOC, Torch sampler).
+        b.fill_defaults({k: v for k, v in TENSORRT_LLM_SERVE_DEFAULTS.items()
+                         if k.split(".")[1] in _SAMPLING_FIELDS}, "llm-api default")
+    rc.fill_layers(b, spec)
+    rc.apply_decoding(b, spec)
     return b.build()
-
-
-def _from_gen_config(b: ValueBuilder) -> bool:
-    return any(b.values[k].origin.source == "generation_config.json" for k in GEN_CONFIG_KEYS
-               if k in b.values and k.split(".")[1] in _SAMPLING_FIELDS)
 
 
 def _tensors(b: ValueBuilder, doc: rc.Document, tensors: list[Any]) -> None:
@@ -205,10 +117,10 @@ def _tensors(b: ValueBuilder, doc: rc.Document, tensors: list[Any]) -> None:
             rc.put(b, doc, f"tensorrt_llm.request.{name}", normalize_json(flat[0] if len(set(map(repr, flat)))
                                                                          == 1 else flat), ptr, "request")
             continue
-        key, typ = TENSORS[name]
+        key, typ = TENSORS[name].key, TENSORS[name].type
         conv = [rc.convert(doc, ptr, v, "int" if typ == "ints" else typ) for v in flat]
         for v in conv:
-            msg = _check(name, v)
+            msg = trt_engine.TRITON.check(name, v)
             if msg:
                 raise ExtractionError(f"{name} {msg}, got {v!r}", str(doc.path), doc.line(ptr))
         if name == "runtime_top_p" and all(v <= 0 for v in conv):
@@ -219,8 +131,7 @@ def _tensors(b: ValueBuilder, doc: rc.Document, tensors: list[Any]) -> None:
         value: Any = conv[0] if all(v == conv[0] for v in conv) else conv
         if typ == "ints":
             value = sorted(set(conv))
-        if key == "generation.no_repeat_ngram_size" and value == _NO_REPEAT_OFF:
-            value = 0
+        value = trt_engine.TRITON.canonical(name, value)
         note = None if not isinstance(value, list) or typ == "ints" else "differs per batch row"
         rc.put(b, doc, key, value, ptr, "request", note)
 
@@ -308,20 +219,5 @@ def _generation_config_layer(b: ValueBuilder, options: ExtractOptions) -> None:
         return
     for key in GEN_CONFIG_KEYS:
         v = ctx.get(key)
-        if v is not None and v.explicit and v.value is not None and key not in b.values:
-            o = v.origin
-            b.values[key] = Value(v.value, Origin(o.path, o.line, o.pointer, "generation_config.json"), True,
-                                  "defaults.md §4.4 generation_config='auto'")
-
-
-def _derive_greedy(b: ValueBuilder) -> None:
-    """Greedy when beam_width == 1 and top_k == 1, or top_k == 0 with top_p == 0, or temperature == 0 (§4.1)."""
-    v = {k.split(".")[1]: b.values[k].value for k in b.values if k.startswith("generation.")}
-    beams = v.get("num_beams", 1)
-    top_k, top_p, temp = v.get("top_k", 0), v.get("top_p", 0.0), v.get("temperature", 1.0)
-    if isinstance(top_k, list) or isinstance(top_p, list) or isinstance(temp, list):
-        return  # rows disagree: no single answer
-    greedy = beams != 1 or top_k == 1 or (top_k == 0 and top_p == 0) or temp == 0
-    rc.greedy_derived(b, bool(greedy), "generation.top_k",
-                      "TensorRT-LLM decodes greedily when top_k == 1, top_k == 0 with top_p == 0, or "
-                      "temperature == 0; beam search when beam_width > 1 (defaults.md §4.1)")
+        if v is not None and v.explicit and v.value is not None:
+            b.inherit(key, v, "generation_config.json", "defaults.md §4.4 generation_config='auto'")

@@ -28,62 +28,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from driftguard.engines import tgi as tgi_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
-from driftguard.keys import TGI_DEFAULTS
-from driftguard.model import EffectiveConfig, Value
+from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_json
 
 KIND = "tgi"
 DESCRIPTION = ("Hugging Face TGI /generate request body (inputs + parameters), SageMaker TGI models.json env or "
                "launcher args (model_id, dtype, quantize, ...)")
 
-PARAMETERS: rc.Fields = {
-    "temperature": ("generation.temperature", "float"),
-    "top_k": ("generation.top_k", "int"),
-    "top_p": ("generation.top_p", "float"),
-    "typical_p": ("generation.typical_p", "float"),
-    "repetition_penalty": ("generation.repetition_penalty", "float"),
-    "frequency_penalty": ("generation.frequency_penalty", "float"),
-    "do_sample": ("generation.do_sample", "bool"),
-    "max_new_tokens": ("generation.max_new_tokens", "int"),
-    "seed": ("generation.seed", "int"),
-    "best_of": ("generation.num_return_sequences", "int"),
-    "stop": ("generation.stop", "strs"),
-    "truncate": ("preprocessing.max_length", "int"),
-}
+_SPEC = tgi_engine.ROUTER
+PARAMETERS = _SPEC.fields
+LAUNCHER_DTYPES = tgi_engine.LAUNCHER_DTYPES
+LAUNCHER_QUANTIZE = tgi_engine.LAUNCHER_QUANTIZE
 _REQUEST_KEYS = {"inputs", "parameters", "stream"}
-#: A request's ``truncate`` keeps the last tokens; unset, TGI does not truncate (the request must fit).
-_LEFT_TRUNCATION = ("TGI truncate keeps the last n input tokens: left truncation (defaults.md §3 truncate; TGI "
-                    "router validation truncates with TruncationDirection::Left)")
-
-#: The launcher's ``--dtype`` values (``Dtype`` value enum of text-generation-launcher).
-LAUNCHER_DTYPES = ("float16", "bfloat16")
-#: The launcher's ``--quantize`` values (``Quantization`` value enum of text-generation-launcher).
-LAUNCHER_QUANTIZE = ("awq", "compressed-tensors", "eetq", "exl2", "gptq", "marlin", "bitsandbytes",
-                     "bitsandbytes-nf4", "bitsandbytes-fp4", "fp8")
 #: Arguments that mark a mapping with a ``model_id`` as launcher args (not a request body).
 _LAUNCHER_MARKERS = ("dtype", "quantize", "max_input_tokens", "max_input_length", "max_total_tokens",
                      "max_batch_prefill_tokens", "max_batch_total_tokens", "max_concurrent_requests",
                      "num_shard", "sharded", "kv_cache_dtype", "revision", "trust_remote_code", "port")
-
-
-def _check(name: str, value: Any) -> str | None:
-    """The router's validation (TGI-VAL ``validate``)."""
-    if name == "temperature" and value <= 0:
-        return "must be strictly positive (TGI rejects it)"
-    if name in ("top_p", "typical_p") and not 0 < value < 1:
-        return "must be > 0.0 and < 1.0 (TGI rejects it)"
-    if name == "top_k" and value <= 0:
-        return "must be strictly positive (TGI rejects it)"
-    if name == "repetition_penalty" and value <= 0:
-        return "must be strictly positive (TGI rejects it)"
-    if name == "frequency_penalty" and not -2 <= value <= 2:
-        return "must be in [-2, 2] (TGI rejects it)"
-    if name in ("max_new_tokens", "best_of") and value <= 0:
-        return "must be strictly positive (TGI rejects it)"
-    return None
 
 
 def _is_sagemaker_env(data: Any) -> bool:
@@ -134,13 +98,11 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         b.set("generation.do_sample", True, doc.line(""), "", "tgi default",
               "defaults.md §3 default_parameters(): do_sample true when 'parameters' is missing")
         params = {}
-    used = rc.apply_fields(b, doc, params, "/parameters", PARAMETERS, "request", _check)
-    cut = b.values.get("preprocessing.max_length")
-    if cut is not None:
-        b.values["preprocessing.truncation_side"] = Value("left", cut.origin, True, _LEFT_TRUNCATION)
+    used = rc.apply_fields(b, doc, params, "/parameters", _SPEC, "request")
+    rc.truncation_side(b, _SPEC)
     rc.keep_namespaced(b, doc, "tgi.parameters", params, "/parameters", used, "request")
-    rc.fill_defaults(b, TGI_DEFAULTS, "tgi default")
-    _sampling(b)
+    rc.fill_layers(b, _SPEC)
+    rc.apply_decoding(b, _SPEC)
     return b.build()
 
 
@@ -164,23 +126,3 @@ def _launcher(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> None:
             rc.keep_namespaced(b, doc, f"tgi.launcher.{name}", raw, ptr, (), "launcher args")
         else:
             rc.put(b, doc, f"tgi.launcher.{name}", normalize_json(raw), ptr, "launcher args")
-
-
-def _sampling(b: ValueBuilder) -> None:
-    """``sampling = do_sample or has_warpers`` (TGI-TOK NextTokenChooser)."""
-    v = b.values
-    warpers = [name for name, on in (("temperature", v["generation.temperature"].value != 1.0),
-                                     ("top_k", v["generation.top_k"].value != 0),
-                                     ("top_p", v["generation.top_p"].value < 1.0),
-                                     ("typical_p", v["generation.typical_p"].value < 1.0)) if on]
-    ds = v.get("generation.do_sample")
-    if ds is not None and ds.value:
-        return
-    if warpers:
-        anchor = v[f"generation.{warpers[0]}"]
-        v["generation.do_sample"] = Value(True, anchor.origin, False,
-                                          f"derived: TGI samples when a warper is set ({', '.join(warpers)}), "
-                                          "even with do_sample false (defaults.md §3)")
-    elif ds is None:
-        rc.greedy_derived(b, True, "generation.temperature",
-                          "TGI do_sample defaults to false and no warper is set (defaults.md §3)")

@@ -26,52 +26,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+from driftguard.engines import vllm as vllm_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
-from driftguard.keys import HF_GENERATION_DEFAULTS, VLLM_DEFAULTS, chat_template_digest
-from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.keys import HF_GENERATION_DEFAULTS, chat_template_digest
+from driftguard.model import EffectiveConfig, Value
 from driftguard.normalize import normalize_dtype
 from driftguard.readers.files import confine, is_dir, read_text
 
 KIND = "vllm"
 DESCRIPTION = "vLLM sampling params / OpenAI-server request (JSON/YAML) or engine args (model.json, serve config)"
 
-#: request field -> (canonical key, value type)
-_REQUEST: dict[str, tuple[str, str]] = {
-    "temperature": ("generation.temperature", "float"),
-    "top_p": ("generation.top_p", "float"),
-    "top_k": ("generation.top_k", "int"),
-    "min_p": ("generation.min_p", "float"),
-    "max_tokens": ("generation.max_new_tokens", "int"),
-    "max_completion_tokens": ("generation.max_new_tokens", "int"),
-    "min_tokens": ("generation.min_new_tokens", "int"),
-    "repetition_penalty": ("generation.repetition_penalty", "float"),
-    "presence_penalty": ("generation.presence_penalty", "float"),
-    "frequency_penalty": ("generation.frequency_penalty", "float"),
-    "length_penalty": ("generation.length_penalty", "float"),
-    "seed": ("generation.seed", "int"),
-    "n": ("generation.num_return_sequences", "int"),
-    "stop": ("generation.stop", "strs"),
-    "truncate_prompt_tokens": ("preprocessing.max_length", "int"),
-}
-
-#: engine arg -> canonical key (others are kept as ``vllm.<name>``)
-_ENGINE: dict[str, str] = {
-    "dtype": "precision.compute",
-    "max_model_len": "serving.max_model_len",
-    "quantization": "precision.quantization",
-}
-
-#: The fields get_diff_sampling_param() takes from generation_config.json / the override (VLLM-MC).
-GEN_CONFIG_FIELDS: dict[str, str] = {
-    "repetition_penalty": "generation.repetition_penalty",
-    "temperature": "generation.temperature",
-    "top_k": "generation.top_k",
-    "top_p": "generation.top_p",
-    "min_p": "generation.min_p",
-    "max_new_tokens": "generation.max_new_tokens",
-}
+#: The serving paths (fields, ranges, defaults, the generation_config.json layer, decoding and dtype rules).
+_SERVE, _TRITON = vllm_engine.SERVE, vllm_engine.TRITON
+_REQUEST = vllm_engine.FIELDS
+_ENGINE = vllm_engine.ENGINE_FIELDS
+GEN_CONFIG_FIELDS = vllm_engine.GEN_CONFIG_FIELDS
 
 _ENGINE_MARKERS = ("gpu_memory_utilization", "tensor_parallel_size", "max_model_len", "disable_log_requests",
                    "enforce_eager", "speculative_model", "num_speculative_tokens", "swap_space",
@@ -79,24 +50,6 @@ _ENGINE_MARKERS = ("gpu_memory_utilization", "tensor_parallel_size", "max_model_
 _TRTLLM_MARKERS = ("pytorch_backend_config", "triton_config", "build_config", "kv_cache_config", "backend")
 _SAMPLING_NESTS = ("sampling_params", "sampling_parameters")
 
-#: Fields vLLM's SamplingParams and its OpenAI/Triton request models accept besides the mapped ones (VLLM-SP,
-#: VLLM-CHAT; Triton generate-endpoint fields). Anything else in a request is dropped by vLLM with a log line.
-_REQUEST_OTHER = frozenset((
-    "model", "messages", "prompt", "suffix", "echo", "stream", "stream_options", "user", "logprobs",
-    "top_logprobs", "prompt_logprobs", "logit_bias", "allowed_token_ids", "bad_words", "response_format",
-    "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "include_reasoning", "detokenize",
-    "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "logits_processors",
-    "output_kind", "guided_decoding", "structured_outputs", "guided_json", "guided_regex", "guided_choice",
-    "guided_grammar", "guided_decoding_backend", "guided_whitespace_pattern", "structural_tag", "extra_args",
-    "add_generation_prompt", "continue_final_message", "add_special_tokens", "documents", "chat_template",
-    "chat_template_kwargs", "mm_processor_kwargs", "priority", "request_id", "return_tokens_as_token_ids",
-    "return_token_ids", "cache_salt", "kv_transfer_params", "vllm_xargs", "prompt_embeds", "service_tier",
-    "stop_token_ids", "ignore_eos", "best_of", "use_beam_search", "length_penalty",
-    # Triton generate endpoint (vllm_backend inputs)
-    "text_input", "exclude_input_in_output", "return_finish_reason", "return_cumulative_logprob",
-    "return_logprobs", "return_num_input_tokens", "return_num_output_tokens", "id", "parameters",
-    *("sampling_params", "sampling_parameters"),
-))
 #: Engine args (``EngineArgs`` fields, as ``vllm serve --config`` and Triton model.json write them) that mark a
 #: file as engine args rather than a request; dashed spellings are canonicalized first.
 _ENGINE_ARGS = frozenset((
@@ -107,7 +60,6 @@ _ENGINE_ARGS = frozenset((
     "limit_mm_per_prompt", "enable_lora", "max_loras", "max_lora_rank", "speculative_config", "cpu_offload_gb",
     "tool_call_parser", "enable_auto_tool_choice", "chat_template_content_format", "api_key", "uvicorn_log_level",
 ))
-_GREEDY_EPS = 1e-5  # vLLM _SAMPLING_EPS
 
 
 def _canon(name: str) -> str:
@@ -159,12 +111,10 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
                             f"/{rc.escape(str(args['override_generation_config']))}")
         if mode != "vllm":
             _generation_config_layer(b, doc, data, mode, options, args)
-    defaults = dict(VLLM_DEFAULTS)
-    if is_request_body and not triton:
-        # The OpenAI server lets an unset max_tokens run to the end of the context window (§2.2).
-        defaults.pop("generation.max_new_tokens")
-    rc.fill_defaults(b, defaults, "triton vllm_backend default" if triton else "vllm default")
-    _derive_sampling(b)
+    spec = _TRITON if triton else _SERVE
+    # The OpenAI server lets an unset max_tokens run to the end of the context window (§2.2).
+    rc.fill_layers(b, spec, skip=("generation.max_new_tokens",) if is_request_body and not triton else ())
+    rc.apply_decoding(b, spec)
     used.update(("messages", "prompt", "generation_config"))
     rc.keep_namespaced(b, doc, "vllm", data, "", used, "engine args" if engine else "request",
                        rename=_canon if engine else None)
@@ -174,10 +124,10 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     return b.build()
 
 
-_IGNORED = "ignored by vLLM"
+_IGNORED = _SERVE.ignored_why
 
 #: Every field name a request body or sampling dict may carry (underscored: request models take no dashes).
-_KNOWN_REQUEST = frozenset(_REQUEST) | _REQUEST_OTHER
+_KNOWN_REQUEST = _SERVE.known
 
 
 def _triton_path(path: Path, options: ExtractOptions) -> bool:
@@ -221,12 +171,8 @@ def _request_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], base
             used.add(name)
             if raw is None:
                 continue  # an explicit null is "unset" in vLLM's request models
-            key, typ = _REQUEST[name]
             ptr = f"{base}/{rc.escape(str(raw_name))}"
-            value: Any = rc.str_list(doc, ptr, raw) if typ == "strs" else \
-                rc.number(doc, ptr, raw, integer=typ == "int")
-            value = _validate(doc, ptr, name, value)
-            rc.put(b, doc, key, value, ptr, "request")
+            rc.put(b, doc, _REQUEST[name].key, rc.field_value(_SERVE, doc, ptr, name, raw), ptr, "request")
         elif name in ("stop_token_ids", "ignore_eos", "best_of", "use_beam_search"):
             used.add(name)
             ptr = f"{base}/{rc.escape(str(raw_name))}"
@@ -239,36 +185,6 @@ def _request_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], base
                 rc.put(b, doc, f"vllm.{name}", rc.boolean(doc, ptr, raw), ptr, "request")
 
 
-def _validate(doc: rc.Document, ptr: str, name: str, value: Any) -> Any:
-    """vLLM's own checks (VLLM-SP ``_verify_args``) for the fields whose bad values it rejects."""
-    def bad(msg: str) -> ExtractionError:
-        return ExtractionError(f"{name} {msg}, got {value!r} (vLLM rejects it)", str(doc.path), doc.line(ptr))
-
-    if name == "top_k":
-        if value < -1:
-            raise bad("must be -1 or 0 (off) or at least 1")
-        return 0 if value == -1 else value  # -1 (older releases) and 0 both mean off
-    if name == "seed" and value == -1:
-        return None
-    if name == "top_p" and not 0 < value <= 1:
-        raise bad("must be in (0, 1]")
-    if name == "temperature" and value < 0:
-        raise bad("must be non-negative")
-    if name == "min_p" and not 0 <= value <= 1:
-        raise bad("must be in [0, 1]")
-    if name in ("presence_penalty", "frequency_penalty") and not -2 <= value <= 2:
-        raise bad("must be in [-2, 2]")
-    if name == "repetition_penalty" and value <= 0:
-        raise bad("must be greater than zero")
-    if name in ("n", "max_tokens", "max_completion_tokens") and value < 1:
-        raise bad("must be at least 1")
-    return value
-
-
-#: vLLM ``dtype: auto`` (defaults.md §8, VLLM-MC): FP16 for FP32 and FP16 models, BF16 for BF16 models.
-_AUTO_DTYPE = {"float32": "float16", "float16": "float16", "bfloat16": "bfloat16"}
-
-
 def _resolve_auto_dtype(b: ValueBuilder, options: ExtractOptions) -> None:
     """``dtype: auto`` as vLLM resolves it, from the model files on the same side (their weight precision);
     left as ``auto`` when the side has none (DG105 then resolves it against the training side)."""
@@ -277,12 +193,11 @@ def _resolve_auto_dtype(b: ValueBuilder, options: ExtractOptions) -> None:
         return
     for cfg in options.context:
         w = cfg.get("precision.weights")
-        if w is not None and w.value in _AUTO_DTYPE:
-            resolved = _AUTO_DTYPE[w.value]
-            b.values["precision.compute"] = Value(
-                resolved, v.origin, v.explicit,
-                f"dtype auto: {w.value} model ({w.origin.location()}) is served in {resolved} "
-                "(defaults.md §8, VLLM-MC)")
+        if w is not None and w.value in _SERVE.dtype_auto:
+            resolved = _SERVE.dtype_auto[w.value]
+            b.resolve("precision.compute", resolved,
+                      f"dtype auto: {w.value} model ({w.origin.location()}) is served in {resolved} "
+                      "(defaults.md §8, VLLM-MC)", ("precision.weights",))
             return
 
 
@@ -325,7 +240,7 @@ def _override_layer(b: ValueBuilder, doc: rc.Document, raw: Any, ptr: str) -> No
                                                                         "generation.max_new_tokens"))
             if key == "generation.top_k" and value == -1:
                 value = 0
-            rc.put(b, inner_doc, key, value, p, "override-generation-config")
+            rc.put(b, inner_doc, key, value, p, "override-generation-config")  # an explicit engine arg
 
 
 def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], mode: str,
@@ -352,19 +267,15 @@ def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, 
                 values[key] = v
     elif folder is not None and (folder / "generation_config.json").is_file():
         values = rc.read_generation_config_json(folder, GEN_CONFIG_FIELDS, options.limits)
+    gc = _SERVE.generation_config
+    assert gc is not None
     for key, v in values.items():
         hf_default = HF_GENERATION_DEFAULTS.get(key)
-        if hf_default is not None and v.value == hf_default.value:
+        if gc.drop_hf_defaults and hf_default is not None and v.value == hf_default.value:
             continue  # to_diff_dict() drops it (equals the transformers 4.x default): vLLM never sees it
-        if key not in b.values:
-            o = v.origin
-            b.values[key] = Value(v.value, Origin(o.path, o.line, o.pointer, "generation_config.json"), True,
-                                  "vllm serve applies the model's generation_config.json (defaults.md §2.3 "
-                                  "get_diff_sampling_param, generation_config auto)")
+        b.inherit(key, v, "generation_config.json", gc.why)
 
 
-_LEFT_TRUNCATION = ("vLLM truncate_prompt_tokens keeps the last k prompt tokens: left truncation (VLLM-SP "
-                    "SamplingParams.truncate_prompt_tokens)")
 #: vLLM load_chat_template: a --chat-template value without these characters is a file path.
 _JINJA_CHARS = "{}\n"
 
@@ -374,9 +285,7 @@ def _preprocessing(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], opti
     """``preprocessing.truncation_side`` ("left" wherever ``truncate_prompt_tokens`` is set; unset, vLLM does
     not truncate) and ``preprocessing.chat_template`` (the digest of the request's ``chat_template`` or of
     the server's ``--chat-template``; unset, vLLM applies the tokenizer's own, so nothing is recorded)."""
-    cut = b.values.get("preprocessing.max_length")
-    if cut is not None:
-        b.values["preprocessing.truncation_side"] = Value("left", cut.origin, True, _LEFT_TRUNCATION)
+    rc.truncation_side(b, _SERVE)
     spelled = next((k for k in data if (_canon(str(k)) if engine else str(k)) == "chat_template"), None)
     raw = None if spelled is None else data[spelled]
     if raw is None:
@@ -419,22 +328,3 @@ def _local_folder(base: Path, raw: Any) -> Path | None:
         return p if is_dir(p) else None
     except ExtractionError:  # a name no folder can have (a hub id of 300 characters): not a local folder
         return None
-
-
-def _derive_sampling(b: ValueBuilder) -> None:
-    """vLLM samples unless temperature < 1e-5, which is greedy and neutralizes top_p/top_k/min_p (VLLM-SP)."""
-    t = b.values["generation.temperature"]
-    greedy = t.value < _GREEDY_EPS
-    b.values["generation.do_sample"] = Value(
-        not greedy, t.origin, False,
-        "derived: vLLM samples unless temperature < 1e-5 (defaults.md §2.1; do_sample is not a vLLM field)")
-    if greedy:
-        # The neutral value comes from the engine rule, not from the file that held the raw one: the origin
-        # is the temperature that triggered it, the note keeps what it replaced.
-        for key, neutral in (("generation.top_p", 1.0), ("generation.top_k", 0), ("generation.min_p", 0.0)):
-            v = b.values[key]
-            if v.value != neutral:
-                raw = v.origin.location() if v.explicit else v.origin.source or "a default"
-                rule = Origin(t.origin.path, t.origin.line, t.origin.pointer,
-                              "forced: vLLM greedy (temperature < 1e-5)")
-                b.values[key] = Value(neutral, rule, v.explicit, f"forced from {json.dumps(v.value)} ({raw})")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from driftguard.model import Value
+from driftguard.model import DERIVED, Value
 
 DECODING_KEY = "generation.decoding"
 GREEDY, SAMPLE, BEAM = "greedy", "sample", "beam"
@@ -39,8 +39,8 @@ def _beams(v: Value | None) -> int | None:
 
 def _why(v: Value) -> str:
     """How an input of the mode came to be: the engine rule that derived it, its default, or its line."""
-    if v.note and v.note.startswith("derived: "):
-        return v.note.removeprefix("derived: ")
+    if v.provenance == "derived":
+        return (v.note or "").removeprefix("derived: ") or "derived by the engine"
     if not v.explicit:
         return v.origin.source or v.note or "a documented default"
     return f"set at {v.origin.location()}"
@@ -56,11 +56,13 @@ def derive_decoding(merged: Mapping[str, Value]) -> Value | None:
     if beams is not None and n is not None and n > 1:
         also = "" if ds is None else f", do_sample={json.dumps(ds.value)}"
         return Value(BEAM, beams.origin, beams.explicit,
-                     f"derived: from generation.num_beams={n} ({_why(beams)}){also}")
+                     f"derived: from generation.num_beams={n} ({_why(beams)}){also}", DERIVED, None,
+                     ("generation.num_beams",))
     if ds is None or not isinstance(ds.value, bool):
         return None
     return Value(SAMPLE if ds.value else GREEDY, ds.origin, ds.explicit,
-                 f"derived: from generation.do_sample={json.dumps(ds.value)} ({_why(ds)})")
+                 f"derived: from generation.do_sample={json.dumps(ds.value)} ({_why(ds)})", DERIVED, None,
+                 ("generation.do_sample",))
 
 
 def with_decoding(merged: Mapping[str, Value]) -> Mapping[str, Value]:
@@ -102,11 +104,3 @@ def irrelevant_keys(training: Mapping[str, Value], deployed: Mapping[str, Value]
     if not (samples(training) and samples(deployed)):
         skip |= SAMPLING_ONLY
     return frozenset(skip)
-
-
-def engine_made(v: Value) -> bool:
-    """True for a value an engine derived or forced itself (vLLM's do_sample from temperature < 1e-5, the
-    lmdeploy pipeline forcing top_k=1) rather than one a file or a default supplied. The extractors say so in
-    the note of a derived value (``derived: ...``) and in the origin's layer of a forced one
-    (``Origin.source`` ``forced: <engine rule>``, the note keeping the raw value it replaced)."""
-    return (v.note or "").startswith("derived:") or (v.origin.source or "").startswith("forced:")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
+from driftguard.engines import CANONICAL_RANGES, Range
 from driftguard.model import Finding, Value
 from driftguard.rules.base import Rule, RuleContext
-from driftguard.rules.decoding import engine_made
 
 
 def _number(value: object) -> float | None:
@@ -43,7 +42,7 @@ def _active_sampling(merged: Mapping[str, Value], *, explicit_only: bool) -> lis
     out = []
     for key, neutral in _NEUTRAL.items():
         v = merged.get(key)
-        if v is None or (explicit_only and not v.explicit) or engine_made(v):
+        if v is None or (explicit_only and not v.explicit) or v.engine_made:
             continue
         n = _number(v.value)
         if v.value is None or (n is not None and any(t is not None and math.isclose(n, t) for t in neutral)):
@@ -86,7 +85,7 @@ class SamplingWithoutDoSample(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in (ctx.training, ctx.deployed):
             do_sample = side.merged.get("generation.do_sample")
-            if do_sample is None or do_sample.value is not False or engine_made(do_sample):
+            if do_sample is None or do_sample.value is not False or do_sample.engine_made:
                 continue
             for key, v in _active_sampling(side.merged, explicit_only=True):
                 yield self.finding(
@@ -127,7 +126,7 @@ class GreedyBySamplingLimits(Rule):
         for side in (ctx.training, ctx.deployed):
             merged = side.merged
             do_sample = merged.get("generation.do_sample")
-            if do_sample is not None and do_sample.value is False and not engine_made(do_sample):
+            if do_sample is not None and do_sample.value is False and not do_sample.engine_made:
                 continue
             greedy = [(k, v) for k, t in (("generation.top_k", 1.0), ("generation.top_p", 0.0))
                       if (v := merged.get(k)) is not None and _is(v, t)]
@@ -146,52 +145,9 @@ class GreedyBySamplingLimits(Rule):
                 related=(trigger, *(v for _, v in ignored)))
 
 
-@dataclass(frozen=True)
-class Range:
-    """Allowed numeric range; ``None`` bounds are open."""
-
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False  # low excluded
-    each: bool = False  # the value is a list; check every element
-
-    def ok(self, n: float) -> bool:
-        if math.isnan(n):
-            return False
-        if self.low is not None and (n < self.low or (self.low_open and n == self.low)):
-            return False
-        return self.high is None or n <= self.high
-
-    def text(self) -> str:
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
-        return f"{'(' if self.low_open or self.low is None else '['}{lo}, {hi}{']' if self.high is not None else ')'}"
-
-
-#: The ranges the engines validate (transformers GenerationConfig, vLLM SamplingParams, TensorRT-LLM
-#: SamplingConfig, Triton ModelConfig); see shared/reference/defaults.md.
-RANGES: dict[str, Range] = {
-    "generation.temperature": Range(0.0),
-    "generation.top_p": Range(0.0, 1.0, low_open=True),
-    "generation.top_k": Range(0.0),
-    "generation.typical_p": Range(0.0, 1.0, low_open=True),
-    "generation.min_p": Range(0.0, 1.0),
-    "generation.repetition_penalty": Range(0.0, low_open=True),
-    "generation.max_new_tokens": Range(0.0, low_open=True),
-    "generation.max_length": Range(0.0, low_open=True),
-    "generation.min_length": Range(0.0),
-    "generation.min_new_tokens": Range(0.0),
-    "generation.num_beams": Range(1.0),
-    "generation.num_return_sequences": Range(1.0),
-    "generation.no_repeat_ngram_size": Range(0.0),
-    "batching.max_batch_size": Range(0.0),
-    "batching.max_queue_delay_us": Range(0.0),
-    "batching.preferred_batch_sizes": Range(1.0, each=True),
-    "serving.instance_count": Range(0.0),
-    "serving.max_model_len": Range(0.0, low_open=True),
-    "preprocessing.max_length": Range(0.0, low_open=True),
-    "model.max_position_embeddings": Range(0.0, low_open=True),
-}
+#: The ranges DG303 checks, by canonical key (``engines.CANONICAL_RANGES``: transformers' and the serving
+#: config's validation; shared/reference/defaults.md).
+RANGES: Mapping[str, Range] = CANONICAL_RANGES
 
 
 class ValueRange(Rule):

@@ -147,9 +147,11 @@ def test_beam_search_vs_greedy_and_beam_knobs(tmp_path: Path) -> None:
 
 def test_derived_mode_names_its_input_and_origin() -> None:
     ds = Value(False, Origin("req.json", 1, "/temperature", "request"), False,
-               "derived: vLLM samples unless temperature < 1e-5 (defaults.md §2.1)")
+               "derived: vLLM samples unless temperature < 1e-5 (defaults.md §2.1)", how="derived",
+               derived_from=("generation.temperature",))
     mode = derive_decoding({"generation.do_sample": ds})
     assert mode is not None and mode.value == "greedy" and mode.origin == ds.origin and not mode.explicit
+    assert mode.provenance == "derived" and mode.derived_from == ("generation.do_sample",)
     assert mode.note == "derived: from generation.do_sample=false (vLLM samples unless temperature < 1e-5 " \
                         "(defaults.md §2.1))"
     assert derive_decoding({}) is None

@@ -1,0 +1,103 @@
+"""lmdeploy's serving paths (defaults.md §6, LMD): the pipeline (``GenerationConfig``; ``do_sample`` false is
+greedy and forces top_k 1, temperature 1.0, repetition_penalty 1.0 in ``_determine_gen_config``), the
+api_server (v0.15+: always samples; an unset max_tokens runs to the session length) and TurboMind's INI
+``[request]`` section (the C++ example's explicit values; TurboMind samples unless top_k == 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, ge
+from driftguard.keys import LMDEPLOY_DEFAULTS
+from driftguard.model import Value
+
+#: ``GenerationConfig`` / api_server field -> Field, ranges of ``GenerationConfig.__post_init__`` (LMD).
+FIELDS: dict[str, Field] = {
+    "n": Field("generation.num_return_sequences", "int"),
+    "max_new_tokens": Field("generation.max_new_tokens", "int"),
+    "max_tokens": Field("generation.max_new_tokens", "int"),
+    "max_completion_tokens": Field("generation.max_new_tokens", "int"),
+    "min_new_tokens": Field("generation.min_new_tokens", "int"),
+    "do_sample": Field("generation.do_sample", "bool"),
+    "top_p": Field("generation.top_p", range=between(0.0, 1.0)),
+    "top_k": Field("generation.top_k", "int", ge(0.0)),
+    "min_p": Field("generation.min_p", range=between(0.0, 1.0)),
+    "temperature": Field("generation.temperature", range=between(0.0, 2.0)),
+    "repetition_penalty": Field("generation.repetition_penalty"),
+    "random_seed": Field("generation.seed", "int"),
+    "seed": Field("generation.seed", "int"),
+    "stop_words": Field("generation.stop", "strs"),
+    "stop": Field("generation.stop", "strs"),
+}
+#: TurboMind INI ``[request]`` option -> Field.
+INI_REQUEST: dict[str, Field] = {
+    "request_output_len": Field("generation.max_new_tokens", "int"),
+    "beam_width": Field("generation.num_beams", "int"),
+    "top_k": Field("generation.top_k", "int"),
+    "top_p": Field("generation.top_p"),
+    "temperature": Field("generation.temperature"),
+    "repetition_penalty": Field("generation.repetition_penalty"),
+    "presence_penalty": Field("generation.presence_penalty"),
+    "len_penalty": Field("generation.length_penalty"),
+    "random_seed": Field("generation.seed", "int"),
+    "end_id": Field("generation.eos_token_id", "ints"),
+}
+#: The other GenerationConfig (LMD) and api_server request fields.
+OTHER_FIELDS = frozenset((
+    "ignore_eos", "bad_words", "stop_token_ids", "bad_token_ids", "skip_special_tokens",
+    "spaces_between_special_tokens", "logprobs", "response_format", "logits_processors", "output_logits",
+    "output_last_hidden_state", "include_stop_str_in_output", "with_cache", "preserve_cache",
+    "migration_request", "return_routed_experts",
+    # api_server (OpenAI protocol and /generate)
+    "model", "messages", "prompt", "stream", "stream_options", "top_logprobs", "logit_bias", "user", "tools",
+    "tool_choice", "session_id", "interactive_mode", "echo", "suffix", "best_of", "presence_penalty",
+    "frequency_penalty", "enable_thinking", "chat_template_kwargs", "do_preprocess", "adapter_name",
+    "reasoning_effort", "parallel_tool_calls", "image_url",
+))
+#: ``auto`` (TurbomindEngineConfig, defaults.md §8): fp32 and fp16 models in fp16, bf16 in bf16.
+DTYPE_AUTO = {"float32": "float16", "float16": "float16", "bfloat16": "bfloat16"}
+#: What ``do_sample: false`` forces in the pipeline (``_determine_gen_config``).
+PIPELINE_GREEDY: dict[str, object] = {"generation.top_k": 1, "generation.temperature": 1.0,
+                                      "generation.repetition_penalty": 1.0}
+
+
+def pipeline_decoding(values: Mapping[str, Value]) -> Decision | None:
+    ds = values.get("generation.do_sample")
+    if ds is None or not isinstance(ds.value, bool):
+        return None
+    return Decision(ds.value, "generation.do_sample", "lmdeploy pipeline: do_sample (§6)",
+                    ("generation.do_sample",), {} if ds.value else PIPELINE_GREEDY,
+                    "lmdeploy pipeline greedy (do_sample false, §6)")
+
+
+def server_decoding(values: Mapping[str, Value]) -> Decision | None:
+    return Decision(True, "generation.do_sample", "lmdeploy api_server v0.15+ always samples (§6)")
+
+
+def turbomind_decoding(values: Mapping[str, Value]) -> Decision | None:
+    top_k, top_p = values.get("generation.top_k"), values.get("generation.top_p")
+    if top_k is None and top_p is None:
+        return None
+    greedy = (top_k is not None and top_k.value == 1) or \
+        (top_p is not None and top_p.value == 0 and (top_k is None or top_k.value == 0))
+    return Decision(not greedy, "generation.top_k", "TurboMind samples unless top_k == 1 (or top_k 0 with top_p 0)",
+                    ("generation.top_k", "generation.top_p"))
+
+
+_COMMON_IGNORED = "not an lmdeploy GenerationConfig / api_server field"
+PIPELINE = EngineSpec(
+    name="lmdeploy-pipeline", engine="lmdeploy", label="lmdeploy pipeline", namespace="lmdeploy", fields=FIELDS,
+    other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED, layers=(Layer("lmdeploy default", LMDEPLOY_DEFAULTS),),
+    decoding=pipeline_decoding, dtypes=("auto", "float16", "bfloat16"), dtype_auto=DTYPE_AUTO,
+)
+SERVER = EngineSpec(
+    name="lmdeploy-server", engine="lmdeploy", label="lmdeploy api_server", namespace="lmdeploy", fields=FIELDS,
+    other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED,
+    layers=(Layer("lmdeploy default", {k: d for k, d in LMDEPLOY_DEFAULTS.items()
+                                       if k != "generation.max_new_tokens"}),),  # session_len - prompt_len
+    decoding=server_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO,
+)
+TURBOMIND = EngineSpec(
+    name="turbomind", engine="lmdeploy", label="TurboMind", namespace="lmdeploy", fields=INI_REQUEST,
+    decoding=turbomind_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO,
+)

@@ -1,0 +1,53 @@
+"""The OpenAI API (Chat Completions / Completions) as a serving path: its documented request fields, ranges
+and defaults (defaults.md §5, OAI). It has no top_k, repetition_penalty or min_p."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, ge
+from driftguard.keys import OPENAI_COMPLETIONS_DEFAULTS, OPENAI_DEFAULTS
+from driftguard.model import Value
+
+FIELDS: dict[str, Field] = {
+    "temperature": Field("generation.temperature", range=between(0.0, 2.0)),
+    "top_p": Field("generation.top_p", range=between(0.0, 1.0)),
+    "n": Field("generation.num_return_sequences", "int", between(1.0, 128.0)),
+    "max_tokens": Field("generation.max_new_tokens", "int", ge(1.0)),
+    "max_completion_tokens": Field("generation.max_new_tokens", "int", ge(1.0)),
+    "presence_penalty": Field("generation.presence_penalty", range=between(-2.0, 2.0)),
+    "frequency_penalty": Field("generation.frequency_penalty", range=between(-2.0, 2.0)),
+    "seed": Field("generation.seed", "int"),
+    "stop": Field("generation.stop", "strs"),
+}
+#: The other documented Chat Completions / Completions request fields (defaults.md §5).
+OTHER_FIELDS = frozenset((
+    "messages", "prompt", "input",
+    "model", "stream", "stream_options", "logprobs", "top_logprobs", "logit_bias", "user", "response_format",
+    "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities", "audio", "store",
+    "metadata", "reasoning_effort", "service_tier", "prediction", "web_search_options", "suffix", "echo",
+    "best_of", "verbosity", "prompt_cache_key", "safety_identifier",
+))
+
+
+def decoding(values: Mapping[str, Value]) -> Decision | None:
+    t = values.get("generation.temperature")
+    if t is None or isinstance(t.value, bool) or not isinstance(t.value, (int, float)):
+        return None
+    return Decision(t.value != 0, "generation.temperature", "OpenAI samples at any temperature above 0",
+                    ("generation.temperature",))
+
+
+CHAT = EngineSpec(
+    name="openai", engine="openai", label="OpenAI API", namespace="openai", fields=FIELDS,
+    other_fields=OTHER_FIELDS,
+    ignored_why="not an OpenAI API field (api.openai.com rejects it; compatible servers may drop it)",
+    layers=(Layer("openai default", OPENAI_DEFAULTS),), decoding=decoding,
+)
+#: Legacy Completions (``prompt``): the chat defaults plus its own (max_tokens 16).
+COMPLETIONS = EngineSpec(
+    name="openai-completions", engine="openai", label="OpenAI Completions", namespace="openai", fields=FIELDS,
+    other_fields=OTHER_FIELDS, ignored_why=CHAT.ignored_why,
+    layers=(Layer("openai default", OPENAI_DEFAULTS), Layer("openai default", OPENAI_COMPLETIONS_DEFAULTS)),
+    decoding=decoding,
+)

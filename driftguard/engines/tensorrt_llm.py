@@ -1,0 +1,133 @@
+"""TensorRT-LLM's serving paths (defaults.md §4, §11): Triton's tensorrtllm_backend (request tensors straight to
+the C++ runtime defaults, §4.1, §4.5), the LLM API (``SamplingParams``: greedy while no sampling field is set,
+§4.2) and ``trtllm-serve`` (OpenAI protocol, §4.3); the LLM API and trtllm-serve apply the model's
+generation_config.json with ``generation_config: auto`` (eight fields, only values present, §4.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from driftguard.engines.spec import Decision, EngineSpec, Field, GenerationConfigUse, Layer, between, ge, gt
+from driftguard.keys import TENSORRT_LLM_DEFAULTS, TENSORRT_LLM_LLMAPI_DEFAULTS, TENSORRT_LLM_SERVE_DEFAULTS
+from driftguard.model import Value
+
+#: No-repeat-ngram "off" as the runtime spells it (1 << 30).
+NO_REPEAT_OFF = 1 << 30
+
+#: Triton tensorrtllm_backend / FasterTransformer input tensor -> Field, ranges of SamplingConfig (TRT-SC).
+TENSORS: dict[str, Field] = {
+    "runtime_top_k": Field("generation.top_k", "int", ge(0.0)),
+    "runtime_top_p": Field("generation.top_p"),  # <= 0 is "unset" (§4.5), so no range
+    "temperature": Field("generation.temperature", range=ge(0.0)),
+    "request_output_len": Field("generation.max_new_tokens", "int", ge(1.0)),
+    "beam_width": Field("generation.num_beams", "int", ge(1.0)),
+    "len_penalty": Field("generation.length_penalty"),
+    "length_penalty": Field("generation.length_penalty"),
+    "repetition_penalty": Field("generation.repetition_penalty", range=gt(0.0)),
+    "presence_penalty": Field("generation.presence_penalty"),
+    "frequency_penalty": Field("generation.frequency_penalty"),
+    "random_seed": Field("generation.seed", "int"),
+    "seed": Field("generation.seed", "int"),
+    "end_id": Field("generation.eos_token_id", "ints"),
+    "min_length": Field("generation.min_new_tokens", "int"),
+    "min_tokens": Field("generation.min_new_tokens", "int"),
+    "early_stopping": Field("generation.early_stopping", "int"),
+    "no_repeat_ngram_size": Field("generation.no_repeat_ngram_size", "int", replace={NO_REPEAT_OFF: 0}),
+    "num_return_sequences": Field("generation.num_return_sequences", "int"),
+}
+
+#: LLM-API SamplingParams / trtllm-serve request field -> Field (TRT-SP, TRT-SC ranges).
+SAMPLING: dict[str, Field] = {
+    "temperature": Field("generation.temperature", range=ge(0.0)),
+    "top_p": Field("generation.top_p", range=between(0.0, 1.0, low_open=True)),
+    "top_k": Field("generation.top_k", "int", ge(0.0)),
+    "min_p": Field("generation.min_p", range=between(0.0, 1.0)),
+    "max_tokens": Field("generation.max_new_tokens", "int", ge(1.0)),
+    "max_completion_tokens": Field("generation.max_new_tokens", "int", ge(1.0)),
+    "min_tokens": Field("generation.min_new_tokens", "int"),
+    "n": Field("generation.num_return_sequences", "int", ge(1.0)),
+    "repetition_penalty": Field("generation.repetition_penalty", range=gt(0.0)),
+    "presence_penalty": Field("generation.presence_penalty"),
+    "frequency_penalty": Field("generation.frequency_penalty"),
+    "length_penalty": Field("generation.length_penalty"),
+    "seed": Field("generation.seed", "int"),
+    "stop": Field("generation.stop", "strs"),
+    "end_id": Field("generation.eos_token_id", "ints"),
+    "no_repeat_ngram_size": Field("generation.no_repeat_ngram_size", "int"),
+}
+#: The other SamplingParams (TRT-SP) and trtllm-serve request fields.
+OTHER_FIELDS = frozenset((
+    "generation_config", "pad_id", "best_of", "use_beam_search", "beam_width_array", "top_p_min",
+    "top_p_reset_ids", "top_p_decay", "beam_search_diversity_rate", "early_stopping", "num_return_sequences",
+    "stop_token_ids", "include_stop_str_in_output", "bad", "bad_token_ids", "embedding_bias", "logits_processor",
+    "apply_batched_logits_processor", "ignore_eos", "detokenize", "add_special_tokens", "skip_special_tokens",
+    "spaces_between_special_tokens", "truncate_prompt_tokens", "logprobs", "prompt_logprobs", "return_log_probs",
+    "return_context_logits", "return_generation_logits", "exclude_input_from_output", "return_encoder_output",
+    "return_perf_metrics", "additional_model_outputs", "lookahead_config", "guided_decoding", "max_new_tokens",
+    # trtllm-serve (OpenAI protocol)
+    "model", "messages", "prompt", "stream", "stream_options", "top_logprobs", "user", "response_format",
+    "tools", "tool_choice", "echo", "suffix", "logit_bias", "lora_request", "disaggregated_params",
+    "chat_template", "chat_template_kwargs", "add_generation_prompt", "documents", "mm_processor_kwargs",
+))
+#: The fields generation_config='auto' honours (PR #17213, TRT-DOC): HF name -> canonical key.
+GEN_CONFIG_FIELDS: dict[str, str] = {name: f"generation.{name}" for name in (
+    "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "no_repeat_ngram_size", "length_penalty",
+    "early_stopping")}
+#: The LLM-API fields whose presence switches the LLM API from greedy to sampling (§4.2).
+SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p")
+#: LLM-API ``dtype`` values (LLM args: "auto", or a floating type the checkpoint is cast to).
+DTYPES = ("auto", "float16", "bfloat16", "float32")
+#: ``QuantAlgo`` names that are the scheme other engines and HF ``quant_method`` spell in lower case; any other
+#: algorithm is kept as its lower-cased name (``w8a16``, ``int8``, ``nvfp4``, ``fp8_block_scales``...).
+QUANT_SCHEMES = {"NO_QUANT": "none", "W4A16_AWQ": "awq", "W4A16_GPTQ": "gptq", "FP8": "fp8"}
+
+_WHY = ("TensorRT-LLM decodes greedily when top_k == 1, top_k == 0 with top_p == 0, or temperature == 0; beam "
+        "search when beam_width > 1 (defaults.md §4.1)")
+
+
+def decoding(values: Mapping[str, Value]) -> Decision | None:
+    """Greedy when beam_width == 1 and top_k == 1, or top_k == 0 with top_p == 0, or temperature == 0 (§4.1);
+    no decision when batch rows disagree."""
+    def get(name: str, default: object) -> object:
+        v = values.get(f"generation.{name}")
+        return default if v is None else v.value
+
+    beams, top_k, top_p, temp = get("num_beams", 1), get("top_k", 0), get("top_p", 0.0), get("temperature", 1.0)
+    if any(isinstance(x, list) for x in (beams, top_k, top_p, temp)):
+        return None
+    greedy = beams != 1 or top_k == 1 or (top_k == 0 and top_p == 0) or temp == 0
+    return Decision(not greedy, "generation.top_k", _WHY,
+                    ("generation.top_k", "generation.top_p", "generation.temperature", "generation.num_beams"))
+
+
+def llm_api_decoding(values: Mapping[str, Value]) -> Decision | None:
+    """The LLM API is greedy while no sampling field is set (and none came from generation_config.json)."""
+    if not any((v := values.get(f"generation.{f}")) is not None and v.provenance in ("explicit", "inherited")
+               for f in SAMPLING_FIELDS):
+        return Decision(False, "generation.temperature",
+                        "LLM-API default is greedy while temperature/top_p/top_k are unset (defaults.md §4.2)",
+                        tuple(f"generation.{f}" for f in SAMPLING_FIELDS))
+    return decoding(values)
+
+
+_GEN_CONFIG = GenerationConfigUse(GEN_CONFIG_FIELDS, "generation_config: auto",
+                                  why="defaults.md §4.4 generation_config='auto'")
+_RUNTIME = Layer("trtllm runtime default", TENSORRT_LLM_DEFAULTS)
+
+TRITON = EngineSpec(
+    name="triton-tensorrtllm", engine="tensorrt-llm", label="Triton tensorrtllm_backend",
+    namespace="tensorrt_llm", fields=TENSORS, rejects="", layers=(_RUNTIME,), decoding=decoding,
+)
+LLM_API = EngineSpec(
+    name="trtllm-llmapi", engine="tensorrt-llm", label="TensorRT-LLM LLM API", namespace="tensorrt_llm",
+    fields=SAMPLING, other_fields=OTHER_FIELDS,
+    ignored_why="not a TensorRT-LLM SamplingParams / trtllm-serve field",
+    layers=(Layer("llm-api default", TENSORRT_LLM_LLMAPI_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
+    decoding=llm_api_decoding, dtypes=DTYPES,
+)
+SERVE = EngineSpec(
+    name="trtllm-serve", engine="tensorrt-llm", label="trtllm-serve", namespace="tensorrt_llm",
+    fields=SAMPLING, other_fields=OTHER_FIELDS, ignored_why=LLM_API.ignored_why,
+    layers=(Layer("trtllm-serve default", TENSORRT_LLM_SERVE_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
+    decoding=decoding, dtypes=DTYPES,
+)

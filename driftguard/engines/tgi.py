@@ -1,0 +1,73 @@
+"""Hugging Face TGI's router (``/generate``): request ``parameters`` validated as the router does (TGI-VAL),
+defaults from the router (defaults.md §3; it reads no sampling defaults from generation_config.json), and the
+launcher's ``--dtype`` / ``--quantize`` values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, gt
+from driftguard.keys import TGI_DEFAULTS
+from driftguard.model import Value
+
+#: ``parameters`` field -> Field, ranges from the router's ``validate`` (TGI-VAL).
+FIELDS: dict[str, Field] = {
+    "temperature": Field("generation.temperature", range=gt(0.0)),
+    "top_k": Field("generation.top_k", "int", gt(0.0)),
+    "top_p": Field("generation.top_p", range=between(0.0, 1.0, low_open=True, high_open=True)),
+    "typical_p": Field("generation.typical_p", range=between(0.0, 1.0, low_open=True, high_open=True)),
+    "repetition_penalty": Field("generation.repetition_penalty", range=gt(0.0)),
+    "frequency_penalty": Field("generation.frequency_penalty", range=between(-2.0, 2.0)),
+    "do_sample": Field("generation.do_sample", "bool"),
+    "max_new_tokens": Field("generation.max_new_tokens", "int", gt(0.0)),
+    "seed": Field("generation.seed", "int"),
+    "best_of": Field("generation.num_return_sequences", "int", gt(0.0)),
+    "stop": Field("generation.stop", "strs"),
+    "truncate": Field("preprocessing.max_length", "int"),
+}
+
+#: The launcher's ``--dtype`` values (``Dtype`` value enum of text-generation-launcher).
+LAUNCHER_DTYPES = ("float16", "bfloat16")
+#: The launcher's ``--quantize`` values (``Quantization`` value enum of text-generation-launcher).
+LAUNCHER_QUANTIZE = ("awq", "compressed-tensors", "eetq", "exl2", "gptq", "marlin", "bitsandbytes",
+                     "bitsandbytes-nf4", "bitsandbytes-fp4", "fp8")
+
+def _warper_on(name: str, x: float) -> bool:
+    """TGI-TOK NextTokenChooser ``has_warpers``: temperature != 1, top_k != 0, top_p < 1, typical_p < 1."""
+    if name == "temperature":
+        return x != 1.0
+    if name == "top_k":
+        return x != 0
+    return x < 1.0
+
+
+_WARPERS = ("temperature", "top_k", "top_p", "typical_p")
+
+
+def decoding(values: Mapping[str, Value]) -> Decision | None:
+    """``sampling = do_sample or has_warpers`` (TGI-TOK NextTokenChooser)."""
+    ds = values.get("generation.do_sample")
+    on = [name for name in _WARPERS
+          if (v := values.get(f"generation.{name}")) is not None and isinstance(v.value, (int, float))
+          and _warper_on(name, v.value)]
+    if ds is not None and ds.value is True:
+        return None  # the request (or the missing ``parameters``) says so itself
+    if on:
+        return Decision(True, f"generation.{on[0]}",
+                        f"TGI samples when a warper is set ({', '.join(on)}), even with do_sample false "
+                        "(defaults.md §3)", tuple(f"generation.{w}" for w in on))
+    if ds is None:
+        return Decision(False, "generation.temperature",
+                        "TGI do_sample defaults to false and no warper is set (defaults.md §3)",
+                        ("generation.temperature",))
+    return None
+
+
+ROUTER = EngineSpec(
+    name="tgi", engine="tgi", label="TGI", namespace="tgi", fields=FIELDS,
+    other_fields=frozenset(("inputs", "parameters", "stream")), ignored_why="not a TGI parameter",
+    rejects="TGI rejects it", layers=(Layer("tgi default", TGI_DEFAULTS),), decoding=decoding,
+    dtypes=LAUNCHER_DTYPES, quantizations=LAUNCHER_QUANTIZE, truncation_side="left",
+    truncation_why="TGI truncate keeps the last n input tokens: left truncation (defaults.md §3 truncate; TGI "
+                   "router validation truncates with TruncationDirection::Left)",
+)
