@@ -15,15 +15,13 @@ from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
-from driftguard.report import ArtifactRef, ModelResult, Report
+from driftguard.report import Report
 from driftguard.rules.base import RuleContext, Side
-from driftguard.rules.decoding import with_decoding
-from driftguard.rules.drift import CompareOptions, Tolerance
+from driftguard.rules.drift import CompareOptions
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
     from driftguard.manifest import Artifact as ArtifactSpec
     from driftguard.manifest import Manifest
-    from driftguard.manifest import Rules as ManifestRules
 
 
 def extract(path: str | Path, kind: str | None = None,
@@ -68,11 +66,11 @@ def diff_configs(training: EffectiveConfig, deployed: EffectiveConfig,
     one artifact per side with its derived ``generation.decoding``, so ``diff`` and ``check`` never disagree
     about what differs.
     """
+    from driftguard.gate.sides import side_of
     from driftguard.rules.engine import run_rules
 
-    ctx = RuleContext(
-        model="", training=Side("training", (training,), with_decoding(training.values)),
-        deployed=Side("deployment", (deployed,), with_decoding(deployed.values)), compare=options or CompareOptions())
+    ctx = RuleContext(model="", training=side_of("training", (training,)), deployed=side_of("deployment", (deployed,)),
+                      compare=options or CompareOptions())
     # DG304: a field the engine ignores in either file is a finding too (a typo would otherwise hide).
     return tuple(run_rules(ctx, select=["DG101", "DG102", "DG104", "DG304"]))  # model "" stamps no model name
 
@@ -114,106 +112,20 @@ def extract_many(paths: Sequence[str | Path], kind: str | None = None,
 # check: the gate over a manifest
 # ---------------------------------------------------------------------------------------------------------
 
-#: Serving-engine kinds: extracted after a side's other artifacts, which they receive as ``context`` (vLLM
-#: and TensorRT-LLM fall back to the model's generation_config.json).
-RUNTIME_KINDS = frozenset({"vllm", "tgi", "tensorrt-llm", "openai", "lmdeploy"})
-
-#: Merge rank per kind, low to high: when two artifacts of one side give the same key (both explicit, or
-#: both defaults), the higher rank wins; equal ranks go to the later artifact in the manifest. The model's own
-#: description first (weights, graph, Triton config), then the HF files in the order transformers layers them
-#: (config.json < tokenizer_config.json < generation_config.json), then what training really ran with
-#: (TrainingArguments, checkpoint hyper-parameters), and on the deployment side the serving engine's
-#: resolved runtime parameters last: they are what the server actually does.
-KIND_RANK: dict[str, int] = {
-    "safetensors": 0, "onnx": 10, "triton": 10, "hf-config": 20, "hf-model": 25, "hf-tokenizer": 30,
-    "hf-generation": 40, "training-args": 50, "torch": 60, "lightning": 60,
-    "vllm": 70, "tgi": 70, "tensorrt-llm": 70, "openai": 70, "lmdeploy": 70,
-}
-_PLUGIN_RANK = 45
-
-
 def merge_side(configs: Sequence[EffectiveConfig]) -> dict[str, Value]:
-    """One ``{key: Value}`` for a side's artifacts (in manifest order).
+    """One ``{key: Value}`` for a side's artifacts (``gate.sides.merge``: serving engine, explicit, rank,
+    manifest order)."""
+    from driftguard.gate.sides import merge_side as merge
 
-    Precedence for a key several artifacts give, first difference wins:
-
-    1. a serving engine's value (``RUNTIME_KINDS``) beats the model files', default or not: the engine
-       extractor already resolved the engine's own precedence with those files as context, so its value,
-       even its documented default, is what the server does (Triton's vllm_backend ignores
-       generation_config.json's ``top_k``; the merged side must too);
-    2. an explicit value beats a documented default;
-    3. the higher ``KIND_RANK`` wins (config.json < tokenizer_config.json < generation_config.json <
-       training arguments < checkpoint hyper-parameters; ONNX/Triton < serving engine);
-    4. the later artifact in the manifest wins.
-
-    The winning Value keeps its origin, so every merged value still names its file and line. Contradictions
-    inside a side are not resolved away silently: the DG2xx consistency rules read each artifact separately
-    (``Side.artifacts``).
-    """
-    merged: dict[str, Value] = {}
-    score: dict[str, tuple[bool, bool, int, int]] = {}
-    for i, cfg in enumerate(configs):
-        rank = KIND_RANK.get(cfg.kind, _PLUGIN_RANK)
-        runtime = cfg.kind in RUNTIME_KINDS
-        for key, value in cfg.values.items():
-            s = (runtime, value.explicit, rank, i)
-            if key not in score or s > score[key]:
-                merged[key] = value
-                score[key] = s
-    return merged
+    return merge(configs)
 
 
 def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits: Limits = DEFAULT_LIMITS,
                root: Path | None = None, manifest: str | None = None) -> Side:
-    """Extract a side's artifacts (paths relative to ``base``; kind detected when not given) and merge them.
+    """Extract and merge one side of a model (``gate.sides.build_side``)."""
+    from driftguard.gate.sides import build_side as build
 
-    Every artifact must lie inside ``root`` (default ``base``) once symlinks are resolved: a manifest may not
-    point the gate at files outside the tree it checks, and neither may a path an artifact names.
-    Model artifacts are extracted first, then the side's vLLM engine args (a ``model.json``, or a vLLM file
-    with engine markers) with them as ``ExtractOptions.context``, then the other serving-engine artifacts with
-    both, so a request on a side with a Triton ``model.json`` resolves through Triton's vllm_backend.
-    """
-    from driftguard.readers.files import confine
-
-    root = root if root is not None else base
-    resolved: list[tuple[int, str, Path, ArtifactSpec]] = []
-    for i, a in enumerate(artifacts):
-        path = confine(base / a.path, root, "artifact", origin=manifest)
-        kind = a.kind or extractors.detect(path)
-        resolved.append((i, kind, path, a))
-    out: dict[int, EffectiveConfig] = {}
-    for i, kind, path, a in resolved:
-        if kind not in RUNTIME_KINDS:
-            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
-                                                                   root=root))
-    engine_args = [r for r in resolved if r[1] == "vllm" and _is_vllm_engine_args(r[2])]
-    rest = [r for r in resolved if r[1] in RUNTIME_KINDS and r not in engine_args]
-    for phase in (engine_args, rest):
-        context = tuple(out[i] for i in sorted(out))
-        for i, kind, path, a in phase:
-            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
-                                                                   limits=limits, root=root))
-    configs = tuple(out[i] for i in sorted(out))
-    return Side(name, configs, with_decoding(merge_side(configs)))  # + the derived generation.decoding
-
-
-def _is_vllm_engine_args(path: Path) -> bool:
-    """A Triton vllm_backend ``model.json`` or a file vLLM's detection claims (``model`` plus engine keys)."""
-    from driftguard.readers.files import head
-
-    if path.name == "model.json":
-        return True
-    try:
-        return bool(extractors.get("vllm").detect(path, head(path)))
-    except (OSError, ValueError):
-        return False
-
-
-def _compare_options(rules: ManifestRules) -> CompareOptions:
-    return CompareOptions(
-        tolerances=tuple(Tolerance(t.key, t.abs, t.rel) for t in rules.tolerances),
-        ignore=tuple(rules.ignore),
-    )
+    return build(name, artifacts, base, limits, root, manifest)
 
 
 def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None,
@@ -229,46 +141,9 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     Raises ``DriftguardError`` subclasses for bad input (manifest, approvals, artifacts) and
     ``rules.engine.RuleCrashed`` when a rule is broken.
     """
-    from driftguard import approvals as approvals_mod
-    from driftguard import manifest as manifest_mod
-    from driftguard.rules.engine import run_rules
+    from driftguard.gate import pipeline
 
-    m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
-        else manifest_mod.load(path_or_manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
-    today = today or date.today()
-    limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
-    base_root = Path(root) if root is not None else m.base
-    if model is not None and model not in m.models:
-        raise UsageError(f"no model '{model}' in {m.path}; models: {', '.join(m.models)}")
-    names = [model] if model is not None else list(m.models)
-    policy = m.approval_policy
-    approvals = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
-                                       max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
-                                       limits=limits)
-    findings: list[Finding] = []
-    sides: dict[str, tuple[Side, Side]] = {}
-    for name in names:
-        spec = m.models[name]
-        rules = m.rules_for(name)
-        training = build_side("training", spec.training, m.base, limits, base_root, m.path)
-        deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path)
-        sides[name] = (training, deployed)
-        ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
-        findings.extend(run_rules(ctx, rules.select, rules.severity, rules.enable))
-    outcome = approvals_mod.apply(findings, approvals, today, warn_expiring_days=policy.warn_expiring_days,
-                                  models=names)
-    results = []
-    for name in names:
-        training, deployed = sides[name]
-        results.append(ModelResult(
-            name=name,
-            findings=tuple(f for f in outcome.findings if f.model == name),
-            training=tuple(ArtifactRef(c.kind, c.path) for c in training.artifacts),
-            deployment=tuple(ArtifactRef(c.kind, c.path) for c in deployed.artifacts),
-            strict=strict,
-        ))
-    return Report(tuple(results), outcome.approvals, manifest=m.path, today=today.isoformat(), strict=strict,
-                  fail_on_stale=policy.fail_on_stale)
+    return pipeline.run(path_or_manifest, model, strict, today, limits, root, limit_overrides)
 
 
 def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reason: str, expires: date, *,
@@ -333,77 +208,18 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
     return target
 
 
-#: Folders ``init`` never looks into.
-_SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", "approvals", ".tox"})
-#: File names worth sniffing during discovery (anything else is skipped unread).
-_DISCOVER_SUFFIXES = (".json", ".yaml", ".yml", ".pbtxt", ".onnx", ".safetensors", ".ckpt", ".pt", ".pth", ".bin")
-_DEPLOY_HINTS = ("deploy", "serv", "model_repository", "triton", "inference", "prod")
-
-
 def discover(folder: str | Path) -> dict[str, list[tuple[str, str]]]:
-    """Artifacts under ``folder`` by side: ``{"training": [(kind, relpath)], "deployment": [...]}``.
+    """Artifacts under ``folder`` by side (``gate.scaffold.discover``)."""
+    from driftguard.gate import scaffold
 
-    Kinds come from ``extractors.detect`` (name, then content); files it cannot place are skipped. A file goes
-    to the deployment side when it is a serving artifact (Triton, ONNX, a serving engine's parameters) or
-    sits under a folder named like deployment/serving/model_repository; everything else is training.
-    """
-    root = Path(folder)
-    if not root.is_dir():
-        raise UsageError("not a folder", str(root))
-    out: dict[str, list[tuple[str, str]]] = {"training": [], "deployment": []}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts[:-1]) or not path.is_file():
-            continue
-        if path.suffix.lower() not in _DISCOVER_SUFFIXES or path.name == "driftguard.yaml":
-            continue
-        try:
-            kind = extractors.detect(path)
-        except (UsageError, ExtractionError):
-            continue
-        lowered = str(rel.parent).lower()
-        deploy = kind in RUNTIME_KINDS or kind in ("triton", "onnx") or any(h in lowered for h in _DEPLOY_HINTS)
-        out["deployment" if deploy else "training"].append((kind, rel.as_posix()))
-    return out
+    return scaffold.discover(folder)
 
 
 def init_manifest(folder: str | Path, model: str | None = None) -> str:
     """A commented ``driftguard.yaml`` for the artifacts ``discover`` finds under ``folder``."""
-    root = Path(folder)
-    found = discover(root)
-    name = model or root.resolve().name or "model"
-    lines = [
-        "# driftguard manifest: `driftguard check` compares each model's training side with its deployment side.",
-        "# Paths are relative to this file. `kind:` names the extractor (`driftguard extract --help` lists them);",
-        "# it was filled in from what each file looked like - check it, especially for serving-engine files.",
-        "# Schema: `driftguard schema manifest`.",
-        "version: 1",
-        "models:",
-        f"  {name}:",
-    ]
-    for side in ("training", "deployment"):
-        lines.append(f"    {side}:")
-        if not found[side]:
-            lines.append(f"      # nothing found for the {side} side: add at least one artifact")
-            lines.append("      - path: CHANGE-ME")
-        for kind, rel in found[side]:
-            lines.append(f"      - path: {rel}")
-            lines.append(f"        kind: {kind}")
-    lines += [
-        "# Rule options for every model (a model may have its own `rules:` too).",
-        "rules:",
-        "  ignore: []        # canonical keys (globs) never compared, e.g. serving.*",
-        "  tolerances: []    # e.g. - {key: generation.temperature, abs: 0.01}",
-        "  severity: {}      # e.g. DG103: error",
-        "# Approvals: one YAML file per accepted difference (`driftguard approve MODEL KEY ...`).",
-        "approvals: approvals",
-        "approvers: []       # who may approve; empty: anyone",
-        "approval_policy:",
-        "  max_horizon_days: 365",
-        "  warn_expiring_days: 30",
-        "  fail_on_stale: false",
-    ]
-    return "\n".join(lines) + "\n"
+    from driftguard.gate import scaffold
+
+    return scaffold.init_manifest(folder, model)
 
 
 def schema(name: str) -> str:

@@ -100,12 +100,15 @@ class Value:
 class EffectiveConfig:
     """The effective configuration of one artifact: ``{canonical key: Value}``.
 
-    ``kind`` is the extractor's kind name (``triton``, ``hf-generation``...), ``path`` the artifact.
+    ``kind`` is the extractor's kind name (``triton``, ``hf-generation``...), ``path`` the artifact,
+    ``serving`` the serving path its values were resolved for (``vllm-serve``, ``triton-vllm``...; None for
+    model files).
     """
 
     kind: str
     path: str
     values: Mapping[str, Value] = field(default_factory=dict)
+    serving: str | None = None
 
     def __contains__(self, key: object) -> bool:
         return key in self.values
@@ -127,11 +130,11 @@ class EffectiveConfig:
         return {k: self.values[k].value for k in sorted(self.values)}
 
     def to_dict(self) -> dict[str, Json]:
-        return {
-            "kind": self.kind,
-            "path": self.path,
-            "values": {k: self.values[k].to_dict() for k in sorted(self.values)},
-        }
+        out: dict[str, Json] = {"kind": self.kind, "path": self.path}
+        if self.serving is not None:
+            out["serving"] = self.serving
+        out["values"] = {k: self.values[k].to_dict() for k in sorted(self.values)}
+        return out
 
 
 @dataclass(frozen=True, slots=True)

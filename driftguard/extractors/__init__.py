@@ -8,6 +8,7 @@ kinds through the ``driftguard.extractors`` entry point (value: a module path).
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -67,6 +68,38 @@ def get(kind: str) -> Extractor:
     return cast(Extractor, importlib.import_module(module))
 
 
+@dataclass(frozen=True)
+class KindInfo:
+    """What the gate needs to know about a kind, declared by its extractor module (``ROLE``, ``RANK``,
+    ``ENGINE``, ``NAMESPACES``; plug-ins that declare none get the defaults below).
+
+    ``role``: the side the kind usually belongs to (``training``, ``deployment``, ``either``), for ``init``.
+    ``rank``: merge rank within a side, low to high (``gate.sides.merge_side``).
+    ``engine``: the serving engine the kind configures (its files are extracted after the side's model files,
+    which they get as context, and its resolved values win the merge); None for model files.
+    ``namespaces``: canonical namespaces the kind can state beyond those of its documented defaults (DG103).
+    """
+
+    kind: str
+    role: str = "either"
+    rank: int = 45
+    engine: str | None = None
+    namespaces: tuple[str, ...] = ()
+
+    @property
+    def runtime(self) -> bool:
+        """A serving engine's runtime parameters (request, engine args)."""
+        return self.engine is not None
+
+
+@cache
+def info(kind: str) -> KindInfo:
+    """The metadata of a kind (UsageError when unknown)."""
+    module = get(kind)
+    return KindInfo(kind, getattr(module, "ROLE", "either"), getattr(module, "RANK", 45),
+                    getattr(module, "ENGINE", None), tuple(getattr(module, "NAMESPACES", ())))
+
+
 def _exists(path: Path) -> bool:
     from driftguard.readers.files import exists
 
@@ -114,5 +147,5 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
     return get(kind).extract(p, options or ExtractOptions())
 
 
-__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "available_kinds", "detect", "extract", "get",
-           "split_kind"]
+__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "detect", "extract", "get",
+           "info", "split_kind"]

@@ -37,7 +37,8 @@ class ExtractOptions:
 
 
 class Extractor(Protocol):
-    """An extractor module: ``KIND``, ``DESCRIPTION``, ``detect`` and ``extract``."""
+    """An extractor module: ``KIND``, ``DESCRIPTION``, ``detect`` and ``extract``, and optionally its kind
+    metadata (``extractors.KindInfo``): ``ROLE``, ``RANK``, ``ENGINE``, ``NAMESPACES``."""
 
     KIND: str
     DESCRIPTION: str
@@ -113,6 +114,8 @@ class ValueBuilder:
         self.kind = kind
         self.path = str(path)
         self.values: dict[str, Value] = {}
+        #: The serving path (``engines.SPECS`` name) the artifact was resolved for, when it is a runtime file.
+        self.serving: str | None = None
 
     def set(self, key: str, value: Any, line: int | None = None, pointer: str | None = None,
             source: str | None = None, note: str | None = None) -> None:
@@ -175,4 +178,4 @@ class ValueBuilder:
             self.set_default(key, default, source)
 
     def build(self) -> EffectiveConfig:
-        return EffectiveConfig(self.kind, self.path, dict(self.values))
+        return EffectiveConfig(self.kind, self.path, dict(self.values), self.serving)

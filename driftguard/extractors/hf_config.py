@@ -38,6 +38,10 @@ from driftguard.normalize import normalize_dtype, normalize_json
 
 KIND = "hf-config"
 DESCRIPTION = "Hugging Face config.json (model architecture, sizes, dtype, quantization); adapter/quantize configs"
+ROLE = "either"
+RANK = 20
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ()
 
 FILE_NAME = "config.json"
 ADAPTER_FILE = "adapter_config.json"

@@ -27,6 +27,10 @@ from driftguard.model import EffectiveConfig
 
 KIND = "hf-generation"
 DESCRIPTION = "Hugging Face generation_config.json (GenerationConfig), transformers defaults filled"
+ROLE = "either"
+RANK = 40
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ()
 
 FILE_NAME = "generation_config.json"
 _CONFIG_MARKERS = ("model_type", "architectures")

@@ -31,6 +31,10 @@ from driftguard.readers.files import head as read_head
 
 KIND = "hf-model"
 DESCRIPTION = "Hugging Face model folder: generation_config.json + config.json + tokenizer_config.json merged"
+ROLE = "either"
+RANK = 25
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ("generation", "preprocessing")
 
 GENERATION_FILE = "generation_config.json"
 CONFIG_FILE = "config.json"

@@ -50,6 +50,10 @@ from driftguard.readers import files
 
 KIND = "hf-tokenizer"
 DESCRIPTION = "Hugging Face tokenizer_config.json (max length, padding/truncation side, special tokens)"
+ROLE = "either"
+RANK = 30
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ()
 
 FILE_NAME = "tokenizer_config.json"
 CHAT_TEMPLATE_FILE = "chat_template.jinja"

@@ -29,6 +29,10 @@ from driftguard.normalize import normalize_dtype, normalize_number
 
 KIND = "lightning"
 DESCRIPTION = "PyTorch Lightning checkpoint (.ckpt): hyperparameters, precision, weights summary"
+ROLE = "training"
+RANK = 60
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ()
 
 _SCALER_KEYS = ("MixedPrecision", "MixedPrecisionPlugin", "NativeMixedPrecisionPlugin")
 _TOP_SCALARS = {"pytorch-lightning_version": "lightning.version", "epoch": "lightning.epoch",

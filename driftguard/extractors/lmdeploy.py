@@ -29,6 +29,10 @@ from driftguard.readers.limits import Limits
 
 KIND = "lmdeploy"
 DESCRIPTION = "lmdeploy TurboMind INI ([request] section) or GenerationConfig YAML/JSON"
+ROLE = "deployment"
+RANK = 70
+ENGINE = "lmdeploy"
+NAMESPACES: tuple[str, ...] = ("generation",)
 
 GEN_FIELDS = lmdeploy_engine.FIELDS
 INI_REQUEST = lmdeploy_engine.INI_REQUEST

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 KIND = "onnx"
 DESCRIPTION = "ONNX graph (.onnx): opsets, inputs/outputs, metadata, weight precision, quantization"
+ROLE = "deployment"
+RANK = 10
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ()
 
 #: metadata_props keys that hold known configuration → (canonical key, expected type).
 KNOWN_METADATA: dict[str, tuple[str, type]] = {

@@ -20,6 +20,10 @@ from driftguard.model import EffectiveConfig
 
 KIND = "openai"
 DESCRIPTION = "OpenAI-style chat/completions request body (messages or prompt, with max_tokens)"
+ROLE = "deployment"
+RANK = 70
+ENGINE = "openai"
+NAMESPACES: tuple[str, ...] = ("generation",)
 
 _NOT_CONFIG = ("messages", "prompt", "input")
 

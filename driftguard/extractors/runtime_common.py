@@ -266,6 +266,7 @@ def fill_layers(b: ValueBuilder, spec: EngineSpec, skip: Iterable[str] = ()) -> 
     """The serving path's documented default layers, highest first, for every key still unset (``skip``: keys
     the path leaves unbounded in this case)."""
     skipped = set(skip)
+    b.serving = spec.name
     for layer in spec.layers:
         b.fill_defaults({k: d for k, d in layer.defaults.items() if k not in skipped}, layer.source)
 
@@ -274,6 +275,7 @@ def apply_decoding(b: ValueBuilder, spec: EngineSpec) -> None:
     """The serving path's decoding rule: ``generation.do_sample`` as the engine derives it (unless the file
     states it and the rule agrees), and the values the rule forces (vLLM greedy neutralizes top_p/top_k/min_p;
     the lmdeploy pipeline forces top_k 1)."""
+    b.serving = spec.name
     if spec.decoding is None:
         return
     decision = spec.decoding(b.values)

@@ -21,6 +21,10 @@ from driftguard.readers import safetensors as safetensors_header
 
 KIND = "safetensors"
 DESCRIPTION = "safetensors weights file: weight precision and counts, __metadata__"
+ROLE = "either"
+RANK = 0
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ()
 
 
 def detect(path: Path, head: bytes) -> bool:

@@ -34,6 +34,10 @@ from driftguard.normalize import normalize_dtype, normalize_json, parse_scalar
 KIND = "tensorrt-llm"
 DESCRIPTION = "TensorRT-LLM request tensors (Triton/FasterTransformer JSON), LLM-API SamplingParams or " \
     "model.yaml, trtllm-serve request"
+ROLE = "deployment"
+RANK = 70
+ENGINE = "tensorrt-llm"
+NAMESPACES: tuple[str, ...] = ("generation",)
 
 _DATA_TENSORS = ("input_ids", "input_lengths", "stop_words_list", "bad_words_list", "text_input",
                  "embedding_bias_words", "embedding_bias_weights", "prompt_embedding_table", "image_input")

@@ -38,6 +38,10 @@ from driftguard.normalize import normalize_json
 KIND = "tgi"
 DESCRIPTION = ("Hugging Face TGI /generate request body (inputs + parameters), SageMaker TGI models.json env or "
                "launcher args (model_id, dtype, quantize, ...)")
+ROLE = "deployment"
+RANK = 70
+ENGINE = "tgi"
+NAMESPACES: tuple[str, ...] = ("generation",)
 
 _SPEC = tgi_engine.ROUTER
 PARAMETERS = _SPEC.fields
@@ -84,6 +88,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         rc.keep_namespaced(b, doc, "tgi.models", data, "", ("sample_input",), "deployment env")
         return b.build()
     if _is_launcher_args(data):
+        b.serving = _SPEC.name
         _launcher(b, doc, data)
         return b.build()
     if "inputs" not in data:

@@ -22,6 +22,10 @@ from driftguard.readers.torch_archive import NOT_WEIGHTS, STATE_DICT_KEYS
 
 KIND = "torch"
 DESCRIPTION = "PyTorch checkpoint (.pt/.pth/pytorch_model.bin): weights summary, hyperparameters"
+ROLE = "training"
+RANK = 60
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ()
 
 HPARAM_ROOTS = ("hyper_parameters", "hparams", "config", "args", "cfg")
 

@@ -24,6 +24,10 @@ from driftguard.model import EffectiveConfig
 
 KIND = "training-args"
 DESCRIPTION = "Hugging Face training_args.bin (TrainingArguments): evaluation generation, precision, hparams"
+ROLE = "training"
+RANK = 50
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ()
 
 FIELD_KEYS: dict[str, str] = {
     "generation_max_length": "generation.max_length",

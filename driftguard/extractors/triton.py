@@ -23,6 +23,10 @@ from driftguard.normalize import normalize_dtype, parse_scalar
 
 KIND = "triton"
 DESCRIPTION = "Triton model configuration (config.pbtxt)"
+ROLE = "deployment"
+RANK = 10
+ENGINE = None
+NAMESPACES: tuple[str, ...] = ()
 
 _SRC = "defaults.md §7 Triton ModelConfig"
 _PLATFORM_BACKEND = {

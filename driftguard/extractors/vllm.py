@@ -37,6 +37,10 @@ from driftguard.readers.files import confine, is_dir, read_text
 
 KIND = "vllm"
 DESCRIPTION = "vLLM sampling params / OpenAI-server request (JSON/YAML) or engine args (model.json, serve config)"
+ROLE = "deployment"
+RANK = 70
+ENGINE = "vllm"
+NAMESPACES: tuple[str, ...] = ("generation",)
 
 #: The serving paths (fields, ranges, defaults, the generation_config.json layer, decoding and dtype rules).
 _SERVE, _TRITON = vllm_engine.SERVE, vllm_engine.TRITON

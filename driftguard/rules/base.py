@@ -23,12 +23,19 @@ class Side:
     """One side of a model (training or deployment): its artifacts and their merged values.
 
     ``artifacts`` in manifest order; ``merged`` is ``{key: Value}`` after the side's precedence was applied
-    (each Value's origin names the artifact that won).
+    (each Value's origin names the artifact that won); ``shadowed`` the values the merge set aside, per key
+    (another artifact of the side stated the key too); ``serving`` the serving path that serves the side
+    (``engines.SPECS`` name; None when no serving engine's file is on it).
     """
 
     name: str
     artifacts: tuple[EffectiveConfig, ...]
     merged: Mapping[str, Value]
+    serving: str | None = None
+    shadowed: Mapping[str, tuple[Value, ...]] = field(default_factory=dict)
+    #: kind -> the canonical namespaces its extractor says it can state (``extractors.KindInfo.namespaces``),
+    #: for DG103.
+    speaks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def by_kind(self, *kinds: str) -> list[EffectiveConfig]:
         """The side's artifacts of the given kinds, in order."""

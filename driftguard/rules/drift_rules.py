@@ -220,18 +220,6 @@ def _from(v: Value) -> str:
     return (v.note or "").removeprefix("derived: ") or f"at {v.origin.location()}"
 
 
-#: Namespaces each runtime kind speaks although it documents no defaults in ``keys.DEFAULTS``.
-#: (``keys.DEFAULTS`` supplies the rest: hf-generation -> generation, hf-tokenizer -> preprocessing,
-#: triton -> batching and serving.)
-_SPEAKS: dict[str, tuple[str, ...]] = {
-    "hf-model": ("generation", "preprocessing"),
-    "vllm": ("generation",),
-    "tgi": ("generation",),
-    "openai": ("generation",),
-    "tensorrt-llm": ("generation",),
-    "lmdeploy": ("generation",),
-}
-
 #: Only behaviour keys: structure (model.*, io.*) and precision differ in what each format can state at all.
 _DG103_NAMESPACES = ("generation", "preprocessing", "batching", "serving")
 
@@ -240,10 +228,11 @@ def _namespace(key: str) -> str:
     return key.split(".", 1)[0]
 
 
-def spoken_namespaces(kind: str) -> set[str]:
-    """Canonical namespaces an artifact kind can express: those of its documented defaults plus ``_SPEAKS``."""
+def spoken_namespaces(kind: str, side: Side) -> set[str]:
+    """Canonical namespaces an artifact kind can express: those of its documented defaults plus those its
+    extractor declares (``KindInfo.namespaces``, carried on the side as ``Side.speaks``)."""
     out = {_namespace(k) for k in DEFAULTS.get(kind, {})}
-    out.update(_SPEAKS.get(kind, ()))
+    out.update(side.speaks.get(kind, ()))
     return out
 
 
@@ -289,7 +278,7 @@ class OneSidedKey(Rule):
     def _one_way(self, ctx: RuleContext, here: Side, there: Side, *, training_side: bool) -> Iterator[Finding]:
         spoken: set[str] = set()
         for artifact in there.artifacts:
-            spoken |= spoken_namespaces(artifact.kind)
+            spoken |= spoken_namespaces(artifact.kind, there)
         spoken &= set(_DG103_NAMESPACES)
         if not spoken:
             return

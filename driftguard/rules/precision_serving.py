@@ -36,7 +36,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from driftguard.model import Finding, Value
+from driftguard.engines import SPECS, EngineSpec
+from driftguard.model import DERIVED, Finding, Value
 from driftguard.rules.base import Rule, RuleContext, Side
 
 #: (exponent bits, mantissa bits) of the floating types: a type covers another when it has at least as many
@@ -47,12 +48,8 @@ _FLOAT_BITS: dict[str, tuple[int, int]] = {
     "float4_e2m1fn": (2, 1),
 }
 _PRECISION_KEYS = ("precision.weights", "precision.compute", "precision.quantization")
-#: Engines whose ``dtype: auto`` follows vLLM's rule (defaults.md §8: VLLM-MC; lmdeploy ``messages.py``).
-_AUTO_ENGINES = ("vllm", "lmdeploy")
 _MODEL_KINDS = ("hf-model", "hf-config", "safetensors", "torch")
-_VLLM_AUTO = {"float32": "float16", "float16": "float16", "bfloat16": "bfloat16"}
-_VLLM_AUTO_ROW = ("defaults.md §8: vLLM dtype auto uses FP16 for FP32 and FP16 models, BF16 for BF16 models "
-                  "(VLLM-MC)")
+_AUTO_ROW = "defaults.md §8: dtype auto uses FP16 for FP32 and FP16 models, BF16 for BF16 models (VLLM-MC)"
 #: TGI ``get_model``: these quantizers force float16 when ``--dtype`` is unset; fp8 (fbgemm) picks bfloat16.
 _TGI_FP16_QUANT = ("awq", "exl2", "gptq", "marlin")
 
@@ -80,10 +77,11 @@ def evaluated_precision(training: Mapping[str, Value]) -> Value | None:
     return compute
 
 
-def _kind_of(side: Side, value: Value) -> str | None:
+def _spec_of(side: Side, value: Value) -> EngineSpec | None:
+    """The serving path of the artifact that holds ``value`` (its spec knows how ``auto`` resolves)."""
     for artifact in side.artifacts:
-        if artifact.path == value.origin.path:
-            return artifact.kind
+        if artifact.path == value.origin.path and artifact.serving is not None:
+            return SPECS.get(artifact.serving)
     return None
 
 
@@ -103,14 +101,14 @@ def served_compute(ctx: RuleContext) -> Value | None:
     if v is not None and v.value != "auto":
         return v
     if v is not None:  # "auto"
-        kind = _kind_of(ctx.deployed, v)
+        spec = _spec_of(ctx.deployed, v)
         model = _model_dtype(ctx)
-        if kind not in _AUTO_ENGINES or model is None or model.value not in _VLLM_AUTO:
-            return None
-        resolved = _VLLM_AUTO[str(model.value)]
+        if spec is None or model is None or model.value not in spec.dtype_auto:
+            return None  # the path documents no rule for auto (TensorRT-LLM): left unresolved
+        resolved = spec.dtype_auto[str(model.value)]
         return Value(resolved, v.origin, v.explicit,
-                     f"{kind} dtype auto: {model.value} model ({model.origin.location()}) -> {resolved}; "
-                     f"{_VLLM_AUTO_ROW}")
+                     f"{spec.label} dtype auto: {model.value} model ({model.origin.location()}) -> {resolved}; "
+                     f"{_AUTO_ROW}", DERIVED, v, ("precision.weights",))
     for artifact in ctx.deployed.by_kind("tgi"):
         anchor = artifact.get("tgi.launcher.model_id")
         if anchor is None:
@@ -120,7 +118,7 @@ def served_compute(ctx: RuleContext) -> Value | None:
             return None  # fp8 and the bitsandbytes family pick their own compute type
         return Value("float16", anchor.origin, False,
                      "TGI without --dtype: float16 (server get_model/FlashCausalLM default_dtype on CUDA; "
-                     "awq/gptq/exl2/marlin force float16)")
+                     "awq/gptq/exl2/marlin force float16)", DERIVED, None, ("precision.quantization",))
     return None
 
 
@@ -183,8 +181,7 @@ class ServingPrecision(Rule):
         if compute is not None and isinstance(compute.value, str) and \
                 not covers(compute.value, str(evaluated.value)):
             # Say how the served dtype was found when it was resolved (here, or by the engine's extractor).
-            resolved = compute is not ctx.deployed.merged.get("precision.compute") or \
-                "dtype auto" in (compute.note or "")
+            resolved = compute.provenance == DERIVED
             how = f" ({compute.note})" if resolved and compute.note else ""
             yield self.finding("precision.compute",
                                f"precision.compute: evaluated in {evaluated.value!r}, served in "

@@ -43,4 +43,4 @@ def test_data_type_auto_is_resolved_by_dg105(tmp_path: Path, torch_dtype: str, f
     assert [(f.rule, f.deployed.value if f.deployed else None) for f in precision] == \
         ([("DG105", finding)] if finding else [])
     if finding:
-        assert "lmdeploy dtype auto: float32 model" in precision[0].message
+        assert "TurboMind dtype auto: float32 model" in precision[0].message

@@ -11,6 +11,7 @@ Case file format::
         deployed:                            # a list of artifacts:
           - kind: vllm
             path: serving/request.json
+            serving: vllm-serve              # optional: the serving path it was resolved for
             values: {key: value}             # explicit values
             defaults: {key: value}           # documented defaults (explicit: false)
         compare: {tolerances: [{key: glob, abs: 0.1, rel: 0.0}], ignore: [glob]}   # optional
@@ -49,7 +50,7 @@ def _artifacts(spec: Any, side: str) -> tuple[EffectiveConfig, ...]:
                 line += 1
                 values[key] = Value(value, Origin(path, line if explicit else None), explicit=explicit,
                                     note=None if explicit else "test default")
-        out.append(EffectiveConfig(item["kind"], path, values))
+        out.append(EffectiveConfig(item["kind"], path, values, item.get("serving")))
     return tuple(out)
 
 

@@ -1,0 +1,121 @@
+"""Build one side of a model: extract its artifacts in the order the serving path reads them, merge them with
+the side's precedence, and record which serving path serves it.
+
+Every kind's role in this (merge rank, whether it is a serving engine's file) is declared by its extractor
+(``extractors.info``); nothing here lists kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from driftguard import extractors
+from driftguard.extractors.base import ExtractOptions
+from driftguard.model import EffectiveConfig, Value
+from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
+from driftguard.readers.limits import Limits
+from driftguard.rules.base import Side
+from driftguard.rules.decoding import with_decoding
+
+if TYPE_CHECKING:  # the manifest pulls in pydantic
+    from driftguard.manifest import Artifact as ArtifactSpec
+
+
+def merge_side(configs: Sequence[EffectiveConfig]) -> dict[str, Value]:
+    """One ``{key: Value}`` for a side's artifacts (in manifest order); see ``merge``."""
+    return merge(configs)[0]
+
+
+def merge(configs: Sequence[EffectiveConfig]) -> tuple[dict[str, Value], dict[str, tuple[Value, ...]]]:
+    """The merged ``{key: Value}`` of a side's artifacts (in manifest order), and the values it shadowed.
+
+    Precedence for a key several artifacts give, first difference wins:
+
+    1. a serving engine's value (a kind whose ``KindInfo.engine`` is set) beats the model files', default or
+       not: the engine extractor already resolved the serving path's own precedence with those files as
+       context, so its value, even its documented default, is what the server does (Triton's vllm_backend
+       ignores generation_config.json's ``top_k``; the merged side must too);
+    2. an explicit value beats a documented default;
+    3. the higher ``KindInfo.rank`` wins (config.json < tokenizer_config.json < generation_config.json <
+       training arguments < checkpoint hyper-parameters; ONNX/Triton < serving engine);
+    4. the later artifact in the manifest wins.
+
+    The winning Value keeps its origin, so every merged value still names its file and line; the losers are
+    kept per key, so conflict rules and attribution can name them.
+    """
+    merged: dict[str, Value] = {}
+    score: dict[str, tuple[bool, bool, int, int]] = {}
+    shadowed: dict[str, list[Value]] = {}
+    for i, cfg in enumerate(configs):
+        meta = extractors.info(cfg.kind)
+        for key, value in cfg.values.items():
+            s = (meta.runtime, value.explicit, meta.rank, i)
+            if key not in score:
+                merged[key], score[key] = value, s
+            elif s > score[key]:
+                shadowed.setdefault(key, []).append(merged[key])
+                merged[key], score[key] = value, s
+            else:
+                shadowed.setdefault(key, []).append(value)
+    return merged, {k: tuple(v) for k, v in shadowed.items()}
+
+
+def side_of(name: str, configs: Sequence[EffectiveConfig]) -> Side:
+    """A Side from extracted configs: merged, with its derived ``generation.decoding`` and serving path."""
+    merged, shadowed = merge(configs)
+    speaks = {c.kind: extractors.info(c.kind).namespaces for c in configs}
+    return Side(name, tuple(configs), with_decoding(merged), serving_path(configs), shadowed, speaks)
+
+
+def serving_path(configs: Sequence[EffectiveConfig]) -> str | None:
+    """The serving path that serves a side: the one its serving engine's files were resolved for (the last
+    such artifact in manifest order), None when the side has none."""
+    paths = [c.serving for c in configs if c.serving is not None]
+    return paths[-1] if paths else None
+
+
+def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits: Limits = DEFAULT_LIMITS,
+               root: Path | None = None, manifest: str | None = None) -> Side:
+    """Extract a side's artifacts (paths relative to ``base``; kind detected when not given) and merge them.
+
+    Every artifact must lie inside ``root`` (default ``base``) once symlinks are resolved: a manifest may not
+    point the gate at files outside the tree it checks, and neither may a path an artifact names.
+    Model artifacts are extracted first, then the side's vLLM engine args (a ``model.json``, or a vLLM file
+    with engine markers) with them as ``ExtractOptions.context``, then the other serving-engine artifacts with
+    both, so a request on a side with a Triton ``model.json`` resolves through Triton's vllm_backend.
+    """
+    from driftguard.readers.files import confine
+
+    root = root if root is not None else base
+    resolved: list[tuple[int, str, Path, ArtifactSpec]] = []
+    for i, a in enumerate(artifacts):
+        path = confine(base / a.path, root, "artifact", origin=manifest)
+        kind = a.kind or extractors.detect(path)
+        resolved.append((i, kind, path, a))
+    out: dict[int, EffectiveConfig] = {}
+    for i, kind, path, a in resolved:
+        if not extractors.info(kind).runtime:
+            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
+                                                                   root=root))
+    engine_args = [r for r in resolved if r[1] == "vllm" and _is_vllm_engine_args(r[2])]
+    rest = [r for r in resolved if extractors.info(r[1]).runtime and r not in engine_args]
+    for phase in (engine_args, rest):
+        context = tuple(out[i] for i in sorted(out))
+        for i, kind, path, a in phase:
+            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
+                                                                   limits=limits, root=root))
+    return side_of(name, tuple(out[i] for i in sorted(out)))
+
+
+def _is_vllm_engine_args(path: Path) -> bool:
+    """A Triton vllm_backend ``model.json`` or a file vLLM's detection claims (``model`` plus engine keys)."""
+    from driftguard.readers.files import head
+
+    if path.name == "model.json":
+        return True
+    try:
+        return bool(extractors.get("vllm").detect(path, head(path)))
+    except (OSError, ValueError):
+        return False
