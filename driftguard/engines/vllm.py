@@ -58,7 +58,7 @@ OTHER_FIELDS = frozenset((
     "add_generation_prompt", "continue_final_message", "add_special_tokens", "documents", "chat_template",
     "chat_template_kwargs", "mm_processor_kwargs", "priority", "request_id", "return_tokens_as_token_ids",
     "return_token_ids", "cache_salt", "kv_transfer_params", "vllm_xargs", "prompt_embeds", "service_tier",
-    "stop_token_ids", "ignore_eos", "best_of", "use_beam_search", "length_penalty",
+    "stop_token_ids", "ignore_eos", "best_of", "use_beam_search",
     # Triton generate endpoint (vllm_backend inputs)
     "text_input", "exclude_input_in_output", "return_finish_reason", "return_cumulative_logprob",
     "return_logprobs", "return_num_input_tokens", "return_num_output_tokens", "id", "parameters",

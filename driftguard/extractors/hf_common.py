@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from driftguard.engines import transformers as transformers_engine
 from driftguard.errors import DriftguardError, ExtractionError
 from driftguard.extractors.base import ValueBuilder, json_key_lines, load_json
 from driftguard.keys import HF_GENERATION_DEFAULTS, TRANSFORMERS_DEFAULTS_VERSION
@@ -158,31 +159,10 @@ _READERS = {
     "early_stopping": read_early_stopping, "stop": read_stop_strings,
 }
 
-#: GenerationConfig attribute → (canonical key, reader). Attributes not listed are kept as ``hf.generation.*``.
+#: GenerationConfig attribute → (canonical key, reader), from the transformers spec (``engines.transformers``).
+#: Attributes not listed are kept as ``hf.generation.*``.
 GENERATION_FIELDS: dict[str, tuple[str, str]] = {
-    "do_sample": ("generation.do_sample", "bool"),
-    "temperature": ("generation.temperature", "float"),
-    "top_p": ("generation.top_p", "float"),
-    "top_k": ("generation.top_k", "int"),
-    "min_p": ("generation.min_p", "float"),
-    "typical_p": ("generation.typical_p", "float"),
-    "max_new_tokens": ("generation.max_new_tokens", "int"),
-    "max_length": ("generation.max_length", "int"),
-    "min_length": ("generation.min_length", "int"),
-    "min_new_tokens": ("generation.min_new_tokens", "int"),
-    "num_beams": ("generation.num_beams", "int"),
-    "repetition_penalty": ("generation.repetition_penalty", "float"),
-    "length_penalty": ("generation.length_penalty", "float"),
-    "no_repeat_ngram_size": ("generation.no_repeat_ngram_size", "int"),
-    "early_stopping": ("generation.early_stopping", "early_stopping"),
-    "num_return_sequences": ("generation.num_return_sequences", "int"),
-    "eos_token_id": ("generation.eos_token_id", "ids"),
-    "bos_token_id": ("generation.bos_token_id", "id"),
-    "pad_token_id": ("generation.pad_token_id", "id"),
-    "decoder_start_token_id": ("generation.decoder_start_token_id", "id"),
-    "stop_strings": ("generation.stop", "stop"),
-    "use_cache": ("generation.use_cache", "bool"),
-}
+    name: (f.key, f.type) for name, f in transformers_engine.FIELDS.items()}
 
 #: What ``null`` means where it differs from "unset": transformers 4.x disables top-k when it is None.
 _NULL_MEANS = {"top_k": (0, "null: top-k disabled (transformers 4.57.6 skips top-k when None; 5.x would fill 50)")}

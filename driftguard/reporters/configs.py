@@ -48,8 +48,9 @@ def extract_text(configs: Sequence[EffectiveConfig]) -> str:
         rows = []
         for key in sorted(cfg.values):
             v = cfg.values[key]
-            rows.append([for_terminal(key), show(v.value), "explicit" if v.explicit else "default", _where(v)])
-        parts.append(f"# {for_terminal(cfg.path)} ({for_terminal(cfg.kind)}): {len(rows)} keys\n"
+            rows.append([for_terminal(key), show(v.value), v.provenance, _where(v)])
+        served = f"; serving path {for_terminal(cfg.serving)}" if cfg.serving else ""
+        parts.append(f"# {for_terminal(cfg.path)} ({for_terminal(cfg.kind)}{served}): {len(rows)} keys\n"
                      + render(["key", "value", "set", "origin"], rows, keep_tail=(3,)))
     return "\n\n".join(parts) + "\n"
 

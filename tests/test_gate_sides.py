@@ -1,0 +1,62 @@
+"""gate/: building a side (serving path, shadowed values), kind metadata on the extractors, and init's roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftguard import api, extractors
+from driftguard.gate import sides
+from driftguard.manifest import load
+from driftguard.model import EffectiveConfig, Origin, Value
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "summarizer"
+
+
+def test_every_built_in_kind_declares_its_metadata() -> None:
+    for kind in extractors.EXTRACTORS:
+        info = extractors.info(kind)
+        mod = extractors.get(kind)
+        assert (info.role, info.rank, info.engine) == (mod.ROLE, mod.RANK, mod.ENGINE), kind  # type: ignore[attr-defined]
+        assert info.role in ("training", "deployment", "either"), kind
+        if info.runtime:
+            assert info.role == "deployment" and info.rank > max(
+                extractors.info(k).rank for k in extractors.EXTRACTORS if not extractors.info(k).runtime), kind
+    assert {k for k in extractors.EXTRACTORS if extractors.info(k).runtime} == {
+        "vllm", "tgi", "tensorrt-llm", "openai", "lmdeploy"}
+
+
+def _cfg(kind: str, path: str, **values: object) -> EffectiveConfig:
+    return EffectiveConfig(kind, path, {k.replace("__", "."): Value(v, Origin(path, 1)) for k, v in values.items()})
+
+
+def test_merge_keeps_what_it_shadowed() -> None:
+    gen = _cfg("hf-generation", "generation_config.json", generation__top_p=0.9)
+    config = _cfg("hf-config", "config.json", generation__top_p=0.5)
+    merged, shadowed = sides.merge([gen, config])
+    assert merged["generation.top_p"].value == 0.9  # generation_config.json ranks above config.json
+    assert [v.value for v in shadowed["generation.top_p"]] == [0.5]
+    merged, shadowed = sides.merge([config, gen])
+    assert merged["generation.top_p"].value == 0.9 and [v.value for v in shadowed["generation.top_p"]] == [0.5]
+
+
+def test_the_summarizer_deployment_is_served_by_tritons_vllm_backend() -> None:
+    m = load(EXAMPLE / "driftguard.yaml")
+    spec = m.models["summarizer"]
+    deployed = sides.build_side("deployment", spec.deployment, m.base)
+    training = sides.build_side("training", spec.training, m.base)
+    assert deployed.serving == "triton-vllm" and training.serving is None
+    top_k = deployed.merged["generation.top_k"]
+    assert top_k.origin.source in ("request", "triton vllm_backend default")
+    # the model folder's generation_config.json states top_k too: the engine's value won, the file's is kept
+    assert "generation.top_k" in deployed.shadowed
+    assert deployed.speaks["vllm"] == ("generation",)
+
+
+def test_init_places_files_by_their_kinds_role(tmp_path: Path) -> None:
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "generation_config.json").write_text('{"do_sample": false}')
+    (tmp_path / "serve").mkdir()
+    (tmp_path / "serve" / "engine.yaml").write_text("model: /m\ngpu_memory_utilization: 0.9\n")
+    found = api.discover(tmp_path)
+    assert found == {"training": [("hf-generation", "ckpt/generation_config.json")],
+                     "deployment": [("vllm", "serve/engine.yaml")]}
