@@ -5,6 +5,7 @@ The public API is imported lazily so that ``import driftguard`` stays fast and p
     import driftguard
     cfg = driftguard.extract("model_repository/summarizer/config.pbtxt")
     result = driftguard.diff("hf/generation_config.json", "vllm:serving/request.json")
+    report = driftguard.parity("driftguard.yaml")   # runs models: needs the [parity] extra
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _LAZY = {
     "diff": "driftguard.api",
     "DiffResult": "driftguard.api",
     "check": "driftguard.api",
+    "parity": "driftguard.api",
+    "golden_record": "driftguard.api",
     "Report": "driftguard.report",
     "EffectiveConfig": "driftguard.model",
     "Value": "driftguard.model",

@@ -13,6 +13,7 @@ from driftguard import extractors
 from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Finding, Value
+from driftguard.parity.request import ParityRequest
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.report import Report
@@ -130,7 +131,8 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
 
 def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None,
           strict: bool = False, today: date | None = None, limits: Limits | None = None,
-          root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None) -> Report:
+          root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None,
+          parity: ParityRequest | None = None, rules_stage: bool = True) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
 
@@ -138,12 +140,65 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
     ``limit_overrides`` on top, as ``--limit NAME=N`` gives them). ``root``: the folder every artifact and the
     approvals must lie in (default: the manifest's folder).
+    ``parity``: run the parity stage too (``check --parity``) for every model with a ``parity:`` section; its
+    findings join the same report and approvals. ``rules_stage=False`` runs parity alone (``driftguard parity``).
+    Approvals of ``parity.*`` keys are in scope only when parity runs, and the others only when the rules run,
+    so neither stage makes the other's approvals stale.
     Raises ``DriftguardError`` subclasses for bad input (manifest, approvals, artifacts) and
     ``rules.engine.RuleCrashed`` when a rule is broken.
     """
     from driftguard.gate import pipeline
 
-    return pipeline.run(path_or_manifest, model, strict, today, limits, root, limit_overrides)
+    return pipeline.run(path_or_manifest, model, strict, today, limits, root, limit_overrides, parity, rules_stage)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# parity: the stage that runs the model (driftguard.parity); wired here, never imported by rules
+# ---------------------------------------------------------------------------------------------------------
+
+def parity(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None, *,
+           golden: str | Path | None = None, device: str = "auto", attribution: bool | None = None,
+           strict: bool = False, today: date | None = None, root: str | Path | None = None) -> Report:
+    """Numerical parity alone: for every model with a ``parity:`` section (or only ``model``), run the
+    reference (training artifact, training config) and the candidate (deployed artifact, deployment config) on
+    the golden inputs and judge the DG5xx findings against the approvals. ``golden`` replaces the manifest's
+    golden path; ``device`` is ``auto``, ``cpu`` or ``cuda``; ``attribution`` overrides the manifest's switch.
+    Raises ``DriftguardError`` subclasses (``ParityError``) for bad input."""
+    request = ParityRequest(golden=None if golden is None else str(golden), device=_device(device),
+                            attribution=attribution)
+    return check(path_or_manifest, model=model, strict=strict, today=today, root=root, parity=request,
+                 rules_stage=False)
+
+
+def golden_record(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None, *,
+                  golden: str | Path | None = None, device: str = "auto") -> list[Path]:
+    """Run each model's reference once on its golden inputs and store the outputs beside them
+    (``<stem>.reference.npz``, with the hashes of the inputs, the reference artifact and its effective config).
+    Returns the files written."""
+    from driftguard import manifest as manifest_mod
+    from driftguard.parity import stage
+
+    m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
+        else manifest_mod.load(path_or_manifest)
+    request = ParityRequest(golden=None if golden is None else str(golden), device=_device(device))
+    written: list[Path] = []
+    limits = m.effective_limits()
+    from driftguard.gate.pipeline import parity_models
+
+    for name in parity_models(m, [model] if model is not None else list(m.models), model):
+        spec = m.models[name]
+        training = build_side("training", spec.training, m.base, limits, m.base, m.path)
+        assert spec.parity is not None
+        mp = stage.ModelParity(name, spec.parity, m.base, m.path, stage.plain(training.merged), {},
+                               request=request)
+        written.extend(stage.record(mp))
+    return written
+
+
+def _device(device: str) -> str:
+    if device not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"device must be auto, cpu or cuda, got '{device}'")
+    return device
 
 
 def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reason: str, expires: date, *,

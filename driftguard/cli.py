@@ -69,10 +69,57 @@ def cmd_check(args: argparse.Namespace) -> int:
     from driftguard import api, reporters
 
     today = _date(args.today, "--today") if args.today else None
+    parity = None
+    if args.parity:
+        from driftguard.parity.request import ParityRequest
+
+        parity = ParityRequest(device=args.device)
     report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
-                       limit_overrides=_parse_limit_items(args.limit))
+                       limit_overrides=_parse_limit_items(args.limit), parity=parity)
     sys.stdout.write(reporters.render_check(args.format, report))
     return EXIT_OK if report.ok else EXIT_DRIFT
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    from driftguard import api, reporters
+
+    today = _date(args.today, "--today") if args.today else None
+    report = api.parity(args.config, model=args.model, golden=args.golden, device=args.device,
+                        attribution=False if args.no_attribution else None, strict=args.strict, today=today,
+                        root=args.root)
+    sys.stdout.write(reporters.render_check(args.format, report))
+    return EXIT_OK if report.ok else EXIT_DRIFT
+
+
+def cmd_golden_record(args: argparse.Namespace) -> int:
+    from driftguard import api
+
+    for path in api.golden_record(args.config, model=args.model, golden=args.golden, device=args.device):
+        sys.stdout.write(f"wrote {_shown(str(path))}\n")
+    return EXIT_OK
+
+
+def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("parity", help="run the model as trained and as deployed on golden inputs, compare outputs")
+    p.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
+    p.add_argument("--model", metavar="NAME", help="only this model")
+    p.add_argument("--golden", metavar="PATH", help="golden inputs instead of the manifest's (.npz, .jsonl, folder)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--no-attribution", action="store_true", help="do not rerun failing models to rank causes")
+    p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
+    p.add_argument("--root", metavar="DIR", help="folder every artifact and approval must lie in")
+    p.set_defaults(func=cmd_parity)
+
+    p = sub.add_parser("golden", help="golden inputs: record the reference outputs beside them")
+    golden_sub = p.add_subparsers(dest="golden_command", metavar="ACTION", required=True)
+    r = golden_sub.add_parser("record", help="run the reference once and store its outputs as <stem>.reference.npz")
+    r.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
+    r.add_argument("--model", metavar="NAME", help="only this model")
+    r.add_argument("--golden", metavar="PATH", help="golden inputs instead of the manifest's")
+    r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    r.set_defaults(func=cmd_golden_record)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -135,6 +182,9 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
     p.add_argument("--root", metavar="DIR",
                    help="folder every artifact and approval must lie in (default: the manifest's folder)")
+    p.add_argument("--parity", action="store_true",
+                   help="run the parity stage too, for models with a parity: section (one report, one exit code)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="device for --parity")
     _add_limit(p)
     p.set_defaults(func=cmd_check)
 
@@ -163,9 +213,13 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from driftguard.parity import codes
     from driftguard.rules import engine
 
-    sys.stdout.write(engine.explain(args.code) if args.code else engine.describe_rules())
+    if args.code and codes.known(args.code):
+        sys.stdout.write(codes.explain(args.code))
+    else:
+        sys.stdout.write(engine.explain(args.code) if args.code else engine.describe_rules() + codes.describe())
     return EXIT_OK
 
 
@@ -195,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_limit(p)
     p.set_defaults(func=cmd_diff)
     _add_gate_commands(sub)
+    _add_parity_commands(sub)
 
     p = sub.add_parser("explain", help="print a rule's documentation (no CODE: list the rules)")
     p.add_argument("code", nargs="?", metavar="CODE", help="rule code, e.g. DG101")

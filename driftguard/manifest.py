@@ -70,6 +70,73 @@ class Rules(_Strict):
         )
 
 
+#: Parity metrics a bound may be set on (driftguard.parity.profiles.METRICS; a test keeps the two equal).
+ParityMetric = Literal["max_abs", "mean_abs", "median_abs", "p99_abs", "max_rel", "mean_rel", "median_rel",
+                       "p99_rel", "elementwise_fraction", "cosine", "cosine_min", "cosine_mean", "sqnr_db",
+                       "argmax_agreement", "topk_overlap", "exact_match", "token_agreement"]
+
+
+class ParityRunner(_Strict):
+    """How one side's model is run for parity (``driftguard parity``)."""
+
+    runner: Literal["onnxruntime", "torch", "callable"] = Field(description="which runner runs the model")
+    artifact: str | None = Field(default=None, description="the model file (.onnx, checkpoint), relative to "
+                                                           "the manifest; the torch runner reads it with "
+                                                           "torch.load(weights_only=True)")
+    builder: str | None = Field(default=None, description="torch: 'module:function' or 'file.py:function' "
+                                                          "returning the torch.nn.Module (your trusted code)")
+    function: str | None = Field(default=None, description="callable: 'module:function(inputs, config) -> "
+                                                           "outputs' (your trusted code)")
+    outputs: list[str] = Field(default_factory=list, description="output names (order of a tuple result)")
+    applies: list[str] = Field(default_factory=list,
+                               description="callable: canonical keys the function applies from its config")
+    intra_op_threads: int | None = Field(default=None, ge=1)
+    inter_op_threads: int | None = Field(default=None, ge=1)
+    batch_size: int = Field(default=32, ge=1, description="golden samples per call")
+    state_dict_key: str | None = Field(default=None, description="torch: the checkpoint entry holding the "
+                                                                 "weights (default: state_dict when present)")
+    strip_prefix: str | None = Field(default=None, description="torch: prefix to drop from weight names")
+
+
+class ParityOutput(_Strict):
+    """One output's kind and tolerance overrides."""
+
+    kind: Literal["tensor", "logits", "embedding", "sequence"] | None = Field(
+        default=None, description="logits adds argmax/top-k, sequence exact match/token agreement "
+                                  "(default: logits when the name says so, else tensor)")
+    tolerances: dict[ParityMetric, float | None] = Field(default_factory=dict,
+                                                         description="metric -> bound (null: not judged)")
+    atol: float | None = Field(default=None, ge=0)
+    rtol: float | None = Field(default=None, ge=0)
+
+
+class ParityConcurrency(_Strict):
+    """Concurrency parity: the candidate from several threads and at several batch sizes."""
+
+    threads: int = Field(default=4, ge=2)
+    batch_sizes: list[int] = Field(default_factory=lambda: [1], description="batch sizes besides the runner's")
+    atol: float = Field(default=0.0, ge=0, description="determinism tolerance (absolute)")
+
+
+class Parity(_Strict):
+    """Numerical parity for one model: golden inputs, the reference (training artifact, training config) and
+    the candidate (deployed artifact, deployment config), and the tolerance profile."""
+
+    golden: str = Field(description="golden inputs: .npz, .jsonl, or a folder of them, relative to the manifest")
+    reference: ParityRunner = Field(description="runs the training-side artifact under the training config")
+    candidate: ParityRunner = Field(description="runs the deployed artifact under the deployment config")
+    profile: Literal["fp32", "fp16", "bf16", "int8"] | None = Field(
+        default=None, description="tolerance profile (default: from the deployment's precision)")
+    tolerances: dict[ParityMetric, float | None] = Field(default_factory=dict,
+                                                         description="metric -> bound for every output")
+    atol: float | None = Field(default=None, ge=0)
+    rtol: float | None = Field(default=None, ge=0)
+    outputs: dict[str, ParityOutput] = Field(default_factory=dict, description="per-output kind and overrides")
+    timeout_s: float = Field(default=300.0, gt=0, description="longest one runner call (set-up or batch) may take")
+    attribution: bool = Field(default=True, description="on failure, rerun to rank the config keys that explain it")
+    concurrency: ParityConcurrency | None = None
+
+
 class ModelSpec(_Strict):
     """One model: the artifacts of each side and optional rule options of its own."""
 
@@ -77,6 +144,7 @@ class ModelSpec(_Strict):
     deployment: list[Artifact] = Field(min_length=1, description="deployment-side artifacts")
     rules: Rules | None = None
     description: str | None = None
+    parity: Parity | None = Field(default=None, description="numerical parity (driftguard parity)")
 
 
 class ApprovalPolicy(_Strict):

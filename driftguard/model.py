@@ -138,6 +138,33 @@ class EffectiveConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Metric:
+    """A number a finding rests on (typed evidence, e.g. a parity metric), with the bound it was judged by.
+
+    ``better`` says which way is better (``lower`` for errors, ``higher`` for cosine or agreement), so an
+    approval can accept a bound rather than one measured value. ``value`` None means it was not finite (NaN or
+    Inf) or could not be computed; ``output`` names the model output it was measured on.
+    """
+
+    name: str
+    value: float | None
+    bound: float | None = None
+    better: str = "lower"
+    output: str | None = None
+    passed: bool | None = None
+
+    def within(self, bound: float) -> bool:
+        """True when the measured value satisfies ``bound`` in the metric's direction (never when not finite)."""
+        if self.value is None:
+            return False
+        return self.value <= bound if self.better == "lower" else self.value >= bound
+
+    def to_dict(self) -> dict[str, Json]:
+        return {"name": self.name, "value": self.value, "bound": self.bound, "better": self.better,
+                "output": self.output, "passed": self.passed}
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One difference or problem, as a rule reported it.
 
@@ -158,6 +185,8 @@ class Finding:
     status: str = "unapproved"
     approval: str | None = None
     model: str | None = None
+    #: What the finding rests on, typed (parity metrics); empty for config findings.
+    evidence: tuple[Metric, ...] = ()
 
     def origins(self) -> list[Origin]:
         """Every origin the finding points at, training side first."""
@@ -198,4 +227,6 @@ class Finding:
             out["approval"] = self.approval
         if self.model is not None:
             out["model"] = self.model
+        if self.evidence:
+            out["evidence"] = [m.to_dict() for m in self.evidence]
         return out

@@ -92,3 +92,80 @@ def test_the_triton_config_agrees_with_the_onnx_graph(example: Path) -> None:
     config.write_text(config.read_text(encoding="utf-8").replace("dims: [ 2 ]", "dims: [ 3 ]"), encoding="utf-8")
     code, report, _ = check(example)
     assert code == 1 and any(f["rule"].startswith("DG21") for f in report["models"][0]["findings"])
+
+
+# --- parity: the checkpoint as trained vs the graph as served (driftguard parity) --------------------------
+
+def parity(example: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+    proc = run("-m", "driftguard", "parity", "--config", str(example / "driftguard.yaml"), "--today", TODAY,
+               "--format", "json", *extra, cwd=example.parent)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.returncode, json.loads(proc.stdout), proc.stderr
+
+
+def parity_findings(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["key"]: f for f in report["models"][0]["findings"]}
+
+
+def with_candidate(example: Path, artifact: str, profile: str | None) -> None:
+    import yaml
+
+    path = example / "driftguard.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    section = doc["models"]["text-classifier"]["parity"]
+    section["candidate"]["artifact"] = artifact
+    if profile:
+        section["profile"] = profile
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+
+
+def test_parity_fp32_onnx_matches_the_checkpoint_under_the_fp32_profile(example: Path) -> None:
+    with_candidate(example, "artifacts/model.onnx", "fp32")
+    code, report, _ = parity(example)
+    assert code == 0
+    [finding] = report["models"][0]["findings"]
+    assert (finding["rule"], finding["key"], finding["training"]) == ("DG500", "parity.logits", "fp32")
+    evidence = {e["name"]: e for e in finding["evidence"]}
+    assert evidence["elementwise_fraction"]["value"] == 0.0 and evidence["argmax_agreement"]["value"] == 1.0
+    assert evidence["max_abs"]["value"] < 1e-5
+
+
+def test_parity_int8_onnx_is_judged_by_the_int8_profile_with_metrics(example: Path) -> None:
+    code, report, _ = parity(example, "--no-attribution")
+    found = parity_findings(report)
+    assert found, report
+    for f in found.values():
+        assert f["rule"] in ("DG500", "DG501")
+        assert {"cosine_mean", "argmax_agreement", "max_abs", "sqnr_db"} <= {e["name"] for e in f["evidence"]}
+        if f["rule"] == "DG501":  # judged by the int8 profile's bound, shown with the measured value
+            assert f["training_origin"]["source"] == "int8 profile" and f["evidence"][0]["passed"] is False
+    failing = [f for f in found.values() if f["status"] == "unapproved"]
+    assert code == (1 if failing else 0)
+
+
+def test_parity_retrained_checkpoint_fails(example: Path, tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("textclf_build_parity", example / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    other = build.build(tmp_path / "retrained", seed=1)
+    shutil.copy(other["checkpoint"], example / "artifacts" / "text-classifier.ckpt")
+    with_candidate(example, "artifacts/model.onnx", "fp32")
+    code, report, _ = parity(example)
+    assert code == 1
+    failing = [f for f in report["models"][0]["findings"] if f["status"] == "unapproved"]
+    assert {f["rule"] for f in failing} == {"DG501"}
+    assert "parity.logits.elementwise_fraction" in {f["key"] for f in failing}
+    assert all("the artifact changed" in f["message"] for f in failing)
+
+
+def test_check_with_parity_is_one_report_one_exit_code(example: Path) -> None:
+    proc = run("-m", "driftguard", "check", "--parity", "--config", str(example / "driftguard.yaml"), "--today",
+               TODAY, "--format", "json", cwd=example.parent)
+    report = json.loads(proc.stdout)
+    rules = {f["rule"] for f in report["models"][0]["findings"]}
+    assert "DG102" in rules and rules & {"DG500", "DG501"}
+    assert proc.returncode == (0 if report["ok"] else 1)
+    # without --parity, the parity approval is out of scope: never stale
+    code, report, _ = check(example)
+    assert code == 0 and not [a for a in report["approvals"] if a["state"] == "stale"]

@@ -17,6 +17,7 @@ import pytest
 
 from driftguard import errors
 from driftguard.cli import run
+from driftguard.parity.errors import ParityError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -93,6 +94,16 @@ def _case_approval(tmp: Path) -> list[str]:
     return ["check", "--config", str(_manifest(tmp, _OK_MANIFEST))]
 
 
+def _case_parity(tmp: Path) -> list[str]:
+    fns = ROOT / "tests" / "parity" / "userfns" / "fns.py"
+    (tmp / "generation_config.json").write_text(_GOOD_GEN.read_text())  # inside the manifest's folder
+    body = _OK_MANIFEST.replace(str(_GOOD_GEN), "generation_config.json") + (
+        f"    parity:\n      golden: missing.npz\n"
+                           f"      reference: {{runner: callable, function: {fns}:double}}\n"
+                           f"      candidate: {{runner: callable, function: {fns}:double}}\n")
+    return ["parity", "--config", str(_manifest(tmp, body))]
+
+
 CASES: dict[type, Callable[[Path], list[str]]] = {
     errors.ExtractionError: _case_extraction,
     errors.TemplateError: _case_template,
@@ -102,6 +113,7 @@ CASES: dict[type, Callable[[Path], list[str]]] = {
     errors.UsageError: _case_usage,
     errors.ManifestError: _case_manifest,
     errors.ApprovalError: _case_approval,
+    ParityError: _case_parity,
 }
 
 
@@ -133,6 +145,8 @@ def test_the_library_raises_the_class_the_case_names(cls: type, tmp_path: Path,
     with pytest.raises(errors.DriftguardError) as exc:
         if argv[0] == "check":
             api.check(argv[-1])
+        elif argv[0] == "parity":
+            api.parity(argv[-1])
         elif "--limit" in argv:
             api.extract(argv[-1], limits=Limits(file_bytes=100))
         else:

@@ -33,3 +33,19 @@ def test_diff_hf_vs_triton_paths_are_light() -> None:
     code = ("from driftguard.cli import run\n"
             f"rc = run(['diff', {str(config)!r}, {str(config)!r}])\nassert rc == 0, rc")
     assert loaded_after(code) == []
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_check_without_parity_is_light() -> None:
+    code = ("from driftguard.cli import run\n"
+            f"rc = run(['check', '--config', {str(ROOT / 'driftguard.yaml')!r}, '--format', 'json'])\n"
+            "assert rc in (0, 1), rc")
+    assert loaded_after(code) == []
+
+
+def test_explain_and_the_parity_package_are_light() -> None:
+    code = ("import driftguard.parity, driftguard.parity.codes, driftguard.parity.request\n"
+            "from driftguard.cli import run\nassert run(['explain', 'DG501']) == 0\nassert run(['explain']) == 0")
+    assert loaded_after(code) == []

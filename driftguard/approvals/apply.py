@@ -18,7 +18,7 @@ from driftguard.approvals.schema import Approval
 from driftguard.approvals.store import LoadedApproval
 from driftguard.compare import values_equal
 from driftguard.keys import spec_for
-from driftguard.model import Finding, Json, Value
+from driftguard.model import Finding, Json, Metric, Value
 from driftguard.report import ApprovalRef
 
 
@@ -48,11 +48,26 @@ def _same(pinned: Json, actual: Value | None, key: str) -> bool:
 
 
 def values_match(approval: Approval, finding: Finding) -> bool:
-    """The finding's values are the ones the approval pinned (always true for an unpinned glob)."""
+    """The finding's values are the ones the approval pinned (always true for an unpinned glob).
+
+    A finding that rests on a measured metric (parity: ``evidence`` naming the finding's key) pins a bound
+    instead: ``training`` is the profile's bound, exactly; ``deployed`` the bound accepted, and the measurement
+    must lie within it (a later, worse measurement is beyond the approval and fails again)."""
     if not approval.pins_values:
         return True
+    metric = _measured(finding)
+    if metric is not None:
+        accepted = approval.deployed
+        return _same(approval.training, finding.training, finding.key) and \
+            isinstance(accepted, (int, float)) and not isinstance(accepted, bool) and metric.within(float(accepted))
     return _same(approval.training, finding.training, finding.key) and \
         _same(approval.deployed, finding.deployed, finding.key)
+
+
+def _measured(finding: Finding) -> Metric | None:
+    """The metric a finding's key names (``parity.<output>.<metric>``), when the finding carries it."""
+    return next((m for m in finding.evidence if m.output is not None and m.bound is not None
+                 and finding.key.endswith(f"{m.output}.{m.name}")), None)
 
 
 def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], today: date | None = None, *,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from driftguard.errors import UsageError
 from driftguard.gate.sides import build_side
 from driftguard.model import Finding
+from driftguard.parity.request import ParityRequest
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.report import ArtifactRef, ModelResult, Report
@@ -30,8 +31,9 @@ def _compare_options(rules: ManifestRules) -> CompareOptions:
 
 
 def run(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None,
-          strict: bool = False, today: date | None = None, limits: Limits | None = None,
-          root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None) -> Report:
+        strict: bool = False, today: date | None = None, limits: Limits | None = None,
+        root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None,
+        parity: ParityRequest | None = None, rules_stage: bool = True) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
 
@@ -54,6 +56,8 @@ def run(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str 
     if model is not None and model not in m.models:
         raise UsageError(f"no model '{model}' in {m.path}; models: {', '.join(m.models)}")
     names = [model] if model is not None else list(m.models)
+    if parity is not None and not rules_stage:
+        names = parity_models(m, names, model)
     policy = m.approval_policy
     approvals = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
                                        max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
@@ -67,7 +71,14 @@ def run(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str 
         deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path)
         sides[name] = (training, deployed)
         ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
-        findings.extend(run_rules(ctx, rules.select, rules.severity, rules.enable))
+        if rules_stage:
+            findings.extend(run_rules(ctx, rules.select, rules.severity, rules.enable))
+        if parity is not None and spec.parity is not None:
+            findings.extend(_parity_findings(m, name, ctx, parity))
+    # Approvals of parity.* keys are in scope only when parity runs, the others only when the rules run, so
+    # neither stage makes the other's approvals stale.
+    approvals = [a for a in approvals if (parity is not None or not a.approval.key.startswith("parity."))
+                 and (rules_stage or a.approval.key.startswith("parity."))]
     outcome = approvals_mod.apply(findings, approvals, today, warn_expiring_days=policy.warn_expiring_days,
                                   models=names)
     results = []
@@ -82,3 +93,27 @@ def run(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str 
         ))
     return Report(tuple(results), outcome.approvals, manifest=m.path, today=today.isoformat(), strict=strict,
                   fail_on_stale=policy.fail_on_stale)
+
+
+def parity_models(m: Manifest, names: list[str], model: str | None) -> list[str]:
+    if model is not None and model not in m.models:
+        raise UsageError(f"no model '{model}' in {m.path}; models: {', '.join(m.models)}")
+    chosen = [n for n in names if m.models[n].parity is not None]
+    if not chosen:
+        which = f"model '{model}'" if model is not None else "no model"
+        raise UsageError(f"{which} in {m.path} has a parity: section (golden inputs, reference, candidate)")
+    return chosen
+
+
+def _parity_findings(m: Manifest, name: str, ctx: RuleContext, request: ParityRequest) -> list[Finding]:
+    """The parity stage for one model, its findings stamped with the model's name."""
+    from dataclasses import replace
+
+    from driftguard.parity import stage
+
+    spec = m.models[name].parity
+    assert spec is not None
+    differing = tuple(sorted({key for key, _, _ in ctx.differences()}))
+    mp = stage.ModelParity(name, spec, m.base, m.path, stage.plain(ctx.training.merged),
+                           stage.plain(ctx.deployed.merged), differing, request)
+    return [replace(f, model=name) for f in stage.run(mp)]

@@ -25,7 +25,7 @@ def render_check(report: Report) -> str:
                      for_terminal(f.rule), where(f.training), where(f.deployed)] for f in m.findings]
             out.append(render(HEADERS, rows, max_width=90, keep_tail=(5, 6)))
             notes = [f"  {for_terminal(f.rule)} {for_terminal(f.key)}: {message_for_terminal(f.message)}"
-                     for f in m.findings if f.training is None or f.deployed is None]
+                     for f in m.findings if f.training is None or f.deployed is None or f.evidence]
             if notes:
                 out.append("details:")
                 out.extend(notes)

@@ -11,7 +11,12 @@ Writes, under ``--out``:
 * ``model.onnx``            - its FP32 ONNX export: inputs ``input_ids`` and ``attention_mask``, int64
   ``[batch, 128]`` with a dynamic batch axis, output ``logits`` float32 ``[batch, 2]``;
 * ``model-int8.onnx``       - ``onnxruntime.quantization.quantize_dynamic`` of it (int8 weights), the file the
-  Triton config in ``model_repository/text_classifier/`` serves.
+  Triton config in ``model_repository/text_classifier/`` serves;
+* ``golden.npz``            - 64 golden inputs (``input_ids``, ``attention_mask``) for ``driftguard parity``,
+  drawn like the training data from a fixed seed of their own (the same for every ``--seed``).
+
+``build_model(config)`` is the parity builder (``builder: build.py:build_model`` in ``driftguard.yaml``): it makes
+the module the checkpoint's weights load into, sized from the training side's effective config.
 
 Needs torch, onnx and onnxruntime (``pip install 'driftguard[all]'``); no network. ``--seed`` changes the
 initialization and the training data: a different seed is a different ("retrained") model.
@@ -44,6 +49,30 @@ class TextClassifier(nn.Module):
         mask = attention_mask.unsqueeze(-1).to(self.embedding.weight.dtype)
         pooled = (self.embedding(input_ids) * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         return self.classifier(pooled)
+
+
+def build_model(config: dict[str, object]) -> TextClassifier:
+    """The parity builder: an untrained ``TextClassifier`` sized from an effective config (``{key: value}``)."""
+
+    def size(key: str, default: int) -> int:
+        value = config.get(key, default)
+        return int(value) if isinstance(value, (int, float)) else default
+
+    return TextClassifier(size("model.vocab_size", VOCAB_SIZE), size("hparams.embed_dim", EMBED_DIM),
+                          size("model.num_labels", NUM_LABELS)).eval()
+
+
+GOLDEN_SEED = 1234
+GOLDEN_SIZE = 64
+
+
+def save_golden(path: Path) -> None:
+    """64 inputs drawn like the training data, from their own seed: the golden set parity runs on."""
+    import numpy as np
+
+    gen = torch.Generator().manual_seed(GOLDEN_SEED)
+    ids, mask, _ = synthetic_batch(gen, GOLDEN_SIZE)
+    np.savez(path, input_ids=ids.numpy(), attention_mask=mask.numpy())
 
 
 def synthetic_batch(gen: torch.Generator, size: int = 32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -115,10 +144,11 @@ def build(out: Path, seed: int = 0, steps: int = 20) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     model = train(seed, steps)
     files = {"checkpoint": out / "text-classifier.ckpt", "onnx": out / "model.onnx",
-             "onnx_int8": out / "model-int8.onnx"}
+             "onnx_int8": out / "model-int8.onnx", "golden": out / "golden.npz"}
     save_checkpoint(model, files["checkpoint"], steps)
     export_onnx(model, files["onnx"])
     quantize_int8(files["onnx"], files["onnx_int8"])
+    save_golden(files["golden"])
     return files
 
 

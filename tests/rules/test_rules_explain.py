@@ -47,7 +47,10 @@ def test_cli_explain() -> None:
 def test_cli_explain_lists_rules_without_code() -> None:
     proc = _cli("explain")
     assert proc.returncode == 0, proc.stderr
-    assert [line.split()[0] for line in proc.stdout.splitlines()] == sorted(RULES)
+    from driftguard.parity.codes import CHECKS
+
+    # the rules, then the parity stage's codes (documented alike; tests/parity/test_codes.py)
+    assert [line.split()[0] for line in proc.stdout.splitlines()] == sorted(RULES) + sorted(CHECKS)
 
 
 def test_cli_explain_unknown_code_is_exit_2_on_one_line() -> None:

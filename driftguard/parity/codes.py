@@ -1,0 +1,158 @@
+"""The parity finding codes (DG5xx), documented like rules: a code, a dotted name, a default severity and a
+docstring with an **Anti-pattern** and a **Best practice** (``driftguard explain DG501`` prints it). They are
+not rules (parity is a stage that runs models, not a check over configs), so they live here and the rule
+registry never imports them. This module imports nothing heavy."""
+
+from __future__ import annotations
+
+import inspect
+from typing import ClassVar
+
+
+class ParityCheck:
+    """One kind of parity finding."""
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[str] = "error"
+
+
+class OutputWithinProfile(ParityCheck):
+    """An output of the deployed model matches the reference within its tolerance profile; the metrics are
+    the finding's evidence, so a pass shows how close it was.
+
+    **Anti-pattern**: "parity passed" with no numbers, so nobody sees that cosine fell from 0.99999 to 0.9991
+    between two releases.
+
+    **Best practice**: read the evidence (max/mean/median/p99 absolute and relative error, the elementwise rule,
+    per-sample cosine, SQNR, argmax agreement) in the JSON report and track it.
+    """
+
+    code = "DG500"
+    name = "parity.within-profile"
+    severity = "info"
+
+
+class OutputBeyondTolerance(ParityCheck):
+    """A metric of one output is beyond the bound of its tolerance profile (``parity.<output>.<metric>``):
+    the deployed model does not give the answers that were evaluated, as far as the profile tolerates.
+
+    The training value is the bound, the deployed value the measurement. Profiles per precision (fp32,
+    fp16, bf16, int8) are defaults; the manifest overrides them per model and per output.
+
+    **Anti-pattern**: loosening ``tolerances:`` in the manifest until the build passes: the next, worse
+    degradation passes silently too.
+
+    **Best practice**: fix the deployment, or accept the degradation with an approval pinned to the bound you
+    accept (``training`` the profile's bound, ``deployed`` the accepted bound): a later, worse measurement is
+    beyond that bound and fails again.
+
+    ```yaml
+    key: parity.logits.cosine_min
+    rule: DG501
+    training: 0.9999      # the fp32 profile's bound
+    deployed: 0.99        # accepted: cosine_min may fall to 0.99, not below
+    ```
+    """
+
+    code = "DG501"
+    name = "parity.beyond-tolerance"
+
+
+class NonFiniteOutput(ParityCheck):
+    """An output holds NaN or Inf values. Always a failure, whatever the profile: no tolerance makes NaN an
+    answer. The deployed value counts the non-finite elements.
+
+    **Anti-pattern**: an FP16 engine that overflows to Inf on long inputs, "passing" because the comparison
+    skipped NaN.
+
+    **Best practice**: find the layer that overflows (fp16 range is ±65504) and keep it in fp32, or clamp.
+    """
+
+    code = "DG502"
+    name = "parity.non-finite"
+
+
+class OutputMismatch(ParityCheck):
+    """The reference and the candidate do not produce comparable outputs: an output only one side produces,
+    or two outputs of one name with different shapes. The model's answer has a different form.
+
+    **Anti-pattern**: an export that renamed ``logits`` to ``output_0``, or dropped the batch axis, compared on
+    whatever happened to line up.
+
+    **Best practice**: name the outputs (``outputs:`` on the runner) and export with the same names and shapes.
+    """
+
+    code = "DG503"
+    name = "parity.output-mismatch"
+
+
+class ConcurrencyInterference(ParityCheck):
+    """Run from several threads at once (or at another batch size), the candidate's outputs differ from its
+    sequential run by more than it differs from itself when run twice: requests interfere (state shared
+    between threads that should be per request, batch-dependent kernels).
+
+    **Anti-pattern**: a module-level cache or a tokenizer object mutated per request, shared by every worker
+    thread of the server.
+
+    **Best practice**: keep per-request state per request; make shared objects immutable or thread-local.
+    """
+
+    code = "DG504"
+    name = "parity.concurrency-interference"
+
+
+class Nondeterminism(ParityCheck):
+    """The candidate run twice on the same inputs, sequentially, gives different outputs (beyond the
+    determinism tolerance). Parity numbers then vary from run to run, so the finding is a warning.
+
+    **Anti-pattern**: non-deterministic kernels (atomics in reductions) left on while comparing against a
+    recorded reference.
+
+    **Best practice**: enable deterministic algorithms for parity runs, or widen the profile knowingly.
+    """
+
+    code = "DG505"
+    name = "parity.nondeterminism"
+    severity = "warning"
+
+
+class NotExercised(ParityCheck):
+    """Keys that differ between the sides but that no parity runner applies: parity ran, but it did not run
+    these differences, so a parity pass says nothing about them.
+
+    **Anti-pattern**: reading "parity passed" as "the top_p change is harmless" when the runner never sampled.
+
+    **Best practice**: use a runner that applies the key (a callable runner declares ``applies:``), or judge
+    the key on its own (its DG101 finding and approval).
+    """
+
+    code = "DG510"
+    name = "parity.not-exercised"
+    severity = "info"
+
+
+CHECKS: dict[str, type[ParityCheck]] = {
+    c.code: c for c in (OutputWithinProfile, OutputBeyondTolerance, NonFiniteOutput, OutputMismatch,
+                        ConcurrencyInterference, Nondeterminism, NotExercised)
+}
+
+
+def known(code: str) -> bool:
+    return code.strip().upper() in CHECKS
+
+
+def explain(code: str) -> str:
+    """``CODE name (default severity: ...)`` and the docstring, as ``driftguard explain`` prints rules."""
+    cls = CHECKS[code.strip().upper()]
+    header = f"{cls.code} {cls.name} (default severity: {cls.severity}, parity stage)"
+    return f"{header}\n\n{inspect.cleandoc(cls.__doc__ or '')}\n"
+
+
+def describe() -> str:
+    """One line per parity code, in the format of ``rules.engine.describe_rules``."""
+    lines = []
+    for code, cls in sorted(CHECKS.items()):
+        first = inspect.cleandoc(cls.__doc__ or "").split("\n", 1)[0]
+        lines.append(f"{code}  {cls.name:<40} {cls.severity:<8} {first}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,125 @@
+"""ONNX Runtime runner: an ``.onnx`` file in an ``InferenceSession``, CUDA execution provider when present
+(``device: auto``) else CPU; thread counts from the runner's ``intra_op_threads``/``inter_op_threads``.
+
+Config adapter: the side's tokenizer settings (``preprocessing.max_length``, ``truncation_side``,
+``padding_side``) are applied to the golden token arrays before they reach the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from driftguard.errors import MissingExtraError
+from driftguard.parity.errors import ParityError
+from driftguard.parity.runners.base import PREPROCESSING_KEYS, Arrays, Batch, RunnerConfig, TensorPreprocessing
+
+#: ONNX element types as ONNX Runtime names them -> numpy.
+_DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
+           "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(int8)": np.int8,
+           "tensor(uint8)": np.uint8, "tensor(bool)": np.bool_}
+
+
+class OnnxRuntimeRunner:
+    applies = PREPROCESSING_KEYS
+
+    def __init__(self, cfg: RunnerConfig, config: Mapping[str, Any]) -> None:
+        if cfg.artifact is None:
+            raise ParityError("the onnxruntime runner needs an 'artifact' (.onnx file)")
+        self.cfg = cfg
+        self.prep = TensorPreprocessing.from_config(config)
+        self.session: Any = None
+
+    def describe(self) -> str:
+        return f"onnxruntime:{self.cfg.artifact}"
+
+    def providers(self) -> list[str]:
+        import onnxruntime as ort
+
+        available = ort.get_available_providers()
+        if self.cfg.device == "cuda":
+            if "CUDAExecutionProvider" not in available:
+                raise ParityError("--device cuda: onnxruntime has no CUDAExecutionProvider here "
+                                  f"(available: {', '.join(available)})")
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        if self.cfg.device == "auto" and "CUDAExecutionProvider" in available:
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        return ["CPUExecutionProvider"]
+
+    def setup(self) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise MissingExtraError("parity with ONNX Runtime", "parity", "onnxruntime") from None
+        opts = ort.SessionOptions()
+        if self.cfg.intra_op_threads:
+            opts.intra_op_num_threads = self.cfg.intra_op_threads
+        if self.cfg.inter_op_threads:
+            opts.inter_op_num_threads = self.cfg.inter_op_threads
+        opts.log_severity_level = 3
+        assert self.cfg.artifact is not None
+        if not self.cfg.artifact.is_file():
+            raise ParityError("ONNX model not found", str(self.cfg.artifact))
+        try:
+            self.session = ort.InferenceSession(str(self.cfg.artifact), sess_options=opts,
+                                                providers=self.providers())
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
+            raise ParityError(f"onnxruntime cannot load the model: {_first_line(exc)}",
+                              str(self.cfg.artifact)) from None
+
+    def run(self, batch: Batch) -> Arrays:
+        if not isinstance(batch, dict):
+            raise ParityError("the onnxruntime runner takes .npz golden inputs (named arrays), not records",
+                              str(self.cfg.artifact))
+        batch = self.prep.apply(batch)
+        feeds: dict[str, Any] = {}
+        for inp in self.session.get_inputs():
+            if inp.name not in batch:
+                raise ParityError(f"golden inputs have no '{inp.name}' (the graph's inputs: "
+                                  f"{', '.join(i.name for i in self.session.get_inputs())}; golden: "
+                                  f"{', '.join(sorted(batch))})", str(self.cfg.artifact))
+            a = np.asarray(batch[inp.name])
+            want = _DTYPES.get(inp.type)
+            if want is not None and a.dtype != want:
+                a = a.astype(want)
+            _check_shape(inp.name, a.shape, inp.shape, str(self.cfg.artifact))
+            feeds[inp.name] = a
+        names = [o.name for o in self.session.get_outputs()]
+        try:
+            values = self.session.run(names, feeds)
+        except Exception as exc:
+            raise ParityError(f"onnxruntime failed on the golden inputs: {_first_line(exc)}",
+                              str(self.cfg.artifact)) from None
+        outs = dict(zip(names, (np.asarray(v) for v in values), strict=True))
+        if self.cfg.outputs:
+            missing = [n for n in self.cfg.outputs if n not in outs]
+            if missing:
+                raise ParityError(f"the graph has no output {', '.join(missing)} (it has {', '.join(names)})",
+                                  str(self.cfg.artifact))
+            outs = {n: outs[n] for n in self.cfg.outputs}
+        return outs
+
+    def teardown(self) -> None:
+        self.session = None
+
+
+def _check_shape(name: str, got: tuple[int, ...], declared: list[Any], where: str) -> None:
+    """The golden array must fit the graph's declared input shape (symbolic dims take anything)."""
+    if len(got) != len(declared):
+        raise ParityError(f"golden input '{name}' has shape {list(got)}, the graph expects rank {len(declared)} "
+                          f"{_shown(declared)}", where)
+    for g, d in zip(got, declared, strict=True):
+        if isinstance(d, int) and d >= 0 and g != d:
+            raise ParityError(f"golden input '{name}' has shape {list(got)}, the graph expects {_shown(declared)}",
+                              where)
+
+
+def _shown(dims: list[Any]) -> str:
+    return "[" + ", ".join(str(d) if isinstance(d, int) else (d or "?") for d in dims) + "]"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -1,0 +1,96 @@
+"""The comparison metrics on arrays whose answers are known by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+np = pytest.importorskip("numpy")
+
+from driftguard.parity import metrics  # noqa: E402
+from driftguard.parity.profiles import METRICS, PROFILES, profile_for  # noqa: E402
+
+
+def test_identical_outputs() -> None:
+    a = np.arange(12, dtype=np.float32).reshape(3, 4) + 1
+    m = metrics.compare(a, a.copy(), atol=1e-5, rtol=1e-5)
+    assert (m.max_abs, m.max_rel, m.elementwise_failures) == (0.0, 0.0, 0)
+    assert m.cosine_min == m.cosine_mean == m.cosine == 1.0
+    assert m.sqnr_db == metrics.SQNR_CAP_DB
+
+
+def test_absolute_and_relative_errors() -> None:
+    ref = np.array([[1.0, 2.0, 4.0, 0.0]])
+    cand = np.array([[1.5, 2.0, 3.0, 0.0]])
+    m = metrics.compare(ref, cand, atol=0.1, rtol=0.1)
+    assert m.max_abs == 1.0 and m.mean_abs == pytest.approx(0.375) and m.median_abs == pytest.approx(0.25)
+    assert m.max_rel == 0.5 and m.mean_rel == pytest.approx((0.5 + 0.25) / 4)
+    assert m.elementwise_failures == 2 and m.elementwise_fraction == 0.5
+
+
+def test_elementwise_rule_fails_only_beyond_both_tolerances() -> None:
+    # Polygraphy's rule: 1e-3 absolute on a large value is within rtol; 1e-6 on a tiny value is within atol.
+    ref = np.array([[1000.0, 1e-9, 1.0]])
+    cand = np.array([[1000.001, 1e-9 + 1e-6, 1.1]])
+    m = metrics.compare(ref, cand, atol=1e-5, rtol=1e-5)
+    assert m.elementwise_failures == 1  # only the last element exceeds both
+
+
+def test_per_sample_cosine_and_sqnr() -> None:
+    ref = np.array([[1.0, 0.0], [0.0, 1.0]])
+    cand = np.array([[1.0, 0.0], [1.0, 1.0]])
+    m = metrics.compare(ref, cand, atol=0, rtol=0)
+    assert m.cosine_min == pytest.approx(1 / math.sqrt(2))
+    assert m.cosine_mean == pytest.approx((1 + 1 / math.sqrt(2)) / 2)
+    assert m.sqnr_db == pytest.approx(10 * math.log10(2 / 1))
+
+
+def test_classifier_agreement_and_top_k() -> None:
+    ref = np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1]])
+    cand = np.array([[0.2, 0.7, 0.1], [0.1, 0.8, 0.1]])
+    m = metrics.compare(ref, cand, atol=0, rtol=0, kind="logits", top_k=2)
+    assert m.argmax_agreement == 0.5 and m.top_k == 2
+    assert m.topk_overlap == pytest.approx((1.0 + 1.0) / 2)
+
+
+def test_sequences_exact_match_token_agreement_first_divergence() -> None:
+    ref = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    cand = np.array([[1, 2, 3, 4], [5, 6, 9, 9]])
+    m = metrics.compare(ref, cand, atol=0, rtol=0, kind="sequence")
+    assert (m.exact_match, m.token_agreement, m.first_divergence) == (0.5, 0.75, 2)
+
+
+def test_nan_is_counted_and_never_a_pass() -> None:
+    ref = np.ones((2, 2))
+    cand = ref.copy()
+    cand[1, 1] = np.nan
+    m = metrics.compare(ref, cand, atol=1.0, rtol=1.0)
+    assert m.nonfinite_candidate == 1 and m.elementwise_failures == 1
+    assert m.max_abs is None and m.cosine_min is None
+
+
+def test_shapes_must_match() -> None:
+    with pytest.raises(ValueError, match="shapes differ"):
+        metrics.compare(np.ones((2, 2)), np.ones((2, 3)), atol=0, rtol=0)
+
+
+def test_profiles_bound_known_metrics_only() -> None:
+    for prof in PROFILES.values():
+        assert set(prof.bounds) <= set(METRICS), prof.name
+
+
+def test_profile_follows_the_deployed_precision() -> None:
+    assert profile_for({"precision.weights": "float32"}) == "fp32"
+    assert profile_for({"precision.weights": "int8", "precision.quantization": "dynamic"}) == "int8"
+    assert profile_for({"precision.compute": "float16"}) == "fp16"
+    assert profile_for({"precision.weights": "bfloat16"}) == "bf16"
+    assert profile_for({"precision.weights": "float32", "precision.quantization": "awq"}) == "int8"
+
+
+def test_manifest_metric_names_are_the_profiles() -> None:
+    from typing import get_args
+
+    from driftguard.manifest import ParityMetric
+
+    assert set(get_args(ParityMetric)) == set(METRICS)

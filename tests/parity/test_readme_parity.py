@@ -1,0 +1,74 @@
+"""The README's parity section is a contract: its commands parse, its tables are the code's codes and profiles,
+its manifest and approval examples are valid and the shipped ones."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from driftguard.cli import build_parser
+from driftguard.manifest import Parity
+from driftguard.parity import codes
+from driftguard.parity.profiles import PROFILES
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+
+
+def _section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text.split("## Numerical parity: `driftguard parity`", 1)[1].split("\n## ", 1)[0]
+
+
+def _commands() -> list[str]:
+    rows = re.findall(r"^\| `(driftguard [^`]+)` \|", _section(), re.M)
+    assert len(rows) == 3
+    return rows
+
+
+@pytest.mark.parametrize("usage", _commands())
+def test_commands_in_the_table_parse(usage: str) -> None:
+    # Fill each placeholder with a sample value and take the first choice of each alternative.
+    text = usage.replace("\\|", "|").replace("...", "")
+    text = re.sub(r"\[(--[a-z-]+) ([a-z]+)\|[^\]]*\]", r"\1 \2", text)
+    text = re.sub(r"\[(--[a-z-]+) (FILE|NAME|PATH)\]", r"\1 x", text)
+    text = re.sub(r"\[(--[a-z-]+) YYYY-MM-DD\]", r"\1 2026-01-01", text)
+    text = re.sub(r"\[(--[a-z-]+)\]", r"\1", text)
+    args = shlex.split(text)[1:]
+    assert "[" not in " ".join(args), args
+    build_parser().parse_args(args)
+
+
+def test_codes_table_is_the_catalog() -> None:
+    rows = re.findall(r"^\| (DG5\d\d) \| `([a-z.-]+)` \| (\w+) \|", _section(), re.M)
+    assert rows == [(c, cls.name, cls.severity) for c, cls in sorted(codes.CHECKS.items())]
+
+
+def test_profiles_table_is_the_profiles() -> None:
+    rows = dict(re.findall(r"^\| `(fp32|fp16|bf16|int8)` \| ([^|]+) \|", _section(), re.M))
+    assert list(rows) == list(PROFILES)
+    for name, prof in PROFILES.items():
+        shown = dict(re.findall(r"([a-z_]+) [≥=] ([0-9.]+)", rows[name]))
+        judged = {k: v for k, v in prof.bounds.items() if k != "elementwise_fraction"}
+        assert {k: float(v) for k, v in shown.items() if k not in ("atol", "rtol")} == judged, name
+        if "elementwise_fraction" in prof.bounds:  # shown as "no element beyond atol = rtol = ..."
+            assert prof.bounds["elementwise_fraction"] == 0.0 and prof.atol == prof.rtol
+            assert f"no element beyond `atol = rtol = {prof.atol:.0e}`".replace("e-0", "e-") in rows[name]
+
+
+def test_manifest_example_validates() -> None:
+    block = _section().split("```yaml\n", 1)[1].split("```", 1)[0]
+    doc = yaml.safe_load(block.replace("[...]", "[]"))
+    Parity.model_validate(doc["models"]["text-classifier"]["parity"])
+
+
+def test_approval_example_is_the_shipped_one() -> None:
+    block = _section().split("**Accepting a degradation**", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = yaml.safe_load(block)
+    shipped = yaml.safe_load((ROOT / "examples" / "text-classifier" / "approvals" /
+                              "text-classifier-int8-parity.yaml").read_text(encoding="utf-8"))
+    assert shown.items() <= shipped.items()

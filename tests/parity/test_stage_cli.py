@@ -1,0 +1,190 @@
+"""`driftguard parity` end to end on tiny models built in code: verdicts, typed evidence, approvals pinned to a
+bound, recordings, attribution, concurrency, and every bad input as one line with exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftguard.cli import run
+from tests.parity.conftest import USERFNS, linear_onnx, np, write_manifest
+
+
+def parity(capsys: pytest.CaptureFixture[str], manifest: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+    code = run(["parity", "--config", str(manifest), "--format", "json", "--today", "2026-12-01", *extra])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+def findings(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["key"]: f for m in report["models"] for f in m["findings"]}
+
+
+ORT = """      golden: golden.npz
+      reference: {runner: onnxruntime, artifact: ref.onnx}
+      candidate: {runner: onnxruntime, artifact: %s}
+"""
+
+
+def test_same_graph_passes_with_metrics_as_evidence(pair: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code, report, err = parity(capsys, write_manifest(pair["dir"], ORT % "ref.onnx"))
+    assert code == 0, err
+    f = findings(report)["parity.logits"]
+    assert (f["rule"], f["status"]) == ("DG500", "info")
+    evidence = {e["name"]: e for e in f["evidence"]}
+    assert evidence["max_abs"]["value"] == 0.0 and evidence["cosine_min"]["passed"] is True
+    assert evidence["argmax_agreement"]["bound"] == 1.0  # fp32 profile, output named logits
+
+
+def test_nudged_weights_fail_the_fp32_profile_with_the_metric_named(pair: dict[str, Path],
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    code, report, _ = parity(capsys, write_manifest(pair["dir"], ORT % "cand.onnx"))
+    assert code == 1
+    f = findings(report)["parity.logits.elementwise_fraction"]
+    assert (f["rule"], f["training"]) == ("DG501", 0.0) and f["deployed"] > 0
+    assert f["evidence"][0]["name"] == "elementwise_fraction" and f["evidence"][0]["passed"] is False
+    assert "attribution:" in f["message"] and "the artifact changed" in f["message"]
+
+
+def test_an_approval_accepts_a_bound_not_one_measurement(pair: dict[str, Path],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = write_manifest(pair["dir"], ORT % "cand.onnx" + "      tolerances: {elementwise_fraction: null}\n"
+                              "      profile: fp32\n      outputs: {logits: {tolerances: {cosine_min: 0.99999999}}}\n")
+    code, report, _ = parity(capsys, manifest)
+    measured = findings(report)["parity.logits.cosine_min"]["deployed"]
+    assert code == 1 and measured < 0.99999999
+    approvals = pair["dir"] / "approvals"
+    approvals.mkdir()
+    body = ("id: {id}\nmodel: m\nkey: parity.logits.cosine_min\nrule: DG501\ntraining: 0.99999999\n"
+            "deployed: {bound}\nreason: the nudged build is accepted down to this cosine\napproved_by: qa\n"
+            "approved_on: 2026-11-01\nexpires: 2027-06-30\n")
+    (approvals / "a.yaml").write_text(body.format(id="accept", bound=0.99), encoding="utf-8")
+    code, report, _ = parity(capsys, manifest)
+    f = findings(report)["parity.logits.cosine_min"]
+    assert code == 0 and (f["status"], f["approval"]) == ("approved", "accept")
+    # a bound tighter than the measurement does not approve it: the approval is stale and the finding fails
+    (approvals / "a.yaml").write_text(body.format(id="accept", bound=0.999999999), encoding="utf-8")
+    code, report, _ = parity(capsys, manifest)
+    assert code == 1 and findings(report)["parity.logits.cosine_min"]["status"] == "unapproved"
+    assert [a["state"] for a in report["approvals"]] == ["stale"]
+
+
+def test_record_then_reuse_then_refuse_a_stale_recording(pair: dict[str, Path],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = write_manifest(pair["dir"], ORT % "ref.onnx")
+    assert run(["golden", "record", "--config", str(manifest)]) == 0
+    out = capsys.readouterr().out
+    recording = pair["dir"] / "golden.reference.npz"
+    assert out.strip() == f"wrote {recording}"
+    with np.load(recording, allow_pickle=False) as z:
+        meta = json.loads(str(z["__driftguard__"]))
+        assert z["logits"].shape == (32, 4)
+    assert set(meta) == {"version", "inputs", "artifact", "config", "runner"}
+    code, _, _ = parity(capsys, manifest)
+    assert code == 0
+    # the reference artifact changes: the recording is refused, never silently used
+    rng = np.random.default_rng(3)
+    linear_onnx(pair["ref"], rng.standard_normal((8, 4)), rng.standard_normal(4))
+    code, _, err = parity(capsys, manifest)
+    assert code == 2
+    assert err.count("\n") == 1 and "stale recording: the artifact changed" in err and "re-record" in err
+
+
+def test_nan_outputs_are_a_finding_never_a_pass(pair: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    fns = USERFNS / "fns.py"
+    manifest = write_manifest(pair["dir"], f"""      golden: golden.npz
+      reference: {{runner: callable, function: {fns}:double}}
+      candidate: {{runner: callable, function: {fns}:nan}}
+""")
+    code, report, _ = parity(capsys, manifest)
+    assert code == 1
+    f = findings(report)["parity.y.nonfinite"]
+    assert (f["rule"], f["training"], f["deployed"]) == ("DG502", 0, 1)
+    assert not [k for k in findings(report) if k.startswith("parity.y.") and k != "parity.y.nonfinite"]
+
+
+BAD_INPUTS = {
+    "missing golden": ("      golden: nowhere.npz\n      reference: {runner: onnxruntime, artifact: ref.onnx}\n"
+                       "      candidate: {runner: onnxruntime, artifact: ref.onnx}\n", "golden inputs not found"),
+    "shape mismatch": ("      golden: wide.npz\n      reference: {runner: onnxruntime, artifact: ref.onnx}\n"
+                       "      candidate: {runner: onnxruntime, artifact: ref.onnx}\n",
+                       "golden input 'x' has shape [4, 9], the graph expects [batch, 8]"),
+    "builder raises": ("      golden: golden.npz\n      reference: {runner: torch, artifact: ref.onnx, "
+                       "builder: FNS:builder_raises}\n      candidate: {runner: onnxruntime, artifact: ref.onnx}\n",
+                       "builder 'FNS:builder_raises' raised ValueError: no such architecture"),
+    "function raises": ("      golden: golden.npz\n      reference: {runner: callable, function: FNS:raises}\n"
+                        "      candidate: {runner: onnxruntime, artifact: ref.onnx}\n",
+                        "function 'FNS:raises' raised RuntimeError: the model server is down"),
+    "runner hangs": ("      golden: golden.npz\n      timeout_s: 0.5\n"
+                     "      reference: {runner: callable, function: FNS:hangs}\n"
+                     "      candidate: {runner: onnxruntime, artifact: ref.onnx}\n",
+                     "did not finish within 0.5 s (parity timeout_s)"),
+    "no such function": ("      golden: golden.npz\n      reference: {runner: callable, function: FNS:nope}\n"
+                         "      candidate: {runner: onnxruntime, artifact: ref.onnx}\n", "no callable 'nope'"),
+    "unknown field": ("      golden: golden.npz\n"
+                      "      reference: {runner: onnxruntime, artifact: ref.onnx, thread: 2}\n"
+                      "      candidate: {runner: onnxruntime, artifact: ref.onnx}\n",
+                      "driftguard.yaml:10: models.m.parity.reference.thread: unknown field"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_every_bad_input_is_one_line_exit_2(case: str, pair: dict[str, Path],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    section, expected = BAD_INPUTS[case]
+    np.savez(pair["dir"] / "wide.npz", x=np.zeros((4, 9), dtype=np.float32))
+    manifest = write_manifest(pair["dir"], section.replace("FNS", str(USERFNS / "fns.py")))
+    code, _, err = parity(capsys, manifest)
+    assert code == 2, err
+    assert err.startswith("driftguard: error: ") and err.count("\n") == 1, err
+    assert expected.replace("FNS", str(USERFNS / "fns.py")) in err
+    assert "Traceback" not in err
+
+
+def test_not_exercised_keys_are_listed(pair: dict[str, Path], tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    fns = USERFNS / "fns.py"
+    (pair["dir"] / "train.json").write_text('{"temperature": 0.7, "top_p": 0.9, "do_sample": true}', encoding="utf-8")
+    (pair["dir"] / "serve.json").write_text('{"temperature": 0.5, "top_p": 0.8, "do_sample": true}', encoding="utf-8")
+    text = (f"version: 1\nmodels:\n  m:\n    training:\n      - {{path: train.json, kind: hf-generation}}\n"
+            f"    deployment:\n      - {{path: serve.json, kind: hf-generation}}\n    parity:\n"
+            f"      golden: golden.npz\n      reference: {{runner: callable, function: {fns}:scaled}}\n"
+            f"      candidate: {{runner: callable, function: {fns}:scaled}}\n")
+    manifest = pair["dir"] / "driftguard.yaml"
+    manifest.write_text(text, encoding="utf-8")
+    code = run(["check", "--parity", "--config", str(manifest), "--format", "json", "--today", "2026-12-01"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    f = findings(report)
+    assert f["generation.temperature"]["rule"] == "DG101"  # both stages, one report
+    assert f["parity.not_exercised"]["deployed"] == ["generation.top_p"]  # scaled applies only the temperature
+    failing = f["parity.y.elementwise_fraction"]
+    [ranked] = failing["delta"]["attribution"]["keys"]
+    assert ranked["key"] == "generation.temperature" and ranked["restores"] == ranked["of"] == 32
+    assert "reverting generation.temperature 0.5 -> 0.7 restores 32 of 32" in failing["message"]
+
+
+@pytest.mark.parametrize(("function", "expect"), [("double", set()), ("unsafe_double", {"DG504"})])
+def test_concurrency_parity_catches_shared_state(function: str, expect: set[str], pair: dict[str, Path],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    fns = USERFNS / "fns.py"
+    manifest = write_manifest(pair["dir"], f"""      golden: golden.npz
+      reference: {{runner: callable, function: {fns}:double}}
+      candidate: {{runner: callable, function: {fns}:{function}, batch_size: 4}}
+      concurrency: {{threads: 8, batch_sizes: [1, 32]}}
+""")
+    code, report, _ = parity(capsys, manifest)
+    rules = {f["rule"] for f in findings(report).values()} - {"DG500"}
+    assert rules == expect
+    assert code == (1 if expect else 0)
+
+
+def test_explain_covers_parity_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["explain", "DG501"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("DG501 parity.beyond-tolerance") and "**Anti-pattern**" in out
+    assert run(["explain"]) == 0
+    assert "DG504  parity.concurrency-interference" in capsys.readouterr().out

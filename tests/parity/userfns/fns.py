@@ -1,0 +1,67 @@
+"""User functions the parity tests name in manifests (``tests/parity/userfns/fns.py:NAME``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+
+def double(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """A safe callable: each call only uses its own inputs."""
+    return {"y": np.asarray(inputs["x"], dtype=np.float64) * 2.0}
+
+
+def scaled(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """Applies ``generation.temperature`` from its config (declared below)."""
+    return {"y": np.asarray(inputs["x"], dtype=np.float64) / float(config.get("generation.temperature", 1.0))}
+
+
+scaled.applies = ("generation.temperature",)  # type: ignore[attr-defined]
+
+_shared: dict[str, Any] = {}  # state shared across calls: the bug concurrency parity exists to catch
+
+
+def unsafe_double(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """Thread-unsafe: stores the request in module state, yields, then reads it back."""
+    _shared["x"] = np.asarray(inputs["x"], dtype=np.float64)
+    time.sleep(0.002)
+    return {"y": _shared["x"] * 2.0}
+
+
+
+
+def raises(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    raise RuntimeError("the model server is down")
+
+
+def hangs(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    time.sleep(5)
+    return {"y": np.zeros(1)}
+
+
+def nan(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    y = np.asarray(inputs["x"], dtype=np.float64) * 2.0
+    y[0, 0] = np.nan
+    return {"y": y}
+
+
+def builder_raises(config: dict[str, Any]) -> Any:
+    raise ValueError("no such architecture")
+
+
+def outputs_from_config(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """The case-file runner: returns the side's ``out.<name>`` config values as outputs, ignoring the inputs
+    (so a case writes the reference's and the candidate's outputs as the two sides' configs)."""
+    return {k.removeprefix("out."): np.asarray(v, dtype=np.int64 if k.endswith("tokens") else np.float64)
+            for k, v in config.items() if k.startswith("out.")}
+
+
+_calls = [0]
+
+
+def noisy(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """Nondeterministic: every call adds a little call-dependent noise."""
+    _calls[0] += 1
+    return {"y": np.asarray(inputs["x"], dtype=np.float64) * 2.0 + 1e-3 * _calls[0]}
