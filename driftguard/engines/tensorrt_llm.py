@@ -54,6 +54,7 @@ SAMPLING: dict[str, Field] = {
     "stop": Field("generation.stop", "strs"),
     "end_id": Field("generation.eos_token_id", "ints"),
     "no_repeat_ngram_size": Field("generation.no_repeat_ngram_size", "int"),
+    "truncate_prompt_tokens": Field("preprocessing.max_length", "int", ge(1.0)),
 }
 #: The other SamplingParams (TRT-SP) and trtllm-serve request fields.
 OTHER_FIELDS = frozenset((
@@ -61,7 +62,7 @@ OTHER_FIELDS = frozenset((
     "top_p_reset_ids", "top_p_decay", "beam_search_diversity_rate", "early_stopping", "num_return_sequences",
     "stop_token_ids", "include_stop_str_in_output", "bad", "bad_token_ids", "embedding_bias", "logits_processor",
     "apply_batched_logits_processor", "ignore_eos", "detokenize", "add_special_tokens", "skip_special_tokens",
-    "spaces_between_special_tokens", "truncate_prompt_tokens", "logprobs", "prompt_logprobs", "return_log_probs",
+    "spaces_between_special_tokens", "logprobs", "prompt_logprobs", "return_log_probs",
     "return_context_logits", "return_generation_logits", "exclude_input_from_output", "return_encoder_output",
     "return_perf_metrics", "additional_model_outputs", "lookahead_config", "guided_decoding", "max_new_tokens",
     # trtllm-serve (OpenAI protocol)
@@ -110,6 +111,11 @@ def llm_api_decoding(values: Mapping[str, Value]) -> Decision | None:
     return decoding(values)
 
 
+#: TRT-SP: "truncate_prompt_tokens (int, optional): If set to an integer k, will use only the last k tokens from
+#: the prompt (i.e., left truncation)".
+_TRUNCATION_WHY = ("TensorRT-LLM truncate_prompt_tokens keeps the last k prompt tokens: left truncation (TRT-SP "
+                   "SamplingParams.truncate_prompt_tokens)")
+
 _GEN_CONFIG = GenerationConfigUse(GEN_CONFIG_FIELDS, "generation_config: auto",
                                   why="defaults.md §4.4 generation_config='auto'")
 _RUNTIME = Layer("trtllm runtime default", TENSORRT_LLM_DEFAULTS)
@@ -123,11 +129,11 @@ LLM_API = EngineSpec(
     fields=SAMPLING, other_fields=OTHER_FIELDS,
     ignored_why="not a TensorRT-LLM SamplingParams / trtllm-serve field",
     layers=(Layer("llm-api default", TENSORRT_LLM_LLMAPI_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
-    decoding=llm_api_decoding, dtypes=DTYPES,
+    decoding=llm_api_decoding, dtypes=DTYPES, truncation_side="left", truncation_why=_TRUNCATION_WHY,
 )
 SERVE = EngineSpec(
     name="trtllm-serve", engine="tensorrt-llm", label="trtllm-serve", namespace="tensorrt_llm",
     fields=SAMPLING, other_fields=OTHER_FIELDS, ignored_why=LLM_API.ignored_why,
     layers=(Layer("trtllm-serve default", TENSORRT_LLM_SERVE_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
-    decoding=decoding, dtypes=DTYPES,
+    decoding=decoding, dtypes=DTYPES, truncation_side="left", truncation_why=_TRUNCATION_WHY,
 )

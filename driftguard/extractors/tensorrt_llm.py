@@ -27,7 +27,7 @@ from driftguard.engines import tensorrt_llm as trt_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
-from driftguard.keys import TENSORRT_LLM_SERVE_DEFAULTS
+from driftguard.keys import TENSORRT_LLM_SERVE_DEFAULTS, chat_template_digest
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, normalize_json, parse_scalar
 
@@ -93,6 +93,9 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         rc.require_recognized(doc, KIND, "SamplingParams or trtllm-serve request", data, _KNOWN_SAMPLING)
         unknown = rc.flag_unknown(b, doc, "tensorrt_llm", spec.ignored_why, data, "", _KNOWN_SAMPLING)
     used = rc.apply_fields(b, doc, data, "", spec, "request") | unknown
+    rc.truncation_side(b, spec)
+    if serve:
+        used |= _chat_template(b, doc, data)
     _engine_config(b, doc, data, used)
     if data.get("generation_config") == "auto":
         _generation_config_layer(b, options)
@@ -105,6 +108,21 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     rc.fill_layers(b, spec)
     rc.apply_decoding(b, spec)
     return b.build()
+
+
+def _chat_template(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> set[str]:
+    """A trtllm-serve request's ``chat_template`` (OpenAI protocol extension: it replaces the tokenizer's) as
+    ``preprocessing.chat_template`` (its digest) and ``preprocessing.chat_template_text``."""
+    raw = data.get("chat_template")
+    if raw is None:
+        return set()
+    if not isinstance(raw, str):
+        raise ExtractionError("chat_template must be a string (a Jinja template)", str(doc.path),
+                              doc.line("/chat_template"))
+    rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(raw), "/chat_template", "request",
+           "sha256 of the request's chat_template (it replaces the tokenizer's)")
+    rc.put(b, doc, "preprocessing.chat_template_text", raw, "/chat_template", "request")
+    return {"chat_template"}
 
 
 def _tensors(b: ValueBuilder, doc: rc.Document, tensors: list[Any]) -> None:
