@@ -40,4 +40,9 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def __dir__() -> list[str]:
+    """The lazy API too, so that ``dir(driftguard)`` and completion show it."""
+    return sorted({*globals(), *_LAZY})
+
+
 __all__ = sorted(_LAZY)

@@ -42,6 +42,9 @@ def _parse_limit_items(items: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
+_MANIFEST_HELP = "manifest (default: driftguard.yaml here, else in the nearest parent folder that has one)"
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from driftguard import api
     from driftguard.reporters import configs
@@ -101,7 +104,7 @@ def cmd_golden_record(args: argparse.Namespace) -> int:
 
 def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("parity", help="run the model as trained and as deployed on golden inputs, compare outputs")
-    p.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
+    p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
     p.add_argument("--model", metavar="NAME", help="only this model")
     p.add_argument("--golden", metavar="PATH", help="golden inputs instead of the manifest's (.npz, .jsonl, folder)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -115,7 +118,7 @@ def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p = sub.add_parser("golden", help="golden inputs: record the reference outputs beside them")
     golden_sub = p.add_subparsers(dest="golden_command", metavar="ACTION", required=True)
     r = golden_sub.add_parser("record", help="run the reference once and store its outputs as <stem>.reference.npz")
-    r.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
+    r.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
     r.add_argument("--model", metavar="NAME", help="only this model")
     r.add_argument("--golden", metavar="PATH", help="golden inputs instead of the manifest's")
     r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -175,7 +178,7 @@ def _add_limit(p: argparse.ArgumentParser) -> None:
 
 def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="gate: compare every model's sides, judge the drift against approvals")
-    p.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
+    p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
     p.add_argument("--model", metavar="NAME", help="check only this model")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
@@ -201,7 +204,7 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                    help="approver (default: $USER, else $LOGNAME; required when neither is set)")
     p.add_argument("--id", metavar="ID", help="approval id and file name (default: MODEL-KEY)")
     p.add_argument("--evidence", metavar="LINK", help="ticket, report or link backing the decision")
-    p.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
+    p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
     p.set_defaults(func=cmd_approve)
 
     p = sub.add_parser("init", help="discover artifacts under DIR and write a commented driftguard.yaml")
@@ -224,10 +227,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from driftguard import __version__
+
     parser = argparse.ArgumentParser(
         prog="driftguard",
         description="Catch silent drift between how a model was trained and how it is served.",
     )
+    parser.add_argument("--version", action="version",
+                        version=f"driftguard {__version__} (distribution driftguard-ml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("extract", help="print an artifact's effective configuration")
@@ -269,6 +276,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        if getattr(args, "config", None) == MANIFEST:
+            args.config = find_manifest()
+            if not os.path.exists(args.config):
+                raise UsageError(f"no {MANIFEST} here or in any parent folder; pass --config FILE, or write one "
+                                 "with `driftguard init`")
         return func(args)
     except DriftguardError as exc:
         sys.stdout.flush()
@@ -280,11 +292,52 @@ def run(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
+        log = _crash_log(exc, argv)
+        where = f"; details in {_shown(log)}" if log else ""
         sys.stderr.write(
-            f"driftguard: internal error (this is a bug, please report it): {type(exc).__name__}: "
+            f"driftguard: internal error (this is a bug, please report it{where}): {type(exc).__name__}: "
             f"{_one_line(str(exc))}\n"
         )
         return EXIT_BUG
+
+
+#: The manifest's default name; ``check`` and friends look for it in the working folder, then its parents.
+MANIFEST = "driftguard.yaml"
+
+
+def find_manifest(start: str | None = None) -> str:
+    """``driftguard.yaml`` in ``start`` (default: the working folder) or the nearest parent folder that has one,
+    as git finds ``.git``; the plain name when none has (the error then names it)."""
+    from pathlib import Path
+
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / MANIFEST
+        if candidate.is_file():
+            return MANIFEST if folder == here else os.path.relpath(candidate)  # reports stay relative
+    return MANIFEST
+
+
+def _crash_log(exc: BaseException, argv: Sequence[str] | None) -> str | None:
+    """Write the traceback, the command line and the versions to a log for the bug report (as pre-commit does):
+    ``$DRIFTGUARD_LOG`` if set, else ``driftguard-crash.log`` in the user's cache folder. None when unwritable."""
+    import platform
+    import traceback
+    from pathlib import Path
+
+    from driftguard import __version__
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(os.environ.get("DRIFTGUARD_LOG") or Path(base) / "driftguard" / "driftguard-crash.log")
+    text = (f"driftguard {__version__}, Python {platform.python_version()} on {platform.platform()}\n"
+            f"command: driftguard {' '.join(argv if argv is not None else sys.argv[1:])}\n\n"
+            + "".join(traceback.format_exception(exc)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError:
+        return None
+    return str(path)
 
 
 def _shown(text: str) -> str:

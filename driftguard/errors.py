@@ -80,7 +80,7 @@ class MissingExtraError(DriftguardError):
     def __init__(self, feature: str, extra: str, module: str, path: str | None = None) -> None:
         super().__init__(
             f"{feature} needs the '{extra}' extra ({module} is not installed): "
-            f"pip install 'driftguard[{extra}]'",
+            f"pip install 'driftguard-ml[{extra}]'",
             path,
         )
         self.extra = extra

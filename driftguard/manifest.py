@@ -52,9 +52,17 @@ class Rules(_Strict):
     enable: list[str] = Field(default_factory=list, description="opt-in rules to run as well")
     ignore: list[str] = Field(default_factory=list, description="canonical keys (globs) never compared")
     tolerances: list[Tolerance] = Field(default_factory=list)
-    severity: dict[str, Literal["error", "warning", "info"]] = Field(
-        default_factory=dict, description="rule code -> severity override")
+    severity: dict[str, Literal["error", "warning", "info", "off"]] = Field(
+        default_factory=dict, description="rule code -> severity override; off drops the rule")
     options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="rule code -> its options")
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _off(cls, value: Any) -> Any:
+        """YAML 1.1 reads an unquoted ``off`` as false: that is the ``off`` the README documents."""
+        if isinstance(value, dict):
+            return {k: "off" if v is False else v for k, v in value.items()}
+        return value
 
     def merged(self, other: Rules | None) -> Rules:
         """These manifest-wide options with a model's own on top (lists concatenated, model first)."""

@@ -29,6 +29,10 @@ class Origin:
         """``path:line`` (or just ``path``) for humans and annotations."""
         return f"{self.path}:{self.line}" if self.line is not None else self.path
 
+    def __str__(self) -> str:
+        """``path:line (source)``, as reports show an origin."""
+        return self.location() + (f" ({self.source})" if self.source else "")
+
     def to_dict(self) -> dict[str, Json]:
         out: dict[str, Json] = {"path": self.path, "line": self.line}
         if self.pointer is not None:

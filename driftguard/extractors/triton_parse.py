@@ -42,7 +42,7 @@ def model_config_pb2() -> ModuleType:
         return loaded
     spec = importlib.util.find_spec("tritonclient")
     if spec is None or not spec.submodule_search_locations:
-        raise UsageError("Triton configs need the 'tritonclient' package (pip install driftguard)")
+        raise UsageError("Triton configs need the 'tritonclient' package (pip install driftguard-ml)")
     path = Path(next(iter(spec.submodule_search_locations))) / "grpc" / "model_config_pb2.py"
     mod_spec = importlib.util.spec_from_file_location("driftguard._triton_model_config_pb2", path)
     if mod_spec is None or mod_spec.loader is None:

@@ -18,7 +18,7 @@ Writes, under ``--out``:
 ``build_model(config)`` is the parity builder (``builder: build.py:build_model`` in ``driftguard.yaml``): it makes
 the module the checkpoint's weights load into, sized from the training side's effective config.
 
-Needs torch, onnx and onnxruntime (``pip install 'driftguard[all]'``); no network. ``--seed`` changes the
+Needs torch, onnx and onnxruntime (``pip install 'driftguard-ml[all]'``); no network. ``--seed`` changes the
 initialization and the training data: a different seed is a different ("retrained") model.
 """
 

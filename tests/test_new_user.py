@@ -1,0 +1,103 @@
+"""What a new user hits first (issue 11): the distribution name, --version, finding the manifest in a parent
+folder, severity off, readable origins, dir(driftguard), and a crash that leaves a log to report."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import driftguard
+from driftguard import cli
+from driftguard.model import Origin
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "summarizer"
+
+
+def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "driftguard", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **(env or {})})
+
+
+def test_the_distribution_is_not_the_unrelated_driftguard_on_the_index() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "driftguard-ml"
+    assert all("driftguard-ml[" in dep for dep in project["optional-dependencies"]["all"])
+    readme = (ROOT / "README.md").read_text()
+    assert "pip install driftguard-ml" in readme and "pip install driftguard\n" not in readme
+    assert "pip install 'driftguard[" not in readme
+
+
+def test_missing_extra_names_this_distribution() -> None:
+    from driftguard.errors import MissingExtraError
+
+    assert "pip install 'driftguard-ml[onnx]'" in str(MissingExtraError("ONNX graphs", "onnx", "onnx"))
+
+
+def test_version(tmp_path: Path) -> None:
+    proc = _run("--version", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"driftguard {driftguard.__version__} (distribution " \
+                                                           "driftguard-ml)"
+
+
+def test_check_finds_the_manifest_in_a_parent_folder(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "summarizer")
+    deep = tmp_path / "summarizer" / "deployment" / "model_repository"
+    here = _run("check", cwd=tmp_path / "summarizer")
+    below = _run("check", cwd=deep)
+    assert here.returncode == below.returncode == 1
+    # paths stay relative to the working folder, as git shows them
+    assert "training/tokenizer_config.json:10" in here.stdout
+    assert "../../training/tokenizer_config.json:10" in below.stdout
+
+
+def test_no_manifest_anywhere_is_one_clear_line(tmp_path: Path) -> None:
+    proc = _run("check", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "driftguard: error: no driftguard.yaml here or in any parent folder; pass --config FILE, or write one "
+        "with `driftguard init`"]
+
+
+def test_severity_off_drops_a_rule(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "s")
+    manifest = tmp_path / "s" / "driftguard.yaml"
+    manifest.write_text(manifest.read_text() + "rules:\n  severity: {DG101: off}\n")  # YAML reads off as false
+    proc = _run("check", cwd=tmp_path / "s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "DG101" not in proc.stdout
+
+
+def test_origin_reads_as_reports_show_it() -> None:
+    assert str(Origin("a/b.json", 4, "/top_p", "request")) == "a/b.json:4 (request)"
+    assert str(Origin("a/b.json")) == "a/b.json"
+
+
+def test_dir_shows_the_lazy_api() -> None:
+    names = dir(driftguard)
+    assert {"check", "diff", "extract", "parity", "Report", "Origin"} <= set(names)
+
+
+def test_an_internal_error_leaves_a_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from driftguard import api
+
+    def broken(name: str) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api, "schema", broken)
+    log = tmp_path / "crash.log"
+    monkeypatch.setenv("DRIFTGUARD_LOG", str(log))
+    assert cli.run(["schema", "report"]) == cli.EXIT_BUG
+    err = capsys.readouterr().err
+    assert f"details in {log}" in err and "RuntimeError: boom" in err
+    text = log.read_text()
+    assert text.startswith(f"driftguard {driftguard.__version__}, Python ")
+    assert "command: driftguard schema report" in text and 'raise RuntimeError("boom")' in text
