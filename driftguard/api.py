@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftguard import extractors
-from driftguard.errors import ExtractionError, UsageError
+from driftguard.errors import ApprovalError, ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.parity.request import ParityRequest
@@ -245,14 +245,25 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
         keys = sorted({f.key for f in report.findings})
         raise UsageError(f"no finding for '{key}' in model '{model}'; findings now: {', '.join(keys) or 'none'}")
     finding = sorted(hits, key=lambda f: f.rule)[0]
+    covering = next((f for f in hits if f.status == "approved" and f.approval), None)
+    if covering is not None:
+        ref = next((a for a in report.approvals if a.id == covering.approval), None)
+        where = f" ({ref.location()})" if ref is not None else ""
+        raise UsageError(f"'{key}' of model '{model}' is already approved by {covering.approval}{where}, until "
+                         f"{ref.expires if ref else '?'}; edit that approval (or let it expire) instead of adding "
+                         "a second one")
     fields["training"] = None if finding.training is None else finding.training.value
     fields["deployed"] = None if finding.deployed is None else finding.deployed.value
     approval = validated(fields)
     folder = confine(m.base / m.approvals, m.base, "approvals folder", origin=m.path)
     target = folder / f"{approval.id}.yaml"
-    approvals_mod.check_policy(approvals_mod.LoadedApproval(approval, str(target), None),
-                               approvers=m.approvers, max_horizon_days=m.approval_policy.max_horizon_days,
-                               today=today)
+    try:  # the manifest's policy, reported against the argument (the file is not written yet)
+        approvals_mod.check_policy(approvals_mod.LoadedApproval(approval, str(target), None),
+                                   approvers=m.approvers, max_horizon_days=m.approval_policy.max_horizon_days,
+                                   today=today)
+    except ApprovalError as exc:
+        option = "--by" if "approver" in exc.message else "--expires"
+        raise UsageError(f"{option}: {exc.message} (approval_policy in {m.path})") from None
     folder.mkdir(parents=True, exist_ok=True)
     try:  # never through a symlink, never over an existing file
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)

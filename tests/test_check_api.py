@@ -111,9 +111,15 @@ def test_approve_writes_a_pinned_file_and_refuses_to_overwrite(example: Path) ->
                  "approved_by: dana", "approved_on: '2026-12-01'", "expires: '2027-03-01'"):
         assert line in text.splitlines(), text  # block style: one field a line, reviewable in a diff
     assert driftguard.check(example, today=TODAY).ok
-    with pytest.raises(UsageError, match="exists"):
+    # a second approval of a covered finding would leave the first stale: refused, naming the one that covers it
+    with pytest.raises(UsageError, match=r"already approved by summarizer-preprocessing-max_length "
+                                         r"\(\S*approvals/summarizer-preprocessing-max_length\.yaml:\d+\)"):
         api.approve(example, "summarizer", "preprocessing.max_length", "again", date(2027, 3, 1), approved_by="dana",
                     today=TODAY)
+    # once it expired, a renewal under the same id would overwrite it: refused too
+    with pytest.raises(UsageError, match="exists"):
+        api.approve(example, "summarizer", "preprocessing.max_length", "again", date(2027, 5, 1), approved_by="dana",
+                    today=date(2027, 4, 1))
 
 
 def test_init_discovers_the_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

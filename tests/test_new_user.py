@@ -101,3 +101,44 @@ def test_an_internal_error_leaves_a_log(tmp_path: Path, monkeypatch: pytest.Monk
     text = log.read_text()
     assert text.startswith(f"driftguard {driftguard.__version__}, Python ")
     assert "command: driftguard schema report" in text and 'raise RuntimeError("boom")' in text
+
+
+def _approval(folder: Path, ident: str, **fields: object) -> None:
+    import yaml
+
+    data = {"id": ident, "model": "summarizer", "key": "preprocessing.max_length", "training": 1024,
+            "deployed": 512, "reason": "r", "approved_by": "dana", "expires": "2027-01-31", **fields}
+    (folder / "approvals" / f"{ident}.yaml").write_text(yaml.safe_dump(data))
+
+
+def test_an_approval_for_an_unknown_model_or_rule_is_stale_with_the_reason(tmp_path: Path) -> None:
+    from datetime import date
+
+    shutil.copytree(EXAMPLE, tmp_path / "s")
+    _approval(tmp_path / "s", "typo-model", model="summariser")
+    _approval(tmp_path / "s", "typo-rule", rule="DG999")
+    report = driftguard.check(tmp_path / "s" / "driftguard.yaml", today=date(2026, 12, 1))
+    notes = {a.id: a.note for a in report.approvals if a.state == "stale"}
+    assert "names model 'summariser', which the manifest does not have (models: summarizer)" in notes["typo-model"]
+    assert "names rule 'DG999', which does not exist" in notes["typo-rule"]
+
+
+def test_an_approval_names_who_approved_it(tmp_path: Path) -> None:
+    from datetime import date
+
+    from driftguard.errors import ApprovalError
+
+    shutil.copytree(EXAMPLE, tmp_path / "s")
+    _approval(tmp_path / "s", "nobody", approved_by=None)
+    with pytest.raises(ApprovalError, match="approved_by"):
+        driftguard.check(tmp_path / "s" / "driftguard.yaml", today=date(2026, 12, 1))
+
+
+def test_approve_beyond_the_horizon_names_the_option_not_an_unwritten_file(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "s")
+    proc = _run("approve", "summarizer", "preprocessing.max_length", "--reason", "x", "--expires", "2099-01-01",
+                "--by", "dana", cwd=tmp_path / "s")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("driftguard: error: --expires: expires 2099-01-01 is ")
+    assert "approvals/" not in proc.stderr and not (tmp_path / "s" / "approvals" /
+                                                     "summarizer-preprocessing-max_length.yaml").exists()

@@ -71,12 +71,25 @@ def _measured(finding: Finding) -> Metric | None:
 
 
 def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], today: date | None = None, *,
-          warn_expiring_days: int = 30, models: Collection[str] | None = None) -> Outcome:
-    """Set each finding's status; report each approval (of the ``models`` in scope) as used, expired or stale."""
+          warn_expiring_days: int = 30, models: Collection[str] | None = None,
+          known_models: Collection[str] | None = None, known_rules: Collection[str] | None = None) -> Outcome:
+    """Set each finding's status; report each approval (of the ``models`` in scope) as used, expired or stale.
+
+    ``known_models``/``known_rules``: the manifest's models and the installation's rule codes. An approval
+    naming a model the manifest lacks (reported when every model is in scope) or a rule that does not exist can
+    never match: it is stale, and its note says why."""
     today = today or date.today()
-    in_scope = [a for a in approvals if models is None or a.approval.model in models]
+    everything = models is None or known_models is None or set(known_models) <= set(models)
+    in_scope = [a for a in approvals if models is None or a.approval.model in models
+                or (everything and known_models is not None and a.approval.model not in known_models)]
     used: set[str] = set()
     near: dict[str, str] = {}  # approval id -> why it matched the key but not the values
+    for la in in_scope:
+        a = la.approval
+        if known_models is not None and a.model not in known_models:
+            near[la.id] = f"names model '{a.model}', which {_models(known_models)}"
+        elif known_rules is not None and a.rule is not None and a.rule not in known_rules:
+            near[la.id] = f"names rule '{a.rule}', which does not exist (rules: `driftguard explain`)"
     out: list[Finding] = []
     for f in findings:
         valid: LoadedApproval | None = None
@@ -118,6 +131,12 @@ def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], toda
         ))
     refs.sort(key=lambda r: r.id)
     return Outcome(tuple(out), tuple(refs))
+
+
+def _models(known: Collection[str]) -> str:
+    names = sorted(known)
+    return "the manifest does not have (models: " + ", ".join(names) + ")" if names else \
+        "the manifest does not have"
 
 
 def _mismatch(a: Approval, f: Finding) -> str:

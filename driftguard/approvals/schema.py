@@ -29,7 +29,8 @@ class Approval(BaseModel):
     training: Json = Field(default=None, description="the training value accepted (null: unset on that side)")
     deployed: Json = Field(default=None, description="the deployed value accepted (null: unset on that side)")
     reason: str = Field(min_length=1, description="why the difference is acceptable")
-    approved_by: str | None = Field(default=None, description="who approved (checked against the manifest's approvers)")
+    approved_by: str = Field(min_length=1, description="who approved (checked against the manifest's approvers); "
+                             "required: an approval always names who approved it")
     approved_on: date | None = Field(default=None, description="when (YYYY-MM-DD)")
     expires: date = Field(description="last day the approval holds (YYYY-MM-DD)")
     evidence: str | None = Field(default=None, description="link or report path backing the decision")
@@ -55,8 +56,8 @@ class Approval(BaseModel):
 
     @field_validator("reason", "approved_by")
     @classmethod
-    def _not_blank(cls, v: str | None) -> str | None:
-        if v is not None and not v.strip():
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
             raise ValueError("must not be blank")
         return v
 

@@ -79,8 +79,12 @@ def run(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str 
     # neither stage makes the other's approvals stale.
     approvals = [a for a in approvals if (parity is not None or not a.approval.key.startswith("parity."))
                  and (rules_stage or a.approval.key.startswith("parity."))]
+    from driftguard.parity.codes import CHECKS
+    from driftguard.rules import load_rules
+
     outcome = approvals_mod.apply(findings, approvals, today, warn_expiring_days=policy.warn_expiring_days,
-                                  models=names)
+                                  models=names, known_models=list(m.models),
+                                  known_rules={*load_rules(), *CHECKS})
     results = []
     for name in names:
         training, deployed = sides[name]

@@ -36,7 +36,8 @@ def approval(ident: str = "top-p", *, days: int = 100, line: int | None = 1, pin
     """An approval of summarizer's top_p 0.92 -> 0.85 expiring in ``days``; ``pinned=False`` leaves the values
     out (globs only)."""
     data: dict[str, Any] = {"id": ident, "model": "summarizer", "key": "generation.top_p", "training": 0.92,
-                            "deployed": 0.85, "reason": "INC-2291", "expires": TODAY + timedelta(days=days)}
+                            "deployed": 0.85, "reason": "INC-2291", "approved_by": "dana",
+                            "expires": TODAY + timedelta(days=days)}
     if not pinned:
         del data["training"], data["deployed"]
     data.update(fields)
