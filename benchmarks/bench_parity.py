@@ -5,8 +5,9 @@ two-run flow on the same models and data, interleaved in the same run.
 
 The models and inputs are the text-classifier example's (``examples/text-classifier/build.py --out``, into a
 temporary folder): ``model.onnx`` (FP32), ``model-int8.onnx`` (``quantize_dynamic``) and ``golden.npz`` (64
-inputs, ``input_ids`` and ``attention_mask``, 128 wide). Every timed command is a fresh process
-(``sys.executable``), start-up and imports included, run the way a user would:
+inputs, ``input_ids`` and ``attention_mask``, 128 wide). ``--device cuda`` puts both tools on ONNX Runtime's
+CUDA execution provider (``--device cuda``, ``--providers cuda``); the default is the CPU. Every timed command
+is a fresh process (``sys.executable``), start-up and imports included, run the way a user would:
 
 * **fresh**: ``driftguard parity --no-attribution`` (reference and candidate both run, onnxruntime) vs
   ``polygraphy run model.onnx --onnxrt --save-outputs ref.json`` then ``polygraphy run model-int8.onnx --onnxrt
@@ -77,23 +78,25 @@ def timed(cmd: list[str], cwd: Path, ok: tuple[int, ...] = (0, 1)) -> float:
     return elapsed
 
 
-def prepare(work: Path) -> None:
+def prepare(work: Path, device: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "examples" / "text-classifier" / "build.py"), "--out", str(work)],
                    check=True, capture_output=True)
     (work / "loader.py").write_text(LOADER, encoding="utf-8")
     (work / "driftguard.yaml").write_text(MANIFEST, encoding="utf-8")
     # The recorded case reads a copy of the golden set, so its recording never shadows the fresh case.
     shutil.copy(work / "golden.npz", work / "golden-recorded.npz")
-    timed([*DRIFTGUARD, "golden", "record", "--golden", "golden-recorded.npz"], work, (0,))
+    timed([*DRIFTGUARD, "golden", "record", "--golden", "golden-recorded.npz", "--device", device], work, (0,))
 
 
-def commands() -> dict[str, list[list[str]]]:
-    poly = [*POLYGRAPHY, "run", "--onnxrt", "--data-loader-script", "loader.py"]
+def commands(device: str) -> dict[str, list[list[str]]]:
+    """The four flows; ``device`` ``cpu`` or ``cuda`` puts both tools on the same execution provider."""
+    poly = [*POLYGRAPHY, "run", "--onnxrt", "--providers", device, "--data-loader-script", "loader.py"]
+    ours = ["--device", device]
     return {
-        "driftguard parity (fresh)": [[*DRIFTGUARD, "parity", "--no-attribution"]],
+        "driftguard parity (fresh)": [[*DRIFTGUARD, "parity", "--no-attribution", *ours]],
         "polygraphy save + compare": [[*poly[:3], "model.onnx", *poly[3:], "--save-outputs", "ref.json"],
                                       [*poly[:3], "model-int8.onnx", *poly[3:], "--load-outputs", "ref.json"]],
-        "driftguard parity (recorded)": [[*DRIFTGUARD, "parity", "--no-attribution",
+        "driftguard parity (recorded)": [[*DRIFTGUARD, "parity", "--no-attribution", *ours,
                                           "--golden", "golden-recorded.npz"]],
         "polygraphy compare (saved)": [[*poly[:3], "model-int8.onnx", *poly[3:], "--load-outputs", "ref.json"]],
     }
@@ -102,12 +105,14 @@ def commands() -> dict[str, list[list[str]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="execution provider for both tools (benchmarks/gpu_check.sh passes cuda)")
     args = parser.parse_args()
     compileall.compile_dir(str(ROOT / "driftguard"), quiet=1)  # an installed package has its .pyc files
     work = Path(tempfile.mkdtemp(prefix="bench-parity-"))
     try:
-        prepare(work)
-        flows = commands()
+        prepare(work, args.device)
+        flows = commands(args.device)
         for steps in flows.values():  # warm the OS file cache and .pyc files for every tool
             for cmd in steps:
                 timed(cmd, work)
@@ -118,7 +123,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     med = {name: statistics.median(ts) for name, ts in times.items()}
-    print(f"FP32 vs INT8 ONNX (text-classifier), 64 golden inputs, whole process, n={args.runs}")
+    print(f"FP32 vs INT8 ONNX (text-classifier), 64 golden inputs, whole process, {args.device}, n={args.runs}")
     for name, ts in times.items():
         print(f"  {name:<30} median {med[name] * 1000:7.1f} ms  (min {min(ts) * 1000:.1f}, max {max(ts) * 1000:.1f})")
     for ours, theirs in (("driftguard parity (fresh)", "polygraphy save + compare"),
