@@ -3,7 +3,7 @@ nothing and never exits."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -158,20 +158,25 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
 
 def parity(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None, *,
            golden: str | Path | None = None, device: str = "auto", attribution: bool | None = None,
-           strict: bool = False, today: date | None = None, root: str | Path | None = None) -> Report:
+           strict: bool = False, today: date | None = None, root: str | Path | None = None,
+           progress: Callable[[str, int, int], None] | None = None, plots: str | Path | None = None) -> Report:
     """Numerical parity alone: for every model with a ``parity:`` section (or only ``model``), run the
     reference (training artifact, training config) and the candidate (deployed artifact, deployment config) on
     the golden inputs and judge the DG5xx findings against the approvals. ``golden`` replaces the manifest's
     golden path; ``device`` is ``auto``, ``cpu`` or ``cuda``; ``attribution`` overrides the manifest's switch.
+    ``progress(label, done, total)`` is called after each runner batch (``parity.progress.Bar`` draws a bar);
+    ``plots``: a folder for one picture per failing output (needs the ``[plots]`` extra).
     Raises ``DriftguardError`` subclasses (``ParityError``) for bad input."""
     request = ParityRequest(golden=None if golden is None else str(golden), device=_device(device),
-                            attribution=attribution)
+                            attribution=attribution, progress=progress,
+                            plots=None if plots is None else str(plots))
     return check(path_or_manifest, model=model, strict=strict, today=today, root=root, parity=request,
                  rules_stage=False)
 
 
 def golden_record(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None, *,
-                  golden: str | Path | None = None, device: str = "auto") -> list[Path]:
+                  golden: str | Path | None = None, device: str = "auto",
+                  progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
     """Run each model's reference once on its golden inputs and store the outputs beside them
     (``<stem>.reference.npz``, with the hashes of the inputs, the reference artifact and its effective config).
     Returns the files written."""
@@ -180,7 +185,8 @@ def golden_record(path_or_manifest: str | Path | Manifest = "driftguard.yaml", m
 
     m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
         else manifest_mod.load(path_or_manifest)
-    request = ParityRequest(golden=None if golden is None else str(golden), device=_device(device))
+    request = ParityRequest(golden=None if golden is None else str(golden), device=_device(device),
+                            progress=progress)
     written: list[Path] = []
     limits = m.effective_limits()
     from driftguard.gate.pipeline import parity_models

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -73,12 +73,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     today = _date(args.today, "--today") if args.today else None
     parity = None
+    bar = None
     if args.parity:
         from driftguard.parity.request import ParityRequest
 
-        parity = ParityRequest(device=args.device)
-    report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
-                       limit_overrides=_parse_limit_items(args.limit), parity=parity)
+        bar = _progress_bar()
+        parity = ParityRequest(device=args.device, progress=bar, plots=args.plots)
+    elif args.plots:
+        raise UsageError("--plots draws failing parity outputs: it needs --parity")
+    try:
+        report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
+                           limit_overrides=_parse_limit_items(args.limit), parity=parity)
+    finally:
+        if parity is not None and bar is not None:
+            bar.close()
     sys.stdout.write(reporters.render_check(args.format, report))
     return EXIT_OK if report.ok else EXIT_DRIFT
 
@@ -87,9 +95,14 @@ def cmd_parity(args: argparse.Namespace) -> int:
     from driftguard import api, reporters
 
     today = _date(args.today, "--today") if args.today else None
-    report = api.parity(args.config, model=args.model, golden=args.golden, device=args.device,
-                        attribution=False if args.no_attribution else None, strict=args.strict, today=today,
-                        root=args.root)
+    bar = _progress_bar()
+    try:
+        report = api.parity(args.config, model=args.model, golden=args.golden, device=args.device,
+                            attribution=False if args.no_attribution else None, strict=args.strict, today=today,
+                            root=args.root, progress=bar, plots=args.plots)
+    finally:
+        if bar is not None:
+            bar.close()
     sys.stdout.write(reporters.render_check(args.format, report))
     return EXIT_OK if report.ok else EXIT_DRIFT
 
@@ -97,9 +110,32 @@ def cmd_parity(args: argparse.Namespace) -> int:
 def cmd_golden_record(args: argparse.Namespace) -> int:
     from driftguard import api
 
-    for path in api.golden_record(args.config, model=args.model, golden=args.golden, device=args.device):
+    bar = _progress_bar()
+    try:
+        written = api.golden_record(args.config, model=args.model, golden=args.golden, device=args.device,
+                                    progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    for path in written:
         sys.stdout.write(f"wrote {_shown(str(path))}\n")
     return EXIT_OK
+
+
+def progress_wanted(stream: Any, environ: Mapping[str, str]) -> bool:
+    """A progress bar only on a terminal, and never under CI (``CI`` set to anything but empty, 0 or false)."""
+    isatty = getattr(stream, "isatty", None)
+    under_ci = environ.get("CI", "").strip().lower() not in ("", "0", "false")
+    return bool(isatty and isatty()) and not under_ci
+
+
+def _progress_bar() -> Any:
+    """The parity progress bar on stderr, or None where it is not wanted (``progress_wanted``)."""
+    if not progress_wanted(sys.stderr, os.environ):
+        return None
+    from driftguard.parity.progress import Bar
+
+    return Bar(sys.stderr)
 
 
 def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -110,6 +146,8 @@ def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--no-attribution", action="store_true", help="do not rerun failing models to rank causes")
+    p.add_argument("--plots", metavar="DIR", help="write one picture per failing output (error histogram, "
+                                                  "per-sample cosine) into DIR; needs the [plots] extra")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
     p.add_argument("--root", metavar="DIR", help="folder every artifact and approval must lie in")
@@ -188,6 +226,7 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--parity", action="store_true",
                    help="run the parity stage too, for models with a parity: section (one report, one exit code)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="device for --parity")
+    p.add_argument("--plots", metavar="DIR", help="with --parity: one picture per failing output into DIR")
     _add_limit(p)
     p.set_defaults(func=cmd_check)
 

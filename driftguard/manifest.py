@@ -87,7 +87,8 @@ ParityMetric = Literal["max_abs", "mean_abs", "median_abs", "p99_abs", "max_rel"
 class ParityRunner(_Strict):
     """How one side's model is run for parity (``driftguard parity``)."""
 
-    runner: Literal["onnxruntime", "torch", "callable"] = Field(description="which runner runs the model")
+    runner: Literal["onnxruntime", "torch", "callable", "triton-http"] = Field(
+        description="which runner runs the model")
     artifact: str | None = Field(default=None, description="the model file (.onnx, checkpoint), relative to "
                                                            "the manifest; the torch runner reads it with "
                                                            "torch.load(weights_only=True)")
@@ -104,6 +105,9 @@ class ParityRunner(_Strict):
     state_dict_key: str | None = Field(default=None, description="torch: the checkpoint entry holding the "
                                                                  "weights (default: state_dict when present)")
     strip_prefix: str | None = Field(default=None, description="torch: prefix to drop from weight names")
+    url: str | None = Field(default=None, description="triton-http: the server, host:port (e.g. localhost:8000)")
+    model: str | None = Field(default=None, description="triton-http: the served model's name")
+    model_version: str | None = Field(default=None, description="triton-http: the version (default: the server's)")
 
 
 class ParityOutput(_Strict):

@@ -42,6 +42,8 @@ class Run:
     timeout_s: float
     runner: Runner | None = None
     calls: list[str] = field(default_factory=list)
+    label: str = ""
+    progress: Callable[[str, int, int], None] | None = None
 
     def start(self) -> Runner:
         if self.runner is None:
@@ -54,10 +56,13 @@ class Run:
         runner = self.start()
         size = batch_size or self.cfg.batch_size
         parts = []
+        total = -(-gs.count // size)
         for start in range(0, gs.count, size):
             batch = gs.batch(start, min(gs.count, start + size))
             parts.append(with_timeout(partial(runner.run, batch), self.timeout_s,
                                       f"{runner.describe()} on {gs.path.name}"))
+            if self.progress is not None:
+                self.progress(f"{self.label} on {gs.path.name}", len(parts), total)
         try:
             return golden.concat(parts)
         except (KeyError, ValueError) as exc:
@@ -97,7 +102,7 @@ def runner_config(spec: ParityRunner, base: Path, device: str) -> RunnerConfig:
         function=spec.function, outputs=tuple(spec.outputs), applies=tuple(spec.applies),
         intra_op_threads=spec.intra_op_threads, inter_op_threads=spec.inter_op_threads,
         batch_size=spec.batch_size, device=device, base=base, state_dict_key=spec.state_dict_key,
-        strip_prefix=spec.strip_prefix)
+        strip_prefix=spec.strip_prefix, url=spec.url, model=spec.model, model_version=spec.model_version)
 
 
 def plain(values: Mapping[str, Value]) -> dict[str, Json]:
@@ -125,8 +130,9 @@ class ModelParity:
         """The reference or candidate run; ``config``/``artifact_of`` swap in the other side's (attribution)."""
         spec = self.spec.reference if (artifact_of or role) == "reference" else self.spec.candidate
         own = self.training if role == "reference" else self.deployed
+        swapped = " (attribution)" if config is not None or artifact_of is not None else ""
         return Run(runner_config(spec, self.base, self.request.device), dict(own if config is None else config),
-                   self.spec.timeout_s)
+                   self.spec.timeout_s, label=f"{self.model} {role}{swapped}", progress=self.request.progress)
 
     def provenance(self, gs: golden.GoldenSet) -> golden.Provenance:
         spec = self.spec.reference
@@ -184,6 +190,10 @@ def run(mp: ModelParity) -> list[Finding]:
             from driftguard.parity import concurrency
 
             findings.extend(concurrency.check(mp, sets, cand, candidates))
+        if mp.request.plots is not None:
+            from driftguard.parity import plots
+
+            findings = plots.annotate(mp, sets, findings, references, candidates)
     finally:
         ref.close()
         cand.close()
@@ -329,12 +339,12 @@ def _finding(check: type[codes.ParityCheck], key: str, message: str, training: V
 
 def _artifact_name(mp: ModelParity, role: str) -> str:
     spec = mp.spec.reference if role == "reference" else mp.spec.candidate
-    return spec.artifact or spec.function or spec.runner
+    return spec.artifact or spec.function or (f"{spec.url}/{spec.model}" if spec.url else spec.runner)
 
 
 def exercised(runner: Runner) -> Callable[[str], bool]:
     applies = set(runner.applies)
-    runs_artifact = type(runner).__name__ in ("OnnxRuntimeRunner", "TorchRunner")
+    runs_artifact = type(runner).__name__ in ("OnnxRuntimeRunner", "TorchRunner", "TritonHttpRunner")
 
     def hit(key: str) -> bool:
         return key in applies or (runs_artifact and key.startswith(ARTIFACT_PREFIXES))

@@ -35,7 +35,7 @@ def test_commands_in_the_table_parse(usage: str) -> None:
     # Fill each placeholder with a sample value and take the first choice of each alternative.
     text = usage.replace("\\|", "|").replace("...", "")
     text = re.sub(r"\[(--[a-z-]+) ([a-z]+)\|[^\]]*\]", r"\1 \2", text)
-    text = re.sub(r"\[(--[a-z-]+) (FILE|NAME|PATH)\]", r"\1 x", text)
+    text = re.sub(r"\[(--[a-z-]+) (FILE|NAME|PATH|DIR)\]", r"\1 x", text)
     text = re.sub(r"\[(--[a-z-]+) YYYY-MM-DD\]", r"\1 2026-01-01", text)
     text = re.sub(r"\[(--[a-z-]+)\]", r"\1", text)
     args = shlex.split(text)[1:]
@@ -72,3 +72,21 @@ def test_approval_example_is_the_shipped_one() -> None:
     shipped = yaml.safe_load((ROOT / "examples" / "text-classifier" / "approvals" /
                               "text-classifier-int8-parity.yaml").read_text(encoding="utf-8"))
     assert shown.items() <= shipped.items()
+
+
+def test_plots_extra_is_the_one_named() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "`[plots]`" in _section() and 'plots = ["matplotlib' in pyproject
+    assert re.search(r'^all = \["driftguard-ml\[[a-z,]*plots', pyproject, re.M)
+
+
+def test_runners_table_is_the_registry() -> None:
+    from driftguard.parity.runners import RUNNERS
+
+    table = _section().split("### Runners", 1)[1].lstrip("\n").split("\n\n", 1)[0]
+    assert sorted(re.findall(r"^\| `([a-z-]+)` \|", table, re.M)) == sorted(RUNNERS)
+
+
+def test_gpu_paragraph_names_what_exists() -> None:
+    assert "`bash benchmarks/gpu_check.sh`" in _section() and (ROOT / "benchmarks" / "gpu_check.sh").is_file()
+    assert (ROOT / "tests" / "parity" / "test_gpu.py").is_file()

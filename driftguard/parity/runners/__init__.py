@@ -16,6 +16,7 @@ RUNNERS: dict[str, tuple[str, str]] = {
     "onnxruntime": ("driftguard.parity.runners.ort", "OnnxRuntimeRunner"),
     "torch": ("driftguard.parity.runners.torch_module", "TorchRunner"),
     "callable": ("driftguard.parity.runners.python_callable", "CallableRunner"),
+    "triton-http": ("driftguard.parity.runners.triton_http", "TritonHttpRunner"),
 }
 
 

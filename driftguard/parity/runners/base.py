@@ -48,6 +48,9 @@ class RunnerConfig:
     base: Path = field(default_factory=lambda: Path("."))
     state_dict_key: str | None = None
     strip_prefix: str | None = None
+    url: str | None = None
+    model: str | None = None
+    model_version: str | None = None
 
 
 class Runner(Protocol):

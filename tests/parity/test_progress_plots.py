@@ -1,0 +1,163 @@
+"""The progress bar (stderr, only on a terminal and never under CI) and the optional picture per failing output
+(``--plots DIR``, matplotlib imported only then)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftguard import api
+from driftguard.cli import progress_wanted, run
+from driftguard.parity.progress import Bar
+from tests.parity.conftest import np, write_manifest
+
+ORT = """      golden: golden.npz
+      reference: {runner: onnxruntime, artifact: ref.onnx}
+      candidate: {runner: onnxruntime, artifact: %s}
+"""
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bar_redraws_in_place_rate_limited_and_clears() -> None:
+    now = [0.0]
+    out = io.StringIO()
+    bar = Bar(out, width=10, interval=1.0, clock=lambda: now[0])
+    bar("m reference on golden.npz", 1, 4)
+    now[0] = 0.5
+    bar("m reference on golden.npz", 2, 4)  # within the interval: not drawn
+    now[0] = 2.0
+    bar("m reference on golden.npz", 3, 4)
+    now[0] = 2.1
+    bar("m reference on golden.npz", 4, 4)  # the last batch is always drawn
+    frames = out.getvalue().split("\r")[1:]
+    assert [f.split("[")[1].split("]")[0] for f in frames] == ["##........", "#######...", "##########"]
+    assert frames[-1].strip() == "driftguard parity: m reference on golden.npz [##########] 4/4 batches, 2.1 s"
+    bar.close()
+    assert out.getvalue().endswith("\r" + " " * len(frames[-1]) + "\r")
+
+
+@pytest.mark.parametrize(("terminal", "env", "wanted"), [
+    (True, {}, True), (False, {}, False), (True, {"CI": "true"}, False), (True, {"CI": "1"}, False),
+    (True, {"CI": "false"}, True), (True, {"CI": ""}, True)])
+def test_bar_only_on_a_terminal_and_not_under_ci(terminal: bool, env: dict[str, str], wanted: bool) -> None:
+    assert progress_wanted(Terminal() if terminal else io.StringIO(), env) is wanted
+
+
+def test_parity_reports_progress_per_batch(pair: dict[str, Path]) -> None:
+    manifest = write_manifest(pair["dir"], ORT % "ref.onnx")
+    seen: list[tuple[str, int, int]] = []
+    report = api.parity(manifest, progress=lambda label, done, total: seen.append((label, done, total)))
+    assert report.ok
+    assert seen == [("m reference on golden.npz", 1, 1), ("m candidate on golden.npz", 1, 1)]
+
+
+def test_cli_draws_the_bar_on_a_terminal_and_clears_it(pair: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = write_manifest(pair["dir"], ORT.replace("onnxruntime, artifact: %s", "onnxruntime, artifact: %s, "
+                                                       "batch_size: 8") % "ref.onnx")
+    err = Terminal()
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stderr", err)
+    assert run(["parity", "--config", str(manifest), "--no-attribution"]) == 0
+    drawn = err.getvalue()
+    assert "m candidate on golden.npz [" in drawn and "4/4 batches" in drawn
+    assert drawn.endswith("\r")  # the line is cleared before the report
+    assert "PASS" in capsys.readouterr().out
+
+
+def test_cli_draws_nothing_when_not_a_terminal_or_under_ci(pair: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = write_manifest(pair["dir"], ORT % "ref.onnx")
+    assert run(["parity", "--config", str(manifest)]) == 0
+    assert capsys.readouterr().err == ""
+    err = Terminal()
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(sys, "stderr", err)
+    assert run(["parity", "--config", str(manifest)]) == 0
+    assert err.getvalue() == ""
+
+
+def parity_json(capsys: pytest.CaptureFixture[str], manifest: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    code = run(["parity", "--config", str(manifest), "--format", "json", *extra])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_plots_one_picture_per_failing_output_named_in_the_findings(pair: dict[str, Path], tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "report"
+    code, report = parity_json(capsys, write_manifest(pair["dir"], ORT % "cand.onnx"), "--plots", str(folder))
+    assert code == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["m.logits.png"]
+    picture = folder / "m.logits.png"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 10_000
+    failing = [f for f in report["models"][0]["findings"] if f["rule"] == "DG501"]
+    assert failing and all(f["delta"]["plot"] == str(picture) for f in failing)
+    assert all("attribution" in f["delta"] for f in failing)  # the attribution is kept beside it
+
+
+def test_plots_nothing_for_a_passing_output(pair: dict[str, Path], tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "report"
+    code, report = parity_json(capsys, write_manifest(pair["dir"], ORT % "ref.onnx"), "--plots", str(folder))
+    assert code == 0 and not folder.exists()
+    assert all("plot" not in (f.get("delta") or {}) for f in report["models"][0]["findings"])
+
+
+def test_plots_per_golden_set_in_a_folder(pair: dict[str, Path], tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    sets = pair["dir"] / "sets"
+    sets.mkdir()
+    rng = np.random.default_rng(3)
+    for stem in ("a", "b"):
+        np.savez(sets / f"{stem}.npz", x=rng.standard_normal((8, 8)).astype(np.float32))
+    manifest = write_manifest(pair["dir"], (ORT % "cand.onnx").replace("golden.npz", "sets"))
+    code, report = parity_json(capsys, manifest, "--plots", str(tmp_path / "p"), "--no-attribution")
+    assert code == 1
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["m.a.logits.png", "m.b.logits.png"]
+    plots = {f["key"]: f["delta"]["plot"] for f in report["models"][0]["findings"] if f["rule"] == "DG501"}
+    assert plots and all(Path(v).name == f"m.{k.split('.')[1]}.logits.png" for k, v in plots.items())
+
+
+def test_check_plots_needs_parity(pair: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = write_manifest(pair["dir"], ORT % "cand.onnx")
+    assert run(["check", "--config", str(manifest), "--plots", "x"]) == 2
+    assert "needs --parity" in capsys.readouterr().err
+
+
+def _modules_after(args: list[str], block_matplotlib: bool = False) -> tuple[int, str, bool]:
+    probe = ("import sys\n" + ("sys.modules['matplotlib'] = None\n" if block_matplotlib else "")
+             + "from driftguard.cli import run\n"
+             f"rc = run({args!r})\nprint('MPL', 'matplotlib.figure' in sys.modules, rc)")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    last = res.stdout.strip().splitlines()[-1].split()
+    return int(last[2]), res.stderr, last[1] == "True"
+
+
+def test_matplotlib_is_imported_only_when_pictures_are_asked_for(pair: dict[str, Path], tmp_path: Path) -> None:
+    manifest = str(write_manifest(pair["dir"], ORT % "cand.onnx"))
+    rc, _, loaded = _modules_after(["parity", "--config", manifest, "--no-attribution"])
+    assert (rc, loaded) == (1, False)
+    rc, _, loaded = _modules_after(["parity", "--config", manifest, "--no-attribution", "--plots", str(tmp_path)])
+    assert (rc, loaded) == (1, True)
+
+
+def test_plots_without_matplotlib_is_one_line_naming_the_extra(pair: dict[str, Path], tmp_path: Path) -> None:
+    manifest = str(write_manifest(pair["dir"], ORT % "cand.onnx"))
+    rc, err, _ = _modules_after(["parity", "--config", manifest, "--plots", str(tmp_path)], block_matplotlib=True)
+    assert rc == 2
+    assert err.strip().splitlines() == ["driftguard: error: parity --plots needs the 'plots' extra (matplotlib is "
+                                        "not installed): pip install 'driftguard-ml[plots]'"]
