@@ -195,12 +195,20 @@ def cmd_approve(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from driftguard import api
 
     target = Path(args.dir) / "driftguard.yaml"
     if target.exists() and not (args.force or args.stdout):
         raise UsageError(f"{target} exists (use --force to overwrite)")
-    text = api.init_manifest(args.dir, args.model)
+    from driftguard.gate import scaffold
+
+    found = scaffold.scan(args.dir, args.model)
+    text = scaffold.render(found)
+    for f in found:
+        if f.skipped is not None:
+            sys.stderr.write(f"driftguard: init: skipped {_shown(f.path)}: {_shown(f.skipped)}\n")
+        elif f.choices:
+            sys.stderr.write(f"driftguard: init: {_shown(f.path)}: kind {f.kind} is a guess (one of "
+                             f"{', '.join(f.choices)}); check it\n")
     if args.stdout:
         sys.stdout.write(text)
     else:
@@ -265,7 +273,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _kinds_epilog() -> str:
+    """The kinds ``KIND:PATH``, ``--kind`` and the manifest's ``kind:`` take, one a line (for ``extract --help``)."""
+    from driftguard import extractors
+
+    lines = ["kinds (KIND:PATH, --kind, or kind: in the manifest):"]
+    for kind in extractors.EXTRACTORS:
+        lines.append(f"  {kind:<14} {extractors.get(kind).DESCRIPTION}")
+    return "\n".join(lines)
+
+
+def build_parser(kinds_help: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; ``kinds_help=False`` leaves the kinds out of ``extract --help`` (listing them imports
+    every extractor module, which only the help needs)."""
     from driftguard import __version__
 
     parser = argparse.ArgumentParser(
@@ -276,7 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
                         version=f"driftguard {__version__} (distribution driftguard-ml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("extract", help="print an artifact's effective configuration")
+    p = sub.add_parser("extract", help="print an artifact's effective configuration",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=_kinds_epilog() if kinds_help else None)
     p.add_argument("paths", nargs="+", metavar="PATH", help="artifact file or folder; KIND:PATH forces a kind")
     p.add_argument("--kind", help="force the extractor for every PATH")
     p.add_argument("--format", choices=("text", "json", "yaml"), default="text")
@@ -305,7 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this directly)."""
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(kinds_help="extract" in words and ("-h" in words or "--help" in words))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
