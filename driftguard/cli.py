@@ -45,13 +45,23 @@ def _parse_limit_items(items: Sequence[str] | None) -> dict[str, str]:
 _MANIFEST_HELP = "manifest (default: driftguard.yaml here, else in the nearest parent folder that has one)"
 
 
+def _style() -> Any:
+    """Width and colour for text written to stdout (``reporters.style``: COLUMNS, NO_COLOR, FORCE_COLOR)."""
+    from driftguard.reporters.style import Style
+
+    return Style.for_stream(sys.stdout)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from driftguard import api
     from driftguard.reporters import configs
 
     found = api.extract_many(args.paths, args.kind, _parse_sets(args.set), _limits(args))
-    render = {"text": configs.extract_text, "json": configs.extract_json, "yaml": configs.extract_yaml}
-    sys.stdout.write(render[args.format](found))
+    if args.format == "text":
+        sys.stdout.write(configs.extract_text(found, _style()))
+    else:
+        render = {"json": configs.extract_json, "yaml": configs.extract_yaml}
+        sys.stdout.write(render[args.format](found))
     return EXIT_OK
 
 
@@ -64,7 +74,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(configs.diff_json(result.to_dict()))
     else:
-        sys.stdout.write(configs.diff_text(result.training, result.deployed, result.findings))
+        sys.stdout.write(configs.diff_text(result.training, result.deployed, result.findings, _style()))
     return EXIT_OK if result.ok else EXIT_DRIFT
 
 
@@ -87,7 +97,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         if parity is not None and bar is not None:
             bar.close()
-    sys.stdout.write(reporters.render_check(args.format, report))
+    sys.stdout.write(reporters.render_check(args.format, report, _style()))
     return EXIT_OK if report.ok else EXIT_DRIFT
 
 
@@ -103,7 +113,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    sys.stdout.write(reporters.render_check(args.format, report))
+    sys.stdout.write(reporters.render_check(args.format, report, _style()))
     return EXIT_OK if report.ok else EXIT_DRIFT
 
 

@@ -1,4 +1,5 @@
-"""Suite-wide: tests marked ``gpu`` are skipped where no CUDA device is visible (torch or ONNX Runtime)."""
+"""Suite-wide: tests marked ``gpu`` are skipped where no CUDA device is visible (torch or ONNX Runtime), and
+the CLI's output is plain (no terminal width, no colour) unless a test asks for one."""
 
 from __future__ import annotations
 
@@ -34,3 +35,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skip = pytest.mark.skip(reason="needs CUDA (torch or onnxruntime sees no CUDA device)")
         for item in gpu:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI fits its text to ``COLUMNS`` and colours it on ``FORCE_COLOR`` (reporters.style); pytest exports
+    ``COLUMNS`` to the processes tests start, so every test starts from plain output and asks for a width or
+    colour explicitly."""
+    for name in ("COLUMNS", "FORCE_COLOR", "NO_COLOR"):
+        # Set, then delete: deleting calls unsetenv, which also clears a value set below os.environ (curses'
+        # setupterm exports COLUMNS to the C environment, where child processes see it).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)

@@ -11,9 +11,12 @@ REPORTERS: dict[str, str] = {
 }
 
 
-def render_check(fmt: str, report: object) -> str:
-    """Render a ``check`` Report in format ``fmt`` (a key of ``REPORTERS``)."""
+def render_check(fmt: str, report: object, style: object = None) -> str:
+    """Render a ``check`` Report in format ``fmt`` (a key of ``REPORTERS``); ``style`` (``reporters.style.Style``:
+    width and colour) for the text format only."""
     import importlib
 
     module = importlib.import_module(REPORTERS[fmt])
+    if fmt == "text" and style is not None:
+        return str(module.render_check(report, style))
     return str(module.render_check(report))

@@ -13,13 +13,21 @@ from typing import Any
 
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.reporters.escape import for_terminal, has_control, json_for_terminal
+from driftguard.reporters.style import PLAIN, Style
 from driftguard.reporters.table import render
 
 
 def show(value: Any) -> str:
-    """A value as one short line of JSON (strings unquoted), safe for a terminal: a string through
-    ``for_terminal``, anything else as JSON with ``json_for_terminal``'s escapes."""
+    """A value as one line of JSON (strings unquoted), safe for a terminal: a string through ``for_terminal``
+    (a multi-line one as its first line, the line count and a short hash: a chat template stays one row),
+    anything else as JSON with ``json_for_terminal``'s escapes."""
     if isinstance(value, str):
+        if "\n" in value.strip("\n"):
+            import hashlib
+
+            lines = value.strip("\n").splitlines()
+            digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+            return f"{for_terminal(lines[0])} … ({len(lines)} lines, sha256 {digest})"
         return for_terminal(value)
     return json_for_terminal(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
 
@@ -42,7 +50,7 @@ def _where(v: Value) -> str:
     return loc
 
 
-def extract_text(configs: Sequence[EffectiveConfig]) -> str:
+def extract_text(configs: Sequence[EffectiveConfig], style: Style = PLAIN) -> str:
     parts = []
     for cfg in configs:
         rows = []
@@ -51,7 +59,7 @@ def extract_text(configs: Sequence[EffectiveConfig]) -> str:
             rows.append([for_terminal(key), show(v.value), v.provenance, _where(v)])
         served = f"; serving path {for_terminal(cfg.serving)}" if cfg.serving else ""
         parts.append(f"# {for_terminal(cfg.path)} ({for_terminal(cfg.kind)}{served}): {len(rows)} keys\n"
-                     + render(["key", "value", "set", "origin"], rows, keep_tail=(3,)))
+                     + render(["key", "value", "set", "origin"], rows, style.width, keep_tail=(3,)))
     return "\n\n".join(parts) + "\n"
 
 
@@ -71,7 +79,8 @@ def extract_yaml(configs: Sequence[EffectiveConfig]) -> str:
     return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=not raw))
 
 
-def diff_text(training: EffectiveConfig, deployed: EffectiveConfig, findings: Sequence[Finding]) -> str:
+def diff_text(training: EffectiveConfig, deployed: EffectiveConfig, findings: Sequence[Finding],
+              style: Style = PLAIN) -> str:
     head = (f"training: {for_terminal(training.path)} ({for_terminal(training.kind)})\n"
             f"deployed: {for_terminal(deployed.path)} ({for_terminal(deployed.kind)})\n")
     if not findings:
@@ -81,7 +90,8 @@ def diff_text(training: EffectiveConfig, deployed: EffectiveConfig, findings: Se
         t, d = f.training, f.deployed
         rows.append([for_terminal(f.key), show(t.value) if t else "-", show(d.value) if d else "-",
                      _where(t) if t else "-", _where(d) if d else "-"])
-    body = render(["key", "training", "deployed", "training origin", "deployed origin"], rows, keep_tail=(3, 4))
+    body = render(["key", "training", "deployed", "training origin", "deployed origin"], rows, style.width,
+                  keep_tail=(3, 4))
     return f"{head}{body}\n{len(findings)} difference{'s' if len(findings) != 1 else ''}\n"
 
 
