@@ -16,6 +16,7 @@ RUNNERS: dict[str, tuple[str, str]] = {
     "onnxruntime": ("driftguard.parity.runners.ort", "OnnxRuntimeRunner"),
     "torch": ("driftguard.parity.runners.torch_module", "TorchRunner"),
     "callable": ("driftguard.parity.runners.python_callable", "CallableRunner"),
+    "hf": ("driftguard.parity.runners.hf", "HfRunner"),
 }
 
 
