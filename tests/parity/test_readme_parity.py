@@ -14,6 +14,7 @@ from driftguard.cli import build_parser
 from driftguard.manifest import Parity
 from driftguard.parity import codes
 from driftguard.parity.profiles import PROFILES
+from driftguard.parity.runners import RUNNERS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -72,3 +73,41 @@ def test_approval_example_is_the_shipped_one() -> None:
     shipped = yaml.safe_load((ROOT / "examples" / "text-classifier" / "approvals" /
                               "text-classifier-int8-parity.yaml").read_text(encoding="utf-8"))
     assert shown.items() <= shipped.items()
+
+
+def test_runners_table_is_the_registry() -> None:
+    table = _section().split("### Runners", 1)[1].split("\n\n", 2)[1]
+    assert re.findall(r"^\| `([a-z-]+)` \|", table, re.M) == list(RUNNERS)
+
+
+def _summarizer() -> str:
+    return _section().split("### The summarizer under parity", 1)[1]
+
+
+def test_summarizer_manifest_excerpt_is_the_shipped_one() -> None:
+    block = _summarizer().split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = yaml.safe_load(block)["parity"]
+    shipped = yaml.safe_load((ROOT / "examples" / "summarizer" / "driftguard.yaml").read_text(encoding="utf-8"))
+    assert shown == shipped["models"]["summarizer"]["parity"]
+    Parity.model_validate(shown)
+
+
+def test_summarizer_commands_parse() -> None:
+    block = _summarizer().split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [part.strip().split("#", 1)[0] for line in block.splitlines() for part in line.split("&&")]
+    clis = [shlex.split(c)[1:] for c in commands if "/driftguard " in c]
+    assert clis == [["parity"]]
+    for args in clis:
+        build_parser().parse_args(args)
+    assert "python build.py" in block
+
+
+def test_summarizer_output_is_the_attribution_format() -> None:
+    from driftguard.parity.attribution import describe
+
+    shown = _summarizer().split("attribution: ", 1)[1].split("\n", 1)[0]
+    result = {"diverging": 16, "inputs": 16, "deployed_artifact_training_config": 0,
+              "training_artifact_deployed_config": 16,
+              "keys": [{"key": "preprocessing.max_length", "training": 1024, "deployed": 512, "restores": 5, "of": 16},
+                       {"key": "generation.top_p", "training": 0.92, "deployed": 0.85, "restores": 0, "of": 16}]}
+    assert shown == describe(result)
