@@ -87,7 +87,7 @@ ParityMetric = Literal["max_abs", "mean_abs", "median_abs", "p99_abs", "max_rel"
 class ParityRunner(_Strict):
     """How one side's model is run for parity (``driftguard parity``)."""
 
-    runner: Literal["onnxruntime", "torch", "callable", "triton-http"] = Field(
+    runner: Literal["onnxruntime", "torch", "callable", "triton-http", "hf"] = Field(
         description="which runner runs the model")
     artifact: str | None = Field(default=None, description="the model file (.onnx, checkpoint), relative to "
                                                            "the manifest; the torch runner reads it with "

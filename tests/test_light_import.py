@@ -1,4 +1,4 @@
-"""The config-only path stays light: no torch, onnx, onnxruntime, numpy or git in sys.modules."""
+"""The config-only path stays light: no torch, onnx, onnxruntime, numpy, transformers or git in sys.modules."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("torch", "onnx", "onnxruntime", "numpy", "git")
+HEAVY = ("torch", "onnx", "onnxruntime", "numpy", "transformers", "tokenizers", "git")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -41,6 +41,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_check_without_parity_is_light() -> None:
     code = ("from driftguard.cli import run\n"
             f"rc = run(['check', '--config', {str(ROOT / 'driftguard.yaml')!r}, '--format', 'json'])\n"
+            "assert rc in (0, 1), rc")
+    assert loaded_after(code) == []
+
+
+def test_check_of_a_manifest_with_an_hf_parity_section_is_light() -> None:
+    # examples/summarizer has a parity: section (runner: hf) whose artifacts are not built: check ignores it.
+    manifest = ROOT / "examples" / "summarizer" / "driftguard.yaml"
+    code = ("from driftguard.cli import run\n"
+            f"rc = run(['check', '--config', {str(manifest)!r}, '--format', 'json'])\n"
             "assert rc in (0, 1), rc")
     assert loaded_after(code) == []
 

@@ -41,6 +41,8 @@ def diverging(mp: ModelParity, reference: Arrays, candidate: Arrays) -> np.ndarr
         return np.ones(n, dtype=bool)
     for rname, cname in pairs:
         r, c = np.asarray(reference[rname]), np.asarray(candidate[cname])
+        if output_kind(mp, rname, r) == "sequence":
+            r, c = metrics.pad_sequences(r, c)
         if r.shape != c.shape or r.ndim == 0:
             return np.ones(n, dtype=bool)
         prof, _ = profile_for(mp, rname)

@@ -126,6 +126,22 @@ def sequence_agreement(reference: np.ndarray[Any, Any],
     return exact, float(np.mean(same)), int(diverged[0]) if diverged.size else None
 
 
+def pad_sequences(reference: np.ndarray[Any, Any], candidate: np.ndarray[Any, Any],
+                  fill: int = -1) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Two token-sequence outputs that differ only in their last axis (generated with different lengths),
+    padded with ``fill`` (no token) to the longer; other shapes are returned as they are."""
+    if reference.shape == candidate.shape or reference.ndim != candidate.ndim or reference.ndim < 2 \
+            or reference.shape[:-1] != candidate.shape[:-1]:
+        return reference, candidate
+    width = max(reference.shape[-1], candidate.shape[-1])
+
+    def pad(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        extra = [(0, 0)] * (a.ndim - 1) + [(0, width - a.shape[-1])]
+        return np.pad(a, extra, constant_values=fill)
+
+    return pad(reference), pad(candidate)
+
+
 def compare(reference: np.ndarray[Any, Any], candidate: np.ndarray[Any, Any], *, atol: float, rtol: float,
             kind: str = "tensor", top_k: int = 5) -> OutputMetrics:
     """All metrics of one output. ``kind``: ``logits`` adds argmax agreement and top-k overlap, ``sequence``

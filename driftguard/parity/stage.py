@@ -259,6 +259,8 @@ def compare_outputs(mp: ModelParity, reference: Arrays, candidate: Arrays, prefi
         r, c = np.asarray(reference[rname]), np.asarray(candidate[cname])
         label = cname if rname == cname else f"{rname}"
         key = f"parity.{prefix}{label}"
+        if output_kind(mp, rname, r) == "sequence":  # generated with different lengths: compared as tokens
+            r, c = metrics.pad_sequences(r, c)
         if r.shape != c.shape:
             out.append(_finding(codes.OutputMismatch, key, f"output '{label}': shape {list(r.shape)} in the "
                                 f"reference, {list(c.shape)} in the candidate",
@@ -297,7 +299,7 @@ def judge(label: str, key: str, m: metrics.OutputMetrics, kind: str, prof: profi
                             f"reference, {m.nonfinite_candidate} in the candidate, of {m.elements}",
                             Value(m.nonfinite_reference, ref_origin), Value(m.nonfinite_candidate, cand_origin),
                             tuple(evidence)))
-    summary = _summary(m)
+    summary = _summary(m, kind)
     # Non-finite values are DG502's verdict; the metrics they poison are not reported again one by one.
     failed = [] if out else [e for e in evidence if e.passed is False]
     for e in failed:
@@ -316,10 +318,13 @@ def judge(label: str, key: str, m: metrics.OutputMetrics, kind: str, prof: profi
     return out
 
 
-def _summary(m: metrics.OutputMetrics) -> str:
+def _summary(m: metrics.OutputMetrics, kind: str = "tensor") -> str:
     def g(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.3g}"
 
+    if kind == "sequence":  # token ids: differences between ids mean nothing, only agreement does
+        return (f"exact match {g(m.exact_match)}, token agreement {g(m.token_agreement)}, first divergence "
+                f"{'none' if m.first_divergence is None else m.first_divergence}")
     parts = [f"max_abs {g(m.max_abs)}", f"mean_abs {g(m.mean_abs)}", f"max_rel {g(m.max_rel)}",
              f"elementwise {m.elementwise_failures}/{m.elements} beyond atol {m.atol:g} and rtol {m.rtol:g}",
              f"cosine min {g(m.cosine_min)} mean {g(m.cosine_mean)}", f"SQNR {g(m.sqnr_db)} dB"]
@@ -344,7 +349,7 @@ def _artifact_name(mp: ModelParity, role: str) -> str:
 
 def exercised(runner: Runner) -> Callable[[str], bool]:
     applies = set(runner.applies)
-    runs_artifact = type(runner).__name__ in ("OnnxRuntimeRunner", "TorchRunner", "TritonHttpRunner")
+    runs_artifact = type(runner).__name__ in ("OnnxRuntimeRunner", "TorchRunner", "TritonHttpRunner", "HfRunner")
 
     def hit(key: str) -> bool:
         return key in applies or (runs_artifact and key.startswith(ARTIFACT_PREFIXES))

@@ -14,6 +14,7 @@ from driftguard.cli import build_parser
 from driftguard.manifest import Parity
 from driftguard.parity import codes
 from driftguard.parity.profiles import PROFILES
+from driftguard.parity.runners import RUNNERS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -81,7 +82,6 @@ def test_plots_extra_is_the_one_named() -> None:
 
 
 def test_runners_table_is_the_registry() -> None:
-    from driftguard.parity.runners import RUNNERS
 
     table = _section().split("### Runners", 1)[1].lstrip("\n").split("\n\n", 1)[0]
     assert sorted(re.findall(r"^\| `([a-z-]+)` \|", table, re.M)) == sorted(RUNNERS)
@@ -90,3 +90,36 @@ def test_runners_table_is_the_registry() -> None:
 def test_gpu_paragraph_names_what_exists() -> None:
     assert "`bash benchmarks/gpu_check.sh`" in _section() and (ROOT / "benchmarks" / "gpu_check.sh").is_file()
     assert (ROOT / "tests" / "parity" / "test_gpu.py").is_file()
+
+
+def _summarizer() -> str:
+    return _section().split("### The summarizer under parity", 1)[1]
+
+
+def test_summarizer_manifest_excerpt_is_the_shipped_one() -> None:
+    block = _summarizer().split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = yaml.safe_load(block)["parity"]
+    shipped = yaml.safe_load((ROOT / "examples" / "summarizer" / "driftguard.yaml").read_text(encoding="utf-8"))
+    assert shown == shipped["models"]["summarizer"]["parity"]
+    Parity.model_validate(shown)
+
+
+def test_summarizer_commands_parse() -> None:
+    block = _summarizer().split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [part.strip().split("#", 1)[0] for line in block.splitlines() for part in line.split("&&")]
+    clis = [shlex.split(c)[1:] for c in commands if "/driftguard " in c]
+    assert clis == [["parity"]]
+    for args in clis:
+        build_parser().parse_args(args)
+    assert "python build.py" in block
+
+
+def test_summarizer_output_is_the_attribution_format() -> None:
+    from driftguard.parity.attribution import describe
+
+    shown = _summarizer().split("attribution: ", 1)[1].split("\n", 1)[0]
+    result = {"diverging": 16, "inputs": 16, "deployed_artifact_training_config": 0,
+              "training_artifact_deployed_config": 16,
+              "keys": [{"key": "preprocessing.max_length", "training": 1024, "deployed": 512, "restores": 5, "of": 16},
+                       {"key": "generation.top_p", "training": 0.92, "deployed": 0.85, "restores": 0, "of": 16}]}
+    assert shown == describe(result)

@@ -17,6 +17,7 @@ RUNNERS: dict[str, tuple[str, str]] = {
     "torch": ("driftguard.parity.runners.torch_module", "TorchRunner"),
     "callable": ("driftguard.parity.runners.python_callable", "CallableRunner"),
     "triton-http": ("driftguard.parity.runners.triton_http", "TritonHttpRunner"),
+    "hf": ("driftguard.parity.runners.hf", "HfRunner"),
 }
 
 
