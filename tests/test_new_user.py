@@ -142,3 +142,37 @@ def test_approve_beyond_the_horizon_names_the_option_not_an_unwritten_file(tmp_p
     assert proc.stderr.startswith("driftguard: error: --expires: expires 2099-01-01 is ")
     assert "approvals/" not in proc.stderr and not (tmp_path / "s" / "approvals" /
                                                      "summarizer-preprocessing-max_length.yaml").exists()
+
+
+def test_a_consistency_finding_of_a_folder_on_both_sides_is_listed_once(tmp_path: Path) -> None:
+    import json
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "generation_config.json").write_text(json.dumps({"eos_token_id": 2, "do_sample": False}))
+    (model / "config.json").write_text(json.dumps({"model_type": "llama", "eos_token_id": 3}))
+    (tmp_path / "driftguard.yaml").write_text(
+        "version: 1\nmodels:\n  m:\n    training: [{path: model, kind: hf-model}]\n"
+        "    deployment: [{path: model, kind: hf-model}]\n")
+    report = driftguard.check(tmp_path / "driftguard.yaml")
+    dg201 = [f for f in report.findings if f.rule == "DG201"]
+    assert len(dg201) == 1, [f.message for f in dg201]
+    text = _run("check", cwd=tmp_path).stdout
+    assert text.count("DG201") == 2  # its row in the one-side table, and its details line
+    row = next(line for line in text.splitlines() if line.startswith("generation.eos_token_id"))
+    assert "[2] vs [3]" in row or "2 vs 3" in row, text
+
+
+def test_dg103_says_the_key_once(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "generation_config.json").write_text(json.dumps({"do_sample": False, "no_repeat_ngram_size": 3}))
+    (tmp_path / "req.json").write_text(json.dumps({"prompt": "x", "temperature": 0, "max_tokens": 20}))
+    (tmp_path / "driftguard.yaml").write_text(
+        "version: 1\nmodels:\n  m:\n    training: [{path: generation_config.json}]\n"
+        "    deployment: [{path: req.json, kind: vllm}]\n")
+    out = _run("check", cwd=tmp_path).stdout
+    details = [line for line in out.splitlines() if line.startswith("  DG103 ")]
+    assert details and all(line.count(line.split()[1].rstrip(":")) == 1 for line in details), out
+    assert any("DG103 generation.no_repeat_ngram_size: set on the training side only (3)" in line
+               for line in details), out

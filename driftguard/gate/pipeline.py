@@ -3,7 +3,7 @@ findings against the approvals, and return one Report."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,7 +72,7 @@ def run(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str 
         sides[name] = (training, deployed)
         ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
         if rules_stage:
-            findings.extend(run_rules(ctx, rules.select, rules.severity, rules.enable))
+            findings.extend(distinct(run_rules(ctx, rules.select, rules.severity, rules.enable)))
         if parity is not None and spec.parity is not None:
             findings.extend(_parity_findings(m, name, ctx, parity))
     # Approvals of parity.* keys are in scope only when parity runs, the others only when the rules run, so
@@ -97,6 +97,22 @@ def run(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str 
         ))
     return Report(tuple(results), outcome.approvals, manifest=m.path, today=today.isoformat(), strict=strict,
                   fail_on_stale=policy.fail_on_stale)
+
+
+def distinct(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings without repeats: a finding about values within one side (no training/deployed pair) that
+    names the very same values at the very same places as an earlier one is the same problem, seen from both
+    sides because one artifact is on both (a model folder the training side evaluated and the server loads)."""
+    seen: set[tuple[str, str, tuple[tuple[str, int | None, str], ...]]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        if f.training is None and f.deployed is None and f.related:
+            mark = (f.rule, f.key, tuple(sorted((v.origin.path, v.origin.line, repr(v.value)) for v in f.related)))
+            if mark in seen:
+                continue
+            seen.add(mark)
+        out.append(f)
+    return out
 
 
 def parity_models(m: Manifest, names: list[str], model: str | None) -> list[str]:

@@ -153,6 +153,6 @@ def describe() -> str:
     """One line per parity code, in the format of ``rules.engine.describe_rules``."""
     lines = []
     for code, cls in sorted(CHECKS.items()):
-        first = inspect.cleandoc(cls.__doc__ or "").split("\n", 1)[0]
+        first = " ".join(inspect.cleandoc(cls.__doc__ or "").split("\n\n", 1)[0].split())
         lines.append(f"{code}  {cls.name:<40} {cls.severity:<8} {first}")
     return "\n".join(lines) + "\n"

@@ -291,7 +291,7 @@ class OneSidedKey(Rule):
             if spec is None or not spec.compared or ctx.compare.ignored(key):
                 continue
             kinds = ", ".join(sorted({a.kind for a in there.artifacts}))
-            message = (f"{key}: set on the {here.name} side only ({value.value!r}); the {there.name} side "
+            message = (f"set on the {here.name} side only ({value.value!r}); the {there.name} side "
                        f"({kinds}) leaves it unset with no documented default to compare")
             if training_side:
                 yield self.finding(key, message, training=value)

@@ -113,6 +113,6 @@ def describe_rules() -> str:
     """One line per registered rule: code, name, default severity and the docstring's first line."""
     lines = []
     for code, cls in sorted(load_rules().items()):
-        first = inspect.cleandoc(cls.__doc__ or "").split("\n", 1)[0]
+        first = " ".join(inspect.cleandoc(cls.__doc__ or "").split("\n\n", 1)[0].split())
         lines.append(f"{code}  {cls.name:<40} {cls.severity:<8} {first}")
     return "\n".join(lines) + "\n"

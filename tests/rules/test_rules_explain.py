@@ -40,8 +40,21 @@ def test_cli_explain() -> None:
     proc = _cli("explain", "DG201")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("DG201 consistency.eos-token-id")
-    assert "**Anti-pattern**" in proc.stdout and "vllm-project/vllm#4180" in proc.stdout
+    assert "\nAnti-pattern\n------------\n" in proc.stdout and "vllm-project/vllm#4180" in proc.stdout
+    assert "**" not in proc.stdout and "``" not in proc.stdout  # plain text, not reStructuredText
     assert proc.stderr == ""
+
+
+def test_the_rule_list_shows_whole_titles() -> None:
+    import inspect
+
+    proc = _cli("explain")
+    for line in proc.stdout.splitlines():
+        code = line.split()[0]
+        cls = RULES.get(code)
+        if cls is not None:
+            title = " ".join(inspect.cleandoc(cls.__doc__ or "").split("\n\n", 1)[0].split())
+            assert line.endswith(title), (code, line)
 
 
 def test_cli_explain_lists_rules_without_code() -> None:
