@@ -229,9 +229,12 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     Raises ``DriftguardError`` subclasses for bad input (manifest, approvals, artifacts) and
     ``rules.engine.RuleCrashed`` when a rule is broken.
     """
+    import os
+
     from driftguard import approvals as approvals_mod
     from driftguard import manifest as manifest_mod
-    from driftguard.rules.engine import run_rules
+    from driftguard.ci.repo import repository_root
+    from driftguard.rules.engine import rule_infos, run_rules, selected_rules
 
     m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
         else manifest_mod.load(path_or_manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
@@ -247,6 +250,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
                                        limits=limits)
     findings: list[Finding] = []
     sides: dict[str, tuple[Side, Side]] = {}
+    ran: dict[str, tuple[str, ...]] = {}
     for name in names:
         spec = m.models[name]
         rules = m.rules_for(name)
@@ -255,6 +259,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
         sides[name] = (training, deployed)
         ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
         findings.extend(run_rules(ctx, rules.select, rules.severity, rules.enable))
+        ran[name] = tuple(cls.code for cls, _ in selected_rules(rules.select, rules.severity, rules.enable))
     outcome = approvals_mod.apply(findings, approvals, today, warn_expiring_days=policy.warn_expiring_days,
                                   models=names)
     results = []
@@ -266,9 +271,11 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
             training=tuple(ArtifactRef(c.kind, c.path) for c in training.artifacts),
             deployment=tuple(ArtifactRef(c.kind, c.path) for c in deployed.artifacts),
             strict=strict,
+            rules=ran[name],
         ))
     return Report(tuple(results), outcome.approvals, manifest=m.path, today=today.isoformat(), strict=strict,
-                  fail_on_stale=policy.fail_on_stale)
+                  fail_on_stale=policy.fail_on_stale, root=str(repository_root(m.base)), cwd=os.getcwd(),
+                  rules=rule_infos()).with_fingerprints()
 
 
 def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reason: str, expires: date, *,

@@ -103,7 +103,9 @@ class Finding:
 
     ``training``/``deployed`` are the two sides' values (either may be None for consistency and policy rules,
     which then name the values they looked at in ``related``). ``status`` is filled in by approvals:
-    ``unapproved``, ``approved`` (``approval`` names it), ``expired`` or ``info``.
+    ``unapproved``, ``approved`` (``approval`` names it), ``expired`` or ``info``. ``fingerprint`` is the
+    finding's stable identity (model, rule, key, artifact path relative to the repository; never a line
+    number), stamped by ``check`` (``report.fingerprint``): SARIF's ``partialFingerprints`` carry it.
     """
 
     rule: str
@@ -118,6 +120,7 @@ class Finding:
     status: str = "unapproved"
     approval: str | None = None
     model: str | None = None
+    fingerprint: str | None = None
 
     def origins(self) -> list[Origin]:
         """Every origin the finding points at, training side first."""
@@ -156,4 +159,6 @@ class Finding:
             out["approval"] = self.approval
         if self.model is not None:
             out["model"] = self.model
+        if self.fingerprint is not None:
+            out["fingerprint"] = self.fingerprint
         return out

@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 
 from driftguard.errors import DriftguardError, UsageError
 from driftguard.model import Finding
+from driftguard.report import RuleInfo
 from driftguard.rules import load_rules
 from driftguard.rules.base import Rule, RuleContext
 
@@ -116,3 +117,12 @@ def describe_rules() -> str:
         first = inspect.cleandoc(cls.__doc__ or "").split("\n", 1)[0]
         lines.append(f"{code}  {cls.name:<40} {cls.severity:<8} {first}")
     return "\n".join(lines) + "\n"
+
+
+def rule_infos() -> tuple[RuleInfo, ...]:
+    """Every rule of this installation as reports describe it (code order)."""
+    out = []
+    for code, cls in sorted(load_rules().items()):
+        doc = inspect.cleandoc(cls.__doc__ or "")
+        out.append(RuleInfo(code, cls.name, cls.severity, doc.split("\n", 1)[0], doc, cls.opt_in))
+    return tuple(out)
