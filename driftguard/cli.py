@@ -65,13 +65,48 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_DRIFT
 
 
+def _parse_formats(items: Sequence[str] | None) -> list[tuple[str, str | None]]:
+    """``--format NAME`` (stdout) or ``NAME=PATH`` (a file), repeatable; default text on stdout."""
+    from driftguard import reporters
+
+    known = reporters.available()
+    out: list[tuple[str, str | None]] = []
+    for item in items or ["text"]:
+        name, sep, path = item.partition("=")
+        if name not in known:
+            raise UsageError(f"--format: unknown format '{name}'; one of: {', '.join(known)}")
+        if sep and not path:
+            raise UsageError(f"--format {name}=PATH: the path is empty")
+        out.append((name, path if sep else None))
+    return out
+
+
+def _write(path: str, text: str, what: str, mode: str = "w") -> None:
+    try:
+        with open(path, mode, encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write {path}: {exc.strerror or exc}") from None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from driftguard import api, reporters
 
+    formats = _parse_formats(args.format)
     today = _date(args.today, "--today") if args.today else None
     report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
                        limit_overrides=_parse_limit_items(args.limit))
-    sys.stdout.write(reporters.render_check(args.format, report))
+    rendered = [(path, reporters.render_check(name, report), name) for name, path in formats]
+    for path, text, name in rendered:
+        if path is not None:
+            _write(path, text, f"--format {name}")
+    # GitHub Actions: the markdown report becomes the job summary (read here, never in the library).
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and not args.no_step_summary:
+        _write(summary, reporters.render_check("markdown", report), "GITHUB_STEP_SUMMARY", mode="a")
+    for path, text, _ in rendered:
+        if path is None:
+            sys.stdout.write(text)
     return EXIT_OK if report.ok else EXIT_DRIFT
 
 
@@ -130,7 +165,11 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p = sub.add_parser("check", help="gate: compare every model's sides, judge the drift against approvals")
     p.add_argument("--config", default="driftguard.yaml", metavar="FILE", help="manifest (default: %(default)s)")
     p.add_argument("--model", metavar="NAME", help="check only this model")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--format", action="append", metavar="NAME[=PATH]",
+                   help="text (default), json, markdown, sarif, github, junit; repeatable; NAME=PATH writes "
+                        "that format to a file: --format text --format sarif=driftguard.sarif --format github")
+    p.add_argument("--no-step-summary", action="store_true",
+                   help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
     p.add_argument("--root", metavar="DIR",

@@ -17,11 +17,14 @@ def cell(v: Value | None) -> str:
     return "-" if v is None else show(v.value)
 
 
-def where(v: Value | None) -> str:
-    """``file:line`` (with the precedence layer that supplied it, or ``default``) for a table cell."""
+def where(v: Value | None, report: Report | None = None) -> str:
+    """``file:line`` (with the precedence layer that supplied it, or ``default``) for a table cell; with
+    ``report``, the file relative to the repository root (``Report.repo_path``), as CI annotations name it."""
     if v is None:
         return "-"
-    loc = for_terminal(v.origin.location())
+    origin = v.origin
+    path = report.repo_path(origin.path) if report is not None else origin.path
+    loc = for_terminal(f"{path}:{origin.line}" if origin.line is not None else path)
     if v.origin.source:
         loc += f" ({for_terminal(v.origin.source)})"
     elif not v.explicit:
@@ -53,9 +56,12 @@ def status(report: Report, f: Finding) -> str:
     return for_terminal(f.status)
 
 
-def approval_line(a: ApprovalRef) -> str:
-    """One approval that needs attention (stale, expired, expiring soon), as display text."""
-    ident, where_, expires = for_terminal(a.id), for_terminal(a.location()), for_terminal(a.expires)
+def approval_line(a: ApprovalRef, report: Report | None = None) -> str:
+    """One approval that needs attention (stale, expired, expiring soon), as display text; with ``report``,
+    its file relative to the repository root."""
+    path = report.repo_path(a.path) if report is not None else a.path
+    ident, expires = for_terminal(a.id), for_terminal(a.expires)
+    where_ = for_terminal(f"{path}:{a.line}" if a.line is not None else path)
     if a.state == "stale":
         note = f"; {message_for_terminal(a.note)}" if a.note else ""
         return (f"stale approval {ident} ({where_}): matches no finding of {for_terminal(a.model)} "
