@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftguard import extractors
-from driftguard.errors import ExtractionError, UsageError
+from driftguard.errors import DriftguardError, ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
@@ -218,9 +218,15 @@ def _compare_options(rules: ManifestRules) -> CompareOptions:
 
 def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None,
           strict: bool = False, today: date | None = None, limits: Limits | None = None,
-          root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None) -> Report:
+          root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None,
+          base: str | None = None, repo_root: str | Path | None = None) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
+
+    ``base``: a git revision (``check --base REF``): the same check also runs on the files of that revision
+    and each finding is marked introduced or existing (existing ones do not fail), the drift it removed listed
+    as resolved (``driftguard.ci``). ``repo_root``: the repository every reported path is relative to
+    (default: the nearest folder above the manifest holding ``.git``).
 
     ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
     ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
@@ -239,6 +245,9 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
         else manifest_mod.load(path_or_manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
     today = today or date.today()
+    if base is not None:
+        return _check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
+                              limit_overrides=limit_overrides, repo_root=repo_root)
     limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
     base_root = Path(root) if root is not None else m.base
     if model is not None and model not in m.models:
@@ -274,8 +283,46 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
             rules=ran[name],
         ))
     return Report(tuple(results), outcome.approvals, manifest=m.path, today=today.isoformat(), strict=strict,
-                  fail_on_stale=policy.fail_on_stale, root=str(repository_root(m.base)), cwd=os.getcwd(),
+                  fail_on_stale=policy.fail_on_stale,
+                  root=str(Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)),
+                  cwd=os.getcwd(),
                   rules=rule_infos()).with_fingerprints()
+
+
+def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, today: date, limits: Limits | None,
+                   root: str | Path | None, limit_overrides: Mapping[str, object] | None,
+                   repo_root: str | Path | None) -> Report:
+    """``check`` of the working tree judged against the same check of revision ``ref``'s files (written to a
+    temporary folder: the work tree, index and refs are left alone)."""
+    import tempfile
+
+    from driftguard import manifest as manifest_mod
+    from driftguard.ci import baseline, gitref
+
+    gitref.validate_revision(ref)
+    head = check(m, model=model, strict=strict, today=today, limits=limits, root=root,
+                 limit_overrides=limit_overrides, repo_root=repo_root)
+    repo = Path(head.root)
+    commit = gitref.resolve(repo, ref)
+    folder = Path(root) if root is not None else m.base
+    with tempfile.TemporaryDirectory(prefix="driftguard-base-") as tmp:
+        copy = Path(tmp)
+        gitref.materialize(repo, commit, folder, copy)
+        try:
+            manifest = copy / Path(m.path).resolve().relative_to(repo)
+            base_root = copy / folder.resolve().relative_to(repo)
+        except ValueError:
+            raise UsageError(f"--base: {m.path} is not inside the git repository {repo}") from None
+        before = Report((), today=today.isoformat(), root=str(copy), cwd=str(copy))
+        if manifest.is_file():
+            try:
+                old = manifest_mod.load(manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
+                if model is None or model in old.models:
+                    before = check(old, model=model, strict=strict, today=today, limits=limits, root=base_root,
+                                   limit_overrides=limit_overrides, repo_root=copy)
+            except DriftguardError as exc:
+                raise UsageError(f"--base {ref}: the check of {commit[:12]} failed: {exc}") from None
+        return baseline.judge_change(head, before, ref, commit)
 
 
 def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reason: str, expires: date, *,

@@ -95,7 +95,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     formats = _parse_formats(args.format)
     today = _date(args.today, "--today") if args.today else None
     report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
-                       limit_overrides=_parse_limit_items(args.limit))
+                       limit_overrides=_parse_limit_items(args.limit), base=args.base)
     rendered = [(path, reporters.render_check(name, report), name) for name, path in formats]
     for path, text, name in rendered:
         if path is not None:
@@ -171,6 +171,9 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--no-step-summary", action="store_true",
                    help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
+    p.add_argument("--base", metavar="REF",
+                   help="judge the change against git revision REF: drift already there at REF is reported as "
+                        "existing and does not fail; drift REF had and the change removed is listed as resolved")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
     p.add_argument("--root", metavar="DIR",
                    help="folder every artifact and approval must lie in (default: the manifest's folder)")

@@ -106,6 +106,8 @@ class Finding:
     ``unapproved``, ``approved`` (``approval`` names it), ``expired`` or ``info``. ``fingerprint`` is the
     finding's stable identity (model, rule, key, artifact path relative to the repository; never a line
     number), stamped by ``check`` (``report.fingerprint``): SARIF's ``partialFingerprints`` carry it.
+    ``change`` (``check --base``): ``introduced`` by the change, or ``existing`` (the same drift, values and
+    verdict at the base revision; it does not fail the gate).
     """
 
     rule: str
@@ -121,6 +123,7 @@ class Finding:
     approval: str | None = None
     model: str | None = None
     fingerprint: str | None = None
+    change: str | None = None
 
     def origins(self) -> list[Origin]:
         """Every origin the finding points at, training side first."""
@@ -161,4 +164,6 @@ class Finding:
             out["model"] = self.model
         if self.fingerprint is not None:
             out["fingerprint"] = self.fingerprint
+        if self.change is not None:
+            out["change"] = self.change
         return out

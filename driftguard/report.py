@@ -113,10 +113,26 @@ class ModelResult:
 
 
 def fails(finding: Finding, strict: bool = False) -> bool:
-    """True when a finding fails the gate: unapproved or expired, and an error (or a warning when strict)."""
-    if finding.status not in FAILING_STATUSES:
+    """True when a finding fails the gate: unapproved or expired, and an error (or a warning when strict);
+    never a finding ``check --base`` found already there at the base revision (``change == "existing"``)."""
+    if finding.status not in FAILING_STATUSES or finding.change == "existing":
         return False
     return finding.severity == "error" or (strict and finding.severity == "warning")
+
+
+@dataclass(frozen=True)
+class BaseComparison:
+    """What ``check --base REF`` compared against: the revision as given, the commit it named, and the
+    findings of that commit whose drift the change removed."""
+
+    ref: str
+    commit: str
+    resolved: tuple[Finding, ...] = ()
+
+    def to_dict(self, report: Report) -> dict[str, Json]:
+        changes = [f.change for f in report.findings]
+        return {"ref": self.ref, "commit": self.commit, "introduced": changes.count("introduced"),
+                "existing": changes.count("existing"), "resolved": [f.to_dict() for f in self.resolved]}
 
 
 def primary_origin(finding: Finding) -> Origin | None:
@@ -144,7 +160,8 @@ class Report:
 
     ``root`` is the repository root (absolute) and ``cwd`` the folder relative origin paths are relative to
     (where ``check`` ran), so ``repo_path`` names every file relative to the repository whatever folder the
-    check ran in. ``rules`` describes every rule of the installation (for SARIF's rule table)."""
+    check ran in. ``rules`` describes every rule of the installation (for SARIF's rule table). ``base``: what
+    ``check --base`` compared against (each finding's ``change`` says introduced or existing)."""
 
     models: tuple[ModelResult, ...]
     approvals: tuple[ApprovalRef, ...] = ()
@@ -155,6 +172,7 @@ class Report:
     root: str = ""
     cwd: str = ""
     rules: tuple[RuleInfo, ...] = ()
+    base: BaseComparison | None = None
 
     def repo_path(self, path: str) -> str:
         """``path`` (an origin's, as the extractors wrote it) relative to the repository root, ``/``-separated;
@@ -249,6 +267,7 @@ class Report:
             "summary": self.summary(),
             "models": [m.to_dict() for m in self.models],
             "approvals": [a.to_dict() for a in self.approvals],
+            **({"base": self.base.to_dict(self)} if self.base is not None else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -70,7 +70,8 @@ def action() -> dict[str, Any]:
 def test_action_inputs_and_no_input_spliced_into_a_script() -> None:
     data = action()
     assert data["runs"]["using"] == "composite"
-    assert {"config", "formats", "fail-on", "python-version", "extras", "version", "sarif"} <= set(data["inputs"])
+    assert {"config", "base-ref", "formats", "fail-on", "python-version", "extras", "version", "sarif"} <= \
+        set(data["inputs"])
     for step in data["runs"]["steps"]:
         assert "${{" not in step.get("run", ""), step["name"]  # inputs reach scripts as env only
 
@@ -79,14 +80,14 @@ def _step(name: str) -> dict[str, Any]:
     return next(s for s in action()["runs"]["steps"] if s["name"] == name)
 
 
-def run_check_step(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], str]:
+def run_check_step(tmp_path: Path, cwd: Path = ROOT, **env: str) -> tuple[subprocess.CompletedProcess[str], str]:
     """The action's check step, run by bash as the runner would, with its inputs as the env it declares."""
     output = tmp_path / "github_output"
     output.write_text("", encoding="utf-8")
     full = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
             "GITHUB_OUTPUT": str(output), "DG_CONFIG": "driftguard.yaml", "DG_FORMATS": "text github",
-            "DG_FAIL_ON": "drift", "DG_SARIF": "", **env}
-    proc = subprocess.run(["bash", "-c", _step("driftguard check")["run"]], cwd=ROOT, env=full,
+            "DG_FAIL_ON": "drift", "DG_SARIF": "", "DG_BASE_REF": "", **env}
+    proc = subprocess.run(["bash", "-c", _step("driftguard check")["run"]], cwd=cwd, env=full,
                           capture_output=True, text=True, timeout=120)
     return proc, output.read_text(encoding="utf-8")
 
@@ -104,6 +105,20 @@ def test_action_check_step_runs_driftguard(tmp_path: Path) -> None:
     proc, output = run_check_step(tmp_path, DG_FAIL_ON="sometimes")
     assert proc.returncode == 2 and output == ""
     assert proc.stdout == "::error title=driftguard::fail-on must be drift, strict or never\n"
+
+
+def test_action_check_step_with_base_ref(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env={**os.environ, **env})
+    proc, output = run_check_step(tmp_path, cwd=repo, DG_BASE_REF="HEAD", DG_FORMATS="text")
+    assert output == "exit-code=0\n", proc.stdout + proc.stderr  # the unapproved drift was already there
+    assert "0 introduced by the change, 2 already there, 0 resolved" in proc.stdout
+    proc, output = run_check_step(tmp_path, cwd=repo, DG_BASE_REF="no-such-branch", DG_FORMATS="text")
+    assert output == "exit-code=2\n" and "fetch it first" in proc.stderr
 
 
 @pytest.mark.parametrize(("rc", "fail_on", "expected"), [("0", "drift", 0), ("1", "drift", 1), ("1", "never", 0),

@@ -51,6 +51,8 @@ def status(report: Report, f: Finding) -> str:
         when = f" expired {for_terminal(ref.expires)} ({ago(ref.days)})" if ref else " expired"
         return f"EXPIRED: {approval}{when}"
     if f.status == "unapproved":
+        if f.change == "existing":
+            return f"unapproved {f.severity}, already at base"
         return "UNAPPROVED" if f.severity == "error" or (report.strict and f.severity == "warning") \
             else f"unapproved {f.severity}"
     return for_terminal(f.status)
@@ -69,6 +71,19 @@ def approval_line(a: ApprovalRef, report: Report | None = None) -> str:
     if a.state == "expired":
         return f"expired approval {ident} ({where_}): expired {expires} ({ago(a.days)})"
     return f"approval {ident} ({where_}) expires {expires} ({ago(a.days)})"
+
+
+def base_lines(report: Report) -> list[str]:
+    """``check --base``: what the change did, then one line per finding it resolved (display text)."""
+    if report.base is None:
+        return []
+    b = report.base
+    changes = [f.change for f in report.findings]
+    out = [f"against {for_terminal(b.ref)} ({b.commit[:12]}): {changes.count('introduced')} introduced by the "
+           f"change, {changes.count('existing')} already there, {len(b.resolved)} resolved"]
+    out += [f"resolved: {for_terminal(f.model or '')} {for_terminal(f.key)} ({for_terminal(f.rule)}): "
+            f"{message_for_terminal(f.message)}" for f in b.resolved]
+    return out
 
 
 def summary_line(report: Report) -> str:

@@ -5,7 +5,7 @@ origins, then the approvals that need attention and one summary line. Everything
 from __future__ import annotations
 
 from driftguard.report import Report
-from driftguard.reporters.check_common import approval_line, cell, status, summary_line, where
+from driftguard.reporters.check_common import approval_line, base_lines, cell, status, summary_line, where
 from driftguard.reporters.escape import for_terminal, message_for_terminal
 from driftguard.reporters.table import render
 
@@ -34,6 +34,10 @@ def render_check(report: Report) -> str:
     if attention:
         out.append("approvals:")
         out.extend(f"  {approval_line(a)}" for a in attention)
+        out.append("")
+    changes = base_lines(report)
+    if changes:
+        out.extend(changes)
         out.append("")
     out.append(summary_line(report))
     return "\n".join(out) + "\n"
