@@ -219,14 +219,16 @@ def _compare_options(rules: ManifestRules) -> CompareOptions:
 def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None,
           strict: bool = False, today: date | None = None, limits: Limits | None = None,
           root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None,
-          base: str | None = None, repo_root: str | Path | None = None) -> Report:
+          base: str | None = None, repo_root: str | Path | None = None,
+          shard: tuple[int, int] | None = None) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
 
     ``base``: a git revision (``check --base REF``): the same check also runs on the files of that revision
     and each finding is marked introduced or existing (existing ones do not fail), the drift it removed listed
     as resolved (``driftguard.ci``). ``repo_root``: the repository every reported path is relative to
-    (default: the nearest folder above the manifest holding ``.git``).
+    (default: the nearest folder above the manifest holding ``.git``). ``shard``: ``(I, N)``, check only the
+    models of shard I of N (``driftguard.ci.shard``: a split by model name, the same in every job).
 
     ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
     ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
@@ -247,12 +249,16 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     today = today or date.today()
     if base is not None:
         return _check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
-                              limit_overrides=limit_overrides, repo_root=repo_root)
+                              limit_overrides=limit_overrides, repo_root=repo_root, shard=shard)
     limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
     base_root = Path(root) if root is not None else m.base
     if model is not None and model not in m.models:
         raise UsageError(f"no model '{model}' in {m.path}; models: {', '.join(m.models)}")
     names = [model] if model is not None else list(m.models)
+    if shard is not None:
+        from driftguard.ci.shard import select
+
+        names = select(names, shard)
     policy = m.approval_policy
     approvals = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
                                        max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
@@ -286,12 +292,12 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
                   fail_on_stale=policy.fail_on_stale,
                   root=str(Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)),
                   cwd=os.getcwd(),
-                  rules=rule_infos()).with_fingerprints()
+                  rules=rule_infos(), shard=shard).with_fingerprints()
 
 
 def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, today: date, limits: Limits | None,
                    root: str | Path | None, limit_overrides: Mapping[str, object] | None,
-                   repo_root: str | Path | None) -> Report:
+                   repo_root: str | Path | None, shard: tuple[int, int] | None = None) -> Report:
     """``check`` of the working tree judged against the same check of revision ``ref``'s files (written to a
     temporary folder: the work tree, index and refs are left alone)."""
     import tempfile
@@ -301,7 +307,7 @@ def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, to
 
     gitref.validate_revision(ref)
     head = check(m, model=model, strict=strict, today=today, limits=limits, root=root,
-                 limit_overrides=limit_overrides, repo_root=repo_root)
+                 limit_overrides=limit_overrides, repo_root=repo_root, shard=shard)
     repo = Path(head.root)
     commit = gitref.resolve(repo, ref)
     folder = Path(root) if root is not None else m.base
@@ -319,7 +325,7 @@ def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, to
                 old = manifest_mod.load(manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
                 if model is None or model in old.models:
                     before = check(old, model=model, strict=strict, today=today, limits=limits, root=base_root,
-                                   limit_overrides=limit_overrides, repo_root=copy)
+                                   limit_overrides=limit_overrides, repo_root=copy, shard=shard)
             except DriftguardError as exc:
                 raise UsageError(f"--base {ref}: the check of {commit[:12]} failed: {exc}") from None
         return baseline.judge_change(head, before, ref, commit)

@@ -90,19 +90,39 @@ def _write(path: str, text: str, what: str, mode: str = "w") -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from driftguard import api, reporters
+    from driftguard import api
 
     formats = _parse_formats(args.format)
     today = _date(args.today, "--today") if args.today else None
+    shard = None
+    if args.shard is not None:
+        from driftguard.ci.shard import parse_shard
+
+        shard = parse_shard(args.shard)
     report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
-                       limit_overrides=_parse_limit_items(args.limit), base=args.base)
+                       limit_overrides=_parse_limit_items(args.limit), base=args.base, shard=shard)
+    return _emit(report, formats, args.no_step_summary)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from driftguard.ci import merge
+
+    formats = _parse_formats(args.format)
+    report = merge.merge([(path, merge.load(path)) for path in args.reports])
+    return _emit(report, formats, args.no_step_summary)
+
+
+def _emit(report: Any, formats: list[tuple[str, str | None]], no_step_summary: bool) -> int:
+    """Render ``report`` in every format (files first, then the job summary, then stdout); the exit code."""
+    from driftguard import reporters
+
     rendered = [(path, reporters.render_check(name, report), name) for name, path in formats]
     for path, text, name in rendered:
         if path is not None:
             _write(path, text, f"--format {name}")
     # GitHub Actions: the markdown report becomes the job summary (read here, never in the library).
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary and not args.no_step_summary:
+    if summary and not no_step_summary:
         _write(summary, reporters.render_check("markdown", report), "GITHUB_STEP_SUMMARY", mode="a")
     for path, text, _ in rendered:
         if path is None:
@@ -174,11 +194,23 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--base", metavar="REF",
                    help="judge the change against git revision REF: drift already there at REF is reported as "
                         "existing and does not fail; drift REF had and the change removed is listed as resolved")
+    p.add_argument("--shard", metavar="I/N",
+                   help="check only shard I of N of the models (a split by model name, the same in every CI job; "
+                        "`driftguard report` merges the shards' JSON reports)")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
     p.add_argument("--root", metavar="DIR",
                    help="folder every artifact and approval must lie in (default: the manifest's folder)")
     _add_limit(p)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("report", help="render JSON reports of check in any format; the JSON reports of "
+                                      "check --shard 1/N .. N/N are merged into one")
+    p.add_argument("reports", nargs="+", metavar="REPORT.json", help="check --format json output")
+    p.add_argument("--format", action="append", metavar="NAME[=PATH]",
+                   help="as for check: text (default), json, markdown, sarif, github, junit; NAME=PATH to a file")
+    p.add_argument("--no-step-summary", action="store_true",
+                   help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("schema", help="print a published JSON Schema")
     p.add_argument("name", choices=("manifest", "approvals", "report"))

@@ -161,7 +161,8 @@ class Report:
     ``root`` is the repository root (absolute) and ``cwd`` the folder relative origin paths are relative to
     (where ``check`` ran), so ``repo_path`` names every file relative to the repository whatever folder the
     check ran in. ``rules`` describes every rule of the installation (for SARIF's rule table). ``base``: what
-    ``check --base`` compared against (each finding's ``change`` says introduced or existing)."""
+    ``check --base`` compared against (each finding's ``change`` says introduced or existing). ``shard``:
+    ``(I, N)`` when the report covers only shard I of N of the manifest's models (``check --shard``)."""
 
     models: tuple[ModelResult, ...]
     approvals: tuple[ApprovalRef, ...] = ()
@@ -173,6 +174,7 @@ class Report:
     cwd: str = ""
     rules: tuple[RuleInfo, ...] = ()
     base: BaseComparison | None = None
+    shard: tuple[int, int] | None = None
 
     def repo_path(self, path: str) -> str:
         """``path`` (an origin's, as the extractors wrote it) relative to the repository root, ``/``-separated;
@@ -268,6 +270,8 @@ class Report:
             "models": [m.to_dict() for m in self.models],
             "approvals": [a.to_dict() for a in self.approvals],
             **({"base": self.base.to_dict(self)} if self.base is not None else {}),
+            **({"shard": f"{self.shard[0]}/{self.shard[1]}", "fail_on_stale": self.fail_on_stale}
+               if self.shard is not None else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
