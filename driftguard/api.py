@@ -220,7 +220,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
           strict: bool = False, today: date | None = None, limits: Limits | None = None,
           root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None,
           base: str | None = None, repo_root: str | Path | None = None,
-          shard: tuple[int, int] | None = None) -> Report:
+          shard: tuple[int, int] | None = None, models: Sequence[str] | None = None, jobs: int = 1) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
 
@@ -229,6 +229,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     as resolved (``driftguard.ci``). ``repo_root``: the repository every reported path is relative to
     (default: the nearest folder above the manifest holding ``.git``). ``shard``: ``(I, N)``, check only the
     models of shard I of N (``driftguard.ci.shard``: a split by model name, the same in every job).
+    ``models``: check only these models. ``jobs``: worker processes checking models in parallel (0: one per
+    CPU once there are enough models to pay for them); the report is the same as with one.
 
     ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
     ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
@@ -249,16 +251,27 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     today = today or date.today()
     if base is not None:
         return _check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
-                              limit_overrides=limit_overrides, repo_root=repo_root, shard=shard)
+                              limit_overrides=limit_overrides, repo_root=repo_root, shard=shard, models=models,
+                              jobs=jobs)
     limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
     base_root = Path(root) if root is not None else m.base
     if model is not None and model not in m.models:
         raise UsageError(f"no model '{model}' in {m.path}; models: {', '.join(m.models)}")
     names = [model] if model is not None else list(m.models)
+    if models is not None:
+        unknown = [n for n in models if n not in m.models]
+        if unknown:
+            raise UsageError(f"no model '{unknown[0]}' in {m.path}; models: {', '.join(m.models)}")
+        wanted = set(models)
+        names = [n for n in names if n in wanted]
     if shard is not None:
         from driftguard.ci.shard import select
 
         names = select(names, shard)
+    workers = _workers(jobs, len(names))
+    if workers > 1:
+        return _check_parallel(m, names, workers, strict=strict, today=today, limits=limits, root=root,
+                               limit_overrides=limit_overrides, repo_root=repo_root, shard=shard)
     policy = m.approval_policy
     approvals = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
                                        max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
@@ -295,9 +308,49 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
                   rules=rule_infos(), shard=shard).with_fingerprints()
 
 
+#: Models per worker below which another process costs more than it saves (a model takes ~3 ms).
+_MODELS_PER_WORKER = 64
+
+
+def _workers(jobs: int, models: int) -> int:
+    if jobs < 0:
+        raise UsageError(f"jobs must be 0 (one per CPU) or more, got {jobs}")
+    if jobs == 0:
+        import os
+
+        jobs = min(os.cpu_count() or 1, 32, models // _MODELS_PER_WORKER)
+    return max(1, min(jobs, models))
+
+
+def _check_part(args: tuple[Manifest, list[str], dict[str, object]]) -> Report:
+    m, names, options = args
+    return check(m, models=names, jobs=1, **options)  # type: ignore[arg-type]  # the options check() took
+
+
+def _check_parallel(m: Manifest, names: list[str], workers: int, *, shard: tuple[int, int] | None,
+                    **options: object) -> Report:
+    """``check`` of ``names`` split over ``workers`` processes, joined into the report one process gives."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from driftguard.ci.merge import join
+
+    size = -(-len(names) // workers)
+    chunks = [names[i:i + size] for i in range(0, len(names), size)]
+    # fork where there is one: the workers start with driftguard already imported
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
+        # each worker gets a manifest of its own models only: pickling thousands of models it does not check
+        # would cost more than checking them
+        parts = list(pool.map(_check_part, [(m.model_copy(update={"models": {n: m.models[n] for n in chunk}}),
+                                             chunk, options) for chunk in chunks]))
+    return join(parts, names, shard)
+
+
 def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, today: date, limits: Limits | None,
                    root: str | Path | None, limit_overrides: Mapping[str, object] | None,
-                   repo_root: str | Path | None, shard: tuple[int, int] | None = None) -> Report:
+                   repo_root: str | Path | None, shard: tuple[int, int] | None = None,
+                   models: Sequence[str] | None = None, jobs: int = 1) -> Report:
     """``check`` of the working tree judged against the same check of revision ``ref``'s files (written to a
     temporary folder: the work tree, index and refs are left alone)."""
     import tempfile
@@ -307,7 +360,7 @@ def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, to
 
     gitref.validate_revision(ref)
     head = check(m, model=model, strict=strict, today=today, limits=limits, root=root,
-                 limit_overrides=limit_overrides, repo_root=repo_root, shard=shard)
+                 limit_overrides=limit_overrides, repo_root=repo_root, shard=shard, models=models, jobs=jobs)
     repo = Path(head.root)
     commit = gitref.resolve(repo, ref)
     folder = Path(root) if root is not None else m.base
@@ -324,8 +377,10 @@ def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, to
             try:
                 old = manifest_mod.load(manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
                 if model is None or model in old.models:
+                    kept = None if models is None else [n for n in models if n in old.models]
                     before = check(old, model=model, strict=strict, today=today, limits=limits, root=base_root,
-                                   limit_overrides=limit_overrides, repo_root=copy, shard=shard)
+                                   limit_overrides=limit_overrides, repo_root=copy, shard=shard, models=kept,
+                                   jobs=jobs)
             except DriftguardError as exc:
                 raise UsageError(f"--base {ref}: the check of {commit[:12]} failed: {exc}") from None
         return baseline.judge_change(head, before, ref, commit)

@@ -100,7 +100,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         shard = parse_shard(args.shard)
     report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
-                       limit_overrides=_parse_limit_items(args.limit), base=args.base, shard=shard)
+                       limit_overrides=_parse_limit_items(args.limit), base=args.base, shard=shard,
+                       jobs=args.jobs)
     return _emit(report, formats, args.no_step_summary)
 
 
@@ -176,6 +177,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) > 1024:
+        raise argparse.ArgumentTypeError(f"expects a number of processes (0: one per CPU), got '{text}'")
+    return int(text)
+
+
 def _add_limit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", action="append", metavar="NAME=VALUE",
                    help="raise a reader limit, e.g. --limit pickle_bytes=256M (see README, 'Limits')")
@@ -197,6 +204,8 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--shard", metavar="I/N",
                    help="check only shard I of N of the models (a split by model name, the same in every CI job; "
                         "`driftguard report` merges the shards' JSON reports)")
+    p.add_argument("--jobs", type=_jobs, default=0, metavar="N",
+                   help="processes checking models in parallel (default 0: one per CPU when there are many models)")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
     p.add_argument("--root", metavar="DIR",
                    help="folder every artifact and approval must lie in (default: the manifest's folder)")

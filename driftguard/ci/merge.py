@@ -8,6 +8,7 @@ or foreign file is one clear error), and shards are merged only when they are th
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,12 @@ def merge(reports: list[tuple[str, dict[str, Any]]]) -> Report:
                               tuple(f for b in bases if b is not None for f in b.resolved))
     return Report(tuple(models), tuple(approvals), manifest=first["manifest"], today=first["today"],
                   strict=first["strict"], fail_on_stale=any(p.fail_on_stale for p in parts), base=base)
+
+
+def join(parts: list[Report], names: list[str], shard: tuple[int, int] | None = None) -> Report:
+    """The reports of one check's models split across processes, as one report: models in ``names`` order,
+    approvals (each model's are judged where the model is) by id."""
+    first = parts[0]
+    by_name = {m.name: m for p in parts for m in p.models}
+    approvals = sorted({a.id: a for p in parts for a in p.approvals}.values(), key=lambda a: a.id)
+    return replace(first, models=tuple(by_name[n] for n in names), approvals=tuple(approvals), shard=shard)

@@ -31,6 +31,16 @@ class RuleCrashed(Exception):
         self.code = code
         self.exc = exc
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Across processes (a parallel check) the original exception travels as its text.
+        return (_crashed, (self.code, type(self.exc).__name__, str(self.exc)))
+
+
+def _crashed(code: str, name: str, text: str) -> RuleCrashed:
+    exc = RuleCrashed(code, RuntimeError(text))
+    exc.args = (f"rule {code} crashed: {name}: {text}",)
+    return exc
+
 
 def _matching(pattern: str, codes: Sequence[str], what: str) -> list[str]:
     """Codes a user pattern names: an exact code (any case) or a glob (``DG1*``); none is a UsageError."""
