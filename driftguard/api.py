@@ -220,7 +220,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
           strict: bool = False, today: date | None = None, limits: Limits | None = None,
           root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None,
           base: str | None = None, repo_root: str | Path | None = None,
-          shard: tuple[int, int] | None = None, models: Sequence[str] | None = None, jobs: int = 1) -> Report:
+          shard: tuple[int, int] | None = None, models: Sequence[str] | None = None, jobs: int = 1,
+          changed_only: bool = False) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
 
@@ -230,7 +231,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     (default: the nearest folder above the manifest holding ``.git``). ``shard``: ``(I, N)``, check only the
     models of shard I of N (``driftguard.ci.shard``: a split by model name, the same in every job).
     ``models``: check only these models. ``jobs``: worker processes checking models in parallel (0: one per
-    CPU once there are enough models to pay for them); the report is the same as with one.
+    CPU once there are enough models to pay for them); the report is the same as with one. ``changed_only``
+    (with ``base``): check only the models whose files, approvals or manifest entry the change touched.
 
     ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
     ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
@@ -252,7 +254,9 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     if base is not None:
         return _check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
                               limit_overrides=limit_overrides, repo_root=repo_root, shard=shard, models=models,
-                              jobs=jobs)
+                              jobs=jobs, changed_only=changed_only)
+    if changed_only:
+        raise UsageError("--changed-only needs --base REF: the models a change affected are found against it")
     limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
     base_root = Path(root) if root is not None else m.base
     if model is not None and model not in m.models:
@@ -350,20 +354,23 @@ def _check_parallel(m: Manifest, names: list[str], workers: int, *, shard: tuple
 def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, today: date, limits: Limits | None,
                    root: str | Path | None, limit_overrides: Mapping[str, object] | None,
                    repo_root: str | Path | None, shard: tuple[int, int] | None = None,
-                   models: Sequence[str] | None = None, jobs: int = 1) -> Report:
+                   models: Sequence[str] | None = None, jobs: int = 1, changed_only: bool = False) -> Report:
     """``check`` of the working tree judged against the same check of revision ``ref``'s files (written to a
-    temporary folder: the work tree, index and refs are left alone)."""
+    temporary folder: the work tree, index and refs are left alone); with ``changed_only``, of the models the
+    change can have affected (``driftguard.ci.changed``)."""
     import tempfile
 
     from driftguard import manifest as manifest_mod
-    from driftguard.ci import baseline, gitref
+    from driftguard.ci import baseline, changed, gitref
+    from driftguard.ci.repo import repository_root
 
     gitref.validate_revision(ref)
-    head = check(m, model=model, strict=strict, today=today, limits=limits, root=root,
-                 limit_overrides=limit_overrides, repo_root=repo_root, shard=shard, models=models, jobs=jobs)
-    repo = Path(head.root)
+    repo = Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)
     commit = gitref.resolve(repo, ref)
     folder = Path(root) if root is not None else m.base
+    read_limits = (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {})
+    options = {"strict": strict, "today": today, "limits": limits, "limit_overrides": limit_overrides,
+               "shard": shard, "jobs": jobs}
     with tempfile.TemporaryDirectory(prefix="driftguard-base-") as tmp:
         copy = Path(tmp)
         gitref.materialize(repo, commit, folder, copy)
@@ -372,18 +379,27 @@ def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, to
             base_root = copy / folder.resolve().relative_to(repo)
         except ValueError:
             raise UsageError(f"--base: {m.path} is not inside the git repository {repo}") from None
+        try:
+            old = manifest_mod.load(manifest, read_limits) if manifest.is_file() else None
+        except DriftguardError as exc:
+            raise UsageError(f"--base {ref}: the manifest of {commit[:12]} is not valid: {exc}") from None
+        unchanged = 0
+        if changed_only:
+            wanted = [model] if model is not None else list(models) if models is not None else list(m.models)
+            affected = set(changed.affected_models(m, old, repo=repo, commit=commit,
+                                                   changed=changed.changed_files(repo, commit), limits=read_limits))
+            models, model = [n for n in wanted if n in affected], None
+            unchanged = len(wanted) - len(models)
+        head = check(m, model=model, root=root, repo_root=repo, models=models, **options)  # type: ignore[arg-type]
         before = Report((), today=today.isoformat(), root=str(copy), cwd=str(copy))
-        if manifest.is_file():
+        if old is not None and (model is None or model in old.models):
+            kept = None if models is None else [n for n in models if n in old.models]
             try:
-                old = manifest_mod.load(manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
-                if model is None or model in old.models:
-                    kept = None if models is None else [n for n in models if n in old.models]
-                    before = check(old, model=model, strict=strict, today=today, limits=limits, root=base_root,
-                                   limit_overrides=limit_overrides, repo_root=copy, shard=shard, models=kept,
-                                   jobs=jobs)
+                before = check(old, model=model, root=base_root, repo_root=copy, models=kept,
+                               **options)  # type: ignore[arg-type]  # the options check() took
             except DriftguardError as exc:
                 raise UsageError(f"--base {ref}: the check of {commit[:12]} failed: {exc}") from None
-        return baseline.judge_change(head, before, ref, commit)
+        return baseline.judge_change(head, before, ref, commit, unchanged=unchanged)
 
 
 def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reason: str, expires: date, *,

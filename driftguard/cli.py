@@ -101,7 +101,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         shard = parse_shard(args.shard)
     report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
                        limit_overrides=_parse_limit_items(args.limit), base=args.base, shard=shard,
-                       jobs=args.jobs)
+                       jobs=args.jobs, changed_only=args.changed_only)
     return _emit(report, formats, args.no_step_summary)
 
 
@@ -201,6 +201,8 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--base", metavar="REF",
                    help="judge the change against git revision REF: drift already there at REF is reported as "
                         "existing and does not fail; drift REF had and the change removed is listed as resolved")
+    p.add_argument("--changed-only", action="store_true",
+                   help="with --base: check only the models whose artifacts, approvals or manifest entry changed")
     p.add_argument("--shard", metavar="I/N",
                    help="check only shard I of N of the models (a split by model name, the same in every CI job; "
                         "`driftguard report` merges the shards' JSON reports)")

@@ -122,17 +122,20 @@ def fails(finding: Finding, strict: bool = False) -> bool:
 
 @dataclass(frozen=True)
 class BaseComparison:
-    """What ``check --base REF`` compared against: the revision as given, the commit it named, and the
-    findings of that commit whose drift the change removed."""
+    """What ``check --base REF`` compared against: the revision as given, the commit it named, the findings
+    of that commit whose drift the change removed, and how many models ``--changed-only`` left out."""
 
     ref: str
     commit: str
     resolved: tuple[Finding, ...] = ()
+    #: models not checked because the change touched nothing they read (``--changed-only``)
+    unchanged: int = 0
 
     def to_dict(self, report: Report) -> dict[str, Json]:
         changes = [f.change for f in report.findings]
         return {"ref": self.ref, "commit": self.commit, "introduced": changes.count("introduced"),
-                "existing": changes.count("existing"), "resolved": [f.to_dict() for f in self.resolved]}
+                "existing": changes.count("existing"), "resolved": [f.to_dict() for f in self.resolved],
+                "unchanged_models": self.unchanged}
 
 
 def primary_origin(finding: Finding) -> Origin | None:

@@ -21,16 +21,17 @@ def _identity(f: Finding) -> str:
     return json.dumps([f.fingerprint, values, f.status], sort_keys=True, default=repr)
 
 
-def judge_change(head: Report, base: Report, ref: str, commit: str) -> Report:
+def judge_change(head: Report, base: Report, ref: str, commit: str, unchanged: int = 0) -> Report:
     """``head`` with every finding marked ``introduced`` or ``existing`` against ``base`` (the same check at
-    ``commit``, which ``ref`` names), and the findings of ``base`` whose drift is gone as ``resolved``."""
+    ``commit``, which ``ref`` names), and the findings of ``base`` whose drift is gone as ``resolved``.
+    ``unchanged``: models left out because the change touched nothing they read (``--changed-only``)."""
     before = {_identity(f) for f in base.findings}
     models = tuple(replace(m, findings=tuple(replace(f, change="existing" if _identity(f) in before
                                                      else "introduced") for f in m.findings))
                    for m in head.models)
     now = {f.fingerprint for f in head.findings}
     resolved = tuple(_moved(f, base, head) for f in base.findings if f.fingerprint not in now)
-    return replace(head, models=models, base=BaseComparison(ref, commit, resolved))
+    return replace(head, models=models, base=BaseComparison(ref, commit, resolved, unchanged))
 
 
 def _moved(f: Finding, base: Report, head: Report) -> Finding:

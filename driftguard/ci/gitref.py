@@ -29,7 +29,8 @@ def validate_revision(ref: str) -> str:
     return ref
 
 
-def _repo(root: Path) -> Any:
+def open_repo(root: Path) -> Any:
+    """The git repository at ``root`` (gitpython); MissingExtraError without the git extra."""
     try:
         import git
     except ImportError:
@@ -45,7 +46,7 @@ def resolve(root: Path, ref: str) -> str:
     the repository does not have it."""
     import git
 
-    repo = _repo(root)
+    repo = open_repo(root)
     validate_revision(ref)
     try:
         found = repo.commit(ref)
@@ -71,7 +72,7 @@ def materialize(root: Path, commit: str, folder: Path, dest: Path) -> Path:
     """Write the files under ``folder`` (a folder of the repository at ``root``) as they are at ``commit`` into
     ``dest``, keeping their paths relative to the repository; returns ``dest``. Symlinks stay symlinks (the
     check confines reads to its root either way), submodules are left out."""
-    repo = _repo(root)
+    repo = open_repo(root)
     sub = _relative(folder, root)
     tree = repo.commit(commit).tree
     if str(sub) != ".":

@@ -59,7 +59,8 @@ def report_from_dict(data: dict[str, Any], strict: bool | None = None) -> Report
     base = None
     if "base" in data:
         b = data["base"]
-        base = BaseComparison(b["ref"], b["commit"], tuple(finding_from_dict(f) for f in b["resolved"]))
+        base = BaseComparison(b["ref"], b["commit"], tuple(finding_from_dict(f) for f in b["resolved"]),
+                              b["unchanged_models"])
     shard = None
     if "shard" in data:
         i, n = data["shard"].split("/")
@@ -124,7 +125,8 @@ def merge(reports: list[tuple[str, dict[str, Any]]]) -> Report:
         first_base = bases[0]
         assert first_base is not None
         base = BaseComparison(first_base.ref, first_base.commit,
-                              tuple(f for b in bases if b is not None for f in b.resolved))
+                              tuple(f for b in bases if b is not None for f in b.resolved),
+                              sum(b.unchanged for b in bases if b is not None))
     return Report(tuple(models), tuple(approvals), manifest=first["manifest"], today=first["today"],
                   strict=first["strict"], fail_on_stale=any(p.fail_on_stale for p in parts), base=base)
 

@@ -79,8 +79,9 @@ def base_lines(report: Report) -> list[str]:
         return []
     b = report.base
     changes = [f.change for f in report.findings]
+    skipped = f"; {b.unchanged} unchanged model{'s' if b.unchanged != 1 else ''} not checked" if b.unchanged else ""
     out = [f"against {for_terminal(b.ref)} ({b.commit[:12]}): {changes.count('introduced')} introduced by the "
-           f"change, {changes.count('existing')} already there, {len(b.resolved)} resolved"]
+           f"change, {changes.count('existing')} already there, {len(b.resolved)} resolved{skipped}"]
     out += [f"resolved: {for_terminal(f.model or '')} {for_terminal(f.key)} ({for_terminal(f.rule)}): "
             f"{message_for_terminal(f.message)}" for f in b.resolved]
     return out
