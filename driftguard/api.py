@@ -4,7 +4,7 @@ nothing and never exits."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,12 +15,13 @@ from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
-from driftguard.report import ArtifactRef, ModelResult, Report
+from driftguard.report import ApprovalRef, ArtifactRef, ModelResult, Report
 from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.decoding import with_decoding
 from driftguard.rules.drift import CompareOptions, Tolerance
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
+    from driftguard.approvals import LoadedApproval
     from driftguard.manifest import Artifact as ArtifactSpec
     from driftguard.manifest import Manifest
     from driftguard.manifest import Rules as ManifestRules
@@ -221,7 +222,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
           root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None,
           base: str | None = None, repo_root: str | Path | None = None,
           shard: tuple[int, int] | None = None, models: Sequence[str] | None = None, jobs: int = 1,
-          changed_only: bool = False) -> Report:
+          changed_only: bool = False, require_committed_approvals: bool = False,
+          approval_provenance: bool = False) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
 
@@ -233,6 +235,9 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     ``models``: check only these models. ``jobs``: worker processes checking models in parallel (0: one per
     CPU once there are enough models to pay for them); the report is the same as with one. ``changed_only``
     (with ``base``): check only the models whose files, approvals or manifest entry the change touched.
+    ``approval_provenance`` (implied by ``base`` and ``require_committed_approvals``): each approval names the
+    commit and author that added its file. ``require_committed_approvals``: approvals whose file is not
+    committed as it is in HEAD are ignored (state ``uncommitted``).
 
     ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
     ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
@@ -254,7 +259,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     if base is not None:
         return _check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
                               limit_overrides=limit_overrides, repo_root=repo_root, shard=shard, models=models,
-                              jobs=jobs, changed_only=changed_only)
+                              jobs=jobs, changed_only=changed_only,
+                              require_committed_approvals=require_committed_approvals)
     if changed_only:
         raise UsageError("--changed-only needs --base REF: the models a change affected are found against it")
     limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
@@ -275,11 +281,23 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     workers = _workers(jobs, len(names))
     if workers > 1:
         return _check_parallel(m, names, workers, strict=strict, today=today, limits=limits, root=root,
-                               limit_overrides=limit_overrides, repo_root=repo_root, shard=shard)
+                               limit_overrides=limit_overrides, repo_root=repo_root, shard=shard,
+                               require_committed_approvals=require_committed_approvals,
+                               approval_provenance=approval_provenance)
     policy = m.approval_policy
     approvals = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
                                        max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
                                        limits=limits)
+    repo = Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)
+    provenance = None
+    if approval_provenance or require_committed_approvals:
+        from driftguard.ci.provenance import approval_provenance as provenance_of
+
+        provenance = provenance_of(repo, m.base / m.approvals, [a.path for a in approvals],
+                                   "--require-committed-approvals" if require_committed_approvals else "--base")
+    ignored = [a for a in approvals if require_committed_approvals and provenance
+               and not provenance[a.path].committed]
+    approvals = [a for a in approvals if a not in ignored]
     findings: list[Finding] = []
     sides: dict[str, tuple[Side, Side]] = {}
     ran: dict[str, tuple[str, ...]] = {}
@@ -305,11 +323,23 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
             strict=strict,
             rules=ran[name],
         ))
-    return Report(tuple(results), outcome.approvals, manifest=m.path, today=today.isoformat(), strict=strict,
-                  fail_on_stale=policy.fail_on_stale,
-                  root=str(Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)),
-                  cwd=os.getcwd(),
+    refs = outcome.approvals
+    if provenance is not None:
+        refs = tuple(sorted((*refs, *_uncommitted(ignored, today, names)), key=lambda r: r.id))
+        refs = tuple(replace(r, added_in=provenance[r.path].commit, added_by=provenance[r.path].author,
+                             added_on=provenance[r.path].date) if r.path in provenance else r for r in refs)
+    return Report(tuple(results), refs, manifest=m.path, today=today.isoformat(), strict=strict,
+                  fail_on_stale=policy.fail_on_stale, root=str(repo), cwd=os.getcwd(),
                   rules=rule_infos(), shard=shard).with_fingerprints()
+
+
+def _uncommitted(ignored: Sequence[LoadedApproval], today: date, names: Sequence[str]) -> list[ApprovalRef]:
+    """Approvals ``--require-committed-approvals`` ignored, as the report lists them."""
+    return [ApprovalRef(id=a.id, path=a.path, line=a.line, model=a.approval.model, key=a.approval.key,
+                        expires=a.approval.expires.isoformat(), days=(a.approval.expires - today).days,
+                        state="uncommitted", reason=a.approval.reason,
+                        note="ignored: the file is not committed as it is in HEAD")
+            for a in ignored if a.approval.model in names]
 
 
 #: Models per worker below which another process costs more than it saves (a model takes ~3 ms).
@@ -354,7 +384,8 @@ def _check_parallel(m: Manifest, names: list[str], workers: int, *, shard: tuple
 def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, today: date, limits: Limits | None,
                    root: str | Path | None, limit_overrides: Mapping[str, object] | None,
                    repo_root: str | Path | None, shard: tuple[int, int] | None = None,
-                   models: Sequence[str] | None = None, jobs: int = 1, changed_only: bool = False) -> Report:
+                   models: Sequence[str] | None = None, jobs: int = 1, changed_only: bool = False,
+                   require_committed_approvals: bool = False) -> Report:
     """``check`` of the working tree judged against the same check of revision ``ref``'s files (written to a
     temporary folder: the work tree, index and refs are left alone); with ``changed_only``, of the models the
     change can have affected (``driftguard.ci.changed``)."""
@@ -390,7 +421,8 @@ def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, to
                                                    changed=changed.changed_files(repo, commit), limits=read_limits))
             models, model = [n for n in wanted if n in affected], None
             unchanged = len(wanted) - len(models)
-        head = check(m, model=model, root=root, repo_root=repo, models=models, **options)  # type: ignore[arg-type]
+        head = check(m, model=model, root=root, repo_root=repo, models=models, approval_provenance=True,
+                     require_committed_approvals=require_committed_approvals, **options)  # type: ignore[arg-type]
         before = Report((), today=today.isoformat(), root=str(copy), cwd=str(copy))
         if old is not None and (model is None or model in old.models):
             kept = None if models is None else [n for n in models if n in old.models]

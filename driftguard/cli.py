@@ -101,7 +101,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         shard = parse_shard(args.shard)
     report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
                        limit_overrides=_parse_limit_items(args.limit), base=args.base, shard=shard,
-                       jobs=args.jobs, changed_only=args.changed_only)
+                       jobs=args.jobs, changed_only=args.changed_only,
+                       require_committed_approvals=args.require_committed_approvals)
     return _emit(report, formats, args.no_step_summary)
 
 
@@ -203,6 +204,9 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                         "existing and does not fail; drift REF had and the change removed is listed as resolved")
     p.add_argument("--changed-only", action="store_true",
                    help="with --base: check only the models whose artifacts, approvals or manifest entry changed")
+    p.add_argument("--require-committed-approvals", action="store_true",
+                   help="ignore approvals whose file is not committed as it is in HEAD (written by the CI job "
+                        "itself, not reviewed); the report names the commit and author that added each approval")
     p.add_argument("--shard", metavar="I/N",
                    help="check only shard I of N of the models (a split by model name, the same in every CI job; "
                         "`driftguard report` merges the shards' JSON reports)")

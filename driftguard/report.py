@@ -27,7 +27,9 @@ class ApprovalRef:
     """One approval as the report shows it.
 
     ``state``: ``used`` (approved at least one finding), ``expired`` (past ``expires``), ``stale`` (matched
-    nothing). ``days``: days until expiry (negative once expired). ``expiring``: within the warning window.
+    nothing), ``uncommitted`` (ignored: ``--require-committed-approvals`` and the file is not committed as it
+    is). ``days``: days until expiry (negative once expired). ``expiring``: within the warning window.
+    ``added_in``/``added_by``/``added_on``: the commit, author and date that added the file (git-aware runs).
     """
 
     id: str
@@ -41,6 +43,9 @@ class ApprovalRef:
     expiring: bool = False
     reason: str = ""
     note: str | None = None
+    added_in: str | None = None
+    added_by: str | None = None
+    added_on: str | None = None
 
     def location(self) -> str:
         return f"{self.path}:{self.line}" if self.line is not None else self.path
@@ -53,6 +58,9 @@ class ApprovalRef:
         }
         if self.note:
             out["note"] = self.note
+        for name in ("added_in", "added_by", "added_on"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
         return out
 
 
@@ -224,7 +232,7 @@ class Report:
     @property
     def attention(self) -> list[ApprovalRef]:
         """Approvals a reader should look at: stale, expired, or expiring soon."""
-        return [a for a in self.approvals if a.state in ("stale", "expired") or a.expiring]
+        return [a for a in self.approvals if a.state in ("stale", "expired", "uncommitted") or a.expiring]
 
     @property
     def expired(self) -> list[ApprovalRef]:

@@ -29,16 +29,17 @@ def validate_revision(ref: str) -> str:
     return ref
 
 
-def open_repo(root: Path) -> Any:
-    """The git repository at ``root`` (gitpython); MissingExtraError without the git extra."""
+def open_repo(root: Path, option: str = "--base") -> Any:
+    """The git repository at ``root`` (gitpython); MissingExtraError without the git extra, UsageError
+    naming ``option`` (what needed git) when ``root`` is no repository."""
     try:
         import git
     except ImportError:
-        raise MissingExtraError("--base", "git", "gitpython") from None
+        raise MissingExtraError(option, "git", "gitpython") from None
     try:
         return git.Repo(root, search_parent_directories=False)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise UsageError(f"--base: {root} is not a git repository") from None
+        raise UsageError(f"{option}: {root} is not a git repository") from None
 
 
 def resolve(root: Path, ref: str) -> str:

@@ -54,7 +54,8 @@ def report_from_dict(data: dict[str, Any], strict: bool | None = None) -> Report
     ) for m in data["models"])
     approvals = tuple(ApprovalRef(id=a["id"], path=a["path"], line=a["line"], model=a["model"], key=a["key"],
                                   expires=a["expires"], days=a["days_left"], state=a["state"],
-                                  expiring=a["expiring"], reason=a["reason"], note=a.get("note"))
+                                  expiring=a["expiring"], reason=a["reason"], note=a.get("note"),
+                                  added_in=a.get("added_in"), added_by=a.get("added_by"), added_on=a.get("added_on"))
                       for a in data["approvals"])
     base = None
     if "base" in data:

@@ -70,6 +70,8 @@ def approval_line(a: ApprovalRef, report: Report | None = None) -> str:
                 f"{for_terminal(a.key)}{note}")
     if a.state == "expired":
         return f"expired approval {ident} ({where_}): expired {expires} ({ago(a.days)})"
+    if a.state == "uncommitted":
+        return f"uncommitted approval {ident} ({where_}): ignored, the file is not committed as it is in HEAD"
     return f"approval {ident} ({where_}) expires {expires} ({ago(a.days)})"
 
 
@@ -85,6 +87,22 @@ def base_lines(report: Report) -> list[str]:
     out += [f"resolved: {for_terminal(f.model or '')} {for_terminal(f.key)} ({for_terminal(f.rule)}): "
             f"{message_for_terminal(f.message)}" for f in b.resolved]
     return out
+
+
+def provenance(a: ApprovalRef) -> str:
+    """``added in abc123def456 by Ann <ann@example.com> on 2026-11-02`` (git-aware runs), else empty."""
+    if a.added_in is None:
+        return "not committed yet" if a.state == "uncommitted" else ""
+    return (f"added in {a.added_in[:12]} by {for_terminal(a.added_by or '?')} on "
+            f"{for_terminal((a.added_on or '?')[:10])}")
+
+
+def provenance_lines(report: Report) -> list[str]:
+    """One line per approval with its provenance, when the run read it from git (display text)."""
+    if not any(a.added_in is not None or a.state == "uncommitted" for a in report.approvals):
+        return []
+    return [f"{for_terminal(a.id)} ({for_terminal(a.state)}): {provenance(a) or 'not in git history'}"
+            for a in report.approvals]
 
 
 def summary_line(report: Report) -> str:

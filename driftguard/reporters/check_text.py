@@ -5,7 +5,15 @@ origins, then the approvals that need attention and one summary line. Everything
 from __future__ import annotations
 
 from driftguard.report import Report
-from driftguard.reporters.check_common import approval_line, base_lines, cell, status, summary_line, where
+from driftguard.reporters.check_common import (
+    approval_line,
+    base_lines,
+    cell,
+    provenance_lines,
+    status,
+    summary_line,
+    where,
+)
 from driftguard.reporters.escape import for_terminal, message_for_terminal
 from driftguard.reporters.table import render
 
@@ -34,6 +42,11 @@ def render_check(report: Report) -> str:
     if attention:
         out.append("approvals:")
         out.extend(f"  {approval_line(a)}" for a in attention)
+        out.append("")
+    origins = provenance_lines(report)
+    if origins:
+        out.append("approval provenance:")
+        out.extend(f"  {line}" for line in origins)
         out.append("")
     changes = base_lines(report)
     if changes:

@@ -2,8 +2,9 @@
 on the line that holds it.
 
 ``::error file=F,line=L,title=T::message`` for every finding that fails the gate, ``::warning`` for an
-unapproved warning that does not (and for stale approvals and approvals expiring soon, on the approval file's
-line), ``::notice`` for info. Approved findings say nothing here (the summary lists them).
+unapproved warning that does not (and for stale approvals, approvals expiring soon and approvals ignored as not
+committed, on the approval file's line), ``::notice`` for info. Approved findings say nothing here (the
+summary lists them).
 
 Escaping is exactly what GitHub's toolkit does (``@actions/core`` ``command.ts``): in the message ``%`` becomes
 ``%25``, CR ``%0D`` and LF ``%0A``; in a property value ``:`` and ``,`` become ``%3A`` and ``%2C`` too. Before
@@ -73,6 +74,8 @@ def _finding(report: Report, f: Finding) -> str | None:
 def _approval(report: Report, a: ApprovalRef) -> str | None:
     if a.state == "stale":
         title = f"driftguard stale approval {for_terminal(a.id)}"
+    elif a.state == "uncommitted":
+        title = f"driftguard approval {for_terminal(a.id)} ignored: not committed"
     elif a.expiring and a.state != "expired":
         title = f"driftguard approval {for_terminal(a.id)} expires soon"
     else:

@@ -91,6 +91,9 @@ def test_a_commit_that_changes_top_p_reports_exactly_the_new_drift(repo: Path) -
     assert not report.ok
     assert report.base is not None and report.base.ref == "HEAD~1" and report.base.resolved == ()
     assert report.base.commit == git(repo, "rev-parse", "HEAD~1").strip()
+    # a git-aware run names who added each approval
+    assert {a.id: a.added_by for a in report.approvals} == {"summarizer-max-length": "t <t@example.invalid>",
+                                                            "summarizer-top-p": "t <t@example.invalid>"}
     # against itself nothing is new
     same = driftguard.check(manifest(repo), base="HEAD")
     assert {c for c, _ in changes(same).values()} == {"existing"} and same.ok
