@@ -4,24 +4,23 @@ nothing and never exits."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftguard import extractors
-from driftguard.errors import DriftguardError, ExtractionError, UsageError
+from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
-from driftguard.report import ApprovalRef, ArtifactRef, ModelResult, Report
+from driftguard.report import ArtifactRef, ModelResult, Report
 from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.decoding import with_decoding
 from driftguard.rules.drift import CompareOptions, Tolerance
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
-    from driftguard.approvals import LoadedApproval
     from driftguard.manifest import Artifact as ArtifactSpec
     from driftguard.manifest import Manifest
     from driftguard.manifest import Rules as ManifestRules
@@ -248,6 +247,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     """
     import os
 
+    from driftguard import api_ci
     from driftguard import approvals as approvals_mod
     from driftguard import manifest as manifest_mod
     from driftguard.ci.repo import repository_root
@@ -257,7 +257,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
         else manifest_mod.load(path_or_manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
     today = today or date.today()
     if base is not None:
-        return _check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
+        return api_ci.check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
                               limit_overrides=limit_overrides, repo_root=repo_root, shard=shard, models=models,
                               jobs=jobs, changed_only=changed_only,
                               require_committed_approvals=require_committed_approvals)
@@ -278,9 +278,9 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
         from driftguard.ci.shard import select
 
         names = select(names, shard)
-    workers = _workers(jobs, len(names))
+    workers = api_ci.workers(jobs, len(names))
     if workers > 1:
-        return _check_parallel(m, names, workers, strict=strict, today=today, limits=limits, root=root,
+        return api_ci.check_parallel(m, names, workers, strict=strict, today=today, limits=limits, root=root,
                                limit_overrides=limit_overrides, repo_root=repo_root, shard=shard,
                                require_committed_approvals=require_committed_approvals,
                                approval_provenance=approval_provenance)
@@ -289,15 +289,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
                                        max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
                                        limits=limits)
     repo = Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)
-    provenance = None
-    if approval_provenance or require_committed_approvals:
-        from driftguard.ci.provenance import approval_provenance as provenance_of
-
-        provenance = provenance_of(repo, m.base / m.approvals, [a.path for a in approvals],
-                                   "--require-committed-approvals" if require_committed_approvals else "--base")
-    ignored = [a for a in approvals if require_committed_approvals and provenance
-               and not provenance[a.path].committed]
-    approvals = [a for a in approvals if a not in ignored]
+    provenance = api_ci.Provenance.read(repo, m, approvals, approval_provenance, require_committed_approvals)
+    approvals = provenance.kept(approvals)
     findings: list[Finding] = []
     sides: dict[str, tuple[Side, Side]] = {}
     ran: dict[str, tuple[str, ...]] = {}
@@ -323,115 +316,10 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
             strict=strict,
             rules=ran[name],
         ))
-    refs = outcome.approvals
-    if provenance is not None:
-        refs = tuple(sorted((*refs, *_uncommitted(ignored, today, names)), key=lambda r: r.id))
-        refs = tuple(replace(r, added_in=provenance[r.path].commit, added_by=provenance[r.path].author,
-                             added_on=provenance[r.path].date) if r.path in provenance else r for r in refs)
+    refs = provenance.refs(outcome.approvals, today, names)
     return Report(tuple(results), refs, manifest=m.path, today=today.isoformat(), strict=strict,
                   fail_on_stale=policy.fail_on_stale, root=str(repo), cwd=os.getcwd(),
                   rules=rule_infos(), shard=shard).with_fingerprints()
-
-
-def _uncommitted(ignored: Sequence[LoadedApproval], today: date, names: Sequence[str]) -> list[ApprovalRef]:
-    """Approvals ``--require-committed-approvals`` ignored, as the report lists them."""
-    return [ApprovalRef(id=a.id, path=a.path, line=a.line, model=a.approval.model, key=a.approval.key,
-                        expires=a.approval.expires.isoformat(), days=(a.approval.expires - today).days,
-                        state="uncommitted", reason=a.approval.reason,
-                        note="ignored: the file is not committed as it is in HEAD")
-            for a in ignored if a.approval.model in names]
-
-
-#: Models per worker below which another process costs more than it saves (a model takes ~3 ms).
-_MODELS_PER_WORKER = 64
-
-
-def _workers(jobs: int, models: int) -> int:
-    if jobs < 0:
-        raise UsageError(f"jobs must be 0 (one per CPU) or more, got {jobs}")
-    if jobs == 0:
-        import os
-
-        jobs = min(os.cpu_count() or 1, 32, models // _MODELS_PER_WORKER)
-    return max(1, min(jobs, models))
-
-
-def _check_part(args: tuple[Manifest, list[str], dict[str, object]]) -> Report:
-    m, names, options = args
-    return check(m, models=names, jobs=1, **options)  # type: ignore[arg-type]  # the options check() took
-
-
-def _check_parallel(m: Manifest, names: list[str], workers: int, *, shard: tuple[int, int] | None,
-                    **options: object) -> Report:
-    """``check`` of ``names`` split over ``workers`` processes, joined into the report one process gives."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from driftguard.ci.merge import join
-
-    size = -(-len(names) // workers)
-    chunks = [names[i:i + size] for i in range(0, len(names), size)]
-    # fork where there is one: the workers start with driftguard already imported
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
-        # each worker gets a manifest of its own models only: pickling thousands of models it does not check
-        # would cost more than checking them
-        parts = list(pool.map(_check_part, [(m.model_copy(update={"models": {n: m.models[n] for n in chunk}}),
-                                             chunk, options) for chunk in chunks]))
-    return join(parts, names, shard)
-
-
-def _check_against(ref: str, m: Manifest, *, model: str | None, strict: bool, today: date, limits: Limits | None,
-                   root: str | Path | None, limit_overrides: Mapping[str, object] | None,
-                   repo_root: str | Path | None, shard: tuple[int, int] | None = None,
-                   models: Sequence[str] | None = None, jobs: int = 1, changed_only: bool = False,
-                   require_committed_approvals: bool = False) -> Report:
-    """``check`` of the working tree judged against the same check of revision ``ref``'s files (written to a
-    temporary folder: the work tree, index and refs are left alone); with ``changed_only``, of the models the
-    change can have affected (``driftguard.ci.changed``)."""
-    import tempfile
-
-    from driftguard import manifest as manifest_mod
-    from driftguard.ci import baseline, changed, gitref
-    from driftguard.ci.repo import repository_root
-
-    gitref.validate_revision(ref)
-    repo = Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)
-    commit = gitref.resolve(repo, ref)
-    folder = Path(root) if root is not None else m.base
-    read_limits = (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {})
-    options = {"strict": strict, "today": today, "limits": limits, "limit_overrides": limit_overrides,
-               "shard": shard, "jobs": jobs}
-    with tempfile.TemporaryDirectory(prefix="driftguard-base-") as tmp:
-        copy = Path(tmp)
-        gitref.materialize(repo, commit, folder, copy)
-        try:
-            manifest = copy / Path(m.path).resolve().relative_to(repo)
-            base_root = copy / folder.resolve().relative_to(repo)
-        except ValueError:
-            raise UsageError(f"--base: {m.path} is not inside the git repository {repo}") from None
-        try:
-            old = manifest_mod.load(manifest, read_limits) if manifest.is_file() else None
-        except DriftguardError as exc:
-            raise UsageError(f"--base {ref}: the manifest of {commit[:12]} is not valid: {exc}") from None
-        unchanged = 0
-        if changed_only:
-            wanted = [model] if model is not None else list(models) if models is not None else list(m.models)
-            affected = set(changed.affected_models(m, old, repo=repo, commit=commit,
-                                                   changed=changed.changed_files(repo, commit), limits=read_limits))
-            models, model = [n for n in wanted if n in affected], None
-            unchanged = len(wanted) - len(models)
-        head = check(m, model=model, root=root, repo_root=repo, models=models, approval_provenance=True,
-                     require_committed_approvals=require_committed_approvals, **options)  # type: ignore[arg-type]
-        before = Report((), today=today.isoformat(), root=str(copy), cwd=str(copy))
-        if old is not None and (model is None or model in old.models):
-            kept = None if models is None else [n for n in models if n in old.models]
-            try:
-                before = check(old, model=model, root=base_root, repo_root=copy, models=kept,
-                               **options)  # type: ignore[arg-type]  # the options check() took
-            except DriftguardError as exc:
-                raise UsageError(f"--base {ref}: the check of {commit[:12]} failed: {exc}") from None
-        return baseline.judge_change(head, before, ref, commit, unchanged=unchanged)
 
 
 def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reason: str, expires: date, *,
