@@ -21,6 +21,7 @@ from driftguard.rules.decoding import with_decoding
 from driftguard.rules.drift import CompareOptions, Tolerance
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
+    from driftguard.approvals import LoadedApproval
     from driftguard.manifest import Artifact as ArtifactSpec
     from driftguard.manifest import Manifest
     from driftguard.manifest import Rules as ManifestRules
@@ -289,7 +290,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
                                        max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
                                        limits=limits)
     repo = Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)
-    provenance = api_ci.Provenance.read(repo, m, approvals, approval_provenance, require_committed_approvals)
+    provenance = api_ci.Provenance.read(repo, m, approvals, approval_provenance or policy.separate_approver,
+                                        require_committed_approvals)
     approvals = provenance.kept(approvals)
     findings: list[Finding] = []
     sides: dict[str, tuple[Side, Side]] = {}
@@ -303,20 +305,25 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
         ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
         findings.extend(run_rules(ctx, rules.select, rules.severity, rules.enable))
         ran[name] = tuple(cls.code for cls, _ in selected_rules(rules.select, rules.severity, rules.enable))
-    outcome = approvals_mod.apply(findings, approvals, today, warn_expiring_days=policy.warn_expiring_days,
-                                  models=names)
+    def judge(usable: Sequence[LoadedApproval]) -> approvals_mod.Outcome:
+        return approvals_mod.apply(findings, usable, today, warn_expiring_days=policy.warn_expiring_days,
+                                   models=names)
+
+    outcome = judge(approvals)
+    judged, refs = outcome.findings, provenance.refs(outcome.approvals, today, names)
+    if policy.separate_approver:
+        judged, refs = provenance.separate(judge, approvals, judged, refs, repo, today, names)
     results = []
     for name in names:
         training, deployed = sides[name]
         results.append(ModelResult(
             name=name,
-            findings=tuple(f for f in outcome.findings if f.model == name),
+            findings=tuple(f for f in judged if f.model == name),
             training=tuple(ArtifactRef(c.kind, c.path) for c in training.artifacts),
             deployment=tuple(ArtifactRef(c.kind, c.path) for c in deployed.artifacts),
             strict=strict,
             rules=ran[name],
         ))
-    refs = provenance.refs(outcome.approvals, today, names)
     return Report(tuple(results), refs, manifest=m.path, today=today.isoformat(), strict=strict,
                   fail_on_stale=policy.fail_on_stale, root=str(repo), cwd=os.getcwd(),
                   rules=rule_infos(), shard=shard).with_fingerprints()

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 
 from driftguard.api import check
 from driftguard.errors import DriftguardError, UsageError
+from driftguard.model import Finding
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.report import ApprovalRef, Report
 
 if TYPE_CHECKING:
-    from driftguard.approvals import LoadedApproval
+    from driftguard.approvals import LoadedApproval, Outcome
     from driftguard.ci.provenance import Provenance as FileProvenance
     from driftguard.manifest import Manifest
 
@@ -44,6 +45,55 @@ class Provenance:
                                     "--require-committed-approvals" if require_committed else "--base")
         ignored = tuple(a for a in approvals if require_committed and not files[a.path].committed)
         return cls(files, ignored, True)
+
+    def separate(self, judge: Callable[[Sequence[LoadedApproval]], Outcome], approvals: Sequence[LoadedApproval],
+                 findings: tuple[Finding, ...], refs: tuple[ApprovalRef, ...], repo: Path, today: date,
+                 names: Sequence[str]) -> tuple[tuple[Finding, ...], tuple[ApprovalRef, ...]]:
+        """``approval_policy.separate_approver``: an approval passes a finding only when git shows it was added
+        by someone else than who last changed the deployed value's line. A rejected approval is set aside and
+        the findings judged again by the others (``judge``: ``approvals.apply`` with the run's settings); it is
+        listed as ``self-approved`` with the reason."""
+        first = {r.id: r for r in refs}
+        excluded: dict[str, str] = {}
+        while True:
+            new = {k: v for k, v in self._rejections(findings, refs, repo).items() if k not in excluded}
+            if not new:
+                break
+            excluded.update(new)
+            outcome = judge([a for a in approvals if a.id not in excluded])
+            findings, refs = outcome.findings, self.refs(outcome.approvals, today, names)
+        rejected = [replace(first[i], state="self-approved", note=why) for i, why in excluded.items()]
+        return findings, tuple(sorted((*(r for r in refs if r.id not in excluded), *rejected), key=lambda r: r.id))
+
+    @staticmethod
+    def _rejections(findings: Sequence[Finding], refs: Sequence[ApprovalRef], repo: Path) -> dict[str, str]:
+        """``{approval id: why}`` for the approvals that approved a finding git does not show them separate
+        from. What git cannot attribute (an approval or a line not committed, a file git does not track) does
+        not pass; a value no file states (a default) has no line to attribute and is left as it is."""
+        from driftguard.ci.provenance import email_of, line_author
+
+        by_id = {r.id: r for r in refs}
+        out: dict[str, str] = {}
+        for f in findings:
+            origin = f.deployed.origin if f.deployed is not None else None
+            if f.status != "approved" or f.approval is None or origin is None or origin.line is None:
+                continue
+            ref = by_id.get(f.approval)
+            who = line_author(repo, origin.path, origin.line)
+            try:
+                where = f"{Path(origin.path).resolve().relative_to(repo.resolve()).as_posix()}:{origin.line}"
+            except ValueError:
+                where = origin.location()
+            if ref is None or ref.added_by is None:
+                out[f.approval] = "the approval file is not committed: who added it cannot be told"
+            elif who is None:
+                out[f.approval] = f"git cannot tell who changed {where}"
+            elif who.commit is None:
+                out[f.approval] = f"{where} is not committed: who changed it cannot be told"
+            elif who.email is not None and who.email.lower() == email_of(ref.added_by):
+                out[f.approval] = (f"{where} was last changed in {who.commit[:12]} by {who.author}, who also "
+                                   "added the approval")
+        return out
 
     def kept(self, approvals: Sequence[LoadedApproval]) -> list[LoadedApproval]:
         return [a for a in approvals if a not in self.ignored]

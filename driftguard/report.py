@@ -28,7 +28,9 @@ class ApprovalRef:
 
     ``state``: ``used`` (approved at least one finding), ``expired`` (past ``expires``), ``stale`` (matched
     nothing), ``uncommitted`` (ignored: ``--require-committed-approvals`` and the file is not committed as it
-    is). ``days``: days until expiry (negative once expired). ``expiring``: within the warning window.
+    is), ``self-approved`` (``approval_policy.separate_approver``: added by whoever changed the deployed value,
+    so it approves nothing; ``note`` says why). ``days``: days until expiry (negative once expired).
+    ``expiring``: within the warning window.
     ``added_in``/``added_by``/``added_on``: the commit, author and date that added the file (git-aware runs).
     """
 
@@ -232,7 +234,8 @@ class Report:
     @property
     def attention(self) -> list[ApprovalRef]:
         """Approvals a reader should look at: stale, expired, or expiring soon."""
-        return [a for a in self.approvals if a.state in ("stale", "expired", "uncommitted") or a.expiring]
+        return [a for a in self.approvals if a.state in ("stale", "expired", "uncommitted", "self-approved")
+                or a.expiring]
 
     @property
     def expired(self) -> list[ApprovalRef]:

@@ -75,3 +75,45 @@ def approval_provenance(root: Path, folder: Path, paths: Sequence[str],
                     committed = False
         out[path] = Provenance(commit, author, date, committed)
     return out
+
+
+@dataclass(frozen=True)
+class LineAuthor:
+    """Who last changed one line of a file: the commit and its author (``name <email>``); ``commit`` None
+    when the line is not committed yet."""
+
+    commit: str | None
+    author: str | None
+    email: str | None
+
+
+def line_author(root: Path, path: str, line: int) -> LineAuthor | None:
+    """``git blame`` of one line of ``path`` (inside the repository at ``root``); None when git cannot say
+    (outside the repository, not tracked, no such line)."""
+    import git
+
+    root = root.resolve()
+    rel = _relative(path, root)
+    if rel is None or line < 1:
+        return None
+    repo = open_repo(root, "approval_policy.separate_approver")
+    try:
+        out = repo.git.blame("-L", f"{line},{line}", "--porcelain", "--", rel)
+    except git.GitCommandError:
+        return None
+    lines = out.splitlines()
+    if not lines:
+        return None
+    commit = lines[0].split(" ", 1)[0]
+    fields = dict(x.split(" ", 1) for x in lines[1:] if " " in x and not x.startswith("\t"))
+    if set(commit) == {"0"}:
+        return LineAuthor(None, None, None)
+    email = fields.get("author-mail", "").strip("<>") or None
+    return LineAuthor(commit, f"{fields.get('author', '?')} <{email or '?'}>", email)
+
+
+def email_of(author: str | None) -> str | None:
+    """The address in ``name <email>``."""
+    if not author or "<" not in author:
+        return None
+    return author.rsplit("<", 1)[1].rstrip(">").strip().lower() or None

@@ -70,6 +70,9 @@ def approval_line(a: ApprovalRef, report: Report | None = None) -> str:
                 f"{for_terminal(a.key)}{note}")
     if a.state == "expired":
         return f"expired approval {ident} ({where_}): expired {expires} ({ago(a.days)})"
+    if a.state == "self-approved":
+        note = f": {message_for_terminal(a.note)}" if a.note else ""
+        return f"self-approved approval {ident} ({where_}) approves nothing{note}"
     if a.state == "uncommitted":
         return f"uncommitted approval {ident} ({where_}): ignored, the file is not committed as it is in HEAD"
     return f"approval {ident} ({where_}) expires {expires} ({ago(a.days)})"

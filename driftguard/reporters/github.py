@@ -74,6 +74,8 @@ def _finding(report: Report, f: Finding) -> str | None:
 def _approval(report: Report, a: ApprovalRef) -> str | None:
     if a.state == "stale":
         title = f"driftguard stale approval {for_terminal(a.id)}"
+    elif a.state == "self-approved":
+        title = f"driftguard approval {for_terminal(a.id)} is self-approved"
     elif a.state == "uncommitted":
         title = f"driftguard approval {for_terminal(a.id)} ignored: not committed"
     elif a.expiring and a.state != "expired":
