@@ -76,6 +76,14 @@ def test_one_models_request(repo: Path) -> None:
                                                           "preprocessing.max_length": "existing"}
 
 
+def test_worker_processes_judge_the_change_alike(repo: Path) -> None:
+    edit(repo / "params" / "m05.yaml", "top_p: 0.85", "top_p: 0.8")
+    serial = driftguard.check(repo / "driftguard.yaml", base="HEAD", jobs=1)
+    parallel = driftguard.check(repo / "driftguard.yaml", base="HEAD", jobs=3)
+    assert parallel.to_dict() == serial.to_dict()
+    assert [f.model for f in serial.findings if f.change == "introduced"] == ["m05"]
+
+
 def test_a_shared_file_and_a_file_in_an_artifact_folder(repo: Path) -> None:
     edit(repo / "training" / "generation_config.json", "0.92", "0.9")
     assert checked(repo) == (NAMES, 0)
