@@ -132,9 +132,25 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
 def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None,
           strict: bool = False, today: date | None = None, limits: Limits | None = None,
           root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None,
-          parity: ParityRequest | None = None, rules_stage: bool = True) -> Report:
+          parity: ParityRequest | None = None, rules_stage: bool = True,
+          base: str | None = None, repo_root: str | Path | None = None,
+          shard: tuple[int, int] | None = None, models: Sequence[str] | None = None, jobs: int = 1,
+          changed_only: bool = False, require_committed_approvals: bool = False,
+          approval_provenance: bool = False) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
+
+    ``base``: a git revision (``check --base REF``): the same check also runs on the files of that revision
+    and each finding is marked introduced or existing (existing ones do not fail), the drift it removed listed
+    as resolved (``driftguard.ci``). ``repo_root``: the repository every reported path is relative to
+    (default: the nearest folder above the manifest holding ``.git``). ``shard``: ``(I, N)``, check only the
+    models of shard I of N (``driftguard.ci.shard``: a split by model name, the same in every job).
+    ``models``: check only these models. ``jobs``: worker processes checking models in parallel (0: one per
+    CPU once there are enough models to pay for them); the report is the same as with one. ``changed_only``
+    (with ``base``): check only the models whose files, approvals or manifest entry the change touched.
+    ``approval_provenance`` (implied by ``base`` and ``require_committed_approvals``): each approval names the
+    commit and author that added its file. ``require_committed_approvals``: approvals whose file is not
+    committed as it is in HEAD are ignored (state ``uncommitted``).
 
     ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
     ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
@@ -147,9 +163,32 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     Raises ``DriftguardError`` subclasses for bad input (manifest, approvals, artifacts) and
     ``rules.engine.RuleCrashed`` when a rule is broken.
     """
+    from driftguard import api_ci
+    from driftguard import manifest as manifest_mod
     from driftguard.gate import pipeline
 
-    return pipeline.run(path_or_manifest, model, strict, today, limits, root, limit_overrides, parity, rules_stage)
+    m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
+        else manifest_mod.load(path_or_manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
+    today = today or date.today()
+    if base is not None:
+        return api_ci.check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
+                                    limit_overrides=limit_overrides, repo_root=repo_root, shard=shard,
+                                    models=models, jobs=jobs, changed_only=changed_only,
+                                    require_committed_approvals=require_committed_approvals)
+    if changed_only:
+        raise UsageError("--changed-only needs --base REF: the models a change affected are found against it")
+    limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
+    names = pipeline.select_models(m, model, models, shard, parity_only=parity is not None and not rules_stage)
+    workers = api_ci.workers(jobs, len(names))
+    if workers > 1 and parity is None:
+        return api_ci.check_parallel(m, names, workers, strict=strict, today=today, limits=limits, root=root,
+                                     limit_overrides=limit_overrides, repo_root=repo_root, shard=shard,
+                                     require_committed_approvals=require_committed_approvals,
+                                     approval_provenance=approval_provenance)
+    return pipeline.run(m, names, strict=strict, today=today, limits=limits, root=root, parity=parity,
+                        rules_stage=rules_stage, repo_root=repo_root, shard=shard,
+                        require_committed_approvals=require_committed_approvals,
+                        approval_provenance=approval_provenance, whole=models is None)
 
 
 # ---------------------------------------------------------------------------------------------------------

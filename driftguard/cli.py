@@ -78,9 +78,34 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_DRIFT
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from driftguard import api, reporters
+def _parse_formats(items: Sequence[str] | None) -> list[tuple[str, str | None]]:
+    """``--format NAME`` (stdout) or ``NAME=PATH`` (a file), repeatable; default text on stdout."""
+    from driftguard import reporters
 
+    known = reporters.available()
+    out: list[tuple[str, str | None]] = []
+    for item in items or ["text"]:
+        name, sep, path = item.partition("=")
+        if name not in known:
+            raise UsageError(f"--format: unknown format '{name}'; one of: {', '.join(known)}")
+        if sep and not path:
+            raise UsageError(f"--format {name}=PATH: the path is empty")
+        out.append((name, path if sep else None))
+    return out
+
+
+def _write(path: str, text: str, what: str, mode: str = "w") -> None:
+    try:
+        with open(path, mode, encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from driftguard import api
+
+    formats = _parse_formats(args.format)
     today = _date(args.today, "--today") if args.today else None
     parity = None
     bar = None
@@ -91,13 +116,47 @@ def cmd_check(args: argparse.Namespace) -> int:
         parity = ParityRequest(device=args.device, progress=bar, plots=args.plots)
     elif args.plots:
         raise UsageError("--plots draws failing parity outputs: it needs --parity")
+    shard = None
+    if args.shard is not None:
+        from driftguard.ci.shard import parse_shard
+
+        shard = parse_shard(args.shard)
     try:
         report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
-                           limit_overrides=_parse_limit_items(args.limit), parity=parity)
+                           limit_overrides=_parse_limit_items(args.limit), parity=parity, base=args.base,
+                           shard=shard, jobs=args.jobs, changed_only=args.changed_only,
+                           require_committed_approvals=args.require_committed_approvals)
     finally:
         if parity is not None and bar is not None:
             bar.close()
-    sys.stdout.write(reporters.render_check(args.format, report, _style()))
+    return _emit(report, formats, args.no_step_summary)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from driftguard.ci import merge
+
+    formats = _parse_formats(args.format)
+    report = merge.merge([(path, merge.load(path)) for path in args.reports])
+    return _emit(report, formats, args.no_step_summary)
+
+
+def _emit(report: Any, formats: list[tuple[str, str | None]], no_step_summary: bool) -> int:
+    """Render ``report`` in every format (files first, then the job summary, then stdout); the exit code."""
+    from driftguard import reporters
+
+    # Text written to the terminal fits it and is coloured; text written to a file is plain.
+    rendered = [(path, reporters.render_check(name, report, _style() if path is None else None), name)
+                for name, path in formats]
+    for path, text, name in rendered:
+        if path is not None:
+            _write(path, text, f"--format {name}")
+    # GitHub Actions: the markdown report becomes the job summary (read here, never in the library).
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and not no_step_summary:
+        _write(summary, reporters.render_check("markdown", report), "GITHUB_STEP_SUMMARY", mode="a")
+    for path, text, _ in rendered:
+        if path is None:
+            sys.stdout.write(text)
     return EXIT_OK if report.ok else EXIT_DRIFT
 
 
@@ -227,6 +286,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) > 1024:
+        raise argparse.ArgumentTypeError(f"expects a number of processes (0: one per CPU), got '{text}'")
+    return int(text)
+
+
 def _add_limit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", action="append", metavar="NAME=VALUE",
                    help="raise a reader limit, e.g. --limit pickle_bytes=256M (see README, 'Limits')")
@@ -236,8 +301,25 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p = sub.add_parser("check", help="gate: compare every model's sides, judge the drift against approvals")
     p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
     p.add_argument("--model", metavar="NAME", help="check only this model")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--format", action="append", metavar="NAME[=PATH]",
+                   help="text (default), json, markdown, sarif, github, junit; repeatable; NAME=PATH writes "
+                        "that format to a file: --format text --format sarif=driftguard.sarif --format github")
+    p.add_argument("--no-step-summary", action="store_true",
+                   help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
+    p.add_argument("--base", metavar="REF",
+                   help="judge the change against git revision REF: drift already there at REF is reported as "
+                        "existing and does not fail; drift REF had and the change removed is listed as resolved")
+    p.add_argument("--changed-only", action="store_true",
+                   help="with --base: check only the models whose artifacts, approvals or manifest entry changed")
+    p.add_argument("--require-committed-approvals", action="store_true",
+                   help="ignore approvals whose file is not committed as it is in HEAD (written by the CI job "
+                        "itself, not reviewed); the report names the commit and author that added each approval")
+    p.add_argument("--shard", metavar="I/N",
+                   help="check only shard I of N of the models (a split by model name, the same in every CI job; "
+                        "`driftguard report` merges the shards' JSON reports)")
+    p.add_argument("--jobs", type=_jobs, default=0, metavar="N",
+                   help="processes checking models in parallel (default 0: one per CPU when there are many models)")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
     p.add_argument("--root", metavar="DIR",
                    help="folder every artifact and approval must lie in (default: the manifest's folder)")
@@ -247,6 +329,15 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--plots", metavar="DIR", help="with --parity: one picture per failing output into DIR")
     _add_limit(p)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("report", help="render JSON reports of check in any format; the JSON reports of "
+                                      "check --shard 1/N .. N/N are merged into one")
+    p.add_argument("reports", nargs="+", metavar="REPORT.json", help="check --format json output")
+    p.add_argument("--format", action="append", metavar="NAME[=PATH]",
+                   help="as for check: text (default), json, markdown, sarif, github, junit; NAME=PATH to a file")
+    p.add_argument("--no-step-summary", action="store_true",
+                   help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("schema", help="print a published JSON Schema")
     p.add_argument("name", choices=("manifest", "approvals", "report"))

@@ -35,6 +35,18 @@ class DriftguardError(Exception):
         loc = self.location()
         return f"{loc}: {self.message}" if loc else self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole (a parallel check raises it in a worker process): subclasses take other constructor
+        # arguments, so rebuild from the state instead of calling __init__ with ``args``.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[DriftguardError], args: tuple[object, ...], state: dict[str, object]) -> DriftguardError:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
 
 class ExtractionError(DriftguardError):
     """An artifact could not be read or understood."""

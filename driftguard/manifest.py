@@ -166,6 +166,10 @@ class ApprovalPolicy(_Strict):
         default=365, ge=1, description="longest an approval may run (expires - approved_on, and expires - today)")
     warn_expiring_days: int = Field(default=30, ge=0, description="warn about approvals expiring within this many days")
     fail_on_stale: bool = Field(default=False, description="an approval that matches nothing fails the check")
+    separate_approver: bool = Field(
+        default=False,
+        description="an approval passes a finding only when the commit that added it has another author than "
+                    "the commit that last changed the deployed value's line (git blame); reads git")
 
 
 class Manifest(_Strict):

@@ -174,7 +174,11 @@ class Finding:
 
     ``training``/``deployed`` are the two sides' values (either may be None for consistency and policy rules,
     which then name the values they looked at in ``related``). ``status`` is filled in by approvals:
-    ``unapproved``, ``approved`` (``approval`` names it), ``expired`` or ``info``.
+    ``unapproved``, ``approved`` (``approval`` names it), ``expired`` or ``info``. ``fingerprint`` is the
+    finding's stable identity (model, rule, key, artifact path relative to the repository; never a line
+    number), stamped by ``check`` (``report.fingerprint``): SARIF's ``partialFingerprints`` carry it.
+    ``change`` (``check --base``): ``introduced`` by the change, or ``existing`` (the same drift, values and
+    verdict at the base revision; it does not fail the gate).
     """
 
     rule: str
@@ -191,6 +195,8 @@ class Finding:
     model: str | None = None
     #: What the finding rests on, typed (parity metrics); empty for config findings.
     evidence: tuple[Metric, ...] = ()
+    fingerprint: str | None = None
+    change: str | None = None
 
     def origins(self) -> list[Origin]:
         """Every origin the finding points at, training side first."""
@@ -233,4 +239,8 @@ class Finding:
             out["model"] = self.model
         if self.evidence:
             out["evidence"] = [m.to_dict() for m in self.evidence]
+        if self.fingerprint is not None:
+            out["fingerprint"] = self.fingerprint
+        if self.change is not None:
+            out["change"] = self.change
         return out

@@ -7,12 +7,14 @@ API can all speak it.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from typing import Any
 
 from driftguard.errors import DriftDetected
-from driftguard.model import Finding, Json
+from driftguard.model import Finding, Json, Origin
 
 #: Finding statuses that fail the gate (for findings whose severity is ``error``, or any severity when strict).
 FAILING_STATUSES = ("unapproved", "expired")
@@ -25,7 +27,11 @@ class ApprovalRef:
     """One approval as the report shows it.
 
     ``state``: ``used`` (approved at least one finding), ``expired`` (past ``expires``), ``stale`` (matched
-    nothing). ``days``: days until expiry (negative once expired). ``expiring``: within the warning window.
+    nothing), ``uncommitted`` (ignored: ``--require-committed-approvals`` and the file is not committed as it
+    is), ``self-approved`` (``approval_policy.separate_approver``: added by whoever changed the deployed value,
+    so it approves nothing; ``note`` says why). ``days``: days until expiry (negative once expired).
+    ``expiring``: within the warning window.
+    ``added_in``/``added_by``/``added_on``: the commit, author and date that added the file (git-aware runs).
     """
 
     id: str
@@ -39,6 +45,9 @@ class ApprovalRef:
     expiring: bool = False
     reason: str = ""
     note: str | None = None
+    added_in: str | None = None
+    added_by: str | None = None
+    added_on: str | None = None
 
     def location(self) -> str:
         return f"{self.path}:{self.line}" if self.line is not None else self.path
@@ -51,6 +60,9 @@ class ApprovalRef:
         }
         if self.note:
             out["note"] = self.note
+        for name in ("added_in", "added_by", "added_on"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
         return out
 
 
@@ -66,14 +78,29 @@ class ArtifactRef:
 
 
 @dataclass(frozen=True)
+class RuleInfo:
+    """A rule as reports describe it (SARIF ``tool.driver.rules``): code, dotted name, default severity, the
+    docstring's first line and the whole docstring (with its anti-pattern and best practice)."""
+
+    code: str
+    name: str
+    severity: str
+    summary: str
+    doc: str
+    opt_in: bool = False
+
+
+@dataclass(frozen=True)
 class ModelResult:
-    """One model's findings and the artifacts each side was built from."""
+    """One model's findings and the artifacts each side was built from. ``rules``: the codes of the rules
+    that ran on the model (a JUnit test case each)."""
 
     name: str
     findings: tuple[Finding, ...]
     training: tuple[ArtifactRef, ...] = ()
     deployment: tuple[ArtifactRef, ...] = ()
     strict: bool = False
+    rules: tuple[str, ...] = ()
 
     def failing(self) -> list[Finding]:
         return [f for f in self.findings if fails(f, self.strict)]
@@ -96,16 +123,59 @@ class ModelResult:
 
 
 def fails(finding: Finding, strict: bool = False) -> bool:
-    """True when a finding fails the gate: unapproved or expired, and an error (or a warning when strict)."""
-    if finding.status not in FAILING_STATUSES:
+    """True when a finding fails the gate: unapproved or expired, and an error (or a warning when strict);
+    never a finding ``check --base`` found already there at the base revision (``change == "existing"``)."""
+    if finding.status not in FAILING_STATUSES or finding.change == "existing":
         return False
     return finding.severity == "error" or (strict and finding.severity == "warning")
 
 
 @dataclass(frozen=True)
+class BaseComparison:
+    """What ``check --base REF`` compared against: the revision as given, the commit it named, the findings
+    of that commit whose drift the change removed, and how many models ``--changed-only`` left out."""
+
+    ref: str
+    commit: str
+    resolved: tuple[Finding, ...] = ()
+    #: models not checked because the change touched nothing they read (``--changed-only``)
+    unchanged: int = 0
+
+    def to_dict(self, report: Report) -> dict[str, Json]:
+        changes = [f.change for f in report.findings]
+        return {"ref": self.ref, "commit": self.commit, "introduced": changes.count("introduced"),
+                "existing": changes.count("existing"), "resolved": [f.to_dict() for f in self.resolved],
+                "unchanged_models": self.unchanged}
+
+
+def primary_origin(finding: Finding) -> Origin | None:
+    """Where a finding points: the deployed value (what a change to the deployment wrote), else the training
+    value, else the first related value."""
+    for v in (finding.deployed, finding.training, *finding.related):
+        if v is not None:
+            return v.origin
+    return None
+
+
+def fingerprint(model: str, rule: str, key: str, artifact: str) -> str:
+    """A finding's stable identity: 32 hex digits of sha256 over (model, rule, key, artifact path relative to
+    the repository). No line number and no value: the same drift keeps its fingerprint when lines move or a
+    value changes, and a different key, rule, model or file is a different finding."""
+    # JSON of the list: unambiguous (no field can forge a separator) and ASCII (any surrogate is escaped).
+    text = json.dumps(["driftguard/v1", model, rule, key, artifact], ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything ``check`` found. ``ok`` is the gate: no failing finding, and no stale approval when the
-    manifest (or ``strict``) says stale approvals fail."""
+    manifest (or ``strict``) says stale approvals fail.
+
+    ``root`` is the repository root (absolute) and ``cwd`` the folder relative origin paths are relative to
+    (where ``check`` ran), so ``repo_path`` names every file relative to the repository whatever folder the
+    check ran in. ``rules`` describes every rule of the installation (for SARIF's rule table). ``base``: what
+    ``check --base`` compared against (each finding's ``change`` says introduced or existing). ``shard``:
+    ``(I, N)`` when the report covers only shard I of N of the manifest's models (``check --shard``)."""
 
     models: tuple[ModelResult, ...]
     approvals: tuple[ApprovalRef, ...] = ()
@@ -113,6 +183,34 @@ class Report:
     today: str = ""
     strict: bool = False
     fail_on_stale: bool = False
+    root: str = ""
+    cwd: str = ""
+    rules: tuple[RuleInfo, ...] = ()
+    base: BaseComparison | None = None
+    shard: tuple[int, int] | None = None
+
+    def repo_path(self, path: str) -> str:
+        """``path`` (an origin's, as the extractors wrote it) relative to the repository root, ``/``-separated;
+        as written when the report has no root or the file lies outside it."""
+        if not self.root:
+            return path.replace(os.sep, "/")
+        full = path if os.path.isabs(path) or not self.cwd else os.path.join(self.cwd, path)
+        rel = os.path.relpath(os.path.normpath(full), self.root)
+        if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+            return path.replace(os.sep, "/")
+        return rel.replace(os.sep, "/")
+
+    def fingerprint(self, finding: Finding) -> str:
+        """``fingerprint`` of a finding: its model, rule, key and the repository path of the file it points at."""
+        origin = primary_origin(finding)
+        artifact = self.repo_path(origin.path) if origin is not None else ""
+        return fingerprint(finding.model or "", finding.rule, finding.key, artifact)
+
+    def with_fingerprints(self) -> Report:
+        """This report with every finding's ``fingerprint`` stamped."""
+        models = tuple(replace(m, findings=tuple(replace(f, fingerprint=self.fingerprint(f)) for f in m.findings))
+                       for m in self.models)
+        return replace(self, models=models)
 
     @property
     def findings(self) -> list[Finding]:
@@ -136,7 +234,8 @@ class Report:
     @property
     def attention(self) -> list[ApprovalRef]:
         """Approvals a reader should look at: stale, expired, or expiring soon."""
-        return [a for a in self.approvals if a.state in ("stale", "expired") or a.expiring]
+        return [a for a in self.approvals if a.state in ("stale", "expired", "uncommitted", "self-approved")
+                or a.expiring]
 
     @property
     def expired(self) -> list[ApprovalRef]:
@@ -184,6 +283,9 @@ class Report:
             "summary": self.summary(),
             "models": [m.to_dict() for m in self.models],
             "approvals": [a.to_dict() for a in self.approvals],
+            **({"base": self.base.to_dict(self)} if self.base is not None else {}),
+            **({"shard": f"{self.shard[0]}/{self.shard[1]}", "fail_on_stale": self.fail_on_stale}
+               if self.shard is not None else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

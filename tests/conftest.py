@@ -1,5 +1,5 @@
 """Suite-wide: tests marked ``gpu`` are skipped where no CUDA device is visible (torch or ONNX Runtime), and
-the CLI's output is plain (no terminal width, no colour) unless a test asks for one."""
+the CLI's output is plain (no terminal width, no colour, no GitHub job summary) unless a test asks for one."""
 
 from __future__ import annotations
 
@@ -47,3 +47,10 @@ def _plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
         # setupterm exports COLUMNS to the C environment, where child processes see it).
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _no_github_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under GitHub Actions every ``driftguard check`` the tests run (subprocesses included) would append its
+    markdown report to the job summary; tests that want one set the variable themselves."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)

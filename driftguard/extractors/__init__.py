@@ -51,6 +51,7 @@ def available_kinds() -> list[str]:
     return kinds
 
 
+@cache  # detection asks for every kind of every artifact: one import-system lookup per module, not thousands
 def _module_exists(module: str) -> bool:
     from importlib.util import find_spec
 

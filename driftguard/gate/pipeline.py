@@ -3,7 +3,7 @@ findings against the approvals, and return one Report."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.drift import CompareOptions, Tolerance
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic
+    from driftguard.approvals import LoadedApproval
     from driftguard.manifest import Manifest
     from driftguard.manifest import Rules as ManifestRules
 
@@ -30,40 +31,45 @@ def _compare_options(rules: ManifestRules) -> CompareOptions:
     )
 
 
-def run(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None,
-        strict: bool = False, today: date | None = None, limits: Limits | None = None,
-        root: str | Path | None = None, limit_overrides: Mapping[str, object] | None = None,
-        parity: ParityRequest | None = None, rules_stage: bool = True) -> Report:
-    """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
-    judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
+def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date | None = None,
+        limits: Limits = DEFAULT_LIMITS, root: str | Path | None = None, parity: ParityRequest | None = None,
+        rules_stage: bool = True, repo_root: str | Path | None = None, shard: tuple[int, int] | None = None,
+        require_committed_approvals: bool = False, approval_provenance: bool = False,
+        whole: bool = True) -> Report:
+    """The gate for ``names`` of a loaded manifest: build both sides of each model, run the rules (and the parity
+    stage when ``parity`` asks), judge the findings against the approvals, and return the Report (fingerprinted,
+    paths relative to the repository root).
 
-    ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
-    ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
-    ``limit_overrides`` on top, as ``--limit NAME=N`` gives them). ``root``: the folder every artifact and the
-    approvals must lie in (default: the manifest's folder).
-    Raises ``DriftguardError`` subclasses for bad input (manifest, approvals, artifacts) and
-    ``rules.engine.RuleCrashed`` when a rule is broken.
+    ``rules_stage=False`` runs parity alone. Approvals of ``parity.*`` keys are in scope only when parity runs,
+    the others only when the rules run, so neither stage makes the other's approvals stale.
+    ``require_committed_approvals``/``approval_provenance`` (and the manifest's ``separate_approver``) read the
+    approvals' provenance from git (``gate.approval_provenance``). ``whole``: ``m`` is the whole manifest (not
+    one worker's part of it), so an approval naming a model it lacks is reported stale with that reason.
+    Raises ``DriftguardError`` subclasses for bad input and ``rules.engine.RuleCrashed`` for a broken rule.
     """
-    from driftguard import approvals as approvals_mod
-    from driftguard import manifest as manifest_mod
-    from driftguard.rules.engine import run_rules
+    import os
 
-    m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
-        else manifest_mod.load(path_or_manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
+    from driftguard import approvals as approvals_mod
+    from driftguard.ci.repo import repository_root
+    from driftguard.gate.approval_provenance import Provenance
+    from driftguard.parity.codes import CHECKS
+    from driftguard.rules import load_rules
+    from driftguard.rules.engine import rule_infos, run_rules, selected_rules
+
     today = today or date.today()
-    limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
     base_root = Path(root) if root is not None else m.base
-    if model is not None and model not in m.models:
-        raise UsageError(f"no model '{model}' in {m.path}; models: {', '.join(m.models)}")
-    names = [model] if model is not None else list(m.models)
-    if parity is not None and not rules_stage:
-        names = parity_models(m, names, model)
+    names = list(names)
     policy = m.approval_policy
     approvals = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
                                        max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
                                        limits=limits)
+    repo = Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)
+    provenance = Provenance.read(repo, m, approvals, approval_provenance or policy.separate_approver,
+                                 require_committed_approvals)
+    approvals = provenance.kept(approvals)
     findings: list[Finding] = []
     sides: dict[str, tuple[Side, Side]] = {}
+    ran: dict[str, tuple[str, ...]] = {}
     for name in names:
         spec = m.models[name]
         rules = m.rules_for(name)
@@ -73,30 +79,58 @@ def run(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str 
         ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
         if rules_stage:
             findings.extend(distinct(run_rules(ctx, rules.select, rules.severity, rules.enable)))
+            ran[name] = tuple(cls.code for cls, _ in selected_rules(rules.select, rules.severity, rules.enable))
         if parity is not None and spec.parity is not None:
             findings.extend(_parity_findings(m, name, ctx, parity))
-    # Approvals of parity.* keys are in scope only when parity runs, the others only when the rules run, so
-    # neither stage makes the other's approvals stale.
     approvals = [a for a in approvals if (parity is not None or not a.approval.key.startswith("parity."))
                  and (rules_stage or a.approval.key.startswith("parity."))]
-    from driftguard.parity.codes import CHECKS
-    from driftguard.rules import load_rules
+    known_rules = {*load_rules(), *CHECKS}
 
-    outcome = approvals_mod.apply(findings, approvals, today, warn_expiring_days=policy.warn_expiring_days,
-                                  models=names, known_models=list(m.models),
-                                  known_rules={*load_rules(), *CHECKS})
+    def judge(usable: Sequence[LoadedApproval]) -> approvals_mod.Outcome:
+        return approvals_mod.apply(findings, usable, today, warn_expiring_days=policy.warn_expiring_days,
+                                   models=names, known_models=list(m.models) if whole else None,
+                                   known_rules=known_rules)
+
+    outcome = judge(approvals)
+    judged, refs = outcome.findings, provenance.refs(outcome.approvals, today, names)
+    if policy.separate_approver:
+        judged, refs = provenance.separate(judge, approvals, judged, refs, repo, today, names)
     results = []
     for name in names:
         training, deployed = sides[name]
         results.append(ModelResult(
             name=name,
-            findings=tuple(f for f in outcome.findings if f.model == name),
+            findings=tuple(f for f in judged if f.model == name),
             training=tuple(ArtifactRef(c.kind, c.path) for c in training.artifacts),
             deployment=tuple(ArtifactRef(c.kind, c.path) for c in deployed.artifacts),
             strict=strict,
+            rules=ran.get(name, ()),
         ))
-    return Report(tuple(results), outcome.approvals, manifest=m.path, today=today.isoformat(), strict=strict,
-                  fail_on_stale=policy.fail_on_stale)
+    return Report(tuple(results), refs, manifest=m.path, today=today.isoformat(), strict=strict,
+                  fail_on_stale=policy.fail_on_stale, root=str(repo), cwd=os.getcwd(),
+                  rules=rule_infos(), shard=shard).with_fingerprints()
+
+
+def select_models(m: Manifest, model: str | None = None, models: Sequence[str] | None = None,
+                  shard: tuple[int, int] | None = None, parity_only: bool = False) -> list[str]:
+    """The models a run checks: all, or ``model``, narrowed to ``models`` and to one ``shard`` (I/N), and to the
+    models with a ``parity:`` section when parity runs alone. UsageError naming an unknown model."""
+    if model is not None and model not in m.models:
+        raise UsageError(f"no model '{model}' in {m.path}; models: {', '.join(m.models)}")
+    names = [model] if model is not None else list(m.models)
+    if models is not None:
+        unknown = [n for n in models if n not in m.models]
+        if unknown:
+            raise UsageError(f"no model '{unknown[0]}' in {m.path}; models: {', '.join(m.models)}")
+        wanted = set(models)
+        names = [n for n in names if n in wanted]
+    if shard is not None:
+        from driftguard.ci.shard import select
+
+        names = select(names, shard)
+    if parity_only:
+        names = parity_models(m, names, model)
+    return names
 
 
 def distinct(findings: Iterable[Finding]) -> list[Finding]:

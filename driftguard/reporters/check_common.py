@@ -17,11 +17,14 @@ def cell(v: Value | None) -> str:
     return "-" if v is None else show(v.value)
 
 
-def where(v: Value | None) -> str:
-    """``file:line`` (with the precedence layer that supplied it, or ``default``) for a table cell."""
+def where(v: Value | None, report: Report | None = None) -> str:
+    """``file:line`` (with the precedence layer that supplied it, or ``default``) for a table cell; with
+    ``report``, the file relative to the repository root (``Report.repo_path``), as CI annotations name it."""
     if v is None:
         return "-"
-    loc = for_terminal(v.origin.location())
+    origin = v.origin
+    path = report.repo_path(origin.path) if report is not None else origin.path
+    loc = for_terminal(f"{path}:{origin.line}" if origin.line is not None else path)
     if v.origin.source:
         loc += f" ({for_terminal(v.origin.source)})"
     elif not v.explicit:
@@ -48,21 +51,61 @@ def status(report: Report, f: Finding) -> str:
         when = f" expired {for_terminal(ref.expires)} ({ago(ref.days)})" if ref else " expired"
         return f"EXPIRED: {approval}{when}"
     if f.status == "unapproved":
+        if f.change == "existing":
+            return f"unapproved {f.severity}, already at base"
         return "UNAPPROVED" if f.severity == "error" or (report.strict and f.severity == "warning") \
             else f"unapproved {f.severity}"
     return for_terminal(f.status)
 
 
-def approval_line(a: ApprovalRef) -> str:
-    """One approval that needs attention (stale, expired, expiring soon), as display text."""
-    ident, where_, expires = for_terminal(a.id), for_terminal(a.location()), for_terminal(a.expires)
+def approval_line(a: ApprovalRef, report: Report | None = None) -> str:
+    """One approval that needs attention (stale, expired, expiring soon), as display text; with ``report``,
+    its file relative to the repository root."""
+    path = report.repo_path(a.path) if report is not None else a.path
+    ident, expires = for_terminal(a.id), for_terminal(a.expires)
+    where_ = for_terminal(f"{path}:{a.line}" if a.line is not None else path)
     if a.state == "stale":
         note = f"; {message_for_terminal(a.note)}" if a.note else ""
         return (f"stale approval {ident} ({where_}): matches no finding of {for_terminal(a.model)} "
                 f"{for_terminal(a.key)}{note}")
     if a.state == "expired":
         return f"expired approval {ident} ({where_}): expired {expires} ({ago(a.days)})"
+    if a.state == "self-approved":
+        note = f": {message_for_terminal(a.note)}" if a.note else ""
+        return f"self-approved approval {ident} ({where_}) approves nothing{note}"
+    if a.state == "uncommitted":
+        return f"uncommitted approval {ident} ({where_}): ignored, the file is not committed as it is in HEAD"
     return f"approval {ident} ({where_}) expires {expires} ({ago(a.days)})"
+
+
+def base_lines(report: Report) -> list[str]:
+    """``check --base``: what the change did, then one line per finding it resolved (display text)."""
+    if report.base is None:
+        return []
+    b = report.base
+    changes = [f.change for f in report.findings]
+    skipped = f"; {b.unchanged} unchanged model{'s' if b.unchanged != 1 else ''} not checked" if b.unchanged else ""
+    out = [f"against {for_terminal(b.ref)} ({b.commit[:12]}): {changes.count('introduced')} introduced by the "
+           f"change, {changes.count('existing')} already there, {len(b.resolved)} resolved{skipped}"]
+    out += [f"resolved: {for_terminal(f.model or '')} {for_terminal(f.key)} ({for_terminal(f.rule)}): "
+            f"{message_for_terminal(f.message)}" for f in b.resolved]
+    return out
+
+
+def provenance(a: ApprovalRef) -> str:
+    """``added in abc123def456 by Ann <ann@example.com> on 2026-11-02`` (git-aware runs), else empty."""
+    if a.added_in is None:
+        return "not committed yet" if a.state == "uncommitted" else ""
+    return (f"added in {a.added_in[:12]} by {for_terminal(a.added_by or '?')} on "
+            f"{for_terminal((a.added_on or '?')[:10])}")
+
+
+def provenance_lines(report: Report) -> list[str]:
+    """One line per approval with its provenance, when the run read it from git (display text)."""
+    if not any(a.added_in is not None or a.state == "uncommitted" for a in report.approvals):
+        return []
+    return [f"{for_terminal(a.id)} ({for_terminal(a.state)}): {provenance(a) or 'not in git history'}"
+            for a in report.approvals]
 
 
 def summary_line(report: Report) -> str:

@@ -7,7 +7,15 @@ image or autolink can come out of a value, a key, a path or an approval's reason
 from __future__ import annotations
 
 from driftguard.report import Report
-from driftguard.reporters.check_common import approval_line, cell, status, summary_line, where
+from driftguard.reporters.check_common import (
+    approval_line,
+    base_lines,
+    cell,
+    provenance,
+    status,
+    summary_line,
+    where,
+)
 from driftguard.reporters.escape import code_for_markdown, for_markdown
 
 
@@ -43,7 +51,10 @@ def render_check(report: Report) -> str:
     if report.approvals:
         out += ["<details><summary>Approval reasons</summary>", ""]
         out += [f"- {code_for_markdown(a.id)} ({for_markdown(a.state)}): {for_markdown(a.reason)}"
-                for a in report.approvals]
+                + (f" ({_shown(provenance(a))})" if provenance(a) else "") for a in report.approvals]
         out += ["", "</details>", ""]
+    changes = base_lines(report)
+    if changes:
+        out += [f"- {_shown(line)}" for line in changes] + [""]
     out.append(f"**{summary_line(report)}**")
     return "\n".join(out) + "\n"

@@ -10,7 +10,15 @@ from collections.abc import Callable
 
 from driftguard.model import Finding
 from driftguard.report import Report
-from driftguard.reporters.check_common import approval_line, cell, status, summary_line, where
+from driftguard.reporters.check_common import (
+    approval_line,
+    base_lines,
+    cell,
+    provenance_lines,
+    status,
+    summary_line,
+    where,
+)
 from driftguard.reporters.escape import for_terminal, message_for_terminal
 from driftguard.reporters.style import PLAIN, Style, status_colour
 from driftguard.reporters.table import fit, render
@@ -54,6 +62,15 @@ def render_check(report: Report, style: Style = PLAIN) -> str:
     if attention:
         out.append("approvals:")
         out.extend(f"  {approval_line(a)}" for a in attention)
+        out.append("")
+    origins = provenance_lines(report)
+    if origins:
+        out.append("approval provenance:")
+        out.extend(f"  {line}" for line in origins)
+        out.append("")
+    changes = base_lines(report)
+    if changes:
+        out.extend(changes)
         out.append("")
     line = summary_line(report)
     if style.width is not None and len(line) > style.width:

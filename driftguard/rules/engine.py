@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 
 from driftguard.errors import DriftguardError, UsageError
 from driftguard.model import Finding
+from driftguard.report import RuleInfo
 from driftguard.rules import load_rules
 from driftguard.rules.base import Rule, RuleContext
 
@@ -29,6 +30,16 @@ class RuleCrashed(Exception):
         super().__init__(f"rule {code} crashed: {type(exc).__name__}: {exc}")
         self.code = code
         self.exc = exc
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Across processes (a parallel check) the original exception travels as its text.
+        return (_crashed, (self.code, type(self.exc).__name__, str(self.exc)))
+
+
+def _crashed(code: str, name: str, text: str) -> RuleCrashed:
+    exc = RuleCrashed(code, RuntimeError(text))
+    exc.args = (f"rule {code} crashed: {name}: {text}",)
+    return exc
 
 
 def _matching(pattern: str, codes: Sequence[str], what: str) -> list[str]:
@@ -116,3 +127,12 @@ def describe_rules() -> str:
         first = " ".join(inspect.cleandoc(cls.__doc__ or "").split("\n\n", 1)[0].split())
         lines.append(f"{code}  {cls.name:<40} {cls.severity:<8} {first}")
     return "\n".join(lines) + "\n"
+
+
+def rule_infos() -> tuple[RuleInfo, ...]:
+    """Every rule of this installation as reports describe it (code order)."""
+    out = []
+    for code, cls in sorted(load_rules().items()):
+        doc = inspect.cleandoc(cls.__doc__ or "")
+        out.append(RuleInfo(code, cls.name, cls.severity, doc.split("\n", 1)[0], doc, cls.opt_in))
+    return tuple(out)

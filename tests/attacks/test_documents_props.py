@@ -1,4 +1,4 @@
-"""Property: real JSON/YAML files from the shared corpus, mutated (bytes flipped, structure spliced in, cut
+"""Property: real JSON/YAML files from tests/corpus, mutated (bytes flipped, structure spliced in, cut
 short, nested, aliased), never make a document reader or an extractor raise anything but DriftguardError."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,11 +16,9 @@ from driftguard.extractors.base import ExtractOptions
 from driftguard.readers import documents, yaml_doc
 from driftguard.readers.limits import Limits
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 SEEDS = sorted(p for folder in ("hf", "runtime") for p in (CORPUS / folder).glob("*")
-               if p.suffix in (".json", ".yaml", ".yml") and p.stat().st_size < 64 * 1024) \
-    if CORPUS.is_dir() else []
-pytestmark = pytest.mark.skipif(not SEEDS, reason="the shared corpus is not beside the checkout")
+               if p.suffix in (".json", ".yaml", ".yml") and p.stat().st_size < 64 * 1024)
 
 # Small limits so that the mutations reach them, as well as the defaults.
 LIMITS = (Limits(), Limits(objects=200, depth=6, int_digits=8, file_bytes=32 * 1024))

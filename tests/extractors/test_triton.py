@@ -14,18 +14,20 @@ from driftguard.errors import ExtractionError, TemplateError
 from driftguard.extractors.triton_parse import model_config_pb2
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "triton"
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "triton"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "triton"
 
 
 def corpus_files() -> list[Path]:
     """Every file of corpus/triton, plus the Triton configs that corpus/runtime holds beside engine files."""
-    if not CORPUS.is_dir():
-        return []
     files = [p for p in CORPUS.iterdir() if p.is_file() and not p.name.endswith(".tsv") and p.name != "README.md"]
     runtime = CORPUS.parent / "runtime"
-    if runtime.is_dir():
-        files += [p for p in runtime.iterdir() if ".pbtxt" in p.name]
+    files += [p for p in runtime.iterdir() if ".pbtxt" in p.name]
     return sorted(files)
+
+
+def test_corpus_files_are_all_walked() -> None:
+    """Every Triton config of the corpus (triton/ plus those in runtime/), none left out."""
+    assert len(corpus_files()) == 83
 
 
 def parses_with_official_schema(path: Path) -> bool:
@@ -184,7 +186,6 @@ def test_cli_set_and_json(tmp_path: Path) -> None:
 
 # -- the corpus -------------------------------------------------------------------------------------------
 
-@pytest.mark.skipif(not corpus_files(), reason="shared/corpus not present")
 def test_corpus_accepts_exactly_what_the_schema_accepts() -> None:
     from driftguard.errors import DriftguardError
 
@@ -203,7 +204,6 @@ def test_corpus_accepts_exactly_what_the_schema_accepts() -> None:
     assert accepted >= 50 and rejected >= 10
 
 
-@pytest.mark.skipif(not corpus_files(), reason="shared/corpus not present")
 def test_corpus_cli_exit_codes_and_no_tracebacks() -> None:
     files = corpus_files()
     sample = files[:: max(1, len(files) // 12)]
@@ -233,7 +233,6 @@ def _findings(a: Path, b: Path) -> list[str]:
     return [f.key for f in api.diff(f"triton:{a}", f"triton:{b}").findings]
 
 
-@pytest.mark.skipif(not corpus_files(), reason="shared/corpus not present")
 def test_equivalent_rewrites_produce_no_findings(tmp_path: Path) -> None:
     for i, path in enumerate(_parseable()):
         msg = _message(path)
@@ -265,7 +264,6 @@ def _only(msg: object, field: str) -> object:
     return out
 
 
-@pytest.mark.skipif(not corpus_files(), reason="shared/corpus not present")
 def test_real_changes_are_found_on_the_expected_key(tmp_path: Path) -> None:
     checked = 0
     for i, path in enumerate(_parseable()):

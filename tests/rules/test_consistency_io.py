@@ -21,7 +21,7 @@ from driftguard.rules.consistency_io import CONSISTENCY_IO_RULES, pairs
 TRITON = "repo/bert/config.pbtxt"
 GRAPH = "repo/bert/1/model.onnx"
 TOKENIZER = "train/tokenizer_config.json"
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "triton"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "triton"
 BACKEND_DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
 
 
@@ -167,7 +167,7 @@ def test_rules_document_themselves() -> None:
 def corpus(name: str) -> Path:
     path = CORPUS / name
     if not path.is_file():
-        pytest.skip(f"corpus file absent: {path}")
+        pytest.fail(f"corpus file absent: {path}")
     return path
 
 

@@ -1,4 +1,4 @@
-"""Every ONNX Runtime config of the shared corpus, paired with ONNX graphs generated here.
+"""Every ONNX Runtime config of tests/corpus, paired with ONNX graphs generated here.
 
 For each config a graph is built from the config's own inputs and outputs (batch dimension dynamic when
 ``max_batch_size > 0``): the pair must give no finding. Then one thing is broken at a time, in the graph or in
@@ -22,15 +22,13 @@ from driftguard.model import EffectiveConfig, Finding
 from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.engine import run_rules
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "triton"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "triton"
 ELEM = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16, "int64": TensorProto.INT64,
         "int32": TensorProto.INT32, "int8": TensorProto.INT8, "uint8": TensorProto.UINT8, "bool": TensorProto.BOOL,
         "float64": TensorProto.DOUBLE, "string": TensorProto.STRING}
 
 
 def ort_configs() -> list[Path]:
-    if not CORPUS.is_dir():
-        return []
     out = []
     for path in sorted(CORPUS.iterdir()):
         if path.suffix != ".pbtxt":
@@ -48,6 +46,30 @@ def ort_configs() -> list[Path]:
 
 
 CONFIGS = ort_configs()
+#: corpus/triton configs that do not extract as they are (templates with placeholders): ``ort_configs`` leaves
+#: them out, so which ones is pinned, and a config that stops extracting fails instead of shrinking the walk.
+REFUSED = [
+    "k2-fsa__sherpa__triton__speech_llm__model_repo_whisper_qwen_trtllm__speech_encoder__config.pbtxt",
+    "k2-fsa__sherpa__triton__speech_llm__model_repo_whisper_qwen_trtllm__tensorrt_llm__config.pbtxt",
+    "triton-inference-server__tensorrtllm_backend__all_models__inflight_batcher_llm__ensemble__config.pbtxt",
+    "triton-inference-server__tensorrtllm_backend__all_models__inflight_batcher_llm__postprocessing__config.pbtxt",
+    "triton-inference-server__tensorrtllm_backend__all_models__inflight_batcher_llm__preprocessing__config.pbtxt",
+    "triton-inference-server__tensorrtllm_backend__all_models__inflight_batcher_llm__tensorrt_llm__config.pbtxt",
+    "triton-inference-server__tensorrtllm_backend__all_models__inflight_batcher_llm__tensorrt_llm_bls__config.pbtxt",
+    "triton-inference-server__tensorrtllm_backend__all_models__multimodal__ensemble__config.pbtxt",
+    "triton-inference-server__tensorrtllm_backend__all_models__whisper__whisper_bls__config.pbtxt",
+]
+
+
+def test_the_walk_is_pinned() -> None:
+    pbtxt = sorted(p for p in CORPUS.iterdir() if p.suffix == ".pbtxt")
+    refused = []
+    for path in pbtxt:
+        try:
+            extract(f"triton:{path}")
+        except DriftguardError:
+            refused.append(path.name)
+    assert (len(pbtxt), refused, len(CONFIGS)) == (69, REFUSED, 11)
 
 
 def graph_for(cfg: EffectiveConfig) -> onnx.ModelProto:
@@ -132,7 +154,6 @@ MUTATIONS: list[tuple[str, Mutation, str]] = [
 ]
 
 
-@pytest.mark.skipif(not CONFIGS, reason="shared/corpus not present")
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name[-60:] for p in CONFIGS])
 def test_corpus_config_with_matching_graph_then_one_break_at_a_time(path: Path, tmp_path: Path) -> None:
     cfg = extract(f"triton:{path}")

@@ -1,0 +1,95 @@
+"""``check --base REF --changed-only``: the models a change can have affected, from the files it touched.
+
+A model is checked when a file it reads changed (an artifact, or a file inside an artifact folder), when an
+approval file naming it changed, or when its entry in the manifest changed; a change to the manifest's shared
+settings (rules, approval policy, approvers, limits) affects every model. Files an artifact names by itself
+(a vLLM model folder in engine args, a chat template file) are not followed: list them, or their folder, as
+artifacts of the side. The list of changed files comes from git (``git diff --name-only`` of the resolved
+commit against the work tree, plus untracked files), never from a path the input gave."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from driftguard.ci.gitref import open_repo
+from driftguard.errors import DriftguardError
+from driftguard.readers.files import read_text
+from driftguard.readers.limits import DEFAULT, Limits
+from driftguard.readers.yaml_doc import loads
+
+
+def changed_files(root: Path, commit: str) -> set[str]:
+    """Repository paths (``/``-separated) that differ between ``commit`` (a resolved commit id) and the work
+    tree, untracked files included."""
+    repo = open_repo(root)
+    out = {p for p in repo.git.diff("--name-only", "-z", "--no-renames", commit, "--").split("\0") if p}
+    out.update(repo.untracked_files)
+    return out
+
+
+def _under(path: PurePosixPath, changed: Collection[PurePosixPath]) -> bool:
+    return any(c == path or path in c.parents for c in changed)
+
+
+def _approval_model(text: str | None, limits: Limits) -> str | None:
+    """The ``model:`` of an approval file's text, read by the bounded reader (None when it has none)."""
+    if text is None or len(text) > limits.file_bytes:
+        return None
+    try:
+        data: Any = loads(text, "approval", DriftguardError, limits).data
+    except DriftguardError:
+        return None  # the approvals loader reports a malformed file; here it just names no model
+    model = data.get("model") if isinstance(data, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def affected_models(head: Any, base: Any, *, repo: Path, commit: str, changed: set[str],
+                    limits: Limits = DEFAULT) -> list[str]:
+    """The models of manifest ``head`` (``driftguard.manifest.Manifest``) the change can have affected;
+    ``base`` is the manifest at ``commit`` (None when it did not exist)."""
+    names = list(head.models)
+    if base is None:
+        return names
+    shared = ("rules", "approvals", "approvers", "approval_policy", "limits")
+    if any(getattr(head, k) != getattr(base, k) for k in shared):
+        return names
+    root = repo.resolve()
+
+    def rel(path: Path) -> PurePosixPath | None:
+        try:
+            return PurePosixPath(path.resolve().relative_to(root).as_posix())
+        except ValueError:
+            return None
+
+    touched = {PurePosixPath(p) for p in changed}
+    approvals = rel(head.base / head.approvals)
+    named: set[str] = set()
+    if approvals is not None:
+        tree = open_repo(repo).commit(commit).tree
+        for p in touched:
+            if approvals not in p.parents or p.suffix not in (".yaml", ".yml"):
+                continue
+            now = root / Path(*p.parts)
+            try:
+                text: str | None = read_text(now, limits, "approval") if now.exists() else None
+            except DriftguardError:
+                text = None
+            named.add(_approval_model(text, limits) or "")
+            try:
+                blob = tree.join(str(p))
+                if blob.size <= limits.file_bytes:
+                    named.add(_approval_model(blob.data_stream.read().decode("utf-8", "replace"), limits) or "")
+            except KeyError:
+                pass
+    out = []
+    for name in names:
+        spec = head.models[name]
+        if name in named or base.models.get(name) != spec:
+            out.append(name)
+            continue
+        paths = [rel(head.base / a.path) for a in (*spec.training, *spec.deployment)]
+        if any(p is None or _under(p, touched) for p in paths):
+            out.append(name)
+    return out

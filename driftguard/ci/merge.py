@@ -1,0 +1,141 @@
+"""``driftguard report``: JSON reports read back into a Report, and the reports of ``check --shard 1/N .. N/N``
+merged into the one report an unsharded check gives (the models of every shard, the approvals of every shard).
+
+A report file is input like any other: it is validated against the published report schema first (a malformed
+or foreign file is one clear error), and shards are merged only when they are the complete set of one run
+(same manifest, day and N; each of 1..N once), so a missing job can never make a merged report pass."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from driftguard.errors import UsageError
+from driftguard.model import Finding, Origin, Value
+from driftguard.report import ApprovalRef, ArtifactRef, BaseComparison, ModelResult, Report
+
+
+def _schema() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(files("driftguard").joinpath("schemas", "report.json").read_text("utf-8"))
+    return data
+
+
+def _origin(d: dict[str, Any]) -> Origin:
+    return Origin(d["path"], d.get("line"), d.get("pointer"), d.get("source"))
+
+
+def _value(d: dict[str, Any], side: str) -> Value | None:
+    origin = d.get(f"{side}_origin")
+    if origin is None:
+        return None
+    explicit = d.get(f"{side}_explicit")
+    return Value(d.get(side), _origin(origin), True if explicit is None else bool(explicit))
+
+
+def finding_from_dict(d: dict[str, Any]) -> Finding:
+    """A Finding from its ``to_dict`` form (the notes of its values are not in the JSON)."""
+    related = tuple(Value(r["value"], _origin(r["origin"]), r["explicit"]) for r in d.get("related", ()))
+    return Finding(rule=d["rule"], name=d["name"], key=d["key"], message=d["message"], severity=d["severity"],
+                   training=_value(d, "training"), deployed=_value(d, "deployed"), related=related,
+                   delta=d.get("delta"), status=d["status"], approval=d.get("approval"), model=d.get("model"),
+                   fingerprint=d.get("fingerprint"), change=d.get("change"))
+
+
+def report_from_dict(data: dict[str, Any], strict: bool | None = None) -> Report:
+    """A Report from ``Report.to_dict()`` output (already validated)."""
+    strict = data["strict"] if strict is None else strict
+    models = tuple(ModelResult(
+        name=m["name"], findings=tuple(finding_from_dict(f) for f in m["findings"]),
+        training=tuple(ArtifactRef(a["kind"], a["path"]) for a in m["training"]),
+        deployment=tuple(ArtifactRef(a["kind"], a["path"]) for a in m["deployment"]), strict=strict,
+    ) for m in data["models"])
+    approvals = tuple(ApprovalRef(id=a["id"], path=a["path"], line=a["line"], model=a["model"], key=a["key"],
+                                  expires=a["expires"], days=a["days_left"], state=a["state"],
+                                  expiring=a["expiring"], reason=a["reason"], note=a.get("note"),
+                                  added_in=a.get("added_in"), added_by=a.get("added_by"), added_on=a.get("added_on"))
+                      for a in data["approvals"])
+    base = None
+    if "base" in data:
+        b = data["base"]
+        base = BaseComparison(b["ref"], b["commit"], tuple(finding_from_dict(f) for f in b["resolved"]),
+                              b["unchanged_models"])
+    shard = None
+    if "shard" in data:
+        i, n = data["shard"].split("/")
+        shard = (int(i), int(n))
+    return Report(models, approvals, manifest=data["manifest"], today=data["today"], strict=strict,
+                  fail_on_stale=bool(data.get("fail_on_stale", False)), base=base, shard=shard)
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """A JSON report file, validated against the published schema; UsageError naming the file otherwise."""
+    import jsonschema
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read report: {exc}", str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"not a JSON report: {exc.msg}", str(path), exc.lineno, exc.colno) from None
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(_schema()).iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        raise UsageError(f"not a driftguard check report ({where}: {error.message[:200]})", str(path))
+    result: dict[str, Any] = data
+    return result
+
+
+def merge(reports: list[tuple[str, dict[str, Any]]]) -> Report:
+    """One Report from ``[(path, report dict)]``: a single report as it is, or the complete set of shards of
+    one run merged (models by name, approvals by id)."""
+    if not reports:
+        raise UsageError("no report given")
+    if len(reports) == 1:
+        return report_from_dict(reports[0][1])
+    first_path, first = reports[0]
+    run = (first["manifest"], first["today"], first["strict"])
+    seen: dict[int, str] = {}
+    count = None
+    for path, data in reports:
+        if "shard" not in data:
+            raise UsageError("only the reports of check --shard I/N can be merged; this one covers every model",
+                             path)
+        if (data["manifest"], data["today"], data["strict"]) != run:
+            raise UsageError(f"not the same run as {first_path} (manifest, day or --strict differ)", path)
+        i, n = (int(x) for x in data["shard"].split("/"))
+        if count is not None and n != count:
+            raise UsageError(f"shard {i}/{n} does not split like {first_path} ({count} shards)", path)
+        count = n
+        if i in seen:
+            raise UsageError(f"shard {i}/{n} given twice (also {seen[i]})", path)
+        seen[i] = path
+    assert count is not None
+    missing = [f"{i}/{count}" for i in range(1, count + 1) if i not in seen]
+    if missing:
+        raise UsageError(f"shards missing: {', '.join(missing)}; a merged report needs every shard of the run")
+    parts = [report_from_dict(d) for _, d in reports]
+    models = sorted((m for p in parts for m in p.models), key=lambda m: m.name)
+    approvals = sorted({a.id: a for p in parts for a in p.approvals}.values(), key=lambda a: a.id)
+    bases = [p.base for p in parts]
+    base = None
+    if all(b is not None for b in bases) and len({(b.ref, b.commit) for b in bases if b is not None}) == 1:
+        first_base = bases[0]
+        assert first_base is not None
+        base = BaseComparison(first_base.ref, first_base.commit,
+                              tuple(f for b in bases if b is not None for f in b.resolved),
+                              sum(b.unchanged for b in bases if b is not None))
+    return Report(tuple(models), tuple(approvals), manifest=first["manifest"], today=first["today"],
+                  strict=first["strict"], fail_on_stale=any(p.fail_on_stale for p in parts), base=base)
+
+
+def join(parts: list[Report], names: list[str], shard: tuple[int, int] | None = None) -> Report:
+    """The reports of one check's models split across processes, as one report: models in ``names`` order,
+    approvals (each model's are judged where the model is) by id."""
+    first = parts[0]
+    by_name = {m.name: m for p in parts for m in p.models}
+    approvals = sorted({a.id: a for p in parts for a in p.approvals}.values(), key=lambda a: a.id)
+    return replace(first, models=tuple(by_name[n] for n in names), approvals=tuple(approvals), shard=shard)

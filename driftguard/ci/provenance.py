@@ -1,0 +1,119 @@
+"""Where each approval came from, from git: the commit (and its author) that added the approval file as it is
+now, and whether the work tree's file is the one committed at HEAD.
+
+``check --require-committed-approvals`` ignores an approval whose file is not committed as it is (new, or
+edited and not committed): in CI, an approval that is only in the work tree was written by the job itself, not
+reviewed in the pull request. One ``git log`` reads the history of the whole approvals folder; the committed
+check hashes each file as git does and compares it with HEAD's blob."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from driftguard.ci.gitref import open_repo
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """``commit``/``author``/``date`` of the commit that added the file (None when git has none: not added
+    yet); ``committed``: the work tree's file is byte for byte the one in HEAD."""
+
+    commit: str | None
+    author: str | None
+    date: str | None
+    committed: bool
+
+
+def _relative(path: str, root: Path) -> str | None:
+    try:
+        return PurePosixPath(Path(path).resolve().relative_to(root).as_posix()).as_posix()
+    except ValueError:
+        return None
+
+
+def _blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def approval_provenance(root: Path, folder: Path, paths: Sequence[str],
+                        option: str = "--require-committed-approvals") -> dict[str, Provenance]:
+    """Provenance of each approval file in ``paths`` (files of ``folder``, in the repository at ``root``);
+    ``option`` names what asked, for the error outside a git repository."""
+    root = root.resolve()
+    repo = open_repo(root, option)
+    rel_folder = _relative(str(folder), root)
+    added: dict[str, tuple[str, str, str]] = {}
+    if rel_folder is not None and repo.head.is_valid():
+        log = repo.git.log("--diff-filter=A", "--no-renames", "--format=%x01%H%x09%an <%ae>%x09%aI",
+                           "--name-only", "-z", "--", rel_folder or ".")
+        for entry in log.split("\x01"):  # "\x01SHA\tAUTHOR\tDATE\0\nPATH\0PATH\0"
+            header, *names = entry.split("\0")
+            fields = header.split("\t")
+            if len(fields) < 3:
+                continue
+            who = (fields[0], "\t".join(fields[1:-1]), fields[-1])
+            for name in names:
+                if name.strip("\n"):
+                    added.setdefault(name.lstrip("\n"), who)  # newest first: the add of the file as it is now
+    tree = repo.head.commit.tree if repo.head.is_valid() else None
+    sha1 = tree is not None and len(tree.hexsha) == 40  # blob ids hashed as git does (SHA-1 repositories)
+    out: dict[str, Provenance] = {}
+    for path in paths:
+        rel = _relative(path, root)
+        commit = author = date = None
+        committed = False
+        if rel is not None:
+            commit, author, date = added.get(rel, (None, None, None))
+            if tree is not None and sha1:
+                try:
+                    blob = tree.join(rel)
+                    committed = blob.hexsha == _blob_id(Path(path).read_bytes())
+                except (KeyError, OSError):
+                    committed = False
+        out[path] = Provenance(commit, author, date, committed)
+    return out
+
+
+@dataclass(frozen=True)
+class LineAuthor:
+    """Who last changed one line of a file: the commit and its author (``name <email>``); ``commit`` None
+    when the line is not committed yet."""
+
+    commit: str | None
+    author: str | None
+    email: str | None
+
+
+def line_author(root: Path, path: str, line: int) -> LineAuthor | None:
+    """``git blame`` of one line of ``path`` (inside the repository at ``root``); None when git cannot say
+    (outside the repository, not tracked, no such line)."""
+    import git
+
+    root = root.resolve()
+    rel = _relative(path, root)
+    if rel is None or line < 1:
+        return None
+    repo = open_repo(root, "approval_policy.separate_approver")
+    try:
+        out = repo.git.blame("-L", f"{line},{line}", "--porcelain", "--", rel)
+    except git.GitCommandError:
+        return None
+    lines = out.splitlines()
+    if not lines:
+        return None
+    commit = lines[0].split(" ", 1)[0]
+    fields = dict(x.split(" ", 1) for x in lines[1:] if " " in x and not x.startswith("\t"))
+    if set(commit) == {"0"}:
+        return LineAuthor(None, None, None)
+    email = fields.get("author-mail", "").strip("<>") or None
+    return LineAuthor(commit, f"{fields.get('author', '?')} <{email or '?'}>", email)
+
+
+def email_of(author: str | None) -> str | None:
+    """The address in ``name <email>``."""
+    if not author or "<" not in author:
+        return None
+    return author.rsplit("<", 1)[1].rstrip(">").strip().lower() or None

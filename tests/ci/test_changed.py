@@ -1,0 +1,123 @@
+"""``check --base REF --changed-only``: only the models a change can have affected are checked, found from the
+files git says changed (artifacts, files inside artifact folders, approvals, the manifest's entries)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import driftguard
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "summarizer"
+ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+       "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+NAMES = [f"m{i:02d}" for i in range(12)]
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=ENV, timeout=60)
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE / "training", root / "training")
+    shutil.copytree(EXAMPLE / "training", root / "served")  # the deployed model folder, shared by all
+    shutil.copytree(EXAMPLE / "deployment" / "model_repository", root / "model_repository")
+    params = (EXAMPLE / "deployment" / "sampling-params.yaml").read_text(encoding="utf-8")
+    (root / "params").mkdir()
+    models = {}
+    for name in NAMES:
+        (root / "params" / f"{name}.yaml").write_text(params, encoding="utf-8")
+        models[name] = {"training": [{"path": "training/generation_config.json"},
+                                     {"path": "training/tokenizer_config.json"}],
+                        "deployment": [{"path": "model_repository/summarizer/1/model.json"},
+                                       {"path": f"params/{name}.yaml", "kind": "vllm"},
+                                       {"path": "served", "kind": "hf-model"}]}
+    (root / "driftguard.yaml").write_text(yaml.safe_dump({"version": 1, "models": models}), encoding="utf-8")
+    (root / "approvals").mkdir()
+    approval = (EXAMPLE / "approvals" / "summarizer-top-p.yaml").read_text(encoding="utf-8")
+    (root / "approvals" / "m03.yaml").write_text(approval.replace("model: summarizer", "model: m03")
+                                                 .replace("id: summarizer-top-p", "id: m03"), encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    return root
+
+
+def checked(repo: Path) -> tuple[list[str], int]:
+    report = driftguard.check(repo / "driftguard.yaml", base="HEAD", changed_only=True)
+    assert report.base is not None
+    return [m.name for m in report.models], report.base.unchanged
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_nothing_changed_nothing_checked(repo: Path) -> None:
+    assert checked(repo) == ([], 12)
+
+
+def test_one_models_request(repo: Path) -> None:
+    edit(repo / "params" / "m05.yaml", "top_p: 0.85", "top_p: 0.8")
+    report = driftguard.check(repo / "driftguard.yaml", base="HEAD", changed_only=True)
+    assert [m.name for m in report.models] == ["m05"]
+    assert {f.key: f.change for f in report.findings} == {"generation.top_p": "introduced",
+                                                          "preprocessing.max_length": "existing"}
+
+
+def test_worker_processes_judge_the_change_alike(repo: Path) -> None:
+    edit(repo / "params" / "m05.yaml", "top_p: 0.85", "top_p: 0.8")
+    serial = driftguard.check(repo / "driftguard.yaml", base="HEAD", jobs=1)
+    parallel = driftguard.check(repo / "driftguard.yaml", base="HEAD", jobs=3)
+    assert parallel.to_dict() == serial.to_dict()
+    assert [f.model for f in serial.findings if f.change == "introduced"] == ["m05"]
+
+
+def test_a_shared_file_and_a_file_in_an_artifact_folder(repo: Path) -> None:
+    edit(repo / "training" / "generation_config.json", "0.92", "0.9")
+    assert checked(repo) == (NAMES, 0)
+    git(repo, "checkout", "--", "training")
+    (repo / "served" / "chat_template.jinja").write_text("{{ messages }}", encoding="utf-8")  # untracked
+    assert checked(repo) == (NAMES, 0)
+
+
+def test_an_approval_names_its_model(repo: Path) -> None:
+    edit(repo / "approvals" / "m03.yaml", "reason: ", "reason: (reviewed again) ")
+    assert checked(repo) == (["m03"], 11)
+    (repo / "approvals" / "m03.yaml").unlink()  # a deleted approval: its model, from the base version
+    assert checked(repo) == (["m03"], 11)
+
+
+def test_manifest_entry_and_shared_settings(repo: Path) -> None:
+    manifest = repo / "driftguard.yaml"
+    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    data["models"]["m07"]["rules"] = {"ignore": ["generation.top_k"]}
+    manifest.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert checked(repo) == (["m07"], 11)
+    data["rules"] = {"ignore": ["serving.*"]}
+    manifest.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert checked(repo) == (NAMES, 0)
+
+
+def test_changed_only_needs_base(repo: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "check", "--changed-only"], cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == ("driftguard: error: --changed-only needs --base REF: the models a change affected are "
+                           "found against it\n")
+    edit(repo / "params" / "m01.yaml", "top_p: 0.85", "top_p: 0.8")
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "check", "--base", "HEAD", "--changed-only"],
+                          cwd=repo, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "1 introduced by the change, 1 already there, 0 resolved; 11 unchanged models not checked" in proc.stdout

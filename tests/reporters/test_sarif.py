@@ -1,0 +1,166 @@
+"""``--format sarif``: the summarizer's SARIF validates against the official SARIF 2.1.0 schema, every result
+points at the line that holds the offending value, approved findings carry a suppression naming the approval,
+and fingerprints survive moved lines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import jsonschema
+import pytest
+
+import driftguard
+from driftguard.model import Finding
+from driftguard.report import ModelResult, Report
+from driftguard.reporters import render_check, sarif
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "summarizer"
+SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+TODAY = date(2026, 12, 1)
+
+
+def validate(log: dict[str, Any]) -> None:
+    jsonschema.Draft7Validator.check_schema(SCHEMA)
+    validator = jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(log), key=str)
+    assert not errors, "\n".join(e.message for e in errors[:5])
+
+
+def log_of(report: Report) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(render_check("sarif", report))
+    return data
+
+
+def line_at(base: Path, location: dict[str, Any]) -> str:
+    phys = location["physicalLocation"]
+    assert phys["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    path = base / unquote(phys["artifactLocation"]["uri"])
+    return path.read_text(encoding="utf-8").splitlines()[phys["region"]["startLine"] - 1]
+
+
+def field(f: Finding, side: str) -> str:
+    """The name the file itself uses for the value (the last step of its pointer: ``/truncate_prompt_tokens``)."""
+    value = f.deployed if side == "deployed" else f.training
+    assert value is not None and value.origin.pointer
+    return value.origin.pointer.rsplit("/", 1)[-1]
+
+
+def test_summarizer_sarif_validates_against_the_official_schema() -> None:
+    report = driftguard.check(EXAMPLE / "driftguard.yaml", today=TODAY)
+    log = log_of(report)
+    validate(log)
+    run = log["runs"][0]
+    assert log["version"] == "2.1.0"
+    assert len(run["results"]) == len(report.findings) == 2
+
+
+def test_each_result_starts_on_the_line_holding_the_offending_value() -> None:
+    report = driftguard.check(EXAMPLE / "driftguard.yaml", today=TODAY)
+    by_print = {f.fingerprint: f for f in report.findings}
+    results = log_of(report)["runs"][0]["results"]
+    seen = set()
+    for result in results:
+        f = by_print[result["partialFingerprints"][sarif.FINGERPRINT_KEY]]
+        assert f.deployed is not None and f.training is not None
+        deployed_line = line_at(ROOT, result["locations"][0])
+        assert field(f, "deployed") in deployed_line and str(f.deployed.value) in deployed_line
+        (related,) = result["relatedLocations"]  # the training origin
+        training_line = line_at(ROOT, related)
+        assert field(f, "training") in training_line and str(f.training.value) in training_line
+        seen.add((deployed_line.split(":")[0], training_line.strip().split(":")[0]))
+    assert seen == {("top_p", '"top_p"'), ("truncate_prompt_tokens", '"model_max_length"')}
+
+
+def test_rules_table_levels_and_suppressions() -> None:
+    report = driftguard.check(EXAMPLE / "driftguard.yaml", today=TODAY)
+    run = log_of(report)["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == sorted(r["id"] for r in rules)
+    assert {r["id"] for r in rules} >= {"DG101", "DG104", "DG304", "DG401"}
+    for rule in rules:  # from the rule docs: the anti-pattern and the best practice travel with each rule
+        assert "**Anti-pattern**" in rule["help"]["text"] and "**Best practice**" in rule["help"]["text"]
+    dg401 = next(r for r in rules if r["id"] == "DG401")
+    assert dg401["defaultConfiguration"]["enabled"] is False  # opt-in
+    results = {r["properties"]["key"]: r for r in run["results"]}
+    for r in results.values():
+        assert rules[r["ruleIndex"]]["id"] == r["ruleId"] == "DG101"
+        assert r["level"] == "error"
+    approved, unapproved = results["generation.top_p"], results["preprocessing.max_length"]
+    (suppression,) = approved["suppressions"]
+    assert suppression["kind"] == "external" and "status" not in suppression and "state" not in suppression
+    assert suppression["properties"]["approval"] == "summarizer-top-p"
+    assert suppression["justification"].startswith("approved by summarizer-top-p: top_p lowered to 0.85")
+    where = suppression["location"]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "examples/summarizer/approvals/summarizer-top-p.yaml"
+    assert "suppressions" not in unapproved
+    assert "[UNAPPROVED]" in unapproved["message"]["text"]
+
+
+def test_fingerprints_survive_moved_lines_and_a_changed_value(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(EXAMPLE, tmp_path / "summarizer")
+    manifest = tmp_path / "summarizer" / "driftguard.yaml"
+    before = log_of(driftguard.check(manifest, today=TODAY))["runs"][0]["results"]
+    params = tmp_path / "summarizer" / "deployment" / "sampling-params.yaml"
+    params.write_text("# moved\n\n" + params.read_text().replace("truncate_prompt_tokens: 512",
+                                                                  "truncate_prompt_tokens: 256"))
+    after = log_of(driftguard.check(manifest, today=TODAY))["runs"][0]["results"]
+
+    def prints(results: list[dict[str, Any]]) -> list[tuple[str, int]]:
+        return [(r["partialFingerprints"][sarif.FINGERPRINT_KEY],
+                 r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results]
+
+    assert [p for p, _ in prints(before)] == [p for p, _ in prints(after)]
+    assert [line + 2 for _, line in prints(before)] == [line for _, line in prints(after)]
+    for r in after:
+        assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+            "summarizer/deployment/sampling-params.yaml"
+
+
+def test_pbtxt_value_lands_on_its_line() -> None:
+    """A Triton value as the extractor reads it (a real config.pbtxt) points at the line that holds it."""
+    path = ROOT / "tests" / "fixtures" / "triton" / "good" / "simple_dyna_sequence.pbtxt"
+    cfg = driftguard.extract(path)
+    deployed = cfg["batching.max_batch_size"]
+    finding = Finding("DG101", "drift.value", "batching.max_batch_size", "batching.max_batch_size: 4 != 8",
+                      model="m", deployed=deployed, training=None)
+    report = Report((ModelResult("m", (finding,)),), root=str(ROOT), cwd=str(ROOT))
+    log = log_of(report)
+    validate(log)
+    (result,) = log["runs"][0]["results"]
+    assert line_at(ROOT, result["locations"][0]).startswith("max_batch_size: 8")
+    assert "relatedLocations" not in result
+    assert result["partialFingerprints"][sarif.FINGERPRINT_KEY] == report.fingerprint(finding)
+
+
+@pytest.mark.parametrize(("name", "encoded"), [("sampling params #1%.yaml", "sampling%20params%20%231%25.yaml"),
+                                               ("naïve,req:v.yaml", "na%C3%AFve%2Creq%3Av.yaml")])
+def test_file_names_are_percent_encoded_uris(tmp_path: Path, name: str, encoded: str) -> None:
+    dst = tmp_path / "summarizer"
+    shutil.copytree(EXAMPLE, dst)
+    (dst / "deployment" / "sampling-params.yaml").rename(dst / "deployment" / name)
+    manifest = dst / "driftguard.yaml"
+    manifest.write_text(manifest.read_text().replace("deployment/sampling-params.yaml", f"'deployment/{name}'"))
+    report = driftguard.check(manifest, today=TODAY)
+    log = log_of(report)
+    validate(log)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
+    (uri,) = uris
+    assert uri == f"deployment/{encoded}"
+    assert unquote(uri) == f"deployment/{name}"
+
+
+def test_a_report_without_rule_docs_still_names_its_rules() -> None:
+    finding = Finding("X900", "plugin.rule", "k", "k differs", model="m", severity="info")
+    log = log_of(Report((ModelResult("m", (finding,)),)))
+    validate(log)
+    run = log["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["X900"]
+    assert run["results"][0]["level"] == "note"
+    assert run["results"][0]["locations"] == [{"logicalLocations": [{"name": "k", "fullyQualifiedName": "m/k"}]}]

