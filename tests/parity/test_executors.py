@@ -178,6 +178,7 @@ def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) 
 
 
 def test_ray_address_is_honoured(fleet: Path, ray_address: str) -> None:
+    # the subprocess inherits RAY_AUTH_MODE=token, which ray.init set here, and reads the token Ray saved
     local = cli("parity", "--config", str(fleet), "--format", "json", "--today", TODAY)
     proc = cli("parity", "--config", str(fleet), "--format", "json", "--today", TODAY, "--executor", "ray",
                env={"RAY_ADDRESS": ray_address})
