@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from driftguard import extractors
 from driftguard.errors import ApprovalError, ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Finding, Value
-from driftguard.parity.request import ParityRequest
+from driftguard.parity.request import EXECUTORS, ParityRequest
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.report import Report
@@ -198,17 +198,23 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
 def parity(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None, *,
            golden: str | Path | None = None, device: str = "auto", attribution: bool | None = None,
            strict: bool = False, today: date | None = None, root: str | Path | None = None,
-           progress: Callable[[str, int, int], None] | None = None, plots: str | Path | None = None) -> Report:
+           progress: Callable[[str, int, int], None] | None = None, plots: str | Path | None = None,
+           executor: str = "local", workers: int | None = None, shard_size: int | None = None,
+           ray_address: str | None = None) -> Report:
     """Numerical parity alone: for every model with a ``parity:`` section (or only ``model``), run the
     reference (training artifact, training config) and the candidate (deployed artifact, deployment config) on
     the golden inputs and judge the DG5xx findings against the approvals. ``golden`` replaces the manifest's
     golden path; ``device`` is ``auto``, ``cpu`` or ``cuda``; ``attribution`` overrides the manifest's switch.
     ``progress(label, done, total)`` is called after each runner batch (``parity.progress.Bar`` draws a bar);
     ``plots``: a folder for one picture per failing output (needs the ``[plots]`` extra).
+    ``executor``: ``local`` (default), ``threads`` or ``ray``: one work unit per model × golden shard, merged
+    into the report the local run gives (``parity.executors``); ``workers`` threads, or the CPUs of a local Ray
+    instance; ``shard_size`` golden samples per unit; ``ray_address`` a running cluster (None: a local instance
+    started and shut down around the run; the CLI passes ``RAY_ADDRESS``).
     Raises ``DriftguardError`` subclasses (``ParityError``) for bad input."""
-    request = ParityRequest(golden=None if golden is None else str(golden), device=_device(device),
-                            attribution=attribution, progress=progress,
-                            plots=None if plots is None else str(plots))
+    request = parity_request(golden=None if golden is None else str(golden), device=device,
+                             attribution=attribution, progress=progress, plots=None if plots is None else str(plots),
+                             executor=executor, workers=workers, shard_size=shard_size, ray_address=ray_address)
     return check(path_or_manifest, model=model, strict=strict, today=today, root=root, parity=request,
                  rules_stage=False)
 
@@ -238,6 +244,18 @@ def golden_record(path_or_manifest: str | Path | Manifest = "driftguard.yaml", m
                                request=request)
         written.extend(stage.record(mp))
     return written
+
+
+def parity_request(*, device: str = "auto", executor: str = "local", workers: int | None = None,
+                   shard_size: int | None = None, **fields: Any) -> ParityRequest:
+    """A ``ParityRequest`` with its device, executor, workers and shard size checked (UsageError)."""
+    if executor not in EXECUTORS:
+        raise UsageError(f"executor must be {', '.join(EXECUTORS[:-1])} or {EXECUTORS[-1]}, got '{executor}'")
+    for name, n in (("workers", workers), ("shard_size", shard_size)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise UsageError(f"{name} must be a whole number of at least 1, got {n!r}")
+    return ParityRequest(device=_device(device), executor=executor, workers=workers, shard_size=shard_size,
+                         **fields)
 
 
 def _device(device: str) -> str:

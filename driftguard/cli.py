@@ -110,12 +110,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     parity = None
     bar = None
     if args.parity:
-        from driftguard.parity.request import ParityRequest
-
         bar = _progress_bar()
-        parity = ParityRequest(device=args.device, progress=bar, plots=args.plots)
+        parity = api.parity_request(device=args.device, progress=bar, plots=args.plots, **_executor_args(args))
     elif args.plots:
         raise UsageError("--plots draws failing parity outputs: it needs --parity")
+    elif args.executor != "local":
+        raise UsageError("--executor runs the parity stage: it needs --parity")
     shard = None
     if args.shard is not None:
         from driftguard.ci.shard import parse_shard
@@ -168,7 +168,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
     try:
         report = api.parity(args.config, model=args.model, golden=args.golden, device=args.device,
                             attribution=False if args.no_attribution else None, strict=args.strict, today=today,
-                            root=args.root, progress=bar, plots=args.plots)
+                            root=args.root, progress=bar, plots=args.plots, **_executor_args(args))
     finally:
         if bar is not None:
             bar.close()
@@ -207,6 +207,36 @@ def _progress_bar() -> Any:
     return Bar(sys.stderr)
 
 
+def _executor_args(args: argparse.Namespace) -> dict[str, Any]:
+    """--executor, --workers, --shard-size, and RAY_ADDRESS for --executor ray (read here: only cli reads the
+    environment)."""
+    address = os.environ.get("RAY_ADDRESS", "").strip() if args.executor == "ray" else ""
+    return {"executor": args.executor, "workers": args.workers, "shard_size": args.shard_size,
+            "ray_address": address or None}
+
+
+def _add_executor(p: argparse.ArgumentParser, what: str) -> None:
+    from driftguard.parity.request import EXECUTORS
+
+    p.add_argument("--executor", choices=EXECUTORS, default="local",
+                   help=f"{what}where the runs go: this process (local), N threads, or a Ray cluster "
+                        "(RAY_ADDRESS, else a local instance); one unit per model x golden shard, same report")
+    p.add_argument("--workers", type=_positive, metavar="N",
+                   help="threads for --executor threads, CPUs of the local Ray instance (default: one per CPU)")
+    p.add_argument("--shard-size", type=_positive, metavar="N",
+                   help="golden samples per work unit, rounded up to whole batches (default: fill the workers)")
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, got '{text}'")
+    return n
+
+
 def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("parity", help="run the model as trained and as deployed on golden inputs, compare outputs")
     p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
@@ -215,6 +245,7 @@ def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--no-attribution", action="store_true", help="do not rerun failing models to rank causes")
+    _add_executor(p, "")
     p.add_argument("--plots", metavar="DIR", help="write one picture per failing output (error histogram, "
                                                   "per-sample cosine) into DIR; needs the [plots] extra")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
@@ -327,6 +358,7 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                    help="run the parity stage too, for models with a parity: section (one report, one exit code)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="device for --parity")
     p.add_argument("--plots", metavar="DIR", help="with --parity: one picture per failing output into DIR")
+    _add_executor(p, "with --parity: ")
     _add_limit(p)
     p.set_defaults(func=cmd_check)
 

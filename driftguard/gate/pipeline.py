@@ -67,9 +67,11 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     provenance = Provenance.read(repo, m, approvals, approval_provenance or policy.separate_approver,
                                  require_committed_approvals)
     approvals = provenance.kept(approvals)
-    findings: list[Finding] = []
     sides: dict[str, tuple[Side, Side]] = {}
     ran: dict[str, tuple[str, ...]] = {}
+    by_model: dict[str, list[Finding]] = {}
+    with_parity: list[str] = []
+    contexts: dict[str, RuleContext] = {}
     for name in names:
         spec = m.models[name]
         rules = m.rules_for(name)
@@ -77,11 +79,17 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
         deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path)
         sides[name] = (training, deployed)
         ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
+        by_model[name] = distinct(run_rules(ctx, rules.select, rules.severity, rules.enable)) if rules_stage else []
         if rules_stage:
-            findings.extend(distinct(run_rules(ctx, rules.select, rules.severity, rules.enable)))
             ran[name] = tuple(cls.code for cls, _ in selected_rules(rules.select, rules.severity, rules.enable))
         if parity is not None and spec.parity is not None:
-            findings.extend(_parity_findings(m, name, ctx, parity))
+            with_parity.append(name)
+            contexts[name] = ctx
+    if parity is not None and with_parity:
+        # every model's parity at once, so an executor can fan them out; each keeps its place after its rules
+        for name, found in zip(with_parity, _parity_findings(m, with_parity, contexts, parity), strict=True):
+            by_model[name].extend(found)
+    findings = [f for name in names for f in by_model[name]]
     approvals = [a for a in approvals if (parity is not None or not a.approval.key.startswith("parity."))
                  and (rules_stage or a.approval.key.startswith("parity."))]
     known_rules = {*load_rules(), *CHECKS}
@@ -159,15 +167,21 @@ def parity_models(m: Manifest, names: list[str], model: str | None) -> list[str]
     return chosen
 
 
-def _parity_findings(m: Manifest, name: str, ctx: RuleContext, request: ParityRequest) -> list[Finding]:
-    """The parity stage for one model, its findings stamped with the model's name."""
+def _parity_findings(m: Manifest, names: list[str], contexts: dict[str, RuleContext],
+                     request: ParityRequest) -> list[list[Finding]]:
+    """The parity stage for each model of ``names`` (run by ``request.executor``), its findings stamped with
+    the model's name."""
     from dataclasses import replace
 
-    from driftguard.parity import stage
+    from driftguard.parity import executors, stage
 
-    spec = m.models[name].parity
-    assert spec is not None
-    differing = tuple(sorted({key for key, _, _ in ctx.differences()}))
-    mp = stage.ModelParity(name, spec, m.base, m.path, stage.plain(ctx.training.merged),
-                           stage.plain(ctx.deployed.merged), differing, request)
-    return [replace(f, model=name) for f in stage.run(mp)]
+    mps = []
+    for name in names:
+        spec = m.models[name].parity
+        assert spec is not None
+        ctx = contexts[name]
+        differing = tuple(sorted({key for key, _, _ in ctx.differences()}))
+        mps.append(stage.ModelParity(name, spec, m.base, m.path, stage.plain(ctx.training.merged),
+                                     stage.plain(ctx.deployed.merged), differing, request))
+    return [[replace(f, model=name) for f in found]
+            for name, found in zip(names, executors.run_models(mps, request), strict=True)]

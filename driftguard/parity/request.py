@@ -5,16 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+#: Where the runs go (``parity.executors``).
+EXECUTORS = ("local", "threads", "ray")
+
 
 @dataclass(frozen=True)
 class ParityRequest:
     """Another golden path than the manifest's, the device (``auto``, ``cpu``, ``cuda``), and attribution on
     or off (None: the manifest's choice). ``progress``: called ``(label, done, total)`` after each runner batch
     (``parity.progress.Bar`` draws it); ``plots``: a folder for one picture per failing output
-    (``parity.plots``)."""
+    (``parity.plots``).
+
+    ``executor``: where the runs go (``parity.executors``): ``local`` (one process, one run after another; the
+    default), ``threads`` (``workers`` threads in this process) or ``ray`` (a Ray cluster at ``ray_address``, else
+    a local instance of ``workers`` CPUs started and shut down around the run). ``shard_size``: golden samples
+    per work unit (rounded up to whole runner batches; default: each set split so the units fill the workers)."""
 
     golden: str | None = None
     device: str = "auto"
     attribution: bool | None = None
     progress: Callable[[str, int, int], None] | None = field(default=None, compare=False)
     plots: str | None = None
+    executor: str = "local"
+    workers: int | None = None
+    shard_size: int | None = None
+    ray_address: str | None = None

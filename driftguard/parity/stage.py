@@ -161,42 +161,51 @@ def record(mp: ModelParity) -> list[Path]:
 
 
 def run(mp: ModelParity) -> list[Finding]:
-    """Parity findings for one model (see the module docstring)."""
+    """Parity findings for one model (see the module docstring), every run in this process, one after another
+    (the ``local`` executor; ``parity.executors`` fans the same runs out and ends in ``conclude`` too)."""
     sets = mp.golden_sets()
     ref = mp.run("reference")
     cand = mp.run("candidate")
-    findings: list[Finding] = []
-    failing = False
     references: list[Arrays] = []
     candidates: list[Arrays] = []
     try:
         for gs in sets:
             recorded = golden.load_recording(gs, mp.provenance(gs))
-            reference = recorded if recorded is not None else ref.outputs(gs)
-            candidate = cand.outputs(gs)
-            references.append(reference)
-            candidates.append(candidate)
-            prefix = "" if len(sets) == 1 else f"{gs.path.stem}."
-            found = compare_outputs(mp, reference, candidate, prefix, str(gs.path))
-            failing = failing or any(f.severity == "error" for f in found)
-            findings.extend(found)
-        findings.extend(not_exercised(mp, [r.runner for r in (ref, cand) if r.runner is not None]))
-        attribution_on = mp.request.attribution if mp.request.attribution is not None else mp.spec.attribution
-        if failing and attribution_on:
-            from driftguard.parity import attribution
-
-            findings = attribution.annotate(mp, sets, findings, references, candidates)
-        if mp.spec.concurrency is not None:
-            from driftguard.parity import concurrency
-
-            findings.extend(concurrency.check(mp, sets, cand, candidates))
-        if mp.request.plots is not None:
-            from driftguard.parity import plots
-
-            findings = plots.annotate(mp, sets, findings, references, candidates)
+            references.append(recorded if recorded is not None else ref.outputs(gs))
+            candidates.append(cand.outputs(gs))
+        started = [r.runner for r in (ref, cand) if r.runner is not None]
+        return conclude(mp, sets, references, candidates, not_exercised(mp, started), cand)
     finally:
         ref.close()
         cand.close()
+
+
+def conclude(mp: ModelParity, sets: Sequence[golden.GoldenSet], references: Sequence[Arrays],
+             candidates: Sequence[Arrays], unexercised: Sequence[Finding], cand: Run) -> list[Finding]:
+    """The findings from each golden set's reference and candidate outputs: the comparison per set, then
+    ``unexercised`` (DG510), attribution when an output fails, concurrency and plots (which run the model again,
+    here, ``cand`` for concurrency). Every executor ends here, so their reports are the same."""
+    findings: list[Finding] = []
+    failing = False
+    for gs, reference, candidate in zip(sets, references, candidates, strict=True):
+        prefix = "" if len(sets) == 1 else f"{gs.path.stem}."
+        found = compare_outputs(mp, reference, candidate, prefix, str(gs.path))
+        failing = failing or any(f.severity == "error" for f in found)
+        findings.extend(found)
+    findings.extend(unexercised)
+    attribution_on = mp.request.attribution if mp.request.attribution is not None else mp.spec.attribution
+    if failing and attribution_on:
+        from driftguard.parity import attribution
+
+        findings = attribution.annotate(mp, sets, findings, references, candidates)
+    if mp.spec.concurrency is not None:
+        from driftguard.parity import concurrency
+
+        findings.extend(concurrency.check(mp, sets, cand, candidates))
+    if mp.request.plots is not None:
+        from driftguard.parity import plots
+
+        findings = plots.annotate(mp, sets, findings, references, candidates)
     return findings
 
 

@@ -37,6 +37,7 @@ def test_commands_in_the_table_parse(usage: str) -> None:
     text = usage.replace("\\|", "|").replace("...", "")
     text = re.sub(r"\[(--[a-z-]+) ([a-z]+)\|[^\]]*\]", r"\1 \2", text)
     text = re.sub(r"\[(--[a-z-]+) (FILE|NAME|PATH|DIR)\]", r"\1 x", text)
+    text = re.sub(r"\[(--[a-z-]+) N\]", r"\1 2", text)
     text = re.sub(r"\[(--[a-z-]+) YYYY-MM-DD\]", r"\1 2026-01-01", text)
     text = re.sub(r"\[(--[a-z-]+)\]", r"\1", text)
     args = shlex.split(text)[1:]
@@ -123,3 +124,16 @@ def test_summarizer_output_is_the_attribution_format() -> None:
               "keys": [{"key": "preprocessing.max_length", "training": 1024, "deployed": 512, "restores": 5, "of": 16},
                        {"key": "generation.top_p", "training": 0.92, "deployed": 0.85, "restores": 0, "of": 16}]}
     assert shown == describe(result)
+
+
+def test_executors_table_is_the_executors() -> None:
+    from driftguard.parity.request import EXECUTORS
+
+    table = _section().split("### Past one machine", 1)[1].split("| executor |", 1)[1].split("\n\n", 1)[0]
+    assert re.findall(r"^\| `([a-z]+)` \|", table, re.M) == list(EXECUTORS)
+    for usage in _commands()[:2]:  # parity and check --parity take it
+        assert "[--executor local\\|threads\\|ray]" in usage
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "`[ray]`" in _section() and 'ray = ["ray' in pyproject
+    assert re.search(r'^all = \["driftguard-ml\[[a-z,]*ray', pyproject, re.M)
+    assert (ROOT / "tests" / "parity" / "test_executors.py").is_file()
