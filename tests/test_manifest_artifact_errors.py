@@ -69,3 +69,9 @@ def test_api_error_carries_file_and_line(tmp_path: Path) -> None:
 
 def test_an_entry_built_in_code_has_no_line() -> None:
     assert Artifact(path="x.json").at("path") == ("path", None)
+
+
+def test_readme_shows_the_real_line(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    line = check(tmp_path, "      - kind: tgi\n        path: deploy/request.json\n")
+    assert f"`driftguard: error: {line}`" in readme
