@@ -249,11 +249,13 @@ def fill_template(text: str, values: Mapping[str, str], path: str) -> str:
     for n, line in enumerate(text.splitlines(keepends=True), 1):
         body = line.rstrip("\r\n")
         ending = line[len(body):]
-        for p in reversed(_line_placeholders(body, n)):
+        pieces, last = [], 0
+        for p in _line_placeholders(body, n):
             if p.name in values:
                 at = p.column - 1
-                body = body[:at] + values[p.name] + body[at + len(p.spelling):]
-        out_lines.append(body + ending)
+                pieces += [body[last:at], values[p.name]]
+                last = at + len(p.spelling)
+        out_lines.append("".join(pieces) + body[last:] + ending)
     return "".join(out_lines)
 
 
