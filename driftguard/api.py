@@ -28,14 +28,35 @@ if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
 def extract(path: str | Path, kind: str | None = None,
             substitutions: Mapping[str, str] | None = None, limits: Limits = DEFAULT_LIMITS) -> EffectiveConfig:
     """The effective config of one artifact. ``path`` may be ``KIND:PATH``; ``kind`` forces the extractor;
-    ``limits`` bounds the read (``driftguard.readers.limits.Limits``).
+    ``substitutions`` fill template placeholders (``--set``); ``limits`` bounds the read
+    (``driftguard.readers.limits.Limits``).
 
-    Raises ``DriftguardError`` subclasses (with file and line) for unreadable or invalid artifacts, and
-    ``LimitError`` (naming the limit) for inputs past a limit.
+    Raises ``DriftguardError`` subclasses (with file and line) for unreadable or invalid artifacts,
+    ``LimitError`` (naming the limit) for inputs past a limit, and ``UsageError`` for a substitution no
+    placeholder of the artifact has.
     """
+    return extract_many([path], kind, substitutions, limits)[0]
+
+
+def _extract(path: str | Path, kind: str | None, options: ExtractOptions) -> EffectiveConfig:
     spec_kind, real = extractors.split_kind(str(path))
-    options = ExtractOptions(substitutions=dict(substitutions or {}), limits=limits)
     return extractors.extract(real, kind or spec_kind, options)
+
+
+def _check_substitutions(paths: Sequence[str | Path], kind: str | None, options: ExtractOptions) -> None:
+    """UsageError naming every substitution that no placeholder of ``paths`` has, and the placeholders they do
+    have (``extractors.templates``)."""
+    if not options.substitutions:
+        return
+    from driftguard.extractors import templates
+
+    artifacts = []
+    for p in paths:
+        spec_kind, real = extractors.split_kind(str(p))
+        artifacts.append((kind or spec_kind, real))
+    unused, found = templates.unused(artifacts, options)
+    if unused:
+        raise UsageError(templates.message(unused, found))
 
 
 @dataclass(frozen=True)
@@ -87,26 +108,28 @@ def diff(training: str | Path | EffectiveConfig, deployed: str | Path | Effectiv
     a side: ``hf-model:model_dir`` makes a ``vllm serve`` request resolve through the model's
     generation_config.json; a Triton ``config.pbtxt`` with ``backend: "vllm"`` (or a ``model.json``) selects
     the vllm_backend path, which reads none. Only the deployed artifact is compared."""
-    ctx = tuple(c if isinstance(c, EffectiveConfig) else extract(c, substitutions=substitutions, limits=limits)
-                for c in context)
-    a = training if isinstance(training, EffectiveConfig) else extract(training, substitutions=substitutions,
-                                                                       limits=limits)
+    plain = ExtractOptions(substitutions=dict(substitutions or {}), limits=limits)
+    _check_substitutions([p for p in (training, deployed, *context) if not isinstance(p, EffectiveConfig)], None,
+                         plain)
+    ctx = tuple(c if isinstance(c, EffectiveConfig) else _extract(c, None, plain) for c in context)
+    a = training if isinstance(training, EffectiveConfig) else _extract(training, None, plain)
     if isinstance(deployed, EffectiveConfig):
         b = deployed
     else:
-        kind, real = extractors.split_kind(str(deployed))
-        b = extractors.extract(real, kind, ExtractOptions(substitutions=dict(substitutions or {}), context=ctx,
-                                                          limits=limits))
+        b = _extract(deployed, None, ExtractOptions(substitutions=plain.substitutions, context=ctx, limits=limits))
     return DiffResult(a, b, diff_configs(a, b, options))
 
 
 def extract_many(paths: Sequence[str | Path], kind: str | None = None,
                  substitutions: Mapping[str, str] | None = None,
                  limits: Limits = DEFAULT_LIMITS) -> list[EffectiveConfig]:
-    """``extract`` for several paths, in order."""
+    """``extract`` for several paths, in order. A substitution is an error only when no path has a placeholder
+    of its name."""
     if not paths:
         raise ExtractionError("no artifact given")
-    return [extract(p, kind, substitutions, limits) for p in paths]
+    options = ExtractOptions(substitutions=dict(substitutions or {}), limits=limits)
+    _check_substitutions(paths, kind, options)
+    return [_extract(p, kind, options) for p in paths]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -53,12 +53,14 @@ class ExtractionError(DriftguardError):
 
 
 class TemplateError(ExtractionError):
-    """A config still holds an unfilled placeholder (``${name}``, ``#NAME`` or a bare name)."""
+    """A config still holds unfilled placeholders (``${name}``, ``#NAME`` or a bare name), or is a Jinja
+    template. ``placeholder`` is the first as spelled in the file, ``names`` every unfilled name (for ``--set``)."""
 
     def __init__(self, message: str, placeholder: str, path: str | None = None, line: int | None = None,
-                 column: int | None = None) -> None:
+                 column: int | None = None, names: tuple[str, ...] = ()) -> None:
         super().__init__(message, path, line, column)
         self.placeholder = placeholder
+        self.names = names
 
 
 class RefusedError(ExtractionError):

@@ -6,9 +6,10 @@ Keys that a format has and this vocabulary lacks live under the format's namespa
 ``onnx.*``, ``vllm.*``...), which needs no entry here, unless it must not be compared (``compared=False``: the
 chat template's text, whose digest ``preprocessing.chat_template`` is compared instead).
 
-``DEFAULTS[kind][key]`` is the value a format documents for an unset key, with the row of
-``shared/reference/defaults.md`` it comes from. Extractors fill effective configs from this table, so a
-default is encoded once. This module imports nothing from driftguard.
+``DEFAULTS[kind][key]`` is the value a format documents for an unset key, with the row of the defaults reference
+it comes from (``defaults.md §N``: docs/defaults.md, generated from this module by scripts/gen_defaults_doc.py,
+lists every default with the upstream file and commit behind each source key). Extractors fill effective configs
+from this table, so a default is encoded once. This module imports nothing from driftguard.
 """
 
 from __future__ import annotations
@@ -182,7 +183,8 @@ def is_canonical(key: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Defaults per source format. Rows cite shared/reference/defaults.md (section, source key).
+# Defaults per source format. Rows cite the defaults reference (section, source key); docs/defaults.md lists them
+# (regenerate it with scripts/gen_defaults_doc.py after a change here).
 # ---------------------------------------------------------------------------------------------------------
 
 #: The transformers version whose GenerationConfig defaults are encoded (4.x __init__ defaults; 5.x applies

@@ -36,6 +36,22 @@ class Artifact(_Strict):
     set: dict[str, str] = Field(default_factory=dict,
                                 description="values for template placeholders in this artifact")
 
+    #: Where this entry is in the manifest, for errors about it: its dotted location
+    #: (``models.m.deployment[0]``) and the line of each of its keys (set by ``load``; empty when built in code).
+    _where: str = PrivateAttr(default="")
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    def located(self, where: str, lines: dict[str, int]) -> Artifact:
+        """This entry with its place in the manifest recorded (``load`` calls it)."""
+        self._where, self._lines = where, lines
+        return self
+
+    def at(self, key: str) -> tuple[str, int | None]:
+        """``(dotted location of key, its manifest line)`` for an error about this entry's ``path``, ``kind`` or
+        ``set``; the entry's own line when the key is not written."""
+        where = f"{self._where}.{key}" if self._where else key
+        return where, self._lines.get(key, self._lines.get(""))
+
 
 class Tolerance(_Strict):
     """Numeric slack for keys matching a glob."""
@@ -259,7 +275,20 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
                       line=yaml_doc.line_of(doc, ("approvals",)))
     except DriftguardError as exc:
         raise ManifestError(exc.message, exc.path, exc.line) from None
+    _locate_artifacts(manifest, doc)
     return manifest.with_base(p.parent, str(p))
+
+
+def _locate_artifacts(manifest: Manifest, doc: yaml_doc.YamlDoc) -> None:
+    """Record each artifact entry's place in the file, so errors about its path, kind or set name the line."""
+    for name, spec in manifest.models.items():
+        for side in ("training", "deployment"):
+            for i, artifact in enumerate(getattr(spec, side)):
+                loc: tuple[str | int, ...] = ("models", name, side, i)
+                lines = {key: yaml_doc.line_of(doc, (*loc, key), key=True) for key in ("path", "kind", "set")
+                         if key in artifact.model_fields_set}
+                lines[""] = yaml_doc.line_of(doc, loc)
+                artifact.located(yaml_doc.dotted(loc), {k: v for k, v in lines.items() if v is not None})
 
 
 def schema() -> dict[str, Any]:

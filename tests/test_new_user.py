@@ -176,3 +176,15 @@ def test_dg103_says_the_key_once(tmp_path: Path) -> None:
     assert details and all(line.count(line.split()[1].rstrip(":")) == 1 for line in details), out
     assert any("DG103 generation.no_repeat_ngram_size: set on the training side only (3)" in line
                for line in details), out
+
+
+def test_one_side_findings_with_and_without_lines_are_told_apart() -> None:
+    from driftguard.gate.pipeline import distinct
+    from driftguard.model import Finding, Value
+
+    a = Value(1, Origin("a.json", 3))
+    b = Value(2, Origin("b.json"))  # a documented default: no line
+    f = Finding("DG201", "x", "k", "m", related=(a, b))
+    assert distinct([f, f]) == [f]
+    g = Finding("DG201", "x", "k", "m", related=(b, Value(2, Origin("b.json", 1))))
+    assert distinct([f, g]) == [f, g]

@@ -53,7 +53,7 @@ def affected_models(head: Any, base: Any, *, repo: Path, commit: str, changed: s
     if base is None:
         return names
     shared = ("rules", "approvals", "approvers", "approval_policy", "limits")
-    if any(getattr(head, k) != getattr(base, k) for k in shared):
+    if any(_plain(getattr(head, k)) != _plain(getattr(base, k)) for k in shared):
         return names
     root = repo.resolve()
 
@@ -86,10 +86,18 @@ def affected_models(head: Any, base: Any, *, repo: Path, commit: str, changed: s
     out = []
     for name in names:
         spec = head.models[name]
-        if name in named or base.models.get(name) != spec:
+        # compared as data: the manifest's private bookkeeping (the lines its entries sit on) is not the model
+        before = base.models.get(name)
+        if name in named or before is None or before.model_dump() != spec.model_dump():
             out.append(name)
             continue
         paths = [rel(head.base / a.path) for a in (*spec.training, *spec.deployment)]
         if any(p is None or _under(p, touched) for p in paths):
             out.append(name)
     return out
+
+
+def _plain(value: object) -> object:
+    """A manifest field as data (pydantic models compare their private attributes too: the lines they sit on)."""
+    dump = getattr(value, "model_dump", None)
+    return dump() if callable(dump) else value

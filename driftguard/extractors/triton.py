@@ -16,7 +16,7 @@ from typing import Any
 
 from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, ValueBuilder, read_text
-from driftguard.extractors.triton_parse import Parsed, parse
+from driftguard.extractors.triton_parse import Parsed, parse, placeholder_names
 from driftguard.keys import Default
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, parse_scalar
@@ -89,6 +89,16 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
             raise ExtractionError("folder holds no config.pbtxt", str(path.parent))
     parsed = parse(read_text(path, options.limits), str(path), options.substitutions, options.limits)
     return _Mapper(path, parsed).build()
+
+
+def placeholders(path: Path, options: ExtractOptions) -> dict[str, tuple[int, ...]]:
+    """The template placeholders ``--set`` can fill in a Triton config (file or model folder), ``{name: lines}``:
+    ``${name}``, ``#NAME``, bare upper-case names, and bare value names ``options.substitutions`` names."""
+    if path.is_dir():
+        path = path / "config.pbtxt"
+        if not path.is_file():
+            return {}  # extraction names the problem
+    return placeholder_names(read_text(path, options.limits), options.substitutions)
 
 
 class _Mapper:

@@ -6,9 +6,10 @@ record the tokenizer's current line under the field's path (``input[0].dims[1]``
 grammar stays protobuf's own; we only listen.
 
 Templates: real repositories ship configs with ``${name}`` placeholders (filled by tensorrtllm_backend's
-``fill_template.py``), ``#NAME`` and bare ``NAME`` placeholders (filled by sed in k2-fsa/sherpa). ``--set
-name=value`` fills them the same way; a placeholder left where the schema wants a number or an enum is an
-error naming it and its line.
+``fill_template.py``), ``#NAME`` (also glued inside a token, ``TYPE_#DTYPE``) and bare ``NAME`` placeholders
+(filled by sed, as in k2-fsa/sherpa). ``--set name=value`` fills them the same way; placeholders left where the
+schema wants a value are one error naming every one and its lines. A Jinja template (``{% ... %}``,
+``{{ ... }}``) is an error saying to render it first.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,8 +30,19 @@ from driftguard.errors import ExtractionError, LimitError, TemplateError, UsageE
 from driftguard.readers.limits import DEFAULT, Limits
 
 _DOLLAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
-_HASH = re.compile(r"(:\s*)#([A-Za-z_][A-Za-z0-9_]*)\b")
+_HASH_NAME = re.compile(r"#([A-Za-z_][A-Za-z0-9_]*)")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_UPPER = re.compile(r"[A-Z][A-Z0-9_]*")
+_HASH_UPPER = re.compile(r"#[A-Z][A-Z0-9_]*\b")
+#: Characters of a token a ``#NAME`` placeholder can be glued to (``TYPE_#DTYPE``, ``/models/#NAME``).
+_GLUE = re.compile(r"[A-Za-z0-9_.\-/+]")
+_JINJA = re.compile(r"\{[%{]")
+#: Stands for a character of a ``${name}``/``#NAME`` placeholder while bare names are looked for.
+_MASK = "\x00"
+#: Enum value families of the schema: ``TYPE_FP33`` is a bad enum value, not a placeholder.
+_ENUM_FAMILIES = ("TYPE_", "KIND_", "FORMAT_", "CONTROL_", "PRIORITY_")
+#: Float words protobuf's text format accepts in any case.
+_FLOAT_WORDS = frozenset({"INF", "INFF", "INFINITY", "INFINITYF", "NAN", "NANF"})
 
 
 @cache
@@ -74,10 +88,39 @@ _MAX_ESCAPE_COST = 16_000_000
 _MAX_MESSAGE = 300
 
 
+def _code_end(line: str) -> int:
+    """Where the line's ``#`` comment starts (its length when it has none), skipping quoted strings and ``#NAME``
+    placeholders (``#`` glued to a token, as in ``TYPE_#DTYPE``, or right after ``key:``)."""
+    i = 0
+    while True:
+        m = _CODE.match(line, i)
+        end = m.end() if m else i
+        if end >= len(line):
+            return len(line)
+        hm = _HASH_NAME.match(line, end)
+        if hm is None or not _hash_is_placeholder(line, end):
+            return end
+        i = hm.end()
+
+
+def _hash_is_placeholder(code: str, pos: int) -> bool:
+    """``#NAME`` at ``pos`` (outside strings) is a placeholder, not a comment: glued to the token before it, the
+    value of ``key:``, or an upper-case name as a list item (``dims: [ -1, #DIM ]``)."""
+    if pos > 0 and _GLUE.match(code, pos - 1):
+        return True
+    j = pos - 1
+    while j >= 0 and code[j] in " \t":
+        j -= 1
+    if j < 0:
+        return False
+    if code[j] == ":":
+        return True
+    return code[j] in "[," and bool(_HASH_UPPER.match(code, pos))
+
+
 def _strip_comment(line: str) -> tuple[str, str]:
-    """Split a pbtxt line into code and ``#`` comment, respecting quoted strings."""
-    m = _CODE.match(line)
-    end = m.end() if m else 0
+    """Split a pbtxt line into code and ``#`` comment, respecting quoted strings and ``#NAME`` placeholders."""
+    end = _code_end(line)
     return line[:end], line[end:]
 
 
@@ -91,88 +134,177 @@ def _outside_strings(code: str) -> list[tuple[int, int]]:
     return spans
 
 
-def fill_template(text: str, values: Mapping[str, str], path: str) -> str:
-    """Substitute ``${name}``, ``#NAME`` (in value position) and bare ``NAME`` values given by ``--set``.
+@dataclass(frozen=True)
+class Placeholder:
+    """One template placeholder in a config: the name ``--set`` fills, its spelling in the file (``${name}``,
+    ``#NAME``, ``NAME``), its 1-based line and column, and whether it sits inside a quoted string.
 
-    ``${name}`` is replaced anywhere (as fill_template.py does, strings included). Bare names are replaced only
-    in value position outside strings, never as field names. Values may not contain newlines, so every line
-    number stays true.
+    ``likely``: it looks like a placeholder even when nobody fills it. ``${name}`` and ``#NAME`` always do; a bare
+    name only when it is upper case and not one of the schema's enum values (``TYPE_FP32``), a near miss of one
+    (``TYPE_FP33`` is a bad enum, not a placeholder) or ``INF``/``NAN``. Every other bare identifier in value
+    position is still filled when ``--set`` names it.
     """
+
+    name: str
+    spelling: str
+    line: int
+    column: int
+    in_string: bool
+    likely: bool
+
+
+def find_placeholders(text: str) -> list[Placeholder]:
+    """Every placeholder of a config, in file order: ``${name}`` anywhere (strings included, as
+    tensorrtllm_backend's fill_template.py fills them), ``#NAME`` inside a token or a string or as a value
+    (sed-filled templates: ``data_type: TYPE_#DTYPE``, ``max_batch_size: #MAX_BATCH``), and bare identifiers in
+    value position outside strings (``max_batch_size: MAX_BATCH``, ``dims: [-1, ENCODER_DIM]``). Comments are
+    skipped."""
+    found: list[Placeholder] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        found.extend(_line_placeholders(line, n))
+    return found
+
+
+def _line_placeholders(line: str, n: int) -> list[Placeholder]:
+    if not line.strip():
+        return []
+    code = line[:_code_end(line)]
+    outside = _outside_strings(code)
+    strings = [(b, a) for (_, b), (a, _) in pairwise(outside)]
+
+    starts = [a for a, _ in strings]
+
+    def in_string(pos: int) -> bool:
+        i = bisect_right(starts, pos) - 1
+        return i >= 0 and pos < strings[i][1]
+
+    out: list[Placeholder] = []
+    masked = list(code)
+    for m in _DOLLAR.finditer(code):
+        out.append(Placeholder(m.group(1), m.group(0), n, m.start() + 1, in_string(m.start()), True))
+        masked[m.start():m.end()] = _MASK * (m.end() - m.start())
+    for m in _HASH_NAME.finditer(code):
+        inside = in_string(m.start())
+        if masked[m.start()] == _MASK or not (inside or _hash_is_placeholder(code, m.start())):
+            continue
+        out.append(Placeholder(m.group(1), m.group(0), n, m.start() + 1, inside, True))
+        masked[m.start():m.end()] = _MASK * (m.end() - m.start())
+    text = "".join(masked)
+    for a, b in outside:
+        for m in _IDENT.finditer(text, a, b):
+            if _is_value(text, m.start(), m.end(), a, b):
+                out.append(Placeholder(m.group(0), m.group(0), n, m.start() + 1, False, _likely_bare(m.group(0))))
+    return sorted(out, key=lambda p: p.column)
+
+
+def _is_value(text: str, start: int, end: int, lo: int, hi: int) -> bool:
+    """The identifier ``text[start:end]`` is a whole token in value position (after ``:``, ``[`` or ``,``; not
+    a field name followed by ``:``, ``{`` or ``<``). Looks only across the whitespace around it, so a scan of
+    a line stays linear."""
+    if start > lo and (_GLUE.match(text, start - 1) or text[start - 1] == _MASK):
+        return False
+    if end < hi and text[end] == _MASK:
+        return False
+    j = start - 1
+    while j >= lo and text[j].isspace():
+        j -= 1
+    if j < lo or text[j] not in ":[,":
+        return False
+    k = end
+    while k < hi and text[k].isspace():
+        k += 1
+    return not (k < hi and text[k] in ":{<")
+
+
+def _likely_bare(name: str) -> bool:
+    return (bool(_UPPER.fullmatch(name)) and name not in _enum_values() and not name.startswith(_ENUM_FAMILIES)
+            and name.upper() not in _FLOAT_WORDS)
+
+
+@cache
+def _enum_values() -> frozenset[str]:
+    """Every enum value name of Triton's ModelConfig schema (``TYPE_FP32``, ``KIND_GPU``, ``REJECT``...)."""
+    names: set[str] = set()
+    stack = list(model_config_pb2().DESCRIPTOR.message_types_by_name.values())
+    for enum in model_config_pb2().DESCRIPTOR.enum_types_by_name.values():
+        names.update(v.name for v in enum.values)
+    while stack:
+        message = stack.pop()
+        for enum in message.enum_types:
+            names.update(v.name for v in enum.values)
+        stack.extend(message.nested_types)
+    return frozenset(names)
+
+
+def fill_template(text: str, values: Mapping[str, str], path: str) -> str:
+    """Substitute the placeholders ``--set`` names (``find_placeholders``): ``${name}`` anywhere, ``#NAME``
+    anywhere in a token or string, bare ``NAME`` in value position outside strings (never as a field name).
+    Values may not contain newlines, so every line number stays true."""
     for name, value in values.items():
         if "\n" in value or "\r" in value:
             raise UsageError(f"--set {name}: the value may not contain a newline", path)
     if not values:
         return text
     out_lines = []
-    for line in text.splitlines(keepends=True):
+    for n, line in enumerate(text.splitlines(keepends=True), 1):
         body = line.rstrip("\r\n")
         ending = line[len(body):]
-        body = _DOLLAR.sub(lambda m: values.get(m.group(1), m.group(0)), body)
-        body = _HASH.sub(lambda m: m.group(1) + values[m.group(2)] if m.group(2) in values else m.group(0), body)
-        code, comment = _strip_comment(body)
         pieces, last = [], 0
-        for a, b in _outside_strings(code):
-            pieces.append(code[last:a])
-            segment = code[a:b]
-            pieces.append(_IDENT.sub(partial(_bare, segment=segment, values=values), segment))
-            last = b
-        pieces.append(code[last:])
-        out_lines.append("".join(pieces) + comment + ending)
+        for p in _line_placeholders(body, n):
+            if p.name in values:
+                at = p.column - 1
+                pieces += [body[last:at], values[p.name]]
+                last = at + len(p.spelling)
+        out_lines.append("".join(pieces) + body[last:] + ending)
     return "".join(out_lines)
 
 
-def _bare(m: re.Match[str], segment: str, values: Mapping[str, str]) -> str:
-    name = m.group(0)
-    if name not in values:
-        return name
-    rest = segment[m.end():].lstrip()
-    before = segment[: m.start()].rstrip()
-    if rest.startswith((":", "{", "<")):  # a field name, not a value
-        return name
-    if not before.endswith((":", "[", ",")):
-        return name
-    return values[name]
+def placeholder_names(text: str, wanted: Collection[str] = ()) -> dict[str, tuple[int, ...]]:
+    """``{name: lines}`` of the placeholders ``--set`` can fill in a config: the likely ones, and any bare
+    identifier in value position named in ``wanted`` (``--set`` fills those too)."""
+    out: dict[str, list[int]] = {}
+    for p in find_placeholders(text):
+        if p.likely or p.name in wanted:
+            lines = out.setdefault(p.name, [])
+            if p.line not in lines:
+                lines.append(p.line)
+    return {name: tuple(lines) for name, lines in sorted(out.items())}
 
 
-def _placeholders_in_strings(text: str) -> dict[str, int]:
-    """``${name}`` placeholders left in the text (outside comments), with the line of their first use."""
-    found: dict[str, int] = {}
-    for n, line in enumerate(text.splitlines(), 1):
-        if "${" not in line:
-            continue
-        code, _ = _strip_comment(line)
-        for m in _DOLLAR.finditer(code):
-            found.setdefault("${" + m.group(1) + "}", n)
-    return found
+def _lines(lines: Sequence[int]) -> str:
+    return ("line " if len(lines) == 1 else "lines ") + ", ".join(str(x) for x in lines)
 
 
-def _template_error(text: str, path: str, line: int | None, column: int | None) -> TemplateError | None:
-    """If the parse failed on a placeholder, a TemplateError naming it (and its own line); else None."""
-    lines = text.splitlines()
-    if line is None or not 1 <= line <= len(lines):
+def _unfilled_error(left: Sequence[Placeholder], path: str) -> TemplateError:
+    """One error naming every unfilled placeholder (with its lines) and the ``--set`` that fills each."""
+    by_name: dict[str, list[Placeholder]] = {}
+    for p in left:
+        by_name.setdefault(p.name, []).append(p)
+    first = left[0]
+    fill = " ".join(f"--set {name}=VALUE" for name in by_name)
+    if len(by_name) == 1:
+        lines = sorted({p.line for p in left})
+        where = f" on {_lines(lines)}" if len(lines) > 1 else ""
+        message = f"unfilled template placeholder '{first.spelling}'{where} (fill it with {fill})"
+    else:
+        listed = ", ".join(f"'{ps[0].spelling}' ({_lines(sorted({p.line for p in ps}))})"
+                           for ps in by_name.values())
+        message = f"{len(by_name)} unfilled template placeholders: {listed} (fill them with {fill})"
+    return TemplateError(message, first.spelling, path, first.line, first.column,
+                         names=tuple(by_name))
+
+
+def _jinja_error(text: str, path: str) -> TemplateError | None:
+    """A TemplateError when the file is a Jinja template (``{%`` or ``{{`` outside strings and comments)."""
+    if "{%" not in text and "{{" not in text:
         return None
-    code, _ = _strip_comment(lines[line - 1])
-    m = _DOLLAR.search(code)
-    if m:
-        return TemplateError(
-            f"unfilled template placeholder '{m.group(0)}' (fill it with --set {m.group(1)}=VALUE)",
-            m.group(0), path, line, m.start() + 1)
-    if column:
-        bm = _IDENT.match(code[column - 1:])
-        if bm and re.fullmatch(r"[A-Z][A-Z0-9_]*", bm.group(0)):
-            return TemplateError(
-                f"unfilled template placeholder '{bm.group(0)}' where a value is expected "
-                f"(fill it with --set {bm.group(0)}=VALUE)", bm.group(0), path, line, column)
-    # ``key: #NAME`` reads as a key with its value commented out: the parser trips on a later line.
-    for n in range(line, 0, -1):
-        code, comment = _strip_comment(lines[n - 1])
-        hm = re.fullmatch(r"#([A-Za-z_][A-Za-z0-9_]*)\s*", comment)
-        if hm and code.rstrip().endswith(":"):
-            return TemplateError(
-                f"unfilled template placeholder '#{hm.group(1)}' (fill it with --set {hm.group(1)}=VALUE)",
-                "#" + hm.group(1), path, n, len(code) + 1)
-        if code.strip() and n != line:
-            break
+    for n, line in enumerate(text.splitlines(), 1):
+        code, _ = _strip_comment(line)
+        for a, b in _outside_strings(code):
+            m = _JINJA.search(code, a, b)
+            if m:
+                return TemplateError(f"this is a Jinja template ('{m.group(0)}' on line {n}): render it first, "
+                                     "then check the rendered config", m.group(0), path, n, m.start() + 1)
     return None
 
 
@@ -180,23 +312,28 @@ def parse(text: str, path: str, substitutions: Mapping[str, str] | None = None,
           limits: Limits = DEFAULT) -> Parsed:
     """Parse config.pbtxt text into Triton's ModelConfig, recording the line of every field.
 
-    Raises TemplateError for a placeholder the schema cannot take, ExtractionError (with line:column from
-    protobuf's own ParseError) for any other syntax or schema error, LimitError (with the line) past
-    ``limits.triton_fields`` merged fields or an integer longer than ``limits.int_digits``.
+    Raises TemplateError for a Jinja template, or naming every placeholder left where the schema wants a value
+    (all of them at once, with their lines); ExtractionError (with line:column from protobuf's own ParseError)
+    for any other syntax or schema error, LimitError (with the line) past ``limits.triton_fields`` merged
+    fields or an integer longer than ``limits.int_digits``.
     """
     from google.protobuf import text_format
 
+    jinja = _jinja_error(text, path)
+    if jinja is not None:
+        raise jinja
     pb2 = model_config_pb2()
-    filled = fill_template(text, substitutions or {}, path)
+    values = substitutions or {}
+    filled = fill_template(text, values, path)
+    left = [p for p in find_placeholders(text) if p.likely and p.name not in values]
+    if any(not p.in_string for p in left):  # those in strings parse; named too, so one run shows them all
+        raise _unfilled_error(left, path)
     parser = _make_parser(text_format, limits, path)
     message = pb2.ModelConfig()
     try:
         parser.ParseLines(filled.split("\n"), message)
     except text_format.ParseError as exc:
         line, column = exc.GetLine(), exc.GetColumn()
-        templ = _template_error(filled, path, line, column)
-        if templ is not None:
-            raise templ from None
         msg = re.sub(r"^\d+:\d+ : ", "", str(exc))
         if len(msg) > _MAX_MESSAGE:
             msg = msg[:_MAX_MESSAGE] + "..."
@@ -206,7 +343,10 @@ def parse(text: str, path: str, substitutions: Mapping[str, str] | None = None,
     except (ValueError, TypeError) as exc:  # protobuf raises these for some bad values
         raise ExtractionError(f"not a valid Triton model config: {str(exc)[:_MAX_MESSAGE]}", path,
                               parser.line) from None
-    return Parsed(message, dict(parser.lines), _placeholders_in_strings(filled))
+    in_strings: dict[str, int] = {}
+    for p in left:
+        in_strings.setdefault(p.spelling, p.line)
+    return Parsed(message, dict(parser.lines), in_strings)
 
 
 def _make_parser(text_format: Any, limits: Limits, path: str) -> Any:

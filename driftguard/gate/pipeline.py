@@ -145,11 +145,12 @@ def distinct(findings: Iterable[Finding]) -> list[Finding]:
     """The findings without repeats: a finding about values within one side (no training/deployed pair) that
     names the very same values at the very same places as an earlier one is the same problem, seen from both
     sides because one artifact is on both (a model folder the training side evaluated and the server loads)."""
-    seen: set[tuple[str, str, tuple[tuple[str, int | None, str], ...]]] = set()
+    seen: set[tuple[str, str, tuple[tuple[str, int, str], ...]]] = set()
     out: list[Finding] = []
     for f in findings:
         if f.training is None and f.deployed is None and f.related:
-            mark = (f.rule, f.key, tuple(sorted((v.origin.path, v.origin.line, repr(v.value)) for v in f.related)))
+            mark = (f.rule, f.key, tuple(sorted((v.origin.path, -1 if v.origin.line is None else v.origin.line,
+                                                 repr(v.value)) for v in f.related)))
             if mark in seen:
                 continue
             seen.add(mark)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftguard import extractors
+from driftguard.errors import DriftguardError, ExtractionError, ManifestError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
@@ -86,13 +87,11 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
     with engine markers) with them as ``ExtractOptions.context``, then the other serving-engine artifacts with
     both, so a request on a side with a Triton ``model.json`` resolves through Triton's vllm_backend.
     """
-    from driftguard.readers.files import confine
-
     root = root if root is not None else base
     resolved: list[tuple[int, str, Path, ArtifactSpec]] = []
     for i, a in enumerate(artifacts):
-        path = confine(base / a.path, root, "artifact", origin=manifest)
-        kind = a.kind or extractors.detect(path)
+        path, kind = _resolve(a, base, root, manifest)
+        _check_set(a, kind, path, limits, manifest)
         resolved.append((i, kind, path, a))
     out: dict[int, EffectiveConfig] = {}
     for i, kind, path, a in resolved:
@@ -107,6 +106,41 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
             out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
                                                                    limits=limits, root=root))
     return side_of(name, tuple(out[i] for i in sorted(out)))
+
+
+def _resolve(a: ArtifactSpec, base: Path, root: Path, manifest: str | None) -> tuple[Path, str]:
+    """An artifact entry's path (inside ``root``) and kind. A kind no extractor has, a path that is missing,
+    outside ``root`` or of a kind that cannot be told, is a ManifestError at the entry's line in the manifest."""
+    from driftguard.readers.files import confine, exists
+
+    if a.kind is not None:
+        try:
+            extractors.get(a.kind)
+        except DriftguardError as exc:
+            raise _at(a, "kind", exc.message, manifest) from None
+    try:
+        path = confine(base / a.path, root, "artifact", origin=manifest)
+        if not exists(path):
+            raise ExtractionError("no such file or folder", str(path))
+        return path, a.kind or extractors.detect(path)
+    except DriftguardError as exc:
+        raise _at(a, "path", f"'{a.path}': {exc.message}", manifest) from None
+
+
+def _check_set(a: ArtifactSpec, kind: str, path: Path, limits: Limits, manifest: str | None) -> None:
+    """ManifestError at the entry's ``set:`` line for a name no placeholder of the artifact has."""
+    if not a.set:
+        return
+    from driftguard.extractors import templates
+
+    unused, found = templates.unused([(kind, path)], ExtractOptions(substitutions=dict(a.set), limits=limits))
+    if unused:
+        raise _at(a, "set", templates.message(unused, {a.path: found[str(path)]}, flag=""), manifest)
+
+
+def _at(a: ArtifactSpec, key: str, message: str, manifest: str | None) -> ManifestError:
+    where, line = a.at(key)
+    return ManifestError(f"{where}: {message}", manifest, line)
 
 
 def _is_vllm_engine_args(path: Path) -> bool:

@@ -1,0 +1,77 @@
+"""A manifest artifact that is missing, of an unknown kind, of a kind that cannot be told, or outside the
+checked tree: ``driftguard check`` exits 2 with one line naming the manifest file and the entry's line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from driftguard import api
+from driftguard.errors import ManifestError
+from driftguard.manifest import Artifact
+
+HEAD = "version: 1\nmodels:\n  m:\n    training:\n      - path: generation_config.json\n    deployment:\n"
+
+
+def check(tmp_path: Path, deployment: str) -> str:
+    (tmp_path / "generation_config.json").write_text('{"temperature": 0.7}\n')
+    (tmp_path / "tgi.json").write_text('{"parameters": {"temperature": 0.7}}\n')
+    (tmp_path / "notes.txt").write_text("hello\n")
+    (tmp_path / "driftguard.yaml").write_text(HEAD + deployment)
+    res = subprocess.run([sys.executable, "-m", "driftguard", "check"], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    return lines[0].removeprefix("driftguard: error: ")
+
+
+def test_missing_artifact_names_the_manifest_line_of_its_path(tmp_path: Path) -> None:
+    line = check(tmp_path, "      - kind: tgi\n        path: deploy/request.json\n")
+    assert line == "driftguard.yaml:8: models.m.deployment[0].path: 'deploy/request.json': no such file or folder"
+
+
+def test_unknown_kind_names_the_manifest_line_of_its_kind(tmp_path: Path) -> None:
+    line = check(tmp_path, "      - path: tgi.json\n        kind: tgi-server\n")
+    assert line.startswith("driftguard.yaml:8: models.m.deployment[0].kind: unknown kind 'tgi-server'; known "
+                           "kinds: triton, ")
+
+
+def test_flow_style_entry_names_its_own_line(tmp_path: Path) -> None:
+    line = check(tmp_path, "      - {path: tgi.json, kind: tgix}\n")
+    assert line.startswith("driftguard.yaml:7: models.m.deployment[0].kind: unknown kind 'tgix'")
+
+
+def test_undetectable_kind_names_the_manifest_line_of_its_path(tmp_path: Path) -> None:
+    line = check(tmp_path, "      - path: notes.txt\n")
+    assert line.startswith("driftguard.yaml:7: models.m.deployment[0].path: 'notes.txt': cannot tell what kind")
+
+
+def test_artifact_outside_the_tree_names_the_manifest_line(tmp_path: Path) -> None:
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (tmp_path / "outside.json").write_text('{"temperature": 0.7}\n')
+    line = check(inner, "      - path: ../outside.json\n        kind: tgi\n")
+    assert line.startswith("driftguard.yaml:7: models.m.deployment[0].path: '../outside.json': artifact ")
+    assert "outside" in line and "refused" in line
+
+
+def test_api_error_carries_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "generation_config.json").write_text('{"temperature": 0.7}\n')
+    (tmp_path / "driftguard.yaml").write_text(HEAD + "      - path: gone.json\n")
+    with pytest.raises(ManifestError) as info:
+        api.check(tmp_path / "driftguard.yaml")
+    assert (info.value.path, info.value.line) == (str(tmp_path / "driftguard.yaml"), 7)
+
+
+def test_an_entry_built_in_code_has_no_line() -> None:
+    assert Artifact(path="x.json").at("path") == ("path", None)
+
+
+def test_readme_shows_the_real_line(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    line = check(tmp_path, "      - kind: tgi\n        path: deploy/request.json\n")
+    assert f"`driftguard: error: {line}`" in readme
