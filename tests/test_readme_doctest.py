@@ -1,0 +1,82 @@
+"""The README's console examples are true: every block marked ``<!-- doctest -->`` is run, command by command,
+in a copy of the repository, and every line it shows appears in what the command printed, in order (``...``
+stands for lines left out). Exit codes shown with ``$ echo $?`` are checked too."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MARK = "<!-- doctest -->"
+
+
+def blocks() -> list[tuple[int, list[tuple[str, list[str]]]]]:
+    """``(line, [(command, expected lines)])`` for every marked console block."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if line.strip() != MARK:
+            continue
+        assert lines[i + 1].startswith("```console"), f"README.md:{i + 1}: {MARK} must precede a console block"
+        steps: list[tuple[str, list[str]]] = []
+        j = i + 2
+        while not lines[j].startswith("```"):
+            text = lines[j]
+            if text.startswith("$ "):
+                command = text[2:]
+                while command.endswith("\\"):
+                    j += 1
+                    command = command[:-1] + " " + lines[j].strip()
+                steps.append((re.sub(r"\s+#\s.*$", "", command).strip(), []))
+            else:
+                steps[-1][1].append(text.rstrip())
+            j += 1
+        out.append((i + 2, steps))
+    return out
+
+
+BLOCKS = blocks()
+
+
+def test_the_readme_marks_its_runnable_examples() -> None:
+    assert len(BLOCKS) >= 5, "the README's runnable console blocks lost their doctest marks"
+
+
+@pytest.fixture()
+def checkout(tmp_path: Path) -> Path:
+    """A copy of the repository's tracked files (commands may write: approve writes an approval)."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    dst = tmp_path / "repo"
+    for name in files.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dst / name)
+    return dst
+
+
+@pytest.mark.parametrize(("line", "steps"), BLOCKS, ids=[f"README.md:{n}" for n, _ in BLOCKS])
+def test_console_block(checkout: Path, line: int, steps: list[tuple[str, list[str]]]) -> None:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    last = 0
+    for command, expected in steps:
+        if command == "echo $?":
+            assert expected == [str(last)], f"README.md:{line}: exit code shown {expected}, got {last}"
+            continue
+        proc = subprocess.run(["bash", "-c", command], cwd=checkout, capture_output=True, text=True, env=env,
+                              timeout=300)
+        last = proc.returncode
+        got = [x.rstrip() for x in (proc.stdout + proc.stderr).splitlines()]
+        at = 0
+        for want in expected:
+            if want == "...":
+                continue
+            assert want in got[at:], (f"README.md:{line}: `{command}` does not print\n  {want}\nit printed:\n"
+                                      + "\n".join(got))
+            at = got.index(want, at) + 1
