@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from driftguard.errors import DriftguardError, ManifestError
 from driftguard.readers import files, yaml_doc
@@ -66,7 +66,9 @@ class Rules(_Strict):
 
     select: list[str] | None = Field(default=None, description="run only these rule codes (default: every rule)")
     enable: list[str] = Field(default_factory=list, description="opt-in rules to run as well")
-    ignore: list[str] = Field(default_factory=list, description="canonical keys (globs) never compared")
+    ignore_keys: list[str] = Field(default_factory=list, validation_alias=AliasChoices("ignore_keys", "ignore"),
+                                   description="canonical keys (globs) never compared (`ignore`, the older "
+                                               "spelling, is read too); select and enable name rule codes")
     tolerances: list[Tolerance] = Field(default_factory=list)
     severity: dict[str, Literal["error", "warning", "info", "off"]] = Field(
         default_factory=dict, description="rule code -> severity override; off drops the rule")
@@ -87,7 +89,7 @@ class Rules(_Strict):
         return Rules(
             select=other.select if other.select is not None else self.select,
             enable=[*other.enable, *self.enable],
-            ignore=[*other.ignore, *self.ignore],
+            ignore_keys=[*other.ignore_keys, *self.ignore_keys],
             tolerances=[*other.tolerances, *self.tolerances],
             severity={**self.severity, **other.severity},
             options={**self.options, **other.options},
@@ -205,6 +207,12 @@ class Manifest(_Strict):
 
     _base: Path = PrivateAttr(default_factory=lambda: Path("."))
     _path: str = PrivateAttr(default=DEFAULT_NAME)
+    #: (model or None for the manifest-wide block, rule code) -> line of ``rules.options.<code>``
+    _option_lines: dict[tuple[str | None, str], int] = PrivateAttr(default_factory=dict)
+
+    def option_line(self, model: str | None, code: str) -> int | None:
+        """The line of ``rules.options.<code>`` (a model's own block when ``model``), None when unknown."""
+        return self._option_lines.get((model, code))
 
     @field_validator("models")
     @classmethod
@@ -276,6 +284,13 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
     except DriftguardError as exc:
         raise ManifestError(exc.message, exc.path, exc.line) from None
     _locate_artifacts(manifest, doc)
+    for model, block in ((None, manifest.rules), *((n, s.rules) for n, s in manifest.models.items())):
+        if block is not None:
+            loc: tuple[str, ...] = ("rules", "options") if model is None else ("models", model, "rules", "options")
+            for code in block.options:
+                line = yaml_doc.line_of(doc, (*loc, code), key=True)
+                if line is not None:
+                    manifest._option_lines[(model, code)] = line
     return manifest.with_base(p.parent, str(p))
 
 

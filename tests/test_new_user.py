@@ -188,3 +188,22 @@ def test_one_side_findings_with_and_without_lines_are_told_apart() -> None:
     assert distinct([f, f]) == [f]
     g = Finding("DG201", "x", "k", "m", related=(b, Value(2, Origin("b.json", 1))))
     assert distinct([f, g]) == [f, g]
+
+
+def test_rule_options_are_checked_when_the_manifest_loads(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "s")
+    manifest = tmp_path / "s" / "driftguard.yaml"
+    base = manifest.read_text()
+    lines = base.count("\n")
+    for options, message in (
+        ("DG401: {min_element: 16}", "rules.options.DG401: unknown option 'min_element'; options: min_elements, "
+                                     "ignore"),
+        ("DG401: {min_elements: sixteen}", "rules.options.DG401: min_elements must be a non-negative integer, "
+                                           "got 'sixteen'"),
+        ("DG101: {tolerance: 1}", "rules.options.DG101: this rule takes no options"),
+        ("DG999: {}", "rules.options.DG999: no rule DG999 takes options"),
+    ):
+        manifest.write_text(base + f"rules:\n  options:\n    {options}\n")
+        proc = _run("check", cwd=tmp_path / "s")
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith(f"driftguard: error: driftguard.yaml:{lines + 3}: {message}"), proc.stderr

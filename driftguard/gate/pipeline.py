@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the manifest pulls in pydantic
 def _compare_options(rules: ManifestRules) -> CompareOptions:
     return CompareOptions(
         tolerances=tuple(Tolerance(t.key, t.abs, t.rel) for t in rules.tolerances),
-        ignore=tuple(rules.ignore),
+        ignore=tuple(rules.ignore_keys),
     )
 
 
@@ -56,6 +56,7 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     from driftguard.rules import load_rules
     from driftguard.rules.engine import rule_infos, run_rules, selected_rules
 
+    check_rule_options(m)
     today = today or date.today()
     base_root = Path(root) if root is not None else m.base
     names = list(names)
@@ -117,6 +118,28 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     return Report(tuple(results), refs, manifest=m.path, today=today.isoformat(), strict=strict,
                   fail_on_stale=policy.fail_on_stale, root=str(repo), cwd=os.getcwd(),
                   rules=rule_infos(), shard=shard).with_fingerprints()
+
+
+def check_rule_options(m: Manifest) -> None:
+    """Every ``rules.options.<code>`` of the manifest (and of each model) names a rule and gives it options it
+    takes; ManifestError with the manifest's file and line otherwise."""
+    from driftguard.errors import ManifestError
+    from driftguard.rules import load_rules
+
+    rules = load_rules()
+    blocks = [(None, m.rules), *((name, spec.rules) for name, spec in m.models.items())]
+    for model, block in blocks:
+        if block is None:
+            continue
+        where = "rules.options" if model is None else f"models.{model}.rules.options"
+        for code, raw in block.options.items():
+            cls = rules.get(code)
+            if cls is None:
+                raise ManifestError(f"{where}.{code}: no rule {code} takes options (rules: `driftguard explain`)",
+                                    m.path, m.option_line(model, code))
+            problem = cls.check_options(raw)
+            if problem:
+                raise ManifestError(f"{where}.{code}: {problem}", m.path, m.option_line(model, code))
 
 
 def select_models(m: Manifest, model: str | None = None, models: Sequence[str] | None = None,

@@ -135,7 +135,7 @@ _HEADER = """\
 
 _FOOTER = """\
 # Rule options for every model (a model may have its own `rules:` too), e.g.
-#   ignore: [serving.*]                          # canonical keys (globs) never compared
+#   ignore_keys: [serving.*]                     # canonical keys (globs) never compared
 #   tolerances: [{key: generation.temperature, abs: 0.01}]
 #   severity: {DG103: error}                     # error | warning | info | off
 # Approvals: one YAML file per accepted difference (`driftguard approve MODEL KEY ...`).

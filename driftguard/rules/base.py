@@ -76,6 +76,15 @@ class Rule:
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         raise NotImplementedError
 
+    @classmethod
+    def check_options(cls, raw: Any) -> str | None:
+        """What is wrong with this rule's options as the manifest gives them (``rules.options.<code>``), None
+        when they are right; checked when the manifest loads, so a typo is an error with its line, never a
+        crash mid-run or an option silently ignored. Rules that take options override it."""
+        if raw in (None, {}):
+            return None
+        return "this rule takes no options"
+
     def finding(self, key: str, message: str, *, training: Value | None = None, deployed: Value | None = None,
                 related: tuple[Value, ...] = (), delta: Any = None, severity: str | None = None) -> Finding:
         """A Finding stamped with this rule's code, name and severity."""

@@ -299,8 +299,16 @@ class WeightsProvenance(Rule):
     severity = "error"
     opt_in = True
 
+    @classmethod
+    def check_options(cls, raw: Any) -> str | None:
+        try:
+            _options(raw)
+        except ManifestError as exc:
+            return exc.message.removeprefix("rules.options.DG401").lstrip(".: ")
+        return None
+
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        min_elements, ignore = _options(ctx.options.get(self.code))
+        min_elements, ignore = _options(ctx.options.get(self.code))  # checked at load (check_options) too
         deployed = [(cfg, f, r) for cfg in ctx.deployed.by_kind(*DEPLOYED_KINDS) for f, r in weight_files(cfg)]
         if not deployed:
             return  # nothing deployed that holds weights: the rule has nothing to judge
