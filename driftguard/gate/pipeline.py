@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftguard.errors import UsageError
-from driftguard.gate.sides import build_side
+from driftguard.gate.sides import ExtractCache, build_side
 from driftguard.model import Finding
 from driftguard.parity.request import ParityRequest
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
@@ -73,11 +73,12 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     by_model: dict[str, list[Finding]] = {}
     with_parity: list[str] = []
     contexts: dict[str, RuleContext] = {}
+    cache: ExtractCache = {}  # a model file both sides, or several models, name is read once
     for name in names:
         spec = m.models[name]
         rules = m.rules_for(name)
-        training = build_side("training", spec.training, m.base, limits, base_root, m.path)
-        deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path)
+        training = build_side("training", spec.training, m.base, limits, base_root, m.path, cache)
+        deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path, cache)
         sides[name] = (training, deployed)
         ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
         by_model[name] = distinct(run_rules(ctx, rules.select, rules.severity, rules.enable)) if rules_stage else []

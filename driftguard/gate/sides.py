@@ -77,15 +77,22 @@ def serving_path(configs: Sequence[EffectiveConfig]) -> str | None:
     return paths[-1] if paths else None
 
 
+#: A run's extracted model files, shared by the sides and models that name the same file the same way:
+#: (resolved path, kind, substitutions, limits, root) -> its EffectiveConfig (immutable).
+ExtractCache = dict[tuple[str, str, tuple[tuple[str, str], ...], Limits, str], EffectiveConfig]
+
+
 def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits: Limits = DEFAULT_LIMITS,
-               root: Path | None = None, manifest: str | None = None) -> Side:
+               root: Path | None = None, manifest: str | None = None, cache: ExtractCache | None = None) -> Side:
     """Extract a side's artifacts (paths relative to ``base``; kind detected when not given) and merge them.
 
     Every artifact must lie inside ``root`` (default ``base``) once symlinks are resolved: a manifest may not
     point the gate at files outside the tree it checks, and neither may a path an artifact names.
-    Model artifacts are extracted first, then the side's vLLM engine args (a ``model.json``, or a vLLM file
-    with engine markers) with them as ``ExtractOptions.context``, then the other serving-engine artifacts with
-    both, so a request on a side with a Triton ``model.json`` resolves through Triton's vllm_backend.
+    ``cache``: the run's extracted model files (``ExtractCache``), so a file both sides (or several models)
+    name is read once. Model artifacts are extracted first, then the side's vLLM engine args (a
+    ``model.json``, or a vLLM file with engine markers) with them as ``ExtractOptions.context``, then the other
+    serving-engine artifacts with both, so a request on a side with a Triton ``model.json`` resolves through
+    Triton's vllm_backend.
     """
     root = root if root is not None else base
     resolved: list[tuple[int, str, Path, ArtifactSpec]] = []
@@ -96,8 +103,16 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
     out: dict[int, EffectiveConfig] = {}
     for i, kind, path, a in resolved:
         if not extractors.info(kind).runtime:
-            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
-                                                                   root=root))
+            # A model file reads the same whichever side or model names it: extracted once per run. (A serving
+            # engine's file depends on its side's context, so it is read per side.)
+            key = (str(path.resolve()), kind, tuple(sorted(a.set.items())), limits, str(root.resolve()))
+            hit = cache.get(key) if cache is not None else None
+            if hit is None:
+                hit = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
+                                                                    root=root))
+                if cache is not None:
+                    cache[key] = hit
+            out[i] = hit
     engine_args = [r for r in resolved if r[1] == "vllm" and _is_vllm_engine_args(r[2])]
     rest = [r for r in resolved if extractors.info(r[1]).runtime and r not in engine_args]
     for phase in (engine_args, rest):
