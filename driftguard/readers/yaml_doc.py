@@ -382,9 +382,22 @@ class _Composer:
 def line_of(doc: YamlDoc, loc: Sequence[int | str], *, key: bool = False) -> int | None:
     """The 1-based line of the member at ``loc`` (the deepest found; parts not in the document, such as
     pydantic's union tags, are skipped). ``key``: the line of the last mapping key rather than its value."""
-    span = doc.node
-    if span is None:
+    if doc.node is None:
         return None
+    return line_in(doc.node, loc, key=key)
+
+
+def members(span: Span | int | None) -> dict[str, tuple[int, Span | int]]:
+    """A mapping node's members by key: ``{name: (key line, member)}`` (empty for anything else); for callers
+    that look up many members of one large mapping (a manifest of thousands of models) in one pass."""
+    if span is None or isinstance(span, int) or span.keys is None:
+        return {}
+    return {name: (key_line, member) for (name, key_line), member in zip(span.keys, span.items, strict=True)
+            if name is not None}
+
+
+def line_in(span: Span | int, loc: Sequence[int | str], *, key: bool = False) -> int | None:
+    """``line_of`` from a node inside the document (``loc`` relative to it)."""
     line = span_line(span)
     for i, part in enumerate(loc):
         if isinstance(span, int):
