@@ -52,16 +52,25 @@ def _style() -> Any:
     return Style.for_stream(sys.stdout)
 
 
+def _out(args: argparse.Namespace, render: Callable[[Any], str]) -> None:
+    """Write a command's output: to ``--output FILE`` (plain text), else to stdout (fitted and coloured on a
+    terminal). ``render(style)`` makes the text."""
+    if getattr(args, "output", None):
+        _write(args.output, render(None), "--output")
+    else:
+        sys.stdout.write(render(_style()))
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from driftguard import api
     from driftguard.reporters import configs
 
     found = api.extract_many(args.paths, args.kind, _parse_sets(args.set), _limits(args))
     if args.format == "text":
-        sys.stdout.write(configs.extract_text(found, _style()))
+        _out(args, lambda style: configs.extract_text(found, style) if style else configs.extract_text(found))
     else:
-        render = {"json": configs.extract_json, "yaml": configs.extract_yaml}
-        sys.stdout.write(render[args.format](found))
+        render = {"json": configs.extract_json, "yaml": configs.extract_yaml}[args.format]
+        _out(args, lambda _style: render(found))
     return EXIT_OK
 
 
@@ -72,9 +81,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     result = api.diff(args.training, args.deployed, _parse_sets(args.set), limits=_limits(args),
                       context=args.context or ())
     if args.format == "json":
-        sys.stdout.write(configs.diff_json(result.to_dict()))
+        _out(args, lambda _style: configs.diff_json(result.to_dict()))
     else:
-        sys.stdout.write(configs.diff_text(result.training, result.deployed, result.findings, _style()))
+        _out(args, lambda style: configs.diff_text(result.training, result.deployed, result.findings,
+                                                   *((style,) if style else ())))
     return EXIT_OK if result.ok else EXIT_DRIFT
 
 
@@ -106,6 +116,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from driftguard import api
 
     formats = _parse_formats(args.format)
+    if args.output:  # -o FILE: what would go to stdout goes to FILE
+        formats = [(name, args.output if path is None else path) for name, path in formats]
     today = _date(args.today, "--today") if args.today else None
     parity = None
     bar = None
@@ -172,7 +184,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    sys.stdout.write(reporters.render_check(args.format, report, _style()))
+    _out(args, lambda style: reporters.render_check(args.format, report, style))
     return EXIT_OK if report.ok else EXIT_DRIFT
 
 
@@ -244,6 +256,7 @@ def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--golden", metavar="PATH", help="golden inputs instead of the manifest's (.npz, .jsonl, folder)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE instead of stdout")
     p.add_argument("--no-attribution", action="store_true", help="do not rerun failing models to rank causes")
     _add_executor(p, "")
     p.add_argument("--plots", metavar="DIR", help="write one picture per failing output (error histogram, "
@@ -335,6 +348,8 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--format", action="append", metavar="NAME[=PATH]",
                    help="text (default), json, markdown, sarif, github, junit; repeatable; NAME=PATH writes "
                         "that format to a file: --format text --format sarif=driftguard.sarif --format github")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write what would go to stdout to FILE instead (--format NAME=PATH for several files)")
     p.add_argument("--no-step-summary", action="store_true",
                    help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
@@ -437,6 +452,7 @@ def build_parser(kinds_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="artifact file or folder; KIND:PATH forces a kind")
     p.add_argument("--kind", help="force the extractor for every PATH")
     p.add_argument("--format", choices=("text", "json", "yaml"), default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE instead of stdout")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a template placeholder")
     _add_limit(p)
     p.set_defaults(func=cmd_extract)
@@ -448,6 +464,7 @@ def build_parser(kinds_help: bool = True) -> argparse.ArgumentParser:
                    help="an artifact B's serving engine reads (KIND:PATH allowed; repeatable), e.g. "
                         "--context hf-model:MODEL_DIR for the generation_config.json `vllm serve` applies")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE instead of stdout")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a template placeholder")
     _add_limit(p)
     p.set_defaults(func=cmd_diff)

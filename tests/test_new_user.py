@@ -207,3 +207,17 @@ def test_rule_options_are_checked_when_the_manifest_loads(tmp_path: Path) -> Non
         proc = _run("check", cwd=tmp_path / "s")
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.startswith(f"driftguard: error: driftguard.yaml:{lines + 3}: {message}"), proc.stderr
+
+
+def test_output_writes_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "report.txt"
+    proc = _run("check", "-o", str(out), cwd=EXAMPLE)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert out.read_text().startswith("== summarizer: 2 findings, 1 failing\nkey ")
+    extracted = tmp_path / "gen.json"
+    proc = _run("extract", "--format", "json", "--output", str(extracted), "training/generation_config.json",
+                cwd=EXAMPLE)
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert '"kind": "hf-generation"' in extracted.read_text()
+    proc = _run("check", "-o", str(tmp_path / "no" / "such" / "dir.txt"), cwd=EXAMPLE)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "cannot write" in proc.stderr
