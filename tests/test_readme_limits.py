@@ -28,5 +28,6 @@ def test_readme_lists_every_limit_with_its_default() -> None:
 def test_readme_limit_message_is_the_real_one() -> None:
     text = README.read_text(encoding="utf-8")
     shown = next(line for line in text.splitlines() if "exceeds the pickle_bytes limit" in line)
-    real = str(LimitError("pickle_bytes", Limits().pickle_bytes, "data.pkl of 209715203 bytes", "bomb.pt"))
+    real = str(LimitError("pickle_bytes", Limits().pickle_bytes, "data.pkl of 209715203 bytes",
+                          "tests/fixtures/hostile/bomb.pt"))
     assert shown == f"driftguard: error: {real}"
