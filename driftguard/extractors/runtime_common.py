@@ -167,12 +167,6 @@ def require_recognized(doc: Document, kind: str, what: str, data: Mapping[str, A
                               doc.line("") or 1)
 
 
-def take_layer(b: ValueBuilder, values: Mapping[str, Value], source: str) -> None:
-    """Fill keys still unset from a lower-precedence layer, marking the layer in ``Origin.source``."""
-    for key, v in values.items():
-        b.inherit(key, v, source)
-
-
 def fill_defaults(b: ValueBuilder, defaults: Mapping[str, Default], source: str) -> None:
     """The engine's documented defaults for every key still unset."""
     b.fill_defaults(defaults, source)
