@@ -1,6 +1,10 @@
 """Benchmark: whole-process, config-only ``driftguard check`` of generated repositories of many models.
 
     .venv/bin/python benchmarks/bench_scale.py [--models 500 5000] [--shards 10] [--runs 3] [--keep]
+                                               [--baseline DIR]
+
+``--baseline DIR``: a checkout of another revision (``git worktree add /tmp/base REV``), timed in the same
+run on the same repositories (its ``driftguard`` imported from DIR), each figure then shown as a ratio.
 
 Each model has seven artifacts: training config.json, tokenizer_config.json and generation_config.json; on the
 deployment side a Triton config.pbtxt (vllm backend), the vllm_backend's model.json (engine args), a serving
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -74,14 +79,20 @@ def generate(count: int) -> Path:
     return repo
 
 
-def timed(repo: Path, *extra: str) -> float:
+def timed(repo: Path, *extra: str, source: Path | None = None) -> float:
     cmd = [sys.executable, "-m", "driftguard", "check", "--today", "2026-12-01", "--format", "json", *extra]
+    env = {**os.environ, "PYTHONPATH": str(source)} if source is not None else None
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     if proc.returncode != 1:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
     return elapsed
+
+
+def median_of(repo: Path, runs: int, *extra: str, source: Path | None = None) -> list[float]:
+    timed(repo, *extra, source=source)  # warm the file cache and the .pyc files
+    return [timed(repo, *extra, source=source) for _ in range(runs)]
 
 
 def main() -> None:
@@ -90,23 +101,36 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=10, help="time each of --shard 1/N..N/N on the largest")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the generated repositories")
+    parser.add_argument("--baseline", type=Path, help="a checkout of another revision, timed alongside")
     args = parser.parse_args()
-    results = {}
+    sources: list[tuple[str, Path | None]] = [("this", None)]
+    if args.baseline is not None:
+        sources.append(("baseline", args.baseline.resolve()))
+    results: dict[tuple[str, int], float] = {}
     for count in args.models:
         repo = generate(count)
-        timed(repo)  # warm the file cache and the .pyc files
-        runs = [timed(repo) for _ in range(args.runs)]
-        results[count] = statistics.median(runs)
-        print(f"{count:6d} models: median {results[count]:6.2f} s  (min {min(runs):.2f}, max {max(runs):.2f}, "
-              f"n={args.runs}; {results[count] / count * 1000:.2f} ms/model)")
-    if len(results) > 1:
-        (a, ta), (b, tb) = sorted(results.items())[0], sorted(results.items())[-1]
-        print(f"growth {a} -> {b} models: x{tb / ta:.1f} for x{b / a:.0f} models")
+        for label, source in sources:
+            runs = median_of(repo, args.runs, source=source)
+            results[(label, count)] = statistics.median(runs)
+            print(f"{label:8s} {count:6d} models: median {results[(label, count)]:6.2f} s  (min {min(runs):.2f}, "
+                  f"max {max(runs):.2f}, n={args.runs}; {results[(label, count)] / count * 1000:.2f} ms/model)")
+        if args.baseline is not None:
+            print(f"         {count:6d} models: this / baseline = "
+                  f"{results[('this', count)] / results[('baseline', count)]:.2f}")
+    if len(args.models) > 1:
+        a, b = min(args.models), max(args.models)
+        print(f"growth {a} -> {b} models: x{results[('this', b)] / results[('this', a)]:.1f} for x{b / a:.0f} models")
     if args.shards:
         repo = generate(max(args.models))
-        shard_times = [timed(repo, "--shard", f"{i}/{args.shards}") for i in range(1, args.shards + 1)]
-        print(f"--shard i/{args.shards} on {max(args.models)} models: max {max(shard_times):.2f} s, median "
-              f"{statistics.median(shard_times):.2f} s")
+        for label, source in sources:
+            shard_times = [timed(repo, "--shard", f"{i}/{args.shards}", source=source)
+                           for i in range(1, args.shards + 1)]
+            results[(label, -1)] = statistics.median(shard_times)
+            print(f"{label:8s} --shard i/{args.shards} on {max(args.models)} models: max {max(shard_times):.2f} s, "
+                  f"median {statistics.median(shard_times):.2f} s")
+        if args.baseline is not None:
+            ratio = results[("this", -1)] / results[("baseline", -1)]
+            print(f"         --shard: this / baseline (medians) = {ratio:.2f}")
     if not args.keep:
         shutil.rmtree(DATA, ignore_errors=True)
 

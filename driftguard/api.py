@@ -3,6 +3,7 @@ nothing and never exits."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -261,7 +262,10 @@ def golden_record(path_or_manifest: str | Path | Manifest = "driftguard.yaml", m
 
     for name in parity_models(m, [model] if model is not None else list(m.models), model):
         spec = m.models[name]
-        training = build_side("training", spec.training, m.base, limits, m.base, m.path)
+        from driftguard.gate.sides import build_side as build
+
+        training = build("training", spec.training, m.base, limits, m.base, m.path,
+                         locate=functools.partial(m.artifact_at, name, "training"))
         assert spec.parity is not None
         mp = stage.ModelParity(name, spec.parity, m.base, m.path, stage.plain(training.merged), {},
                                request=request)

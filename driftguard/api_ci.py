@@ -54,8 +54,7 @@ def check_parallel(m: Manifest, names: list[str], workers: int, *, shard: tuple[
     with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
         # each worker gets a manifest of its own models only: pickling thousands of models it does not check
         # would cost more than checking them
-        parts = list(pool.map(_check_part, [(m.model_copy(update={"models": {n: m.models[n] for n in chunk}}),
-                                             chunk, options) for chunk in chunks]))
+        parts = list(pool.map(_check_part, [(m.for_models(chunk), chunk, options) for chunk in chunks]))
     return join(parts, names, shard)
 
 

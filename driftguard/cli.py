@@ -4,6 +4,7 @@ outcome to an exit code (0 clean, 1 drift, 2 input error, 3 internal error). Not
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -574,4 +575,8 @@ def main() -> None:
     # pydantic looks for its own plug-ins by scanning every installed distribution (~40 ms of a ~0.5 s
     # check); the CLI uses none. A user who relies on one can still set the variable themselves.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # A check builds many small objects and few cycles: with the default thresholds the collector walks the
+    # manifest's tens of thousands of entries again and again (a manifest of 5,000 models loaded in 0.84 s, in
+    # 0.49 s with these; checking 500 of its models 1.53 s -> 1.25 s). The same setting mypy uses.
+    gc.set_threshold(200_000, 30, 30)
     sys.exit(run())

@@ -8,6 +8,7 @@ Pydantic models with unknown fields forbidden; ``load`` reports every problem on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,21 +37,6 @@ class Artifact(_Strict):
     set: dict[str, str] = Field(default_factory=dict,
                                 description="values for template placeholders in this artifact")
 
-    #: Where this entry is in the manifest, for errors about it: its dotted location
-    #: (``models.m.deployment[0]``) and the line of each of its keys (set by ``load``; empty when built in code).
-    _where: str = PrivateAttr(default="")
-    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
-
-    def located(self, where: str, lines: dict[str, int]) -> Artifact:
-        """This entry with its place in the manifest recorded (``load`` calls it)."""
-        self._where, self._lines = where, lines
-        return self
-
-    def at(self, key: str) -> tuple[str, int | None]:
-        """``(dotted location of key, its manifest line)`` for an error about this entry's ``path``, ``kind`` or
-        ``set``; the entry's own line when the key is not written."""
-        where = f"{self._where}.{key}" if self._where else key
-        return where, self._lines.get(key, self._lines.get(""))
 
 
 class Tolerance(_Strict):
@@ -209,6 +195,30 @@ class Manifest(_Strict):
     _path: str = PrivateAttr(default=DEFAULT_NAME)
     #: (model or None for the manifest-wide block, rule code) -> line of ``rules.options.<code>``
     _option_lines: dict[tuple[str | None, str], int] = PrivateAttr(default_factory=dict)
+    #: model -> (line of its name, its node) in the file, for ``artifact_at`` (set by ``load``; empty when built
+    #: in code). Lines are looked up when an error needs one: a manifest of thousands of models is not walked
+    #: entry by entry up front.
+    _model_nodes: dict[str, tuple[int, yaml_doc.Span | int]] = PrivateAttr(default_factory=dict)
+
+    def artifact_at(self, model: str, side: str, index: int, key: str) -> tuple[str, int | None]:
+        """``(dotted location, manifest line)`` of key ``path``, ``kind`` or ``set`` of a model's artifact entry,
+        for an error about it: the entry's own line when the key is not written, None when the manifest was
+        built in code."""
+        where = yaml_doc.dotted(("models", model, side, index, key))
+        found = self._model_nodes.get(model)
+        if found is None:
+            return where, None
+        node = found[1]
+        line = None
+        if key in getattr(self.models[model], side)[index].model_fields_set:
+            line = yaml_doc.line_in(node, (side, index, key), key=True)
+        return where, line if line is not None else yaml_doc.line_in(node, (side, index))
+
+    def for_models(self, names: Sequence[str]) -> Manifest:
+        """This manifest cut down to ``names`` (their lines kept): what a worker process is sent."""
+        copy = self.model_copy(update={"models": {n: self.models[n] for n in names}})
+        copy._model_nodes = {n: self._model_nodes[n] for n in names if n in self._model_nodes}
+        return copy
 
     def option_line(self, model: str | None, code: str) -> int | None:
         """The line of ``rules.options.<code>`` (a model's own block when ``model``), None when unknown."""
@@ -283,7 +293,7 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
                       line=yaml_doc.line_of(doc, ("approvals",)))
     except DriftguardError as exc:
         raise ManifestError(exc.message, exc.path, exc.line) from None
-    _locate_artifacts(manifest, doc)
+    manifest._model_nodes = yaml_doc.members(yaml_doc.members(doc.node).get("models", (0, None))[1])
     for model, block in ((None, manifest.rules), *((n, s.rules) for n, s in manifest.models.items())):
         if block is not None:
             loc: tuple[str, ...] = ("rules", "options") if model is None else ("models", model, "rules", "options")
@@ -292,27 +302,6 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
                 if line is not None:
                     manifest._option_lines[(model, code)] = line
     return manifest.with_base(p.parent, str(p))
-
-
-def _locate_artifacts(manifest: Manifest, doc: yaml_doc.YamlDoc) -> None:
-    """Record each artifact entry's place in the file, so errors about its path, kind or set name the line."""
-    if doc.node is None:
-        return
-    # One pass over the models mapping: looking each model up from the root would scan thousands of keys per
-    # artifact (a manifest of 5,000 models took half a minute).
-    models = yaml_doc.members(yaml_doc.members(doc.node).get("models", (0, None))[1])
-    for name, spec in manifest.models.items():
-        node = models.get(str(name))
-        for side in ("training", "deployment"):
-            for i, artifact in enumerate(getattr(spec, side)):
-                loc: tuple[str | int, ...] = ("models", name, side, i)
-                if node is None:
-                    lines = {"": yaml_doc.line_of(doc, loc)}
-                else:
-                    lines = {key: yaml_doc.line_in(node[1], (side, i, key), key=True) for key in ("path", "kind", "set")
-                             if key in artifact.model_fields_set}
-                    lines[""] = yaml_doc.line_in(node[1], (side, i))
-                artifact.located(yaml_doc.dotted(loc), {k: v for k, v in lines.items() if v is not None})
 
 
 def schema() -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 
 from driftguard import api
 from driftguard.errors import ManifestError
-from driftguard.manifest import Artifact
+from driftguard.manifest import Artifact, Manifest, ModelSpec, load
 
 HEAD = "version: 1\nmodels:\n  m:\n    training:\n      - path: generation_config.json\n    deployment:\n"
 
@@ -68,10 +68,30 @@ def test_api_error_carries_file_and_line(tmp_path: Path) -> None:
 
 
 def test_an_entry_built_in_code_has_no_line() -> None:
-    assert Artifact(path="x.json").at("path") == ("path", None)
+    m = Manifest(models={"m": ModelSpec(training=[Artifact(path="a.json")], deployment=[Artifact(path="x.json")])})
+    assert m.artifact_at("m", "deployment", 0, "path") == ("models.m.deployment[0].path", None)
+
+
+def test_a_worker_manifest_keeps_the_lines_of_its_models(tmp_path: Path) -> None:
+    (tmp_path / "driftguard.yaml").write_text(HEAD + "      - path: gone.json\n        kind: tgi\n")
+    m = load(tmp_path / "driftguard.yaml")
+    assert m.artifact_at("m", "deployment", 0, "kind") == ("models.m.deployment[0].kind", 8)
+    assert m.artifact_at("m", "deployment", 0, "set") == ("models.m.deployment[0].set", 7)  # the entry's line
+    assert m.for_models(["m"]).artifact_at("m", "deployment", 0, "path") == ("models.m.deployment[0].path", 7)
 
 
 def test_readme_shows_the_real_line(tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     line = check(tmp_path, "      - kind: tgi\n        path: deploy/request.json\n")
     assert f"`driftguard: error: {line}`" in readme
+
+
+def test_a_worker_process_names_the_line_too(tmp_path: Path) -> None:
+    """--jobs 2: the entry is checked in a worker process, which gets only its models' part of the manifest."""
+    second = "  n:\n    training:\n      - path: generation_config.json\n    deployment:\n      - path: gone.json\n"
+    (tmp_path / "generation_config.json").write_text('{"temperature": 0.7}\n')
+    (tmp_path / "driftguard.yaml").write_text(HEAD + "      - path: generation_config.json\n" + second)
+    res = subprocess.run([sys.executable, "-m", "driftguard", "check", "--jobs", "2"], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert res.stderr.startswith("driftguard: error: driftguard.yaml:12: models.n.deployment[0].path: 'gone.json'")

@@ -145,7 +145,17 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
         kind = detect(p)
     elif not _exists(p):
         raise ExtractionError("no such file or folder", str(p))
-    return get(kind).extract(p, options or ExtractOptions())
+    options = options or ExtractOptions()
+    cache = options.cache
+    if cache is None or info(kind).runtime:
+        return get(kind).extract(p, options)
+    # A model file reads the same whichever side, model or model folder names it: once per run.
+    key = (str(p.resolve()), kind, tuple(sorted(options.substitutions.items())), options.limits,
+           str(options.root_for(p).resolve()))
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = get(kind).extract(p, options)
+    return hit
 
 
 __all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "detect", "extract", "get",

@@ -13,6 +13,10 @@ from driftguard.model import DERIVED, FORCED, INHERITED, EffectiveConfig, Origin
 from driftguard.readers import documents, files
 from driftguard.readers.limits import DEFAULT, Limits
 
+#: A run's extracted model files: (resolved path, kind, substitutions, limits, resolved root) -> its
+#: EffectiveConfig (immutable, so shared freely).
+ExtractCache = dict[tuple[str, str, tuple[tuple[str, str], ...], Limits, str], EffectiveConfig]
+
 
 @dataclass(frozen=True)
 class ExtractOptions:
@@ -24,12 +28,16 @@ class ExtractOptions:
     ``limits``: what one read may cost (``readers.limits.Limits``).
     ``root``: the folder every path an artifact *names* (a vLLM ``model`` folder, ONNX external data) must
     stay inside; None: the artifact's own folder.
+    ``cache``: a run's extracted model files (``ExtractCache``), shared by every extraction of the run, so a
+    file that both sides, several models, or a model folder and one of its files name is read once
+    (``extractors.extract`` consults it; serving-engine files are never cached: they depend on ``context``).
     """
 
     substitutions: Mapping[str, str] = field(default_factory=dict)
     context: tuple[EffectiveConfig, ...] = ()
     limits: Limits = DEFAULT
     root: Path | None = None
+    cache: ExtractCache | None = field(default=None, compare=False, repr=False)
 
     def root_for(self, artifact: Path) -> Path:
         """The folder paths named inside ``artifact`` must stay in."""

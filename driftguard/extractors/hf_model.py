@@ -73,7 +73,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
                               str(path))
     values: dict[str, Value] = {}
     for file, kind in present:
-        values.update(registry.get(kind).extract(file, options).values)
+        values.update(registry.extract(file, kind, options).values)  # through the run's cache
     if not (path / GENERATION_FILE).is_file() and (path / CONFIG_FILE).is_file():
         values.update(_from_model_config(path / CONFIG_FILE, options).values)
     return EffectiveConfig(KIND, str(path), values)

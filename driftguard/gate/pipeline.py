@@ -3,13 +3,15 @@ findings against the approvals, and return one Report."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftguard.errors import UsageError
-from driftguard.gate.sides import ExtractCache, build_side
+from driftguard.extractors.base import ExtractCache
+from driftguard.gate.sides import build_side
 from driftguard.model import Finding
 from driftguard.parity.request import ParityRequest
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
@@ -77,8 +79,10 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     for name in names:
         spec = m.models[name]
         rules = m.rules_for(name)
-        training = build_side("training", spec.training, m.base, limits, base_root, m.path, cache)
-        deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path, cache)
+        training = build_side("training", spec.training, m.base, limits, base_root, m.path, cache,
+                              functools.partial(m.artifact_at, name, "training"))
+        deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path, cache,
+                              functools.partial(m.artifact_at, name, "deployment"))
         sides[name] = (training, deployed)
         ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
         by_model[name] = distinct(run_rules(ctx, rules.select, rules.severity, rules.enable)) if rules_stage else []

@@ -7,13 +7,14 @@ Every kind's role in this (merge rank, whether it is a serving engine's file) is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftguard import extractors
 from driftguard.errors import DriftguardError, ExtractionError, ManifestError
-from driftguard.extractors.base import ExtractOptions
+from driftguard.extractors.base import ExtractCache, ExtractOptions
 from driftguard.model import EffectiveConfig, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
@@ -77,53 +78,51 @@ def serving_path(configs: Sequence[EffectiveConfig]) -> str | None:
     return paths[-1] if paths else None
 
 
-#: A run's extracted model files, shared by the sides and models that name the same file the same way:
-#: (resolved path, kind, substitutions, limits, root) -> its EffectiveConfig (immutable).
-ExtractCache = dict[tuple[str, str, tuple[tuple[str, str], ...], Limits, str], EffectiveConfig]
+#: Where an artifact entry is in the manifest, for an error about it: (entry index, key) -> (dotted location, line).
+Locate = Callable[[int, str], tuple[str, int | None]]
 
 
 def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits: Limits = DEFAULT_LIMITS,
-               root: Path | None = None, manifest: str | None = None, cache: ExtractCache | None = None) -> Side:
+               root: Path | None = None, manifest: str | None = None, cache: ExtractCache | None = None,
+               locate: Locate | None = None) -> Side:
     """Extract a side's artifacts (paths relative to ``base``; kind detected when not given) and merge them.
 
     Every artifact must lie inside ``root`` (default ``base``) once symlinks are resolved: a manifest may not
     point the gate at files outside the tree it checks, and neither may a path an artifact names.
-    ``cache``: the run's extracted model files (``ExtractCache``), so a file both sides (or several models)
-    name is read once. Model artifacts are extracted first, then the side's vLLM engine args (a
-    ``model.json``, or a vLLM file with engine markers) with them as ``ExtractOptions.context``, then the other
-    serving-engine artifacts with both, so a request on a side with a Triton ``model.json`` resolves through
-    Triton's vllm_backend.
+    ``cache``: the run's extracted model files (``extractors.base.ExtractCache``), so a file both sides,
+    several models, or a model folder and one of its files name is read once. ``locate``: where each entry
+    is in the manifest (``Manifest.artifact_at``), for the line of an error about an entry; without it errors
+    name the key only.
+
+    Model artifacts are extracted first, then the side's vLLM engine args (a ``model.json``, or a vLLM file
+    with engine markers) with them as ``ExtractOptions.context``, then the other serving-engine artifacts with
+    both, so a request on a side with a Triton ``model.json`` resolves through Triton's vllm_backend.
     """
     root = root if root is not None else base
     resolved: list[tuple[int, str, Path, ArtifactSpec]] = []
+    where = locate if locate is not None else (lambda _i, key: (key, None))
     for i, a in enumerate(artifacts):
-        path, kind = _resolve(a, base, root, manifest)
-        _check_set(a, kind, path, limits, manifest)
+        at = functools.partial(where, i)
+        path, kind = _resolve(a, base, root, manifest, at)
+        _check_set(a, kind, path, limits, manifest, at)
         resolved.append((i, kind, path, a))
     out: dict[int, EffectiveConfig] = {}
     for i, kind, path, a in resolved:
-        if not extractors.info(kind).runtime:
-            # A model file reads the same whichever side or model names it: extracted once per run. (A serving
-            # engine's file depends on its side's context, so it is read per side.)
-            key = (str(path.resolve()), kind, tuple(sorted(a.set.items())), limits, str(root.resolve()))
-            hit = cache.get(key) if cache is not None else None
-            if hit is None:
-                hit = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
-                                                                    root=root))
-                if cache is not None:
-                    cache[key] = hit
-            out[i] = hit
+        if not extractors.info(kind).runtime:  # through the cache (a serving engine's file is read per side)
+            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
+                                                                   root=root, cache=cache))
     engine_args = [r for r in resolved if r[1] == "vllm" and _is_vllm_engine_args(r[2])]
     rest = [r for r in resolved if extractors.info(r[1]).runtime and r not in engine_args]
     for phase in (engine_args, rest):
         context = tuple(out[i] for i in sorted(out))
         for i, kind, path, a in phase:
             out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
-                                                                   limits=limits, root=root))
+                                                                   limits=limits, root=root, cache=cache))
     return side_of(name, tuple(out[i] for i in sorted(out)))
 
 
-def _resolve(a: ArtifactSpec, base: Path, root: Path, manifest: str | None) -> tuple[Path, str]:
+def _resolve(a: ArtifactSpec, base: Path, root: Path, manifest: str | None,
+             at: Callable[[str], tuple[str, int | None]]) -> tuple[Path, str]:
     """An artifact entry's path (inside ``root``) and kind. A kind no extractor has, a path that is missing,
     outside ``root`` or of a kind that cannot be told, is a ManifestError at the entry's line in the manifest."""
     from driftguard.readers.files import confine, exists
@@ -132,17 +131,18 @@ def _resolve(a: ArtifactSpec, base: Path, root: Path, manifest: str | None) -> t
         try:
             extractors.get(a.kind)
         except DriftguardError as exc:
-            raise _at(a, "kind", exc.message, manifest) from None
+            raise _at(at, "kind", exc.message, manifest) from None
     try:
         path = confine(base / a.path, root, "artifact", origin=manifest)
         if not exists(path):
             raise ExtractionError("no such file or folder", str(path))
         return path, a.kind or extractors.detect(path)
     except DriftguardError as exc:
-        raise _at(a, "path", f"'{a.path}': {exc.message}", manifest) from None
+        raise _at(at, "path", f"'{a.path}': {exc.message}", manifest) from None
 
 
-def _check_set(a: ArtifactSpec, kind: str, path: Path, limits: Limits, manifest: str | None) -> None:
+def _check_set(a: ArtifactSpec, kind: str, path: Path, limits: Limits, manifest: str | None,
+               at: Callable[[str], tuple[str, int | None]]) -> None:
     """ManifestError at the entry's ``set:`` line for a name no placeholder of the artifact has."""
     if not a.set:
         return
@@ -150,11 +150,11 @@ def _check_set(a: ArtifactSpec, kind: str, path: Path, limits: Limits, manifest:
 
     unused, found = templates.unused([(kind, path)], ExtractOptions(substitutions=dict(a.set), limits=limits))
     if unused:
-        raise _at(a, "set", templates.message(unused, {a.path: found[str(path)]}, flag=""), manifest)
+        raise _at(at, "set", templates.message(unused, {a.path: found[str(path)]}, flag=""), manifest)
 
 
-def _at(a: ArtifactSpec, key: str, message: str, manifest: str | None) -> ManifestError:
-    where, line = a.at(key)
+def _at(at: Callable[[str], tuple[str, int | None]], key: str, message: str, manifest: str | None) -> ManifestError:
+    where, line = at(key)
     return ManifestError(f"{where}: {message}", manifest, line)
 
 

@@ -77,9 +77,14 @@ def read_bytes(path: str | Path, limits: Limits = DEFAULT, *, limit: str = "file
     """The whole file, refusing one larger than ``limits.<limit>`` (checked before and while reading)."""
     allowed: int = getattr(limits, limit)
     with open_regular(path, what) as fh:
-        limits.check(limit, size_of(fh), f"{what} of {size_of(fh)} bytes", str(path))
+        size = size_of(fh)
+        limits.check(limit, size, f"{what} of {size} bytes", str(path))
         try:
-            data = fh.read(allowed + 1)
+            # ask for the size the file has (read(n) allocates n bytes up front: a 16 MiB buffer for every
+            # small JSON file cost more than reading it), then for the rest of the allowance if it grew
+            data = fh.read(size + 1)
+            if len(data) > size:
+                data += fh.read(allowed + 1 - len(data))
         except OSError as exc:
             raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
     limits.check(limit, len(data), f"{what} of more than {allowed} bytes", str(path))
