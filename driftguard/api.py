@@ -206,13 +206,15 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     workers = api_ci.workers(jobs, len(names))
     if workers > 1 and parity is None:
         return api_ci.check_parallel(m, names, workers, strict=strict, today=today, limits=limits, root=root,
-                                     limit_overrides=limit_overrides, repo_root=repo_root, shard=shard,
+                                     repo_root=repo_root, shard=shard,
+                                     known_models=list(m.models) if model is None and models is None else None,
                                      require_committed_approvals=require_committed_approvals,
                                      approval_provenance=approval_provenance)
     return pipeline.run(m, names, strict=strict, today=today, limits=limits, root=root, parity=parity,
                         rules_stage=rules_stage, repo_root=repo_root, shard=shard,
                         require_committed_approvals=require_committed_approvals,
-                        approval_provenance=approval_provenance, whole=models is None)
+                        approval_provenance=approval_provenance,
+                        known_models=list(m.models) if model is None and models is None else None)
 
 
 # ---------------------------------------------------------------------------------------------------------

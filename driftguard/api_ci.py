@@ -34,14 +34,18 @@ def workers(jobs: int, models: int) -> int:
     return max(1, min(jobs, models))
 
 
-def _check_part(args: tuple[Manifest, list[str], dict[str, object]]) -> Report:
-    m, names, options = args
-    return check(m, models=names, jobs=1, **options)  # type: ignore[arg-type]  # the options check() took
+def _check_part(args: tuple[Manifest, list[str], Sequence[str] | None, dict[str, object]]) -> Report:
+    from driftguard.gate import pipeline
+
+    m, names, known_models, options = args
+    return pipeline.run(m, names, known_models=known_models, **options)  # type: ignore[arg-type]
 
 
 def check_parallel(m: Manifest, names: list[str], workers: int, *, shard: tuple[int, int] | None,
-                    **options: object) -> Report:
-    """``check`` of ``names`` split over ``workers`` processes, joined into the report one process gives."""
+                    known_models: Sequence[str] | None, **options: object) -> Report:
+    """``check`` of ``names`` split over ``workers`` processes, joined into the report one process gives.
+    ``options``: ``gate.pipeline.run``'s; ``known_models`` (its too) goes to the first part only, which alone
+    reports the approvals naming a model the manifest lacks."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -54,7 +58,8 @@ def check_parallel(m: Manifest, names: list[str], workers: int, *, shard: tuple[
     with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
         # each worker gets a manifest of its own models only: pickling thousands of models it does not check
         # would cost more than checking them
-        parts = list(pool.map(_check_part, [(m.for_models(chunk), chunk, options) for chunk in chunks]))
+        parts = list(pool.map(_check_part, [(m.for_models(chunk), chunk, known_models if i == 0 else None,
+                                             {**options, "shard": shard}) for i, chunk in enumerate(chunks)]))
     return join(parts, names, shard)
 
 

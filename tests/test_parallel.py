@@ -45,6 +45,8 @@ def fleet(root: Path, count: int) -> Path:
                                                encoding="utf-8")
     (root / "approvals" / "b.yaml").write_text(approval.replace("model: summarizer", "model: m004")
                                                .replace("id: summarizer-top-p", "id: stale"), encoding="utf-8")
+    (root / "approvals" / "c.yaml").write_text(approval.replace("model: summarizer", "model: gone")
+                                               .replace("id: summarizer-top-p", "id: ghost"), encoding="utf-8")
     return root / "driftguard.yaml"
 
 
@@ -55,7 +57,10 @@ def test_parallel_report_is_the_serial_one(tmp_path: Path) -> None:
         parallel = driftguard.check(manifest, today=TODAY, jobs=jobs)
         assert parallel.to_dict() == serial.to_dict()
         assert parallel.root == serial.root and parallel.rules == serial.rules
-    assert {(a.id, a.state) for a in serial.approvals} == {("summarizer-top-p", "used"), ("stale", "stale")}
+    # an approval naming a model the manifest lacks is listed (stale, saying why) whatever the number of jobs
+    assert {(a.id, a.state) for a in serial.approvals} == {("summarizer-top-p", "used"), ("stale", "stale"),
+                                                           ("ghost", "stale")}
+    assert "names model 'gone'" in next(a.note for a in serial.approvals if a.id == "ghost")
     shard = driftguard.check(manifest, today=TODAY, jobs=2, shard=(2, 3))
     assert shard.to_dict() == driftguard.check(manifest, today=TODAY, shard=(2, 3)).to_dict()
     assert shard.shard == (2, 3)

@@ -9,7 +9,7 @@ The same match past its ``expires`` gives ``expired`` (failing). Otherwise the f
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from fnmatch import fnmatchcase
@@ -72,22 +72,26 @@ def _measured(finding: Finding) -> Metric | None:
 
 def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], today: date | None = None, *,
           warn_expiring_days: int = 30, models: Collection[str] | None = None,
-          known_models: Collection[str] | None = None, known_rules: Collection[str] | None = None) -> Outcome:
+          known_models: Collection[str] | None = None, known_rules: Collection[str] | None = None,
+          unknown_in_scope: Callable[[str], bool] | None = None) -> Outcome:
     """Set each finding's status; report each approval (of the ``models`` in scope) as used, expired or stale.
 
     ``known_models``/``known_rules``: the manifest's models and the installation's rule codes. An approval
-    naming a model the manifest lacks (reported when every model is in scope) or a rule that does not exist can
-    never match: it is stale, and its note says why."""
+    naming a model the manifest lacks or a rule that does not exist can never match: it is stale, and its note
+    says why. One naming a model the manifest lacks is reported when ``unknown_in_scope(model)`` says so
+    (default: when every known model is in ``models``), so a run split in parts reports it in one part."""
     today = today or date.today()
-    everything = models is None or known_models is None or set(known_models) <= set(models)
+    known = set(known_models) if known_models is not None else None
+    everything = models is None or known is None or known <= set(models)
     in_scope = [a for a in approvals if models is None or a.approval.model in models
-                or (everything and known_models is not None and a.approval.model not in known_models)]
+                or (known is not None and a.approval.model not in known
+                    and (unknown_in_scope(a.approval.model) if unknown_in_scope is not None else everything))]
     used: set[str] = set()
     near: dict[str, str] = {}  # approval id -> why it matched the key but not the values
     for la in in_scope:
         a = la.approval
-        if known_models is not None and a.model not in known_models:
-            near[la.id] = f"names model '{a.model}', which {_models(known_models)}"
+        if known is not None and a.model not in known:
+            near[la.id] = f"names model '{a.model}', which {_models(known)}"
         elif known_rules is not None and a.rule is not None and a.rule not in known_rules:
             near[la.id] = f"names rule '{a.rule}', which does not exist (rules: `driftguard explain`)"
     out: list[Finding] = []

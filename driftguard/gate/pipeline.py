@@ -37,7 +37,7 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
         limits: Limits = DEFAULT_LIMITS, root: str | Path | None = None, parity: ParityRequest | None = None,
         rules_stage: bool = True, repo_root: str | Path | None = None, shard: tuple[int, int] | None = None,
         require_committed_approvals: bool = False, approval_provenance: bool = False,
-        whole: bool = True) -> Report:
+        known_models: Sequence[str] | None = None) -> Report:
     """The gate for ``names`` of a loaded manifest: build both sides of each model, run the rules (and the parity
     stage when ``parity`` asks), judge the findings against the approvals, and return the Report (fingerprinted,
     paths relative to the repository root).
@@ -45,8 +45,10 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     ``rules_stage=False`` runs parity alone. Approvals of ``parity.*`` keys are in scope only when parity runs,
     the others only when the rules run, so neither stage makes the other's approvals stale.
     ``require_committed_approvals``/``approval_provenance`` (and the manifest's ``separate_approver``) read the
-    approvals' provenance from git (``gate.approval_provenance``). ``whole``: ``m`` is the whole manifest (not
-    one worker's part of it), so an approval naming a model it lacks is reported stale with that reason.
+    approvals' provenance from git (``gate.approval_provenance``). ``known_models``: every model of the whole
+    manifest (``m`` may be one worker's part of it), given when this run is to report the approvals that name a
+    model the manifest lacks (stale, with that reason): the run of every model, or of one shard, which then
+    reports those whose model name falls in it, so the shards' reports together list each once.
     Raises ``DriftguardError`` subclasses for bad input and ``rules.engine.RuleCrashed`` for a broken rule.
     """
     import os
@@ -100,10 +102,15 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
                  and (rules_stage or a.approval.key.startswith("parity."))]
     known_rules = {*load_rules(), *CHECKS}
 
+    def unknown_in_scope(model: str) -> bool:  # an approval naming a model the manifest lacks: reported here?
+        from driftguard.ci.shard import shard_of
+
+        return known_models is not None and (shard is None or shard_of(model, shard[1]) == shard[0])
+
     def judge(usable: Sequence[LoadedApproval]) -> approvals_mod.Outcome:
         return approvals_mod.apply(findings, usable, today, warn_expiring_days=policy.warn_expiring_days,
-                                   models=names, known_models=list(m.models) if whole else None,
-                                   known_rules=known_rules)
+                                   models=names, known_models=known_models, known_rules=known_rules,
+                                   unknown_in_scope=unknown_in_scope)
 
     outcome = judge(approvals)
     judged, refs = outcome.findings, provenance.refs(outcome.approvals, today, names)
