@@ -101,3 +101,19 @@ def test_oversized_text_artifact_is_a_named_limit(tmp_path: Path) -> None:
     res.assert_input_error("file_bytes limit", "--limit file_bytes=N")
     res.assert_bounded()
     assert run_cli(["extract", str(big), "--limit", "file_bytes=32M"]).rc == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux /proc")
+def test_a_file_longer_than_its_size_is_read_whole_and_still_bounded() -> None:
+    """A regular file may hold more than ``stat`` says (procfs files say 0, a file may grow while read): the
+    read asks for the stated size first, then goes on up to the limit, and refuses past it."""
+    from driftguard.errors import LimitError
+    from driftguard.readers import files
+    from driftguard.readers.limits import DEFAULT
+
+    proc = Path("/proc/self/status")
+    assert proc.stat().st_size == 0
+    data = files.read_bytes(proc)
+    assert data.startswith(b"Name:") and b"\nVmRSS:" in data  # the whole file, though its size says 0
+    with pytest.raises(LimitError, match="file_bytes"):
+        files.read_bytes(proc, DEFAULT.with_overrides({"file_bytes": "64"}))
