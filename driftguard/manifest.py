@@ -38,7 +38,6 @@ class Artifact(_Strict):
                                 description="values for template placeholders in this artifact")
 
 
-
 class Tolerance(_Strict):
     """Numeric slack for keys matching a glob."""
 
