@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftguard import extractors
+from driftguard import clock, extractors
 from driftguard.errors import ApprovalError, ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, Finding, Value
@@ -193,7 +193,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
 
     m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
         else manifest_mod.load(path_or_manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
-    today = today or date.today()
+    today = today or clock.today()
     if base is not None:
         return api_ci.check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
                                     limit_overrides=limit_overrides, repo_root=repo_root, shard=shard,
@@ -319,7 +319,7 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
             name = ".".join(str(p) for p in first["loc"]) or "approval"
             raise UsageError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None
 
-    today = today or date.today()
+    today = today or clock.today()
     if approved_by is None or not approved_by.strip():
         raise UsageError("approved_by: an approval must name who approved it")
     if expires < today:

@@ -119,7 +119,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     formats = _parse_formats(args.format)
     if args.output:  # -o FILE: what would go to stdout goes to FILE
         formats = [(name, args.output if path is None else path) for name, path in formats]
-    today = _date(args.today, "--today") if args.today else None
+    today = _today(args)
     parity = None
     bar = None
     if args.parity:
@@ -176,7 +176,7 @@ def _emit(report: Any, formats: list[tuple[str, str | None]], no_step_summary: b
 def cmd_parity(args: argparse.Namespace) -> int:
     from driftguard import api, reporters
 
-    today = _date(args.today, "--today") if args.today else None
+    today = _today(args)
     bar = _progress_bar()
     try:
         report = api.parity(args.config, model=args.model, golden=args.golden, device=args.device,
@@ -263,7 +263,8 @@ def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--plots", metavar="DIR", help="write one picture per failing output (error histogram, "
                                                   "per-sample cosine) into DIR; needs the [plots] extra")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
-    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
+    p.add_argument("--today", metavar="YYYY-MM-DD",
+                   help="judge approvals as of this date (default: $DRIFTGUARD_TODAY, else today)")
     p.add_argument("--root", metavar="DIR", help="folder every artifact and approval must lie in")
     p.set_defaults(func=cmd_parity)
 
@@ -291,6 +292,16 @@ def _date(text: str, option: str = "--expires") -> date:
         raise UsageError(f"{option} expects YYYY-MM-DD, got '{text}'") from None
 
 
+def _today(args: argparse.Namespace) -> date | None:
+    """The day approvals are judged on: ``--today``, else ``$DRIFTGUARD_TODAY``, else None (the library's
+    ``clock.today()``, the system date). The variable moves a whole run, subprocesses included, to another day:
+    a test suite or a documented example pinned to the day its dated approvals were written for."""
+    if args.today:
+        return _date(args.today, "--today")
+    pinned = os.environ.get("DRIFTGUARD_TODAY", "").strip()
+    return _date(pinned, "DRIFTGUARD_TODAY") if pinned else None
+
+
 def cmd_approve(args: argparse.Namespace) -> int:
     import os
 
@@ -301,7 +312,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
         raise UsageError("--by: an approval must name who approved it; pass --by NAME ($USER and $LOGNAME "
                          "are unset)")
     target = api.approve(args.config, args.model, args.key, args.reason, _date(args.expires), approved_by=by,
-                         approval_id=args.id, evidence=args.evidence)
+                         approval_id=args.id, evidence=args.evidence, today=_today(args))
     sys.stdout.write(f"wrote {_shown(str(target))}\n")
     return EXIT_OK
 
@@ -367,7 +378,8 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                         "`driftguard report` merges the shards' JSON reports)")
     p.add_argument("--jobs", type=_jobs, default=0, metavar="N",
                    help="processes checking models in parallel (default 0: one per CPU when there are many models)")
-    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge approvals as of this date (default: today)")
+    p.add_argument("--today", metavar="YYYY-MM-DD",
+                   help="judge approvals as of this date (default: $DRIFTGUARD_TODAY, else today)")
     p.add_argument("--root", metavar="DIR",
                    help="folder every artifact and approval must lie in (default: the manifest's folder)")
     p.add_argument("--parity", action="store_true",
@@ -401,6 +413,9 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--id", metavar="ID", help="approval id and file name (default: MODEL-KEY)")
     p.add_argument("--evidence", metavar="LINK", help="ticket, report or link backing the decision")
     p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
+    p.add_argument("--today", metavar="YYYY-MM-DD",
+                   help="the approved_on day, also the day expiry and horizon are judged on (default: "
+                        "$DRIFTGUARD_TODAY, else today)")
     p.set_defaults(func=cmd_approve)
 
     p = sub.add_parser("init", help="discover artifacts under DIR and write a commented driftguard.yaml")

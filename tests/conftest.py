@@ -1,11 +1,29 @@
-"""Suite-wide: tests marked ``gpu`` are skipped where no CUDA device is visible (torch or ONNX Runtime), and
-the CLI's output is plain (no terminal width, no colour, no GitHub job summary) unless a test asks for one."""
+"""Suite-wide: tests marked ``gpu`` are skipped where no CUDA device is visible (torch or ONNX Runtime); the run
+has one "today" (``tests/dates.py``); and the CLI's output is plain (no terminal width, no colour, no GitHub job
+summary) unless a test asks for one."""
 
 from __future__ import annotations
 
 import functools
+import os
+from datetime import date
 
 import pytest
+
+from driftguard import clock
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pin the run's "today" before any test module is imported: ``$DRIFTGUARD_TODAY`` when set (a run moved to
+    another day as a whole), else the system date once, so a run that crosses midnight does not change day half
+    way. In this process through ``clock.pinned``; in the CLIs the tests start, through the variable, which the
+    CLI reads as its default for ``--today``."""
+    text = os.environ.get("DRIFTGUARD_TODAY", "").strip()
+    day = clock.parse(text) if text else date.today()
+    os.environ["DRIFTGUARD_TODAY"] = day.isoformat()
+    pin = clock.pinned(day)
+    pin.__enter__()
+    config.add_cleanup(lambda: pin.__exit__(None, None, None))
 
 
 @functools.cache

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from fnmatch import fnmatchcase
 
+from driftguard import clock
 from driftguard.approvals.schema import Approval
 from driftguard.approvals.store import LoadedApproval
 from driftguard.compare import values_equal
@@ -80,7 +81,7 @@ def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], toda
     naming a model the manifest lacks or a rule that does not exist can never match: it is stale, and its note
     says why. One naming a model the manifest lacks is reported when ``unknown_in_scope(model)`` says so
     (default: when every known model is in ``models``), so a run split in parts reports it in one part."""
-    today = today or date.today()
+    today = today or clock.today()
     known = set(known_models) if known_models is not None else None
     everything = models is None or known is None or known <= set(models)
     in_scope = [a for a in approvals if models is None or a.approval.model in models

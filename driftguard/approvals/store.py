@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from driftguard import clock
 from driftguard.approvals.schema import Approval
 from driftguard.errors import ApprovalError, DriftguardError
 from driftguard.readers import files, yaml_doc
@@ -101,7 +102,7 @@ def check_policy(loaded: LoadedApproval, *, approvers: Sequence[str] = (), max_h
     """The manifest's rules for approvals: allowed approvers, no start after ``today``, and the longest horizon,
     counted from ``approved_on`` and from ``today`` (an approval dated in the future would stretch it)."""
     a = loaded.approval
-    today = today or date.today()
+    today = today or clock.today()
     if approvers and a.approved_by not in approvers:
         who = f"'{a.approved_by}'" if a.approved_by else "nobody (approved_by missing)"
         raise ApprovalError(f"approved by {who}; allowed approvers: {', '.join(approvers)}", loaded.path,

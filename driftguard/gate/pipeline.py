@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from driftguard import clock
 from driftguard.errors import UsageError
 from driftguard.extractors.base import ExtractCache
 from driftguard.gate.sides import build_side
@@ -61,7 +62,7 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     from driftguard.rules.engine import rule_infos, run_rules, selected_rules
 
     check_rule_options(m)
-    today = today or date.today()
+    today = today or clock.today()
     base_root = Path(root) if root is not None else m.base
     names = list(names)
     policy = m.approval_policy
