@@ -9,8 +9,17 @@ import os
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from driftguard import clock
+
+# Property tests give the same verdict on any machine, under any load, in any order: no per-example deadline
+# and no "too slow" health check (both are wall-clock measures), examples derived from the test itself rather
+# than a random seed, and no example database carried from one run to the next. A test may still ask for more
+# (or fewer) examples with its own @settings.
+settings.register_profile("driftguard", deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("driftguard")
 
 
 def pytest_configure(config: pytest.Config) -> None:

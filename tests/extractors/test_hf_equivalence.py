@@ -29,7 +29,8 @@ def _write(folder: Path, data: dict[str, Any], indent: int | None) -> Path:
     return path
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(order=st.permutations(sorted(BASE)), indent=st.sampled_from([None, 0, 2, 4]),
        float_ints=st.booleans(), eos_list=st.booleans(),
        extra=st.lists(st.sampled_from(sorted(DEFAULTS)), unique=True))
