@@ -8,12 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.dates import iso
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
@@ -168,12 +169,11 @@ def test_pre_commit_hook_fails_on_drift_and_passes_once_approved(tmp_path: Path)
     assert hook["id"] == "driftguard-check" and hook["entry"] == "driftguard check"
     repo = tmp_path / "models"
     shutil.copytree(EXAMPLE, repo)
-    today = date.today()
-    approval = repo / "approvals" / "summarizer-top-p.yaml"  # valid whatever day the test runs
-    approval.write_text(approval.read_text(encoding="utf-8")
-                        .replace("approved_on: 2026-11-02", f"approved_on: {today.isoformat()}")
-                        .replace("expires: 2027-10-31", f"expires: {(today + timedelta(days=200)).isoformat()}"),
-                        encoding="utf-8")
+    # valid on the run's day, which the hook's driftguard reads from $DRIFTGUARD_TODAY (conftest pins it)
+    approval = repo / "approvals" / "summarizer-top-p.yaml"
+    approval.write_text(approval.read_text(encoding="utf-8").replace("approved_on: 2026-11-02", f"approved_on: {iso()}")
+                        .replace("expires: 2027-10-31", f"expires: {iso(200)}"), encoding="utf-8")
+    assert f"expires: {iso(200)}" in approval.read_text(encoding="utf-8")
     (repo / "NOTES.txt").write_text("not an artifact\n", encoding="utf-8")
     local = {k: hook[k] for k in ("id", "name", "entry", "files", "types", "pass_filenames")}
     config = {"repos": [{"repo": "local", "hooks": [{**local, "language": "unsupported"}]}]}
@@ -196,7 +196,7 @@ def test_pre_commit_hook_fails_on_drift_and_passes_once_approved(tmp_path: Path)
     assert proc.returncode == 1, proc.stdout
     approve = subprocess.run([sys.executable, "-m", "driftguard", "approve", "summarizer",
                               "preprocessing.max_length", "--reason", "latency budget; parity run at 512",
-                              "--expires", (today + timedelta(days=30)).isoformat(), "--by", "ml-platform-oncall"],
+                              "--expires", iso(30), "--by", "ml-platform-oncall"],
                              cwd=repo, capture_output=True, text=True, timeout=120)
     assert approve.returncode == 0, approve.stderr
     git(repo, "add", "-A")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from driftguard import clock
 from driftguard.approvals import Approval, LoadedApproval, apply
 from driftguard.model import Finding, Origin, Value
 
@@ -255,10 +256,15 @@ def test_the_first_matching_approval_is_named() -> None:
     assert (g.status, g.approval) == ("expired", "a-first")
 
 
-def test_today_defaults_to_the_real_date() -> None:
-    a = LoadedApproval(approval(days=0).approval.model_copy(update={"expires": date.today()}), "a.yaml", 1)
-    out = apply([finding()], [a])
+def test_today_defaults_to_the_clock() -> None:
+    """No ``today``: ``clock.today()``, the pinned day when one is pinned (the system date otherwise)."""
+    a = approval(days=0)  # expires on TODAY
+    with clock.pinned(TODAY):
+        out = apply([finding()], [a])
     assert out.findings[0].status == "approved" and out.approvals[0].days == 0
+    with clock.pinned(TODAY + timedelta(days=1)):
+        out = apply([finding()], [a])
+    assert out.findings[0].status == "expired" and out.approvals[0].days == -1
 
 
 def test_statuses_are_judged_afresh() -> None:

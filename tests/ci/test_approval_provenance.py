@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
@@ -16,16 +16,20 @@ import pytest
 
 import driftguard
 from driftguard.ci import merge
+from tests import dates
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = date.today()
+TODAY = dates.today()
+# commits are dated on the run's today too, so the date provenance reads from git is known exactly
+COMMITTED_ON = f"{TODAY}T12:00:00+00:00"
 BASE_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
 
 def git(repo: Path, *args: str, who: str = "Ann") -> str:
     env = {**BASE_ENV, "GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": f"{who.lower()}@example.invalid",
-           "GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": f"{who.lower()}@example.invalid"}
+           "GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": f"{who.lower()}@example.invalid",
+           "GIT_AUTHOR_DATE": COMMITTED_ON, "GIT_COMMITTER_DATE": COMMITTED_ON}
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env,
                           timeout=60).stdout.strip()
 
@@ -64,7 +68,7 @@ def test_each_approval_names_the_commit_and_author_that_added_it(repo: Path) -> 
                               "summarizer-top-p": ("used", "Ann <ann@example.invalid>")}
     top_p = next(a for a in report.approvals if a.id == "summarizer-top-p")
     assert top_p.added_in == git(repo, "rev-list", "--max-parents=0", "HEAD")
-    assert top_p.added_on is not None and top_p.added_on.startswith(TODAY.isoformat()[:4])
+    assert top_p.added_on == COMMITTED_ON
     data = report.to_dict()
     jsonschema.validate(data, json.loads(driftguard.api.schema("report")), cls=jsonschema.Draft202012Validator)
     assert merge.report_from_dict(data).approvals == report.approvals
@@ -105,6 +109,7 @@ def test_cli(repo: Path, tmp_path: Path) -> None:
             "as it is in HEAD") in proc.stdout
     assert "approval provenance:\n  max-length (uncommitted): not committed yet\n  summarizer-top-p (used): " \
            "added in " in proc.stdout
+    assert f"by Ann <ann@example.invalid> on {TODAY}\n" in proc.stdout
     github = run(repo, "--require-committed-approvals", "--format", "github").stdout.splitlines()
     assert any(x.startswith("::warning file=approvals/max-length.yaml,line=1,title=driftguard approval max-length "
                             "ignored%3A not committed::") for x in github)

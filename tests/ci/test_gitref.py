@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,11 @@ import pytest
 import driftguard
 from driftguard.ci.gitref import validate_revision
 from driftguard.errors import UsageError
+from tests import dates
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = date.today()
+TODAY = dates.today()  # pinned for the run (conftest); its CLIs read it from $DRIFTGUARD_TODAY
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
        "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 

@@ -8,17 +8,18 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 import driftguard
+from tests import dates
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = date.today()
+TODAY = dates.today()  # pinned for the run (conftest); its CLIs read it from $DRIFTGUARD_TODAY
 
 
 def git(repo: Path, *args: str, who: str = "Ann") -> None:
