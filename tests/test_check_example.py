@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.dates import EXAMPLES_TODAY_ISO
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = "2026-12-01"  # approvals are judged on a fixed day so the test does not age
+TODAY = EXAMPLES_TODAY_ISO  # the shipped approvals are judged on a fixed day so the test does not age
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -54,12 +56,13 @@ def test_repository_root_manifest_is_the_same_demo() -> None:
 
 
 def test_adding_the_missing_approval_passes(example: Path) -> None:
+    # approved on the day it is checked on: approve's approved_on and check's today are the same day
     proc = run("approve", "summarizer", "preprocessing.max_length", "--reason", "latency budget; parity run at 512",
-               "--expires", "2027-06-30", "--by", "ml-platform-oncall", cwd=example)
+               "--expires", "2027-06-30", "--by", "ml-platform-oncall", "--today", TODAY, cwd=example)
     assert proc.returncode == 0, proc.stderr
     written = example / "approvals" / "summarizer-preprocessing-max_length.yaml"
     text = written.read_text()
-    assert "training: 1024" in text and "deployed: 512" in text
+    assert "training: 1024" in text and "deployed: 512" in text and f"approved_on: '{TODAY}'" in text
     proc = run("check", "--today", TODAY, cwd=example)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "approved by summarizer-preprocessing-max_length" in rows(proc.stdout)["preprocessing.max_length"]

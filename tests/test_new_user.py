@@ -14,6 +14,7 @@ import pytest
 import driftguard
 from driftguard import cli
 from driftguard.model import Origin
+from tests.dates import EXAMPLES_TODAY, examples_env, iso
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
@@ -50,8 +51,8 @@ def test_version(tmp_path: Path) -> None:
 def test_check_finds_the_manifest_in_a_parent_folder(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "summarizer")
     deep = tmp_path / "summarizer" / "deployment" / "model_repository"
-    here = _run("check", cwd=tmp_path / "summarizer")
-    below = _run("check", cwd=deep)
+    here = _run("check", cwd=tmp_path / "summarizer", env=examples_env())
+    below = _run("check", cwd=deep, env=examples_env())
     assert here.returncode == below.returncode == 1
     # paths stay relative to the working folder, as git shows them
     assert "training/tokenizer_config.json:10" in here.stdout
@@ -70,7 +71,7 @@ def test_severity_off_drops_a_rule(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "s")
     manifest = tmp_path / "s" / "driftguard.yaml"
     manifest.write_text(manifest.read_text() + "rules:\n  severity: {DG101: off}\n")  # YAML reads off as false
-    proc = _run("check", cwd=tmp_path / "s")
+    proc = _run("check", cwd=tmp_path / "s", env=examples_env())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "DG101" not in proc.stdout
 
@@ -112,34 +113,31 @@ def _approval(folder: Path, ident: str, **fields: object) -> None:
 
 
 def test_an_approval_for_an_unknown_model_or_rule_is_stale_with_the_reason(tmp_path: Path) -> None:
-    from datetime import date
-
     shutil.copytree(EXAMPLE, tmp_path / "s")
     _approval(tmp_path / "s", "typo-model", model="summariser")
     _approval(tmp_path / "s", "typo-rule", rule="DG999")
-    report = driftguard.check(tmp_path / "s" / "driftguard.yaml", today=date(2026, 12, 1))
+    report = driftguard.check(tmp_path / "s" / "driftguard.yaml", today=EXAMPLES_TODAY)
     notes = {a.id: a.note for a in report.approvals if a.state == "stale"}
     assert "names model 'summariser', which the manifest does not have (models: summarizer)" in notes["typo-model"]
     assert "names rule 'DG999', which does not exist" in notes["typo-rule"]
 
 
 def test_an_approval_names_who_approved_it(tmp_path: Path) -> None:
-    from datetime import date
-
     from driftguard.errors import ApprovalError
 
     shutil.copytree(EXAMPLE, tmp_path / "s")
     _approval(tmp_path / "s", "nobody", approved_by=None)
     with pytest.raises(ApprovalError, match="approved_by"):
-        driftguard.check(tmp_path / "s" / "driftguard.yaml", today=date(2026, 12, 1))
+        driftguard.check(tmp_path / "s" / "driftguard.yaml", today=EXAMPLES_TODAY)
 
 
 def test_approve_beyond_the_horizon_names_the_option_not_an_unwritten_file(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "s")
-    proc = _run("approve", "summarizer", "preprocessing.max_length", "--reason", "x", "--expires", "2099-01-01",
+    proc = _run("approve", "summarizer", "preprocessing.max_length", "--reason", "x", "--expires", iso(366),
                 "--by", "dana", cwd=tmp_path / "s")
     assert proc.returncode == 2
-    assert proc.stderr.startswith("driftguard: error: --expires: expires 2099-01-01 is ")
+    assert proc.stderr == (f"driftguard: error: --expires: expires {iso(366)} is 366 days after approved_on "
+                           f"{iso()}; the longest allowed is 365 days (approval_policy in driftguard.yaml)\n")
     assert "approvals/" not in proc.stderr and not (tmp_path / "s" / "approvals" /
                                                      "summarizer-preprocessing-max_length.yaml").exists()
 
@@ -211,7 +209,7 @@ def test_rule_options_are_checked_when_the_manifest_loads(tmp_path: Path) -> Non
 
 def test_output_writes_to_a_file(tmp_path: Path) -> None:
     out = tmp_path / "report.txt"
-    proc = _run("check", "-o", str(out), cwd=EXAMPLE)
+    proc = _run("check", "-o", str(out), cwd=EXAMPLE, env=examples_env())
     assert proc.returncode == 1 and proc.stdout == ""
     assert out.read_text().startswith("== summarizer: 2 findings, 1 failing\nkey ")
     extracted = tmp_path / "gen.json"
