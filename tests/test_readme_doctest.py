@@ -1,6 +1,9 @@
 """The README's console examples are true: every block marked ``<!-- doctest -->`` is run, command by command,
 in a copy of the repository, and every line it shows appears in what the command printed, in order (``...``
-stands for lines left out). Exit codes shown with ``$ echo $?`` are checked too."""
+stands for lines left out). Exit codes shown with ``$ echo $?`` are checked too.
+
+The outputs depend on the day the shipped, dated approvals are judged on; the README says they are as of
+``EXAMPLES_TODAY`` and the blocks run with ``DRIFTGUARD_TODAY`` set to it, so they print the same on any day."""
 
 from __future__ import annotations
 
@@ -12,6 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+
+from tests.dates import EXAMPLES_TODAY, EXAMPLES_TODAY_ISO, examples_env
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "<!-- doctest -->"
@@ -66,7 +72,8 @@ def checkout(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(("line", "steps"), BLOCKS, ids=[f"README.md:{n}" for n, _ in BLOCKS])
 def test_console_block(checkout: Path, line: int, steps: list[tuple[str, list[str]]]) -> None:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           **examples_env()}
     last = 0
     for command, expected in steps:
         if command == "echo $?":
@@ -83,3 +90,38 @@ def test_console_block(checkout: Path, line: int, steps: list[tuple[str, list[st
             assert want in got[at:], (f"README.md:{line}: `{command}` does not print\n  {want}\nit printed:\n"
                                       + "\n".join(got))
             at = got.index(want, at) + 1
+
+
+def section(title: str) -> str:
+    """The README's text under the ``## title`` heading, up to the next ``## `` heading."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end >= 0 else len(text)]
+
+
+def test_the_readme_says_which_day_its_outputs_are_for() -> None:
+    """The quick start says the outputs are as of ``EXAMPLES_TODAY`` and how to reproduce them, and every date the
+    README gives as "today" (``DRIFTGUARD_TODAY=``, ``--today``, "as of") is that one."""
+    quick_start = " ".join(section("Quick start").split())
+    assert f"as of **{EXAMPLES_TODAY_ISO}**" in quick_start
+    assert f"DRIFTGUARD_TODAY={EXAMPLES_TODAY_ISO} .venv/bin/driftguard check" in quick_start
+    assert f"--today {EXAMPLES_TODAY_ISO}" in quick_start
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    stated = re.findall(r"(?:DRIFTGUARD_TODAY=|--today |as of \**)(\d{4}-\d{2}-\d{2})", text)
+    assert len(stated) >= 6 and set(stated) == {EXAMPLES_TODAY_ISO}, stated
+
+
+def test_the_shipped_approvals_hold_quietly_on_the_examples_day() -> None:
+    """Every shipped approval started by ``EXAMPLES_TODAY`` and is not within its manifest's warning window then
+    (the README's outputs show no warning), and the quick start names its expiry date."""
+    quick_start = " ".join(section("Quick start").split())
+    files = sorted([*(ROOT / "approvals").glob("*.yaml"), *(ROOT / "examples").glob("*/approvals/*.yaml")])
+    assert len(files) >= 4, files
+    for path in files:
+        approval = yaml.safe_load(path.read_text(encoding="utf-8"))
+        manifest = yaml.safe_load((path.parent.parent / "driftguard.yaml").read_text(encoding="utf-8"))
+        warn = manifest.get("approval_policy", {}).get("warn_expiring_days", 30)
+        assert approval["approved_on"] <= EXAMPLES_TODAY, path
+        assert (approval["expires"] - EXAMPLES_TODAY).days > warn, path
+        assert approval["expires"].isoformat() in quick_start, path
