@@ -1,10 +1,13 @@
 """examples/text-classifier end to end: build.py makes the artifacts offline, `driftguard check` passes with the
-INT8 change approved, fails without the approval, and fails on DG401 when the checkpoint is a retrained one."""
+INT8 change approved, fails without the approval, and fails on DG401 when the checkpoint is a retrained one.
+The build is the same on every machine (the README shows its fingerprints): proved here across thread counts and
+torch's scalar and vector kernels."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -55,6 +58,92 @@ def example(built: Path, tmp_path: Path) -> Path:
     return dst
 
 
+# --- the build is the same on every machine -------------------------------------------------------------------
+
+def load_build(path: Path, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def artifacts_of(out: Path) -> tuple[dict[str, bytes], tuple[str, str]]:
+    """What a build wrote that check and parity read, as ``{name: dtype, shape and bytes}`` (checkpoint tensors,
+    ONNX initializers float and quantized, golden inputs), and the DG401 fingerprints of the checkpoint and of
+    the INT8 graph."""
+    import numpy as np
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    from driftguard.rules.provenance import combined, compare_file, training_prints
+
+    state = torch.load(out / "text-classifier.ckpt", weights_only=True)["state_dict"]
+    arrays = {f"ckpt:{k}": v.numpy() for k, v in state.items()}
+    for name in ("model.onnx", "model-int8.onnx"):
+        for init in onnx.load(str(out / name)).graph.initializer:
+            arrays[f"{name}:{init.name}"] = numpy_helper.to_array(init)
+    with np.load(out / "golden.npz") as golden:
+        arrays.update({f"golden:{k}": golden[k] for k in golden.files})
+    prints = training_prints(out / "text-classifier.ckpt", "torch")
+    deployed = compare_file(out / "model-int8.onnx", "onnx", prints, 16, [])
+    assert not deployed.unmatched and len(deployed.matched) == 2  # the INT8 graph is this checkpoint's
+    raw = {k: f"{a.dtype}{a.shape}".encode() + a.tobytes() for k, a in arrays.items()}
+    return raw, (combined(prints), combined(deployed.matched))
+
+
+#: Float summation order is what differs between machines: thread counts, and vector kernels (AVX2/AVX-512 vs
+#: torch's scalar ones, ATEN_CPU_CAPABILITY=default). Before build.py trained in float64 and rounded to its grid,
+#: the scalar kernels alone moved the weights by up to 2e-6 and changed every fingerprint.
+MACHINES = {"1 thread, scalar kernels": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                                         "ATEN_CPU_CAPABILITY": "default"},
+            "2 threads, native kernels": {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_build_is_the_same_under_other_threads_and_kernels(seed: int, tmp_path: Path) -> None:
+    builds = []
+    for label, env in MACHINES.items():
+        out = tmp_path / label.replace(" ", "").replace(",", "-")
+        proc = subprocess.run([sys.executable, str(EXAMPLE / "build.py"), "--out", str(out), "--seed", str(seed)],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, **env})
+        assert proc.returncode == 0, proc.stderr
+        builds.append(artifacts_of(out))
+    (first, first_prints), (second, second_prints) = builds
+    assert sorted(first) == sorted(second)
+    differ = [k for k in first if first[k] != second[k]]
+    assert not differ, f"bit differences between {list(MACHINES)}: {differ}"
+    assert first_prints == second_prints
+
+
+def test_trained_weights_are_on_the_grid() -> None:
+    build = load_build(EXAMPLE / "build.py", "textclf_build_grid")
+    model = build.train(seed=0, steps=2)
+    for name, param in model.state_dict().items():
+        assert param.dtype.is_floating_point and str(param.dtype) == "torch.float32", name
+        steps = param.double() / build.GRID
+        assert bool((steps == steps.round()).all()), name
+
+
+def test_a_weight_at_a_rounding_midpoint_is_refused() -> None:
+    """Another machine could round it the other way: the build stops instead of writing it."""
+    import torch
+
+    build = load_build(EXAMPLE / "build.py", "textclf_build_midpoint")
+    model = build.TextClassifier().to(torch.float64)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.zero_()
+        model.classifier.bias[1] = 2.5 * build.GRID + 1e-14  # half a step between two grid points, give or take
+    with pytest.raises(RuntimeError, match=r"classifier\.bias\[1\] .* rounding midpoint"):
+        build.snap_to_grid(model)
+    with torch.no_grad():
+        model.classifier.bias[1] = 2.25 * build.GRID
+    assert float(build.snap_to_grid(model).classifier.bias.detach()[1]) == 2 * build.GRID
+
+
 def test_check_passes_with_the_int8_change_approved(example: Path) -> None:
     code, report, _ = check(example)
     assert code == 0, report
@@ -72,10 +161,7 @@ def test_without_the_approval_the_int8_change_fails(example: Path) -> None:
 
 
 def test_a_retrained_checkpoint_fails_weights_provenance(example: Path, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("textclf_build", example / "build.py")
-    assert spec is not None and spec.loader is not None
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_build(example / "build.py", "textclf_build")
     other = build.build(tmp_path / "retrained", seed=1)
     shutil.copy(other["checkpoint"], example / "artifacts" / "text-classifier.ckpt")
     code, report, _ = check(example)
@@ -144,10 +230,7 @@ def test_parity_int8_onnx_is_judged_by_the_int8_profile_with_metrics(example: Pa
 
 
 def test_parity_retrained_checkpoint_fails(example: Path, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("textclf_build_parity", example / "build.py")
-    assert spec is not None and spec.loader is not None
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_build(example / "build.py", "textclf_build_parity")
     other = build.build(tmp_path / "retrained", seed=1)
     shutil.copy(other["checkpoint"], example / "artifacts" / "text-classifier.ckpt")
     with_candidate(example, "artifacts/model.onnx", "fp32")

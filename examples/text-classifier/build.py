@@ -20,12 +20,31 @@ the module the checkpoint's weights load into, sized from the training side's ef
 
 Needs torch, onnx and onnxruntime (``pip install 'driftguard-ml[all]'``); no network. ``--seed`` changes the
 initialization and the training data: a different seed is a different ("retrained") model.
+
+Every machine builds the same weights (the README shows their DG401 fingerprints), though a float training run
+differs between machines: summation order and vector kernels depend on the CPU and the thread count (trained in
+float32, the weights moved by up to 2e-6 between torch's scalar and AVX2 kernels). So:
+
+* the initial weights are integers from a ``torch.Generator`` times ``GRID`` (torch's ``normal_`` has its own
+  vectorized path, which already differs in the last bits between CPUs);
+* training runs in float64, on one thread with deterministic algorithms, and the trained weights are rounded to
+  multiples of ``GRID`` (2**-10), exact in float32. Between kernels a float64 run differs by up to 3e-14
+  (measured, scalar vs AVX2 vs AVX-512), some 1e-11 of a step, so every machine rounds to the same grid point;
+* unless a weight lies within ``MARGIN`` steps (6e-8) of a rounding midpoint, where another machine could round it
+  the other way: then the build stops rather than write weights it cannot reproduce (with seeds 0 and 1 the
+  closest weight is 4e-6 steps away);
+* ONNX export and ``quantize_dynamic`` are functions of those weights (transposes, min/max, elementwise rounding).
+
+``tests/test_example_text_classifier.py`` builds under one and two threads and under torch's scalar
+(``ATEN_CPU_CAPABILITY=default``) kernels and requires identical tensors and fingerprints.
 """
 
 from __future__ import annotations
 
 import argparse
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -35,6 +54,10 @@ VOCAB_SIZE = 1000
 MAX_LENGTH = 128
 NUM_LABELS = 2
 EMBED_DIM = 64
+#: Weights are multiples of this, before and after training (exact in float32 for magnitudes below 2**14).
+GRID = 2.0 ** -10
+#: A trained weight within this many grid steps of a rounding midpoint is refused (see the module docstring).
+MARGIN = 2.0 ** -24
 
 
 class TextClassifier(nn.Module):
@@ -86,18 +109,61 @@ def synthetic_batch(gen: torch.Generator, size: int = 32) -> tuple[torch.Tensor,
     return ids, mask, labels
 
 
+@contextmanager
+def deterministic() -> Iterator[None]:
+    """One intra-op thread and deterministic algorithms for the block; the caller's settings are restored."""
+    threads, strict = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(strict)
+        torch.set_num_threads(threads)
+
+
+def init_weights(model: TextClassifier, gen: torch.Generator) -> None:
+    """Uniform initial weights on the grid, drawn as integers: the embedding with unit variance (as torch's
+    N(0, 1)), the linear layer within torch's default bound 1/sqrt(fan_in)."""
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            bound = 3 ** 0.5 if name.startswith("embedding.") else model.classifier.in_features ** -0.5
+            steps = int(bound / GRID)
+            ints = torch.randint(-steps, steps + 1, param.shape, generator=gen)
+            param.copy_(ints.to(param.dtype) * GRID)
+
+
+def snap_to_grid(model: TextClassifier) -> TextClassifier:
+    """The float64 ``model`` rounded to multiples of ``GRID``, as float32; raises ``RuntimeError`` when a weight
+    is too close to a rounding midpoint to round the same way on every machine."""
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            steps = param.detach().to(torch.float64) / GRID  # exact: GRID is a power of two
+            near = (steps - steps.floor() - 0.5).abs() < MARGIN
+            if bool(near.any()):
+                where = tuple(int(i) for i in near.nonzero()[0])
+                raise RuntimeError(f"{name}{list(where)} = {float(param[where])!r} lies within {MARGIN} grid steps "
+                                   "of a rounding midpoint: another CPU could round it the other way; use another "
+                                   "--seed or --steps")
+            param.copy_(steps.round() * GRID)
+    return model.float()
+
+
 def train(seed: int, steps: int = 20) -> TextClassifier:
-    torch.manual_seed(seed)
+    """The classifier trained ``steps`` AdamW steps on synthetic batches from ``seed``: the same weights on every
+    machine (see the module docstring)."""
     gen = torch.Generator().manual_seed(seed)
-    model = TextClassifier()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    for _ in range(steps):
-        ids, mask, labels = synthetic_batch(gen)
-        loss = nn.functional.cross_entropy(model(ids, mask), labels)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model.eval()
+    model = TextClassifier().to(torch.float64)
+    with deterministic():
+        init_weights(model, gen)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+        for _ in range(steps):
+            ids, mask, labels = synthetic_batch(gen)
+            loss = nn.functional.cross_entropy(model(ids, mask), labels)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return snap_to_grid(model).eval()
 
 
 def save_checkpoint(model: TextClassifier, path: Path, steps: int) -> None:
