@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.dates import EXAMPLES_TODAY_ISO
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = "2026-12-01"
+TODAY = EXAMPLES_TODAY_ISO  # the shipped approvals are judged on a fixed day so the test does not age
 
 
 def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

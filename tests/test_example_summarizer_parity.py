@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 
+from tests.dates import EXAMPLES_TODAY_ISO
+
 for _extra in ("numpy", "torch", "transformers", "tokenizers"):
     pytest.importorskip(_extra)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = "2026-12-01"  # approvals are judged on a fixed day so the test does not age
+TODAY = EXAMPLES_TODAY_ISO  # the shipped approvals are judged on a fixed day so the test does not age
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

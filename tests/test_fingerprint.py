@@ -4,7 +4,6 @@ number, whatever folder the check ran in. The Report carries the repository root
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,11 @@ import pytest
 import driftguard
 from driftguard.model import Finding, Origin, Value
 from driftguard.report import ModelResult, Report, fingerprint
+from tests.dates import EXAMPLES_TODAY
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = date(2026, 12, 1)
+TODAY = EXAMPLES_TODAY
 
 
 def prints(report: Report) -> dict[str, str]:

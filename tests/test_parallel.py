@@ -8,7 +8,6 @@ import pickle
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,11 @@ import yaml
 import driftguard
 from driftguard.errors import DriftguardError, ExtractionError, LimitError
 from driftguard.rules.engine import RuleCrashed
+from tests.dates import EXAMPLES_TODAY, EXAMPLES_TODAY_ISO
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = date(2026, 12, 1)
+TODAY = EXAMPLES_TODAY
 
 
 def fleet(root: Path, count: int) -> Path:
@@ -70,7 +70,7 @@ def test_cli_jobs(tmp_path: Path) -> None:
     manifest = fleet(tmp_path, 9)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "driftguard", "check", "--today", "2026-12-01",
+        return subprocess.run([sys.executable, "-m", "driftguard", "check", "--today", EXAMPLES_TODAY_ISO,
                                "--format", "json", *args], cwd=manifest.parent, capture_output=True, text=True,
                               timeout=120)
 

@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,11 @@ import driftguard
 from driftguard.ci.shard import parse_shard, select, shard_of
 from driftguard.errors import UsageError
 from driftguard.report import Report
+from tests.dates import EXAMPLES_TODAY, EXAMPLES_TODAY_ISO
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = "2026-12-01"
+TODAY = EXAMPLES_TODAY_ISO  # the shipped approvals are judged on a fixed day so the test does not age
 TOP_P = ["0.85", "0.9", "0.92", "0.8", "0.95", "0.7"]
 
 
@@ -64,8 +64,8 @@ def facts(report: Report) -> set[tuple[Any, ...]]:
 
 
 def test_the_shards_partition_the_models_and_their_union_is_the_report(fleet: Path) -> None:
-    whole = driftguard.check(fleet / "driftguard.yaml", today=date.fromisoformat(TODAY))
-    shards = [driftguard.check(fleet / "driftguard.yaml", today=date.fromisoformat(TODAY), shard=(i, 3))
+    whole = driftguard.check(fleet / "driftguard.yaml", today=EXAMPLES_TODAY)
+    shards = [driftguard.check(fleet / "driftguard.yaml", today=EXAMPLES_TODAY, shard=(i, 3))
               for i in (1, 2, 3)]
     names = [m.name for s in shards for m in s.models]
     assert sorted(names) == sorted(m.name for m in whole.models) and len(names) == len(set(names)) == 14

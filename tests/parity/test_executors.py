@@ -21,11 +21,12 @@ import driftguard
 from driftguard.cli import run
 from driftguard.parity.executors import shards
 from driftguard.reporters import render_check
+from tests.dates import EXAMPLES_TODAY, EXAMPLES_TODAY_ISO
 from tests.parity.conftest import linear_onnx, np
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "text-classifier"
-TODAY = "2026-12-01"
+TODAY = EXAMPLES_TODAY_ISO  # the shipped approvals are judged on a fixed day so the test does not age
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +86,9 @@ def fleet(tmp_path: Path) -> Path:
 
 def report_of(manifest: Path, executor: str, **kw: Any) -> tuple[str, list[tuple[str, int, int]]]:
     """The report as JSON, and the progress calls for finished units."""
-    from datetime import date
 
     seen: list[tuple[str, int, int]] = []
-    report = driftguard.parity(manifest, today=date.fromisoformat(TODAY), executor=executor,
+    report = driftguard.parity(manifest, today=EXAMPLES_TODAY, executor=executor,
                                progress=lambda *a: seen.append(a), **kw)
     return as_json(report), [s for s in seen if s[0].startswith("parity on ")]  # units done, not batches
 

@@ -12,6 +12,7 @@ from driftguard.model import Finding, Origin, Value
 from driftguard.report import ApprovalRef, ModelResult, Report
 from driftguard.reporters import render_check
 from driftguard.reporters.github import command, escape_data, escape_property
+from tests.dates import EXAMPLES_TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "summarizer"
@@ -28,7 +29,7 @@ def test_escaping_is_the_toolkits() -> None:
 
 
 def test_summarizer_one_error_on_the_truncation_line() -> None:
-    report = driftguard.check(EXAMPLE / "driftguard.yaml", today=date(2026, 12, 1))
+    report = driftguard.check(EXAMPLE / "driftguard.yaml", today=EXAMPLES_TODAY)
     lines = render_check("github", report).splitlines()
     assert len(lines) == 1  # the approved top_p says nothing here
     (line,) = lines
@@ -57,7 +58,7 @@ def test_expiring_and_stale_approvals_are_warnings_on_the_approval_file(tmp_path
     shutil.copytree(EXAMPLE, dst)
     params = dst / "deployment" / "sampling-params.yaml"
     params.write_text(params.read_text().replace("top_p: 0.85", "top_p: 0.8"))
-    stale = driftguard.check(dst / "driftguard.yaml", today=date(2026, 12, 1))
+    stale = driftguard.check(dst / "driftguard.yaml", today=EXAMPLES_TODAY)
     out = render_check("github", stale).splitlines()
     assert [x.split(" ", 1)[0] for x in out] == ["::error", "::error", "::warning"]
     assert out[0].startswith("::error file=summarizer/deployment/sampling-params.yaml,line=4,")

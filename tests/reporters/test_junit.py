@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import xml.etree.ElementTree as ET
-from datetime import date
 from pathlib import Path
 
 import driftguard
@@ -13,10 +12,11 @@ from driftguard.model import Finding, Origin, Value
 from driftguard.report import ApprovalRef, ModelResult, Report
 from driftguard.reporters import render_check
 from driftguard.rules.engine import selected_rules
+from tests.dates import EXAMPLES_TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = date(2026, 12, 1)
+TODAY = EXAMPLES_TODAY
 
 
 def test_summarizer_one_case_per_rule_one_failure() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -18,11 +17,12 @@ import driftguard
 from driftguard.model import Finding
 from driftguard.report import ModelResult, Report
 from driftguard.reporters import render_check, sarif
+from tests.dates import EXAMPLES_TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "summarizer"
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-TODAY = date(2026, 12, 1)
+TODAY = EXAMPLES_TODAY
 
 
 def validate(log: dict[str, Any]) -> None:

@@ -13,12 +13,13 @@ from pathlib import Path
 from driftguard.reporters.configs import show
 from driftguard.reporters.style import Style
 from driftguard.reporters.table import fit, render
+from tests.dates import EXAMPLES_TODAY_ISO
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "summarizer"
 
 
 def _check(env: dict[str, str]) -> str:
-    proc = subprocess.run([sys.executable, "-m", "driftguard", "check", "--today", "2026-12-01"], cwd=EXAMPLE,
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "check", "--today", EXAMPLES_TODAY_ISO], cwd=EXAMPLE,
                           capture_output=True, text=True, timeout=120, env={**os.environ, **env})
     assert proc.returncode == 1, proc.stderr
     return proc.stdout
