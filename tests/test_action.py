@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.dates import iso
+from tests.dates import examples_env, iso
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
@@ -108,12 +108,13 @@ def _step(name: str) -> dict[str, Any]:
 
 
 def run_check_step(tmp_path: Path, cwd: Path = ROOT, **env: str) -> tuple[subprocess.CompletedProcess[str], str]:
-    """The action's check step, run by bash as the runner would, with its inputs as the env it declares."""
+    """The action's check step, run by bash as the runner would, with its inputs as the env it declares; the
+    shipped approvals are judged as of EXAMPLES_TODAY."""
     output = tmp_path / "github_output"
     output.write_text("", encoding="utf-8")
     full = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
             "GITHUB_OUTPUT": str(output), "DG_CONFIG": "driftguard.yaml", "DG_FORMATS": "text github",
-            "DG_FAIL_ON": "drift", "DG_SARIF": "", "DG_BASE_REF": "", **env}
+            "DG_FAIL_ON": "drift", "DG_SARIF": "", "DG_BASE_REF": "", **examples_env(), **env}
     proc = subprocess.run(["bash", "-c", _step("driftguard check")["run"]], cwd=cwd, env=full,
                           capture_output=True, text=True, timeout=120)
     return proc, output.read_text(encoding="utf-8")

@@ -15,10 +15,11 @@ import driftguard
 from driftguard import api, cli, manifest
 from driftguard.errors import DriftDetected, UsageError
 from driftguard.model import EffectiveConfig, Origin, Value
+from tests.dates import EXAMPLES_TODAY
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
-TODAY = date(2026, 12, 1)
+TODAY = EXAMPLES_TODAY
 
 
 @pytest.fixture()
@@ -147,7 +148,9 @@ def test_init_discovers_the_example(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_import_driftguard_check_stays_light() -> None:
-    code = ("import sys, driftguard; r = driftguard.check('examples/summarizer/driftguard.yaml'); "
+    code = ("import sys, datetime, driftguard; "
+            f"r = driftguard.check('examples/summarizer/driftguard.yaml', today=datetime.date.fromisoformat("
+            f"{EXAMPLES_TODAY.isoformat()!r})); "
             "heavy = [m for m in ('torch', 'onnx', 'onnxruntime', 'numpy', 'git') if m in sys.modules]; "
             "print(heavy)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

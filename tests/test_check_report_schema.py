@@ -4,6 +4,7 @@ manifest and approvals schemas are the ones the pydantic models generate, and ac
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -15,6 +16,7 @@ import yaml
 
 import driftguard
 from driftguard import api, approvals, cli, manifest
+from tests.dates import EXAMPLES_TODAY, examples_env
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
@@ -38,7 +40,7 @@ def test_json_report_validates(today: str) -> None:
 
 
 def test_schema_rejects_a_broken_report() -> None:
-    data = json.loads(driftguard.check(EXAMPLE / "driftguard.yaml", today=date(2026, 12, 1)).to_json())
+    data = json.loads(driftguard.check(EXAMPLE / "driftguard.yaml", today=EXAMPLES_TODAY).to_json())
     data["models"][0]["findings"][0]["status"] = "maybe"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema("report"), cls=jsonschema.Draft202012Validator)
@@ -46,8 +48,8 @@ def test_schema_rejects_a_broken_report() -> None:
 
 def test_cli_json_validates() -> None:
     proc = subprocess.run([sys.executable, "-m", "driftguard", "check", "--format", "json"], cwd=EXAMPLE,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode in (0, 1), proc.stderr
+                          capture_output=True, text=True, timeout=120, env={**os.environ, **examples_env()})
+    assert proc.returncode == 1, proc.stderr
     jsonschema.validate(json.loads(proc.stdout), schema("report"), cls=jsonschema.Draft202012Validator)
 
 

@@ -18,6 +18,7 @@ import pytest
 from driftguard import errors
 from driftguard.cli import run
 from driftguard.parity.errors import ParityError
+from tests.dates import EXAMPLES_TODAY_ISO
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -162,7 +163,7 @@ def test_a_crashing_rule_is_exit_3_never_a_pass(monkeypatch: pytest.MonkeyPatch,
         raise ZeroDivisionError("bug")
 
     monkeypatch.setattr(ValueDrift, "check", boom)
-    rc = run(["check", "--config", str(ROOT / "driftguard.yaml")])
+    rc = run(["check", "--config", str(ROOT / "driftguard.yaml"), "--today", EXAMPLES_TODAY_ISO])
     err = capsys.readouterr().err
     assert rc == 3, err
     assert "internal error" in err and "DG101" in err
@@ -179,7 +180,7 @@ def _json_twice(argv: list[str]) -> tuple[bytes, bytes]:
 
 
 @pytest.mark.parametrize("argv", [
-    ["check", "--format", "json", "--today", "2026-12-01"],
+    ["check", "--format", "json", "--today", EXAMPLES_TODAY_ISO],
     ["extract", "--format", "json", "examples/summarizer/training",
      "examples/summarizer/deployment/model_repository/summarizer/config.pbtxt"],
     ["diff", "--format", "json", "tests/fixtures/acceptance/generation_config.json",

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.dates import EXAMPLES_TODAY_ISO
+
 HEAVY = ("torch", "onnx", "onnxruntime", "numpy", "transformers", "tokenizers", "git")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -40,8 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_check_without_parity_is_light() -> None:
     code = ("from driftguard.cli import run\n"
-            f"rc = run(['check', '--config', {str(ROOT / 'driftguard.yaml')!r}, '--format', 'json'])\n"
-            "assert rc in (0, 1), rc")
+            f"rc = run(['check', '--config', {str(ROOT / 'driftguard.yaml')!r}, '--format', 'json', '--today', "
+            f"{EXAMPLES_TODAY_ISO!r}])\nassert rc == 1, rc")
     assert loaded_after(code) == []
 
 
@@ -49,8 +51,8 @@ def test_check_of_a_manifest_with_an_hf_parity_section_is_light() -> None:
     # examples/summarizer has a parity: section (runner: hf) whose artifacts are not built: check ignores it.
     manifest = ROOT / "examples" / "summarizer" / "driftguard.yaml"
     code = ("from driftguard.cli import run\n"
-            f"rc = run(['check', '--config', {str(manifest)!r}, '--format', 'json'])\n"
-            "assert rc in (0, 1), rc")
+            f"rc = run(['check', '--config', {str(manifest)!r}, '--format', 'json', '--today', "
+            f"{EXAMPLES_TODAY_ISO!r}])\nassert rc == 1, rc")
     assert loaded_after(code) == []
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 import driftguard
 from driftguard import cli
 from driftguard.model import Origin
-from tests.dates import EXAMPLES_TODAY, examples_env, iso
+from tests.dates import EXAMPLES_TODAY, EXAMPLES_TODAY_ISO, examples_env
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "summarizer"
@@ -133,11 +134,13 @@ def test_an_approval_names_who_approved_it(tmp_path: Path) -> None:
 
 def test_approve_beyond_the_horizon_names_the_option_not_an_unwritten_file(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "s")
-    proc = _run("approve", "summarizer", "preprocessing.max_length", "--reason", "x", "--expires", iso(366),
-                "--by", "dana", cwd=tmp_path / "s")
+    too_late = (EXAMPLES_TODAY + timedelta(days=366)).isoformat()
+    proc = _run("approve", "summarizer", "preprocessing.max_length", "--reason", "x", "--expires", too_late,
+                "--by", "dana", "--today", EXAMPLES_TODAY_ISO, cwd=tmp_path / "s")
     assert proc.returncode == 2
-    assert proc.stderr == (f"driftguard: error: --expires: expires {iso(366)} is 366 days after approved_on "
-                           f"{iso()}; the longest allowed is 365 days (approval_policy in driftguard.yaml)\n")
+    assert proc.stderr == (f"driftguard: error: --expires: expires {too_late} is 366 days after approved_on "
+                           f"{EXAMPLES_TODAY_ISO}; the longest allowed is 365 days (approval_policy in "
+                           "driftguard.yaml)\n")
     assert "approvals/" not in proc.stderr and not (tmp_path / "s" / "approvals" /
                                                      "summarizer-preprocessing-max_length.yaml").exists()
 
@@ -217,5 +220,5 @@ def test_output_writes_to_a_file(tmp_path: Path) -> None:
                 cwd=EXAMPLE)
     assert proc.returncode == 0 and proc.stdout == ""
     assert '"kind": "hf-generation"' in extracted.read_text()
-    proc = _run("check", "-o", str(tmp_path / "no" / "such" / "dir.txt"), cwd=EXAMPLE)
+    proc = _run("check", "-o", str(tmp_path / "no" / "such" / "dir.txt"), cwd=EXAMPLE, env=examples_env())
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "cannot write" in proc.stderr

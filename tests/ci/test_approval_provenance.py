@@ -115,7 +115,7 @@ def test_cli(repo: Path, tmp_path: Path) -> None:
                             "ignored%3A not committed::") for x in github)
     outside = tmp_path / "plain"
     shutil.copytree(EXAMPLE, outside)
-    proc = run(outside, "--require-committed-approvals")
+    proc = run(outside, "--require-committed-approvals", "--today", dates.EXAMPLES_TODAY_ISO)  # shipped approvals
     assert proc.returncode == 2
     assert proc.stderr == (f"driftguard: error: --require-committed-approvals: {outside.resolve()} is not a git "
                            "repository\n")

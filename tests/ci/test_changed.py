@@ -13,12 +13,14 @@ import pytest
 import yaml
 
 import driftguard
+from tests.dates import EXAMPLES_TODAY, EXAMPLES_TODAY_ISO
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "summarizer"
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
        "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 NAMES = [f"m{i:02d}" for i in range(12)]
+TODAY = EXAMPLES_TODAY  # m03's approval is the shipped summarizer one: judged on the day it is documented for
 
 
 def git(repo: Path, *args: str) -> None:
@@ -53,7 +55,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def checked(repo: Path) -> tuple[list[str], int]:
-    report = driftguard.check(repo / "driftguard.yaml", base="HEAD", changed_only=True)
+    report = driftguard.check(repo / "driftguard.yaml", base="HEAD", changed_only=True, today=TODAY)
     assert report.base is not None
     return [m.name for m in report.models], report.base.unchanged
 
@@ -70,7 +72,7 @@ def test_nothing_changed_nothing_checked(repo: Path) -> None:
 
 def test_one_models_request(repo: Path) -> None:
     edit(repo / "params" / "m05.yaml", "top_p: 0.85", "top_p: 0.8")
-    report = driftguard.check(repo / "driftguard.yaml", base="HEAD", changed_only=True)
+    report = driftguard.check(repo / "driftguard.yaml", base="HEAD", changed_only=True, today=TODAY)
     assert [m.name for m in report.models] == ["m05"]
     assert {f.key: f.change for f in report.findings} == {"generation.top_p": "introduced",
                                                           "preprocessing.max_length": "existing"}
@@ -78,8 +80,8 @@ def test_one_models_request(repo: Path) -> None:
 
 def test_worker_processes_judge_the_change_alike(repo: Path) -> None:
     edit(repo / "params" / "m05.yaml", "top_p: 0.85", "top_p: 0.8")
-    serial = driftguard.check(repo / "driftguard.yaml", base="HEAD", jobs=1)
-    parallel = driftguard.check(repo / "driftguard.yaml", base="HEAD", jobs=3)
+    serial = driftguard.check(repo / "driftguard.yaml", base="HEAD", jobs=1, today=TODAY)
+    parallel = driftguard.check(repo / "driftguard.yaml", base="HEAD", jobs=3, today=TODAY)
     assert parallel.to_dict() == serial.to_dict()
     assert [f.model for f in serial.findings if f.change == "introduced"] == ["m05"]
 
@@ -117,7 +119,7 @@ def test_changed_only_needs_base(repo: Path) -> None:
     assert proc.stderr == ("driftguard: error: --changed-only needs --base REF: the models a change affected are "
                            "found against it\n")
     edit(repo / "params" / "m01.yaml", "top_p: 0.85", "top_p: 0.8")
-    proc = subprocess.run([sys.executable, "-m", "driftguard", "check", "--base", "HEAD", "--changed-only"],
-                          cwd=repo, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "check", "--base", "HEAD", "--changed-only",
+                           "--today", EXAMPLES_TODAY_ISO], cwd=repo, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     assert "1 introduced by the change, 1 already there, 0 resolved; 11 unchanged models not checked" in proc.stdout

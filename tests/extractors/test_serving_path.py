@@ -11,6 +11,7 @@ import pytest
 
 from driftguard import api, cli
 from driftguard.manifest import Artifact
+from tests.dates import EXAMPLES_TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
 SUMMARIZER = ROOT / "examples" / "summarizer"
@@ -27,7 +28,7 @@ def _summarizer_without(tmp_path: Path, *fields: str) -> Path:
 
 
 def test_triton_vllm_backend_omitted_fields_take_raw_sampling_params_defaults(tmp_path: Path) -> None:
-    report = api.check(_summarizer_without(tmp_path, "temperature", "top_k"))
+    report = api.check(_summarizer_without(tmp_path, "temperature", "top_k"), today=EXAMPLES_TODAY)
     by_key = {f.key: f for f in report.findings}
     assert by_key["generation.temperature"].deployed.value == 1.0
     assert by_key["generation.top_k"].deployed.value == 0
@@ -38,7 +39,7 @@ def test_triton_vllm_backend_omitted_fields_take_raw_sampling_params_defaults(tm
 
 
 def test_shipped_summarizer_is_unchanged() -> None:
-    report = api.check(SUMMARIZER / "driftguard.yaml")
+    report = api.check(SUMMARIZER / "driftguard.yaml", today=EXAMPLES_TODAY)
     assert sorted(f.key for f in report.findings) == ["generation.top_p", "preprocessing.max_length"]
 
 
