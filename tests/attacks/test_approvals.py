@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from driftguard.readers.limits import names
+from tests.dates import iso
+
 from .bounded import Run, run_cli
 
-TODAY = date.today()
 MANIFEST = """version: 1
 models:
   m:
@@ -25,8 +26,8 @@ models:
 approval_policy: {max_horizon_days: 90}
 """
 GOOD = {"id": "m-top-p", "model": "m", "key": "generation.top_p", "training": 0.92, "deployed": 0.85,
-        "reason": "lowered for INC-1", "approved_by": "alice", "approved_on": TODAY.isoformat(),
-        "expires": (TODAY + timedelta(days=30)).isoformat()}
+        "reason": "lowered for INC-1", "approved_by": "alice", "approved_on": iso(),
+        "expires": iso(30)}
 
 
 @pytest.fixture()
@@ -57,11 +58,9 @@ def test_honest_drift_fails_and_the_genuine_approval_passes(repo: Path) -> None:
 
 
 @pytest.mark.parametrize(("change", "needles"), [
-    ({"approved_on": (TODAY + timedelta(days=10)).isoformat()}, ("m-top-p.yaml:8:", "approved_on", "future")),
-    ({"approved_on": (TODAY + timedelta(days=300)).isoformat(),
-      "expires": (TODAY + timedelta(days=310)).isoformat()}, ("m-top-p.yaml:8:", "approved_on")),
-    ({"approved_on": None, "expires": (TODAY + timedelta(days=200)).isoformat()},
-     ("m-top-p.yaml:8:", "days after today")),
+    ({"approved_on": iso(10)}, ("m-top-p.yaml:8:", "approved_on", "future")),
+    ({"approved_on": iso(300), "expires": iso(310)}, ("m-top-p.yaml:8:", "approved_on")),
+    ({"approved_on": None, "expires": iso(200)}, ("m-top-p.yaml:8:", "days after today")),
     ({"expires": 1798761600}, ("m-top-p.yaml:9:", "expires", "YYYY-MM-DD")),
     ({"approved_on": "2026-01-01T00:00"}, ("m-top-p.yaml:8:", "approved_on", "YYYY-MM-DD")),
     ({"reason": "   "}, ("m-top-p.yaml:6:", "reason", "blank")),
@@ -80,6 +79,8 @@ def test_crafted_approval_cannot_pass_an_honest_failure(repo: Path, change: dict
     (repo / "approvals" / "m-top-p.yaml").write_text(text)
     res = _check(repo)
     res.assert_input_error(*needles)
+    for limit in set(needles) & set(names()):
+        res.assert_limit(limit)
     res.assert_bounded()
 
 
@@ -89,6 +90,7 @@ def test_billion_laughs_approval(repo: Path) -> None:
     (repo / "approvals" / "m-top-p.yaml").write_text(_approval(GOOD) + laughs)
     res = _check(repo)
     res.assert_input_error("m-top-p.yaml:", "objects")
+    res.assert_limit("objects")
     res.assert_bounded()
 
 
@@ -131,6 +133,7 @@ def test_fifo_approval_is_refused_not_waited_on(repo: Path) -> None:
     res = _check(repo)
     res.assert_input_error("m-top-p.yaml", "FIFO")
     res.assert_bounded()
+    assert res.read_of(repo / "approvals" / "m-top-p.yaml").opens == ()
 
 
 # --- driftguard approve ----------------------------------------------------------------------------------
@@ -141,10 +144,10 @@ def _approve(repo: Path, *extra: str, env: dict[str, str] | None = None) -> Run:
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["--reason", "r", "--expires", (TODAY - timedelta(days=1)).isoformat(), "--by", "a"], "expires"),
-    (["--reason", "   ", "--expires", (TODAY + timedelta(days=5)).isoformat(), "--by", "a"], "reason"),
-    (["--reason", "r", "--expires", (TODAY + timedelta(days=5)).isoformat(), "--by", "a", "--id", "../x"], "id"),
-    (["--reason", "r", "--expires", (TODAY + timedelta(days=500)).isoformat(), "--by", "a"], "expires"),
+    (["--reason", "r", "--expires", iso(-1), "--by", "a"], "expires"),
+    (["--reason", "   ", "--expires", iso(5), "--by", "a"], "reason"),
+    (["--reason", "r", "--expires", iso(5), "--by", "a", "--id", "../x"], "id"),
+    (["--reason", "r", "--expires", iso(500), "--by", "a"], "expires"),
 ])
 def test_approve_refuses_bad_arguments_in_one_line(repo: Path, args: list[str], needle: str) -> None:
     res = _approve(repo, *args)
@@ -155,12 +158,12 @@ def test_approve_refuses_bad_arguments_in_one_line(repo: Path, args: list[str], 
 def test_approve_needs_an_approver(repo: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("USER", "LOGNAME")}
     res = run_cli(["approve", "m", "generation.top_p", "--config", str(repo / "driftguard.yaml"), "--reason", "r",
-                   "--expires", (TODAY + timedelta(days=5)).isoformat()], env={**env, "USER": "", "LOGNAME": ""})
+                   "--expires", iso(5)], env={**env, "USER": "", "LOGNAME": ""})
     res.assert_input_error("--by")
     assert list((repo / "approvals").iterdir()) == []
 
 
 def test_approve_writes_and_check_passes(repo: Path) -> None:
-    res = _approve(repo, "--reason", "lowered", "--expires", (TODAY + timedelta(days=5)).isoformat(), "--by", "a")
+    res = _approve(repo, "--reason", "lowered", "--expires", iso(5), "--by", "a")
     assert res.rc == 0, res.stderr
     assert _check(repo).rc == 0

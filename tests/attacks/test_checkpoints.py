@@ -1,7 +1,8 @@
 """Hostile checkpoints: cross-file state, archive ambiguity, unbounded work, bad input as a bug.
 
 Every attack is generated here; each asserts the verdict (exit 2 for bad input, the honest drift still failing),
-that nothing ran (a sentinel file), and that the work stayed bounded (child process wall time and peak RSS).
+that nothing ran (a sentinel file), and that the work stayed bounded (the limit that stopped it, the bytes read
+and inflated, the child's peak RSS: see ``bounded.py``).
 """
 
 from __future__ import annotations
@@ -241,8 +242,10 @@ def test_zip_bomb_is_refused_before_it_inflates(tmp_path: Path) -> None:
         zf.writestr("archive/version", b"3\n")
     assert path.stat().st_size < 1024 * 1024
     res = run_cli(["extract", f"torch:{path}"])
-    res.assert_input_error("pickle_bytes limit", "--limit pickle_bytes=")
-    res.assert_bounded()
+    res.assert_input_error("data.pkl of 209715203 bytes")
+    res.assert_limit("pickle_bytes")
+    # Refused from the archive's directory: nothing inflated, the compressed data never read.
+    res.assert_bounded(read_at_most=4096, inflated_at_most=0)
 
 
 def _bomb_cases() -> dict[str, bytes]:
@@ -264,13 +267,22 @@ def _bomb_cases() -> dict[str, bytes]:
     }
 
 
+#: The limit that stops each crafted pickle (None: refused as corrupt before any limit is reached).
+_BOMB_LIMITS = {"empty-sets": "objects", "memo-refs": "pickle_ops", "shared-dag": "objects", "self-reference": None,
+                "deep-lists": "depth", "huge-int": "int_digits", "huge-shape": None}
+
+
 @pytest.mark.parametrize("case", sorted(_bomb_cases()))
 def test_crafted_pickles_are_refused_within_bounds(case: str, tmp_path: Path) -> None:
     data = _bomb_cases()[case]
     path = _zip_like_torch(tmp_path / f"{case}.pt", data)
     res = run_cli(["extract", f"torch:{path}"])
-    res.assert_input_error()
-    res.assert_bounded()
+    limit = _BOMB_LIMITS[case]
+    if limit is None:
+        res.assert_input_error("corrupt checkpoint pickle")
+    else:
+        res.assert_limit(limit)
+    res.assert_bounded(inflated_at_most=len(data))
     with pytest.raises(ExtractionError):
         safe_pickle.loads(data, case)
 
@@ -292,7 +304,7 @@ def test_legacy_file_nested_5000_deep_is_an_input_error(tmp_path: Path) -> None:
     body = P2 + b"}" + _str("x") + b"]" * 5000 + b"a" * 4999 + b"s."
     path.write_bytes(magic + pickle.dumps(1001, protocol=2) + pickle.dumps({}, protocol=2) + body)
     res = run_cli(["extract", f"torch:{path}"])
-    res.assert_input_error("depth limit")
+    res.assert_limit("depth")
     res.assert_bounded()
 
 

@@ -20,8 +20,9 @@ import yaml
 from driftguard import cli
 from driftguard.reporters.escape import AUTOLINK_BREAK, CONTROLS
 from tests.attacks.bounded import Run, run_cli
+from tests.dates import iso
 
-TODAY = "2026-12-01"
+TODAY = iso()  # the run's pinned today, passed as --today; the approvals are dated from it
 RAW_CONTROL = re.compile(f"[{CONTROLS}]")
 
 CLEAR = "\x1b[2J\x1b[H"
@@ -55,7 +56,7 @@ def _triton(value: str) -> str:
 
 def _approval(ident: str, key: str, training: str, deployed: str) -> dict[str, object]:
     return {"id": ident, "model": MODEL, "key": key, "training": training, "deployed": deployed,
-            "reason": REASON, "approved_by": "alice", "approved_on": "2026-11-02", "expires": "2027-10-31",
+            "reason": REASON, "approved_by": "alice", "approved_on": iso(-29), "expires": iso(334),
             "evidence": "https://evil.example/x"}
 
 

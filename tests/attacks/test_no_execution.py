@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.attacks.bounded import run_cli, sentinel_absent
+from tests.dates import iso
 
 
 def _yaml_payloads(sentinel: Path) -> list[str]:
@@ -47,7 +48,7 @@ def test_yaml_tags_never_run_in_engine_files_manifests_or_approvals(tmp_path: Pa
     (tmp_path / "approvals").mkdir()
     (tmp_path / "approvals" / "a.yaml").write_text(
         f"id: a\nmodel: m\nkey: generation.top_p\ntraining: 0.9\ndeployed: 0.8\nreason: {payload}\n"
-        "approved_by: x\nexpires: 2099-01-01\n")
+        f"approved_by: x\nexpires: {iso(30)}\n")
     run_cli(["check", "--config", str(manifest)]).assert_input_error("a.yaml:6")
     sentinel_absent(sentinel)
 

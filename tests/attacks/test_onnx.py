@@ -1,6 +1,7 @@
-"""Hostile ONNX models: every crafted graph is exit 2 with one line, in bounded time and memory; payloads are
-skipped wherever a tensor can hide; DG401 reads external data only from regular files inside the model's
-folder, within their size. Models are built here, at the wire level where onnx.helper would refuse them."""
+"""Hostile ONNX models: every crafted graph is exit 2 with one line naming the limit that stopped the walk, with
+bounded reads and memory; payloads are skipped wherever a tensor can hide; DG401 reads external data only from
+regular files inside the model's folder, within their size. Models are built here, at the wire level where
+onnx.helper would refuse them."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def write(tmp_path: Path, data: bytes, name: str = "model.onnx") -> Path:
 def test_more_nodes_than_the_limit_stops_while_walking(tmp_path: Path) -> None:
     path = write(tmp_path, model_bytes(RELU * (DEFAULT.onnx_nodes + 1)))
     res = run_cli(["extract", str(path)])
-    res.assert_input_error(str(path), "onnx_nodes limit", "--limit onnx_nodes=N")
+    res.assert_input_error(str(path), f"more than {DEFAULT.onnx_nodes} nodes")
+    res.assert_limit("onnx_nodes")
     res.assert_bounded()
 
 
@@ -75,7 +77,8 @@ def test_millions_of_node_inputs_stop_on_the_field_budget(tmp_path: Path) -> Non
     node = fld(1, fld(1, b"") * 5_000_000 + fld(4, b"Sum"))
     path = write(tmp_path, model_bytes(node))
     res = run_cli(["extract", str(path)])
-    res.assert_input_error("fields", "onnx_fields limit")
+    res.assert_input_error("fields")
+    res.assert_limit("onnx_fields")
     res.assert_bounded()
 
 
@@ -84,14 +87,15 @@ def test_unpacked_tensor_elements_stop_on_the_field_budget(tmp_path: Path) -> No
     tensor = vint(1, n) + vint(2, 1) + fld(8, b"W") + (encode_varint(4 << 3 | 5) + b"\0\0\0\0") * n
     path = write(tmp_path, model_bytes(fld(5, tensor)))
     res = run_cli(["extract", str(path)])
-    res.assert_input_error("fields", "onnx_fields limit")
+    res.assert_input_error("fields")
+    res.assert_limit("onnx_fields")
     res.assert_bounded()
 
 
 def test_more_tensors_than_the_limit(tmp_path: Path) -> None:
     path = write(tmp_path, model_bytes(fld(5, fld(8, b"t")) * (DEFAULT.tensors + 1)))
     res = run_cli(["extract", str(path)])
-    res.assert_input_error("tensors limit", "--limit tensors=N")
+    res.assert_limit("tensors")
     res.assert_bounded()
 
 
@@ -101,7 +105,7 @@ def test_subgraphs_nested_past_the_depth_limit(tmp_path: Path) -> None:
         graph = fld(1, fld(4, b"If") + fld(5, fld(1, b"then_branch") + vint(20, 5) + fld(6, graph)))
     path = write(tmp_path, model_bytes(graph))
     res = run_cli(["extract", str(path)])
-    res.assert_input_error("depth limit")
+    res.assert_limit("depth")
     res.assert_bounded()
 
 
@@ -135,7 +139,7 @@ def test_nested_groups_are_refused_without_recursion(tmp_path: Path) -> None:
     path = write(tmp_path, model_bytes(RELU + groups))
     res = run_cli(["extract", str(path)])
     res.assert_input_error("not an ONNX model", "groups nested")
-    res.assert_bounded()
+    res.assert_bounded(read_at_most=path.stat().st_size)  # one pass at most, stopped at the first deep group
 
 
 @pytest.mark.parametrize("data", [b"\x08\x08\x3a\x05\x0a\x03", b"\x08\x08\x3a\xff\xff\xff\xff\x0f",
@@ -157,7 +161,7 @@ def test_not_a_regular_file(tmp_path: Path, kind: str) -> None:
         path.mkdir()
     res = run_cli(["extract", f"onnx:{path}"])
     assert res.rc == 2, res.stderr
-    res.assert_bounded()
+    res.assert_bounded(read_at_most=0)
 
 
 # -- payloads skipped wherever a tensor can hide --------------------------------------------------------------
@@ -277,6 +281,10 @@ def test_dg401_hostile_external_data(tmp_path: Path, external: dict[str, str], n
     if needle != "initializer 'W'":
         res.assert_input_error("initializer 'W'")
     res.assert_bounded()
+    # Nothing outside the model's folder is opened, and the data file gives no more than the entry's length.
+    assert res.opened_outside(tmp_path) == []
+    length = external.get("length", "0")
+    assert res.read_of(tmp_path / "model.onnx.data").read <= (int(length) if length.isdigit() else 0)
 
 
 # -- property: mutated real models raise nothing but DriftguardError ------------------------------------------

@@ -78,12 +78,12 @@ def test_fifo_and_devices_are_refused_not_read(tmp_path: Path, kind: str) -> Non
     os.mkfifo(fifo)
     res = run_cli(["extract", f"{kind}:{fifo}"])
     res.assert_input_error("FIFO")
-    res.assert_bounded()
+    res.assert_bounded(read_at_most=0)
     link = tmp_path / "zero.json"
     link.symlink_to("/dev/zero")
     res = run_cli(["extract", f"{kind}:{link}"])
     res.assert_input_error("character device")
-    res.assert_bounded()
+    res.assert_bounded(read_at_most=0)
 
 
 def test_detection_does_not_block_on_a_fifo(tmp_path: Path) -> None:
@@ -91,15 +91,15 @@ def test_detection_does_not_block_on_a_fifo(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     res = run_cli(["extract", str(fifo)])
     res.assert_input_error("FIFO")
-    res.assert_bounded()
+    res.assert_bounded(read_at_most=0)
 
 
 def test_oversized_text_artifact_is_a_named_limit(tmp_path: Path) -> None:
     big = tmp_path / "generation_config.json"
     big.write_text('{"top_p": 0.9, "pad": "' + "x" * (17 * 1024 * 1024) + '"}')
     res = run_cli(["extract", str(big)])
-    res.assert_input_error("file_bytes limit", "--limit file_bytes=N")
-    res.assert_bounded()
+    res.assert_limit("file_bytes")
+    res.assert_bounded(read_at_most=4096)  # refused from its size: only the kind detection's head is read
     assert run_cli(["extract", str(big), "--limit", "file_bytes=32M"]).rc == 0
 
 

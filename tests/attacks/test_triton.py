@@ -1,5 +1,5 @@
-"""Hostile Triton configs: every crafted config.pbtxt is exit 2 with one ``FILE:LINE: message`` line, in bounded
-time and memory; map-heavy configs parse in linear time; mutated real configs raise nothing but
+"""Hostile Triton configs: every crafted config.pbtxt is exit 2 with one ``FILE:LINE: message`` line, with bounded
+reads and memory; map-heavy configs parse in linear work; mutated real configs raise nothing but
 DriftguardError."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from driftguard.extractors import triton
 from driftguard.extractors.base import ExtractOptions
 from driftguard.readers.limits import DEFAULT
 
-from .bounded import run_cli
+from .bounded import lines_executed, run_cli
 
 HEADER = 'name: "m"\nbackend: "python"\nmax_batch_size: 8\n'
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "triton" / "good"
@@ -29,17 +29,28 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def check(path: Path, *needles: str) -> None:
+def check(path: Path, *needles: str, limit: str | None = None, read_at_most: int | None = None) -> None:
     res = run_cli(["extract", f"triton:{path}"])
     res.assert_input_error(*needles)
-    res.assert_bounded()
+    if limit is not None:
+        res.assert_limit(limit)
+    res.assert_bounded(read_at_most)
+
+
+def _parameters(n: int) -> str:
+    return "".join(f'parameters {{ key: "p{i}" value {{ string_value: "{i}" }} }}\n' for i in range(n))
 
 
 def test_many_map_entries_parse_in_linear_time(tmp_path: Path) -> None:
-    # Map entries used to be renamed by rescanning every recorded line: 8,000 parameters took 32 s.
+    # Map entries used to be renamed by rescanning every recorded line: 8,000 parameters took 32 s. Twice the
+    # entries must be about twice the work (a rescan per entry would be four times).
+    work = {}
+    for n in (1, 1000, 2000):  # the first warms the imports up
+        path = write(tmp_path, HEADER + _parameters(n))
+        work[n] = lines_executed(lambda path=path: triton.extract(path, ExtractOptions()))
+    assert work[2000] < 2.2 * work[1000], work
     n = DEFAULT.triton_fields // 4 - 10  # four fields per parameter entry
-    params = "".join(f'parameters {{ key: "p{i}" value {{ string_value: "{i}" }} }}\n' for i in range(n))
-    path = write(tmp_path, HEADER + params)
+    path = write(tmp_path, HEADER + _parameters(n))
     res = run_cli(["extract", "--format", "json", f"triton:{path}"])
     assert res.rc == 0, res.stderr
     assert '"triton.parameters.p7"' in res.stdout
@@ -57,18 +68,18 @@ def test_nested_map_entries_keep_their_own_keys(tmp_path: Path) -> None:
 
 def test_more_fields_than_the_limit_stops_with_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + 'input { name: "i" dims: 1 }\n' * 300_000)
-    check(path, f"{path}:", "triton_fields limit", "--limit triton_fields=N")
+    check(path, f"{path}:", f"more than {DEFAULT.triton_fields} fields", limit="triton_fields")
 
 
 def test_file_past_file_bytes(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + "#" * (DEFAULT.file_bytes + 1) + "\n")
-    check(path, "file_bytes limit")
+    check(path, limit="file_bytes", read_at_most=0)  # refused from its size, not read
 
 
 @pytest.mark.parametrize("digits", [DEFAULT.int_digits + 1, 5000, 100_000])
 def test_long_integers_are_refused_with_their_line(tmp_path: Path, digits: int) -> None:
     path = write(tmp_path, HEADER + "\n\ninput { name: \"x\" dims: [ 1, " + "9" * digits + " ] }\n")
-    check(path, f"{path}:6:", "int_digits limit")
+    check(path, f"{path}:6:", limit="int_digits")
 
 
 @pytest.mark.parametrize("text", [
