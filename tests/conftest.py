@@ -56,7 +56,20 @@ def cuda_backends() -> frozenset[str]:
     return frozenset(found)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true",
+                     help="also run the tests marked slow (a second or more each: model builds and parity runs, "
+                          "Ray clusters, CLI children that load torch or onnx); .ci/run passes it")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--slow"):
+        # The developer's default run: the slow tests are deselected (the summary counts them), never skipped
+        # silently; CI runs everything.
+        slow = [item for item in items if item.get_closest_marker("slow") is not None]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if item.get_closest_marker("slow") is None]
     gpu = [item for item in items if item.get_closest_marker("gpu") is not None]
     if gpu and not cuda_backends():
         skip = pytest.mark.skip(reason="needs CUDA (torch or onnxruntime sees no CUDA device)")

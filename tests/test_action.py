@@ -161,6 +161,7 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_pre_commit_hook_fails_on_drift_and_passes_once_approved(tmp_path: Path) -> None:
     """pre-commit itself runs the hook as ``.pre-commit-hooks.yaml`` defines it, as a ``repo: local`` hook
     (``language: unsupported``: the driftguard this test runs with, no environment to build, offline)."""

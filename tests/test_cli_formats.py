@@ -60,6 +60,7 @@ def test_bad_format_spec_is_exit_2(spec: str) -> None:
     assert len(proc.stderr.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_step_summary_appended_when_set(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n", encoding="utf-8")

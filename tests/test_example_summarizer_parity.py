@@ -17,6 +17,9 @@ import pytest
 
 from tests.dates import EXAMPLES_TODAY_ISO
 
+# Builds or runs real models (or starts a Ray cluster): deselected unless --slow (CI runs them).
+pytestmark = pytest.mark.slow
+
 for _extra in ("numpy", "torch", "transformers", "tokenizers"):
     pytest.importorskip(_extra)
 

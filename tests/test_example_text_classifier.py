@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+# Builds or runs real models (or starts a Ray cluster): deselected unless --slow (CI runs them).
+pytestmark = pytest.mark.slow
+
 for _extra in ("torch", "onnx", "onnxruntime.quantization"):
     pytest.importorskip(_extra)
 

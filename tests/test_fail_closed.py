@@ -179,6 +179,7 @@ def _json_twice(argv: list[str]) -> tuple[bytes, bytes]:
     return outs[0], outs[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [
     ["check", "--format", "json", "--today", EXAMPLES_TODAY_ISO],
     ["extract", "--format", "json", "examples/summarizer/training",

@@ -191,6 +191,7 @@ def test_one_side_findings_with_and_without_lines_are_told_apart() -> None:
     assert distinct([f, g]) == [f, g]
 
 
+@pytest.mark.slow
 def test_rule_options_are_checked_when_the_manifest_loads(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "s")
     manifest = tmp_path / "s" / "driftguard.yaml"

@@ -70,7 +70,13 @@ def checkout(tmp_path: Path) -> Path:
     return dst
 
 
-@pytest.mark.parametrize(("line", "steps"), BLOCKS, ids=[f"README.md:{n}" for n, _ in BLOCKS])
+def _param(line: int, steps: list[tuple[str, list[str]]]) -> object:
+    """A block that builds a model (``build.py``) takes seconds: it runs with ``--slow`` (CI), not by default."""
+    builds = any("build.py" in command for command, _ in steps)
+    return pytest.param(line, steps, id=f"README.md:{line}", marks=[pytest.mark.slow] if builds else [])
+
+
+@pytest.mark.parametrize(("line", "steps"), [_param(n, s) for n, s in BLOCKS])
 def test_console_block(checkout: Path, line: int, steps: list[tuple[str, list[str]]]) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            **examples_env()}

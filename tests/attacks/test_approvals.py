@@ -57,6 +57,7 @@ def test_honest_drift_fails_and_the_genuine_approval_passes(repo: Path) -> None:
     assert res.rc == 0, res.stdout + res.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("change", "needles"), [
     ({"approved_on": iso(10)}, ("m-top-p.yaml:8:", "approved_on", "future")),
     ({"approved_on": iso(300), "expires": iso(310)}, ("m-top-p.yaml:8:", "approved_on")),
@@ -143,6 +144,7 @@ def _approve(repo: Path, *extra: str, env: dict[str, str] | None = None) -> Run:
                    env=env)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "needle"), [
     (["--reason", "r", "--expires", iso(-1), "--by", "a"], "expires"),
     (["--reason", "   ", "--expires", iso(5), "--by", "a"], "reason"),

@@ -110,6 +110,7 @@ def _ambiguous_archive(path: Path) -> Path:
 _CRAFTED = {"build": (_build_attack, "refused BUILD"), "archive": (_ambiguous_archive, "ambiguous")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crafted", sorted(_CRAFTED))
 @pytest.mark.parametrize("where", ["training-first", "training-last", "deployment-first", "deployment-last"])
 def test_honest_drift_still_fails_with_a_crafted_checkpoint_anywhere(tmp_path: Path, where: str,
@@ -235,6 +236,7 @@ def test_encrypted_entry_is_refused(tmp_path: Path) -> None:
 
 # --- 3. unbounded work ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_zip_bomb_is_refused_before_it_inflates(tmp_path: Path) -> None:
     path = tmp_path / "bomb.pt"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -272,6 +274,7 @@ _BOMB_LIMITS = {"empty-sets": "objects", "memo-refs": "pickle_ops", "shared-dag"
                 "deep-lists": "depth", "huge-int": "int_digits", "huge-shape": None}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(_bomb_cases()))
 def test_crafted_pickles_are_refused_within_bounds(case: str, tmp_path: Path) -> None:
     data = _bomb_cases()[case]

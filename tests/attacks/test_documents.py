@@ -59,6 +59,7 @@ def _check_tree(root: Path) -> Path:
 
 # --- engine files (vllm: YAML and JSON) ----------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "text", "needles"), [
     ("laughs.yaml", LAUGHS, (f"laughs.yaml:{LAUGHS_LINE}:", "objects")),
     ("loop.yaml", "top_p: &a [1, *a]\n", ("loop.yaml:1:", "recursive anchor")),

@@ -30,6 +30,7 @@ def _pickle_payload(sentinel: Path) -> bytes:
     return b"\x80\x02cposix\nsystem\nX" + struct.pack("<I", len(cmd)) + cmd + b"\x85R."
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(5))
 def test_yaml_tags_never_run_in_engine_files_manifests_or_approvals(tmp_path: Path, index: int) -> None:
     sentinel = tmp_path / "pwned"
@@ -53,6 +54,7 @@ def test_yaml_tags_never_run_in_engine_files_manifests_or_approvals(tmp_path: Pa
     sentinel_absent(sentinel)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["model.pt", "last.ckpt", "training_args.bin", "weights.pth"])
 def test_checkpoint_kinds_never_run_a_pickle(tmp_path: Path, name: str) -> None:
     sentinel = tmp_path / "pwned"

@@ -57,6 +57,7 @@ def write(tmp_path: Path, data: bytes, name: str = "model.onnx") -> Path:
 
 # -- limits, each at its default -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_more_nodes_than_the_limit_stops_while_walking(tmp_path: Path) -> None:
     path = write(tmp_path, model_bytes(RELU * (DEFAULT.onnx_nodes + 1)))
     res = run_cli(["extract", str(path)])
@@ -73,6 +74,7 @@ def test_nodes_in_subgraphs_and_functions_count_too(tmp_path: Path) -> None:
     assert run_cli(["extract", str(path), "--limit", "onnx_nodes=7"]).rc == 0
 
 
+@pytest.mark.slow
 def test_millions_of_node_inputs_stop_on_the_field_budget(tmp_path: Path) -> None:
     node = fld(1, fld(1, b"") * 5_000_000 + fld(4, b"Sum"))
     path = write(tmp_path, model_bytes(node))
@@ -92,6 +94,7 @@ def test_unpacked_tensor_elements_stop_on_the_field_budget(tmp_path: Path) -> No
     res.assert_bounded()
 
 
+@pytest.mark.slow
 def test_more_tensors_than_the_limit(tmp_path: Path) -> None:
     path = write(tmp_path, model_bytes(fld(5, fld(8, b"t")) * (DEFAULT.tensors + 1)))
     res = run_cli(["extract", str(path)])
@@ -142,6 +145,7 @@ def test_nested_groups_are_refused_without_recursion(tmp_path: Path) -> None:
     res.assert_bounded(read_at_most=path.stat().st_size)  # one pass at most, stopped at the first deep group
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", [b"\x08\x08\x3a\x05\x0a\x03", b"\x08\x08\x3a\xff\xff\xff\xff\x0f",
                                   b"\x08" + b"\xff" * 20, b"\x08\x08\x3a\x02\x0a\x05", b"\x08\x08\x3f",
                                   b"\x08\x08\x00"])
@@ -248,12 +252,14 @@ def _dg401_case(tmp_path: Path, external: dict[str, str]) -> Path:
     return manifest
 
 
+@pytest.mark.slow
 def test_dg401_honest_external_data_passes(tmp_path: Path) -> None:
     manifest = _dg401_case(tmp_path, {"location": "model.onnx.data", "offset": "0", "length": "64"})
     res = run_cli(["check", "--config", str(manifest)])
     assert res.rc == 0, res.stdout + res.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("external", "needle"), [
     ({"location": "/etc/passwd"}, "outside the model's folder"),
     ({"location": "../outside.bin"}, "outside the model's folder"),

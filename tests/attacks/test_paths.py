@@ -72,6 +72,7 @@ def test_engine_args_may_not_name_a_folder_outside_the_tree(tree: Path, tmp_path
     assert res.rc == 1 and "generation.top_p" in res.stdout, res.stdout + res.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["hf-generation", "vllm", "triton", "onnx", "torch", "safetensors", "lmdeploy"])
 def test_fifo_and_devices_are_refused_not_read(tmp_path: Path, kind: str) -> None:
     fifo = tmp_path / "pipe.json"
@@ -94,6 +95,7 @@ def test_detection_does_not_block_on_a_fifo(tmp_path: Path) -> None:
     res.assert_bounded(read_at_most=0)
 
 
+@pytest.mark.slow
 def test_oversized_text_artifact_is_a_named_limit(tmp_path: Path) -> None:
     big = tmp_path / "generation_config.json"
     big.write_text('{"top_p": 0.9, "pad": "' + "x" * (17 * 1024 * 1024) + '"}')

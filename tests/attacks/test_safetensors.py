@@ -51,6 +51,7 @@ def test_truncated_header(tmp_path: Path) -> None:
     check(write(tmp_path, b"{}", size=4096), "truncated")
 
 
+@pytest.mark.slow
 def test_more_tensors_than_the_limit_stops_while_parsing(tmp_path: Path) -> None:
     entries = b",".join(b'"t%d":{}' % i for i in range(DEFAULT.tensors + 10))
     check(write(tmp_path, b"{" + entries + b"}"), f"more than {DEFAULT.tensors} tensors", limit="tensors")
@@ -80,11 +81,13 @@ def test_deeply_nested_json(tmp_path: Path) -> None:
     check(write(tmp_path, b'{"w":' + b"[" * 100_000 + b"]" * 100_000 + b"}"), "nested too deeply")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metadata", [{"format": 1}, {"format": {"a": "b"}}, {"format": None}, ["pt"], "pt"])
 def test_metadata_must_map_strings_to_strings(tmp_path: Path, metadata: Any) -> None:
     check(write(tmp_path, {"__metadata__": metadata}), "__metadata__")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("header", [
     b"[]", b"{", b"\xff\xfe", b'{"w": 1}', b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 8]}}',
     b'{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 4]}}', b'{"w": {"dtype": "F32", "shape": [NaN]}}',

@@ -41,6 +41,7 @@ def _parameters(n: int) -> str:
     return "".join(f'parameters {{ key: "p{i}" value {{ string_value: "{i}" }} }}\n' for i in range(n))
 
 
+@pytest.mark.slow
 def test_many_map_entries_parse_in_linear_time(tmp_path: Path) -> None:
     # Map entries used to be renamed by rescanning every recorded line: 8,000 parameters took 32 s. Twice the
     # entries must be about twice the work (a rescan per entry would be four times).
@@ -66,6 +67,7 @@ def test_nested_map_entries_keep_their_own_keys(tmp_path: Path) -> None:
     assert cfg["triton.parameters.k"].origin.line == 8
 
 
+@pytest.mark.slow
 def test_more_fields_than_the_limit_stops_with_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + 'input { name: "i" dims: 1 }\n' * 300_000)
     check(path, f"{path}:", f"more than {DEFAULT.triton_fields} fields", limit="triton_fields")
@@ -82,6 +84,7 @@ def test_long_integers_are_refused_with_their_line(tmp_path: Path, digits: int) 
     check(path, f"{path}:6:", limit="int_digits")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", [
     "optimization " + "{ cuda " * 50_000 + "}" * 50_000,
     'parameters { key: "a" value ' + "{ " * 50_000 + "}" * 50_000 + "}",
@@ -123,6 +126,7 @@ PIECES = ["{", "}", "[", "]", ":", ",", '"', "'", "\\", "#", "\n", "-", "9" * 30
           "<", ">", "key", "value", "parameters", "dims", "input", "0x", "nan", " "]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(seed=st.integers(0, max(0, len(SEEDS) - 1)),

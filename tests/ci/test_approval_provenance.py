@@ -101,6 +101,7 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120, env=BASE_ENV)
 
 
+@pytest.mark.slow
 def test_cli(repo: Path, tmp_path: Path) -> None:
     write_max_length_approval(repo)
     proc = run(repo, "--require-committed-approvals")

@@ -130,6 +130,7 @@ def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, env=ENV)
 
 
+@pytest.mark.slow
 def test_cli_text_json_and_moved_lines(repo: Path) -> None:
     path = params(repo)
     path.write_text("# header added: every line moves\n" + path.read_text(encoding="utf-8").replace(
@@ -151,6 +152,7 @@ def test_cli_text_json_and_moved_lines(repo: Path) -> None:
     assert github[1].startswith("::warning file=models/summarizer/approvals/summarizer-top-p.yaml")  # stale
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ref", ["nope", "HEAD~5", "0123456789abcdef0123456789abcdef01234567"])
 def test_a_missing_revision_is_one_line_saying_how_to_fetch_it(repo: Path, ref: str) -> None:
     proc = run(repo, "--base", ref)

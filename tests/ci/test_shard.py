@@ -96,6 +96,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_shards_merge_into_the_unsharded_report(fleet: Path, tmp_path: Path) -> None:
     whole = run("check", "--today", TODAY, "--format", "json", cwd=fleet)
     assert whole.returncode == 1, whole.stderr
@@ -116,6 +117,7 @@ def test_cli_shards_merge_into_the_unsharded_report(fleet: Path, tmp_path: Path)
     assert len(json.loads(sarif.stdout)["runs"][0]["results"]) == sum(len(m["findings"]) for m in a["models"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", ["4/3", "0/3", "1/0", "a/b", "1/3/4", "3", "-1/3", "1/10001"])
 def test_a_bad_shard_spec_is_one_line_exit_2(spec: str) -> None:
     proc = run("check", f"--shard={spec}", cwd=EXAMPLE)
@@ -126,6 +128,7 @@ def test_a_bad_shard_spec_is_one_line_exit_2(spec: str) -> None:
         parse_shard(spec)
 
 
+@pytest.mark.slow
 def test_merging_refuses_an_incomplete_or_mixed_set(fleet: Path, tmp_path: Path) -> None:
     for i in (1, 2):
         run("check", "--today", TODAY, "--shard", f"{i}/3", "--format", f"json={tmp_path / f'{i}.json'}", cwd=fleet)

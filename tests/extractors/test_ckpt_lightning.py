@@ -37,6 +37,7 @@ def _lightning_dict(**extra: Any) -> dict[str, Any]:
     return ckpt
 
 
+@pytest.mark.slow
 def test_lightning_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / "epoch=3-step=1200.ckpt"
     torch.save(_lightning_dict(), path)

@@ -59,6 +59,7 @@ def _training_args(path: Path, payload: Payload) -> Path:
 BUILDERS = {"model.pt": _plain_pt, "last.ckpt": _lightning_ckpt, "training_args.bin": _training_args}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 @pytest.mark.parametrize("attack", ["os.system", "subprocess.call", "builtins.eval", "builtins.exec"])
 def test_malicious_checkpoint_is_refused_and_nothing_runs(tmp_path: Path, name: str, attack: str) -> None:

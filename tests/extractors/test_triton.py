@@ -204,6 +204,7 @@ def test_corpus_accepts_exactly_what_the_schema_accepts() -> None:
     assert accepted >= 50 and rejected >= 10
 
 
+@pytest.mark.slow
 def test_corpus_cli_exit_codes_and_no_tracebacks() -> None:
     files = corpus_files()
     sample = files[:: max(1, len(files) // 12)]
@@ -233,6 +234,7 @@ def _findings(a: Path, b: Path) -> list[str]:
     return [f.key for f in api.diff(f"triton:{a}", f"triton:{b}").findings]
 
 
+@pytest.mark.slow
 def test_equivalent_rewrites_produce_no_findings(tmp_path: Path) -> None:
     for i, path in enumerate(_parseable()):
         msg = _message(path)
@@ -264,6 +266,7 @@ def _only(msg: object, field: str) -> object:
     return out
 
 
+@pytest.mark.slow
 def test_real_changes_are_found_on_the_expected_key(tmp_path: Path) -> None:
     checked = 0
     for i, path in enumerate(_parseable()):

@@ -335,6 +335,7 @@ def _only_driftguard_errors(call: Callable[[], object]) -> None:
 # properties
 # ---------------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(TEXT_SEEDS))
 @EXAMPLES
 @given(data=st.data())

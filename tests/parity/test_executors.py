@@ -24,6 +24,9 @@ from driftguard.reporters import render_check
 from tests.dates import EXAMPLES_TODAY, EXAMPLES_TODAY_ISO
 from tests.parity.conftest import linear_onnx, np
 
+# Builds or runs real models (or starts a Ray cluster): deselected unless --slow (CI runs them).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "text-classifier"
 TODAY = EXAMPLES_TODAY_ISO  # the shipped approvals are judged on a fixed day so the test does not age

@@ -96,6 +96,7 @@ def parity_json(capsys: pytest.CaptureFixture[str], manifest: Path, *extra: str)
     return code, json.loads(out)
 
 
+@pytest.mark.slow
 def test_plots_one_picture_per_failing_output_named_in_the_findings(pair: dict[str, Path], tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "report"
@@ -147,6 +148,7 @@ def _modules_after(args: list[str], block_matplotlib: bool = False) -> tuple[int
     return int(last[2]), res.stderr, last[1] == "True"
 
 
+@pytest.mark.slow
 def test_matplotlib_is_imported_only_when_pictures_are_asked_for(pair: dict[str, Path], tmp_path: Path) -> None:
     manifest = str(write_manifest(pair["dir"], ORT % "cand.onnx"))
     rc, _, loaded = _modules_after(["parity", "--config", manifest, "--no-attribution"])

@@ -122,6 +122,7 @@ def _run(folder: Path, config: dict[str, Any], batch: Any) -> dict[str, Any]:
         runner.teardown()
 
 
+@pytest.mark.slow
 def test_sampling_is_seeded_and_reproducible(lm: dict[str, Any]) -> None:
     first = _run(lm["model"], SAMPLING, lm["records"])
     second = _run(lm["model"], SAMPLING, lm["records"])

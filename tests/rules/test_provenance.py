@@ -216,6 +216,7 @@ def test_gate_through_the_manifest(files: dict[str, Path], tmp_path: Path) -> No
         assert any(f.rule == "DG401" for f in report.findings) is failing
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("options", "needle"), [
     ('{min_elements: "sixteen"}', "min_elements must be a non-negative integer"),
     ("{min_element: 16}", "unknown option 'min_element'"),
