@@ -50,7 +50,8 @@ def _only_driftguard_errors(fn: Callable[..., object], *args: object) -> None:
         fn(*args)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=mutated(), which=st.integers(0, len(LIMITS) - 1))
 def test_document_loaders_raise_only_driftguard_errors(tmp_path: Path, case: tuple[Path, bytes], which: int) -> None:
     _, data = case
@@ -68,7 +69,8 @@ def test_document_loaders_raise_only_driftguard_errors(tmp_path: Path, case: tup
 KINDS = ("hf-generation", "hf-config", "hf-tokenizer", "vllm", "tgi", "openai", "tensorrt-llm", "lmdeploy")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=mutated(), kind=st.sampled_from(KINDS), which=st.integers(0, len(LIMITS) - 1))
 def test_extract_raises_only_driftguard_errors(tmp_path: Path, case: tuple[Path, bytes], kind: str,
                                                which: int) -> None:
