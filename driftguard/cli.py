@@ -286,8 +286,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _date(text: str, option: str = "--expires") -> date:
+    from driftguard import clock
+
     try:
-        return date.fromisoformat(text)
+        return clock.parse(text)
     except ValueError:
         raise UsageError(f"{option} expects YYYY-MM-DD, got '{text}'") from None
 
@@ -298,8 +300,8 @@ def _today(args: argparse.Namespace) -> date | None:
     a test suite or a documented example pinned to the day its dated approvals were written for."""
     if args.today:
         return _date(args.today, "--today")
-    pinned = os.environ.get("DRIFTGUARD_TODAY", "").strip()
-    return _date(pinned, "DRIFTGUARD_TODAY") if pinned else None
+    pinned = os.environ.get("DRIFTGUARD_TODAY", "")
+    return _date(pinned, "DRIFTGUARD_TODAY") if pinned.strip() else None
 
 
 def cmd_approve(args: argparse.Namespace) -> int:

@@ -37,5 +37,6 @@ def pinned(day: date) -> Iterator[date]:
 
 
 def parse(text: str) -> date:
-    """``YYYY-MM-DD`` as a date; ValueError otherwise (the caller names the option or variable)."""
+    """``YYYY-MM-DD`` (surrounding blanks ignored) as a date; ValueError otherwise (the caller names the option
+    or variable). The CLI reads ``--today``, ``--expires`` and ``$DRIFTGUARD_TODAY`` with it."""
     return date.fromisoformat(text.strip())
