@@ -1,0 +1,88 @@
+"""The one registry shape (``driftguard.registry``): lazy references, entry points added after built-ins, a
+built-in winning a clash, one load error naming the plug-in."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from driftguard import plugins
+from driftguard.registry import PluginLoadError, Registry, instance_of, module_with, subclass_of
+
+
+@pytest.fixture
+def plugin_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A distribution on sys.path with entry points in group ``driftguard.testkind``."""
+    pkg = tmp_path / "fakeplug.py"
+    pkg.write_text(textwrap.dedent("""
+        VALUE = 7
+        class Thing(int):
+            pass
+        def broken():
+            pass
+    """))
+    meta = tmp_path / "fakeplug-1.0.dist-info"
+    meta.mkdir()
+    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: fakeplug\nVersion: 1.0\n")
+    (meta / "entry_points.txt").write_text(textwrap.dedent("""
+        [driftguard.testkind]
+        seven = fakeplug:VALUE
+        mod = fakeplug
+        clash = fakeplug:VALUE
+        missing = fakeplug_nowhere:VALUE
+        cls = fakeplug:Thing
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins.clear_cache()
+    yield
+    sys.modules.pop("fakeplug", None)
+    plugins.clear_cache()
+
+
+def test_builtins_first_then_entry_points_and_a_builtin_wins_a_clash(plugin_dist: None) -> None:
+    reg: Registry[object] = Registry("driftguard.testkind", {"clash": "json:dumps", "path": "os.path"},
+                                     lambda o: o)
+    assert reg.names() == ["clash", "path", "seven", "mod", "missing", "cls"]
+    import json
+
+    assert reg.load("clash") is json.dumps
+    assert reg.load("seven") == 7
+    assert "seven" in reg and "nothing" not in reg and 3 not in reg
+    assert reg.get("nothing") is None
+    assert [r.builtin for r in reg.refs()] == [True, True, False, False, False, False]
+
+
+def test_one_load_error_names_group_name_and_reference(plugin_dist: None) -> None:
+    reg: Registry[object] = Registry("driftguard.testkind", {}, lambda o: o)
+    with pytest.raises(PluginLoadError, match=r"driftguard.testkind 'missing = fakeplug_nowhere:VALUE' failed to "
+                                              r"load: ModuleNotFoundError"):
+        reg.load("missing")
+    with pytest.raises(KeyError, match="registered: seven, mod, clash, missing, cls"):
+        reg.load("nothing")
+
+
+def test_accept_refuses_what_the_registry_does_not_hold(plugin_dist: None) -> None:
+    ints = Registry("driftguard.testkind", {}, instance_of(int))
+    assert ints.load("seven") == 7
+    with pytest.raises(PluginLoadError, match="'mod = fakeplug' is not a int"):
+        ints.load("mod")
+    modules = Registry("driftguard.testkind", {}, module_with("VALUE", "absent"))
+    with pytest.raises(PluginLoadError, match=r"is not a module with VALUE, absent \(it lacks absent\)"):
+        modules.load("mod")
+    classes = Registry("driftguard.testkind", {}, subclass_of(int))
+    assert classes.load("cls").__name__ == "Thing"
+    with pytest.raises(PluginLoadError, match="is not a subclass of int"):
+        classes.load("seven")
+
+
+def test_nothing_is_imported_until_loaded(plugin_dist: None) -> None:
+    reg: Registry[object] = Registry("driftguard.testkind", {}, lambda o: o)
+    assert "seven" in reg
+    assert "fakeplug" not in sys.modules
+    reg.load("seven")
+    assert "fakeplug" in sys.modules
+    reg.clear()
+    assert reg.names()[0] == "seven"
