@@ -90,12 +90,13 @@ def diff_configs(training: EffectiveConfig, deployed: EffectiveConfig,
     about what differs.
     """
     from driftguard.gate.sides import side_of
-    from driftguard.rules.engine import run_rules
+    from driftguard.rules.engine import pairwise_codes, run_rules
 
     ctx = RuleContext(model="", training=side_of("training", (training,)), deployed=side_of("deployment", (deployed,)),
                       compare=options or CompareOptions())
-    # DG304: a field the engine ignores in either file is a finding too (a typo would otherwise hide).
-    return tuple(run_rules(ctx, select=["DG101", "DG102", "DG104", "DG304"]))  # model "" stamps no model name
+    # The rules that judge one artifact per side (Rule.pairwise): DG101, DG102, DG104, and DG304 (a field the
+    # engine ignores in either file is a finding too, a typo would otherwise hide).
+    return tuple(run_rules(ctx, select=pairwise_codes()))  # model "" stamps no model name
 
 
 def diff(training: str | Path | EffectiveConfig, deployed: str | Path | EffectiveConfig,

@@ -429,15 +429,10 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from driftguard.parity import codes
+    from driftguard.gate import catalog
     from driftguard.reporters.doc_text import plain
-    from driftguard.rules import engine
 
-    if args.code and codes.known(args.code):
-        sys.stdout.write(plain(codes.explain(args.code)))
-    else:
-        sys.stdout.write(plain(engine.explain(args.code)) if args.code
-                         else engine.describe_rules() + codes.describe())
+    sys.stdout.write(plain(catalog.explain(args.code)) if args.code else catalog.describe())
     return EXIT_OK
 
 

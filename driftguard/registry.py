@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -105,6 +106,10 @@ class Registry(Generic[T]):
         self._loaded[name] = loaded
         return loaded
 
+    def __getitem__(self, name: str) -> T:
+        """``load(name)``: the plug-in, KeyError when none has that name."""
+        return self.load(name)
+
     def load(self, name: str) -> T:
         """The plug-in registered as ``name``; KeyError (naming the registered ones) when none is."""
         found = self.get(name)
@@ -122,12 +127,10 @@ class Registry(Generic[T]):
         self._loaded.clear()
 
 
-def module_with(*names: str) -> Callable[[object], object]:
+def module_with(*names: str) -> Callable[[object], ModuleType]:
     """An ``accept`` for module plug-ins: the module, when it has every attribute of ``names``."""
-    import types
-
-    def accept(obj: object) -> object:
-        if not isinstance(obj, types.ModuleType):
+    def accept(obj: object) -> ModuleType:
+        if not isinstance(obj, ModuleType):
             raise TypeError("a module")
         missing = [n for n in names if not hasattr(obj, n)]
         if missing:

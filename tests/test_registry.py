@@ -49,7 +49,7 @@ def test_builtins_first_then_entry_points_and_a_builtin_wins_a_clash(plugin_dist
     import json
 
     assert reg.load("clash") is json.dumps
-    assert reg.load("seven") == 7
+    assert reg.load("seven") == 7 and reg["seven"] == 7
     assert "seven" in reg and "nothing" not in reg and 3 not in reg
     assert reg.get("nothing") is None
     assert [r.builtin for r in reg.refs()] == [True, True, False, False, False, False]

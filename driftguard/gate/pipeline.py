@@ -57,9 +57,8 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     from driftguard import approvals as approvals_mod
     from driftguard.ci.repo import repository_root
     from driftguard.gate.approval_provenance import Provenance
-    from driftguard.parity.codes import CHECKS
-    from driftguard.rules import load_rules
-    from driftguard.rules.engine import rule_infos, run_rules, selected_rules
+    from driftguard.gate.catalog import checks, rule_infos
+    from driftguard.rules.engine import run_rules, selected_rules
 
     check_rule_options(m)
     today = today or clock.today()
@@ -101,7 +100,7 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     findings = [f for name in names for f in by_model[name]]
     approvals = [a for a in approvals if (parity is not None or not a.approval.key.startswith("parity."))
                  and (rules_stage or a.approval.key.startswith("parity."))]
-    known_rules = {*load_rules(), *CHECKS}
+    known_rules = set(checks())
 
     def unknown_in_scope(model: str) -> bool:  # an approval naming a model the manifest lacks: reported here?
         from driftguard.ci.shard import shard_of

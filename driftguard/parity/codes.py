@@ -1,20 +1,19 @@
-"""The parity finding codes (DG5xx), documented like rules: a code, a dotted name, a default severity and a
-docstring with an **Anti-pattern** and a **Best practice** (``driftguard explain DG501`` prints it). They are
-not rules (parity is a stage that runs models, not a check over configs), so they live here and the rule
-registry never imports them. This module imports nothing heavy."""
+"""The parity finding codes (DG5xx): ``checks.Check``s like the rules (a code, a dotted name, a default severity
+and a docstring with an **Anti-pattern** and a **Best practice**; ``driftguard explain DG501`` prints it). They
+are not rules (parity is a stage that runs models, not a check over configs), so they live here, registered in
+``CHECKS`` (group ``driftguard.parity.checks``), and the rule registry never imports them; ``gate.catalog``
+lists both as one. This module imports nothing heavy."""
 
 from __future__ import annotations
 
-import inspect
-from typing import ClassVar
+from driftguard.checks import Check
+from driftguard.registry import Registry, subclass_of
 
 
-class ParityCheck:
-    """One kind of parity finding."""
+class ParityCheck(Check):
+    """One kind of parity finding (reported by the parity stage, never by the rules)."""
 
-    code: ClassVar[str] = ""
-    name: ClassVar[str] = ""
-    severity: ClassVar[str] = "error"
+    stage = "parity"
 
 
 class OutputWithinProfile(ParityCheck):
@@ -132,27 +131,13 @@ class NotExercised(ParityCheck):
     severity = "info"
 
 
-CHECKS: dict[str, type[ParityCheck]] = {
-    c.code: c for c in (OutputWithinProfile, OutputBeyondTolerance, NonFiniteOutput, OutputMismatch,
-                        ConcurrencyInterference, Nondeterminism, NotExercised)
-}
-
-
-def known(code: str) -> bool:
-    return code.strip().upper() in CHECKS
-
-
-def explain(code: str) -> str:
-    """``CODE name (default severity: ...)`` and the docstring, as ``driftguard explain`` prints rules."""
-    cls = CHECKS[code.strip().upper()]
-    header = f"{cls.code} {cls.name} (default severity: {cls.severity}, parity stage)"
-    return f"{header}\n\n{inspect.cleandoc(cls.__doc__ or '')}\n"
-
-
-def describe() -> str:
-    """One line per parity code, in the format of ``rules.engine.describe_rules``."""
-    lines = []
-    for code, cls in sorted(CHECKS.items()):
-        first = " ".join(inspect.cleandoc(cls.__doc__ or "").split("\n\n", 1)[0].split())
-        lines.append(f"{code}  {cls.name:<40} {cls.severity:<8} {first}")
-    return "\n".join(lines) + "\n"
+#: The parity checks, code -> ``"module:Class"`` (entry point group ``driftguard.parity.checks``).
+CHECKS: Registry[type[ParityCheck]] = Registry("driftguard.parity.checks", {
+    "DG500": "driftguard.parity.codes:OutputWithinProfile",
+    "DG501": "driftguard.parity.codes:OutputBeyondTolerance",
+    "DG502": "driftguard.parity.codes:NonFiniteOutput",
+    "DG503": "driftguard.parity.codes:OutputMismatch",
+    "DG504": "driftguard.parity.codes:ConcurrencyInterference",
+    "DG505": "driftguard.parity.codes:Nondeterminism",
+    "DG510": "driftguard.parity.codes:NotExercised",
+}, subclass_of(ParityCheck))

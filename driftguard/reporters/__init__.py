@@ -1,46 +1,35 @@
-"""Reporters: pure functions from results to text. ``REPORTERS`` is the explicit registry of ``check``
-output formats (``--format NAME``): format name -> module path exposing ``render_check(report) -> str``.
-Third parties add formats through the ``driftguard.reporters`` entry point (``name = "package.module"``, a
-module with the same function); a built-in name wins a clash. Modules are imported only when used."""
+"""Reporters: pure functions from results to text. ``REPORTERS`` is the registry of ``check`` output formats
+(``--format NAME``, ``registry.Registry``): format name -> a module exposing ``render_check(report) -> str``,
+imported only when used. Third parties add formats through the ``driftguard.reporters`` entry point group
+(``name = "package.module"``, a module with the same function); a built-in name wins a clash. Adding a format is
+its module and one line here."""
 
 from __future__ import annotations
 
-REPORTERS: dict[str, str] = {
+from types import ModuleType
+
+from driftguard.registry import Registry, module_with
+
+REPORTERS: Registry[ModuleType] = Registry("driftguard.reporters", {
     "text": "driftguard.reporters.check_text",
     "json": "driftguard.reporters.check_json",
     "markdown": "driftguard.reporters.check_markdown",
     "sarif": "driftguard.reporters.sarif",
     "github": "driftguard.reporters.github",
     "junit": "driftguard.reporters.junit",
-}
+}, module_with("render_check"))
 
 
-class ReporterLoadError(Exception):
-    """A ``driftguard.reporters`` entry point that cannot be loaded or renders nothing: a broken plug-in
-    (exit 3), not the user's input."""
-
-
-def available() -> dict[str, str]:
-    """Every ``check`` format of this installation, name -> module path: ``REPORTERS`` plus entry points."""
-    from driftguard.plugins import entry_points
-
-    out = {ep.name: ep.value for ep in entry_points("driftguard.reporters")}
-    out.update(REPORTERS)
-    return dict(sorted(out.items()))
+def available() -> list[str]:
+    """Every ``check`` format of this installation, sorted: the built-ins and the entry points."""
+    return sorted(REPORTERS.names())
 
 
 def render_check(fmt: str, report: object, style: object = None) -> str:
-    """Render a ``check`` Report in format ``fmt`` (a key of ``available()``); ``style``
-    (``reporters.style.Style``: width and colour) for the text format only."""
-    import importlib
-
-    path = REPORTERS.get(fmt) or available()[fmt]
-    try:
-        module = importlib.import_module(path)
-        render = module.render_check
-    except (ImportError, AttributeError) as exc:
-        raise ReporterLoadError(f"driftguard.reporters entry point '{fmt} = {path}' failed to load: "
-                                f"{type(exc).__name__}: {exc}") from exc
+    """Render a ``check`` Report in format ``fmt`` (one of ``available()``); ``style``
+    (``reporters.style.Style``: width and colour) for the text format only. Raises ``registry.PluginLoadError``
+    for a format whose module cannot be loaded or has no ``render_check``."""
+    render = REPORTERS.load(fmt).render_check
     if fmt == "text" and style is not None:
         return str(render(report, style))
     return str(render(report))

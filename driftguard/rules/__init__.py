@@ -1,87 +1,61 @@
 """The rule engine and rule families.
 
-``RULES`` is the explicit registry of built-in rules (code -> class); ``load_rules()`` adds third-party rules
-from the ``driftguard.rules`` entry point (value ``module:Class``). Nothing registers itself on import.
-Families: DG1xx drift between sides (``drift_rules``), DG2xx consistency within a side (``consistency``),
-DG21x Triton config vs ONNX graph (``consistency_io``), DG3xx policy on values (``policy``).
-``engine.run_rules`` runs them.
+``RULES`` is the registry of rules (``registry.Registry``): code -> ``"module:Class"`` for the built-ins,
+imported when first loaded, plus third-party rules from the ``driftguard.rules`` entry point group
+(``DG901 = "package.module:RuleClass"``, the entry point named by the rule's code; a built-in code wins a
+clash). Nothing registers itself on import. Families: DG1xx drift between sides (``drift_rules``), DG2xx
+consistency within a side (``consistency``), DG21x Triton config vs ONNX graph (``consistency_io``), DG3xx
+policy on values (``policy``), DG401 weights (``provenance``). ``engine.run_rules`` runs them. Adding a rule is
+its class (with its ``explain`` doc), one line here and its test cases.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
+from driftguard.registry import PluginLoadError, Registry
 from driftguard.rules.base import Rule
-from driftguard.rules.consistency import EosTokenConsistency, GenerationLengthConsistency, MaxLengthConsistency
-from driftguard.rules.consistency_io import (
-    OnnxMaxLength,
-    OnnxTokenizerInputs,
-    TritonOnnxBackend,
-    TritonOnnxBatchDim,
-    TritonOnnxDims,
-    TritonOnnxDtype,
-    TritonOnnxNames,
-    TritonOnnxPrecision,
-)
-from driftguard.rules.drift_rules import DecodingDrift, OneSidedKey, PrecisionDrift, ValueDrift
-from driftguard.rules.policy import GreedyBySamplingLimits, SamplingWithoutDoSample, ValueRange
-from driftguard.rules.policy_fields import IgnoredRequestField
-from driftguard.rules.precision_serving import ServingPrecision
-from driftguard.rules.provenance import WeightsProvenance
-
-RULES: dict[str, type[Rule]] = {
-    "DG101": ValueDrift,
-    "DG102": PrecisionDrift,
-    "DG103": OneSidedKey,
-    "DG104": DecodingDrift,
-    "DG105": ServingPrecision,
-    "DG201": EosTokenConsistency,
-    "DG202": MaxLengthConsistency,
-    "DG203": GenerationLengthConsistency,
-    "DG210": TritonOnnxNames,
-    "DG211": TritonOnnxDtype,
-    "DG212": TritonOnnxBatchDim,
-    "DG213": TritonOnnxDims,
-    "DG214": TritonOnnxBackend,
-    "DG215": TritonOnnxPrecision,
-    "DG216": OnnxTokenizerInputs,
-    "DG217": OnnxMaxLength,
-    "DG301": SamplingWithoutDoSample,
-    "DG302": GreedyBySamplingLimits,
-    "DG303": ValueRange,
-    "DG304": IgnoredRequestField,
-    "DG401": WeightsProvenance,
-}
 
 
-class RuleLoadError(Exception):
-    """A ``driftguard.rules`` entry point could not be loaded or is not a Rule: a broken plug-in (exit 3)."""
+def _rule_class(obj: object) -> type[Rule]:
+    if not (isinstance(obj, type) and issubclass(obj, Rule) and obj.code):
+        raise TypeError("a Rule with a code")
+    return obj
 
 
-@cache
-def _entry_point_rules() -> dict[str, type[Rule]]:
-    # importlib.metadata scans every installed distribution: driftguard.plugins does it once per process.
-    from driftguard.plugins import entry_points
-
-    out: dict[str, type[Rule]] = {}
-    for ep in entry_points("driftguard.rules"):
-        try:
-            obj = ep.load()
-        except Exception as exc:
-            raise RuleLoadError(f"driftguard.rules entry point '{ep.name} = {ep.value}' failed to load: "
-                                f"{type(exc).__name__}: {exc}") from exc
-        if not (isinstance(obj, type) and issubclass(obj, Rule)) or not obj.code:
-            raise RuleLoadError(f"driftguard.rules entry point '{ep.name} = {ep.value}' is not a Rule with a code")
-        out[obj.code] = obj
-    return out
+RULES: Registry[type[Rule]] = Registry("driftguard.rules", {
+    "DG101": "driftguard.rules.drift_rules:ValueDrift",
+    "DG102": "driftguard.rules.drift_rules:PrecisionDrift",
+    "DG103": "driftguard.rules.drift_rules:OneSidedKey",
+    "DG104": "driftguard.rules.drift_rules:DecodingDrift",
+    "DG105": "driftguard.rules.precision_serving:ServingPrecision",
+    "DG201": "driftguard.rules.consistency:EosTokenConsistency",
+    "DG202": "driftguard.rules.consistency:MaxLengthConsistency",
+    "DG203": "driftguard.rules.consistency:GenerationLengthConsistency",
+    "DG210": "driftguard.rules.consistency_io:TritonOnnxNames",
+    "DG211": "driftguard.rules.consistency_io:TritonOnnxDtype",
+    "DG212": "driftguard.rules.consistency_io:TritonOnnxBatchDim",
+    "DG213": "driftguard.rules.consistency_io:TritonOnnxDims",
+    "DG214": "driftguard.rules.consistency_io:TritonOnnxBackend",
+    "DG215": "driftguard.rules.consistency_io:TritonOnnxPrecision",
+    "DG216": "driftguard.rules.consistency_io:OnnxTokenizerInputs",
+    "DG217": "driftguard.rules.consistency_io:OnnxMaxLength",
+    "DG301": "driftguard.rules.policy:SamplingWithoutDoSample",
+    "DG302": "driftguard.rules.policy:GreedyBySamplingLimits",
+    "DG303": "driftguard.rules.policy:ValueRange",
+    "DG304": "driftguard.rules.policy_fields:IgnoredRequestField",
+    "DG401": "driftguard.rules.provenance:WeightsProvenance",
+}, _rule_class)
 
 
 def load_rules() -> dict[str, type[Rule]]:
-    """Every rule of this installation, code -> class: ``RULES`` plus entry points (built-ins win a clash)."""
-    plugins = _entry_point_rules()
-    if not plugins:
-        return dict(RULES)
-    return {**plugins, **RULES}
+    """Every rule of this installation, code -> class: the built-ins, then entry points. Raises
+    ``PluginLoadError`` for an entry point that cannot be loaded, is not a Rule, or is named other than its
+    rule's code."""
+    out = dict(RULES.items())
+    for code, cls in out.items():
+        if cls.code != code:
+            raise PluginLoadError(f"driftguard.rules '{code}' is the rule {cls.code}: name the entry point by the "
+                                  "rule's code")
+    return out
 
 
-__all__ = ["RULES", "Rule", "RuleLoadError", "load_rules"]
+__all__ = ["RULES", "PluginLoadError", "Rule", "load_rules"]

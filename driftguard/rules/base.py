@@ -1,8 +1,8 @@
 """What a rule is and what it sees.
 
-A rule is a class with a ``code`` (``DG101``), a dotted ``name``, a default ``severity`` and a docstring with an
-**Anti-pattern** and a **Best practice** section (``driftguard explain CODE`` prints it; a test checks every
-registered rule has both). ``check(ctx)`` yields Findings. Families: DG1xx drift between sides, DG2xx
+A rule is a ``checks.Check`` (a ``code`` such as ``DG101``, a dotted ``name``, a default ``severity`` and a
+docstring with an **Anti-pattern** and a **Best practice** section: ``driftguard explain CODE`` prints it; a
+test checks every registered rule has both). ``check(ctx)`` yields Findings. Families: DG1xx drift between sides, DG2xx
 consistency within a side (or between artifacts of the deployment), DG3xx policy on values.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from driftguard.checks import Check
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
@@ -64,14 +65,14 @@ class RuleContext:
         return hit
 
 
-class Rule:
-    """Base class for rules. Subclasses set the class attributes and implement ``check``."""
+class Rule(Check):
+    """Base class for rules (``checks.Check``: code, name, severity, doc). Subclasses set the class attributes
+    and implement ``check``; a rule that takes options declares their pydantic model as ``Options``."""
 
-    code: ClassVar[str] = ""
-    name: ClassVar[str] = ""
-    severity: ClassVar[str] = "error"  # error | warning | info
-    #: True for rules that read weights or run models; they only run when enabled in the manifest.
-    opt_in: ClassVar[bool] = False
+    #: True for rules that judge one artifact per side on its own, the pair ``driftguard diff`` compares (DG101
+    #: values, DG102 precision, DG104 decoding, DG304 ignored request fields): ``diff`` runs these. Rules that
+    #: need a whole side (its other artifacts, its serving path, what its kinds could state) leave it False.
+    pairwise: ClassVar[bool] = False
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         raise NotImplementedError
@@ -84,10 +85,3 @@ class Rule:
         if raw in (None, {}):
             return None
         return "this rule takes no options"
-
-    def finding(self, key: str, message: str, *, training: Value | None = None, deployed: Value | None = None,
-                related: tuple[Value, ...] = (), delta: Any = None, severity: str | None = None) -> Finding:
-        """A Finding stamped with this rule's code, name and severity."""
-        return Finding(rule=self.code, name=self.name, key=key, message=message,
-                       severity=severity or self.severity, training=training, deployed=deployed,
-                       related=related, delta=delta)

@@ -127,6 +127,7 @@ class ValueDrift(Rule):
     code = "DG101"
     name = "drift.value"
     severity = "error"
+    pairwise = True
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for key, a, b in ctx.differences():
@@ -169,6 +170,7 @@ class PrecisionDrift(Rule):
     code = "DG102"
     name = "drift.precision"
     severity = "error"
+    pairwise = True
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for key, a, b in ctx.differences():
@@ -207,6 +209,7 @@ class DecodingDrift(Rule):
     code = "DG104"
     name = "drift.decoding"
     severity = "error"
+    pairwise = True
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for key, a, b in ctx.differences():

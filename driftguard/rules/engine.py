@@ -1,17 +1,15 @@
 """Running rules: pick the registered rules a check asks for, run each on a ``RuleContext``, stamp and sort
 the findings. A rule that raises is a bug in the rule, never a pass: ``RuleCrashed`` (the CLI maps it to
-exit 3). ``explain(CODE)`` is the text ``driftguard explain CODE`` prints."""
+exit 3). What ``driftguard explain`` prints, over rules and parity checks alike, is ``gate.catalog``."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from driftguard.errors import DriftguardError, UsageError
 from driftguard.model import Finding
-from driftguard.report import RuleInfo
 from driftguard.rules import load_rules
 from driftguard.rules.base import Rule, RuleContext
 
@@ -109,30 +107,7 @@ def run_rules(ctx: RuleContext, select: Sequence[str] | None = None,
     return out
 
 
-def explain(code: str) -> str:
-    """``CODE name (default severity: ...)`` followed by the rule's docstring; UsageError for unknown codes."""
-    rules = load_rules()
-    cls = rules.get(code.strip().upper())
-    if cls is None:
-        raise UsageError(f"unknown rule '{code}'; known rules: {', '.join(sorted(rules))}")
-    header = f"{cls.code} {cls.name} (default severity: {cls.severity}{', opt-in' if cls.opt_in else ''})"
-    doc = inspect.cleandoc(cls.__doc__ or "(no documentation)")
-    return f"{header}\n\n{doc}\n"
-
-
-def describe_rules() -> str:
-    """One line per registered rule: code, name, default severity and the docstring's first line."""
-    lines = []
-    for code, cls in sorted(load_rules().items()):
-        first = " ".join(inspect.cleandoc(cls.__doc__ or "").split("\n\n", 1)[0].split())
-        lines.append(f"{code}  {cls.name:<40} {cls.severity:<8} {first}")
-    return "\n".join(lines) + "\n"
-
-
-def rule_infos() -> tuple[RuleInfo, ...]:
-    """Every rule of this installation as reports describe it (code order)."""
-    out = []
-    for code, cls in sorted(load_rules().items()):
-        doc = inspect.cleandoc(cls.__doc__ or "")
-        out.append(RuleInfo(code, cls.name, cls.severity, doc.split("\n", 1)[0], doc, cls.opt_in))
-    return tuple(out)
+def pairwise_codes() -> list[str]:
+    """The codes of the rules that judge one artifact per side (``Rule.pairwise``) and run by default: what
+    ``driftguard diff`` runs on its two files."""
+    return [code for code, cls in sorted(load_rules().items()) if cls.pairwise and not cls.opt_in]

@@ -46,6 +46,7 @@ class IgnoredRequestField(Rule):
     code = "DG304"
     name = "policy.ignored-request-field"
     severity = "warning"
+    pairwise = True
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in (ctx.training, ctx.deployed):

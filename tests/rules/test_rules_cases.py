@@ -132,5 +132,5 @@ def test_rule_is_documented_and_has_cases(code: str) -> None:
 
 
 def test_rule_names_are_unique() -> None:
-    names = [cls.name for cls in RULES.values()]
+    names = [cls.name for _, cls in RULES.items()]
     assert len(names) == len(set(names))

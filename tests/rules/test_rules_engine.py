@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-import driftguard.rules as rules_pkg
 from driftguard import plugins
 from driftguard.errors import DriftguardError, UsageError
+from driftguard.gate.catalog import explain
 from driftguard.model import EffectiveConfig, Finding, Origin, Value
-from driftguard.rules import RULES, RuleLoadError, load_rules
+from driftguard.registry import PluginLoadError
+from driftguard.rules import RULES, load_rules
 from driftguard.rules.base import Rule, RuleContext, Side
-from driftguard.rules.engine import RuleCrashed, explain, run_rules, selected_rules
+from driftguard.rules.engine import RuleCrashed, pairwise_codes, run_rules, selected_rules
 
 
 def _side(name: str, values: dict[str, object]) -> Side:
@@ -27,6 +28,14 @@ def _side(name: str, values: dict[str, object]) -> Side:
 
 def _ctx(training: dict[str, object], deployed: dict[str, object]) -> RuleContext:
     return RuleContext("summarizer", _side("training", training), _side("deployment", deployed))
+
+
+def register(monkeypatch: pytest.MonkeyPatch, code: str, cls: str) -> None:
+    """Register this module's rule class ``cls`` as built-in ``code`` for one test (the registry forgets it
+    after)."""
+    monkeypatch.setitem(RULES.builtins, code, f"{__name__}:{cls}")
+    RULES.clear()
+    monkeypatch.setattr(RULES, "_loaded", {})
 
 
 # The summarizer incident plus a few policy problems: several rules fire at once.
@@ -114,7 +123,7 @@ def test_severity_overrides() -> None:
 
 
 def test_crashing_rule_raises_rule_crashed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(RULES, "DG990", Crashing)
+    register(monkeypatch, "DG990", "Crashing")
     with pytest.raises(RuleCrashed) as info:
         run_rules(CTX)
     assert info.value.code == "DG990"
@@ -123,13 +132,13 @@ def test_crashing_rule_raises_rule_crashed(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_rule_yielding_junk_is_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(RULES, "DG991", YieldsJunk)
+    register(monkeypatch, "DG991", "YieldsJunk")
     with pytest.raises(RuleCrashed, match="DG991"):
         run_rules(CTX)
 
 
 def test_opt_in_rules_run_only_when_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(RULES, "DG992", OptIn)
+    register(monkeypatch, "DG992", "OptIn")
     assert "DG992" not in {cls.code for cls, _ in selected_rules()}
     assert not [f for f in run_rules(CTX) if f.rule == "DG992"]
     assert [f.key for f in run_rules(CTX, enable=["DG992"]) if f.rule == "DG992"] == ["model.weights.fingerprint"]
@@ -179,12 +188,12 @@ def make_plugin(root: Path, entry_points: str) -> Path:
 
 @pytest.fixture
 def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    rules_pkg._entry_point_rules.cache_clear()
+    RULES.clear()
     plugins.clear_cache()
     yield tmp_path / "site"
     monkeypatch.undo()
     sys.modules.pop("dg_plugin_rules", None)
-    rules_pkg._entry_point_rules.cache_clear()
+    RULES.clear()
     plugins.clear_cache()
 
 
@@ -208,8 +217,20 @@ def test_crashing_entry_point_rule_raises_rule_crashed(plugin_path: Path, monkey
 def test_broken_entry_point_is_a_load_error(plugin_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_plugin(plugin_path, "DG903 = dg_plugin_rules:Missing\n")
     monkeypatch.syspath_prepend(str(plugin_path))
-    with pytest.raises(RuleLoadError, match="DG903"):
+    with pytest.raises(PluginLoadError, match="DG903"):
         load_rules()
+
+
+def test_an_entry_point_is_named_by_its_rules_code(plugin_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_plugin(plugin_path, "myrule = dg_plugin_rules:PluginRule\n")
+    monkeypatch.syspath_prepend(str(plugin_path))
+    with pytest.raises(PluginLoadError, match="'myrule' is the rule DG901: name the entry point by the rule's code"):
+        load_rules()
+
+
+def test_diff_runs_the_pairwise_rules() -> None:
+    """``driftguard diff`` runs the rules that declare ``pairwise`` (and are not opt-in), from the registry."""
+    assert pairwise_codes() == ["DG101", "DG102", "DG104", "DG304"]
 
 
 class FindsBadInput(Rule):
@@ -234,7 +255,7 @@ class FindsBadInput(Rule):
 
 
 def test_input_error_inside_a_rule_stays_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(RULES, "DG992", FindsBadInput)
+    register(monkeypatch, "DG992", "FindsBadInput")
     with pytest.raises(DriftguardError) as info:
         run_rules(CTX)
     assert not isinstance(info.value, RuleCrashed)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from driftguard.errors import UsageError
+from driftguard.gate.catalog import describe, explain
 from driftguard.rules import RULES
-from driftguard.rules.engine import describe_rules, explain
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -31,9 +31,15 @@ def test_explain_unknown_code() -> None:
         explain("DG999")
 
 
-def test_describe_lists_every_rule() -> None:
-    lines = describe_rules().splitlines()
-    assert [line.split()[0] for line in lines] == sorted(RULES)
+def test_describe_lists_every_rule_and_parity_check() -> None:
+    from driftguard.parity.codes import CHECKS
+
+    lines = describe().splitlines()
+    assert [line.split()[0] for line in lines] == sorted([*RULES, *CHECKS])
+
+
+def test_explain_a_parity_check_says_its_stage() -> None:
+    assert explain("dg505").startswith("DG505 parity.nondeterminism (default severity: warning, parity stage)\n\n")
 
 
 def test_cli_explain() -> None:

@@ -1,0 +1,40 @@
+"""Every finding code of this installation as one list: the rules (``rules.RULES``) and the parity checks
+(``parity.codes.CHECKS``), both ``checks.Check``s. ``driftguard explain`` prints from it and reports describe
+it (``rule_infos``: SARIF ``tool.driver.rules``). It lives here, above both families, because the rules and the
+parity stage may not import each other."""
+
+from __future__ import annotations
+
+from driftguard.checks import Check
+from driftguard.errors import UsageError
+from driftguard.report import RuleInfo
+
+
+def checks() -> dict[str, type[Check]]:
+    """Code -> class for every rule and parity check, in code order. Raises ``registry.PluginLoadError`` for a
+    broken plug-in."""
+    from driftguard.parity.codes import CHECKS
+    from driftguard.rules import load_rules
+
+    found: dict[str, type[Check]] = {**load_rules(), **dict(CHECKS.items())}
+    return dict(sorted(found.items()))
+
+
+def explain(code: str) -> str:
+    """What ``driftguard explain CODE`` prints: the header (code, name, default severity, opt-in or stage) and
+    the docstring. UsageError for an unknown code."""
+    every = checks()
+    cls = every.get(code.strip().upper())
+    if cls is None:
+        raise UsageError(f"unknown rule '{code}'; known rules: {', '.join(every)}")
+    return cls.explain_text()
+
+
+def describe() -> str:
+    """One line per code (``Check.describe_line``): what ``driftguard explain`` prints without a code."""
+    return "\n".join(cls.describe_line() for cls in checks().values()) + "\n"
+
+
+def rule_infos() -> tuple[RuleInfo, ...]:
+    """Every code as reports describe it (code order)."""
+    return tuple(cls.info() for cls in checks().values())
