@@ -441,8 +441,8 @@ def _kinds_epilog() -> str:
     from driftguard import extractors
 
     lines = ["kinds (KIND:PATH, --kind, or kind: in the manifest):"]
-    for kind in extractors.EXTRACTORS:
-        lines.append(f"  {kind:<14} {extractors.get(kind).DESCRIPTION}")
+    for kind in extractors.available_kinds():
+        lines.append(f"  {kind:<14} {extractors.info(kind).description}")
     return "\n".join(lines)
 
 

@@ -1,5 +1,5 @@
-"""docs/defaults.md ships the defaults' sources: generated from keys.py, up to date, and every ``defaults.md §N``
-citation in notes and messages names a section of it."""
+"""docs/defaults.md ships the defaults' sources: generated from the engine and extractor modules' tables, up
+to date, and every ``defaults.md §N`` citation in notes and messages names a section of it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from driftguard import keys
+from driftguard import extractors
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "defaults.md"
@@ -27,7 +27,7 @@ def _script() -> ModuleType:
     return module
 
 
-def test_the_page_is_what_the_script_writes_from_keys_py() -> None:
+def test_the_page_is_what_the_script_writes_from_the_tables() -> None:
     res = subprocess.run([sys.executable, "scripts/gen_defaults_doc.py", "--check"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert res.returncode == 0, res.stderr + "\nrun: python scripts/gen_defaults_doc.py"
@@ -43,8 +43,8 @@ def test_check_fails_on_a_stale_page(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_every_default_is_a_row_with_its_value_and_citation() -> None:
     page = PAGE.read_text()
-    for kind, table in keys.DEFAULTS.items():
-        for key, default in table.items():
+    for kind in extractors.available_kinds():
+        for key, default in extractors.info(kind).defaults.items():
             row = f"| `{kind}` | every artifact of the kind | `{key}` | `{json.dumps(default.value)}` | " \
                   f"{default.source.replace('|', chr(92) + '|')} |"
             assert row in page, row

@@ -1,8 +1,9 @@
-"""Every documented default in keys.py, pinned as literal values read from shared/reference/defaults.md.
+"""Every documented default (engines/*.py, extractors/triton.py), pinned as literal values read from
+shared/reference/defaults.md.
 
-Extractors fill effective configs from ``keys.DEFAULTS``, so a test that compares extraction with that same
+Extractors fill effective configs from those tables, so a test that compares extraction with that same
 table cannot notice a wrong default. These literals were copied from the reference rows cited per engine;
-changing a default in keys.py (or here) without the reference saying so fails. Each value is compared with its
+changing a default in its module (or here) without the reference saying so fails. Each value is compared with its
 type: ``1`` (TensorRT-LLM early_stopping) is not ``False`` (transformers), and ``values_equal`` keeps them apart.
 """
 
@@ -12,7 +13,10 @@ from typing import Any
 
 import pytest
 
-from driftguard import keys
+from driftguard import extractors, keys
+from driftguard.engines import lmdeploy, openai, tensorrt_llm, tgi, vllm
+from driftguard.engines import transformers as tf
+from driftguard.extractors import triton
 from driftguard.keys import Default
 
 # defaults.md §1.1 "Constructor defaults and effective defaults", column "4.57.6 __init__".
@@ -143,19 +147,19 @@ LMDEPLOY: dict[str, Any] = {
     "generation.seed": None,
 }
 
-#: (table in keys.py, literals above, the defaults.md section its rows must cite)
+#: (table in its engine or extractor module, literals above, the defaults.md section its rows must cite)
 TABLES: dict[str, tuple[dict[str, Default], dict[str, Any], str]] = {
-    "HF_GENERATION_DEFAULTS": (keys.HF_GENERATION_DEFAULTS, HF_GENERATION, "§1.1"),
-    "HF_TOKENIZER_DEFAULTS": (keys.HF_TOKENIZER_DEFAULTS, HF_TOKENIZER, "§9"),
-    "TRITON_DEFAULTS": (keys.TRITON_DEFAULTS, TRITON, "§7"),
-    "VLLM_DEFAULTS": (keys.VLLM_DEFAULTS, VLLM, "§2.1"),
-    "TGI_DEFAULTS": (keys.TGI_DEFAULTS, TGI, "§3"),
-    "OPENAI_DEFAULTS": (keys.OPENAI_DEFAULTS, OPENAI, "§5"),
-    "OPENAI_COMPLETIONS_DEFAULTS": (keys.OPENAI_COMPLETIONS_DEFAULTS, OPENAI_COMPLETIONS, "§5"),
-    "TENSORRT_LLM_DEFAULTS": (keys.TENSORRT_LLM_DEFAULTS, TENSORRT_LLM, "§4.1"),
-    "TENSORRT_LLM_LLMAPI_DEFAULTS": (keys.TENSORRT_LLM_LLMAPI_DEFAULTS, TENSORRT_LLM_LLMAPI, "§4.2"),
-    "TENSORRT_LLM_SERVE_DEFAULTS": (keys.TENSORRT_LLM_SERVE_DEFAULTS, TENSORRT_LLM_SERVE, "§4.3"),
-    "LMDEPLOY_DEFAULTS": (keys.LMDEPLOY_DEFAULTS, LMDEPLOY, "§6"),
+    "HF_GENERATION_DEFAULTS": (tf.HF_GENERATION_DEFAULTS, HF_GENERATION, "§1.1"),
+    "HF_TOKENIZER_DEFAULTS": (tf.HF_TOKENIZER_DEFAULTS, HF_TOKENIZER, "§9"),
+    "TRITON_DEFAULTS": (triton.TRITON_DEFAULTS, TRITON, "§7"),
+    "VLLM_DEFAULTS": (vllm.VLLM_DEFAULTS, VLLM, "§2.1"),
+    "TGI_DEFAULTS": (tgi.TGI_DEFAULTS, TGI, "§3"),
+    "OPENAI_DEFAULTS": (openai.OPENAI_DEFAULTS, OPENAI, "§5"),
+    "OPENAI_COMPLETIONS_DEFAULTS": (openai.OPENAI_COMPLETIONS_DEFAULTS, OPENAI_COMPLETIONS, "§5"),
+    "TENSORRT_LLM_DEFAULTS": (tensorrt_llm.TENSORRT_LLM_DEFAULTS, TENSORRT_LLM, "§4.1"),
+    "TENSORRT_LLM_LLMAPI_DEFAULTS": (tensorrt_llm.TENSORRT_LLM_LLMAPI_DEFAULTS, TENSORRT_LLM_LLMAPI, "§4.2"),
+    "TENSORRT_LLM_SERVE_DEFAULTS": (tensorrt_llm.TENSORRT_LLM_SERVE_DEFAULTS, TENSORRT_LLM_SERVE, "§4.3"),
+    "LMDEPLOY_DEFAULTS": (lmdeploy.LMDEPLOY_DEFAULTS, LMDEPLOY, "§6"),
 }
 
 
@@ -183,37 +187,46 @@ def test_every_defaulted_key_is_canonical_or_namespaced(name: str) -> None:
 
 
 def test_defaults_by_kind() -> None:
-    expected = {"hf-generation": keys.HF_GENERATION_DEFAULTS, "hf-tokenizer": keys.HF_TOKENIZER_DEFAULTS,
-                "triton": keys.TRITON_DEFAULTS, "vllm": keys.VLLM_DEFAULTS, "tgi": keys.TGI_DEFAULTS,
-                "openai": keys.OPENAI_DEFAULTS, "tensorrt-llm": keys.TENSORRT_LLM_DEFAULTS,
-                "lmdeploy": keys.LMDEPLOY_DEFAULTS}
-    assert sorted(keys.DEFAULTS) == sorted(expected)
-    assert all(keys.DEFAULTS[kind] is table for kind, table in expected.items())
-    assert keys.defaults_for("onnx") == {}
-    assert keys.defaults_for("tgi")["generation.repetition_penalty"].value == 1.0
+    """Each kind declares its documented defaults (``KindInfo.defaults``): the table of its format or engine."""
+    expected = {"hf-generation": tf.HF_GENERATION_DEFAULTS, "hf-tokenizer": tf.HF_TOKENIZER_DEFAULTS,
+                "triton": triton.TRITON_DEFAULTS, "vllm": vllm.VLLM_DEFAULTS, "tgi": tgi.TGI_DEFAULTS,
+                "openai": openai.OPENAI_DEFAULTS, "tensorrt-llm": tensorrt_llm.TENSORRT_LLM_DEFAULTS,
+                "lmdeploy": lmdeploy.LMDEPLOY_DEFAULTS}
+    declared = {k: extractors.info(k).defaults for k in extractors.available_kinds() if extractors.info(k).defaults}
+    assert sorted(declared) == sorted(expected)
+    assert all(declared[kind] is table for kind, table in expected.items())
+    assert extractors.info("onnx").defaults == {}
+    assert extractors.info("tgi").defaults["generation.repetition_penalty"].value == 1.0
+
+
+def test_keys_is_the_vocabulary_only() -> None:
+    """No table of defaults is left in keys.py: they live with the engine or format that documents them."""
+    tables = [n for n, v in vars(keys).items() if isinstance(v, (dict, Default))
+              and (isinstance(v, Default) or any(isinstance(d, Default) for d in v.values()))]
+    assert tables == []
 
 
 def test_hf_constants() -> None:
     # defaults.md §1.1 (TF-4.57.6 read and executed) and §9.
-    assert keys.TRANSFORMERS_DEFAULTS_VERSION == "4.57.6"
-    assert keys.HF_VERY_LARGE_INTEGER == 1000000000000000019884624838656
+    assert tf.TRANSFORMERS_DEFAULTS_VERSION == "4.57.6"
+    assert tf.HF_VERY_LARGE_INTEGER == 1000000000000000019884624838656
     # §9 "padding_side, subclass overrides": LlamaTokenizerFast, CodeLlamaTokenizerFast, GemmaTokenizerFast,
     # CohereTokenizerFast, XLNetTokenizer(Fast) are "left".
-    assert keys.HF_TOKENIZER_LEFT_PADDING_FAMILIES == ("LlamaTokenizer", "CodeLlamaTokenizer", "GemmaTokenizer",
+    assert tf.HF_TOKENIZER_LEFT_PADDING_FAMILIES == ("LlamaTokenizer", "CodeLlamaTokenizer", "GemmaTokenizer",
                                                        "CohereTokenizer", "XLNetTokenizer")
-    assert keys.HF_TOKENIZER_LEFT_PADDING.value == "left"
+    assert tf.HF_TOKENIZER_LEFT_PADDING.value == "left"
 
 
 def test_same_parameter_different_engines() -> None:
     """defaults.md §10 (cross-engine summary), the differences that make drift: if two of these ever agree,
     one of the tables changed."""
-    assert keys.HF_GENERATION_DEFAULTS["generation.top_k"].value == 50
-    assert keys.VLLM_DEFAULTS["generation.top_k"].value == 0
-    assert keys.LMDEPLOY_DEFAULTS["generation.temperature"].value == 0.8
-    assert keys.TENSORRT_LLM_DEFAULTS["generation.top_p"].value == 0.0
-    assert keys.TENSORRT_LLM_DEFAULTS["generation.length_penalty"].value == 0.0
-    assert keys.HF_GENERATION_DEFAULTS["generation.length_penalty"].value == 1.0
-    assert keys.TENSORRT_LLM_DEFAULTS["generation.seed"].value == 0
-    assert keys.VLLM_DEFAULTS["generation.max_new_tokens"].value == 16
-    assert keys.TENSORRT_LLM_LLMAPI_DEFAULTS["generation.max_new_tokens"].value == 32
-    assert keys.LMDEPLOY_DEFAULTS["generation.max_new_tokens"].value == 512
+    assert tf.HF_GENERATION_DEFAULTS["generation.top_k"].value == 50
+    assert vllm.VLLM_DEFAULTS["generation.top_k"].value == 0
+    assert lmdeploy.LMDEPLOY_DEFAULTS["generation.temperature"].value == 0.8
+    assert tensorrt_llm.TENSORRT_LLM_DEFAULTS["generation.top_p"].value == 0.0
+    assert tensorrt_llm.TENSORRT_LLM_DEFAULTS["generation.length_penalty"].value == 0.0
+    assert tf.HF_GENERATION_DEFAULTS["generation.length_penalty"].value == 1.0
+    assert tensorrt_llm.TENSORRT_LLM_DEFAULTS["generation.seed"].value == 0
+    assert vllm.VLLM_DEFAULTS["generation.max_new_tokens"].value == 16
+    assert tensorrt_llm.TENSORRT_LLM_LLMAPI_DEFAULTS["generation.max_new_tokens"].value == 32
+    assert lmdeploy.LMDEPLOY_DEFAULTS["generation.max_new_tokens"].value == 512

@@ -8,8 +8,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, ge
-from driftguard.keys import LMDEPLOY_DEFAULTS
+from driftguard.keys import Default
 from driftguard.model import Value
+
+#: GenerationConfig's defaults ("lmdeploy default" in Origin.source).
+_LMD = "defaults.md §6 lmdeploy GenerationConfig (LMD)"
+LMDEPLOY_DEFAULTS: dict[str, Default] = {
+    "generation.num_return_sequences": Default(1, _LMD + " n"),
+    "generation.max_new_tokens": Default(512, _LMD + " max_new_tokens"),
+    "generation.do_sample": Default(False, _LMD + " do_sample"),
+    "generation.top_p": Default(1.0, _LMD + " top_p"),
+    "generation.top_k": Default(50, _LMD + " top_k"),
+    "generation.min_p": Default(0.0, _LMD + " min_p"),
+    "generation.temperature": Default(0.8, _LMD + " temperature"),
+    "generation.repetition_penalty": Default(1.0, _LMD + " repetition_penalty"),
+    "generation.seed": Default(None, _LMD + " random_seed"),
+}
+
 
 #: ``GenerationConfig`` / api_server field -> Field, ranges of ``GenerationConfig.__post_init__`` (LMD).
 FIELDS: dict[str, Field] = {

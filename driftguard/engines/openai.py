@@ -6,8 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, ge
-from driftguard.keys import OPENAI_COMPLETIONS_DEFAULTS, OPENAI_DEFAULTS
+from driftguard.keys import Default
 from driftguard.model import Value
+
+#: The API reference's defaults ("openai default" in Origin.source).
+_OAI = "defaults.md §5 OpenAI API (OAI)"
+OPENAI_DEFAULTS: dict[str, Default] = {
+    "generation.temperature": Default(1.0, _OAI + " temperature"),
+    "generation.top_p": Default(1.0, _OAI + " top_p"),
+    "generation.num_return_sequences": Default(1, _OAI + " n"),
+    "generation.presence_penalty": Default(0.0, _OAI + " presence_penalty"),
+    "generation.frequency_penalty": Default(0.0, _OAI + " frequency_penalty"),
+    "generation.seed": Default(None, _OAI + " seed (no default)"),
+}
+#: Legacy Completions (``prompt``) only: chat requests have no max_tokens default.
+OPENAI_COMPLETIONS_DEFAULTS: dict[str, Default] = {
+    "generation.max_new_tokens": Default(16, _OAI + " CreateCompletionRequest.max_tokens"),
+}
 
 FIELDS: dict[str, Field] = {
     "temperature": Field("generation.temperature", range=between(0.0, 2.0)),
@@ -20,6 +35,8 @@ FIELDS: dict[str, Field] = {
     "seed": Field("generation.seed", "int"),
     "stop": Field("generation.stop", "strs"),
 }
+
+
 #: The other documented Chat Completions / Completions request fields (defaults.md §5).
 OTHER_FIELDS = frozenset((
     "messages", "prompt", "input",

@@ -8,8 +8,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, GenerationConfigUse, Layer, between, ge, gt
-from driftguard.keys import TENSORRT_LLM_DEFAULTS, TENSORRT_LLM_LLMAPI_DEFAULTS, TENSORRT_LLM_SERVE_DEFAULTS
+from driftguard.keys import Default
 from driftguard.model import Value
+
+#: The C++ runtime's defaults: the bottom layer of every path ("trtllm runtime default").
+_TRT = "defaults.md §4.1 TensorRT-LLM C++ runtime (TRT-DDP, TRT-SP)"
+TENSORRT_LLM_DEFAULTS: dict[str, Default] = {
+    "generation.num_beams": Default(1, _TRT + " beam_width"),
+    "generation.temperature": Default(1.0, _TRT + " temperature"),
+    "generation.top_k": Default(0, _TRT + " top_k"),
+    "generation.top_p": Default(0.0, _TRT + " top_p"),
+    "generation.min_p": Default(0.0, _TRT + " min_p"),
+    "generation.repetition_penalty": Default(1.0, _TRT + " repetition_penalty"),
+    "generation.presence_penalty": Default(0.0, _TRT + " presence_penalty"),
+    "generation.frequency_penalty": Default(0.0, _TRT + " frequency_penalty"),
+    "generation.min_new_tokens": Default(1, _TRT + " min_tokens"),
+    "generation.seed": Default(0, _TRT + " seed"),
+    "generation.length_penalty": Default(0.0, _TRT + " length_penalty"),
+    "generation.early_stopping": Default(1, _TRT + " early_stopping"),
+    "generation.no_repeat_ngram_size": Default(0, _TRT + " no_repeat_ngram_size (1 << 30: off, written 0)"),
+}
+#: LLM-API SamplingParams (§4.2): max_tokens 32; greedy while no sampling field is set.
+TENSORRT_LLM_LLMAPI_DEFAULTS: dict[str, Default] = {
+    "generation.max_new_tokens": Default(32, "defaults.md §4.2 TensorRT-LLM LLM API SamplingParams max_tokens"),
+    "generation.num_return_sequences": Default(1, "defaults.md §4.2 TensorRT-LLM LLM API SamplingParams n"),
+}
+#: trtllm-serve OpenAI protocol (§4.3): random sampling at T=1.
+TENSORRT_LLM_SERVE_DEFAULTS: dict[str, Default] = {
+    "generation.temperature": Default(1.0, "defaults.md §4.3 trtllm-serve temperature"),
+    "generation.top_p": Default(1.0, "defaults.md §4.3 trtllm-serve top_p"),
+    "generation.top_k": Default(0, "defaults.md §4.3 trtllm-serve top_k"),
+    "generation.min_p": Default(0.0, "defaults.md §4.3 trtllm-serve min_p"),
+    "generation.num_return_sequences": Default(1, "defaults.md §4.3 trtllm-serve n"),
+    "generation.min_new_tokens": Default(0, "defaults.md §4.3 trtllm-serve min_tokens"),
+}
+
 
 #: No-repeat-ngram "off" as the runtime spells it (1 << 30).
 NO_REPEAT_OFF = 1 << 30

@@ -7,8 +7,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, gt
-from driftguard.keys import TGI_DEFAULTS
+from driftguard.keys import Default
 from driftguard.model import Value
+
+#: GenerateParameters' defaults: the bottom layer ("tgi default" in Origin.source).
+_TGI = "defaults.md §3 TGI GenerateParameters (TGI-LIB, TGI-VAL)"
+TGI_DEFAULTS: dict[str, Default] = {
+    "generation.temperature": Default(1.0, _TGI + " temperature"),
+    "generation.top_k": Default(0, _TGI + " top_k"),
+    "generation.top_p": Default(1.0, _TGI + " top_p"),
+    "generation.typical_p": Default(1.0, _TGI + " typical_p"),
+    "generation.repetition_penalty": Default(1.0, _TGI + " repetition_penalty"),
+    "generation.frequency_penalty": Default(0.0, _TGI + " frequency_penalty"),
+    "generation.num_return_sequences": Default(1, _TGI + " best_of"),
+    "generation.seed": Default(None, _TGI + " seed (None: random)"),
+    "generation.stop": Default([], _TGI + " stop"),
+}
+
 
 #: ``parameters`` field -> Field, ranges from the router's ``validate`` (TGI-VAL).
 FIELDS: dict[str, Field] = {

@@ -7,8 +7,51 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, Range, between, ge, gt
-from driftguard.keys import HF_GENERATION_DEFAULTS
+from driftguard.keys import Default
 from driftguard.model import Value
+
+#: The transformers version whose GenerationConfig defaults are encoded (4.x __init__ defaults; 5.x applies
+#: the same numbers at generate() time through _get_default_generation_params).
+TRANSFORMERS_DEFAULTS_VERSION = "4.57.6"
+
+_HF_GEN = "defaults.md §1.1 GenerationConfig (TF-4.57.6 __init__; TF-5.24.0 _get_default_generation_params)"
+_HF_TOK = "defaults.md §9 PreTrainedTokenizerBase (TF-4.57.6)"
+
+HF_GENERATION_DEFAULTS: dict[str, Default] = {
+    "generation.max_length": Default(20, _HF_GEN),
+    "generation.min_length": Default(0, _HF_GEN),
+    "generation.do_sample": Default(False, _HF_GEN),
+    "generation.num_beams": Default(1, _HF_GEN),
+    "generation.temperature": Default(1.0, _HF_GEN),
+    "generation.top_k": Default(50, _HF_GEN),
+    "generation.top_p": Default(1.0, _HF_GEN),
+    "generation.typical_p": Default(1.0, _HF_GEN),
+    "generation.repetition_penalty": Default(1.0, _HF_GEN),
+    "generation.length_penalty": Default(1.0, _HF_GEN),
+    "generation.no_repeat_ngram_size": Default(0, _HF_GEN),
+    "generation.early_stopping": Default(False, _HF_GEN),
+    "generation.num_return_sequences": Default(1, _HF_GEN),
+    "generation.use_cache": Default(True, _HF_GEN),
+    "hf.generation.num_beam_groups": Default(1, _HF_GEN),
+    "hf.generation.diversity_penalty": Default(0.0, _HF_GEN),
+}
+
+#: transformers' VERY_LARGE_INTEGER = int(1e30): "no limit" for model_max_length (defaults.md §9).
+HF_VERY_LARGE_INTEGER = int(1e30)
+
+HF_TOKENIZER_DEFAULTS: dict[str, Default] = {
+    "preprocessing.max_length": Default(HF_VERY_LARGE_INTEGER, _HF_TOK + " model_max_length"),
+    "preprocessing.padding_side": Default("right", _HF_TOK + " padding_side"),
+    "preprocessing.truncation_side": Default("right", _HF_TOK + " truncation_side"),
+}
+
+#: Tokenizer families whose (fast) class sets padding_side "left" (defaults.md §9 subclass overrides). The slow
+#: LlamaTokenizer keeps "right" in 4.57.6, but AutoTokenizer loads the fast class by default (use_fast=True),
+#: and 5.x's LlamaTokenizer is "left".
+HF_TOKENIZER_LEFT_PADDING_FAMILIES = ("LlamaTokenizer", "CodeLlamaTokenizer", "GemmaTokenizer", "CohereTokenizer",
+                                      "XLNetTokenizer")
+HF_TOKENIZER_LEFT_PADDING = Default("left", "defaults.md §9 padding_side, subclass overrides (TF-4.57.6 *Fast)")
+
 
 #: GenerationConfig attribute -> Field (its reader type). Attributes not listed are kept as ``hf.generation.*``.
 FIELDS: dict[str, Field] = {

@@ -14,8 +14,26 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, GenerationConfigUse, Layer, between, ge, gt
-from driftguard.keys import VLLM_DEFAULTS
+from driftguard.keys import Default
 from driftguard.model import Value
+
+#: SamplingParams' defaults: the bottom layer of both paths ("vllm default" in Origin.source).
+_VLLM_SP = "defaults.md §2.1 vLLM SamplingParams (VLLM-SP)"
+VLLM_DEFAULTS: dict[str, Default] = {
+    "generation.temperature": Default(1.0, _VLLM_SP + " temperature"),
+    "generation.top_p": Default(1.0, _VLLM_SP + " top_p"),
+    "generation.top_k": Default(0, _VLLM_SP + " top_k (0, older releases -1: off)"),
+    "generation.min_p": Default(0.0, _VLLM_SP + " min_p"),
+    "generation.repetition_penalty": Default(1.0, _VLLM_SP + " repetition_penalty"),
+    "generation.presence_penalty": Default(0.0, _VLLM_SP + " presence_penalty"),
+    "generation.frequency_penalty": Default(0.0, _VLLM_SP + " frequency_penalty"),
+    "generation.num_return_sequences": Default(1, _VLLM_SP + " n"),
+    "generation.max_new_tokens": Default(16, _VLLM_SP + " max_tokens (raw class default; not the server's)"),
+    "generation.min_new_tokens": Default(0, _VLLM_SP + " min_tokens"),
+    "generation.seed": Default(None, _VLLM_SP + " seed (None: random)"),
+    "generation.stop": Default([], _VLLM_SP + " stop"),
+}
+
 
 #: vLLM _SAMPLING_EPS: a temperature below it is greedy decoding.
 GREEDY_EPS = 1e-5

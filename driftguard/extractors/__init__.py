@@ -1,24 +1,25 @@
-"""Extractors: one module per source format, found through this explicit registry.
+"""Extractors: one module per source format, found through one registry (``driftguard.registry``).
 
-``EXTRACTORS`` maps a kind name to the module that implements it (see ``base.Extractor``). Modules are
-imported only when used, so a Triton-only check never imports the ONNX or torch code paths. Third parties add
-kinds through the ``driftguard.extractors`` entry point (value: a module path).
+``EXTRACTORS`` maps a kind name to the module that implements it (``base.Extractor``: ``INFO``, a
+``base.KindInfo`` record, plus ``detect`` and ``extract``); third parties add kinds through the
+``driftguard.extractors`` entry-point group (value: a module path). Modules are imported only when used, so a
+Triton-only check never imports the ONNX or torch code paths. A module without a valid ``INFO`` for its name is
+a ``PluginLoadError`` naming it.
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import cast
 
 from driftguard.errors import ExtractionError, UsageError
-from driftguard.extractors.base import ExtractOptions, Extractor
+from driftguard.extractors.base import ExtractOptions, Extractor, KindInfo
 from driftguard.model import EffectiveConfig
+from driftguard.registry import PluginLoadError, Registry, module_with
 
-#: kind → module implementing it. Order matters for detection: first match wins.
-EXTRACTORS: dict[str, str] = {
+#: The built-in kinds, kind -> module. Order matters for detection: the first kind that claims a file wins.
+EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "triton": "driftguard.extractors.triton",
     "hf-model": "driftguard.extractors.hf_model",
     "hf-generation": "driftguard.extractors.hf_generation",
@@ -34,71 +35,50 @@ EXTRACTORS: dict[str, str] = {
     "tensorrt-llm": "driftguard.extractors.tensorrt_llm",
     "openai": "driftguard.extractors.openai",
     "lmdeploy": "driftguard.extractors.lmdeploy",
-}
+}, lambda obj: _accept(obj))
 
 
-@cache
-def _entry_points() -> dict[str, str]:
-    from driftguard.plugins import entry_points
-
-    return {ep.name: ep.value for ep in entry_points("driftguard.extractors")}
+def _accept(obj: object) -> Extractor:
+    """An extractor module: ``INFO`` a KindInfo, ``detect`` and ``extract`` callables (TypeError saying what
+    it lacks, which the registry turns into a PluginLoadError naming the plug-in)."""
+    module = module_with("INFO", "detect", "extract")(obj)
+    info = module.INFO
+    if not isinstance(info, KindInfo):
+        raise TypeError(f"a module whose INFO is a driftguard.extractors.base.KindInfo (it is a {type(info).__name__})")
+    if not (callable(module.detect) and callable(module.extract)):
+        raise TypeError("a module with callable detect and extract")
+    return cast(Extractor, module)
 
 
 def available_kinds() -> list[str]:
     """Every kind this installation can extract: built-in first, then plug-ins."""
-    kinds = [k for k in EXTRACTORS if _module_exists(EXTRACTORS[k])]
-    kinds += [k for k in _entry_points() if k not in EXTRACTORS]
-    return kinds
-
-
-@cache  # detection asks for every kind of every artifact: one import-system lookup per module, not thousands
-def _module_exists(module: str) -> bool:
-    from importlib.util import find_spec
-
-    try:
-        return find_spec(module) is not None
-    except ImportError:
-        return False
+    return EXTRACTORS.names()
 
 
 def get(kind: str) -> Extractor:
-    """The extractor module of a kind; UsageError listing the kinds when unknown."""
-    module = EXTRACTORS.get(kind) or _entry_points().get(kind)
-    if module is None or not _module_exists(module):
+    """The extractor module of a kind; UsageError listing the kinds when unknown, PluginLoadError when its
+    module cannot be loaded or declares another kind."""
+    module = EXTRACTORS.get(kind)
+    if module is None:
         raise UsageError(f"unknown kind '{kind}'; known kinds: {', '.join(available_kinds())}")
-    return cast(Extractor, importlib.import_module(module))
-
-
-@dataclass(frozen=True)
-class KindInfo:
-    """What the gate needs to know about a kind, declared by its extractor module (``ROLE``, ``RANK``,
-    ``ENGINE``, ``NAMESPACES``; plug-ins that declare none get the defaults below).
-
-    ``role``: the side the kind usually belongs to (``training``, ``deployment``, ``either``), for ``init``.
-    ``rank``: merge rank within a side, low to high (``gate.sides.merge_side``).
-    ``engine``: the serving engine the kind configures (its files are extracted after the side's model files,
-    which they get as context, and its resolved values win the merge); None for model files.
-    ``namespaces``: canonical namespaces the kind can state beyond those of its documented defaults (DG103).
-    """
-
-    kind: str
-    role: str = "either"
-    rank: int = 45
-    engine: str | None = None
-    namespaces: tuple[str, ...] = ()
-
-    @property
-    def runtime(self) -> bool:
-        """A serving engine's runtime parameters (request, engine args)."""
-        return self.engine is not None
+    if module.INFO.kind != kind:
+        ref = EXTRACTORS.ref(kind)
+        raise PluginLoadError(f"{EXTRACTORS.group} '{kind} = {ref.target if ref else kind}' is not the extractor of "
+                              f"'{kind}': its INFO.kind is '{module.INFO.kind}'")
+    return module
 
 
 @cache
 def info(kind: str) -> KindInfo:
-    """The metadata of a kind (UsageError when unknown)."""
-    module = get(kind)
-    return KindInfo(kind, getattr(module, "ROLE", "either"), getattr(module, "RANK", 45),
-                    getattr(module, "ENGINE", None), tuple(getattr(module, "NAMESPACES", ())))
+    """The kind info its extractor module declares (UsageError when the kind is unknown)."""
+    return get(kind).INFO
+
+
+def clear() -> None:
+    """Forget loaded extractors, kind infos and entry points (tests that install a plug-in call this, after
+    ``driftguard.plugins.clear_cache``)."""
+    EXTRACTORS.clear()
+    info.cache_clear()
 
 
 def _exists(path: Path) -> bool:
@@ -110,7 +90,7 @@ def _exists(path: Path) -> bool:
 def split_kind(spec: str) -> tuple[str | None, str]:
     """``KIND:PATH`` → (kind, path); a plain path → (None, path). Windows drive letters are not kinds."""
     head, sep, tail = spec.partition(":")
-    if sep and tail and (head in EXTRACTORS or head in _entry_points()):
+    if sep and tail and head in EXTRACTORS:
         return head, tail
     if sep and tail and len(head) > 1 and "/" not in head and "\\" not in head and "." not in head \
             and not _exists(Path(spec)):
@@ -158,5 +138,5 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
     return hit
 
 
-__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "detect", "extract", "get",
-           "info", "split_kind"]
+__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "clear", "detect", "extract",
+           "get", "info", "split_kind"]

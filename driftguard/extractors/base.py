@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from driftguard.keys import Default, defaults_for
+from driftguard.keys import Default
 from driftguard.model import DERIVED, FORCED, INHERITED, EffectiveConfig, Origin, Value
 from driftguard.readers import documents, files
 from driftguard.readers.limits import DEFAULT, Limits
@@ -44,12 +44,72 @@ class ExtractOptions:
         return self.root if self.root is not None else artifact.parent
 
 
-class Extractor(Protocol):
-    """An extractor module: ``KIND``, ``DESCRIPTION``, ``detect`` and ``extract``, and optionally its kind
-    metadata (``extractors.KindInfo``): ``ROLE``, ``RANK``, ``ENGINE``, ``NAMESPACES``."""
+#: The side a kind of artifact usually belongs to (``driftguard init`` places it there).
+Role = Literal["training", "deployment", "either"]
+_ROLES = ("training", "deployment", "either")
 
-    KIND: str
-    DESCRIPTION: str
+
+@dataclass(frozen=True)
+class KindInfo:
+    """What the gate needs to know about a kind of artifact, declared by its extractor module as one record
+    (``INFO = KindInfo(...)``; ``extractors.get`` refuses a module without it).
+
+    ``kind``: the name the registry knows it by (``KIND:PATH``, ``kind:`` in the manifest).
+    ``description``: one line for ``extract --help``.
+    ``role``: the side the kind usually belongs to, for ``init``.
+    ``rank``: merge rank within a side, low to high (``gate.sides.merge``).
+    ``engine``: the serving engine the kind configures (its files are extracted after the side's model files,
+    which they get as context, and its resolved values win the merge); None for model files.
+    ``namespaces``: canonical namespaces the kind can state beyond those of its documented defaults (DG103).
+    ``defaults``: the documented defaults of every artifact of the kind (its format's or its engine's table).
+    ``engine_shown``: False for a request shape every engine speaks (the OpenAI body): ``init`` offers the
+    other engines' kinds beside it.
+    ``engine_args``: for a serving engine whose files may configure the engine itself rather than a request
+    (vLLM engine args, Triton's ``model.json``): path -> whether this file does; such files are extracted
+    before the side's other engine files, which get them as context.
+    """
+
+    kind: str
+    description: str
+    role: Role = "either"
+    rank: int = 45
+    engine: str | None = None
+    namespaces: tuple[str, ...] = ()
+    defaults: Mapping[str, Default] = field(default_factory=dict, hash=False)
+    engine_shown: bool = True
+    engine_args: Callable[[Path], bool] | None = None
+
+    def __post_init__(self) -> None:
+        # Checked here, not only by mypy: a plug-in's record is built at run time by code mypy never saw.
+        problems = [what for what, ok in (
+            ("kind: a non-empty str", isinstance(self.kind, str) and bool(self.kind)),
+            ("description: a str", isinstance(self.description, str)),
+            (f"role: one of {', '.join(_ROLES)}", self.role in _ROLES),
+            ("rank: an int", isinstance(self.rank, int) and not isinstance(self.rank, bool)),
+            ("engine: a str or None", self.engine is None or isinstance(self.engine, str)),
+            ("namespaces: a tuple of str", isinstance(self.namespaces, tuple)
+             and all(isinstance(n, str) for n in self.namespaces)),
+            ("defaults: a mapping of key -> Default", isinstance(self.defaults, Mapping)
+             and all(isinstance(d, Default) for d in self.defaults.values())),
+        ) if not ok]
+        if problems:
+            raise TypeError(f"KindInfo({self.kind!r}) needs " + "; ".join(problems))
+
+    @property
+    def runtime(self) -> bool:
+        """A serving engine's runtime parameters (request, engine args)."""
+        return self.engine is not None
+
+    @property
+    def speaks(self) -> tuple[str, ...]:
+        """Every canonical namespace the kind can state: its documented defaults' and ``namespaces`` (DG103)."""
+        return tuple(dict.fromkeys([*(k.split(".", 1)[0] for k in self.defaults), *self.namespaces]))
+
+
+class Extractor(Protocol):
+    """An extractor module: ``INFO`` (its ``KindInfo``), ``detect`` and ``extract``."""
+
+    INFO: KindInfo
 
     def detect(self, path: Path, head: bytes) -> bool:
         """True when the file (name, first bytes) is this kind. Must be cheap and never raise."""
@@ -181,8 +241,9 @@ class ValueBuilder:
         self.values[key] = Value(value.value, Origin(o.path, o.line, o.pointer, source), value.explicit,
                                  note if note is not None else value.note, INHERITED)
 
-    def fill_defaults(self, defaults: Mapping[str, Default] | None = None, source: str | None = None) -> None:
-        for key, default in (defaults if defaults is not None else defaults_for(self.kind)).items():
+    def fill_defaults(self, defaults: Mapping[str, Default], source: str | None = None) -> None:
+        """Set every documented default of ``defaults`` whose key is still unset."""
+        for key, default in defaults.items():
             self.set_default(key, default, source)
 
     def build(self) -> EffectiveConfig:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.engines import transformers as transformers_engine
+from driftguard.engines.transformers import HF_GENERATION_DEFAULTS, TRANSFORMERS_DEFAULTS_VERSION
 from driftguard.errors import DriftguardError, ExtractionError
 from driftguard.extractors.base import ValueBuilder, json_key_lines, load_json
-from driftguard.keys import HF_GENERATION_DEFAULTS, TRANSFORMERS_DEFAULTS_VERSION
 from driftguard.normalize import normalize_json, normalize_number
 from driftguard.readers import documents
 from driftguard.readers.limits import DEFAULT, Limits

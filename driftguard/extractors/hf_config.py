@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.hf_common import (
     JsonDoc,
     load_object,
@@ -36,12 +36,12 @@ from driftguard.extractors.hf_common import (
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, normalize_json
 
-KIND = "hf-config"
-DESCRIPTION = "Hugging Face config.json (model architecture, sizes, dtype, quantization); adapter/quantize configs"
-ROLE = "either"
-RANK = 20
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ()
+INFO = KindInfo(
+    kind="hf-config",
+    description="Hugging Face config.json (model architecture, sizes, dtype, quantization); adapter/quantize configs",
+    role="either",
+    rank=20,
+)
 
 FILE_NAME = "config.json"
 ADAPTER_FILE = "adapter_config.json"
@@ -84,7 +84,7 @@ def _flavor(path: Path, data: dict[str, Any]) -> str:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective values of one config.json (or adapter_config.json / quantize_config.json)."""
     doc = load_object(path, options.limits)
-    builder = ValueBuilder(KIND, path)
+    builder = ValueBuilder(INFO.kind, path)
     flavor = _flavor(path, doc.data)
     if flavor == "adapter":
         _namespaced(builder, doc, "hf.adapter", set())

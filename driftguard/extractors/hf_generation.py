@@ -3,7 +3,8 @@
 Every GenerationConfig attribute in the vocabulary becomes a ``generation.*`` key; the rest
 (``transformers_version``, ``_from_model_config``, ``forced_decoder_ids``, ``suppress_tokens``...) is kept as
 ``hf.generation.<key>``, never dropped. Keys the file leaves unset take the documented transformers defaults
-(``keys.HF_GENERATION_DEFAULTS``, transformers ``keys.TRANSFORMERS_DEFAULTS_VERSION``), marked
+(``engines.transformers.HF_GENERATION_DEFAULTS``, transformers
+``engines.transformers.TRANSFORMERS_DEFAULTS_VERSION``), marked
 ``explicit=False``; ``save_pretrained`` in 4.x writes only non-default values, so an absent ``top_k`` means 50.
 
 Normalization: integral floats become ints; ``eos_token_id`` is always a sorted list of ints (the ids form a
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.engines import transformers as transformers_engine
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.hf_common import (
     GENERATION_FIELDS,
     add_generation_fields,
@@ -25,12 +27,13 @@ from driftguard.extractors.hf_common import (
 )
 from driftguard.model import EffectiveConfig
 
-KIND = "hf-generation"
-DESCRIPTION = "Hugging Face generation_config.json (GenerationConfig), transformers defaults filled"
-ROLE = "either"
-RANK = 40
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ()
+INFO = KindInfo(
+    kind="hf-generation",
+    description="Hugging Face generation_config.json (GenerationConfig), transformers defaults filled",
+    role="either",
+    rank=40,
+    defaults=transformers_engine.HF_GENERATION_DEFAULTS,
+)
 
 FILE_NAME = "generation_config.json"
 _CONFIG_MARKERS = ("model_type", "architectures")
@@ -52,7 +55,7 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective GenerationConfig of one generation_config.json."""
     doc = load_object(path, options.limits)
-    builder = ValueBuilder(KIND, path)
+    builder = ValueBuilder(INFO.kind, path)
     add_generation_fields(builder, doc)
     fill_generation_defaults(builder)
     return builder.build()

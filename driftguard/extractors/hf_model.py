@@ -24,17 +24,18 @@ from pathlib import Path
 
 from driftguard import extractors as registry
 from driftguard.errors import ExtractionError
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.hf_common import add_generation_fields, fill_generation_defaults, load_object, sniff_object
 from driftguard.model import EffectiveConfig, Value
 from driftguard.readers.files import head as read_head
 
-KIND = "hf-model"
-DESCRIPTION = "Hugging Face model folder: generation_config.json + config.json + tokenizer_config.json merged"
-ROLE = "either"
-RANK = 25
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ("generation", "preprocessing")
+INFO = KindInfo(
+    kind="hf-model",
+    description="Hugging Face model folder: generation_config.json + config.json + tokenizer_config.json merged",
+    role="either",
+    rank=25,
+    namespaces=("generation", "preprocessing"),
+)
 
 GENERATION_FILE = "generation_config.json"
 CONFIG_FILE = "config.json"
@@ -76,13 +77,13 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         values.update(registry.extract(file, kind, options).values)  # through the run's cache
     if not (path / GENERATION_FILE).is_file() and (path / CONFIG_FILE).is_file():
         values.update(_from_model_config(path / CONFIG_FILE, options).values)
-    return EffectiveConfig(KIND, str(path), values)
+    return EffectiveConfig(INFO.kind, str(path), values)
 
 
 def _from_model_config(config: Path, options: ExtractOptions) -> EffectiveConfig:
     """``generation.*`` as transformers builds them from config.json when generation_config.json is absent."""
     doc = load_object(config, options.limits)
-    builder = ValueBuilder(KIND, config)
+    builder = ValueBuilder(INFO.kind, config)
     add_generation_fields(builder, doc, source=FROM_MODEL_CONFIG, keep_unknown=False)
     for sub in _SUBCONFIGS:
         nested = doc.data.get(sub)

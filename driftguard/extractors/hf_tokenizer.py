@@ -17,8 +17,8 @@ list of ``{name, template}``), the one named ``default`` (what ``apply_chat_temp
 without one). The text itself is kept as ``hf.tokenizer.chat_template`` (not compared: the digest is). Named
 templates besides ``default`` and an ``additional_chat_templates/`` folder are not modelled.
 
-Defaults: ``keys.HF_TOKENIZER_DEFAULTS``; ``padding_side`` defaults to "left" for the tokenizer families whose
-fast class says so (``keys.HF_TOKENIZER_LEFT_PADDING_FAMILIES``).
+Defaults: ``engines.transformers.HF_TOKENIZER_DEFAULTS``; ``padding_side`` defaults to "left" for the tokenizer
+families whose fast class says so (``engines.transformers.HF_TOKENIZER_LEFT_PADDING_FAMILIES``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.engines.transformers import (
+    HF_TOKENIZER_DEFAULTS,
+    HF_TOKENIZER_LEFT_PADDING,
+    HF_TOKENIZER_LEFT_PADDING_FAMILIES,
+    HF_VERY_LARGE_INTEGER,
+)
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.hf_common import (
     DEFAULT_SOURCE,
     JsonDoc,
@@ -37,23 +43,18 @@ from driftguard.extractors.hf_common import (
     read_str_list,
     sniff_object,
 )
-from driftguard.keys import (
-    HF_TOKENIZER_DEFAULTS,
-    HF_TOKENIZER_LEFT_PADDING,
-    HF_TOKENIZER_LEFT_PADDING_FAMILIES,
-    HF_VERY_LARGE_INTEGER,
-    chat_template_digest,
-)
+from driftguard.keys import chat_template_digest
 from driftguard.model import EffectiveConfig, Origin
 from driftguard.normalize import normalize_json
 from driftguard.readers import files
 
-KIND = "hf-tokenizer"
-DESCRIPTION = "Hugging Face tokenizer_config.json (max length, padding/truncation side, special tokens)"
-ROLE = "either"
-RANK = 30
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ()
+INFO = KindInfo(
+    kind="hf-tokenizer",
+    description="Hugging Face tokenizer_config.json (max length, padding/truncation side, special tokens)",
+    role="either",
+    rank=30,
+    defaults=HF_TOKENIZER_DEFAULTS,
+)
 
 FILE_NAME = "tokenizer_config.json"
 CHAT_TEMPLATE_FILE = "chat_template.jinja"
@@ -76,7 +77,7 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective tokenizer settings of one tokenizer_config.json."""
     doc = load_object(path, options.limits)
-    builder = ValueBuilder(KIND, path)
+    builder = ValueBuilder(INFO.kind, path)
     data = doc.data
     used: set[str] = set()
 

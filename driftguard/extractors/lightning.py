@@ -23,16 +23,16 @@ from typing import Any
 
 from driftguard.errors import ExtractionError
 from driftguard.extractors import pickle_reader as pr
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, normalize_number
 
-KIND = "lightning"
-DESCRIPTION = "PyTorch Lightning checkpoint (.ckpt): hyperparameters, precision, weights summary"
-ROLE = "training"
-RANK = 60
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ()
+INFO = KindInfo(
+    kind="lightning",
+    description="PyTorch Lightning checkpoint (.ckpt): hyperparameters, precision, weights summary",
+    role="training",
+    rank=60,
+)
 
 _SCALER_KEYS = ("MixedPrecision", "MixedPrecisionPlugin", "NativeMixedPrecisionPlugin")
 _TOP_SCALARS = {"pytorch-lightning_version": "lightning.version", "epoch": "lightning.epoch",
@@ -90,7 +90,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if not isinstance(top, dict):
         raise ExtractionError(f"not a Lightning checkpoint: holds a {type(pr.to_plain(top)).__name__}, "
                               "expected the checkpoint dict", str(path))
-    vb = ValueBuilder(KIND, path)
+    vb = ValueBuilder(INFO.kind, path)
     state_dict = top.get("state_dict")
     if isinstance(state_dict, dict):
         pr.add_weights(vb, list(pr.iter_tensors(state_dict)), "/state_dict")

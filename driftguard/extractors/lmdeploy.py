@@ -22,17 +22,20 @@ from pathlib import Path
 from driftguard.engines import lmdeploy as lmdeploy_engine
 from driftguard.errors import ExtractionError, LimitError
 from driftguard.extractors import runtime_common as rc
-from driftguard.extractors.base import ExtractOptions, ValueBuilder, read_text
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder, read_text
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import int_digits, is_int_literal, normalize_dtype, parse_scalar
 from driftguard.readers.limits import Limits
 
-KIND = "lmdeploy"
-DESCRIPTION = "lmdeploy TurboMind INI ([request] section) or GenerationConfig YAML/JSON"
-ROLE = "deployment"
-RANK = 70
-ENGINE = "lmdeploy"
-NAMESPACES: tuple[str, ...] = ("generation",)
+INFO = KindInfo(
+    kind="lmdeploy",
+    description="lmdeploy TurboMind INI ([request] section) or GenerationConfig YAML/JSON",
+    role="deployment",
+    rank=70,
+    engine="lmdeploy",
+    namespaces=("generation",),
+    defaults=lmdeploy_engine.LMDEPLOY_DEFAULTS,
+)
 
 GEN_FIELDS = lmdeploy_engine.FIELDS
 INI_REQUEST = lmdeploy_engine.INI_REQUEST
@@ -56,9 +59,9 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         return _extract_ini(path, options.limits)
     doc = rc.load_document(path, options.limits)
     data = rc.require_mapping(doc, "an lmdeploy GenerationConfig")
-    b = ValueBuilder(KIND, path)
+    b = ValueBuilder(INFO.kind, path)
     server = "messages" in data or "prompt" in data
-    rc.require_recognized(doc, KIND, "GenerationConfig or api_server request", data, _KNOWN)
+    rc.require_recognized(doc, INFO.kind, "GenerationConfig or api_server request", data, _KNOWN)
     source = "request" if server else "generation config"
     spec = lmdeploy_engine.SERVER if server else lmdeploy_engine.PIPELINE
     unknown = rc.flag_unknown(b, doc, "lmdeploy", _IGNORED, data, "", _KNOWN, source)
@@ -87,7 +90,7 @@ def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
     except configparser.Error as exc:
         raise ExtractionError(f"invalid INI: {exc.message}", str(path)) from None
     doc = rc.Document(path, None, _ini_lines(text))
-    b = ValueBuilder(KIND, path)
+    b = ValueBuilder(INFO.kind, path)
     for section in parser.sections():
         items = dict(parser.items(section))
         base = f"/{rc.escape(section)}"

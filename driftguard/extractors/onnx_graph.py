@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftguard.errors import ExtractionError, MissingExtraError
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import FLOAT_DTYPES, normalize_dtype, parse_scalar
 from driftguard.readers import onnx_wire
@@ -27,12 +27,12 @@ from driftguard.readers import onnx_wire
 if TYPE_CHECKING:
     from onnx import GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
 
-KIND = "onnx"
-DESCRIPTION = "ONNX graph (.onnx): opsets, inputs/outputs, metadata, weight precision, quantization"
-ROLE = "deployment"
-RANK = 10
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ()
+INFO = KindInfo(
+    kind="onnx",
+    description="ONNX graph (.onnx): opsets, inputs/outputs, metadata, weight precision, quantization",
+    role="deployment",
+    rank=10,
+)
 
 #: metadata_props keys that hold known configuration → (canonical key, expected type).
 KNOWN_METADATA: dict[str, tuple[str, type]] = {
@@ -111,7 +111,7 @@ def config_from_model(model: ModelProto, path: Path) -> EffectiveConfig:
     if model.ir_version <= 0 or not model.HasField("graph"):
         missing = "ir_version" if model.ir_version <= 0 else "graph"
         raise ExtractionError(f"not an ONNX model: no {missing}", str(path))
-    b = ValueBuilder(KIND, path)
+    b = ValueBuilder(INFO.kind, path)
     b.set("onnx.ir_version", model.ir_version, pointer="ir_version")
     for i, opset in enumerate(model.opset_import):
         domain = opset.domain or "ai.onnx"

@@ -15,15 +15,19 @@ from pathlib import Path
 from driftguard.engines import openai as openai_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 
-KIND = "openai"
-DESCRIPTION = "OpenAI-style chat/completions request body (messages or prompt, with max_tokens)"
-ROLE = "deployment"
-RANK = 70
-ENGINE = "openai"
-NAMESPACES: tuple[str, ...] = ("generation",)
+INFO = KindInfo(
+    kind="openai",
+    description="OpenAI-style chat/completions request body (messages or prompt, with max_tokens)",
+    role="deployment",
+    rank=70,
+    engine="openai",
+    namespaces=("generation",),
+    defaults=openai_engine.OPENAI_DEFAULTS,
+    engine_shown=False,  # every engine speaks the OpenAI request shape
+)
 
 _NOT_CONFIG = ("messages", "prompt", "input")
 
@@ -40,7 +44,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if "messages" not in data and "prompt" not in data:
         raise ExtractionError("not an OpenAI request: expected 'messages' (chat) or 'prompt' (completions)",
                               str(path), doc.line("") or 1)
-    b = ValueBuilder(KIND, path)
+    b = ValueBuilder(INFO.kind, path)
     spec = openai_engine.CHAT if "messages" in data else openai_engine.COMPLETIONS
     unknown = rc.flag_unknown(b, doc, "openai", spec.ignored_why, data, "", spec.known)
     # max_completion_tokens supersedes the deprecated max_tokens: apply it last so it wins.

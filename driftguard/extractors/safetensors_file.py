@@ -15,16 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from driftguard.extractors import pickle_reader as pr
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.readers import safetensors as safetensors_header
 
-KIND = "safetensors"
-DESCRIPTION = "safetensors weights file: weight precision and counts, __metadata__"
-ROLE = "either"
-RANK = 0
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ()
+INFO = KindInfo(
+    kind="safetensors",
+    description="safetensors weights file: weight precision and counts, __metadata__",
+    role="either",
+    rank=0,
+)
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -33,7 +33,7 @@ def detect(path: Path, head: bytes) -> bool:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     header = safetensors_header.read(path, options.limits)
-    vb = ValueBuilder(KIND, path)
+    vb = ValueBuilder(INFO.kind, path)
     summary = pr.weights_summary(header.tensors)
     if header.tensors:
         vb.set("model.weights.count", summary["count"], pointer="/", note="tensors in the file")

@@ -26,18 +26,21 @@ from typing import Any
 from driftguard.engines import tensorrt_llm as trt_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
-from driftguard.keys import TENSORRT_LLM_SERVE_DEFAULTS, chat_template_digest
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
+from driftguard.keys import chat_template_digest
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, normalize_json, parse_scalar
 
-KIND = "tensorrt-llm"
-DESCRIPTION = "TensorRT-LLM request tensors (Triton/FasterTransformer JSON), LLM-API SamplingParams or " \
-    "model.yaml, trtllm-serve request"
-ROLE = "deployment"
-RANK = 70
-ENGINE = "tensorrt-llm"
-NAMESPACES: tuple[str, ...] = ("generation",)
+INFO = KindInfo(
+    kind="tensorrt-llm",
+    description=("TensorRT-LLM request tensors (Triton/FasterTransformer JSON), LLM-API SamplingParams or "
+                 "model.yaml, trtllm-serve request"),
+    role="deployment",
+    rank=70,
+    engine="tensorrt-llm",
+    namespaces=("generation",),
+    defaults=trt_engine.TENSORRT_LLM_DEFAULTS,
+)
 
 _DATA_TENSORS = ("input_ids", "input_lengths", "stop_words_list", "bad_words_list", "text_input",
                  "embedding_bias_words", "embedding_bias_weights", "prompt_embedding_table", "image_input")
@@ -74,7 +77,7 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     doc = rc.load_document(path, options.limits)
     data = rc.require_mapping(doc, "TensorRT-LLM request tensors, SamplingParams or model.yaml")
-    b = ValueBuilder(KIND, path)
+    b = ValueBuilder(INFO.kind, path)
     if _is_tensor_request(data):
         _tensors(b, doc, data["request"])
         rc.fill_layers(b, trt_engine.TRITON)
@@ -90,7 +93,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     spec = trt_engine.SERVE if serve else trt_engine.LLM_API
     unknown: set[str] = set()
     if serve or not any(name in data for name in _LLM_ARGS):
-        rc.require_recognized(doc, KIND, "SamplingParams or trtllm-serve request", data, _KNOWN_SAMPLING)
+        rc.require_recognized(doc, INFO.kind, "SamplingParams or trtllm-serve request", data, _KNOWN_SAMPLING)
         unknown = rc.flag_unknown(b, doc, "tensorrt_llm", spec.ignored_why, data, "", _KNOWN_SAMPLING)
     used = rc.apply_fields(b, doc, data, "", spec, "request") | unknown
     rc.truncation_side(b, spec)
@@ -103,7 +106,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if not serve and (any_sampling or "generation.temperature" in b.values):
         # "Once any sampling parameter is set, the unspecified ones default to top_k 0, top_p 1, min_p 0,
         # temperature 1.0" (TRT-DOC, Torch sampler).
-        b.fill_defaults({k: v for k, v in TENSORRT_LLM_SERVE_DEFAULTS.items()
+        b.fill_defaults({k: v for k, v in trt_engine.TENSORRT_LLM_SERVE_DEFAULTS.items()
                          if k.split(".")[1] in _SAMPLING_FIELDS}, "llm-api default")
     rc.fill_layers(b, spec)
     rc.apply_decoding(b, spec)

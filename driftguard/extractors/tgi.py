@@ -31,17 +31,20 @@ from typing import Any
 from driftguard.engines import tgi as tgi_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_json
 
-KIND = "tgi"
-DESCRIPTION = ("Hugging Face TGI /generate request body (inputs + parameters), SageMaker TGI models.json env or "
-               "launcher args (model_id, dtype, quantize, ...)")
-ROLE = "deployment"
-RANK = 70
-ENGINE = "tgi"
-NAMESPACES: tuple[str, ...] = ("generation",)
+INFO = KindInfo(
+    kind="tgi",
+    description=("Hugging Face TGI /generate request body (inputs + parameters), SageMaker TGI models.json env "
+                 "or launcher args (model_id, dtype, quantize, ...)"),
+    role="deployment",
+    rank=70,
+    engine="tgi",
+    namespaces=("generation",),
+    defaults=tgi_engine.TGI_DEFAULTS,
+)
 
 _SPEC = tgi_engine.ROUTER
 PARAMETERS = _SPEC.fields
@@ -83,7 +86,7 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     doc = rc.load_document(path, options.limits)
     data = rc.require_mapping(doc, "a TGI /generate request body")
-    b = ValueBuilder(KIND, path)
+    b = ValueBuilder(INFO.kind, path)
     if _is_sagemaker_env(data):
         rc.keep_namespaced(b, doc, "tgi.models", data, "", ("sample_input",), "deployment env")
         return b.build()

@@ -16,16 +16,16 @@ from typing import Any
 
 from driftguard.errors import ExtractionError
 from driftguard.extractors import pickle_reader as pr
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.readers.torch_archive import NOT_WEIGHTS, STATE_DICT_KEYS
 
-KIND = "torch"
-DESCRIPTION = "PyTorch checkpoint (.pt/.pth/pytorch_model.bin): weights summary, hyperparameters"
-ROLE = "training"
-RANK = 60
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ()
+INFO = KindInfo(
+    kind="torch",
+    description="PyTorch checkpoint (.pt/.pth/pytorch_model.bin): weights summary, hyperparameters",
+    role="training",
+    rank=60,
+)
 
 HPARAM_ROOTS = ("hyper_parameters", "hparams", "config", "args", "cfg")
 
@@ -53,7 +53,7 @@ def find_state_dict(top: Any) -> tuple[str, list[tuple[str, pr.TensorRecord]]]:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     top = pr.load_checkpoint(path, options.limits)
-    vb = ValueBuilder(KIND, path)
+    vb = ValueBuilder(INFO.kind, path)
     pointer, tensors = find_state_dict(top)
     pr.add_weights(vb, tensors, pointer or "/")
     if isinstance(top, dict) and not pr.is_state_dict(top):

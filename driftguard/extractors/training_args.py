@@ -19,15 +19,15 @@ from pathlib import Path
 
 from driftguard.errors import ExtractionError
 from driftguard.extractors import pickle_reader as pr
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 
-KIND = "training-args"
-DESCRIPTION = "Hugging Face training_args.bin (TrainingArguments): evaluation generation, precision, hparams"
-ROLE = "training"
-RANK = 50
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ()
+INFO = KindInfo(
+    kind="training-args",
+    description="Hugging Face training_args.bin (TrainingArguments): evaluation generation, precision, hparams",
+    role="training",
+    rank=50,
+)
 
 FIELD_KEYS: dict[str, str] = {
     "generation_max_length": "generation.max_length",
@@ -49,7 +49,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         raise ExtractionError(f"not a training_args.bin: holds a {type(pr.to_plain(top)).__name__}, expected "
                               "a pickled TrainingArguments", str(path))
     fields = top.fields()
-    vb = ValueBuilder(KIND, path)
+    vb = ValueBuilder(INFO.kind, path)
     vb.set("hf.training_args.class", type(top).recorded_name, pointer="/")
     fp16, bf16 = fields.get("fp16"), fields.get("bf16")
     if bf16 is True:

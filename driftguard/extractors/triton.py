@@ -15,18 +15,28 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors.base import ExtractOptions, ValueBuilder, read_text
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder, read_text
 from driftguard.extractors.triton_parse import Parsed, parse, placeholder_names
 from driftguard.keys import Default
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, parse_scalar
 
-KIND = "triton"
-DESCRIPTION = "Triton model configuration (config.pbtxt)"
-ROLE = "deployment"
-RANK = 10
-ENGINE = None
-NAMESPACES: tuple[str, ...] = ()
+#: ModelConfig defaults every config.pbtxt gets (the other §7 field defaults are applied in code below).
+_TRI = "defaults.md §7 Triton ModelConfig (TRI-PROTO, TRI-CORE)"
+TRITON_DEFAULTS: dict[str, Default] = {
+    "batching.max_batch_size": Default(0, _TRI + " max_batch_size"),
+    "batching.dynamic": Default(False, _TRI + " scheduling_choice"),
+    "batching.sequence": Default(False, _TRI + " scheduling_choice"),
+    "serving.decoupled": Default(False, _TRI + " model_transaction_policy.decoupled"),
+}
+
+INFO = KindInfo(
+    kind="triton",
+    description="Triton model configuration (config.pbtxt)",
+    role="deployment",
+    rank=10,
+    defaults=TRITON_DEFAULTS,
+)
 
 _SRC = "defaults.md §7 Triton ModelConfig"
 _PLATFORM_BACKEND = {
@@ -106,7 +116,7 @@ class _Mapper:
         self.cfg: Any = parsed.config
         self.lines = parsed.lines
         self.unfilled = parsed.unfilled
-        self.out = ValueBuilder(KIND, path)
+        self.out = ValueBuilder(INFO.kind, path)
         from driftguard.extractors.triton_parse import model_config_pb2
 
         self.pb2 = model_config_pb2()
@@ -144,7 +154,7 @@ class _Mapper:
     def build(self) -> EffectiveConfig:
         cfg = self.cfg
         backend = self.backend()
-        self.out.fill_defaults()
+        self.out.fill_defaults(TRITON_DEFAULTS)
         if cfg.name:
             self.set("triton.name", cfg.name, "name")
         self.max_batch()

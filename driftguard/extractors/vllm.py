@@ -27,20 +27,39 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.engines import vllm as vllm_engine
+from driftguard.engines.transformers import HF_GENERATION_DEFAULTS
 from driftguard.errors import ExtractionError
 from driftguard.extractors import runtime_common as rc
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
-from driftguard.keys import HF_GENERATION_DEFAULTS, chat_template_digest
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
+from driftguard.keys import chat_template_digest
 from driftguard.model import EffectiveConfig, Value
 from driftguard.normalize import normalize_dtype
 from driftguard.readers.files import confine, is_dir, read_text
 
-KIND = "vllm"
-DESCRIPTION = "vLLM sampling params / OpenAI-server request (JSON/YAML) or engine args (model.json, serve config)"
-ROLE = "deployment"
-RANK = 70
-ENGINE = "vllm"
-NAMESPACES: tuple[str, ...] = ("generation",)
+
+def is_engine_args(path: Path) -> bool:
+    """A Triton vllm_backend ``model.json`` or a file vLLM's detection claims (``model`` plus engine keys): it
+    configures the engine, so the side's requests are read with it as context (``KindInfo.engine_args``)."""
+    from driftguard.readers.files import head
+
+    if path.name == "model.json":
+        return True
+    try:
+        return detect(path, head(path))
+    except (OSError, ValueError):
+        return False
+
+
+INFO = KindInfo(
+    kind="vllm",
+    description="vLLM sampling params / OpenAI-server request (JSON/YAML) or engine args (model.json, serve config)",
+    role="deployment",
+    rank=70,
+    engine="vllm",
+    namespaces=("generation",),
+    defaults=vllm_engine.VLLM_DEFAULTS,
+    engine_args=is_engine_args,
+)
 
 #: The serving paths (fields, ranges, defaults, the generation_config.json layer, decoding and dtype rules).
 _SERVE, _TRITON = vllm_engine.SERVE, vllm_engine.TRITON
@@ -84,7 +103,7 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     doc = rc.load_document(path, options.limits)
     data = rc.require_mapping(doc, "vLLM sampling params, request body or engine args")
-    b = ValueBuilder(KIND, path)
+    b = ValueBuilder(INFO.kind, path)
     is_request_body = "messages" in data or "prompt" in data
     engine = not is_request_body and (path.name == "model.json" or any(
         _canon(str(k)) in _ENGINE_ARGS or _canon(str(k)) in _ENGINE_MARKERS for k in data))
@@ -94,14 +113,14 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if engine:
         _request_layer(b, doc, data, "", used, dashed=True)
     else:
-        rc.require_recognized(doc, KIND, "vLLM request or SamplingParams", data, _KNOWN_REQUEST)
-        used |= rc.flag_unknown(b, doc, KIND, _IGNORED, data, "", _KNOWN_REQUEST)
+        rc.require_recognized(doc, INFO.kind, "vLLM request or SamplingParams", data, _KNOWN_REQUEST)
+        used |= rc.flag_unknown(b, doc, INFO.kind, _IGNORED, data, "", _KNOWN_REQUEST)
         _request_layer(b, doc, data, "", used, dashed=False)
     for nest in _SAMPLING_NESTS:
         if nest in data:
             used.add(nest)
             inner, inner_doc, ptr = _nested(doc, data[nest], f"/{nest}")
-            unknown = rc.flag_unknown(b, inner_doc, KIND, _IGNORED, inner, ptr, _KNOWN_REQUEST)
+            unknown = rc.flag_unknown(b, inner_doc, INFO.kind, _IGNORED, inner, ptr, _KNOWN_REQUEST)
             _request_layer(b, inner_doc, {k: v for k, v in inner.items() if k not in unknown}, ptr, set(),
                            dashed=False)
     _preprocessing(b, doc, data, options, engine=engine)
@@ -144,7 +163,7 @@ def _triton_path(path: Path, options: ExtractOptions) -> bool:
             backend = cfg.values.get("serving.backend")
             if backend is not None and backend.value == "vllm":
                 return True
-        elif cfg.kind == KIND and Path(cfg.path).name == "model.json":
+        elif cfg.kind == INFO.kind and Path(cfg.path).name == "model.json":
             return True
     return False
 

@@ -22,10 +22,6 @@ _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", 
 _DISCOVER_SUFFIXES = (".json", ".yaml", ".yml", ".pbtxt", ".onnx", ".safetensors", ".ckpt", ".pt", ".pth", ".bin",
                       ".ini")
 _DEPLOY_HINTS = ("deploy", "serv", "model_repository", "triton", "inference", "prod")
-#: Request-body kinds whose engine the file does not show (the OpenAI shape is spoken by every engine).
-_ENGINE_UNSEEN = ("openai",)
-#: What a request body or sampling-parameter file may be read as: the engines that take that shape.
-REQUEST_KINDS = ("vllm", "tgi", "tensorrt-llm", "lmdeploy", "openai")
 #: Field names that make a mapping look like sampling parameters (when no extractor claims the file).
 _SAMPLING_HINTS = frozenset({"temperature", "top_p", "top_k", "max_tokens", "max_new_tokens", "repetition_penalty",
                              "sampling_params", "sampling_parameters", "parameters"})
@@ -72,6 +68,7 @@ def scan(folder: str | Path, model: str | None = None) -> list[Found]:
             files.append((path, rel.as_posix(), None, "no extractor recognizes it"))
         except (ExtractionError, DriftguardError) as exc:
             files.append((path, rel.as_posix(), None, f"unreadable: {exc.message}"))
+    requests = request_kinds()
     triton = {Path(r).parent: Path(r).parent.name for _, r, kind, _ in files if kind == "triton"}
     names = sorted(set(triton.values())) or [default]
     out: list[Found] = []
@@ -80,8 +77,8 @@ def scan(folder: str | Path, model: str | None = None) -> list[Found]:
             looks = _looks_like_sampling(path)
             out.append(Found(relpath, skipped=(
                 f"{why}; it looks like sampling parameters: name the engine that reads them "
-                f"(kind: one of {', '.join(REQUEST_KINDS)})" if looks else why),
-                choices=REQUEST_KINDS if looks else ()))
+                f"(kind: one of {', '.join(requests)})" if looks else why),
+                choices=requests if looks else ()))
             continue
         owner = _owner(Path(relpath), triton, names)
         if owner is None:
@@ -92,8 +89,16 @@ def scan(folder: str | Path, model: str | None = None) -> list[Found]:
         lowered = str(Path(relpath).parent).lower()
         deploy = info.role == "deployment" or (info.role != "training" and any(h in lowered for h in _DEPLOY_HINTS))
         out.append(Found(relpath, "deployment" if deploy else "training", owner, kind,
-                         REQUEST_KINDS if kind in _ENGINE_UNSEEN else ()))
+                         requests if info.runtime and not info.engine_shown else ()))
     return out
+
+
+def request_kinds() -> tuple[str, ...]:
+    """What a request body or sampling-parameter file may be read as: the serving engines' kinds
+    (``KindInfo.engine`` set), those whose files show their engine first, then the shapes every engine speaks
+    (``KindInfo.engine_shown`` False: the OpenAI body)."""
+    engines = [extractors.info(k) for k in extractors.available_kinds() if extractors.info(k).runtime]
+    return tuple([i.kind for i in engines if i.engine_shown] + [i.kind for i in engines if not i.engine_shown])
 
 
 def _owner(rel: Path, triton: dict[Path, str], names: Sequence[str]) -> str | None:

@@ -67,7 +67,7 @@ def merge(configs: Sequence[EffectiveConfig]) -> tuple[dict[str, Value], dict[st
 def side_of(name: str, configs: Sequence[EffectiveConfig]) -> Side:
     """A Side from extracted configs: merged, with its derived ``generation.decoding`` and serving path."""
     merged, shadowed = merge(configs)
-    speaks = {c.kind: extractors.info(c.kind).namespaces for c in configs}
+    speaks = {c.kind: extractors.info(c.kind).speaks for c in configs}
     return Side(name, tuple(configs), with_decoding(merged), serving_path(configs), shadowed, speaks)
 
 
@@ -94,9 +94,10 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
     is in the manifest (``Manifest.artifact_at``), for the line of an error about an entry; without it errors
     name the key only.
 
-    Model artifacts are extracted first, then the side's vLLM engine args (a ``model.json``, or a vLLM file
-    with engine markers) with them as ``ExtractOptions.context``, then the other serving-engine artifacts with
-    both, so a request on a side with a Triton ``model.json`` resolves through Triton's vllm_backend.
+    Model artifacts are extracted first, then the side's engine args (files a kind's ``KindInfo.engine_args``
+    claims: vLLM's ``model.json`` or a vLLM file with engine markers) with them as ``ExtractOptions.context``,
+    then the other serving-engine artifacts with both, so a request on a side with a Triton ``model.json``
+    resolves through Triton's vllm_backend.
     """
     root = root if root is not None else base
     resolved: list[tuple[int, str, Path, ArtifactSpec]] = []
@@ -111,7 +112,7 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
         if not extractors.info(kind).runtime:  # through the cache (a serving engine's file is read per side)
             out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
                                                                    root=root, cache=cache))
-    engine_args = [r for r in resolved if r[1] == "vllm" and _is_vllm_engine_args(r[2])]
+    engine_args = [r for r in resolved if _configures_engine(r[1], r[2])]
     rest = [r for r in resolved if extractors.info(r[1]).runtime and r not in engine_args]
     for phase in (engine_args, rest):
         context = tuple(out[i] for i in sorted(out))
@@ -158,13 +159,8 @@ def _at(at: Callable[[str], tuple[str, int | None]], key: str, message: str, man
     return ManifestError(f"{where}: {message}", manifest, line)
 
 
-def _is_vllm_engine_args(path: Path) -> bool:
-    """A Triton vllm_backend ``model.json`` or a file vLLM's detection claims (``model`` plus engine keys)."""
-    from driftguard.readers.files import head
-
-    if path.name == "model.json":
-        return True
-    try:
-        return bool(extractors.get("vllm").detect(path, head(path)))
-    except (OSError, ValueError):
-        return False
+def _configures_engine(kind: str, path: Path) -> bool:
+    """True for a serving engine's file that configures the engine itself (``KindInfo.engine_args``: vLLM
+    engine args, Triton's ``model.json``), read before the side's requests."""
+    claims = extractors.info(kind).engine_args
+    return claims is not None and claims(path)

@@ -34,8 +34,8 @@ class Side:
     merged: Mapping[str, Value]
     serving: str | None = None
     shadowed: Mapping[str, tuple[Value, ...]] = field(default_factory=dict)
-    #: kind -> the canonical namespaces its extractor says it can state (``extractors.KindInfo.namespaces``),
-    #: for DG103.
+    #: kind -> the canonical namespaces it can state (``extractors.KindInfo.speaks``: its documented defaults'
+    #: and those its extractor declares), for DG103.
     speaks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def by_kind(self, *kinds: str) -> list[EffectiveConfig]:

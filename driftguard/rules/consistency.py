@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import PurePath
 
-from driftguard.keys import HF_VERY_LARGE_INTEGER
+from driftguard.engines.transformers import HF_VERY_LARGE_INTEGER
 from driftguard.model import Finding, Value
 from driftguard.rules.base import Rule, RuleContext, Side
 

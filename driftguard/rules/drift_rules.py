@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import PurePath
 
 from driftguard.compare import structured_delta
-from driftguard.keys import DEFAULTS, spec_for
+from driftguard.keys import spec_for
 from driftguard.model import Finding, Value
 from driftguard.rules.base import Rule, RuleContext, Side
 from driftguard.rules.decoding import DECODING_KEY
@@ -232,11 +232,10 @@ def _namespace(key: str) -> str:
 
 
 def spoken_namespaces(kind: str, side: Side) -> set[str]:
-    """Canonical namespaces an artifact kind can express: those of its documented defaults plus those its
-    extractor declares (``KindInfo.namespaces``, carried on the side as ``Side.speaks``)."""
-    out = {_namespace(k) for k in DEFAULTS.get(kind, {})}
-    out.update(side.speaks.get(kind, ()))
-    return out
+    """Canonical namespaces an artifact kind can express, as the gate carries them on the side
+    (``Side.speaks``: those of the kind's documented defaults plus those its extractor declares,
+    ``extractors.KindInfo.speaks``)."""
+    return set(side.speaks.get(kind, ()))
 
 
 class OneSidedKey(Rule):

@@ -16,7 +16,7 @@ from driftguard.rules import policy
 
 
 def test_every_spec_field_names_a_canonical_key_and_a_known_type() -> None:
-    for spec in engines.SPECS.values():
+    for _, spec in engines.SPECS.items():
         for name, f in spec.fields.items():
             assert spec_for(f.key) is not None, (spec.name, name, f.key)
             assert f.type in ("float", "int", "bool", "strs", "ints", "json", "ids", "id", "stop", "early_stopping")
@@ -29,7 +29,7 @@ def test_every_spec_field_names_a_canonical_key_and_a_known_type() -> None:
 
 def test_every_engine_kind_has_specs_and_every_spec_an_engine_kind() -> None:
     engines_of_kinds = {extractors.info(k).engine for k in extractors.EXTRACTORS} - {None}
-    assert engines_of_kinds == {s.engine for s in engines.SPECS.values()} - {"transformers"}
+    assert engines_of_kinds == {s.engine for _, s in engines.SPECS.items()} - {"transformers"}
 
 
 @pytest.mark.parametrize(("spec", "name", "value", "ok"), [

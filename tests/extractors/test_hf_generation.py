@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from driftguard import api
+from driftguard.engines.transformers import HF_GENERATION_DEFAULTS, TRANSFORMERS_DEFAULTS_VERSION
 from driftguard.errors import ExtractionError
 from driftguard.extractors import hf_generation
 from driftguard.extractors.base import ExtractOptions
-from driftguard.keys import HF_GENERATION_DEFAULTS, TRANSFORMERS_DEFAULTS_VERSION
 from driftguard.model import EffectiveConfig
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hf-generation"

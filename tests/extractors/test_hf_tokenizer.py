@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from driftguard.engines.transformers import HF_VERY_LARGE_INTEGER
 from driftguard.errors import ExtractionError
 from driftguard.extractors import hf_tokenizer
 from driftguard.extractors.base import ExtractOptions
-from driftguard.keys import HF_VERY_LARGE_INTEGER
 from driftguard.model import EffectiveConfig
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hf-tokenizer"

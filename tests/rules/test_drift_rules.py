@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from driftguard import extractors
 from driftguard.model import EffectiveConfig, Finding, Origin, Value
 from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.drift import CompareOptions
@@ -15,7 +16,9 @@ from driftguard.rules.drift_rules import OneSidedKey, PrecisionDrift, ValueDrift
 def _side(name: str, kind: str, values: Mapping[str, Any], explicit: bool = True) -> Side:
     path = f"{name}/{kind}.json"
     vals = {k: Value(v, Origin(path, i + 1), explicit=explicit) for i, (k, v) in enumerate(values.items())}
-    return Side(name, (EffectiveConfig(kind, path, vals),), vals)
+    # What the gate carries on a side it builds: the namespaces the kind can state (KindInfo.speaks), for DG103.
+    speaks = {kind: extractors.info(kind).speaks} if kind in extractors.EXTRACTORS else {}
+    return Side(name, (EffectiveConfig(kind, path, vals),), vals, speaks=speaks)
 
 
 def _ctx(training: Mapping[str, Any], deployed: Mapping[str, Any], *, training_kind: str = "hf-generation",

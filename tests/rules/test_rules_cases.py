@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
+from driftguard import extractors
 from driftguard.model import EffectiveConfig, Origin, Value
 from driftguard.rules import RULES
 from driftguard.rules.base import RuleContext, Side
@@ -60,7 +61,9 @@ def side_from(spec: Any, name: str) -> Side:
     merged: dict[str, Value] = {}
     for artifact in artifacts:
         merged.update(artifact.values)
-    return Side(name, artifacts, merged)
+    # What the gate carries on a side it builds: the namespaces each kind can state (KindInfo.speaks), for DG103.
+    speaks = {a.kind: extractors.info(a.kind).speaks for a in artifacts if a.kind in extractors.EXTRACTORS}
+    return Side(name, artifacts, merged, speaks=speaks)
 
 
 def context_from(case: dict[str, Any]) -> RuleContext:

@@ -1,0 +1,197 @@
+"""A serving engine added through entry points only (issue 17's acceptance: an engine is its own modules plus one
+registry line): a third-party distribution declares an engine spec (``driftguard.engines``) and the extractor of
+its request files (``driftguard.extractors``), and ``driftguard check`` finds drift through the engine's own
+documented defaults, from the library and from the CLI. Also: a broken extractor plug-in is one load error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from driftguard import api, engines, extractors, plugins
+from driftguard.registry import PluginLoadError
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = "2026-01-15"
+
+#: The engine: its default table lives with its spec (a temperature no other engine defaults to).
+SPEC_MODULE = '''
+from driftguard.engines.spec import EngineSpec, Field, Layer, between
+from driftguard.keys import Default
+
+DEFAULTS = {
+    "generation.temperature": Default(0.3, "fakeserve docs: temperature"),
+    "generation.top_p": Default(1.0, "fakeserve docs: top_p"),
+}
+SERVE = EngineSpec(
+    name="fake-serve", engine="fake", label="fake serve", namespace="fake",
+    fields={"temperature": Field("generation.temperature", range=between(0.0, 2.0)),
+            "top_p": Field("generation.top_p", range=between(0.0, 1.0))},
+    other_fields=frozenset({"prompt"}), ignored_why="ignored by fakeserve",
+    layers=(Layer("fake default", DEFAULTS),),
+)
+'''
+
+#: Its extractor: finds the spec through the registry, reads a request with the shared engine helpers.
+EXTRACTOR_MODULE = '''
+from pathlib import Path
+
+from driftguard import engines
+from driftguard.extractors import runtime_common as rc
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
+from driftguard.model import EffectiveConfig
+
+from dg_fake_engine import spec
+
+INFO = KindInfo(kind="fake", description="fakeserve request body", role="deployment", rank=70, engine="fake",
+                namespaces=("generation",), defaults=spec.DEFAULTS)
+
+
+def detect(path: Path, head: bytes) -> bool:
+    return path.name.endswith(".fake.json")
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    serve = engines.get("fake-serve")
+    doc = rc.load_document(path, options.limits)
+    data = rc.require_mapping(doc, "a fakeserve request")
+    b = ValueBuilder(INFO.kind, path)
+    unknown = rc.flag_unknown(b, doc, "fake", serve.ignored_why, data, "", serve.known)
+    used = rc.apply_fields(b, doc, data, "", serve, "request")
+    rc.keep_namespaced(b, doc, "fake", data, "", used | unknown, "request")
+    rc.fill_layers(b, serve)
+    return b.build()
+'''
+
+MANIFEST = """\
+version: 1
+models:
+  m:
+    training:
+      - path: train/generation_config.json
+    deployment:
+      - path: serve/request.fake.json
+"""
+
+
+def _forget() -> None:
+    plugins.clear_cache()
+    extractors.clear()
+    engines.SPECS.clear()
+
+
+@pytest.fixture
+def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A distribution on sys.path, as pip installs one: package ``dg_fake_engine`` and its entry points."""
+    site = tmp_path / "site"
+    pkg = site / "dg_fake_engine"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "spec.py").write_text(textwrap.dedent(SPEC_MODULE))
+    (pkg / "extractor.py").write_text(textwrap.dedent(EXTRACTOR_MODULE))
+    functions = "def detect(path, head):\n    return False\ndef extract(path, options):\n    raise AssertionError\n"
+    (pkg / "broken.py").write_text("KIND = 'broken'\n" + functions)  # the old loose constants: no INFO
+    (pkg / "untyped.py").write_text("INFO = {'kind': 'untyped'}\n" + functions)
+    (pkg / "other.py").write_text("from driftguard.extractors.base import KindInfo\n"
+                                  "INFO = KindInfo(kind='vllm', description='claims another kind')\n" + functions)
+    (pkg / "typo.py").write_text("from driftguard.extractors.base import KindInfo\n"
+                                 "INFO = KindInfo(kind='typo', description='x', rankk=10)\n" + functions)
+    dist = site / "dg_fake_engine-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: dg-fake-engine\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(textwrap.dedent("""\
+        [driftguard.engines]
+        fake-serve = dg_fake_engine.spec:SERVE
+
+        [driftguard.extractors]
+        fake = dg_fake_engine.extractor
+        """))
+    monkeypatch.syspath_prepend(str(site))
+    _forget()
+    project = tmp_path / "project"
+    (project / "train").mkdir(parents=True)
+    (project / "serve").mkdir()
+    (project / "train" / "generation_config.json").write_text(json.dumps({"do_sample": True, "temperature": 0.7}))
+    (project / "serve" / "request.fake.json").write_text(json.dumps({"prompt": "hi", "top_p": 1.0}))
+    (project / "driftguard.yaml").write_text(MANIFEST)
+    yield site
+    for name in [m for m in sys.modules if m.startswith("dg_fake_engine")]:
+        del sys.modules[name]
+    _forget()
+
+
+def test_the_fake_engine_is_registered_through_entry_points_only(fake_engine: Path) -> None:
+    assert "fake-serve" in engines.SPECS.names() and "fake" in extractors.available_kinds()
+    assert engines.get("fake-serve").defaults()["generation.temperature"][0].value == 0.3
+    assert extractors.info("fake").runtime and extractors.info("fake").speaks == ("generation",)
+
+
+def test_check_finds_drift_through_the_fake_engines_defaults(fake_engine: Path) -> None:
+    report = api.check(fake_engine.parent / "project" / "driftguard.yaml", today=_today())
+    [model] = report.models
+    [drift] = [f for f in model.findings if f.rule == "DG101"]
+    assert drift.key == "generation.temperature"
+    assert drift.training is not None and drift.training.value == 0.7
+    assert drift.deployed is not None and drift.deployed.value == 0.3
+    assert drift.deployed.origin.source == "fake default" and not drift.deployed.explicit
+    assert not report.ok
+
+
+def test_the_cli_finds_it_too(fake_engine: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake_engine), str(ROOT)])}
+    res = subprocess.run([sys.executable, "-m", "driftguard", "check", "--format", "json", "--today", TODAY],
+                         cwd=fake_engine.parent / "project", env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1, res.stderr
+    findings = json.loads(res.stdout)["models"][0]["findings"]
+    [drift] = [f for f in findings if f["rule"] == "DG101"]
+    assert drift["key"] == "generation.temperature"
+    assert (drift["training"], drift["deployed"]) == (0.7, 0.3)
+    assert drift["deployed_origin"]["source"] == "fake default" and drift["deployed_how"] == "default"
+
+
+def test_a_plug_in_without_a_valid_kind_info_or_spec_is_a_load_error_naming_it(fake_engine: Path) -> None:
+    broken = fake_engine / "dg_broken_plugins-0.1.dist-info"  # a second distribution, of broken plug-ins
+    broken.mkdir()
+    (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: dg-broken-plugins\nVersion: 0.1\n")
+    (broken / "entry_points.txt").write_text(textwrap.dedent("""\
+        [driftguard.engines]
+        notaspec = dg_fake_engine.spec:DEFAULTS
+
+        [driftguard.extractors]
+        broken = dg_fake_engine.broken
+        untyped = dg_fake_engine.untyped
+        other = dg_fake_engine.other
+        typo = dg_fake_engine.typo
+        """))
+    _forget()
+    with pytest.raises(PluginLoadError, match=r"driftguard.extractors 'broken = dg_fake_engine.broken' is not a "
+                                              r"module with INFO, detect, extract \(it lacks INFO\)"):
+        extractors.get("broken")
+    with pytest.raises(PluginLoadError, match=r"'untyped = dg_fake_engine.untyped' is not a module whose INFO is a "
+                                              r"driftguard.extractors.base.KindInfo"):
+        extractors.info("untyped")
+    with pytest.raises(PluginLoadError, match=r"'other = dg_fake_engine.other' is not the extractor of 'other': its "
+                                              r"INFO.kind is 'vllm'"):
+        extractors.get("other")
+    # A misspelled field is no silent default (the old RANKK = 10 became rank 45): the module fails to load.
+    with pytest.raises(PluginLoadError, match=r"'typo = dg_fake_engine.typo' failed to load: TypeError: .*rankk"):
+        extractors.get("typo")
+    # The built-ins are untouched, and an engine entry that is no EngineSpec is refused the same way.
+    assert extractors.get("vllm").INFO.kind == "vllm"
+    with pytest.raises(PluginLoadError, match=r"'notaspec = dg_fake_engine.spec:DEFAULTS' is not a "
+                                              r"driftguard.engines.spec.EngineSpec"):
+        engines.get("notaspec")
+
+
+def _today() -> date:
+    from driftguard.clock import parse
+
+    return parse(TODAY)

@@ -1,0 +1,46 @@
+"""``KindInfo``: the one typed record an extractor declares its kind with, checked when it is built (a plug-in's
+record is built by code mypy never saw), and what the gate derives from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from driftguard import extractors
+from driftguard.extractors.base import KindInfo
+from driftguard.keys import Default
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("role", "serving", "role: one of training, deployment, either"),
+    ("rank", "10", "rank: an int"),
+    ("rank", True, "rank: an int"),
+    ("engine", 3, "engine: a str or None"),
+    ("namespaces", ["generation"], "namespaces: a tuple of str"),
+    ("defaults", {"generation.top_k": 50}, "defaults: a mapping of key -> Default"),
+])
+def test_a_wrong_type_is_refused_naming_the_field(field: str, value: Any, says: str) -> None:
+    with pytest.raises(TypeError, match=says):
+        KindInfo(kind="x", description="d", **{field: value})
+
+
+def test_a_misspelled_field_is_refused_not_defaulted() -> None:
+    with pytest.raises(TypeError, match="rankk"):
+        KindInfo(kind="x", description="d", rankk=10)  # type: ignore[call-arg]  # the typo under test
+
+
+def test_speaks_is_the_defaults_namespaces_then_the_declared_ones() -> None:
+    info = KindInfo(kind="x", description="d", namespaces=("generation", "serving"),
+                    defaults={"preprocessing.max_length": Default(1, "s"), "generation.top_k": Default(0, "s")})
+    assert info.speaks == ("preprocessing", "generation", "serving")
+    assert KindInfo(kind="y", description="d").speaks == ()
+    assert hash(info)  # a record: hashable although it holds a table
+
+
+def test_request_kinds_and_engine_args_are_declared_not_listed() -> None:
+    from driftguard.gate.scaffold import request_kinds
+
+    # Engines whose files show them first, then the shape every engine speaks (OpenAI's body).
+    assert request_kinds() == ("vllm", "tgi", "tensorrt-llm", "lmdeploy", "openai")
+    assert [k for k in extractors.available_kinds() if extractors.info(k).engine_args is not None] == ["vllm"]
