@@ -18,6 +18,7 @@ from driftguard.errors import DriftguardError, ManifestError
 from driftguard.readers import files, yaml_doc
 
 if TYPE_CHECKING:
+    from driftguard.parity.runners.base import RunnerSettings
     from driftguard.readers.limits import Limits
 
 DEFAULT_NAME = "driftguard.yaml"
@@ -87,30 +88,35 @@ ParityMetric = Literal["max_abs", "mean_abs", "median_abs", "p99_abs", "max_rel"
                        "argmax_agreement", "topk_overlap", "exact_match", "token_agreement"]
 
 
-class ParityRunner(_Strict):
-    """How one side's model is run for parity (``driftguard parity``)."""
+class ParityRunner(BaseModel):
+    """How one side's model is run for parity (``driftguard parity``): ``runner`` names a registered runner
+    (``parity.runners.RUNNERS``) and the other fields are that runner's settings, validated by the runner's own
+    model (its ``Settings``) when the manifest loads; the published schema lists each runner's."""
 
-    runner: Literal["onnxruntime", "torch", "callable", "triton-http", "hf"] = Field(
-        description="which runner runs the model")
-    artifact: str | None = Field(default=None, description="the model file (.onnx, checkpoint), relative to "
-                                                           "the manifest; the torch runner reads it with "
-                                                           "torch.load(weights_only=True)")
-    builder: str | None = Field(default=None, description="torch: 'module:function' or 'file.py:function' "
-                                                          "returning the torch.nn.Module (your trusted code)")
-    function: str | None = Field(default=None, description="callable: 'module:function(inputs, config) -> "
-                                                           "outputs' (your trusted code)")
-    outputs: list[str] = Field(default_factory=list, description="output names (order of a tuple result)")
-    applies: list[str] = Field(default_factory=list,
-                               description="callable: canonical keys the function applies from its config")
-    intra_op_threads: int | None = Field(default=None, ge=1)
-    inter_op_threads: int | None = Field(default=None, ge=1)
-    batch_size: int = Field(default=32, ge=1, description="golden samples per call")
-    state_dict_key: str | None = Field(default=None, description="torch: the checkpoint entry holding the "
-                                                                 "weights (default: state_dict when present)")
-    strip_prefix: str | None = Field(default=None, description="torch: prefix to drop from weight names")
-    url: str | None = Field(default=None, description="triton-http: the server, host:port (e.g. localhost:8000)")
-    model: str | None = Field(default=None, description="triton-http: the served model's name")
-    model_version: str | None = Field(default=None, description="triton-http: the version (default: the server's)")
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    runner: str = Field(description="which runner runs the model")
+
+    @field_validator("runner")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        from driftguard.parity.runners import RUNNERS
+
+        names = RUNNERS.names()
+        if value not in names:
+            raise ValueError("Input should be " + ", ".join(f"'{n}'" for n in names[:-1]) + f" or '{names[-1]}'")
+        return value
+
+    def settings(self) -> RunnerSettings:
+        """The runner's settings, validated by its ``Settings`` model (pydantic ``ValidationError`` when they
+        are wrong; ``load`` has checked a manifest read from a file)."""
+        from driftguard.parity.runners import settings_model
+
+        return settings_model(self.runner).model_validate(self.model_extra or {})
+
+    def setting(self, name: str) -> Any:
+        """One setting as written (None when unset): for labels and recordings, which name the artifact."""
+        return (self.model_extra or {}).get(name)
 
 
 class ParityOutput(_Strict):
@@ -219,6 +225,38 @@ class Manifest(_Strict):
         copy._model_nodes = {n: self._model_nodes[n] for n in names if n in self._model_nodes}
         return copy
 
+    def check_rule_options(self) -> None:
+        """Every ``rules.options.<code>`` (manifest-wide and each model's) names a registered rule and gives
+        options its ``Options`` model accepts; ManifestError with the manifest's file and the option's line
+        otherwise. ``load`` calls it; so does the check of a manifest built in code."""
+        blocks = [(None, self.rules), *((name, spec.rules) for name, spec in self.models.items())]
+        if not any(block is not None and block.options for _, block in blocks):
+            return
+        from driftguard.rules import load_rules
+
+        rules = load_rules()
+        for model, block in blocks:
+            if block is None:
+                continue
+            where = "rules.options" if model is None else f"models.{model}.rules.options"
+            for code, raw in block.options.items():
+                line = self.option_line(model, code)
+                cls = rules.get(code)
+                if cls is None:
+                    raise ManifestError(f"{where}.{code}: no rule {code} takes options (rules: `driftguard explain`)",
+                                        self.path, line)
+                if cls.Options is None:
+                    if raw in (None, {}):
+                        continue
+                    raise ManifestError(f"{where}.{code}: this rule takes no options", self.path, line)
+                try:
+                    cls.Options.model_validate(raw)
+                except ValidationError as exc:
+                    first = exc.errors(include_url=False)[0]
+                    at = ".".join(str(p) for p in first["loc"])
+                    msg = first["msg"].removeprefix("Value error, ")
+                    raise ManifestError(f"{where}.{code}: {at + ': ' if at else ''}{msg}", self.path, line) from None
+
     def option_line(self, model: str | None, code: str) -> int | None:
         """The line of ``rules.options.<code>`` (a model's own block when ``model``), None when unknown."""
         return self._option_lines.get((model, code))
@@ -292,6 +330,12 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
                       line=yaml_doc.line_of(doc, ("approvals",)))
     except DriftguardError as exc:
         raise ManifestError(exc.message, exc.path, exc.line) from None
+    for name, spec in manifest.models.items():  # each runner's settings, by the runner's own model
+        for role in ("reference", "candidate") if spec.parity is not None else ():
+            try:
+                getattr(spec.parity, role).settings()
+            except ValidationError as exc:
+                yaml_doc.raise_validation(doc, exc, ManifestError, prefix=("models", name, "parity", role))
     manifest._model_nodes = yaml_doc.members(yaml_doc.members(doc.node).get("models", (0, None))[1])
     for model, block in ((None, manifest.rules), *((n, s.rules) for n, s in manifest.models.items())):
         if block is not None:
@@ -300,12 +344,40 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
                 line = yaml_doc.line_of(doc, (*loc, code), key=True)
                 if line is not None:
                     manifest._option_lines[(model, code)] = line
-    return manifest.with_base(p.parent, str(p))
+    manifest.with_base(p.parent, str(p)).check_rule_options()
+    return manifest
 
 
 def schema() -> dict[str, Any]:
-    """The manifest's JSON Schema."""
+    """The manifest's JSON Schema, with the plug-ins' own models, so editors complete them: a parity runner's
+    fields from each registered runner's settings model (one alternative per runner, told apart by ``runner``),
+    and ``rules.options.<code>`` from each rule's options model."""
+    from driftguard.parity.runners import RUNNERS, settings_model
+
     out = Manifest.model_json_schema()
+    defs = out["$defs"]
+    runner = defs["ParityRunner"]
+    alternatives = []
+    for name in RUNNERS.names():
+        model = settings_model(name)
+        sub = model.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(sub.pop("$defs", {}))
+        sub["properties"] = {"runner": {"const": name, "description": runner["properties"]["runner"]["description"]},
+                             **sub["properties"]}
+        sub["required"] = ["runner", *sub.get("required", ())]
+        defs[model.__name__] = sub
+        alternatives.append({"$ref": f"#/$defs/{model.__name__}"})
+    defs["ParityRunner"] = {"description": runner["description"], "title": runner["title"], "type": "object",
+                            "oneOf": alternatives}
+    from driftguard.rules import load_rules
+
+    options = defs["Rules"]["properties"]["options"]
+    for code, cls in sorted(load_rules().items()):
+        if cls.Options is not None:
+            sub = cls.Options.model_json_schema(ref_template="#/$defs/{model}")
+            defs.update(sub.pop("$defs", {}))
+            defs[cls.Options.__name__] = sub
+            options.setdefault("properties", {})[code] = {"$ref": f"#/$defs/{cls.Options.__name__}"}
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     out["$id"] = "https://driftguard.dev/schemas/manifest.json"
     return out

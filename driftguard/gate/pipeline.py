@@ -137,24 +137,9 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
 
 def check_rule_options(m: Manifest) -> None:
     """Every ``rules.options.<code>`` of the manifest (and of each model) names a rule and gives it options it
-    takes; ManifestError with the manifest's file and line otherwise."""
-    from driftguard.errors import ManifestError
-    from driftguard.rules import load_rules
-
-    rules = load_rules()
-    blocks = [(None, m.rules), *((name, spec.rules) for name, spec in m.models.items())]
-    for model, block in blocks:
-        if block is None:
-            continue
-        where = "rules.options" if model is None else f"models.{model}.rules.options"
-        for code, raw in block.options.items():
-            cls = rules.get(code)
-            if cls is None:
-                raise ManifestError(f"{where}.{code}: no rule {code} takes options (rules: `driftguard explain`)",
-                                    m.path, m.option_line(model, code))
-            problem = cls.check_options(raw)
-            if problem:
-                raise ManifestError(f"{where}.{code}: {problem}", m.path, m.option_line(model, code))
+    takes; ManifestError with the manifest's file and line otherwise (``Manifest.check_rule_options``: each
+    rule's own options model)."""
+    m.check_rule_options()
 
 
 def select_models(m: Manifest, model: str | None = None, models: Sequence[str] | None = None,

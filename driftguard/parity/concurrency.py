@@ -58,7 +58,8 @@ def check(mp: ModelParity, sets: Sequence[golden.GoldenSet], cand: Run, sequenti
     spec = mp.spec.concurrency
     assert spec is not None
     origin = Origin(mp.manifest, pointer=f"models.{mp.model}.parity.concurrency", source="manifest")
-    where = Origin(mp.spec.candidate.artifact or mp.spec.candidate.function or mp.spec.candidate.runner,
+    cand_spec = mp.spec.candidate
+    where = Origin(str(cand_spec.setting("artifact") or cand_spec.setting("function") or cand_spec.runner),
                    source="candidate")
     noise = max(max_difference(s, cand.outputs(gs)) for s, gs in zip(sequential, sets, strict=True))
     out: list[Finding] = []

@@ -142,7 +142,7 @@ def _join(mp: stage.ModelParity, parts: Sequence[Arrays | None]) -> Arrays:
 
 def batch_step(mp: stage.ModelParity) -> int:
     """Shard bounds fall on batch bounds of both runners, so each runs the batches the local run does."""
-    return math.lcm(mp.spec.reference.batch_size, mp.spec.candidate.batch_size)
+    return math.lcm(mp.spec.reference.settings().batch_size, mp.spec.candidate.settings().batch_size)
 
 
 def shards(count: int, step: int, shard_size: int | None, per_set: int) -> list[tuple[int, int]]:

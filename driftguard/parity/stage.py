@@ -37,7 +37,7 @@ ARTIFACT_PREFIXES = ("precision.", "model.", "io.", "onnx.", "hparams.")
 class Run:
     """A runner with its config, set up lazily and torn down by ``close``."""
 
-    cfg: RunnerConfig
+    cfg: RunnerConfig[Any]
     config: dict[str, Json]
     timeout_s: float
     runner: Runner | None = None
@@ -54,7 +54,7 @@ class Run:
 
     def outputs(self, gs: golden.GoldenSet, batch_size: int | None = None) -> Arrays:
         runner = self.start()
-        size = batch_size or self.cfg.batch_size
+        size = batch_size or self.cfg.settings.batch_size
         parts = []
         total = -(-gs.count // size)
         for start in range(0, gs.count, size):
@@ -96,13 +96,17 @@ def with_timeout(fn: Callable[[], T], timeout_s: float, what: str) -> T:
     return value
 
 
-def runner_config(spec: ParityRunner, base: Path, device: str) -> RunnerConfig:
-    return RunnerConfig(
-        runner=spec.runner, artifact=(base / spec.artifact) if spec.artifact else None, builder=spec.builder,
-        function=spec.function, outputs=tuple(spec.outputs), applies=tuple(spec.applies),
-        intra_op_threads=spec.intra_op_threads, inter_op_threads=spec.inter_op_threads,
-        batch_size=spec.batch_size, device=device, base=base, state_dict_key=spec.state_dict_key,
-        strip_prefix=spec.strip_prefix, url=spec.url, model=spec.model, model_version=spec.model_version)
+def runner_config(spec: ParityRunner, base: Path, device: str) -> RunnerConfig[Any]:
+    """The runner a manifest entry names, with its settings validated by the runner's own model."""
+    from pydantic import ValidationError
+
+    try:
+        settings = spec.settings()
+    except ValidationError as exc:  # a manifest built in code (a file's was checked when it loaded)
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ParityError(f"runner {spec.runner}: {where + ': ' if where else ''}{first['msg']}") from None
+    return RunnerConfig(spec.runner, settings, base, device)
 
 
 def plain(values: Mapping[str, Value]) -> dict[str, Json]:
@@ -138,9 +142,10 @@ class ModelParity:
         spec = self.spec.reference
         cfg = runner_config(spec, self.base, self.request.device)
         parts = []
-        if cfg.artifact is not None:
-            parts.append(golden.artifact_digest(cfg.artifact))
-        for user_code in (spec.builder, spec.function):
+        artifact = cfg.path(spec.setting("artifact"))
+        if artifact is not None:
+            parts.append(golden.artifact_digest(artifact))
+        for user_code in (spec.setting("builder"), spec.setting("function")):
             if user_code:
                 parts.append(user_code)
         return golden.Provenance(inputs=gs.digest, artifact=" ".join(parts) or "none",
@@ -353,12 +358,13 @@ def _finding(check: type[codes.ParityCheck], key: str, message: str, training: V
 
 def _artifact_name(mp: ModelParity, role: str) -> str:
     spec = mp.spec.reference if role == "reference" else mp.spec.candidate
-    return spec.artifact or spec.function or (f"{spec.url}/{spec.model}" if spec.url else spec.runner)
+    artifact, function, url = spec.setting("artifact"), spec.setting("function"), spec.setting("url")
+    return str(artifact or function or (f"{url}/{spec.setting('model')}" if url else spec.runner))
 
 
 def exercised(runner: Runner) -> Callable[[str], bool]:
     applies = set(runner.applies)
-    runs_artifact = type(runner).__name__ in ("OnnxRuntimeRunner", "TorchRunner", "TritonHttpRunner", "HfRunner")
+    runs_artifact = runner.runs_artifact  # declared by the runner class: the artifact embodies ARTIFACT_PREFIXES
 
     def hit(key: str) -> bool:
         return key in applies or (runs_artifact and key.startswith(ARTIFACT_PREFIXES))

@@ -425,11 +425,12 @@ def dotted(loc: Sequence[int | str]) -> str:
     return out
 
 
-def raise_validation(doc: YamlDoc, exc: Any, error: type[DriftguardError]) -> None:
-    """Turn a pydantic ``ValidationError`` into ``error`` for its first problem, at the right line."""
+def raise_validation(doc: YamlDoc, exc: Any, error: type[DriftguardError], prefix: tuple[str | int, ...] = ()) -> None:
+    """Turn a pydantic ``ValidationError`` into ``error`` for its first problem, at the right line. ``prefix``:
+    where in the document the validated value sits, when it is part of it (a runner's settings)."""
     errs = exc.errors(include_url=False)
     first = errs[0]
-    loc = tuple(p for p in first["loc"] if isinstance(p, (int, str)))
+    loc = (*prefix, *(p for p in first["loc"] if isinstance(p, (int, str))))
     is_extra = first["type"] == "extra_forbidden"
     line = line_of(doc, loc, key=is_extra)
     msg = first["msg"]

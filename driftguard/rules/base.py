@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from pydantic import BaseModel
+
 from driftguard.checks import Check
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
@@ -73,15 +75,18 @@ class Rule(Check):
     #: values, DG102 precision, DG104 decoding, DG304 ignored request fields): ``diff`` runs these. Rules that
     #: need a whole side (its other artifacts, its serving path, what its kinds could state) leave it False.
     pairwise: ClassVar[bool] = False
+    #: The pydantic model of the rule's options (``rules.options.<code>`` in the manifest), None when it takes
+    #: none: the manifest validates them when it loads and its JSON Schema lists them.
+    Options: ClassVar[type[BaseModel] | None] = None
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         raise NotImplementedError
 
     @classmethod
-    def check_options(cls, raw: Any) -> str | None:
-        """What is wrong with this rule's options as the manifest gives them (``rules.options.<code>``), None
-        when they are right; checked when the manifest loads, so a typo is an error with its line, never a
-        crash mid-run or an option silently ignored. Rules that take options override it."""
-        if raw in (None, {}):
+    def options(cls, ctx: RuleContext) -> BaseModel | None:
+        """This rule's options from the manifest (``rules.options.<code>``) as its ``Options`` model (its
+        defaults when the manifest gives none); None for a rule that takes none. The manifest checked them when
+        it loaded (``manifest.Manifest.check_rule_options``)."""
+        if cls.Options is None:
             return None
-        return "this rule takes no options"
+        return cls.Options.model_validate(ctx.options.get(cls.code) or {})

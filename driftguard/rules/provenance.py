@@ -23,7 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftguard.errors import ManifestError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from driftguard.model import EffectiveConfig, Finding, Origin, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
@@ -243,24 +244,35 @@ def _describe(fps: Sequence[Fingerprint], limit: int = 3) -> str:
 _OPTIONS = ("min_elements", "ignore")
 
 
-def _options(raw: Any) -> tuple[int, list[str]]:
-    """DG401's options from the manifest (``rules.options.DG401``), checked: a typo or a wrong type is a
-    manifest error (exit 2), never ignored and never a crash."""
-    opts = {} if raw is None else raw
-    if not isinstance(opts, dict):
-        raise ManifestError(f"rules.options.DG401 must be a mapping of {', '.join(_OPTIONS)}")
-    unknown = sorted(set(opts) - set(_OPTIONS))
-    if unknown:
-        raise ManifestError(f"rules.options.DG401: unknown option '{unknown[0]}'; options: {', '.join(_OPTIONS)}")
-    min_elements = opts.get("min_elements", DEFAULT_MIN_ELEMENTS)
-    if isinstance(min_elements, bool) or not isinstance(min_elements, int) or min_elements < 0:
-        raise ManifestError(f"rules.options.DG401.min_elements must be a non-negative integer, got {min_elements!r}")
-    ignore = opts.get("ignore", [])
-    if isinstance(ignore, str):
-        ignore = [ignore]
-    if not isinstance(ignore, list) or not all(isinstance(g, str) for g in ignore):
-        raise ManifestError(f"rules.options.DG401.ignore must be a list of globs, got {ignore!r}")
-    return min_elements, list(ignore)
+class WeightsProvenanceOptions(BaseModel):
+    """DG401's options (``rules.options.DG401``), checked when the manifest loads: a typo or a wrong type is a
+    manifest error (exit 2), never ignored and never a crash. The messages name the option as the rule's
+    documentation does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_elements: int = Field(default=DEFAULT_MIN_ELEMENTS, ge=0,
+                              description="deployed tensors with fewer elements are exporter constants, not weights")
+    ignore: tuple[str, ...] = Field(default=(), description="initializer name globs never compared")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checked(cls, raw: Any) -> Any:
+        opts = {} if raw is None else raw
+        if not isinstance(opts, dict):
+            raise ValueError(f"must be a mapping of {', '.join(cls.model_fields)}")
+        unknown = sorted(set(opts) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(f"unknown option '{unknown[0]}'; options: {', '.join(cls.model_fields)}")
+        min_elements = opts.get("min_elements", DEFAULT_MIN_ELEMENTS)
+        if isinstance(min_elements, bool) or not isinstance(min_elements, int) or min_elements < 0:
+            raise ValueError(f"min_elements must be a non-negative integer, got {min_elements!r}")
+        ignore = opts.get("ignore", [])
+        if isinstance(ignore, str):
+            ignore = [ignore]
+        if not isinstance(ignore, list) or not all(isinstance(g, str) for g in ignore):
+            raise ValueError(f"ignore must be a list of globs, got {ignore!r}")
+        return {"min_elements": min_elements, "ignore": tuple(ignore)}
 
 
 class WeightsProvenance(Rule):
@@ -299,16 +311,12 @@ class WeightsProvenance(Rule):
     severity = "error"
     opt_in = True
 
-    @classmethod
-    def check_options(cls, raw: Any) -> str | None:
-        try:
-            _options(raw)
-        except ManifestError as exc:
-            return exc.message.removeprefix("rules.options.DG401").lstrip(".: ")
-        return None
+    Options = WeightsProvenanceOptions
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        min_elements, ignore = _options(ctx.options.get(self.code))  # checked at load (check_options) too
+        opts = self.options(ctx)
+        assert isinstance(opts, WeightsProvenanceOptions)
+        min_elements, ignore = opts.min_elements, opts.ignore
         deployed = [(cfg, f, r) for cfg in ctx.deployed.by_kind(*DEPLOYED_KINDS) for f, r in weight_files(cfg)]
         if not deployed:
             return  # nothing deployed that holds weights: the rule has nothing to judge

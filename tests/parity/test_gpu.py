@@ -30,12 +30,13 @@ def needs(backend: str) -> None:
 @pytest.mark.gpu
 def test_onnxruntime_uses_cuda_when_present() -> None:
     needs("onnxruntime")
-    from driftguard.parity.runners.ort import OnnxRuntimeRunner
+    from driftguard.parity.runners.ort import OnnxRuntimeRunner, OnnxRuntimeSettings
 
     for device in ("auto", "cuda"):
-        runner = OnnxRuntimeRunner(RunnerConfig("onnxruntime", artifact=Path("m.onnx"), device=device), {})
+        runner = OnnxRuntimeRunner(RunnerConfig("onnxruntime", OnnxRuntimeSettings(artifact="m.onnx"), device=device),
+                                   {})
         assert runner.providers()[0] == "CUDAExecutionProvider"
-    cpu = OnnxRuntimeRunner(RunnerConfig("onnxruntime", artifact=Path("m.onnx"), device="cpu"), {})
+    cpu = OnnxRuntimeRunner(RunnerConfig("onnxruntime", OnnxRuntimeSettings(artifact="m.onnx"), device="cpu"), {})
     assert cpu.providers() == ["CPUExecutionProvider"]
 
 

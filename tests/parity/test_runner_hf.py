@@ -112,9 +112,10 @@ def lm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _run(folder: Path, config: dict[str, Any], batch: Any) -> dict[str, Any]:
-    from driftguard.parity.runners.hf import HfRunner
+    from driftguard.parity.runners.hf import HfRunner, HfRunnerSettings
 
-    runner = HfRunner(RunnerConfig("hf", artifact=folder, intra_op_threads=1, device="cpu"), config)
+    runner = HfRunner(RunnerConfig("hf", HfRunnerSettings(artifact=folder.name, intra_op_threads=1), folder.parent,
+                                   "cpu"), config)
     runner.setup()
     try:
         return {"out": runner.run(batch), "applies": runner.applies, "task": runner.task}

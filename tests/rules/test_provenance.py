@@ -236,3 +236,15 @@ def test_bad_options_are_a_manifest_error_not_a_crash(tmp_path: Path, options: s
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2, res.stderr
     assert needle in res.stderr and "Traceback" not in res.stderr
+
+
+def test_the_options_model_is_in_the_manifest_schema() -> None:
+    """DG401's options are its own pydantic model (``Rule.Options``); the published schema carries it."""
+    from driftguard import manifest as manifest_mod
+    from driftguard.rules.provenance import WeightsProvenance, WeightsProvenanceOptions
+
+    assert WeightsProvenance.Options is WeightsProvenanceOptions
+    assert WeightsProvenanceOptions.model_validate({"ignore": "onnx::*"}).ignore == ("onnx::*",)
+    defs = manifest_mod.schema()["$defs"]
+    assert defs["Rules"]["properties"]["options"]["properties"]["DG401"] == {"$ref": "#/$defs/WeightsProvenanceOptions"}
+    assert set(defs["WeightsProvenanceOptions"]["properties"]) == {"min_elements", "ignore"}

@@ -1,8 +1,14 @@
-"""What a runner is: set up once, run on batches of golden inputs, tear down; and the config adapter every
-tensor runner shares (the inverse of an extractor: an effective config becomes runner settings).
+"""What a runner is: set up once, run on batches of golden inputs, tear down; its settings (a pydantic model of
+its own, deriving from ``RunnerSettings``, validated when the manifest loads and published in its JSON Schema);
+and the config adapter every tensor runner shares (the inverse of an extractor: an effective config becomes
+runner settings).
 
 A runner declares the canonical keys it applies (``applies``); keys that differ between the sides and that
-no runner applies are reported as not exercised (DG510).
+no runner applies are reported as not exercised (DG510). It declares ``runs_artifact`` when it runs the model
+file itself, so what the artifact embodies (precision, the graph, the weights) is exercised too.
+
+Importing this module (and a runner's module) imports no numpy: the manifest loads runner settings on the
+config-only path.
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from driftguard.parity.errors import ParityError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Arrays = dict[str, "np.ndarray[Any, Any]"]
 Batch = Arrays | list[dict[str, Any]]
@@ -30,34 +39,43 @@ PREPROCESSING_KEYS = frozenset({"preprocessing.max_length", "preprocessing.trunc
                                 "preprocessing.padding_side"})
 
 
+class RunnerSettings(BaseModel):
+    """The settings every runner takes, as the manifest gives them beside ``runner:`` (unknown fields
+    forbidden). A runner declares its own model deriving from this one as its ``Settings``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    batch_size: int = Field(default=32, ge=1, description="golden samples per call")
+
+
+S = TypeVar("S", bound=RunnerSettings)
+
+
 @dataclass(frozen=True)
-class RunnerConfig:
-    """A runner as the manifest names it, resolved: the artifact (absolute), the user's code (``module:function``
-    or ``path/to/file.py:function``, relative to ``base``), output names, threads, device, batch size."""
+class RunnerConfig(Generic[S]):
+    """A runner as the stage starts it: its registered ``runner`` name, its validated ``settings``, the folder
+    its relative paths and user code (``module:function`` or ``path/to/file.py:function``) resolve against
+    (``base``, the manifest's), and the device (``auto``, ``cpu``, ``cuda``)."""
 
     runner: str
-    artifact: Path | None = None
-    builder: str | None = None
-    function: str | None = None
-    outputs: tuple[str, ...] = ()
-    applies: tuple[str, ...] = ()
-    intra_op_threads: int | None = None
-    inter_op_threads: int | None = None
-    batch_size: int = 32
-    device: str = "auto"
+    settings: S
     base: Path = field(default_factory=lambda: Path("."))
-    state_dict_key: str | None = None
-    strip_prefix: str | None = None
-    url: str | None = None
-    model: str | None = None
-    model_version: str | None = None
+    device: str = "auto"
+
+    def path(self, relative: str | None) -> Path | None:
+        """``relative`` (a settings path) resolved against ``base``; None when unset."""
+        return self.base / relative if relative else None
 
 
 class Runner(Protocol):
     """One way of running a model. ``setup`` loads it (may raise ParityError), ``run`` maps a batch of inputs to
     named outputs (arrays with the sample axis first), ``teardown`` releases it. ``applies`` are the canonical
-    keys whose values the runner actually uses; ``describe`` names the runner and artifact for messages."""
+    keys whose values the runner actually uses; ``describe`` names the runner and artifact for messages.
+    The class declares its ``Settings`` model and ``runs_artifact``; it is made as ``cls(cfg, config)``, ``cfg``
+    a ``RunnerConfig`` holding its settings, ``config`` the side's effective config ``{key: value}``."""
 
+    Settings: ClassVar[type[RunnerSettings]]
+    runs_artifact: ClassVar[bool]
     applies: frozenset[str]
 
     def setup(self) -> None: ...
@@ -88,6 +106,8 @@ class TensorPreprocessing:
                    padding_side=str(config.get("preprocessing.padding_side") or "right"))
 
     def apply(self, batch: Arrays) -> Arrays:
+        import numpy as np
+
         names = [n for n in SEQUENCE_INPUTS if n in batch and np.asarray(batch[n]).ndim == 2]
         if not names:
             return batch
@@ -101,6 +121,8 @@ class TensorPreprocessing:
 
     def _rows(self, a: np.ndarray[Any, Any], mask: np.ndarray[Any, Any] | None, lengths: np.ndarray[Any, Any],
               name: str) -> np.ndarray[Any, Any]:
+        import numpy as np
+
         width = a.shape[1]
         keep_max = min(width, self.max_length) if self.max_length else width
         out = np.zeros_like(a)
@@ -169,6 +191,8 @@ def as_outputs(result: Any, names: tuple[str, ...], what: str) -> Arrays:
 
 
 def _array(v: Any, what: str) -> np.ndarray[Any, Any]:
+    import numpy as np
+
     if hasattr(v, "detach"):  # a torch tensor
         v = v.detach().float().cpu().numpy() if str(getattr(v, "dtype", "")) == "torch.bfloat16" \
             else v.detach().cpu().numpy()

@@ -42,13 +42,16 @@ import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from pydantic import Field
 
 from driftguard.errors import MissingExtraError
 from driftguard.parity.errors import ParityError
-from driftguard.parity.runners.base import Arrays, Batch, RunnerConfig, TensorPreprocessing, as_outputs
+from driftguard.parity.runners.base import Arrays, Batch, RunnerConfig, RunnerSettings, TensorPreprocessing, as_outputs
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_SEED = 0
 #: Marks a position after the end of a generated sequence.
@@ -155,6 +158,8 @@ def task_of(architectures: Collection[str], is_encoder_decoder: bool) -> str:
 def end_sequences(new: np.ndarray[Any, Any], eos: Collection[int], width: int | None) -> np.ndarray[Any, Any]:
     """Generated tokens ``[rows, t]`` with every position after a row's first end-of-sequence token set to
     ``END``, padded with ``END`` to ``width`` positions."""
+    import numpy as np
+
     out = np.asarray(new, dtype=np.int64).copy()
     if eos and out.size:
         is_eos = np.isin(out, np.asarray(sorted(eos), dtype=np.int64))
@@ -165,11 +170,23 @@ def end_sequences(new: np.ndarray[Any, Any], eos: Collection[int], width: int | 
     return out
 
 
+class HfRunnerSettings(RunnerSettings):
+    """The hf runner's settings."""
+
+    artifact: str | None = Field(default=None, description="the Hugging Face model folder, relative to the "
+                                                           "manifest")
+    intra_op_threads: int | None = Field(default=None, ge=1, description="torch threads (process-wide)")
+
+
 class HfRunner:
-    def __init__(self, cfg: RunnerConfig, config: Mapping[str, Any]) -> None:
-        if cfg.artifact is None:
+    Settings = HfRunnerSettings
+    runs_artifact = True
+    def __init__(self, cfg: RunnerConfig[HfRunnerSettings], config: Mapping[str, Any]) -> None:
+        if cfg.settings.artifact is None:
             raise ParityError("the hf runner needs an 'artifact' (a Hugging Face model folder)")
         self.cfg = cfg
+        self.spec = cfg.settings
+        self.artifact = cfg.path(cfg.settings.artifact)
         self.config = dict(config)
         self.applies: frozenset[str] = frozenset()
         self.settings = HfSettings()
@@ -179,7 +196,7 @@ class HfRunner:
         self.device = "cpu"
 
     def describe(self) -> str:
-        return f"hf:{self.cfg.artifact}"
+        return f"hf:{self.artifact}"
 
     def setup(self) -> None:
         try:
@@ -188,15 +205,15 @@ class HfRunner:
         except ImportError:
             raise MissingExtraError("parity with Hugging Face models", "hf", "transformers") from None
         transformers: Any = _transformers  # partly typed; used through its documented Auto* API only
-        folder = self.cfg.artifact
+        folder = self.artifact
         assert folder is not None
         if not (folder / "config.json").is_file():
             raise ParityError("not a Hugging Face model folder (no config.json)", str(folder))
         if self.cfg.device == "cuda" and not torch.cuda.is_available():
             raise ParityError("--device cuda: torch sees no CUDA device")
         self.device = "cuda" if self.cfg.device != "cpu" and torch.cuda.is_available() else "cpu"
-        if self.cfg.intra_op_threads:
-            torch.set_num_threads(self.cfg.intra_op_threads)  # process-wide, as torch has it
+        if self.spec.intra_op_threads:
+            torch.set_num_threads(self.spec.intra_op_threads)  # process-wide, as torch has it
         transformers.logging.disable_progress_bar()  # "Loading weights" bars, once per run, on stderr
         model_config = self._load("config", transformers.AutoConfig.from_pretrained, folder)
         archs = list(getattr(model_config, "architectures", None) or [])
@@ -235,6 +252,7 @@ class HfRunner:
                               str(folder)) from None
 
     def _encode(self, batch: Batch) -> dict[str, Any]:
+        import numpy as np
         import torch
 
         if isinstance(batch, dict):
@@ -243,13 +261,13 @@ class HfRunner:
             arrays = prep.apply(batch)
             return {k: torch.from_numpy(np.asarray(v).copy()).to(self.device) for k, v in arrays.items()}
         if self.tokenizer is None:
-            raise ParityError("golden records (.jsonl) need a tokenizer in the model folder", str(self.cfg.artifact))
+            raise ParityError("golden records (.jsonl) need a tokenizer in the model folder", str(self.artifact))
         texts = []
         for i, rec in enumerate(batch):
             text = rec.get("text")
             if not isinstance(text, str):
                 raise ParityError(f"golden record {i + 1} of the batch has no 'text' string (fields: "
-                                  f"{', '.join(sorted(rec)) or 'none'})", str(self.cfg.artifact))
+                                  f"{', '.join(sorted(rec)) or 'none'})", str(self.artifact))
             texts.append(text)
         ml = self.settings.max_length
         enc = self.tokenizer(texts, truncation=ml is not None, max_length=ml, padding=True, return_tensors="pt")
@@ -268,7 +286,7 @@ class HfRunner:
             raise
         except Exception as exc:
             raise ParityError(f"the model failed on the golden inputs: {type(exc).__name__}: {_first_line(exc)}",
-                              str(self.cfg.artifact)) from None
+                              str(self.artifact)) from None
         if self.task == "classify":
             return as_outputs({"logits": out.logits}, (), self.describe())
         hidden = out.last_hidden_state

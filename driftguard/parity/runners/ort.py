@@ -8,32 +8,55 @@ Config adapter: the side's tokenizer settings (``preprocessing.max_length``, ``t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from pydantic import Field
 
 from driftguard.errors import MissingExtraError
 from driftguard.parity.errors import ParityError
-from driftguard.parity.runners.base import PREPROCESSING_KEYS, Arrays, Batch, RunnerConfig, TensorPreprocessing
+from driftguard.parity.runners.base import (
+    PREPROCESSING_KEYS,
+    Arrays,
+    Batch,
+    RunnerConfig,
+    RunnerSettings,
+    TensorPreprocessing,
+)
+
+if TYPE_CHECKING:
+    pass
 
 #: ONNX element types as ONNX Runtime names them -> numpy.
-_DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
-           "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(int8)": np.int8,
-           "tensor(uint8)": np.uint8, "tensor(bool)": np.bool_}
+_DTYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
+           "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int8)": "int8",
+           "tensor(uint8)": "uint8", "tensor(bool)": "bool"}
+
+
+class OnnxRuntimeSettings(RunnerSettings):
+    """The onnxruntime runner's settings."""
+
+    artifact: str | None = Field(default=None, description="the .onnx file, relative to the manifest")
+    outputs: tuple[str, ...] = Field(default=(), description="output names to compare (default: every output)")
+    intra_op_threads: int | None = Field(default=None, ge=1)
+    inter_op_threads: int | None = Field(default=None, ge=1)
 
 
 class OnnxRuntimeRunner:
+    Settings = OnnxRuntimeSettings
+    runs_artifact = True
     applies = PREPROCESSING_KEYS
 
-    def __init__(self, cfg: RunnerConfig, config: Mapping[str, Any]) -> None:
-        if cfg.artifact is None:
+    def __init__(self, cfg: RunnerConfig[OnnxRuntimeSettings], config: Mapping[str, Any]) -> None:
+        if cfg.settings.artifact is None:
             raise ParityError("the onnxruntime runner needs an 'artifact' (.onnx file)")
         self.cfg = cfg
+        self.spec = cfg.settings
+        self.artifact = cfg.path(cfg.settings.artifact)
         self.prep = TensorPreprocessing.from_config(config)
         self.session: Any = None
 
     def describe(self) -> str:
-        return f"onnxruntime:{self.cfg.artifact}"
+        return f"onnxruntime:{self.artifact}"
 
     def providers(self) -> list[str]:
         import onnxruntime as ort
@@ -54,51 +77,53 @@ class OnnxRuntimeRunner:
         except ImportError:
             raise MissingExtraError("parity with ONNX Runtime", "parity", "onnxruntime") from None
         opts = ort.SessionOptions()
-        if self.cfg.intra_op_threads:
-            opts.intra_op_num_threads = self.cfg.intra_op_threads
-        if self.cfg.inter_op_threads:
-            opts.inter_op_num_threads = self.cfg.inter_op_threads
+        if self.spec.intra_op_threads:
+            opts.intra_op_num_threads = self.spec.intra_op_threads
+        if self.spec.inter_op_threads:
+            opts.inter_op_num_threads = self.spec.inter_op_threads
         opts.log_severity_level = 3
-        assert self.cfg.artifact is not None
-        if not self.cfg.artifact.is_file():
-            raise ParityError("ONNX model not found", str(self.cfg.artifact))
+        assert self.artifact is not None
+        if not self.artifact.is_file():
+            raise ParityError("ONNX model not found", str(self.artifact))
         try:
-            self.session = ort.InferenceSession(str(self.cfg.artifact), sess_options=opts,
+            self.session = ort.InferenceSession(str(self.artifact), sess_options=opts,
                                                 providers=self.providers())
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
             raise ParityError(f"onnxruntime cannot load the model: {_first_line(exc)}",
-                              str(self.cfg.artifact)) from None
+                              str(self.artifact)) from None
 
     def run(self, batch: Batch) -> Arrays:
+        import numpy as np
+
         if not isinstance(batch, dict):
             raise ParityError("the onnxruntime runner takes .npz golden inputs (named arrays), not records",
-                              str(self.cfg.artifact))
+                              str(self.artifact))
         batch = self.prep.apply(batch)
         feeds: dict[str, Any] = {}
         for inp in self.session.get_inputs():
             if inp.name not in batch:
                 raise ParityError(f"golden inputs have no '{inp.name}' (the graph's inputs: "
                                   f"{', '.join(i.name for i in self.session.get_inputs())}; golden: "
-                                  f"{', '.join(sorted(batch))})", str(self.cfg.artifact))
+                                  f"{', '.join(sorted(batch))})", str(self.artifact))
             a = np.asarray(batch[inp.name])
             want = _DTYPES.get(inp.type)
             if want is not None and a.dtype != want:
                 a = a.astype(want)
-            _check_shape(inp.name, a.shape, inp.shape, str(self.cfg.artifact))
+            _check_shape(inp.name, a.shape, inp.shape, str(self.artifact))
             feeds[inp.name] = a
         names = [o.name for o in self.session.get_outputs()]
         try:
             values = self.session.run(names, feeds)
         except Exception as exc:
             raise ParityError(f"onnxruntime failed on the golden inputs: {_first_line(exc)}",
-                              str(self.cfg.artifact)) from None
+                              str(self.artifact)) from None
         outs = dict(zip(names, (np.asarray(v) for v in values), strict=True))
-        if self.cfg.outputs:
-            missing = [n for n in self.cfg.outputs if n not in outs]
+        if self.spec.outputs:
+            missing = [n for n in self.spec.outputs if n not in outs]
             if missing:
                 raise ParityError(f"the graph has no output {', '.join(missing)} (it has {', '.join(names)})",
-                                  str(self.cfg.artifact))
-            outs = {n: outs[n] for n in self.cfg.outputs}
+                                  str(self.artifact))
+            outs = {n: outs[n] for n in self.spec.outputs}
         return outs
 
     def teardown(self) -> None:

@@ -11,55 +11,79 @@ for ONNX Runtime. The server runs the deployed model under its own config, so wh
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from pydantic import Field
 
 from driftguard.errors import MissingExtraError
 from driftguard.parity.errors import ParityError
-from driftguard.parity.runners.base import PREPROCESSING_KEYS, Arrays, Batch, RunnerConfig, TensorPreprocessing
+from driftguard.parity.runners.base import (
+    PREPROCESSING_KEYS,
+    Arrays,
+    Batch,
+    RunnerConfig,
+    RunnerSettings,
+    TensorPreprocessing,
+)
+
+if TYPE_CHECKING:
+    pass
 
 #: Triton's datatype names -> numpy.
-_DTYPES = {"FP32": np.float32, "FP64": np.float64, "FP16": np.float16, "INT64": np.int64, "INT32": np.int32,
-           "INT16": np.int16, "INT8": np.int8, "UINT8": np.uint8, "BOOL": np.bool_}
+_DTYPES = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "INT64": "int64", "INT32": "int32",
+           "INT16": "int16", "INT8": "int8", "UINT8": "uint8", "BOOL": "bool"}
+
+
+class TritonHttpSettings(RunnerSettings):
+    """The triton-http runner's settings."""
+
+    url: str | None = Field(default=None, description="the server, host:port (e.g. localhost:8000)")
+    model: str | None = Field(default=None, description="the served model's name")
+    model_version: str | None = Field(default=None, description="the version (default: the server's)")
+    outputs: tuple[str, ...] = Field(default=(), description="output names to compare (default: every output "
+                                                             "the model's metadata lists)")
 
 
 class TritonHttpRunner:
+    Settings = TritonHttpSettings
+    runs_artifact = True
     applies = PREPROCESSING_KEYS
 
-    def __init__(self, cfg: RunnerConfig, config: Mapping[str, Any]) -> None:
-        if not cfg.url or not cfg.model:
+    def __init__(self, cfg: RunnerConfig[TritonHttpSettings], config: Mapping[str, Any]) -> None:
+        if not cfg.settings.url or not cfg.settings.model:
             raise ParityError("the triton-http runner needs 'url' (host:port) and 'model' (the served model's name)")
         self.cfg = cfg
+        self.spec = cfg.settings
         self.prep = TensorPreprocessing.from_config(config)
         self.client: Any = None
         self.inputs: list[dict[str, Any]] = []
         self.outputs: list[str] = []
 
     def describe(self) -> str:
-        return f"triton-http:{self.cfg.url}/{self.cfg.model}"
+        return f"triton-http:{self.spec.url}/{self.spec.model}"
 
     def setup(self) -> None:
         try:
             import tritonclient.http as http
         except (ImportError, RuntimeError):  # tritonclient without its [http] part raises RuntimeError
             raise MissingExtraError("parity with a Triton server", "triton", "tritonclient[http]") from None
-        version = self.cfg.model_version or ""
+        version = self.spec.model_version or ""
         try:
-            self.client = http.InferenceServerClient(url=str(self.cfg.url), connection_timeout=10.0,
+            self.client = http.InferenceServerClient(url=str(self.spec.url), connection_timeout=10.0,
                                                      network_timeout=60.0)
-            if not self.client.is_model_ready(str(self.cfg.model), version):
+            if not self.client.is_model_ready(str(self.spec.model), version):
                 raise ParityError(f"{self.describe()}: the server is up but the model is not ready")
-            meta = self.client.get_model_metadata(str(self.cfg.model), version)
+            meta = self.client.get_model_metadata(str(self.spec.model), version)
         except ParityError:
             raise
         except Exception as exc:  # connection refused, DNS, HTTP errors: tritonclient's and the socket's own
             raise ParityError(f"{self.describe()}: no answer from the Triton server ({type(exc).__name__}: "
                               f"{_first_line(exc)})") from None
         self.inputs = list(meta.get("inputs", ()))
-        self.outputs = list(self.cfg.outputs) or [o["name"] for o in meta.get("outputs", ())]
+        self.outputs = list(self.spec.outputs) or [o["name"] for o in meta.get("outputs", ())]
 
     def run(self, batch: Batch) -> Arrays:
+        import numpy as np
         import tritonclient.http as http
 
         if not isinstance(batch, dict):
@@ -80,7 +104,7 @@ class TritonHttpRunner:
             sent.append(item)
         wanted = [http.InferRequestedOutput(n, binary_data=True) for n in self.outputs]
         try:
-            result = self.client.infer(str(self.cfg.model), sent, model_version=self.cfg.model_version or "",
+            result = self.client.infer(str(self.spec.model), sent, model_version=self.spec.model_version or "",
                                        outputs=wanted)
         except Exception as exc:
             raise ParityError(f"{self.describe()} failed on the golden inputs: {_first_line(exc)}") from None
