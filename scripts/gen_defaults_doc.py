@@ -22,10 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "defaults.md"
 SOURCES = ROOT / "docs" / "defaults-sources.md"
 
-#: Modules whose module-level Default tables (and single Defaults) the page lists.
-MODULES = ("driftguard.engines.transformers", "driftguard.engines.vllm", "driftguard.engines.tgi",
-           "driftguard.engines.openai", "driftguard.engines.tensorrt_llm", "driftguard.engines.lmdeploy",
-           "driftguard.extractors.triton")
 #: Tables and single defaults that no kind declares as its ``KindInfo.defaults``: the kind they apply to and when.
 EXTRA: dict[str, tuple[str, str]] = {
     "HF_TOKENIZER_LEFT_PADDING": ("hf-tokenizer", "tokenizer classes in HF_TOKENIZER_LEFT_PADDING_FAMILIES"),
@@ -39,17 +35,21 @@ _HEADING = re.compile(r"^(#{2,3}) (\d+(?:\.\d+)?)\.? (.+)$")
 
 
 def _rows() -> list[tuple[str, str, str, str, Any, str]]:
-    """``(section, kind, when, key, value, citation)`` for every Default of ``MODULES``."""
+    """``(section, kind, when, key, value, citation)`` for every module-level Default table (or single Default) of
+    the built-in engine and extractor modules, found through their registries (a new engine needs no line here)."""
     import importlib
 
-    from driftguard import extractors
+    from driftguard import engines, extractors
     from driftguard.keys import Default
+
+    modules = dict.fromkeys(ref.module for registry in (engines.SPECS, extractors.EXTRACTORS)
+                            for ref in registry.refs() if ref.builtin)
 
     by_table = {id(extractors.info(kind).defaults): kind for kind in extractors.EXTRACTORS.builtins
                 if extractors.info(kind).defaults}
     rows = []
     seen: set[int] = set()
-    for module_name in MODULES:
+    for module_name in modules:
         module = importlib.import_module(module_name)
         for name, obj in sorted(vars(module).items()):
             if isinstance(obj, Default):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from driftguard.keys import Default
-from driftguard.model import Json, Value
+from driftguard.model import EffectiveConfig, Json, Value
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,10 @@ class Decision:
 #: A decoding-mode rule: the artifact's values so far -> its decision (None: the values do not decide).
 DecodingRule = Callable[[Mapping[str, Value]], "Decision | None"]
 
+#: What a serving path computes in when no artifact of the side states a dtype: one of its artifacts ->
+#: (whether the rule applies to it, the dtype as a derived Value or None when the engine picks it at run time).
+UnsetDtypeRule = Callable[[EffectiveConfig], "tuple[bool, Value | None]"]
+
 
 @dataclass(frozen=True)
 class GenerationConfigUse:
@@ -104,6 +108,7 @@ class EngineSpec:
     ``generation_config``: None when the path never reads the model's generation_config.json.
     ``decoding``: the greedy / sample rule. ``dtypes``: the dtype values it takes; ``dtype_auto``: how
     ``auto`` resolves from the model's weight precision (empty: not documented, left as ``auto``).
+    ``dtype_unset``: the compute dtype when nothing states one (None: not documented, left unknown).
     ``quantizations``: accepted quantization names (empty: not validated). ``truncation_side``: which end a
     request's truncation field cuts (None: the path does not truncate).
     """
@@ -121,6 +126,7 @@ class EngineSpec:
     decoding: DecodingRule | None = None
     dtypes: tuple[str, ...] = ()
     dtype_auto: Mapping[str, str] = field(default_factory=dict)
+    dtype_unset: UnsetDtypeRule | None = None
     quantizations: tuple[str, ...] = ()
     truncation_side: str | None = None
     truncation_why: str = ""

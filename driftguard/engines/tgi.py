@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, gt
 from driftguard.keys import Default
-from driftguard.model import Value
+from driftguard.model import DERIVED, EffectiveConfig, Value
 
 #: GenerateParameters' defaults: the bottom layer ("tgi default" in Origin.source).
 _TGI = "defaults.md §3 TGI GenerateParameters (TGI-LIB, TGI-VAL)"
@@ -78,11 +78,30 @@ def decoding(values: Mapping[str, Value]) -> Decision | None:
     return None
 
 
+#: TGI ``get_model``: these quantizers force float16 when ``--dtype`` is unset; fp8 (fbgemm) picks bfloat16.
+FP16_QUANT = ("awq", "exl2", "gptq", "marlin")
+
+
+def dtype_unset(artifact: EffectiveConfig) -> tuple[bool, Value | None]:
+    """Launcher args without ``--dtype`` compute in float16 (the server's default for its flash models, and
+    what awq/gptq/exl2/marlin force); fp8 and the bitsandbytes family pick their own (unknown here). Applies
+    to launcher args only (a request body says nothing about the dtype)."""
+    anchor = artifact.get("tgi.launcher.model_id")
+    if anchor is None:
+        return False, None
+    quant = artifact.get("precision.quantization")
+    if quant is not None and quant.value not in FP16_QUANT:
+        return True, None
+    return True, Value("float16", anchor.origin, False,
+                       "TGI without --dtype: float16 (server get_model/FlashCausalLM default_dtype on CUDA; "
+                       "awq/gptq/exl2/marlin force float16)", DERIVED, None, ("precision.quantization",))
+
+
 ROUTER = EngineSpec(
     name="tgi", engine="tgi", label="TGI", namespace="tgi", fields=FIELDS,
     other_fields=frozenset(("inputs", "parameters", "stream")), ignored_why="not a TGI parameter",
     rejects="TGI rejects it", layers=(Layer("tgi default", TGI_DEFAULTS),), decoding=decoding,
-    dtypes=LAUNCHER_DTYPES, quantizations=LAUNCHER_QUANTIZE, truncation_side="left",
+    dtypes=LAUNCHER_DTYPES, dtype_unset=dtype_unset, quantizations=LAUNCHER_QUANTIZE, truncation_side="left",
     truncation_why="TGI truncate keeps the last n input tokens: left truncation (defaults.md §3 truncate; TGI "
                    "router validation truncates with TruncationDirection::Left)",
 )

@@ -50,8 +50,6 @@ _FLOAT_BITS: dict[str, tuple[int, int]] = {
 _PRECISION_KEYS = ("precision.weights", "precision.compute", "precision.quantization")
 _MODEL_KINDS = ("hf-model", "hf-config", "safetensors", "torch")
 _AUTO_ROW = "defaults.md §8: dtype auto uses FP16 for FP32 and FP16 models, BF16 for BF16 models (VLLM-MC)"
-#: TGI ``get_model``: these quantizers force float16 when ``--dtype`` is unset; fp8 (fbgemm) picks bfloat16.
-_TGI_FP16_QUANT = ("awq", "exl2", "gptq", "marlin")
 
 
 def covers(served: str, evaluated: str) -> bool:
@@ -109,16 +107,13 @@ def served_compute(ctx: RuleContext) -> Value | None:
         return Value(resolved, v.origin, v.explicit,
                      f"{spec.label} dtype auto: {model.value} model ({model.origin.location()}) -> {resolved}; "
                      f"{_AUTO_ROW}", DERIVED, v, ("precision.weights",))
-    for artifact in ctx.deployed.by_kind("tgi"):
-        anchor = artifact.get("tgi.launcher.model_id")
-        if anchor is None:
+    for artifact in ctx.deployed.artifacts:  # a path that documents what it computes in when unset (TGI)
+        path = SPECS.get(artifact.serving) if artifact.serving is not None else None
+        if path is None or path.dtype_unset is None:
             continue
-        quant = artifact.get("precision.quantization")
-        if quant is not None and quant.value not in _TGI_FP16_QUANT:
-            return None  # fp8 and the bitsandbytes family pick their own compute type
-        return Value("float16", anchor.origin, False,
-                     "TGI without --dtype: float16 (server get_model/FlashCausalLM default_dtype on CUDA; "
-                     "awq/gptq/exl2/marlin force float16)", DERIVED, None, ("precision.quantization",))
+        applies, unset = path.dtype_unset(artifact)
+        if applies:
+            return unset
     return None
 
 

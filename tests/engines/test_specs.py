@@ -134,3 +134,18 @@ def test_triton_vllm_backend_reads_no_generation_config(tmp_path: Path) -> None:
     assert cfg["generation.top_p"].value == 1.0
     assert cfg["generation.top_p"].provenance == "default"
     assert cfg["generation.top_p"].origin.source == "triton vllm_backend default"
+
+
+def test_tgi_declares_what_it_computes_in_without_a_dtype() -> None:
+    """TGI's unset ``--dtype`` rule lives with its spec (DG105 asks the spec, not the kind name)."""
+    from driftguard.model import EffectiveConfig
+
+    def launcher(**values: object) -> EffectiveConfig:
+        return EffectiveConfig("tgi", "l.yaml", {k: Value(v, Origin("l.yaml", 1)) for k, v in values.items()}, "tgi")
+
+    rule = engines.get("tgi").dtype_unset
+    assert rule is not None and all(engines.get(n).dtype_unset is None for n in engines.SPECS.names() if n != "tgi")
+    applies, value = rule(launcher(**{"tgi.launcher.model_id": "/m"}))
+    assert applies and value is not None and value.value == "float16" and not value.explicit
+    assert rule(launcher(**{"tgi.launcher.model_id": "/m", "precision.quantization": "fp8"})) == (True, None)
+    assert rule(launcher(**{"generation.temperature": 0.5})) == (False, None)  # a request body: not launcher args
