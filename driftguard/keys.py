@@ -3,8 +3,9 @@
 Keys are dotted and lower-case. A key pattern may hold ``{name}`` for a tensor or parameter name
 (``io.inputs.{name}.dtype``); names may themselves contain dots, so patterns are matched as regexes.
 Keys that a format has and this vocabulary lacks live under the format's namespace (``triton.*``, ``hf.*``,
-``onnx.*``, ``vllm.*``...), which needs no entry here, unless it must not be compared (``compared=False``: the
-chat template's text, whose digest ``preprocessing.chat_template`` is compared instead).
+``onnx.*``, ``vllm.*``...: each kind declares its own, ``extractors.KindInfo.keeps``), which needs no entry
+here, unless it must not be compared (``compared=False``: the chat template's text, whose digest
+``preprocessing.chat_template`` is compared instead).
 
 Documented defaults (the value a format or engine applies to an unset key, as a ``Default`` citing its row of
 docs/defaults.md) live with what documents them: an engine's in its ``engines`` module, a file format's in its
@@ -153,11 +154,6 @@ _EXACT: dict[str, KeySpec] = {s.pattern: s for s in _SPECS if "{name}" not in s.
 _PATTERNS: tuple[tuple[re.Pattern[str], KeySpec], ...] = tuple(
     (_compile(s.pattern), s) for s in _SPECS if "{name}" in s.pattern
 )
-
-#: Namespaces for keys kept as the format wrote them.
-FORMAT_NAMESPACES = ("triton", "hf", "onnx", "torch", "lightning", "hparams", "vllm", "tgi", "tensorrt_llm",
-                     "openai", "lmdeploy", "safetensors")
-
 
 def all_specs() -> tuple[KeySpec, ...]:
     """Every key of the vocabulary, in registry order."""

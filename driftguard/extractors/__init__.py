@@ -74,6 +74,11 @@ def info(kind: str) -> KindInfo:
     return get(kind).INFO
 
 
+def format_namespaces() -> list[str]:
+    """Every namespace a kind keeps its format's own keys under (``KindInfo.keeps``), in registry order."""
+    return list(dict.fromkeys(ns for kind in available_kinds() for ns in info(kind).keeps))
+
+
 def clear() -> None:
     """Forget loaded extractors, kind infos and entry points (tests that install a plug-in call this, after
     ``driftguard.plugins.clear_cache``)."""
@@ -139,4 +144,4 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
 
 
 __all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "clear", "detect", "extract",
-           "get", "info", "split_kind"]
+           "format_namespaces", "get", "info", "split_kind"]

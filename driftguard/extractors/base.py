@@ -61,6 +61,8 @@ class KindInfo:
     ``engine``: the serving engine the kind configures (its files are extracted after the side's model files,
     which they get as context, and its resolved values win the merge); None for model files.
     ``namespaces``: canonical namespaces the kind can state beyond those of its documented defaults (DG103).
+    ``keeps``: the namespaces it keeps the format's own keys under, those the vocabulary lacks (``triton.*``,
+    ``hf.*``, ``vllm.*``...).
     ``defaults``: the documented defaults of every artifact of the kind (its format's or its engine's table).
     ``engine_shown``: False for a request shape every engine speaks (the OpenAI body): ``init`` offers the
     other engines' kinds beside it.
@@ -75,6 +77,7 @@ class KindInfo:
     rank: int = 45
     engine: str | None = None
     namespaces: tuple[str, ...] = ()
+    keeps: tuple[str, ...] = ()
     defaults: Mapping[str, Default] = field(default_factory=dict, hash=False)
     engine_shown: bool = True
     engine_args: Callable[[Path], bool] | None = None
@@ -87,8 +90,8 @@ class KindInfo:
             (f"role: one of {', '.join(_ROLES)}", self.role in _ROLES),
             ("rank: an int", isinstance(self.rank, int) and not isinstance(self.rank, bool)),
             ("engine: a str or None", self.engine is None or isinstance(self.engine, str)),
-            ("namespaces: a tuple of str", isinstance(self.namespaces, tuple)
-             and all(isinstance(n, str) for n in self.namespaces)),
+            *((f"{name}: a tuple of str", isinstance(names, tuple) and all(isinstance(n, str) for n in names))
+              for name, names in (("namespaces", self.namespaces), ("keeps", self.keeps))),
             ("defaults: a mapping of key -> Default", isinstance(self.defaults, Mapping)
              and all(isinstance(d, Default) for d in self.defaults.values())),
         ) if not ok]

@@ -41,6 +41,7 @@ INFO = KindInfo(
     description="Hugging Face config.json (model architecture, sizes, dtype, quantization); adapter/quantize configs",
     role="either",
     rank=20,
+    keeps=("hf",),
 )
 
 FILE_NAME = "config.json"

@@ -32,6 +32,7 @@ INFO = KindInfo(
     description="Hugging Face generation_config.json (GenerationConfig), transformers defaults filled",
     role="either",
     rank=40,
+    keeps=("hf",),
     defaults=transformers_engine.HF_GENERATION_DEFAULTS,
 )
 

@@ -35,6 +35,7 @@ INFO = KindInfo(
     role="either",
     rank=25,
     namespaces=("generation", "preprocessing"),
+    keeps=("hf",),
 )
 
 GENERATION_FILE = "generation_config.json"

@@ -53,6 +53,7 @@ INFO = KindInfo(
     description="Hugging Face tokenizer_config.json (max length, padding/truncation side, special tokens)",
     role="either",
     rank=30,
+    keeps=("hf",),
     defaults=HF_TOKENIZER_DEFAULTS,
 )
 

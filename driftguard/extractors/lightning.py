@@ -32,6 +32,7 @@ INFO = KindInfo(
     description="PyTorch Lightning checkpoint (.ckpt): hyperparameters, precision, weights summary",
     role="training",
     rank=60,
+    keeps=("lightning", "hparams"),
 )
 
 _SCALER_KEYS = ("MixedPrecision", "MixedPrecisionPlugin", "NativeMixedPrecisionPlugin")

@@ -34,6 +34,7 @@ INFO = KindInfo(
     rank=70,
     engine="lmdeploy",
     namespaces=("generation",),
+    keeps=("lmdeploy",),
     defaults=lmdeploy_engine.LMDEPLOY_DEFAULTS,
 )
 

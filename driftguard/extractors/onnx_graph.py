@@ -32,6 +32,7 @@ INFO = KindInfo(
     description="ONNX graph (.onnx): opsets, inputs/outputs, metadata, weight precision, quantization",
     role="deployment",
     rank=10,
+    keeps=("onnx",),
 )
 
 #: metadata_props keys that hold known configuration → (canonical key, expected type).

@@ -25,6 +25,7 @@ INFO = KindInfo(
     rank=70,
     engine="openai",
     namespaces=("generation",),
+    keeps=("openai",),
     defaults=openai_engine.OPENAI_DEFAULTS,
     engine_shown=False,  # every engine speaks the OpenAI request shape
 )

@@ -24,6 +24,7 @@ INFO = KindInfo(
     description="safetensors weights file: weight precision and counts, __metadata__",
     role="either",
     rank=0,
+    keeps=("safetensors",),
 )
 
 

@@ -39,6 +39,7 @@ INFO = KindInfo(
     rank=70,
     engine="tensorrt-llm",
     namespaces=("generation",),
+    keeps=("tensorrt_llm",),
     defaults=trt_engine.TENSORRT_LLM_DEFAULTS,
 )
 

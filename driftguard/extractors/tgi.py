@@ -43,6 +43,7 @@ INFO = KindInfo(
     rank=70,
     engine="tgi",
     namespaces=("generation",),
+    keeps=("tgi",),
     defaults=tgi_engine.TGI_DEFAULTS,
 )
 

@@ -25,6 +25,7 @@ INFO = KindInfo(
     description="PyTorch checkpoint (.pt/.pth/pytorch_model.bin): weights summary, hyperparameters",
     role="training",
     rank=60,
+    keeps=("torch", "hparams"),
 )
 
 HPARAM_ROOTS = ("hyper_parameters", "hparams", "config", "args", "cfg")

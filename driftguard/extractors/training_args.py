@@ -27,6 +27,7 @@ INFO = KindInfo(
     description="Hugging Face training_args.bin (TrainingArguments): evaluation generation, precision, hparams",
     role="training",
     rank=50,
+    keeps=("hf", "hparams"),
 )
 
 FIELD_KEYS: dict[str, str] = {

@@ -35,6 +35,7 @@ INFO = KindInfo(
     description="Triton model configuration (config.pbtxt)",
     role="deployment",
     rank=10,
+    keeps=("triton",),
     defaults=TRITON_DEFAULTS,
 )
 

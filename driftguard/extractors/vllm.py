@@ -57,6 +57,7 @@ INFO = KindInfo(
     rank=70,
     engine="vllm",
     namespaces=("generation",),
+    keeps=("vllm",),
     defaults=vllm_engine.VLLM_DEFAULTS,
     engine_args=is_engine_args,
 )

@@ -3,11 +3,13 @@ record is built by code mypy never saw), and what the gate derives from it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from driftguard import extractors
+from driftguard import extractors, keys
+from driftguard.errors import DriftguardError
 from driftguard.extractors.base import KindInfo
 from driftguard.keys import Default
 
@@ -44,3 +46,24 @@ def test_request_kinds_and_engine_args_are_declared_not_listed() -> None:
     # Engines whose files show them first, then the shape every engine speaks (OpenAI's body).
     assert request_kinds() == ("vllm", "tgi", "tensorrt-llm", "lmdeploy", "openai")
     assert [k for k in extractors.available_kinds() if extractors.info(k).engine_args is not None] == ["vllm"]
+
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def test_every_key_a_kind_extracts_is_canonical_or_in_a_namespace_it_keeps() -> None:
+    """``KindInfo.keeps`` is what the kinds really write: every key extracted from the corpus, the fixtures and
+    the examples (153 artifacts of the 9 text kinds) is in the vocabulary or under a namespace its kind declares."""
+    seen: set[str] = set()
+    files = [p for root in (TESTS / "corpus", TESTS / "fixtures", TESTS.parent / "examples") for p in root.rglob("*")]
+    for path in sorted(p for p in files if p.is_file()):
+        try:
+            cfg = extractors.extract(path)
+        except DriftguardError:
+            continue  # refused files (another format, an error the corpus pins) extract nothing
+        seen.add(cfg.kind)
+        keeps = extractors.info(cfg.kind).keeps
+        for key in cfg.values:
+            assert keys.is_canonical(key) or key.split(".", 1)[0] in keeps, (cfg.kind, str(path), key)
+    assert len(seen) >= 9, seen
+    assert extractors.format_namespaces()[:2] == ["triton", "hf"]
