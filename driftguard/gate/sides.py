@@ -162,5 +162,5 @@ def _at(at: Callable[[str], tuple[str, int | None]], key: str, message: str, man
 def _configures_engine(kind: str, path: Path) -> bool:
     """True for a serving engine's file that configures the engine itself (``KindInfo.engine_args``: vLLM
     engine args, Triton's ``model.json``), read before the side's requests."""
-    claims = extractors.info(kind).engine_args
-    return claims is not None and claims(path)
+    info = extractors.info(kind)
+    return info.runtime and info.engine_args is not None and info.engine_args(path)
