@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from driftguard import clock, extractors
 from driftguard.errors import ApprovalError, ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
-from driftguard.model import EffectiveConfig, Finding, Value
+from driftguard.model import EffectiveConfig, Finding, Status, Value
 from driftguard.parity.request import EXECUTORS, ParityRequest
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
@@ -338,7 +338,7 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
         keys = sorted({f.key for f in report.findings})
         raise UsageError(f"no finding for '{key}' in model '{model}'; findings now: {', '.join(keys) or 'none'}")
     finding = sorted(hits, key=lambda f: f.rule)[0]
-    covering = next((f for f in hits if f.status == "approved" and f.approval), None)
+    covering = next((f for f in hits if f.status == Status.APPROVED and f.approval), None)
     if covering is not None:
         ref = next((a for a in report.approvals if a.id == covering.approval), None)
         where = f" ({ref.location()})" if ref is not None else ""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, ClassVar
 
-from driftguard.model import Finding, Metric, Value
+from driftguard.model import Finding, Metric, Severity, Value
 from driftguard.report import RuleInfo
 
 
@@ -25,7 +25,7 @@ class Check:
 
     code: ClassVar[str] = ""
     name: ClassVar[str] = ""
-    severity: ClassVar[str] = "error"  # error | warning | info
+    severity: ClassVar[Severity] = Severity.ERROR
     #: True for checks that only run when enabled in the manifest (a rule that reads every weight).
     opt_in: ClassVar[bool] = False
     #: The stage that reports the code, when it is not the rules (``parity``): said in ``explain``'s header.
@@ -57,7 +57,7 @@ class Check:
 
     @classmethod
     def finding(cls, key: str, message: str, *, training: Value | None = None, deployed: Value | None = None,
-                related: tuple[Value, ...] = (), delta: Any = None, severity: str | None = None,
+                related: tuple[Value, ...] = (), delta: Any = None, severity: Severity | None = None,
                 evidence: tuple[Metric, ...] = ()) -> Finding:
         """A Finding stamped with this check's code, name and severity (``severity`` overrides it)."""
         return Finding(rule=cls.code, name=cls.name, key=key, message=message, severity=severity or cls.severity,

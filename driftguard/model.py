@@ -1,14 +1,103 @@
 """The records everything else speaks: where a value came from, the value, an artifact's effective config,
-and a finding. Frozen dataclasses; this module imports nothing from driftguard."""
+and a finding; and the words their verdicts and provenance are stated in (``Severity``, ``Status``,
+``Change``, ``ApprovalState``, ``How``). Frozen dataclasses and str-valued Enums; this module imports nothing
+from driftguard."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 #: A normalized value: JSON-like (None, bool, int, float, str, lists and str-keyed dicts of these).
 Json = Any
+
+
+class Word(str, Enum):
+    """A str-valued Enum that reads and prints as its value.
+
+    Members compare equal to their plain string (``Severity.ERROR == "error"``) and hash alike, so a member can
+    key a dict that plain strings look up; ``str()``, ``format()`` and f-strings give the value (``error``, not
+    ``Severity.ERROR``), so every message prints as it did when these were plain strings. JSON writers
+    serialise ``.value``.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Severity(Word):
+    """How bad a finding is. The manifest's ``off`` is a selection (the rule does not run), not a severity."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Status(Word):
+    """A finding's verdict after approvals: ``unapproved`` and ``expired`` fail the gate (for errors, or for
+    warnings when strict); ``approved`` names its approval; ``info`` findings are never judged."""
+
+    UNAPPROVED = "unapproved"
+    APPROVED = "approved"
+    EXPIRED = "expired"
+    INFO = "info"
+
+
+#: Statuses that fail the gate (for findings whose severity is ``error``, or a warning when strict).
+FAILING_STATUSES = (Status.UNAPPROVED, Status.EXPIRED)
+
+
+class Change(Word):
+    """``check --base``: a finding the change ``introduced``, or one ``existing`` at the base revision (the same
+    drift, values and verdict; it does not fail the gate)."""
+
+    INTRODUCED = "introduced"
+    EXISTING = "existing"
+
+
+class ApprovalState(Word):
+    """What became of an approval in a check.
+
+    ``used`` (approved at least one finding), ``expired`` (past ``expires``), ``stale`` (matched nothing),
+    ``uncommitted`` (ignored: ``--require-committed-approvals`` and the file is not committed as it is),
+    ``self-approved`` (``approval_policy.separate_approver``: added by whoever changed the deployed value, so it
+    approves nothing).
+    """
+
+    USED = "used"
+    EXPIRED = "expired"
+    STALE = "stale"
+    UNCOMMITTED = "uncommitted"
+    SELF_APPROVED = "self-approved"
+
+
+class How(Word):
+    """How a value came to be (``Value.how``).
+
+    - ``explicit``: written in the artifact;
+    - ``default``: a documented default of the format or engine;
+    - ``derived``: computed by an engine rule from other values (``derived_from`` names them), such as the
+      decoding mode or vLLM's ``do_sample`` from ``temperature < 1e-5``;
+    - ``inherited``: taken from another artifact of the side (the model's generation_config.json under
+      ``vllm serve``), keeping that artifact's origin;
+    - ``forced``: an engine rule replaced the value (``replaced`` keeps the raw one, with its origin).
+    """
+
+    EXPLICIT = "explicit"
+    DEFAULT = "default"
+    DERIVED = "derived"
+    INHERITED = "inherited"
+    FORCED = "forced"
+
+    @property
+    def engine_made(self) -> bool:
+        """True for ``derived`` and ``forced``: an engine rule made the value, not a file or a default."""
+        return self in (How.DERIVED, How.FORCED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,13 +106,17 @@ class Origin:
 
     ``path`` is the file, ``line`` its 1-based line where the format has lines, ``pointer`` the place inside
     the file (``input[1].dims``, ``/parameters/top_p``), and ``source`` which layer of an engine's precedence
-    supplied it (``request``, ``generation_config.json``, ``vllm default``...).
+    supplied it (``request``, ``generation_config.json``, ``vllm default``...). ``default_of`` names whose
+    documented default the value is when such a layer supplied it (``vllm``, ``transformers 4.57.6``: the
+    ``<owner>`` of ``<owner> default``); None for a format's own defaults and for values read from a file. It
+    is not serialised (``source`` shows it).
     """
 
     path: str
     line: int | None = None
     pointer: str | None = None
     source: str | None = None
+    default_of: str | None = None
 
     def location(self) -> str:
         """``path:line`` (or just ``path``) for humans and annotations."""
@@ -42,62 +135,81 @@ class Origin:
         return out
 
 
-#: How a value came to be (``Value.how``).
-EXPLICIT, DEFAULT, DERIVED, INHERITED, FORCED = "explicit", "default", "derived", "inherited", "forced"
-HOWS = (EXPLICIT, DEFAULT, DERIVED, INHERITED, FORCED)
-
-
 @dataclass(frozen=True, slots=True)
 class Value:
     """A normalized value with its origin.
 
-    ``explicit`` is False when a documented default supplied it (or an engine derived it); ``note`` says which
-    default (the reference row) or how the value was derived. ``how`` records how the value came to be:
+    ``how`` (``How``) says how the value came to be, and is the one statement of it. ``explicit`` follows from
+    it: True for ``explicit``, False for ``default``; for a value an engine rule made or another artifact
+    supplied (``derived``, ``forced``, ``inherited``), ``basis`` says how what it rests on came to be
+    (``How.EXPLICIT``: the values it follows from were written down, such as a request's ``truncate`` making
+    its truncation side explicit; ``How.DEFAULT`` or None: they were not).
 
-    - ``explicit``: written in the artifact;
-    - ``default``: a documented default of the format or engine;
-    - ``derived``: computed by an engine rule from other values (``derived_from`` names them), such as the
-      decoding mode or vLLM's ``do_sample`` from ``temperature < 1e-5``;
-    - ``inherited``: taken from another artifact of the side (the model's generation_config.json under
-      ``vllm serve``), keeping that artifact's origin;
-    - ``forced``: an engine rule replaced the value (``replaced`` keeps the raw one, with its origin).
-
-    Empty ``how`` (the constructor's default) means ``explicit`` or ``default`` after ``explicit``.
+    ``note`` is free text: which default supplied the value (the reference row), what a forced value replaced.
+    ``derivation`` is an engine rule's account of a derived value (reports show it as ``derived: <derivation>``
+    where no ``note`` is given). Whose documented default supplied it is the origin's (``Origin.default_of``).
     """
 
     value: Json
     origin: Origin
-    explicit: bool = True
+    how: How = How.EXPLICIT
     note: str | None = None
-    how: str = ""
     replaced: Value | None = None
     derived_from: tuple[str, ...] = ()
+    basis: How | None = None
+    derivation: str | None = None
+
+    def __post_init__(self) -> None:
+        # A plain string from a plug-in or a test ("derived") becomes its member, so .value and == both hold.
+        if type(self.how) is not How:
+            object.__setattr__(self, "how", How(self.how))
+        if self.basis is not None and type(self.basis) is not How:
+            object.__setattr__(self, "basis", How(self.basis))
 
     @property
-    def provenance(self) -> str:
-        """``how``, with the empty default read from ``explicit``."""
-        return self.how or (EXPLICIT if self.explicit else DEFAULT)
+    def explicit(self) -> bool:
+        """True when the value was written down: ``how`` explicit, or an engine-made or inherited value whose
+        ``basis`` was."""
+        if self.how == How.EXPLICIT:
+            return True
+        if self.how == How.DEFAULT:
+            return False
+        return self.basis == How.EXPLICIT
 
     @property
     def engine_made(self) -> bool:
         """True for a value an engine rule derived or forced, not one a file or a default supplied."""
-        return self.how in (DERIVED, FORCED)
+        return self.how.engine_made
+
+    @property
+    def shown_note(self) -> str | None:
+        """The note as reports show it: ``note``, else ``derived: <derivation>`` for an engine rule's derivation."""
+        if self.note is not None:
+            return self.note
+        return None if self.derivation is None else f"derived: {self.derivation}"
 
     def to_dict(self) -> dict[str, Json]:
         out: dict[str, Json] = {
             "value": self.value,
             "explicit": self.explicit,
-            "how": self.provenance,
+            "how": self.how.value,
             "origin": self.origin.to_dict(),
         }
-        if self.note:
-            out["note"] = self.note
+        note = self.shown_note
+        if note:
+            out["note"] = note
         if self.replaced is not None:
             out["replaced"] = {"value": self.replaced.value, "origin": self.replaced.origin.to_dict(),
-                               "how": self.replaced.provenance}
+                               "how": self.replaced.how.value}
         if self.derived_from:
             out["derived_from"] = list(self.derived_from)
         return out
+
+
+def basis_of(value: Value | None) -> How:
+    """The ``basis`` of a value made from ``value``: ``How.EXPLICIT`` when it was written down, else
+    ``How.DEFAULT`` (also for no value)."""
+    return How.EXPLICIT if value is not None and value.explicit else How.DEFAULT
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,18 +297,27 @@ class Finding:
     name: str
     key: str
     message: str
-    severity: str = "error"
+    severity: Severity = Severity.ERROR
     training: Value | None = None
     deployed: Value | None = None
     related: tuple[Value, ...] = ()
     delta: Json = None
-    status: str = "unapproved"
+    status: Status = Status.UNAPPROVED
     approval: str | None = None
     model: str | None = None
     #: What the finding rests on, typed (parity metrics); empty for config findings.
     evidence: tuple[Metric, ...] = ()
     fingerprint: str | None = None
-    change: str | None = None
+    change: Change | None = None
+
+    def __post_init__(self) -> None:
+        # Plain strings (a plug-in rule's ``severity = "warning"``) become members; an unknown word is a ValueError.
+        if type(self.severity) is not Severity:
+            object.__setattr__(self, "severity", Severity(self.severity))
+        if type(self.status) is not Status:
+            object.__setattr__(self, "status", Status(self.status))
+        if self.change is not None and type(self.change) is not Change:
+            object.__setattr__(self, "change", Change(self.change))
 
     def origins(self) -> list[Origin]:
         """Every origin the finding points at, training side first."""
@@ -215,8 +336,8 @@ class Finding:
             "rule": self.rule,
             "name": self.name,
             "key": self.key,
-            "severity": self.severity,
-            "status": self.status,
+            "severity": self.severity.value,
+            "status": self.status.value,
             "message": self.message,
             "training": side(self.training),
             "deployed": side(self.deployed),
@@ -224,8 +345,8 @@ class Finding:
             "deployed_origin": origin(self.deployed),
             "training_explicit": None if self.training is None else self.training.explicit,
             "deployed_explicit": None if self.deployed is None else self.deployed.explicit,
-            "training_how": None if self.training is None else self.training.provenance,
-            "deployed_how": None if self.deployed is None else self.deployed.provenance,
+            "training_how": None if self.training is None else self.training.how.value,
+            "deployed_how": None if self.deployed is None else self.deployed.how.value,
         }
         if self.related:
             out["related"] = [
@@ -242,5 +363,5 @@ class Finding:
         if self.fingerprint is not None:
             out["fingerprint"] = self.fingerprint
         if self.change is not None:
-            out["change"] = self.change
+            out["change"] = self.change.value
         return out

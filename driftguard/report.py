@@ -14,10 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from driftguard.errors import DriftDetected
-from driftguard.model import Finding, Json, Origin
-
-#: Finding statuses that fail the gate (for findings whose severity is ``error``, or any severity when strict).
-FAILING_STATUSES = ("unapproved", "expired")
+from driftguard.model import FAILING_STATUSES, ApprovalState, Change, Finding, Json, Origin, Severity, Status
 
 REPORT_VERSION = 1
 
@@ -26,10 +23,10 @@ REPORT_VERSION = 1
 class ApprovalRef:
     """One approval as the report shows it.
 
-    ``state``: ``used`` (approved at least one finding), ``expired`` (past ``expires``), ``stale`` (matched
-    nothing), ``uncommitted`` (ignored: ``--require-committed-approvals`` and the file is not committed as it
-    is), ``self-approved`` (``approval_policy.separate_approver``: added by whoever changed the deployed value,
-    so it approves nothing; ``note`` says why). ``days``: days until expiry (negative once expired).
+    ``state`` (``ApprovalState``): ``used`` (approved at least one finding), ``expired`` (past ``expires``),
+    ``stale`` (matched nothing), ``uncommitted`` (ignored: ``--require-committed-approvals`` and the file is not
+    committed as it is), ``self-approved`` (``approval_policy.separate_approver``: added by whoever changed the
+    deployed value, so it approves nothing; ``note`` says why). ``days``: days until expiry (negative once expired).
     ``expiring``: within the warning window.
     ``added_in``/``added_by``/``added_on``: the commit, author and date that added the file (git-aware runs).
     """
@@ -41,7 +38,7 @@ class ApprovalRef:
     key: str
     expires: str
     days: int
-    state: str
+    state: ApprovalState
     expiring: bool = False
     reason: str = ""
     note: str | None = None
@@ -49,13 +46,17 @@ class ApprovalRef:
     added_by: str | None = None
     added_on: str | None = None
 
+    def __post_init__(self) -> None:
+        if type(self.state) is not ApprovalState:  # a plain string becomes its member
+            object.__setattr__(self, "state", ApprovalState(self.state))
+
     def location(self) -> str:
         return f"{self.path}:{self.line}" if self.line is not None else self.path
 
     def to_dict(self) -> dict[str, Json]:
         out: dict[str, Json] = {
             "id": self.id, "path": self.path, "line": self.line, "model": self.model, "key": self.key,
-            "expires": self.expires, "days_left": self.days, "state": self.state, "expiring": self.expiring,
+            "expires": self.expires, "days_left": self.days, "state": self.state.value, "expiring": self.expiring,
             "reason": self.reason,
         }
         if self.note:
@@ -84,7 +85,7 @@ class RuleInfo:
 
     code: str
     name: str
-    severity: str
+    severity: Severity
     summary: str
     doc: str
     opt_in: bool = False
@@ -107,8 +108,8 @@ class ModelResult:
 
     def counts(self) -> dict[str, int]:
         out = {"findings": len(self.findings), "failing": len(self.failing())}
-        for status in ("unapproved", "approved", "expired", "info"):
-            out[status] = sum(1 for f in self.findings if f.status == status)
+        for status in Status:
+            out[status.value] = sum(1 for f in self.findings if f.status == status)
         return out
 
     def to_dict(self) -> dict[str, Json]:
@@ -124,10 +125,10 @@ class ModelResult:
 
 def fails(finding: Finding, strict: bool = False) -> bool:
     """True when a finding fails the gate: unapproved or expired, and an error (or a warning when strict);
-    never a finding ``check --base`` found already there at the base revision (``change == "existing"``)."""
-    if finding.status not in FAILING_STATUSES or finding.change == "existing":
+    never a finding ``check --base`` found already there at the base revision (``change`` existing)."""
+    if finding.status not in FAILING_STATUSES or finding.change == Change.EXISTING:
         return False
-    return finding.severity == "error" or (strict and finding.severity == "warning")
+    return finding.severity == Severity.ERROR or (strict and finding.severity == Severity.WARNING)
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,8 @@ class BaseComparison:
 
     def to_dict(self, report: Report) -> dict[str, Json]:
         changes = [f.change for f in report.findings]
-        return {"ref": self.ref, "commit": self.commit, "introduced": changes.count("introduced"),
-                "existing": changes.count("existing"), "resolved": [f.to_dict() for f in self.resolved],
+        return {"ref": self.ref, "commit": self.commit, "introduced": changes.count(Change.INTRODUCED),
+                "existing": changes.count(Change.EXISTING), "resolved": [f.to_dict() for f in self.resolved],
                 "unchanged_models": self.unchanged}
 
 
@@ -224,22 +225,22 @@ class Report:
     @property
     def stale(self) -> list[ApprovalRef]:
         """Approvals that matched nothing."""
-        return [a for a in self.approvals if a.state == "stale"]
+        return [a for a in self.approvals if a.state == ApprovalState.STALE]
 
     @property
     def expiring(self) -> list[ApprovalRef]:
         """Approvals still valid but expiring within the warning window."""
-        return [a for a in self.approvals if a.expiring and a.state != "expired"]
+        return [a for a in self.approvals if a.expiring and a.state != ApprovalState.EXPIRED]
 
     @property
     def attention(self) -> list[ApprovalRef]:
         """Approvals a reader should look at: stale, expired, or expiring soon."""
-        return [a for a in self.approvals if a.state in ("stale", "expired", "uncommitted", "self-approved")
+        return [a for a in self.approvals if a.state != ApprovalState.USED
                 or a.expiring]
 
     @property
     def expired(self) -> list[ApprovalRef]:
-        return [a for a in self.approvals if a.state == "expired"]
+        return [a for a in self.approvals if a.state == ApprovalState.EXPIRED]
 
     def approval(self, approval_id: str | None) -> ApprovalRef | None:
         return next((a for a in self.approvals if a.id == approval_id), None)
@@ -251,8 +252,7 @@ class Report:
         return not ((self.fail_on_stale or self.strict) and self.stale)
 
     def summary(self) -> dict[str, int]:
-        out = {"models": len(self.models), "findings": 0, "failing": 0, "unapproved": 0, "approved": 0,
-               "expired": 0, "info": 0}
+        out = {"models": len(self.models), "findings": 0, "failing": 0, **{s.value: 0 for s in Status}}
         for m in self.models:
             for k, v in m.counts().items():
                 out[k] += v

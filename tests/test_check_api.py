@@ -14,7 +14,7 @@ import pytest
 import driftguard
 from driftguard import api, cli, manifest
 from driftguard.errors import DriftDetected, UsageError
-from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.model import EffectiveConfig, How, Origin, Value
 from tests.dates import EXAMPLES_TODAY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,8 @@ def test_strict_fails_on_warnings(example: Path) -> None:
 
 
 def _cfg(kind: str, path: str, values: dict[str, tuple[object, bool]]) -> EffectiveConfig:
-    return EffectiveConfig(kind, path, {k: Value(v, Origin(path), explicit) for k, (v, explicit) in values.items()})
+    return EffectiveConfig(kind, path, {k: Value(v, Origin(path), How.EXPLICIT if e else How.DEFAULT)
+                                        for k, (v, e) in values.items()})
 
 
 def test_merge_precedence() -> None:

@@ -19,7 +19,7 @@ from driftguard.approvals.schema import Approval
 from driftguard.approvals.store import LoadedApproval
 from driftguard.compare import values_equal
 from driftguard.keys import spec_for
-from driftguard.model import Finding, Json, Metric, Value
+from driftguard.model import ApprovalState, Finding, Json, Metric, Severity, Status, Value
 from driftguard.report import ApprovalRef
 
 
@@ -112,27 +112,27 @@ def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], toda
                 expired = expired or la
         if valid is not None:
             used.add(valid.id)
-            out.append(replace(f, status="approved", approval=valid.id))
+            out.append(replace(f, status=Status.APPROVED, approval=valid.id))
         elif expired is not None:
-            out.append(replace(f, status="expired", approval=expired.id))
-        elif f.severity == "info":
-            out.append(replace(f, status="info", approval=None))
+            out.append(replace(f, status=Status.EXPIRED, approval=expired.id))
+        elif f.severity == Severity.INFO:
+            out.append(replace(f, status=Status.INFO, approval=None))
         else:
-            out.append(replace(f, status="unapproved", approval=None))
+            out.append(replace(f, status=Status.UNAPPROVED, approval=None))
     refs = []
     for la in in_scope:
         a = la.approval
         days = (a.expires - today).days
         if days < 0:
-            state = "expired"
+            state = ApprovalState.EXPIRED
         elif la.id in used:
-            state = "used"
+            state = ApprovalState.USED
         else:
-            state = "stale"
+            state = ApprovalState.STALE
         refs.append(ApprovalRef(
             id=la.id, path=la.path, line=la.line, model=a.model, key=a.key, expires=a.expires.isoformat(),
             days=days, state=state, expiring=0 <= days <= warn_expiring_days, reason=a.reason,
-            note=near.get(la.id) if state == "stale" else None,
+            note=near.get(la.id) if state == ApprovalState.STALE else None,
         ))
     refs.sort(key=lambda r: r.id)
     return Outcome(tuple(out), tuple(refs))

@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import replace
 
-from driftguard.model import Finding, Value
+from driftguard.model import Change, Finding, Value
 from driftguard.report import BaseComparison, Report
 
 
@@ -26,8 +26,8 @@ def judge_change(head: Report, base: Report, ref: str, commit: str, unchanged: i
     ``commit``, which ``ref`` names), and the findings of ``base`` whose drift is gone as ``resolved``.
     ``unchanged``: models left out because the change touched nothing they read (``--changed-only``)."""
     before = {_identity(f) for f in base.findings}
-    models = tuple(replace(m, findings=tuple(replace(f, change="existing" if _identity(f) in before
-                                                     else "introduced") for f in m.findings))
+    models = tuple(replace(m, findings=tuple(replace(f, change=Change.EXISTING if _identity(f) in before
+                                                     else Change.INTRODUCED) for f in m.findings))
                    for m in head.models)
     now = {f.fingerprint for f in head.findings}
     resolved = tuple(_moved(f, base, head) for f in base.findings if f.fingerprint not in now)

@@ -102,13 +102,13 @@ def turbomind_decoding(values: Mapping[str, Value]) -> Decision | None:
 _COMMON_IGNORED = "not an lmdeploy GenerationConfig / api_server field"
 PIPELINE = EngineSpec(
     name="lmdeploy-pipeline", engine="lmdeploy", label="lmdeploy pipeline", namespace="lmdeploy", fields=FIELDS,
-    other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED, layers=(Layer("lmdeploy default", LMDEPLOY_DEFAULTS),),
+    other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED, layers=(Layer("lmdeploy", LMDEPLOY_DEFAULTS),),
     decoding=pipeline_decoding, dtypes=("auto", "float16", "bfloat16"), dtype_auto=DTYPE_AUTO,
 )
 SERVER = EngineSpec(
     name="lmdeploy-server", engine="lmdeploy", label="lmdeploy api_server", namespace="lmdeploy", fields=FIELDS,
     other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED,
-    layers=(Layer("lmdeploy default", {k: d for k, d in LMDEPLOY_DEFAULTS.items()
+    layers=(Layer("lmdeploy", {k: d for k, d in LMDEPLOY_DEFAULTS.items()
                                        if k != "generation.max_new_tokens"}),),  # session_len - prompt_len
     decoding=server_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO,
 )

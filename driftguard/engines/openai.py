@@ -59,12 +59,12 @@ CHAT = EngineSpec(
     name="openai", engine="openai", label="OpenAI API", namespace="openai", fields=FIELDS,
     other_fields=OTHER_FIELDS,
     ignored_why="not an OpenAI API field (api.openai.com rejects it; compatible servers may drop it)",
-    layers=(Layer("openai default", OPENAI_DEFAULTS),), decoding=decoding,
+    layers=(Layer("openai", OPENAI_DEFAULTS),), decoding=decoding,
 )
 #: Legacy Completions (``prompt``): the chat defaults plus its own (max_tokens 16).
 COMPLETIONS = EngineSpec(
     name="openai-completions", engine="openai", label="OpenAI Completions", namespace="openai", fields=FIELDS,
     other_fields=OTHER_FIELDS, ignored_why=CHAT.ignored_why,
-    layers=(Layer("openai default", OPENAI_DEFAULTS), Layer("openai default", OPENAI_COMPLETIONS_DEFAULTS)),
+    layers=(Layer("openai", OPENAI_DEFAULTS), Layer("openai", OPENAI_COMPLETIONS_DEFAULTS)),
     decoding=decoding,
 )

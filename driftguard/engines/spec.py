@@ -91,10 +91,22 @@ class GenerationConfigUse:
 
 @dataclass(frozen=True)
 class Layer:
-    """A precedence layer of documented defaults, named as ``Origin.source`` shows it."""
+    """A precedence layer of documented defaults: whose they are (``owner``: ``vllm``, ``triton vllm_backend``),
+    named ``<owner> default`` as ``Origin.source`` shows it (``Origin.default_of`` keeps the owner)."""
 
-    source: str
+    owner: str
     defaults: Mapping[str, Default]
+
+    def __post_init__(self) -> None:
+        # The old spelling Layer("vllm default", ...) would show as "vllm default default": say so at import.
+        if self.owner.endswith(" default"):
+            raise ValueError(f"Layer({self.owner!r}, ...): name the owner ({self.owner.removesuffix(' default')!r}); "
+                             "the layer is shown as '<owner> default'")
+
+    @property
+    def source(self) -> str:
+        """``<owner> default``: the layer as ``Origin.source`` names it."""
+        return f"{self.owner} default"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, GenerationConfigUse, Layer, between, ge, gt
 from driftguard.keys import Default
-from driftguard.model import Value
+from driftguard.model import How, Value
 
 #: The C++ runtime's defaults: the bottom layer of every path ("trtllm runtime default").
 _TRT = "defaults.md §4.1 TensorRT-LLM C++ runtime (TRT-DDP, TRT-SP)"
@@ -136,7 +136,7 @@ def decoding(values: Mapping[str, Value]) -> Decision | None:
 
 def llm_api_decoding(values: Mapping[str, Value]) -> Decision | None:
     """The LLM API is greedy while no sampling field is set (and none came from generation_config.json)."""
-    if not any((v := values.get(f"generation.{f}")) is not None and v.provenance in ("explicit", "inherited")
+    if not any((v := values.get(f"generation.{f}")) is not None and v.how in (How.EXPLICIT, How.INHERITED)
                for f in SAMPLING_FIELDS):
         return Decision(False, "generation.temperature",
                         "LLM-API default is greedy while temperature/top_p/top_k are unset (defaults.md §4.2)",
@@ -151,7 +151,7 @@ _TRUNCATION_WHY = ("TensorRT-LLM truncate_prompt_tokens keeps the last k prompt 
 
 _GEN_CONFIG = GenerationConfigUse(GEN_CONFIG_FIELDS, "generation_config: auto",
                                   why="defaults.md §4.4 generation_config='auto'")
-_RUNTIME = Layer("trtllm runtime default", TENSORRT_LLM_DEFAULTS)
+_RUNTIME = Layer("trtllm runtime", TENSORRT_LLM_DEFAULTS)
 
 TRITON = EngineSpec(
     name="triton-tensorrtllm", engine="tensorrt-llm", label="Triton tensorrtllm_backend",
@@ -161,12 +161,12 @@ LLM_API = EngineSpec(
     name="trtllm-llmapi", engine="tensorrt-llm", label="TensorRT-LLM LLM API", namespace="tensorrt_llm",
     fields=SAMPLING, other_fields=OTHER_FIELDS,
     ignored_why="not a TensorRT-LLM SamplingParams / trtllm-serve field",
-    layers=(Layer("llm-api default", TENSORRT_LLM_LLMAPI_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
+    layers=(Layer("llm-api", TENSORRT_LLM_LLMAPI_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
     decoding=llm_api_decoding, dtypes=DTYPES, truncation_side="left", truncation_why=_TRUNCATION_WHY,
 )
 SERVE = EngineSpec(
     name="trtllm-serve", engine="tensorrt-llm", label="trtllm-serve", namespace="tensorrt_llm",
     fields=SAMPLING, other_fields=OTHER_FIELDS, ignored_why=LLM_API.ignored_why,
-    layers=(Layer("trtllm-serve default", TENSORRT_LLM_SERVE_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
+    layers=(Layer("trtllm-serve", TENSORRT_LLM_SERVE_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
     decoding=decoding, dtypes=DTYPES, truncation_side="left", truncation_why=_TRUNCATION_WHY,
 )

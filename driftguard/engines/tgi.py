@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, gt
 from driftguard.keys import Default
-from driftguard.model import DERIVED, EffectiveConfig, Value
+from driftguard.model import EffectiveConfig, How, Value
 
 #: GenerateParameters' defaults: the bottom layer ("tgi default" in Origin.source).
 _TGI = "defaults.md §3 TGI GenerateParameters (TGI-LIB, TGI-VAL)"
@@ -92,15 +92,15 @@ def dtype_unset(artifact: EffectiveConfig) -> tuple[bool, Value | None]:
     quant = artifact.get("precision.quantization")
     if quant is not None and quant.value not in FP16_QUANT:
         return True, None
-    return True, Value("float16", anchor.origin, False,
+    return True, Value("float16", anchor.origin, How.DERIVED,
                        "TGI without --dtype: float16 (server get_model/FlashCausalLM default_dtype on CUDA; "
-                       "awq/gptq/exl2/marlin force float16)", DERIVED, None, ("precision.quantization",))
+                       "awq/gptq/exl2/marlin force float16)", None, ("precision.quantization",), How.DEFAULT)
 
 
 ROUTER = EngineSpec(
     name="tgi", engine="tgi", label="TGI", namespace="tgi", fields=FIELDS,
     other_fields=frozenset(("inputs", "parameters", "stream")), ignored_why="not a TGI parameter",
-    rejects="TGI rejects it", layers=(Layer("tgi default", TGI_DEFAULTS),), decoding=decoding,
+    rejects="TGI rejects it", layers=(Layer("tgi", TGI_DEFAULTS),), decoding=decoding,
     dtypes=LAUNCHER_DTYPES, dtype_unset=dtype_unset, quantizations=LAUNCHER_QUANTIZE, truncation_side="left",
     truncation_why="TGI truncate keeps the last n input tokens: left truncation (defaults.md §3 truncate; TGI "
                    "router validation truncates with TruncationDirection::Left)",

@@ -91,7 +91,7 @@ def decoding(values: Mapping[str, Value]) -> Decision | None:
 
 GENERATE = EngineSpec(
     name="transformers", engine="transformers", label="transformers generate()", namespace="hf.generation",
-    fields=FIELDS, layers=(Layer("transformers default", HF_GENERATION_DEFAULTS),), decoding=decoding,
+    fields=FIELDS, layers=(Layer("transformers", HF_GENERATION_DEFAULTS),), decoding=decoding,
 )
 
 #: The ranges the model-serving config validates (Triton ModelConfig, defaults.md §7), and the context lengths.

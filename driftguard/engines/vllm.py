@@ -115,7 +115,7 @@ def decoding(values: Mapping[str, Value]) -> Decision | None:
 SERVE = EngineSpec(
     name="vllm-serve", engine="vllm", label="vllm serve", namespace="vllm", fields=FIELDS,
     other_fields=OTHER_FIELDS, ignored_why="ignored by vLLM", rejects="vLLM rejects it",
-    layers=(Layer("vllm default", VLLM_DEFAULTS),),
+    layers=(Layer("vllm", VLLM_DEFAULTS),),
     generation_config=GenerationConfigUse(
         GEN_CONFIG_FIELDS, "--generation-config auto (the default)", drop_hf_defaults=True,
         why="vllm serve applies the model's generation_config.json (defaults.md §2.3 get_diff_sampling_param, "
@@ -128,4 +128,4 @@ SERVE = EngineSpec(
 
 #: Triton's vllm_backend: the same request fields, raw SamplingParams defaults, no generation_config.json.
 TRITON = replace(SERVE, name="triton-vllm", label="Triton vllm_backend", generation_config=None,
-                 layers=(Layer("triton vllm_backend default", VLLM_DEFAULTS),))
+                 layers=(Layer("triton vllm_backend", VLLM_DEFAULTS),))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from driftguard.keys import Default
-from driftguard.model import DERIVED, FORCED, INHERITED, EffectiveConfig, Origin, Value
+from driftguard.model import EffectiveConfig, How, Origin, Value, basis_of
 from driftguard.readers import documents, files
 from driftguard.readers.limits import DEFAULT, Limits
 
@@ -191,19 +191,22 @@ class ValueBuilder:
     def set(self, key: str, value: Any, line: int | None = None, pointer: str | None = None,
             source: str | None = None, note: str | None = None) -> None:
         """Record an explicit value (the last write wins)."""
-        self.values[key] = Value(value, Origin(self.path, line, pointer, source), True, note)
+        self.values[key] = Value(value, Origin(self.path, line, pointer, source), How.EXPLICIT, note)
 
     def set_at(self, key: str, value: Any, origin: Origin, note: str | None = None) -> None:
         """Record an explicit value read from another file than the artifact (a chat_template.jinja beside a
         tokenizer_config.json)."""
-        self.values[key] = Value(value, origin, True, note)
+        self.values[key] = Value(value, origin, How.EXPLICIT, note)
 
     def set_default(self, key: str, default: Default, source: str | None = None, *, line: int | None = None,
-                    pointer: str | None = None, note: str | None = None) -> None:
+                    pointer: str | None = None, note: str | None = None, default_of: str | None = None) -> None:
         """Record a documented default for a key the artifact leaves unset (``line``/``pointer``: where the
-        artifact says "unset", such as a JSON null)."""
+        artifact says "unset", such as a JSON null). ``default_of``: whose default it is (an engine's or a
+        library's layer, ``vllm``), kept in ``Origin.default_of`` and named ``<default_of> default`` in
+        ``Origin.source`` unless ``source`` is given."""
         if key not in self.values:
-            self.values[key] = Value(default.value, Origin(self.path, line, pointer, source), False,
+            layer = source if source is not None or default_of is None else f"{default_of} default"
+            self.values[key] = Value(default.value, Origin(self.path, line, pointer, layer, default_of), How.DEFAULT,
                                      note if note is not None else default.source)
 
     def derive(self, key: str, value: Any, anchor: Value | Origin | None, why: str,
@@ -212,13 +215,14 @@ class ValueBuilder:
         decided it (``anchor``), the note says which rule (``derived: <why>``). ``explicit``: the values it
         follows from were written down (a request's ``truncate`` makes its truncation side explicit)."""
         origin = anchor.origin if isinstance(anchor, Value) else anchor if anchor is not None else Origin(self.path)
-        self.values[key] = Value(value, origin, explicit, f"derived: {why}", DERIVED, None, derived_from)
+        self.values[key] = Value(value, origin, How.DERIVED, derived_from=derived_from,
+                                 basis=How.EXPLICIT if explicit else How.DEFAULT, derivation=why)
 
     def resolve(self, key: str, value: Any, why: str, derived_from: tuple[str, ...] = ()) -> None:
         """Replace a symbolic value by what it resolves to (vLLM ``dtype: auto`` -> ``bfloat16``): the origin
         stays the line that wrote the symbol, ``replaced`` keeps it, ``how`` is derived."""
         old = self.values[key]
-        self.values[key] = Value(value, old.origin, old.explicit, why, DERIVED, old, derived_from)
+        self.values[key] = Value(value, old.origin, How.DERIVED, why, old, derived_from, basis_of(old))
 
     def force(self, key: str, value: Any, trigger_key: str, rule: str) -> None:
         """An engine rule replaces the value of ``key`` (``how`` forced): the origin is the value of
@@ -232,8 +236,8 @@ class ValueBuilder:
         raw = "unset" if old is None else old.origin.location() if old.explicit else \
             old.origin.source or "a default"
         note = f"forced from {json.dumps(None if old is None else old.value)} ({raw})"
-        self.values[key] = Value(value, Origin(t.path, t.line, t.pointer, f"forced: {rule}"),
-                                 old.explicit if old is not None else False, note, FORCED, old, (trigger_key,))
+        self.values[key] = Value(value, Origin(t.path, t.line, t.pointer, f"forced: {rule}"), How.FORCED, note, old,
+                                 (trigger_key,), basis_of(old))
 
     def inherit(self, key: str, value: Value, source: str, note: str | None = None) -> None:
         """Take ``value`` from another artifact of the side (``how`` inherited) when ``key`` is unset here,
@@ -241,13 +245,15 @@ class ValueBuilder:
         if key in self.values:
             return
         o = value.origin
-        self.values[key] = Value(value.value, Origin(o.path, o.line, o.pointer, source), value.explicit,
-                                 note if note is not None else value.note, INHERITED)
+        self.values[key] = Value(value.value, Origin(o.path, o.line, o.pointer, source), How.INHERITED,
+                                 note if note is not None else value.note, basis=basis_of(value),
+                                 derivation=value.derivation if note is None else None)
 
-    def fill_defaults(self, defaults: Mapping[str, Default], source: str | None = None) -> None:
-        """Set every documented default of ``defaults`` whose key is still unset."""
+    def fill_defaults(self, defaults: Mapping[str, Default], source: str | None = None, *,
+                      default_of: str | None = None) -> None:
+        """Set every documented default of ``defaults`` whose key is still unset (``set_default``)."""
         for key, default in defaults.items():
-            self.set_default(key, default, source)
+            self.set_default(key, default, source, default_of=default_of)
 
     def build(self) -> EffectiveConfig:
         return EffectiveConfig(self.kind, self.path, dict(self.values), self.serving)

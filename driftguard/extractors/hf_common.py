@@ -19,7 +19,7 @@ from driftguard.readers import documents
 from driftguard.readers.limits import DEFAULT, Limits
 
 #: ``Origin.source`` of a filled transformers default.
-DEFAULT_SOURCE = f"transformers {TRANSFORMERS_DEFAULTS_VERSION} default"
+DEFAULT_OWNER = f"transformers {TRANSFORMERS_DEFAULTS_VERSION}"
 
 #: Files larger than this are not parsed by ``sniff_object`` (detection must stay cheap).
 _SNIFF_LIMIT = 8 * 1024 * 1024
@@ -214,4 +214,4 @@ def add_generation_fields(builder: ValueBuilder, doc: JsonDoc, data: dict[str, A
 
 def fill_generation_defaults(builder: ValueBuilder) -> None:
     """Fill the documented transformers GenerationConfig defaults for keys still unset."""
-    builder.fill_defaults(HF_GENERATION_DEFAULTS, DEFAULT_SOURCE)
+    builder.fill_defaults(HF_GENERATION_DEFAULTS, default_of=DEFAULT_OWNER)

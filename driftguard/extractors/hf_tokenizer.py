@@ -34,7 +34,7 @@ from driftguard.engines.transformers import (
 )
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.hf_common import (
-    DEFAULT_SOURCE,
+    DEFAULT_OWNER,
     JsonDoc,
     load_object,
     read_bool,
@@ -126,8 +126,9 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
             builder.set(f"hf.tokenizer.{key}", normalize_json(raw), doc.line(key), f"/{key}")
 
     if isinstance(tokenizer_class, str) and tokenizer_class.removesuffix("Fast") in HF_TOKENIZER_LEFT_PADDING_FAMILIES:
-        builder.set_default("preprocessing.padding_side", HF_TOKENIZER_LEFT_PADDING, DEFAULT_SOURCE)
-    builder.fill_defaults(HF_TOKENIZER_DEFAULTS, DEFAULT_SOURCE)
+        builder.set_default("preprocessing.padding_side", HF_TOKENIZER_LEFT_PADDING,
+                            default_of=DEFAULT_OWNER)
+    builder.fill_defaults(HF_TOKENIZER_DEFAULTS, default_of=DEFAULT_OWNER)
     return builder.build()
 
 

@@ -262,7 +262,7 @@ def fill_layers(b: ValueBuilder, spec: EngineSpec, skip: Iterable[str] = ()) -> 
     skipped = set(skip)
     b.serving = spec.name
     for layer in spec.layers:
-        b.fill_defaults({k: d for k, d in layer.defaults.items() if k not in skipped}, layer.source)
+        b.fill_defaults({k: d for k, d in layer.defaults.items() if k not in skipped}, default_of=layer.owner)
 
 
 def apply_decoding(b: ValueBuilder, spec: EngineSpec) -> None:

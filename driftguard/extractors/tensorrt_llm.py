@@ -108,7 +108,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         # "Once any sampling parameter is set, the unspecified ones default to top_k 0, top_p 1, min_p 0,
         # temperature 1.0" (TRT-DOC, Torch sampler).
         b.fill_defaults({k: v for k, v in trt_engine.TENSORRT_LLM_SERVE_DEFAULTS.items()
-                         if k.split(".")[1] in _SAMPLING_FIELDS}, "llm-api default")
+                         if k.split(".")[1] in _SAMPLING_FIELDS}, default_of="llm-api")
     rc.fill_layers(b, spec)
     rc.apply_decoding(b, spec)
     return b.build()

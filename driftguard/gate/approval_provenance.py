@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftguard.model import Finding
+from driftguard.model import ApprovalState, Finding, Status
 from driftguard.report import ApprovalRef
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class Provenance:
             excluded.update(new)
             outcome = judge([a for a in approvals if a.id not in excluded])
             findings, refs = outcome.findings, self.refs(outcome.approvals, today, names)
-        rejected = [replace(first[i], state="self-approved", note=why) for i, why in excluded.items()]
+        rejected = [replace(first[i], state=ApprovalState.SELF_APPROVED, note=why) for i, why in excluded.items()]
         return findings, tuple(sorted((*(r for r in refs if r.id not in excluded), *rejected), key=lambda r: r.id))
 
     @staticmethod
@@ -71,7 +71,7 @@ class Provenance:
         out: dict[str, str] = {}
         for f in findings:
             origin = f.deployed.origin if f.deployed is not None else None
-            if f.status != "approved" or f.approval is None or origin is None or origin.line is None:
+            if f.status != Status.APPROVED or f.approval is None or origin is None or origin.line is None:
                 continue
             ref = by_id.get(f.approval)
             who = line_author(repo, origin.path, origin.line)
@@ -106,6 +106,6 @@ def _uncommitted(ignored: Sequence[LoadedApproval], today: date, names: Sequence
     """Approvals ``--require-committed-approvals`` ignored, as the report lists them."""
     return [ApprovalRef(id=a.id, path=a.path, line=a.line, model=a.approval.model, key=a.approval.key,
                         expires=a.approval.expires.isoformat(), days=(a.approval.expires - today).days,
-                        state="uncommitted", reason=a.approval.reason,
+                        state=ApprovalState.UNCOMMITTED, reason=a.approval.reason,
                         note="ignored: the file is not committed as it is in HEAD")
             for a in ignored if a.approval.model in names]

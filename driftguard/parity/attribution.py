@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from driftguard.model import Finding, Json
+from driftguard.model import Finding, Json, Severity
 from driftguard.parity import golden, metrics
 from driftguard.parity.errors import ParityError
 from driftguard.parity.runners.base import Arrays
@@ -74,7 +74,7 @@ def annotate(mp: ModelParity, sets: Sequence[golden.GoldenSet], findings: list[F
         return findings
     text = describe(result)
     return [replace(f, message=f"{f.message}; attribution: {text}", delta={"attribution": result})
-            if f.severity == "error" and f.rule in ("DG501", "DG502", "DG503") else f for f in findings]
+            if f.severity == Severity.ERROR and f.rule in ("DG501", "DG502", "DG503") else f for f in findings]
 
 
 def attribute(mp: ModelParity, sets: Sequence[golden.GoldenSet], reference: Sequence[Arrays],

@@ -7,6 +7,7 @@ lists both as one. This module imports nothing heavy."""
 from __future__ import annotations
 
 from driftguard.checks import Check
+from driftguard.model import Severity
 from driftguard.registry import Registry, subclass_of
 
 
@@ -29,7 +30,7 @@ class OutputWithinProfile(ParityCheck):
 
     code = "DG500"
     name = "parity.within-profile"
-    severity = "info"
+    severity = Severity.INFO
 
 
 class OutputBeyondTolerance(ParityCheck):
@@ -113,7 +114,7 @@ class Nondeterminism(ParityCheck):
 
     code = "DG505"
     name = "parity.nondeterminism"
-    severity = "warning"
+    severity = Severity.WARNING
 
 
 class NotExercised(ParityCheck):
@@ -128,7 +129,7 @@ class NotExercised(ParityCheck):
 
     code = "DG510"
     name = "parity.not-exercised"
-    severity = "info"
+    severity = Severity.INFO
 
 
 #: The parity checks, code -> ``"module:Class"`` (entry point group ``driftguard.parity.checks``).

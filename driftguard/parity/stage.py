@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from driftguard.model import Finding, Json, Metric, Origin, Value
+from driftguard.model import Finding, How, Json, Metric, Origin, Severity, Value
 from driftguard.parity import codes, golden, metrics, profiles
 from driftguard.parity import runners as runners_mod
 from driftguard.parity.errors import ParityError
@@ -195,7 +195,7 @@ def conclude(mp: ModelParity, sets: Sequence[golden.GoldenSet], references: Sequ
     for gs, reference, candidate in zip(sets, references, candidates, strict=True):
         prefix = "" if len(sets) == 1 else f"{gs.path.stem}."
         found = compare_outputs(mp, reference, candidate, prefix, str(gs.path))
-        failing = failing or any(f.severity == "error" for f in found)
+        failing = failing or any(f.severity == Severity.ERROR for f in found)
         findings.extend(found)
     findings.extend(unexercised)
     attribution_on = mp.request.attribution if mp.request.attribution is not None else mp.spec.attribution
@@ -322,7 +322,8 @@ def judge(label: str, key: str, m: metrics.OutputMetrics, kind: str, prof: profi
         out.append(_finding(codes.OutputBeyondTolerance, f"{key}.{e.name}",
                             f"output '{label}': {e.name} {shown} {'>' if e.better == 'lower' else '<'} "
                             f"{e.bound:.6g} ({where[e.name].source or prof.name}; golden {golden_path}); {summary}",
-                            Value(e.bound, where[e.name], explicit=where[e.name].source == "manifest"),
+                            Value(e.bound, where[e.name],
+                                  How.EXPLICIT if where[e.name].source == "manifest" else How.DEFAULT),
                             Value(e.value, cand_origin), ordered))
     if not out:
         out.append(_finding(codes.OutputWithinProfile, key,

@@ -6,7 +6,7 @@ markdown reporter passes it to ``escape.for_markdown(..., visible=True)``."""
 
 from __future__ import annotations
 
-from driftguard.model import Finding, Value
+from driftguard.model import ApprovalState, Change, Finding, Severity, Status, Value
 from driftguard.report import ApprovalRef, Report
 from driftguard.reporters.configs import show
 from driftguard.reporters.escape import for_terminal, message_for_terminal
@@ -44,16 +44,16 @@ def ago(days: int) -> str:
 def status(report: Report, f: Finding) -> str:
     """``approved by ID``, ``EXPIRED: ID expired 2025-01-31 (30 days ago)``, ``UNAPPROVED``, ``info``."""
     approval = for_terminal(f.approval or "")
-    if f.status == "approved":
+    if f.status == Status.APPROVED:
         return f"approved by {approval}"
-    if f.status == "expired":
+    if f.status == Status.EXPIRED:
         ref = report.approval(f.approval)
         when = f" expired {for_terminal(ref.expires)} ({ago(ref.days)})" if ref else " expired"
         return f"EXPIRED: {approval}{when}"
-    if f.status == "unapproved":
-        if f.change == "existing":
+    if f.status == Status.UNAPPROVED:
+        if f.change == Change.EXISTING:
             return f"unapproved {f.severity}, already at base"
-        return "UNAPPROVED" if f.severity == "error" or (report.strict and f.severity == "warning") \
+        return "UNAPPROVED" if f.severity == Severity.ERROR or (report.strict and f.severity == Severity.WARNING) \
             else f"unapproved {f.severity}"
     return for_terminal(f.status)
 
@@ -64,16 +64,16 @@ def approval_line(a: ApprovalRef, report: Report | None = None) -> str:
     path = report.repo_path(a.path) if report is not None else a.path
     ident, expires = for_terminal(a.id), for_terminal(a.expires)
     where_ = for_terminal(f"{path}:{a.line}" if a.line is not None else path)
-    if a.state == "stale":
+    if a.state == ApprovalState.STALE:
         note = f"; {message_for_terminal(a.note)}" if a.note else ""
         return (f"stale approval {ident} ({where_}): matches no finding of {for_terminal(a.model)} "
                 f"{for_terminal(a.key)}{note}")
-    if a.state == "expired":
+    if a.state == ApprovalState.EXPIRED:
         return f"expired approval {ident} ({where_}): expired {expires} ({ago(a.days)})"
-    if a.state == "self-approved":
+    if a.state == ApprovalState.SELF_APPROVED:
         note = f": {message_for_terminal(a.note)}" if a.note else ""
         return f"self-approved approval {ident} ({where_}) approves nothing{note}"
-    if a.state == "uncommitted":
+    if a.state == ApprovalState.UNCOMMITTED:
         return f"uncommitted approval {ident} ({where_}): ignored, the file is not committed as it is in HEAD"
     return f"approval {ident} ({where_}) expires {expires} ({ago(a.days)})"
 
@@ -85,8 +85,8 @@ def base_lines(report: Report) -> list[str]:
     b = report.base
     changes = [f.change for f in report.findings]
     skipped = f"; {b.unchanged} unchanged model{'s' if b.unchanged != 1 else ''} not checked" if b.unchanged else ""
-    out = [f"against {for_terminal(b.ref)} ({b.commit[:12]}): {changes.count('introduced')} introduced by the "
-           f"change, {changes.count('existing')} already there, {len(b.resolved)} resolved{skipped}"]
+    out = [f"against {for_terminal(b.ref)} ({b.commit[:12]}): {changes.count(Change.INTRODUCED)} introduced by the "
+           f"change, {changes.count(Change.EXISTING)} already there, {len(b.resolved)} resolved{skipped}"]
     out += [f"resolved: {for_terminal(f.model or '')} {for_terminal(f.key)} ({for_terminal(f.rule)}): "
             f"{message_for_terminal(f.message)}" for f in b.resolved]
     return out
@@ -95,14 +95,14 @@ def base_lines(report: Report) -> list[str]:
 def provenance(a: ApprovalRef) -> str:
     """``added in abc123def456 by Ann <ann@example.com> on 2026-11-02`` (git-aware runs), else empty."""
     if a.added_in is None:
-        return "not committed yet" if a.state == "uncommitted" else ""
+        return "not committed yet" if a.state == ApprovalState.UNCOMMITTED else ""
     return (f"added in {a.added_in[:12]} by {for_terminal(a.added_by or '?')} on "
             f"{for_terminal((a.added_on or '?')[:10])}")
 
 
 def provenance_lines(report: Report) -> list[str]:
     """One line per approval with its provenance, when the run read it from git (display text)."""
-    if not any(a.added_in is not None or a.state == "uncommitted" for a in report.approvals):
+    if not any(a.added_in is not None or a.state == ApprovalState.UNCOMMITTED for a in report.approvals):
         return []
     return [f"{for_terminal(a.id)} ({for_terminal(a.state)}): {provenance(a) or 'not in git history'}"
             for a in report.approvals]

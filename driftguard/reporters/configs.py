@@ -56,7 +56,7 @@ def extract_text(configs: Sequence[EffectiveConfig], style: Style = PLAIN) -> st
         rows = []
         for key in sorted(cfg.values):
             v = cfg.values[key]
-            rows.append([for_terminal(key), show(v.value), v.provenance, _where(v)])
+            rows.append([for_terminal(key), show(v.value), str(v.how), _where(v)])
         served = f"; serving path {for_terminal(cfg.serving)}" if cfg.serving else ""
         parts.append(f"# {for_terminal(cfg.path)} ({for_terminal(cfg.kind)}{served}): {len(rows)} keys\n"
                      + render(["key", "value", "set", "origin"], rows, style.width, keep_tail=(3,)))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from driftguard.model import Finding
+from driftguard.model import ApprovalState, Finding, Severity, Status
 from driftguard.report import ApprovalRef, Report, fails, primary_origin
 from driftguard.reporters.check_common import approval_line, cell, status, where
 from driftguard.reporters.escape import for_terminal, message_for_terminal
@@ -45,9 +45,9 @@ def _file(report: Report, path: str) -> str | None:
 
 
 def _level(report: Report, f: Finding) -> str | None:
-    if f.status == "approved":
+    if f.status == Status.APPROVED:
         return None
-    if f.status == "info" or f.severity == "info":
+    if f.status == Status.INFO or f.severity == Severity.INFO:
         return "notice"
     return "error" if fails(f, report.strict) else "warning"
 
@@ -63,7 +63,7 @@ def _finding(report: Report, f: Finding) -> str | None:
         lines.append(f"training: {cell(f.training)} ({where(f.training, report)})")
     if f.deployed is not None:
         lines.append(f"deployed: {cell(f.deployed)} ({where(f.deployed, report)})")
-    if f.status == "unapproved" and f.model:
+    if f.status == Status.UNAPPROVED and f.model:
         lines.append(f"to accept it: driftguard approve {model} {for_terminal(f.key)} --reason TEXT "
                      "--expires YYYY-MM-DD")
     title = f"driftguard {f.rule} {model}: {for_terminal(f.key)}" if model else f"driftguard {f.rule} {f.key}"
@@ -72,13 +72,13 @@ def _finding(report: Report, f: Finding) -> str | None:
 
 
 def _approval(report: Report, a: ApprovalRef) -> str | None:
-    if a.state == "stale":
+    if a.state == ApprovalState.STALE:
         title = f"driftguard stale approval {for_terminal(a.id)}"
-    elif a.state == "self-approved":
+    elif a.state == ApprovalState.SELF_APPROVED:
         title = f"driftguard approval {for_terminal(a.id)} is self-approved"
-    elif a.state == "uncommitted":
+    elif a.state == ApprovalState.UNCOMMITTED:
         title = f"driftguard approval {for_terminal(a.id)} ignored: not committed"
-    elif a.expiring and a.state != "expired":
+    elif a.expiring and a.state != ApprovalState.EXPIRED:
         title = f"driftguard approval {for_terminal(a.id)} expires soon"
     else:
         return None

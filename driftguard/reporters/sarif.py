@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from driftguard import __version__
-from driftguard.model import Finding, Origin, Value
+from driftguard.model import Finding, Origin, Severity, Status, Value
 from driftguard.report import Report, RuleInfo, primary_origin
 from driftguard.reporters.check_common import cell, status, where
 from driftguard.reporters.escape import for_terminal, json_for_terminal, message_for_terminal
@@ -28,7 +28,7 @@ from driftguard.reporters.escape import for_terminal, json_for_terminal, message
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 #: The ``partialFingerprints`` key: versioned, so a change of recipe is a new key, not a silent re-keying.
 FINGERPRINT_KEY = "driftguardFingerprint/v1"
-LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
 def _uri(report: Report, path: str) -> dict[str, str]:
@@ -58,7 +58,7 @@ def _related(report: Report, f: Finding, primary: Origin | None) -> list[dict[st
 
 
 def _suppressions(report: Report, f: Finding) -> list[dict[str, Any]]:
-    if f.status != "approved" or f.approval is None:
+    if f.status != Status.APPROVED or f.approval is None:
         return []
     ref = report.approval(f.approval)
     # No ``status``: the published 2.1.0 schema calls it ``state`` where the standard's text says ``status``;

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import PurePath
 
 from driftguard.engines.transformers import HF_VERY_LARGE_INTEGER
-from driftguard.model import Finding, Value
+from driftguard.model import Finding, Severity, Value
 from driftguard.rules.base import Rule, RuleContext, Side
 
 #: Where an end-of-sequence id can be declared, as the HF extractors name it.
@@ -73,7 +73,7 @@ class EosTokenConsistency(Rule):
 
     code = "DG201"
     name = "consistency.eos-token-id"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in _sides(ctx):
@@ -104,7 +104,7 @@ class EosTokenConsistency(Rule):
                        f"all, but engines that stop only on the tokenizer's or config.json's eos will not stop "
                        f"where generate() does")
             yield self.finding("generation.eos_token_id", message, related=tuple(v for v, _ in found),
-                               severity="warning")
+                               severity=Severity.WARNING)
         else:
             message = f"{side.name} side: eos token ids disagree ({listing})"
             yield self.finding("generation.eos_token_id", message, related=tuple(v for v, _ in found))
@@ -136,7 +136,7 @@ class MaxLengthConsistency(Rule):
 
     code = "DG202"
     name = "consistency.max-length"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in _sides(ctx):
@@ -177,7 +177,7 @@ class GenerationLengthConsistency(Rule):
 
     code = "DG203"
     name = "consistency.generation-length"
-    severity = "warning"
+    severity = Severity.WARNING
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in _sides(ctx):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import PurePath
 
 from driftguard.engines.transformers import HF_VERY_LARGE_INTEGER
-from driftguard.model import EffectiveConfig, Finding, Value
+from driftguard.model import EffectiveConfig, Finding, Severity, Value
 from driftguard.rules.base import Rule, RuleContext, Side
 
 #: Tensors a Hugging Face tokenizer produces for a transformer encoder.
@@ -79,7 +79,7 @@ class TritonOnnxNames(Rule):
 
     code = "DG210"
     name = "consistency.triton-onnx-names"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for triton, graph in pairs(ctx.deployed):
@@ -123,7 +123,7 @@ class TritonOnnxDtype(Rule):
 
     code = "DG211"
     name = "consistency.triton-onnx-dtype"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for triton, graph in pairs(ctx.deployed):
@@ -178,7 +178,7 @@ class TritonOnnxBatchDim(Rule):
 
     code = "DG212"
     name = "consistency.triton-onnx-batch-dim"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for triton, graph in pairs(ctx.deployed):
@@ -220,7 +220,7 @@ class TritonOnnxDims(Rule):
 
     code = "DG213"
     name = "consistency.triton-onnx-dims"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for triton, graph in pairs(ctx.deployed):
@@ -263,7 +263,7 @@ class TritonOnnxBackend(Rule):
 
     code = "DG214"
     name = "consistency.triton-onnx-backend"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for triton, graph in pairs(ctx.deployed):
@@ -302,7 +302,7 @@ class TritonOnnxPrecision(Rule):
 
     code = "DG215"
     name = "consistency.triton-onnx-precision"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for triton, graph in pairs(ctx.deployed):
@@ -349,7 +349,7 @@ class OnnxTokenizerInputs(Rule):
 
     code = "DG216"
     name = "consistency.onnx-tokenizer-inputs"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         tok = ctx.training.merged.get("preprocessing.model_input_names")
@@ -371,7 +371,7 @@ class OnnxTokenizerInputs(Rule):
                     yield self.finding("preprocessing.model_input_names",
                                        f"the training tokenizer produces '{name}' but the ONNX graph "
                                        f"{_name(graph)} has no such input", training=tok, deployed=gv,
-                                       severity="warning")
+                                       severity=Severity.WARNING)
 
 
 class OnnxMaxLength(Rule):
@@ -395,7 +395,7 @@ class OnnxMaxLength(Rule):
 
     code = "DG217"
     name = "consistency.onnx-max-length"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         mv = ctx.training.merged.get("preprocessing.max_length")
@@ -418,11 +418,11 @@ class OnnxMaxLength(Rule):
             if mv.value > length:
                 message = (f"the training tokenizer truncates at {mv.value} tokens but the ONNX graph {_name(graph)} "
                            f"takes '{name}' of fixed length {length}{others}")
-                severity = "error"
+                severity = Severity.ERROR
             else:
                 message = (f"the ONNX graph {_name(graph)} takes '{name}' of fixed length {length}{others}; inputs "
                            f"truncated at {mv.value} tokens must be padded to exactly {length}")
-                severity = "warning"
+                severity = Severity.WARNING
             yield self.finding(f"io.inputs.{name}.shape", message, training=mv, deployed=gv, severity=severity)
 
 

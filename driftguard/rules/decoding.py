@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from driftguard.model import DERIVED, Value
+from driftguard.model import How, Value, basis_of
 
 DECODING_KEY = "generation.decoding"
 GREEDY, SAMPLE, BEAM = "greedy", "sample", "beam"
@@ -39,10 +39,10 @@ def _beams(v: Value | None) -> int | None:
 
 def _why(v: Value) -> str:
     """How an input of the mode came to be: the engine rule that derived it, its default, or its line."""
-    if v.provenance == "derived":
-        return (v.note or "").removeprefix("derived: ") or "derived by the engine"
+    if v.how == How.DERIVED:
+        return v.note or v.derivation or "derived by the engine"
     if not v.explicit:
-        return v.origin.source or v.note or "a documented default"
+        return v.origin.source or v.shown_note or "a documented default"
     return f"set at {v.origin.location()}"
 
 
@@ -55,14 +55,12 @@ def derive_decoding(merged: Mapping[str, Value]) -> Value | None:
     n = _beams(beams)
     if beams is not None and n is not None and n > 1:
         also = "" if ds is None else f", do_sample={json.dumps(ds.value)}"
-        return Value(BEAM, beams.origin, beams.explicit,
-                     f"derived: from generation.num_beams={n} ({_why(beams)}){also}", DERIVED, None,
-                     ("generation.num_beams",))
+        return Value(BEAM, beams.origin, How.DERIVED, derived_from=("generation.num_beams",), basis=basis_of(beams),
+                     derivation=f"from generation.num_beams={n} ({_why(beams)}){also}")
     if ds is None or not isinstance(ds.value, bool):
         return None
-    return Value(SAMPLE if ds.value else GREEDY, ds.origin, ds.explicit,
-                 f"derived: from generation.do_sample={json.dumps(ds.value)} ({_why(ds)})", DERIVED, None,
-                 ("generation.do_sample",))
+    return Value(SAMPLE if ds.value else GREEDY, ds.origin, How.DERIVED, derived_from=("generation.do_sample",),
+                 basis=basis_of(ds), derivation=f"from generation.do_sample={json.dumps(ds.value)} ({_why(ds)})")
 
 
 def with_decoding(merged: Mapping[str, Value]) -> Mapping[str, Value]:

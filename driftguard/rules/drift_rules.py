@@ -16,7 +16,7 @@ from pathlib import PurePath
 
 from driftguard.compare import structured_delta
 from driftguard.keys import spec_for
-from driftguard.model import Finding, Value
+from driftguard.model import Finding, Severity, Value
 from driftguard.rules.base import Rule, RuleContext, Side
 from driftguard.rules.decoding import DECODING_KEY
 
@@ -56,13 +56,14 @@ def default_reason(key: str, a: Value, b: Value) -> str:
         if v.explicit:
             continue
         source = v.origin.source or ""
-        who = source.removesuffix(" default") if source.endswith(" default") else ""
+        who = v.origin.default_of or ""
         said = f"{short}={_shown(v.value)}{_off(key, v.value)}"
         where = PurePath(v.origin.path).name or v.origin.path
         if who:
             parts.append(f"{who} uses {said} unless told otherwise ({where} leaves it unset)")
         else:
-            parts.append(f"{said} is a documented default ({v.note or source or 'no note'}; {where} leaves it unset)")
+            parts.append(f"{said} is a documented default ({v.shown_note or source or 'no note'}; "
+                         f"{where} leaves it unset)")
     return "; ".join(parts)
 
 
@@ -126,7 +127,7 @@ class ValueDrift(Rule):
 
     code = "DG101"
     name = "drift.value"
-    severity = "error"
+    severity = Severity.ERROR
     pairwise = True
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
@@ -169,7 +170,7 @@ class PrecisionDrift(Rule):
 
     code = "DG102"
     name = "drift.precision"
-    severity = "error"
+    severity = Severity.ERROR
     pairwise = True
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
@@ -208,7 +209,7 @@ class DecodingDrift(Rule):
 
     code = "DG104"
     name = "drift.decoding"
-    severity = "error"
+    severity = Severity.ERROR
     pairwise = True
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
@@ -220,7 +221,7 @@ class DecodingDrift(Rule):
 
 
 def _from(v: Value) -> str:
-    return (v.note or "").removeprefix("derived: ") or f"at {v.origin.location()}"
+    return v.note or v.derivation or f"at {v.origin.location()}"
 
 
 #: Only behaviour keys: structure (model.*, io.*) and precision differ in what each format can state at all.
@@ -271,7 +272,7 @@ class OneSidedKey(Rule):
 
     code = "DG103"
     name = "drift.one-sided-key"
-    severity = "warning"
+    severity = Severity.WARNING
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         yield from self._one_way(ctx, ctx.training, ctx.deployed, training_side=True)

@@ -9,12 +9,12 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from driftguard.errors import DriftguardError, UsageError
-from driftguard.model import Finding
+from driftguard.model import Finding, Severity
 from driftguard.rules import load_rules
 from driftguard.rules.base import Rule, RuleContext
 
-#: Severities a finding may carry; ``off`` in a severity override disables the rule.
-SEVERITIES = ("error", "warning", "info")
+#: Severities a finding may carry; ``off`` in a severity override disables the rule (a selection, not a severity).
+SEVERITIES = tuple(s.value for s in Severity)
 OFF = "off"
 
 
@@ -61,7 +61,7 @@ def _severities(overrides: Mapping[str, str] | None, codes: Sequence[str]) -> di
 
 
 def selected_rules(select: Sequence[str] | None = None, severity_overrides: Mapping[str, str] | None = None,
-                   enable: Sequence[str] = ()) -> list[tuple[type[Rule], str | None]]:
+                   enable: Sequence[str] = ()) -> list[tuple[type[Rule], Severity | None]]:
     """``[(rule class, severity override or None)]`` a check runs, in code order.
 
     Every registered rule that is not opt-in, plus the opt-in ones ``enable`` names; narrowed to ``select``
@@ -75,7 +75,7 @@ def selected_rules(select: Sequence[str] | None = None, severity_overrides: Mapp
         wanted = {c for p in select for c in _matching(p, codes, "selected rules")}
         chosen = [c for c in chosen if c in wanted]
     sev = _severities(severity_overrides, codes)
-    return [(rules[c], sev.get(c)) for c in chosen if sev.get(c) != OFF]
+    return [(rules[c], Severity(sev[c]) if c in sev else None) for c in chosen if sev.get(c) != OFF]
 
 
 def _sort_key(f: Finding) -> tuple[str, str, str, str]:

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator, Mapping
 
 from driftguard.engines import CANONICAL_RANGES, Range
-from driftguard.model import Finding, Value
+from driftguard.model import Finding, Severity, Value
 from driftguard.rules.base import Rule, RuleContext
 
 
@@ -80,7 +80,7 @@ class SamplingWithoutDoSample(Rule):
 
     code = "DG301"
     name = "policy.sampling-without-do-sample"
-    severity = "warning"
+    severity = Severity.WARNING
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in (ctx.training, ctx.deployed):
@@ -120,7 +120,7 @@ class GreedyBySamplingLimits(Rule):
 
     code = "DG302"
     name = "policy.greedy-by-sampling-limits"
-    severity = "warning"
+    severity = Severity.WARNING
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in (ctx.training, ctx.deployed):
@@ -176,7 +176,7 @@ class ValueRange(Rule):
 
     code = "DG303"
     name = "policy.value-range"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in (ctx.training, ctx.deployed):

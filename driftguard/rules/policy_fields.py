@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from driftguard.model import Finding
+from driftguard.model import Finding, Severity
 from driftguard.rules.base import Rule, RuleContext
 
 #: The key segment the extractors record ignored fields under (``extractors.runtime_common.UNKNOWN_FIELDS``;
@@ -45,7 +45,7 @@ class IgnoredRequestField(Rule):
 
     code = "DG304"
     name = "policy.ignored-request-field"
-    severity = "warning"
+    severity = Severity.WARNING
     pairwise = True
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
@@ -56,7 +56,7 @@ class IgnoredRequestField(Rule):
                         continue
                     v = artifact.values[key]
                     field = key.split(_SEGMENT, 1)[1]
-                    why = v.note or f"ignored by {artifact.kind}"
+                    why = v.shown_note or f"ignored by {artifact.kind}"
                     message = f"{side.name} side: '{field}' ({v.origin.location()}) is {why}"
                     if side is ctx.training:
                         yield self.finding(key, message, training=v)

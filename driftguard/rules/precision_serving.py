@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from driftguard.engines import SPECS, EngineSpec
-from driftguard.model import DERIVED, Finding, Value
+from driftguard.model import Finding, How, Severity, Value, basis_of
 from driftguard.rules.base import Rule, RuleContext, Side
 
 #: (exponent bits, mantissa bits) of the floating types: a type covers another when it has at least as many
@@ -104,9 +104,9 @@ def served_compute(ctx: RuleContext) -> Value | None:
         if spec is None or model is None or model.value not in spec.dtype_auto:
             return None  # the path documents no rule for auto (TensorRT-LLM): left unresolved
         resolved = spec.dtype_auto[str(model.value)]
-        return Value(resolved, v.origin, v.explicit,
+        return Value(resolved, v.origin, How.DERIVED,
                      f"{spec.label} dtype auto: {model.value} model ({model.origin.location()}) -> {resolved}; "
-                     f"{_AUTO_ROW}", DERIVED, v, ("precision.weights",))
+                     f"{_AUTO_ROW}", v, ("precision.weights",), basis_of(v))
     for artifact in ctx.deployed.artifacts:  # a path that documents what it computes in when unset (TGI)
         path = SPECS.get(artifact.serving) if artifact.serving is not None else None
         if path is None or path.dtype_unset is None:
@@ -156,7 +156,7 @@ class ServingPrecision(Rule):
 
     code = "DG105"
     name = "drift.serving-precision"
-    severity = "error"
+    severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         evaluated = evaluated_precision(ctx.training.merged)
@@ -176,8 +176,8 @@ class ServingPrecision(Rule):
         if compute is not None and isinstance(compute.value, str) and \
                 not covers(compute.value, str(evaluated.value)):
             # Say how the served dtype was found when it was resolved (here, or by the engine's extractor).
-            resolved = compute.provenance == DERIVED
-            how = f" ({compute.note})" if resolved and compute.note else ""
+            note = compute.shown_note if compute.how == How.DERIVED else None
+            how = f" ({note})" if note else ""
             yield self.finding("precision.compute",
                                f"precision.compute: evaluated in {evaluated.value!r}, served in "
                                f"{compute.value!r}{how}", training=evaluated, deployed=compute)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from driftguard.model import EffectiveConfig, Finding, Origin, Value
+from driftguard.model import EffectiveConfig, Finding, Origin, Severity, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.rules.base import Rule, RuleContext
@@ -308,7 +308,7 @@ class WeightsProvenance(Rule):
 
     code = "DG401"
     name = "weights.provenance"
-    severity = "error"
+    severity = Severity.ERROR
     opt_in = True
 
     Options = WeightsProvenanceOptions
@@ -326,7 +326,7 @@ class WeightsProvenance(Rule):
                 yield self.finding(
                     KEY, f"{f}: weights not comparable: the training side lists no checkpoint (torch, lightning, "
                          "safetensors, or a model folder with weight files) to compare them with",
-                    deployed=Value("not compared", Origin(str(f))), severity="warning")
+                    deployed=Value("not compared", Origin(str(f))), severity=Severity.WARNING)
             return
         prints: list[Fingerprint] = []
         train_values: list[Value] = []
@@ -337,7 +337,7 @@ class WeightsProvenance(Rule):
                 fps = training_prints(f, r, ctx.limits)
             except NotComparable as exc:
                 for _, d, _ in deployed:
-                    yield self.finding(KEY, f"{d}: weights not comparable with {f}: {exc}", severity="warning",
+                    yield self.finding(KEY, f"{d}: weights not comparable with {f}: {exc}", severity=Severity.WARNING,
                                        training=Value("not read", Origin(str(f))),
                                        deployed=Value("not compared", Origin(str(d))))
                 return
@@ -355,7 +355,7 @@ class WeightsProvenance(Rule):
         try:
             result = compare_file(path, reader, prints, min_elements, ignore, limits)
         except NotComparable as exc:
-            yield self.finding(KEY, f"{path}: weights not comparable with {names}: {exc}", severity="warning",
+            yield self.finding(KEY, f"{path}: weights not comparable with {names}: {exc}", severity=Severity.WARNING,
                                training=train_values[0], related=tuple(train_values[1:]),
                                deployed=Value("not read", Origin(str(path))))
             return
@@ -374,7 +374,7 @@ class WeightsProvenance(Rule):
             opaque, _, why = result.not_comparable[0]
             yield self.finding(KEY, f"{path}: {len(result.not_comparable)} weight tensors not comparable with "
                                     f"{names} ({opaque}: {why}); {len(result.matched)} others match",
-                               severity="warning", **common)
+                               severity=Severity.WARNING, **common)
         elif not judged:
             yield self.finding(KEY, f"{path}: weights not comparable with {names}: no float or dequantizable "
-                                    f"weights of {min_elements}+ elements", severity="warning", **common)
+                                    f"weights of {min_elements}+ elements", severity=Severity.WARNING, **common)

@@ -36,7 +36,7 @@ SERVE = EngineSpec(
     fields={"temperature": Field("generation.temperature", range=between(0.0, 2.0)),
             "top_p": Field("generation.top_p", range=between(0.0, 1.0))},
     other_fields=frozenset({"prompt"}), ignored_why="ignored by fakeserve",
-    layers=(Layer("fake default", DEFAULTS),),
+    layers=(Layer("fake", DEFAULTS),),
 )
 '''
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from driftguard import api, engines, extractors
-from driftguard.engines.spec import Range
+from driftguard.engines.spec import Layer, Range
 from driftguard.keys import spec_for
 from driftguard.model import Origin, Value
 from driftguard.rules import policy
@@ -106,19 +106,19 @@ def test_forced_and_derived_values_record_how_they_came_to_be(tmp_path: Path) ->
     cfg = api.diff(f"hf-model:{model}", f"vllm:{req}", context=[ctx]).deployed
     assert cfg.serving == "vllm-serve"
     t = cfg["generation.temperature"]
-    assert t.provenance == "explicit" and t.origin.line == 3
+    assert t.how == "explicit" and t.origin.line == 3
     ds = cfg["generation.do_sample"]
-    assert ds.provenance == "derived" and ds.derived_from == ("generation.temperature",) and ds.value is False
+    assert ds.how == "derived" and ds.derived_from == ("generation.temperature",) and ds.value is False
     top_p = cfg["generation.top_p"]
-    assert top_p.provenance == "forced" and top_p.value == 1.0
+    assert top_p.how == "forced" and top_p.value == 1.0
     assert top_p.origin.source == "forced: vLLM greedy (temperature < 1e-5)" and top_p.origin.line == 3
     assert top_p.replaced is not None and top_p.replaced.value == 0.95
-    assert top_p.replaced.provenance == "inherited" and top_p.replaced.origin.path.endswith("generation_config.json")
+    assert top_p.replaced.how == "inherited" and top_p.replaced.origin.path.endswith("generation_config.json")
     out = top_p.to_dict()
     assert out["how"] == "forced" and out["replaced"]["value"] == 0.95 and out["derived_from"] == [
         "generation.temperature"]
     mt = cfg["generation.max_new_tokens"]
-    assert mt.provenance == "explicit"
+    assert mt.how == "explicit"
 
 
 def test_triton_vllm_backend_reads_no_generation_config(tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_triton_vllm_backend_reads_no_generation_config(tmp_path: Path) -> None:
     cfg = api.diff(f"hf-model:{model}", f"vllm:{req}", context=[engine_args]).deployed
     assert cfg.serving == "triton-vllm"
     assert cfg["generation.top_p"].value == 1.0
-    assert cfg["generation.top_p"].provenance == "default"
+    assert cfg["generation.top_p"].how == "default"
     assert cfg["generation.top_p"].origin.source == "triton vllm_backend default"
 
 
@@ -149,3 +149,17 @@ def test_tgi_declares_what_it_computes_in_without_a_dtype() -> None:
     assert applies and value is not None and value.value == "float16" and not value.explicit
     assert rule(launcher(**{"tgi.launcher.model_id": "/m", "precision.quantization": "fp8"})) == (True, None)
     assert rule(launcher(**{"generation.temperature": 0.5})) == (False, None)  # a request body: not launcher args
+
+
+def test_a_layer_names_whose_defaults_it_holds() -> None:
+    assert Layer("vllm", {}).source == "vllm default"
+    with pytest.raises(ValueError, match="name the owner \\('vllm'\\)"):
+        Layer("vllm default", {})  # the old spelling would show as "vllm default default"
+
+
+def test_a_filled_default_names_its_owner_as_data() -> None:
+    cfg = api.extract("vllm:examples/summarizer/deployment/sampling-params.yaml")
+    defaults = [cfg[k] for k in cfg if not cfg[k].explicit and cfg[k].origin.source == "vllm default"]
+    assert defaults and all(v.origin.default_of == "vllm" for v in defaults)
+    explicit = [cfg[k] for k in cfg if cfg[k].explicit]
+    assert explicit and all(v.origin.default_of is None for v in explicit)

@@ -9,7 +9,7 @@ import pytest
 from driftguard.errors import ExtractionError
 from driftguard.extractors import detect, extract
 from driftguard.extractors.base import ExtractOptions
-from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.model import EffectiveConfig, How, Origin, Value
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -106,7 +106,7 @@ def test_trtllm_llm_api_greedy_by_default_and_sampling_once_set() -> None:
 def test_trtllm_generation_config_auto_takes_present_values_only() -> None:
     ctx = ExtractOptions(context=(EffectiveConfig("hf-generation", "g.json", {
         "generation.temperature": Value(0.6, Origin("g.json", 3, "/temperature")),
-        "generation.top_k": Value(50, Origin("g.json", None), explicit=False),
+        "generation.top_k": Value(50, Origin("g.json", None), How.DEFAULT),
     }),))
     cfg = extract(FIX / "tensorrt-llm" / "good" / "llmapi-auto.yaml", "tensorrt-llm", ctx)
     assert cfg["generation.temperature"].value == 0.6

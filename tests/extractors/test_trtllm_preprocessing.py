@@ -19,7 +19,7 @@ def test_truncate_prompt_tokens_is_left_truncation(tmp_path: Path) -> None:
     cfg = api.extract(f"tensorrt-llm:{p}")
     assert cfg["preprocessing.max_length"].value == 512 and cfg["preprocessing.max_length"].origin.line == 4
     side = cfg["preprocessing.truncation_side"]
-    assert side.value == "left" and side.provenance == "derived" and "TRT-SP" in (side.note or "")
+    assert side.value == "left" and side.how == "derived" and "TRT-SP" in (side.shown_note or "")
     assert cfg.serving == "trtllm-llmapi"
 
 

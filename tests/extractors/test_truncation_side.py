@@ -15,7 +15,7 @@ def test_vllm_truncate_prompt_tokens_truncates_left(tmp_path: Path) -> None:
     cfg = extract(tmp_path / "params.yaml", "vllm")
     side = cfg["preprocessing.truncation_side"]
     assert side.value == "left" and side.explicit and side.origin.line == 2
-    assert "last" in (side.note or "") and cfg["preprocessing.max_length"].value == 512
+    assert "last" in (side.derivation or "") and cfg["preprocessing.max_length"].value == 512
 
 
 def test_vllm_nested_triton_sampling_parameters(tmp_path: Path) -> None:

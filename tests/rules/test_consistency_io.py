@@ -14,7 +14,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from driftguard.extractors import extract
-from driftguard.model import EffectiveConfig, Finding, Origin, Value
+from driftguard.model import EffectiveConfig, Finding, How, Origin, Value
 from driftguard.rules.base import Rule, RuleContext, Side
 from driftguard.rules.consistency_io import CONSISTENCY_IO_RULES, pairs
 
@@ -29,7 +29,8 @@ def config(kind: str, path: str, values: dict[str, Any], explicit: bool = True) 
     def origin(i: int, key: str) -> Origin:  # text formats have lines, ONNX has pointers
         return Origin(path, None, key) if kind == "onnx" else Origin(path, i + 1)
 
-    return EffectiveConfig(kind, path, {k: Value(v, origin(i, k), explicit) for i, (k, v) in enumerate(values.items())})
+    how = How.EXPLICIT if explicit else How.DEFAULT
+    return EffectiveConfig(kind, path, {k: Value(v, origin(i, k), how) for i, (k, v) in enumerate(values.items())})
 
 
 def triton(**over: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from driftguard import api
-from driftguard.model import Origin, Value
+from driftguard.model import How, Origin, Value
 from driftguard.rules import policy
 from driftguard.rules.decoding import DECODING_KEY, SAMPLING_KNOBS, derive_decoding
 
@@ -81,7 +81,8 @@ def test_every_greedy_spelling_derives_greedy(tmp_path: Path) -> None:
         side = api.extract(write(tmp_path / name, spec))
         mode = derive_decoding(side.values)
         assert mode is not None and mode.value == "greedy", name
-        assert mode.note and mode.note.startswith("derived: from generation.do_sample=false"), (name, mode.note)
+        assert mode.derivation and mode.derivation.startswith("from generation.do_sample=false"), \
+            (name, mode.derivation)
 
 
 @pytest.mark.parametrize("deployed", sorted(SAMPLE))
@@ -146,13 +147,13 @@ def test_beam_search_vs_greedy_and_beam_knobs(tmp_path: Path) -> None:
 
 
 def test_derived_mode_names_its_input_and_origin() -> None:
-    ds = Value(False, Origin("req.json", 1, "/temperature", "request"), False,
-               "derived: vLLM samples unless temperature < 1e-5 (defaults.md §2.1)", how="derived",
-               derived_from=("generation.temperature",))
+    ds = Value(False, Origin("req.json", 1, "/temperature", "request"), How.DERIVED,
+               derivation="vLLM samples unless temperature < 1e-5 (defaults.md §2.1)",
+               derived_from=("generation.temperature",), basis=How.DEFAULT)
     mode = derive_decoding({"generation.do_sample": ds})
     assert mode is not None and mode.value == "greedy" and mode.origin == ds.origin and not mode.explicit
-    assert mode.provenance == "derived" and mode.derived_from == ("generation.do_sample",)
-    assert mode.note == "derived: from generation.do_sample=false (vLLM samples unless temperature < 1e-5 " \
+    assert mode.how == "derived" and mode.derived_from == ("generation.do_sample",)
+    assert mode.shown_note == "derived: from generation.do_sample=false (vLLM samples unless temperature < 1e-5 " \
                         "(defaults.md §2.1))"
     assert derive_decoding({}) is None
     assert derive_decoding({"generation.do_sample": Value([True, False], Origin("x"))}) is None

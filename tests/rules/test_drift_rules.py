@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftguard import extractors
-from driftguard.model import EffectiveConfig, Finding, Origin, Value
+from driftguard.model import EffectiveConfig, Finding, How, Origin, Value
 from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.drift import CompareOptions
 from driftguard.rules.drift_rules import OneSidedKey, PrecisionDrift, ValueDrift, is_precision_key
@@ -15,7 +15,8 @@ from driftguard.rules.drift_rules import OneSidedKey, PrecisionDrift, ValueDrift
 
 def _side(name: str, kind: str, values: Mapping[str, Any], explicit: bool = True) -> Side:
     path = f"{name}/{kind}.json"
-    vals = {k: Value(v, Origin(path, i + 1), explicit=explicit) for i, (k, v) in enumerate(values.items())}
+    how = How.EXPLICIT if explicit else How.DEFAULT
+    vals = {k: Value(v, Origin(path, i + 1), how) for i, (k, v) in enumerate(values.items())}
     # What the gate carries on a side it builds: the namespaces the kind can state (KindInfo.speaks), for DG103.
     speaks = {kind: extractors.info(kind).speaks} if kind in extractors.EXTRACTORS else {}
     return Side(name, (EffectiveConfig(kind, path, vals),), vals, speaks=speaks)

@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from driftguard import extractors
-from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.model import EffectiveConfig, How, Origin, Value
 from driftguard.rules import RULES
 from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.drift import CompareOptions, Tolerance
@@ -49,7 +49,8 @@ def _artifacts(spec: Any, side: str) -> tuple[EffectiveConfig, ...]:
         for explicit, group in ((True, item.get("values") or {}), (False, item.get("defaults") or {})):
             for key, value in group.items():
                 line += 1
-                values[key] = Value(value, Origin(path, line if explicit else None), explicit=explicit,
+                how = How.EXPLICIT if explicit else How.DEFAULT
+                values[key] = Value(value, Origin(path, line if explicit else None), how,
                                     note=None if explicit else "test default")
         out.append(EffectiveConfig(item["kind"], path, values, item.get("serving")))
     return tuple(out)
