@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, ClassVar
 
-from driftguard.model import Finding, Metric, Severity, Value
+from driftguard.model import Finding, Metric, Severity, Value, WeightMatch
 from driftguard.report import RuleInfo
 
 
@@ -58,7 +58,8 @@ class Check:
     @classmethod
     def finding(cls, key: str, message: str, *, training: Value | None = None, deployed: Value | None = None,
                 related: tuple[Value, ...] = (), delta: Any = None, severity: Severity | None = None,
-                evidence: tuple[Metric, ...] = ()) -> Finding:
+                evidence: tuple[Metric, ...] = (), weights: WeightMatch | None = None) -> Finding:
         """A Finding stamped with this check's code, name and severity (``severity`` overrides it)."""
         return Finding(rule=cls.code, name=cls.name, key=key, message=message, severity=severity or cls.severity,
-                       training=training, deployed=deployed, related=related, delta=delta, evidence=evidence)
+                       training=training, deployed=deployed, related=related, delta=delta, evidence=evidence,
+                       weights=weights)

@@ -1,7 +1,7 @@
-"""The records everything else speaks: where a value came from, the value, an artifact's effective config,
-and a finding; and the words their verdicts and provenance are stated in (``Severity``, ``Status``,
-``Change``, ``ApprovalState``, ``How``). Frozen dataclasses and str-valued Enums; this module imports nothing
-from driftguard."""
+"""The records everything else speaks: where a value came from, the value, an artifact's effective config, a
+finding (what a check saw, with typed evidence) and the judged record (a finding with its verdict); and the words
+verdicts and provenance are stated in (``Severity``, ``Status``, ``Change``, ``ApprovalState``, ``How``,
+``Unjudged``). Frozen dataclasses and str-valued Enums; this module imports nothing from driftguard."""
 
 from __future__ import annotations
 
@@ -280,17 +280,48 @@ class Metric:
                 "output": self.output, "passed": self.passed}
 
 
+class Unjudged(Word):
+    """Why DG401 judged no weights of a file (shown in the finding's value slot for that side)."""
+
+    #: The file could not be read as weights (its format, or a tensor type with no float reading).
+    NOT_READ = "not read"
+    #: The file was not compared: there was nothing on the other side to compare it with.
+    NOT_COMPARED = "not compared"
+
+
+@dataclass(frozen=True, slots=True)
+class WeightMatch:
+    """DG401's evidence for one deployed weights file: how its tensors compare with the training checkpoint's.
+
+    ``matched``/``unmatched``: names of the tensors that match a training tensor / match none;
+    ``not_comparable``: names of tensors that could not be compared (an opaque or quantized type); ``skipped``:
+    tensors left out (ignored by name, or too small). ``training``/``deployed``: why that side's file was not
+    judged at all (None when the weights were compared).
+    """
+
+    path: str
+    matched: tuple[str, ...] = ()
+    unmatched: tuple[str, ...] = ()
+    not_comparable: tuple[str, ...] = ()
+    skipped: int = 0
+    training: Unjudged | None = None
+    deployed: Unjudged | None = None
+
+    def delta(self) -> dict[str, Json]:
+        """The finding's ``delta`` as reports write it (counts, and at most 20 names of each list)."""
+        return {"matched": len(self.matched), "unmatched": list(self.unmatched[:20]),
+                "not_comparable": list(self.not_comparable[:20]), "skipped": self.skipped}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One difference or problem, as a rule reported it.
+    """One difference or problem, as a check saw it: what was seen, never the verdict (that is ``Judged``).
 
     ``training``/``deployed`` are the two sides' values (either may be None for consistency and policy rules,
-    which then name the values they looked at in ``related``). ``status`` is filled in by approvals:
-    ``unapproved``, ``approved`` (``approval`` names it), ``expired`` or ``info``. ``fingerprint`` is the
-    finding's stable identity (model, rule, key, artifact path relative to the repository; never a line
-    number), stamped by ``check`` (``report.fingerprint``): SARIF's ``partialFingerprints`` carry it.
-    ``change`` (``check --base``): ``introduced`` by the change, or ``existing`` (the same drift, values and
-    verdict at the base revision; it does not fail the gate).
+    which then name the values they looked at in ``related``). What the finding rests on, typed: ``evidence``,
+    the parity metrics of an output (``measured``: the one of them the finding judges, whose bound an approval
+    may accept); ``weights``, DG401's tensor matches (or why a file was not judged). Neither is written to JSON
+    apart from ``evidence`` (the value slots and ``delta`` show the rest, as they always have).
     """
 
     rule: str
@@ -302,22 +333,16 @@ class Finding:
     deployed: Value | None = None
     related: tuple[Value, ...] = ()
     delta: Json = None
-    status: Status = Status.UNAPPROVED
-    approval: str | None = None
     model: str | None = None
-    #: What the finding rests on, typed (parity metrics); empty for config findings.
     evidence: tuple[Metric, ...] = ()
-    fingerprint: str | None = None
-    change: Change | None = None
+    measured: Metric | None = None
+    weights: WeightMatch | None = None
 
     def __post_init__(self) -> None:
-        # Plain strings (a plug-in rule's ``severity = "warning"``) become members; an unknown word is a ValueError.
+        # A plain string (a plug-in rule's ``severity = "warning"``) becomes its member; an unknown word is a
+        # ValueError.
         if type(self.severity) is not Severity:
             object.__setattr__(self, "severity", Severity(self.severity))
-        if type(self.status) is not Status:
-            object.__setattr__(self, "status", Status(self.status))
-        if self.change is not None and type(self.change) is not Change:
-            object.__setattr__(self, "change", Change(self.change))
 
     def origins(self) -> list[Origin]:
         """Every origin the finding points at, training side first."""
@@ -326,6 +351,95 @@ class Finding:
         return out
 
     def to_dict(self) -> dict[str, Json]:
+        """The finding as a report writes it before any judging (``diff``): status ``unapproved``."""
+        return Judged(self).to_dict()
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A finding with its verdict.
+
+    ``status`` is set by approvals: ``unapproved``, ``approved`` (``approval`` names it), ``expired`` (``approval``
+    names the expired one) or ``info``. ``fingerprint`` is the finding's stable identity (model, rule, key,
+    artifact path relative to the repository; never a line number), stamped by ``check``
+    (``report.fingerprint``): SARIF's ``partialFingerprints`` carry it. ``change`` (``check --base``):
+    ``introduced`` by the change, or ``existing`` (the same drift, values and verdict at the base revision; it
+    does not fail the gate). What was seen reads through to ``finding`` (``j.key`` is ``j.finding.key``).
+    """
+
+    finding: Finding
+    status: Status = Status.UNAPPROVED
+    approval: str | None = None
+    fingerprint: str | None = None
+    change: Change | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.status) is not Status:  # a plain string becomes its member
+            object.__setattr__(self, "status", Status(self.status))
+        if self.change is not None and type(self.change) is not Change:
+            object.__setattr__(self, "change", Change(self.change))
+
+    # What was seen, read through to the finding.
+    @property
+    def rule(self) -> str:
+        return self.finding.rule
+
+    @property
+    def name(self) -> str:
+        return self.finding.name
+
+    @property
+    def key(self) -> str:
+        return self.finding.key
+
+    @property
+    def message(self) -> str:
+        return self.finding.message
+
+    @property
+    def severity(self) -> Severity:
+        return self.finding.severity
+
+    @property
+    def training(self) -> Value | None:
+        return self.finding.training
+
+    @property
+    def deployed(self) -> Value | None:
+        return self.finding.deployed
+
+    @property
+    def related(self) -> tuple[Value, ...]:
+        return self.finding.related
+
+    @property
+    def delta(self) -> Json:
+        return self.finding.delta
+
+    @property
+    def model(self) -> str | None:
+        return self.finding.model
+
+    @property
+    def evidence(self) -> tuple[Metric, ...]:
+        return self.finding.evidence
+
+    @property
+    def measured(self) -> Metric | None:
+        return self.finding.measured
+
+    @property
+    def weights(self) -> WeightMatch | None:
+        return self.finding.weights
+
+    def origins(self) -> list[Origin]:
+        """Every origin the finding points at, training side first."""
+        return self.finding.origins()
+
+    def to_dict(self) -> dict[str, Json]:
+        """The finding and its verdict as JSON reports write them (one flat object, keys in a fixed order)."""
+        f = self.finding
+
         def side(v: Value | None) -> Json:
             return None if v is None else v.value
 
@@ -333,33 +447,33 @@ class Finding:
             return None if v is None else v.origin.to_dict()
 
         out: dict[str, Json] = {
-            "rule": self.rule,
-            "name": self.name,
-            "key": self.key,
-            "severity": self.severity.value,
+            "rule": f.rule,
+            "name": f.name,
+            "key": f.key,
+            "severity": f.severity.value,
             "status": self.status.value,
-            "message": self.message,
-            "training": side(self.training),
-            "deployed": side(self.deployed),
-            "training_origin": origin(self.training),
-            "deployed_origin": origin(self.deployed),
-            "training_explicit": None if self.training is None else self.training.explicit,
-            "deployed_explicit": None if self.deployed is None else self.deployed.explicit,
-            "training_how": None if self.training is None else self.training.how.value,
-            "deployed_how": None if self.deployed is None else self.deployed.how.value,
+            "message": f.message,
+            "training": side(f.training),
+            "deployed": side(f.deployed),
+            "training_origin": origin(f.training),
+            "deployed_origin": origin(f.deployed),
+            "training_explicit": None if f.training is None else f.training.explicit,
+            "deployed_explicit": None if f.deployed is None else f.deployed.explicit,
+            "training_how": None if f.training is None else f.training.how.value,
+            "deployed_how": None if f.deployed is None else f.deployed.how.value,
         }
-        if self.related:
+        if f.related:
             out["related"] = [
-                {"value": v.value, "origin": v.origin.to_dict(), "explicit": v.explicit} for v in self.related
+                {"value": v.value, "origin": v.origin.to_dict(), "explicit": v.explicit} for v in f.related
             ]
-        if self.delta is not None:
-            out["delta"] = self.delta
+        if f.delta is not None:
+            out["delta"] = f.delta
         if self.approval is not None:
             out["approval"] = self.approval
-        if self.model is not None:
-            out["model"] = self.model
-        if self.evidence:
-            out["evidence"] = [m.to_dict() for m in self.evidence]
+        if f.model is not None:
+            out["model"] = f.model
+        if f.evidence:
+            out["evidence"] = [m.to_dict() for m in f.evidence]
         if self.fingerprint is not None:
             out["fingerprint"] = self.fingerprint
         if self.change is not None:

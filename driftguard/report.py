@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from driftguard.errors import DriftDetected
-from driftguard.model import FAILING_STATUSES, ApprovalState, Change, Finding, Json, Origin, Severity, Status
+from driftguard.model import FAILING_STATUSES, ApprovalState, Change, Json, Judged, Origin, Severity, Status
 
 REPORT_VERSION = 1
 
@@ -97,13 +97,13 @@ class ModelResult:
     that ran on the model (a JUnit test case each)."""
 
     name: str
-    findings: tuple[Finding, ...]
+    findings: tuple[Judged, ...]
     training: tuple[ArtifactRef, ...] = ()
     deployment: tuple[ArtifactRef, ...] = ()
     strict: bool = False
     rules: tuple[str, ...] = ()
 
-    def failing(self) -> list[Finding]:
+    def failing(self) -> list[Judged]:
         return [f for f in self.findings if fails(f, self.strict)]
 
     def counts(self) -> dict[str, int]:
@@ -123,7 +123,7 @@ class ModelResult:
         }
 
 
-def fails(finding: Finding, strict: bool = False) -> bool:
+def fails(finding: Judged, strict: bool = False) -> bool:
     """True when a finding fails the gate: unapproved or expired, and an error (or a warning when strict);
     never a finding ``check --base`` found already there at the base revision (``change`` existing)."""
     if finding.status not in FAILING_STATUSES or finding.change == Change.EXISTING:
@@ -138,7 +138,7 @@ class BaseComparison:
 
     ref: str
     commit: str
-    resolved: tuple[Finding, ...] = ()
+    resolved: tuple[Judged, ...] = ()
     #: models not checked because the change touched nothing they read (``--changed-only``)
     unchanged: int = 0
 
@@ -149,7 +149,7 @@ class BaseComparison:
                 "unchanged_models": self.unchanged}
 
 
-def primary_origin(finding: Finding) -> Origin | None:
+def primary_origin(finding: Judged) -> Origin | None:
     """Where a finding points: the deployed value (what a change to the deployment wrote), else the training
     value, else the first related value."""
     for v in (finding.deployed, finding.training, *finding.related):
@@ -201,7 +201,7 @@ class Report:
             return path.replace(os.sep, "/")
         return rel.replace(os.sep, "/")
 
-    def fingerprint(self, finding: Finding) -> str:
+    def fingerprint(self, finding: Judged) -> str:
         """``fingerprint`` of a finding: its model, rule, key and the repository path of the file it points at."""
         origin = primary_origin(finding)
         artifact = self.repo_path(origin.path) if origin is not None else ""
@@ -214,12 +214,12 @@ class Report:
         return replace(self, models=models)
 
     @property
-    def findings(self) -> list[Finding]:
+    def findings(self) -> list[Judged]:
         """Every finding of every model, in model order."""
         return [f for m in self.models for f in m.findings]
 
     @property
-    def failing(self) -> list[Finding]:
+    def failing(self) -> list[Judged]:
         return [f for m in self.models for f in m.failing()]
 
     @property

@@ -15,15 +15,19 @@ from driftguard.model import (
     Change,
     Finding,
     How,
+    Judged,
+    Metric,
     Origin,
     Severity,
     Status,
+    Unjudged,
     Value,
+    WeightMatch,
     Word,
     basis_of,
 )
 
-WORDS: list[type[Word]] = [Severity, Status, Change, ApprovalState, How]
+WORDS: list[type[Word]] = [Severity, Status, Change, ApprovalState, How, Unjudged]
 
 
 @pytest.mark.parametrize("enum", WORDS, ids=lambda e: e.__name__)
@@ -66,9 +70,9 @@ def test_how_is_the_one_source_of_explicit() -> None:
 def test_a_plain_string_becomes_its_member_and_an_unknown_one_is_refused() -> None:
     v = Value(1, Origin("a.json"), "derived", basis="explicit")  # type: ignore[arg-type]  # what a plug-in may pass
     assert v.how is How.DERIVED and v.basis is How.EXPLICIT and v.explicit
-    f = Finding("X1", "x.y", "k", "m", severity="warning", status="expired",  # type: ignore[arg-type]  # likewise
-                change="existing")  # type: ignore[arg-type]
-    assert f.severity is Severity.WARNING and f.status is Status.EXPIRED and f.change is Change.EXISTING
+    f = Finding("X1", "x.y", "k", "m", severity="warning")  # type: ignore[arg-type]  # likewise
+    j = Judged(f, "expired", change="existing")  # type: ignore[arg-type]  # likewise
+    assert f.severity is Severity.WARNING and j.status is Status.EXPIRED and j.change is Change.EXISTING
     with pytest.raises(ValueError):
         Finding("X1", "x.y", "k", "m", severity="off")  # type: ignore[arg-type]  # off selects, it is no severity
 
@@ -104,10 +108,42 @@ def test_origin_names_whose_default_without_serialising_it() -> None:
 
 def test_finding_json_serialises_the_words_as_strings() -> None:
     f = Finding("DG101", "drift.value", "generation.top_p", "differs", Severity.WARNING,
-                Value(0.9, Origin("t.json", 1)), Value(1.0, Origin("d.yaml", 2), How.DEFAULT),
-                status=Status.APPROVED, approval="a1", change=Change.INTRODUCED)
-    d = f.to_dict()
+                Value(0.9, Origin("t.json", 1)), Value(1.0, Origin("d.yaml", 2), How.DEFAULT))
+    d = Judged(f, Status.APPROVED, "a1", change=Change.INTRODUCED).to_dict()
     assert (d["severity"], d["status"], d["change"], d["training_how"], d["deployed_how"]) == \
         ("warning", "approved", "introduced", "explicit", "default")
     assert all(type(d[k]) is str for k in ("severity", "status", "change", "training_how", "deployed_how"))
     assert list(d)[:6] == ["rule", "name", "key", "severity", "status", "message"]
+
+
+def test_a_finding_holds_what_was_seen_and_judged_adds_the_verdict() -> None:
+    seen = Finding("DG101", "drift.value", "generation.top_p", "differs", training=Value(0.9, Origin("t.json", 1)),
+                   deployed=Value(1.0, Origin("d.yaml", 2)), model="m", delta=0.1)
+    assert not hasattr(seen, "status") and not hasattr(seen, "fingerprint")
+    j = Judged(seen, Status.APPROVED, "a1", "f" * 32, Change.EXISTING)
+    # What was seen reads through to the finding.
+    assert (j.rule, j.name, j.key, j.message, j.severity, j.model, j.delta) == \
+        (seen.rule, seen.name, seen.key, seen.message, seen.severity, seen.model, seen.delta)
+    assert (j.training, j.deployed, j.related, j.evidence, j.origins()) == \
+        (seen.training, seen.deployed, seen.related, seen.evidence, seen.origins())
+    d = j.to_dict()
+    assert list(d) == ["rule", "name", "key", "severity", "status", "message", "training", "deployed",
+                       "training_origin", "deployed_origin", "training_explicit", "deployed_explicit",
+                       "training_how", "deployed_how", "delta", "approval", "model", "fingerprint", "change"]
+    assert (d["status"], d["approval"], d["fingerprint"], d["change"]) == ("approved", "a1", "f" * 32, "existing")
+    # Unjudged (``diff``), a finding writes the default verdict: unapproved, nothing else.
+    assert seen.to_dict() == Judged(seen).to_dict() and seen.to_dict()["status"] == "unapproved"
+    assert "approval" not in seen.to_dict() and "fingerprint" not in seen.to_dict()
+
+
+def test_typed_evidence_stays_out_of_the_json_but_for_metrics() -> None:
+    cosine = Metric("cosine_min", 0.99, 0.999, "higher", "logits", False)
+    f = Finding("DG501", "parity.output-beyond-tolerance", "parity.logits.cosine_min", "m",
+                evidence=(cosine,), measured=cosine)
+    assert Judged(f).measured is cosine and f.to_dict()["evidence"] == [cosine.to_dict()]
+    names = tuple(f"w{i}" for i in range(25))
+    w = WeightMatch("model.onnx", matched=("a",), unmatched=names, skipped=2)
+    assert w.delta() == {"matched": 1, "unmatched": list(names[:20]), "not_comparable": [], "skipped": 2}
+    g = Finding("DG401", "weights.provenance", "weights.provenance", "m", delta=w.delta(), weights=w)
+    assert Judged(g).weights is w and "weights" not in g.to_dict() and "evidence" not in g.to_dict()
+    assert [u.value for u in Unjudged] == ["not read", "not compared"]

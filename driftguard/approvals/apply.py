@@ -10,7 +10,7 @@ The same match past its ``expires`` gives ``expired`` (failing). Otherwise the f
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
 
@@ -19,15 +19,15 @@ from driftguard.approvals.schema import Approval
 from driftguard.approvals.store import LoadedApproval
 from driftguard.compare import values_equal
 from driftguard.keys import spec_for
-from driftguard.model import ApprovalState, Finding, Json, Metric, Severity, Status, Value
+from driftguard.model import ApprovalState, Finding, Json, Judged, Severity, Status, Value
 from driftguard.report import ApprovalRef
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """Findings with their status set, and every approval in scope with its state."""
+    """The findings judged (each with its status), and every approval in scope with its state."""
 
-    findings: tuple[Finding, ...]
+    findings: tuple[Judged, ...]
     approvals: tuple[ApprovalRef, ...]
 
 
@@ -51,24 +51,18 @@ def _same(pinned: Json, actual: Value | None, key: str) -> bool:
 def values_match(approval: Approval, finding: Finding) -> bool:
     """The finding's values are the ones the approval pinned (always true for an unpinned glob).
 
-    A finding that rests on a measured metric (parity: ``evidence`` naming the finding's key) pins a bound
-    instead: ``training`` is the profile's bound, exactly; ``deployed`` the bound accepted, and the measurement
-    must lie within it (a later, worse measurement is beyond the approval and fails again)."""
+    A finding that judges one measured metric (parity DG501: ``Finding.measured``) pins a bound instead:
+    ``training`` is the metric's bound, exactly; ``deployed`` the bound accepted, and the measurement must lie
+    within it (a later, worse measurement is beyond the approval and fails again)."""
     if not approval.pins_values:
         return True
-    metric = _measured(finding)
-    if metric is not None:
+    metric = finding.measured
+    if metric is not None and metric.bound is not None:
         accepted = approval.deployed
-        return _same(approval.training, finding.training, finding.key) and \
+        return values_equal(approval.training, metric.bound) and \
             isinstance(accepted, (int, float)) and not isinstance(accepted, bool) and metric.within(float(accepted))
     return _same(approval.training, finding.training, finding.key) and \
         _same(approval.deployed, finding.deployed, finding.key)
-
-
-def _measured(finding: Finding) -> Metric | None:
-    """The metric a finding's key names (``parity.<output>.<metric>``), when the finding carries it."""
-    return next((m for m in finding.evidence if m.output is not None and m.bound is not None
-                 and finding.key.endswith(f"{m.output}.{m.name}")), None)
 
 
 def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], today: date | None = None, *,
@@ -95,7 +89,7 @@ def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], toda
             near[la.id] = f"names model '{a.model}', which {_models(known)}"
         elif known_rules is not None and a.rule is not None and a.rule not in known_rules:
             near[la.id] = f"names rule '{a.rule}', which does not exist (rules: `driftguard explain`)"
-    out: list[Finding] = []
+    out: list[Judged] = []
     for f in findings:
         valid: LoadedApproval | None = None
         expired: LoadedApproval | None = None
@@ -112,13 +106,13 @@ def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], toda
                 expired = expired or la
         if valid is not None:
             used.add(valid.id)
-            out.append(replace(f, status=Status.APPROVED, approval=valid.id))
+            out.append(Judged(f, Status.APPROVED, valid.id))
         elif expired is not None:
-            out.append(replace(f, status=Status.EXPIRED, approval=expired.id))
+            out.append(Judged(f, Status.EXPIRED, expired.id))
         elif f.severity == Severity.INFO:
-            out.append(replace(f, status=Status.INFO, approval=None))
+            out.append(Judged(f, Status.INFO))
         else:
-            out.append(replace(f, status=Status.UNAPPROVED, approval=None))
+            out.append(Judged(f, Status.UNAPPROVED))
     refs = []
     for la in in_scope:
         a = la.approval

@@ -12,11 +12,11 @@ import json
 import os
 from dataclasses import replace
 
-from driftguard.model import Change, Finding, Value
+from driftguard.model import Change, Judged, Value
 from driftguard.report import BaseComparison, Report
 
 
-def _identity(f: Finding) -> str:
+def _identity(f: Judged) -> str:
     values = [None if v is None else v.value for v in (f.training, f.deployed)]
     return json.dumps([f.fingerprint, values, f.status], sort_keys=True, default=repr)
 
@@ -34,7 +34,7 @@ def judge_change(head: Report, base: Report, ref: str, commit: str, unchanged: i
     return replace(head, models=models, base=BaseComparison(ref, commit, resolved, unchanged))
 
 
-def _moved(f: Finding, base: Report, head: Report) -> Finding:
+def _moved(f: Judged, base: Report, head: Report) -> Judged:
     """A finding of the base check (read from a copy of REF's files) with its paths where the head report
     names files: the same repository path, relative to the folder the check ran in."""
 
@@ -46,5 +46,6 @@ def _moved(f: Finding, base: Report, head: Report) -> Finding:
         return None if v is None else replace(v, origin=replace(v.origin, path=path(v.origin.path)))
 
     related = tuple(replace(v, origin=replace(v.origin, path=path(v.origin.path))) for v in f.related)
-    return replace(f, training=value(f.training), deployed=value(f.deployed), related=related)
+    return replace(f, finding=replace(f.finding, training=value(f.training), deployed=value(f.deployed),
+                                      related=related))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.errors import UsageError
-from driftguard.model import Change, Finding, How, Origin, Severity, Status, Value
+from driftguard.model import Change, Finding, How, Judged, Origin, Severity, Status, Value
 from driftguard.report import ApprovalRef, ArtifactRef, BaseComparison, ModelResult, Report
 
 
@@ -37,14 +37,15 @@ def _value(d: dict[str, Any], side: str) -> Value | None:
     return Value(d.get(side), _origin(origin), How.EXPLICIT if explicit is None or explicit else How.DEFAULT)
 
 
-def finding_from_dict(d: dict[str, Any]) -> Finding:
-    """A Finding from its ``to_dict`` form (the notes of its values are not in the JSON)."""
+def finding_from_dict(d: dict[str, Any]) -> Judged:
+    """A judged finding from its ``to_dict`` form (the notes of its values and its evidence are not read back)."""
     related = tuple(Value(r["value"], _origin(r["origin"]), How.EXPLICIT if r["explicit"] else How.DEFAULT)
                     for r in d.get("related", ()))
-    return Finding(rule=d["rule"], name=d["name"], key=d["key"], message=d["message"], severity=Severity(d["severity"]),
-                   training=_value(d, "training"), deployed=_value(d, "deployed"), related=related,
-                   delta=d.get("delta"), status=Status(d["status"]), approval=d.get("approval"), model=d.get("model"),
-                   fingerprint=d.get("fingerprint"), change=None if d.get("change") is None else Change(d["change"]))
+    seen = Finding(rule=d["rule"], name=d["name"], key=d["key"], message=d["message"],
+                   severity=Severity(d["severity"]), training=_value(d, "training"), deployed=_value(d, "deployed"),
+                   related=related, delta=d.get("delta"), model=d.get("model"))
+    return Judged(seen, Status(d["status"]), d.get("approval"), d.get("fingerprint"),
+                  None if d.get("change") is None else Change(d["change"]))
 
 
 def report_from_dict(data: dict[str, Any], strict: bool | None = None) -> Report:

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftguard.model import ApprovalState, Finding, Status
+from driftguard.model import ApprovalState, Judged, Status
 from driftguard.report import ApprovalRef
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ class Provenance:
         return cls(files, ignored, True)
 
     def separate(self, judge: Callable[[Sequence[LoadedApproval]], Outcome], approvals: Sequence[LoadedApproval],
-                 findings: tuple[Finding, ...], refs: tuple[ApprovalRef, ...], repo: Path, today: date,
-                 names: Sequence[str]) -> tuple[tuple[Finding, ...], tuple[ApprovalRef, ...]]:
+                 findings: tuple[Judged, ...], refs: tuple[ApprovalRef, ...], repo: Path, today: date,
+                 names: Sequence[str]) -> tuple[tuple[Judged, ...], tuple[ApprovalRef, ...]]:
         """``approval_policy.separate_approver``: an approval passes a finding only when git shows it was added
         by someone else than who last changed the deployed value's line. A rejected approval is set aside and
         the findings judged again by the others (``judge``: ``approvals.apply`` with the run's settings); it is
@@ -61,7 +61,7 @@ class Provenance:
         return findings, tuple(sorted((*(r for r in refs if r.id not in excluded), *rejected), key=lambda r: r.id))
 
     @staticmethod
-    def _rejections(findings: Sequence[Finding], refs: Sequence[ApprovalRef], repo: Path) -> dict[str, str]:
+    def _rejections(findings: Sequence[Judged], refs: Sequence[ApprovalRef], repo: Path) -> dict[str, str]:
         """``{approval id: why}`` for the approvals that approved a finding git does not show them separate
         from. What git cannot attribute (an approval or a line not committed, a file git does not track) does
         not pass; a value no file states (a default) has no line to attribute and is left as it is."""

@@ -13,7 +13,7 @@ from driftguard import clock
 from driftguard.errors import UsageError
 from driftguard.extractors.base import ExtractCache
 from driftguard.gate.sides import build_side
-from driftguard.model import Finding
+from driftguard.model import Finding, Judged
 from driftguard.parity.request import ParityRequest
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
@@ -116,7 +116,7 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
     judged, refs = outcome.findings, provenance.refs(outcome.approvals, today, names)
     if policy.separate_approver:
         judged, refs = provenance.separate(judge, approvals, judged, refs, repo, today, names)
-    per_model: dict[str | None, list[Finding]] = {}
+    per_model: dict[str | None, list[Judged]] = {}
     for f in judged:  # one pass: 5,000 models would otherwise scan every finding 5,000 times
         per_model.setdefault(f.model, []).append(f)
     results = []

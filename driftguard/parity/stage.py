@@ -324,7 +324,7 @@ def judge(label: str, key: str, m: metrics.OutputMetrics, kind: str, prof: profi
                             f"{e.bound:.6g} ({where[e.name].source or prof.name}; golden {golden_path}); {summary}",
                             Value(e.bound, where[e.name],
                                   How.EXPLICIT if where[e.name].source == "manifest" else How.DEFAULT),
-                            Value(e.value, cand_origin), ordered))
+                            Value(e.value, cand_origin), ordered, measured=e))
     if not out:
         out.append(_finding(codes.OutputWithinProfile, key,
                             f"output '{label}' within the {prof.name} profile; {summary}",
@@ -352,9 +352,9 @@ def _summary(m: metrics.OutputMetrics, kind: str = "tensor") -> str:
 
 
 def _finding(check: type[codes.ParityCheck], key: str, message: str, training: Value | None,
-             deployed: Value | None, evidence: tuple[Metric, ...] = ()) -> Finding:
+             deployed: Value | None, evidence: tuple[Metric, ...] = (), measured: Metric | None = None) -> Finding:
     return Finding(rule=check.code, name=check.name, key=key, message=message, severity=check.severity,
-                   training=training, deployed=deployed, evidence=evidence)
+                   training=training, deployed=deployed, evidence=evidence, measured=measured)
 
 
 def _artifact_name(mp: ModelParity, role: str) -> str:

@@ -6,7 +6,7 @@ markdown reporter passes it to ``escape.for_markdown(..., visible=True)``."""
 
 from __future__ import annotations
 
-from driftguard.model import ApprovalState, Change, Finding, Severity, Status, Value
+from driftguard.model import ApprovalState, Change, Judged, Severity, Status, Value
 from driftguard.report import ApprovalRef, Report
 from driftguard.reporters.configs import show
 from driftguard.reporters.escape import for_terminal, message_for_terminal
@@ -41,7 +41,7 @@ def ago(days: int) -> str:
     return f"in {n} {unit}" if days > 0 else f"{n} {unit} ago"
 
 
-def status(report: Report, f: Finding) -> str:
+def status(report: Report, f: Judged) -> str:
     """``approved by ID``, ``EXPIRED: ID expired 2025-01-31 (30 days ago)``, ``UNAPPROVED``, ``info``."""
     approval = for_terminal(f.approval or "")
     if f.status == Status.APPROVED:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from driftguard.model import Finding
+from driftguard.model import Judged
 from driftguard.report import Report
 from driftguard.reporters.check_common import (
     approval_line,
@@ -91,7 +91,7 @@ def _painter(style: Style, column: int) -> Callable[[int, str], str] | None:
     return paint if style.color else None
 
 
-def _blocks(report: Report, findings: list[Finding], style: Style) -> list[str]:
+def _blocks(report: Report, findings: list[Judged], style: Style) -> list[str]:
     """Findings as blocks: ``key  status  rule`` then one line per side, value and origin, cut to the width."""
     width = style.width or 10**9
     out = []
@@ -110,12 +110,12 @@ def _blocks(report: Report, findings: list[Finding], style: Style) -> list[str]:
     return out
 
 
-def _values(f: Finding) -> str:
+def _values(f: Judged) -> str:
     """The values a one-side finding names, ``a vs b``."""
     if not f.related:
         return "-"
     return " vs ".join(cell(v) for v in f.related)
 
 
-def _origins(f: Finding) -> str:
+def _origins(f: Judged) -> str:
     return ", ".join(where(v) for v in f.related) or "-"

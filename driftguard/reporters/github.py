@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from driftguard.model import ApprovalState, Finding, Severity, Status
+from driftguard.model import ApprovalState, Judged, Severity, Status
 from driftguard.report import ApprovalRef, Report, fails, primary_origin
 from driftguard.reporters.check_common import approval_line, cell, status, where
 from driftguard.reporters.escape import for_terminal, message_for_terminal
@@ -44,7 +44,7 @@ def _file(report: Report, path: str) -> str | None:
     return None if os.path.isabs(rel) else for_terminal(rel)
 
 
-def _level(report: Report, f: Finding) -> str | None:
+def _level(report: Report, f: Judged) -> str | None:
     if f.status == Status.APPROVED:
         return None
     if f.status == Status.INFO or f.severity == Severity.INFO:
@@ -52,7 +52,7 @@ def _level(report: Report, f: Finding) -> str | None:
     return "error" if fails(f, report.strict) else "warning"
 
 
-def _finding(report: Report, f: Finding) -> str | None:
+def _finding(report: Report, f: Judged) -> str | None:
     level = _level(report, f)
     if level is None:
         return None

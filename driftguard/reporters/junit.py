@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from driftguard.model import Finding
+from driftguard.model import Judged
 from driftguard.report import ModelResult, Report, fails
 from driftguard.reporters.check_common import approval_line, cell, status, summary_line, where
 from driftguard.reporters.escape import for_terminal, message_for_terminal
 
 
-def _line(report: Report, f: Finding) -> str:
+def _line(report: Report, f: Judged) -> str:
     return (f"{message_for_terminal(f.message)} [{status(report, f)}] "
             f"training {cell(f.training)} ({where(f.training, report)}), deployed {cell(f.deployed)} "
             f"({where(f.deployed, report)})")

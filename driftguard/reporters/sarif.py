@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from driftguard import __version__
-from driftguard.model import Finding, Origin, Severity, Status, Value
+from driftguard.model import Judged, Origin, Severity, Status, Value
 from driftguard.report import Report, RuleInfo, primary_origin
 from driftguard.reporters.check_common import cell, status, where
 from driftguard.reporters.escape import for_terminal, json_for_terminal, message_for_terminal
@@ -45,7 +45,7 @@ def _physical(report: Report, path: str, line: int | None) -> dict[str, Any]:
     return out
 
 
-def _related(report: Report, f: Finding, primary: Origin | None) -> list[dict[str, Any]]:
+def _related(report: Report, f: Judged, primary: Origin | None) -> list[dict[str, Any]]:
     values: list[tuple[str, Value]] = []
     if f.training is not None and f.training.origin is not primary:
         values.append(("training value", f.training))
@@ -57,7 +57,7 @@ def _related(report: Report, f: Finding, primary: Origin | None) -> list[dict[st
             for i, (label, v) in enumerate(values)]
 
 
-def _suppressions(report: Report, f: Finding) -> list[dict[str, Any]]:
+def _suppressions(report: Report, f: Judged) -> list[dict[str, Any]]:
     if f.status != Status.APPROVED or f.approval is None:
         return []
     ref = report.approval(f.approval)
@@ -73,7 +73,7 @@ def _suppressions(report: Report, f: Finding) -> list[dict[str, Any]]:
     return [out]
 
 
-def _result(report: Report, f: Finding, index: int) -> dict[str, Any]:
+def _result(report: Report, f: Judged, index: int) -> dict[str, Any]:
     origin = primary_origin(f)
     model = f.model or ""
     text = f"{for_terminal(model)}: {message_for_terminal(f.message)} [{status(report, f)}]" if model \

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from driftguard.model import EffectiveConfig, Finding, Origin, Severity, Value
+from driftguard.model import EffectiveConfig, Finding, Origin, Severity, Unjudged, Value, WeightMatch
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.rules.base import Rule, RuleContext
@@ -326,7 +326,8 @@ class WeightsProvenance(Rule):
                 yield self.finding(
                     KEY, f"{f}: weights not comparable: the training side lists no checkpoint (torch, lightning, "
                          "safetensors, or a model folder with weight files) to compare them with",
-                    deployed=Value("not compared", Origin(str(f))), severity=Severity.WARNING)
+                    deployed=Value(Unjudged.NOT_COMPARED.value, Origin(str(f))), severity=Severity.WARNING,
+                    weights=WeightMatch(str(f), deployed=Unjudged.NOT_COMPARED))
             return
         prints: list[Fingerprint] = []
         train_values: list[Value] = []
@@ -338,8 +339,10 @@ class WeightsProvenance(Rule):
             except NotComparable as exc:
                 for _, d, _ in deployed:
                     yield self.finding(KEY, f"{d}: weights not comparable with {f}: {exc}", severity=Severity.WARNING,
-                                       training=Value("not read", Origin(str(f))),
-                                       deployed=Value("not compared", Origin(str(d))))
+                                       training=Value(Unjudged.NOT_READ.value, Origin(str(f))),
+                                       deployed=Value(Unjudged.NOT_COMPARED.value, Origin(str(d))),
+                                       weights=WeightMatch(str(d), training=Unjudged.NOT_READ,
+                                                           deployed=Unjudged.NOT_COMPARED))
                 return
             prints.extend(fps)
             train_values.append(Value(combined(fps), Origin(str(f), pointer=fps[0].pointer if fps else "/"),
@@ -357,16 +360,17 @@ class WeightsProvenance(Rule):
         except NotComparable as exc:
             yield self.finding(KEY, f"{path}: weights not comparable with {names}: {exc}", severity=Severity.WARNING,
                                training=train_values[0], related=tuple(train_values[1:]),
-                               deployed=Value("not read", Origin(str(path))))
+                               deployed=Value(Unjudged.NOT_READ.value, Origin(str(path))),
+                               weights=WeightMatch(str(path), deployed=Unjudged.NOT_READ))
             return
         judged = result.matched + result.unmatched
         first = (result.unmatched or judged)[:1]
         deployed_value = Value(combined(judged), Origin(str(path), pointer=first[0].pointer if first else None),
                                note="fingerprint of the deployed weights")
-        delta = {"matched": len(result.matched), "unmatched": [f.name for f in result.unmatched][:20],
-                 "not_comparable": [n for n, _, _ in result.not_comparable][:20], "skipped": result.skipped}
+        weights = WeightMatch(str(path), tuple(f.name for f in result.matched), tuple(f.name for f in result.unmatched),
+                              tuple(n for n, _, _ in result.not_comparable), result.skipped)
         common: dict[str, Any] = {"training": train_values[0], "related": tuple(train_values[1:]),
-                                  "deployed": deployed_value, "delta": delta}
+                                  "deployed": deployed_value, "delta": weights.delta(), "weights": weights}
         if result.unmatched:
             yield self.finding(KEY, f"{path}: {len(result.unmatched)} of {len(judged)} weight tensors match no "
                                     f"tensor of {names}: {_describe(result.unmatched)}", **common)

@@ -13,7 +13,7 @@ import pytest
 
 from driftguard import clock
 from driftguard.approvals import Approval, LoadedApproval, apply
-from driftguard.model import Finding, Origin, Value
+from driftguard.model import Finding, Judged, Metric, Origin, Status, Value
 
 TODAY = date(2026, 12, 1)
 
@@ -45,7 +45,7 @@ def approval(ident: str = "top-p", *, days: int = 100, line: int | None = 1, pin
     return LoadedApproval(Approval.model_validate(data), f"approvals/{ident}.yaml", line)
 
 
-def judge(findings: list[Finding], approvals: list[LoadedApproval], **kw: Any) -> tuple[list[Finding], dict[str, Any]]:
+def judge(findings: list[Finding], approvals: list[LoadedApproval], **kw: Any) -> tuple[list[Judged], dict[str, Any]]:
     out = apply(findings, approvals, TODAY, **kw)
     return list(out.findings), {r.id: r for r in out.approvals}
 
@@ -268,9 +268,9 @@ def test_today_defaults_to_the_clock() -> None:
 
 
 def test_statuses_are_judged_afresh() -> None:
-    stale_status = replace(finding(), status="approved", approval="gone")
-    [f], _ = judge([stale_status], [])
-    assert f.status == "unapproved"
+    earlier = Judged(finding(), Status.APPROVED, "gone")  # a verdict is not part of what was seen
+    [f], _ = judge([earlier.finding], [])
+    assert f.status == "unapproved" and f.finding is earlier.finding
 
 
 def test_outcome_is_frozen() -> None:
@@ -280,8 +280,28 @@ def test_outcome_is_frozen() -> None:
 
 
 def test_a_finding_judged_again_loses_a_stale_approval_name() -> None:
-    old = replace(finding(), status="approved", approval="gone")
-    [f], _ = judge([old], [])
+    old = Judged(finding(), Status.APPROVED, "gone")
+    [f], _ = judge([old.finding], [])
     assert (f.status, f.approval) == ("unapproved", None)
-    [i], _ = judge([replace(finding(severity="info"), status="approved", approval="gone")], [])
+    [i], _ = judge([Judged(finding(severity="info"), Status.APPROVED, "gone").finding], [])
     assert (i.status, i.approval) == ("info", None)
+
+
+# --- typed evidence -------------------------------------------------------------------------------------
+
+def test_a_parity_finding_is_approved_by_a_bound_on_the_metric_it_measures() -> None:
+    cosine = Metric("cosine_min", 0.991, 0.999, "higher", "logits", False)
+    max_abs = Metric("max_abs", 0.2, 0.01, "lower", "logits", False)
+    f = Finding("DG501", "parity.output-beyond-tolerance", "parity.logits.cosine_min", "cosine_min 0.991 < 0.999",
+                training=Value(0.999, Origin("profile", None)), deployed=Value(0.991, Origin("candidate", None)),
+                model="summarizer", evidence=(max_abs, cosine), measured=cosine)
+    accept = approval("accept", key="parity.logits.cosine_min", training=0.999, deployed=0.99)
+    [j], refs = judge([f], [accept])
+    assert (j.status, j.approval, refs["accept"].state) == ("approved", "accept", "used")
+    tighter = approval("tight", key="parity.logits.cosine_min", training=0.999, deployed=0.995)
+    [j], refs = judge([f], [tighter])
+    assert (j.status, refs["tight"].state) == ("unapproved", "stale")
+    # The metric is the typed ``measured``, not whichever metric the key ends with: without it, the values are
+    # compared exactly (0.991 is not the pinned 0.99).
+    [j], _ = judge([replace(f, measured=None)], [accept])
+    assert j.status == "unapproved"

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import driftguard
-from driftguard.model import Finding, Origin, Value
+from driftguard.model import Finding, Judged, Origin, Value
 from driftguard.report import ApprovalRef, ModelResult, Report
 from driftguard.reporters import render_check
 from driftguard.reporters.github import command, escape_data, escape_property
@@ -74,7 +74,7 @@ def test_hostile_text_cannot_forge_a_command() -> None:
     warning = Finding("DG103", "drift.one-sided-key", "k", "k on one side", severity="warning", model="m",
                       deployed=Value(1, Origin("d.yaml", 2)))
     stale = ApprovalRef("a\n::b", "approvals/a.yaml", 1, "m", "k\n::c", "2027-01-01", 30, "stale")
-    report = Report((ModelResult("m", (finding, warning)),), (stale,))
+    report = Report((ModelResult("m", (Judged(finding), Judged(warning))),), (stale,))
     lines = render_check("github", report).splitlines()
     assert len(lines) == 3
     assert all(line.startswith(("::error ", "::warning ")) for line in lines)

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import driftguard
-from driftguard.model import Finding, Origin, Value
+from driftguard.model import Finding, Judged, Origin, Value
 from driftguard.report import ApprovalRef, ModelResult, Report
 from driftguard.reporters import render_check
 from driftguard.rules.engine import selected_rules
@@ -63,7 +63,7 @@ def test_control_characters_cannot_break_the_xml() -> None:
     key = "k\x00\x1b[2J\x0c]]><x/>--"
     finding = Finding("DG101", "drift.value", key, f"{key} differs", model="m\x07<",
                       deployed=Value("v\x00", Origin("d\x1b.yaml", 1)), training=Value(1, Origin("t.json", 2)))
-    text = render_check("junit", Report((ModelResult("m\x07<", (finding,)),)))
+    text = render_check("junit", Report((ModelResult("m\x07<", (Judged(finding),)),)))
     root = ET.fromstring(text)
     (failure,) = root.findall(".//failure")
     assert "k\\x00\\x1b[2J\\x0c]]><x/>--" in (failure.get("message") or "")

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 import driftguard
-from driftguard.model import Finding
+from driftguard.model import Finding, Judged
 from driftguard.report import ModelResult, Report
 from driftguard.reporters import render_check, sarif
 from tests.dates import EXAMPLES_TODAY
@@ -130,7 +130,7 @@ def test_pbtxt_value_lands_on_its_line() -> None:
     deployed = cfg["batching.max_batch_size"]
     finding = Finding("DG101", "drift.value", "batching.max_batch_size", "batching.max_batch_size: 4 != 8",
                       model="m", deployed=deployed, training=None)
-    report = Report((ModelResult("m", (finding,)),), root=str(ROOT), cwd=str(ROOT))
+    report = Report((ModelResult("m", (Judged(finding),)),), root=str(ROOT), cwd=str(ROOT))
     log = log_of(report)
     validate(log)
     (result,) = log["runs"][0]["results"]
@@ -158,7 +158,7 @@ def test_file_names_are_percent_encoded_uris(tmp_path: Path, name: str, encoded:
 
 def test_a_report_without_rule_docs_still_names_its_rules() -> None:
     finding = Finding("X900", "plugin.rule", "k", "k differs", model="m", severity="info")
-    log = log_of(Report((ModelResult("m", (finding,)),)))
+    log = log_of(Report((ModelResult("m", (Judged(finding),)),)))
     validate(log)
     run = log["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["X900"]

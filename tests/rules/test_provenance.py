@@ -21,7 +21,7 @@ import torch  # noqa: E402
 from onnxruntime import quantization  # noqa: E402
 
 from driftguard import api  # noqa: E402
-from driftguard.model import Finding  # noqa: E402
+from driftguard.model import Finding, Unjudged, WeightMatch  # noqa: E402
 from driftguard.rules.base import RuleContext, Side  # noqa: E402
 from driftguard.rules.engine import run_rules  # noqa: E402
 from driftguard.rules.provenance import KEY, WeightsProvenance  # noqa: E402
@@ -102,6 +102,9 @@ def test_export_of_a_fails_against_retrained_b_naming_both_files(files: dict[str
     # embedding, proj.bias, head.weight and proj.weight, which the exporter renamed and transposed
     assert f.delta["matched"] == 0 and len(f.delta["unmatched"]) == 4, f.delta
     assert any(name.startswith("onnx::MatMul") for name in f.delta["unmatched"])
+    # the delta is the JSON form of the typed evidence, which names every tensor
+    assert f.weights is not None and f.weights.path == str(files["onnx_a"]) and f.weights.delta() == f.delta
+    assert (len(f.weights.matched), len(f.weights.unmatched), f.weights.deployed) == (0, 4, None)
 
 
 def test_int8_quantize_dynamic_export_is_compared_after_dequantization(files: dict[str, Path]) -> None:
@@ -162,6 +165,15 @@ def test_int8_weight_without_a_readable_scale_is_a_warning_not_a_pass(files: dic
     onnx.save(model, str(path))
     [f] = judge(files["ckpt_a"], path)
     assert f.severity == "warning" and "not comparable" in f.message and "opaque_weight" in f.message
+    assert f.weights is not None and f.weights.not_comparable == ("opaque_weight",) and f.weights.matched
+
+
+def test_a_file_with_nothing_to_compare_it_with_says_so_as_data(files: dict[str, Path]) -> None:
+    d = api.extract(files["onnx_a"])
+    ctx = RuleContext("m", Side("training", (), {}), Side("deployment", (d,), dict(d.values)), options={})
+    [f] = WeightsProvenance().check(ctx)
+    assert f.severity == "warning" and f.deployed is not None and f.deployed.value == "not compared"
+    assert f.weights == WeightMatch(f.deployed.origin.path, deployed=Unjudged.NOT_COMPARED)
 
 
 class Sentinel:
