@@ -26,6 +26,11 @@ _LAZY = {
     "Value": "driftguard.model",
     "Origin": "driftguard.model",
     "Finding": "driftguard.model",
+    "Judged": "driftguard.model",
+    "Severity": "driftguard.model",
+    "Status": "driftguard.model",
+    "Change": "driftguard.model",
+    "How": "driftguard.model",
     "DriftguardError": "driftguard.errors",
     "DriftDetected": "driftguard.errors",
 }

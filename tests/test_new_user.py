@@ -84,7 +84,9 @@ def test_origin_reads_as_reports_show_it() -> None:
 
 def test_dir_shows_the_lazy_api() -> None:
     names = dir(driftguard)
-    assert {"check", "diff", "extract", "parity", "Report", "Origin"} <= set(names)
+    assert {"check", "diff", "extract", "parity", "Report", "Origin", "Judged", "Status", "Severity", "How"} \
+        <= set(names)
+    assert driftguard.Status.APPROVED == "approved" and driftguard.Judged.__module__ == "driftguard.model"
 
 
 def test_an_internal_error_leaves_a_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
