@@ -13,7 +13,7 @@ This module imports nothing from driftguard but ``plugins`` (the one entry-point
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Generic, TypeVar
@@ -47,26 +47,37 @@ class Ref:
 class Registry(Generic[T]):
     """Name -> plug-in of one kind. ``builtins`` is the explicit, ordered table of the package's own plug-ins
     (``{name: "module[:attr]"}``); ``group`` the entry-point group third parties add to; ``accept`` turns a
-    loaded object into a ``T`` or raises ``TypeError`` saying what it should have been."""
+    loaded object into a ``T`` or raises ``TypeError`` saying what it should have been.
 
-    def __init__(self, group: str, builtins: Mapping[str, str], accept: Callable[[object], T]) -> None:
+    ``derived``: plug-ins another registry declares for this one (a serving engine names the extractor of its
+    request kind, so one ``driftguard.engines`` entry point adds both), called once until ``clear()``; they
+    follow the table, before this group's own entry points, and the first of a name wins a clash."""
+
+    def __init__(self, group: str, builtins: Mapping[str, str], accept: Callable[[object], T],
+                 derived: Callable[[], Iterable[Ref]] | None = None) -> None:
         self.group = group
         self.builtins = dict(builtins)
         self._accept = accept
-        self._plugins: dict[str, str] | None = None
+        self._derived = derived
+        self._others: dict[str, Ref] | None = None  # derived, then entry points; names the table lacks
         self._loaded: dict[str, T] = {}
 
-    def _entry_points(self) -> dict[str, str]:
-        if self._plugins is None:
+    def _more(self) -> dict[str, Ref]:
+        if self._others is None:
             from driftguard.plugins import entry_points
 
-            self._plugins = {ep.name: ep.value for ep in entry_points(self.group) if ep.name not in self.builtins}
-        return self._plugins
+            others: dict[str, Ref] = {}
+            for r in [*(self._derived() if self._derived is not None else ()),
+                      *(Ref(ep.name, ep.value, builtin=False) for ep in entry_points(self.group))]:
+                if r.name not in self.builtins:
+                    others.setdefault(r.name, r)
+            self._others = others
+        return self._others
 
     def refs(self) -> list[Ref]:
-        """Every registered plug-in: built-ins in table order, then entry points in discovery order."""
-        return [*(Ref(n, t) for n, t in self.builtins.items()),
-                *(Ref(n, t, builtin=False) for n, t in self._entry_points().items())]
+        """Every registered plug-in: built-ins in table order, the derived ones, then entry points in discovery
+        order."""
+        return [*(Ref(n, t) for n, t in self.builtins.items()), *self._more().values()]
 
     def names(self) -> list[str]:
         return [r.name for r in self.refs()]
@@ -75,11 +86,10 @@ class Registry(Generic[T]):
         target = self.builtins.get(name)
         if target is not None:
             return Ref(name, target)
-        target = self._entry_points().get(name)
-        return None if target is None else Ref(name, target, builtin=False)
+        return self._more().get(name)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and (name in self.builtins or name in self._entry_points())
+        return isinstance(name, str) and (name in self.builtins or name in self._more())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
@@ -122,8 +132,9 @@ class Registry(Generic[T]):
         return [(n, self.load(n)) for n in self.names()]
 
     def clear(self) -> None:
-        """Forget loaded plug-ins and the entry points (tests that install a plug-in call this)."""
-        self._plugins = None
+        """Forget loaded plug-ins, the derived ones and the entry points (tests that install a plug-in call
+        this)."""
+        self._others = None
         self._loaded.clear()
 
 

@@ -42,10 +42,10 @@ def _rows() -> list[tuple[str, str, str, str, Any, str]]:
     from driftguard import engines, extractors
     from driftguard.keys import Default
 
-    modules = dict.fromkeys(ref.module for registry in (engines.SPECS, extractors.EXTRACTORS)
+    modules = dict.fromkeys(ref.module for registry in (engines.ENGINES, extractors.EXTRACTORS)
                             for ref in registry.refs() if ref.builtin)
 
-    by_table = {id(extractors.info(kind).defaults): kind for kind in extractors.EXTRACTORS.builtins
+    by_table = {id(extractors.info(kind).defaults): kind for kind in extractors.builtin_kinds()
                 if extractors.info(kind).defaults}
     rows = []
     seen: set[int] = set()

@@ -13,7 +13,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "summarizer"
 
 
 def test_every_built_in_kind_declares_its_metadata() -> None:
-    for kind in extractors.EXTRACTORS.builtins:
+    for kind in extractors.builtin_kinds():
         info = extractors.info(kind)
         assert info is extractors.get(kind).INFO and info.kind == kind
         assert info.role in ("training", "deployment", "either"), kind

@@ -1,11 +1,14 @@
-"""Serving paths as data: one ``EngineSpec`` per way a request reaches a model (``spec.py`` says what a spec
-holds). Extractors apply a spec; rules ask it what the engine does (DG303's ranges, DG105's dtype resolution);
-the gate records which path serves a side.
+"""Serving engines as data: one module per engine, each holding one ``EngineSpec`` per way a request reaches
+its model (a serving path; ``spec.py`` says what a spec holds). Extractors apply a spec; rules ask it what the
+engine does (DG303's ranges, DG105's dtype resolution); the gate records which path serves a side.
 
-``SPECS`` is the one registry of serving paths (``driftguard.registry``): path name -> ``module:attr`` of its
-spec, plus the ``driftguard.engines`` entry-point group (value: ``module:attr`` of an ``EngineSpec``). An engine
-module holds everything driftguard knows about the engine: its fields and ranges, its documented default tables
-(the layers of its specs), its decoding and dtype rules. Adding an engine is its module(s) and one line here.
+``ENGINES`` is the one registry of engines (``driftguard.registry``): engine name -> its module, plus the
+``driftguard.engines`` entry-point group (value: a module path). An engine module (``Engine``) declares
+``SPECS``, its serving paths, and ``EXTRACTOR``, the module path of the extractor of its request / launch-args
+kind (None when it has none), a string because engines never import extractors: the kind is named as the
+engine, and ``driftguard.extractors`` derives it from here. The module holds everything driftguard knows about
+the engine: its fields and ranges, its documented default tables (the layers of its specs), its decoding and
+dtype rules. Adding an engine is its module(s) and one line here.
 
 Modules are plain tables and small pure functions: importing this package reads no file and imports nothing
 heavy.
@@ -13,45 +16,99 @@ heavy.
 
 from __future__ import annotations
 
+from typing import Protocol, cast
+
 from driftguard.engines import transformers
 from driftguard.engines.spec import Decision, EngineSpec, Field, GenerationConfigUse, Layer, Range
-from driftguard.registry import Registry
+from driftguard.registry import PluginLoadError, Ref, Registry, module_with
 
 
-def _accept(obj: object) -> EngineSpec:
-    if not isinstance(obj, EngineSpec):
-        raise TypeError("a driftguard.engines.spec.EngineSpec")
-    return obj
+class Engine(Protocol):
+    """An engine module: ``SPECS``, its serving paths (each spec's ``engine`` is the engine's name), and
+    ``EXTRACTOR``, the ``module`` of its request kind's extractor, or None."""
+
+    SPECS: tuple[EngineSpec, ...]
+    EXTRACTOR: str | None
 
 
-#: Every serving path by name (``EngineSpec.name``), built-ins in this order, then plug-ins.
-SPECS: Registry[EngineSpec] = Registry("driftguard.engines", {
-    "transformers": "driftguard.engines.transformers:GENERATE",
-    "vllm-serve": "driftguard.engines.vllm:SERVE",
-    "triton-vllm": "driftguard.engines.vllm:TRITON",
-    "tgi": "driftguard.engines.tgi:ROUTER",
-    "openai": "driftguard.engines.openai:CHAT",
-    "openai-completions": "driftguard.engines.openai:COMPLETIONS",
-    "triton-tensorrtllm": "driftguard.engines.tensorrt_llm:TRITON",
-    "trtllm-llmapi": "driftguard.engines.tensorrt_llm:LLM_API",
-    "trtllm-serve": "driftguard.engines.tensorrt_llm:SERVE",
-    "lmdeploy-pipeline": "driftguard.engines.lmdeploy:PIPELINE",
-    "lmdeploy-server": "driftguard.engines.lmdeploy:SERVER",
-    "turbomind": "driftguard.engines.lmdeploy:TURBOMIND",
+def _accept(obj: object) -> Engine:
+    """An engine module (TypeError saying what it lacks, which the registry turns into a PluginLoadError naming
+    the plug-in)."""
+    module = module_with("SPECS", "EXTRACTOR")(obj)
+    specs, extractor = module.SPECS, module.EXTRACTOR
+    if not isinstance(specs, tuple) or not specs or not all(isinstance(s, EngineSpec) for s in specs):
+        what = (f"is a {type(specs).__name__}" if not isinstance(specs, tuple) else "is empty" if not specs else
+                "holds a " + ", ".join(sorted({type(s).__name__ for s in specs if not isinstance(s, EngineSpec)})))
+        raise TypeError(f"a module whose SPECS is a non-empty tuple of driftguard.engines.spec.EngineSpec (it {what})")
+    if not (extractor is None or (isinstance(extractor, str) and extractor)):
+        raise TypeError(f"a module whose EXTRACTOR is a module path or None (it is a {type(extractor).__name__})")
+    return cast(Engine, module)
+
+
+#: Every engine by name, built-ins in this order (their kinds are detected in it, after the model files'),
+#: then plug-ins.
+ENGINES: Registry[Engine] = Registry("driftguard.engines", {
+    "transformers": "driftguard.engines.transformers",
+    "vllm": "driftguard.engines.vllm",
+    "tgi": "driftguard.engines.tgi",
+    "tensorrt-llm": "driftguard.engines.tensorrt_llm",
+    "openai": "driftguard.engines.openai",
+    "lmdeploy": "driftguard.engines.lmdeploy",
 }, _accept)
 
 
-def get(name: str) -> EngineSpec:
-    """The spec of a serving path; KeyError naming the known ones, PluginLoadError when a plug-in's reference
-    cannot be loaded, is not an EngineSpec, or names another path."""
-    spec = SPECS.get(name)
-    if spec is None:
-        raise KeyError(f"unknown serving path '{name}'; one of: {', '.join(SPECS.names())}")
-    if spec.name != name:
-        from driftguard.registry import PluginLoadError
+def engine(name: str) -> Engine:
+    """The module of an engine; KeyError naming the known ones, PluginLoadError when it cannot be loaded, is
+    not an engine module, or declares a serving path of another engine."""
+    module = ENGINES.load(name)
+    for spec in module.SPECS:
+        if spec.engine != name:
+            ref = ENGINES.ref(name)
+            raise PluginLoadError(f"{ENGINES.group} '{name} = {ref.target if ref else name}' is not the engine "
+                                  f"'{name}': its serving path '{spec.name}' is of engine '{spec.engine}'")
+    return module
 
-        raise PluginLoadError(f"{SPECS.group} '{name}' is not the spec of '{name}': its name is '{spec.name}'")
+
+def specs() -> dict[str, EngineSpec]:
+    """Every serving path by name (``EngineSpec.name``): the engines' in registry order, each engine's in its
+    ``SPECS`` order; the first of a name wins (a built-in engine's over a plug-in's)."""
+    out: dict[str, EngineSpec] = {}
+    for name in ENGINES.names():
+        for spec in engine(name).SPECS:
+            out.setdefault(spec.name, spec)
+    return out
+
+
+def find(path: str) -> EngineSpec | None:
+    """The spec of a serving path, None when no engine declares it; PluginLoadError when an engine it looks
+    through cannot be loaded. Engines are loaded in registry order until one declares the path, so a built-in
+    path never loads a plug-in."""
+    for name in ENGINES.names():
+        for spec in engine(name).SPECS:
+            if spec.name == path:
+                return spec
+    return None
+
+
+def get(path: str) -> EngineSpec:
+    """The spec of a serving path (``find``); KeyError naming the known ones when no engine declares it."""
+    spec = find(path)
+    if spec is None:
+        raise KeyError(f"unknown serving path '{path}'; one of: {', '.join(specs())}")
     return spec
+
+
+def kinds() -> list[Ref]:
+    """The request kinds the engines declare, for ``driftguard.extractors``: kind (the engine's name) ->
+    ``EXTRACTOR``, built-in when the engine is, in registry order."""
+    return [Ref(r.name, extractor, r.builtin) for r in ENGINES.refs()
+            if (extractor := engine(r.name).EXTRACTOR) is not None]
+
+
+def clear() -> None:
+    """Forget loaded engines and the entry points (tests that install a plug-in call this, after
+    ``driftguard.plugins.clear_cache``)."""
+    ENGINES.clear()
 
 
 def _canonical_ranges() -> dict[str, Range]:
@@ -67,5 +124,5 @@ def _canonical_ranges() -> dict[str, Range]:
 #: Canonical key -> Range, for DG303.
 CANONICAL_RANGES: dict[str, Range] = _canonical_ranges()
 
-__all__ = ["CANONICAL_RANGES", "SPECS", "Decision", "EngineSpec", "Field", "GenerationConfigUse", "Layer", "Range",
-           "get"]
+__all__ = ["CANONICAL_RANGES", "ENGINES", "Decision", "Engine", "EngineSpec", "Field", "GenerationConfigUse", "Layer",
+           "Range", "clear", "engine", "find", "get", "kinds", "specs"]

@@ -116,3 +116,8 @@ TURBOMIND = EngineSpec(
     name="turbomind", engine="lmdeploy", label="TurboMind", namespace="lmdeploy", fields=INI_REQUEST,
     decoding=turbomind_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO,
 )
+
+#: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module
+#: path: engines never import extractors).
+SPECS: tuple[EngineSpec, ...] = (PIPELINE, SERVER, TURBOMIND)
+EXTRACTOR: str | None = "driftguard.extractors.lmdeploy"

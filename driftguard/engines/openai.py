@@ -68,3 +68,8 @@ COMPLETIONS = EngineSpec(
     layers=(Layer("openai", OPENAI_DEFAULTS), Layer("openai", OPENAI_COMPLETIONS_DEFAULTS)),
     decoding=decoding,
 )
+
+#: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module
+#: path: engines never import extractors).
+SPECS: tuple[EngineSpec, ...] = (CHAT, COMPLETIONS)
+EXTRACTOR: str | None = "driftguard.extractors.openai"

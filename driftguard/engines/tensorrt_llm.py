@@ -170,3 +170,8 @@ SERVE = EngineSpec(
     layers=(Layer("trtllm-serve", TENSORRT_LLM_SERVE_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
     decoding=decoding, dtypes=DTYPES, truncation_side="left", truncation_why=_TRUNCATION_WHY,
 )
+
+#: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module
+#: path: engines never import extractors).
+SPECS: tuple[EngineSpec, ...] = (TRITON, LLM_API, SERVE)
+EXTRACTOR: str | None = "driftguard.extractors.tensorrt_llm"

@@ -105,3 +105,8 @@ ROUTER = EngineSpec(
     truncation_why="TGI truncate keeps the last n input tokens: left truncation (defaults.md §3 truncate; TGI "
                    "router validation truncates with TruncationDirection::Left)",
 )
+
+#: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module
+#: path: engines never import extractors).
+SPECS: tuple[EngineSpec, ...] = (ROUTER,)
+EXTRACTOR: str | None = "driftguard.extractors.tgi"

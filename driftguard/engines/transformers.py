@@ -104,3 +104,8 @@ SERVING_RANGES: dict[str, Range] = {
     "preprocessing.max_length": gt(0.0),
     "model.max_position_embeddings": gt(0.0),
 }
+
+#: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module
+#: path: engines never import extractors).
+SPECS: tuple[EngineSpec, ...] = (GENERATE,)
+EXTRACTOR: str | None = None  # its generation_config.json is a model file (hf-generation), not a request kind

@@ -129,3 +129,8 @@ SERVE = EngineSpec(
 #: Triton's vllm_backend: the same request fields, raw SamplingParams defaults, no generation_config.json.
 TRITON = replace(SERVE, name="triton-vllm", label="Triton vllm_backend", generation_config=None,
                  layers=(Layer("triton vllm_backend", VLLM_DEFAULTS),))
+
+#: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module
+#: path: engines never import extractors).
+SPECS: tuple[EngineSpec, ...] = (SERVE, TRITON)
+EXTRACTOR: str | None = "driftguard.extractors.vllm"

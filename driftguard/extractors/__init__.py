@@ -1,10 +1,12 @@
 """Extractors: one module per source format, found through one registry (``driftguard.registry``).
 
 ``EXTRACTORS`` maps a kind name to the module that implements it (``base.Extractor``: ``INFO``, a
-``base.KindInfo`` record, plus ``detect`` and ``extract``); third parties add kinds through the
-``driftguard.extractors`` entry-point group (value: a module path). Modules are imported only when used, so a
-Triton-only check never imports the ONNX or torch code paths. A module without a valid ``INFO`` for its name is
-a ``PluginLoadError`` naming it.
+``base.KindInfo`` record, plus ``detect`` and ``extract``): the model-file kinds from its own table, then each
+serving engine's request kind, which the engine declares (``engines.Engine.EXTRACTOR``, the kind named as the
+engine), so one ``driftguard.engines`` entry point adds an engine's serving paths and its kind; third parties
+add other kinds through the ``driftguard.extractors`` entry-point group (value: a module path). Modules are
+imported only when used, so a Triton-only check never imports the ONNX or torch code paths. A module without a
+valid ``INFO`` for its name is a ``PluginLoadError`` naming it.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from functools import cache
 from pathlib import Path
 from typing import cast
 
+from driftguard import engines
 from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions, Extractor, KindInfo
 from driftguard.model import EffectiveConfig
 from driftguard.registry import PluginLoadError, Registry, module_with
 
-#: The built-in kinds, kind -> module. Order matters for detection: the first kind that claims a file wins.
+#: Every kind, kind -> module: the model-file kinds of this table, then the serving engines' kinds
+#: (``engines.kinds()``: built-in engines first), then plug-ins. Order matters for detection: the first kind that
+#: claims a file wins.
 EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "triton": "driftguard.extractors.triton",
     "hf-model": "driftguard.extractors.hf_model",
@@ -30,12 +35,7 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "lightning": "driftguard.extractors.lightning",
     "torch": "driftguard.extractors.torch_checkpoint",
     "training-args": "driftguard.extractors.training_args",
-    "vllm": "driftguard.extractors.vllm",
-    "tgi": "driftguard.extractors.tgi",
-    "tensorrt-llm": "driftguard.extractors.tensorrt_llm",
-    "openai": "driftguard.extractors.openai",
-    "lmdeploy": "driftguard.extractors.lmdeploy",
-}, lambda obj: _accept(obj))
+}, lambda obj: _accept(obj), derived=engines.kinds)
 
 
 def _accept(obj: object) -> Extractor:
@@ -79,9 +79,15 @@ def format_namespaces() -> list[str]:
     return list(dict.fromkeys(ns for kind in available_kinds() for ns in info(kind).keeps))
 
 
+def builtin_kinds() -> list[str]:
+    """The kinds driftguard itself provides: its model-file kinds, then its engines' kinds."""
+    return [r.name for r in EXTRACTORS.refs() if r.builtin]
+
+
 def clear() -> None:
-    """Forget loaded extractors, kind infos and entry points (tests that install a plug-in call this, after
-    ``driftguard.plugins.clear_cache``)."""
+    """Forget loaded extractors, kind infos, engines and entry points (tests that install a plug-in call this,
+    after ``driftguard.plugins.clear_cache``)."""
+    engines.clear()
     EXTRACTORS.clear()
     info.cache_clear()
 
@@ -143,5 +149,5 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
     return hit
 
 
-__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "clear", "detect", "extract",
-           "format_namespaces", "get", "info", "split_kind"]
+__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "builtin_kinds", "clear",
+           "detect", "extract", "format_namespaces", "get", "info", "split_kind"]

@@ -185,7 +185,7 @@ class ValueBuilder:
         self.kind = kind
         self.path = str(path)
         self.values: dict[str, Value] = {}
-        #: The serving path (``engines.SPECS`` name) the artifact was resolved for, when it is a runtime file.
+        #: The serving path (``engines.get``'s name) the artifact was resolved for, when it is a runtime file.
         self.serving: str | None = None
 
     def set(self, key: str, value: Any, line: int | None = None, pointer: str | None = None,

@@ -28,7 +28,7 @@ class Side:
     ``artifacts`` in manifest order; ``merged`` is ``{key: Value}`` after the side's precedence was applied
     (each Value's origin names the artifact that won); ``shadowed`` the values the merge set aside, per key
     (another artifact of the side stated the key too); ``serving`` the serving path that serves the side
-    (``engines.SPECS`` name; None when no serving engine's file is on it).
+    (``engines.get``'s name; None when no serving engine's file is on it).
     """
 
     name: str

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from driftguard.engines import SPECS, EngineSpec
+from driftguard.engines import EngineSpec, find
 from driftguard.model import Finding, How, Severity, Value, basis_of
 from driftguard.rules.base import Rule, RuleContext, Side
 
@@ -79,7 +79,7 @@ def _spec_of(side: Side, value: Value) -> EngineSpec | None:
     """The serving path of the artifact that holds ``value`` (its spec knows how ``auto`` resolves)."""
     for artifact in side.artifacts:
         if artifact.path == value.origin.path and artifact.serving is not None:
-            return SPECS.get(artifact.serving)
+            return find(artifact.serving)
     return None
 
 
@@ -108,7 +108,7 @@ def served_compute(ctx: RuleContext) -> Value | None:
                      f"{spec.label} dtype auto: {model.value} model ({model.origin.location()}) -> {resolved}; "
                      f"{_AUTO_ROW}", v, ("precision.weights",), basis_of(v))
     for artifact in ctx.deployed.artifacts:  # a path that documents what it computes in when unset (TGI)
-        path = SPECS.get(artifact.serving) if artifact.serving is not None else None
+        path = find(artifact.serving) if artifact.serving is not None else None
         if path is None or path.dtype_unset is None:
             continue
         applies, unset = path.dtype_unset(artifact)

@@ -1,7 +1,8 @@
-"""A serving engine added through entry points only (issue 17's acceptance: an engine is its own modules plus one
-registry line): a third-party distribution declares an engine spec (``driftguard.engines``) and the extractor of
-its request files (``driftguard.extractors``), and ``driftguard check`` finds drift through the engine's own
-documented defaults, from the library and from the CLI. Also: a broken extractor plug-in is one load error."""
+"""A serving engine added through one entry point (issue 17's acceptance: an engine is its own modules plus one
+registry line): a third-party distribution's ``driftguard.engines`` entry point names its engine module, which
+declares its serving path (``SPECS``) and the extractor of its request files (``EXTRACTOR``), and
+``driftguard check`` finds drift through the engine's own documented defaults, from the library and from the
+CLI. Also: a broken engine or extractor plug-in is one load error naming it."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from driftguard.registry import PluginLoadError
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-01-15"
 
-#: The engine: its default table lives with its spec (a temperature no other engine defaults to).
-SPEC_MODULE = '''
+#: The engine: its default table lives with its spec (a temperature no other engine defaults to); it names its
+#: kind's extractor by module path.
+ENGINE_MODULE = '''
 from driftguard.engines.spec import EngineSpec, Field, Layer, between
 from driftguard.keys import Default
 
@@ -38,6 +40,8 @@ SERVE = EngineSpec(
     other_fields=frozenset({"prompt"}), ignored_why="ignored by fakeserve",
     layers=(Layer("fake", DEFAULTS),),
 )
+SPECS = (SERVE,)
+EXTRACTOR = "dg_fake_engine.extractor"
 '''
 
 #: Its extractor: finds the spec through the registry, reads a request with the shared engine helpers.
@@ -49,10 +53,10 @@ from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 
-from dg_fake_engine import spec
+from dg_fake_engine import engine
 
 INFO = KindInfo(kind="fake", description="fakeserve request body", role="deployment", rank=70, engine="fake",
-                namespaces=("generation",), defaults=spec.DEFAULTS)
+                namespaces=("generation",), defaults=engine.DEFAULTS)
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -85,7 +89,6 @@ models:
 def _forget() -> None:
     plugins.clear_cache()
     extractors.clear()
-    engines.SPECS.clear()
 
 
 @pytest.fixture
@@ -95,7 +98,7 @@ def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     pkg = site / "dg_fake_engine"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
-    (pkg / "spec.py").write_text(textwrap.dedent(SPEC_MODULE))
+    (pkg / "engine.py").write_text(textwrap.dedent(ENGINE_MODULE))
     (pkg / "extractor.py").write_text(textwrap.dedent(EXTRACTOR_MODULE))
     functions = "def detect(path, head):\n    return False\ndef extract(path, options):\n    raise AssertionError\n"
     (pkg / "broken.py").write_text("KIND = 'broken'\n" + functions)  # the old loose constants: no INFO
@@ -104,15 +107,19 @@ def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
                                   "INFO = KindInfo(kind='vllm', description='claims another kind')\n" + functions)
     (pkg / "typo.py").write_text("from driftguard.extractors.base import KindInfo\n"
                                  "INFO = KindInfo(kind='typo', description='x', rankk=10)\n" + functions)
+    # Broken engine modules: SPECS one spec instead of a tuple of them, SPECS holding a default table, no
+    # EXTRACTOR, and an engine declaring another engine's serving path.
+    (pkg / "onespec.py").write_text("from dg_fake_engine.engine import SERVE\nSPECS = SERVE\nEXTRACTOR = None\n")
+    (pkg / "tables.py").write_text("from dg_fake_engine.engine import DEFAULTS\nSPECS = (DEFAULTS,)\n"
+                                   "EXTRACTOR = None\n")
+    (pkg / "nokind.py").write_text("from dg_fake_engine.engine import SPECS\n")
+    (pkg / "stolen.py").write_text("from dg_fake_engine.engine import SPECS\nEXTRACTOR = None\n")
     dist = site / "dg_fake_engine-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: dg-fake-engine\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text(textwrap.dedent("""\
         [driftguard.engines]
-        fake-serve = dg_fake_engine.spec:SERVE
-
-        [driftguard.extractors]
-        fake = dg_fake_engine.extractor
+        fake = dg_fake_engine.engine
         """))
     monkeypatch.syspath_prepend(str(site))
     _forget()
@@ -128,9 +135,11 @@ def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     _forget()
 
 
-def test_the_fake_engine_is_registered_through_entry_points_only(fake_engine: Path) -> None:
-    assert "fake-serve" in engines.SPECS.names() and "fake" in extractors.available_kinds()
+def test_the_fake_engine_is_registered_through_one_entry_point(fake_engine: Path) -> None:
+    assert engines.ENGINES.names()[-1] == "fake" and list(engines.specs())[-1] == "fake-serve"
     assert engines.get("fake-serve").defaults()["generation.temperature"][0].value == 0.3
+    # Its kind comes with it, named as the engine, after the built-in kinds (detection tries those first).
+    assert extractors.available_kinds()[-1] == "fake" and "fake" not in extractors.builtin_kinds()
     assert extractors.info("fake").runtime and extractors.info("fake").speaks == ("generation",)
 
 
@@ -157,21 +166,23 @@ def test_the_cli_finds_it_too(fake_engine: Path) -> None:
     assert drift["deployed_origin"]["source"] == "fake default" and drift["deployed_how"] == "default"
 
 
-def test_a_plug_in_without_a_valid_kind_info_or_spec_is_a_load_error_naming_it(fake_engine: Path) -> None:
-    broken = fake_engine / "dg_broken_plugins-0.1.dist-info"  # a second distribution, of broken plug-ins
+def _install(site: Path, entry_points: str) -> None:
+    """A second distribution beside the fake engine's, of broken plug-ins."""
+    broken = site / "dg_broken_plugins-0.1.dist-info"
     broken.mkdir()
     (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: dg-broken-plugins\nVersion: 0.1\n")
-    (broken / "entry_points.txt").write_text(textwrap.dedent("""\
-        [driftguard.engines]
-        notaspec = dg_fake_engine.spec:DEFAULTS
+    (broken / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+    _forget()
 
+
+def test_an_extractor_plug_in_without_a_valid_kind_info_is_a_load_error_naming_it(fake_engine: Path) -> None:
+    _install(fake_engine, """\
         [driftguard.extractors]
         broken = dg_fake_engine.broken
         untyped = dg_fake_engine.untyped
         other = dg_fake_engine.other
         typo = dg_fake_engine.typo
-        """))
-    _forget()
+        """)
     with pytest.raises(PluginLoadError, match=r"driftguard.extractors 'broken = dg_fake_engine.broken' is not a "
                                               r"module with INFO, detect, extract \(it lacks INFO\)"):
         extractors.get("broken")
@@ -184,11 +195,41 @@ def test_a_plug_in_without_a_valid_kind_info_or_spec_is_a_load_error_naming_it(f
     # A misspelled field is no silent default (the old RANKK = 10 became rank 45): the module fails to load.
     with pytest.raises(PluginLoadError, match=r"'typo = dg_fake_engine.typo' failed to load: TypeError: .*rankk"):
         extractors.get("typo")
-    # The built-ins are untouched, and an engine entry that is no EngineSpec is refused the same way.
-    assert extractors.get("vllm").INFO.kind == "vllm"
-    with pytest.raises(PluginLoadError, match=r"'notaspec = dg_fake_engine.spec:DEFAULTS' is not a "
-                                              r"driftguard.engines.spec.EngineSpec"):
-        engines.get("notaspec")
+    # The built-ins and the fake engine's kind are untouched.
+    assert extractors.get("vllm").INFO.kind == "vllm" and extractors.get("fake").INFO.kind == "fake"
+
+
+def test_an_engine_plug_in_with_wrong_specs_is_a_load_error_naming_it(fake_engine: Path) -> None:
+    _install(fake_engine, """\
+        [driftguard.engines]
+        onespec = dg_fake_engine.onespec
+        tables = dg_fake_engine.tables
+        nokind = dg_fake_engine.nokind
+        stolen = dg_fake_engine.stolen
+        notamodule = dg_fake_engine.engine:SERVE
+        """)
+    with pytest.raises(PluginLoadError, match=r"driftguard.engines 'onespec = dg_fake_engine.onespec' is not a module "
+                                              r"whose SPECS is a non-empty tuple of driftguard.engines.spec.EngineSpec "
+                                              r"\(it is a EngineSpec\)"):
+        engines.engine("onespec")
+    with pytest.raises(PluginLoadError, match=r"'tables = dg_fake_engine.tables' is not a module whose SPECS is .* "
+                                              r"\(it holds a dict\)"):
+        engines.engine("tables")
+    with pytest.raises(PluginLoadError, match=r"'nokind = dg_fake_engine.nokind' is not a module with SPECS, "
+                                              r"EXTRACTOR \(it lacks EXTRACTOR\)"):
+        engines.engine("nokind")
+    with pytest.raises(PluginLoadError, match=r"'stolen = dg_fake_engine.stolen' is not the engine 'stolen': its "
+                                              r"serving path 'fake-serve' is of engine 'fake'"):
+        engines.engine("stolen")
+    with pytest.raises(PluginLoadError, match=r"'notamodule = dg_fake_engine.engine:SERVE' is not a module"):
+        engines.engine("notamodule")
+    # A built-in serving path never loads a plug-in; listing every path or kind does, and names the broken one
+    # (a broken installation, exit 3), never skips it.
+    assert engines.get("vllm-serve").engine == "vllm"
+    with pytest.raises(PluginLoadError, match=r"'onespec = dg_fake_engine.onespec'"):
+        engines.specs()
+    with pytest.raises(PluginLoadError, match=r"'onespec = dg_fake_engine.onespec'"):
+        extractors.available_kinds()
 
 
 def _today() -> date:

@@ -16,7 +16,7 @@ from driftguard.rules import policy
 
 
 def test_every_spec_field_names_a_canonical_key_and_a_known_type() -> None:
-    for _, spec in engines.SPECS.items():
+    for spec in engines.specs().values():
         for name, f in spec.fields.items():
             assert spec_for(f.key) is not None, (spec.name, name, f.key)
             assert f.type in ("float", "int", "bool", "strs", "ints", "json", "ids", "id", "stop", "early_stopping")
@@ -29,7 +29,26 @@ def test_every_spec_field_names_a_canonical_key_and_a_known_type() -> None:
 
 def test_every_engine_kind_has_specs_and_every_spec_an_engine_kind() -> None:
     engines_of_kinds = {extractors.info(k).engine for k in extractors.EXTRACTORS} - {None}
-    assert engines_of_kinds == {s.engine for _, s in engines.SPECS.items()} - {"transformers"}
+    assert engines_of_kinds == {s.engine for s in engines.specs().values()} - {"transformers"}
+
+
+def test_each_engine_declares_its_paths_and_its_kind_in_one_registry_line() -> None:
+    assert engines.ENGINES.names() == ["transformers", "vllm", "tgi", "tensorrt-llm", "openai", "lmdeploy"]
+    assert [p for n in engines.ENGINES for p in (s.name for s in engines.engine(n).SPECS)] == list(engines.specs())
+    assert list(engines.specs()) == [
+        "transformers", "vllm-serve", "triton-vllm", "tgi", "triton-tensorrtllm", "trtllm-llmapi", "trtllm-serve",
+        "openai", "openai-completions", "lmdeploy-pipeline", "lmdeploy-server", "turbomind"]
+    for name in engines.ENGINES:
+        module = engines.engine(name)
+        assert all(s.engine == name for s in module.SPECS), name
+        if module.EXTRACTOR is not None:  # the engine's kind is named as the engine and reads its files
+            ref = extractors.EXTRACTORS.ref(name)
+            assert ref is not None and ref.builtin and ref.target == module.EXTRACTOR
+            assert extractors.info(name).engine == name
+    assert engines.kinds() == [r for r in extractors.EXTRACTORS.refs() if extractors.info(r.name).runtime]
+    assert engines.find("no-such-path") is None
+    with pytest.raises(KeyError, match="unknown serving path 'no-such-path'; one of: transformers, vllm-serve"):
+        engines.get("no-such-path")
 
 
 @pytest.mark.parametrize(("spec", "name", "value", "ok"), [
@@ -144,7 +163,7 @@ def test_tgi_declares_what_it_computes_in_without_a_dtype() -> None:
         return EffectiveConfig("tgi", "l.yaml", {k: Value(v, Origin("l.yaml", 1)) for k, v in values.items()}, "tgi")
 
     rule = engines.get("tgi").dtype_unset
-    assert rule is not None and all(engines.get(n).dtype_unset is None for n in engines.SPECS.names() if n != "tgi")
+    assert rule is not None and all(s.dtype_unset is None for n, s in engines.specs().items() if n != "tgi")
     applies, value = rule(launcher(**{"tgi.launcher.model_id": "/m"}))
     assert applies and value is not None and value.value == "float16" and not value.explicit
     assert rule(launcher(**{"tgi.launcher.model_id": "/m", "precision.quantization": "fp8"})) == (True, None)
