@@ -226,21 +226,23 @@ def output_kind(mp: ModelParity, name: str, array: np.ndarray[Any, Any]) -> str:
     return "tensor"
 
 
-def profile_for(mp: ModelParity, output: str) -> tuple[profiles.Profile, dict[str, Origin]]:
-    """The profile judging ``output`` and, per bound, where it came from (the profile or the manifest)."""
+def profile_for(mp: ModelParity, output: str) -> tuple[profiles.Profile, dict[str, Value]]:
+    """The profile judging ``output`` and each of its bounds as a Value saying where it came from: ``explicit``
+    when the manifest wrote it (its tolerances, or the output's), ``default`` when the profile supplied it."""
     name = mp.spec.profile or profiles.profile_for(mp.deployed)
     base = profiles.PROFILES[name]
-    where = {k: Origin(mp.manifest, source=f"{name} profile") for k in base.bounds}
+    where = {k: (Origin(mp.manifest, source=f"{name} profile"), How.DEFAULT) for k in base.bounds}
     prof = base.with_overrides({str(k): v for k, v in mp.spec.tolerances.items()}, mp.spec.atol, mp.spec.rtol)
     pointer = f"models.{mp.model}.parity"
     for k in mp.spec.tolerances:
-        where[k] = Origin(mp.manifest, pointer=f"{pointer}.tolerances.{k}", source="manifest")
+        where[k] = (Origin(mp.manifest, pointer=f"{pointer}.tolerances.{k}", source="manifest"), How.EXPLICIT)
     out = mp.spec.outputs.get(output)
     if out is not None:
         prof = prof.with_overrides({str(k): v for k, v in out.tolerances.items()}, out.atol, out.rtol)
         for k in out.tolerances:
-            where[k] = Origin(mp.manifest, pointer=f"{pointer}.outputs.{output}.tolerances.{k}", source="manifest")
-    return prof, where
+            where[k] = (Origin(mp.manifest, pointer=f"{pointer}.outputs.{output}.tolerances.{k}",
+                               source="manifest"), How.EXPLICIT)
+    return prof, {k: Value(prof.bounds.get(k), origin, how) for k, (origin, how) in where.items()}
 
 
 def _pairs(reference: Arrays, candidate: Arrays) -> tuple[list[tuple[str, str]], list[str], list[str]]:
@@ -281,9 +283,9 @@ def compare_outputs(mp: ModelParity, reference: Arrays, candidate: Arrays, prefi
                                 Value(list(r.shape), ref_origin), Value(list(c.shape), cand_origin)))
             continue
         kind = output_kind(mp, rname, r)
-        prof, where = profile_for(mp, rname)
+        prof, bounds = profile_for(mp, rname)
         m = metrics.compare(r, c, atol=prof.atol, rtol=prof.rtol, kind=kind)
-        out.extend(judge(label, key, m, kind, prof, where, ref_origin, cand_origin, golden_path))
+        out.extend(judge(label, key, m, kind, prof, bounds, ref_origin, cand_origin, golden_path))
     return out
 
 
@@ -293,8 +295,10 @@ KIND_METRICS = {"argmax_agreement": "logits", "topk_overlap": "logits", "exact_m
 
 
 def judge(label: str, key: str, m: metrics.OutputMetrics, kind: str, prof: profiles.Profile,
-          where: Mapping[str, Origin], ref_origin: Origin, cand_origin: Origin, golden_path: str) -> list[Finding]:
-    """The findings for one output's metrics under its profile."""
+          bounds: Mapping[str, Value], ref_origin: Origin, cand_origin: Origin, golden_path: str) -> list[Finding]:
+    """The findings for one output's metrics under its profile. ``bounds`` (``profile_for``): each bound as a
+    Value with where it came from; a DG501 finding shows the one it broke in its ``training`` slot (as reports
+    always have) and judges the metric it names (``Finding.measured``), which approvals read."""
     values = m.as_dict()
     evidence = []
     for name, better in profiles.METRICS.items():
@@ -321,9 +325,8 @@ def judge(label: str, key: str, m: metrics.OutputMetrics, kind: str, prof: profi
         shown = "not finite" if e.value is None else f"{e.value:.6g}"
         out.append(_finding(codes.OutputBeyondTolerance, f"{key}.{e.name}",
                             f"output '{label}': {e.name} {shown} {'>' if e.better == 'lower' else '<'} "
-                            f"{e.bound:.6g} ({where[e.name].source or prof.name}; golden {golden_path}); {summary}",
-                            Value(e.bound, where[e.name],
-                                  How.EXPLICIT if where[e.name].source == "manifest" else How.DEFAULT),
+                            f"{e.bound:.6g} ({bounds[e.name].origin.source or prof.name}; golden {golden_path}); "
+                            f"{summary}", bounds[e.name],
                             Value(e.value, cand_origin), ordered, measured=e))
     if not out:
         out.append(_finding(codes.OutputWithinProfile, key,
