@@ -18,7 +18,7 @@ from driftguard.normalize import normalize_json, normalize_number
 from driftguard.readers import documents
 from driftguard.readers.limits import DEFAULT, Limits
 
-#: ``Origin.source`` of a filled transformers default.
+#: Whose default a filled transformers default is (``Origin.default_of``; ``Origin.source`` is ``<it> default``).
 DEFAULT_OWNER = f"transformers {TRANSFORMERS_DEFAULTS_VERSION}"
 
 #: Files larger than this are not parsed by ``sniff_object`` (detection must stay cheap).

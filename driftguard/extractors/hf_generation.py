@@ -4,8 +4,8 @@ Every GenerationConfig attribute in the vocabulary becomes a ``generation.*`` ke
 (``transformers_version``, ``_from_model_config``, ``forced_decoder_ids``, ``suppress_tokens``...) is kept as
 ``hf.generation.<key>``, never dropped. Keys the file leaves unset take the documented transformers defaults
 (``engines.transformers.HF_GENERATION_DEFAULTS``, transformers
-``engines.transformers.TRANSFORMERS_DEFAULTS_VERSION``), marked
-``explicit=False``; ``save_pretrained`` in 4.x writes only non-default values, so an absent ``top_k`` means 50.
+``engines.transformers.TRANSFORMERS_DEFAULTS_VERSION``), marked ``how`` default (``Origin.default_of``: that
+transformers version); ``save_pretrained`` in 4.x writes only non-default values, so an absent ``top_k`` means 50.
 
 Normalization: integral floats become ints; ``eos_token_id`` is always a sorted list of ints (the ids form a
 set); ``null`` means unset, except ``top_k: null``, which disables top-k (0) in transformers 4.x; a negative
