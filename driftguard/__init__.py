@@ -1,26 +1,49 @@
 """driftguard: catch silent drift between how a model was trained and how it is served.
 
-The public API is imported lazily so that ``import driftguard`` stays fast and pulls in no heavy library:
+The public API is imported lazily so that ``import driftguard`` stays fast and pulls in no heavy library; type
+checkers see the real imports (``TYPE_CHECKING``), so ``driftguard.check(...)`` is typed ``Report``:
 
     import driftguard
     cfg = driftguard.extract("model_repository/summarizer/config.pbtxt")
     result = driftguard.diff("hf/generation_config.json", "vllm:serving/request.json")
-    report = driftguard.parity("driftguard.yaml")   # runs models: needs the [parity] extra
+    report = driftguard.check_parity("driftguard.yaml")   # runs models: needs the [parity] extra
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers (never imported here at run time); "X as X"
+    # re-exports them under mypy --strict (no implicit re-export)
+    from driftguard.api import DiffResult as DiffResult
+    from driftguard.api import approve as approve
+    from driftguard.api import check as check
+    from driftguard.api import check_parity as check_parity
+    from driftguard.api import diff as diff
+    from driftguard.api import extract as extract
+    from driftguard.api import golden_record as golden_record
+    from driftguard.errors import DriftDetected as DriftDetected
+    from driftguard.errors import DriftguardError as DriftguardError
+    from driftguard.gate.request import CheckRequest as CheckRequest
+    from driftguard.model import EffectiveConfig as EffectiveConfig
+    from driftguard.model import Finding as Finding
+    from driftguard.model import Origin as Origin
+    from driftguard.model import Value as Value
+    from driftguard.parity.request import ParityRequest as ParityRequest
+    from driftguard.report import Report as Report
 
 _LAZY = {
     "extract": "driftguard.api",
     "diff": "driftguard.api",
     "DiffResult": "driftguard.api",
     "check": "driftguard.api",
-    "parity": "driftguard.api",
+    "check_parity": "driftguard.api",
     "golden_record": "driftguard.api",
+    "approve": "driftguard.api",
+    "CheckRequest": "driftguard.gate.request",
+    "ParityRequest": "driftguard.parity.request",
     "Report": "driftguard.report",
     "EffectiveConfig": "driftguard.model",
     "Value": "driftguard.model",

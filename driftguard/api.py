@@ -1,20 +1,22 @@
-"""The library API that the CLI and deploy scripts call. Wires extractors, rules and reporters; prints
-nothing and never exits."""
+"""The library API that the CLI and deploy scripts call: short delegations to the parts it wires (extractors,
+rules and reporters; the gate through one ``gate.request.CheckRequest``). Prints nothing and never exits.
+Nothing in the package but ``cli`` (and the package root's lazy re-exports) imports it (an import-linter
+contract)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TextIO
 
 from driftguard import clock, extractors
-from driftguard.errors import ApprovalError, ExtractionError, UsageError
+from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
-from driftguard.model import EffectiveConfig, Finding, Status, Value
-from driftguard.parity.request import EXECUTORS, ParityRequest
+from driftguard.model import EffectiveConfig, Finding, Value
+from driftguard.parity.request import EXECUTORS as EXECUTORS  # re-exported: the CLI's --executor choices
+from driftguard.parity.request import ParityRequest
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.report import Report
@@ -22,8 +24,10 @@ from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.drift import CompareOptions
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
+    from driftguard.gate.scaffold import Found
     from driftguard.manifest import Artifact as ArtifactSpec
     from driftguard.manifest import Manifest
+    from driftguard.parity.progress import Bar
 
 
 def extract(path: str | Path, kind: str | None = None,
@@ -164,17 +168,18 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
           approval_provenance: bool = False) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
+    The arguments become one ``gate.request.CheckRequest``, run by ``gate.check``.
 
     ``base``: a git revision (``check --base REF``): the same check also runs on the files of that revision
     and each finding is marked introduced or existing (existing ones do not fail), the drift it removed listed
-    as resolved (``driftguard.ci``). ``repo_root``: the repository every reported path is relative to
+    as resolved (``gate.baseline``). ``repo_root``: the repository every reported path is relative to
     (default: the nearest folder above the manifest holding ``.git``). ``shard``: ``(I, N)``, check only the
     models of shard I of N (``driftguard.ci.shard``: a split by model name, the same in every job).
     ``models``: check only these models. ``jobs``: worker processes checking models in parallel (0: one per
-    CPU once there are enough models to pay for them); the report is the same as with one. ``changed_only``
-    (with ``base``): check only the models whose files, approvals or manifest entry the change touched.
-    ``approval_provenance`` (implied by ``base`` and ``require_committed_approvals``): each approval names the
-    commit and author that added its file. ``require_committed_approvals``: approvals whose file is not
+    CPU once there are enough models to pay for them; ``gate.parallel``); the report is the same as with one.
+    ``changed_only`` (with ``base``): check only the models whose files, approvals or manifest entry the change
+    touched. ``approval_provenance`` (implied by ``base`` and ``require_committed_approvals``): each approval
+    names the commit and author that added its file. ``require_committed_approvals``: approvals whose file is not
     committed as it is in HEAD are ignored (state ``uncommitted``).
 
     ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
@@ -188,52 +193,35 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     Raises ``DriftguardError`` subclasses for bad input (manifest, approvals, artifacts) and
     ``rules.engine.RuleCrashed`` when a rule is broken.
     """
-    from driftguard import api_ci
-    from driftguard import manifest as manifest_mod
-    from driftguard.gate import pipeline
+    from driftguard.gate import check as gate
+    from driftguard.gate import request as req
 
-    m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
-        else manifest_mod.load(path_or_manifest, (limits or DEFAULT_LIMITS).with_overrides(limit_overrides or {}))
-    today = today or clock.today()
-    if base is not None:
-        return api_ci.check_against(base, m, model=model, strict=strict, today=today, limits=limits, root=root,
-                                    limit_overrides=limit_overrides, repo_root=repo_root, shard=shard,
-                                    models=models, jobs=jobs, changed_only=changed_only,
-                                    require_committed_approvals=require_committed_approvals)
-    if changed_only:
-        raise UsageError("--changed-only needs --base REF: the models a change affected are found against it")
-    limits = (limits if limits is not None else m.effective_limits()).with_overrides(limit_overrides or {})
-    names = pipeline.select_models(m, model, models, shard, parity_only=parity is not None and not rules_stage)
-    workers = api_ci.workers(jobs, len(names))
-    if workers > 1 and parity is None:
-        return api_ci.check_parallel(m, names, workers, strict=strict, today=today, limits=limits, root=root,
-                                     repo_root=repo_root, shard=shard,
-                                     known_models=list(m.models) if model is None and models is None else None,
-                                     require_committed_approvals=require_committed_approvals,
-                                     approval_provenance=approval_provenance)
-    return pipeline.run(m, names, strict=strict, today=today, limits=limits, root=root, parity=parity,
-                        rules_stage=rules_stage, repo_root=repo_root, shard=shard,
-                        require_committed_approvals=require_committed_approvals,
-                        approval_provenance=approval_provenance,
-                        known_models=list(m.models) if model is None and models is None else None)
+    m = req.load_manifest(path_or_manifest, limits, limit_overrides)
+    return gate.check(req.CheckRequest(
+        manifest=m, today=today or clock.today(), selection=req.Selection.of(m, model, models, shard),
+        limits=limits, limit_overrides=dict(limit_overrides or {}), root=req.optional_path(root),
+        repo_root=req.optional_path(repo_root), strict=strict, stages=req.Stages(rules_stage, parity),
+        approvals=req.ApprovalOptions(require_committed_approvals, approval_provenance), base=base,
+        changed_only=changed_only, jobs=jobs))
 
 
 # ---------------------------------------------------------------------------------------------------------
 # parity: the stage that runs the model (driftguard.parity); wired here, never imported by rules
 # ---------------------------------------------------------------------------------------------------------
 
-def parity(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None, *,
-           golden: str | Path | None = None, device: str = "auto", attribution: bool | None = None,
-           strict: bool = False, today: date | None = None, root: str | Path | None = None,
-           progress: Callable[[str, int, int], None] | None = None, plots: str | Path | None = None,
-           executor: str = "local", workers: int | None = None, shard_size: int | None = None,
-           ray_address: str | None = None) -> Report:
-    """Numerical parity alone: for every model with a ``parity:`` section (or only ``model``), run the
-    reference (training artifact, training config) and the candidate (deployed artifact, deployment config) on
-    the golden inputs and judge the DG5xx findings against the approvals. ``golden`` replaces the manifest's
-    golden path; ``device`` is ``auto``, ``cpu`` or ``cuda``; ``attribution`` overrides the manifest's switch.
-    ``progress(label, done, total)`` is called after each runner batch (``parity.progress.Bar`` draws a bar);
-    ``plots``: a folder for one picture per failing output (needs the ``[plots]`` extra).
+def check_parity(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: str | None = None, *,
+                 golden: str | Path | None = None, device: str = "auto", attribution: bool | None = None,
+                 strict: bool = False, today: date | None = None, root: str | Path | None = None,
+                 progress: Callable[[str, int, int], None] | None = None, plots: str | Path | None = None,
+                 executor: str = "local", workers: int | None = None, shard_size: int | None = None,
+                 ray_address: str | None = None) -> Report:
+    """Numerical parity alone (``driftguard parity``): for every model with a ``parity:`` section (or only
+    ``model``), run the reference (training artifact, training config) and the candidate (deployed artifact,
+    deployment config) on the golden inputs and judge the DG5xx findings against the approvals. ``golden``
+    replaces the manifest's golden path; ``device`` is ``auto``, ``cpu`` or ``cuda``; ``attribution`` overrides
+    the manifest's switch. ``progress(label, done, total)`` is called after each runner batch
+    (``parity.progress.Bar`` draws a bar); ``plots``: a folder for one picture per failing output (needs the
+    ``[plots]`` extra).
     ``executor``: ``local`` (default), ``threads`` or ``ray``: one work unit per model × golden shard, merged
     into the report the local run gives (``parity.executors``); ``workers`` threads, or the CPUs of a local Ray
     instance; ``shard_size`` golden samples per unit; ``ray_address`` a running cluster (None: a local instance
@@ -251,120 +239,74 @@ def golden_record(path_or_manifest: str | Path | Manifest = "driftguard.yaml", m
                   progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
     """Run each model's reference once on its golden inputs and store the outputs beside them
     (``<stem>.reference.npz``, with the hashes of the inputs, the reference artifact and its effective config).
-    Returns the files written."""
-    from driftguard import manifest as manifest_mod
-    from driftguard.parity import stage
+    Returns the files written (``gate.golden.record``)."""
+    from driftguard.gate import golden as golden_mod
+    from driftguard.gate import request as req
 
-    m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
-        else manifest_mod.load(path_or_manifest)
-    request = ParityRequest(golden=None if golden is None else str(golden), device=_device(device),
+    request = ParityRequest(golden=None if golden is None else str(golden), device=req.checked_device(device),
                             progress=progress)
-    written: list[Path] = []
-    limits = m.effective_limits()
-    from driftguard.gate.pipeline import parity_models
-
-    for name in parity_models(m, [model] if model is not None else list(m.models), model):
-        spec = m.models[name]
-        from driftguard.gate.sides import build_side as build
-
-        training = build("training", spec.training, m.base, limits, m.base, m.path,
-                         locate=functools.partial(m.artifact_at, name, "training"))
-        assert spec.parity is not None
-        mp = stage.ModelParity(name, spec.parity, m.base, m.path, stage.plain(training.merged), {},
-                               request=request)
-        written.extend(stage.record(mp))
-    return written
+    return golden_mod.record(req.load_manifest(path_or_manifest), model, request)
 
 
 def parity_request(*, device: str = "auto", executor: str = "local", workers: int | None = None,
-                   shard_size: int | None = None, **fields: Any) -> ParityRequest:
-    """A ``ParityRequest`` with its device, executor, workers and shard size checked (UsageError)."""
-    if executor not in EXECUTORS:
-        raise UsageError(f"executor must be {', '.join(EXECUTORS[:-1])} or {EXECUTORS[-1]}, got '{executor}'")
-    for name, n in (("workers", workers), ("shard_size", shard_size)):
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-            raise UsageError(f"{name} must be a whole number of at least 1, got {n!r}")
-    return ParityRequest(device=_device(device), executor=executor, workers=workers, shard_size=shard_size,
-                         **fields)
+                   shard_size: int | None = None, golden: str | None = None, attribution: bool | None = None,
+                   progress: Callable[[str, int, int], None] | None = None, plots: str | None = None,
+                   ray_address: str | None = None) -> ParityRequest:
+    """A ``ParityRequest`` with its device, executor, workers and shard size checked (UsageError;
+    ``gate.request.parity_request``)."""
+    from driftguard.gate import request as req
+
+    return req.parity_request(device=device, executor=executor, workers=workers, shard_size=shard_size,
+                              golden=golden, attribution=attribution, progress=progress, plots=plots,
+                              ray_address=ray_address)
 
 
-def _device(device: str) -> str:
-    if device not in ("auto", "cpu", "cuda"):
-        raise UsageError(f"device must be auto, cpu or cuda, got '{device}'")
-    return device
+def progress_bar(stream: TextIO) -> Bar:
+    """The parity progress bar drawn on ``stream`` (``parity.progress.Bar``; pass it as ``progress``)."""
+    from driftguard.parity.progress import Bar
+
+    return Bar(stream)
 
 
 def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reason: str, expires: date, *,
             approved_by: str | None = None, approval_id: str | None = None, evidence: str | None = None,
             today: date | None = None) -> Path:
     """Write ``approvals/<id>.yaml`` accepting the current drift of ``key`` for ``model``, pinned to today's
-    training and deployed values. Returns the file written.
+    training and deployed values. Returns the file written (``gate.approve``).
 
     UsageError, naming the field, when an argument is wrong (no ``approved_by``, a blank reason, an expiry
     before today, an id that is not ``[A-Za-z0-9][A-Za-z0-9._-]*``), when the key does not drift now or when
     the file exists; ApprovalError when the approval breaks the manifest's policy."""
-    import os
+    from driftguard.gate import approve as approve_mod
 
-    from pydantic import ValidationError
+    return approve_mod.approve(path_or_manifest, model, key, reason, expires, approved_by=approved_by,
+                               approval_id=approval_id, evidence=evidence, today=today or clock.today())
 
-    from driftguard import approvals as approvals_mod
-    from driftguard import manifest as manifest_mod
-    from driftguard.readers.files import confine
 
-    # UsageError naming the first field that is wrong
-    def validated(fields: dict[str, object]) -> approvals_mod.Approval:
-        try:
-            return approvals_mod.Approval.model_validate(fields)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            name = ".".join(str(p) for p in first["loc"]) or "approval"
-            raise UsageError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None
+# ---------------------------------------------------------------------------------------------------------
+# What the CLI needs besides the commands: limits, shards, merging reports, init, explain, kinds
+# ---------------------------------------------------------------------------------------------------------
 
-    today = today or clock.today()
-    if approved_by is None or not approved_by.strip():
-        raise UsageError("approved_by: an approval must name who approved it")
-    if expires < today:
-        raise UsageError(f"expires: {expires.isoformat()} is before today ({today.isoformat()})")
-    m = path_or_manifest if isinstance(path_or_manifest, manifest_mod.Manifest) \
-        else manifest_mod.load(path_or_manifest)
-    aid = approval_id or f"{model}-{key}".replace(".", "-").replace("*", "all")
-    fields: dict[str, object] = {"id": aid, "model": model, "key": key, "reason": reason, "approved_by": approved_by,
-                                 "approved_on": today.isoformat(), "expires": expires.isoformat(),
-                                 "evidence": evidence, "training": None, "deployed": None}
-    validated(fields)  # the arguments first: a bad id or reason is reported before the check runs
-    report = check(m, model=model, today=today)
-    hits = [f for f in report.findings if f.key == key]
-    if not hits:
-        keys = sorted({f.key for f in report.findings})
-        raise UsageError(f"no finding for '{key}' in model '{model}'; findings now: {', '.join(keys) or 'none'}")
-    finding = sorted(hits, key=lambda f: f.rule)[0]
-    covering = next((f for f in hits if f.status == Status.APPROVED and f.approval), None)
-    if covering is not None:
-        ref = next((a for a in report.approvals if a.id == covering.approval), None)
-        where = f" ({ref.location()})" if ref is not None else ""
-        raise UsageError(f"'{key}' of model '{model}' is already approved by {covering.approval}{where}, until "
-                         f"{ref.expires if ref else '?'}; edit that approval (or let it expire) instead of adding "
-                         "a second one")
-    fields["training"] = None if finding.training is None else finding.training.value
-    fields["deployed"] = None if finding.deployed is None else finding.deployed.value
-    approval = validated(fields)
-    folder = confine(m.base / m.approvals, m.base, "approvals folder", origin=m.path)
-    target = folder / f"{approval.id}.yaml"
-    try:  # the manifest's policy, reported against the argument (the file is not written yet)
-        approvals_mod.check_policy(approvals_mod.LoadedApproval(approval, str(target), None),
-                                   approvers=m.approvers, max_horizon_days=m.approval_policy.max_horizon_days,
-                                   today=today)
-    except ApprovalError as exc:
-        option = "--by" if "approver" in exc.message else "--expires"
-        raise UsageError(f"{option}: {exc.message} (approval_policy in {m.path})") from None
-    folder.mkdir(parents=True, exist_ok=True)
-    try:  # never through a symlink, never over an existing file
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    except FileExistsError:
-        raise UsageError(f"{target} exists; choose another --id or edit that file") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(approvals_mod.render(approval))
-    return target
+def reader_limits(overrides: Mapping[str, object] | None = None) -> Limits:
+    """The built-in reader limits with ``{name: value}`` applied (``--limit NAME=VALUE``; values such as
+    ``256M`` allowed). UsageError for an unknown name or a bad value."""
+    return DEFAULT_LIMITS.with_overrides(overrides or {})
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    """``"I/N"`` as ``(I, N)`` for ``check(shard=)`` (``ci.shard.parse_shard``); UsageError otherwise."""
+    from driftguard.ci.shard import parse_shard as parse
+
+    return parse(spec)
+
+
+def merge_reports(paths: Sequence[str | Path]) -> Report:
+    """The JSON reports of ``check --format json`` read back as one Report; the reports of the shards 1/N .. N/N
+    of one check merged into the report of the whole (``ci.merge``). UsageError for a report that is not one,
+    or shards that do not belong together."""
+    from driftguard.ci import merge
+
+    return merge.merge([(str(path), merge.load(str(path))) for path in paths])
 
 
 def discover(folder: str | Path) -> dict[str, list[tuple[str, str]]]:
@@ -374,11 +316,29 @@ def discover(folder: str | Path) -> dict[str, list[tuple[str, str]]]:
     return scaffold.discover(folder)
 
 
-def init_manifest(folder: str | Path, model: str | None = None) -> str:
-    """A commented ``driftguard.yaml`` for the artifacts ``discover`` finds under ``folder``."""
+def init_manifest(folder: str | Path, model: str | None = None) -> tuple[str, list[Found]]:
+    """A commented ``driftguard.yaml`` for the artifacts found under ``folder`` (``gate.scaffold``; ``model``
+    names the model, default: the folder's name), and what was found: the caller tells the user about each
+    file skipped (``Found.skipped``) and each kind that is a guess (``Found.choices``)."""
     from driftguard.gate import scaffold
 
-    return scaffold.init_manifest(folder, model)
+    found = scaffold.scan(folder, model)
+    return scaffold.render(found), found
+
+
+def explain(code: str | None = None) -> str:
+    """The documentation of rule or parity check ``code`` as plain text, or (no code) the list of every rule
+    and parity check. UsageError for an unknown code."""
+    from driftguard.gate import catalog
+    from driftguard.reporters.doc_text import plain
+
+    return plain(catalog.explain(code)) if code else catalog.describe()
+
+
+def kinds() -> list[tuple[str, str]]:
+    """Every artifact kind (``KIND:PATH``, ``--kind``, the manifest's ``kind:``) with its one-line description;
+    imports every extractor module."""
+    return [(kind, extractors.info(kind).description) for kind in extractors.available_kinds()]
 
 
 def schema(name: str) -> str:

@@ -28,9 +28,9 @@ def _parse_sets(items: Sequence[str] | None) -> dict[str, str]:
 
 def _limits(args: argparse.Namespace) -> Any:
     """The reader limits with ``--limit NAME=VALUE`` applied (UsageError for an unknown name or bad value)."""
-    from driftguard.readers.limits import DEFAULT
+    from driftguard import api
 
-    return DEFAULT.with_overrides(_parse_limit_items(args.limit))
+    return api.reader_limits(_parse_limit_items(args.limit))
 
 
 def _parse_limit_items(items: Sequence[str] | None) -> dict[str, str]:
@@ -131,9 +131,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--executor runs the parity stage: it needs --parity")
     shard = None
     if args.shard is not None:
-        from driftguard.ci.shard import parse_shard
-
-        shard = parse_shard(args.shard)
+        shard = api.parse_shard(args.shard)
     try:
         report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
                            limit_overrides=_parse_limit_items(args.limit), parity=parity, base=args.base,
@@ -146,10 +144,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from driftguard.ci import merge
+    from driftguard import api
 
     formats = _parse_formats(args.format)
-    report = merge.merge([(path, merge.load(path)) for path in args.reports])
+    report = api.merge_reports(args.reports)
     return _emit(report, formats, args.no_step_summary)
 
 
@@ -179,9 +177,10 @@ def cmd_parity(args: argparse.Namespace) -> int:
     today = _today(args)
     bar = _progress_bar()
     try:
-        report = api.parity(args.config, model=args.model, golden=args.golden, device=args.device,
-                            attribution=False if args.no_attribution else None, strict=args.strict, today=today,
-                            root=args.root, progress=bar, plots=args.plots, **_executor_args(args))
+        report = api.check_parity(args.config, model=args.model, golden=args.golden, device=args.device,
+                                  attribution=False if args.no_attribution else None, strict=args.strict,
+                                  today=today, root=args.root, progress=bar, plots=args.plots,
+                                  **_executor_args(args))
     finally:
         if bar is not None:
             bar.close()
@@ -215,9 +214,9 @@ def _progress_bar() -> Any:
     """The parity progress bar on stderr, or None where it is not wanted (``progress_wanted``)."""
     if not progress_wanted(sys.stderr, os.environ):
         return None
-    from driftguard.parity.progress import Bar
+    from driftguard import api
 
-    return Bar(sys.stderr)
+    return api.progress_bar(sys.stderr)
 
 
 def _executor_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -229,7 +228,7 @@ def _executor_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _add_executor(p: argparse.ArgumentParser, what: str) -> None:
-    from driftguard.parity.request import EXECUTORS
+    from driftguard.api import EXECUTORS
 
     p.add_argument("--executor", choices=EXECUTORS, default="local",
                    help=f"{what}where the runs go: this process (local), N threads, or a Ray cluster "
@@ -322,14 +321,12 @@ def cmd_approve(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-
     target = Path(args.dir) / "driftguard.yaml"
     if target.exists() and not (args.force or args.stdout):
         raise UsageError(f"{target} exists (use --force to overwrite)")
-    from driftguard.gate import scaffold
+    from driftguard import api
 
-    found = scaffold.scan(args.dir, args.model)
-    text = scaffold.render(found)
+    text, found = api.init_manifest(args.dir, args.model)
     for f in found:
         if f.skipped is not None:
             sys.stderr.write(f"driftguard: init: skipped {_shown(f.path)}: {_shown(f.skipped)}\n")
@@ -429,20 +426,19 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from driftguard.gate import catalog
-    from driftguard.reporters.doc_text import plain
+    from driftguard import api
 
-    sys.stdout.write(plain(catalog.explain(args.code)) if args.code else catalog.describe())
+    sys.stdout.write(api.explain(args.code))
     return EXIT_OK
 
 
 def _kinds_epilog() -> str:
     """The kinds ``KIND:PATH``, ``--kind`` and the manifest's ``kind:`` take, one a line (for ``extract --help``)."""
-    from driftguard import extractors
+    from driftguard import api
 
     lines = ["kinds (KIND:PATH, --kind, or kind: in the manifest):"]
-    for kind in extractors.available_kinds():
-        lines.append(f"  {kind:<14} {extractors.info(kind).description}")
+    for kind, description in api.kinds():
+        lines.append(f"  {kind:<14} {description}")
     return "\n".join(lines)
 
 

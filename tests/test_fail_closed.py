@@ -147,7 +147,7 @@ def test_the_library_raises_the_class_the_case_names(cls: type, tmp_path: Path,
         if argv[0] == "check":
             api.check(argv[-1])
         elif argv[0] == "parity":
-            api.parity(argv[-1])
+            api.check_parity(argv[-1])
         elif "--limit" in argv:
             api.extract(argv[-1], limits=Limits(file_bytes=100))
         else:

@@ -1,31 +1,32 @@
-"""The gate over a manifest: for each model, build both sides (``gate.sides``), run the rules, judge the
-findings against the approvals, and return one Report."""
+"""The gate over a manifest, as named steps that each take the ``CheckRequest`` (``gate.request``):
+``select`` the models, ``load_approvals``, ``build_sides`` (``gate.sides``), ``run_rules``, ``run_parity``,
+``judge`` (the findings against the approvals) and ``assemble`` the Report. ``run`` chains them; ``--base``
+(``gate.baseline``) and ``--jobs`` (``gate.parallel``) wrap ``run``."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftguard import clock
 from driftguard.errors import UsageError
 from driftguard.extractors.base import ExtractCache
+from driftguard.gate.request import CheckRequest
 from driftguard.gate.sides import build_side
 from driftguard.model import Finding, Judged
 from driftguard.parity.request import ParityRequest
-from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
-from driftguard.report import ArtifactRef, ModelResult, Report
-from driftguard.rules.base import RuleContext, Side
+from driftguard.report import ApprovalRef, ArtifactRef, ModelResult, Report
+from driftguard.rules.base import RuleContext
 from driftguard.rules.drift import CompareOptions, Tolerance
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic
     from driftguard.approvals import LoadedApproval
+    from driftguard.gate.approval_provenance import Provenance
     from driftguard.manifest import Manifest
     from driftguard.manifest import Rules as ManifestRules
-
 
 def _compare_options(rules: ManifestRules) -> CompareOptions:
     return CompareOptions(
@@ -34,72 +35,119 @@ def _compare_options(rules: ManifestRules) -> CompareOptions:
     )
 
 
-def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date | None = None,
-        limits: Limits = DEFAULT_LIMITS, root: str | Path | None = None, parity: ParityRequest | None = None,
-        rules_stage: bool = True, repo_root: str | Path | None = None, shard: tuple[int, int] | None = None,
-        require_committed_approvals: bool = False, approval_provenance: bool = False,
-        known_models: Sequence[str] | None = None) -> Report:
-    """The gate for ``names`` of a loaded manifest: build both sides of each model, run the rules (and the parity
-    stage when ``parity`` asks), judge the findings against the approvals, and return the Report (fingerprinted,
-    paths relative to the repository root).
+def run(request: CheckRequest, names: Sequence[str] | None = None) -> Report:
+    """The gate for the models ``request`` selects (or ``names``, when the caller selected them already): build
+    both sides of each model, run the rules (and the parity stage when ``request.stages.parity`` asks), judge the
+    findings against the approvals, and return the Report (fingerprinted, paths relative to the repository root).
 
-    ``rules_stage=False`` runs parity alone. Approvals of ``parity.*`` keys are in scope only when parity runs,
-    the others only when the rules run, so neither stage makes the other's approvals stale.
-    ``require_committed_approvals``/``approval_provenance`` (and the manifest's ``separate_approver``) read the
-    approvals' provenance from git (``gate.approval_provenance``). ``known_models``: every model of the whole
-    manifest (``m`` may be one worker's part of it), given when this run is to report the approvals that name a
-    model the manifest lacks (stale, with that reason): the run of every model, or of one shard, which then
-    reports those whose model name falls in it, so the shards' reports together list each once.
     Raises ``DriftguardError`` subclasses for bad input and ``rules.engine.RuleCrashed`` for a broken rule.
     """
-    import os
+    names = select(request) if names is None else list(names)
+    check_rule_options(request.manifest)
+    limits = request.read_limits()
+    approvals = load_approvals(request, limits)
+    contexts = build_sides(request, names, limits)
+    found, ran = run_rules(request, contexts)
+    for name, extra in run_parity(request, contexts).items():
+        found[name].extend(extra)  # each model's parity findings after its rules'
+    judged, refs = judge(request, names, [f for name in names for f in found[name]], approvals)
+    return assemble(request, contexts, ran, judged, refs, approvals.repo)
 
+
+def select(request: CheckRequest) -> list[str]:
+    """The models ``request`` checks (``select_models``). UsageError naming an unknown model."""
+    chosen = request.selection
+    return select_models(request.manifest, chosen.model, chosen.models, chosen.shard,
+                         parity_only=request.stages.parity_only)
+
+
+@dataclass(frozen=True)
+class Approvals:
+    """The approvals a run may use (``kept``: the uncommitted ones dropped when committed ones are required),
+    with their provenance from git and the repository every reported path is relative to."""
+
+    kept: list[LoadedApproval]
+    provenance: Provenance
+    repo: Path
+
+
+def load_approvals(request: CheckRequest, limits: Limits) -> Approvals:
+    """The manifest's approvals folder, read and checked against its policy (``approvals.load_dir``), and their
+    provenance (read from git when ``request.approvals`` or the manifest's ``separate_approver`` asks:
+    ``gate.approval_provenance``)."""
     from driftguard import approvals as approvals_mod
     from driftguard.ci.repo import repository_root
     from driftguard.gate.approval_provenance import Provenance
-    from driftguard.gate.catalog import checks, rule_infos
-    from driftguard.rules.engine import run_rules, selected_rules
 
-    check_rule_options(m)
-    today = today or clock.today()
-    base_root = Path(root) if root is not None else m.base
-    names = list(names)
-    policy = m.approval_policy
-    approvals = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
-                                       max_horizon_days=policy.max_horizon_days, today=today, root=base_root,
-                                       limits=limits)
-    repo = Path(repo_root).resolve() if repo_root is not None else repository_root(m.base)
-    provenance = Provenance.read(repo, m, approvals, approval_provenance or policy.separate_approver,
-                                 require_committed_approvals)
-    approvals = provenance.kept(approvals)
-    sides: dict[str, tuple[Side, Side]] = {}
-    ran: dict[str, tuple[str, ...]] = {}
-    by_model: dict[str, list[Finding]] = {}
-    with_parity: list[str] = []
-    contexts: dict[str, RuleContext] = {}
+    m, policy = request.manifest, request.manifest.approval_policy
+    loaded = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
+                                    max_horizon_days=policy.max_horizon_days, today=request.today,
+                                    root=request.base_root, limits=limits)
+    repo = request.repo_root.resolve() if request.repo_root is not None else repository_root(m.base)
+    options = request.approvals
+    provenance = Provenance.read(repo, m, loaded, options.provenance or policy.separate_approver,
+                                 options.require_committed)
+    return Approvals(provenance.kept(loaded), provenance, repo)
+
+
+def build_sides(request: CheckRequest, names: Sequence[str], limits: Limits) -> dict[str, RuleContext]:
+    """Both sides of each model in ``names``, with the model's rule settings: what its rules run on."""
+    m, root = request.manifest, request.base_root
     cache: ExtractCache = {}  # a model file both sides, or several models, name is read once
+    contexts: dict[str, RuleContext] = {}
     for name in names:
         spec = m.models[name]
         rules = m.rules_for(name)
-        training = build_side("training", spec.training, m.base, limits, base_root, m.path, cache,
+        training = build_side("training", spec.training, m.base, limits, root, m.path, cache,
                               functools.partial(m.artifact_at, name, "training"))
-        deployed = build_side("deployment", spec.deployment, m.base, limits, base_root, m.path, cache,
+        deployed = build_side("deployment", spec.deployment, m.base, limits, root, m.path, cache,
                               functools.partial(m.artifact_at, name, "deployment"))
-        sides[name] = (training, deployed)
-        ctx = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
-        by_model[name] = distinct(run_rules(ctx, rules.select, rules.severity, rules.enable)) if rules_stage else []
-        if rules_stage:
-            ran[name] = tuple(cls.code for cls, _ in selected_rules(rules.select, rules.severity, rules.enable))
-        if parity is not None and spec.parity is not None:
-            with_parity.append(name)
-            contexts[name] = ctx
-    if parity is not None and with_parity:
-        # every model's parity at once, so an executor can fan them out; each keeps its place after its rules
-        for name, found in zip(with_parity, _parity_findings(m, with_parity, contexts, parity), strict=True):
-            by_model[name].extend(found)
-    findings = [f for name in names for f in by_model[name]]
-    approvals = [a for a in approvals if (parity is not None or not a.approval.key.startswith("parity."))
-                 and (rules_stage or a.approval.key.startswith("parity."))]
+        contexts[name] = RuleContext(name, training, deployed, _compare_options(rules), dict(rules.options), limits)
+    return contexts
+
+
+def run_rules(request: CheckRequest, contexts: dict[str, RuleContext]
+              ) -> tuple[dict[str, list[Finding]], dict[str, tuple[str, ...]]]:
+    """Each model's rule findings (without repeats: ``distinct``) and the codes of the rules that ran on it;
+    none when ``request.stages.rules`` is off."""
+    from driftguard.rules.engine import run_rules as run_selected
+    from driftguard.rules.engine import selected_rules
+
+    found: dict[str, list[Finding]] = {name: [] for name in contexts}
+    ran: dict[str, tuple[str, ...]] = {}
+    if not request.stages.rules:
+        return found, ran
+    for name, ctx in contexts.items():
+        rules = request.manifest.rules_for(name)
+        found[name] = distinct(run_selected(ctx, rules.select, rules.severity, rules.enable))
+        ran[name] = tuple(cls.code for cls, _ in selected_rules(rules.select, rules.severity, rules.enable))
+    return found, ran
+
+
+def run_parity(request: CheckRequest, contexts: dict[str, RuleContext]) -> dict[str, list[Finding]]:
+    """The parity findings of each model with a ``parity:`` section, when ``request.stages.parity`` asks; every
+    model's at once, so an executor can fan them out."""
+    parity = request.stages.parity
+    m = request.manifest
+    with_parity = [name for name in contexts if m.models[name].parity is not None]
+    if parity is None or not with_parity:
+        return {}
+    return dict(zip(with_parity, _parity_findings(m, with_parity, contexts, parity), strict=True))
+
+
+def judge(request: CheckRequest, names: Sequence[str], findings: Sequence[Finding], approvals: Approvals
+          ) -> tuple[tuple[Judged, ...], tuple[ApprovalRef, ...]]:
+    """The findings judged against the approvals in scope (``approvals.apply``), and what became of each
+    approval. Approvals of ``parity.*`` keys are in scope only when parity runs, the others only when the rules
+    run, so neither stage makes the other's approvals stale. With the manifest's ``separate_approver``, an
+    approval added by the author of the change it approves does not count (``gate.approval_provenance``)."""
+    from driftguard import approvals as approvals_mod
+    from driftguard.gate.catalog import checks
+
+    policy, stages, today = request.manifest.approval_policy, request.stages, request.today
+    shard, known_models = request.selection.shard, request.selection.known_models
+    usable = [a for a in approvals.kept if (stages.parity is not None or not a.approval.key.startswith("parity."))
+              and (stages.rules or a.approval.key.startswith("parity."))]
     known_rules = set(checks())
 
     def unknown_in_scope(model: str) -> bool:  # an approval naming a model the manifest lacks: reported here?
@@ -107,32 +155,42 @@ def run(m: Manifest, names: Sequence[str], *, strict: bool = False, today: date 
 
         return known_models is not None and (shard is None or shard_of(model, shard[1]) == shard[0])
 
-    def judge(usable: Sequence[LoadedApproval]) -> approvals_mod.Outcome:
-        return approvals_mod.apply(findings, usable, today, warn_expiring_days=policy.warn_expiring_days,
+    def apply(chosen: Sequence[LoadedApproval]) -> approvals_mod.Outcome:
+        return approvals_mod.apply(findings, chosen, today, warn_expiring_days=policy.warn_expiring_days,
                                    models=names, known_models=known_models, known_rules=known_rules,
                                    unknown_in_scope=unknown_in_scope)
 
-    outcome = judge(approvals)
+    outcome = apply(usable)
+    provenance = approvals.provenance
     judged, refs = outcome.findings, provenance.refs(outcome.approvals, today, names)
     if policy.separate_approver:
-        judged, refs = provenance.separate(judge, approvals, judged, refs, repo, today, names)
+        judged, refs = provenance.separate(apply, usable, judged, refs, approvals.repo, today, names)
+    return judged, refs
+
+
+def assemble(request: CheckRequest, contexts: dict[str, RuleContext], ran: dict[str, tuple[str, ...]],
+             judged: Sequence[Judged], refs: tuple[ApprovalRef, ...], repo: Path) -> Report:
+    """The Report: one result per model (in ``contexts``' order) with its judged findings, artifacts and the
+    rules that ran, the approvals' outcome, fingerprinted."""
+    import os
+
+    from driftguard.gate.catalog import rule_infos
+
     per_model: dict[str | None, list[Judged]] = {}
     for f in judged:  # one pass: 5,000 models would otherwise scan every finding 5,000 times
         per_model.setdefault(f.model, []).append(f)
-    results = []
-    for name in names:
-        training, deployed = sides[name]
-        results.append(ModelResult(
-            name=name,
-            findings=tuple(per_model.get(name, ())),
-            training=tuple(ArtifactRef(c.kind, c.path) for c in training.artifacts),
-            deployment=tuple(ArtifactRef(c.kind, c.path) for c in deployed.artifacts),
-            strict=strict,
-            rules=ran.get(name, ()),
-        ))
-    return Report(tuple(results), refs, manifest=m.path, today=today.isoformat(), strict=strict,
-                  fail_on_stale=policy.fail_on_stale, root=str(repo), cwd=os.getcwd(),
-                  rules=rule_infos(), shard=shard).with_fingerprints()
+    results = tuple(ModelResult(
+        name=name,
+        findings=tuple(per_model.get(name, ())),
+        training=tuple(ArtifactRef(c.kind, c.path) for c in ctx.training.artifacts),
+        deployment=tuple(ArtifactRef(c.kind, c.path) for c in ctx.deployed.artifacts),
+        strict=request.strict,
+        rules=ran.get(name, ()),
+    ) for name, ctx in contexts.items())
+    return Report(results, refs, manifest=request.manifest.path, today=request.today.isoformat(),
+                  strict=request.strict, fail_on_stale=request.manifest.approval_policy.fail_on_stale,
+                  root=str(repo), cwd=os.getcwd(), rules=rule_infos(), shard=request.selection.shard
+                  ).with_fingerprints()
 
 
 def check_rule_options(m: Manifest) -> None:

@@ -91,7 +91,7 @@ def report_of(manifest: Path, executor: str, **kw: Any) -> tuple[str, list[tuple
     """The report as JSON, and the progress calls for finished units."""
 
     seen: list[tuple[str, int, int]] = []
-    report = driftguard.parity(manifest, today=EXAMPLES_TODAY, executor=executor,
+    report = driftguard.check_parity(manifest, today=EXAMPLES_TODAY, executor=executor,
                                progress=lambda *a: seen.append(a), **kw)
     return as_json(report), [s for s in seen if s[0].startswith("parity on ")]  # units done, not batches
 
@@ -239,7 +239,7 @@ def test_a_local_ray_is_started_and_shut_down_by_driftguard(classifier: Path) ->
     pytest.importorskip("ray")
     script = ("import sys, datetime, driftguard, ray\n"
               "from driftguard.reporters import render_check\n"
-              "r = driftguard.parity(sys.argv[1], today=datetime.date(2026, 12, 1), executor='ray', workers=1)\n"
+              "r = driftguard.check_parity(sys.argv[1], today=datetime.date(2026, 12, 1), executor='ray', workers=1)\n"
               "print(ray.is_initialized())\nprint(render_check('json', r))\n")
     proc = subprocess.run([sys.executable, "-c", script, str(classifier)], capture_output=True, text=True,
                           timeout=240, env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})

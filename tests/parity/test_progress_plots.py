@@ -59,7 +59,7 @@ def test_bar_only_on_a_terminal_and_not_under_ci(terminal: bool, env: dict[str, 
 def test_parity_reports_progress_per_batch(pair: dict[str, Path]) -> None:
     manifest = write_manifest(pair["dir"], ORT % "ref.onnx")
     seen: list[tuple[str, int, int]] = []
-    report = api.parity(manifest, progress=lambda label, done, total: seen.append((label, done, total)))
+    report = api.check_parity(manifest, progress=lambda label, done, total: seen.append((label, done, total)))
     assert report.ok
     assert seen == [("m reference on golden.npz", 1, 1), ("m candidate on golden.npz", 1, 1)]
 
