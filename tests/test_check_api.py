@@ -1,19 +1,18 @@
-"""The library API for deploy scripts (``driftguard.check``, ``Report``), side precedence, ``approve`` and
-``init``."""
+"""The library API for deploy scripts (``driftguard.check``, ``Report``), side precedence and ``init``
+(``approve``: ``tests/gate/test_approve.py``)."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 import driftguard
 from driftguard import api, cli, manifest
-from driftguard.errors import DriftDetected, UsageError
+from driftguard.errors import DriftDetected
 from driftguard.model import EffectiveConfig, How, Origin, Value
 from tests.dates import EXAMPLES_TODAY
 
@@ -97,31 +96,6 @@ def test_merge_precedence() -> None:
     merged = api.merge_side([engine, gen])
     # the engine resolved its own precedence: even its default beats the model file's explicit value
     assert merged["generation.top_k"].value == 0 and merged["generation.top_p"].value == 0.85
-
-
-def test_approve_refuses_a_key_without_drift(example: Path) -> None:
-    with pytest.raises(UsageError, match=r"no finding for 'generation\.top_k'"):
-        api.approve(example / "driftguard.yaml", "summarizer", "generation.top_k", "r", date(2027, 1, 1),
-                    approved_by="dana", today=TODAY)
-
-
-def test_approve_writes_a_pinned_file_and_refuses_to_overwrite(example: Path) -> None:
-    path = api.approve(example / "driftguard.yaml", "summarizer", "preprocessing.max_length", "cut for latency",
-                       date(2027, 3, 1), approved_by="dana", today=TODAY)
-    text = path.read_text()
-    for line in ("id: summarizer-preprocessing-max_length", "training: 1024", "deployed: 512",
-                 "approved_by: dana", "approved_on: '2026-12-01'", "expires: '2027-03-01'"):
-        assert line in text.splitlines(), text  # block style: one field a line, reviewable in a diff
-    assert driftguard.check(example, today=TODAY).ok
-    # a second approval of a covered finding would leave the first stale: refused, naming the one that covers it
-    with pytest.raises(UsageError, match=r"already approved by summarizer-preprocessing-max_length "
-                                         r"\(\S*approvals/summarizer-preprocessing-max_length\.yaml:\d+\)"):
-        api.approve(example, "summarizer", "preprocessing.max_length", "again", date(2027, 3, 1), approved_by="dana",
-                    today=TODAY)
-    # once it expired, a renewal under the same id would overwrite it: refused too
-    with pytest.raises(UsageError, match="exists"):
-        api.approve(example, "summarizer", "preprocessing.max_length", "again", date(2027, 5, 1), approved_by="dana",
-                    today=date(2027, 4, 1))
 
 
 def test_init_discovers_the_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,6 @@
-"""``check(jobs=N)`` / ``check --jobs N``: models checked in worker processes give exactly the report one process
-gives, and an error raised in a worker reaches the caller as the same error (type, file and line)."""
+"""``gate.parallel`` (``check(jobs=N)`` / ``check --jobs N``): models checked in worker processes give exactly the
+report one process gives, and an error raised in a worker reaches the caller as the same error (type, file and
+line); how many workers, and what each is sent."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ import pytest
 import yaml
 
 import driftguard
-from driftguard.errors import DriftguardError, ExtractionError, LimitError
+from driftguard import manifest as manifest_mod
+from driftguard.errors import DriftguardError, ExtractionError, LimitError, UsageError
+from driftguard.gate import parallel
+from driftguard.gate.request import CheckRequest, Selection
 from driftguard.rules.engine import RuleCrashed
 from tests.dates import EXAMPLES_TODAY, EXAMPLES_TODAY_ISO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "summarizer"
 TODAY = EXAMPLES_TODAY
 
@@ -102,3 +106,39 @@ def test_errors_survive_pickling() -> None:
     crashed = pickle.loads(pickle.dumps(RuleCrashed("DG101", KeyError("k"))))
     assert isinstance(crashed, RuleCrashed) and crashed.code == "DG101"
     assert str(crashed) == str(RuleCrashed("DG101", KeyError("k")))
+
+
+def test_workers() -> None:
+    assert parallel.workers(1, 500) == 1
+    assert parallel.workers(4, 3) == 3  # never more processes than models
+    assert parallel.workers(0, 10) == 1  # one per CPU only once each gets enough models to pay for a process
+    assert parallel.workers(0, 64 * 2) in (1, 2)
+    with pytest.raises(UsageError, match="jobs must be 0"):
+        parallel.workers(-1, 10)
+
+
+def test_parts_cut_the_manifest_and_give_known_models_to_the_first_only(tmp_path: Path) -> None:
+    m = manifest_mod.load(fleet(tmp_path, 7))
+    request = CheckRequest(m, TODAY, Selection.of(m, shard=None), jobs=3)
+    names = list(m.models)
+    split = parallel.parts(request, names, 3)
+    assert [chunk for _, chunk in split] == [names[0:3], names[3:6], names[6:7]]
+    for i, (part, chunk) in enumerate(split):
+        assert list(part.manifest.models) == chunk and part.jobs == 1
+        assert part.selection.models == tuple(chunk)
+        assert part.selection.known_models == (tuple(names) if i == 0 else None)
+        sent = pickle.loads(pickle.dumps(part))  # what a worker process is sent
+        assert (sent.selection, sent.today, list(sent.manifest.models)) == (part.selection, part.today, chunk)
+
+
+def test_run_with_parity_stays_in_one_process(tmp_path: Path) -> None:
+    """The parity stage fans out through its own executors: ``--jobs`` leaves a parity run in this process
+    (the request is not split, so a progress callable that cannot be pickled is fine)."""
+    from driftguard.gate.request import Stages
+    from driftguard.parity.request import ParityRequest
+
+    m = manifest_mod.load(fleet(tmp_path, 130))
+    request = CheckRequest(m, TODAY, Selection.of(m), jobs=2,
+                           stages=Stages(rules=True, parity=ParityRequest(progress=lambda *_: None)))
+    report = parallel.run(request)  # no model has a parity: section, so only the rules run
+    assert len(report.models) == 130

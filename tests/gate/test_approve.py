@@ -1,0 +1,85 @@
+"""``gate.approve`` (``driftguard approve``, ``driftguard.approve``): the check it runs, what it refuses (no drift,
+an approval that covers the key already, the manifest's policy, an existing file) and the file it writes."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import driftguard
+from driftguard import api
+from driftguard.errors import UsageError
+from driftguard.gate import approve as approve_mod
+from tests.dates import EXAMPLES_TODAY
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "summarizer"
+TODAY = EXAMPLES_TODAY
+
+
+@pytest.fixture()
+def example(tmp_path: Path) -> Path:
+    dst = tmp_path / "summarizer"
+    shutil.copytree(EXAMPLE, dst)
+    return dst
+
+
+def test_approve_refuses_a_key_without_drift(example: Path) -> None:
+    with pytest.raises(UsageError, match=r"no finding for 'generation\.top_k'"):
+        api.approve(example / "driftguard.yaml", "summarizer", "generation.top_k", "r", date(2027, 1, 1),
+                    approved_by="dana", today=TODAY)
+
+
+def test_approve_writes_a_pinned_file_and_refuses_to_overwrite(example: Path) -> None:
+    path = api.approve(example / "driftguard.yaml", "summarizer", "preprocessing.max_length", "cut for latency",
+                       date(2027, 3, 1), approved_by="dana", today=TODAY)
+    text = path.read_text()
+    for line in ("id: summarizer-preprocessing-max_length", "training: 1024", "deployed: 512",
+                 "approved_by: dana", "approved_on: '2026-12-01'", "expires: '2027-03-01'"):
+        assert line in text.splitlines(), text  # block style: one field a line, reviewable in a diff
+    assert driftguard.check(example, today=TODAY).ok
+    # a second approval of a covered finding would leave the first stale: refused, naming the one that covers it
+    with pytest.raises(UsageError, match=r"already approved by summarizer-preprocessing-max_length "
+                                         r"\(\S*approvals/summarizer-preprocessing-max_length\.yaml:\d+\)"):
+        api.approve(example, "summarizer", "preprocessing.max_length", "again", date(2027, 3, 1), approved_by="dana",
+                    today=TODAY)
+    # once it expired, a renewal under the same id would overwrite it: refused too
+    with pytest.raises(UsageError, match="exists"):
+        api.approve(example, "summarizer", "preprocessing.max_length", "again", date(2027, 5, 1), approved_by="dana",
+                    today=date(2027, 4, 1))
+
+
+def test_the_arguments_are_checked_before_the_check_runs(example: Path) -> None:
+    args = (example, "summarizer", "preprocessing.max_length", "r")
+    with pytest.raises(UsageError, match="approved_by: an approval must name who approved it"):
+        approve_mod.approve(*args, date(2027, 1, 1), approved_by=" ", approval_id=None, evidence=None, today=TODAY)
+    with pytest.raises(UsageError, match=r"expires: 2026-01-01 is before today \(2026-12-01\)"):
+        approve_mod.approve(*args, date(2026, 1, 1), approved_by="dana", approval_id=None, evidence=None,
+                            today=TODAY)
+    with pytest.raises(UsageError, match=r"^id: "):
+        approve_mod.approve(*args, date(2027, 1, 1), approved_by="dana", approval_id="../x", evidence=None,
+                            today=TODAY)
+    assert sorted(p.name for p in (example / "approvals").iterdir()) == ["summarizer-top-p.yaml"]
+
+
+def test_drifting_is_the_first_finding_of_the_key_by_rule(example: Path) -> None:
+    report = driftguard.check(example, today=TODAY)
+    found = approve_mod.drifting(report, "summarizer", "preprocessing.max_length")
+    assert found.key == "preprocessing.max_length"
+    assert (found.training and found.training.value, found.deployed and found.deployed.value) == (1024, 512)
+    with pytest.raises(UsageError, match="already approved by summarizer-top-p"):
+        approve_mod.drifting(report, "summarizer", "generation.top_p")
+
+
+def test_the_policy_is_reported_against_the_option(example: Path) -> None:
+    manifest = example / "driftguard.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace("max_horizon_days: 365", "max_horizon_days: 30"), encoding="utf-8")
+    (example / "approvals" / "summarizer-top-p.yaml").unlink()  # it would break the new policy itself
+    with pytest.raises(UsageError, match=r"^--expires: .*\(approval_policy in "):
+        api.approve(manifest, "summarizer", "preprocessing.max_length", "r", date(2027, 6, 1), approved_by="dana",
+                    today=TODAY)
+    assert list((example / "approvals").iterdir()) == []

@@ -1,0 +1,38 @@
+"""``gate.check``: one request to its run (``--base`` to ``gate.baseline``, the rest to ``gate.parallel``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from driftguard import manifest as manifest_mod
+from driftguard.errors import UsageError
+from driftguard.gate import pipeline
+from driftguard.gate.check import check
+from driftguard.gate.request import CheckRequest, Selection
+from tests.dates import EXAMPLES_TODAY
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "examples" / "summarizer" / "driftguard.yaml"
+
+
+@pytest.fixture(scope="module")
+def request_() -> CheckRequest:
+    m = manifest_mod.load(MANIFEST)
+    return CheckRequest(m, EXAMPLES_TODAY, Selection.of(m))
+
+
+def test_a_plain_request_is_the_pipelines_report(request_: CheckRequest) -> None:
+    assert check(request_).to_dict() == pipeline.run(request_).to_dict()
+
+
+def test_changed_only_needs_a_base(request_: CheckRequest) -> None:
+    with pytest.raises(UsageError, match="--changed-only needs --base REF"):
+        check(replace(request_, changed_only=True))
+
+
+def test_a_base_goes_to_the_baseline_run(request_: CheckRequest) -> None:
+    with pytest.raises(UsageError, match="revision"):  # refused by gate.baseline before git runs
+        check(replace(request_, base="-x"))
