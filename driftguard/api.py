@@ -275,8 +275,9 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
     training and deployed values. Returns the file written (``gate.approve``).
 
     UsageError, naming the field, when an argument is wrong (no ``approved_by``, a blank reason, an expiry
-    before today, an id that is not ``[A-Za-z0-9][A-Za-z0-9._-]*``), when the key does not drift now or when
-    the file exists; ApprovalError when the approval breaks the manifest's policy."""
+    before today, an id that is not ``[A-Za-z0-9][A-Za-z0-9._-]*``), when the key does not drift now, when an
+    approval covers it already, when the file exists, and when the approval breaks the manifest's policy
+    (naming ``--by`` or ``--expires``)."""
     from driftguard.gate import approve as approve_mod
 
     return approve_mod.approve(path_or_manifest, model, key, reason, expires, approved_by=approved_by,
