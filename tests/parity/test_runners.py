@@ -101,9 +101,9 @@ def test_the_registry_lists_the_built_in_runners_with_their_capabilities() -> No
 
 def test_an_entry_point_runner_runs_parity_from_the_library(site: Path, tmp_path: Path) -> None:
     assert "scale" in RUNNERS and settings_model("scale").__name__ == "ScaleSettings"
-    same = api.parity(project(tmp_path / "same", "scale: 1.0"), today=None)
+    same = api.check_parity(project(tmp_path / "same", "scale: 1.0"), today=None)
     assert [(f.rule, f.key) for f in same.findings] == [("DG500", "parity.y")]
-    nudged = api.parity(project(tmp_path / "nudged", "scale: 1.5"), today=None)
+    nudged = api.check_parity(project(tmp_path / "nudged", "scale: 1.5"), today=None)
     assert "DG501" in {f.rule for f in nudged.findings}
 
 
