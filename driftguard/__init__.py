@@ -27,9 +27,14 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers (never imp
     from driftguard.errors import DriftDetected as DriftDetected
     from driftguard.errors import DriftguardError as DriftguardError
     from driftguard.gate.request import CheckRequest as CheckRequest
+    from driftguard.model import Change as Change
     from driftguard.model import EffectiveConfig as EffectiveConfig
     from driftguard.model import Finding as Finding
+    from driftguard.model import How as How
+    from driftguard.model import Judged as Judged
     from driftguard.model import Origin as Origin
+    from driftguard.model import Severity as Severity
+    from driftguard.model import Status as Status
     from driftguard.model import Value as Value
     from driftguard.parity.request import ParityRequest as ParityRequest
     from driftguard.report import Report as Report

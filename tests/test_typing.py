@@ -26,8 +26,10 @@ from driftguard import CheckRequest, DriftDetected, DriftguardError, Origin, Par
 report = driftguard.check("driftguard.yaml", model="summarizer", jobs=2, base="main", changed_only=True)
 assert_type(report, driftguard.Report)
 assert_type(report.ok, bool)
-for finding in report.findings:
-    assert_type(finding, driftguard.Finding)
+for judged in report.findings:
+    assert_type(judged, driftguard.Judged)
+    assert_type(judged.finding, driftguard.Finding)
+    assert_type(judged.status, driftguard.Status)
 assert_type(driftguard.check_parity("driftguard.yaml", device="cpu", executor="threads"), driftguard.Report)
 assert_type(driftguard.check("driftguard.yaml", parity=ParityRequest(device="cpu")), driftguard.Report)
 config = driftguard.extract("config.pbtxt")
