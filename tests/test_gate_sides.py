@@ -48,7 +48,7 @@ def test_the_summarizer_deployment_is_served_by_tritons_vllm_backend() -> None:
     assert top_k.origin.source in ("request", "triton vllm_backend default")
     # the model folder's generation_config.json states top_k too: the engine's value won, the file's is kept
     assert "generation.top_k" in deployed.shadowed
-    assert deployed.speaks["vllm"] == ("generation",)
+    assert deployed.kinds["vllm"].speaks == ("generation",)
 
 
 def test_init_places_files_by_their_kinds_role(tmp_path: Path) -> None:

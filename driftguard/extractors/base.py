@@ -47,6 +47,12 @@ class ExtractOptions:
 #: The side a kind of artifact usually belongs to (``driftguard init`` places it there).
 Role = Literal["training", "deployment", "either"]
 _ROLES = ("training", "deployment", "either")
+#: The weight formats DG401 reads (``KindInfo.weights``).
+WeightsFormat = Literal["onnx", "torch", "safetensors", "folder"]
+_WEIGHTS = ("onnx", "torch", "safetensors", "folder")
+#: Where a kind's model IO signature comes from (``KindInfo.io``).
+IoSignature = Literal["declared", "graph"]
+_IO = ("declared", "graph")
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,15 @@ class KindInfo:
     ``engine_args``: for a serving engine whose files may configure the engine itself rather than a request
     (vLLM engine args, Triton's ``model.json``): path -> whether this file does; such files are extracted
     before the side's other engine files, which get them as context.
+
+    What rules may ask of a kind (the gate passes these on each side as ``rules.base.KindTraits``, so no rule
+    names a kind):
+    ``weights``: the format of the weights its artifacts hold, which DG401 reads: ``onnx``, ``torch`` (a
+    pickled checkpoint), ``safetensors``, or ``folder`` (a model folder: its weight files); None for none.
+    ``engine_loads``: a serving engine loads the model from files of this kind (a model folder, its
+    config.json, its weights), so their weight precision is what ``dtype: auto`` resolves from (DG105).
+    ``io``: the model IO signature its artifacts state (``io.inputs``/``io.outputs``): ``declared`` by a
+    serving config (Triton's), or the model ``graph``'s own (ONNX); DG21x check the one against the other.
     """
 
     kind: str
@@ -81,6 +96,9 @@ class KindInfo:
     defaults: Mapping[str, Default] = field(default_factory=dict, hash=False)
     engine_shown: bool = True
     engine_args: Callable[[Path], bool] | None = None
+    weights: WeightsFormat | None = None
+    engine_loads: bool = False
+    io: IoSignature | None = None
 
     def __post_init__(self) -> None:
         # Checked here, not only by mypy: a plug-in's record is built at run time by code mypy never saw.
@@ -94,6 +112,9 @@ class KindInfo:
               for name, names in (("namespaces", self.namespaces), ("keeps", self.keeps))),
             ("defaults: a mapping of key -> Default", isinstance(self.defaults, Mapping)
              and all(isinstance(d, Default) for d in self.defaults.values())),
+            (f"weights: one of {', '.join(_WEIGHTS)} or None", self.weights is None or self.weights in _WEIGHTS),
+            ("engine_loads: a bool", isinstance(self.engine_loads, bool)),
+            (f"io: one of {', '.join(_IO)} or None", self.io is None or self.io in _IO),
         ) if not ok]
         if problems:
             raise TypeError(f"KindInfo({self.kind!r}) needs " + "; ".join(problems))

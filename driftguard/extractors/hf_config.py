@@ -42,6 +42,7 @@ INFO = KindInfo(
     role="either",
     rank=20,
     keeps=("hf",),
+    engine_loads=True,
 )
 
 FILE_NAME = "config.json"

@@ -36,6 +36,8 @@ INFO = KindInfo(
     rank=25,
     namespaces=("generation", "preprocessing"),
     keeps=("hf",),
+    weights="folder",
+    engine_loads=True,
 )
 
 GENERATION_FILE = "generation_config.json"

@@ -33,6 +33,7 @@ INFO = KindInfo(
     role="training",
     rank=60,
     keeps=("lightning", "hparams"),
+    weights="torch",
 )
 
 _SCALER_KEYS = ("MixedPrecision", "MixedPrecisionPlugin", "NativeMixedPrecisionPlugin")

@@ -33,6 +33,8 @@ INFO = KindInfo(
     role="deployment",
     rank=10,
     keeps=("onnx",),
+    weights="onnx",
+    io="graph",
 )
 
 #: metadata_props keys that hold known configuration → (canonical key, expected type).

@@ -25,6 +25,8 @@ INFO = KindInfo(
     role="either",
     rank=0,
     keeps=("safetensors",),
+    weights="safetensors",
+    engine_loads=True,
 )
 
 

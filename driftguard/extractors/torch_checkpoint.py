@@ -26,6 +26,8 @@ INFO = KindInfo(
     role="training",
     rank=60,
     keeps=("torch", "hparams"),
+    weights="torch",
+    engine_loads=True,
 )
 
 HPARAM_ROOTS = ("hyper_parameters", "hparams", "config", "args", "cfg")

@@ -37,6 +37,7 @@ INFO = KindInfo(
     rank=10,
     keeps=("triton",),
     defaults=TRITON_DEFAULTS,
+    io="declared",
 )
 
 _SRC = "defaults.md §7 Triton ModelConfig"

@@ -8,7 +8,7 @@ Every kind's role in this (merge rank, whether it is a serving engine's file) is
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from driftguard.extractors.base import ExtractCache, ExtractOptions
 from driftguard.model import EffectiveConfig, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
-from driftguard.rules.base import Side
+from driftguard.rules.base import KindTraits, Side
 from driftguard.rules.decoding import with_decoding
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic
@@ -65,10 +65,21 @@ def merge(configs: Sequence[EffectiveConfig]) -> tuple[dict[str, Value], dict[st
 
 
 def side_of(name: str, configs: Sequence[EffectiveConfig]) -> Side:
-    """A Side from extracted configs: merged, with its derived ``generation.decoding`` and serving path."""
+    """A Side from extracted configs: merged, with its derived ``generation.decoding``, its serving path and
+    what its kinds declare."""
     merged, shadowed = merge(configs)
-    speaks = {c.kind: extractors.info(c.kind).speaks for c in configs}
-    return Side(name, tuple(configs), with_decoding(merged), serving_path(configs), shadowed, speaks)
+    return Side(name, tuple(configs), with_decoding(merged), serving_path(configs), shadowed,
+                kind_traits(c.kind for c in configs))
+
+
+def kind_traits(kinds: Iterable[str]) -> dict[str, KindTraits]:
+    """What rules may ask of each kind (``rules.base.KindTraits``), from its ``extractors.KindInfo``."""
+    out: dict[str, KindTraits] = {}
+    for kind in kinds:
+        if kind not in out:
+            info = extractors.info(kind)
+            out[kind] = KindTraits(info.speaks, info.weights, info.engine_loads, info.io)
+    return out
 
 
 def serving_path(configs: Sequence[EffectiveConfig]) -> str | None:

@@ -8,7 +8,7 @@ consistency within a side (or between artifacts of the deployment), DG3xx policy
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -22,13 +22,38 @@ from driftguard.rules.drift import CompareOptions, compare_sides
 
 
 @dataclass(frozen=True)
+class KindTraits:
+    """What rules know about a kind of artifact: what its extractor declares (``extractors.KindInfo``), passed
+    by the gate on each ``Side`` because rules never import extractors, so no rule names a kind.
+
+    ``speaks``: the canonical namespaces it can state (its documented defaults' and those its extractor
+    declares), for DG103. ``weights``: the format of the weights its artifacts hold (``onnx``, ``torch``,
+    ``safetensors``, or ``folder``: a model folder's weight files), for DG401; None for none.
+    ``engine_loads``: a serving engine loads the model from it, so its weight precision is what ``dtype: auto``
+    resolves from (DG105). ``io``: the model IO signature it states, ``declared`` by a serving config or the
+    model ``graph``'s own (DG21x check the one against the other); None for none.
+    """
+
+    speaks: tuple[str, ...] = ()
+    weights: str | None = None
+    engine_loads: bool = False
+    io: str | None = None
+
+
+#: The traits of a kind the side has none for (an artifact built by hand in a test): it states nothing rules
+#: select artifacts by.
+NO_TRAITS = KindTraits()
+
+
+@dataclass(frozen=True)
 class Side:
     """One side of a model (training or deployment): its artifacts and their merged values.
 
     ``artifacts`` in manifest order; ``merged`` is ``{key: Value}`` after the side's precedence was applied
     (each Value's origin names the artifact that won); ``shadowed`` the values the merge set aside, per key
     (another artifact of the side stated the key too); ``serving`` the serving path that serves the side
-    (``engines.get``'s name; None when no serving engine's file is on it).
+    (``engines.get``'s name; None when no serving engine's file is on it); ``kinds`` what each of its
+    artifacts' kinds declares (``KindTraits``).
     """
 
     name: str
@@ -36,13 +61,19 @@ class Side:
     merged: Mapping[str, Value]
     serving: str | None = None
     shadowed: Mapping[str, tuple[Value, ...]] = field(default_factory=dict)
-    #: kind -> the canonical namespaces it can state (``extractors.KindInfo.speaks``: its documented defaults'
-    #: and those its extractor declares), for DG103.
-    speaks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    kinds: Mapping[str, KindTraits] = field(default_factory=dict)
 
-    def by_kind(self, *kinds: str) -> list[EffectiveConfig]:
-        """The side's artifacts of the given kinds, in order."""
-        return [a for a in self.artifacts if a.kind in kinds]
+    def traits(self, artifact: EffectiveConfig) -> KindTraits:
+        """What the kind of one of the side's artifacts declares."""
+        return self.kinds.get(artifact.kind, NO_TRAITS)
+
+    def where(self, test: Callable[[KindTraits], bool]) -> list[EffectiveConfig]:
+        """The side's artifacts whose kind's traits pass ``test``, in order."""
+        return [a for a in self.artifacts if test(self.traits(a))]
+
+    def with_weights(self, *formats: str) -> list[tuple[EffectiveConfig, str]]:
+        """(artifact, weights format) for the side's artifacts holding weights in one of ``formats``, in order."""
+        return [(a, w) for a in self.artifacts if (w := self.traits(a).weights) is not None and w in formats]
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ ONNX_BACKENDS = ("onnxruntime", "openvino")
 
 
 def pairs(side: Side) -> list[tuple[EffectiveConfig, EffectiveConfig]]:
-    """(triton config, onnx graph) pairs of a side: graphs under the config's folder, else the only pair."""
-    tritons, graphs = side.by_kind("triton"), side.by_kind("onnx")
+    """(serving config, model graph) pairs of a side, by the IO signature their kinds declare (``declared``: a
+    Triton config; ``graph``: an ONNX graph): graphs under the config's folder, else the only pair."""
+    tritons, graphs = side.where(lambda k: k.io == "declared"), side.where(lambda k: k.io == "graph")
     out: list[tuple[EffectiveConfig, EffectiveConfig]] = []
     for t in tritons:
         folder = PurePath(t.path).parent
@@ -356,7 +357,7 @@ class OnnxTokenizerInputs(Rule):
         names = _list(tok)
         if tok is None or not names:
             return
-        for graph in ctx.deployed.by_kind("onnx"):
+        for graph in ctx.deployed.where(lambda k: k.io == "graph"):
             gv = graph.get("io.inputs")
             if gv is None:
                 continue
@@ -402,7 +403,7 @@ class OnnxMaxLength(Rule):
         if mv is None or not mv.explicit or not isinstance(mv.value, int) or mv.value >= HF_VERY_LARGE_INTEGER:
             return
         names = _list(ctx.training.merged.get("preprocessing.model_input_names"))
-        for graph in ctx.deployed.by_kind("onnx"):
+        for graph in ctx.deployed.where(lambda k: k.io == "graph"):
             fixed: list[tuple[str, int, Value]] = []
             for name in _token_inputs(graph, names):
                 gv = graph.get(f"io.inputs.{name}.shape")

@@ -234,9 +234,9 @@ def _namespace(key: str) -> str:
 
 def spoken_namespaces(kind: str, side: Side) -> set[str]:
     """Canonical namespaces an artifact kind can express, as the gate carries them on the side
-    (``Side.speaks``: those of the kind's documented defaults plus those its extractor declares,
+    (``KindTraits.speaks``: those of the kind's documented defaults plus those its extractor declares,
     ``extractors.KindInfo.speaks``)."""
-    return set(side.speaks.get(kind, ()))
+    return set(side.kinds[kind].speaks if kind in side.kinds else ())
 
 
 class OneSidedKey(Rule):

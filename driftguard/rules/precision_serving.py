@@ -48,7 +48,6 @@ _FLOAT_BITS: dict[str, tuple[int, int]] = {
     "float4_e2m1fn": (2, 1),
 }
 _PRECISION_KEYS = ("precision.weights", "precision.compute", "precision.quantization")
-_MODEL_KINDS = ("hf-model", "hf-config", "safetensors", "torch")
 _AUTO_ROW = "defaults.md §8: dtype auto uses FP16 for FP32 and FP16 models, BF16 for BF16 models (VLLM-MC)"
 
 
@@ -85,7 +84,7 @@ def _spec_of(side: Side, value: Value) -> EngineSpec | None:
 
 def _model_dtype(ctx: RuleContext) -> Value | None:
     """The dtype the server reads from the model files: the deployment side's own, else the training side's."""
-    for artifact in ctx.deployed.by_kind(*_MODEL_KINDS):
+    for artifact in ctx.deployed.where(lambda k: k.engine_loads):
         v = artifact.get("precision.weights")
         if v is not None and isinstance(v.value, str):
             return v

@@ -36,9 +36,10 @@ if TYPE_CHECKING:
     from driftguard.rules.provenance_tensors import WeightTensor
 
 KEY = "model.weights.fingerprint"
-#: Kinds whose artifacts hold weights this rule can read, per side.
-TRAINING_KINDS = ("torch", "lightning", "safetensors", "hf-model")
-DEPLOYED_KINDS = ("onnx", "safetensors", "torch", "lightning", "hf-model")
+#: The weights this rule reads per side, by the format a kind declares (``KindTraits.weights``): checkpoints on
+#: the training side, checkpoints and exports on the deployed side.
+TRAINING_WEIGHTS = ("torch", "safetensors", "folder")
+DEPLOYED_WEIGHTS = ("onnx", "safetensors", "torch", "folder")
 #: Sampled positions per axis order.
 SAMPLES = 64
 #: Deployed tensors smaller than this are exporter constants (epsilons, scalars), not weights.
@@ -155,19 +156,16 @@ def combined(prints: Sequence[Fingerprint]) -> str:
 # reading a side
 # ---------------------------------------------------------------------------------------------------------
 
-def weight_files(cfg: EffectiveConfig) -> list[tuple[Path, str]]:
-    """(file, reader) for an artifact's weights: ``onnx``, ``torch`` or ``safetensors``; none for a model
-    folder without weight files."""
+def weight_files(cfg: EffectiveConfig, weights: str) -> list[tuple[Path, str]]:
+    """(file, reader) for an artifact whose kind holds weights in format ``weights`` (``KindTraits.weights``):
+    the reader is ``onnx``, ``torch`` or ``safetensors``; a model ``folder``'s weight files, none when it has
+    none."""
     from driftguard.rules.provenance_tensors import weight_files as folder_files
 
     path = Path(cfg.path)
-    if cfg.kind == "onnx":
-        return [(path, "onnx")]
-    if cfg.kind in ("torch", "lightning"):
-        return [(path, "torch")]
-    if cfg.kind == "safetensors":
-        return [(path, "safetensors")]
-    if cfg.kind == "hf-model" and path.is_dir():
+    if weights != "folder":
+        return [(path, weights)]
+    if path.is_dir():
         return [(f, "safetensors" if f.suffix == ".safetensors" else "torch") for f in folder_files(path)]
     return []
 
@@ -317,10 +315,11 @@ class WeightsProvenance(Rule):
         opts = self.options(ctx)
         assert isinstance(opts, WeightsProvenanceOptions)
         min_elements, ignore = opts.min_elements, opts.ignore
-        deployed = [(cfg, f, r) for cfg in ctx.deployed.by_kind(*DEPLOYED_KINDS) for f, r in weight_files(cfg)]
+        deployed = [(cfg, f, r) for cfg, w in ctx.deployed.with_weights(*DEPLOYED_WEIGHTS)
+                    for f, r in weight_files(cfg, w)]
         if not deployed:
             return  # nothing deployed that holds weights: the rule has nothing to judge
-        training = [(f, r) for cfg in ctx.training.by_kind(*TRAINING_KINDS) for f, r in weight_files(cfg)]
+        training = [(f, r) for cfg, w in ctx.training.with_weights(*TRAINING_WEIGHTS) for f, r in weight_files(cfg, w)]
         if not training:
             for _, f, _ in deployed:
                 yield self.finding(

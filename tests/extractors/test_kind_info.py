@@ -21,6 +21,9 @@ from driftguard.keys import Default
     ("engine", 3, "engine: a str or None"),
     ("namespaces", ["generation"], "namespaces: a tuple of str"),
     ("defaults", {"generation.top_k": 50}, "defaults: a mapping of key -> Default"),
+    ("weights", "pickle", "weights: one of onnx, torch, safetensors, folder or None"),
+    ("engine_loads", 1, "engine_loads: a bool"),
+    ("io", "triton", "io: one of declared, graph or None"),
 ])
 def test_a_wrong_type_is_refused_naming_the_field(field: str, value: Any, says: str) -> None:
     with pytest.raises(TypeError, match=says):
@@ -38,6 +41,22 @@ def test_speaks_is_the_defaults_namespaces_then_the_declared_ones() -> None:
     assert info.speaks == ("preprocessing", "generation", "serving")
     assert KindInfo(kind="y", description="d").speaks == ()
     assert hash(info)  # a record: hashable although it holds a table
+
+
+def test_what_rules_select_by_is_declared_by_the_kinds() -> None:
+    """The capabilities DG401 (weights), DG105 (engine_loads) and DG21x (io) select artifacts by, and the
+    traits the gate passes rules for each kind."""
+    from driftguard.gate.sides import kind_traits
+
+    builtin = extractors.builtin_kinds()
+    assert {k: extractors.info(k).weights for k in builtin if extractors.info(k).weights} == {
+        "hf-model": "folder", "onnx": "onnx", "safetensors": "safetensors", "lightning": "torch", "torch": "torch"}
+    assert [k for k in builtin if extractors.info(k).engine_loads] == ["hf-model", "hf-config", "safetensors", "torch"]
+    assert {k: extractors.info(k).io for k in builtin if extractors.info(k).io} == {"triton": "declared",
+                                                                                    "onnx": "graph"}
+    traits = kind_traits(["onnx", "vllm"])
+    assert (traits["onnx"].weights, traits["onnx"].io, traits["onnx"].engine_loads) == ("onnx", "graph", False)
+    assert traits["vllm"].speaks == extractors.info("vllm").speaks and traits["vllm"].weights is None
 
 
 def test_request_kinds_and_engine_args_are_declared_not_listed() -> None:

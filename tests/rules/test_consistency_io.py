@@ -14,6 +14,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from driftguard.extractors import extract
+from driftguard.gate.sides import kind_traits
 from driftguard.model import EffectiveConfig, Finding, How, Origin, Value
 from driftguard.rules.base import Rule, RuleContext, Side
 from driftguard.rules.consistency_io import CONSISTENCY_IO_RULES, pairs
@@ -72,7 +73,7 @@ def run(deployed: list[EffectiveConfig], training: list[EffectiveConfig] | None 
         merged: dict[str, Value] = {}
         for a in artifacts:
             merged.update(a.values)
-        return Side(name, tuple(artifacts), merged)
+        return Side(name, tuple(artifacts), merged, kinds=kind_traits(a.kind for a in artifacts))
 
     ctx = RuleContext("bert", side("training", training or []), side("deployed", deployed))
     return [f for rule in CONSISTENCY_IO_RULES for f in rule().check(ctx)]
@@ -149,10 +150,27 @@ def test_default_max_length_is_not_a_length() -> None:
 def test_pairs_by_folder() -> None:
     t1, t2 = config("triton", "repo/a/config.pbtxt", triton()), config("triton", "repo/b/config.pbtxt", triton())
     g1, g2 = config("onnx", "repo/a/1/model.onnx", graph()), config("onnx", "repo/b/1/model.onnx", graph())
-    side = Side("deployed", (t1, t2, g1, g2), {})
+    side = Side("deployed", (t1, t2, g1, g2), {}, kinds=kind_traits(["triton", "onnx"]))
     assert pairs(side) == [(t1, g1), (t2, g2)]
-    lone = Side("deployed", (config("triton", "x/config.pbtxt", triton()), config("onnx", "y/m.onnx", graph())), {})
+    lone = Side("deployed", (config("triton", "x/config.pbtxt", triton()), config("onnx", "y/m.onnx", graph())), {},
+                kinds=kind_traits(["triton", "onnx"]))
     assert len(pairs(lone)) == 1
+    assert pairs(Side("deployed", (t1, g1), {})) == []  # no kind declared an IO signature: nothing is paired
+
+
+def test_rules_pair_by_the_io_signature_a_kind_declares_not_by_its_name() -> None:
+    """A plug-in kind whose artifacts are model graphs (``KindInfo.io = "graph"``) is checked against the Triton
+    config like an ONNX graph: a dtype the config contradicts is found, naming the graph."""
+    from driftguard.rules.base import KindTraits
+
+    g = config("my-graph", "repo/a/1/model.mygraph", graph(**{"io.inputs.input_ids.dtype": "int32"}))
+    t = config("triton", "repo/a/config.pbtxt", triton())
+    kinds = {**kind_traits(["triton"]), "my-graph": KindTraits(io="graph")}
+    deployed = Side("deployed", (t, g), {}, kinds=kinds)
+    assert pairs(deployed) == [(t, g)]
+    ctx = RuleContext("m", Side("training", (), {}), deployed)
+    findings = [f for rule in CONSISTENCY_IO_RULES for f in rule().check(ctx)]
+    assert findings and any("model.mygraph" in f.message and "int32" in f.message for f in findings), findings
 
 
 def test_rules_document_themselves() -> None:

@@ -18,6 +18,7 @@ from onnx import TensorProto, helper
 
 from driftguard.api import extract
 from driftguard.errors import DriftguardError
+from driftguard.gate.sides import kind_traits
 from driftguard.model import EffectiveConfig, Finding
 from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.engine import run_rules
@@ -98,7 +99,8 @@ def deploy(tmp: Path, config_text: str, model: onnx.ModelProto) -> list[Finding]
     onnx.save(model, str(folder / "1" / "model.onnx"))
     arts = (extract(folder / "config.pbtxt"), extract(folder / "1" / "model.onnx"))
     merged = {k: v for a in arts for k, v in a.values.items()}
-    ctx = RuleContext("m", Side("training", (), {}), Side("deployment", arts, merged))
+    deployed = Side("deployment", arts, merged, kinds=kind_traits(a.kind for a in arts))
+    ctx = RuleContext("m", Side("training", (), {}), deployed)
     return run_rules(ctx, select=["DG21*"])
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftguard import extractors
+from driftguard.gate.sides import kind_traits
 from driftguard.model import EffectiveConfig, Finding, How, Origin, Value
 from driftguard.rules.base import RuleContext, Side
 from driftguard.rules.drift import CompareOptions
@@ -17,9 +18,9 @@ def _side(name: str, kind: str, values: Mapping[str, Any], explicit: bool = True
     path = f"{name}/{kind}.json"
     how = How.EXPLICIT if explicit else How.DEFAULT
     vals = {k: Value(v, Origin(path, i + 1), how) for i, (k, v) in enumerate(values.items())}
-    # What the gate carries on a side it builds: the namespaces the kind can state (KindInfo.speaks), for DG103.
-    speaks = {kind: extractors.info(kind).speaks} if kind in extractors.EXTRACTORS else {}
-    return Side(name, (EffectiveConfig(kind, path, vals),), vals, speaks=speaks)
+    # What the gate carries on a side it builds: what the kind declares (KindInfo.speaks, for DG103).
+    kinds = kind_traits([kind]) if kind in extractors.EXTRACTORS else {}
+    return Side(name, (EffectiveConfig(kind, path, vals),), vals, kinds=kinds)
 
 
 def _ctx(training: Mapping[str, Any], deployed: Mapping[str, Any], *, training_kind: str = "hf-generation",

@@ -21,7 +21,8 @@ import torch  # noqa: E402
 from onnxruntime import quantization  # noqa: E402
 
 from driftguard import api  # noqa: E402
-from driftguard.model import Finding, Unjudged, WeightMatch  # noqa: E402
+from driftguard.gate.sides import kind_traits  # noqa: E402
+from driftguard.model import EffectiveConfig, Finding, Unjudged, WeightMatch  # noqa: E402
 from driftguard.rules.base import RuleContext, Side  # noqa: E402
 from driftguard.rules.engine import run_rules  # noqa: E402
 from driftguard.rules.provenance import KEY, WeightsProvenance  # noqa: E402
@@ -77,10 +78,14 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+def _side(name: str, artifact: EffectiveConfig) -> Side:
+    """A one-artifact side as the gate builds it: with what its kind declares (the weights it holds)."""
+    return Side(name, (artifact,), dict(artifact.values), kinds=kind_traits([artifact.kind]))
+
+
 def judge(training: Path, deployed: Path, options: dict[str, Any] | None = None) -> list[Finding]:
     t, d = api.extract(training), api.extract(deployed)
-    ctx = RuleContext("m", Side("training", (t,), dict(t.values)), Side("deployment", (d,), dict(d.values)),
-                      options=options or {})
+    ctx = RuleContext("m", _side("training", t), _side("deployment", d), options=options or {})
     return list(WeightsProvenance().check(ctx))
 
 
@@ -170,7 +175,7 @@ def test_int8_weight_without_a_readable_scale_is_a_warning_not_a_pass(files: dic
 
 def test_a_file_with_nothing_to_compare_it_with_says_so_as_data(files: dict[str, Path]) -> None:
     d = api.extract(files["onnx_a"])
-    ctx = RuleContext("m", Side("training", (), {}), Side("deployment", (d,), dict(d.values)), options={})
+    ctx = RuleContext("m", Side("training", (), {}), _side("deployment", d), options={})
     [f] = WeightsProvenance().check(ctx)
     assert f.severity == "warning" and f.deployed is not None and f.deployed.value == "not compared"
     assert f.weights == WeightMatch(f.deployed.origin.path, deployed=Unjudged.NOT_COMPARED)
@@ -195,7 +200,7 @@ def test_checkpoint_the_metadata_reader_refuses_is_an_input_error_and_nothing_ru
     t = api.extract(files["ckpt_a"])  # the metadata extractor refuses the evil file itself; feed its path here
     evil = type(t)("torch", str(path), t.values)
     d = api.extract(files["onnx_a"])
-    ctx = RuleContext("m", Side("training", (evil,), {}), Side("deployment", (d,), {}))
+    ctx = RuleContext("m", _side("training", evil), _side("deployment", d))
     # DG401 applies the metadata reader's rules before torch.load ever sees the file: the refusal is exit 2.
     with pytest.raises(RefusedError, match="refused pickle global") as exc:
         list(WeightsProvenance().check(ctx))
@@ -211,7 +216,7 @@ def test_min_elements_and_ignore_options(files: dict[str, Path]) -> None:
 
 def test_opt_in_runs_only_when_enabled(files: dict[str, Path]) -> None:
     t, d = api.extract(files["ckpt_b"]), api.extract(files["onnx_a"])
-    ctx = RuleContext("m", Side("training", (t,), dict(t.values)), Side("deployment", (d,), dict(d.values)))
+    ctx = RuleContext("m", _side("training", t), _side("deployment", d))
     assert not [f for f in run_rules(ctx) if f.rule == "DG401"]
     assert [f.rule for f in run_rules(ctx, enable=["DG401"]) if f.rule == "DG401"] == ["DG401"]
 

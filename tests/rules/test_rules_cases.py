@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from driftguard import extractors
+from driftguard.gate.sides import kind_traits
 from driftguard.model import EffectiveConfig, How, Origin, Value
 from driftguard.rules import RULES
 from driftguard.rules.base import RuleContext, Side
@@ -62,9 +63,9 @@ def side_from(spec: Any, name: str) -> Side:
     merged: dict[str, Value] = {}
     for artifact in artifacts:
         merged.update(artifact.values)
-    # What the gate carries on a side it builds: the namespaces each kind can state (KindInfo.speaks), for DG103.
-    speaks = {a.kind: extractors.info(a.kind).speaks for a in artifacts if a.kind in extractors.EXTRACTORS}
-    return Side(name, artifacts, merged, speaks=speaks)
+    # What the gate carries on a side it builds: what each kind declares (KindInfo: speaks, weights, io, ...).
+    kinds = kind_traits(a.kind for a in artifacts if a.kind in extractors.EXTRACTORS)
+    return Side(name, artifacts, merged, kinds=kinds)
 
 
 def context_from(case: dict[str, Any]) -> RuleContext:
