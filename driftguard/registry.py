@@ -3,9 +3,11 @@ engines.
 
 A ``Registry`` maps a name to a lazy reference, ``"package.module"`` (the module is the plug-in) or
 ``"package.module:attr"`` (an attribute of it), and adds the entry points of one group
-(``driftguard.<kind>``); a built-in name wins a clash. Nothing is imported until a name is loaded, so a
-Triton-only check never imports the ONNX code. A plug-in that cannot be loaded, or is not what its registry
-holds, is one error (``PluginLoadError``: a broken installation, exit 3), never the user's input.
+(``driftguard.<kind>``); a built-in name wins a clash. A registry may also hold plug-ins another one declares
+for it (``derived``: a serving engine names its request kind's extractor, so the engine's one entry point adds
+both). Nothing is imported until a name is loaded, so a Triton-only check never imports the ONNX code. A
+plug-in that cannot be loaded, or is not what its registry holds, is one error (``PluginLoadError``: a broken
+installation, exit 3), never the user's input.
 
 This module imports nothing from driftguard but ``plugins`` (the one entry-point scan per process).
 """

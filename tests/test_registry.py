@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from driftguard import plugins
-from driftguard.registry import PluginLoadError, Registry, instance_of, module_with, subclass_of
+from driftguard.registry import PluginLoadError, Ref, Registry, instance_of, module_with, subclass_of
 
 
 @pytest.fixture
@@ -86,3 +86,25 @@ def test_nothing_is_imported_until_loaded(plugin_dist: None) -> None:
     assert "fakeplug" in sys.modules
     reg.clear()
     assert reg.names()[0] == "seven"
+
+
+def test_derived_plug_ins_follow_the_table_and_precede_the_entry_points(plugin_dist: None) -> None:
+    """What another registry declares for this one (an engine's request kind): after the built-in table, before
+    this group's entry points; the first of a name wins; asked once until ``clear()``."""
+    calls: list[int] = []
+
+    def derived() -> list[Ref]:
+        calls.append(1)
+        return [Ref("path", "json:loads"), Ref("extra", "json:loads"), Ref("later", "os.path", builtin=False),
+                Ref("seven", "json:loads", builtin=False)]
+
+    reg: Registry[object] = Registry("driftguard.testkind", {"path": "os.path"}, lambda o: o, derived=derived)
+    assert reg.names() == ["path", "extra", "later", "seven", "mod", "clash", "missing", "cls"]
+    assert [r.builtin for r in reg.refs()][:4] == [True, True, False, False]
+    import json
+    import os
+
+    assert reg.load("path") is os.path and reg.load("extra") is json.loads and reg.load("seven") is json.loads
+    assert "later" in reg and len(calls) == 1
+    reg.clear()
+    assert reg.ref("extra") == Ref("extra", "json:loads") and len(calls) == 2
