@@ -6,7 +6,7 @@ through ``gate.parallel`` (``--jobs``), never through the facade."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,48 +29,76 @@ def run(request: CheckRequest) -> Report:
     from driftguard.ci import baseline, gitref
     from driftguard.ci.repo import repository_root
 
-    ref, m = request.base, request.manifest
+    ref = request.base
     assert ref is not None
     gitref.validate_revision(ref)
-    repo = request.repo_root.resolve() if request.repo_root is not None else repository_root(m.base)
+    repo = request.repo_root.resolve() if request.repo_root is not None else repository_root(request.manifest.base)
     commit = gitref.resolve(repo, ref)
-    folder = request.base_root
     with tempfile.TemporaryDirectory(prefix="driftguard-base-") as tmp:
-        copy = Path(tmp)
-        gitref.materialize(repo, commit, folder, copy)
-        try:
-            manifest = copy / Path(m.path).resolve().relative_to(repo)
-            base_root = copy / folder.resolve().relative_to(repo)
-        except ValueError:
-            raise UsageError(f"--base: {m.path} is not inside the git repository {repo}") from None
-        try:
-            old = load_manifest(manifest, request.limits, request.limit_overrides) if manifest.is_file() else None
-        except DriftguardError as exc:
-            raise UsageError(f"--base {ref}: the manifest of {commit[:12]} is not valid: {exc}") from None
-        model, models = request.selection.model, request.selection.models
-        unchanged = 0
-        if request.changed_only:
-            wanted = _wanted(m, model, models)
-            affected = _affected(request, old, repo, commit)
-            models, model = tuple(n for n in wanted if n in affected), None
-            unchanged = len(wanted) - len(models)
+        base = _checkout(request, repo, commit, Path(tmp))
+        selection, unchanged = _narrowed(request, base.manifest, repo, commit)
         plain = replace(request, base=None, changed_only=False, stages=Stages())
-        head = parallel.run(replace(plain, selection=Selection.of(m, model, models, request.selection.shard),
-                                    repo_root=repo, approvals=replace(request.approvals, provenance=True)))
-        before = Report((), today=request.today.isoformat(), root=str(copy), cwd=str(copy))
-        if old is not None and (model is None or model in old.models):
-            kept = None if models is None else [n for n in models if n in old.models]
-            try:
-                before = parallel.run(replace(plain, manifest=old, root=base_root, repo_root=copy,
-                                              selection=Selection.of(old, model, kept, request.selection.shard),
-                                              approvals=ApprovalOptions()))
-            except DriftguardError as exc:
-                raise UsageError(f"--base {ref}: the check of {commit[:12]} failed: {exc}") from None
-        return baseline.judge_change(head, before, ref, commit, unchanged=unchanged)
+        head = parallel.run(replace(plain, selection=selection, repo_root=repo,
+                                    approvals=replace(request.approvals, provenance=True)))
+        return baseline.judge_change(head, _before(plain, base, selection), ref, commit, unchanged=unchanged)
 
 
-def _wanted(m: Manifest, model: str | None, models: tuple[str, ...] | None) -> list[str]:
-    return [model] if model is not None else list(models) if models is not None else list(m.models)
+@dataclass(frozen=True)
+class _Base:
+    """The base revision's files: the copy's folder, its manifest (None where the revision has none) and the
+    folder its artifacts must lie in."""
+
+    ref: str
+    commit: str
+    copy: Path
+    manifest: Manifest | None
+    root: Path
+
+
+def _checkout(request: CheckRequest, repo: Path, commit: str, copy: Path) -> _Base:
+    """``commit``'s files of the request's root folder written under ``copy``, and its manifest loaded."""
+    from driftguard.ci import gitref
+
+    m, folder, ref = request.manifest, request.base_root, str(request.base)
+    gitref.materialize(repo, commit, folder, copy)
+    try:
+        manifest = copy / Path(m.path).resolve().relative_to(repo)
+        root = copy / folder.resolve().relative_to(repo)
+    except ValueError:
+        raise UsageError(f"--base: {m.path} is not inside the git repository {repo}") from None
+    try:
+        old = load_manifest(manifest, request.limits, request.limit_overrides) if manifest.is_file() else None
+    except DriftguardError as exc:
+        raise UsageError(f"--base {ref}: the manifest of {commit[:12]} is not valid: {exc}") from None
+    return _Base(ref, commit, copy, old, root)
+
+
+def _narrowed(request: CheckRequest, old: Manifest | None, repo: Path, commit: str) -> tuple[Selection, int]:
+    """The head run's selection (with ``changed_only``: the wanted models the change touched) and how many
+    wanted models it left out."""
+    m, model, models = request.manifest, request.selection.model, request.selection.models
+    unchanged = 0
+    if request.changed_only:
+        wanted = [model] if model is not None else list(models) if models is not None else list(m.models)
+        affected = _affected(request, old, repo, commit)
+        models, model = tuple(n for n in wanted if n in affected), None
+        unchanged = len(wanted) - len(models)
+    return Selection.of(m, model, models, request.selection.shard), unchanged
+
+
+def _before(plain: CheckRequest, base: _Base, selection: Selection) -> Report:
+    """The same check of the base revision's files (no approval provenance), of the selected models it has; an
+    empty report where it has no manifest or not the one model asked for."""
+    old, model, models = base.manifest, selection.model, selection.models
+    if old is None or (model is not None and model not in old.models):
+        return Report((), today=plain.today.isoformat(), root=str(base.copy), cwd=str(base.copy))
+    kept = None if models is None else [n for n in models if n in old.models]
+    try:
+        return parallel.run(replace(plain, manifest=old, root=base.root, repo_root=base.copy,
+                                    selection=Selection.of(old, model, kept, selection.shard),
+                                    approvals=ApprovalOptions()))
+    except DriftguardError as exc:
+        raise UsageError(f"--base {base.ref}: the check of {base.commit[:12]} failed: {exc}") from None
 
 
 def _affected(request: CheckRequest, old: Manifest | None, repo: Path, commit: str) -> set[str]:
