@@ -1,8 +1,8 @@
 """A small, reproducible mutation pass: apply one classic mutation at a time to one driftguard module and run a
 chosen pytest subset against it; a mutant whose tests still pass *survived* (no test notices the change).
 
-    python benchmarks/mutation.py driftguard/compare.py tests/test_compare.py tests/rules/test_drift.py
-    python benchmarks/mutation.py driftguard/rules/drift.py tests/rules/test_drift.py --json out.json
+    python benchmarks/mutation.py driftguard/equality.py tests/test_equality.py tests/rules/test_comparison.py
+    python benchmarks/mutation.py driftguard/rules/comparison.py tests/rules/test_comparison.py --json out.json
 
 Mutations (one per run): comparison operators flipped at the boundary (``<``/``<=``, ``>``/``>=``, ``==``/``!=``,
 ``is``/``is not``, ``in``/``not in``); ``and``/``or`` swapped and each operand of a boolean operation dropped;

@@ -21,7 +21,7 @@ from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.report import Report
 from driftguard.rules.base import RuleContext, Side
-from driftguard.rules.drift import CompareOptions
+from driftguard.rules.comparison import CompareOptions
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
     from driftguard.gate.scaffold import Found
@@ -165,7 +165,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
           base: str | None = None, repo_root: str | Path | None = None,
           shard: tuple[int, int] | None = None, models: Sequence[str] | None = None, jobs: int = 1,
           changed_only: bool = False, require_committed_approvals: bool = False,
-          approval_provenance: bool = False) -> Report:
+          approval_history: bool = False) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
     The arguments become one ``gate.request.CheckRequest``, run by ``gate.check``.
@@ -178,7 +178,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     ``models``: check only these models. ``jobs``: worker processes checking models in parallel (0: one per
     CPU once there are enough models to pay for them; ``gate.parallel``); the report is the same as with one.
     ``changed_only`` (with ``base``): check only the models whose files, approvals or manifest entry the change
-    touched. ``approval_provenance`` (implied by ``base`` and ``require_committed_approvals``): each approval
+    touched. ``approval_history`` (implied by ``base`` and ``require_committed_approvals``): each approval
     names the commit and author that added its file. ``require_committed_approvals``: approvals whose file is not
     committed as it is in HEAD are ignored (state ``uncommitted``).
 
@@ -201,7 +201,7 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
         manifest=m, today=today or clock.today(), selection=req.Selection.of(m, model, models, shard),
         limits=limits, limit_overrides=dict(limit_overrides or {}), root=req.optional_path(root),
         repo_root=req.optional_path(repo_root), strict=strict, stages=req.Stages(rules_stage, parity),
-        approvals=req.ApprovalOptions(require_committed_approvals, approval_provenance), base=base,
+        approvals=req.ApprovalOptions(require_committed_approvals, approval_history), base=base,
         changed_only=changed_only, jobs=jobs))
 
 

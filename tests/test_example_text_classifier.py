@@ -80,7 +80,7 @@ def artifacts_of(out: Path) -> tuple[dict[str, bytes], tuple[str, str]]:
     import torch
     from onnx import numpy_helper
 
-    from driftguard.rules.provenance import combined, compare_file, training_prints
+    from driftguard.rules.weights import combined, compare_file, training_prints
 
     state = torch.load(out / "text-classifier.ckpt", weights_only=True)["state_dict"]
     arrays = {f"ckpt:{k}": v.numpy() for k, v in state.items()}

@@ -157,7 +157,7 @@ def test_the_library_raises_the_class_the_case_names(cls: type, tmp_path: Path,
 
 def test_a_crashing_rule_is_exit_3_never_a_pass(monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from driftguard.rules.drift_rules import ValueDrift
+    from driftguard.rules.drift import ValueDrift
 
     def boom(self: object, ctx: object) -> object:
         raise ZeroDivisionError("bug")

@@ -17,7 +17,7 @@ from fnmatch import fnmatchcase
 from driftguard import clock
 from driftguard.approvals.schema import Approval
 from driftguard.approvals.store import LoadedApproval
-from driftguard.compare import values_equal
+from driftguard.equality import values_equal
 from driftguard.keys import spec_for
 from driftguard.model import ApprovalState, Finding, Json, Judged, Severity, Status, Value
 from driftguard.report import ApprovalRef

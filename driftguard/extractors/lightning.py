@@ -3,10 +3,10 @@
 Lightning's ``dump_checkpoint`` writes one dict: ``state_dict``, ``hyper_parameters`` (``save_hyperparameters``),
 ``datamodule_hyper_parameters``, ``pytorch-lightning_version``, ``epoch``, ``global_step``, ``loops``,
 ``optimizer_states``, ``lr_schedulers``, ``callbacks`` and the precision plugin's state under the plugin's
-class name. Read through :mod:`pickle_reader` (metadata only, no torch import for the zip format).
+class name. Read through :mod:`checkpoint_common` (metadata only, no torch import for the zip format).
 
 * ``hyper_parameters`` -> ``hparams.*``, ``datamodule_hyper_parameters`` -> ``hparams.datamodule.*``; known
-  names map onto canonical keys (:data:`pickle_reader.HPARAM_KEYS`, shallowest wins: the module's own value
+  names map onto canonical keys (:data:`checkpoint_common.HPARAM_KEYS`, shallowest wins: the module's own value
   beats the datamodule's).
 * ``precision.compute`` from a ``precision`` hyperparameter or top-level entry (``16-mixed``, ``bf16-mixed``,
   ``32``...); failing that, a saved AMP GradScaler state (``MixedPrecision``/``MixedPrecisionPlugin``/
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import pickle_reader as pr
+from driftguard.extractors import checkpoint_common as pr
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, normalize_number

@@ -21,8 +21,20 @@ from pathlib import Path
 
 from driftguard.engines import lmdeploy as lmdeploy_engine
 from driftguard.errors import ExtractionError, LimitError
-from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder, read_text
+from driftguard.extractors.runtime_common import (
+    Document,
+    apply_decoding,
+    apply_fields,
+    escape,
+    fill_layers,
+    flag_unknown,
+    keep_namespaced,
+    load_document,
+    put,
+    require_mapping,
+    require_recognized,
+)
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import int_digits, is_int_literal, normalize_dtype, parse_scalar
 from driftguard.readers.limits import Limits
@@ -58,18 +70,18 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if path.suffix.lower() in (".ini", ".cfg"):
         return _extract_ini(path, options.limits)
-    doc = rc.load_document(path, options.limits)
-    data = rc.require_mapping(doc, "an lmdeploy GenerationConfig")
+    doc = load_document(path, options.limits)
+    data = require_mapping(doc, "an lmdeploy GenerationConfig")
     b = ValueBuilder(INFO.kind, path)
     server = "messages" in data or "prompt" in data
-    rc.require_recognized(doc, INFO.kind, "GenerationConfig or api_server request", data, _KNOWN)
+    require_recognized(doc, INFO.kind, "GenerationConfig or api_server request", data, _KNOWN)
     source = "request" if server else "generation config"
     spec = lmdeploy_engine.SERVER if server else lmdeploy_engine.PIPELINE
-    unknown = rc.flag_unknown(b, doc, "lmdeploy", _IGNORED, data, "", _KNOWN, source)
-    used = rc.apply_fields(b, doc, data, "", spec, source) | unknown
-    rc.keep_namespaced(b, doc, "lmdeploy", data, "", used | {"messages", "prompt"})
-    rc.fill_layers(b, spec)
-    rc.apply_decoding(b, spec)  # the api_server samples; the pipeline's do_sample false forces greedy values
+    unknown = flag_unknown(b, doc, "lmdeploy", _IGNORED, data, "", _KNOWN, source)
+    used = apply_fields(b, doc, data, "", spec, source) | unknown
+    keep_namespaced(b, doc, "lmdeploy", data, "", used | {"messages", "prompt"})
+    fill_layers(b, spec)
+    apply_decoding(b, spec)  # the api_server samples; the pipeline's do_sample false forces greedy values
     return b.build()
 
 
@@ -90,15 +102,15 @@ def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
             from None
     except configparser.Error as exc:
         raise ExtractionError(f"invalid INI: {exc.message}", str(path)) from None
-    doc = rc.Document(path, None, _ini_lines(text))
+    doc = Document(path, None, _ini_lines(text))
     b = ValueBuilder(INFO.kind, path)
     for section in parser.sections():
         items = dict(parser.items(section))
-        base = f"/{rc.escape(section)}"
+        base = f"/{escape(section)}"
         _check_int_digits(doc, base, items, limits)
         used: set[str] = set()
         if section == "request":
-            used = rc.apply_fields(b, doc, {k: parse_scalar(v) for k, v in items.items()}, base,
+            used = apply_fields(b, doc, {k: parse_scalar(v) for k, v in items.items()}, base,
                                    lmdeploy_engine.TURBOMIND, "request")
         elif section == "ft_instance_hyperparameter" and "data_type" in items:
             # "auto" stays as written: rule DG105 resolves it from the model files the way lmdeploy does
@@ -108,20 +120,20 @@ def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
             if dtype is None:
                 raise ExtractionError(f"data_type: unknown element type {items['data_type']!r}", str(path),
                                       doc.line(f"{base}/data_type"))
-            rc.put(b, doc, "precision.compute", dtype, f"{base}/data_type", "engine config")
+            put(b, doc, "precision.compute", dtype, f"{base}/data_type", "engine config")
             used = {"data_type"}
-        rc.keep_namespaced(b, doc, f"lmdeploy.{section}", {k: parse_scalar(v) for k, v in items.items()}, base, used)
-    rc.apply_decoding(b, lmdeploy_engine.TURBOMIND)
+        keep_namespaced(b, doc, f"lmdeploy.{section}", {k: parse_scalar(v) for k, v in items.items()}, base, used)
+    apply_decoding(b, lmdeploy_engine.TURBOMIND)
     return b.build()
 
 
-def _check_int_digits(doc: rc.Document, base: str, items: dict[str, str], limits: Limits) -> None:
+def _check_int_digits(doc: Document, base: str, items: dict[str, str], limits: Limits) -> None:
     """An integer value longer than ``limits.int_digits`` digits is refused at its line (TurboMind would read
     it into an int64 anyway; huge literals only cost time)."""
     for name, raw in items.items():
         if is_int_literal(raw) and int_digits(raw) > limits.int_digits:
             raise LimitError("int_digits", limits.int_digits, f"{name}: integer of {int_digits(raw)} digits",
-                             str(doc.path), doc.line(f"{base}/{rc.escape(name)}"))
+                             str(doc.path), doc.line(f"{base}/{escape(name)}"))
 
 
 def _ini_lines(text: str) -> dict[str, int]:
@@ -131,10 +143,10 @@ def _ini_lines(text: str) -> dict[str, int]:
     for n, line in enumerate(text.splitlines(), 1):
         m = _HEADER.match(line)
         if m:
-            section = f"/{rc.escape(m.group(1).strip())}"
+            section = f"/{escape(m.group(1).strip())}"
             lines.setdefault(section, n)
             continue
         m = _OPTION.match(line)
         if m and section:
-            lines.setdefault(f"{section}/{rc.escape(m.group(1).strip())}", n)
+            lines.setdefault(f"{section}/{escape(m.group(1).strip())}", n)
     return lines

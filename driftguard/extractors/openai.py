@@ -14,8 +14,17 @@ from pathlib import Path
 
 from driftguard.engines import openai as openai_engine
 from driftguard.errors import ExtractionError
-from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
+from driftguard.extractors.runtime_common import (
+    apply_decoding,
+    apply_fields,
+    fill_layers,
+    flag_unknown,
+    keep_namespaced,
+    load_document,
+    require_mapping,
+    sniff,
+)
 from driftguard.model import EffectiveConfig
 
 INFO = KindInfo(
@@ -34,26 +43,26 @@ _NOT_CONFIG = ("messages", "prompt", "input")
 
 
 def detect(path: Path, head: bytes) -> bool:
-    data = rc.sniff(path, head)
+    data = sniff(path, head)
     return isinstance(data, dict) and ("messages" in data or "prompt" in data) and \
         ("max_tokens" in data or "max_completion_tokens" in data)
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = rc.load_document(path, options.limits)
-    data = rc.require_mapping(doc, "an OpenAI chat/completions request body")
+    doc = load_document(path, options.limits)
+    data = require_mapping(doc, "an OpenAI chat/completions request body")
     if "messages" not in data and "prompt" not in data:
         raise ExtractionError("not an OpenAI request: expected 'messages' (chat) or 'prompt' (completions)",
                               str(path), doc.line("") or 1)
     b = ValueBuilder(INFO.kind, path)
     spec = openai_engine.CHAT if "messages" in data else openai_engine.COMPLETIONS
-    unknown = rc.flag_unknown(b, doc, "openai", spec.ignored_why, data, "", spec.known)
+    unknown = flag_unknown(b, doc, "openai", spec.ignored_why, data, "", spec.known)
     # max_completion_tokens supersedes the deprecated max_tokens: apply it last so it wins.
     ordered = {k: v for k, v in data.items() if k != "max_completion_tokens"}
     if "max_completion_tokens" in data:
         ordered["max_completion_tokens"] = data["max_completion_tokens"]
-    used = rc.apply_fields(b, doc, ordered, "", spec, "request")
-    rc.keep_namespaced(b, doc, "openai", data, "", used | unknown | set(_NOT_CONFIG), "request")
-    rc.fill_layers(b, spec)
-    rc.apply_decoding(b, spec)
+    used = apply_fields(b, doc, ordered, "", spec, "request")
+    keep_namespaced(b, doc, "openai", data, "", used | unknown | set(_NOT_CONFIG), "request")
+    fill_layers(b, spec)
+    apply_decoding(b, spec)
     return b.build()

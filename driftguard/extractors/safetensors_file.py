@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from driftguard.extractors import pickle_reader as pr
+from driftguard.extractors import checkpoint_common as pr
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.readers import safetensors as safetensors_header

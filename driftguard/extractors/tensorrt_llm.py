@@ -25,8 +25,26 @@ from typing import Any
 
 from driftguard.engines import tensorrt_llm as trt_engine
 from driftguard.errors import ExtractionError
-from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
+from driftguard.extractors.runtime_common import (
+    Document,
+    apply_decoding,
+    apply_fields,
+    boolean,
+    context_generation,
+    convert,
+    escape,
+    fill_layers,
+    flag_unknown,
+    keep_namespaced,
+    load_document,
+    number,
+    put,
+    require_mapping,
+    require_recognized,
+    sniff,
+    truncation_side,
+)
 from driftguard.keys import chat_template_digest
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, normalize_json, parse_scalar
@@ -68,7 +86,7 @@ def _is_tensor_request(data: Any) -> bool:
 
 
 def detect(path: Path, head: bytes) -> bool:
-    data = rc.sniff(path, head)
+    data = sniff(path, head)
     if _is_tensor_request(data):
         return True
     return isinstance(data, dict) and "model" in data and (
@@ -76,13 +94,13 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = rc.load_document(path, options.limits)
-    data = rc.require_mapping(doc, "TensorRT-LLM request tensors, SamplingParams or model.yaml")
+    doc = load_document(path, options.limits)
+    data = require_mapping(doc, "TensorRT-LLM request tensors, SamplingParams or model.yaml")
     b = ValueBuilder(INFO.kind, path)
     if _is_tensor_request(data):
         _tensors(b, doc, data["request"])
-        rc.fill_layers(b, trt_engine.TRITON)
-        rc.apply_decoding(b, trt_engine.TRITON)
+        fill_layers(b, trt_engine.TRITON)
+        apply_decoding(b, trt_engine.TRITON)
         return b.build()
     if _is_backend_parameters(data):
         _backend_parameters(b, doc, data)
@@ -94,10 +112,10 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     spec = trt_engine.SERVE if serve else trt_engine.LLM_API
     unknown: set[str] = set()
     if serve or not any(name in data for name in _LLM_ARGS):
-        rc.require_recognized(doc, INFO.kind, "SamplingParams or trtllm-serve request", data, _KNOWN_SAMPLING)
-        unknown = rc.flag_unknown(b, doc, "tensorrt_llm", spec.ignored_why, data, "", _KNOWN_SAMPLING)
-    used = rc.apply_fields(b, doc, data, "", spec, "request") | unknown
-    rc.truncation_side(b, spec)
+        require_recognized(doc, INFO.kind, "SamplingParams or trtllm-serve request", data, _KNOWN_SAMPLING)
+        unknown = flag_unknown(b, doc, "tensorrt_llm", spec.ignored_why, data, "", _KNOWN_SAMPLING)
+    used = apply_fields(b, doc, data, "", spec, "request") | unknown
+    truncation_side(b, spec)
     if serve:
         used |= _chat_template(b, doc, data)
     _engine_config(b, doc, data, used)
@@ -109,12 +127,12 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         # temperature 1.0" (TRT-DOC, Torch sampler).
         b.fill_defaults({k: v for k, v in trt_engine.TENSORRT_LLM_SERVE_DEFAULTS.items()
                          if k.split(".")[1] in _SAMPLING_FIELDS}, default_of="llm-api")
-    rc.fill_layers(b, spec)
-    rc.apply_decoding(b, spec)
+    fill_layers(b, spec)
+    apply_decoding(b, spec)
     return b.build()
 
 
-def _chat_template(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> set[str]:
+def _chat_template(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> set[str]:
     """A trtllm-serve request's ``chat_template`` (OpenAI protocol extension: it replaces the tokenizer's) as
     ``preprocessing.chat_template`` (its digest) and ``preprocessing.chat_template_text``."""
     raw = data.get("chat_template")
@@ -123,13 +141,13 @@ def _chat_template(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> s
     if not isinstance(raw, str):
         raise ExtractionError("chat_template must be a string (a Jinja template)", str(doc.path),
                               doc.line("/chat_template"))
-    rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(raw), "/chat_template", "request",
+    put(b, doc, "preprocessing.chat_template", chat_template_digest(raw), "/chat_template", "request",
            "sha256 of the request's chat_template (it replaces the tokenizer's)")
-    rc.put(b, doc, "preprocessing.chat_template_text", raw, "/chat_template", "request")
+    put(b, doc, "preprocessing.chat_template_text", raw, "/chat_template", "request")
     return {"chat_template"}
 
 
-def _tensors(b: ValueBuilder, doc: rc.Document, tensors: list[Any]) -> None:
+def _tensors(b: ValueBuilder, doc: Document, tensors: list[Any]) -> None:
     """One value per tensor: every batch row's value when they agree, else the list of them."""
     for i, t in enumerate(tensors):
         name = str(t["name"])
@@ -140,11 +158,11 @@ def _tensors(b: ValueBuilder, doc: rc.Document, tensors: list[Any]) -> None:
             raise ExtractionError(f"tensor '{name}' has no data", str(doc.path), doc.line(f"/request/{i}"))
         flat = _flatten(t["data"])
         if name not in TENSORS:
-            rc.put(b, doc, f"tensorrt_llm.request.{name}", normalize_json(flat[0] if len(set(map(repr, flat)))
+            put(b, doc, f"tensorrt_llm.request.{name}", normalize_json(flat[0] if len(set(map(repr, flat)))
                                                                          == 1 else flat), ptr, "request")
             continue
         key, typ = TENSORS[name].key, TENSORS[name].type
-        conv = [rc.convert(doc, ptr, v, "int" if typ == "ints" else typ) for v in flat]
+        conv = [convert(doc, ptr, v, "int" if typ == "ints" else typ) for v in flat]
         for v in conv:
             msg = trt_engine.TRITON.check(name, v)
             if msg:
@@ -159,7 +177,7 @@ def _tensors(b: ValueBuilder, doc: rc.Document, tensors: list[Any]) -> None:
             value = sorted(set(conv))
         value = trt_engine.TRITON.canonical(name, value)
         note = None if not isinstance(value, list) or typ == "ints" else "differs per batch row"
-        rc.put(b, doc, key, value, ptr, "request", note)
+        put(b, doc, key, value, ptr, "request", note)
 
 
 def _is_backend_parameters(data: dict[str, Any]) -> bool:
@@ -169,16 +187,16 @@ def _is_backend_parameters(data: dict[str, Any]) -> bool:
         isinstance(p, dict) and "string_value" in p for p in params.values())
 
 
-def _backend_parameters(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> None:
+def _backend_parameters(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> None:
     """Backend parameters (strings, as Triton writes them) under ``tensorrt_llm.parameters.*``."""
     for name, p in data["parameters"].items():
-        ptr = f"/parameters/{rc.escape(str(name))}/string_value"
-        rc.put(b, doc, f"tensorrt_llm.parameters.{name}", parse_scalar(str(p["string_value"])), ptr,
+        ptr = f"/parameters/{escape(str(name))}/string_value"
+        put(b, doc, f"tensorrt_llm.parameters.{name}", parse_scalar(str(p["string_value"])), ptr,
                "backend parameters")
     policy = data.get("model_transaction_policy")
     if isinstance(policy, dict) and "decoupled" in policy:
         ptr = "/model_transaction_policy/decoupled"
-        rc.put(b, doc, "serving.decoupled", rc.boolean(doc, ptr, policy["decoupled"]), ptr, "backend parameters")
+        put(b, doc, "serving.decoupled", boolean(doc, ptr, policy["decoupled"]), ptr, "backend parameters")
 
 
 def _flatten(data: Any) -> list[Any]:
@@ -190,22 +208,22 @@ def _flatten(data: Any) -> list[Any]:
     return [data]
 
 
-def _engine_config(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], used: set[str]) -> None:
+def _engine_config(b: ValueBuilder, doc: Document, data: dict[str, Any], used: set[str]) -> None:
     """model.yaml: the Triton overrides map to canonical keys, the rest stays under ``tensorrt_llm.*``."""
     tc = data.get("triton_config")
     if isinstance(tc, dict):
         if tc.get("max_batch_size") is not None:
-            rc.put(b, doc, "batching.max_batch_size",
-                   rc.number(doc, "/triton_config/max_batch_size", tc["max_batch_size"], integer=True),
+            put(b, doc, "batching.max_batch_size",
+                   number(doc, "/triton_config/max_batch_size", tc["max_batch_size"], integer=True),
                    "/triton_config/max_batch_size", "engine config")
         if tc.get("decoupled") is not None:
-            rc.put(b, doc, "serving.decoupled", rc.boolean(doc, "/triton_config/decoupled", tc["decoupled"]),
+            put(b, doc, "serving.decoupled", boolean(doc, "/triton_config/decoupled", tc["decoupled"]),
                    "/triton_config/decoupled", "engine config")
     used = used | _precision(b, doc, {k: v for k, v in data.items() if k not in used})
-    rc.keep_namespaced(b, doc, "tensorrt_llm", data, "", used | {"messages", "prompt"}, "engine config")
+    keep_namespaced(b, doc, "tensorrt_llm", data, "", used | {"messages", "prompt"}, "engine config")
 
 
-def _precision(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> set[str]:
+def _precision(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> set[str]:
     """LLM-API ``dtype`` -> ``precision.compute`` (``auto`` kept: defaults.md documents no TensorRT-LLM rule
     for it, so DG105 leaves it unresolved) and ``quant_config.quant_algo`` -> ``precision.quantization``
     (``none`` when the config sets no algorithm). Returns the top-level fields consumed; ``quant_config``
@@ -218,7 +236,7 @@ def _precision(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> set[s
         if dtype not in _LLM_DTYPES:
             raise ExtractionError(f"dtype: {raw!r} is not a TensorRT-LLM dtype (one of: {', '.join(_LLM_DTYPES)})",
                                   str(doc.path), doc.line("/dtype"))
-        rc.put(b, doc, "precision.compute", dtype, "/dtype", "engine config", "TensorRT-LLM LLM-API dtype")
+        put(b, doc, "precision.compute", dtype, "/dtype", "engine config", "TensorRT-LLM LLM-API dtype")
         used.add("dtype")
     qc = data.get("quant_config")
     if isinstance(qc, dict):
@@ -229,7 +247,7 @@ def _precision(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> set[s
                                   str(doc.path), doc.line(ptr))
         name = "NO_QUANT" if algo is None else algo.strip().upper()
         scheme = _QUANT_SCHEMES.get(name, name.lower())
-        rc.put(b, doc, "precision.quantization", scheme, ptr, "engine config",
+        put(b, doc, "precision.quantization", scheme, ptr, "engine config",
                f"TensorRT-LLM quant_algo {name}" if algo is not None else "quant_config sets no quant_algo")
     elif qc is not None:
         raise ExtractionError("quant_config must be a mapping (QuantConfig fields)", str(doc.path),
@@ -240,7 +258,7 @@ def _precision(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> set[s
 def _generation_config_layer(b: ValueBuilder, options: ExtractOptions) -> None:
     """Values present in the model's generation_config.json, for the eight honoured fields (§4.4).
     Absent fields do not take Hugging Face's synthesized defaults."""
-    ctx = rc.context_generation(options)
+    ctx = context_generation(options)
     if ctx is None:
         return
     for key in GEN_CONFIG_KEYS:

@@ -30,8 +30,20 @@ from typing import Any
 
 from driftguard.engines import tgi as tgi_engine
 from driftguard.errors import ExtractionError
-from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
+from driftguard.extractors.runtime_common import (
+    Document,
+    apply_decoding,
+    apply_fields,
+    escape,
+    fill_layers,
+    keep_namespaced,
+    load_document,
+    put,
+    require_mapping,
+    sniff,
+    truncation_side,
+)
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_json
 
@@ -77,7 +89,7 @@ def _is_launcher_args(data: Any) -> bool:
 
 
 def detect(path: Path, head: bytes) -> bool:
-    data = rc.sniff(path, head)
+    data = sniff(path, head)
     if _is_sagemaker_env(data) or _is_launcher_args(data):
         return True
     return isinstance(data, dict) and "inputs" in data and set(data) <= _REQUEST_KEYS and \
@@ -85,11 +97,11 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = rc.load_document(path, options.limits)
-    data = rc.require_mapping(doc, "a TGI /generate request body")
+    doc = load_document(path, options.limits)
+    data = require_mapping(doc, "a TGI /generate request body")
     b = ValueBuilder(INFO.kind, path)
     if _is_sagemaker_env(data):
-        rc.keep_namespaced(b, doc, "tgi.models", data, "", ("sample_input",), "deployment env")
+        keep_namespaced(b, doc, "tgi.models", data, "", ("sample_input",), "deployment env")
         return b.build()
     if _is_launcher_args(data):
         b.serving = _SPEC.name
@@ -107,20 +119,20 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         b.set("generation.do_sample", True, doc.line(""), "", "tgi default",
               "defaults.md §3 default_parameters(): do_sample true when 'parameters' is missing")
         params = {}
-    used = rc.apply_fields(b, doc, params, "/parameters", _SPEC, "request")
-    rc.truncation_side(b, _SPEC)
-    rc.keep_namespaced(b, doc, "tgi.parameters", params, "/parameters", used, "request")
-    rc.fill_layers(b, _SPEC)
-    rc.apply_decoding(b, _SPEC)
+    used = apply_fields(b, doc, params, "/parameters", _SPEC, "request")
+    truncation_side(b, _SPEC)
+    keep_namespaced(b, doc, "tgi.parameters", params, "/parameters", used, "request")
+    fill_layers(b, _SPEC)
+    apply_decoding(b, _SPEC)
     return b.build()
 
 
-def _launcher(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> None:
+def _launcher(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> None:
     """Launcher args: ``dtype`` -> ``precision.compute``, ``quantize`` -> ``precision.quantization``, every
     argument also as ``tgi.launcher.<name>``."""
     for raw_name, raw in data.items():
         name = launcher_name(str(raw_name))
-        ptr = f"/{rc.escape(str(raw_name))}"
+        ptr = f"/{escape(str(raw_name))}"
         if name in ("dtype", "quantize") and raw is not None:
             text = str(raw).strip().lower()
             allowed = LAUNCHER_DTYPES if name == "dtype" else LAUNCHER_QUANTIZE
@@ -128,10 +140,10 @@ def _launcher(b: ValueBuilder, doc: rc.Document, data: dict[str, Any]) -> None:
                 raise ExtractionError(f"{name}: {raw!r} is not a TGI --{name} value (one of: {', '.join(allowed)})",
                                       str(doc.path), doc.line(ptr))
             if name == "dtype":
-                rc.put(b, doc, "precision.compute", text, ptr, "launcher args", "TGI --dtype")
+                put(b, doc, "precision.compute", text, ptr, "launcher args", "TGI --dtype")
             else:
-                rc.put(b, doc, "precision.quantization", text, ptr, "launcher args", "TGI --quantize")
+                put(b, doc, "precision.quantization", text, ptr, "launcher args", "TGI --quantize")
         elif isinstance(raw, dict) and raw:
-            rc.keep_namespaced(b, doc, f"tgi.launcher.{name}", raw, ptr, (), "launcher args")
+            keep_namespaced(b, doc, f"tgi.launcher.{name}", raw, ptr, (), "launcher args")
         else:
-            rc.put(b, doc, f"tgi.launcher.{name}", normalize_json(raw), ptr, "launcher args")
+            put(b, doc, f"tgi.launcher.{name}", normalize_json(raw), ptr, "launcher args")

@@ -1,10 +1,10 @@
 """Plain PyTorch checkpoints (``.pt``, ``.pth``, ``pytorch_model.bin``): weights summary and hyperparameters.
 
-Read through :mod:`pickle_reader` without executing the pickle and without importing torch (zip format).
+Read through :mod:`checkpoint_common` without executing the pickle and without importing torch (zip format).
 The state dict is the top-level object when it is a mapping of tensors, else the first of
 :data:`STATE_DICT_KEYS` that is one, else every tensor outside optimizer and scheduler state.
 Hyperparameters are read from :data:`HPARAM_ROOTS` and kept under ``hparams.*`` (first root wins on a clash),
-known names mapped onto canonical keys (:data:`pickle_reader.HPARAM_KEYS`); other top-level scalars
+known names mapped onto canonical keys (:data:`checkpoint_common.HPARAM_KEYS`); other top-level scalars
 (``epoch``, ``step``...) are kept under ``torch.*``. ``model.num_labels``/``model.vocab_size`` come from
 hyperparameters only, never guessed from weight shapes.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import pickle_reader as pr
+from driftguard.extractors import checkpoint_common as pr
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.readers.torch_archive import NOT_WEIGHTS, STATE_DICT_KEYS

@@ -1,6 +1,6 @@
 """Hugging Face ``training_args.bin``: the ``TrainingArguments`` dataclass the Trainer pickles with torch.save.
 
-Rebuilt as a plain dict of its fields through :mod:`pickle_reader`, without importing transformers or torch:
+Rebuilt as a plain dict of its fields through :mod:`checkpoint_common`, without importing transformers or torch:
 the class and its enums are allowlisted *names* whose stand-ins only collect the pickled state, so no
 transformers code runs. Every field is kept under ``hparams.*``; these map onto canonical keys:
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import pickle_reader as pr
+from driftguard.extractors import checkpoint_common as pr
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 

@@ -29,8 +29,27 @@ from typing import Any
 from driftguard.engines import vllm as vllm_engine
 from driftguard.engines.transformers import HF_GENERATION_DEFAULTS
 from driftguard.errors import ExtractionError
-from driftguard.extractors import runtime_common as rc
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
+from driftguard.extractors.runtime_common import (
+    Document,
+    apply_decoding,
+    boolean,
+    context_generation,
+    escape,
+    field_value,
+    fill_layers,
+    flag_unknown,
+    int_list,
+    keep_namespaced,
+    load_document,
+    number,
+    put,
+    read_generation_config_json,
+    require_mapping,
+    require_recognized,
+    sniff,
+    truncation_side,
+)
 from driftguard.keys import chat_template_digest
 from driftguard.model import EffectiveConfig, Value
 from driftguard.normalize import normalize_dtype
@@ -92,7 +111,7 @@ def _canon(name: str) -> str:
 
 def detect(path: Path, head: bytes) -> bool:
     """Engine args (``model`` plus vLLM engine keys). Bare sampling dicts are not claimed: name the kind."""
-    data = rc.sniff(path, head)
+    data = sniff(path, head)
     if not isinstance(data, dict):
         return False
     names = {_canon(str(k)) for k in data}
@@ -102,8 +121,8 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = rc.load_document(path, options.limits)
-    data = rc.require_mapping(doc, "vLLM sampling params, request body or engine args")
+    doc = load_document(path, options.limits)
+    data = require_mapping(doc, "vLLM sampling params, request body or engine args")
     b = ValueBuilder(INFO.kind, path)
     is_request_body = "messages" in data or "prompt" in data
     engine = not is_request_body and (path.name == "model.json" or any(
@@ -114,14 +133,14 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if engine:
         _request_layer(b, doc, data, "", used, dashed=True)
     else:
-        rc.require_recognized(doc, INFO.kind, "vLLM request or SamplingParams", data, _KNOWN_REQUEST)
-        used |= rc.flag_unknown(b, doc, INFO.kind, _IGNORED, data, "", _KNOWN_REQUEST)
+        require_recognized(doc, INFO.kind, "vLLM request or SamplingParams", data, _KNOWN_REQUEST)
+        used |= flag_unknown(b, doc, INFO.kind, _IGNORED, data, "", _KNOWN_REQUEST)
         _request_layer(b, doc, data, "", used, dashed=False)
     for nest in _SAMPLING_NESTS:
         if nest in data:
             used.add(nest)
             inner, inner_doc, ptr = _nested(doc, data[nest], f"/{nest}")
-            unknown = rc.flag_unknown(b, inner_doc, INFO.kind, _IGNORED, inner, ptr, _KNOWN_REQUEST)
+            unknown = flag_unknown(b, inner_doc, INFO.kind, _IGNORED, inner, ptr, _KNOWN_REQUEST)
             _request_layer(b, inner_doc, {k: v for k, v in inner.items() if k not in unknown}, ptr, set(),
                            dashed=False)
     _preprocessing(b, doc, data, options, engine=engine)
@@ -132,19 +151,19 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if not triton:
         if "override_generation_config" in args:
             _override_layer(b, doc, data[args["override_generation_config"]],
-                            f"/{rc.escape(str(args['override_generation_config']))}")
+                            f"/{escape(str(args['override_generation_config']))}")
         if mode != "vllm":
             _generation_config_layer(b, doc, data, mode, options, args)
     spec = _TRITON if triton else _SERVE
     # The OpenAI server lets an unset max_tokens run to the end of the context window (§2.2).
-    rc.fill_layers(b, spec, skip=("generation.max_new_tokens",) if is_request_body and not triton else ())
-    rc.apply_decoding(b, spec)
+    fill_layers(b, spec, skip=("generation.max_new_tokens",) if is_request_body and not triton else ())
+    apply_decoding(b, spec)
     used.update(("messages", "prompt", "generation_config"))
-    rc.keep_namespaced(b, doc, "vllm", data, "", used, "engine args" if engine else "request",
+    keep_namespaced(b, doc, "vllm", data, "", used, "engine args" if engine else "request",
                        rename=_canon if engine else None)
     if "generation_config" in args:
-        mode_ptr = f"/{rc.escape(str(args['generation_config']))}"
-        rc.put(b, doc, "vllm.generation_config", mode, mode_ptr, "engine args")
+        mode_ptr = f"/{escape(str(args['generation_config']))}"
+        put(b, doc, "vllm.generation_config", mode, mode_ptr, "engine args")
     return b.build()
 
 
@@ -169,7 +188,7 @@ def _triton_path(path: Path, options: ExtractOptions) -> bool:
     return False
 
 
-def _nested(doc: rc.Document, raw: Any, ptr: str) -> tuple[dict[str, Any], rc.Document, str]:
+def _nested(doc: Document, raw: Any, ptr: str) -> tuple[dict[str, Any], Document, str]:
     """A nested sampling dict, or one written as a JSON string (Triton vllm_backend ``sampling_parameters``)."""
     if isinstance(raw, str):
         try:
@@ -177,14 +196,14 @@ def _nested(doc: rc.Document, raw: Any, ptr: str) -> tuple[dict[str, Any], rc.Do
         except json.JSONDecodeError as exc:
             raise ExtractionError(f"{ptr[1:]} is not valid JSON: {exc.msg}", str(doc.path), doc.line(ptr)) from None
         line = doc.line(ptr)
-        doc = rc.Document(doc.path, raw, {"": line} if line else {})
+        doc = Document(doc.path, raw, {"": line} if line else {})
         ptr = ""
     if not isinstance(raw, dict):
         raise ExtractionError(f"{ptr[1:] or 'sampling params'} must be a mapping", str(doc.path), doc.line(ptr))
     return raw, doc, ptr
 
 
-def _request_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], base: str, used: set[str], *,
+def _request_layer(b: ValueBuilder, doc: Document, data: dict[str, Any], base: str, used: set[str], *,
                    dashed: bool) -> None:
     """The request fields of ``data``; ``dashed``: engine-arg spellings (``top-p``) count too."""
     for raw_name, raw in data.items():
@@ -195,18 +214,18 @@ def _request_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], base
             used.add(name)
             if raw is None:
                 continue  # an explicit null is "unset" in vLLM's request models
-            ptr = f"{base}/{rc.escape(str(raw_name))}"
-            rc.put(b, doc, _REQUEST[name].key, rc.field_value(_SERVE, doc, ptr, name, raw), ptr, "request")
+            ptr = f"{base}/{escape(str(raw_name))}"
+            put(b, doc, _REQUEST[name].key, field_value(_SERVE, doc, ptr, name, raw), ptr, "request")
         elif name in ("stop_token_ids", "ignore_eos", "best_of", "use_beam_search"):
             used.add(name)
-            ptr = f"{base}/{rc.escape(str(raw_name))}"
+            ptr = f"{base}/{escape(str(raw_name))}"
             if name == "stop_token_ids":
-                rc.put(b, doc, "vllm.stop_token_ids", rc.int_list(doc, ptr, raw), ptr, "request")
+                put(b, doc, "vllm.stop_token_ids", int_list(doc, ptr, raw), ptr, "request")
             elif name == "best_of":
                 if raw is not None:
-                    rc.put(b, doc, "vllm.best_of", rc.number(doc, ptr, raw, integer=True), ptr, "request")
+                    put(b, doc, "vllm.best_of", number(doc, ptr, raw, integer=True), ptr, "request")
             else:
-                rc.put(b, doc, f"vllm.{name}", rc.boolean(doc, ptr, raw), ptr, "request")
+                put(b, doc, f"vllm.{name}", boolean(doc, ptr, raw), ptr, "request")
 
 
 def _resolve_auto_dtype(b: ValueBuilder, options: ExtractOptions) -> None:
@@ -225,11 +244,11 @@ def _resolve_auto_dtype(b: ValueBuilder, options: ExtractOptions) -> None:
             return
 
 
-def _engine_args(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], used: set[str]) -> str:
+def _engine_args(b: ValueBuilder, doc: Document, data: dict[str, Any], used: set[str]) -> str:
     """Map engine args; return the generation_config mode (``auto`` unless the file says otherwise)."""
     for raw_name, raw in data.items():
         name = _canon(str(raw_name))
-        ptr = f"/{rc.escape(str(raw_name))}"
+        ptr = f"/{escape(str(raw_name))}"
         if name in _ENGINE and raw is not None:
             used.add(name)
             if name == "dtype":
@@ -239,11 +258,11 @@ def _engine_args(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], used: 
             elif name == "quantization":
                 value = str(raw).lower()
             else:
-                value = rc.number(doc, ptr, raw, integer=True)
-            rc.put(b, doc, _ENGINE[name], value, ptr, "engine args")
+                value = number(doc, ptr, raw, integer=True)
+            put(b, doc, _ENGINE[name], value, ptr, "engine args")
         elif isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
             used.add(name)  # Triton model.json writes booleans as strings
-            rc.put(b, doc, f"vllm.{name}", raw.strip().lower() == "true", ptr, "engine args")
+            put(b, doc, f"vllm.{name}", raw.strip().lower() == "true", ptr, "engine args")
     used.add("override_generation_config")
     spelled = next((k for k in data if _canon(str(k)) == "generation_config"), None)
     mode = "auto" if spelled is None else data[spelled]
@@ -251,36 +270,36 @@ def _engine_args(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], used: 
         return "auto"
     if not isinstance(mode, str):
         raise ExtractionError("generation_config must be 'auto', 'vllm' or a folder", str(doc.path),
-                              doc.line(f"/{rc.escape(str(spelled))}"))
+                              doc.line(f"/{escape(str(spelled))}"))
     return mode
 
 
-def _override_layer(b: ValueBuilder, doc: rc.Document, raw: Any, ptr: str) -> None:
+def _override_layer(b: ValueBuilder, doc: Document, raw: Any, ptr: str) -> None:
     inner, inner_doc, base = _nested(doc, raw, ptr)
     for name, key in GEN_CONFIG_FIELDS.items():
         if inner.get(name) is not None and key not in b.values:
             p = f"{base}/{name}"
-            value = rc.number(inner_doc, p, inner[name], integer=key in ("generation.top_k",
+            value = number(inner_doc, p, inner[name], integer=key in ("generation.top_k",
                                                                         "generation.max_new_tokens"))
             if key == "generation.top_k" and value == -1:
                 value = 0
-            rc.put(b, inner_doc, key, value, p, "override-generation-config")  # an explicit engine arg
+            put(b, inner_doc, key, value, p, "override-generation-config")  # an explicit engine arg
 
 
-def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], mode: str,
+def _generation_config_layer(b: ValueBuilder, doc: Document, data: dict[str, Any], mode: str,
                              options: ExtractOptions, args: dict[str, Any]) -> None:
     """The model's generation_config.json as ``vllm serve`` sees it through ``to_diff_dict()``: the six fields,
     minus values equal to transformers 4.x class defaults (defaults.md §1.3, §2.3 consequence 2).
     ``args``: canonical name -> the spelling the file uses (for lines)."""
     values: dict[str, Value] = {}
-    mode_ptr = f"/{rc.escape(str(args.get('generation_config', 'generation_config')))}"
-    model_ptr = f"/{rc.escape(str(args.get('model', 'model')))}"
+    mode_ptr = f"/{escape(str(args.get('generation_config', 'generation_config')))}"
+    model_ptr = f"/{escape(str(args.get('model', 'model')))}"
     folder = _local_folder(doc.path, mode if mode != "auto" else data.get(args.get("model", "model")))
     if folder is not None:
         # A path the file names is read only inside the tree being checked (the manifest's folder).
         field = mode_ptr if mode != "auto" else model_ptr
         confine(folder, options.root_for(doc.path), "folder", origin=str(doc.path), line=doc.line(field))
-    ctx = rc.context_generation(options)
+    ctx = context_generation(options)
     if mode != "auto" and folder is None:
         raise ExtractionError(f"generation_config: folder {mode!r} not found", str(doc.path),
                               doc.line(mode_ptr))
@@ -290,7 +309,7 @@ def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, 
             if v is not None and v.explicit and v.value is not None:
                 values[key] = v
     elif folder is not None and (folder / "generation_config.json").is_file():
-        values = rc.read_generation_config_json(folder, GEN_CONFIG_FIELDS, options.limits)
+        values = read_generation_config_json(folder, GEN_CONFIG_FIELDS, options.limits)
     gc = _SERVE.generation_config
     assert gc is not None
     for key, v in values.items():
@@ -304,24 +323,24 @@ def _generation_config_layer(b: ValueBuilder, doc: rc.Document, data: dict[str, 
 _JINJA_CHARS = "{}\n"
 
 
-def _preprocessing(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], options: ExtractOptions, *,
+def _preprocessing(b: ValueBuilder, doc: Document, data: dict[str, Any], options: ExtractOptions, *,
                    engine: bool) -> None:
     """``preprocessing.truncation_side`` ("left" wherever ``truncate_prompt_tokens`` is set; unset, vLLM does
     not truncate) and ``preprocessing.chat_template`` (the digest of the request's ``chat_template`` or of
     the server's ``--chat-template``; unset, vLLM applies the tokenizer's own, so nothing is recorded)."""
-    rc.truncation_side(b, _SERVE)
+    truncation_side(b, _SERVE)
     spelled = next((k for k in data if (_canon(str(k)) if engine else str(k)) == "chat_template"), None)
     raw = None if spelled is None else data[spelled]
     if raw is None:
         return
-    ptr = f"/{rc.escape(str(spelled))}"
+    ptr = f"/{escape(str(spelled))}"
     if not isinstance(raw, str):
         raise ExtractionError("chat_template must be a string (a template, or a file path for the server)",
                               str(doc.path), doc.line(ptr))
     if not engine:
-        rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(raw), ptr, "request",
+        put(b, doc, "preprocessing.chat_template", chat_template_digest(raw), ptr, "request",
                "sha256 of the request's chat_template (it replaces the tokenizer's)")
-        rc.put(b, doc, "preprocessing.chat_template_text", raw, ptr, "request")
+        put(b, doc, "preprocessing.chat_template_text", raw, ptr, "request")
     elif any(c in raw for c in _JINJA_CHARS):
         # load_chat_template: not a file, so a literal, with backslash escapes decoded as the CLI does
         try:
@@ -329,17 +348,17 @@ def _preprocessing(b: ValueBuilder, doc: rc.Document, data: dict[str, Any], opti
         except UnicodeError as exc:
             raise ExtractionError(f"chat_template: vLLM cannot decode this inline template ({exc})",
                                   str(doc.path), doc.line(ptr)) from None
-        rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(text), ptr, "engine args",
+        put(b, doc, "preprocessing.chat_template", chat_template_digest(text), ptr, "engine args",
                "sha256 of the inline --chat-template (it replaces the tokenizer's)")
-        rc.put(b, doc, "preprocessing.chat_template_text", text, ptr, "engine args")
+        put(b, doc, "preprocessing.chat_template_text", text, ptr, "engine args")
     else:
         file = Path(raw) if Path(raw).is_absolute() else doc.path.parent / raw
         # A path the file names is read only inside the tree being checked (the manifest's folder).
         confine(file, options.root_for(doc.path), "chat template", origin=str(doc.path), line=doc.line(ptr))
         text = read_text(file, options.limits, "chat template")
-        rc.put(b, doc, "preprocessing.chat_template", chat_template_digest(text), ptr, "engine args",
+        put(b, doc, "preprocessing.chat_template", chat_template_digest(text), ptr, "engine args",
                f"sha256 of --chat-template {raw} (it replaces the tokenizer's)")
-        rc.put(b, doc, "preprocessing.chat_template_text", text, ptr, "engine args")
+        put(b, doc, "preprocessing.chat_template_text", text, ptr, "engine args")
 
 
 def _local_folder(base: Path, raw: Any) -> Path | None:

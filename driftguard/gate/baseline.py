@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def run(request: CheckRequest) -> Report:
     """``request`` (its ``base`` set) run on the working tree and on ``base``'s files, written to a temporary
-    folder (the work tree, index and refs are left alone). The head run reads the approvals' provenance
+    folder (the work tree, index and refs are left alone). The head run reads the approvals' history
     (``require_committed`` as asked); the base revision's run reads none. Only the rules run (as before this
     wrapper: the parity stage is not part of a ``--base`` run). UsageError for a revision that is not one, a
     manifest outside the repository, or a base revision whose manifest or check fails."""
@@ -39,7 +39,7 @@ def run(request: CheckRequest) -> Report:
         selection, unchanged = _narrowed(request, base.manifest, repo, commit)
         plain = replace(request, base=None, changed_only=False, stages=Stages())
         head = parallel.run(replace(plain, selection=selection, repo_root=repo,
-                                    approvals=replace(request.approvals, provenance=True)))
+                                    approvals=replace(request.approvals, history=True)))
         return baseline.judge_change(head, _before(plain, base, selection), ref, commit, unchanged=unchanged)
 
 

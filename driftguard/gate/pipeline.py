@@ -20,11 +20,11 @@ from driftguard.parity.request import ParityRequest
 from driftguard.readers.limits import Limits
 from driftguard.report import ApprovalRef, ArtifactRef, ModelResult, Report
 from driftguard.rules.base import RuleContext
-from driftguard.rules.drift import CompareOptions, Tolerance
+from driftguard.rules.comparison import CompareOptions, Tolerance
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic
     from driftguard.approvals import LoadedApproval
-    from driftguard.gate.approval_provenance import Provenance
+    from driftguard.gate.approval_history import ApprovalHistory
     from driftguard.manifest import Manifest
     from driftguard.manifest import Rules as ManifestRules
 
@@ -64,20 +64,20 @@ def select(request: CheckRequest) -> list[str]:
 @dataclass(frozen=True)
 class Approvals:
     """The approvals a run may use (``kept``: the uncommitted ones dropped when committed ones are required),
-    with their provenance from git and the repository every reported path is relative to."""
+    with their history from git and the repository every reported path is relative to."""
 
     kept: list[LoadedApproval]
-    provenance: Provenance
+    history: ApprovalHistory
     repo: Path
 
 
 def load_approvals(request: CheckRequest, limits: Limits) -> Approvals:
     """The manifest's approvals folder, read and checked against its policy (``approvals.load_dir``), and their
-    provenance (read from git when ``request.approvals`` or the manifest's ``separate_approver`` asks:
-    ``gate.approval_provenance``)."""
+    history (read from git when ``request.approvals`` or the manifest's ``separate_approver`` asks:
+    ``gate.approval_history``)."""
     from driftguard import approvals as approvals_mod
     from driftguard.ci.repo import repository_root
-    from driftguard.gate.approval_provenance import Provenance
+    from driftguard.gate.approval_history import ApprovalHistory
 
     m, policy = request.manifest, request.manifest.approval_policy
     loaded = approvals_mod.load_dir(m.base / m.approvals, approvers=m.approvers,
@@ -85,9 +85,9 @@ def load_approvals(request: CheckRequest, limits: Limits) -> Approvals:
                                     root=request.base_root, limits=limits)
     repo = request.repo_root.resolve() if request.repo_root is not None else repository_root(m.base)
     options = request.approvals
-    provenance = Provenance.read(repo, m, loaded, options.provenance or policy.separate_approver,
+    history = ApprovalHistory.read(repo, m, loaded, options.history or policy.separate_approver,
                                  options.require_committed)
-    return Approvals(provenance.kept(loaded), provenance, repo)
+    return Approvals(history.kept(loaded), history, repo)
 
 
 def build_sides(request: CheckRequest, names: Sequence[str], limits: Limits) -> dict[str, RuleContext]:
@@ -140,7 +140,7 @@ def judge(request: CheckRequest, names: Sequence[str], findings: Sequence[Findin
     """The findings judged against the approvals in scope (``approvals.apply``), and what became of each
     approval. Approvals of ``parity.*`` keys are in scope only when parity runs, the others only when the rules
     run, so neither stage makes the other's approvals stale. With the manifest's ``separate_approver``, an
-    approval added by the author of the change it approves does not count (``gate.approval_provenance``)."""
+    approval added by the author of the change it approves does not count (``gate.approval_history``)."""
     from driftguard import approvals as approvals_mod
     from driftguard.gate.catalog import checks
 
@@ -161,10 +161,10 @@ def judge(request: CheckRequest, names: Sequence[str], findings: Sequence[Findin
                                    unknown_in_scope=unknown_in_scope)
 
     outcome = apply(usable)
-    provenance = approvals.provenance
-    judged, refs = outcome.findings, provenance.refs(outcome.approvals, today, names)
+    history = approvals.history
+    judged, refs = outcome.findings, history.refs(outcome.approvals, today, names)
     if policy.separate_approver:
-        judged, refs = provenance.separate(apply, usable, judged, refs, approvals.repo, today, names)
+        judged, refs = history.separate(apply, usable, judged, refs, approvals.repo, today, names)
     return judged, refs
 
 
@@ -257,13 +257,13 @@ def _parity_findings(m: Manifest, names: list[str], contexts: dict[str, RuleCont
 
     from driftguard.parity import executors, stage
 
-    mps = []
+    parities = []
     for name in names:
         spec = m.models[name].parity
         assert spec is not None
         ctx = contexts[name]
         differing = tuple(sorted({key for key, _, _ in ctx.differences()}))
-        mps.append(stage.ModelParity(name, spec, m.base, m.path, stage.plain(ctx.training.merged),
+        parities.append(stage.ModelParity(name, spec, m.base, m.path, stage.plain(ctx.training.merged),
                                      stage.plain(ctx.deployed.merged), differing, request))
     return [[replace(f, model=name) for f in found]
-            for name, found in zip(names, executors.run_models(mps, request), strict=True)]
+            for name, found in zip(names, executors.run_models(parities, request), strict=True)]

@@ -59,11 +59,11 @@ class Stages:
 @dataclass(frozen=True)
 class ApprovalOptions:
     """How far approvals are trusted. ``require_committed``: an approval whose file is not committed as it is in
-    HEAD is ignored (state ``uncommitted``). ``provenance``: each approval names the commit and author that added
+    HEAD is ignored (state ``uncommitted``). ``history``: each approval names the commit and author that added
     its file (implied by ``require_committed``, by a ``--base`` run and by the manifest's ``separate_approver``)."""
 
     require_committed: bool = False
-    provenance: bool = False
+    history: bool = False
 
 
 @dataclass(frozen=True)

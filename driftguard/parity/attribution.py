@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from driftguard.parity.stage import ModelParity
 
 
-def diverging(mp: ModelParity, reference: Arrays, candidate: Arrays) -> np.ndarray[Any, Any]:
+def diverging(model_parity: ModelParity, reference: Arrays, candidate: Arrays) -> np.ndarray[Any, Any]:
     """Per golden sample: True where it diverges (see the module docstring)."""
     from driftguard.parity.stage import _pairs, output_kind, profile_for
 
@@ -41,12 +41,12 @@ def diverging(mp: ModelParity, reference: Arrays, candidate: Arrays) -> np.ndarr
         return np.ones(n, dtype=bool)
     for rname, cname in pairs:
         r, c = np.asarray(reference[rname]), np.asarray(candidate[cname])
-        if output_kind(mp, rname, r) == "sequence":
+        if output_kind(model_parity, rname, r) == "sequence":
             r, c = metrics.pad_sequences(r, c)
         if r.shape != c.shape or r.ndim == 0:
             return np.ones(n, dtype=bool)
-        prof, _ = profile_for(mp, rname)
-        kind = output_kind(mp, rname, r)
+        prof, _ = profile_for(model_parity, rname)
+        kind = output_kind(model_parity, rname, r)
         rf, cf = r.reshape(n, -1).astype(np.float64), c.reshape(n, -1).astype(np.float64)
         bad = ~np.all(np.isfinite(cf), axis=1)
         if kind == "sequence":
@@ -65,11 +65,11 @@ def diverging(mp: ModelParity, reference: Arrays, candidate: Arrays) -> np.ndarr
     return out
 
 
-def annotate(mp: ModelParity, sets: Sequence[golden.GoldenSet], findings: list[Finding],
+def annotate(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], findings: list[Finding],
              reference: Sequence[Arrays], candidate: Sequence[Arrays]) -> list[Finding]:
     """``findings`` with the attribution added to each failing one (message and ``delta``); ``reference`` and
     ``candidate`` are the stage's outputs per golden set."""
-    result = attribute(mp, sets, reference, candidate)
+    result = attribute(model_parity, sets, reference, candidate)
     if result is None:
         return findings
     text = describe(result)
@@ -77,44 +77,45 @@ def annotate(mp: ModelParity, sets: Sequence[golden.GoldenSet], findings: list[F
             if f.severity == Severity.ERROR and f.rule in ("DG501", "DG502", "DG503") else f for f in findings]
 
 
-def attribute(mp: ModelParity, sets: Sequence[golden.GoldenSet], reference: Sequence[Arrays],
+def attribute(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], reference: Sequence[Arrays],
               candidate: Sequence[Arrays]) -> dict[str, Json] | None:
     """The attribution as JSON-like data, or None when no golden input diverges on its own."""
-    base = [diverging(mp, r, c) for r, c in zip(reference, candidate, strict=True)]
+    base = [diverging(model_parity, r, c) for r, c in zip(reference, candidate, strict=True)]
     total = int(sum(int(b.sum()) for b in base))
     count = sum(gs.count for gs in sets)
     if total == 0:
         return None
 
     def diverged_with(role: str, config: Mapping[str, Json], artifact_of: str) -> list[np.ndarray[Any, Any]]:
-        run = mp.run(role, config=config, artifact_of=artifact_of)
+        run = model_parity.run(role, config=config, artifact_of=artifact_of)
         try:
-            return [diverging(mp, r, run.outputs(gs)) for r, gs in zip(reference, sets, strict=True)]
+            return [diverging(model_parity, r, run.outputs(gs)) for r, gs in zip(reference, sets, strict=True)]
         except ParityError:
             return [np.ones(gs.count, dtype=bool) for gs in sets]
         finally:
             run.close()
 
-    swapped_config = diverged_with("candidate", mp.training, "candidate")  # deployed artifact, training config
-    swapped_artifact = diverged_with("candidate", mp.deployed, "reference")  # training artifact, deployed config
-    probe = mp.run("candidate")
+    # the deployed artifact under the training config, and the training artifact under the deployed config
+    swapped_config = diverged_with("candidate", model_parity.training, "candidate")
+    swapped_artifact = diverged_with("candidate", model_parity.deployed, "reference")
+    probe = model_parity.run("candidate")
     try:
         applies = set(probe.start().applies)
     finally:
         probe.close()
     ranked: list[dict[str, Json]] = []
     restores: dict[str, int] = {}
-    for key in sorted(k for k in mp.differing if k in applies):
-        config = dict(mp.deployed)
-        if key in mp.training:
-            config[key] = mp.training[key]
+    for key in sorted(k for k in model_parity.differing if k in applies):
+        config = dict(model_parity.deployed)
+        if key in model_parity.training:
+            config[key] = model_parity.training[key]
         else:
             config.pop(key, None)
         now = diverged_with("candidate", config, "candidate")
         restored = int(sum(int((b & ~a).sum()) for b, a in zip(base, now, strict=True)))
         restores[key] = restored
-        ranked.append({"key": key, "training": mp.training.get(key), "deployed": mp.deployed.get(key),
-                       "restores": restored, "of": total})
+        ranked.append({"key": key, "training": model_parity.training.get(key),
+                       "deployed": model_parity.deployed.get(key), "restores": restored, "of": total})
     ranked.sort(key=lambda r: (-restores[str(r["key"])], str(r["key"])))
     return {
         "diverging": total, "inputs": count,

@@ -54,11 +54,12 @@ def threaded(run: Run, gs: golden.GoldenSet, threads: int) -> Arrays:
     return golden.concat(parts)
 
 
-def check(mp: ModelParity, sets: Sequence[golden.GoldenSet], cand: Run, sequential: Sequence[Arrays]) -> list[Finding]:
-    spec = mp.spec.concurrency
+def check(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], cand: Run,
+          sequential: Sequence[Arrays]) -> list[Finding]:
+    spec = model_parity.spec.concurrency
     assert spec is not None
-    origin = Origin(mp.manifest, pointer=f"models.{mp.model}.parity.concurrency", source="manifest")
-    cand_spec = mp.spec.candidate
+    origin = Origin(model_parity.manifest, pointer=f"models.{model_parity.model}.parity.concurrency", source="manifest")
+    cand_spec = model_parity.spec.candidate
     where = Origin(str(cand_spec.setting("artifact") or cand_spec.setting("function") or cand_spec.runner),
                    source="candidate")
     noise = max(max_difference(s, cand.outputs(gs)) for s, gs in zip(sequential, sets, strict=True))

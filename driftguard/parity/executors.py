@@ -53,7 +53,7 @@ class Executor(Protocol):
 class Unit:
     """One work unit: a model's runs on one golden shard (``samples``: only the shard's)."""
 
-    mp: stage.ModelParity
+    model_parity: stage.ModelParity
     model: int
     set_index: int
     samples: golden.GoldenSet
@@ -70,13 +70,13 @@ class UnitResult:
     error: DriftguardError | None = None
 
 
-def run_models(mps: Sequence[stage.ModelParity], request: ParityRequest) -> list[list[Finding]]:
-    """Each model's parity findings (``stage.run``'s), in the order of ``mps``, run by ``request.executor``."""
+def run_models(parities: Sequence[stage.ModelParity], request: ParityRequest) -> list[list[Finding]]:
+    """Each model's parity findings (``stage.run``'s), in the order of ``parities``, run by ``request.executor``."""
     if request.executor == "local":
-        return [stage.run(mp) for mp in mps]
+        return [stage.run(model_parity) for model_parity in parities]
     executor = open_executor(request)
     try:
-        return fan_out(mps, executor, request)
+        return fan_out(parities, executor, request)
     finally:
         executor.close()
 
@@ -89,17 +89,17 @@ def open_executor(request: ParityRequest) -> Executor:
     raise ParityError(f"unknown executor '{request.executor}'; executors: {', '.join(EXECUTORS)}")
 
 
-def fan_out(mps: Sequence[stage.ModelParity], executor: Executor, request: ParityRequest) -> list[list[Finding]]:
-    plans = [(mp, mp.golden_sets()) for mp in mps]
+def fan_out(parities: Sequence[stage.ModelParity], executor: Executor, request: ParityRequest) -> list[list[Finding]]:
+    plans = [(model_parity, model_parity.golden_sets()) for model_parity in parities]
     total_sets = sum(len(sets) for _, sets in plans)
     units: list[Unit] = []
     recordings: list[list[Arrays | None]] = []
-    for i, (mp, sets) in enumerate(plans):
-        recorded = [golden.load_recording(gs, mp.provenance(gs)) for gs in sets]
+    for i, (model_parity, sets) in enumerate(plans):
+        recorded = [golden.load_recording(gs, model_parity.provenance(gs)) for gs in sets]
         recordings.append(recorded)
-        shipped = replace(mp, request=replace(mp.request, progress=None, plots=None))
+        shipped = replace(model_parity, request=replace(model_parity.request, progress=None, plots=None))
         for j, gs in enumerate(sets):
-            for start, stop in shards(gs.count, batch_step(mp), request.shard_size,
+            for start, stop in shards(gs.count, batch_step(model_parity), request.shard_size,
                                       math.ceil(executor.workers / total_sets)):
                 units.append(Unit(shipped, i, j, shard(gs, start, stop), recorded[j] is None))
     progress = request.progress
@@ -109,21 +109,21 @@ def fan_out(mps: Sequence[stage.ModelParity], executor: Executor, request: Parit
         if result.error is not None:
             raise result.error
     out = []
-    for i, (mp, sets) in enumerate(plans):
+    for i, (model_parity, sets) in enumerate(plans):
         mine = [(u, r) for u, r in zip(units, results, strict=True) if u.model == i]
         references: list[Arrays] = []
         candidates: list[Arrays] = []
         for j in range(len(sets)):
             parts = [r for u, r in mine if u.set_index == j]
             kept = recordings[i][j]
-            references.append(kept if kept is not None else _join(mp, [p.reference for p in parts]))
-            candidates.append(_join(mp, [p.candidate for p in parts]))
+            references.append(kept if kept is not None else _join(model_parity, [p.reference for p in parts]))
+            candidates.append(_join(model_parity, [p.candidate for p in parts]))
         # Every unit of a model starts the same candidate; the reference only where its set is not recorded. The
         # local run reports the runners it started over all sets: a unit that ran the reference saw them all.
         unexercised = next((r.unexercised for u, r in mine if u.reference), mine[0][1].unexercised)
-        cand = mp.run("candidate")  # started only if concurrency parity runs it again
+        cand = model_parity.run("candidate")  # started only if concurrency parity runs it again
         try:
-            out.append(stage.conclude(mp, sets, references, candidates, list(unexercised), cand))
+            out.append(stage.conclude(model_parity, sets, references, candidates, list(unexercised), cand))
         finally:
             cand.close()
     return out
@@ -133,16 +133,17 @@ def _ignore(n: int) -> None:
     pass
 
 
-def _join(mp: stage.ModelParity, parts: Sequence[Arrays | None]) -> Arrays:
+def _join(model_parity: stage.ModelParity, parts: Sequence[Arrays | None]) -> Arrays:
     try:
         return golden.concat([p for p in parts if p is not None])
     except (KeyError, ValueError) as exc:
-        raise ParityError(f"model '{mp.model}': outputs of its golden shards do not join: {exc}") from None
+        raise ParityError(f"model '{model_parity.model}': outputs of its golden shards do not join: {exc}") from None
 
 
-def batch_step(mp: stage.ModelParity) -> int:
+def batch_step(model_parity: stage.ModelParity) -> int:
     """Shard bounds fall on batch bounds of both runners, so each runs the batches the local run does."""
-    return math.lcm(mp.spec.reference.settings().batch_size, mp.spec.candidate.settings().batch_size)
+    spec = model_parity.spec
+    return math.lcm(spec.reference.settings().batch_size, spec.candidate.settings().batch_size)
 
 
 def shards(count: int, step: int, shard_size: int | None, per_set: int) -> list[tuple[int, int]]:
@@ -168,9 +169,9 @@ _SETUP = threading.Lock()
 def run_unit(unit: Unit) -> UnitResult:
     """The work unit, wherever it runs: the reference (unless recorded) and the candidate on the shard, in the
     local run's order. A user error is returned, not raised, so it arrives here whole (file, line, message)."""
-    mp = unit.mp
-    ref = mp.run("reference") if unit.reference else None
-    cand = mp.run("candidate")
+    model_parity = unit.model_parity
+    ref = model_parity.run("reference") if unit.reference else None
+    cand = model_parity.run("candidate")
     try:
         reference = None
         if ref is not None:
@@ -181,7 +182,7 @@ def run_unit(unit: Unit) -> UnitResult:
             cand.start()
         candidate = cand.outputs(unit.samples)
         started = [r.runner for r in (ref, cand) if r is not None and r.runner is not None]
-        return UnitResult(reference, candidate, tuple(stage.not_exercised(mp, started)))
+        return UnitResult(reference, candidate, tuple(stage.not_exercised(model_parity, started)))
     except DriftguardError as exc:
         return UnitResult(error=exc)
     finally:

@@ -31,14 +31,14 @@ if TYPE_CHECKING:
 FAILING = (codes.OutputBeyondTolerance.code, codes.NonFiniteOutput.code)
 
 
-def annotate(mp: ModelParity, sets: Sequence[golden.GoldenSet], findings: list[Finding],
+def annotate(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], findings: list[Finding],
              references: Sequence[Arrays], candidates: Sequence[Arrays]) -> list[Finding]:
-    """Draw one picture per failing output into ``mp.request.plots`` and name it in those findings'
+    """Draw one picture per failing output into ``model_parity.request.plots`` and name it in those findings'
     ``delta.plot``; other findings are returned as they are."""
     from driftguard.parity.stage import profile_for
 
-    assert mp.request.plots is not None
-    folder = Path(mp.request.plots)
+    assert model_parity.request.plots is not None
+    folder = Path(model_parity.request.plots)
     plotted: dict[str, str] = {}  # finding key prefix "parity.<set>.<output>." -> picture path
     for gs, reference, candidate in zip(sets, references, candidates, strict=True):
         prefix = "" if len(sets) == 1 else f"{gs.path.stem}."
@@ -46,9 +46,9 @@ def annotate(mp: ModelParity, sets: Sequence[golden.GoldenSet], findings: list[F
             ref, cand = _arrays(reference, candidate, label)
             if ref is None or cand is None or ref.shape != cand.shape:
                 continue
-            target = folder / _file_name(f"{mp.model}.{prefix}{label}")
-            draw(target, f"{mp.model}: output '{label}' ({gs.path.name})", ref, cand, failing,
-                 profile_for(mp, label)[0].atol)
+            target = folder / _file_name(f"{model_parity.model}.{prefix}{label}")
+            draw(target, f"{model_parity.model}: output '{label}' ({gs.path.name})", ref, cand, failing,
+                 profile_for(model_parity, label)[0].atol)
             plotted[f"parity.{prefix}{label}."] = str(target)
     out = []
     for f in findings:

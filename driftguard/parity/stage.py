@@ -152,40 +152,40 @@ class ModelParity:
                                  config=golden.config_digest(self.training), runner=spec.runner)
 
 
-def record(mp: ModelParity) -> list[Path]:
+def record(model_parity: ModelParity) -> list[Path]:
     """Run the reference once per golden set and store its outputs beside the inputs."""
     written = []
-    ref = mp.run("reference")
+    ref = model_parity.run("reference")
     try:
-        for gs in mp.golden_sets():
+        for gs in model_parity.golden_sets():
             outs = ref.outputs(gs)
-            written.append(golden.record(gs, outs, mp.provenance(gs)))
+            written.append(golden.record(gs, outs, model_parity.provenance(gs)))
     finally:
         ref.close()
     return written
 
 
-def run(mp: ModelParity) -> list[Finding]:
+def run(model_parity: ModelParity) -> list[Finding]:
     """Parity findings for one model (see the module docstring), every run in this process, one after another
     (the ``local`` executor; ``parity.executors`` fans the same runs out and ends in ``conclude`` too)."""
-    sets = mp.golden_sets()
-    ref = mp.run("reference")
-    cand = mp.run("candidate")
+    sets = model_parity.golden_sets()
+    ref = model_parity.run("reference")
+    cand = model_parity.run("candidate")
     references: list[Arrays] = []
     candidates: list[Arrays] = []
     try:
         for gs in sets:
-            recorded = golden.load_recording(gs, mp.provenance(gs))
+            recorded = golden.load_recording(gs, model_parity.provenance(gs))
             references.append(recorded if recorded is not None else ref.outputs(gs))
             candidates.append(cand.outputs(gs))
         started = [r.runner for r in (ref, cand) if r.runner is not None]
-        return conclude(mp, sets, references, candidates, not_exercised(mp, started), cand)
+        return conclude(model_parity, sets, references, candidates, not_exercised(model_parity, started), cand)
     finally:
         ref.close()
         cand.close()
 
 
-def conclude(mp: ModelParity, sets: Sequence[golden.GoldenSet], references: Sequence[Arrays],
+def conclude(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], references: Sequence[Arrays],
              candidates: Sequence[Arrays], unexercised: Sequence[Finding], cand: Run) -> list[Finding]:
     """The findings from each golden set's reference and candidate outputs: the comparison per set, then
     ``unexercised`` (DG510), attribution when an output fails, concurrency and plots (which run the model again,
@@ -194,28 +194,29 @@ def conclude(mp: ModelParity, sets: Sequence[golden.GoldenSet], references: Sequ
     failing = False
     for gs, reference, candidate in zip(sets, references, candidates, strict=True):
         prefix = "" if len(sets) == 1 else f"{gs.path.stem}."
-        found = compare_outputs(mp, reference, candidate, prefix, str(gs.path))
+        found = compare_outputs(model_parity, reference, candidate, prefix, str(gs.path))
         failing = failing or any(f.severity == Severity.ERROR for f in found)
         findings.extend(found)
     findings.extend(unexercised)
-    attribution_on = mp.request.attribution if mp.request.attribution is not None else mp.spec.attribution
+    asked = model_parity.request.attribution
+    attribution_on = asked if asked is not None else model_parity.spec.attribution
     if failing and attribution_on:
         from driftguard.parity import attribution
 
-        findings = attribution.annotate(mp, sets, findings, references, candidates)
-    if mp.spec.concurrency is not None:
+        findings = attribution.annotate(model_parity, sets, findings, references, candidates)
+    if model_parity.spec.concurrency is not None:
         from driftguard.parity import concurrency
 
-        findings.extend(concurrency.check(mp, sets, cand, candidates))
-    if mp.request.plots is not None:
+        findings.extend(concurrency.check(model_parity, sets, cand, candidates))
+    if model_parity.request.plots is not None:
         from driftguard.parity import plots
 
-        findings = plots.annotate(mp, sets, findings, references, candidates)
+        findings = plots.annotate(model_parity, sets, findings, references, candidates)
     return findings
 
 
-def output_kind(mp: ModelParity, name: str, array: np.ndarray[Any, Any]) -> str:
-    spec = mp.spec.outputs.get(name)
+def output_kind(model_parity: ModelParity, name: str, array: np.ndarray[Any, Any]) -> str:
+    spec = model_parity.spec.outputs.get(name)
     if spec is not None and spec.kind is not None:
         return spec.kind
     lowered = name.lower()
@@ -226,21 +227,22 @@ def output_kind(mp: ModelParity, name: str, array: np.ndarray[Any, Any]) -> str:
     return "tensor"
 
 
-def profile_for(mp: ModelParity, output: str) -> tuple[profiles.Profile, dict[str, Value]]:
+def profile_for(model_parity: ModelParity, output: str) -> tuple[profiles.Profile, dict[str, Value]]:
     """The profile judging ``output`` and each of its bounds as a Value saying where it came from: ``explicit``
     when the manifest wrote it (its tolerances, or the output's), ``default`` when the profile supplied it."""
-    name = mp.spec.profile or profiles.profile_for(mp.deployed)
+    name = model_parity.spec.profile or profiles.profile_for(model_parity.deployed)
     base = profiles.PROFILES[name]
-    where = {k: (Origin(mp.manifest, source=f"{name} profile"), How.DEFAULT) for k in base.bounds}
-    prof = base.with_overrides({str(k): v for k, v in mp.spec.tolerances.items()}, mp.spec.atol, mp.spec.rtol)
-    pointer = f"models.{mp.model}.parity"
-    for k in mp.spec.tolerances:
-        where[k] = (Origin(mp.manifest, pointer=f"{pointer}.tolerances.{k}", source="manifest"), How.EXPLICIT)
-    out = mp.spec.outputs.get(output)
+    where = {k: (Origin(model_parity.manifest, source=f"{name} profile"), How.DEFAULT) for k in base.bounds}
+    spec = model_parity.spec
+    prof = base.with_overrides({str(k): v for k, v in spec.tolerances.items()}, spec.atol, spec.rtol)
+    pointer = f"models.{model_parity.model}.parity"
+    for k in model_parity.spec.tolerances:
+        where[k] = (Origin(model_parity.manifest, pointer=f"{pointer}.tolerances.{k}", source="manifest"), How.EXPLICIT)
+    out = model_parity.spec.outputs.get(output)
     if out is not None:
         prof = prof.with_overrides({str(k): v for k, v in out.tolerances.items()}, out.atol, out.rtol)
         for k in out.tolerances:
-            where[k] = (Origin(mp.manifest, pointer=f"{pointer}.outputs.{output}.tolerances.{k}",
+            where[k] = (Origin(model_parity.manifest, pointer=f"{pointer}.outputs.{output}.tolerances.{k}",
                                source="manifest"), How.EXPLICIT)
     return prof, {k: Value(prof.bounds.get(k), origin, how) for k, (origin, how) in where.items()}
 
@@ -253,12 +255,12 @@ def _pairs(reference: Arrays, candidate: Arrays) -> tuple[list[tuple[str, str]],
         [n for n in candidate if n not in reference]
 
 
-def compare_outputs(mp: ModelParity, reference: Arrays, candidate: Arrays, prefix: str,
+def compare_outputs(model_parity: ModelParity, reference: Arrays, candidate: Arrays, prefix: str,
                     golden_path: str) -> list[Finding]:
     """Findings for every output pair: DG503 form mismatches, DG502 non-finite values, DG501 per metric beyond
     its bound, DG500 (info) for an output within its profile."""
-    cand_origin = Origin(_artifact_name(mp, "candidate"), source="candidate")
-    ref_origin = Origin(_artifact_name(mp, "reference"), source="reference")
+    cand_origin = Origin(_artifact_name(model_parity, "candidate"), source="candidate")
+    ref_origin = Origin(_artifact_name(model_parity, "reference"), source="reference")
     out: list[Finding] = []
     pairs, only_ref, only_cand = _pairs(reference, candidate)
     for name in only_ref:
@@ -275,15 +277,15 @@ def compare_outputs(mp: ModelParity, reference: Arrays, candidate: Arrays, prefi
         r, c = np.asarray(reference[rname]), np.asarray(candidate[cname])
         label = cname if rname == cname else f"{rname}"
         key = f"parity.{prefix}{label}"
-        if output_kind(mp, rname, r) == "sequence":  # generated with different lengths: compared as tokens
+        if output_kind(model_parity, rname, r) == "sequence":  # generated with different lengths: compared as tokens
             r, c = metrics.pad_sequences(r, c)
         if r.shape != c.shape:
             out.append(_finding(codes.OutputMismatch, key, f"output '{label}': shape {list(r.shape)} in the "
                                 f"reference, {list(c.shape)} in the candidate",
                                 Value(list(r.shape), ref_origin), Value(list(c.shape), cand_origin)))
             continue
-        kind = output_kind(mp, rname, r)
-        prof, bounds = profile_for(mp, rname)
+        kind = output_kind(model_parity, rname, r)
+        prof, bounds = profile_for(model_parity, rname)
         m = metrics.compare(r, c, atol=prof.atol, rtol=prof.rtol, kind=kind)
         out.extend(judge(label, key, m, kind, prof, bounds, ref_origin, cand_origin, golden_path))
     return out
@@ -360,8 +362,8 @@ def _finding(check: type[codes.ParityCheck], key: str, message: str, training: V
                    training=training, deployed=deployed, evidence=evidence, measured=measured)
 
 
-def _artifact_name(mp: ModelParity, role: str) -> str:
-    spec = mp.spec.reference if role == "reference" else mp.spec.candidate
+def _artifact_name(model_parity: ModelParity, role: str) -> str:
+    spec = model_parity.spec.reference if role == "reference" else model_parity.spec.candidate
     artifact, function, url = spec.setting("artifact"), spec.setting("function"), spec.setting("url")
     return str(artifact or function or (f"{url}/{spec.setting('model')}" if url else spec.runner))
 
@@ -376,13 +378,13 @@ def exercised(runner: Runner) -> Callable[[str], bool]:
     return hit
 
 
-def not_exercised(mp: ModelParity, started: Sequence[Runner]) -> list[Finding]:
+def not_exercised(model_parity: ModelParity, started: Sequence[Runner]) -> list[Finding]:
     """DG510 (info): keys that differ between the sides that neither runner applies."""
     checks = [exercised(r) for r in started]
-    missed = sorted(k for k in mp.differing if not any(c(k) for c in checks))
+    missed = sorted(k for k in model_parity.differing if not any(c(k) for c in checks))
     if not missed:
         return []
     return [_finding(codes.NotExercised, "parity.not_exercised",
                      f"{len(missed)} differing key{'s' if len(missed) != 1 else ''} not exercised by parity "
                      f"(no runner applies {'it' if len(missed) == 1 else 'them'}): {', '.join(missed)}",
-                     None, Value(missed, Origin(mp.manifest, pointer=f"models.{mp.model}.parity")))]
+                     None, Value(missed, Origin(model_parity.manifest, pointer=f"models.{model_parity.model}.parity")))]

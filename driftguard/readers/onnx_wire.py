@@ -6,7 +6,7 @@ format is the official, documented encoding (https://protobuf.dev/programming-gu
 sequence of ``tag, value`` fields, where ``tag = field_number << 3 | wire_type``.
 
 One walk (:func:`index`) serves both readers: the extractor (``extractors.onnx_graph``) parses the reduced bytes
-with onnx's own ``ModelProto``, and DG401 (``rules.provenance_tensors``) reads the top graph's initializers one
+with onnx's own ``ModelProto``, and DG401 (``readers.tensors``) reads the top graph's initializers one
 at a time from the places the walk recorded. The walk descends only into the messages that can hold a tensor
 (``_SCHEMA``), wherever one can hide: graph initializers and sparse initializers, node attributes (``Constant``
 values, ``t``/``tensors``/``sparse_tensor(s)``), subgraphs (``g``/``graphs``, recursively), function bodies and

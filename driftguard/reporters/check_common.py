@@ -92,7 +92,7 @@ def base_lines(report: Report) -> list[str]:
     return out
 
 
-def provenance(a: ApprovalRef) -> str:
+def history(a: ApprovalRef) -> str:
     """``added in abc123def456 by Ann <ann@example.com> on 2026-11-02`` (git-aware runs), else empty."""
     if a.added_in is None:
         return "not committed yet" if a.state == ApprovalState.UNCOMMITTED else ""
@@ -100,11 +100,11 @@ def provenance(a: ApprovalRef) -> str:
             f"{for_terminal((a.added_on or '?')[:10])}")
 
 
-def provenance_lines(report: Report) -> list[str]:
-    """One line per approval with its provenance, when the run read it from git (display text)."""
+def history_lines(report: Report) -> list[str]:
+    """One line per approval with its history, when the run read it from git (display text)."""
     if not any(a.added_in is not None or a.state == ApprovalState.UNCOMMITTED for a in report.approvals):
         return []
-    return [f"{for_terminal(a.id)} ({for_terminal(a.state)}): {provenance(a) or 'not in git history'}"
+    return [f"{for_terminal(a.id)} ({for_terminal(a.state)}): {history(a) or 'not in git history'}"
             for a in report.approvals]
 
 

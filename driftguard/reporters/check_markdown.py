@@ -11,7 +11,7 @@ from driftguard.reporters.check_common import (
     approval_line,
     base_lines,
     cell,
-    provenance,
+    history,
     status,
     summary_line,
     where,
@@ -51,7 +51,7 @@ def render_check(report: Report) -> str:
     if report.approvals:
         out += ["<details><summary>Approval reasons</summary>", ""]
         out += [f"- {code_for_markdown(a.id)} ({for_markdown(a.state)}): {for_markdown(a.reason)}"
-                + (f" ({_shown(provenance(a))})" if provenance(a) else "") for a in report.approvals]
+                + (f" ({_shown(history(a))})" if history(a) else "") for a in report.approvals]
         out += ["", "</details>", ""]
     changes = base_lines(report)
     if changes:

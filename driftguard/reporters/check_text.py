@@ -14,7 +14,7 @@ from driftguard.reporters.check_common import (
     approval_line,
     base_lines,
     cell,
-    provenance_lines,
+    history_lines,
     status,
     summary_line,
     where,
@@ -63,7 +63,7 @@ def render_check(report: Report, style: Style = PLAIN) -> str:
         out.append("approvals:")
         out.extend(f"  {approval_line(a)}" for a in attention)
         out.append("")
-    origins = provenance_lines(report)
+    origins = history_lines(report)
     if origins:
         out.append("approval provenance:")
         out.extend(f"  {line}" for line in origins)

@@ -3,9 +3,9 @@
 ``RULES`` is the registry of rules (``registry.Registry``): code -> ``"module:Class"`` for the built-ins,
 imported when first loaded, plus third-party rules from the ``driftguard.rules`` entry point group
 (``DG901 = "package.module:RuleClass"``, the entry point named by the rule's code; a built-in code wins a
-clash). Nothing registers itself on import. Families: DG1xx drift between sides (``drift_rules``), DG2xx
+clash). Nothing registers itself on import. Families: DG1xx drift between sides (``drift``), DG2xx
 consistency within a side (``consistency``), DG21x Triton config vs ONNX graph (``consistency_io``), DG3xx
-policy on values (``policy``), DG401 weights (``provenance``). ``engine.run_rules`` runs them. Adding a rule is
+policy on values (``policy``), DG401 weights (``weights``). ``engine.run_rules`` runs them. Adding a rule is
 its class (with its ``explain`` doc), one line here and its test cases.
 """
 
@@ -22,10 +22,10 @@ def _rule_class(obj: object) -> type[Rule]:
 
 
 RULES: Registry[type[Rule]] = Registry("driftguard.rules", {
-    "DG101": "driftguard.rules.drift_rules:ValueDrift",
-    "DG102": "driftguard.rules.drift_rules:PrecisionDrift",
-    "DG103": "driftguard.rules.drift_rules:OneSidedKey",
-    "DG104": "driftguard.rules.drift_rules:DecodingDrift",
+    "DG101": "driftguard.rules.drift:ValueDrift",
+    "DG102": "driftguard.rules.drift:PrecisionDrift",
+    "DG103": "driftguard.rules.drift:OneSidedKey",
+    "DG104": "driftguard.rules.drift:DecodingDrift",
     "DG105": "driftguard.rules.precision_serving:ServingPrecision",
     "DG201": "driftguard.rules.consistency:EosTokenConsistency",
     "DG202": "driftguard.rules.consistency:MaxLengthConsistency",
@@ -42,7 +42,7 @@ RULES: Registry[type[Rule]] = Registry("driftguard.rules", {
     "DG302": "driftguard.rules.policy:GreedyBySamplingLimits",
     "DG303": "driftguard.rules.policy:ValueRange",
     "DG304": "driftguard.rules.policy_fields:IgnoredRequestField",
-    "DG401": "driftguard.rules.provenance:WeightsProvenance",
+    "DG401": "driftguard.rules.weights:WeightsCheck",
 }, _rule_class)
 
 

@@ -18,7 +18,7 @@ from driftguard.checks import Check
 from driftguard.model import EffectiveConfig, Finding, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
-from driftguard.rules.drift import CompareOptions, compare_sides
+from driftguard.rules.comparison import CompareOptions, compare_sides
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class RuleContext:
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def differences(self) -> list[tuple[str, Value, Value]]:
-        """Keys both sides give with different values (``rules.drift.compare_sides``), computed once per
+        """Keys both sides give with different values (``rules.comparison.compare_sides``), computed once per
         context however many rules ask."""
         hit: list[tuple[str, Value, Value]] | None = self._memo.get("differences")
         if hit is None:

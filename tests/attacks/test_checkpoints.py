@@ -167,7 +167,7 @@ def _torch_reads(path: Path) -> Any:
 
 def _we_read(path: Path) -> Any:
     try:
-        from driftguard.extractors.pickle_reader import to_plain
+        from driftguard.extractors.checkpoint_common import to_plain
 
         return to_plain(load_checkpoint(path))["hparams"]
     except ExtractionError as exc:

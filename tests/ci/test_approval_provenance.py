@@ -63,7 +63,7 @@ def test_each_approval_names_the_commit_and_author_that_added_it(repo: Path) -> 
     write_max_length_approval(repo)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "approve the truncation", who="Bob")
-    report = driftguard.check(repo / "driftguard.yaml", approval_provenance=True)
+    report = driftguard.check(repo / "driftguard.yaml", approval_history=True)
     assert states(report) == {"max-length": ("used", "Bob <bob@example.invalid>"),
                               "summarizer-top-p": ("used", "Ann <ann@example.invalid>")}
     top_p = next(a for a in report.approvals if a.id == "summarizer-top-p")

@@ -100,7 +100,7 @@ def test_refusal_names_the_global_in_the_library_error(tmp_path: Path) -> None:
 def test_rebuild_from_type_cannot_smuggle_a_callable(tmp_path: Path) -> None:
     """``_rebuild_from_type_v2(func, ...)`` is allowlisted; its ``func`` must be one of our rebuild stand-ins."""
     from driftguard.errors import ExtractionError
-    from driftguard.extractors.pickle_reader import loads
+    from driftguard.extractors.checkpoint_common import loads
 
     # GLOBAL _rebuild_from_type_v2, then (torch.device, torch.Tensor, ('cpu',), {}) REDUCE
     data = (b"\x80\x02ctorch._tensor\n_rebuild_from_type_v2\n(ctorch\ndevice\nctorch\nTensor\nX\x03\x00\x00\x00cpu"

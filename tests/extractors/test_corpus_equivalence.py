@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from driftguard import api
-from driftguard.compare import values_equal
+from driftguard.equality import values_equal
 from driftguard.errors import DriftguardError
 from driftguard.rules.decoding import SAMPLING_ONLY, derive_decoding
 

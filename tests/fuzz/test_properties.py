@@ -512,7 +512,7 @@ def test_fuzz_found_deep_pickle_with_raised_depth_is_an_input_error(kind: str, t
     except DriftguardError:
         return
     except RecursionError:
-        pytest.xfail("known bug: RecursionError in extractors/pickle_reader.to_plain (line 75/77) once "
+        pytest.xfail("known bug: RecursionError in extractors/checkpoint_common.to_plain (line 75/77) once "
                      "--limit depth is raised past the interpreter's stack (readers/documents handles it for JSON)")
 
 

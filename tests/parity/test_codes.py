@@ -50,10 +50,10 @@ def test_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
     if "function" not in case:  # outputs given as the sides' configs: one call for all samples
         spec["reference"]["batch_size"] = spec["candidate"]["batch_size"] = 64
         np.savez(tmp_path / "golden.npz", x=np.zeros((len(next(iter(case["reference"].values()))), 1)))
-    mp = stage.ModelParity("case", Parity.model_validate(spec), tmp_path, "driftguard.yaml",
+    model_parity = stage.ModelParity("case", Parity.model_validate(spec), tmp_path, "driftguard.yaml",
                            dict(case.get("reference") or {}), dict(case.get("candidate") or {}),
                            tuple(case.get("differing") or ()), ParityRequest(attribution=False))
-    found = sorted(f.key for f in stage.run(mp) if f.rule == code)
+    found = sorted(f.key for f in stage.run(model_parity) if f.rule == code)
     assert found == sorted(case["expect"]), case["name"]
 
 

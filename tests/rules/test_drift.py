@@ -1,180 +1,99 @@
-"""rules.drift: per-key tolerances (abs and rel, first matching glob wins, never tighter than the float32
-round trip), ignore globs and compare_sides, called directly and through a manifest's ``rules.tolerances``."""
+"""DG101/DG102/DG103 called directly on built sides: which rule owns a key, the structured delta of set-like
+keys, and DG103's one-sided findings (the side the value is on, what is skipped, that the walk goes on)."""
 
 from __future__ import annotations
 
-import dataclasses
-import struct
 from collections.abc import Mapping
-from datetime import date
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-import driftguard
-from driftguard.model import Origin, Value
-from driftguard.rules.drift import CompareOptions, Tolerance, compare_sides
-
-
-def f32(x: float) -> float:
-    return float(struct.unpack("f", struct.pack("f", x))[0])
+from driftguard import extractors
+from driftguard.gate.sides import kind_traits
+from driftguard.model import EffectiveConfig, Finding, How, Origin, Value
+from driftguard.rules.base import RuleContext, Side
+from driftguard.rules.comparison import CompareOptions
+from driftguard.rules.drift import OneSidedKey, PrecisionDrift, ValueDrift, is_precision_key
 
 
-def side(values: Mapping[str, Any], path: str = "x.json") -> dict[str, Value]:
-    return {k: Value(v, Origin(path, i + 1)) for i, (k, v) in enumerate(values.items())}
+def _side(name: str, kind: str, values: Mapping[str, Any], explicit: bool = True) -> Side:
+    path = f"{name}/{kind}.json"
+    how = How.EXPLICIT if explicit else How.DEFAULT
+    vals = {k: Value(v, Origin(path, i + 1), how) for i, (k, v) in enumerate(values.items())}
+    # What the gate carries on a side it builds: what the kind declares (KindInfo.speaks, for DG103).
+    kinds = kind_traits([kind]) if kind in extractors.EXTRACTORS else {}
+    return Side(name, (EffectiveConfig(kind, path, vals),), vals, kinds=kinds)
 
 
-def differing(training: Mapping[str, Any], deployed: Mapping[str, Any],
-              options: CompareOptions | None = None) -> list[str]:
-    return [k for k, _, _ in compare_sides(side(training), side(deployed), options)]
+def _ctx(training: Mapping[str, Any], deployed: Mapping[str, Any], *, training_kind: str = "hf-generation",
+         deployed_kind: str = "vllm", compare: CompareOptions | None = None) -> RuleContext:
+    return RuleContext("m", _side("training", training_kind, training), _side("deployment", deployed_kind, deployed),
+                       compare=compare or CompareOptions())
 
 
-# --- CompareOptions -------------------------------------------------------------------------------------
-
-def test_tolerance_for_defaults_to_the_float32_round_trip() -> None:
-    assert CompareOptions().tolerance_for("generation.top_p") == (1e-6, 0.0)
+def _keys(findings: list[Finding]) -> list[str]:
+    return [f.key for f in findings]
 
 
-def test_first_matching_tolerance_wins() -> None:
-    opts = CompareOptions(tolerances=(Tolerance("generation.temperature", abs=0.05),
-                                      Tolerance("generation.*", rel=0.1), Tolerance("generation.top_p", rel=0.5)))
-    assert opts.tolerance_for("generation.temperature") == (1e-6, 0.05)
-    assert opts.tolerance_for("generation.top_p") == (0.1, 0.0)
-    assert opts.tolerance_for("preprocessing.max_length") == (1e-6, 0.0)
-    assert opts.tolerance_for("generation.top_p") == (0.1, 0.0)  # cached, same answer
+def test_precision_keys() -> None:
+    assert is_precision_key("precision.weights")
+    assert is_precision_key("io.inputs.input_ids.dtype")
+    assert is_precision_key("precision.quantization")
+    assert not is_precision_key("precision.nonsense")
+    assert not is_precision_key("generation.top_p")
+    assert not is_precision_key("hf.config.torch_dtype")  # namespaced: no spec, never DG102's
 
 
-def test_a_tolerance_never_drops_below_the_round_trip() -> None:
-    opts = CompareOptions(tolerances=(Tolerance("generation.*", abs=0.0, rel=0.0),))
-    assert opts.tolerance_for("generation.top_p") == (1e-6, 0.0)
-    assert differing({"generation.top_p": 0.92}, {"generation.top_p": f32(0.92)}, opts) == []
+def test_value_and_precision_drift_split_the_keys() -> None:
+    ctx = _ctx({"precision.weights": "float32", "generation.top_p": 0.92, "hf.config.rope_theta": 10000},
+               {"precision.weights": "int8", "generation.top_p": 0.85, "hf.config.rope_theta": 500000})
+    assert _keys(list(ValueDrift().check(ctx))) == ["generation.top_p", "hf.config.rope_theta"]
+    [p] = PrecisionDrift().check(ctx)
+    assert (p.key, p.rule, p.training and p.training.value, p.deployed and p.deployed.value) == \
+        ("precision.weights", "DG102", "float32", "int8")
 
 
-def test_ignored_globs() -> None:
-    opts = CompareOptions(ignore=("generation.seed", "serving.*"))
-    assert opts.ignored("generation.seed") and opts.ignored("serving.gpus")
-    assert not opts.ignored("generation.top_p") and not opts.ignored("generation.seed2")
+def test_delta_of_an_unordered_key_ignores_order() -> None:
+    ctx = _ctx({"generation.eos_token_id": [1, 2, 107]}, {"generation.eos_token_id": [107, 2, 3]})
+    [f] = ValueDrift().check(ctx)
+    assert f.delta == {"values_changed": {"root[0]": {"new_value": 3, "old_value": 1}}}  # 1 out, 3 in
+    ordered = _ctx({"hf.config.eos": [1, 2, 107]}, {"hf.config.eos": [107, 2, 3]})
+    [g] = ValueDrift().check(ordered)
+    assert g.delta == {"values_changed": {"root[0]": {"new_value": 107, "old_value": 1},
+                                          "root[2]": {"new_value": 3, "old_value": 107}}}
+    # a canonical key whose order means something (a shape) keeps its order in the delta
+    shape = _ctx({"io.inputs.x.shape": [1, 3, 224]}, {"io.inputs.x.shape": [3, 1, 224]})
+    [h] = ValueDrift().check(shape)
+    assert h.delta == {"values_changed": {"root[0]": {"new_value": 3, "old_value": 1},
+                                          "root[1]": {"new_value": 1, "old_value": 3}}}
 
 
-# --- compare_sides --------------------------------------------------------------------------------------
-
-def test_only_keys_on_both_sides_that_differ_sorted() -> None:
-    got = compare_sides(side({"generation.top_p": 0.92, "generation.temperature": 0.7, "generation.seed": 1}),
-                        side({"generation.temperature": 1.0, "generation.top_p": 0.85, "generation.top_k": 5}))
-    assert [k for k, _, _ in got] == ["generation.temperature", "generation.top_p"]
-    _, a, b = got[1]
-    assert (a.value, b.value) == (0.92, 0.85)
-
-
-def test_default_comparison() -> None:
-    assert differing({"generation.top_p": 0.92}, {"generation.top_p": f32(0.92)}) == []
-    assert differing({"generation.top_p": 0.92}, {"generation.top_p": 0.9201}) == ["generation.top_p"]
-    assert differing({"generation.do_sample": True}, {"generation.do_sample": 1}) == ["generation.do_sample"]
-    assert differing({"generation.top_k": 50}, {"generation.top_k": 50.0}) == []
-    assert differing({"x.y": float("nan")}, {"x.y": float("nan")}) == []
+def test_one_sided_key_on_the_training_side() -> None:
+    # do_sample is on both sides (skipped), seed on the training side only: the walk goes past the skip.
+    ctx = _ctx({"generation.do_sample": True, "generation.seed": 1234}, {"generation.do_sample": True})
+    [f] = OneSidedKey().check(ctx)
+    assert (f.key, f.rule, f.severity) == ("generation.seed", "DG103", "warning")
+    assert f.training is not None and f.training.value == 1234 and f.deployed is None
+    assert "training side only (1234)" in f.message and "(vllm)" in f.message
 
 
-def test_unordered_keys_and_bookkeeping_keys() -> None:
-    assert differing({"generation.eos_token_id": [2, 107]}, {"generation.eos_token_id": [107, 2]}) == []
-    assert differing({"io.inputs.x.shape": [1, 3]}, {"io.inputs.x.shape": [3, 1]}) == ["io.inputs.x.shape"]
-    assert differing({"model.weights.count": 10}, {"model.weights.count": 12}) == []  # compared=False
-    assert differing({"hf.config.list": [1, 2]}, {"hf.config.list": [2, 1]}) == ["hf.config.list"]
+def test_one_sided_key_on_the_deployed_side() -> None:
+    ctx = _ctx({"generation.do_sample": True}, {"generation.do_sample": True, "generation.seed": 7})
+    [f] = OneSidedKey().check(ctx)
+    assert f.deployed is not None and f.deployed.value == 7 and f.training is None
+    assert "deployment side only (7)" in f.message and "(hf-generation)" in f.message
 
 
-def test_tolerances_abs_and_rel() -> None:
-    t = {"generation.temperature": 0.7, "generation.top_p": 0.92}
-    d = {"generation.temperature": 0.72, "generation.top_p": 0.9}
-    assert differing(t, d) == ["generation.temperature", "generation.top_p"]
-    abs_only = CompareOptions(tolerances=(Tolerance("generation.temperature", abs=0.05),))
-    assert differing(t, d, abs_only) == ["generation.top_p"]
-    rel_only = CompareOptions(tolerances=(Tolerance("generation.top_p", rel=0.1),))
-    assert differing(t, d, rel_only) == ["generation.temperature"]
-    too_tight = CompareOptions(tolerances=(Tolerance("generation.temperature", abs=0.01),
-                                           Tolerance("generation.top_p", rel=0.01)))
-    assert differing(t, d, too_tight) == ["generation.temperature", "generation.top_p"]
-    swapped = CompareOptions(tolerances=(Tolerance("generation.temperature", rel=0.01),
-                                         Tolerance("generation.top_p", abs=0.01)))
-    assert differing(t, d, swapped) == ["generation.temperature", "generation.top_p"]
+def test_one_sided_key_skips() -> None:
+    training = {"generation.not_in_the_vocabulary": 1,  # not canonical
+                "model.num_labels": 5,                   # structure, not behaviour
+                "generation.seed": 1234}
+    assert _keys(list(OneSidedKey().check(_ctx(training, {})))) == ["generation.seed"]
+    ignoring = _ctx(training, {}, compare=CompareOptions(ignore=("generation.seed",)))
+    assert list(OneSidedKey().check(ignoring)) == []
+    # the other side's kind does not speak generation.*: nothing to compare with, nothing said
+    assert list(OneSidedKey().check(_ctx(training, {}, deployed_kind="onnx"))) == []
 
 
-def test_tolerances_reach_inside_lists() -> None:
-    opts = CompareOptions(tolerances=(Tolerance("hf.config.scales", rel=0.1),))
-    assert differing({"hf.config.scales": [1.0, 2.0]}, {"hf.config.scales": [1.05, 2.1]}, opts) == []
-    assert differing({"hf.config.scales": [1.0, 2.0]}, {"hf.config.scales": [1.05, 2.1]}) == ["hf.config.scales"]
-
-
-def test_ignore_skips_only_its_keys() -> None:
-    t = {"generation.seed": 1, "generation.top_p": 0.92}
-    d = {"generation.seed": 2, "generation.top_p": 0.85}
-    assert differing(t, d, CompareOptions(ignore=("generation.seed",))) == ["generation.top_p"]
-    assert differing(t, d, CompareOptions(ignore=("generation.*",))) == []
-
-
-# --- through a manifest ---------------------------------------------------------------------------------
-
-MANIFEST = """\
-version: 1
-models:
-  m:
-    training:
-      - path: training/generation_config.json
-    deployment:
-      - path: deployment/sampling-params.yaml
-        kind: vllm
-{model_rules}
-rules:
-  tolerances:
-{tolerances}
-"""
-
-
-def _check(tmp_path: Path, tolerances: list[str], model_tolerances: list[str] | None = None) -> set[str]:
-    (tmp_path / "training").mkdir(exist_ok=True)
-    (tmp_path / "deployment").mkdir(exist_ok=True)
-    (tmp_path / "training" / "generation_config.json").write_text(
-        '{"do_sample": true, "temperature": 0.7, "top_p": 0.92, "top_k": 0}\n')
-    (tmp_path / "deployment" / "sampling-params.yaml").write_text("temperature: 0.72\ntop_p: 0.9\n")
-    model_rules = ""
-    if model_tolerances is not None:
-        model_rules = "    rules:\n      tolerances:\n" + "".join(f"        - {t}\n" for t in model_tolerances)
-    (tmp_path / "driftguard.yaml").write_text(MANIFEST.format(
-        model_rules=model_rules, tolerances="".join(f"    - {t}\n" for t in tolerances) or "    []\n"))
-    report = driftguard.check(tmp_path / "driftguard.yaml", today=date(2026, 12, 1))
-    return {f.key for f in report.findings if f.rule == "DG101"}
-
-
-def test_manifest_without_tolerances_finds_both(tmp_path: Path) -> None:
-    assert _check(tmp_path, []) == {"generation.temperature", "generation.top_p"}
-
-
-@pytest.mark.parametrize(("tolerances", "left"), [
-    (["{key: generation.temperature, abs: 0.05}"], {"generation.top_p"}),
-    (["{key: generation.temperature, abs: 0.01}"], {"generation.temperature", "generation.top_p"}),
-    (["{key: generation.top_p, rel: 0.1}"], {"generation.temperature"}),
-    (["{key: generation.top_p, rel: 0.01}"], {"generation.temperature", "generation.top_p"}),
-    (["{key: generation.top_p, abs: 0.01}"], {"generation.temperature", "generation.top_p"}),
-    (["{key: 'generation.*', rel: 0.05}"], set()),
-    (["{key: preprocessing.max_length, rel: 0.5}"], {"generation.temperature", "generation.top_p"}),
-])
-def test_manifest_tolerances(tmp_path: Path, tolerances: list[str], left: set[str]) -> None:
-    assert _check(tmp_path, tolerances) == left
-
-
-def test_a_models_own_tolerance_comes_first(tmp_path: Path) -> None:
-    # The model's rel 0.1 on top_p wins over the manifest-wide exact-ish one.
-    assert _check(tmp_path, ["{key: 'generation.*', rel: 0.001}"], ["{key: generation.top_p, rel: 0.1}"]) == \
-        {"generation.temperature"}
-
-
-def test_options_are_frozen_hashable_records() -> None:
-    tol = Tolerance("generation.*", rel=0.1)
-    opts = CompareOptions(tolerances=(tol,))
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        tol.rel = 0.5  # type: ignore[misc]  # deliberately assigning to a frozen record
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        opts.ignore = ("x",)  # type: ignore[misc]  # deliberately assigning to a frozen record
-    fresh = CompareOptions(tolerances=(Tolerance("generation.*", rel=0.1),))
-    opts.tolerance_for("generation.top_p")  # fills the lookup cache of one of them
-    assert opts == fresh and hash(opts) == hash(fresh)  # the cache is not part of the value
-    assert len({tol, Tolerance("generation.*", rel=0.1)}) == 1
+def test_one_sided_defaults_are_not_reported() -> None:
+    ctx = RuleContext("m", _side("training", "hf-generation", {"generation.seed": 1}, explicit=False),
+                      _side("deployment", "vllm", {}))
+    assert list(OneSidedKey().check(ctx)) == []

@@ -33,7 +33,7 @@ from driftguard.gate.sides import kind_traits
 from driftguard.model import EffectiveConfig, How, Origin, Value
 from driftguard.rules import RULES
 from driftguard.rules.base import RuleContext, Side
-from driftguard.rules.drift import CompareOptions, Tolerance
+from driftguard.rules.comparison import CompareOptions, Tolerance
 from driftguard.rules.engine import run_rules
 
 CASES = Path(__file__).resolve().parent / "cases"

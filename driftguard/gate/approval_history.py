@@ -1,6 +1,6 @@
-"""Approval provenance for one check run (``--require-committed-approvals``, ``approval_provenance``,
+"""Approval history for one check run (``--require-committed-approvals``, ``approval_history``,
 ``approval_policy.separate_approver``): which commit and author added each approval, which approvals are not
-committed, and which approved a value their own author changed. Git is read by ``driftguard.ci.provenance``."""
+committed, and which approved a value their own author changed. Git is read by ``driftguard.ci.approval_history``."""
 
 from __future__ import annotations
 
@@ -15,28 +15,28 @@ from driftguard.report import ApprovalRef
 
 if TYPE_CHECKING:
     from driftguard.approvals import LoadedApproval, Outcome
-    from driftguard.ci.provenance import Provenance as FileProvenance
+    from driftguard.ci.approval_history import FileHistory
     from driftguard.manifest import Manifest
 
 
 @dataclass(frozen=True)
-class Provenance:
-    """The approvals' provenance for one check (empty when the run is not git-aware)."""
+class ApprovalHistory:
+    """The approvals' history for one check (empty when the run is not git-aware)."""
 
-    files: Mapping[str, FileProvenance] = field(default_factory=dict)
+    files: Mapping[str, FileHistory] = field(default_factory=dict)
     ignored: tuple[LoadedApproval, ...] = ()
     active: bool = False
 
     @classmethod
     def read(cls, repo: Path, m: Manifest, approvals: Sequence[LoadedApproval], wanted: bool,
-             require_committed: bool) -> Provenance:
+             require_committed: bool) -> ApprovalHistory:
         """Read from git when ``wanted`` or ``require_committed``; with ``require_committed``, the approvals
         whose file is not committed as it is in HEAD are ``ignored``."""
         if not (wanted or require_committed):
             return cls()
-        from driftguard.ci.provenance import approval_provenance
+        from driftguard.ci.approval_history import approval_history
 
-        files = approval_provenance(repo, m.base / m.approvals, [a.path for a in approvals],
+        files = approval_history(repo, m.base / m.approvals, [a.path for a in approvals],
                                     "--require-committed-approvals" if require_committed else "--base")
         ignored = tuple(a for a in approvals if require_committed and not files[a.path].committed)
         return cls(files, ignored, True)
@@ -65,7 +65,7 @@ class Provenance:
         """``{approval id: why}`` for the approvals that approved a finding git does not show them separate
         from. What git cannot attribute (an approval or a line not committed, a file git does not track) does
         not pass; a value no file states (a default) has no line to attribute and is left as it is."""
-        from driftguard.ci.provenance import email_of, line_author
+        from driftguard.ci.approval_history import email_of, line_author
 
         by_id = {r.id: r for r in refs}
         out: dict[str, str] = {}

@@ -17,7 +17,7 @@ from driftguard.ci.gitref import open_repo
 
 
 @dataclass(frozen=True)
-class Provenance:
+class FileHistory:
     """``commit``/``author``/``date`` of the commit that added the file (None when git has none: not added
     yet); ``committed``: the work tree's file is byte for byte the one in HEAD."""
 
@@ -38,9 +38,9 @@ def _blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-def approval_provenance(root: Path, folder: Path, paths: Sequence[str],
-                        option: str = "--require-committed-approvals") -> dict[str, Provenance]:
-    """Provenance of each approval file in ``paths`` (files of ``folder``, in the repository at ``root``);
+def approval_history(root: Path, folder: Path, paths: Sequence[str],
+                     option: str = "--require-committed-approvals") -> dict[str, FileHistory]:
+    """The history of each approval file in ``paths`` (files of ``folder``, in the repository at ``root``);
     ``option`` names what asked, for the error outside a git repository."""
     root = root.resolve()
     repo = open_repo(root, option)
@@ -60,7 +60,7 @@ def approval_provenance(root: Path, folder: Path, paths: Sequence[str],
                     added.setdefault(name.lstrip("\n"), who)  # newest first: the add of the file as it is now
     tree = repo.head.commit.tree if repo.head.is_valid() else None
     sha1 = tree is not None and len(tree.hexsha) == 40  # blob ids hashed as git does (SHA-1 repositories)
-    out: dict[str, Provenance] = {}
+    out: dict[str, FileHistory] = {}
     for path in paths:
         rel = _relative(path, root)
         commit = author = date = None
@@ -73,7 +73,7 @@ def approval_provenance(root: Path, folder: Path, paths: Sequence[str],
                     committed = blob.hexsha == _blob_id(Path(path).read_bytes())
                 except (KeyError, OSError):
                     committed = False
-        out[path] = Provenance(commit, author, date, committed)
+        out[path] = FileHistory(commit, author, date, committed)
     return out
 
 

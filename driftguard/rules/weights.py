@@ -7,7 +7,7 @@ bit patterns, the sum of magnitudes and the L2 norm, and the values at pseudo-ra
 order of the tensor. Float32 weights must match exactly; float16/bfloat16 ones within their rounding; int8
 weights are dequantized (``(q - zero_point) * scale``) and must match within one quantization step.
 
-Tensors are read one at a time (``provenance_tensors``) and only fingerprints are kept, so peak memory is
+Tensors are read one at a time (``readers.tensors``) and only fingerprints are kept, so peak memory is
 about the largest tensor, not the model. numpy, torch, safetensors and onnx are imported only when the rule
 runs.
 """
@@ -33,7 +33,7 @@ from driftguard.rules.base import Rule, RuleContext
 if TYPE_CHECKING:
     import numpy as np
 
-    from driftguard.rules.provenance_tensors import WeightTensor
+    from driftguard.readers.tensors import WeightTensor
 
 KEY = "model.weights.fingerprint"
 #: The weights this rule reads per side, by the format a kind declares (``KindTraits.weights``): checkpoints on
@@ -160,7 +160,7 @@ def weight_files(cfg: EffectiveConfig, weights: str) -> list[tuple[Path, str]]:
     """(file, reader) for an artifact whose kind holds weights in format ``weights`` (``KindTraits.weights``):
     the reader is ``onnx``, ``torch`` or ``safetensors``; a model ``folder``'s weight files, none when it has
     none."""
-    from driftguard.rules.provenance_tensors import weight_files as folder_files
+    from driftguard.readers.tensors import weight_files as folder_files
 
     path = Path(cfg.path)
     if weights != "folder":
@@ -172,7 +172,7 @@ def weight_files(cfg: EffectiveConfig, weights: str) -> list[tuple[Path, str]]:
 
 def read_tensors(path: Path, reader: str, limits: Limits = DEFAULT_LIMITS
                  ) -> Iterator[WeightTensor | tuple[str, str, str]]:
-    from driftguard.rules import provenance_tensors as pt
+    from driftguard.readers import tensors as pt
 
     if reader == "onnx":
         return pt.onnx_tensors(path, limits)
@@ -242,7 +242,7 @@ def _describe(fps: Sequence[Fingerprint], limit: int = 3) -> str:
 _OPTIONS = ("min_elements", "ignore")
 
 
-class WeightsProvenanceOptions(BaseModel):
+class WeightsCheckOptions(BaseModel):
     """DG401's options (``rules.options.DG401``), checked when the manifest loads: a typo or a wrong type is a
     manifest error (exit 2), never ignored and never a crash. The messages name the option as the rule's
     documentation does."""
@@ -273,7 +273,7 @@ class WeightsProvenanceOptions(BaseModel):
         return {"min_elements": min_elements, "ignore": tuple(ignore)}
 
 
-class WeightsProvenance(Rule):
+class WeightsCheck(Rule):
     """The deployed weights are not the training checkpoint's (opt-in: reads every tensor).
 
     Each deployed weight (an ONNX graph's float initializers, its int8 weights after dequantization, or the
@@ -309,11 +309,11 @@ class WeightsProvenance(Rule):
     severity = Severity.ERROR
     opt_in = True
 
-    Options = WeightsProvenanceOptions
+    Options = WeightsCheckOptions
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         opts = self.options(ctx)
-        assert isinstance(opts, WeightsProvenanceOptions)
+        assert isinstance(opts, WeightsCheckOptions)
         min_elements, ignore = opts.min_elements, opts.ignore
         deployed = [(cfg, f, r) for cfg, w in ctx.deployed.with_weights(*DEPLOYED_WEIGHTS)
                     for f, r in weight_files(cfg, w)]
@@ -330,7 +330,7 @@ class WeightsProvenance(Rule):
             return
         prints: list[Fingerprint] = []
         train_values: list[Value] = []
-        from driftguard.rules.provenance_tensors import NotComparable
+        from driftguard.readers.tensors import NotComparable
 
         for f, r in training:
             try:
@@ -352,7 +352,7 @@ class WeightsProvenance(Rule):
 
     def _judge(self, path: Path, reader: str, prints: Sequence[Fingerprint], train_values: Sequence[Value],
                names: str, min_elements: int, ignore: Sequence[str], limits: Limits) -> Iterator[Finding]:
-        from driftguard.rules.provenance_tensors import NotComparable
+        from driftguard.readers.tensors import NotComparable
 
         try:
             result = compare_file(path, reader, prints, min_elements, ignore, limits)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from driftguard.errors import ExtractionError, LimitError, RefusedError
-from driftguard.extractors import pickle_reader as pr
+from driftguard.extractors import checkpoint_common as pr
 from driftguard.readers.limits import Limits
 
 

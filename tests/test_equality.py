@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from driftguard.compare import FLOAT_REL_TOL, structured_delta, values_equal
+from driftguard.equality import FLOAT_REL_TOL, structured_delta, values_equal
 
 
 def f32(x: float) -> float:

@@ -23,10 +23,10 @@ from onnxruntime import quantization  # noqa: E402
 from driftguard import api  # noqa: E402
 from driftguard.gate.sides import kind_traits  # noqa: E402
 from driftguard.model import EffectiveConfig, Finding, Unjudged, WeightMatch  # noqa: E402
+from driftguard.readers.tensors import onnx_tensors  # noqa: E402
 from driftguard.rules.base import RuleContext, Side  # noqa: E402
 from driftguard.rules.engine import run_rules  # noqa: E402
-from driftguard.rules.provenance import KEY, WeightsProvenance  # noqa: E402
-from driftguard.rules.provenance_tensors import onnx_tensors  # noqa: E402
+from driftguard.rules.weights import KEY, WeightsCheck  # noqa: E402
 
 
 class Tiny(torch.nn.Module):
@@ -86,7 +86,7 @@ def _side(name: str, artifact: EffectiveConfig) -> Side:
 def judge(training: Path, deployed: Path, options: dict[str, Any] | None = None) -> list[Finding]:
     t, d = api.extract(training), api.extract(deployed)
     ctx = RuleContext("m", _side("training", t), _side("deployment", d), options=options or {})
-    return list(WeightsProvenance().check(ctx))
+    return list(WeightsCheck().check(ctx))
 
 
 def test_export_exercises_the_transpose(files: dict[str, Path]) -> None:
@@ -176,7 +176,7 @@ def test_int8_weight_without_a_readable_scale_is_a_warning_not_a_pass(files: dic
 def test_a_file_with_nothing_to_compare_it_with_says_so_as_data(files: dict[str, Path]) -> None:
     d = api.extract(files["onnx_a"])
     ctx = RuleContext("m", Side("training", (), {}), _side("deployment", d), options={})
-    [f] = WeightsProvenance().check(ctx)
+    [f] = WeightsCheck().check(ctx)
     assert f.severity == "warning" and f.deployed is not None and f.deployed.value == "not compared"
     assert f.weights == WeightMatch(f.deployed.origin.path, deployed=Unjudged.NOT_COMPARED)
 
@@ -203,7 +203,7 @@ def test_checkpoint_the_metadata_reader_refuses_is_an_input_error_and_nothing_ru
     ctx = RuleContext("m", _side("training", evil), _side("deployment", d))
     # DG401 applies the metadata reader's rules before torch.load ever sees the file: the refusal is exit 2.
     with pytest.raises(RefusedError, match="refused pickle global") as exc:
-        list(WeightsProvenance().check(ctx))
+        list(WeightsCheck().check(ctx))
     assert exc.value.path == str(path)
     assert not sentinel.exists()
 
@@ -258,10 +258,10 @@ def test_bad_options_are_a_manifest_error_not_a_crash(tmp_path: Path, options: s
 def test_the_options_model_is_in_the_manifest_schema() -> None:
     """DG401's options are its own pydantic model (``Rule.Options``); the published schema carries it."""
     from driftguard import manifest as manifest_mod
-    from driftguard.rules.provenance import WeightsProvenance, WeightsProvenanceOptions
+    from driftguard.rules.weights import WeightsCheck, WeightsCheckOptions
 
-    assert WeightsProvenance.Options is WeightsProvenanceOptions
-    assert WeightsProvenanceOptions.model_validate({"ignore": "onnx::*"}).ignore == ("onnx::*",)
+    assert WeightsCheck.Options is WeightsCheckOptions
+    assert WeightsCheckOptions.model_validate({"ignore": "onnx::*"}).ignore == ("onnx::*",)
     defs = manifest_mod.schema()["$defs"]
-    assert defs["Rules"]["properties"]["options"]["properties"]["DG401"] == {"$ref": "#/$defs/WeightsProvenanceOptions"}
-    assert set(defs["WeightsProvenanceOptions"]["properties"]) == {"min_elements", "ignore"}
+    assert defs["Rules"]["properties"]["options"]["properties"]["DG401"] == {"$ref": "#/$defs/WeightsCheckOptions"}
+    assert set(defs["WeightsCheckOptions"]["properties"]) == {"min_elements", "ignore"}
