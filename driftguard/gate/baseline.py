@@ -87,7 +87,7 @@ def _narrowed(request: CheckRequest, old: Manifest | None, repo: Path, commit: s
 
 
 def _before(plain: CheckRequest, base: _Base, selection: Selection) -> Report:
-    """The same check of the base revision's files (no approval provenance), of the selected models it has; an
+    """The same check of the base revision's files (no approval history), of the selected models it has; an
     empty report where it has no manifest or not the one model asked for."""
     old, model, models = base.manifest, selection.model, selection.models
     if old is None or (model is not None and model not in old.models):
