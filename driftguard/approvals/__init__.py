@@ -1,7 +1,8 @@
 """Approvals: documented, pinned, expiring exceptions to the gate (``approvals/*.yaml``).
 
-``load_dir`` reads and validates a folder, ``apply`` judges findings against it, ``schema`` is the published
-JSON Schema of one approval file, ``render`` writes one (``driftguard approve``).
+``store`` reads and validates a folder (``load_dir``) and checks the manifest's policy, ``apply`` judges
+findings against it (``Judged`` records), ``schema`` is the published JSON Schema of one approval file, and
+``render`` and ``write`` write one (``driftguard approve``, decided by ``gate.approve``).
 """
 
 from __future__ import annotations

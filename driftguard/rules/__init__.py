@@ -5,8 +5,10 @@ imported when first loaded, plus third-party rules from the ``driftguard.rules``
 (``DG901 = "package.module:RuleClass"``, the entry point named by the rule's code; a built-in code wins a
 clash). Nothing registers itself on import. Families: DG1xx drift between sides (``drift``), DG2xx
 consistency within a side (``consistency``), DG21x Triton config vs ONNX graph (``consistency_io``), DG3xx
-policy on values (``policy``), DG401 weights (``weights``). ``engine.run_rules`` runs them. Adding a rule is
-its class (with its ``explain`` doc), one line here and its test cases.
+policy on values (``policy``; DG304 ``policy_fields``), DG105 serving precision (``precision_serving``), DG401
+weights (``weights``); ``base`` (``Rule``, ``Side``, ``RuleContext``), ``comparison`` (two sides by key, with
+tolerances), ``decoding`` (the decoding mode) and ``engine`` (``run_rules``). Adding a rule is its class (with
+its ``explain`` doc), one line here and its test cases.
 """
 
 from __future__ import annotations
