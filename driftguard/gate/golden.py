@@ -21,6 +21,7 @@ def record(m: Manifest, model: str | None, request: ParityRequest) -> list[Path]
     the outputs written as ``<stem>.reference.npz``. Returns the files written; UsageError when no model (or not
     ``model``) has a ``parity:`` section."""
     from driftguard.parity import stage
+    from driftguard.parity.model_parity import ModelParity, plain
 
     written: list[Path] = []
     limits = m.effective_limits()
@@ -29,7 +30,6 @@ def record(m: Manifest, model: str | None, request: ParityRequest) -> list[Path]
         training = build_side("training", spec.training, m.base, limits, m.base, m.path,
                               locate=functools.partial(m.artifact_at, name, "training"))
         assert spec.parity is not None
-        model_parity = stage.ModelParity(name, spec.parity, m.base, m.path, stage.plain(training.merged), {},
-                                         request=request)
+        model_parity = ModelParity(name, spec.parity, m.base, m.path, plain(training.merged), {}, request=request)
         written.extend(stage.record(model_parity))
     return written

@@ -255,7 +255,8 @@ def _parity_findings(m: Manifest, names: list[str], contexts: dict[str, RuleCont
     the model's name."""
     from dataclasses import replace
 
-    from driftguard.parity import executors, stage
+    from driftguard.parity import executors
+    from driftguard.parity.model_parity import ModelParity, plain
 
     parities = []
     for name in names:
@@ -263,7 +264,7 @@ def _parity_findings(m: Manifest, names: list[str], contexts: dict[str, RuleCont
         assert spec is not None
         ctx = contexts[name]
         differing = tuple(sorted({key for key, _, _ in ctx.differences()}))
-        parities.append(stage.ModelParity(name, spec, m.base, m.path, stage.plain(ctx.training.merged),
-                                     stage.plain(ctx.deployed.merged), differing, request))
+        parities.append(ModelParity(name, spec, m.base, m.path, plain(ctx.training.merged),
+                                    plain(ctx.deployed.merged), differing, request))
     return [[replace(f, model=name) for f in found]
             for name, found in zip(names, executors.run_models(parities, request), strict=True)]

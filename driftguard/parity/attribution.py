@@ -27,16 +27,16 @@ from driftguard.parity.errors import ParityError
 from driftguard.parity.runners.base import Arrays
 
 if TYPE_CHECKING:
-    from driftguard.parity.stage import ModelParity
+    from driftguard.parity.model_parity import ModelParity
 
 
 def diverging(model_parity: ModelParity, reference: Arrays, candidate: Arrays) -> np.ndarray[Any, Any]:
     """Per golden sample: True where it diverges (see the module docstring)."""
-    from driftguard.parity.stage import _pairs, output_kind, profile_for
+    from driftguard.parity.model_parity import output_kind, output_pairs, profile_for
 
     n = next(iter(reference.values())).shape[0] if reference else 0
     out = np.zeros(n, dtype=bool)
-    pairs, only_ref, only_cand = _pairs(reference, candidate)
+    pairs, only_ref, only_cand = output_pairs(reference, candidate)
     if only_ref or only_cand:
         return np.ones(n, dtype=bool)
     for rname, cname in pairs:

@@ -21,7 +21,7 @@ from driftguard.parity import codes, golden
 from driftguard.parity.runners.base import Arrays
 
 if TYPE_CHECKING:
-    from driftguard.parity.stage import ModelParity, Run
+    from driftguard.parity.model_parity import ModelParity, Run
 
 
 def max_difference(a: Arrays, b: Arrays) -> float:
@@ -44,7 +44,7 @@ def max_difference(a: Arrays, b: Arrays) -> float:
 
 def threaded(run: Run, gs: golden.GoldenSet, threads: int) -> Arrays:
     """The golden set one sample per call, from ``threads`` threads at once, joined in input order."""
-    from driftguard.parity.stage import with_timeout
+    from driftguard.parity.model_parity import with_timeout
 
     runner = run.start()
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="driftguard-concurrency") as pool:

@@ -32,6 +32,7 @@ from driftguard.errors import DriftguardError
 from driftguard.model import Finding
 from driftguard.parity import golden, stage
 from driftguard.parity.errors import ParityError
+from driftguard.parity.model_parity import ModelParity
 from driftguard.parity.request import EXECUTORS, ParityRequest
 from driftguard.parity.runners.base import Arrays
 
@@ -53,7 +54,7 @@ class Executor(Protocol):
 class Unit:
     """One work unit: a model's runs on one golden shard (``samples``: only the shard's)."""
 
-    model_parity: stage.ModelParity
+    model_parity: ModelParity
     model: int
     set_index: int
     samples: golden.GoldenSet
@@ -70,7 +71,7 @@ class UnitResult:
     error: DriftguardError | None = None
 
 
-def run_models(parities: Sequence[stage.ModelParity], request: ParityRequest) -> list[list[Finding]]:
+def run_models(parities: Sequence[ModelParity], request: ParityRequest) -> list[list[Finding]]:
     """Each model's parity findings (``stage.run``'s), in the order of ``parities``, run by ``request.executor``."""
     if request.executor == "local":
         return [stage.run(model_parity) for model_parity in parities]
@@ -89,7 +90,7 @@ def open_executor(request: ParityRequest) -> Executor:
     raise ParityError(f"unknown executor '{request.executor}'; executors: {', '.join(EXECUTORS)}")
 
 
-def fan_out(parities: Sequence[stage.ModelParity], executor: Executor, request: ParityRequest) -> list[list[Finding]]:
+def fan_out(parities: Sequence[ModelParity], executor: Executor, request: ParityRequest) -> list[list[Finding]]:
     plans = [(model_parity, model_parity.golden_sets()) for model_parity in parities]
     total_sets = sum(len(sets) for _, sets in plans)
     units: list[Unit] = []
@@ -133,14 +134,14 @@ def _ignore(n: int) -> None:
     pass
 
 
-def _join(model_parity: stage.ModelParity, parts: Sequence[Arrays | None]) -> Arrays:
+def _join(model_parity: ModelParity, parts: Sequence[Arrays | None]) -> Arrays:
     try:
         return golden.concat([p for p in parts if p is not None])
     except (KeyError, ValueError) as exc:
         raise ParityError(f"model '{model_parity.model}': outputs of its golden shards do not join: {exc}") from None
 
 
-def batch_step(model_parity: stage.ModelParity) -> int:
+def batch_step(model_parity: ModelParity) -> int:
     """Shard bounds fall on batch bounds of both runners, so each runs the batches the local run does."""
     spec = model_parity.spec
     return math.lcm(spec.reference.settings().batch_size, spec.candidate.settings().batch_size)

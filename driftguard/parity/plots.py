@@ -25,7 +25,7 @@ from driftguard.parity.errors import ParityError
 from driftguard.parity.runners.base import Arrays
 
 if TYPE_CHECKING:
-    from driftguard.parity.stage import ModelParity
+    from driftguard.parity.model_parity import ModelParity
 
 #: The findings that say an output's numbers are wrong (a picture helps); form mismatches have no numbers.
 FAILING = (codes.OutputBeyondTolerance.code, codes.NonFiniteOutput.code)
@@ -35,7 +35,7 @@ def annotate(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], findin
              references: Sequence[Arrays], candidates: Sequence[Arrays]) -> list[Finding]:
     """Draw one picture per failing output into ``model_parity.request.plots`` and name it in those findings'
     ``delta.plot``; other findings are returned as they are."""
-    from driftguard.parity.stage import profile_for
+    from driftguard.parity.model_parity import profile_for
 
     assert model_parity.request.plots is not None
     folder = Path(model_parity.request.plots)

@@ -3,153 +3,24 @@ config) and the candidate (deployed artifact under the deployment side's) on the
 output, and return findings (DG5xx) with the metrics as typed evidence.
 
 Every runner call (set-up, each batch) runs under ``timeout_s``; past it the stage stops with one line
-(ParityError, exit 2). The caller (``api``) judges the findings against approvals like any other.
+(ParityError, exit 2). The gate judges the findings against approvals like any other. The records it shares
+with attribution, concurrency and plots live in ``model_parity``; only this module asks them.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from driftguard.model import Finding, How, Json, Metric, Origin, Severity, Value
+from driftguard.model import Finding, Metric, Origin, Severity, Value
 from driftguard.parity import codes, golden, metrics, profiles
-from driftguard.parity import runners as runners_mod
-from driftguard.parity.errors import ParityError
-from driftguard.parity.request import ParityRequest
-from driftguard.parity.runners.base import Arrays, Runner, RunnerConfig
-
-if TYPE_CHECKING:
-    from driftguard.manifest import Parity, ParityRunner
-
-T = TypeVar("T")
+from driftguard.parity.model_parity import ModelParity, Run, output_kind, output_pairs, profile_for
+from driftguard.parity.runners.base import Arrays, Runner
 
 #: Key prefixes a runner that runs the artifact itself exercises: the artifact embodies them.
 ARTIFACT_PREFIXES = ("precision.", "model.", "io.", "onnx.", "hparams.")
-
-
-@dataclass
-class Run:
-    """A runner with its config, set up lazily and torn down by ``close``."""
-
-    cfg: RunnerConfig[Any]
-    config: dict[str, Json]
-    timeout_s: float
-    runner: Runner | None = None
-    calls: list[str] = field(default_factory=list)
-    label: str = ""
-    progress: Callable[[str, int, int], None] | None = None
-
-    def start(self) -> Runner:
-        if self.runner is None:
-            runner = runners_mod.make(self.cfg, self.config)
-            with_timeout(runner.setup, self.timeout_s, f"setting up {runner.describe()}")
-            self.runner = runner
-        return self.runner
-
-    def outputs(self, gs: golden.GoldenSet, batch_size: int | None = None) -> Arrays:
-        runner = self.start()
-        size = batch_size or self.cfg.settings.batch_size
-        parts = []
-        total = -(-gs.count // size)
-        for start in range(0, gs.count, size):
-            batch = gs.batch(start, min(gs.count, start + size))
-            parts.append(with_timeout(partial(runner.run, batch), self.timeout_s,
-                                      f"{runner.describe()} on {gs.path.name}"))
-            if self.progress is not None:
-                self.progress(f"{self.label} on {gs.path.name}", len(parts), total)
-        try:
-            return golden.concat(parts)
-        except (KeyError, ValueError) as exc:
-            raise ParityError(f"{runner.describe()} gave outputs that do not join across batches: {exc}") from None
-
-    def close(self) -> None:
-        if self.runner is not None:
-            self.runner.teardown()
-            self.runner = None
-
-
-def with_timeout(fn: Callable[[], T], timeout_s: float, what: str) -> T:
-    """``fn()`` in a worker thread; ParityError when it runs past ``timeout_s`` (the thread is abandoned: a
-    daemon, it ends with the process)."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
-
-    t = threading.Thread(target=target, name="driftguard-parity", daemon=True)
-    t.start()
-    t.join(timeout_s)
-    if t.is_alive():
-        raise ParityError(f"{what} did not finish within {timeout_s:g} s (parity timeout_s)")
-    if "error" in box:
-        raise box["error"]
-    value: T = box["value"]
-    return value
-
-
-def runner_config(spec: ParityRunner, base: Path, device: str) -> RunnerConfig[Any]:
-    """The runner a manifest entry names, with its settings validated by the runner's own model."""
-    from pydantic import ValidationError
-
-    try:
-        settings = spec.settings()
-    except ValidationError as exc:  # a manifest built in code (a file's was checked when it loaded)
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ParityError(f"runner {spec.runner}: {where + ': ' if where else ''}{first['msg']}") from None
-    return RunnerConfig(spec.runner, settings, base, device)
-
-
-def plain(values: Mapping[str, Value]) -> dict[str, Json]:
-    return {k: values[k].value for k in sorted(values)}
-
-
-@dataclass(frozen=True)
-class ModelParity:
-    """One model's parity inputs, resolved."""
-
-    model: str
-    spec: Parity
-    base: Path
-    manifest: str
-    training: dict[str, Json]
-    deployed: dict[str, Json]
-    differing: tuple[str, ...] = ()
-    request: ParityRequest = field(default_factory=ParityRequest)
-
-    def golden_sets(self) -> list[golden.GoldenSet]:
-        path = self.request.golden if self.request.golden is not None else str(self.base / self.spec.golden)
-        return golden.load(Path(path))
-
-    def run(self, role: str, config: Mapping[str, Json] | None = None, artifact_of: str | None = None) -> Run:
-        """The reference or candidate run; ``config``/``artifact_of`` swap in the other side's (attribution)."""
-        spec = self.spec.reference if (artifact_of or role) == "reference" else self.spec.candidate
-        own = self.training if role == "reference" else self.deployed
-        swapped = " (attribution)" if config is not None or artifact_of is not None else ""
-        return Run(runner_config(spec, self.base, self.request.device), dict(own if config is None else config),
-                   self.spec.timeout_s, label=f"{self.model} {role}{swapped}", progress=self.request.progress)
-
-    def provenance(self, gs: golden.GoldenSet) -> golden.Provenance:
-        spec = self.spec.reference
-        cfg = runner_config(spec, self.base, self.request.device)
-        parts = []
-        artifact = cfg.path(spec.setting("artifact"))
-        if artifact is not None:
-            parts.append(golden.artifact_digest(artifact))
-        for user_code in (spec.setting("builder"), spec.setting("function")):
-            if user_code:
-                parts.append(user_code)
-        return golden.Provenance(inputs=gs.digest, artifact=" ".join(parts) or "none",
-                                 config=golden.config_digest(self.training), runner=spec.runner)
 
 
 def record(model_parity: ModelParity) -> list[Path]:
@@ -215,46 +86,6 @@ def conclude(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], refere
     return findings
 
 
-def output_kind(model_parity: ModelParity, name: str, array: np.ndarray[Any, Any]) -> str:
-    spec = model_parity.spec.outputs.get(name)
-    if spec is not None and spec.kind is not None:
-        return spec.kind
-    lowered = name.lower()
-    if np.issubdtype(array.dtype, np.floating) and any(w in lowered for w in ("logit", "score", "prob")):
-        return "logits"
-    if np.issubdtype(array.dtype, np.integer) and any(w in lowered for w in ("token", "sequence", "ids")):
-        return "sequence"
-    return "tensor"
-
-
-def profile_for(model_parity: ModelParity, output: str) -> tuple[profiles.Profile, dict[str, Value]]:
-    """The profile judging ``output`` and each of its bounds as a Value saying where it came from: ``explicit``
-    when the manifest wrote it (its tolerances, or the output's), ``default`` when the profile supplied it."""
-    name = model_parity.spec.profile or profiles.profile_for(model_parity.deployed)
-    base = profiles.PROFILES[name]
-    where = {k: (Origin(model_parity.manifest, source=f"{name} profile"), How.DEFAULT) for k in base.bounds}
-    spec = model_parity.spec
-    prof = base.with_overrides({str(k): v for k, v in spec.tolerances.items()}, spec.atol, spec.rtol)
-    pointer = f"models.{model_parity.model}.parity"
-    for k in model_parity.spec.tolerances:
-        where[k] = (Origin(model_parity.manifest, pointer=f"{pointer}.tolerances.{k}", source="manifest"), How.EXPLICIT)
-    out = model_parity.spec.outputs.get(output)
-    if out is not None:
-        prof = prof.with_overrides({str(k): v for k, v in out.tolerances.items()}, out.atol, out.rtol)
-        for k in out.tolerances:
-            where[k] = (Origin(model_parity.manifest, pointer=f"{pointer}.outputs.{output}.tolerances.{k}",
-                               source="manifest"), How.EXPLICIT)
-    return prof, {k: Value(prof.bounds.get(k), origin, how) for k, (origin, how) in where.items()}
-
-
-def _pairs(reference: Arrays, candidate: Arrays) -> tuple[list[tuple[str, str]], list[str], list[str]]:
-    if len(reference) == 1 and len(candidate) == 1:
-        return [(next(iter(reference)), next(iter(candidate)))], [], []
-    both = [n for n in reference if n in candidate]
-    return [(n, n) for n in both], [n for n in reference if n not in candidate], \
-        [n for n in candidate if n not in reference]
-
-
 def compare_outputs(model_parity: ModelParity, reference: Arrays, candidate: Arrays, prefix: str,
                     golden_path: str) -> list[Finding]:
     """Findings for every output pair: DG503 form mismatches, DG502 non-finite values, DG501 per metric beyond
@@ -262,7 +93,7 @@ def compare_outputs(model_parity: ModelParity, reference: Arrays, candidate: Arr
     cand_origin = Origin(_artifact_name(model_parity, "candidate"), source="candidate")
     ref_origin = Origin(_artifact_name(model_parity, "reference"), source="reference")
     out: list[Finding] = []
-    pairs, only_ref, only_cand = _pairs(reference, candidate)
+    pairs, only_ref, only_cand = output_pairs(reference, candidate)
     for name in only_ref:
         out.append(_finding(codes.OutputMismatch, f"parity.{prefix}{name}",
                             f"output '{name}' of the reference has no counterpart in the candidate "

@@ -25,6 +25,7 @@ import yaml
 
 from driftguard.manifest import Parity
 from driftguard.parity import codes, stage
+from driftguard.parity.model_parity import ModelParity
 from driftguard.parity.request import ParityRequest
 from tests.parity.conftest import USERFNS, np
 
@@ -50,7 +51,7 @@ def test_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
     if "function" not in case:  # outputs given as the sides' configs: one call for all samples
         spec["reference"]["batch_size"] = spec["candidate"]["batch_size"] = 64
         np.savez(tmp_path / "golden.npz", x=np.zeros((len(next(iter(case["reference"].values()))), 1)))
-    model_parity = stage.ModelParity("case", Parity.model_validate(spec), tmp_path, "driftguard.yaml",
+    model_parity = ModelParity("case", Parity.model_validate(spec), tmp_path, "driftguard.yaml",
                            dict(case.get("reference") or {}), dict(case.get("candidate") or {}),
                            tuple(case.get("differing") or ()), ParityRequest(attribution=False))
     found = sorted(f.key for f in stage.run(model_parity) if f.rule == code)
