@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 def run(request: CheckRequest) -> Report:
     """``request`` (its ``base`` set) run on the working tree and on ``base``'s files, written to a temporary
     folder (the work tree, index and refs are left alone). The head run reads the approvals' history
-    (``require_committed`` as asked); the base revision's run reads none. Only the rules run (as before this
-    wrapper: the parity stage is not part of a ``--base`` run). UsageError for a revision that is not one, a
+    (``require_committed`` as asked); the base revision's run reads none. Only the rules run (``gate.check``
+    refuses a request for the parity stage with a base). UsageError for a revision that is not one, a
     manifest outside the repository, or a base revision whose manifest or check fails."""
     from driftguard.ci import baseline, gitref
     from driftguard.ci.repo import repository_root

@@ -10,9 +10,13 @@ from driftguard.report import Report
 
 
 def check(request: CheckRequest) -> Report:
-    """The Report of ``request``. UsageError for ``changed_only`` without ``base``; ``DriftguardError``
+    """The Report of ``request``. UsageError for ``changed_only`` without ``base`` and for the parity stage with
+    ``base`` (a ``--base`` run judges the rules only; it once dropped parity without a word); ``DriftguardError``
     subclasses for bad input and ``rules.engine.RuleCrashed`` for a broken rule."""
     if request.base is not None:
+        if request.stages.parity is not None:  # never a silent pass: the parity stage was asked for and not run
+            raise UsageError("--parity cannot be judged against --base yet: run `driftguard check --base REF` for "
+                             "the rules and `driftguard parity` for parity")
         return baseline.run(request)
     if request.changed_only:
         raise UsageError("--changed-only needs --base REF: the models a change affected are found against it")

@@ -33,6 +33,14 @@ def test_changed_only_needs_a_base(request_: CheckRequest) -> None:
         check(replace(request_, changed_only=True))
 
 
+def test_parity_with_a_base_is_refused_not_dropped(request_: CheckRequest) -> None:
+    from driftguard.gate.request import Stages
+    from driftguard.parity.request import ParityRequest
+
+    with pytest.raises(UsageError, match="--parity cannot be judged against --base"):
+        check(replace(request_, base="HEAD", stages=Stages(parity=ParityRequest())))
+
+
 def test_a_base_goes_to_the_baseline_run(request_: CheckRequest) -> None:
     with pytest.raises(UsageError, match="revision"):  # refused by gate.baseline before git runs
         check(replace(request_, base="-x"))
