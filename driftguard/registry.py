@@ -62,7 +62,8 @@ class Registry(Generic[T]):
         self._accept = accept
         self._derived = derived
         self._others: dict[str, Ref] | None = None  # derived, then entry points; names the table lacks
-        self._loaded: dict[str, T] = {}
+        #: loaded plug-ins by (name, reference): a table edited after a load (a test) never serves the old one
+        self._loaded: dict[tuple[str, str], T] = {}
 
     def _more(self) -> dict[str, Ref]:
         if self._others is None:
@@ -98,11 +99,12 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T | None:
         """The plug-in registered as ``name`` (imported on first use), or None when no plug-in has that name."""
-        if name in self._loaded:
-            return self._loaded[name]
         ref = self.ref(name)
         if ref is None:
             return None
+        hit = self._loaded.get((name, ref.target))
+        if hit is not None:
+            return hit
         try:
             obj: object = importlib.import_module(ref.module)
             if ref.attr is not None:
@@ -115,7 +117,7 @@ class Registry(Generic[T]):
             loaded = self._accept(obj)
         except TypeError as exc:
             raise PluginLoadError(f"{self.group} '{name} = {ref.target}' is not {exc}") from exc
-        self._loaded[name] = loaded
+        self._loaded[(name, ref.target)] = loaded
         return loaded
 
     def __getitem__(self, name: str) -> T:

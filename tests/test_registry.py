@@ -108,3 +108,14 @@ def test_derived_plug_ins_follow_the_table_and_precede_the_entry_points(plugin_d
     assert "later" in reg and len(calls) == 1
     reg.clear()
     assert reg.ref("extra") == Ref("extra", "json:loads") and len(calls) == 2
+
+
+def test_a_table_edited_after_a_load_serves_the_new_reference() -> None:
+    reg: Registry[object] = Registry("driftguard.testkind.none", {"x": "json:dumps"}, lambda o: o)
+    import json
+
+    assert reg.load("x") is json.dumps
+    reg.builtins["x"] = "json:loads"
+    assert reg.load("x") is json.loads
+    del reg.builtins["x"]
+    assert reg.get("x") is None

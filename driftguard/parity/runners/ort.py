@@ -8,7 +8,7 @@ Config adapter: the side's tokenizer settings (``preprocessing.max_length``, ``t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
@@ -22,9 +22,6 @@ from driftguard.parity.runners.base import (
     RunnerSettings,
     TensorPreprocessing,
 )
-
-if TYPE_CHECKING:
-    pass
 
 #: ONNX element types as ONNX Runtime names them -> numpy.
 _DTYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",

@@ -11,7 +11,7 @@ for ONNX Runtime. The server runs the deployed model under its own config, so wh
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
@@ -25,9 +25,6 @@ from driftguard.parity.runners.base import (
     RunnerSettings,
     TensorPreprocessing,
 )
-
-if TYPE_CHECKING:
-    pass
 
 #: Triton's datatype names -> numpy.
 _DTYPES = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "INT64": "int64", "INT32": "int32",
