@@ -9,7 +9,7 @@ from driftguard.gate import sides
 from driftguard.manifest import load
 from driftguard.model import EffectiveConfig, Origin, Value
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "summarizer"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "summarizer"
 
 
 def test_every_built_in_kind_declares_its_metadata() -> None:

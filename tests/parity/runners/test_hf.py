@@ -18,7 +18,7 @@ from driftguard.parity.metrics import pad_sequences, sequence_agreement  # noqa:
 from driftguard.parity.runners.base import RunnerConfig  # noqa: E402
 from driftguard.parity.runners.hf import END, end_sequences, settings, task_of  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ACCEPTED = {"do_sample", "temperature", "top_p", "top_k", "min_p", "typical_p", "max_new_tokens", "max_length",
             "min_new_tokens", "min_length", "num_beams", "length_penalty", "early_stopping", "repetition_penalty",
             "eos_token_id", "pad_token_id", "bos_token_id", "num_return_sequences", "use_cache"}
