@@ -1,0 +1,173 @@
+"""The test tree mirrors the package: every module ``driftguard/<dir>/<name>.py`` has its test file
+``tests/<dir>/test_<name>.py`` (a package's ``__init__.py``: ``tests/<dir>/test_<dir>.py``), or a stated reason
+below naming the test files that exercise it instead. The reasons are checked too: each names only test files
+that exist, and none is kept for a module that has its mirror or no longer exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "driftguard"
+
+#: module (relative to driftguard/) -> why it has no test file of its own, naming the tests that cover it.
+ELSEWHERE: dict[str, str] = {
+    "__init__.py":
+        ("the lazy re-exports: tests/test_typing.py (typed for users, lazy at run time), tests/test_new_user.py "
+         "(dir(driftguard)), tests/test_light_import.py"),
+    "__main__.py":
+        ("one line, cli.main(): every subprocess run of `python -m driftguard`, e.g. tests/test_cli.py, "
+         "tests/test_new_user.py"),
+    "approvals/__init__.py":
+        ("re-exports and schema()/render(): tests/approvals/test_write.py (render), "
+         "tests/test_check_report_schema.py (the published schema)"),
+    "approvals/schema.py":
+        ("the Approval model: tests/approvals/test_apply.py, tests/test_check_report_schema.py (its JSON Schema), "
+         "tests/test_check_malformed.py (malformed approvals)"),
+    "approvals/store.py":
+        ("loading approvals/: tests/approvals/test_write.py (load_file), tests/attacks/test_approvals.py, "
+         "tests/test_check_malformed.py"),
+    "ci/__init__.py": "a docstring only; its modules: tests/ci/test_gitref.py, tests/ci/test_shard.py",
+    "ci/baseline.py":
+        ("introduced vs existing findings of check --base: tests/ci/test_gitref.py, tests/ci/test_changed.py, "
+         "tests/gate/test_baseline.py"),
+    "ci/merge.py":
+        ("driftguard report (shards merged, reports read back): tests/ci/test_shard.py, tests/test_api.py "
+         "(merge_reports)"),
+    "ci/repo.py":
+        "the repository root reported paths are relative to: tests/test_fingerprint.py (a .git folder marks the root)",
+    "engines/__init__.py":
+        ("the engine registry: tests/engines/test_specs.py, tests/engines/test_engine_plugin.py (an engine through "
+         "its entry point)"),
+    "engines/lmdeploy.py": "its spec and defaults: tests/engines/test_specs.py, tests/test_keys_defaults.py",
+    "engines/openai.py": "its spec and defaults: tests/engines/test_specs.py, tests/test_keys_defaults.py",
+    "engines/spec.py": "EngineSpec and its layers: tests/engines/test_specs.py, tests/engines/test_engine_plugin.py",
+    "engines/tensorrt_llm.py": "its spec and defaults: tests/engines/test_specs.py, tests/test_keys_defaults.py",
+    "engines/tgi.py": "its spec and defaults: tests/engines/test_specs.py, tests/test_keys_defaults.py",
+    "engines/transformers.py":
+        ("its spec and defaults: tests/engines/test_specs.py, tests/test_keys_defaults.py, "
+         "tests/extractors/test_hf_generation.py"),
+    "engines/vllm.py":
+        ("its spec and defaults: tests/engines/test_specs.py, tests/test_keys_defaults.py, "
+         "tests/extractors/test_vllm.py"),
+    "extractors/__init__.py":
+        ("the extractor registry, detect and extract: tests/extractors/test_base.py (every kind's KindInfo), "
+         "tests/extractors/test_independence_contract.py, tests/engines/test_engine_plugin.py"),
+    "extractors/hf_common.py":
+        ("shared by the hf-* extractors: tests/extractors/test_hf_config.py, tests/extractors/test_hf_generation.py,"
+         " tests/extractors/test_hf_tokenizer.py, tests/extractors/test_hf_corpus.py"),
+    "extractors/lmdeploy.py":
+        ("tests/extractors/test_rt_engines.py (TGI, OpenAI, TensorRT-LLM, lmdeploy together), "
+         "tests/extractors/test_lmdeploy_precision.py"),
+    "extractors/openai.py":
+        ("tests/extractors/test_rt_engines.py (TGI, OpenAI, TensorRT-LLM, lmdeploy together), "
+         "tests/extractors/test_request_validation.py"),
+    "extractors/runtime_common.py":
+        ("shared by the serving-engine extractors: tests/extractors/test_vllm.py, "
+         "tests/extractors/test_rt_engines.py, tests/engines/test_engine_plugin.py"),
+    "extractors/templates.py": "--set names that fill nothing: tests/extractors/test_triton_templates.py",
+    "extractors/tensorrt_llm.py":
+        ("tests/extractors/test_rt_engines.py (TGI, OpenAI, TensorRT-LLM, lmdeploy together), "
+         "tests/extractors/test_trtllm_precision.py, tests/extractors/test_trtllm_preprocessing.py"),
+    "extractors/tgi.py":
+        ("tests/extractors/test_rt_engines.py (TGI, OpenAI, TensorRT-LLM, lmdeploy together), "
+         "tests/extractors/test_truncation_side.py"),
+    "extractors/triton_parse.py":
+        ("config.pbtxt parsing and template filling: tests/extractors/test_triton.py, "
+         "tests/extractors/test_triton_templates.py"),
+    "gate/__init__.py": "a docstring only; its modules: tests/gate/test_check.py, tests/gate/test_pipeline.py",
+    "gate/approval_history.py":
+        ("through check(): tests/ci/test_approval_history.py (--require-committed-approvals), "
+         "tests/ci/test_separate_approver.py"),
+    "keys.py":
+        ("the vocabulary: tests/test_keys_defaults.py, tests/extractors/test_base.py (every extracted key "
+         "canonical), tests/engines/test_specs.py"),
+    "parity/__init__.py":
+        "a docstring only; its modules: tests/parity/test_model_parity.py, tests/parity/test_stage_cli.py",
+    "parity/attribution.py":
+        "tests/parity/test_stage_cli.py (attribution on a failing parity), tests/parity/test_executors.py",
+    "parity/concurrency.py": "tests/parity/test_stage_cli.py (concurrency parity catches shared state)",
+    "parity/golden.py": "golden inputs and recordings: tests/gate/test_golden.py, tests/parity/test_stage_cli.py",
+    "parity/plots.py": "--plots: tests/parity/test_progress_plots.py",
+    "parity/profiles.py":
+        ("tests/parity/test_metrics.py, tests/parity/test_model_parity.py, tests/parity/test_readme_parity.py (the "
+         "README's table)"),
+    "parity/progress.py": "the progress bar: tests/parity/test_progress_plots.py",
+    "parity/request.py": "ParityRequest: tests/parity/test_model_parity.py, tests/gate/test_request.py",
+    "parity/runners/base.py":
+        "RunnerConfig and settings: tests/parity/runners/test_runners.py, tests/parity/runners/test_hf.py",
+    "parity/runners/ort.py":
+        "the runner of most parity tests: tests/parity/test_stage_cli.py, tests/parity/test_gpu.py",
+    "parity/runners/python_callable.py": "runner: callable: tests/parity/test_codes.py, tests/parity/test_stage_cli.py",
+    "parity/runners/torch_module.py":
+        "runner: torch on the text classifier: tests/test_example_text_classifier.py, tests/parity/test_executors.py",
+    "parity/stage.py":
+        ("one model's parity run and its findings, end to end: tests/parity/test_stage_cli.py, "
+         "tests/parity/test_codes.py (every code's cases through the stage), tests/parity/test_sequences.py"),
+    "readers/__init__.py":
+        "a docstring only; its modules: tests/readers/test_pickle.py, tests/attacks/test_documents.py",
+    "readers/documents.py":
+        "bounded JSON/YAML/INI: tests/attacks/test_documents.py, tests/attacks/test_documents_props.py",
+    "readers/files.py": "bounded file reads: tests/attacks/test_paths.py",
+    "readers/onnx_wire.py":
+        "tests/extractors/test_onnx_graph.py (agreement with onnx.load), tests/attacks/test_onnx.py",
+    "readers/protowire.py": "under onnx_wire: tests/attacks/test_onnx.py, tests/extractors/test_onnx_graph.py",
+    "readers/safetensors.py":
+        ("the header reader: tests/extractors/test_safetensors_file.py (checked against the safetensors package), "
+         "tests/attacks/test_safetensors.py"),
+    "readers/tensors.py": "DG401's tensor reading: tests/rules/test_weights.py",
+    "readers/torch_archive.py": "tests/extractors/test_torch_checkpoint.py, tests/attacks/test_checkpoints.py",
+    "readers/yaml_doc.py": "tests/attacks/test_documents.py, tests/attacks/test_documents_props.py",
+    "report.py":
+        "Report and fingerprints: tests/test_fingerprint.py, tests/ci/test_shard.py, tests/reporters/test_sarif.py",
+    "reporters/__init__.py":
+        ("the format registry: tests/reporters/test_sarif.py, tests/reporters/test_junit.py, "
+         "tests/test_output_golden.py"),
+    "reporters/check_common.py": "byte for byte in every format: tests/test_output_golden.py",
+    "reporters/check_json.py":
+        "byte for byte: tests/test_output_golden.py; against its schema: tests/test_check_report_schema.py",
+    "reporters/check_markdown.py":
+        "byte for byte: tests/test_output_golden.py; $GITHUB_STEP_SUMMARY: tests/test_cli.py",
+    "reporters/check_text.py": "byte for byte: tests/test_output_golden.py",
+    "reporters/configs.py": "extract/diff tables: tests/reporters/test_style.py, tests/test_output_golden.py",
+    "reporters/doc_text.py": "byte for byte (extract on the corpus): tests/test_output_golden.py",
+    "reporters/table.py": "tests/reporters/test_style.py (fit, render), tests/reporters/test_escape.py",
+    "rules/__init__.py": "RULES and load_rules: tests/rules/test_engine.py, tests/rules/test_rules_cases.py",
+    "rules/base.py": "Rule, RuleContext, Side: tests/rules/test_engine.py, tests/rules/test_rules_cases.py",
+    "rules/consistency.py":
+        "DG201-DG203 cases (tests/rules/cases/): tests/rules/test_rules_cases.py, tests/rules/test_rules_corpus.py",
+    "rules/policy.py":
+        "DG301-DG303 cases: tests/rules/test_rules_cases.py; tests/rules/test_decoding.py, tests/engines/test_specs.py",
+    "rules/policy_fields.py":
+        "DG304 cases: tests/rules/test_rules_cases.py; tests/extractors/test_request_validation.py",
+}
+
+
+def _mirror(module: Path) -> Path:
+    rel = module.relative_to(PACKAGE)
+    name = (rel.parent.name or "driftguard") if rel.stem == "__init__" else rel.stem
+    return ROOT / "tests" / rel.parent / f"test_{name}.py"
+
+
+def _modules() -> list[str]:
+    return sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_every_module_has_its_test_file_or_a_stated_reason() -> None:
+    missing = [m for m in _modules() if not _mirror(PACKAGE / m).is_file() and m not in ELSEWHERE]
+    assert not missing, ("modules without tests/<dir>/test_<name>.py or a reason in ELSEWHERE:\n  "
+                         + "\n  ".join(f"{m} -> {_mirror(PACKAGE / m).relative_to(ROOT)}" for m in missing))
+
+
+def test_every_stated_reason_is_current() -> None:
+    modules = set(_modules())
+    gone = [m for m in ELSEWHERE if m not in modules]
+    mirrored = [m for m in ELSEWHERE if m in modules and _mirror(PACKAGE / m).is_file()]
+    assert not gone, f"reasons kept for modules that no longer exist: {gone}"
+    assert not mirrored, f"reasons kept for modules that have their own test file now: {mirrored}"
+    for module, reason in ELSEWHERE.items():
+        named = re.findall(r"tests/[\w/]+\.py", reason)
+        assert named, f"{module}: the reason names no test file: {reason!r}"
+        absent = [n for n in named if not (ROOT / n).is_file()]
+        assert not absent, f"{module}: the reason names test files that do not exist: {absent}"
