@@ -35,8 +35,6 @@ ELSEWHERE: dict[str, str] = {
     "ci/merge.py":
         ("driftguard report (shards merged, reports read back): tests/ci/test_shard.py, tests/test_api.py "
          "(merge_reports)"),
-    "ci/repo.py":
-        "the repository root reported paths are relative to: tests/test_fingerprint.py (a .git folder marks the root)",
     "engines/__init__.py":
         ("the engine registry: tests/engines/test_specs.py, tests/engines/test_engine_plugin.py (an engine through "
          "its entry point)"),
@@ -124,7 +122,6 @@ ELSEWHERE: dict[str, str] = {
     "reporters/__init__.py":
         ("the format registry: tests/reporters/test_sarif.py, tests/reporters/test_junit.py, "
          "tests/test_output_golden.py"),
-    "reporters/check_common.py": "byte for byte in every format: tests/test_output_golden.py",
     "reporters/check_json.py":
         "byte for byte: tests/test_output_golden.py; against its schema: tests/test_check_report_schema.py",
     "reporters/check_markdown.py":
