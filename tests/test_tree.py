@@ -87,11 +87,9 @@ ELSEWHERE: dict[str, str] = {
         "tests/parity/test_stage_cli.py (attribution on a failing parity), tests/parity/test_executors.py",
     "parity/concurrency.py": "tests/parity/test_stage_cli.py (concurrency parity catches shared state)",
     "parity/golden.py": "golden inputs and recordings: tests/gate/test_golden.py, tests/parity/test_stage_cli.py",
-    "parity/plots.py": "--plots: tests/parity/test_progress_plots.py",
     "parity/profiles.py":
         ("tests/parity/test_metrics.py, tests/parity/test_model_parity.py, tests/parity/test_readme_parity.py (the "
          "README's table)"),
-    "parity/progress.py": "the progress bar: tests/parity/test_progress_plots.py",
     "parity/request.py": "ParityRequest: tests/parity/test_model_parity.py, tests/gate/test_request.py",
     "parity/runners/base.py":
         "RunnerConfig and settings: tests/parity/runners/test_runners.py, tests/parity/runners/test_hf.py",
