@@ -55,22 +55,11 @@ ELSEWHERE: dict[str, str] = {
     "extractors/hf_common.py":
         ("shared by the hf-* extractors: tests/extractors/test_hf_config.py, tests/extractors/test_hf_generation.py,"
          " tests/extractors/test_hf_tokenizer.py, tests/extractors/test_hf_corpus.py"),
-    "extractors/lmdeploy.py":
-        ("tests/extractors/test_rt_engines.py (TGI, OpenAI, TensorRT-LLM, lmdeploy together), "
-         "tests/extractors/test_lmdeploy_precision.py"),
-    "extractors/openai.py":
-        ("tests/extractors/test_rt_engines.py (TGI, OpenAI, TensorRT-LLM, lmdeploy together), "
-         "tests/extractors/test_request_validation.py"),
     "extractors/runtime_common.py":
-        ("shared by the serving-engine extractors: tests/extractors/test_vllm.py, "
-         "tests/extractors/test_rt_engines.py, tests/engines/test_engine_plugin.py"),
+        ("shared by the serving-engine extractors: tests/extractors/test_vllm.py, tests/extractors/test_tgi.py, "
+         "tests/extractors/test_tensorrt_llm.py, tests/extractors/test_lmdeploy.py, "
+         "tests/engines/test_engine_plugin.py"),
     "extractors/templates.py": "--set names that fill nothing: tests/extractors/test_triton_templates.py",
-    "extractors/tensorrt_llm.py":
-        ("tests/extractors/test_rt_engines.py (TGI, OpenAI, TensorRT-LLM, lmdeploy together), "
-         "tests/extractors/test_trtllm_precision.py, tests/extractors/test_trtllm_preprocessing.py"),
-    "extractors/tgi.py":
-        ("tests/extractors/test_rt_engines.py (TGI, OpenAI, TensorRT-LLM, lmdeploy together), "
-         "tests/extractors/test_truncation_side.py"),
     "extractors/triton_parse.py":
         ("config.pbtxt parsing and template filling: tests/extractors/test_triton.py, "
          "tests/extractors/test_triton_templates.py"),

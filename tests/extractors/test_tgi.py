@@ -1,0 +1,58 @@
+"""TGI extractors: a request to the router (``parameters``, warpers that turn sampling on), what the router
+rejects, and the launcher's args (``dtype``, ``quantize``) and what the launcher rejects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from driftguard.errors import ExtractionError
+from driftguard.extractors import detect, extract
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_tgi_request_detected_and_warper_turns_sampling_on() -> None:
+    f = FIX / "tgi" / "good" / "generate.json"
+    assert detect(f) == "tgi"
+    cfg = extract(f)
+    assert cfg["generation.temperature"].value == 0.7 and cfg["generation.temperature"].origin.line == 4
+    assert cfg["generation.do_sample"].value is True  # temperature 0.7 is a warper, despite do_sample false
+    assert cfg["preprocessing.max_length"].value == 1000
+    assert cfg["generation.top_k"].value == 0 and cfg["generation.top_k"].origin.source == "tgi default"
+    assert cfg["tgi.parameters.watermark"].value is False
+
+
+def test_tgi_missing_parameters_samples_and_plain_request_is_greedy() -> None:
+    assert extract(FIX / "tgi" / "good" / "no-parameters.json", "tgi")["generation.do_sample"].value is True
+    assert extract(FIX / "tgi" / "good" / "greedy.json", "tgi")["generation.do_sample"].value is False
+
+
+@pytest.mark.parametrize(("name", "line"), [("top_p.json", 4), ("temperature.json", 1), ("parameters.json", 1)])
+def test_tgi_rejects_what_the_router_rejects(name: str, line: int) -> None:
+    with pytest.raises(ExtractionError) as err:
+        extract(FIX / "tgi" / "bad" / name, "tgi")
+    assert err.value.line == line
+
+
+def test_tgi_launcher_args_dtype_and_quantize(tmp_path: Path) -> None:
+    f = tmp_path / "launcher.yaml"
+    f.write_text("MODEL_ID: /data/m\n--dtype: bfloat16\nmax-total-tokens: 2048\nquantize: AWQ\n")
+    assert detect(f) == "tgi"
+    cfg = extract(f)
+    assert (cfg["precision.compute"].value, cfg["precision.compute"].origin.line) == ("bfloat16", 2)
+    assert (cfg["precision.quantization"].value, cfg["precision.quantization"].origin.line) == ("awq", 4)
+    assert cfg["precision.compute"].origin.source == "launcher args"
+    assert cfg["tgi.launcher.model_id"].value == "/data/m" and cfg["tgi.launcher.max_total_tokens"].value == 2048
+    assert "tgi.launcher.dtype" not in cfg.values and "generation.temperature" not in cfg.values
+
+
+@pytest.mark.parametrize(("body", "line"), [('{"model_id": "m",\n "dtype": "float32"}', 2),
+                                           ('{"model_id": "m",\n "quantize": "int3"}', 2)])
+def test_tgi_launcher_rejects_what_the_launcher_rejects(tmp_path: Path, body: str, line: int) -> None:
+    f = tmp_path / "launcher.json"
+    f.write_text(body)
+    with pytest.raises(ExtractionError) as err:
+        extract(f, "tgi")
+    assert err.value.line == line
