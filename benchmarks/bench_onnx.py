@@ -40,9 +40,9 @@ if how == "onnx.load":
     m = onnx.load(path, load_external_data=False)
     n = len(m.graph.initializer)
 elif how == "driftguard":
-    from driftguard.extractors import onnx_graph
+    from driftguard.extractors import onnx as onnx_extractor
     from driftguard.extractors.base import ExtractOptions
-    cfg = onnx_graph.extract(Path(path), ExtractOptions())
+    cfg = onnx_extractor.extract(Path(path), ExtractOptions())
     n = cfg["model.weights.count"].value
 else:
     n = 0

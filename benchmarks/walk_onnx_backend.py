@@ -25,7 +25,7 @@ from pathlib import Path
 import onnx
 
 from driftguard.errors import DriftguardError
-from driftguard.extractors import onnx_graph
+from driftguard.extractors import onnx as onnx_extractor
 from driftguard.extractors.base import ExtractOptions
 from driftguard.readers import onnx_wire
 
@@ -43,19 +43,19 @@ def check(path: Path) -> str | None:
         full = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # onnx itself cannot read it: driftguard must refuse too
         try:
-            onnx_graph.extract(path, ExtractOptions())
+            onnx_extractor.extract(path, ExtractOptions())
         except DriftguardError:
             return None
         return f"onnx.load fails ({exc}) but driftguard read it"
     try:
-        ours = onnx_graph.extract(path, ExtractOptions())
+        ours = onnx_extractor.extract(path, ExtractOptions())
     except DriftguardError as exc:
         try:
-            onnx_graph.config_from_model(full, path)
+            onnx_extractor.config_from_model(full, path)
         except DriftguardError:
             return None  # both refuse (e.g. no graph)
         return f"driftguard refused: {exc}"
-    reference = onnx_graph.config_from_model(full, path)
+    reference = onnx_extractor.config_from_model(full, path)
     if ours.to_dict() != reference.to_dict():
         a, b = ours.to_dict()["values"], reference.to_dict()["values"]
         diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))

@@ -119,3 +119,25 @@ def test_a_table_edited_after_a_load_serves_the_new_reference() -> None:
     assert reg.load("x") is json.loads
     del reg.builtins["x"]
     assert reg.get("x") is None
+
+
+#: Registry names whose module is named otherwise, and why.
+OTHER_MODULE_NAMES = {
+    # a submodule named ``callable`` would shadow the builtin in its package (runners/__init__ calls callable())
+    ("driftguard.parity.runners", "callable"): "python_callable",
+}
+
+
+def test_a_plug_ins_module_is_named_as_it_is_registered() -> None:
+    """Name found in one hop: kind ``onnx`` is ``extractors/onnx.py``, runner ``onnxruntime`` is
+    ``parity/runners/onnxruntime.py``, format ``json`` is ``reporters/json.py`` (rules are registered by code and
+    live in their family's module)."""
+    from driftguard import engines, extractors, reporters
+    from driftguard.parity import runners
+
+    for reg in (extractors.EXTRACTORS, engines.ENGINES, reporters.REPORTERS, runners.RUNNERS):
+        for ref in reg.refs():
+            if not ref.builtin:
+                continue
+            expected = OTHER_MODULE_NAMES.get((reg.group, ref.name), ref.name.replace("-", "_"))
+            assert ref.module.rsplit(".", 1)[1] == expected, (reg.group, ref.name, ref.target)

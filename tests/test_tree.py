@@ -82,10 +82,10 @@ ELSEWHERE: dict[str, str] = {
     "parity/request.py": "ParityRequest: tests/parity/test_model_parity.py, tests/gate/test_request.py",
     "parity/runners/base.py":
         "RunnerConfig and settings: tests/parity/runners/test_runners.py, tests/parity/runners/test_hf.py",
-    "parity/runners/ort.py":
+    "parity/runners/onnxruntime.py":
         "the runner of most parity tests: tests/parity/test_stage_cli.py, tests/parity/test_gpu.py",
     "parity/runners/python_callable.py": "runner: callable: tests/parity/test_codes.py, tests/parity/test_stage_cli.py",
-    "parity/runners/torch_module.py":
+    "parity/runners/torch.py":
         "runner: torch on the text classifier: tests/test_example_text_classifier.py, tests/parity/test_executors.py",
     "parity/stage.py":
         ("one model's parity run and its findings, end to end: tests/parity/test_stage_cli.py, "
@@ -96,24 +96,24 @@ ELSEWHERE: dict[str, str] = {
         "bounded JSON/YAML/INI: tests/attacks/test_documents.py, tests/attacks/test_documents_props.py",
     "readers/files.py": "bounded file reads: tests/attacks/test_paths.py",
     "readers/onnx_wire.py":
-        "tests/extractors/test_onnx_graph.py (agreement with onnx.load), tests/attacks/test_onnx.py",
-    "readers/protowire.py": "under onnx_wire: tests/attacks/test_onnx.py, tests/extractors/test_onnx_graph.py",
+        "tests/extractors/test_onnx.py (agreement with onnx.load), tests/attacks/test_onnx.py",
+    "readers/protowire.py": "under onnx_wire: tests/attacks/test_onnx.py, tests/extractors/test_onnx.py",
     "readers/safetensors.py":
-        ("the header reader: tests/extractors/test_safetensors_file.py (checked against the safetensors package), "
+        ("the header reader: tests/extractors/test_safetensors.py (checked against the safetensors package), "
          "tests/attacks/test_safetensors.py"),
     "readers/tensors.py": "DG401's tensor reading: tests/rules/test_weights.py",
-    "readers/torch_archive.py": "tests/extractors/test_torch_checkpoint.py, tests/attacks/test_checkpoints.py",
+    "readers/torch_archive.py": "tests/extractors/test_torch.py, tests/attacks/test_checkpoints.py",
     "readers/yaml_doc.py": "tests/attacks/test_documents.py, tests/attacks/test_documents_props.py",
     "report.py":
         "Report and fingerprints: tests/test_fingerprint.py, tests/ci/test_shard.py, tests/reporters/test_sarif.py",
     "reporters/__init__.py":
         ("the format registry: tests/reporters/test_sarif.py, tests/reporters/test_junit.py, "
          "tests/test_output_golden.py"),
-    "reporters/check_json.py":
+    "reporters/json.py":
         "byte for byte: tests/test_output_golden.py; against its schema: tests/test_check_report_schema.py",
-    "reporters/check_markdown.py":
+    "reporters/markdown.py":
         "byte for byte: tests/test_output_golden.py; $GITHUB_STEP_SUMMARY: tests/test_cli.py",
-    "reporters/check_text.py": "byte for byte: tests/test_output_golden.py",
+    "reporters/text.py": "byte for byte: tests/test_output_golden.py",
     "reporters/configs.py": "extract/diff tables: tests/reporters/test_style.py, tests/test_output_golden.py",
     "reporters/doc_text.py": "byte for byte (extract on the corpus): tests/test_output_golden.py",
     "reporters/table.py": "tests/reporters/test_style.py (fit, render), tests/reporters/test_escape.py",

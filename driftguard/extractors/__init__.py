@@ -30,10 +30,10 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "hf-generation": "driftguard.extractors.hf_generation",
     "hf-config": "driftguard.extractors.hf_config",
     "hf-tokenizer": "driftguard.extractors.hf_tokenizer",
-    "onnx": "driftguard.extractors.onnx_graph",
-    "safetensors": "driftguard.extractors.safetensors_file",
+    "onnx": "driftguard.extractors.onnx",
+    "safetensors": "driftguard.extractors.safetensors",
     "lightning": "driftguard.extractors.lightning",
-    "torch": "driftguard.extractors.torch_checkpoint",
+    "torch": "driftguard.extractors.torch",
     "training-args": "driftguard.extractors.training_args",
 }, lambda obj: _accept(obj), derived=engines.kinds)
 

@@ -5,7 +5,7 @@ files), so a 1 GB model costs a second and over 2 GiB of memory just to read its
 format is the official, documented encoding (https://protobuf.dev/programming-guides/encoding/): a message is a
 sequence of ``tag, value`` fields, where ``tag = field_number << 3 | wire_type``.
 
-One walk (:func:`index`) serves both readers: the extractor (``extractors.onnx_graph``) parses the reduced bytes
+One walk (:func:`index`) serves both readers: the extractor (``extractors.onnx``) parses the reduced bytes
 with onnx's own ``ModelProto``, and DG401 (``readers.tensors``) reads the top graph's initializers one
 at a time from the places the walk recorded. The walk descends only into the messages that can hold a tensor
 (``_SCHEMA``), wherever one can hide: graph initializers and sparse initializers, node attributes (``Constant``

@@ -11,9 +11,9 @@ from types import ModuleType
 from driftguard.registry import Registry, module_with
 
 REPORTERS: Registry[ModuleType] = Registry("driftguard.reporters", {
-    "text": "driftguard.reporters.check_text",
-    "json": "driftguard.reporters.check_json",
-    "markdown": "driftguard.reporters.check_markdown",
+    "text": "driftguard.reporters.text",
+    "json": "driftguard.reporters.json",
+    "markdown": "driftguard.reporters.markdown",
     "sarif": "driftguard.reporters.sarif",
     "github": "driftguard.reporters.github",
     "junit": "driftguard.reporters.junit",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from driftguard.errors import DriftguardError  # noqa: E402
-from driftguard.extractors import onnx_graph  # noqa: E402
+from driftguard.extractors import onnx as onnx_extractor  # noqa: E402
 from driftguard.extractors.base import ExtractOptions  # noqa: E402
 from driftguard.readers import onnx_wire  # noqa: E402
 from driftguard.readers.limits import DEFAULT  # noqa: E402
@@ -218,7 +218,7 @@ def test_payloads_are_skipped_wherever_they_hide(tmp_path: Path, place: str) -> 
     assert len(reduced) < 4096, place
     assert onnx.ModelProto.FromString(bytes(reduced)).graph.name == "g"
     path = write(tmp_path, data)
-    onnx_graph.extract(path, ExtractOptions())  # parses the reduced model
+    onnx_extractor.extract(path, ExtractOptions())  # parses the reduced model
 
 
 def test_file_and_bytes_walks_agree_on_hidden_payloads(tmp_path: Path) -> None:
@@ -326,4 +326,4 @@ def test_mutated_models_raise_only_driftguard_errors(tmp_path: Path, seed: int,
     path = tmp_path / "mutated.onnx"
     path.write_bytes(bytes(data))
     with contextlib.suppress(DriftguardError):
-        onnx_graph.extract(path, ExtractOptions())
+        onnx_extractor.extract(path, ExtractOptions())

@@ -309,7 +309,7 @@ def binary_seeds(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], li
 #: (NUL bytes and over-long names in manifest paths, 350-digit ints in engine fields and rules, tokenizer ids
 #: past Python's digit limit, file_bytes past ssize_t, depth raised past the stack) are ordinary tests below.
 KNOWN_BUGS: tuple[tuple[type[BaseException], str], ...] = (
-    (OSError, "File name too long"),  # extractors/vllm.py _local_folder, extractors/onnx_graph.py _weights
+    (OSError, "File name too long"),  # extractors/vllm.py _local_folder, extractors/onnx.py _weights
     (TypeError, "object is not iterable"),  # readers/pickle.py iter_tensors on a non-container checkpoint root
     (IndexError, "list index out of range"),  # extractors/tensorrt_llm.py _tensors on an empty data list
 )
@@ -658,7 +658,7 @@ def test_fuzz_found_onnx_external_location_too_long_is_an_input_error(tmp_path: 
         return
     except OSError as exc:
         if _known_bug(exc):
-            pytest.xfail("known bug: OSError ENAMETOOLONG from Path.exists() in extractors/onnx_graph._weights "
+            pytest.xfail("known bug: OSError ENAMETOOLONG from Path.exists() in extractors/onnx._weights "
                          "(external data location)")
         raise
 
@@ -676,7 +676,7 @@ def test_fuzz_found_torch_checkpoint_of_a_bare_int_is_an_input_error(tmp_path: P
     except TypeError as exc:
         if _known_bug(exc):
             pytest.xfail("known bug: TypeError from readers/pickle.iter_tensors (line 653) via "
-                         "torch_checkpoint.find_state_dict when the pickle's root is not a container")
+                         "extractors.torch.find_state_dict when the pickle's root is not a container")
         raise
 
 

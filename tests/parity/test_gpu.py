@@ -30,7 +30,7 @@ def needs(backend: str) -> None:
 @pytest.mark.gpu
 def test_onnxruntime_uses_cuda_when_present() -> None:
     needs("onnxruntime")
-    from driftguard.parity.runners.ort import OnnxRuntimeRunner, OnnxRuntimeSettings
+    from driftguard.parity.runners.onnxruntime import OnnxRuntimeRunner, OnnxRuntimeSettings
 
     for device in ("auto", "cuda"):
         runner = OnnxRuntimeRunner(RunnerConfig("onnxruntime", OnnxRuntimeSettings(artifact="m.onnx"), device=device),

@@ -26,8 +26,8 @@ def _runner_class(obj: object) -> type[Any]:
 
 
 RUNNERS: Registry[type[Any]] = Registry("driftguard.parity.runners", {
-    "onnxruntime": "driftguard.parity.runners.ort:OnnxRuntimeRunner",
-    "torch": "driftguard.parity.runners.torch_module:TorchRunner",
+    "onnxruntime": "driftguard.parity.runners.onnxruntime:OnnxRuntimeRunner",
+    "torch": "driftguard.parity.runners.torch:TorchRunner",
     "callable": "driftguard.parity.runners.python_callable:CallableRunner",
     "triton-http": "driftguard.parity.runners.triton_http:TritonHttpRunner",
     "hf": "driftguard.parity.runners.hf:HfRunner",

@@ -14,7 +14,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import detect, onnx_graph
+from driftguard.extractors import detect
+from driftguard.extractors import onnx as onnx_extractor
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig
 from driftguard.readers import onnx_wire
@@ -54,7 +55,7 @@ def classifier(weights: np.ndarray | None = None, metadata: dict[str, str] | Non
 
 
 def extract(path: Path) -> EffectiveConfig:
-    return onnx_graph.extract(path, ExtractOptions())
+    return onnx_extractor.extract(path, ExtractOptions())
 
 
 # -- mapping ------------------------------------------------------------------------------------------------
@@ -196,7 +197,7 @@ def backend_sample() -> list[Path]:
 @pytest.mark.parametrize("path", backend_sample(), ids=lambda p: p.parent.name if p.name == "model.onnx" else p.name)
 def test_agrees_with_onnx_load_on_backend_test_models(path: Path) -> None:
     full = onnx.load(str(path), load_external_data=False)
-    assert extract(path).to_dict() == onnx_graph.config_from_model(full, path).to_dict()
+    assert extract(path).to_dict() == onnx_extractor.config_from_model(full, path).to_dict()
 
 
 def test_backend_sample_is_not_empty() -> None:
@@ -211,9 +212,9 @@ def test_detected_by_suffix_and_by_content(tmp_path: Path) -> None:
     save(classifier(), tmp_path / "model.onnx")
     (tmp_path / "model.bin").write_bytes((tmp_path / "model.onnx").read_bytes())
     assert detect(tmp_path / "model.onnx") == "onnx"
-    assert onnx_graph.detect(tmp_path / "model.bin", (tmp_path / "model.bin").read_bytes()[:4096])
-    assert not onnx_graph.detect(tmp_path / "x.json", b'{"a": 1}')
-    assert not onnx_graph.detect(tmp_path / "x.bin", b"PK\x03\x04")
+    assert onnx_extractor.detect(tmp_path / "model.bin", (tmp_path / "model.bin").read_bytes()[:4096])
+    assert not onnx_extractor.detect(tmp_path / "x.json", b'{"a": 1}')
+    assert not onnx_extractor.detect(tmp_path / "x.bin", b"PK\x03\x04")
 
 
 @pytest.mark.parametrize("content", [b"", b"this is not a model at all\n", b"\x08\x08", b"\x0a\xff\xff\xff\x0f"])
@@ -240,7 +241,7 @@ def test_cli_extracts_and_fails_cleanly(tmp_path: Path) -> None:
 
 
 def test_importing_the_extractor_does_not_import_onnx() -> None:
-    code = "import sys, driftguard.extractors.onnx_graph; print('onnx' in sys.modules, 'numpy' in sys.modules)"
+    code = "import sys, driftguard.extractors.onnx; print('onnx' in sys.modules, 'numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 
