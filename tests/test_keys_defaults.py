@@ -193,7 +193,7 @@ def test_defaults_by_kind() -> None:
                 "openai": openai.OPENAI_DEFAULTS, "tensorrt-llm": tensorrt_llm.TENSORRT_LLM_DEFAULTS,
                 "lmdeploy": lmdeploy.LMDEPLOY_DEFAULTS}
     declared = {k: extractors.info(k).defaults for k in extractors.available_kinds() if extractors.info(k).defaults}
-    assert sorted(declared) == sorted(expected)
+    assert set(expected) <= set(declared)  # a new engine's kind adds its own table
     assert all(declared[kind] is table for kind, table in expected.items())
     assert extractors.info("onnx").defaults == {}
     assert extractors.info("tgi").defaults["generation.repetition_penalty"].value == 1.0

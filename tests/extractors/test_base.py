@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from driftguard import extractors, keys
+from driftguard import engines, extractors, keys
 from driftguard.errors import DriftguardError
 from driftguard.extractors.base import KindInfo
 from driftguard.keys import Default
@@ -63,7 +63,9 @@ def test_request_kinds_and_engine_args_are_declared_not_listed() -> None:
     from driftguard.gate.scaffold import request_kinds
 
     # Engines whose files show them first, then the shape every engine speaks (OpenAI's body).
-    assert request_kinds() == ("vllm", "tgi", "tensorrt-llm", "lmdeploy", "openai")
+    kinds = request_kinds()
+    assert kinds[:4] == ("vllm", "tgi", "tensorrt-llm", "lmdeploy") and kinds[-1] == "openai"
+    assert set(kinds) == {n for n in engines.ENGINES if engines.engine(n).EXTRACTOR is not None}
     assert [k for k in extractors.available_kinds() if extractors.info(k).engine_args is not None] == ["vllm"]
 
 

@@ -61,8 +61,11 @@ def test_a_request_body_engine_is_marked_as_a_guess(tmp_path: Path, capsys: pyte
     (tmp_path / "serving" / "request.json").write_text(json.dumps({"prompt": "x", "max_tokens": 8}))
     assert cli.run(["init", str(tmp_path)]) == 0
     text = (tmp_path / "driftguard.yaml").read_text()
-    assert "# openai: a guess. The engine that serves this file cannot be seen from it: one of vllm, tgi, " \
-           "tensorrt-llm, lmdeploy, openai" in text
+    from driftguard.gate.scaffold import request_kinds
+
+    assert "# openai: a guess. The engine that serves this file cannot be seen from it: one of " \
+           + ", ".join(request_kinds()) in text
+    assert request_kinds()[:4] == ("vllm", "tgi", "tensorrt-llm", "lmdeploy")
     assert "kind openai is a guess" in capsys.readouterr().err
     m = manifest.load(tmp_path / "driftguard.yaml")
     assert [a.kind for a in m.models[tmp_path.name].deployment] == ["openai"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from driftguard import api, extractors
+from driftguard import api, engines, extractors
 from driftguard.gate import sides
 from driftguard.manifest import load
 from driftguard.model import EffectiveConfig, Origin, Value
@@ -20,8 +20,10 @@ def test_every_built_in_kind_declares_its_metadata() -> None:
         if info.runtime:
             assert info.role == "deployment" and info.rank > max(
                 extractors.info(k).rank for k in extractors.EXTRACTORS if not extractors.info(k).runtime), kind
-    assert {k for k in extractors.EXTRACTORS if extractors.info(k).runtime} == {
-        "vllm", "tgi", "tensorrt-llm", "openai", "lmdeploy"}
+    # the engines' kinds are the runtime ones (a new engine's kind joins them without a line here)
+    runtime = {k for k in extractors.EXTRACTORS if extractors.info(k).runtime}
+    assert {"vllm", "tgi", "tensorrt-llm", "openai", "lmdeploy"} <= runtime
+    assert runtime == {n for n in engines.ENGINES if engines.engine(n).EXTRACTOR is not None}
 
 
 def _cfg(kind: str, path: str, **values: object) -> EffectiveConfig:
