@@ -444,7 +444,7 @@ class SafeUnpickler(_P):
         target[_hashable(key)] = value
 
     def load_setitems(self) -> None:
-        items = self.pop_mark()  # type: ignore[attr-defined]
+        items = self.pop_mark()  # type: ignore[attr-defined]  # pickle._Unpickler's own, untyped in typeshed
         target = self.stack[-1]
         self._guard(target, "SETITEMS", (dict,))
         for i in range(0, len(items) - 1, 2):
@@ -457,13 +457,13 @@ class SafeUnpickler(_P):
         target.append(value)
 
     def load_appends(self) -> None:
-        items = self.pop_mark()  # type: ignore[attr-defined]
+        items = self.pop_mark()  # type: ignore[attr-defined]  # pickle._Unpickler's own, untyped in typeshed
         target = self.stack[-1]
         self._guard(target, "APPENDS", (list,))
         target.extend(items)
 
     def load_additems(self) -> None:
-        items = self.pop_mark()  # type: ignore[attr-defined]
+        items = self.pop_mark()  # type: ignore[attr-defined]  # pickle._Unpickler's own, untyped in typeshed
         target = self.stack[-1]
         self._guard(target, "ADDITEMS", (set,))
         target.update(_hashable(i) for i in items)

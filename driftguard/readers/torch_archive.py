@@ -64,7 +64,7 @@ def _entry_count(fh: BinaryIO) -> int | None:
         return None
     if not end:
         return None
-    return int(end[zipfile._ECD_ENTRIES_TOTAL])  # type: ignore[attr-defined]
+    return int(end[zipfile._ECD_ENTRIES_TOTAL])  # type: ignore[attr-defined]  # the same private record
 
 
 def _refuse(path: Path, message: str) -> ExtractionError:
