@@ -314,14 +314,51 @@ class WeightMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyRevert:
+    """One differing config key reverted to its training value in the candidate run: how many of the diverging
+    golden inputs that restores (``restores`` of ``of``)."""
+
+    key: str
+    training: Json
+    deployed: Json
+    restores: int
+    of: int
+
+    def to_dict(self) -> dict[str, Json]:
+        return {"key": self.key, "training": self.training, "deployed": self.deployed, "restores": self.restores,
+                "of": self.of}
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Why a parity failure happened, measured (``parity.attribution``): ``diverging`` of ``inputs`` golden inputs
+    diverge; how many still diverge with the deployed artifact under the training config and with the training
+    artifact under the deployed config (artifact or config?); and each differing key the runner applies, reverted
+    alone, most restoring first."""
+
+    diverging: int
+    inputs: int
+    deployed_artifact_training_config: int
+    training_artifact_deployed_config: int
+    keys: tuple[KeyRevert, ...] = ()
+
+    def to_dict(self) -> dict[str, Json]:
+        return {"diverging": self.diverging, "inputs": self.inputs,
+                "deployed_artifact_training_config": self.deployed_artifact_training_config,
+                "training_artifact_deployed_config": self.training_artifact_deployed_config,
+                "keys": [k.to_dict() for k in self.keys]}
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One difference or problem, as a check saw it: what was seen, never the verdict (that is ``Judged``).
 
     ``training``/``deployed`` are the two sides' values (either may be None for consistency and policy rules,
     which then name the values they looked at in ``related``). What the finding rests on, typed: ``evidence``,
     the parity metrics of an output (``measured``: the one of them the finding judges, whose bound an approval
-    may accept); ``weights``, DG401's tensor matches (or why a file was not judged). Neither is written to JSON
-    apart from ``evidence`` (the value slots and ``delta`` show the rest, as they always have).
+    may accept); ``weights``, DG401's tensor matches (or why a file was not judged); ``attribution``, what a
+    failing parity output's divergence is due to; ``plot``, the picture of a failing output (``--plots``). The
+    value slots and ``delta`` show them in JSON, as they always have (``shown_delta``).
     """
 
     rule: str
@@ -337,6 +374,8 @@ class Finding:
     evidence: tuple[Metric, ...] = ()
     measured: Metric | None = None
     weights: WeightMatch | None = None
+    attribution: Attribution | None = None
+    plot: str | None = None
 
     def __post_init__(self) -> None:
         # A plain string (a plug-in rule's ``severity = "warning"``) becomes its member; an unknown word is a
@@ -348,6 +387,20 @@ class Finding:
         """Every origin the finding points at, training side first."""
         out = [v.origin for v in (self.training, self.deployed) if v is not None]
         out.extend(v.origin for v in self.related)
+        return out
+
+    def shown_delta(self) -> Json:
+        """``delta`` as reports write it: the attribution (which replaces a failing output's own delta) and the
+        plot's file join it as ``attribution`` and ``plot``."""
+        if self.attribution is None and self.plot is None:
+            return self.delta
+        out: dict[str, Json] = {}
+        if self.attribution is not None:
+            out["attribution"] = self.attribution.to_dict()
+        elif isinstance(self.delta, dict):
+            out.update(self.delta)
+        if self.plot is not None:
+            out["plot"] = self.plot
         return out
 
     def to_dict(self) -> dict[str, Json]:
@@ -414,7 +467,7 @@ class Judged:
 
     @property
     def delta(self) -> Json:
-        return self.finding.delta
+        return self.finding.shown_delta()
 
     @property
     def model(self) -> str | None:
@@ -466,8 +519,9 @@ class Judged:
             out["related"] = [
                 {"value": v.value, "origin": v.origin.to_dict(), "explicit": v.explicit} for v in f.related
             ]
-        if f.delta is not None:
-            out["delta"] = f.delta
+        delta = f.shown_delta()
+        if delta is not None:
+            out["delta"] = delta
         if self.approval is not None:
             out["approval"] = self.approval
         if f.model is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import replace
 
 import pytest
 
@@ -147,3 +148,21 @@ def test_typed_evidence_stays_out_of_the_json_but_for_metrics() -> None:
     g = Finding("DG401", "weights.provenance", "weights.provenance", "m", delta=w.delta(), weights=w)
     assert Judged(g).weights is w and "weights" not in g.to_dict() and "evidence" not in g.to_dict()
     assert [u.value for u in Unjudged] == ["not read", "not compared"]
+
+
+def test_attribution_and_plot_are_typed_and_shown_in_delta_as_before() -> None:
+    from driftguard.model import Attribution, KeyRevert
+
+    attribution = Attribution(3, 8, 0, 3, (KeyRevert("preprocessing.max_length", 512, 256, 3, 3),))
+    base = Finding("DG501", "parity.beyond-tolerance", "parity.logits.cosine_min", "m", delta={"own": 1})
+    assert base.shown_delta() == {"own": 1}
+    attributed = replace(base, delta=None, attribution=attribution)
+    shown = {"attribution": {"diverging": 3, "inputs": 8, "deployed_artifact_training_config": 0,
+                             "training_artifact_deployed_config": 3,
+                             "keys": [{"key": "preprocessing.max_length", "training": 512, "deployed": 256,
+                                       "restores": 3, "of": 3}]}}
+    assert attributed.shown_delta() == shown
+    assert list(replace(attributed, plot="plots/m.png").shown_delta()) == ["attribution", "plot"]
+    assert replace(base, plot="p.png").shown_delta() == {"own": 1, "plot": "p.png"}
+    assert replace(base, delta=0.5, plot="p.png").shown_delta() == {"plot": "p.png"}
+    assert Judged(attributed).to_dict()["delta"] == shown == Judged(attributed).delta

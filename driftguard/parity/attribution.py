@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from driftguard.model import Finding, Json, Severity
+from driftguard.model import Attribution, Finding, Json, KeyRevert, Severity
 from driftguard.parity import golden, metrics
 from driftguard.parity.errors import ParityError
 from driftguard.parity.runners.base import Arrays
@@ -73,13 +73,13 @@ def annotate(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], findin
     if result is None:
         return findings
     text = describe(result)
-    return [replace(f, message=f"{f.message}; attribution: {text}", delta={"attribution": result})
+    return [replace(f, message=f"{f.message}; attribution: {text}", delta=None, attribution=result)
             if f.severity == Severity.ERROR and f.rule in ("DG501", "DG502", "DG503") else f for f in findings]
 
 
 def attribute(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], reference: Sequence[Arrays],
-              candidate: Sequence[Arrays]) -> dict[str, Json] | None:
-    """The attribution as JSON-like data, or None when no golden input diverges on its own."""
+              candidate: Sequence[Arrays]) -> Attribution | None:
+    """The attribution, or None when no golden input diverges on its own."""
     base = [diverging(model_parity, r, c) for r, c in zip(reference, candidate, strict=True)]
     total = int(sum(int(b.sum()) for b in base))
     count = sum(gs.count for gs in sets)
@@ -103,8 +103,7 @@ def attribute(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], refer
         applies = set(probe.start().applies)
     finally:
         probe.close()
-    ranked: list[dict[str, Json]] = []
-    restores: dict[str, int] = {}
+    ranked: list[KeyRevert] = []
     for key in sorted(k for k in model_parity.differing if k in applies):
         config = dict(model_parity.deployed)
         if key in model_parity.training:
@@ -113,34 +112,25 @@ def attribute(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], refer
             config.pop(key, None)
         now = diverged_with("candidate", config, "candidate")
         restored = int(sum(int((b & ~a).sum()) for b, a in zip(base, now, strict=True)))
-        restores[key] = restored
-        ranked.append({"key": key, "training": model_parity.training.get(key),
-                       "deployed": model_parity.deployed.get(key), "restores": restored, "of": total})
-    ranked.sort(key=lambda r: (-restores[str(r["key"])], str(r["key"])))
-    return {
-        "diverging": total, "inputs": count,
-        "deployed_artifact_training_config": int(sum(int(b.sum()) for b in swapped_config)),
-        "training_artifact_deployed_config": int(sum(int(b.sum()) for b in swapped_artifact)),
-        "keys": ranked,
-    }
+        ranked.append(KeyRevert(key, model_parity.training.get(key), model_parity.deployed.get(key), restored, total))
+    ranked.sort(key=lambda r: (-r.restores, r.key))
+    return Attribution(total, count, int(sum(int(b.sum()) for b in swapped_config)),
+                       int(sum(int(b.sum()) for b in swapped_artifact)), tuple(ranked))
 
 
-def describe(result: Mapping[str, Any]) -> str:
+def describe(result: Attribution) -> str:
     """One line: artifact vs config, then the keys ranked."""
-    total, n = result["diverging"], result["inputs"]
-    parts = [f"{total} of {n} golden inputs diverge; the deployed artifact under the training config diverges on "
-             f"{result['deployed_artifact_training_config']}, the training artifact under the deployed config on "
-             f"{result['training_artifact_deployed_config']}"]
-    a, c = result["deployed_artifact_training_config"], result["training_artifact_deployed_config"]
+    a, c = result.deployed_artifact_training_config, result.training_artifact_deployed_config
+    parts = [f"{result.diverging} of {result.inputs} golden inputs diverge; the deployed artifact under the "
+             f"training config diverges on {a}, the training artifact under the deployed config on {c}"]
     if a == 0 and c > 0:
         parts.append("the config difference explains it")
     elif c == 0 and a > 0:
         parts.append("the artifact changed")
     elif a > 0 and c > 0:
         parts.append("both the artifact and the config contribute")
-    for r in result["keys"]:
-        parts.append(f"reverting {r['key']} {r['deployed']!r} -> {r['training']!r} restores {r['restores']} of "
-                     f"{r['of']}")
-    if not result["keys"]:
+    for r in result.keys:
+        parts.append(f"reverting {r.key} {r.deployed!r} -> {r.training!r} restores {r.restores} of {r.of}")
+    if not result.keys:
         parts.append("no differing key is applied by the runner, so none could be reverted")
     return "; ".join(parts)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from driftguard.errors import MissingExtraError
-from driftguard.model import Finding, Json
+from driftguard.model import Finding
 from driftguard.parity import codes, golden, metrics
 from driftguard.parity.errors import ParityError
 from driftguard.parity.runners.base import Arrays
@@ -56,9 +56,7 @@ def annotate(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], findin
         if path is None:
             out.append(f)
             continue
-        delta: dict[str, Json] = dict(f.delta) if isinstance(f.delta, dict) else {}
-        delta["plot"] = path
-        out.append(replace(f, delta=delta))
+        out.append(replace(f, plot=path))
     return out
 
 

@@ -116,13 +116,12 @@ def test_summarizer_commands_parse() -> None:
 
 
 def test_summarizer_output_is_the_attribution_format() -> None:
+    from driftguard.model import Attribution, KeyRevert
     from driftguard.parity.attribution import describe
 
     shown = _summarizer().split("attribution: ", 1)[1].split("\n", 1)[0]
-    result = {"diverging": 16, "inputs": 16, "deployed_artifact_training_config": 0,
-              "training_artifact_deployed_config": 16,
-              "keys": [{"key": "preprocessing.max_length", "training": 1024, "deployed": 512, "restores": 5, "of": 16},
-                       {"key": "generation.top_p", "training": 0.92, "deployed": 0.85, "restores": 0, "of": 16}]}
+    result = Attribution(16, 16, 0, 16, (KeyRevert("preprocessing.max_length", 1024, 512, 5, 16),
+                                         KeyRevert("generation.top_p", 0.92, 0.85, 0, 16)))
     assert shown == describe(result)
 
 
