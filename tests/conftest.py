@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -94,3 +96,11 @@ def _no_github_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     """Under GitHub Actions every ``driftguard check`` the tests run (subprocesses included) would append its
     markdown report to the job summary; tests that want one set the variable themselves."""
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+@pytest.fixture()
+def example(tmp_path: Path) -> Path:
+    """A copy of ``examples/summarizer`` to change (a test module may define its own ``example`` instead)."""
+    dst = tmp_path / "summarizer"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "summarizer", dst)
+    return dst

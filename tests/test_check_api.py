@@ -21,13 +21,6 @@ EXAMPLE = ROOT / "examples" / "summarizer"
 TODAY = EXAMPLES_TODAY
 
 
-@pytest.fixture()
-def example(tmp_path: Path) -> Path:
-    dst = tmp_path / "summarizer"
-    shutil.copytree(EXAMPLE, dst)
-    return dst
-
-
 def test_check_returns_a_report() -> None:
     report = driftguard.check(EXAMPLE / "driftguard.yaml", today=TODAY)
     assert isinstance(report, driftguard.Report)

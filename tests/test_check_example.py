@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from tests.dates import EXAMPLES_TODAY_ISO
 
@@ -20,13 +17,6 @@ TODAY = EXAMPLES_TODAY_ISO  # the shipped approvals are judged on a fixed day so
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "driftguard", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=120)
-
-
-@pytest.fixture()
-def example(tmp_path: Path) -> Path:
-    dst = tmp_path / "summarizer"
-    shutil.copytree(EXAMPLE, dst)
-    return dst
 
 
 def rows(stdout: str) -> dict[str, str]:

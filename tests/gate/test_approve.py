@@ -3,7 +3,6 @@ an approval that covers the key already, the manifest's policy, an existing file
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -15,16 +14,7 @@ from driftguard.errors import UsageError
 from driftguard.gate import approve as approve_mod
 from tests.dates import EXAMPLES_TODAY
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "summarizer"
 TODAY = EXAMPLES_TODAY
-
-
-@pytest.fixture()
-def example(tmp_path: Path) -> Path:
-    dst = tmp_path / "summarizer"
-    shutil.copytree(EXAMPLE, dst)
-    return dst
 
 
 def test_approve_refuses_a_key_without_drift(example: Path) -> None:

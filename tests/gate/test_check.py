@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from driftguard import manifest as manifest_mod
 from driftguard.errors import UsageError
 from driftguard.gate import pipeline
 from driftguard.gate.check import check
-from driftguard.gate.request import CheckRequest, Selection
-from tests.dates import EXAMPLES_TODAY
-
-ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / "examples" / "summarizer" / "driftguard.yaml"
-
-
-@pytest.fixture(scope="module")
-def request_() -> CheckRequest:
-    m = manifest_mod.load(MANIFEST)
-    return CheckRequest(m, EXAMPLES_TODAY, Selection.of(m))
+from driftguard.gate.request import CheckRequest
 
 
 def test_a_plain_request_is_the_pipelines_report(request_: CheckRequest) -> None:

@@ -4,26 +4,16 @@ run parity, judge, assemble) and ``run``, which chains them into the report ``dr
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 import driftguard
-from driftguard import manifest as manifest_mod
 from driftguard.errors import UsageError
 from driftguard.gate import pipeline
 from driftguard.gate.request import CheckRequest, Selection, Stages
 from driftguard.parity.request import ParityRequest
 from tests.dates import EXAMPLES_TODAY
-
-ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / "examples" / "summarizer" / "driftguard.yaml"
-
-
-@pytest.fixture(scope="module")
-def request_() -> CheckRequest:
-    m = manifest_mod.load(MANIFEST)
-    return CheckRequest(m, EXAMPLES_TODAY, Selection.of(m))
+from tests.gate.conftest import MANIFEST
 
 
 def test_run_is_the_report_check_returns(request_: CheckRequest) -> None:
