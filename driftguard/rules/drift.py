@@ -249,9 +249,9 @@ class OneSidedKey(Rule):
     - the key is canonical and in a behaviour namespace (``generation.*``, ``preprocessing.*``,
       ``batching.*``, ``serving.*``);
     - the value is explicit (written in a file, not a default);
-    - the other side has an artifact whose kind speaks that namespace: its documented defaults in
-      ``keys.DEFAULTS`` cover the namespace (hf-generation, hf-tokenizer, triton), or it is a runtime engine
-      (vllm, tgi, openai, tensorrt-llm, lmdeploy) or an HF model folder;
+    - the other side has an artifact whose kind speaks that namespace: its documented defaults (its
+      ``KindInfo.defaults``) cover the namespace (hf-generation, hf-tokenizer, triton), or it declares the
+      namespace (the serving engines' kinds: vllm, tgi, openai, tensorrt-llm, lmdeploy; an HF model folder);
     - the key is not ignored by the manifest's ignore globs.
 
     **Anti-pattern**
