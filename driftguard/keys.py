@@ -155,11 +155,6 @@ _PATTERNS: tuple[tuple[re.Pattern[str], KeySpec], ...] = tuple(
     (_compile(s.pattern), s) for s in _SPECS if "{name}" in s.pattern
 )
 
-def all_specs() -> tuple[KeySpec, ...]:
-    """Every key of the vocabulary, in registry order."""
-    return _SPECS
-
-
 @lru_cache(maxsize=65536)
 def spec_for(key: str) -> KeySpec | None:
     """The spec of a canonical key (patterns resolved), or None for namespaced and unknown keys."""

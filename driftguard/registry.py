@@ -161,12 +161,3 @@ def subclass_of(base: type[T]) -> Callable[[object], type[T]]:
             raise TypeError(f"a subclass of {base.__name__}")
         return obj
     return accept
-
-
-def instance_of(cls: type[T]) -> Callable[[object], T]:
-    """An ``accept`` for value plug-ins (an engine spec): an instance of ``cls``."""
-    def accept(obj: object) -> T:
-        if not isinstance(obj, cls):
-            raise TypeError(f"a {cls.__name__}")
-        return obj
-    return accept
