@@ -59,6 +59,14 @@ _SPECS: tuple[KeySpec, ...] = (
     KeySpec("model.max_position_embeddings", "int", "longest sequence the position embeddings cover",
             unit="tokens"),
     KeySpec("model.weights.fingerprint", "str", "fingerprint of the float weights"),
+    # What a server loads and what was trained on (launch commands, manifests, framework configs).
+    KeySpec("model.source", "str", "the model a server loads or a run fine-tunes: a local path or a hub id, as"
+            " written (a hub id is not a local folder); compared only as identity, not as a value", compared=False),
+    KeySpec("model.revision", "str", "hub revision (branch, tag or commit) of model.source"),
+    KeySpec("model.adapters", "list", "adapters applied on the base model (LoRA names or paths), as written",
+            unordered=True),
+    KeySpec("model.adapter_type", "str", "kind of adapter trained or served: lora, qlora, none, ..."),
+    KeySpec("model.speculative.num_heads", "int", "speculative decoding heads (Medusa heads, draft tokens)"),
     KeySpec("model.weights.count", "int", "number of weight tensors", compared=False),
     KeySpec("model.weights.parameters", "int", "number of scalar parameters", compared=False),
     # precision.*
@@ -89,6 +97,13 @@ _SPECS: tuple[KeySpec, ...] = (
     KeySpec("serving.accelerators", "list", "execution accelerators (tensorrt, openvino, ...)", unordered=True),
     KeySpec("serving.decoupled", "bool", "decoupled (streaming) transaction policy"),
     KeySpec("serving.max_model_len", "int", "longest context the engine accepts", unit="tokens"),
+    KeySpec("serving.max_input_length", "int", "longest prompt the server accepts (TGI max_input_tokens, TensorRT-LLM"
+            " max_input_len)", unit="tokens"),
+    KeySpec("serving.max_num_tokens", "int", "most tokens the engine batches in one step (vLLM"
+            " max_num_batched_tokens, TensorRT-LLM max_num_tokens)", unit="tokens"),
+    KeySpec("serving.tensor_parallel_size", "int", "GPUs one model instance is split over (tensor parallelism)"),
+    KeySpec("serving.strict_model_config", "bool", "Triton refuses to auto-complete a model config"
+            " (--strict-model-config / --disable-auto-complete-config)"),
     # preprocessing.*
     KeySpec("preprocessing.max_length", "int", "length inputs are truncated to", unit="tokens"),
     KeySpec("preprocessing.truncation_side", "str", "which side truncation cuts: right or left"),
@@ -98,6 +113,21 @@ _SPECS: tuple[KeySpec, ...] = (
     KeySpec("preprocessing.add_bos_token", "bool", "tokenizer prepends BOS"),
     KeySpec("preprocessing.add_eos_token", "bool", "tokenizer appends EOS"),
     KeySpec("preprocessing.model_input_names", "list", "tensors the tokenizer produces", unordered=True),
+    KeySpec("preprocessing.chat_template_name", "str", "a framework's named prompt template (LLaMA-Factory"
+            " `template`, axolotl `chat_template`), when no template text is at hand"),
+    # Image preprocessing (Hugging Face preprocessor_config.json, framework configs).
+    KeySpec("preprocessing.image.do_resize", "bool", "images resized before the model"),
+    KeySpec("preprocessing.image.size", "json", "target size of the resize (HF `size`: shortest_edge, or"
+            " height and width)"),
+    KeySpec("preprocessing.image.resample", "str", "resampling filter of the resize (bilinear, bicubic, ...)"),
+    KeySpec("preprocessing.image.do_center_crop", "bool", "images center-cropped"),
+    KeySpec("preprocessing.image.crop_size", "json", "size of the center crop"),
+    KeySpec("preprocessing.image.do_rescale", "bool", "pixel values rescaled"),
+    KeySpec("preprocessing.image.rescale_factor", "float", "factor pixel values are multiplied by"),
+    KeySpec("preprocessing.image.do_normalize", "bool", "pixel values normalized by mean and std"),
+    KeySpec("preprocessing.image.mean", "list", "per-channel mean subtracted"),
+    KeySpec("preprocessing.image.std", "list", "per-channel standard deviation divided by"),
+    KeySpec("preprocessing.image.do_convert_rgb", "bool", "images converted to RGB"),
     KeySpec("preprocessing.chat_template", "str", "the chat template that turns messages into the prompt, as"
             " 'sha256:' + the first 16 hex digits of the SHA-256 of its exact text (unset: the tokenizer's own)"),
     # The template's text itself, kept for reading (extract, diff) beside the digest above, which carries the
