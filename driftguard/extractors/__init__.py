@@ -32,6 +32,7 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "hf-tokenizer": "driftguard.extractors.hf_tokenizer",
     "onnx": "driftguard.extractors.onnx",
     "safetensors": "driftguard.extractors.safetensors",
+    "gguf": "driftguard.extractors.gguf",
     "lightning": "driftguard.extractors.lightning",
     "torch": "driftguard.extractors.torch",
     "training-args": "driftguard.extractors.training_args",

@@ -51,6 +51,8 @@ class Limits:
     triton_fields: int = 50_000
     #: Entries of one zip archive (a torch checkpoint).
     zip_entries: int = 1_000_000
+    #: Bytes of a GGUF file's header walked (metadata and tensor infos; skipped array payloads count).
+    gguf_header_bytes: int = 64 * MiB
 
     def __post_init__(self) -> None:
         for f in fields(self):

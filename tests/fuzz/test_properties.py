@@ -196,6 +196,17 @@ def safetensors_mutation(draw: st.DrawFn, data: bytes) -> bytes:
     return draw(byte_edits(data))
 
 
+@st.composite
+def gguf_mutation(draw: st.DrawFn, data: bytes) -> bytes:
+    """A count, length or type of the header replaced by a lie (any 4 or 8 bytes past the magic), or byte edits."""
+    if draw(st.booleans()):
+        return draw(byte_edits(data))
+    at = draw(st.integers(4, max(4, len(data) - 8)))
+    lie = draw(st.sampled_from([0, 1, 9, 13, 2**31, 2**32 - 1, 2**62, 2**64 - 1, len(data), 64 * 2**20]))
+    width = 4 if lie < 2**32 and draw(st.booleans()) else 8
+    return data[:at] + lie.to_bytes(width, "little") + data[at + width:]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # seeds
 # ---------------------------------------------------------------------------------------------------------
@@ -284,6 +295,29 @@ def _safetensors_seeds(folder: Path) -> list[Path]:
     return [path]
 
 
+def _gguf_seeds(folder: Path) -> list[Path]:
+    pytest.importorskip("gguf")
+    import gguf
+    import numpy as np
+
+    path = folder / "model.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_context_length(4096)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
+    w.add_token_list(["<s>", "</s>", "a", "b"])
+    w.add_token_scores([0.0, 0.0, -1.0, -2.0])
+    w.add_array("nested", [[1, 2], [3]])
+    w.add_eos_token_id(1)
+    w.add_add_bos_token(True)
+    w.add_chat_template("{{ messages }}")
+    w.add_tensor("w", np.zeros((4, 2), dtype=np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return [path]
+
+
 @pytest.fixture(scope="module")
 def binary_seeds(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[Path]]:
     folder = tmp_path_factory.mktemp("seeds")
@@ -296,6 +330,9 @@ def binary_seeds(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], li
             elif kind == "onnx":
                 (folder / "onnx").mkdir()
                 cache["onnx"] = _onnx_seeds(folder / "onnx")
+            elif kind == "gguf":
+                (folder / "gguf").mkdir()
+                cache["gguf"] = _gguf_seeds(folder / "gguf")
             else:
                 (folder / "st").mkdir()
                 cache["safetensors"] = _safetensors_seeds(folder / "st")
@@ -349,7 +386,7 @@ def test_mutated_text_artifact_extracts_or_is_an_input_error(kind: str, data: st
     _only_driftguard_errors(lambda: api.extract(path, kind=kind))
 
 
-@pytest.mark.parametrize("kind", ["torch", "lightning", "training-args", "onnx", "safetensors"])
+@pytest.mark.parametrize("kind", ["torch", "lightning", "training-args", "onnx", "safetensors", "gguf"])
 @EXAMPLES
 @given(data=st.data())
 def test_mutated_binary_artifact_extracts_or_is_an_input_error(kind: str, data: st.DataObject,
@@ -359,6 +396,8 @@ def test_mutated_binary_artifact_extracts_or_is_an_input_error(kind: str, data: 
     raw = seed.read_bytes()
     if kind == "safetensors":
         mutated = data.draw(safetensors_mutation(raw))
+    elif kind == "gguf":
+        mutated = data.draw(gguf_mutation(raw))
     elif kind == "onnx":
         mutated = data.draw(byte_edits(raw))
     else:
