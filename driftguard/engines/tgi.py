@@ -97,9 +97,19 @@ def dtype_unset(artifact: EffectiveConfig) -> tuple[bool, Value | None]:
                        "awq/gptq/exl2/marlin force float16)", None, ("precision.quantization",), How.DEFAULT)
 
 
+#: GenerateParameters fields without a canonical key (kept under ``tgi.parameters.*``): with ``FIELDS``, every
+#: property of the ``GenerateParameters`` schema of TGI's OpenAPI document
+#: (huggingface/text-generation-inference@db931fcf42da docs/openapi.json, a copy in tests/corpus/runtime/).
+#: The router derives ``Deserialize`` without ``deny_unknown_fields`` (router/src/lib.rs), so serde drops any
+#: other member: a ``max_tokens`` there (OpenAI's spelling of ``max_new_tokens``) is silently ignored.
+PARAMETER_FIELDS = frozenset(("adapter_id", "decoder_input_details", "details", "grammar", "return_full_text",
+                              "top_n_tokens", "watermark"))
+#: The members of a ``/generate`` body (``GenerateRequest``; ``stream`` from ``CompatGenerateRequest``).
+REQUEST_FIELDS = frozenset(("inputs", "parameters", "stream"))
+
 ROUTER = EngineSpec(
     name="tgi", engine="tgi", label="TGI", namespace="tgi", fields=FIELDS,
-    other_fields=frozenset(("inputs", "parameters", "stream")), ignored_why="not a TGI parameter",
+    other_fields=PARAMETER_FIELDS, ignored_why="not a TGI parameter (TGI's router drops it)",
     rejects="TGI rejects it", layers=(Layer("tgi", TGI_DEFAULTS),), decoding=decoding,
     dtypes=LAUNCHER_DTYPES, dtype_unset=dtype_unset, quantizations=LAUNCHER_QUANTIZE, truncation_side="left",
     truncation_why="TGI truncate keeps the last n input tokens: left truncation (defaults.md §3 truncate; TGI "

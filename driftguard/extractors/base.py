@@ -1,13 +1,31 @@
-"""What every extractor module provides, and helpers they share (reading files, building values)."""
+"""What every extractor module provides, and helpers they share (reading files, building values).
+
+The rules every kind follows, so that no file is ever misread in silence (issue 18):
+
+* **It recognises something of its own format.** ``extract`` calls ``require_recognized`` with the fields the
+  file holds and the fields its format defines (or checks the equivalent itself: a protobuf or pickle reader
+  that refuses foreign bytes already does). A file in which the kind finds none is an input error (exit 2)
+  naming the file and what the kind expected: it is another format's file, given the wrong kind, and reading
+  it as pure defaults would hide that. ``tests/extractors/test_no_misreading.py`` runs every registered kind
+  on a file of every other format and holds each kind to it.
+* **It reports fields its format does not know.** Where the format's field set is closed (a request body, a
+  ``GenerationConfig``), a field outside it is kept as ``<namespace>.unknown_fields.<name>`` with the closest
+  known name (``runtime_common.flag_unknown``), which rule DG304 reports; where it is open (a ``config.json``
+  whose attributes depend on the model class), the extractor's docstring says so and the fields are kept
+  under its namespace.
+* **It claims files only on a strong signal** (``Extractor.detect``).
+"""
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from driftguard.errors import ExtractionError
 from driftguard.keys import Default
 from driftguard.model import EffectiveConfig, How, Origin, Value, basis_of
 from driftguard.readers import documents, files
@@ -136,12 +154,46 @@ class Extractor(Protocol):
     INFO: KindInfo
 
     def detect(self, path: Path, head: bytes) -> bool:
-        """True when the file (name, first bytes) is this kind. Must be cheap and never raise."""
+        """True when the file (name, first bytes) is this kind. Must be cheap and never raise.
+
+        Claim a file only on a strong signal: a file name the format owns (``KindInfo.names``), or content
+        only this format has (a field set no other product writes, not one shared key such as ``prompt`` or
+        ``temperature``). ``extractors.detect`` asks every kind: a name claim outranks content claims, and
+        when several kinds claim the same file on the same footing the file is ambiguous, an input error
+        listing them, never the first one's guess. Files whose meaning depends on who reads them (a bare
+        ``{"temperature": 0.7}``) are claimed by no kind: the user names it (``KIND:PATH``, ``kind:``).
+        """
         ...
 
     def extract(self, path: Path, options: ExtractOptions) -> EffectiveConfig:
         """The artifact's effective config. Raises ExtractionError (with file and line) on bad input."""
         ...
+
+
+#: The namespace segment under which fields a format does not know are recorded (``vllm.unknown_fields.<name>``,
+#: ``hf.generation.unknown_fields.<name>``); rule DG304 reports every such key.
+UNKNOWN_FIELDS = "unknown_fields"
+
+
+def ignored_note(why: str, name: str, known: Iterable[str]) -> str:
+    """``why`` plus difflib's closest known name: "ignored by vLLM; did you mean temperature?"."""
+    close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.6)
+    return f"{why}; did you mean {close[0]}?" if close else why
+
+
+def require_recognized(path: Path | str, kind: str, what: str, names: Iterable[object], known: Container[str],
+                       line: int | None = 1) -> None:
+    """An input error (exit 2) unless one of ``names`` (the fields the file holds) is in ``known`` (the fields
+    its format defines): the message names the file, its first fields and what ``kind`` expected (``what``).
+
+    Every kind calls it (or does the same itself) before reading values, so a file of another format given
+    the wrong kind fails here instead of passing with the kind's defaults."""
+    held = [str(n) for n in names]
+    if any(n in known for n in held):
+        return
+    shown = ", ".join(sorted(held)[:5]) + (", ..." if len(held) > 5 else "") if held else "none"
+    raise ExtractionError(f"not a {kind} file: none of its fields ({shown}) is one {what} has; "
+                          f"check the kind (KIND:PATH, or `kind:` in the manifest)", str(path), line)
 
 
 def read_text(path: Path, limits: Limits = DEFAULT) -> str:

@@ -12,8 +12,16 @@ from typing import Any
 
 from driftguard.engines import transformers as transformers_engine
 from driftguard.engines.transformers import HF_GENERATION_DEFAULTS, TRANSFORMERS_DEFAULTS_VERSION
+from driftguard.engines.transformers_fields import GENERATION_CONFIG_FIELDS, MODEL_GENERATION_FIELDS
 from driftguard.errors import DriftguardError, ExtractionError
-from driftguard.extractors.base import ValueBuilder, json_key_lines, load_json
+from driftguard.extractors.base import (
+    UNKNOWN_FIELDS,
+    ValueBuilder,
+    ignored_note,
+    json_key_lines,
+    load_json,
+    require_recognized,
+)
 from driftguard.normalize import normalize_json, normalize_number
 from driftguard.readers import documents
 from driftguard.readers.limits import DEFAULT, Limits
@@ -71,6 +79,11 @@ def sniff_object(path: Path, head: bytes, limits: Limits = DEFAULT) -> dict[str,
     except (DriftguardError, UnicodeDecodeError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def require_known(doc: JsonDoc, kind: str, what: str, known: frozenset[str]) -> None:
+    """``base.require_recognized`` for a Hugging Face JSON object: one of its keys must be in ``known``."""
+    require_recognized(doc.path, kind, what, doc.data, known, 1)
 
 
 def _json_type(raw: Any) -> str:
@@ -164,6 +177,13 @@ _READERS = {
 GENERATION_FIELDS: dict[str, tuple[str, str]] = {
     name: (f.key, f.type) for name, f in transformers_engine.FIELDS.items()}
 
+#: Every key a generation_config.json may hold that transformers 4.57.6 reads: GenerationConfig's own attributes
+#: and those a model's own ``generate()`` reads (Whisper's ``lang_to_id``...); ``engines.transformers_fields``.
+KNOWN_GENERATION_FIELDS = GENERATION_CONFIG_FIELDS | MODEL_GENERATION_FIELDS
+#: Why a key outside ``KNOWN_GENERATION_FIELDS`` is reported (DG304).
+IGNORED_WHY = ("not a GenerationConfig field (transformers 4.57.6 keeps it as an attribute generate() never "
+               "reads)")
+
 #: What ``null`` means where it differs from "unset": transformers 4.x disables top-k when it is None.
 _NULL_MEANS = {"top_k": (0, "null: top-k disabled (transformers 4.57.6 skips top-k when None; 5.x would fill 50)")}
 
@@ -193,8 +213,11 @@ def add_generation_fields(builder: ValueBuilder, doc: JsonDoc, data: dict[str, A
         pointer = f"{pointer_prefix}/{key}"
         field_ = GENERATION_FIELDS.get(key)
         if field_ is None:
-            if keep_unknown:
+            if keep_unknown and key in KNOWN_GENERATION_FIELDS:
                 builder.set(f"hf.generation.{key}", normalize_json(raw), at, pointer, source)
+            elif keep_unknown:
+                builder.set(f"hf.generation.{UNKNOWN_FIELDS}.{key}", normalize_json(raw), at, pointer, source,
+                            ignored_note(IGNORED_WHY, key, KNOWN_GENERATION_FIELDS))
             continue
         canonical = field_[0]
         if only_missing and canonical in builder.values:

@@ -15,6 +15,13 @@ on the line of their top-level key. That includes the legacy generation keys (``
 ``generation.eos_token_id``, so a consistency rule can compare the two. No defaults are filled:
 ``PretrainedConfig``'s defaults are not in the reference.
 
+The field set of a config.json is open (each model class adds its own attributes), so no key is reported as unknown;
+but a file must hold at least one attribute every ``PretrainedConfig`` has or one this kind maps
+(``engines.transformers_fields.CONFIG_FIELDS``) other than those a generation or tokenizer config holds too (the
+legacy generation attributes, ``transformers_version``, ``tokenizer_class``), an adapter config one PEFT field
+(``peft_type``, ``r``, ``target_modules``...), a quantize config one AutoGPTQ field (``bits``, ``group_size``...):
+anything else is another product's file, an input error.
+
 ``adapter_config.json`` keys go to ``hf.adapter.<key>``; ``quantize_config.json`` keys to ``hf.quantize.<key>``
 with ``precision.quantization`` from its ``quant_method`` (``gptq`` when the AutoGPTQ file does not say).
 """
@@ -24,6 +31,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from driftguard.engines.transformers_fields import CONFIG_FIELDS, GENERATION_CONFIG_FIELDS
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.hf_common import (
     JsonDoc,
@@ -31,6 +39,7 @@ from driftguard.extractors.hf_common import (
     read_int,
     read_str,
     read_token_ids,
+    require_known,
     sniff_object,
 )
 from driftguard.model import EffectiveConfig
@@ -60,6 +69,20 @@ _ALIASES: dict[str, tuple[str, ...]] = {
                                       "n_ctx", "max_seq_len", "seq_length"),
 }
 _MARKERS = ("model_type", "architectures", "transformers_version")
+#: Attributes other Hugging Face files hold too (tokenizer_config.json's ``tokenizer_class``): with the legacy
+#: generation attributes, they do not tell a config.json from a generation or tokenizer config.
+_SHARED = frozenset(("tokenizer_class", "_name_or_path", "_commit_hash"))
+#: flavor -> (what it is, the fields that show a file is one): PEFT ``PeftConfig``/``LoraConfig`` fields,
+#: AutoGPTQ ``BaseQuantizeConfig`` fields.
+_RECOGNIZED: dict[str, tuple[str, frozenset[str]]] = {
+    "config": ("a transformers PretrainedConfig", CONFIG_FIELDS - GENERATION_CONFIG_FIELDS - _SHARED),
+    "adapter": ("a PEFT adapter config", frozenset((
+        "peft_type", "base_model_name_or_path", "task_type", "inference_mode", "r", "lora_alpha", "lora_dropout",
+        "target_modules", "modules_to_save", "bias", "fan_in_fan_out", "revision"))),
+    "quantize": ("an AutoGPTQ quantize config", frozenset((
+        "bits", "group_size", "desc_act", "sym", "true_sequential", "damp_percent", "static_groups",
+        "model_name_or_path", "model_file_base_name", "quant_method", "checkpoint_format"))),
+}
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -88,6 +111,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     doc = load_object(path, options.limits)
     builder = ValueBuilder(INFO.kind, path)
     flavor = _flavor(path, doc.data)
+    require_known(doc, INFO.kind, *_RECOGNIZED[flavor])
     if flavor == "adapter":
         _namespaced(builder, doc, "hf.adapter", set())
     elif flavor == "quantize":

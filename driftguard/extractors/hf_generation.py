@@ -1,8 +1,13 @@
 """Hugging Face ``generation_config.json`` (transformers ``GenerationConfig``).
 
-Every GenerationConfig attribute in the vocabulary becomes a ``generation.*`` key; the rest
-(``transformers_version``, ``_from_model_config``, ``forced_decoder_ids``, ``suppress_tokens``...) is kept as
-``hf.generation.<key>``, never dropped. Keys the file leaves unset take the documented transformers defaults
+Every GenerationConfig attribute in the vocabulary becomes a ``generation.*`` key; the other fields transformers
+reads (``transformers_version``, ``_from_model_config``, ``suppress_tokens``, Whisper's ``forced_decoder_ids``...)
+are kept as ``hf.generation.<key>``, never dropped. The field set is closed (``engines.transformers_fields``:
+``GenerationConfig().__dict__`` at transformers 4.57.6, plus what a model's own ``generate()`` reads), so a key
+outside it is kept as ``hf.generation.unknown_fields.<key>`` with the closest known name, and rule DG304 reports
+it: GenerationConfig keeps it as an attribute ``generate()`` never reads (a ``top_P`` or ``max_new_token`` does
+nothing). A file with no known key at all (an ONNX Runtime GenAI ``genai_config.json`` named as this kind) is an
+input error. Keys the file leaves unset take the documented transformers defaults
 (``engines.transformers.HF_GENERATION_DEFAULTS``, transformers
 ``engines.transformers.TRANSFORMERS_DEFAULTS_VERSION``), marked ``how`` default (``Origin.default_of``: that
 transformers version); ``save_pretrained`` in 4.x writes only non-default values, so an absent ``top_k`` means 50.
@@ -20,9 +25,11 @@ from driftguard.engines import transformers as transformers_engine
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.hf_common import (
     GENERATION_FIELDS,
+    KNOWN_GENERATION_FIELDS,
     add_generation_fields,
     fill_generation_defaults,
     load_object,
+    require_known,
     sniff_object,
 )
 from driftguard.model import EffectiveConfig
@@ -56,6 +63,7 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective GenerationConfig of one generation_config.json."""
     doc = load_object(path, options.limits)
+    require_known(doc, INFO.kind, "a GenerationConfig", KNOWN_GENERATION_FIELDS)
     builder = ValueBuilder(INFO.kind, path)
     add_generation_fields(builder, doc)
     fill_generation_defaults(builder)

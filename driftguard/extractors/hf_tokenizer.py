@@ -17,6 +17,13 @@ list of ``{name, template}``), the one named ``default`` (what ``apply_chat_temp
 without one). The text itself is kept as ``hf.tokenizer.chat_template`` (not compared: the digest is). Named
 templates besides ``default`` and an ``additional_chat_templates/`` folder are not modelled.
 
+No key is reported as unknown: tokenizer_config.json holds the tokenizer class's ``__init__`` arguments, and each
+class takes its own (``BertTokenizer``'s ``tokenize_chinese_chars``, ``LlamaTokenizer``'s ``legacy``...), so no
+closed set of fields exists to check a typo against without the class's code. A file must hold at least one key
+``PreTrainedTokenizerBase`` reads or most tokenizer classes share (``engines.transformers_fields
+.TOKENIZER_CONFIG_FIELDS``) besides ``tokenizer_class``, which config.json may hold too: anything else is another
+product's file, an input error.
+
 Defaults: ``engines.transformers.HF_TOKENIZER_DEFAULTS``; ``padding_side`` defaults to "left" for the tokenizer
 families whose fast class says so (``engines.transformers.HF_TOKENIZER_LEFT_PADDING_FAMILIES``).
 """
@@ -32,6 +39,7 @@ from driftguard.engines.transformers import (
     HF_TOKENIZER_LEFT_PADDING_FAMILIES,
     HF_VERY_LARGE_INTEGER,
 )
+from driftguard.engines.transformers_fields import TOKENIZER_CONFIG_FIELDS
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.hf_common import (
     DEFAULT_OWNER,
@@ -41,6 +49,7 @@ from driftguard.extractors.hf_common import (
     read_int,
     read_str,
     read_str_list,
+    require_known,
     sniff_object,
 )
 from driftguard.keys import chat_template_digest
@@ -78,6 +87,7 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective tokenizer settings of one tokenizer_config.json."""
     doc = load_object(path, options.limits)
+    require_known(doc, INFO.kind, "a tokenizer config", TOKENIZER_CONFIG_FIELDS - {"tokenizer_class"})
     builder = ValueBuilder(INFO.kind, path)
     data = doc.data
     used: set[str] = set()

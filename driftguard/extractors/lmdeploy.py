@@ -21,6 +21,7 @@ from pathlib import Path
 
 from driftguard.engines import lmdeploy as lmdeploy_engine
 from driftguard.errors import ExtractionError, LimitError
+from driftguard.extractors import base as extractor_base
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder, read_text
 from driftguard.extractors.runtime_common import (
     Document,
@@ -55,6 +56,9 @@ INI_REQUEST = lmdeploy_engine.INI_REQUEST
 _INI_MARKERS = ("request", "ft_instance_hyperparameter")
 _KNOWN = lmdeploy_engine.PIPELINE.known
 _IGNORED = lmdeploy_engine.PIPELINE.ignored_why
+#: The fields that show a file is lmdeploy's: every known one but ``model``, which every request and engine
+#: config has (a vLLM model.json is no lmdeploy GenerationConfig).
+_RECOGNIZED = _KNOWN - {"model"}
 _HEADER = re.compile(r"^\s*\[([^\]]+)\]")
 _OPTION = re.compile(r"^\s*([^=:;#\s][^=:]*?)\s*[=:]")
 
@@ -74,7 +78,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     data = require_mapping(doc, "an lmdeploy GenerationConfig")
     b = ValueBuilder(INFO.kind, path)
     server = "messages" in data or "prompt" in data
-    require_recognized(doc, INFO.kind, "GenerationConfig or api_server request", data, _KNOWN)
+    require_recognized(doc, INFO.kind, "GenerationConfig or api_server request", data, _RECOGNIZED)
     source = "request" if server else "generation config"
     spec = lmdeploy_engine.SERVER if server else lmdeploy_engine.PIPELINE
     unknown = flag_unknown(b, doc, "lmdeploy", _IGNORED, data, "", _KNOWN, source)
@@ -103,6 +107,8 @@ def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
     except configparser.Error as exc:
         raise ExtractionError(f"invalid INI: {exc.message}", str(path)) from None
     doc = Document(path, None, _ini_lines(text))
+    extractor_base.require_recognized(path, INFO.kind, "a TurboMind INI ([request], [ft_instance_hyperparameter])",
+                                      parser.sections(), _INI_MARKERS)
     b = ValueBuilder(INFO.kind, path)
     for section in parser.sections():
         items = dict(parser.items(section))

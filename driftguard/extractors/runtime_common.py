@@ -7,7 +7,6 @@ Nothing here knows one engine's vocabulary; each engine module maps its own fiel
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import Any
 
 from driftguard.engines.spec import EngineSpec, Field
 from driftguard.errors import ExtractionError
-from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.extractors import base
+from driftguard.extractors.base import UNKNOWN_FIELDS, ExtractOptions, ValueBuilder, ignored_note
 from driftguard.keys import Default
 from driftguard.model import EffectiveConfig, Origin, Value
 from driftguard.normalize import normalize_json, normalize_number
@@ -33,8 +33,18 @@ from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 
 # Reading lives in readers.documents (bounded JSON/YAML with pointer lines); re-exported for the engines.
-__all__ = ["SNIFF_LIMIT", "YAML_SUFFIXES", "Document", "escape", "json_pointer_lines", "load_document", "load_json",
-           "sniff"]
+__all__ = [
+    "SNIFF_LIMIT",
+    "UNKNOWN_FIELDS",
+    "YAML_SUFFIXES",
+    "Document",
+    "escape",
+    "ignored_note",
+    "json_pointer_lines",
+    "load_document",
+    "load_json",
+    "sniff",
+]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -126,17 +136,6 @@ def keep_namespaced(b: ValueBuilder, doc: Document, namespace: str, data: Mappin
             put(b, doc, key, normalize_json(raw), ptr, source)
 
 
-#: The namespace segment under which fields an engine ignores are recorded (``vllm.unknown_fields.<name>``);
-#: rule DG304 reports every such key.
-UNKNOWN_FIELDS = "unknown_fields"
-
-
-def ignored_note(why: str, name: str, known: Iterable[str]) -> str:
-    """``why`` plus difflib's closest known name: "ignored by vLLM; did you mean temperature?"."""
-    close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.6)
-    return f"{why}; did you mean {close[0]}?" if close else why
-
-
 def flag_unknown(b: ValueBuilder, doc: Document, namespace: str, why: str, data: Mapping[str, Any],
                  pointer: str, known: Iterable[str], source: str | None = "request") -> set[str]:
     """Record every member of ``data`` that ``known`` lacks as ``namespace.unknown_fields.<name>`` (the raw
@@ -157,14 +156,9 @@ def flag_unknown(b: ValueBuilder, doc: Document, namespace: str, why: str, data:
 
 
 def require_recognized(doc: Document, kind: str, what: str, data: Mapping[str, Any], known: Iterable[str]) -> None:
-    """An input error when a non-empty mapping has not one field ``known`` names: the file is another
-    product's (a TGI payload read as ``vllm:``), and reading it as pure engine defaults would hide that."""
-    vocab = set(known)
-    if data and not any(str(name) in vocab for name in data):
-        names = ", ".join(sorted(str(n) for n in data)[:5]) + (", ..." if len(data) > 5 else "")
-        raise ExtractionError(f"not a {kind} file: none of its fields ({names}) is one a {what} has; "
-                              f"check the kind (KIND:PATH, or `kind:` in the manifest)", str(doc.path),
-                              doc.line("") or 1)
+    """``base.require_recognized`` for a mapping read from ``doc``: the file is another product's (a TGI
+    payload read as ``vllm:``), and reading it as pure engine defaults would hide that."""
+    base.require_recognized(doc.path, kind, f"a {what}", data, set(known), doc.line("") or 1)
 
 
 def fill_defaults(b: ValueBuilder, defaults: Mapping[str, Default], source: str) -> None:

@@ -74,6 +74,7 @@ _LLM_ARGS = ("model", "backend", "tensor_parallel_size", "pipeline_parallel_size
              "max_num_tokens", "max_seq_len", "max_input_len", "max_beam_width", "dtype", "tokenizer",
              "trust_remote_code", "speculative_config", "enable_chunked_prefill", "cuda_graph_config",
              "quant_config", *_MARKERS)
+_GENERIC_ARGS = ("model", "tokenizer", "trust_remote_code", "dtype")
 _KNOWN_SAMPLING = trt_engine.LLM_API.known
 _LLM_DTYPES = trt_engine.DTYPES
 _QUANT_SCHEMES = trt_engine.QUANT_SCHEMES
@@ -83,6 +84,15 @@ _QUANT_ALGO = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 def _is_tensor_request(data: Any) -> bool:
     req = data.get("request") if isinstance(data, dict) else None
     return isinstance(req, list) and bool(req) and all(isinstance(t, dict) and "name" in t for t in req)
+
+
+def _is_engine_config(data: dict[str, Any]) -> bool:
+    """An engine config: a TensorRT-LLM section (``build_config``...), or ``model`` with an LLM-API argument
+    other products' files have too seldom to tell (``tokenizer``, ``trust_remote_code`` and ``dtype`` are in
+    vLLM engine args and config.json as well)."""
+    if any(m in data for m in _MARKERS) or data.get("backend") in ("pytorch", "tensorrt", "_autodeploy"):
+        return True
+    return "model" in data and any(name in data for name in _LLM_ARGS if name not in _GENERIC_ARGS)
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -111,8 +121,9 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     serve = "messages" in data or "prompt" in data
     spec = trt_engine.SERVE if serve else trt_engine.LLM_API
     unknown: set[str] = set()
-    if serve or not any(name in data for name in _LLM_ARGS):
-        require_recognized(doc, INFO.kind, "SamplingParams or trtllm-serve request", data, _KNOWN_SAMPLING)
+    if serve or not _is_engine_config(data):
+        require_recognized(doc, INFO.kind, "SamplingParams or trtllm-serve request", data,
+                           _KNOWN_SAMPLING - {"model"})  # every request and engine config names a model
         unknown = flag_unknown(b, doc, "tensorrt_llm", spec.ignored_why, data, "", _KNOWN_SAMPLING)
     used = apply_fields(b, doc, data, "", spec, "request") | unknown
     truncation_side(b, spec)

@@ -15,6 +15,12 @@ or the environment variable the launcher also reads (``DTYPE``, ``QUANTIZE``, ``
 under ``tgi.launcher.<name>``. An unset ``dtype`` is left unset here: the server then picks the model's
 default (float16 for the flash models on CUDA), which rule DG105 resolves.
 
+A request member outside ``GenerateRequest`` (``inputs``, ``parameters``, ``stream``) or a ``parameters`` member
+outside ``GenerateParameters`` (``engines.tgi``: the OpenAPI schema's properties) is kept as
+``tgi.unknown_fields.<name>`` with the closest known name (its origin says which level it is at), and rule DG304
+reports it: the router's serde structs do not deny unknown fields, so TGI serves the request with its default where
+the author meant a value (``max_tokens`` is OpenAI's spelling; TGI's is ``max_new_tokens``).
+
 ``truncate`` is ``preprocessing.max_length`` and sets ``preprocessing.truncation_side`` to "left" (TGI keeps the
 last tokens); without it nothing is truncated, so neither is recorded.
 
@@ -37,6 +43,7 @@ from driftguard.extractors.runtime_common import (
     apply_fields,
     escape,
     fill_layers,
+    flag_unknown,
     keep_namespaced,
     load_document,
     put,
@@ -63,7 +70,7 @@ _SPEC = tgi_engine.ROUTER
 PARAMETERS = _SPEC.fields
 LAUNCHER_DTYPES = tgi_engine.LAUNCHER_DTYPES
 LAUNCHER_QUANTIZE = tgi_engine.LAUNCHER_QUANTIZE
-_REQUEST_KEYS = {"inputs", "parameters", "stream"}
+_REQUEST_KEYS = tgi_engine.REQUEST_FIELDS
 #: Arguments that mark a mapping with a ``model_id`` as launcher args (not a request body).
 _LAUNCHER_MARKERS = ("dtype", "quantize", "max_input_tokens", "max_input_length", "max_total_tokens",
                      "max_batch_prefill_tokens", "max_batch_total_tokens", "max_concurrent_requests",
@@ -111,6 +118,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         shown = ", ".join(sorted(map(str, data))[:5])
         raise ExtractionError(f"not a TGI /generate request: no 'inputs' (top-level keys: {shown})",
                               str(path), doc.line("") or 1)
+    flag_unknown(b, doc, "tgi", "not a TGI request member (TGI's router drops it)", data, "", _REQUEST_KEYS)
     params = data.get("parameters")
     if params is not None and not isinstance(params, dict):
         raise ExtractionError("parameters must be a mapping", str(path), doc.line("/parameters"))
@@ -119,7 +127,8 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         b.set("generation.do_sample", True, doc.line(""), "", "tgi default",
               "defaults.md §3 default_parameters(): do_sample true when 'parameters' is missing")
         params = {}
-    used = apply_fields(b, doc, params, "/parameters", _SPEC, "request")
+    used = flag_unknown(b, doc, "tgi", _SPEC.ignored_why, params, "/parameters", _SPEC.known)
+    used |= apply_fields(b, doc, params, "/parameters", _SPEC, "request")
     truncation_side(b, _SPEC)
     keep_namespaced(b, doc, "tgi.parameters", params, "/parameters", used, "request")
     fill_layers(b, _SPEC)

@@ -109,6 +109,16 @@ def _canon(name: str) -> str:
     return name.replace("-", "_")
 
 
+def _is_engine_args_file(data: dict[str, Any]) -> bool:
+    """Engine args: a vLLM-only engine key, or ``model`` with any engine arg (a lone ``trust_remote_code`` is in
+    many products' files: a tokenizer_config.json is no vLLM config)."""
+    names = {_canon(str(k)) for k in data}
+    if any(m in names for m in _TRTLLM_MARKERS):
+        return False  # TensorRT-LLM's model.yaml shares model, tensor_parallel_size...
+    return any(m in names for m in _ENGINE_MARKERS) or "generation_config" in names or \
+        ("model" in names and bool(names & _ENGINE_ARGS - {"model"}))
+
+
 def detect(path: Path, head: bytes) -> bool:
     """Engine args (``model`` plus vLLM engine keys). Bare sampling dicts are not claimed: name the kind."""
     data = sniff(path, head)
@@ -125,15 +135,15 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     data = require_mapping(doc, "vLLM sampling params, request body or engine args")
     b = ValueBuilder(INFO.kind, path)
     is_request_body = "messages" in data or "prompt" in data
-    engine = not is_request_body and (path.name == "model.json" or any(
-        _canon(str(k)) in _ENGINE_ARGS or _canon(str(k)) in _ENGINE_MARKERS for k in data))
+    engine = not is_request_body and (path.name == "model.json" or _is_engine_args_file(data))
     triton = _triton_path(path, options)
     used: set[str] = set()
 
     if engine:
         _request_layer(b, doc, data, "", used, dashed=True)
     else:
-        require_recognized(doc, INFO.kind, "vLLM request or SamplingParams", data, _KNOWN_REQUEST)
+        require_recognized(doc, INFO.kind, "vLLM request or SamplingParams", data,
+                           _KNOWN_REQUEST - {"model"})  # every request and engine config names a model
         used |= flag_unknown(b, doc, INFO.kind, _IGNORED, data, "", _KNOWN_REQUEST)
         _request_layer(b, doc, data, "", used, dashed=False)
     for nest in _SAMPLING_NESTS:

@@ -1,7 +1,9 @@
-"""DG304: fields a serving engine ignores in a request (a typo, a spelling only engine args accept).
+"""DG304: fields a file's reader ignores (a typo, a spelling only engine args accept, another product's name).
 
-The serving-engine extractors keep such a field as ``<engine>.unknown_fields.<name>`` with a note naming the
-closest field the engine knows; this rule turns each into a warning at the field's line.
+Every kind whose format has a closed field set (the serving engines' requests, and ``hf-generation``: a
+GenerationConfig keeps unknown keys as attributes generate() never reads) keeps such a field as
+``<namespace>.unknown_fields.<name>`` with a note naming the closest known field; this rule turns each into a
+warning at the field's line.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ _SEGMENT = ".unknown_fields."
 
 
 class IgnoredRequestField(Rule):
-    """A request or sampling-params file carries a field the serving engine ignores.
+    """A request, sampling-params or generation-config file carries a field its reader ignores.
 
     vLLM's OpenAI request models drop unknown fields with only a server log line, and its request bodies take
     no dashed spellings (``top-p`` is an engine-arg spelling: ``vllm serve --top-p`` does not exist, and a

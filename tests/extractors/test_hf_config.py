@@ -67,19 +67,26 @@ def test_quantize_and_adapter_configs(tmp_path: Path) -> None:
     assert extract(adapter)["hf.adapter.r"].value == 16
 
 
-@pytest.mark.parametrize(("data", "values"), [
-    ({"model_type": "llama"}, {"model.type": "llama"}),
-    ({"any": {"thing": [1, 2]}}, {"hf.config.any": {"thing": [1, 2]}}),
-    ({}, {}),
+def test_forced_kind_reads_what_is_there_and_invents_nothing(tmp_path: Path) -> None:
+    p = tmp_path / "x.json"
+    p.write_text(json.dumps({"model_type": "llama", "any": {"thing": [1, 2]}}))
+    cfg = extract(p)
+    assert {k: v.value for k, v in cfg.values.items()} == {"model.type": "llama", "hf.config.any": {"thing": [1, 2]}}
+    assert all(v.explicit and v.origin.path == str(p) for v in cfg.values.values())
+
+
+@pytest.mark.parametrize("data", [
+    {"any": {"thing": [1, 2]}},
+    {},
+    {"model": {"type": "phi3", "context_length": 4096}, "search": {"max_length": 4096}},  # genai_config.json
+    {"do_sample": True, "temperature": 0.7, "transformers_version": "4.57.6"},  # a generation config
+    {"tokenizer_class": "LlamaTokenizer"},  # shared with tokenizer_config.json: not enough
 ])
-def test_forced_kind_on_any_object_never_fails(tmp_path: Path, data: dict[str, object],
-                                               values: dict[str, object]) -> None:
+def test_a_file_with_no_config_attribute_is_an_input_error(tmp_path: Path, data: dict[str, object]) -> None:
     p = tmp_path / "x.json"
     p.write_text(json.dumps(data))
-    cfg = extract(p)
-    assert cfg.kind == "hf-config"
-    assert {k: v.value for k, v in cfg.values.items()} == values  # what is there, and nothing invented
-    assert all(v.explicit and v.origin.path == str(p) for v in cfg.values.values())
+    with pytest.raises(ExtractionError, match=r"not a hf-config file: none of its fields .* PretrainedConfig"):
+        extract(p)
 
 
 def test_wrong_type_names_key_and_line() -> None:

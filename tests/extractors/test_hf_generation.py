@@ -70,7 +70,7 @@ def test_eos_int_and_list_spellings(tmp_path: Path) -> None:
     assert extract(write(tmp_path, {"eos_token_id": 2}))["generation.eos_token_id"].value == [2]
 
 
-def test_unknown_keys_are_kept_namespaced(tmp_path: Path) -> None:
+def test_known_keys_without_canonical_key_are_kept_namespaced(tmp_path: Path) -> None:
     cfg = extract(write(tmp_path, {"forced_decoder_ids": [[1, None]], "guidance_scale": 1.5, "top_k": 10}))
     assert cfg["hf.generation.forced_decoder_ids"].value == [[1, None]]
     assert cfg["hf.generation.guidance_scale"].value == 1.5
@@ -151,3 +151,38 @@ def test_does_not_import_torch() -> None:
             "print('torch' in sys.modules, 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_keys_generation_config_does_not_know_are_reported(tmp_path: Path) -> None:
+    """GenerationConfig keeps ``top_P`` and ``max_new_token`` as attributes generate() never reads: the file's
+    author believes they apply; they are kept as unknown fields with the closest real name, for DG304."""
+    cfg = extract(write(tmp_path, {"top_P": 0.9, "max_new_token": 64, "temperature": 0.7,
+                                   "transformers_version": "4.57.6", "lang_to_id": {"<|en|>": 50259}}))
+    top = cfg["hf.generation.unknown_fields.top_P"]
+    assert top.value == 0.9 and top.explicit and top.origin.line == 2  # indent=2: one key a line
+    assert top.note is not None and top.note.endswith("did you mean top_p?")
+    assert cfg["hf.generation.unknown_fields.max_new_token"].note.endswith("did you mean max_new_tokens?")
+    assert cfg["generation.top_p"].value == 1.0 and not cfg["generation.top_p"].explicit  # the default applies
+    # bookkeeping and a field Whisper's own generate() reads are known
+    assert cfg["hf.generation.transformers_version"].value == "4.57.6"
+    assert cfg["hf.generation.lang_to_id"].value == {"<|en|>": 50259}
+
+
+def test_typo_is_a_dg304_warning_in_check(tmp_path: Path) -> None:
+    (tmp_path / "train").mkdir()
+    (tmp_path / "serve").mkdir()
+    train = write(tmp_path / "train", {"top_p": 0.9})
+    serve = write(tmp_path / "serve", {"top_p": 0.9, "top_P": 0.5})
+    findings = [f for f in api.diff(f"hf-generation:{train}", f"hf-generation:{serve}").findings if f.rule == "DG304"]
+    assert [f.key for f in findings] == ["hf.generation.unknown_fields.top_P"]
+    assert "did you mean top_p?" in findings[0].message
+
+
+def test_a_file_with_no_generation_field_exits_2_in_one_line(tmp_path: Path) -> None:
+    genai = write(tmp_path, {"model": {"type": "phi3"}, "search": {"max_length": 4096}}, "genai_config.json")
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "extract", f"hf-generation:{genai}"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"driftguard: error: {genai}:1: not a hf-generation file: none of its fields "
+                                  "(model, search)")
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -59,9 +59,10 @@ def test_hf_config_given_as_vllm_is_an_input_error() -> None:
         api.extract(f"vllm:{ROOT / 'examples' / 'summarizer' / 'training' / 'config.json'}")
 
 
-def test_empty_sampling_dict_is_all_defaults(tmp_path: Path) -> None:
-    cfg = api.extract(f"vllm:{_write(tmp_path, 'p.json', '{}')}")
-    assert cfg["generation.temperature"].value == 1.0
+def test_empty_sampling_dict_is_an_input_error(tmp_path: Path) -> None:
+    """A file with no field recognises nothing of the format: an input error, not a page of defaults."""
+    with pytest.raises(ExtractionError, match=r"not a vllm file: none of its fields \(none\)"):
+        api.extract(f"vllm:{_write(tmp_path, 'p.json', '{}')}")
 
 
 def test_dashed_engine_args_keep_their_lines(tmp_path: Path) -> None:

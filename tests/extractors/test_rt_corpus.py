@@ -18,7 +18,8 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "runtime"
 #: explicit values the file must give: a file that extracts to nothing is not "accepted")
 EXPECTED: dict[str, tuple[str | None, int, str | None, int]] = {
     "examples__cpp__llama__llama_config.ini": (None, 0, "lmdeploy", 59),
-    "t5__fastertransformer__1__config.ini": ("lmdeploy", 0, None, 134),  # HF config dumped to INI: namespaced
+    # A FasterTransformer T5 config (an HF config dumped to INI): no TurboMind section, so not lmdeploy's
+    "t5__fastertransformer__1__config.ini": ("lmdeploy", 2, None, 0),
     "tgi-hosting-examples__models.json": (None, 0, "tgi", 78),  # SageMaker env: namespaced
     "tgi-hosting-examples__payload.json": (None, 0, "tgi", 2),
     "chatbot-apps__test_file__payload.json": (None, 0, "tgi", 5),

@@ -56,3 +56,38 @@ def test_tgi_launcher_rejects_what_the_launcher_rejects(tmp_path: Path, body: st
     with pytest.raises(ExtractionError) as err:
         extract(f, "tgi")
     assert err.value.line == line
+
+
+def test_tgi_fields_the_router_drops_are_reported(tmp_path: Path) -> None:
+    """TGI's GenerateParameters has max_new_tokens; serde drops an OpenAI-style max_tokens without a word."""
+    p = tmp_path / "req.json"
+    p.write_text('{"inputs": "hi",\n "parameters": {"max_tokens": 64, "details": true},\n "strem": true}\n')
+    cfg = extract(p, "tgi")
+    assert cfg["tgi.unknown_fields.max_tokens"].value == 64 and cfg["tgi.unknown_fields.max_tokens"].origin.line == 2
+    assert cfg["tgi.unknown_fields.max_tokens"].note.endswith("did you mean max_new_tokens?")
+    assert cfg["tgi.unknown_fields.strem"].note.endswith("did you mean stream?")
+    assert cfg["tgi.parameters.details"].value is True  # a GenerateParameters field: known, kept
+    assert "generation.max_new_tokens" not in cfg.values
+
+
+def test_tgi_corpus_payload_num_beams_is_reported() -> None:
+    """A real SageMaker payload sends num_beams, which TGI's GenerateParameters does not have (checked against
+    the router's OpenAPI schema in the corpus): reported, the rest read."""
+    path = FIX.parent / "corpus/runtime" / ("aws__amazon-sagemaker-examples__archived__workshops__chatbot-apps__"
+                                            "test_file__payload.json")
+    cfg = extract(path, "tgi")
+    assert cfg["tgi.unknown_fields.num_beams"].value == 1 and cfg["tgi.unknown_fields.num_beams"].origin.line == 7
+    assert cfg["generation.max_new_tokens"].value == 200 and cfg["generation.temperature"].value == 0.1
+    assert cfg["tgi.parameters.return_full_text"].value is False
+
+
+def test_tgi_known_fields_are_the_openapi_schema() -> None:
+    import json
+
+    from driftguard.engines import tgi as tgi_engine
+
+    doc = json.loads((FIX.parent / "corpus/runtime/huggingface__text-generation-inference__docs__openapi.json")
+                     .read_text())
+    schemas = doc["components"]["schemas"]
+    assert tgi_engine.ROUTER.known == set(schemas["GenerateParameters"]["properties"])
+    assert set(schemas["CompatGenerateRequest"]["properties"]) == tgi_engine.REQUEST_FIELDS
