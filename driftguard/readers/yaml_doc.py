@@ -20,7 +20,8 @@ maps a pydantic error location back to the YAML line through the nodes' marks (m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -92,25 +93,58 @@ def load(path: Path | str, error: type[DriftguardError], limits: Limits = DEFAUL
          duplicates: Duplicates = "error", what: str = "file") -> YamlDoc:
     """Read (a regular file within ``limits.file_bytes``) and parse one YAML file; problems raise ``error``
     (or ``LimitError``) with the line."""
+    return loads(_read(path, error, limits, what), str(path), error, limits, duplicates=duplicates)
+
+
+def loads(text: str, path: str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
+          duplicates: Duplicates = "error") -> YamlDoc:
+    """``load`` for text already read; ``path`` names it in errors."""
+    composer = _start(text, path, error, limits, duplicates)
+    with _translated(composer, path, error):
+        node, data = composer.document()
+    return YamlDoc(path, data, node)
+
+
+def load_all(path: Path | str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
+             duplicates: Duplicates = "error", what: str = "file") -> list[YamlDoc]:
+    """Every document of a multi-document YAML file (``---`` separated: Kubernetes manifests), in order,
+    each with the line it starts on in ``YamlDoc.node``'s spans; the limits count over the whole file (values
+    and documents together), not per document. An empty file has no documents."""
+    return loads_all(_read(path, error, limits, what), str(path), error, limits, duplicates=duplicates)
+
+
+def loads_all(text: str, path: str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
+              duplicates: Duplicates = "error") -> list[YamlDoc]:
+    """``load_all`` for text already read."""
+    composer = _start(text, path, error, limits, duplicates)
+    with _translated(composer, path, error):
+        docs = composer.documents()
+    return [YamlDoc(path, data, node) for node, data in docs]
+
+
+def _read(path: Path | str, error: type[DriftguardError], limits: Limits, what: str) -> str:
     try:
-        text = files.read_text(path, limits, what)
+        return files.read_text(path, limits, what)
     except LimitError:
         raise
     except DriftguardError as exc:
         if isinstance(exc, error):
             raise
         raise error(exc.message, exc.path, exc.line, exc.column) from None
-    return loads(text, str(path), error, limits, duplicates=duplicates)
 
 
-def loads(text: str, path: str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
-          duplicates: Duplicates = "error") -> YamlDoc:
-    """``load`` for text already read; ``path`` names it in errors."""
+def _start(text: str, path: str, error: type[DriftguardError], limits: Limits,
+           duplicates: Duplicates) -> _Composer:
     if len(text) > _PRECOUNT_CHARS:
         _precount(text, path, limits)
-    loader = _Loader(text)
+    return _Composer(_Loader(text), path, error, limits, duplicates)
+
+
+@contextmanager
+def _translated(composer: _Composer, path: str, error: type[DriftguardError]) -> Iterator[None]:
+    """PyYAML's errors as ``error`` with the line (and column) of the problem; the loader is disposed."""
     try:
-        node, data = _Composer(loader, path, error, limits, duplicates).document()
+        yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and exc.problem and "end of stream" in exc.problem:
@@ -122,8 +156,7 @@ def loads(text: str, path: str, error: type[DriftguardError], limits: Limits = D
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {' '.join(str(exc).split())}", path) from None
     finally:
-        loader.dispose()
-    return YamlDoc(path, data, node)
+        composer.loader.dispose()
 
 
 #: Texts longer than this are first counted event by event (libyaml, no Python per value beyond the count):
@@ -200,6 +233,7 @@ class _Composer:
         self.anchors: dict[str, _Anchored | None] = {}
         self.anchor_lines: dict[str, int] = {}
         self.stack: list[_Open] = []
+        self.total = 0  # values of the stream so far (``documents`` counts over every document)
         self.resolvers: dict[str | None, list[tuple[str, Any]]] = loader.yaml_implicit_resolvers
 
     def _fail(self, message: str, line: int) -> DriftguardError:
@@ -214,16 +248,47 @@ class _Composer:
                           self.path, line)
 
     def document(self) -> tuple[Span | int | None, Any]:
+        """The stream's only document (None, None for an empty stream); a second one is an error."""
         loader = self.loader
         get = loader.get_event
         get()  # StreamStart
         if loader.check_event(ev.StreamEndEvent):
             get()
             return None, None
+        span, value = self._next()
+        if not loader.check_event(ev.StreamEndEvent):
+            raise yaml.composer.ComposerError(None, None, "expected one document, found another",
+                                              get().start_mark)
+        get()
+        return span, value
+
+    def documents(self) -> list[tuple[Span | int, Any]]:
+        """Every document of the stream as (span, value); each document counts as one value
+        more, so a stream of countless empty documents meets ``Limits.objects`` like any other."""
+        loader = self.loader
+        get = loader.get_event
+        get()  # StreamStart
+        out: list[tuple[Span | int, Any]] = []
+        while not loader.check_event(ev.StreamEndEvent):
+            line = loader.peek_event().start_mark.line + 1
+            self.total += 1
+            if self.total > self.limits.objects:
+                raise self._too_many(line)
+            out.append(self._next())
+        get()
+        return out
+
+    def _next(self) -> tuple[Span | int, Any]:
+        """Compose the next document; its values count on ``self.total`` (the whole stream's), its anchors are
+        its own (YAML scopes anchors to a document)."""
+        loader = self.loader
+        get = loader.get_event
+        self.anchors.clear()
+        self.anchor_lines.clear()
         get()  # DocumentStart
         objects, depth, stack = self.limits.objects, self.limits.depth, self.stack
         scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
-        total = 0  # values so far, every alias counted as the full size of its anchor
+        total = self.total  # values so far, every alias counted as the full size of its anchor
         while True:  # the hot loop of every YAML read: kept flat, locals only
             e = get()
             kind = type(e)
@@ -282,10 +347,7 @@ class _Composer:
             else:
                 self._attach(parent, span, value, height)
         get()  # DocumentEnd
-        if not loader.check_event(ev.StreamEndEvent):
-            raise yaml.composer.ComposerError(None, None, "expected one document, found another",
-                                              get().start_mark)
-        get()
+        self.total = total
         return span, value
 
     def _anchor(self, anchor: str, line: int, done: _Anchored | None) -> None:
