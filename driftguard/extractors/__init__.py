@@ -33,6 +33,7 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "onnx": "driftguard.extractors.onnx",
     "safetensors": "driftguard.extractors.safetensors",
     "gguf": "driftguard.extractors.gguf",
+    "ollama": "driftguard.extractors.ollama",
     "lightning": "driftguard.extractors.lightning",
     "torch": "driftguard.extractors.torch",
     "training-args": "driftguard.extractors.training_args",

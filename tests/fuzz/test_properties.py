@@ -228,6 +228,7 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "openai": _files("tests/fixtures/openai/*/*"),
     "tensorrt-llm": _files("tests/fixtures/tensorrt-llm/*/*"),
     "lmdeploy": _files("tests/fixtures/lmdeploy/*/*"),
+    "ollama": _files("tests/corpus/local/*.Modelfile"),
 }
 
 
