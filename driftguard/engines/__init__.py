@@ -10,6 +10,12 @@ engine, and ``driftguard.extractors`` derives it from here. The module holds eve
 the engine: its fields and ranges, its documented default tables (the layers of its specs), its decoding and
 dtype rules. Adding an engine is its module(s) and one line here.
 
+``LAUNCHERS`` is the registry of launchers (the programs people type to start a server, ``launcher.py`` says
+what one is): launcher family -> a module declaring ``LAUNCHERS: tuple[Launcher, ...]``, plus the
+``driftguard.launchers`` entry-point group (value: a module path). ``launchers()`` lists them all, in registry
+order; ``extractors.launch_common`` matches commands against them. Adding a launcher is its module and one line
+in that table.
+
 Modules are plain tables and small pure functions: importing this package reads no file and imports nothing
 heavy.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 from typing import Protocol, cast
 
 from driftguard.engines import transformers
+from driftguard.engines.launcher import Flag, Invocation, Launcher
 from driftguard.engines.spec import Decision, EngineSpec, Field, GenerationConfigUse, Layer, Range
 from driftguard.registry import PluginLoadError, Ref, Registry, module_with
 
@@ -55,6 +62,38 @@ ENGINES: Registry[Engine] = Registry("driftguard.engines", {
     "openai": "driftguard.engines.openai",
     "lmdeploy": "driftguard.engines.lmdeploy",
 }, _accept)
+
+
+class LauncherModule(Protocol):
+    """A launcher module: ``LAUNCHERS``, the launchers of one family (``launcher.Launcher`` records)."""
+
+    LAUNCHERS: tuple[Launcher, ...]
+
+
+def _accept_launchers(obj: object) -> LauncherModule:
+    """A launcher module (TypeError saying what it lacks: the registry names the plug-in)."""
+    module = module_with("LAUNCHERS")(obj)
+    found = module.LAUNCHERS
+    if not isinstance(found, tuple) or not found or not all(isinstance(x, Launcher) for x in found):
+        raise TypeError("a module whose LAUNCHERS is a non-empty tuple of driftguard.engines.launcher.Launcher")
+    return cast(LauncherModule, module)
+
+
+#: Every launcher family by name, built-ins in this order (a command is matched against them in it), then
+#: plug-ins.
+LAUNCHERS: Registry[LauncherModule] = Registry("driftguard.launchers", {
+    "vllm": "driftguard.engines.vllm_launcher",
+    "tgi": "driftguard.engines.tgi_launcher",
+}, _accept_launchers)
+
+
+def launchers() -> list[Launcher]:
+    """Every launcher of every registered family, in registry order; the first of a name wins."""
+    out: dict[str, Launcher] = {}
+    for _, module in LAUNCHERS.items():
+        for launcher in module.LAUNCHERS:
+            out.setdefault(launcher.name, launcher)
+    return list(out.values())
 
 
 def engine(name: str) -> Engine:
@@ -109,6 +148,7 @@ def clear() -> None:
     """Forget loaded engines and the entry points (tests that install a plug-in call this, after
     ``driftguard.plugins.clear_cache``)."""
     ENGINES.clear()
+    LAUNCHERS.clear()
 
 
 def _canonical_ranges() -> dict[str, Range]:
@@ -124,5 +164,6 @@ def _canonical_ranges() -> dict[str, Range]:
 #: Canonical key -> Range, for DG303.
 CANONICAL_RANGES: dict[str, Range] = _canonical_ranges()
 
-__all__ = ["CANONICAL_RANGES", "ENGINES", "Decision", "Engine", "EngineSpec", "Field", "GenerationConfigUse", "Layer",
-           "Range", "clear", "engine", "find", "get", "kinds", "specs"]
+__all__ = ["CANONICAL_RANGES", "ENGINES", "LAUNCHERS", "Decision", "Engine", "EngineSpec", "Field", "Flag",
+           "GenerationConfigUse", "Invocation", "Launcher", "LauncherModule", "Layer", "Range", "clear", "engine",
+           "find", "get", "kinds", "launchers", "specs"]
