@@ -85,7 +85,10 @@ class How(Word):
       decoding mode or vLLM's ``do_sample`` from ``temperature < 1e-5``;
     - ``inherited``: taken from another artifact of the side (the model's generation_config.json under
       ``vllm serve``), keeping that artifact's origin;
-    - ``forced``: an engine rule replaced the value (``replaced`` keeps the raw one, with its origin).
+    - ``forced``: an engine rule replaced the value (``replaced`` keeps the raw one, with its origin);
+    - ``unresolved``: written in the artifact as an expression the files do not fix (``$MODEL`` with no
+      assignment, a command substitution, a Kubernetes secret): the value is the expression as written, shown
+      but never compared (a side's merge leaves the key out; DG304 reports it).
     """
 
     EXPLICIT = "explicit"
@@ -93,6 +96,7 @@ class How(Word):
     DERIVED = "derived"
     INHERITED = "inherited"
     FORCED = "forced"
+    UNRESOLVED = "unresolved"
 
     @property
     def engine_made(self) -> bool:

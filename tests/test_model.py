@@ -49,7 +49,7 @@ def test_the_words_are_the_documented_ones() -> None:
     assert [s.value for s in Status] == ["unapproved", "approved", "expired", "info"]
     assert [c.value for c in Change] == ["introduced", "existing"]
     assert [a.value for a in ApprovalState] == ["used", "expired", "stale", "uncommitted", "self-approved"]
-    assert [h.value for h in How] == ["explicit", "default", "derived", "inherited", "forced"]
+    assert [h.value for h in How] == ["explicit", "default", "derived", "inherited", "forced", "unresolved"]
     assert FAILING_STATUSES == (Status.UNAPPROVED, Status.EXPIRED)
     assert [h for h in How if h.engine_made] == [How.DERIVED, How.FORCED]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from driftguard import extractors
 from driftguard.errors import DriftguardError, ExtractionError, ManifestError
 from driftguard.extractors.base import ExtractCache, ExtractOptions
-from driftguard.model import EffectiveConfig, Value
+from driftguard.model import EffectiveConfig, How, Value
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.rules.base import KindTraits, Side
@@ -44,6 +44,9 @@ def merge(configs: Sequence[EffectiveConfig]) -> tuple[dict[str, Value], dict[st
        training arguments < checkpoint hyper-parameters; ONNX/Triton < serving engine);
     4. the later artifact in the manifest wins.
 
+    A key whose winning value is unresolved (``How.UNRESOLVED``: ``--max-model-len $LEN`` with ``LEN`` set
+    nowhere in the files) is left out of the merge: the side's value is unknown, not the next layer's.
+
     The winning Value keeps its origin, so every merged value still names its file and line; the losers are
     kept per key, so conflict rules and attribution can name them.
     """
@@ -61,6 +64,10 @@ def merge(configs: Sequence[EffectiveConfig]) -> tuple[dict[str, Value], dict[st
                 merged[key], score[key] = value, s
             else:
                 shadowed.setdefault(key, []).append(value)
+    for key in [k for k, v in merged.items() if v.how == How.UNRESOLVED]:
+        # The side's value is not known from its files: no value of a lower layer stands in for it, and no rule
+        # compares the expression (DG304 reports it from the artifact).
+        shadowed.setdefault(key, []).append(merged.pop(key))
     return merged, {k: tuple(v) for k, v in shadowed.items()}
 
 
@@ -172,6 +179,7 @@ def _at(at: Callable[[str], tuple[str, int | None]], key: str, message: str, man
 
 def _configures_engine(kind: str, path: Path) -> bool:
     """True for a serving engine's file that configures the engine itself (``KindInfo.engine_args``: vLLM
-    engine args, Triton's ``model.json``), read before the side's requests."""
+    engine args, Triton's ``model.json``; ``KindInfo.launches``: a launch command), read before the side's
+    requests."""
     info = extractors.info(kind)
-    return info.runtime and info.engine_args is not None and info.engine_args(path)
+    return info.launches or (info.runtime and info.engine_args is not None and info.engine_args(path))

@@ -1,21 +1,23 @@
-"""DG304: fields a file's reader ignores (a typo, a spelling only engine args accept, another product's name).
+"""DG304: fields a serving engine ignores in a request (a typo, a spelling only engine args accept), flags its
+launcher does not know, and values the files leave unresolved.
 
-Every kind whose format has a closed field set (the serving engines' requests, and ``hf-generation``: a
-GenerationConfig keeps unknown keys as attributes generate() never reads) keeps such a field as
-``<namespace>.unknown_fields.<name>`` with a note naming the closest known field; this rule turns each into a
-warning at the field's line.
+The serving-engine extractors keep such a field as ``<engine>.unknown_fields.<name>`` with a note naming the
+closest field the engine knows, the launch readers an unknown flag as ``<namespace>.unknown_flags.<name>``
+(the launcher refuses to start with it), and a value written as an expression the files do not fix
+(``--max-model-len $LEN``) as ``How.UNRESOLVED``; this rule turns each into a warning at its line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from driftguard.model import Finding, Severity
+from driftguard.model import Finding, How, Severity
 from driftguard.rules.base import Rule, RuleContext
 
-#: The key segment the extractors record ignored fields under (``extractors.runtime_common.UNKNOWN_FIELDS``;
-#: rules do not import extractors).
-_SEGMENT = ".unknown_fields."
+#: The key segments the extractors record ignored fields and unknown flags under
+#: (``extractors.runtime_common.UNKNOWN_FIELDS``, ``extractors.launch_common.UNKNOWN_FLAGS``; rules do not import
+#: extractors).
+_SEGMENTS = (".unknown_fields.", ".unknown_flags.")
 
 
 class IgnoredRequestField(Rule):
@@ -54,12 +56,17 @@ class IgnoredRequestField(Rule):
         for side in (ctx.training, ctx.deployed):
             for artifact in side.artifacts:
                 for key in sorted(artifact.values):
-                    if _SEGMENT not in key:
-                        continue
                     v = artifact.values[key]
-                    field = key.split(_SEGMENT, 1)[1]
-                    why = v.shown_note or f"ignored by {artifact.kind}"
-                    message = f"{side.name} side: '{field}' ({v.origin.location()}) is {why}"
+                    segment = next((s for s in _SEGMENTS if s in key), None)
+                    if segment is not None:
+                        field = key.split(segment, 1)[1]
+                        why = v.shown_note or f"ignored by {artifact.kind}"
+                        message = f"{side.name} side: '{field}' ({v.origin.location()}) is {why}"
+                    elif v.how == How.UNRESOLVED:
+                        message = (f"{side.name} side: {key} ({v.origin.location()}) is {v.value}, which the files "
+                                   f"do not resolve: not compared" + (f" ({v.note})" if v.note else ""))
+                    else:
+                        continue
                     if side is ctx.training:
                         yield self.finding(key, message, training=v)
                     else:
