@@ -104,13 +104,21 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = load_document(path, options.limits)
+    return extract_document(load_document(path, options.limits), options)
+
+
+def extract_document(doc: Document, options: ExtractOptions, *, engine_args: bool = False) -> EffectiveConfig:
+    """The effective config of an already-read document (``extract`` reads the file; a launch command's parsed
+    arguments arrive here as a Document whose pointers' lines are the script's). ``engine_args``: the data
+    are ``text-generation-launcher`` arguments (its engine args) whatever they hold, rather than detected from
+    their names."""
+    path = doc.path
     data = require_mapping(doc, "a TGI /generate request body")
     b = ValueBuilder(INFO.kind, path)
-    if _is_sagemaker_env(data):
+    if not engine_args and _is_sagemaker_env(data):
         keep_namespaced(b, doc, "tgi.models", data, "", ("sample_input",), "deployment env")
         return b.build()
-    if _is_launcher_args(data):
+    if engine_args or _is_launcher_args(data):
         b.serving = _SPEC.name
         _launcher(b, doc, data)
         return b.build()

@@ -131,11 +131,18 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = load_document(path, options.limits)
+    return extract_document(load_document(path, options.limits), options)
+
+
+def extract_document(doc: Document, options: ExtractOptions, *, engine_args: bool = False) -> EffectiveConfig:
+    """The effective config of an already-read document (``extract`` reads the file; a launch command's parsed
+    arguments arrive here as a Document whose pointers' lines are the script's). ``engine_args``: the data are
+    engine args whatever they hold (``vllm serve`` flags), rather than detected from their names."""
+    path = doc.path
     data = require_mapping(doc, "vLLM sampling params, request body or engine args")
     b = ValueBuilder(INFO.kind, path)
     is_request_body = "messages" in data or "prompt" in data
-    engine = not is_request_body and (path.name == "model.json" or _is_engine_args_file(data))
+    engine = engine_args or (not is_request_body and (path.name == "model.json" or _is_engine_args_file(data)))
     triton = _triton_path(path, options)
     used: set[str] = set()
 
