@@ -37,6 +37,7 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "lightning": "driftguard.extractors.lightning",
     "torch": "driftguard.extractors.torch",
     "training-args": "driftguard.extractors.training_args",
+    "shell": "driftguard.extractors.shell",
 }, lambda obj: _accept(obj), derived=engines.kinds)
 
 

@@ -93,6 +93,10 @@ class KindInfo:
     ``engine_args``: for a serving engine whose files may configure the engine itself rather than a request
     (vLLM engine args, Triton's ``model.json``): path -> whether this file does; such files are extracted
     before the side's other engine files, which get them as context.
+    ``launches``: the kind reads launch commands (a shell script, a container's command line): which engine
+    and serving path it configures depends on the launcher each file starts (``EffectiveConfig.serving``
+    says), so ``engine`` stays None; such a file is a serving engine's file all the same (``runtime``), and it
+    configures the engine itself, so it is extracted with the side's engine args, before its requests.
 
     What rules may ask of a kind (the gate passes these on each side as ``rules.base.KindTraits``, so no rule
     names a kind):
@@ -114,6 +118,7 @@ class KindInfo:
     defaults: Mapping[str, Default] = field(default_factory=dict, hash=False)
     engine_shown: bool = True
     engine_args: Callable[[Path], bool] | None = None
+    launches: bool = False
     weights: WeightsFormat | None = None
     engine_loads: bool = False
     io: IoSignature | None = None
@@ -132,6 +137,7 @@ class KindInfo:
              and all(isinstance(d, Default) for d in self.defaults.values())),
             (f"weights: one of {', '.join(_WEIGHTS)} or None", self.weights is None or self.weights in _WEIGHTS),
             ("engine_loads: a bool", isinstance(self.engine_loads, bool)),
+            ("launches: a bool", isinstance(self.launches, bool)),
             (f"io: one of {', '.join(_IO)} or None", self.io is None or self.io in _IO),
         ) if not ok]
         if problems:
@@ -139,8 +145,8 @@ class KindInfo:
 
     @property
     def runtime(self) -> bool:
-        """A serving engine's runtime parameters (request, engine args)."""
-        return self.engine is not None
+        """A serving engine's runtime parameters (request, engine args, a launch command)."""
+        return self.engine is not None or self.launches
 
     @property
     def speaks(self) -> tuple[str, ...]:

@@ -97,7 +97,7 @@ def request_kinds() -> tuple[str, ...]:
     """What a request body or sampling-parameter file may be read as: the serving engines' kinds
     (``KindInfo.engine`` set), those whose files show their engine first, then the shapes every engine speaks
     (``KindInfo.engine_shown`` False: the OpenAI body)."""
-    engines = [extractors.info(k) for k in extractors.available_kinds() if extractors.info(k).runtime]
+    engines = [extractors.info(k) for k in extractors.available_kinds() if extractors.info(k).engine is not None]
     return tuple([i.kind for i in engines if i.engine_shown] + [i.kind for i in engines if not i.engine_shown])
 
 

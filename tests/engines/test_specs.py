@@ -46,7 +46,7 @@ def test_each_engine_declares_its_paths_and_its_kind_in_one_registry_line() -> N
             ref = extractors.EXTRACTORS.ref(name)
             assert ref is not None and ref.builtin and ref.target == module.EXTRACTOR
             assert extractors.info(name).engine == name
-    assert engines.kinds() == [r for r in extractors.EXTRACTORS.refs() if extractors.info(r.name).runtime]
+    assert engines.kinds() == [r for r in extractors.EXTRACTORS.refs() if extractors.info(r.name).engine is not None]
     assert engines.find("no-such-path") is None
     with pytest.raises(KeyError, match="unknown serving path 'no-such-path'; one of: transformers, vllm-serve"):
         engines.get("no-such-path")

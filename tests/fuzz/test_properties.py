@@ -229,6 +229,7 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "tensorrt-llm": _files("tests/fixtures/tensorrt-llm/*/*"),
     "lmdeploy": _files("tests/fixtures/lmdeploy/*/*"),
     "ollama": _files("tests/corpus/local/*.Modelfile"),
+    "shell": _files("tests/fixtures/shell/*/*"),
 }
 
 
@@ -749,3 +750,36 @@ def test_fuzz_found_approve_with_an_over_long_id_is_an_input_error(tmp_path: Pat
                      "approvals/<id>.yaml)")
     assert rc == 2, err
     assert err.startswith("driftguard: error: id: "), err
+
+
+# ---------------------------------------------------------------------------------------------------------
+# launch commands: crafted hostile scripts (fast; the mutation property above covers the rest)
+# ---------------------------------------------------------------------------------------------------------
+
+_HOSTILE_SCRIPTS: dict[str, bytes] = {
+    "huge": b"vllm serve m " + b"--seed 1 " * 40_000 + b"\n",
+    "deep": b"{ " * 2_000 + b"vllm serve m" + b"; }" * 2_000 + b"\n",
+    "deep-subshells": b"(" * 3_000 + b"vllm serve m" + b")" * 3_000 + b"\n",
+    "nested-sh-c": b"sh -c " + b"\"sh -c '" * 4 + b"vllm serve m" + b"'\"" * 4 + b"\n",
+    "not-shell": b"\x00\xff((( {{{ <<<\n" * 50,
+    "garbage-lines": b"".join(b"vllm serve m\nif then fi fi (\n" for _ in range(30)),
+    "bad-json": b"vllm serve m --override-generation-config '" + b"[" * 900 + b"'\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_HOSTILE_SCRIPTS))
+def test_hostile_shell_scripts_extract_or_are_an_input_error(name: str, tmp_path: Path) -> None:
+    script = tmp_path / "deploy.sh"
+    script.write_bytes(_HOSTILE_SCRIPTS[name])
+    _only_driftguard_errors(lambda: api.extract(script, kind="shell"))
+
+
+def test_hostile_shell_script_is_exit_2_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+
+    script = tmp_path / "deploy.sh"
+    script.write_bytes(_HOSTILE_SCRIPTS["deep"])
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "extract", f"shell:{script}"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "depth limit" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

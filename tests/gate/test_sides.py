@@ -20,10 +20,12 @@ def test_every_built_in_kind_declares_its_metadata() -> None:
         if info.runtime:
             assert info.role == "deployment" and info.rank > max(
                 extractors.info(k).rank for k in extractors.EXTRACTORS if not extractors.info(k).runtime), kind
-    # the engines' kinds are the runtime ones (a new engine's kind joins them without a line here)
+    # the runtime kinds are the engines' kinds (a new engine's kind joins them without a line here) and the
+    # kinds that read launch commands, whose engine is the launcher's
     runtime = {k for k in extractors.EXTRACTORS if extractors.info(k).runtime}
     assert {"vllm", "tgi", "tensorrt-llm", "openai", "lmdeploy"} <= runtime
-    assert runtime == {n for n in engines.ENGINES if engines.engine(n).EXTRACTOR is not None}
+    assert runtime == {n for n in engines.ENGINES if engines.engine(n).EXTRACTOR is not None} | \
+        {k for k in extractors.EXTRACTORS if extractors.info(k).launches}
 
 
 def _cfg(kind: str, path: str, **values: object) -> EffectiveConfig:
