@@ -1,10 +1,12 @@
-"""DG304: fields a serving engine ignores in a request (a typo, a spelling only engine args accept), flags its
-launcher does not know, and values the files leave unresolved.
+"""DG304: fields a file's reader ignores (a typo, a spelling only engine args accept, another product's name),
+flags a launcher does not know, and values the files leave unresolved.
 
-The serving-engine extractors keep such a field as ``<engine>.unknown_fields.<name>`` with a note naming the
-closest field the engine knows, the launch readers an unknown flag as ``<namespace>.unknown_flags.<name>``
-(the launcher refuses to start with it), and a value written as an expression the files do not fix
-(``--max-model-len $LEN``) as ``How.UNRESOLVED``; this rule turns each into a warning at its line.
+Every kind whose format has a closed field set (the serving engines' requests, and ``hf-generation``: a
+GenerationConfig keeps unknown keys as attributes generate() never reads) keeps such a field as
+``<namespace>.unknown_fields.<name>`` with a note naming the closest known field; the launch readers keep a flag
+the launcher does not know as ``<namespace>.unknown_flags.<name>`` (the launcher refuses to start with it), and
+a value written as an expression the files do not fix (``--max-model-len $LEN``) as ``How.UNRESOLVED``. This
+rule turns each into a warning at its line.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from driftguard.model import Finding, How, Severity
 from driftguard.rules.base import Rule, RuleContext
 
 #: The key segments the extractors record ignored fields and unknown flags under
-#: (``extractors.runtime_common.UNKNOWN_FIELDS``, ``extractors.launch_common.UNKNOWN_FLAGS``; rules do not import
+#: (``extractors.base.UNKNOWN_FIELDS``, ``extractors.launch_common.UNKNOWN_FLAGS``; rules do not import
 #: extractors).
 _SEGMENTS = (".unknown_fields.", ".unknown_flags.")
 
