@@ -98,6 +98,18 @@ def normalize_shape(dims: object) -> list[int | str]:
 _DURATION_US = {"us": 1, "µs": 1, "ms": 1000, "s": 1_000_000, "ns": 0.001, "min": 60_000_000}
 
 
+#: Quantization scheme spellings that name the same scheme as another (``precision.quantization``): the engines
+#: and Hugging Face configs write bitsandbytes (vLLM ``quantization``, TGI ``--quantize``, HF ``quant_method``);
+#: LLaMA-Factory's ``quantization_method`` writes ``bnb`` (``bitsandbytes`` in its older releases).
+_QUANTIZATION_ALIASES: dict[str, str] = {"bnb": "bitsandbytes"}
+
+
+def normalize_quantization(raw: str) -> str:
+    """A quantization scheme name in the spelling the engines use: lower case, ``bnb`` -> ``bitsandbytes``."""
+    low = raw.strip().lower()
+    return _QUANTIZATION_ALIASES.get(low, low)
+
+
 def duration_us(value: float, unit: str) -> int | float:
     """Convert a duration to microseconds (the vocabulary's unit); ints stay ints when exact."""
     us = value * _DURATION_US[unit]

@@ -13,6 +13,7 @@ from driftguard.normalize import (
     normalize_dtype,
     normalize_json,
     normalize_number,
+    normalize_quantization,
     normalize_shape,
     parse_bool,
     parse_scalar,
@@ -180,3 +181,10 @@ def test_parse_scalar_non_finite() -> None:
     assert parse_scalar("inf") == math.inf
     got = parse_scalar("nan")
     assert isinstance(got, float) and math.isnan(got)
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [("bnb", "bitsandbytes"), ("BNB", "bitsandbytes"),
+                                                ("bitsandbytes", "bitsandbytes"), (" GPTQ ", "gptq"), ("awq", "awq")])
+def test_quantization_spellings(raw: str, canonical: str) -> None:
+    # LLaMA-Factory's quantization_method says bnb where vLLM, TGI and HF quant_method say bitsandbytes
+    assert normalize_quantization(raw) == canonical
