@@ -25,6 +25,9 @@ SOURCES = ROOT / "docs" / "defaults-sources.md"
 #: Tables and single defaults that no kind declares as its ``KindInfo.defaults``: the kind they apply to and when.
 EXTRA: dict[str, tuple[str, str]] = {
     "HF_TOKENIZER_LEFT_PADDING": ("hf-tokenizer", "tokenizer classes in HF_TOKENIZER_LEFT_PADDING_FAMILIES"),
+    "LLAMAFACTORY_SGLANG_DEFAULTS": ("llamafactory", "inference files with `infer_backend: sglang`"),
+    "LLAMAFACTORY_TRAIN_DEFAULTS": ("llamafactory", "`llamafactory-cli train` files"),
+    "LLAMAFACTORY_VLLM_DEFAULTS": ("llamafactory", "inference files with `infer_backend: vllm`"),
     "OPENAI_COMPLETIONS_DEFAULTS": ("openai", "legacy Completions requests (`prompt`)"),
     "TENSORRT_LLM_LLMAPI_DEFAULTS": ("tensorrt-llm", "LLM-API SamplingParams"),
     "TENSORRT_LLM_SERVE_DEFAULTS": ("tensorrt-llm", "`trtllm-serve` requests"),

@@ -38,6 +38,8 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "torch": "driftguard.extractors.torch",
     "training-args": "driftguard.extractors.training_args",
     "shell": "driftguard.extractors.shell",
+    "llamafactory": "driftguard.extractors.llamafactory",
+    "axolotl": "driftguard.extractors.axolotl",
 }, lambda obj: _accept(obj), derived=engines.kinds)
 
 

@@ -230,6 +230,8 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "lmdeploy": _files("tests/fixtures/lmdeploy/*/*"),
     "ollama": _files("tests/corpus/local/*.Modelfile"),
     "shell": _files("tests/fixtures/shell/*/*"),
+    "llamafactory": _files("tests/corpus/finetune/hiyouga__*", "tests/corpus/finetune/QwenLM__*"),
+    "axolotl": _files("tests/corpus/finetune/axolotl-ai-cloud__*", "tests/corpus/finetune/modal-labs__*"),
 }
 
 
