@@ -40,6 +40,7 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "shell": "driftguard.extractors.shell",
     "llamafactory": "driftguard.extractors.llamafactory",
     "axolotl": "driftguard.extractors.axolotl",
+    "glm-finetune": "driftguard.extractors.glm_finetune",
 }, lambda obj: _accept(obj), derived=engines.kinds)
 
 

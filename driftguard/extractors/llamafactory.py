@@ -252,7 +252,9 @@ def _mapped(b: ValueBuilder, doc: Document, data: Mapping[str, Any], name: str, 
         value = boolean(doc, ptr, raw)
     elif typ in ("int", "float"):
         value = number(doc, ptr, raw, integer=typ == "int")
-    else:
+    elif isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
         value = str(raw)
+    else:
+        raise ExtractionError(f"{name} must be a string, got {raw!r}", str(doc.path), doc.line(ptr))
     put(b, doc, key, value, ptr, _SOURCE)
     return {name}

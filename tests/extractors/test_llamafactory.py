@@ -209,6 +209,7 @@ def test_detection_needs_a_llamafactory_pair(tmp_path: Path) -> None:
     ("model_name_or_path: m\ntemplate: t\nbf16: maybe\noutput_dir: o\n", "bf16 must be a boolean", 3),
     ("model_name_or_path: m\ntemplate: t\nadapter_name_or_path: [a, b]\n", "adapter_name_or_path must be", 3),
     ("model_name_or_path: m\ntemplate: t\ninfer_dtype: int3\n", "infer_dtype must be", 3),
+    ("model_name_or_path: {a: b}\ntemplate: t\n", "model_name_or_path must be a string", 1),
 ])
 def test_bad_input_is_an_error_at_its_line(tmp_path: Path, text: str, message: str, line: int) -> None:
     with pytest.raises(ExtractionError) as info:

@@ -232,6 +232,7 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "shell": _files("tests/fixtures/shell/*/*"),
     "llamafactory": _files("tests/corpus/finetune/hiyouga__*", "tests/corpus/finetune/QwenLM__*"),
     "axolotl": _files("tests/corpus/finetune/axolotl-ai-cloud__*", "tests/corpus/finetune/modal-labs__*"),
+    "glm-finetune": _files("tests/corpus/finetune/THUDM__*"),
 }
 
 
