@@ -84,6 +84,9 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     doc = load_document(path, options.limits)
     data = require_mapping(doc, "an axolotl config")
     require_recognized(doc, INFO.kind, "axolotl config schema", data, KNOWN)
+    if data.get("base_model") is None:  # a required field of the schema (ModelInputConfig.base_model)
+        raise ExtractionError("not an axolotl file: it has no base_model, which axolotl's schema requires",
+                              str(doc.path), doc.line("") or 1)
     b = ValueBuilder(INFO.kind, path)
     used = flag_unknown(b, doc, "axolotl", _UNKNOWN_WHY, data, "", KNOWN, _SOURCE)
     used |= _model(b, doc, data)

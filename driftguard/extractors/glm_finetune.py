@@ -59,6 +59,8 @@ FIELDS = frozenset({"data_config", "max_input_length", "max_output_length", "tra
 _UNKNOWN_WHY = ("not a field of FinetuningConfig (ChatGLM3 finetune_hf.py, GLM-4 finetune.py): "
                 "FinetuningConfig(**config) refuses the file")
 _SOURCE = "glm finetune"
+#: FinetuningConfig's fields without a default: FinetuningConfig(**config) refuses a file without them.
+_REQUIRED = ("data_config", "max_input_length", "max_output_length")
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -72,6 +74,10 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     doc = load_document(path, options.limits)
     data = require_mapping(doc, "a GLM fine-tune config")
     require_recognized(doc, INFO.kind, "GLM FinetuningConfig", data, FIELDS)
+    missing = [name for name in _REQUIRED if name not in data]
+    if missing:
+        raise ExtractionError(f"not a glm-finetune file: it has no {' or '.join(missing)}, which FinetuningConfig "
+                              "requires", str(doc.path), doc.line("") or 1)
     b = ValueBuilder(INFO.kind, path)
     used = flag_unknown(b, doc, "glm_finetune", _UNKNOWN_WHY, data, "", FIELDS, _SOURCE)
     _lengths(b, doc, data)

@@ -134,6 +134,9 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     doc = load_document(path, options.limits)
     data = require_mapping(doc, "a LLaMA-Factory config")
     require_recognized(doc, INFO.kind, "LLaMA-Factory argument dataclass", data, KNOWN)
+    if data.get("model_name_or_path") is None:  # BaseModelArguments.__post_init__ refuses every command without it
+        raise ExtractionError("not a llamafactory file: it has no model_name_or_path, which every LLaMA-Factory "
+                              "command requires", str(doc.path), doc.line("") or 1)
     b = ValueBuilder(INFO.kind, path)
     command = _command(b, doc, data)
     used = flag_unknown(b, doc, "llamafactory", _UNKNOWN_WHY, data, "", KNOWN, _SOURCE)

@@ -138,6 +138,7 @@ def test_detection_needs_base_model_and_a_training_field(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(("text", "message", "line"), [
     ("foo: 1\n", "not a axolotl file", 1),
+    ("sequence_len: 512\nbf16: true\n", "it has no base_model", 1),
     ("base_model: m\nsequence_len: long\n", "sequence_len must be an integer", 2),
     ("base_model: m\nsequence_len: 8\nbf16: sometimes\n", "bf16 must be a boolean", 3),
     ("base_model: [a]\nsequence_len: 8\n", "base_model must be a string", 1),

@@ -54,7 +54,8 @@ def test_mappings(tmp_path: Path) -> None:
 
 
 def test_no_peft_config_trains_the_whole_model(tmp_path: Path) -> None:
-    cfg = _extract(tmp_path, "max_input_length: 8\nmax_output_length: 8\ntraining_args:\n  output_dir: o\n")
+    cfg = _extract(tmp_path, "data_config: {}\nmax_input_length: 8\nmax_output_length: 8\n"
+                             "training_args:\n  output_dir: o\n")
     assert (cfg.values["model.adapter_type"].value, cfg.values["model.adapter_type"].how) == ("none", How.DERIVED)
     assert "precision.compute" not in cfg.values  # no documented default: the script's Seq2SeqTrainingArguments
 
@@ -69,8 +70,10 @@ def test_detection(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "message", "line"), [
     ("foo: 1\n", "not a glm-finetune file", 1),
-    ("max_input_length: many\nmax_output_length: 8\n", "max_input_length must be an integer", 1),
-    ("max_input_length: 8\nmax_output_length: 8\ntraining_args: [a]\n", "training_args must be a mapping", 3),
+    ("max_input_length: 8\nmax_output_length: 8\n", "it has no data_config", 1),
+    ("max_input_length: many\nmax_output_length: 8\ndata_config: {}\n", "max_input_length must be an integer", 1),
+    ("data_config: {}\nmax_input_length: 8\nmax_output_length: 8\ntraining_args: [a]\n",
+     "training_args must be a mapping", 4),
 ])
 def test_bad_input(tmp_path: Path, text: str, message: str, line: int) -> None:
     with pytest.raises(ExtractionError) as info:

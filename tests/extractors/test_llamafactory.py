@@ -204,6 +204,7 @@ def test_detection_needs_a_llamafactory_pair(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "message", "line"), [
     ("foo: 1\nbar: 2\n", "not a llamafactory file", 1),
     ("- a\n- b\n", "expected a LLaMA-Factory config", 1),
+    ("template: llama3\ntemperature: 0.7\n", "it has no model_name_or_path", 1),
     ("model_name_or_path: m\ntemplate: t\ncutoff_len: '{{cutoff}}'\ndo_train: true\n",
      "cutoff_len must be an integer", 3),
     ("model_name_or_path: m\ntemplate: t\nbf16: maybe\noutput_dir: o\n", "bf16 must be a boolean", 3),
