@@ -49,9 +49,6 @@ ELSEWHERE: dict[str, str] = {
     "engines/vllm.py":
         ("its spec and defaults: tests/engines/test_specs.py, tests/test_keys_defaults.py, "
          "tests/extractors/test_vllm.py"),
-    "extractors/__init__.py":
-        ("the extractor registry, detect and extract: tests/extractors/test_base.py (every kind's KindInfo), "
-         "tests/extractors/test_independence_contract.py, tests/engines/test_engine_plugin.py"),
     "extractors/hf_common.py":
         ("shared by the hf-* extractors: tests/extractors/test_hf_config.py, tests/extractors/test_hf_generation.py,"
          " tests/extractors/test_hf_tokenizer.py, tests/extractors/test_hf_corpus.py"),

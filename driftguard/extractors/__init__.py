@@ -7,10 +7,17 @@ engine), so one ``driftguard.engines`` entry point adds an engine's serving path
 add other kinds through the ``driftguard.extractors`` entry-point group (value: a module path). Modules are
 imported only when used, so a Triton-only check never imports the ONNX or torch code paths. A module without a
 valid ``INFO`` for its name is a ``PluginLoadError`` naming it.
+
+Detection (``detect``) asks every kind, never the first that answers: a kind claims a file by name when the
+name matches its ``KindInfo.names`` and its ``detect`` agrees, else by content (``detect`` alone). Name claims
+outrank content claims; two claims on the same footing make the file ambiguous, an input error listing the
+candidates and how to name one (``KIND:PATH``, ``kind:``). A new kind follows the rule by declaring the names
+its format owns and claiming content only on a strong signal (``base.Extractor.detect``).
 """
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -22,8 +29,7 @@ from driftguard.model import EffectiveConfig
 from driftguard.registry import PluginLoadError, Registry, module_with
 
 #: Every kind, kind -> module: the model-file kinds of this table, then the serving engines' kinds
-#: (``engines.kinds()``: built-in engines first), then plug-ins. Order matters for detection: the first kind that
-#: claims a file wins.
+#: (``engines.kinds()``: built-in engines first), then plug-ins. Detection asks every kind (``detect``).
 EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "triton": "driftguard.extractors.triton",
     "hf-model": "driftguard.extractors.hf_model",
@@ -116,23 +122,35 @@ def split_kind(spec: str) -> tuple[str | None, str]:
 
 
 def detect(path: Path) -> str:
-    """The kind of an artifact from its name and first bytes; UsageError when none or several match."""
+    """The kind of an artifact from its name and first bytes: the one kind that claims it by name, else the one
+    that claims it by content; UsageError naming the candidates when several do, or the kinds when none does."""
     if not _exists(path):
         raise ExtractionError("no such file or folder", str(path))
     from driftguard.readers.files import head as read_head
 
     head = read_head(path)  # refuses FIFOs and devices: detection must not block or read without end
-    for kind in available_kinds():
-        try:
-            if get(kind).detect(path, head):
-                return kind
-        except (OSError, ValueError):
-            continue
+    claims = [kind for kind in available_kinds() if _claims(kind, path, head)]
+    by_name = [kind for kind in claims if any(fnmatchcase(path.name, p) for p in info(kind).names)]
+    found = by_name or claims
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise UsageError(f"ambiguous: {', '.join(found)} all claim this file by "
+                         f"{'name' if by_name else 'content'}; name the one that reads it as KIND:PATH (or kind: "
+                         f"in the manifest)", str(path))
     raise UsageError(
         f"cannot tell what kind of artifact this is; name it as KIND:PATH (or kind: in the manifest), "
         f"one of: {', '.join(available_kinds())}",
         str(path),
     )
+
+
+def _claims(kind: str, path: Path, head: bytes) -> bool:
+    """Whether ``kind``'s detect claims the file (a detect that fails on odd input claims nothing)."""
+    try:
+        return bool(get(kind).detect(path, head))
+    except (OSError, ValueError):
+        return False
 
 
 def extract(path: str | Path, kind: str | None = None, options: ExtractOptions | None = None) -> EffectiveConfig:

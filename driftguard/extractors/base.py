@@ -90,6 +90,9 @@ class KindInfo:
     ``defaults``: the documented defaults of every artifact of the kind (its format's or its engine's table).
     ``engine_shown``: False for a request shape every engine speaks (the OpenAI body): ``init`` offers the
     other engines' kinds beside it.
+    ``names``: file-name patterns (``fnmatch``, case-sensitive) the format owns, so that its claim on a file so
+    named is by name (``detect`` must still say yes): it outranks every claim by content. Leave it empty where
+    the name is shared (``config.json`` is transformers' and TensorRT-LLM's engine config).
     ``engine_args``: for a serving engine whose files may configure the engine itself rather than a request
     (vLLM engine args, Triton's ``model.json``): path -> whether this file does; such files are extracted
     before the side's other engine files, which get them as context.
@@ -117,6 +120,7 @@ class KindInfo:
     keeps: tuple[str, ...] = ()
     defaults: Mapping[str, Default] = field(default_factory=dict, hash=False)
     engine_shown: bool = True
+    names: tuple[str, ...] = ()
     engine_args: Callable[[Path], bool] | None = None
     launches: bool = False
     weights: WeightsFormat | None = None
@@ -132,7 +136,7 @@ class KindInfo:
             ("rank: an int", isinstance(self.rank, int) and not isinstance(self.rank, bool)),
             ("engine: a str or None", self.engine is None or isinstance(self.engine, str)),
             *((f"{name}: a tuple of str", isinstance(names, tuple) and all(isinstance(n, str) for n in names))
-              for name, names in (("namespaces", self.namespaces), ("keeps", self.keeps))),
+              for name, names in (("namespaces", self.namespaces), ("keeps", self.keeps), ("names", self.names))),
             ("defaults: a mapping of key -> Default", isinstance(self.defaults, Mapping)
              and all(isinstance(d, Default) for d in self.defaults.values())),
             (f"weights: one of {', '.join(_WEIGHTS)} or None", self.weights is None or self.weights in _WEIGHTS),

@@ -52,6 +52,7 @@ INFO = KindInfo(
     rank=20,
     keeps=("hf",),
     engine_loads=True,
+    names=("adapter_config.json", "quantize_config.json"),
 )
 
 FILE_NAME = "config.json"

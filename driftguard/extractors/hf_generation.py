@@ -41,6 +41,7 @@ INFO = KindInfo(
     rank=40,
     keeps=("hf",),
     defaults=transformers_engine.HF_GENERATION_DEFAULTS,
+    names=("generation_config.json",),
 )
 
 FILE_NAME = "generation_config.json"

@@ -64,6 +64,7 @@ INFO = KindInfo(
     rank=30,
     keeps=("hf",),
     defaults=HF_TOKENIZER_DEFAULTS,
+    names=("tokenizer_config.json",),
 )
 
 FILE_NAME = "tokenizer_config.json"

@@ -35,6 +35,7 @@ INFO = KindInfo(
     keeps=("onnx",),
     weights="onnx",
     io="graph",
+    names=("*.onnx",),
 )
 
 #: metadata_props keys that hold known configuration → (canonical key, expected type).

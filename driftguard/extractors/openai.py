@@ -40,12 +40,22 @@ INFO = KindInfo(
 )
 
 _NOT_CONFIG = ("messages", "prompt", "input")
+_API_FIELDS = openai_engine.CHAT.known | openai_engine.COMPLETIONS.known
 
 
 def detect(path: Path, head: bytes) -> bool:
+    """A JSON body in the API's shape: ``messages`` a list of role objects, or ``prompt`` with ``max_tokens``,
+    and every member a field the API defines (a vLLM extension such as ``top_k`` says the engine is not
+    OpenAI's: name the kind). ``prompt`` and ``temperature`` alone are in many products' YAML configs."""
+    if path.suffix.lower() != ".json":
+        return False
     data = sniff(path, head)
-    return isinstance(data, dict) and ("messages" in data or "prompt" in data) and \
-        ("max_tokens" in data or "max_completion_tokens" in data)
+    if not isinstance(data, dict) or not set(map(str, data)) <= _API_FIELDS:
+        return False
+    messages = data.get("messages")
+    if isinstance(messages, list) and messages and all(isinstance(m, dict) and "role" in m for m in messages):
+        return "max_tokens" in data or "max_completion_tokens" in data
+    return isinstance(data.get("prompt"), (str, list)) and ("max_tokens" in data or "max_completion_tokens" in data)
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:

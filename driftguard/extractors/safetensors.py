@@ -27,6 +27,7 @@ INFO = KindInfo(
     keeps=("safetensors",),
     weights="safetensors",
     engine_loads=True,
+    names=("*.safetensors",),
 )
 
 

@@ -28,6 +28,7 @@ INFO = KindInfo(
     role="training",
     rank=50,
     keeps=("hf", "hparams"),
+    names=("training_args.bin",),
 )
 
 FIELD_KEYS: dict[str, str] = {

@@ -38,6 +38,7 @@ INFO = KindInfo(
     keeps=("triton",),
     defaults=TRITON_DEFAULTS,
     io="declared",
+    names=("config.pbtxt", "*.pbtxt", "config.pbtxt.*", "*.pbtxt.template", "*.pbtxt.in"),
 )
 
 _SRC = "defaults.md §7 Triton ModelConfig"

@@ -87,7 +87,8 @@ _REQUEST = vllm_engine.FIELDS
 _ENGINE = vllm_engine.ENGINE_FIELDS
 GEN_CONFIG_FIELDS = vllm_engine.GEN_CONFIG_FIELDS
 
-_ENGINE_MARKERS = ("gpu_memory_utilization", "tensor_parallel_size", "max_model_len", "disable_log_requests",
+#: Engine args only vLLM has (``tensor_parallel_size`` is TensorRT-LLM's and others' too: it is in _ENGINE_ARGS).
+_ENGINE_MARKERS = ("gpu_memory_utilization", "max_model_len", "disable_log_requests",
                    "enforce_eager", "speculative_model", "num_speculative_tokens", "swap_space",
                    "max_num_seqs", "enable_prefix_caching", "override_generation_config")
 _TRTLLM_MARKERS = ("pytorch_backend_config", "triton_config", "build_config", "kv_cache_config", "backend")
@@ -98,7 +99,8 @@ _SAMPLING_NESTS = ("sampling_params", "sampling_parameters")
 _ENGINE_ARGS = frozenset((
     "model", "tokenizer", "tokenizer_mode", "revision", "trust_remote_code", "download_dir", "load_format",
     "dtype", "kv_cache_dtype", "max_model_len", "quantization", "served_model_name", "generation_config",
-    "pipeline_parallel_size", "max_num_batched_tokens", "enable_chunked_prefill", "block_size", "host", "port",
+    "tensor_parallel_size", "pipeline_parallel_size",
+    "max_num_batched_tokens", "enable_chunked_prefill", "block_size", "host", "port",
     "disable_log_stats", "max_logprobs", "max_seq_len_to_capture", "distributed_executor_backend",
     "limit_mm_per_prompt", "enable_lora", "max_loras", "max_lora_rank", "speculative_config", "cpu_offload_gb",
     "tool_call_parser", "enable_auto_tool_choice", "chat_template_content_format", "api_key", "uvicorn_log_level",
