@@ -7,6 +7,8 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -104,3 +106,53 @@ def example(tmp_path: Path) -> Path:
     dst = tmp_path / "summarizer"
     shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "summarizer", dst)
     return dst
+
+
+# A plug-in kind that claims what built-in kinds claim (extractors.detect's ambiguity, init's report of it):
+# the ``copycat`` fixture installs it as a real distribution on sys.path (``tmp_path/site``) and yields tmp_path.
+_COPYCAT = '''\
+"""A plug-in kind that claims what vLLM claims, by content, and generation_config.json by name when asked."""
+import os
+from pathlib import Path
+
+from driftguard.extractors.base import KindInfo, ValueBuilder
+
+INFO = KindInfo(kind="copycat", description="claims vLLM engine args",
+                names=("generation_config.json",) if os.environ.get("COPYCAT_NAMES") else ())
+
+
+def detect(path: Path, head: bytes) -> bool:
+    return path.suffix == ".json" and (b"gpu_memory_utilization" in head or path.name == "generation_config.json")
+
+
+def extract(path: Path, options: object) -> object:
+    return ValueBuilder(INFO.kind, path).build()
+'''
+
+
+def _install_copycat(site: Path) -> None:
+    (site / "dg_copycat.py").write_text(_COPYCAT)
+    meta = site / "dg_copycat-1.0.dist-info"
+    meta.mkdir()
+    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: dg-copycat\nVersion: 1.0\n")
+    (meta / "entry_points.txt").write_text("[driftguard.extractors]\ncopycat = dg_copycat\n")
+
+
+def _forget_copycat() -> None:
+    from driftguard import extractors, plugins
+
+    plugins.clear_cache()
+    extractors.clear()
+    sys.modules.pop("dg_copycat", None)
+
+
+@pytest.fixture
+def copycat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    site = tmp_path / "site"
+    site.mkdir()
+    _install_copycat(site)
+    monkeypatch.syspath_prepend(str(site))
+    _forget_copycat()
+    yield tmp_path
+    monkeypatch.delenv("COPYCAT_NAMES", raising=False)
+    _forget_copycat()

@@ -121,9 +121,10 @@ def split_kind(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-def detect(path: Path) -> str:
-    """The kind of an artifact from its name and first bytes: the one kind that claims it by name, else the one
-    that claims it by content; UsageError naming the candidates when several do, or the kinds when none does."""
+def candidates(path: Path) -> tuple[list[str], str]:
+    """The kinds that claim an artifact, and on what footing (``name`` or ``content``): those whose
+    ``KindInfo.names`` match its name and whose ``detect`` agrees, else those whose ``detect`` claims its content
+    (none: ``([], "content")``). ExtractionError when it does not exist."""
     if not _exists(path):
         raise ExtractionError("no such file or folder", str(path))
     from driftguard.readers.files import head as read_head
@@ -131,13 +132,19 @@ def detect(path: Path) -> str:
     head = read_head(path)  # refuses FIFOs and devices: detection must not block or read without end
     claims = [kind for kind in available_kinds() if _claims(kind, path, head)]
     by_name = [kind for kind in claims if any(fnmatchcase(path.name, p) for p in info(kind).names)]
-    found = by_name or claims
+    return (by_name, "name") if by_name else (claims, "content")
+
+
+def detect(path: Path) -> str:
+    """The kind of an artifact from its name and first bytes: the one kind that claims it by name, else the one
+    that claims it by content (``candidates``); UsageError naming the candidates when several do, or the kinds
+    when none does."""
+    found, footing = candidates(path)
     if len(found) == 1:
         return found[0]
     if found:
-        raise UsageError(f"ambiguous: {', '.join(found)} all claim this file by "
-                         f"{'name' if by_name else 'content'}; name the one that reads it as KIND:PATH (or kind: "
-                         f"in the manifest)", str(path))
+        raise UsageError(f"ambiguous: {', '.join(found)} all claim this file by {footing}; name the one that reads "
+                         f"it as KIND:PATH (or kind: in the manifest)", str(path))
     raise UsageError(
         f"cannot tell what kind of artifact this is; name it as KIND:PATH (or kind: in the manifest), "
         f"one of: {', '.join(available_kinds())}",
@@ -173,5 +180,5 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
     return hit
 
 
-__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "builtin_kinds", "clear",
-           "detect", "extract", "format_namespaces", "get", "info", "split_kind"]
+__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "builtin_kinds", "candidates",
+           "clear", "detect", "extract", "format_namespaces", "get", "info", "split_kind"]

@@ -8,19 +8,19 @@ read back and compared with the data before it is returned, so a comment can nev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from driftguard import extractors
-from driftguard.errors import DriftguardError, ExtractionError, UsageError
+from driftguard.errors import DriftguardError, UsageError
 
-#: Folders ``init`` never looks into.
+#: Folders ``init`` never looks into (reported once each, as skipped): version control, environments,
+#: dependencies, caches, and the approvals the manifest names. Hidden folders (``.name``) are not looked into either.
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", "approvals", ".tox"})
-#: File names worth sniffing during discovery (anything else is skipped unread).
-_DISCOVER_SUFFIXES = (".json", ".yaml", ".yml", ".pbtxt", ".onnx", ".safetensors", ".ckpt", ".pt", ".pth", ".bin",
-                      ".ini")
+#: The file ``init`` writes.
+_MANIFEST = "driftguard.yaml"
 _DEPLOY_HINTS = ("deploy", "serv", "model_repository", "triton", "inference", "prod")
 #: Field names that make a mapping look like sampling parameters (when no extractor claims the file).
 _SAMPLING_HINTS = frozenset({"temperature", "top_p", "top_k", "max_tokens", "max_new_tokens", "repetition_penalty",
@@ -43,7 +43,9 @@ class Found:
 
 
 def scan(folder: str | Path, model: str | None = None) -> list[Found]:
-    """Every candidate file under ``folder`` (sorted), placed on a side of a model or skipped with a reason.
+    """Every file under ``folder`` (sorted), placed on a side of a model or skipped with a reason: not a known
+    kind, ambiguous (``choices``: the kinds that claim it), unreadable, of no model, not a regular file, or inside
+    a folder ``init`` does not look into (one entry for the folder, ``rel/``).
 
     Models: every Triton model folder (the folder of a ``config.pbtxt``) is one model, named after it; a file
     whose path names a model's folder goes to that model; the other files go to the only model when there is
@@ -55,24 +57,32 @@ def scan(folder: str | Path, model: str | None = None) -> list[Found]:
     if not root.is_dir():
         raise UsageError("not a folder", str(root))
     default = model or root.resolve().name or "model"
-    files: list[tuple[Path, str, str | None, str | None]] = []  # path, rel, kind, why not
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts[:-1]) or not path.is_file():
-            continue
-        if path.suffix.lower() not in _DISCOVER_SUFFIXES or path.name == "driftguard.yaml":
+    files: list[tuple[Path, str, str | None, str | None, tuple[str, ...]]] = []  # path, rel, kind, why not, choices
+    skipped: list[Found] = []
+    for path, rel, why in _walk(root):
+        if why is not None:
+            skipped.append(Found(rel, skipped=why))
             continue
         try:
-            files.append((path, rel.as_posix(), extractors.detect(path), None))
-        except UsageError:
-            files.append((path, rel.as_posix(), None, "no extractor recognizes it"))
-        except (ExtractionError, DriftguardError) as exc:
-            files.append((path, rel.as_posix(), None, f"unreadable: {exc.message}"))
+            kinds, footing = extractors.candidates(path)
+        except DriftguardError as exc:
+            files.append((path, rel, None, f"unreadable: {exc.message}", ()))
+            continue
+        if len(kinds) == 1:
+            files.append((path, rel, kinds[0], None, ()))
+        elif kinds:
+            files.append((path, rel, None, f"ambiguous: {', '.join(kinds)} all claim it by {footing}: name its kind",
+                          tuple(kinds)))
+        else:
+            files.append((path, rel, None, "no extractor recognizes it", ()))
     requests = request_kinds()
-    triton = {Path(r).parent: Path(r).parent.name for _, r, kind, _ in files if kind == "triton"}
+    triton = {Path(r).parent: Path(r).parent.name for _, r, kind, _, _ in files if kind == "triton"}
     names = sorted(set(triton.values())) or [default]
     out: list[Found] = []
-    for path, relpath, kind, why in files:
+    for path, relpath, kind, why, choices in files:
+        if kind is None and choices:
+            out.append(Found(relpath, skipped=why, choices=choices))
+            continue
         if kind is None:
             looks = _looks_like_sampling(path)
             out.append(Found(relpath, skipped=(
@@ -90,7 +100,36 @@ def scan(folder: str | Path, model: str | None = None) -> list[Found]:
         deploy = info.role == "deployment" or (info.role != "training" and any(h in lowered for h in _DEPLOY_HINTS))
         out.append(Found(relpath, "deployment" if deploy else "training", owner, kind,
                          requests if info.runtime and not info.engine_shown else ()))
-    return out
+    return sorted(out + skipped, key=lambda f: f.path)
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, str, str | None]]:
+    """Every entry under ``root``, sorted, as (path, relative path, why it is skipped or None): regular files
+    to detect (a link to a file too: the Hugging Face cache links its files); a folder ``init`` does not look
+    into or a link to a folder (no loops), once (``rel/``), with the reason; anything else (a FIFO, a device, a
+    dangling link) with the reason. Folders are pruned, never walked: a virtualenv is not read to be skipped."""
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+        rel = entry.relative_to(root).as_posix()
+        yield from _entry(root, entry, rel)
+
+
+def _entry(root: Path, entry: Path, rel: str) -> Iterator[tuple[Path, str, str | None]]:
+    if entry.is_symlink() and entry.is_dir():
+        yield entry, f"{rel}/", "a link to a folder: not followed (name the folder itself)"
+    elif entry.is_dir():
+        if entry.name in _SKIP_DIRS or entry.name.startswith("."):
+            what = "a hidden folder" if entry.name.startswith(".") else \
+                "a folder init does not look into (dependencies, version control, caches, approvals)"
+            yield entry, f"{rel}/", f"{what}: nothing in it read"
+            return
+        for child in sorted(entry.iterdir(), key=lambda p: p.name):
+            yield from _entry(root, child, child.relative_to(root).as_posix())
+    elif not entry.is_file():
+        yield entry, rel, "not a regular file"
+    elif rel == _MANIFEST:
+        yield entry, rel, "the manifest init writes"
+    else:
+        yield entry, rel, None
 
 
 def request_kinds() -> tuple[str, ...]:

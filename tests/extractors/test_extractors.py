@@ -1,6 +1,6 @@
 """``extractors.detect``: every kind is asked; a name claim (``KindInfo.names``) outranks content claims, and two
 claims on the same footing are an input error listing the candidates, never the first one's guess. A plug-in
-kind (a real dist-info on sys.path) makes the conflicts."""
+kind (the ``copycat`` fixture: a real dist-info on sys.path) makes the conflicts."""
 
 from __future__ import annotations
 
@@ -8,61 +8,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from driftguard import extractors, plugins
+from driftguard import extractors
 from driftguard.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
-
-_COPYCAT = '''\
-"""A plug-in kind that claims what vLLM claims, by content, and generation_config.json by name when asked."""
-import os
-from pathlib import Path
-
-from driftguard.extractors.base import KindInfo, ValueBuilder
-
-INFO = KindInfo(kind="copycat", description="claims vLLM engine args",
-                names=("generation_config.json",) if os.environ.get("COPYCAT_NAMES") else ())
-
-
-def detect(path: Path, head: bytes) -> bool:
-    return path.suffix == ".json" and (b"gpu_memory_utilization" in head or path.name == "generation_config.json")
-
-
-def extract(path: Path, options: object) -> object:
-    return ValueBuilder(INFO.kind, path).build()
-'''
-
-
-def _install(site: Path) -> None:
-    (site / "dg_copycat.py").write_text(_COPYCAT)
-    meta = site / "dg_copycat-1.0.dist-info"
-    meta.mkdir()
-    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: dg-copycat\nVersion: 1.0\n")
-    (meta / "entry_points.txt").write_text("[driftguard.extractors]\ncopycat = dg_copycat\n")
-
-
-def _forget() -> None:
-    plugins.clear_cache()
-    extractors.clear()
-    sys.modules.pop("dg_copycat", None)
-
-
-@pytest.fixture
-def copycat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    site = tmp_path / "site"
-    site.mkdir()
-    _install(site)
-    monkeypatch.syspath_prepend(str(site))
-    _forget()
-    yield tmp_path
-    monkeypatch.delenv("COPYCAT_NAMES", raising=False)
-    _forget()
-
 
 def _engine_args(folder: Path) -> Path:
     p = folder / "engine.json"
@@ -91,7 +44,7 @@ def test_a_name_claim_outranks_a_content_claim(copycat: Path) -> None:
 
 def test_two_name_claims_are_ambiguous(copycat: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COPYCAT_NAMES", "1")
-    _forget()
+    extractors.clear()
     gen = copycat / "generation_config.json"
     gen.write_text(json.dumps({"temperature": 0.7}))
     with pytest.raises(UsageError, match=r"ambiguous: hf-generation, copycat all claim this file by name"):

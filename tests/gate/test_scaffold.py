@@ -82,3 +82,77 @@ def test_any_model_name_or_path_reads_back(tmp_path: Path, name: str) -> None:
     assert list(data["models"]) == [name]
     assert data["models"][name]["deployment"] == [{"path": "deploy #2: x/generation_config.json",
                                                    "kind": "hf-generation"}]
+
+
+def _mixed(root: Path) -> None:
+    """A repository as found: artifacts beside code, docs, a virtualenv, VCS data, a link, the manifest."""
+    (root / "training").mkdir()
+    (root / "training" / "generation_config.json").write_text(json.dumps({"do_sample": False}))
+    (root / "README.md").write_text("# model\n")
+    (root / "train.py").write_text("print('train')\n")
+    (root / "weights.bin").write_bytes(b"\x00" * 64)
+    (root / ".git" / "objects").mkdir(parents=True)
+    (root / ".git" / "config").write_text("[core]\n")
+    (root / "node_modules" / "x").mkdir(parents=True)
+    (root / "node_modules" / "x" / "package.json").write_text("{}")
+    (root / "latest").symlink_to(root / "training")
+    (root / "dangling.json").symlink_to(root / "nowhere.json")
+    (root / "driftguard.yaml").write_text("version: 1\n")
+
+
+def test_every_file_init_does_not_place_is_listed_with_why(tmp_path: Path) -> None:
+    _mixed(tmp_path)
+    found = {f.path: f for f in scaffold.scan(tmp_path)}
+    assert found["training/generation_config.json"].kind == "hf-generation"
+    assert {p: f.skipped for p, f in found.items() if f.skipped} == {
+        "README.md": "no extractor recognizes it",
+        "train.py": "no extractor recognizes it",
+        "weights.bin": "no extractor recognizes it",
+        ".git/": "a hidden folder: nothing in it read",
+        "node_modules/": "a folder init does not look into (dependencies, version control, caches, approvals): "
+                         "nothing in it read",
+        "latest/": "a link to a folder: not followed (name the folder itself)",
+        "dangling.json": "not a regular file",
+        "driftguard.yaml": "the manifest init writes",
+    }
+    assert list(found) == sorted(found)
+
+
+def test_a_link_to_a_file_is_read_like_the_file(tmp_path: Path) -> None:
+    """The Hugging Face cache's snapshot folders hold links to blobs: init places them as it places files."""
+    blob = tmp_path / "blobs" / "abc123"
+    blob.parent.mkdir()
+    blob.write_text(json.dumps({"do_sample": False}))
+    (tmp_path / "snapshot").mkdir()
+    (tmp_path / "snapshot" / "generation_config.json").symlink_to(blob)
+    found = {f.path: f for f in scaffold.scan(tmp_path)}
+    assert found["snapshot/generation_config.json"].kind == "hf-generation"
+    assert found["blobs/abc123"].skipped == "no extractor recognizes it"
+
+
+def test_an_ambiguous_file_is_skipped_with_its_candidates(copycat: Path) -> None:
+    root = copycat / "repo"
+    (root / "serving").mkdir(parents=True)
+    (root / "serving" / "engine.json").write_text(json.dumps({"model": "m", "gpu_memory_utilization": 0.9}))
+    [f] = [f for f in scaffold.scan(root) if f.path == "serving/engine.json"]
+    assert f.kind is None and f.choices == ("vllm", "copycat")
+    assert f.skipped == "ambiguous: vllm, copycat all claim it by content: name its kind"
+
+
+def test_init_reports_every_skipped_file_as_a_subprocess(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    _mixed(tmp_path)
+    (tmp_path / "driftguard.yaml").unlink()
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "init", "--stdout", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    skipped = [line for line in proc.stderr.splitlines() if line.startswith("driftguard: init: skipped ")]
+    assert [line.split(": ")[2].removeprefix("skipped ") for line in skipped] == [
+        ".git/", "README.md", "dangling.json", "latest/", "node_modules/", "train.py", "weights.bin"]
+    assert "driftguard: init: skipped README.md: no extractor recognizes it" in skipped
+    # the manifest says the same, in its closing comment, and still reads back
+    assert "#   node_modules/: a folder init does not look into" in proc.stdout
+    assert yaml.safe_load(proc.stdout)["models"][tmp_path.name]["training"] == [
+        {"path": "training/generation_config.json", "kind": "hf-generation"}]
