@@ -46,6 +46,22 @@ LAUNCHER_DTYPES = ("float16", "bfloat16")
 #: The launcher's ``--quantize`` values (``Quantization`` value enum of text-generation-launcher).
 LAUNCHER_QUANTIZE = ("awq", "compressed-tensors", "eetq", "exl2", "gptq", "marlin", "bitsandbytes",
                      "bitsandbytes-nf4", "bitsandbytes-fp4", "fp8")
+#: Launcher arguments that also state a canonical key of what is served (arg -> (key, type)), each kept under
+#: ``tgi.launcher.<name>`` as well (huggingface/text-generation-inference launcher/src/main.rs ``Args``):
+#: ``model_id`` and ``revision``; ``max_input_tokens`` (``max_input_length`` is its older name) the longest prompt;
+#: ``max_total_tokens`` prompt plus generation, the served context; ``max_batch_size``; ``num_shard`` the GPUs one
+#: model is sharded over; ``lora_adapters`` (comma-separated ``id`` or ``id=path``).
+LAUNCHER_ALSO: dict[str, tuple[str, str]] = {
+    "model_id": ("model.source", "str"),
+    "revision": ("model.revision", "str"),
+    "max_input_tokens": ("serving.max_input_length", "int"),
+    "max_input_length": ("serving.max_input_length", "int"),
+    "max_total_tokens": ("serving.max_model_len", "int"),
+    "max_batch_size": ("batching.max_batch_size", "int"),
+    "num_shard": ("serving.tensor_parallel_size", "int"),
+    "lora_adapters": ("model.adapters", "list"),
+}
+
 
 def _warper_on(name: str, x: float) -> bool:
     """TGI-TOK NextTokenChooser ``has_warpers``: temperature != 1, top_k != 0, top_p < 1, typical_p < 1."""

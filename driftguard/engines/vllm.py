@@ -64,6 +64,21 @@ ENGINE_FIELDS: dict[str, str] = {
     "quantization": "precision.quantization",
 }
 
+#: Engine args that also state a canonical key of what is served, kept as well under ``vllm.<name>`` as written
+#: (arg -> (key, type)): the model and revision loaded (``model.source`` is identity, not compared as a value),
+#: the scheduler's batch and step-token limits, tensor parallelism, and the LoRA modules served
+#: (``--lora-modules name=path ...``, or JSON objects with ``name`` and ``path``: kept as ``name=path``)
+#: (vllm-project/vllm@001999d2f360 vllm/engine/arg_utils.py EngineArgs; vllm/entrypoints/openai/cli_args.py
+#: LoRAParserAction).
+ENGINE_ALSO: dict[str, tuple[str, str]] = {
+    "model": ("model.source", "str"),
+    "revision": ("model.revision", "str"),
+    "max_num_seqs": ("batching.max_batch_size", "int"),
+    "max_num_batched_tokens": ("serving.max_num_tokens", "int"),
+    "tensor_parallel_size": ("serving.tensor_parallel_size", "int"),
+    "lora_modules": ("model.adapters", "adapters"),
+}
+
 #: Fields vLLM's SamplingParams and its OpenAI/Triton request models accept besides the mapped ones (VLLM-SP,
 #: VLLM-CHAT; Triton generate-endpoint fields). Anything else in a request is dropped by vLLM with a log line.
 OTHER_FIELDS = frozenset((

@@ -46,6 +46,7 @@ from driftguard.extractors.runtime_common import (
     flag_unknown,
     keep_namespaced,
     load_document,
+    number,
     put,
     require_mapping,
     sniff,
@@ -146,7 +147,8 @@ def extract_document(doc: Document, options: ExtractOptions, *, engine_args: boo
 
 def _launcher(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> None:
     """Launcher args: ``dtype`` -> ``precision.compute``, ``quantize`` -> ``precision.quantization``, every
-    argument also as ``tgi.launcher.<name>``."""
+    other argument as ``tgi.launcher.<name>``, and those naming what is served also as their canonical key
+    (``engines.tgi.LAUNCHER_ALSO``: model, context and batch limits, shards, adapters)."""
     for raw_name, raw in data.items():
         name = launcher_name(str(raw_name))
         ptr = f"/{escape(str(raw_name))}"
@@ -163,4 +165,24 @@ def _launcher(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> None:
         elif isinstance(raw, dict) and raw:
             keep_namespaced(b, doc, f"tgi.launcher.{name}", raw, ptr, (), "launcher args")
         else:
+            if name in tgi_engine.LAUNCHER_ALSO and raw is not None:
+                _also(b, doc, name, raw, ptr)
             put(b, doc, f"tgi.launcher.{name}", normalize_json(raw), ptr, "launcher args")
+
+
+def _also(b: ValueBuilder, doc: Document, name: str, raw: Any, ptr: str) -> None:
+    """The canonical key a launcher argument also states (``engines.tgi.LAUNCHER_ALSO``); the launcher refuses a
+    value of the wrong type, so it is an input error with the line."""
+    key, typ = tgi_engine.LAUNCHER_ALSO[name]
+    if typ == "int":
+        value: Any = number(doc, ptr, raw, integer=True)
+    elif typ == "list":
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ExtractionError(f"{name} must be a comma-separated list", str(doc.path), doc.line(ptr))
+        value = [i.strip() for i in items if i.strip()]
+    elif isinstance(raw, (str, int)) and not isinstance(raw, bool):
+        value = str(raw)
+    else:
+        raise ExtractionError(f"{name} must be a string", str(doc.path), doc.line(ptr))
+    put(b, doc, key, value, ptr, "launcher args")

@@ -282,6 +282,7 @@ def _engine_args(b: ValueBuilder, doc: Document, data: dict[str, Any], used: set
         elif isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
             used.add(name)  # Triton model.json writes booleans as strings
             put(b, doc, f"vllm.{name}", raw.strip().lower() == "true", ptr, "engine args")
+    _engine_also(b, doc, data)
     used.add("override_generation_config")
     spelled = next((k for k in data if _canon(str(k)) == "generation_config"), None)
     mode = "auto" if spelled is None else data[spelled]
@@ -291,6 +292,48 @@ def _engine_args(b: ValueBuilder, doc: Document, data: dict[str, Any], used: set
         raise ExtractionError("generation_config must be 'auto', 'vllm' or a folder", str(doc.path),
                               doc.line(f"/{escape(str(spelled))}"))
     return mode
+
+
+def _engine_also(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> None:
+    """The canonical keys engine args also state (``engines.vllm.ENGINE_ALSO``); the args stay under ``vllm.*``
+    too, as written. Values of the wrong shape are input errors with the line, as vLLM's parser refuses them."""
+    for raw_name, raw in data.items():
+        name = _canon(str(raw_name))
+        also = vllm_engine.ENGINE_ALSO.get(name)
+        if also is None or raw is None:
+            continue
+        key, typ = also
+        ptr = f"/{escape(str(raw_name))}"
+        if typ == "int":
+            value: Any = number(doc, ptr, raw, integer=True)
+        elif typ == "adapters":
+            value = _adapters(doc, ptr, raw)
+        elif isinstance(raw, (str, int)) and not isinstance(raw, bool):
+            value = str(raw)
+        else:
+            raise ExtractionError(f"{name} must be a string", str(doc.path), doc.line(ptr))
+        put(b, doc, key, value, ptr, "engine args")
+
+
+def _adapters(doc: Document, ptr: str, raw: Any) -> list[str]:
+    """``lora_modules`` as vLLM's LoRAParserAction takes them: ``name=path`` words, or objects with ``name`` and
+    ``path`` (JSON, or a mapping in a config file); each kept as ``name=path``."""
+    items = raw if isinstance(raw, list) else [raw]
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str) and item.lstrip().startswith("{"):
+            try:
+                item = json.loads(item)
+            except json.JSONDecodeError as exc:
+                raise ExtractionError(f"lora_modules: invalid JSON ({exc.msg})", str(doc.path), doc.line(ptr)) from None
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("path"), str):
+            out.append(f"{item['name']}={item['path']}")
+        elif isinstance(item, str) and "=" in item:
+            out.append(item.strip())
+        else:
+            raise ExtractionError("lora_modules: each module is name=path or an object with name and path",
+                                  str(doc.path), doc.line(ptr))
+    return out
 
 
 def _override_layer(b: ValueBuilder, doc: Document, raw: Any, ptr: str) -> None:

@@ -91,3 +91,24 @@ def test_tgi_known_fields_are_the_openapi_schema() -> None:
     schemas = doc["components"]["schemas"]
     assert tgi_engine.ROUTER.known == set(schemas["GenerateParameters"]["properties"])
     assert set(schemas["CompatGenerateRequest"]["properties"]) == tgi_engine.REQUEST_FIELDS
+
+
+def test_tgi_launcher_args_name_what_is_served_canonically(tmp_path: Path) -> None:
+    f = tmp_path / "launcher.yaml"
+    f.write_text("model_id: mistralai/Mistral-7B-Instruct-v0.2\nREVISION: main\nmax-input-tokens: 3000\n"
+                 "max_total_tokens: '4096'\nmax_batch_size: 8\nNUM_SHARD: 2\nlora_adapters: a, b=/x\n")
+    cfg = extract(f, "tgi")
+    expected = {"model.source": ("mistralai/Mistral-7B-Instruct-v0.2", 1), "model.revision": ("main", 2),
+                "serving.max_input_length": (3000, 3), "serving.max_model_len": (4096, 4),
+                "batching.max_batch_size": (8, 5), "serving.tensor_parallel_size": (2, 6),
+                "model.adapters": (["a", "b=/x"], 7)}
+    assert {k: (cfg[k].value, cfg[k].origin.line) for k in expected} == expected
+    assert cfg["tgi.launcher.max_input_tokens"].value == 3000  # kept as written too
+
+
+def test_tgi_launcher_arg_that_is_not_a_number_is_an_input_error(tmp_path: Path) -> None:
+    f = tmp_path / "launcher.yaml"
+    f.write_text("model_id: m\nmax_total_tokens: lots\n")
+    with pytest.raises(ExtractionError, match="max_total_tokens must be an integer") as info:
+        extract(f, "tgi")
+    assert info.value.line == 2

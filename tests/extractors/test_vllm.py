@@ -167,3 +167,30 @@ def test_greedy_forces_neutral_knobs_and_says_so(tmp_path: Path) -> None:
     row = next(ln for ln in extract_text([cfg]).splitlines() if ln.startswith("generation.top_p"))
     assert "request.json:2 (forced: vLLM greedy (temperature < 1e-5))" in row
     assert "generation_config.json" not in row
+
+
+def test_engine_args_name_what_is_served_canonically_and_keep_the_args_as_written(tmp_path: Path) -> None:
+    f = tmp_path / "serve.yaml"
+    f.write_text("model: meta-llama/Llama-3.1-8B-Instruct\nrevision: v2\nmax-num-seqs: 64\n"
+                 "max_num_batched_tokens: 8192\ntensor-parallel-size: 2\n"
+                 "lora_modules: [\"sql=/adapters/sql\", '{\"name\": \"x\", \"path\": \"/a/x\"}']\n")
+    cfg = extract(f, "vllm")
+    expected = {"model.source": ("meta-llama/Llama-3.1-8B-Instruct", 1), "model.revision": ("v2", 2),
+                "batching.max_batch_size": (64, 3), "serving.max_num_tokens": (8192, 4),
+                "serving.tensor_parallel_size": (2, 5), "model.adapters": (["sql=/adapters/sql", "x=/a/x"], 6)}
+    assert {k: (cfg[k].value, cfg[k].origin.line) for k in expected} == expected
+    assert cfg["vllm.max_num_seqs"].value == 64 and cfg["vllm.model"].value == "meta-llama/Llama-3.1-8B-Instruct"
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("model: m\nmax_num_seqs: many\nmax_model_len: 8\n", "max_num_seqs must be an integer"),
+    ("model: m\nmax_model_len: 8\nlora_modules: [sql]\n", "each module is name=path"),
+    ("model: [a]\nmax_model_len: 8\n", "model must be a string"),
+])
+def test_engine_args_of_the_wrong_shape_are_input_errors_with_the_line(tmp_path: Path, body: str,
+                                                                       message: str) -> None:
+    f = tmp_path / "serve.yaml"
+    f.write_text(body)
+    with pytest.raises(ExtractionError, match=message) as info:
+        extract(f, "vllm")
+    assert info.value.line is not None
