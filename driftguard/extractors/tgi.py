@@ -72,10 +72,13 @@ PARAMETERS = _SPEC.fields
 LAUNCHER_DTYPES = tgi_engine.LAUNCHER_DTYPES
 LAUNCHER_QUANTIZE = tgi_engine.LAUNCHER_QUANTIZE
 _REQUEST_KEYS = tgi_engine.REQUEST_FIELDS
-#: Arguments that mark a mapping with a ``model_id`` as launcher args (not a request body).
-_LAUNCHER_MARKERS = ("dtype", "quantize", "max_input_tokens", "max_input_length", "max_total_tokens",
-                     "max_batch_prefill_tokens", "max_batch_total_tokens", "max_concurrent_requests",
-                     "num_shard", "sharded", "kv_cache_dtype", "revision", "trust_remote_code", "port")
+#: Launcher arguments only TGI spells so: with a ``model_id``, they make detection claim a mapping as launcher
+#: args (``dtype``, ``revision``, ``port`` or ``trust_remote_code`` beside a ``model_id`` are in many servers'
+#: configs: too weak to claim a file on).
+_TGI_ONLY = ("quantize", "max_input_tokens", "max_input_length", "max_total_tokens", "max_batch_prefill_tokens",
+             "max_batch_total_tokens", "max_concurrent_requests", "num_shard", "sharded")
+#: Arguments that, with a ``model_id``, make a file named as ``tgi:`` launcher args (not a request body).
+_LAUNCHER_MARKERS = (*_TGI_ONLY, "dtype", "kv_cache_dtype", "revision", "trust_remote_code", "port")
 
 
 def _is_sagemaker_env(data: Any) -> bool:
@@ -89,16 +92,16 @@ def launcher_name(raw: str) -> str:
     return raw.strip().lstrip("-").replace("-", "_").lower()
 
 
-def _is_launcher_args(data: Any) -> bool:
+def _is_launcher_args(data: Any, markers: tuple[str, ...] = _LAUNCHER_MARKERS) -> bool:
     if not isinstance(data, dict):
         return False
     names = {launcher_name(str(k)) for k in data}
-    return "model_id" in names and any(m in names for m in _LAUNCHER_MARKERS)
+    return "model_id" in names and any(m in names for m in markers)
 
 
 def detect(path: Path, head: bytes) -> bool:
     data = sniff(path, head)
-    if _is_sagemaker_env(data) or _is_launcher_args(data):
+    if _is_sagemaker_env(data) or _is_launcher_args(data, _TGI_ONLY):
         return True
     return isinstance(data, dict) and "inputs" in data and set(data) <= _REQUEST_KEYS and \
         isinstance(data.get("parameters", {}), dict)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from driftguard.errors import ExtractionError
+from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors import detect, extract
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
@@ -112,3 +112,33 @@ def test_tgi_launcher_arg_that_is_not_a_number_is_an_input_error(tmp_path: Path)
     with pytest.raises(ExtractionError, match="max_total_tokens must be an integer") as info:
         extract(f, "tgi")
     assert info.value.line == 2
+@pytest.mark.parametrize("text", ["model_id: org/m\nport: 8080\n", "model_id: org/m\ndtype: bfloat16\n",
+                                  "model_id: org/m\nrevision: main\ntrust_remote_code: true\n"])
+def test_a_model_id_beside_a_common_server_setting_is_not_claimed(tmp_path: Path, text: str) -> None:
+    """Many servers' configs name a model_id with a port or a dtype: only TGI's own flags claim a file."""
+    f = tmp_path / "server.yaml"
+    f.write_text(text)
+    with pytest.raises(UsageError, match="cannot tell what kind"):
+        detect(f)
+    assert extract(f, "tgi")["tgi.launcher.model_id"].value == "org/m"  # named, it reads as launcher args
+
+
+def test_a_tgi_request_with_an_openai_field_is_a_dg304_warning_in_a_check(tmp_path: Path) -> None:
+    """`driftguard check` on a manifest naming a TGI request with max_tokens: the warning, with the real name."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "generation_config.json").write_text(json.dumps({"max_new_tokens": 64}))
+    (tmp_path / "serve.json").write_text('{"inputs": "hi",\n "parameters": {"max_tokens": 64}}\n')
+    (tmp_path / "driftguard.yaml").write_text(
+        "version: 1\nmodels:\n  m:\n    training: [{path: train/generation_config.json}]\n"
+        "    deployment: [{path: serve.json, kind: tgi}]\n")
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "check", "--format", "json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    findings = json.loads(proc.stdout)["models"][0]["findings"]
+    [ignored] = [f for f in findings if f["rule"] == "DG304"]
+    assert ignored["key"] == "tgi.unknown_fields.max_tokens"
+    assert "did you mean max_new_tokens?" in ignored["message"] and ignored["severity"] == "warning"
