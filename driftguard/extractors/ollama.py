@@ -30,6 +30,12 @@ reads the commands (ollama/ollama@fb3076099687 ``parser/parser.go`` ``CreateRequ
 Defaults: ``OLLAMA_DEFAULTS``, Ollama's ``api.DefaultOptions()``; ``min_p`` has no entry there and is sent to the
 runner as Go's zero value, 0 (``llm/llama_server.go``), so llama.cpp's own 0.05 never applies. ``num_ctx`` has
 none: Ollama picks 4k, 32k or 256k from the GPU's memory (``envconfig.ContextLength``, ``OLLAMA_CONTEXT_LENGTH``).
+They are filled only when ``FROM`` is a file (a GGUF, a safetensors folder): ``FROM`` a model (``llama3.2``,
+``hf.co/org/repo:Q4_K_M``) inherits that model's own parameters layer, which ``ollama create`` merges under the
+Modelfile's (``server/create.go`` ``setParameters``) and which no file here shows, so nothing unset is filled
+and ``model.source``'s note says why. ``FROM`` is a file when it is one beside the Modelfile (inside the checked
+tree), or is spelled as one: an absolute, home or ``./`` path, a Windows drive, or a ``.gguf``/``.bin``/
+``.safetensors`` name (``CreateRequest`` reads any path that exists on the author's machine).
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.keys import Default, chat_template_digest
 from driftguard.model import EffectiveConfig
-from driftguard.readers import modelfile
+from driftguard.readers import files, modelfile
 from driftguard.readers.modelfile import Command
 
 _SRC = "defaults.md §12 Ollama (OLLAMA) "
@@ -98,6 +104,10 @@ _SINGLE = {"model": "model.source", "adapter": "model.adapters", "draft": "ollam
            "template": "ollama.template", "system": "ollama.system", "renderer": "ollama.renderer",
            "parser": "ollama.parser", "requires": "ollama.requires"}
 _FLOAT32_MAX = 3.4028234663852886e38
+_PATH_PREFIXES = ("/", "\\", "./", "../", ".\\", "..\\", "~")
+_WEIGHT_SUFFIXES = (".gguf", ".bin", ".safetensors")
+_NAMED_MODEL = ("a model name: ollama create starts from that model's own parameters layer (not visible here), "
+                "so what this Modelfile leaves unset is not filled with Ollama's defaults")
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -121,9 +131,27 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     _singles(vb, commands, last)
     _lists(vb, commands)
     _parameters(vb, path, commands)
-    vb.fill_defaults(OLLAMA_DEFAULTS, default_of="ollama")
+    if _names_a_file(last["model"].args, path, options.root_for(path)):
+        vb.fill_defaults(OLLAMA_DEFAULTS, default_of="ollama")
+    else:
+        source = vb.values["model.source"]
+        vb.set("model.source", source.value, source.origin.line, source="Modelfile",
+               note=_NAMED_MODEL if source.note is None else f"{source.note}; {_NAMED_MODEL}")
     _decoding(vb)
     return vb.build()
+
+
+def _names_a_file(source: str, modelfile_path: Path, root: Path) -> bool:
+    """Whether ``FROM`` reads a file or folder (no parameters layer under the Modelfile's) rather than a model."""
+    if source.startswith(_PATH_PREFIXES) or source in (".", "..") or source.lower().endswith(_WEIGHT_SUFFIXES):
+        return True
+    if len(source) > 2 and source[0].isalpha() and source[1] == ":" and source[2] in "\\/":
+        return True  # C:\models\x or C:/models/x
+    beside = modelfile_path.parent / source
+    try:
+        return files.is_within(beside, root) and files.exists(beside)
+    except ExtractionError:  # a name no file can have (too long)
+        return False
 
 
 def _singles(vb: ValueBuilder, commands: list[Command], last: dict[str, Command]) -> None:
@@ -261,7 +289,9 @@ def _idents(text: str, *, numeric_rule: bool) -> bool:
 
 def _decoding(vb: ValueBuilder) -> None:
     """``generation.do_sample`` from the temperature: llama.cpp samples greedily at a temperature <= 0."""
-    temperature = vb.values["generation.temperature"]
+    temperature = vb.values.get("generation.temperature")
+    if temperature is None:
+        return
     t = temperature.value
     if isinstance(t, (int, float)) and not isinstance(t, bool):
         vb.derive("generation.do_sample", t > 0, temperature,

@@ -83,7 +83,7 @@ SYSTEM You are terse.
 
 
 def test_ollama_defaults_for_what_is_unset(tmp_path: Path) -> None:
-    cfg = api.extract(_modelfile(tmp_path, "FROM qwen2.5:7b\n"))
+    cfg = api.extract(_modelfile(tmp_path, "FROM ./qwen2.5-7b-q4_k_m.gguf\n"))
     expected = {"generation.temperature": 0.8, "generation.top_k": 40, "generation.top_p": 0.9,
                 "generation.min_p": 0.0, "generation.typical_p": 1.0, "generation.repetition_penalty": 1.0,
                 "generation.presence_penalty": 0.0, "generation.frequency_penalty": 0.0, "generation.seed": None,
@@ -95,6 +95,24 @@ def test_ollama_defaults_for_what_is_unset(tmp_path: Path) -> None:
         assert (cfg[key].note or "").startswith("defaults.md §"), key
     assert "serving.max_model_len" not in cfg.plain()  # Ollama sizes the context from the GPU's memory
     assert cfg["generation.do_sample"].value is True
+
+
+@pytest.mark.parametrize("source", ["llama3.2", "qwen3:8b", "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M",
+                                    "igorls/gemma-4-12B-it-heretic-GGUF:latest"])
+def test_from_a_model_keeps_its_own_parameters(tmp_path: Path, source: str) -> None:
+    """``ollama create`` merges the base model's parameters layer under the Modelfile's: unseen here, so Ollama's
+    defaults are not claimed for what the Modelfile leaves unset."""
+    cfg = api.extract(_modelfile(tmp_path, f"FROM {source}\nPARAMETER num_ctx 4096\n"))
+    assert [k for k in cfg if not k.startswith("model.")] == ["serving.max_model_len"]
+    assert "parameters layer" in (cfg["model.source"].note or "")
+
+
+@pytest.mark.parametrize("source", ["/models/llama.gguf", "~/models/x", "./weights", "..\\w", "C:\\m\\x.gguf",
+                                    "D:/m", "model.bin", "local-folder"])
+def test_from_a_file_takes_ollama_defaults(tmp_path: Path, source: str) -> None:
+    (tmp_path / "local-folder").mkdir()
+    cfg = api.extract(_modelfile(tmp_path, f"FROM {source}\n"))
+    assert cfg["generation.top_k"].value == 40 and cfg["model.source"].note is None
 
 
 def test_temperature_zero_is_greedy(tmp_path: Path) -> None:
