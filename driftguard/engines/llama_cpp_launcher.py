@@ -52,10 +52,11 @@ DEFAULTS: dict[str, Default] = {
 
 
 def _f(dest: str, spellings: tuple[str, ...], *, action: Action = "store", type: ArgType = "str",
-       env: str | None = None, delimiter: str | None = None, key: str | None = None) -> Flag:
+       env: str | None = None, delimiter: str | None = None, key: str | None = None, const: str | None = None,
+       file: bool = False) -> Flag:
     """A llama-server option; ``key`` None keeps it as ``llama_cpp.<dest>``."""
     return Flag(dest, spellings, action, type, env=env, delimiter=delimiter, key=key,
-                default=DEFAULTS.get(key) if key is not None else None)
+                default=DEFAULTS.get(key) if key is not None else None, const=const, file=file)
 
 
 #: Every option llama-server accepts, in arg.cpp order; ``--no-`` forms are flags of their own that store
@@ -96,7 +97,9 @@ FLAGS: tuple[Flag, ...] = (
     _f('cache_idle_slots', ('--no-cache-idle-slots',), action='store_false'),
     _f('context_shift', ('--context-shift',), action='store_true', env='LLAMA_ARG_CONTEXT_SHIFT'),
     _f('context_shift', ('--no-context-shift',), action='store_false'),
-    _f('flash_attn', ('-fa', '--flash-attn'), env='LLAMA_ARG_FLASH_ATTN'),
+    # '-fa' took no value in older releases (now on|off|auto): scripts written for them say a bare '-fa', which
+    # meant 'on', so the value is optional here.
+    _f('flash_attn', ('-fa', '--flash-attn'), action='optional', const='on', env='LLAMA_ARG_FLASH_ATTN'),
     _f('perf', ('--perf',), action='store_true', env='LLAMA_ARG_PERF'),
     _f('perf', ('--no-perf',), action='store_false'),
     _f('escape', ('-e', '--escape'), action='store_true'),
@@ -271,7 +274,7 @@ FLAGS: tuple[Flag, ...] = (
     _f('reasoning_preserve', ('--no-reasoning-preserve',), action='store_false'),
     _f('chat_template', ('--chat-template',), env='LLAMA_ARG_CHAT_TEMPLATE', key='preprocessing.chat_template'),
     _f('chat_template_file', ('--chat-template-file',), env='LLAMA_ARG_CHAT_TEMPLATE_FILE',
-        key='preprocessing.chat_template'),
+        key='preprocessing.chat_template', file=True),
     _f('skip_chat_parsing', ('--skip-chat-parsing',), action='store_true', env='LLAMA_ARG_SKIP_CHAT_PARSING'),
     _f('skip_chat_parsing', ('--no-skip-chat-parsing',), action='store_false'),
     _f('prefill_assistant', ('--prefill-assistant',), action='store_true', env='LLAMA_ARG_PREFILL_ASSISTANT'),

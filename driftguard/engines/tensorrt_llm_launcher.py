@@ -16,13 +16,18 @@ Read from:
   ``max_seq_len`` has none: it is deduced from the model's config (``_init_max_seq_len``).
 - ``NVIDIA/TensorRT-LLM@4c05a74891e4 tensorrt_llm/commands/serve.py serve`` (click: ``trtllm-serve MODEL`` or
   ``trtllm-serve serve MODEL``, the group's default command; options with underscores; flags without a value).
+  Both programs are also run as ``python -m tensorrt_llm.commands.build`` / ``.serve``.
 - ``NVIDIA/TensorRT-LLM@fd96a08bdc48 examples/models/core/llama/convert_checkpoint.py parse_arguments``,
   ``args_to_quant_config`` (each model family's script has its own options; the Llama one, which most
   families' scripts copy, is the table here: another family's own option is reported as unknown).
 
 What ``trtllm-build --max_draft_len`` means: the most draft tokens the engine verifies per step (for Medusa,
 the size of the draft-token tree, not the number of Medusa heads, which the checkpoint's config holds), so it
-is kept as ``tensorrt_llm.max_draft_len`` and sets no ``model.speculative.num_heads``.
+is kept as ``tensorrt_llm.build.max_draft_len`` and sets no ``model.speculative.num_heads``.
+
+Each tool keeps the options without a canonical key under its own namespace (``tensorrt_llm.convert_checkpoint``,
+``tensorrt_llm.build``, ``tensorrt_llm.serve``): ``--output_dir`` of the conversion and of the build are
+different directories, not one setting stated twice.
 """
 
 from __future__ import annotations
@@ -200,21 +205,24 @@ def derive_convert(args: Mapping[str, Json]) -> tuple[Derived, ...]:
 CONVERT_CHECKPOINT = Launcher(
     name="convert_checkpoint.py",
     invocations=(Invocation(script="convert_checkpoint.py"),),
-    flags=CONVERT_FLAGS, source=f"{_CONVERT} parse_arguments, args_to_quant_config", namespace="tensorrt_llm",
-    engine="tensorrt-llm", derive=derive_convert,
+    flags=CONVERT_FLAGS, source=f"{_CONVERT} parse_arguments, args_to_quant_config",
+    namespace="tensorrt_llm.convert_checkpoint",
+    engine="tensorrt-llm", derive=derive_convert, builds="output_dir",
 )
 TRTLLM_BUILD = Launcher(
     name="trtllm-build",
-    invocations=(Invocation(program="trtllm-build"),),
+    invocations=(Invocation(program="trtllm-build"), Invocation(module="tensorrt_llm.commands.build")),
     flags=BUILD_FLAGS, source=f"{_BUILD} parse_arguments; {_PLUGINS} cli_plugin_args; {_BUILDER}",
-    namespace="tensorrt_llm", engine="tensorrt-llm",
+    namespace="tensorrt_llm.build", engine="tensorrt-llm", builds="output_dir",
 )
 TRTLLM_SERVE = Launcher(
     name="trtllm-serve",
     invocations=(Invocation(program="trtllm-serve", subcommand=("serve",), positionals=("model",)),
-                 Invocation(program="trtllm-serve", positionals=("model",))),
-    flags=SERVE_FLAGS, source=f"{_SERVE} serve, DefaultGroup", namespace="tensorrt_llm", engine="tensorrt-llm",
-    serving="trtllm-serve",
+                 Invocation(program="trtllm-serve", positionals=("model",)),
+                 Invocation(module="tensorrt_llm.commands.serve", subcommand=("serve",), positionals=("model",)),
+                 Invocation(module="tensorrt_llm.commands.serve", positionals=("model",))),
+    flags=SERVE_FLAGS, source=f"{_SERVE} serve, DefaultGroup", namespace="tensorrt_llm.serve",
+    engine="tensorrt-llm", serving="trtllm-serve",
 )
 
 LAUNCHERS: tuple[Launcher, ...] = (CONVERT_CHECKPOINT, TRTLLM_BUILD, TRTLLM_SERVE)

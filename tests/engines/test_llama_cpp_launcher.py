@@ -43,6 +43,8 @@ def test_how_llama_cpp_reads_a_command_line() -> None:
     assert _flag("-kvu").dest == _flag("-no-kvu").dest == "kv_unified" and _flag("-no-kvu").action == "store_false"
     assert _flag("--lora").action == "append" and _flag("--lora").delimiter == ","
     assert _flag("--lora").key == "model.adapters"
+    assert _flag("--chat-template-file").file and not _flag("--chat-template").file
+    assert _flag("-fa").action == "optional" and _flag("-fa").const == "on"  # bare '-fa' in older releases
     # a tool's own option is not llama-server's (LLAMA_EXAMPLE_PERPLEXITY only), nor a preset-only key
     assert LLAMA_SERVER.flag("--hellaswag") is None and LLAMA_SERVER.flag("load-on-startup") is None
     assert LLAMA_SERVER.flag("--kl-divergence") is None

@@ -23,7 +23,7 @@ def _f(launcher: Launcher, spelling: str) -> Flag:
 
 def test_build_options() -> None:
     b = TRTLLM_BUILD
-    assert b.serving is None  # a build tool: it serves nothing, its limits are the engine's
+    assert b.serving is None and b.builds == "output_dir"  # a build tool: its limits are the engine's
     assert b.flag("--max_seq_len") is b.flag("--max_decoder_seq_len")
     assert _f(b, "--max_seq_len").key == "serving.max_model_len" and _f(b, "--max_seq_len").default is None
     assert _f(b, "--max_input_len").key == "serving.max_input_length"
@@ -42,7 +42,9 @@ def test_build_options() -> None:
 def test_serve_options() -> None:
     s = TRTLLM_SERVE
     assert s.serving == "trtllm-serve"
-    assert [(i.program, i.subcommand) for i in s.invocations] == [("trtllm-serve", ("serve",)), ("trtllm-serve", ())]
+    assert [(i.program or i.module, i.subcommand) for i in s.invocations] == [
+        ("trtllm-serve", ("serve",)), ("trtllm-serve", ()), ("tensorrt_llm.commands.serve", ("serve",)),
+        ("tensorrt_llm.commands.serve", ())]
     assert s.by_dest()["model"].key == "model.source"
     assert _f(s, "--tp_size").key == "serving.tensor_parallel_size"
     assert _f(s, "--tp_size").default == SERVE_DEFAULTS["serving.tensor_parallel_size"]
