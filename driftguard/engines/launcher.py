@@ -16,7 +16,9 @@ The records, in the words of the parsers they encode:
   next option); ``type`` what the value is (``str``, ``int``, ``float``, ``bool``, ``json``); ``choices``;
   ``env`` the environment variable the launcher reads it from when the flag is absent (clap ``env``);
   ``delimiter`` a clap ``value_delimiter``; ``key`` the canonical key the value sets (None: kept as
-  ``<namespace>.<dest>``, or left to the engine kind's resolution); ``default``: the documented default.
+  ``<namespace>.<dest>``, or left to the engine kind's resolution); ``default``: the documented default;
+  ``file``: the value is the path of a file whose text the key reads (``--chat-template-file``). A flag with no
+  spellings is a positional argument's (``lmdeploy serve api_server MODEL``: its key, and no option spells it).
 - ``Invocation``: one way to call the launcher: a ``program`` (basename of argv[0]) followed by
   ``subcommand`` words, a ``module`` run as ``python -m MODULE``, or a ``script`` run as ``python SCRIPT``
   (or directly); ``positionals`` the dests its positional arguments fill, in order (``vllm serve MODEL``).
@@ -27,15 +29,21 @@ The records, in the words of the parsers they encode:
   ``clap`` (how options are written: argparse accepts ``--flag=value`` and, with ``underscores``, vLLM's
   ``--max_model_len`` spelling; clap accepts ``--flag=value`` and ``-fVALUE``); ``config_flag``: the dest of a
   flag naming a file of more arguments (``vllm serve --config FILE``; the command line wins over the file);
-  ``source``: where the table was read from (repository@commit path, symbol).
+  ``derive``: the launcher's rule for what several arguments mean together (llama-server's per-slot context
+  from ``-c`` and ``-np``), values that replace what the arguments set alone; ``builds``: for a build step
+  (``trtllm-build``), the dest of what it writes (``output_dir``): its values join those of the server started
+  in the same file, which may load what it wrote; ``source``: where the table was read from (repository@commit
+  path, symbol).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from driftguard.keys import Default
+from driftguard.model import Json
 
 Action = Literal["store", "store_true", "store_false", "optional", "bool_optional", "append", "nargs"]
 ArgType = Literal["str", "int", "float", "bool", "json"]
@@ -59,9 +67,10 @@ class Flag:
     key: str | None = None
     default: Default | None = None
     const: str | None = None
+    file: bool = False
 
     def __post_init__(self) -> None:
-        if self.action not in _ACTIONS or self.type not in _TYPES or not self.spellings or \
+        if self.action not in _ACTIONS or self.type not in _TYPES or \
                 not all(s.startswith("-") for s in self.spellings):
             raise ValueError(f"Flag {self.dest!r}: action {self.action!r}, type {self.type!r} and spellings "
                              f"{self.spellings!r} (each starting with '-') must be valid")
@@ -70,6 +79,23 @@ class Flag:
     def takes_value(self) -> bool:
         """True when the flag consumes the next word (unless written ``--flag=value``)."""
         return self.action in ("store", "append", "nargs")
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A value a launcher computes from several of its arguments (``Launcher.derive``): the canonical ``key``,
+    its ``value``, the dests it is computed from (the first one present gives its origin) and ``why``, the
+    launcher's rule with its source."""
+
+    key: str
+    value: Json
+    sources: tuple[str, ...]
+    why: str
+
+
+#: A launcher's rule for what its arguments mean together: parsed arguments (dest -> typed value, only those
+#: the command line or the environment gives) -> the values they imply.
+Derive = Callable[[Mapping[str, Json]], tuple[Derived, ...]]
 
 
 @dataclass(frozen=True)
@@ -107,6 +133,8 @@ class Launcher:
     parser: ParserStyle = "argparse"
     underscores: bool = False
     config_flag: str | None = None
+    derive: Derive | None = None
+    builds: str | None = None
     _by_spelling: dict[str, Flag] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

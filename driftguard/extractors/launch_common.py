@@ -34,15 +34,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from driftguard import engines
+from driftguard import engines, keys
 from driftguard.engines.launcher import Flag, Invocation, Launcher
 from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
 from driftguard.model import EffectiveConfig, How, Json, Origin, Value
-from driftguard.normalize import normalize_json
+from driftguard.normalize import normalize_dtype, normalize_json
 from driftguard.readers.commands import Command, Word
 from driftguard.readers.documents import Document, escape, load_document, loads_json
-from driftguard.readers.files import confine
+from driftguard.readers.files import confine, read_text
 
 #: The key segment unknown flags are kept under (``<namespace>.unknown_flags.<name>``); DG304 reports them.
 UNKNOWN_FLAGS = "unknown_flags"
@@ -161,6 +161,8 @@ def _unwrap(words: list[Word], env: dict[str, Word]) -> tuple[list[Word], dict[s
             words = _skip_options(words[1:], _WRAPPERS[name])
             if name == "time" and words and words[0].text == "-p":
                 words = words[1:]
+        elif name in ("docker", "podman", "nvidia-docker") and len(words) > 1 and words[1].text == "run":
+            words = _container_command(words[2:], env)
         elif name == "uv" and len(words) > 1 and words[1].text == "run":
             words = _skip_options(words[2:], _UV_RUN_VALUED)
         elif name in ("poetry", "pipenv", "conda", "micromamba", "pixi") and len(words) > 1 and words[1].text == "run":
@@ -168,6 +170,39 @@ def _unwrap(words: list[Word], env: dict[str, Word]) -> tuple[list[Word], dict[s
         else:
             break
     return words, env
+
+
+#: ``docker run`` / ``podman run`` options that take no value (every other option takes one, unless written
+#: ``--opt=value``); short ones may be combined (``-it``, ``-dit``).
+_CONTAINER_FLAGS = frozenset(("-d", "--detach", "-i", "--interactive", "-t", "--tty", "--rm", "--init",
+                              "--privileged", "-P", "--publish-all", "--read-only", "--no-healthcheck",
+                              "--oom-kill-disable", "--disable-content-trust", "-q", "--quiet", "--sig-proxy",
+                              "--use-api-socket", "--help"))
+_CONTAINER_ENV = frozenset(("-e", "--env"))
+
+
+def _container_command(words: list[Word], env: dict[str, Word]) -> list[Word]:
+    """The command ``docker run [OPTIONS] IMAGE [COMMAND...]`` runs in the container (empty when it gives
+    none: the image's own entrypoint, which the script does not say); ``-e``/``--env NAME=VALUE`` join
+    ``env``."""
+    i = 0
+    while i < len(words) and (t := words[i].text) is not None and t.startswith("-") and len(t) > 1:
+        i += 1
+        name, eq, value = t.partition("=")
+        if t == "--":
+            break
+        short = not name.startswith("--") and len(name) > 2
+        if short and not all(f"-{c}" in _CONTAINER_FLAGS for c in name[1:]):
+            name, value, eq = name[:2], t[2:].removeprefix("="), "="  # -p8000:8000, -eKEY=VALUE
+        if eq or name in _CONTAINER_FLAGS or short:
+            given: Word | None = Word(value, words[i - 1].source, words[i - 1].line) if eq else None
+        else:
+            given = words[i] if i < len(words) else None
+            i += 1
+        if name in _CONTAINER_ENV and given is not None and given.text is not None and "=" in given.text:
+            key, _, val = given.text.partition("=")
+            env[key] = Word(val, given.source, given.line)
+    return words[i + 1:]  # past the image
 
 
 def _assignment(text: str) -> bool:
@@ -441,10 +476,11 @@ def resolve(m: Match, path: Path, options: ExtractOptions, kind: str) -> Effecti
     if launcher.kind is not None:
         cfg = _through_kind(launcher, resolved, path, options)
     else:
-        cfg = _by_keys(launcher, resolved, path, kind)
+        cfg = _by_keys(launcher, resolved, path, kind, options)
     values = {k: _relocate(v, from_file, str(path)) for k, v in cfg.values.items()}
     b = ValueBuilder(kind, path)
     b.values.update(values)
+    _derive(b, launcher, resolved)
     by_dest = launcher.by_dest()
     for dest, a in args.items():
         if not a.resolved:
@@ -484,20 +520,85 @@ def _through_kind(launcher: Launcher, args: Mapping[str, Arg], path: Path, optio
     return fn(Document(path, data, lines), options, engine_args=True)
 
 
-def _by_keys(launcher: Launcher, args: Mapping[str, Arg], path: Path, kind: str) -> EffectiveConfig:
+def _by_keys(launcher: Launcher, args: Mapping[str, Arg], path: Path, kind: str, options: ExtractOptions) \
+        -> EffectiveConfig:
     """Each argument under its flag's canonical key, else ``<namespace>.<dest>``; documented defaults for the
-    flags the command leaves unset."""
+    flags the command leaves unset. A dtype is written as the vocabulary spells it (``half`` is ``float16``;
+    ``auto`` stays, for rule DG105 to resolve); a chat template flag gives the template's digest
+    (``_chat_template``)."""
     b = ValueBuilder(kind, path)
     b.serving = launcher.serving
     by_dest = launcher.by_dest()
     for dest, a in args.items():
         flag = by_dest.get(dest)
         key = flag.key if flag is not None and flag.key else f"{launcher.namespace}.{dest}"
-        b.values[key] = Value(a.value, a.origin, How.EXPLICIT)
+        if key == "preprocessing.chat_template" and flag is not None:
+            _chat_template(b, launcher, flag, a, path, options)
+            continue
+        b.values[key] = Value(_canonical(key, a.value), a.origin, How.EXPLICIT)
     for flag in launcher.flags:
         if flag.default is not None and flag.key is not None:
             b.set_default(flag.key, flag.default, default_of=launcher.name)
     return b.build()
+
+
+def _canonical(key: str, value: Json) -> Json:
+    """A dtype key's value in the vocabulary's spelling (``half`` -> ``float16``); ``auto`` and spellings the
+    vocabulary does not know stay as written."""
+    spec = keys.spec_for(key)
+    if spec is None or spec.type != "dtype" or not isinstance(value, str) or value.strip().lower() == "auto":
+        return value
+    return normalize_dtype(value) or value
+
+
+#: A chat template value with any of these characters is the template itself (vLLM's load_chat_template and
+#: llama.cpp's --chat-template take inline Jinja); a ``.json`` value is a launcher's own template config.
+_JINJA_CHARS = "{}\n"
+_TEMPLATE_SUFFIXES = (".jinja", ".jinja2", ".j2")
+
+
+def _chat_template(b: ValueBuilder, launcher: Launcher, flag: Flag, a: Arg, path: Path,
+                   options: ExtractOptions) -> None:
+    """A chat template flag: a file (``Flag.file``, or a value with a template suffix or a path separator)
+    is read inside the checked tree and digested; an inline template is digested; a ``.json`` config stays
+    under the launcher's namespace; any other value is the name of a built-in template
+    (``preprocessing.chat_template_name``)."""
+    raw = a.value
+    if not isinstance(raw, str):
+        raise ExtractionError(f"{a.spelled}: expected a template, a file or a name", str(path), a.word.line)
+    inline = any(c in raw for c in _JINJA_CHARS)
+    if flag.file or (not inline and (raw.endswith(_TEMPLATE_SUFFIXES) or "/" in raw)):
+        file = Path(raw) if Path(raw).is_absolute() else path.parent / raw
+        confine(file, options.root_for(path), "chat template", origin=str(path), line=a.word.line)
+        text = read_text(file, options.limits, "chat template")
+        note = f"sha256 of {a.spelled} {raw} (it replaces the model's own template)"
+        b.values["preprocessing.chat_template_text"] = Value(text, a.origin, How.EXPLICIT)
+    elif inline:
+        text = raw
+        note = f"sha256 of the inline {a.spelled} (it replaces the model's own template)"
+        b.values["preprocessing.chat_template_text"] = Value(text, a.origin, How.EXPLICIT)
+    elif raw.endswith(".json"):
+        b.values[f"{launcher.namespace}.{flag.dest}"] = Value(raw, a.origin, How.EXPLICIT)
+        return
+    else:
+        b.values["preprocessing.chat_template_name"] = Value(raw, a.origin, How.EXPLICIT,
+                                                             f"{a.spelled} names a built-in template")
+        return
+    b.values["preprocessing.chat_template"] = Value(keys.chat_template_digest(text), a.origin, How.EXPLICIT, note)
+
+
+def _derive(b: ValueBuilder, launcher: Launcher, args: Mapping[str, Arg]) -> None:
+    """The launcher's rule for what its arguments mean together (``Launcher.derive``): each value it gives
+    replaces what the arguments set alone, at the line of the first of its arguments the command gives."""
+    if launcher.derive is None:
+        return
+    by_dest = launcher.by_dest()
+    for d in launcher.derive({dest: a.value for dest, a in args.items()}):
+        present = [args[s] for s in d.sources if s in args]
+        anchor = present[0].origin if present else Origin(str(b.path))
+        keys_of = tuple(f.key if (f := by_dest.get(s)) is not None and f.key else f"{launcher.namespace}.{s}"
+                        for s in d.sources if s in args)
+        b.derive(d.key, d.value, anchor, d.why, keys_of, explicit=True)
 
 
 def _config_file(parsed: Parsed, path: Path, options: ExtractOptions, args: dict[str, Arg]) -> dict[str, Origin]:
@@ -543,21 +644,49 @@ def _relocate(v: Value, from_file: Mapping[str, Origin], path: str) -> Value:
 
 def resolve_all(commands: Sequence[Command], path: Path, options: ExtractOptions, kind: str,
                 what: str = "file") -> EffectiveConfig:
-    """The one serving launch among ``commands`` (see the module docstring)."""
+    """The one serving launch among ``commands`` (see the module docstring), with what the build steps
+    before it fix (``_with_builds``)."""
     matches = [m for c in commands if (m := match(c)) is not None]
     if not matches:
         known = ", ".join(dict.fromkeys(x.shown() for x in engines.launchers()))
         raise ExtractionError(f"no known launcher is started in this {what}; known: {known}", str(path),
                               commands[0].line if commands else 1)
-    configs = [resolve(m, path, options, kind) for m in matches]
-    first = configs[0]
-    for m, cfg in zip(matches[1:], configs[1:], strict=True):
+    resolved = [(m, resolve(m, path, options, kind)) for m in matches]
+    servers = [(m, c) for m, c in resolved if m.launcher.builds is None] or resolved[:1]
+    first = servers[0][1]
+    for m, cfg in servers[1:]:
         differ = _disagreement(first, cfg)
         if differ:
-            shown = "; ".join(f"{mm.shown()}" for mm in matches)
+            shown = "; ".join(f"{mm.shown()}" for mm, _ in servers)
             raise ExtractionError(f"this {what} starts several servers that disagree ({differ}): {shown}; "
                                   "give each its own file", str(path), m.line)
-    return first
+    builds = [(m, c) for m, c in resolved if m.launcher.builds is not None and c is not first]
+    return _with_builds(first, servers[0][0], builds, path, what) if builds else first
+
+
+def _with_builds(server: EffectiveConfig, served: Match, builds: Sequence[tuple[Match, EffectiveConfig]],
+                 path: Path, what: str) -> EffectiveConfig:
+    """A build step's values join the server's (``trtllm-build --max_input_len`` is a limit of the engine
+    ``trtllm-serve`` runs): a key only one of them states is taken from it, a stated value wins over a
+    default, and two stated values that differ are an input error, except where the server loads what a
+    build step wrote (``trtllm-serve ENGINE_DIR`` after ``trtllm-build --output_dir ENGINE_DIR``): then the
+    build chain's ``model.source``, the model it was built from, is the deployment's."""
+    values = dict(server.values)
+    outputs = {str(v.value) for m, c in builds
+               if (v := c.values.get(f"{m.launcher.namespace}.{m.launcher.builds}")) is not None}
+    loads_built = (src := values.get("model.source")) is not None and str(src.value) in outputs
+    if loads_built:
+        values.pop("model.source")
+    for m, cfg in builds:
+        for key, v in cfg.values.items():
+            have = values.get(key)
+            if have is None or (have.how == How.DEFAULT and v.how != How.DEFAULT):
+                values[key] = v
+            elif v.how != How.DEFAULT and have.how != How.DEFAULT and have.value != v.value:
+                raise ExtractionError(f"this {what} builds and serves with different values of {key}: "
+                                      f"{_shown(v)} ({m.shown()}) vs {_shown(have)} ({served.shown()})",
+                                      str(path), m.line)
+    return replace(server, values=values)
 
 
 def _disagreement(a: EffectiveConfig, b: EffectiveConfig) -> str:

@@ -28,7 +28,7 @@ INFO = KindInfo(
     role="deployment",
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
-    keeps=("vllm", "tgi"),
+    keeps=("vllm", "tgi", "tensorrt_llm", "lmdeploy", "sglang", "tritonserver", "llama_cpp"),
     launches=True,
 )
 
