@@ -135,7 +135,32 @@ def render() -> str:
         out += [f"| `{kind}` | {_cell(when)} | `{key}` | {_cell(_value(value))} | {_cell(source)} |"
                 for _, kind, when, key, value, source in here]
         out.append("")
+    out += _launcher_section()
     return "\n".join(out).rstrip() + "\n"
+
+
+def _launcher_section() -> list[str]:
+    """The defaults of launch commands: every flag of a built-in launcher (``engines.LAUNCHERS``) with a
+    documented default, the value the launcher applies when a command leaves it unset, cited with the source
+    file and commit it was read from."""
+    from driftguard import engines
+
+    rows = []
+    for ref in engines.LAUNCHERS.refs():
+        if not ref.builtin:
+            continue
+        for launcher in engines.LAUNCHERS.load(ref.name).LAUNCHERS:
+            for flag in launcher.flags:
+                if flag.default is not None and flag.key is not None:
+                    spelled = ", ".join(f"`{x}`" for x in flag.spellings) or f"`{flag.dest}` (positional)"
+                    rows.append(f"| `{launcher.name}` | {spelled} | `{flag.key}` | {_cell(_value(flag.default.value))} "
+                                f"| {_cell(flag.default.source)} |")
+    if not rows:
+        return []
+    return ["## Launch commands", "",
+            "What a launcher applies when a command leaves a flag unset (`driftguard/engines/*_launcher.py`), read "
+            "from the launcher's", "own source at the commit cited.", "",
+            "| launcher | flag | key | value | citation |", "|---|---|---|---|---|", *rows, ""]
 
 
 def main(argv: list[str]) -> int:

@@ -84,6 +84,11 @@ def _accept_launchers(obj: object) -> LauncherModule:
 LAUNCHERS: Registry[LauncherModule] = Registry("driftguard.launchers", {
     "vllm": "driftguard.engines.vllm_launcher",
     "tgi": "driftguard.engines.tgi_launcher",
+    "tensorrt-llm": "driftguard.engines.tensorrt_llm_launcher",
+    "lmdeploy": "driftguard.engines.lmdeploy_launcher",
+    "sglang": "driftguard.engines.sglang_launcher",
+    "tritonserver": "driftguard.engines.triton_launcher",
+    "llama-cpp": "driftguard.engines.llama_cpp_launcher",
 }, _accept_launchers)
 
 

@@ -1,6 +1,6 @@
 """SGLang's server launcher as data: ``python -m sglang.launch_server`` and ``sglang serve``.
 
-Read from the ``sglang`` 0.5.23 wheel (``sgl-project/sglang``, the release of 2026-10): ``sglang/srt/server_args.py
+Read from ``sgl-project/sglang@v0.5.23`` as its PyPI wheel ``sglang==0.5.23`` ships it: ``sglang/srt/server_args.py
 prepare_server_args`` (a plain ``argparse.ArgumentParser``; ``--config FILE`` is a YAML of the same options,
 merged before the command line so that the command line wins: ``utils/server_args_config_parser.py``) and
 ``ServerArgs.add_cli_args``, which registers the fields of ``sglang/srt/arg_groups/fields/*.py`` with
@@ -28,7 +28,7 @@ from driftguard.engines.launcher import Action, ArgType, Derived, Flag, Invocati
 from driftguard.keys import Default
 from driftguard.model import Json
 
-_WHEEL = "sglang 0.5.23 (sgl-project/sglang)"
+_WHEEL = "sgl-project/sglang@v0.5.23 (wheel sglang==0.5.23)"
 SOURCE = (f"{_WHEEL} sglang/srt/server_args.py prepare_server_args, ServerArgs.add_cli_args; "
           "sglang/srt/arg_groups/fields/*.py; sglang/cli/serve.py")
 TP_DEFAULT = Default(1, f"{_WHEEL} sglang/srt/arg_groups/fields/parallel.py tp_size = 1")
