@@ -7,7 +7,8 @@ API (for every launch reader: shell scripts, Dockerfiles, compose, Kubernetes):
 
 - ``match(command) -> Match | None``: the launcher a command starts, wrappers skipped (``exec``, ``env A=1``,
   ``nohup``, ``time``, ``sudo``, ``nice``, ``uv run``, ``python -m``, leading ``VAR=value`` words, which join
-  the environment, and program paths: ``/usr/bin/vllm`` is ``vllm``);
+  the environment, ``docker run [OPTIONS] IMAGE``, whose ``-e NAME=VALUE`` join it too, and program paths:
+  ``/usr/bin/vllm`` is ``vllm``);
 - ``parse(match, path) -> Parsed``: the arguments by dest, each with its word and line (``--flag=value``,
   ``--flag value``, short options, repeated flags: the last wins as in argparse; flags absent from the command
   line are read from the environment variables the launcher reads), unknown flags and unresolved words;
@@ -15,15 +16,18 @@ API (for every launch reader: shell scripts, Dockerfiles, compose, Kubernetes):
   the caller's, its ``serving`` the launcher's; every value keeps the file and line of its word (or of the
   ``--config`` file's key);
 - ``resolve_all(commands, path, options, kind, what) -> EffectiveConfig``: the one serving launch of a file:
-  an ExtractionError naming the known launchers when none, or listing them with lines when several disagree.
+  an ExtractionError naming the known launchers when none, or listing them with lines when several disagree;
+  the build steps of the file (``Launcher.builds``: ``trtllm-build``) join it (``_with_builds``).
 
 What becomes of each argument: a launcher with an engine ``kind`` gives its arguments to that kind's
 ``extract_document`` (a ``Document`` whose data are the typed arguments by dest and whose lines are their
-words' lines); a launcher without one maps each ``Flag.key`` itself (kept as ``<namespace>.<dest>`` when it
-has none). An unknown flag is kept as ``<namespace>.unknown_flags.<name>`` (the launcher refuses to start with
-it) with the closest known spelling, and DG304 reports it. A value written as an expression the files do not
-fix (``--max-model-len $LEN`` with ``LEN`` set nowhere) is kept as the expression, ``How.UNRESOLVED``: shown,
-reported by DG304, never compared.
+words' lines); a launcher without one maps each ``Flag.key`` itself (kept as ``<namespace>.<dest>`` when it has
+none; a dtype in the vocabulary's spelling; a chat template flag as the template's digest or a built-in template's
+name). The launcher's rule for flags that mean something together (``Launcher.derive``: llama-server's per-slot
+context) then adds values, ``How.DERIVED`` from what the command wrote. An unknown flag is kept as
+``<namespace>.unknown_flags.<name>`` (the launcher refuses to start with it) with the closest known spelling, and
+DG304 reports it. A value written as an expression the files do not fix (``--max-model-len $LEN`` with ``LEN`` set
+nowhere) is kept as the expression, ``How.UNRESOLVED``: shown, reported by DG304, never compared.
 """
 
 from __future__ import annotations
