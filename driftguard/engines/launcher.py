@@ -27,8 +27,10 @@ The records, in the words of the parsers they encode:
   own precedence: vLLM's generation_config.json layer, dtype auto...), None when the flags' ``key`` map
   values directly; ``namespace`` where args without a canonical key are kept; ``parser``: ``argparse`` or
   ``clap`` (how options are written: argparse accepts ``--flag=value`` and, with ``underscores``, vLLM's
-  ``--max_model_len`` spelling; clap accepts ``--flag=value`` and ``-fVALUE``); ``config_flag``: the dest of a
-  flag naming a file of more arguments (``vllm serve --config FILE``; the command line wins over the file);
+  ``--max_model_len`` spelling; clap accepts ``--flag=value`` and ``-fVALUE``); ``abbreviations``: a long
+  option may be written as a prefix of one flag's spelling only (argparse ``allow_abbrev``, getopt_long);
+  ``config_flag``: the dest of a flag naming a file of more arguments (``vllm serve --config FILE``; the
+  command line wins over the file);
   ``derive``: the launcher's rule for what several arguments mean together (llama-server's per-slot context
   from ``-c`` and ``-np``), values that replace what the arguments set alone; ``builds``: for a build step
   (``trtllm-build``), the dest of what it writes (``output_dir``): its values join those of the server started
@@ -135,6 +137,7 @@ class Launcher:
     config_flag: str | None = None
     derive: Derive | None = None
     builds: str | None = None
+    abbreviations: bool = False
     _by_spelling: dict[str, Flag] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -157,7 +160,17 @@ class Launcher:
         if hit is None and spelling.startswith("--no-"):
             base = self.flag("--" + spelling[5:])
             hit = base if base is not None and base.action == "bool_optional" else None
+        if hit is None and self.abbreviations and spelling.startswith("--") and len(spelling) > 2:
+            hit = self._abbreviated(spelling)
         return hit
+
+    def _abbreviated(self, prefix: str) -> Flag | None:
+        """argparse's ``allow_abbrev`` (and getopt_long's): a long option may be written as a prefix that
+        starts one flag's spellings only (``--tp`` for ``--tp-size``); a prefix of several is no flag (the
+        parser calls it ambiguous)."""
+        probe = "--" + prefix[2:].replace("_", "-") if self.underscores else prefix
+        found = {id(f): f for s, f in self._by_spelling.items() if s.startswith(probe) or s.startswith(prefix)}
+        return next(iter(found.values())) if len(found) == 1 else None
 
     def spellings(self) -> list[str]:
         """Every long spelling, for 'did you mean' messages."""

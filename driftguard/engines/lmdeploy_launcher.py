@@ -2,9 +2,10 @@
 
 Read from ``InternLM/lmdeploy@1263d5cd889b lmdeploy/cli/serve.py SubCliServe.add_parser_api_server`` (its own
 options and the ``ArgumentHelper`` ones it adds, ``lmdeploy/cli/utils.py``) and ``lmdeploy/cli/cli.py``: the
-``lmdeploy`` program parses with ``FlexibleArgumentParser`` (``utils.py``), which reads a long option's
-underscores as dashes (``--session_len``); options with ``nargs`` take one or more values up to the next
-option. The first positional is the model (a local folder, or a hub id that ``entrypoint.py`` downloads).
+``lmdeploy`` program parses with ``FlexibleArgumentParser`` (``utils.py``), which reads a long option's underscores
+as dashes (``--session_len``) and, being argparse, a unique prefix of a long option (``--session``); options with
+``nargs`` take one or more values up to the next option. The first positional is the model (a local folder, or a hub
+id that ``entrypoint.py`` downloads).
 
 What the flags mean (``key``): the model and its revision, ``--tp`` (default 1), ``--dtype`` (``auto`` is
 resolved by rule DG105 from the model's weights, as ``TurbomindEngineConfig`` does), ``--session-len`` (the
@@ -138,7 +139,7 @@ API_SERVER = Launcher(
     name="lmdeploy-api-server",
     invocations=(Invocation(program="lmdeploy", subcommand=("serve", "api_server"), positionals=("model_path",)),),
     flags=FLAGS, source=SOURCE, namespace="lmdeploy", engine="lmdeploy", serving="lmdeploy-server",
-    underscores=True, derive=derive,
+    underscores=True, derive=derive, abbreviations=True,
 )
 
 LAUNCHERS: tuple[Launcher, ...] = (API_SERVER,)

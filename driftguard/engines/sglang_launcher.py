@@ -1,15 +1,15 @@
 """SGLang's server launcher as data: ``python -m sglang.launch_server`` and ``sglang serve``.
 
 Read from ``sgl-project/sglang@v0.5.23`` as its PyPI wheel ``sglang==0.5.23`` ships it: ``sglang/srt/server_args.py
-prepare_server_args`` (a plain ``argparse.ArgumentParser``; ``--config FILE`` is a YAML of the same options,
-merged before the command line so that the command line wins: ``utils/server_args_config_parser.py``) and
+prepare_server_args`` (a plain ``argparse.ArgumentParser``; ``--config FILE`` is a YAML of the same options, merged
+before the command line so that the command line wins: ``utils/server_args_config_parser.py``) and
 ``ServerArgs.add_cli_args``, which registers the fields of ``sglang/srt/arg_groups/fields/*.py`` with
 ``arg_groups/arg_utils.py add_cli_args_from_dataclass``: a field ``name`` is ``--name-with-dashes`` plus its
 ``aliases``; a ``bool`` field takes no value (``argparse.BooleanOptionalAction`` ones have a ``--no-`` form); a
 ``List[...]`` field takes one or more values; a ``human_readable_int`` field takes ``32k`` (32000) or ``32Ki``
-(32768) as well as digits. argparse also accepts a unique prefix of a long option: ``--tp``, written in most
-deployment scripts, is the prefix of ``--tp-size`` alone and is listed as its spelling. ``sglang serve MODEL``
-reads a first word that is not an option as ``--model-path`` (``sglang/cli/serve.py``).
+(32768) as well as digits. argparse also accepts a unique prefix of a long option (``abbreviations``): ``--tp``,
+written in most deployment scripts, is the prefix of ``--tp-size`` alone. ``sglang serve MODEL`` reads a first word
+that is not an option as ``--model-path`` (``sglang/cli/serve.py``).
 
 What the flags mean (``key``): the model path and revision, ``--tp-size`` (default 1), ``--dtype``,
 ``--quantization`` (as written), ``--max-running-requests`` (the most requests run at once),
@@ -401,7 +401,7 @@ FLAGS: tuple[Flag, ...] = (
     _f("gated_launch_port", ("--gated-launch-port",), type="int"),
     _f("nnodes", ("--nnodes",), type="int"),
     _f("node_rank", ("--node-rank",), type="int"),
-    _f("tp_size", ("--tp-size", "--tensor-parallel-size", "--tp"), type="int", key="serving.tensor_parallel_size",
+    _f("tp_size", ("--tp-size", "--tensor-parallel-size"), type="int", key="serving.tensor_parallel_size",
         default=TP_DEFAULT),
     _f("dcp_size", ("--dcp-size", "--decode-context-parallel-size"), type="int"),
     _f("pp_size", ("--pp-size", "--pipeline-parallel-size"), type="int"),
@@ -631,7 +631,7 @@ LAUNCH_SERVER = Launcher(
     name="sglang",
     invocations=(Invocation(program="sglang", subcommand=("serve",), positionals=("model_path",)),
                  Invocation(module="sglang.launch_server")),
-    flags=FLAGS, source=SOURCE, namespace="sglang", config_flag="config", derive=derive,
+    flags=FLAGS, source=SOURCE, namespace="sglang", config_flag="config", derive=derive, abbreviations=True,
 )
 
 LAUNCHERS: tuple[Launcher, ...] = (LAUNCH_SERVER,)

@@ -9,11 +9,11 @@ decoding), and ``trtllm-serve`` (or Triton's tensorrtllm_backend) serves it. The
 
 Read from:
 
-- ``NVIDIA/TensorRT-LLM@65f1d1536e18 tensorrt_llm/commands/build.py parse_arguments`` (argparse; options are
-  spelled with underscores only) and ``NVIDIA/TensorRT-LLM@c20322ffd3dc tensorrt_llm/plugin/plugin.py
-  add_plugin_argument`` (the ``cli_plugin_args`` options: each takes a value, a dtype, ``enable``/``disable``
-  or a number). The limits' defaults are ``BuildConfig``'s (``tensorrt_llm/builder.py@008b2b8d23af``);
-  ``max_seq_len`` has none: it is deduced from the model's config (``_init_max_seq_len``).
+- ``NVIDIA/TensorRT-LLM@65f1d1536e18 tensorrt_llm/commands/build.py parse_arguments`` (argparse; options are spelled
+  with underscores only, or as a unique prefix) and ``NVIDIA/TensorRT-LLM@c20322ffd3dc tensorrt_llm/plugin/plugin.py
+  add_plugin_argument`` (the ``cli_plugin_args`` options: each takes a value, a dtype, ``enable``/``disable`` or a
+  number). The limits' defaults are ``BuildConfig``'s (``tensorrt_llm/builder.py@008b2b8d23af``); ``max_seq_len``
+  has none: it is deduced from the model's config (``_init_max_seq_len``).
 - ``NVIDIA/TensorRT-LLM@4c05a74891e4 tensorrt_llm/commands/serve.py serve`` (click: ``trtllm-serve MODEL`` or
   ``trtllm-serve serve MODEL``, the group's default command; options with underscores; flags without a value).
   Both programs are also run as ``python -m tensorrt_llm.commands.build`` / ``.serve``.
@@ -207,13 +207,13 @@ CONVERT_CHECKPOINT = Launcher(
     invocations=(Invocation(script="convert_checkpoint.py"),),
     flags=CONVERT_FLAGS, source=f"{_CONVERT} parse_arguments, args_to_quant_config",
     namespace="tensorrt_llm.convert_checkpoint",
-    engine="tensorrt-llm", derive=derive_convert, builds="output_dir",
+    engine="tensorrt-llm", derive=derive_convert, builds="output_dir", abbreviations=True,
 )
 TRTLLM_BUILD = Launcher(
     name="trtllm-build",
     invocations=(Invocation(program="trtllm-build"), Invocation(module="tensorrt_llm.commands.build")),
     flags=BUILD_FLAGS, source=f"{_BUILD} parse_arguments; {_PLUGINS} cli_plugin_args; {_BUILDER}",
-    namespace="tensorrt_llm.build", engine="tensorrt-llm", builds="output_dir",
+    namespace="tensorrt_llm.build", engine="tensorrt-llm", builds="output_dir", abbreviations=True,
 )
 TRTLLM_SERVE = Launcher(
     name="trtllm-serve",

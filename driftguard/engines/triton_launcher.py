@@ -2,10 +2,10 @@
 
 Read from ``triton-inference-server/server@e1db8a603d86 src/command_line_parser.cc`` (the ``Option`` tables of
 ``TritonParser::SetupOptions``, parsed with ``getopt_long``: every option is long, written ``--name value`` or
-``--name=value``; ``Option::ArgNone`` takes no value, every other kind one; ``ArgBool`` is read by
-``ParseOption<bool>``: true/on/1 or false/off/0, any case) and ``src/command_line_parser.h``
-(``TritonServerParameters`` defaults). Options that fill a list or a map (``--model-repository``,
-``--load-model``, ``--backend-config``...) may be given several times and keep every value.
+``--name=value``, or as a prefix of one option's name only; ``Option::ArgNone`` takes no value, every other kind
+one; ``ArgBool`` is read by ``ParseOption<bool>``: true/on/1 or false/off/0, any case) and
+``src/command_line_parser.h`` (``TritonServerParameters`` defaults). Options that fill a list or a map
+(``--model-repository``, ``--load-model``, ``--backend-config``...) may be given several times and keep every value.
 
 What decides a canonical key: whether Triton auto-completes a model's config. ``--strict-model-config`` (a
 boolean, deprecated) sets ``strict_model_config_``; ``--disable-auto-complete-config`` (no value) sets it true,
@@ -144,7 +144,7 @@ def derive(args: Mapping[str, Json]) -> tuple[Derived, ...]:
 TRITONSERVER = Launcher(
     name="tritonserver",
     invocations=(Invocation(program="tritonserver"),),
-    flags=FLAGS, source=SOURCE, namespace="tritonserver", derive=derive,
+    flags=FLAGS, source=SOURCE, namespace="tritonserver", derive=derive, abbreviations=True,
 )
 
 LAUNCHERS: tuple[Launcher, ...] = (TRITONSERVER,)

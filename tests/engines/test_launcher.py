@@ -24,6 +24,18 @@ def test_flag_lookup_by_spelling_underscores_and_no_prefix() -> None:
     assert ln.takes_value and not eager.takes_value
 
 
+def test_abbreviations_and_positional_only_flags() -> None:
+    size, sched = Flag("tp_size", ("--tp-size",), type="int"), Flag("schedule", ("--schedule-policy",))
+    conservative = Flag("conservativeness", ("--schedule-conservativeness",))
+    model = Flag("model", (), key="model.source")  # a positional: no option spells it
+    demo = Launcher("demo", (Invocation(program="demo", positionals=("model",)),), (size, sched, conservative, model),
+                    "nowhere@0 demo.py", "demo", underscores=True, abbreviations=True)
+    assert demo.flag("--tp") is size and demo.flag("--tp_s") is size  # argparse allow_abbrev
+    assert demo.flag("--schedule-p") is sched and demo.flag("--schedule") is None  # ambiguous: no flag
+    assert demo.flag("--model") is None and demo.by_dest()["model"] is model
+    assert _launcher(size).flag("--tp") is None  # clap and click take whole names only
+
+
 def test_records_refuse_what_no_parser_has() -> None:
     with pytest.raises(ValueError, match="spellings"):
         Flag("x", ("x",))

@@ -15,7 +15,10 @@ def _flag(spelling: str) -> Flag:
 
 def test_options_and_keys() -> None:
     assert _flag("--model-path") is _flag("--model") and _flag("--model").key == "model.source"
-    assert _flag("--tp-size") is _flag("--tensor-parallel-size") is _flag("--tp")
+    assert _flag("--tp-size") is _flag("--tensor-parallel-size") is _flag("--tp")  # --tp: an argparse prefix
+    assert LAUNCH_SERVER.abbreviations
+    assert LAUNCH_SERVER.flag("--disable-overlap") is _flag("--disable-overlap-schedule")
+    assert LAUNCH_SERVER.flag("--enable") is None  # a prefix of many flags: argparse calls it ambiguous
     assert _flag("--tp").key == "serving.tensor_parallel_size" and _flag("--tp").default == TP_DEFAULT
     assert _flag("--context-length").key is None and _flag("--context-length").type == "str"  # see derive
     assert _flag("--max-running-requests").key == "batching.max_batch_size"
