@@ -22,20 +22,19 @@ The records, in the words of the parsers they encode:
 - ``Invocation``: one way to call the launcher: a ``program`` (basename of argv[0]) followed by
   ``subcommand`` words, a ``module`` run as ``python -m MODULE``, or a ``script`` run as ``python SCRIPT``
   (or directly); ``positionals`` the dests its positional arguments fill, in order (``vllm serve MODEL``).
-- ``Launcher``: ``name``; ``engine`` and ``serving`` (the engine and serving path it starts, None for a build
-  tool); ``kind``: the extractor kind whose ``extract_document`` resolves the parsed arguments (the engine's
-  own precedence: vLLM's generation_config.json layer, dtype auto...), None when the flags' ``key`` map
-  values directly; ``namespace`` where args without a canonical key are kept; ``parser``: ``argparse`` or
-  ``clap`` (how options are written: argparse accepts ``--flag=value`` and, with ``underscores``, vLLM's
-  ``--max_model_len`` spelling; clap accepts ``--flag=value`` and ``-fVALUE``); ``abbreviations``: a long
-  option may be written as a prefix of one flag's spelling only (argparse ``allow_abbrev``, getopt_long);
-  ``config_flag``: the dest of a flag naming a file of more arguments (``vllm serve --config FILE``; the
-  command line wins over the file);
-  ``derive``: the launcher's rule for what several arguments mean together (llama-server's per-slot context
-  from ``-c`` and ``-np``), values that replace what the arguments set alone; ``builds``: for a build step
-  (``trtllm-build``), the dest of what it writes (``output_dir``): its values join those of the server started
-  in the same file, which may load what it wrote; ``source``: where the table was read from (repository@commit
-  path, symbol).
+- ``Launcher``: ``name``; ``engine`` and ``serving`` (the engine and serving path it starts, None for a build tool
+  and for a server no ``engines`` spec describes: llama-server, SGLang, tritonserver); ``kind``: the extractor kind
+  whose ``extract_document`` resolves the parsed arguments (the engine's own precedence: vLLM's
+  generation_config.json layer, dtype auto...), None when the flags' ``key`` map values directly; ``namespace``
+  where args without a canonical key are kept; ``parser``: ``argparse`` or ``clap`` (how options are written:
+  argparse accepts ``--flag=value`` and, with ``underscores``, vLLM's ``--max_model_len`` spelling; clap accepts
+  ``--flag=value`` and ``-fVALUE``); ``abbreviations``: a long option may be written as a prefix of one flag's
+  spelling only (argparse ``allow_abbrev``, getopt_long); ``config_flag``: the dest of a flag naming a file of more
+  arguments (``vllm serve --config FILE``; the command line wins over the file); ``derive``: the launcher's rule for
+  what several arguments mean together (llama-server's per-slot context from ``-c`` and ``-np``), values that
+  replace what the arguments set alone; ``builds``: for a build step (``trtllm-build``), the dest of what it writes
+  (``output_dir``): its values join those of the server started in the same file, which may load what it wrote;
+  ``source``: where the table was read from (repository@commit path, symbol).
 """
 
 from __future__ import annotations
