@@ -164,3 +164,22 @@ def test_cli_extract_llama_server(tmp_path: Path) -> None:
     bad = _script(tmp_path, "llama-server -m m.gguf --top-k\n", "bad.sh")
     proc = run("extract", f"shell:{bad}")
     assert proc.returncode == 2 and "bad.sh:1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_check_llama_server_against_the_training_generation_config(tmp_path: Path) -> None:
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "generation_config.json").write_text(
+        '{"do_sample": true, "temperature": 0.7, "top_p": 0.9, "top_k": 40}\n')
+    (tmp_path / "serve.sh").write_text("#!/bin/bash\nllama-server -m /models/m.gguf -c 4096 \\\n"
+                                       "  --temp 0.7 --top-p 0.95\n")
+    (tmp_path / "driftguard.yaml").write_text(
+        "version: 1\nmodels:\n  m:\n    training:\n      - path: training/generation_config.json\n"
+        "    deployment:\n      - path: serve.sh\n")
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "check", "--format", "json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1, proc.stderr
+    findings = {f["key"]: f for m in json.loads(proc.stdout)["models"] for f in m["findings"]}
+    top_p = findings["generation.top_p"]  # the script's --top-p 0.95, at its line, against the training 0.9
+    assert (top_p["rule"], top_p["training"], top_p["deployed"]) == ("DG101", 0.9, 0.95)
+    assert (top_p["deployed_origin"]["path"], top_p["deployed_origin"]["line"]) == ("serve.sh", 3)
+    assert "generation.temperature" not in findings and "generation.top_k" not in findings  # equal: no finding
