@@ -43,6 +43,7 @@ INFO = KindInfo(
     rank=20,
     namespaces=("model", "precision", "generation", "preprocessing"),
     keeps=("gguf",),
+    names=("*.gguf",),
 )
 
 #: ``{arch}.<suffix>`` -> canonical key.

@@ -45,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
+from driftguard.extractors.base import UNKNOWN_FIELDS, ExtractOptions, KindInfo, ValueBuilder, ignored_note
 from driftguard.keys import Default, chat_template_digest
 from driftguard.model import EffectiveConfig
 from driftguard.readers import files, modelfile
@@ -79,6 +79,7 @@ INFO = KindInfo(
     namespaces=("model", "serving", "generation"),
     keeps=("ollama",),
     defaults=OLLAMA_DEFAULTS,
+    names=("Modelfile", "*.Modelfile", "Modelfile.*"),
 )
 
 #: ``api.Options`` (its embedded ``Runner`` included): json tag -> Go kind ("int", "float", "bool", "strs").
@@ -125,7 +126,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         if cmd.name in _SINGLE:
             if cmd.name == "adapter" and "adapter" in last:
                 earlier = last["adapter"]
-                vb.set("ollama.unknown_fields.adapter", earlier.args, earlier.line, source="Modelfile",
+                vb.set(f"ollama.{UNKNOWN_FIELDS}.adapter", earlier.args, earlier.line, source="Modelfile",
                        note=f"replaced by the ADAPTER on line {cmd.line}: ollama create keeps the last one")
             last[cmd.name] = cmd
     _singles(vb, commands, last)
@@ -187,14 +188,14 @@ def _parameters(vb: ValueBuilder, path: Path, commands: list[Command]) -> None:
         if cmd.name in _SINGLE or cmd.name in ("license", "message"):
             continue
         if cmd.name in DEPRECATED:
-            vb.set(f"ollama.unknown_fields.{cmd.name}", cmd.args, cmd.line, source="Modelfile",
+            vb.set(f"ollama.{UNKNOWN_FIELDS}.{cmd.name}", cmd.args, cmd.line, source="Modelfile",
                    note="deprecated: ollama create accepts it with a warning and drops it (parser.go "
                         "deprecatedParameters)")
             continue
         kind = OPTIONS.get(cmd.name)
         if kind is None:
-            raise ExtractionError(f"unknown parameter '{cmd.name}': ollama create refuses it (api/types.go "
-                                  f"FormatParams); parameters: {', '.join(sorted(OPTIONS))}", str(path), cmd.line)
+            why = f"unknown parameter '{cmd.name}': ollama create refuses it (api/types.go FormatParams)"
+            raise ExtractionError(ignored_note(why, cmd.name, OPTIONS), str(path), cmd.line)
         if kind == "strs":
             stops.append(cmd)
             continue
