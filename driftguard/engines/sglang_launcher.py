@@ -597,6 +597,8 @@ FLAGS: tuple[Flag, ...] = (
 #: decimals, IEC by powers of two and do not.
 _SI = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _IEC = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+#: Longer numbers are not read (no context length has them): the word stays as written.
+_MAX_DIGITS = 64
 
 
 def human_readable_int(text: str) -> int | None:
@@ -609,12 +611,17 @@ def human_readable_int(text: str) -> int | None:
             continue
         if suffix in _IEC and "." in number:
             return None
+        if len(number) > _MAX_DIGITS:
+            return None
         try:
             scaled = Decimal(number) * scale
         except InvalidOperation:
             return None
         return int(scaled) if scaled == int(scaled) else None
-    return int(value) if value.isdigit() else None
+    try:
+        return int(value) if value.isdigit() else None
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits): kept as written
+        return None
 
 
 def derive(args: Mapping[str, Json]) -> tuple[Derived, ...]:

@@ -42,6 +42,7 @@ def test_human_readable_int() -> None:
     assert human_readable_int("128Ki") == 131072 and human_readable_int("1M") == 1_000_000
     assert human_readable_int("1.5Ki") is None and human_readable_int("32K") is None
     assert human_readable_int("abc") is None
+    assert human_readable_int("9" * 5000) is None and human_readable_int("9" * 5000 + "k") is None  # no crash
 
 
 def test_context_length_derives_max_model_len() -> None:

@@ -767,6 +767,11 @@ _HOSTILE_SCRIPTS: dict[str, bytes] = {
     "not-shell": b"\x00\xff((( {{{ <<<\n" * 50,
     "garbage-lines": b"".join(b"vllm serve m\nif then fi fi (\n" for _ in range(30)),
     "bad-json": b"vllm serve m --override-generation-config '" + b"[" * 900 + b"'\n",
+    "docker-options-only": b"docker run " + b"-v a:b -it " * 20_000 + b"\n",
+    "huge-context": b"python -m sglang.launch_server --model-path m --context-length " + b"9" * 5_000 + b"k\n",
+    "huge-ctx-size": b"llama-server -m m -np 4 -c " + b"9" * 5_000 + b"\n",
+    "template-outside": b"llama-server -m m --chat-template-file /etc/passwd\n",
+    "builds-disagree": b"".join(b"trtllm-build --checkpoint_dir c --max_batch_size %d\n" % i for i in range(500)),
 }
 
 
