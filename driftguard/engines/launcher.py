@@ -152,13 +152,16 @@ class Launcher:
 
     def flag(self, spelling: str) -> Flag | None:
         """The flag written as ``spelling`` (``--max-model-len``; with ``underscores``, ``--max_model_len``;
-        for a ``bool_optional`` flag, ``--no-<name>`` too); None when the launcher has none."""
+        for a ``bool_optional`` flag or an optional boolean, ``--no-<name>`` too); None when the launcher has
+        none."""
         hit = self._by_spelling.get(spelling)
         if hit is None and self.underscores and spelling.startswith("--"):
             hit = self._by_spelling.get("--" + spelling[2:].replace("_", "-"))
         if hit is None and spelling.startswith("--no-"):
             base = self.flag("--" + spelling[5:])
-            hit = base if base is not None and base.action == "bool_optional" else None
+            negatable = base is not None and (base.action == "bool_optional" or (base.action == "optional" and
+                                                                                 base.type == "bool"))
+            hit = base if negatable else None
         if hit is None and self.abbreviations and spelling.startswith("--") and len(spelling) > 2:
             hit = self._abbreviated(spelling)
         return hit

@@ -12,6 +12,10 @@ reported, not a new flag):
 
 - ``vllm-project/vllm@001999d2f360 vllm/engine/arg_utils.py EngineArgs.add_cli_args``,
   ``AsyncEngineArgs.add_cli_args`` (explicit ``add_argument`` calls: types, actions, short options);
+- ``vllm-project/vllm@99d7eb5d6a51 vllm/engine/arg_utils.py EngineArgs.add_cli_args`` (flags built from the
+  config dataclasses: ``get_kwargs`` makes a ``bool`` field ``BooleanOptionalAction``, so the flags the older
+  release declared ``store_true`` take ``--no-<name>`` too; dict fields take JSON, list fields one or more
+  values). That copy also declares ``--external_parameters``, which no other version read declares: left out;
 - ``vllm-project/vllm@005223338608 vllm/entrypoints/openai/cli_args.py BaseFrontendArgs``, ``FrontendArgs``,
   ``make_arg_parser`` (``model_tag``, ``--config``, ``--headless``, ``-asc``; dataclass fields become
   ``--dashed`` flags, booleans ``BooleanOptionalAction``);
@@ -25,6 +29,7 @@ from driftguard.engines.launcher import Action, ArgType, Flag, Invocation, Launc
 from driftguard.engines.vllm import ENGINE_FIELDS
 
 SOURCE = ("vllm-project/vllm@001999d2f360 vllm/engine/arg_utils.py EngineArgs.add_cli_args; "
+          "vllm-project/vllm@99d7eb5d6a51 vllm/engine/arg_utils.py EngineArgs.add_cli_args; "
           "vllm-project/vllm@005223338608 vllm/entrypoints/openai/cli_args.py FrontendArgs, make_arg_parser; "
           "vllm-project/vllm@00a5fdd20935 vllm/entrypoints/cli/serve.py ServeSubcommand")
 
@@ -45,29 +50,29 @@ _N: Action = "nargs"
 
 #: EngineArgs.add_cli_args + AsyncEngineArgs (arg_utils.py @001999d2f360), in source order.
 ENGINE_FLAGS: tuple[Flag, ...] = (
-    _f("model"), _f("task"), _f("tokenizer"), _f("skip_tokenizer_init", action=_T), _f("revision"),
+    _f("model"), _f("task"), _f("tokenizer"), _f("skip_tokenizer_init", action=_B), _f("revision"),
     _f("code_revision"), _f("tokenizer_revision"), _f("tokenizer_mode"),
-    _f("intial_incremental_detokenization_offset", type="int"), _f("trust_remote_code", action=_T),
+    _f("intial_incremental_detokenization_offset", type="int"), _f("trust_remote_code", action=_B),
     _f("allowed_local_media_path"), _f("download_dir"), _f("load_format"), _f("config_format"),
     _f("dtype", choices=("auto", "half", "float16", "bfloat16", "float", "float32")), _f("kv_cache_dtype"),
     _f("max_model_len", type="int"), _f("guided_decoding_backend"), _f("logits_processor_pattern"),
     _f("model_impl"), _f("distributed_executor_backend"), _f("pipeline_parallel_size", "-pp", type="int"),
     _f("tensor_parallel_size", "-tp", type="int"), _f("max_parallel_loading_workers", type="int"),
-    _f("ray_workers_use_nsight", action=_T), _f("block_size", type="int"),
-    _f("enable_prefix_caching", action=_B), _f("disable_sliding_window", action=_T),
+    _f("ray_workers_use_nsight", action=_B), _f("block_size", type="int"),
+    _f("enable_prefix_caching", action=_B), _f("disable_sliding_window", action=_B),
     _f("use_v2_block_manager", action=_T), _f("num_lookahead_slots", type="int"), _f("seed", type="int"),
     _f("swap_space", type="float"), _f("cpu_offload_gb", type="float"),
     _f("gpu_memory_utilization", type="float"), _f("num_gpu_blocks_override", type="int"),
     _f("max_num_batched_tokens", type="int"), _f("max_num_seqs", type="int"), _f("max_logprobs", type="int"),
     _f("disable_log_stats", action=_T), _f("quantization", "-q"), _f("rope_scaling", type="json"),
-    _f("rope_theta", type="float"), _f("hf_overrides", type="json"), _f("enforce_eager", action=_T),
-    _f("max_seq_len_to_capture", type="int"), _f("disable_custom_all_reduce", action=_T),
+    _f("rope_theta", type="float"), _f("hf_overrides", type="json"), _f("enforce_eager", action=_B),
+    _f("max_seq_len_to_capture", type="int"), _f("disable_custom_all_reduce", action=_B),
     _f("tokenizer_pool_size", type="int"), _f("tokenizer_pool_type"), _f("tokenizer_pool_extra_config"),
     _f("limit_mm_per_prompt"), _f("mm_processor_kwargs", type="json"),
-    _f("disable_mm_preprocessor_cache", action=_T), _f("enable_lora", action=_T),
+    _f("disable_mm_preprocessor_cache", action=_T), _f("enable_lora", action=_B),
     _f("enable_lora_bias", action=_T), _f("max_loras", type="int"), _f("max_lora_rank", type="int"),
     _f("lora_extra_vocab_size", type="int"), _f("lora_dtype"), _f("long_lora_scaling_factors"),
-    _f("max_cpu_loras", type="int"), _f("fully_sharded_loras", action=_T), _f("enable_prompt_adapter", action=_T),
+    _f("max_cpu_loras", type="int"), _f("fully_sharded_loras", action=_B), _f("enable_prompt_adapter", action=_T),
     _f("max_prompt_adapters", type="int"), _f("max_prompt_adapter_token", type="int"), _f("device"),
     _f("num_scheduler_steps", type="int"),
     _f("multi_step_stream_outputs", action=_O, type="bool", const="True"),
@@ -85,8 +90,46 @@ ENGINE_FLAGS: tuple[Flag, ...] = (
     _f("collect_detailed_traces"), _f("disable_async_output_proc", action=_T), _f("scheduling_policy"),
     _f("override_neuron_config", type="json"), _f("override_pooler_config", type="json"),
     _f("compilation_config", "-O"), _f("kv_transfer_config", type="json"), _f("worker_cls"),
-    _f("generation_config"), _f("override_generation_config", type="json"), _f("enable_sleep_mode", action=_T),
-    _f("calculate_kv_scales", action=_T), _f("disable_log_requests", action=_T),
+    _f("generation_config"), _f("override_generation_config", type="json"), _f("enable_sleep_mode", action=_B),
+    _f("calculate_kv_scales", action=_B), _f("disable_log_requests", action=_T),
+)
+
+#: Engine args later releases added (arg_utils.py @99d7eb5d6a51), in source order.
+NEWER_ENGINE_FLAGS: tuple[Flag, ...] = (
+    _f("runner"), _f("convert"), _f("hf_config_path"), _f("allowed_media_domains", action=_N),
+    _f("logprobs_mode"), _f("disable_cascade_attn", action=_B), _f("enable_prompt_embeds", action=_B),
+    _f("hf_token", action=_O, const="True"), _f("pooler_config", type="json"), _f("override_attention_dtype"),
+    _f("logits_processors", action=_N), _f("io_processor_plugin"), _f("safetensors_load_strategy"),
+    _f("use_tqdm_on_load", action=_B), _f("pt_load_map_location"), _f("reasoning_parser"),
+    _f("guided_decoding_disable_fallback", type="bool"), _f("guided_decoding_disable_any_whitespace", type="bool"),
+    _f("guided_decoding_disable_additional_properties", type="bool"),
+    _f("decode_context_parallel_size", "-dcp", type="int"), _f("data_parallel_size", "-dp", type="int"),
+    _f("data_parallel_rank", "-dpn", type="int"), _f("data_parallel_start_rank", "-dpr", type="int"),
+    _f("data_parallel_size_local", "-dpl", type="int"), _f("data_parallel_address", "-dpa"),
+    _f("data_parallel_rpc_port", "-dpp", type="int"), _f("data_parallel_backend", "-dpb"),
+    _f("data_parallel_hybrid_lb", action=_B), _f("enable_expert_parallel", action=_B), _f("all2all_backend"),
+    _f("enable_dbo", action=_B), _f("dbo_decode_token_threshold", type="int"),
+    _f("dbo_prefill_token_threshold", type="int"), _f("disable_nccl_for_dp_synchronization", action=_B),
+    _f("enable_eplb", action=_B), _f("eplb_config", type="json"), _f("expert_placement_strategy"),
+    _f("num_redundant_experts", type="int"), _f("eplb_window_size", type="int"), _f("eplb_step_interval", type="int"),
+    _f("eplb_log_balancedness", action=_B), _f("worker_extension_cls"),
+    _f("enable_multimodal_encoder_data_parallel", action=_T), _f("kv_cache_memory_bytes", type="int"),
+    _f("prefix_caching_hash_algo"), _f("kv_sharing_fast_prefill", action=_B), _f("mamba_cache_dtype"),
+    _f("mamba_ssm_cache_dtype"), _f("mamba_block_size", type="int"), _f("enable_mm_embeds", action=_B),
+    _f("media_io_kwargs", type="json"), _f("mm_processor_cache_gb", type="float"), _f("mm_processor_cache_type"),
+    _f("mm_shm_cache_max_object_size_mb", type="int"), _f("mm_encoder_tp_mode"), _f("mm_encoder_attn_backend"),
+    _f("interleave_mm_strings", action=_B), _f("skip_mm_profiling", action=_B),
+    _f("video_pruning_rate", type="float"), _f("default_mm_loras", type="json"),
+    _f("show_hidden_metrics_for_version"), _f("max_num_partial_prefills", type="int"),
+    _f("max_long_partial_prefills", type="int"), _f("long_prefill_token_threshold", type="int"),
+    _f("disable_chunked_mm_input", action=_B), _f("scheduler_cls"), _f("disable_hybrid_kv_cache_manager", action=_B),
+    _f("async_scheduling", action=_B), _f("cudagraph_capture_sizes", action=_N, type="int"),
+    _f("cuda_graph_sizes", action=_N, type="int"), _f("max_cudagraph_capture_size", type="int"),
+    _f("speculative_config", type="json"), _f("kv_events_config", type="json"), _f("additional_config", type="json"),
+    _f("structured_outputs_config", type="json"), _f("aggregate_engine_logging", action=_T),
+    # validate_parsed_serve_args (cli_args.py @005223338608) reads it: AsyncEngineArgs' successor of
+    # --disable-log-requests
+    _f("enable_log_requests", action=_B),
 )
 
 #: make_arg_parser, BaseFrontendArgs and FrontendArgs (cli_args.py @005223338608), in source order.
@@ -119,7 +162,7 @@ SERVE = Launcher(
     name="vllm-serve",
     invocations=(Invocation(program="vllm", subcommand=("serve",), positionals=("model",)),
                  Invocation(module="vllm.entrypoints.openai.api_server")),
-    flags=FRONTEND_FLAGS + ENGINE_FLAGS,
+    flags=FRONTEND_FLAGS + ENGINE_FLAGS + NEWER_ENGINE_FLAGS,
     source=SOURCE, namespace="vllm", engine="vllm", serving="vllm-serve", kind="vllm", parser="argparse",
     underscores=True, config_flag="config",
 )

@@ -344,14 +344,18 @@ def _take(out: Parsed, flag: Flag, spelled: str, attached: str | None, w: Word, 
           path: str) -> int:
     """Read one occurrence of ``flag``; returns the index of the next word."""
     action = flag.action
-    if action in ("store_true", "store_false", "bool_optional") or (action == "optional" and attached is None and (
+    negated = spelled.startswith("--no-") and spelled not in flag.spellings  # BooleanOptionalAction's --no-x
+    if negated or action in ("store_true", "store_false", "bool_optional") or (
+            action == "optional" and attached is None and (
             i >= len(words) or (words[i].text is not None and _is_option(words[i].text or "")))):
-        if attached is not None and action != "optional":
+        if attached is not None and (negated or action != "optional"):
             raise ExtractionError(f"{spelled} takes no value (got {attached!r})", path, w.line)
-        if action == "optional":
-            value: Json = _convert(flag, flag.const or "", spelled, w, path)
+        if negated:
+            value: Json = False
+        elif action == "optional":
+            value = _convert(flag, flag.const or "", spelled, w, path)
         else:
-            value = action == "store_true" or (action == "bool_optional" and not spelled.startswith("--no-"))
+            value = action in ("store_true", "bool_optional")
         _set(out, flag, Arg(value, w, spelled, _origin(path, w, flag, "command line")))
         return i
     if attached is not None:

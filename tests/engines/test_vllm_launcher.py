@@ -18,8 +18,6 @@ def test_every_engine_arg_the_vllm_kind_reads_is_a_flag_with_its_key() -> None:
     dests = SERVE.by_dest()
     for name in (*vllm_engine.ENGINE_FIELDS, *vllm_kind._ENGINE_ARGS, *vllm_kind._ENGINE_MARKERS,
                  "override_generation_config", "chat_template"):
-        if name in ("speculative_config", "tool_call_parser", "enable_auto_tool_choice"):
-            continue
         assert name in dests, name
     for name, key in vllm_engine.ENGINE_FIELDS.items():
         assert dests[name].key == key
@@ -29,7 +27,8 @@ def test_every_engine_arg_the_vllm_kind_reads_is_a_flag_with_its_key() -> None:
 def test_flag_semantics_as_arg_utils_declares_them() -> None:
     assert SERVE.flag("-tp") is SERVE.flag("--tensor-parallel-size") is SERVE.flag("--tensor_parallel_size")
     assert SERVE.flag("-q").dest == "quantization" and SERVE.flag("-O").dest == "compilation_config"
-    assert SERVE.flag("--enforce-eager").action == "store_true"
+    assert SERVE.flag("--enforce-eager").action == "bool_optional"  # store_true in 0.7, BooleanOptionalAction later
+    assert SERVE.flag("--disable-log-stats").action == "store_true"
     assert SERVE.flag("--no-enable-prefix-caching").dest == "enable_prefix_caching"
     assert SERVE.flag("--enable-chunked-prefill").action == "optional"
     assert SERVE.flag("--served-model-name").action == "nargs"
@@ -37,3 +36,7 @@ def test_flag_semantics_as_arg_utils_declares_them() -> None:
     assert SERVE.flag("--override-generation-config").type == "json"
     assert "float16" in SERVE.flag("--dtype").choices
     assert SERVE.flag("--max-modle-len") is None
+    assert SERVE.flag("--no-enable-chunked-prefill").dest == "enable_chunked_prefill"  # 0.7 optional, later negatable
+    assert SERVE.flag("--no-trust-remote-code").dest == "trust_remote_code"
+    assert SERVE.flag("-dp").dest == "data_parallel_size" and SERVE.flag("--reasoning-parser") is not None
+    assert SERVE.flag("--external_parameters") is None

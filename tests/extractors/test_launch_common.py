@@ -65,6 +65,13 @@ def test_argparse_semantics() -> None:
                       "enforce_eager": True, "enable_prefix_caching": False,
                       "override_generation_config": {"top_k": 5}, "model": "m"}
     assert parsed.args["max_model_len"].spelled == "--max_model_len"  # the last occurrence wins
+    m = launch_common.match(cmd("vllm serve m --no-enable-chunked-prefill --no-enforce-eager --hf-token "
+                                "--reasoning-parser deepseek_r1 -dp 2 --speculative-config '{\"method\": \"ngram\"}'"))
+    assert m is not None
+    values = {d: a.value for d, a in launch_common.parse(m, "s.sh").args.items()}
+    assert values == {"enable_chunked_prefill": False, "enforce_eager": False, "hf_token": "True",
+                      "reasoning_parser": "deepseek_r1", "data_parallel_size": 2,
+                      "speculative_config": {"method": "ngram"}, "model": "m"}
 
 
 @pytest.mark.parametrize(("text", "message"), [
