@@ -29,6 +29,7 @@ INFO = KindInfo(
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
     keeps=("vllm", "tgi", "tensorrt_llm", "lmdeploy", "sglang", "tritonserver", "llama_cpp"),
+    names=("*.sh", "*.bash"),
     launches=True,
 )
 
