@@ -15,10 +15,12 @@ The records, in the words of the parsers they encode:
   ``--x``/``--no-x``; ``append``: one value per occurrence, collected; ``nargs``: one or more values up to the
   next option); ``type`` what the value is (``str``, ``int``, ``float``, ``bool``, ``json``); ``choices``;
   ``env`` the environment variable the launcher reads it from when the flag is absent (clap ``env``);
-  ``delimiter`` a clap ``value_delimiter``; ``key`` the canonical key the value sets (None: kept as
-  ``<namespace>.<dest>``, or left to the engine kind's resolution); ``default``: the documented default;
-  ``file``: the value is the path of a file whose text the key reads (``--chat-template-file``). A flag with no
-  spellings is a positional argument's (``lmdeploy serve api_server MODEL``: its key, and no option spells it).
+  ``delimiter`` a clap ``value_delimiter``; ``key`` the key the value sets (None: kept as
+  ``<namespace>.<dest>``, or left to the engine kind's resolution); ``also``: the engine kind keeps it under
+  ``<namespace>.<dest>`` as well as under a canonical ``key`` (vLLM's ``model`` is ``model.source`` and
+  ``vllm.model``); ``default``: the documented default; ``file``: the value is the path of a file whose text
+  the key reads (``--chat-template-file``). A flag with no spellings is a positional argument's (``lmdeploy
+  serve api_server MODEL``: its key, and no option spells it).
 - ``Invocation``: one way to call the launcher: a ``program`` (basename of argv[0]) followed by
   ``subcommand`` words, a ``module`` run as ``python -m MODULE``, or a ``script`` run as ``python SCRIPT``
   (or directly); ``positionals`` the dests its positional arguments fill, in order (``vllm serve MODEL``).
@@ -69,6 +71,7 @@ class Flag:
     default: Default | None = None
     const: str | None = None
     file: bool = False
+    also: bool = False
 
     def __post_init__(self) -> None:
         if self.action not in _ACTIONS or self.type not in _TYPES or \

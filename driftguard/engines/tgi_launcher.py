@@ -13,19 +13,21 @@ The parsed arguments are launcher args, resolved by the ``tgi`` kind (``--dtype`
 from __future__ import annotations
 
 from driftguard.engines.launcher import Action, ArgType, Flag, Invocation, Launcher
-from driftguard.engines.tgi import LAUNCHER_DTYPES, LAUNCHER_QUANTIZE
+from driftguard.engines.tgi import LAUNCHER_ALSO, LAUNCHER_DTYPES, LAUNCHER_QUANTIZE
 
 SOURCE = "huggingface/text-generation-inference@db931fcf42da launcher/src/main.rs struct Args"
 
-#: Launcher args the tgi kind maps to canonical keys (extractors/tgi.py ``_launcher``).
+#: Launcher args the tgi kind maps to a canonical key only (extractors/tgi.py ``_launcher``); those of
+#: ``engines.tgi.LAUNCHER_ALSO`` it keeps as ``tgi.launcher.<name>`` too.
 _KEYS = {"dtype": "precision.compute", "quantize": "precision.quantization"}
 
 
 def _f(dest: str, *short: str, action: Action = "store", type: ArgType = "str", choices: tuple[str, ...] = (),
        env: bool = True, delimiter: str | None = None) -> Flag:
+    also = LAUNCHER_ALSO.get(dest)
+    key = _KEYS.get(dest) or (also[0] if also else f"tgi.launcher.{dest}")
     return Flag(dest, (f"--{dest.replace('_', '-')}", *short), action, type, choices,
-                env=dest.upper() if env else None, delimiter=delimiter,
-                key=_KEYS.get(dest, f"tgi.launcher.{dest}"))
+                env=dest.upper() if env else None, delimiter=delimiter, key=key, also=also is not None)
 
 
 _T: Action = "store_true"

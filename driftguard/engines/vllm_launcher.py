@@ -26,7 +26,7 @@ reported, not a new flag):
 from __future__ import annotations
 
 from driftguard.engines.launcher import Action, ArgType, Flag, Invocation, Launcher
-from driftguard.engines.vllm import ENGINE_FIELDS
+from driftguard.engines.vllm import ENGINE_ALSO, ENGINE_FIELDS
 
 SOURCE = ("vllm-project/vllm@001999d2f360 vllm/engine/arg_utils.py EngineArgs.add_cli_args; "
           "vllm-project/vllm@99d7eb5d6a51 vllm/engine/arg_utils.py EngineArgs.add_cli_args; "
@@ -37,9 +37,12 @@ SOURCE = ("vllm-project/vllm@001999d2f360 vllm/engine/arg_utils.py EngineArgs.ad
 def _f(dest: str, *short: str, action: Action = "store", type: ArgType = "str",
        choices: tuple[str, ...] = (), const: str | None = None) -> Flag:
     """A vLLM flag: ``--<dest with dashes>`` plus its short options; its key is the one the vllm kind gives
-    the engine arg (``engines.vllm.ENGINE_FIELDS``), else ``vllm.<dest>``."""
-    return Flag(dest, (f"--{dest.replace('_', '-')}", *short), action, type, choices,
-                key=ENGINE_FIELDS.get(dest, f"vllm.{dest}"), const=const)
+    the engine arg (``engines.vllm.ENGINE_FIELDS``, ``ENGINE_ALSO``: kept as ``vllm.<dest>`` too), else
+    ``vllm.<dest>``."""
+    also = ENGINE_ALSO.get(dest)
+    key = ENGINE_FIELDS.get(dest) or (also[0] if also else f"vllm.{dest}")
+    return Flag(dest, (f"--{dest.replace('_', '-')}", *short), action, type, choices, key=key, const=const,
+                also=also is not None)
 
 
 _T: Action = "store_true"

@@ -493,9 +493,11 @@ def resolve(m: Match, path: Path, options: ExtractOptions, kind: str) -> Effecti
     for dest, a in args.items():
         if not a.resolved:
             flag = by_dest.get(dest)
-            key = flag.key if flag is not None and flag.key else f"{launcher.namespace}.{dest}"
-            b.values[key] = Value(a.word.source, a.origin, How.UNRESOLVED,
-                                  f"{a.spelled} {a.word.source}: its value is not known from the files")
+            kept = f"{launcher.namespace}.{dest}"
+            keys = {kept} if flag is None or not flag.key else {flag.key, kept} if flag.also else {flag.key}
+            for key in keys:  # every key the kind would have set: no other layer stands in for it
+                b.values[key] = Value(a.word.source, a.origin, How.UNRESOLVED,
+                                      f"{a.spelled} {a.word.source}: its value is not known from the files")
     for u in parsed.unknown:
         name = u.spelled.lstrip("-")
         hint = f"; did you mean {u.closest}?" if u.closest else ""

@@ -26,5 +26,7 @@ def test_clap_semantics() -> None:
     assert LAUNCHER.flag("--cuda-graphs").delimiter == ","
     assert LAUNCHER.flag("--dtype").choices == LAUNCHER_DTYPES
     assert LAUNCHER.flag("--quantize").choices == LAUNCHER_QUANTIZE
-    assert LAUNCHER.flag("--dtype").key == "precision.compute"
-    assert LAUNCHER.flag("--max-total-tokens").key == "tgi.launcher.max_total_tokens"
+    assert LAUNCHER.flag("--dtype").key == "precision.compute" and not LAUNCHER.flag("--dtype").also
+    assert (LAUNCHER.flag("--model-id").key, LAUNCHER.flag("--model-id").also) == ("model.source", True)
+    assert LAUNCHER.flag("--max-total-tokens").key == "serving.max_model_len"
+    assert LAUNCHER.flag("--max-batch-total-tokens").key == "tgi.launcher.max_batch_total_tokens"

@@ -22,6 +22,10 @@ def test_every_engine_arg_the_vllm_kind_reads_is_a_flag_with_its_key() -> None:
     for name, key in vllm_engine.ENGINE_FIELDS.items():
         assert dests[name].key == key
     assert dests["gpu_memory_utilization"].key == "vllm.gpu_memory_utilization"
+    for name, (key, _) in vllm_engine.ENGINE_ALSO.items():
+        if name in dests:
+            assert (dests[name].key, dests[name].also) == (key, True), name
+    assert not dests["dtype"].also
 
 
 def test_flag_semantics_as_arg_utils_declares_them() -> None:

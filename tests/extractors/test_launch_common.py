@@ -102,7 +102,7 @@ def test_unresolved_values_keep_their_expression_and_are_not_compared(tmp_path: 
     cfg = resolve('vllm serve "$MODEL" --max-model-len "$LEN" --dtype ${DT:-float16} "$@"', tmp_path)
     v = cfg["serving.max_model_len"]
     assert (v.value, v.how, v.origin.line) == ('"$LEN"', How.UNRESOLVED, 1)
-    assert cfg["vllm.model"].how == How.UNRESOLVED
+    assert cfg["vllm.model"].how == cfg["model.source"].how == How.UNRESOLVED  # both keys the kind sets
     assert cfg["precision.compute"].value == "float16"  # the script's own default
     assert cfg["vllm.unresolved_arguments"].value == '"$@"'
 

@@ -25,7 +25,8 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[object, int]]]] = {
         "vllm.model": ("/home/azen/model/qwen2.5-7B-instruct", 1), "serving.max_model_len": (8192, 2),
         "vllm.gpu_memory_utilization": (0.95, 3), "precision.compute": ("float16", 4)}),
     "Mikeriess__Synth_data__services__run_vllm.sh": ("vllm-serve", {
-        "vllm.model": ("google/gemma-2-27b-it", 2), "vllm.gpu_memory_utilization": (0.95, 3),
+        "vllm.model": ("google/gemma-2-27b-it", 2), "model.source": ("google/gemma-2-27b-it", 2),
+        "vllm.gpu_memory_utilization": (0.95, 3), "serving.tensor_parallel_size": (4, 4),
         "vllm.tensor_parallel_size": (4, 4), "vllm.port": (8000, 6)}),
     "Mikeriess__Synth_data__services__run_vllm_small.sh": ("vllm-serve", {
         "vllm.gpu_memory_utilization": (1.0, 3), "vllm.tensor_parallel_size": (4, 4)}),
@@ -37,10 +38,11 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[object, int]]]] = {
     "mathllm__Step-Controlled_DPO__alignment-handbook__scripts_sh__deploy.sh": ("tgi", {
         "tgi.launcher.port": (8001, 9), "tgi.launcher.max_batch_prefill_tokens": (3072, 10),
         "tgi.launcher.max_input_length": (3072, 11), "tgi.launcher.max_total_tokens": (4096, 12),
-        "tgi.launcher.model_id": (None, 13)}),
+        "tgi.launcher.model_id": (None, 13), "model.source": (None, 13), "serving.max_model_len": (4096, 12)}),
     "mathllm__MathCoder2__data_processing__basic_data__open_web_math__deploy.sh": ("tgi", {
         "tgi.launcher.max_input_length": (3072, 11), "tgi.launcher.max_total_tokens": (6144, 12),
-        "tgi.launcher.model_id": ("mistralai/Mixtral-8x7B-Instruct-v0.1", 13)}),
+        "tgi.launcher.model_id": ("mistralai/Mixtral-8x7B-Instruct-v0.1", 13), "serving.max_model_len": (6144, 12),
+        "serving.max_input_length": (3072, 11), "model.source": ("mistralai/Mixtral-8x7B-Instruct-v0.1", 13)}),
     "michelgirault__ai-server__vllm-opt__starter.sh": ("vllm-serve", {
         "vllm.model": (None, 4), "precision.compute": (None, 4), "vllm.host": ("0.0.0.0", 5), "vllm.port": (4000, 6),
         "precision.quantization": (None, 8), "serving.max_model_len": (None, 10)}),
@@ -48,7 +50,8 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[object, int]]]] = {
         "vllm.model": (None, 3), "vllm.port": (None, 5), "vllm.tensor_parallel_size": (2, 7),
         "serving.max_model_len": (4096, 9), "vllm.max_num_seqs": (50, 10), "precision.compute": ("bfloat16", 11)}),
     "zaidalyafeai__OpenTutorGym__scripts__start_tutor_server.sh": ("vllm-serve", {
-        "vllm.model": (None, 3), "serving.max_model_len": (4096, 8), "precision.compute": ("bfloat16", 10),
+        "vllm.model": (None, 3), "model.source": (None, 3), "serving.max_model_len": (4096, 8),
+        "precision.compute": ("bfloat16", 10),
         "precision.quantization": ("bitsandbytes", 12), "vllm.load_format": ("bitsandbytes", 13),
         "vllm.enable_lora": (True, 14)}),
 }
@@ -58,6 +61,7 @@ UNRESOLVED = {
         "${model_path}",
     ("michelgirault__ai-server__vllm-opt__starter.sh", "serving.max_model_len"): "$MODEL_LEN",
     ("zaidalyafeai__OpenTutorGym__scripts__start_tutor_server.sh", "vllm.model"): "/ibex/ai/home/alyafez/models/$1",
+    ("zaidalyafeai__OpenTutorGym__scripts__start_tutor_server.sh", "model.source"): "/ibex/ai/home/alyafez/models/$1",
 }
 
 
