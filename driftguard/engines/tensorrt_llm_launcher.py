@@ -19,11 +19,13 @@ Read from:
   Both programs are also run as ``python -m tensorrt_llm.commands.build`` / ``.serve``.
 - ``NVIDIA/TensorRT-LLM@fd96a08bdc48 examples/models/core/llama/convert_checkpoint.py parse_arguments``,
   ``args_to_quant_config`` (each model family's script has its own options; the Llama one, which most
-  families' scripts copy, is the table here: another family's own option is reported as unknown).
+  families' scripts copy, is the table here, with the Medusa script's own options added,
+  ``@b93e14ca093e examples/medusa/convert_checkpoint.py``: another family's own option is reported as unknown).
 
 What ``trtllm-build --max_draft_len`` means: the most draft tokens the engine verifies per step (for Medusa,
-the size of the draft-token tree, not the number of Medusa heads, which the checkpoint's config holds), so it
-is kept as ``tensorrt_llm.build.max_draft_len`` and sets no ``model.speculative.num_heads``.
+the size of the draft-token tree, ``max_medusa_token_len``, not the number of Medusa heads), so it is kept as
+``tensorrt_llm.build.max_draft_len`` and sets no ``model.speculative.num_heads``. The heads are the Medusa
+conversion's ``--num_medusa_heads`` (written to the checkpoint's ``num_medusa_heads``; 4 when unset).
 
 Each tool keeps the options without a canonical key under its own namespace (``tensorrt_llm.convert_checkpoint``,
 ``tensorrt_llm.build``, ``tensorrt_llm.serve``): ``--output_dir`` of the conversion and of the build are
@@ -161,7 +163,18 @@ CONVERT_FLAGS: tuple[Flag, ...] = (
     _convert("moe_top_k", type="int"), _convert("moe_renorm_mode", type="int"),
     _convert("save_config_only", action=_T), _convert("remove_duplicated_kv_heads", action=_T),
     _convert("log_level"),
+    # examples/medusa/convert_checkpoint.py (@b93e14ca093e) adds these to the Llama script's options:
+    _convert("num_medusa_heads", type="int", key="model.speculative.num_heads"),
+    _convert("num_medusa_layers", type="int"), _convert("max_medusa_token_len", type="int"),
+    _convert("medusa_hidden_act"), _convert("medusa_model_dir"), _convert("model_type"),
+    _convert("rotary_scaling", action=_N), _convert("storage_type", "--storage-type", "-t"),
+    _convert("dataset_cache_dir", "--dataset-cache-dir"), Flag("load_model_on_cpu", ("--load-model-on-cpu",),
+                                                              "store_true"),
+    _convert("convert_model_on_cpu", "--convert-model-on-cpu", action=_T),
 )
+#: The Medusa script's options: any of them given means that script, whose --num_medusa_heads defaults to 4.
+_MEDUSA = ("medusa_model_dir", "num_medusa_layers", "max_medusa_token_len", "medusa_hidden_act")
+_MEDUSA_SOURCE = "NVIDIA/TensorRT-LLM@b93e14ca093e examples/medusa/convert_checkpoint.py"
 
 #: ``precision_to_config``: ``--weight_only_precision`` -> QuantAlgo.
 _WEIGHT_ONLY = {"int8": "W8A16", "int4": "W4A16", "int8_gptq": "W8A16_GPTQ", "int4_gptq": "W4A16_GPTQ",
@@ -193,13 +206,20 @@ def _quant_algo(args: Mapping[str, Json]) -> tuple[str, tuple[str, ...]] | None:
 
 def derive_convert(args: Mapping[str, Json]) -> tuple[Derived, ...]:
     """The checkpoint's quantization (``precision.quantization``, the scheme as the tensorrt-llm kind names a
-    QuantAlgo: ``W4A16_AWQ`` awq, ``W4A16_GPTQ`` gptq, ``FP8`` fp8, any other lower-cased)."""
+    QuantAlgo: ``W4A16_AWQ`` awq, ``W4A16_GPTQ`` gptq, ``FP8`` fp8, any other lower-cased), and for the Medusa
+    script the number of Medusa heads it writes into the checkpoint when ``--num_medusa_heads`` is unset (4)."""
+    out: list[Derived] = []
     found = _quant_algo(args)
-    if found is None:
-        return ()
-    algo, sources = found
-    return (Derived("precision.quantization", QUANT_SCHEMES.get(algo, algo.lower()), sources,
-                    f"convert_checkpoint.py quantizes with QuantAlgo.{algo} ({_CONVERT} args_to_quant_config)"),)
+    if found is not None:
+        algo, sources = found
+        out.append(Derived("precision.quantization", QUANT_SCHEMES.get(algo, algo.lower()), sources,
+                           f"convert_checkpoint.py quantizes with QuantAlgo.{algo} ({_CONVERT} args_to_quant_config)"))
+    medusa = tuple(d for d in _MEDUSA if d in args)
+    if medusa and "num_medusa_heads" not in args:
+        out.append(Derived("model.speculative.num_heads", 4, medusa,
+                           f"the Medusa checkpoint's num_medusa_heads: --num_medusa_heads default=4 "
+                           f"({_MEDUSA_SOURCE})"))
+    return tuple(out)
 
 
 CONVERT_CHECKPOINT = Launcher(

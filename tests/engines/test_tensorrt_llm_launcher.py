@@ -77,3 +77,13 @@ def test_convert_options_and_quantization() -> None:
     assert scheme(smoothquant=0.5, per_channel=True, per_token=True) == "w8a8_sq_per_channel_per_token_plugin"
     assert scheme(use_weight_only=True, use_fp8=True, weight_only_precision="int4") == "w4a16"  # checked first
     assert scheme(dtype="float16") is None  # no option quantizes: the HF config may, so nothing is claimed
+
+
+def test_medusa_heads() -> None:
+    c = CONVERT_CHECKPOINT
+    assert _f(c, "--num_medusa_heads").key == "model.speculative.num_heads"
+    assert _f(c, "--load-model-on-cpu").dest == _f(c, "--load_model_on_cpu").dest  # the two scripts' spellings
+    heads = {d.key: d.value for d in derive_convert({"medusa_model_dir": "./medusa", "max_medusa_token_len": 63})}
+    assert heads == {"model.speculative.num_heads": 4}  # the Medusa script's default
+    assert derive_convert({"medusa_model_dir": "./medusa", "num_medusa_heads": 5}) == ()  # the flag says it
+    assert derive_convert({"model_dir": "./llama"}) == ()  # not a Medusa conversion: no heads

@@ -183,3 +183,13 @@ def test_cli_check_llama_server_against_the_training_generation_config(tmp_path:
     assert (top_p["rule"], top_p["training"], top_p["deployed"]) == ("DG101", 0.9, 0.95)
     assert (top_p["deployed_origin"]["path"], top_p["deployed_origin"]["line"]) == ("serve.sh", 3)
     assert "generation.temperature" not in findings and "generation.top_k" not in findings  # equal: no finding
+
+
+def test_medusa_heads_come_from_the_medusa_conversion_not_max_draft_len(tmp_path: Path) -> None:
+    cfg = _read(_script(tmp_path, "python examples/medusa/convert_checkpoint.py --model_dir ./vicuna-7b \\\n"
+                                  "    --medusa_model_dir ./medusa-vicuna-7b --output_dir ./ckpt --dtype float16\n"
+                                  "trtllm-build --checkpoint_dir ./ckpt --output_dir ./engine \\\n"
+                                  "    --speculative_decoding_mode medusa --max_draft_len 63\n"))
+    heads = cfg["model.speculative.num_heads"]
+    assert (heads.value, heads.how, heads.origin.line) == (4, How.DERIVED, 2)  # --num_medusa_heads default
+    assert cfg["tensorrt_llm.build.max_draft_len"].value == 63  # draft tokens per step, kept apart
