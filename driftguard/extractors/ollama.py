@@ -4,7 +4,9 @@ Parsed by ``driftguard.readers.modelfile`` (a port of Ollama's ``parser/parser.g
 reads the commands (ollama/ollama@fb3076099687 ``parser/parser.go`` ``CreateRequest``, ``api/types.go``
 ``FormatParams``):
 
-- ``FROM`` -> ``model.source`` (a model name such as ``llama3.2:3b``, or a path as written); ``ADAPTER`` ->
+- ``FROM`` -> ``model.source`` (a model name such as ``llama3.2:3b``, or a path as written; a GGUF file it names
+  inside the checked tree is read too, its header's ``model.*``, ``precision.*``, token ids and BOS/EOS flags
+  inherited with the GGUF's own origin, not its chat template); ``ADAPTER`` ->
   ``model.adapters`` (Ollama keeps only the last ADAPTER: an earlier one is ``ollama.unknown_fields.adapter``,
   DG304); ``DRAFT`` -> ``ollama.draft``; ``TEMPLATE`` -> ``ollama.template`` (Go template text, NOT comparable
   with a Jinja chat template, so never ``preprocessing.chat_template``) and its digest ``ollama.template_digest``;
@@ -44,6 +46,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from driftguard import extractors as registry
 from driftguard.errors import ExtractionError
 from driftguard.extractors.base import UNKNOWN_FIELDS, ExtractOptions, KindInfo, ValueBuilder, ignored_note
 from driftguard.keys import Default, chat_template_digest
@@ -107,6 +110,11 @@ _SINGLE = {"model": "model.source", "adapter": "model.adapters", "draft": "ollam
 _FLOAT32_MAX = 3.4028234663852886e38
 _PATH_PREFIXES = ("/", "\\", "./", "../", ".\\", "..\\", "~")
 _WEIGHT_SUFFIXES = (".gguf", ".bin", ".safetensors")
+#: What a GGUF file named by FROM states about the model ``ollama create`` builds from it (Ollama reads the same
+#: header), inherited where the Modelfile says nothing. Not its chat template: Ollama prompts with the TEMPLATE, or
+#: with a renderer or template it picks itself, never the Jinja text.
+_FROM_GGUF = ("model.", "precision.", "generation.bos_token_id", "generation.eos_token_id",
+              "generation.pad_token_id", "preprocessing.add_bos_token", "preprocessing.add_eos_token")
 _NAMED_MODEL = ("a model name: ollama create starts from that model's own parameters layer (not visible here), "
                 "so what this Modelfile leaves unset is not filled with Ollama's defaults")
 
@@ -134,12 +142,28 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     _parameters(vb, path, commands)
     if _names_a_file(last["model"].args, path, options.root_for(path)):
         vb.fill_defaults(OLLAMA_DEFAULTS, default_of="ollama")
+        _from_gguf(vb, last["model"], path, options)
     else:
         source = vb.values["model.source"]
         vb.set("model.source", source.value, source.origin.line, source="Modelfile",
                note=_NAMED_MODEL if source.note is None else f"{source.note}; {_NAMED_MODEL}")
     _decoding(vb)
     return vb.build()
+
+
+def _from_gguf(vb: ValueBuilder, cmd: Command, path: Path, options: ExtractOptions) -> None:
+    """Inherit what the GGUF file ``FROM`` names says (``_FROM_GGUF``), when it is inside the checked tree."""
+    model = path.parent / cmd.args
+    try:
+        if not (files.is_within(model, options.root_for(path)) and files.exists(model)) or files.is_dir(model) \
+                or files.head(model, 4) != b"GGUF":
+            return
+    except ExtractionError:  # a name no file can have, a FIFO: Ollama could not read it either
+        return
+    header = registry.extract(model, "gguf", options)
+    for key in header:
+        if key.startswith(_FROM_GGUF):
+            vb.inherit(key, header[key], f"FROM {cmd.args}")
 
 
 def _names_a_file(source: str, modelfile_path: Path, root: Path) -> bool:

@@ -116,6 +116,47 @@ def test_from_a_file_takes_ollama_defaults(tmp_path: Path, source: str) -> None:
     assert cfg["generation.top_k"].value == 40 and cfg["model.source"].note is None
 
 
+def _gguf(path: Path) -> Path:
+    gguf = pytest.importorskip("gguf")
+    np = pytest.importorskip("numpy")
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_context_length(8192)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
+    w.add_eos_token_id(2)
+    w.add_chat_template("{{ messages }}")
+    q4k = np.zeros((2, 144), dtype=np.uint8)
+    w.add_tensor("blk.0.attn_q.weight", q4k, raw_shape=q4k.shape, raw_dtype=gguf.GGMLQuantizationType.Q4_K)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def test_from_a_gguf_in_the_tree_brings_its_header(tmp_path: Path) -> None:
+    """``ollama create`` builds the model from the GGUF FROM names: its header speaks for the Modelfile where the
+    Modelfile is silent, with the GGUF's own origin; not its chat template (Ollama prompts with TEMPLATE)."""
+    _gguf(tmp_path / "tiny.gguf")
+    cfg = api.extract(_modelfile(tmp_path, "FROM ./tiny.gguf\nPARAMETER num_ctx 2048\n"))
+    quant = cfg["precision.quantization"]
+    assert (quant.value, quant.how.value, quant.origin.path, quant.origin.pointer) == (
+        "q4_k_m", "inherited", str(tmp_path / "tiny.gguf"), "general.file_type")
+    assert quant.origin.source == "FROM ./tiny.gguf"
+    assert cfg["model.max_position_embeddings"].value == 8192
+    assert cfg["generation.eos_token_id"].value == [2]
+    assert cfg["serving.max_model_len"].value == 2048  # the Modelfile's own, beside the model's 8192
+    assert "preprocessing.chat_template" not in cfg.plain()
+
+
+def test_from_a_gguf_outside_the_tree_is_not_read(tmp_path: Path) -> None:
+    _gguf(tmp_path / "outside.gguf")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    cfg = api.extract(_modelfile(inner, "FROM ../outside.gguf\n"))
+    assert "precision.quantization" not in cfg.plain()
+    assert cfg["generation.top_k"].value == 40  # still a file: Ollama's defaults
+
+
 def test_temperature_zero_is_greedy(tmp_path: Path) -> None:
     cfg = api.extract(_modelfile(tmp_path, "FROM m\nPARAMETER temperature 0\n"))
     assert cfg["generation.do_sample"].value is False
@@ -326,7 +367,8 @@ def test_cli_check_hf_training_against_gguf_and_modelfile(tmp_path: Path) -> Non
     findings = {(f["rule"], f["key"]): f for f in json.loads(out.stdout)["models"][0]["findings"]}
     weights = findings["DG102", "precision.weights"]  # trained in bf16, served as Q4_K_M
     assert (weights["training"], weights["deployed"]) == ("bfloat16", "q4_k")
-    assert weights["deployed_origin"] == {"path": "deploy/model-q4_k_m.gguf", "line": None, "pointer": "tensor_infos"}
+    assert (weights["deployed_origin"]["path"], weights["deployed_origin"]["pointer"]) == (
+        "deploy/model-q4_k_m.gguf", "tensor_infos")  # through the Modelfile's FROM, or the GGUF itself: the same
     template = findings["DG101", "preprocessing.chat_template"]
     assert template["deployed_origin"]["pointer"] == "tokenizer.chat_template"
     temperature = findings["DG101", "generation.temperature"]
