@@ -101,6 +101,12 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         if not path.is_file():
             raise ExtractionError("folder holds no config.pbtxt", str(path.parent))
     parsed = parse(read_text(path, options.limits), str(path), options.substitutions, options.limits)
+    if not parsed.config.ListFields():
+        # Every kind recognises a field of its format (extractors.base): an empty ModelConfig states nothing, and
+        # Triton would fill it from the model itself (auto-complete), which is not read here.
+        raise ExtractionError("a Triton config that sets no ModelConfig field: Triton would auto-complete it "
+                              "from the model, which driftguard does not read; state the fields it serves with",
+                              str(path), 1)
     return _Mapper(path, parsed).build()
 
 

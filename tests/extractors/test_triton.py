@@ -31,11 +31,15 @@ def test_corpus_files_are_all_walked() -> None:
 
 
 def parses_with_official_schema(path: Path) -> bool:
+    """The official parser accepts the file and it sets a field. An empty ModelConfig parses, and Triton serves
+    it by auto-completing from the model (qa/L0_model_config's empty_config), but it states nothing for
+    driftguard to read: refused by design (every kind recognises a field of its format)."""
+    config = model_config_pb2().ModelConfig()
     try:
-        text_format.Parse(path.read_text(), model_config_pb2().ModelConfig())
+        text_format.Parse(path.read_text(), config)
     except text_format.ParseError:
         return False
-    return True
+    return bool(config.ListFields())
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -322,3 +326,20 @@ def test_diff_cli_exit_codes(tmp_path: Path) -> None:
     assert (f["training"], f["deployed"]) == (10000, 5000)
     assert f["training_origin"]["line"] == 34 and f["deployed_origin"]["line"] == 34
     assert run_cli("diff", str(a), str(tmp_path / "missing.pbtxt")).returncode == 2
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "\n\n"])
+def test_a_config_that_sets_no_field_is_an_input_error(tmp_path: Path, text: str) -> None:
+    """Every kind recognises a field of its format: an empty config.pbtxt states nothing (Triton would
+    auto-complete it from the model), so it is exit 2 in one line, not a page of ModelConfig defaults."""
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "config.pbtxt"
+    cfg.write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "extract", str(cfg)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"driftguard: error: {cfg}:1: a Triton config that sets no ModelConfig field: Triton would auto-complete "
+        "it from the model, which driftguard does not read; state the fields it serves with"]
