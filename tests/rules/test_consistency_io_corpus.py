@@ -49,9 +49,11 @@ def ort_configs() -> list[Path]:
 CONFIGS = ort_configs()
 #: corpus/triton configs that do not extract as they are (templates with placeholders): ``ort_configs`` leaves
 #: them out, so which ones is pinned, and a config that stops extracting fails instead of shrinking the walk.
+#: An empty config (Triton auto-completes it from the model) sets no field and is refused too.
 REFUSED = [
     "k2-fsa__sherpa__triton__speech_llm__model_repo_whisper_qwen_trtllm__speech_encoder__config.pbtxt",
     "k2-fsa__sherpa__triton__speech_llm__model_repo_whisper_qwen_trtllm__tensorrt_llm__config.pbtxt",
+    "triton-inference-server__server__qa__L0_model_config__autofill_noplatform_success__python__empty_config__config.pbtxt",
     "triton-inference-server__tensorrtllm_backend__all_models__inflight_batcher_llm__ensemble__config.pbtxt",
     "triton-inference-server__tensorrtllm_backend__all_models__inflight_batcher_llm__postprocessing__config.pbtxt",
     "triton-inference-server__tensorrtllm_backend__all_models__inflight_batcher_llm__preprocessing__config.pbtxt",
