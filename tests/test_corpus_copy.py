@@ -7,7 +7,8 @@ import csv
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-COUNTS = {"finetune": 26, "hf": 42, "runtime": 25, "triton": 74, "local": 12, "scripts": 12, "launchers": 14}
+COUNTS = {"finetune": 26, "hf": 42, "runtime": 25, "triton": 74, "local": 12, "scripts": 12, "launchers": 14,
+          "runtime-configs": 18}
 
 
 def rows(folder: str) -> list[dict[str, str]]:
