@@ -33,6 +33,7 @@ from driftguard.registry import PluginLoadError, Registry, module_with
 EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "triton": "driftguard.extractors.triton",
     "hf-model": "driftguard.extractors.hf_model",
+    "genai": "driftguard.extractors.genai",
     "hf-generation": "driftguard.extractors.hf_generation",
     "hf-config": "driftguard.extractors.hf_config",
     "hf-tokenizer": "driftguard.extractors.hf_tokenizer",

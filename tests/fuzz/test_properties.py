@@ -233,6 +233,7 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "llamafactory": _files("tests/corpus/finetune/hiyouga__*", "tests/corpus/finetune/QwenLM__*"),
     "axolotl": _files("tests/corpus/finetune/axolotl-ai-cloud__*", "tests/corpus/finetune/modal-labs__*"),
     "glm-finetune": _files("tests/corpus/finetune/THUDM__*"),
+    "genai": _files("tests/fixtures/genai/good/*", "tests/corpus/runtime-configs/*genai_config.json"),
 }
 
 
