@@ -34,6 +34,7 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "triton": "driftguard.extractors.triton",
     "hf-model": "driftguard.extractors.hf_model",
     "genai": "driftguard.extractors.genai",
+    "tensorrt-llm-engine": "driftguard.extractors.tensorrt_llm_engine",
     "hf-generation": "driftguard.extractors.hf_generation",
     "hf-config": "driftguard.extractors.hf_config",
     "hf-tokenizer": "driftguard.extractors.hf_tokenizer",

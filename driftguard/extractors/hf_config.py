@@ -84,14 +84,18 @@ _RECOGNIZED: dict[str, tuple[str, frozenset[str]]] = {
         "bits", "group_size", "desc_act", "sym", "true_sequential", "damp_percent", "static_groups",
         "model_name_or_path", "model_file_base_name", "quant_method", "checkpoint_format"))),
 }
+#: Top-level member pairs of a TensorRT-LLM engine config.json (kind ``tensorrt-llm-engine``), never a
+#: transformers config.
+_ENGINE_SHAPES = (("pretrained_config", "build_config"), ("builder_config", "plugin_config"))
 
 
 def detect(path: Path, head: bytes) -> bool:
     """A JSON object that looks like transformers' config.json (``model_type``, or ``config.json`` with
     ``architectures``/``transformers_version``), a PEFT adapter config (``peft_type``) or an AutoGPTQ quantize
-    config (``bits`` and ``group_size``). Triton/vLLM ``model.json`` has none of these."""
+    config (``bits`` and ``group_size``). Triton/vLLM ``model.json`` has none of these, and a TensorRT-LLM engine
+    config.json (``pretrained_config`` + ``build_config``, or ``builder_config`` + ``plugin_config``) is not one."""
     data = sniff_object(path, head)
-    if data is None or "_from_model_config" in data:
+    if data is None or "_from_model_config" in data or any(a in data and b in data for a, b in _ENGINE_SHAPES):
         return False
     if path.name == FILE_NAME and any(k in data for k in _MARKERS):
         return True

@@ -234,6 +234,7 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "axolotl": _files("tests/corpus/finetune/axolotl-ai-cloud__*", "tests/corpus/finetune/modal-labs__*"),
     "glm-finetune": _files("tests/corpus/finetune/THUDM__*"),
     "genai": _files("tests/fixtures/genai/good/*", "tests/corpus/runtime-configs/*genai_config.json"),
+    "tensorrt-llm-engine": _files("tests/fixtures/tensorrt-llm-engine/good/*/config.json"),
 }
 
 
