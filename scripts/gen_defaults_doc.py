@@ -31,6 +31,13 @@ EXTRA: dict[str, tuple[str, str]] = {
     "OPENAI_COMPLETIONS_DEFAULTS": ("openai", "legacy Completions requests (`prompt`)"),
     "TENSORRT_LLM_LLMAPI_DEFAULTS": ("tensorrt-llm", "LLM-API SamplingParams"),
     "TENSORRT_LLM_SERVE_DEFAULTS": ("tensorrt-llm", "`trtllm-serve` requests"),
+    "VIT_DEFAULTS": ("hf-preprocessor", "`ViTImageProcessor` (and `ViTFeatureExtractor`)"),
+    "SIGLIP_DEFAULTS": ("hf-preprocessor", "`SiglipImageProcessor`"),
+    "CLIP_DEFAULTS": ("hf-preprocessor", "`CLIPImageProcessor` (and `CLIPFeatureExtractor`)"),
+    "BLIP_DEFAULTS": ("hf-preprocessor", "`BlipImageProcessor`"),
+    "CONVNEXT_DEFAULTS": ("hf-preprocessor", "`ConvNextImageProcessor` (and `ConvNextFeatureExtractor`)"),
+    "DEIT_DEFAULTS": ("hf-preprocessor", "`DeiTImageProcessor` (and `DeiTFeatureExtractor`)"),
+    "BEIT_DEFAULTS": ("hf-preprocessor", "`BeitImageProcessor` (and `BeitFeatureExtractor`)"),
 }
 _EVERY = "every artifact of the kind"
 _CITATION = re.compile(r"defaults\.md §(\d+(?:\.\d+)?) ")

@@ -35,6 +35,7 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "hf-model": "driftguard.extractors.hf_model",
     "genai": "driftguard.extractors.genai",
     "tensorrt-llm-engine": "driftguard.extractors.tensorrt_llm_engine",
+    "hf-preprocessor": "driftguard.extractors.hf_preprocessor",
     "hf-generation": "driftguard.extractors.hf_generation",
     "hf-config": "driftguard.extractors.hf_config",
     "hf-tokenizer": "driftguard.extractors.hf_tokenizer",

@@ -235,6 +235,8 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "glm-finetune": _files("tests/corpus/finetune/THUDM__*"),
     "genai": _files("tests/fixtures/genai/good/*", "tests/corpus/runtime-configs/*genai_config.json"),
     "tensorrt-llm-engine": _files("tests/fixtures/tensorrt-llm-engine/good/*/config.json"),
+    "hf-preprocessor": _files("tests/fixtures/hf-preprocessor/good/*",
+                              "tests/corpus/runtime-configs/*preprocessor_config.json"),
 }
 
 
