@@ -1,0 +1,64 @@
+"""What Dockerfiles, compose files and Kubernetes manifests share: the image a container starts from and the rule
+that turns an image and a container's overrides into the command it runs.
+
+An image carries an ENTRYPOINT, a CMD and an ENV (``ImageConfig``): a known serving image's from
+``engines.images``, a Dockerfile's from its final stage. A compose service (``entrypoint``/``command``) and a
+Kubernetes container (``command``/``args``) override them the same way: a given entrypoint replaces the image's
+ENTRYPOINT and drops its CMD; given arguments replace the CMD; the argv is the entrypoint followed by the
+arguments (compose specification, "entrypoint"; Kubernetes, "Define a command and arguments for a container":
+the table of ``command``/``args`` against the image's ``Entrypoint``/``Cmd``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from driftguard.engines import images
+from driftguard.readers.commands import Word
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """An image's ENTRYPOINT and CMD (None: not set) and the ENV it sets; ``name`` says where it comes from
+    (``image vllm/vllm-openai``, ``Dockerfile``)."""
+
+    name: str
+    entrypoint: tuple[Word, ...] | None = None
+    cmd: tuple[Word, ...] | None = None
+    env: Mapping[str, Word] = field(default_factory=dict)
+
+
+def known_image(reference: str, line: int | None) -> ImageConfig | None:
+    """The config of a known serving image (``engines.images``), its words placed on ``line`` (where the image
+    is named), or None for any other image."""
+    known = images.image(reference)
+    if known is None:
+        return None
+    return ImageConfig(f"image {reference}", tuple(Word(w, w, line) for w in known.entrypoint), None,
+                       {k: Word(v, f"{reference} ENV {k}={v}", line) for k, v in known.env.items()})
+
+
+def argv(image: ImageConfig | None, entrypoint: tuple[Word, ...] | None,
+         args: tuple[Word, ...] | None) -> tuple[Word, ...]:
+    """The argv a container runs: ``entrypoint`` (given) or the image's, then ``args`` (given) or, only when the
+    entrypoint is the image's own, the image's CMD."""
+    if entrypoint is not None:
+        return (*entrypoint, *(args or ()))
+    own = image.entrypoint if image is not None and image.entrypoint is not None else ()
+    rest = args if args is not None else image.cmd if image is not None and image.cmd is not None else ()
+    return (*own, *rest)
+
+
+#: Shells whose ``-c`` runs a script given as one word (``sh -c "vllm serve ..."``).
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+
+
+def script_index(words: tuple[Word, ...]) -> int | None:
+    """Where the script of ``sh -c SCRIPT`` (``bash -lc``, ``/bin/sh -ec``...) sits in an argv, or None."""
+    if len(words) < 3 or words[0].text is None or words[1].text is None:
+        return None
+    shell, option = words[0].text.rsplit("/", 1)[-1], words[1].text
+    if shell in SHELLS and option.startswith("-") and not option.startswith("--") and "c" in option:
+        return 2
+    return None
