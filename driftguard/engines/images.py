@@ -9,7 +9,8 @@ repository, commit, file), with the environment that Dockerfile sets where the l
 ``nvidia_entrypoint.sh`` only runs the command it is given) are not listed: their containers must name the
 launcher themselves, and a container that does not is reported as starting no known launcher.
 
-Images are matched by repository name: any registry prefix (``docker.io/``, a mirror's host), tag and digest
+Images are matched by repository name (or, for images published under one repository per version, its
+prefix): any registry prefix (``docker.io/``, a mirror's host), tag and digest
 are ignored, so ``registry.example.com/vllm/vllm-openai:v0.9.2@sha256:...`` is ``vllm/vllm-openai``.
 """
 
@@ -28,6 +29,8 @@ class Image:
     entrypoint: tuple[str, ...]
     source: str
     env: Mapping[str, str] = field(default_factory=dict)
+    #: Repository prefixes of images published under one name per version (Google's TGI containers).
+    prefixes: tuple[str, ...] = ()
 
 
 IMAGES: tuple[Image, ...] = (
@@ -42,6 +45,14 @@ IMAGES: tuple[Image, ...] = (
           "huggingface/text-generation-inference@db931fcf42da Dockerfile ENTRYPOINT /tgi-entrypoint.sh "
           "(exec text-generation-launcher $@)",
           {"HF_HOME": "/data", "PORT": "80"}),
+    # Google Cloud's TGI containers (us-docker.pkg.dev/deeplearning-platform-release/gcr.io/
+    # huggingface-text-generation-inference-cu124.2-3.ubuntu2204.py311, one repository per version): ENTRYPOINT
+    # ["./entrypoint.sh"], which ends `exec text-generation-launcher $@`; stage `base` sets PORT=8080 in every
+    # version (its cache variable changed: HUGGINGFACE_HUB_CACHE=/tmp up to 2.2.0, HF_HOME=/tmp since).
+    Image((), ("text-generation-launcher",),
+          "huggingface/Google-Cloud-Containers@977c4b515c33 containers/tgi/gpu/3.0.1/Dockerfile ENTRYPOINT "
+          "./entrypoint.sh (exec text-generation-launcher $@)",
+          {"PORT": "8080"}, ("deeplearning-platform-release/gcr.io/huggingface-text-generation-inference-",)),
 )
 
 
@@ -65,7 +76,7 @@ def image(reference: str) -> Image | None:
     """The known serving image a reference names (its repository, or a mirror's path ending in it), or None."""
     repo = repository(reference)
     for known in IMAGES:
-        for name in known.names:
-            if repo == name or repo.endswith("/" + name):
-                return known
+        if any(repo == name or repo.endswith("/" + name) for name in known.names) or \
+                any(repo.startswith(prefix) for prefix in known.prefixes):
+            return known
     return None

@@ -199,9 +199,12 @@ def image_config(path: Path, limits: Limits = DEFAULT) -> ImageConfig:
 
 
 def _words(stage: _Stage, form: _Form | None) -> tuple[Word, ...] | None:
+    """A CMD/ENTRYPOINT as argv: a shell form runs through SHELL, whose words stand on the form's line."""
     if form is None:
         return None
-    return (*stage.shell, *form.words) if form.shell else form.words
+    if not form.shell:
+        return form.words
+    return (*(replace(w, line=form.line) for w in stage.shell), *form.words)
 
 
 def _final_stage(file: Path, limits: Limits) -> _Stage:

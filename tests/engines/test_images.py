@@ -41,3 +41,9 @@ def test_every_row_cites_repository_commit_and_file() -> None:
         repo, _, rest = image.source.partition("@")
         commit, _, file = rest.partition(" ")
         assert "/" in repo and len(commit) == 12 and file
+
+
+def test_google_clouds_tgi_containers_match_by_prefix() -> None:
+    found = images.image("us-docker.pkg.dev/deeplearning-platform-release/gcr.io/"
+                         "huggingface-text-generation-inference-cu124.2-3.ubuntu2204.py311")
+    assert found is not None and found.entrypoint == ("text-generation-launcher",) and found.env["PORT"] == "8080"
