@@ -50,6 +50,9 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "llamafactory": "driftguard.extractors.llamafactory",
     "axolotl": "driftguard.extractors.axolotl",
     "glm-finetune": "driftguard.extractors.glm_finetune",
+    "dockerfile": "driftguard.extractors.dockerfile",
+    "compose": "driftguard.extractors.compose",
+    "kubernetes": "driftguard.extractors.kubernetes",
 }, lambda obj: _accept(obj), derived=engines.kinds)
 
 

@@ -29,14 +29,82 @@ from typing import Any
 from dotenv.parser import parse_stream
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import dockerfile_stages
-from driftguard.extractors.container_common import ImageConfig, argv, known_image
+from driftguard.extractors import dockerfile_stages, launch_common
+from driftguard.extractors.base import ExtractOptions, KindInfo
+from driftguard.extractors.container_common import ImageConfig, argv, block_line, known_image, script_index, scripts
+from driftguard.model import EffectiveConfig
 from driftguard.readers import files, yaml_doc
 from driftguard.readers.commands import Command, Word
 from driftguard.readers.limits import DEFAULT, Limits
 from driftguard.readers.yaml_doc import Span
 
 Lookup = Callable[[str], "str | None"]
+
+INFO = KindInfo(
+    kind="compose",
+    description="docker-compose file whose services start a server: command/entrypoint, environment, .env",
+    role="deployment",
+    rank=70,
+    namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
+    keeps=("vllm", "tgi"),
+    launches=True,
+)
+
+
+def detect(path: Path, head: bytes) -> bool:
+    """By name (``docker-compose*.yml``/``.yaml``, ``compose*.yml``/``.yaml``), or a YAML whose top-level
+    ``services:`` holds a service with ``image``, ``build`` or ``command``."""
+    name = path.name.lower()
+    if not name.endswith((".yml", ".yaml")):
+        return False
+    if name.startswith(("docker-compose", "compose")):
+        return True
+    return _has_services(head.decode("utf-8", "replace").splitlines())
+
+
+def _has_services(lines: list[str]) -> bool:
+    """A top-level ``services:`` key whose first member has an ``image:``/``build:``/``command:`` key below it
+    (the head of the file, read line by line: detection only, the file is parsed with the YAML reader)."""
+    inside, member_indent = False, -1
+    for line in lines:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        key = stripped.split(":", 1)[0].strip()
+        if indent == 0:
+            if inside:
+                return False
+            inside = stripped.split("#", 1)[0].rstrip() == "services:"
+        elif inside:
+            if member_indent < 0:
+                member_indent = indent
+            elif indent > member_indent and key in ("image", "build", "command"):
+                return True
+    return False
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    found = launches(path, options.root_for(path), options.limits)
+    return launch_common.resolve_all(found, path, options, INFO.kind, "compose file")
+
+
+def launches(path: Path, root: Path, limits: Limits = DEFAULT) -> list[Command]:
+    """``commands``, with each ``sh -c`` service replaced by the commands its script runs (a reference compose
+    cannot resolve stays a reference the shell cannot resolve either)."""
+    project, services = _load(path, root, limits)
+    out: list[Command] = []
+    for command in _commands(project, services):
+        hidden: dict[str, Word] = {}
+        at = script_index(command.words)
+        if at is not None and command.words[at].text is None:
+            script = command.words[at]
+            shown, names = for_shell(script.source, project.lookup)
+            hidden = {n: Word(None, "${" + n + "}") for n in names}
+            command = Command((*command.words[:at], Word(shown, script.source, script.line),
+                               *command.words[at + 1:]), command.env, command.line, command.where)
+        out.extend(scripts(command, path, limits, hidden))
+    return out
 
 
 class Unresolved(Exception):
@@ -47,12 +115,34 @@ def interpolate(raw: str, lookup: Lookup) -> str | None:
     """``raw`` with compose's interpolation applied; None when a reference is unresolved. ``lookup``: the
     variable's value from the ``.env``, None when it does not set it."""
     try:
-        return _interpolate(raw, lookup)
+        return _interpolate(raw, lookup, _unresolved)
     except Unresolved:
         return None
 
 
-def _interpolate(raw: str, lookup: Lookup) -> str:
+def for_shell(raw: str, lookup: Lookup) -> tuple[str, set[str]]:
+    """``raw`` interpolated for a shell that runs it (``sh -c``): each reference compose cannot resolve is left
+    as ``${NAME}``, and the names are returned, for the shell to take as unknown (a malformed reference leaves
+    the text as written)."""
+    names: set[str] = set()
+
+    def keep(name: str) -> str:
+        names.add(name)
+        return "${" + name + "}"
+
+    try:
+        return _interpolate(raw, lookup, keep), names
+    except Unresolved:
+        return raw, names
+
+
+def _unresolved(name: str) -> str:
+    raise Unresolved
+
+
+def _interpolate(raw: str, lookup: Lookup, unknown: Callable[[str], str]) -> str:
+    """``unknown``: what a reference whose value depends on the shell running compose becomes (raise
+    ``Unresolved``, or keep it)."""
     out: list[str] = []
     i, n = 0, len(raw)
     while i < n:
@@ -65,7 +155,7 @@ def _interpolate(raw: str, lookup: Lookup) -> str:
             i += 2
         elif raw[i + 1] == "{":
             end = _closing(raw, i + 2)
-            out.append(_braced(raw[i + 2:end], lookup))
+            out.append(_braced(raw[i + 2:end], lookup, unknown))
             i = end + 1
         else:
             j = i + 1
@@ -76,9 +166,7 @@ def _interpolate(raw: str, lookup: Lookup) -> str:
                 i += 1
                 continue
             value = lookup(raw[i + 1:j])
-            if value is None:
-                raise Unresolved
-            out.append(value)
+            out.append(unknown(raw[i + 1:j]) if value is None else value)
             i = j
     return "".join(out)
 
@@ -99,7 +187,7 @@ def _closing(raw: str, i: int) -> int:
     raise Unresolved  # compose refuses an unclosed ${: so does the value
 
 
-def _braced(body: str, lookup: Lookup) -> str:
+def _braced(body: str, lookup: Lookup, unknown: Callable[[str], str]) -> str:
     name_end = 0
     while name_end < len(body) and (body[name_end].isalnum() or body[name_end] == "_"):
         name_end += 1
@@ -108,26 +196,23 @@ def _braced(body: str, lookup: Lookup) -> str:
         raise Unresolved
     value = lookup(name)
     if not rest:
-        if value is None:
-            raise Unresolved
-        return value
+        return unknown(name) if value is None else value
     for op in (":-", "-", ":?", "?", ":+", "+"):
         if rest.startswith(op):
             word = rest[len(op):]
             break
     else:
         raise Unresolved  # not a modifier compose knows
-    empty_counts = op.startswith(":")
-    unset = value is None or (empty_counts and value == "")
+    unset = value is None or (op.startswith(":") and value == "")
     if op.endswith("-"):
-        return _interpolate(word, lookup) if unset else str(value)
+        return _interpolate(word, lookup, unknown) if unset else str(value)
     if value is None:
-        raise Unresolved  # ?/+ with the variable unknown: it depends on the shell
+        return unknown(name)  # ?/+ with the variable unknown: it depends on the shell
     if op.endswith("?"):
         if unset:
             raise Unresolved
         return value
-    return "" if unset else _interpolate(word, lookup)
+    return "" if unset else _interpolate(word, lookup, unknown)
 
 
 def dotenv(path: Path, limits: Limits) -> dict[str, Word]:
@@ -187,6 +272,7 @@ class Project:
     root: Path
     limits: Limits
     variables: Mapping[str, Word]
+    lines: list[str]
 
     def lookup(self, name: str) -> str | None:
         return _text(self.variables.get(name))
@@ -203,7 +289,13 @@ class Project:
 
 def commands(path: Path, root: Path, limits: Limits = DEFAULT) -> list[Command]:
     """Every service that runs a command, in file order: its argv, environment, line and ``service "name"``."""
-    doc = yaml_doc.load(path, ExtractionError, limits)
+    return _commands(*_load(path, root, limits))
+
+
+def _load(path: Path, root: Path, limits: Limits) -> tuple[Project, _Node]:
+    """The project (its ``.env`` read when it is in the tree) and the ``services`` mapping."""
+    text = files.read_text(path, limits)
+    doc = yaml_doc.loads(text, str(path), ExtractionError, limits)
     top = _Node(doc.data, doc.node)
     services = top.member("services")
     if services is None or not isinstance(services.value, dict):
@@ -211,7 +303,10 @@ def commands(path: Path, root: Path, limits: Limits = DEFAULT) -> list[Command]:
     env_path = path.parent / ".env"
     variables = dotenv(files.confine(env_path, root, ".env", origin=str(path)), limits) \
         if files.exists(env_path) else {}
-    project = Project(path, root, limits, variables)
+    return Project(path, root, limits, variables, text.splitlines()), services
+
+
+def _commands(project: Project, services: _Node) -> list[Command]:
     out: list[Command] = []
     for name in services.value:
         service = services.member(str(name))
@@ -263,10 +358,11 @@ def _words(project: Project, node: _Node | None) -> tuple[Word, ...] | None:
         return tuple(project.word(item, item.line) for item in node.items())
     if isinstance(node.value, dict):
         raise ExtractionError("expected a string or a list of words", str(project.path), node.line)
-    word = project.word(node, node.line)
+    line = block_line(project.lines, node.line)
+    word = project.word(node, line)
     if word.text is None:  # split as written; each part interpolated on its own
-        return tuple(project.word(part, node.line) for part in _split(word.source, project, node.line))
-    return tuple(Word(part, part, node.line) for part in _split(word.text, project, node.line))
+        return tuple(project.word(part, line) for part in _split(word.source, project, line))
+    return tuple(Word(part, part, line) for part in _split(word.text, project, line))
 
 
 def _split(text: str, project: Project, line: int | None) -> list[str]:

@@ -1,5 +1,6 @@
-"""What Dockerfiles, compose files and Kubernetes manifests share: the image a container starts from and the rule
-that turns an image and a container's overrides into the command it runs.
+"""What Dockerfiles, compose files and Kubernetes manifests share: the image a container starts from, the rule
+that turns an image and a container's overrides into the command it runs, and the shell that runs a
+``sh -c SCRIPT`` container (its script read with ``readers.shell``, the container's environment given to it).
 
 An image carries an ENTRYPOINT, a CMD and an ENV (``ImageConfig``): a known serving image's from
 ``engines.images``, a Dockerfile's from its final stage. A compose service (``entrypoint``/``command``) and a
@@ -13,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from driftguard.engines import images
-from driftguard.readers.commands import Word
+from driftguard.readers import shell
+from driftguard.readers.commands import Command, Word
+from driftguard.readers.limits import Limits
 
 
 @dataclass(frozen=True)
@@ -62,3 +66,25 @@ def script_index(words: tuple[Word, ...]) -> int | None:
     if shell in SHELLS and option.startswith("-") and not option.startswith("--") and "c" in option:
         return 2
     return None
+
+
+def scripts(command: Command, path: Path, limits: Limits, hidden: Mapping[str, Word] | None = None) -> list[Command]:
+    """``command`` itself, or, when it is ``sh -c SCRIPT`` with the script known, the commands the script runs
+    (``readers.shell``, given the container's environment; ``hidden``: variables the shell must take as unknown
+    whatever the environment says), each named as the container is."""
+    at = script_index(command.words)
+    if at is None or command.words[at].text is None:
+        return [command]
+    script = command.words[at]
+    env = {**command.env, **(hidden or {})}
+    found = shell.commands(script.text or "", str(path), limits, env, script.line or command.line or 1)
+    return [Command(c.words, c.env, c.line, command.where) for c in found]
+
+
+def block_line(lines: list[str], line: int | None) -> int | None:
+    """The line a YAML scalar's text starts on: the next line for a literal block (``- |``, ``key: |-``), whose
+    indicator line holds no text."""
+    if line is None or not 0 < line <= len(lines):
+        return line
+    tail = lines[line - 1].split(" #", 1)[0].rstrip()
+    return line + 1 if tail.endswith(("|", "|-", "|+", ">", ">-", ">+")) else line

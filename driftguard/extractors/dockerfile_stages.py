@@ -117,6 +117,8 @@ def _located(keyword: str, raw_lines: list[str], start: int, end: int) -> Instru
             body = body.rstrip()[:-1]
         bodies.append(body)
         lines.extend([n + 1] * len(body))
+    while len(bodies) > 1 and not bodies[-1].strip():  # a continuation into a blank line ends there
+        bodies.pop()
     text = "".join(bodies)
     stripped = len(text) - len(text.lstrip())
     script = "\\\n".join(bodies).strip()

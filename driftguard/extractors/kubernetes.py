@@ -26,7 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors.container_common import argv, known_image, script_index
+from driftguard.extractors import launch_common
+from driftguard.extractors.base import ExtractOptions, KindInfo
+from driftguard.extractors.container_common import argv, block_line, known_image, script_index, scripts
+from driftguard.model import EffectiveConfig
 from driftguard.readers import files, yaml_doc
 from driftguard.readers.commands import Command, Word
 from driftguard.readers.limits import DEFAULT, Limits
@@ -47,6 +50,39 @@ RUNTIMES = ("ServingRuntime", "ClusterServingRuntime")
 KINDS = (*WORKLOADS, "InferenceService", *RUNTIMES)
 #: KServe's own placeholder in a ServingRuntime (the model's name), not a Helm template.
 _KSERVE_NAME = "{{.Name}}"
+
+INFO = KindInfo(
+    kind="kubernetes",
+    description="Kubernetes/KServe manifest whose containers start a server: command/args/env ($(VAR))",
+    role="deployment",
+    rank=70,
+    namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
+    keeps=("vllm", "tgi"),
+    launches=True,
+)
+
+
+def detect(path: Path, head: bytes) -> bool:
+    """A ``.yaml``/``.yml`` file whose head has an ``apiVersion`` and a ``kind`` of one of ``KINDS`` (a List's
+    items included), read line by line: detection only, the file is parsed with the YAML reader."""
+    if not path.name.lower().endswith((".yaml", ".yml")):
+        return False
+    api, kinds = False, set()
+    for line in head.decode("utf-8", "replace").splitlines():
+        stripped = line.strip().removeprefix("- ").strip()
+        key, sep, value = stripped.partition(":")
+        if not sep:
+            continue
+        if key == "apiVersion" and value.strip():
+            api = True
+        elif key == "kind":
+            kinds.add(value.split("#", 1)[0].strip().strip("'\""))
+    return api and bool(kinds & set(KINDS))
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    found = [c for command in commands(path, options.limits) for c in scripts(command, path, options.limits)]
+    return launch_common.resolve_all(found, path, options, INFO.kind, "manifest")
 
 
 @dataclass(frozen=True)
@@ -88,11 +124,11 @@ def refuse_templates(text: str, path: str) -> None:
                                   "<chart> > manifest.yaml) and check the rendered manifest", path, number)
 
 
-def resources(path: Path, limits: Limits) -> list[Node]:
-    """Every resource of the file: each document, the items of a List."""
-    refuse_templates(files.read_text(path, limits), str(path))
+def resources(path: Path, text: str, limits: Limits) -> list[Node]:
+    """Every resource of the file (its ``text``): each document, the items of a List."""
+    refuse_templates(text, str(path))
     out: list[Node] = []
-    for doc in yaml_doc.load_all(path, ExtractionError, limits):
+    for doc in yaml_doc.loads_all(text, str(path), ExtractionError, limits):
         node = Node(doc.data, doc.node)
         kind = node.text("kind")
         items = node.member("items")
@@ -104,8 +140,21 @@ def resources(path: Path, limits: Limits) -> list[Node]:
 
 
 def commands(path: Path, limits: Limits = DEFAULT) -> list[Command]:
-    """Every container of the file's workloads and KServe resources, in file order."""
-    found = resources(path, limits)
+    """Every container of the file's workloads and KServe resources, in file order; a word written as a literal
+    block (``- |``) stands on the block's first line."""
+    text = files.read_text(path, limits)
+    lines = text.splitlines()
+    return [Command(tuple(_placed(w, lines) for w in c.words), {k: _placed(w, lines) for k, w in c.env.items()},
+                    c.line, c.where) for c in _commands(path, text, limits)]
+
+
+def _placed(word: Word, lines: list[str]) -> Word:
+    line = block_line(lines, word.line)
+    return word if line == word.line else Word(word.text, word.source, line)
+
+
+def _commands(path: Path, text: str, limits: Limits) -> list[Command]:
+    found = resources(path, text, limits)
     runtimes = {_name(r): r for r in found if r.text("kind") in RUNTIMES}
     used: set[str] = set()
     out: list[Command] = []
