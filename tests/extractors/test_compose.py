@@ -4,12 +4,16 @@ file, defaults, ``$$``; anything else unresolved), ``environment`` in both forms
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from driftguard import extractors
 from driftguard.errors import ExtractionError
 from driftguard.extractors import compose
+from driftguard.extractors.base import ExtractOptions
 from driftguard.readers.commands import Command
 
 
@@ -144,3 +148,109 @@ def test_build_reads_the_dockerfile_it_names(tmp_path: Path) -> None:
 def test_not_a_compose_file(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError, match="no services"):
         _project(tmp_path, "version: '3'\n")
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("docker-compose.yml", "x: 1\n", True), ("docker-compose.prod.yaml", "", True), ("compose.yaml", "", True),
+    ("stack.yml", "services:\n  llm:\n    image: vllm/vllm-openai\n", True),
+    ("stack.yml", "# a comment\nservices:\n\n  llm:\n    command: [a]\n", True),
+    ("stack.yml", "services:\n  - name: a\n", False), ("stack.yml", "services: [a, b]\n", False),
+    ("stack.yml", "kind: Deployment\nservices:\n  x: 1\n", False), ("params.yaml", "max-model-len: 4096\n", False),
+    ("docker-compose.txt", "services:\n  a:\n    image: x\n", False),
+])
+def test_detect(name: str, text: str, expected: bool) -> None:
+    assert compose.detect(Path(name), text.encode()) is expected
+
+
+def _extract(tmp_path: Path, text: str, dotenv: str | None = None) -> object:
+    (tmp_path / "docker-compose.yml").write_text(text)
+    if dotenv is not None:
+        (tmp_path / ".env").write_text(dotenv)
+    return extractors.extract(tmp_path / "docker-compose.yml", "compose", ExtractOptions(root=tmp_path))
+
+
+def test_extract_tgi_from_environment_and_its_dotenv(tmp_path: Path) -> None:
+    cfg = _extract(tmp_path, """services:
+  tgi:
+    image: ghcr.io/huggingface/text-generation-inference:2.4.1
+    environment:
+      MODEL_ID: ${MODEL}
+      MAX_INPUT_TOKENS: ${MAX_IN:-1024}
+  web:
+    image: nginx
+""", "MODEL=org/m\n")
+    assert cfg.serving == "tgi"  # type: ignore[attr-defined]
+    values = cfg.values  # type: ignore[attr-defined]
+    assert (values["tgi.launcher.model_id"].value, values["tgi.launcher.model_id"].origin.line) == ("org/m", 5)
+    assert values["tgi.launcher.max_input_tokens"].value == 1024
+
+
+def test_a_shell_script_keeps_what_compose_can_resolve(tmp_path: Path) -> None:
+    cfg = _extract(tmp_path, """services:
+  llm:
+    image: vllm/vllm-openai
+    entrypoint: /bin/bash -c "export X=1 && vllm serve ${MODEL} --max-model-len ${LEN:-2048} --port $$PORT"
+    environment: {PORT: 9000}
+""")
+    values = cfg.values  # type: ignore[attr-defined]
+    # ${MODEL}: the shell that runs compose decides
+    assert (values["vllm.model"].value, values["vllm.model"].how.value) == ("${MODEL}", "unresolved")
+    assert values["serving.max_model_len"].value == 2048
+    assert values["vllm.port"].value == 9000  # $$PORT: the container's shell reads its own environment
+
+
+def test_services_that_disagree_are_an_error_naming_them(tmp_path: Path) -> None:
+    with pytest.raises(ExtractionError, match=r"disagree.*service \"a\".*service \"b\""):
+        _extract(tmp_path, """services:
+  a:
+    image: vllm/vllm-openai
+    command: [--model, m, --max-model-len, "2048"]
+  b:
+    image: vllm/vllm-openai
+    command: [--model, m, --max-model-len, "4096"]
+""")
+
+
+def test_no_service_starts_a_known_launcher(tmp_path: Path) -> None:
+    with pytest.raises(ExtractionError, match="no known launcher is started in this compose file"):
+        _extract(tmp_path, "services:\n  db:\n    image: postgres\n")
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "driftguard", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+COMPOSE = """services:
+  llm:
+    image: vllm/vllm-openai:v0.9.2
+    command: --model org/summarizer --max-model-len ${MAX_LEN:-4096} --generation-config vllm
+"""
+
+
+def test_cli_extract(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE)
+    (tmp_path / ".env").write_text("MAX_LEN=2048\n")
+    proc = _cli("extract", "compose:docker-compose.yml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "compose; serving path vllm-serve" in proc.stdout
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("serving.max_model_len"))
+    assert "2048" in line and "docker-compose.yml:4" in line
+
+
+def test_cli_check_with_a_compose_deployment(tmp_path: Path) -> None:
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "generation_config.json").write_text('{"do_sample": true, "temperature": 0.7}')
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE)
+    (tmp_path / "driftguard.yaml").write_text("""version: 1
+models:
+  summarizer:
+    training:
+      - path: training/generation_config.json
+    deployment:
+      - path: docker-compose.yml
+""")
+    proc = _cli("check", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    row = next(ln for ln in proc.stdout.splitlines() if ln.startswith("generation.temperature"))
+    assert "0.7" in row and "1.0" in row and "docker-compose.yml (vllm default)" in row

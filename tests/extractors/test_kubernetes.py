@@ -4,12 +4,17 @@ ENTRYPOINT when ``command`` is absent, KServe's runtime merge, and Helm template
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from driftguard import extractors
 from driftguard.errors import ExtractionError
 from driftguard.extractors import kubernetes
+from driftguard.extractors.base import ExtractOptions
+from driftguard.model import EffectiveConfig
 from driftguard.readers.commands import Command
 
 
@@ -159,3 +164,84 @@ def test_helm_templates_are_refused_with_their_line(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError, match="helm template") as err:
         _read(tmp_path, _pod(CONTAINER).replace("org/m", "{{ .Values.model }}"))
     assert err.value.line == 14
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("m.yaml", "apiVersion: apps/v1\nkind: Deployment\n", True),
+    ("m.yml", "# c\n---\napiVersion: v1\nkind: Service\n---\napiVersion: v1\nkind: Pod\n", True),
+    ("isvc.yaml", "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n", True),
+    ("list.yaml", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: StatefulSet\n", True),
+    ("m.yaml", "apiVersion: v1\nkind: ConfigMap\n", False), ("m.yaml", "kind: Deployment\n", False),
+    ("m.yaml", "apiVersion: v1\nkind: List\nitems: []\n", False),
+    ("m.json", "apiVersion: apps/v1\nkind: Deployment\n", False),
+    ("docker-compose.yml", "services:\n  a:\n    image: x\n", False),
+])
+def test_detect(name: str, text: str, expected: bool) -> None:
+    assert kubernetes.detect(Path(name), text.encode()) is expected
+
+
+def _extract(tmp_path: Path, text: str) -> EffectiveConfig:
+    path = tmp_path / "deploy.yaml"
+    path.write_text(text)
+    return extractors.extract(path, None, ExtractOptions(root=tmp_path))
+
+
+def test_extract_a_script_with_a_value_from_keeps_the_rest(tmp_path: Path) -> None:
+    cfg = _extract(tmp_path, _pod("""containers:
+- name: server
+  image: vllm/vllm-openai:v0.9.2
+  command: ["/bin/sh", "-c"]
+  args:
+  - |
+    pip install x &&
+    vllm serve $(MODEL) \\
+      --max-model-len 4096 \\
+      --max-num-seqs $SEQS
+  env:
+  - {name: MODEL, value: org/m}
+  - {name: SEQS, valueFrom: {configMapKeyRef: {name: limits, key: seqs}}}
+"""))
+    assert cfg.kind == "kubernetes" and cfg.serving == "vllm-serve"
+    assert (cfg.values["vllm.model"].value, cfg.values["vllm.model"].origin.line) == ("org/m", 15)
+    assert (cfg.values["serving.max_model_len"].value, cfg.values["serving.max_model_len"].origin.line) == (4096, 16)
+    assert (cfg.values["vllm.max_num_seqs"].value, cfg.values["vllm.max_num_seqs"].how.value) == ("$SEQS",
+                                                                                                 "unresolved")
+
+
+def test_tgi_reads_the_containers_environment(tmp_path: Path) -> None:
+    cfg = _extract(tmp_path, _pod("""containers:
+- name: tgi
+  image: ghcr.io/huggingface/text-generation-inference:2.4.1
+  env:
+  - {name: MODEL_ID, value: org/m}
+  - {name: MAX_INPUT_TOKENS, value: "1024"}
+  - {name: MAX_TOTAL_TOKENS, valueFrom: {configMapKeyRef: {name: limits, key: total}}}
+"""))
+    assert cfg.values["tgi.launcher.max_input_tokens"].value == 1024
+    assert cfg.values["tgi.launcher.max_total_tokens"].how.value == "unresolved"
+
+
+def test_containers_that_disagree_are_an_error_naming_them(tmp_path: Path) -> None:
+    doc = _pod("containers:\n- {name: a, image: vllm/vllm-openai, args: [--model, m, --dtype, half]}\n")
+    with pytest.raises(ExtractionError, match=r"disagree.*container \"a\".*container \"a\"") as err:
+        _extract(tmp_path, doc + "---\n" + doc.replace("half", "bfloat16").replace("name: llm", "name: llm2"))
+    assert err.value.line is not None
+
+
+def test_no_container_starts_a_known_launcher(tmp_path: Path) -> None:
+    with pytest.raises(ExtractionError, match="no known launcher is started in this manifest"):
+        _extract(tmp_path, _pod("containers:\n- {name: web, image: nginx}\n"))
+
+
+def test_cli_extract_and_exit_2_on_a_helm_template(tmp_path: Path) -> None:
+    path = tmp_path / "deploy.yaml"
+    path.write_text(_pod(CONTAINER))
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "extract", f"kubernetes:{path}"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("vllm.model"))
+    assert "org/m" in line and f"{path}:11" in line
+    path.write_text(_pod(CONTAINER).replace("org/m", "{{ .Values.model }}"))
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "extract", str(path)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and f"{path}:14" in proc.stderr and "helm template" in proc.stderr
