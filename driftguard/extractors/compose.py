@@ -31,7 +31,17 @@ from dotenv.parser import parse_stream
 from driftguard.errors import ExtractionError
 from driftguard.extractors import dockerfile_stages, launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
-from driftguard.extractors.container_common import ImageConfig, argv, block_line, known_image, script_index, scripts
+from driftguard.extractors.container_common import (
+    Grown,
+    ImageConfig,
+    argv,
+    block_line,
+    check_size,
+    known_image,
+    script_index,
+    scripts,
+    too_long,
+)
 from driftguard.model import EffectiveConfig
 from driftguard.readers import files, yaml_doc
 from driftguard.readers.commands import Command, Word
@@ -99,7 +109,10 @@ def launches(path: Path, root: Path, limits: Limits = DEFAULT) -> list[Command]:
         at = script_index(command.words)
         if at is not None and command.words[at].text is None:
             script = command.words[at]
-            shown, names = for_shell(script.source, project.lookup)
+            try:
+                shown, names = for_shell(script.source, project.lookup, limits)
+            except Grown:
+                raise too_long(limits, str(path), script.line) from None
             hidden = {n: Word(None, "${" + n + "}") for n in names}
             command = Command((*command.words[:at], Word(shown, script.source, script.line),
                                *command.words[at + 1:]), command.env, command.line, command.where)
@@ -111,16 +124,16 @@ class Unresolved(Exception):
     """A reference whose value the files do not give (internal: ``interpolate`` turns it into None)."""
 
 
-def interpolate(raw: str, lookup: Lookup) -> str | None:
+def interpolate(raw: str, lookup: Lookup, limits: Limits = DEFAULT) -> str | None:
     """``raw`` with compose's interpolation applied; None when a reference is unresolved. ``lookup``: the
-    variable's value from the ``.env``, None when it does not set it."""
+    variable's value from the ``.env``, None when it does not set it. ``Grown`` past ``limits.file_bytes``."""
     try:
-        return _interpolate(raw, lookup, _unresolved)
+        return _interpolate(raw, lookup, _unresolved, limits)
     except Unresolved:
         return None
 
 
-def for_shell(raw: str, lookup: Lookup) -> tuple[str, set[str]]:
+def for_shell(raw: str, lookup: Lookup, limits: Limits = DEFAULT) -> tuple[str, set[str]]:
     """``raw`` interpolated for a shell that runs it (``sh -c``): each reference compose cannot resolve is left
     as ``${NAME}``, and the names are returned, for the shell to take as unknown (a malformed reference leaves
     the text as written)."""
@@ -131,7 +144,7 @@ def for_shell(raw: str, lookup: Lookup) -> tuple[str, set[str]]:
         return "${" + name + "}"
 
     try:
-        return _interpolate(raw, lookup, keep), names
+        return _interpolate(raw, lookup, keep, limits), names
     except Unresolved:
         return raw, names
 
@@ -140,11 +153,11 @@ def _unresolved(name: str) -> str:
     raise Unresolved
 
 
-def _interpolate(raw: str, lookup: Lookup, unknown: Callable[[str], str]) -> str:
+def _interpolate(raw: str, lookup: Lookup, unknown: Callable[[str], str], limits: Limits) -> str:
     """``unknown``: what a reference whose value depends on the shell running compose becomes (raise
     ``Unresolved``, or keep it)."""
     out: list[str] = []
-    i, n = 0, len(raw)
+    i, n, size = 0, len(raw), 0
     while i < n:
         c = raw[i]
         if c != "$" or i + 1 >= n:
@@ -155,7 +168,10 @@ def _interpolate(raw: str, lookup: Lookup, unknown: Callable[[str], str]) -> str
             i += 2
         elif raw[i + 1] == "{":
             end = _closing(raw, i + 2)
-            out.append(_braced(raw[i + 2:end], lookup, unknown))
+            value = _braced(raw[i + 2:end], lookup, unknown, limits)
+            size += len(value)
+            check_size(size, limits)
+            out.append(value)
             i = end + 1
         else:
             j = i + 1
@@ -165,8 +181,11 @@ def _interpolate(raw: str, lookup: Lookup, unknown: Callable[[str], str]) -> str
                 out.append(c)
                 i += 1
                 continue
-            value = lookup(raw[i + 1:j])
-            out.append(unknown(raw[i + 1:j]) if value is None else value)
+            found = lookup(raw[i + 1:j])
+            value = unknown(raw[i + 1:j]) if found is None else found
+            size += len(value)
+            check_size(size, limits)
+            out.append(value)
             i = j
     return "".join(out)
 
@@ -187,7 +206,7 @@ def _closing(raw: str, i: int) -> int:
     raise Unresolved  # compose refuses an unclosed ${: so does the value
 
 
-def _braced(body: str, lookup: Lookup, unknown: Callable[[str], str]) -> str:
+def _braced(body: str, lookup: Lookup, unknown: Callable[[str], str], limits: Limits) -> str:
     name_end = 0
     while name_end < len(body) and (body[name_end].isalnum() or body[name_end] == "_"):
         name_end += 1
@@ -205,14 +224,14 @@ def _braced(body: str, lookup: Lookup, unknown: Callable[[str], str]) -> str:
         raise Unresolved  # not a modifier compose knows
     unset = value is None or (op.startswith(":") and value == "")
     if op.endswith("-"):
-        return _interpolate(word, lookup, unknown) if unset else str(value)
+        return _interpolate(word, lookup, unknown, limits) if unset else str(value)
     if value is None:
         return unknown(name)  # ?/+ with the variable unknown: it depends on the shell
     if op.endswith("?"):
         if unset:
             raise Unresolved
         return value
-    return "" if unset else _interpolate(word, lookup, unknown)
+    return "" if unset else _interpolate(word, lookup, unknown, limits)
 
 
 def dotenv(path: Path, limits: Limits) -> dict[str, Word]:
@@ -233,7 +252,10 @@ def dotenv(path: Path, limits: Limits) -> dict[str, Word]:
             out[binding.key] = Word(None, binding.key, line)
             continue
         literal = original.string.partition("=")[2].lstrip().startswith("'")
-        text_value = raw if literal else interpolate(raw, lambda name: _text(out.get(name)))
+        try:
+            text_value = raw if literal else interpolate(raw, lambda name: _text(out.get(name)), limits)
+        except Grown:
+            raise too_long(limits, str(path), line) from None
         out[binding.key] = Word(text_value, original.string.strip(), line)
     return out
 
@@ -281,7 +303,10 @@ class Project:
         """A scalar as a word, interpolated (numbers and booleans as compose writes them)."""
         raw = node.value if isinstance(node, _Node) else node
         text = "true" if raw is True else "false" if raw is False else "" if raw is None else str(raw)
-        return Word(interpolate(text, self.lookup), text, line)
+        try:
+            return Word(interpolate(text, self.lookup, self.limits), text, line)
+        except Grown:
+            raise too_long(self.limits, str(self.path), line) from None
 
     def confined(self, name: str, line: int | None, what: str) -> Path:
         return files.confine(self.path.parent / name, self.root, what, origin=str(self.path), line=line)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from driftguard.engines import images
+from driftguard.errors import LimitError
 from driftguard.readers import shell
 from driftguard.readers.commands import Command, Word
 from driftguard.readers.limits import Limits
@@ -88,3 +89,23 @@ def block_line(lines: list[str], line: int | None) -> int | None:
         return line
     tail = lines[line - 1].split(" #", 1)[0].rstrip()
     return line + 1 if tail.endswith(("|", "|-", "|+", ">", ">-", ">+")) else line
+
+
+class Grown(Exception):
+    """A value grew past ``Limits.file_bytes`` while variables were substituted into it (``$A$A`` chains double
+    at each step); callers raise ``too_long`` with the file and the line (``line`` when the raiser knew it)."""
+
+    def __init__(self, line: int | None = None) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def check_size(size: int, limits: Limits) -> None:
+    """``Grown`` once a value being built passes ``limits.file_bytes``."""
+    if size > limits.file_bytes:
+        raise Grown
+
+
+def too_long(limits: Limits, path: str, line: int | None) -> LimitError:
+    return LimitError("file_bytes", limits.file_bytes, "a value grows past the file_bytes limit as variables are "
+                      "substituted into it", path, line)

@@ -34,7 +34,7 @@ from dockerfile_parse import DockerfileParser
 from dockerfile_parse.util import WordSplitter
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors.container_common import ImageConfig, known_image
+from driftguard.extractors.container_common import Grown, ImageConfig, check_size, known_image, too_long
 from driftguard.readers import files
 from driftguard.readers.commands import Command, Word
 from driftguard.readers.limits import DEFAULT, Limits
@@ -125,12 +125,12 @@ def _located(keyword: str, raw_lines: list[str], start: int, end: int) -> Instru
     return Instruction(keyword, text.strip(), start + 1, tuple(lines[stripped:stripped + len(text.strip())]), script)
 
 
-def expand(raw: str, lookup: Callable[[str], str | None]) -> str | None:
+def expand(raw: str, lookup: Callable[[str], str | None], limits: Limits = DEFAULT) -> str | None:
     """A Dockerfile word after substitution and quote removal (the reference's "Environment replacement");
     None when a variable it uses is unresolved (``lookup`` returns None) or uses a modifier we do not follow.
-    ``lookup``: the variable's value, "" for one never declared."""
+    ``lookup``: the variable's value, "" for one never declared. ``Grown`` past ``limits.file_bytes``."""
     out: list[str] = []
-    i, n, quote = 0, len(raw), ""
+    i, n, quote, size = 0, len(raw), "", 0
     while i < n:
         c = raw[i]
         if quote == "'":
@@ -149,6 +149,8 @@ def expand(raw: str, lookup: Callable[[str], str | None]) -> str | None:
             value, i = _variable(raw, i + 1, lookup)
             if value is None:
                 return None
+            size += len(value)
+            check_size(size, limits)
             out.append(value)
         else:
             out.append(c)
@@ -219,34 +221,45 @@ def _final_stage(file: Path, limits: Limits) -> _Stage:
     global_args: dict[str, Word] = {}
     stage: _Stage | None = None
     for step in steps:
-        if step.keyword == "FROM":
-            stage = _from(step, stages, global_args, path)
-        elif step.keyword == "ARG":
-            _arg(step, stage, global_args)
-        elif stage is None:
-            continue  # only ARG (and parser directives) may come before the first FROM
-        elif step.keyword == "ENV":
-            _env(step, stage, path)
-        elif step.keyword in ("ENTRYPOINT", "CMD"):
-            form = _form(step)
-            if step.keyword == "ENTRYPOINT":
-                stage.entrypoint, stage.cmd = form, (stage.cmd if stage.cmd and stage.cmd.line >= stage.line
-                                                     else None)
-            else:
-                stage.cmd = form
-        elif step.keyword == "SHELL":
-            form = _form(step)
-            if not form.shell:
-                stage.shell = form.words
+        try:
+            stage = _step(step, stage, stages, global_args, path, limits)
+        except Grown:
+            raise too_long(limits, path, step.line) from None
     assert stage is not None  # checked above: there is a FROM
     return stage
 
 
-def _from(step: Instruction, stages: dict[str, _Stage], global_args: dict[str, Word], path: str) -> _Stage:
+def _step(step: Instruction, stage: _Stage | None, stages: dict[str, _Stage], global_args: dict[str, Word],
+          path: str, limits: Limits) -> _Stage | None:
+    """Apply one instruction; returns the stage it leaves current."""
+    if step.keyword == "FROM":
+        return _from(step, stages, global_args, path, limits)
+    if step.keyword == "ARG":
+        _arg(step, stage, global_args, limits)
+    elif stage is None:
+        pass  # only ARG (and parser directives) may come before the first FROM
+    elif step.keyword == "ENV":
+        _env(step, stage, path, limits)
+    elif step.keyword in ("ENTRYPOINT", "CMD"):
+        form = _form(step)
+        if step.keyword == "ENTRYPOINT":  # resets a CMD inherited from the base, not one of this stage
+            stage.entrypoint = form
+            stage.cmd = stage.cmd if stage.cmd and stage.cmd.line >= stage.line else None
+        else:
+            stage.cmd = form
+    elif step.keyword == "SHELL":
+        form = _form(step)
+        if not form.shell:
+            stage.shell = form.words
+    return stage
+
+
+def _from(step: Instruction, stages: dict[str, _Stage], global_args: dict[str, Word], path: str,
+          limits: Limits) -> _Stage:
     words = [w for w in WordSplitter(step.text).split(dequote=False) if not w.startswith("--")]
     if not words:
         raise ExtractionError("FROM names no image", path, step.line)
-    ref = expand(words[0], lambda name: _text(global_args.get(name)))
+    ref = expand(words[0], lambda name: _text(global_args.get(name)), limits)
     if ref is not None and ref.lower() in stages:
         stage = stages[ref.lower()].inherit(step.line)
     else:
@@ -270,27 +283,27 @@ def _lookup(stage: _Stage) -> Callable[[str], str | None]:
     return value
 
 
-def _arg(step: Instruction, stage: _Stage | None, global_args: dict[str, Word]) -> None:
+def _arg(step: Instruction, stage: _Stage | None, global_args: dict[str, Word], limits: Limits) -> None:
     for raw, line in _placed(step, list(WordSplitter(step.text).split(dequote=False))):
         name, eq, default = raw.partition("=")
         if stage is None:
-            value = expand(default, lambda n: _text(global_args.get(n))) if eq else None
+            value = expand(default, lambda n: _text(global_args.get(n)), limits) if eq else None
             global_args[name] = Word(value, raw, line)
         elif eq:
-            stage.args[name] = Word(expand(default, _lookup(stage)), raw, line)
+            stage.args[name] = Word(expand(default, _lookup(stage), limits), raw, line)
         elif name in global_args:
             stage.args[name] = replace(global_args[name], line=line)
         else:
             stage.args[name] = Word(None, raw, line)
 
 
-def _env(step: Instruction, stage: _Stage, path: str) -> None:
+def _env(step: Instruction, stage: _Stage, path: str, limits: Limits) -> None:
     words = list(WordSplitter(step.text).split(dequote=False))
     if not words:
         raise ExtractionError("ENV sets nothing", path, step.line)
     if "=" not in words[0]:  # legacy form: ENV name the rest of the line
         name, rest = (*step.text.split(None, 1), "")[:2]
-        stage.env[name] = Word(expand(rest, _lookup(stage)), step.text, step.line)
+        stage.env[name] = Word(expand(rest, _lookup(stage), limits), step.text, step.line)
         return
     lookup = _lookup(stage)  # every pair of one ENV line sees the values from before it
     pairs: dict[str, Word] = {}
@@ -298,7 +311,7 @@ def _env(step: Instruction, stage: _Stage, path: str) -> None:
         name, eq, value = raw.partition("=")
         if not eq:
             raise ExtractionError(f"ENV {raw!r}: expected name=value", path, line)
-        pairs[name] = Word(expand(value, lookup), raw, line)
+        pairs[name] = Word(expand(value, lookup, limits), raw, line)
     stage.env.update(pairs)
 
 

@@ -28,7 +28,15 @@ from typing import Any
 from driftguard.errors import ExtractionError
 from driftguard.extractors import launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
-from driftguard.extractors.container_common import argv, block_line, known_image, script_index, scripts
+from driftguard.extractors.container_common import (
+    Grown,
+    argv,
+    block_line,
+    known_image,
+    script_index,
+    scripts,
+    too_long,
+)
 from driftguard.model import EffectiveConfig
 from driftguard.readers import files, yaml_doc
 from driftguard.readers.commands import Command, Word
@@ -144,8 +152,12 @@ def commands(path: Path, limits: Limits = DEFAULT) -> list[Command]:
     block (``- |``) stands on the block's first line."""
     text = files.read_text(path, limits)
     lines = text.splitlines()
+    try:
+        found = _commands(path, text, limits)
+    except Grown as grown:
+        raise too_long(limits, str(path), grown.line) from None
     return [Command(tuple(_placed(w, lines) for w in c.words), {k: _placed(w, lines) for k, w in c.env.items()},
-                    c.line, c.where) for c in _commands(path, text, limits)]
+                    c.line, c.where) for c in found]
 
 
 def _placed(word: Word, lines: list[str]) -> Word:
@@ -163,21 +175,22 @@ def _commands(path: Path, text: str, limits: Limits) -> list[Command]:
         label = f"{kind}/{_name(resource)}"
         if kind in WORKLOADS:
             pod = resource.member(*WORKLOADS[kind])
-            out.extend(_containers(pod.member("containers") if pod else None, label, str(path)))
+            out.extend(_containers(pod.member("containers") if pod else None, label, str(path), limits))
         elif kind == "InferenceService":
             predictor = resource.member("spec", "predictor")
-            out.extend(_containers(predictor.member("containers") if predictor else None, label, str(path)))
+            out.extend(_containers(predictor.member("containers") if predictor else None, label, str(path),
+                                       limits))
             model = predictor.member("model") if predictor else None
             if model is not None:
                 runtime_name = model.text("runtime")
                 runtime = runtimes.get(runtime_name)
                 if runtime is not None:
                     used.add(runtime_name)
-                out.append(_model(model, runtime, label, _name(resource), str(path)))
+                out.append(_model(model, runtime, label, _name(resource), str(path), limits))
     for runtime_name, runtime in runtimes.items():
         if runtime_name not in used:
             label = f"{runtime.text('kind')}/{runtime_name}"
-            out.extend(_containers(runtime.member("spec", "containers"), label, str(path)))
+            out.extend(_containers(runtime.member("spec", "containers"), label, str(path), limits))
     return out
 
 
@@ -186,24 +199,24 @@ def _name(resource: Node) -> str:
     return metadata.text("name") if metadata is not None else ""
 
 
-def _containers(node: Node | None, label: str, path: str) -> list[Command]:
+def _containers(node: Node | None, label: str, path: str, limits: Limits) -> list[Command]:
     if node is None:
         return []
-    return [_container(c, f'{label} container "{c.text("name")}"', path) for c in node.items()
+    return [_container(c, f'{label} container "{c.text("name")}"', path, limits) for c in node.items()
             if isinstance(c.value, dict)]
 
 
-def _container(c: Node, where: str, path: str) -> Command:
-    env, open_ended = environment(c.member("env"), bool(c.value.get("envFrom")), path, None)
+def _container(c: Node, where: str, path: str, limits: Limits) -> Command:
+    env, open_ended = environment(c.member("env"), bool(c.value.get("envFrom")), path, limits, None)
     image = c.member("image")
     base = known_image(image.value, image.line) if image is not None and isinstance(image.value, str) else None
-    command = _words(c.member("command"), env, open_ended, path, None)
-    args = _words(c.member("args"), env, open_ended, path, None)
+    command = _words(c.member("command"), env, open_ended, path, limits, None)
+    args = _words(c.member("args"), env, open_ended, path, limits, None)
     full_env = {**(base.env if base else {}), **env}
-    return Command(_scripted(argv(base, command, args), env, open_ended, None), full_env, c.line, where)
+    return Command(_scripted(argv(base, command, args), env, open_ended, limits, None), full_env, c.line, where)
 
 
-def _model(model: Node, runtime: Node | None, label: str, isvc: str, path: str) -> Command:
+def _model(model: Node, runtime: Node | None, label: str, isvc: str, path: str, limits: Limits) -> Command:
     """The predictor's model on its runtime's first container (KServe's merge), or alone when the runtime is
     not in this file."""
     where = f'{label} predictor model (runtime "{model.text("runtime")}"' + \
@@ -211,14 +224,14 @@ def _model(model: Node, runtime: Node | None, label: str, isvc: str, path: str) 
     listed = runtime.member("spec", "containers") if runtime is not None else None
     containers = [c for c in listed.items() if isinstance(c.value, dict)] if listed is not None else []
     if not containers:
-        return _container(model, where, path)
-    return _merged(containers[0], model, where, path, isvc)
+        return _container(model, where, path, limits)
+    return _merged(containers[0], model, where, path, limits, isvc)
 
 
-def _merged(base: Node, model: Node, where: str, path: str, isvc: str) -> Command:
+def _merged(base: Node, model: Node, where: str, path: str, limits: Limits, isvc: str) -> Command:
     """KServe's merge of the runtime container ``base`` with the predictor's ``model`` fields."""
-    env_base, open_base = environment(base.member("env"), bool(base.value.get("envFrom")), path, isvc)
-    env_model, open_model = environment(model.member("env"), bool(model.value.get("envFrom")), path, isvc,
+    env_base, open_base = environment(base.member("env"), bool(base.value.get("envFrom")), path, limits, isvc)
+    env_model, open_model = environment(model.member("env"), bool(model.value.get("envFrom")), path, limits, isvc,
                                         dict(env_base))
     env = {**env_base, **env_model}
     open_ended = open_base or open_model
@@ -226,15 +239,15 @@ def _merged(base: Node, model: Node, where: str, path: str, isvc: str) -> Comman
     image = image_node.value if image_node is not None else None
     known = known_image(image, image_node.line) if isinstance(image, str) and image_node is not None else None
     command_node = model.member("command") or base.member("command")
-    command = _words(command_node, env, open_ended, path, isvc)
-    base_args = _words(base.member("args"), env, open_ended, path, isvc)
-    model_args = _words(model.member("args"), env, open_ended, path, isvc)
+    command = _words(command_node, env, open_ended, path, limits, isvc)
+    base_args = _words(base.member("args"), env, open_ended, path, limits, isvc)
+    model_args = _words(model.member("args"), env, open_ended, path, limits, isvc)
     args = None if base_args is None and model_args is None else (*(base_args or ()), *(model_args or ()))
-    words = _scripted(argv(known, command, args), env, open_ended, isvc)
+    words = _scripted(argv(known, command, args), env, open_ended, limits, isvc)
     return Command(words, {**(known.env if known else {}), **env}, model.line, where)
 
 
-def _scripted(words: tuple[Word, ...], env: Mapping[str, Word], open_ended: bool,
+def _scripted(words: tuple[Word, ...], env: Mapping[str, Word], open_ended: bool, limits: Limits,
               isvc: str | None) -> tuple[Word, ...]:
     """The argv with the script of ``sh -c SCRIPT`` expanded for the shell: a reference Kubernetes cannot resolve
     (a ``valueFrom``) becomes the shell variable ``${NAME}``, which the container's environment leaves
@@ -243,11 +256,11 @@ def _scripted(words: tuple[Word, ...], env: Mapping[str, Word], open_ended: bool
     if at is None or words[at].text is not None:
         return words
     script = words[at]
-    text = _expand(script.source, env, open_ended, script.line, isvc, script=True)
+    text = _expand(script.source, env, open_ended, script.line, limits, isvc, script=True)
     return (*words[:at], text, *words[at + 1:])
 
 
-def environment(node: Node | None, open_ended: bool, path: str, isvc: str | None,
+def environment(node: Node | None, open_ended: bool, path: str, limits: Limits, isvc: str | None,
                 before: Mapping[str, Word] | None = None) -> tuple[dict[str, Word], bool]:
     """A container's ``env`` (name -> word, ``$(VAR)`` expanded from the entries above) and whether names may
     come from elsewhere (``envFrom``)."""
@@ -262,7 +275,7 @@ def environment(node: Node | None, open_ended: bool, path: str, isvc: str | None
         else:
             value = item.member("value")
             word = _expand(_scalar(item.value.get("value")), env, open_ended,
-                           value.line if value is not None else item.line, isvc)
+                           value.line if value is not None else item.line, limits, isvc)
         env[key] = out[key] = word
     return out, open_ended
 
@@ -282,16 +295,17 @@ def _scalar(raw: Any) -> str:
     return "" if raw is None else "true" if raw is True else "false" if raw is False else str(raw)
 
 
-def _words(node: Node | None, env: Mapping[str, Word], open_ended: bool, path: str,
+def _words(node: Node | None, env: Mapping[str, Word], open_ended: bool, path: str, limits: Limits,
            isvc: str | None) -> tuple[Word, ...] | None:
     if node is None or node.value is None:
         return None
     if not isinstance(node.value, list):
         raise ExtractionError("expected a list of strings", path, node.line)
-    return tuple(_expand(_scalar(item.value), env, open_ended, item.line, isvc) for item in node.items())
+    return tuple(_expand(_scalar(item.value), env, open_ended, item.line, limits, isvc) for item in node.items())
 
 
-def _expand(raw: str, env: Mapping[str, Word], open_ended: bool, line: int | None, isvc: str | None, *,
+def _expand(raw: str, env: Mapping[str, Word], open_ended: bool, line: int | None, limits: Limits,
+            isvc: str | None, *,
             script: bool = False) -> Word:
     """Kubernetes' ``$(VAR)`` expansion of one string (and KServe's ``{{.Name}}`` when the model is known).
     ``script``: the string is a shell script, where an unresolved reference is left as ``${NAME}``."""
@@ -301,26 +315,32 @@ def _expand(raw: str, env: Mapping[str, Word], open_ended: bool, line: int | Non
             return Word(None, raw, line)
         text = text.replace(_KSERVE_NAME, isvc)
     out: list[str] = []
-    i, n = 0, len(text)
+    i, n, size = 0, len(text), 0
     while i < n:
         if text[i] != "$" or i + 1 >= n:
             out.append(text[i])
             i += 1
-        elif text[i + 1] == "$":
+            continue
+        if text[i + 1] == "$":
             out.append("$")
             i += 2
-        elif text[i + 1] == "(" and ")" in text[i + 2:]:
-            end = text.index(")", i + 2)
-            name = text[i + 2:end]
-            found = env.get(name)
-            if (found is not None and found.text is None) or (found is None and open_ended):
-                if not (script and name.isidentifier()):
-                    return Word(None, raw, line)
-                out.append("${" + name + "}")
-            else:
-                out.append(found.text if found is not None and found.text is not None else f"$({name})")
-            i = end + 1
-        else:
+            continue
+        end = text.find(")", i + 2) if text[i + 1] == "(" else -1
+        if end < 0:
             out.append(text[i])
             i += 1
+            continue
+        name = text[i + 2:end]
+        found = env.get(name)
+        if (found is not None and found.text is None) or (found is None and open_ended):
+            if not (script and name.isidentifier()):
+                return Word(None, raw, line)
+            value = "${" + name + "}"
+        else:
+            value = found.text if found is not None and found.text is not None else f"$({name})"
+        size += len(value)
+        if size > limits.file_bytes:
+            raise Grown(line)
+        out.append(value)
+        i = end + 1
     return Word("".join(out), raw, line)

@@ -237,6 +237,10 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "tensorrt-llm-engine": _files("tests/fixtures/tensorrt-llm-engine/good/*/config.json"),
     "hf-preprocessor": _files("tests/fixtures/hf-preprocessor/good/*",
                               "tests/corpus/runtime-configs/*preprocessor_config.json"),
+    "dockerfile": _files("tests/corpus/manifests/*Dockerfile*"),
+    "compose": _files("tests/corpus/manifests/*compose.yaml"),
+    "kubernetes": _files("tests/corpus/manifests/GoogleCloudPlatform__*", "tests/corpus/manifests/kserve__*",
+                         "tests/corpus/manifests/JanetVictorious__*", "tests/corpus/manifests/meta-llama__*"),
 }
 
 
