@@ -1,4 +1,4 @@
-"""Real Dockerfiles, compose files and Kubernetes/KServe manifests (tests/corpus/manifests, 15 files from 8
+"""Real Dockerfiles, compose files and Kubernetes/KServe manifests (tests/corpus/manifests, 16 files from 9
 repositories): the values below were read by hand from each file against Docker's, compose's and the kubelet's
 rules (an image's ENTRYPOINT, ``$(VAR)``, ``${VAR:-default}``, ``valueFrom``) and the launcher's flags, then
 asserted; none was copied from driftguard's output."""
@@ -50,6 +50,10 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[object, int | None]]]] = {
         "tgi.launcher.port": (8080, 35), "tgi.launcher.num_shard": (1, 51), "tgi.launcher.max_input_length": (1562, 53),
         "tgi.launcher.max_total_tokens": (2048, 55), "tgi.launcher.max_batch_prefill_tokens": (2048, 57),
         "tgi.launcher.cuda_memory_fraction": (0.93, 59), "tgi.launcher.model_id": ("google/gemma-2-2b-it", 61)}),
+    # Google's TGI container again (tag latest): MODEL_ID, NUM_SHARD and PORT in env, the token from a Secret
+    "huggingface__Google-Cloud-Containers__examples__gke__tgi-deployment__config__deployment.yaml": ("tgi", {
+        "tgi.launcher.model_id": ("meta-llama/Meta-Llama-3-8B-Instruct", 25), "tgi.launcher.num_shard": (1, 27),
+        "tgi.launcher.port": (8080, 29)}),
     # args only, after the vllm/vllm-openai image's ENTRYPOINT (vllm serve)
     "JanetVictorious__vllm-k8s-deployment__manifests__vllm-deployment.yaml": ("vllm-serve", {
         "vllm.model": ("meta-llama/Meta-Llama-3-70B-Instruct", 35), "vllm.tensor_parallel_size": (4, 37)}),
