@@ -57,6 +57,7 @@ INFO = KindInfo(
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
     keeps=("vllm", "tgi"),
+    names=("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml"),
     launches=True,
 )
 

@@ -26,6 +26,7 @@ INFO = KindInfo(
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
     keeps=("vllm", "tgi"),
+    names=("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile"),
     launches=True,
 )
 
