@@ -34,7 +34,7 @@ def _stated(cfg: EffectiveConfig) -> dict[str, tuple[object, int | None]]:
 
 
 # name -> (serving path, the values the file states, each with its line)
-EXPECTED: dict[str, tuple[str, dict[str, tuple[object, int | None]]]] = {
+EXPECTED: dict[str, tuple[str | None, dict[str, tuple[object, int | None]]]] = {
     # command: python3 -m vllm.entrypoints.openai.api_server; --model=$(MODEL_ID), MODEL_ID=google/gemma-2-2b-it
     GKE + "llm-serving-gemma__vllm__vllm-2-2b-it.yaml": ("vllm-serve", {
         "vllm.model": ("google/gemma-2-2b-it", 49), "vllm.tensor_parallel_size": (1, 50),
@@ -50,6 +50,10 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[object, int | None]]]] = {
         "tgi.launcher.port": (8080, 35), "tgi.launcher.num_shard": (1, 51), "tgi.launcher.max_input_length": (1562, 53),
         "tgi.launcher.max_total_tokens": (2048, 55), "tgi.launcher.max_batch_prefill_tokens": (2048, 57),
         "tgi.launcher.cuda_memory_fraction": (0.93, 59), "tgi.launcher.model_id": ("google/gemma-2-2b-it", 61)}),
+    # command: tritonserver with two flags (no engines spec describes tritonserver's serving path)
+    GKE + "gke-online-serving-single-gpu__src__gke-config__deployment-triton.yaml": (None, {
+        "tritonserver.model_repository": (["/data/triton-model-repository"], 38),
+        "tritonserver.exit_on_error": (False, 38)}),
     # Google's TGI container again (tag latest): MODEL_ID, NUM_SHARD and PORT in env, the token from a Secret
     "huggingface__Google-Cloud-Containers__examples__gke__tgi-deployment__config__deployment.yaml": ("tgi", {
         "tgi.launcher.model_id": ("meta-llama/Meta-Llama-3-8B-Instruct", 25), "tgi.launcher.num_shard": (1, 27),
