@@ -29,6 +29,7 @@ from driftguard.errors import ExtractionError
 from driftguard.extractors import launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
 from driftguard.extractors.container_common import (
+    LAUNCHER_NAMESPACES,
     Grown,
     argv,
     block_line,
@@ -65,7 +66,7 @@ INFO = KindInfo(
     role="deployment",
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
-    keeps=("vllm", "tgi"),
+    keeps=LAUNCHER_NAMESPACES,
     launches=True,
 )
 
