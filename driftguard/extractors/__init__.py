@@ -92,9 +92,18 @@ def info(kind: str) -> KindInfo:
     return get(kind).INFO
 
 
+def kept_namespaces(kind: str) -> tuple[str, ...]:
+    """The namespaces a kind keeps its format's own keys under: ``KindInfo.keeps``, and for a kind that reads launch
+    commands (``KindInfo.launches``) every registered launcher's, since a script or container may start any."""
+    kind_info = info(kind)
+    if not kind_info.launches:
+        return kind_info.keeps
+    return tuple(dict.fromkeys((*kind_info.keeps, *(lc.namespace.split(".", 1)[0] for lc in engines.launchers()))))
+
+
 def format_namespaces() -> list[str]:
-    """Every namespace a kind keeps its format's own keys under (``KindInfo.keeps``), in registry order."""
-    return list(dict.fromkeys(ns for kind in available_kinds() for ns in info(kind).keeps))
+    """Every namespace a kind keeps its format's own keys under (``kept_namespaces``), in registry order."""
+    return list(dict.fromkeys(ns for kind in available_kinds() for ns in kept_namespaces(kind)))
 
 
 def builtin_kinds() -> list[str]:
@@ -187,4 +196,4 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
 
 
 __all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "KindInfo", "available_kinds", "builtin_kinds", "candidates",
-           "clear", "detect", "extract", "format_namespaces", "get", "info", "split_kind"]
+           "clear", "detect", "extract", "format_namespaces", "get", "info", "kept_namespaces", "split_kind"]

@@ -99,7 +99,9 @@ class KindInfo:
     ``launches``: the kind reads launch commands (a shell script, a container's command line): which engine
     and serving path it configures depends on the launcher each file starts (``EffectiveConfig.serving``
     says), so ``engine`` stays None; such a file is a serving engine's file all the same (``runtime``), and it
-    configures the engine itself, so it is extracted with the side's engine args, before its requests.
+    configures the engine itself, so it is extracted with the side's engine args, before its requests. It keeps
+    every registered launcher's namespace (``Launcher.namespace``, from ``engines.LAUNCHERS``) besides ``keeps``:
+    ``extractors.kept_namespaces``; a new launcher is one registry line, not an edit of every kind.
 
     What rules may ask of a kind (the gate passes these on each side as ``rules.base.KindTraits``, so no rule
     names a kind):

@@ -32,7 +32,6 @@ from driftguard.errors import ExtractionError
 from driftguard.extractors import dockerfile_stages, launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
 from driftguard.extractors.container_common import (
-    LAUNCHER_NAMESPACES,
     Grown,
     ImageConfig,
     argv,
@@ -57,7 +56,6 @@ INFO = KindInfo(
     role="deployment",
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
-    keeps=LAUNCHER_NAMESPACES,
     names=("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml"),
     launches=True,
 )

@@ -22,10 +22,6 @@ from driftguard.readers import shell
 from driftguard.readers.commands import Command, Word
 from driftguard.readers.limits import Limits
 
-#: The namespaces the launchers keep their own flags under (``Launcher.namespace``), as the shell kind keeps them:
-#: a container may start any of them.
-LAUNCHER_NAMESPACES = ("vllm", "tgi", "tensorrt_llm", "lmdeploy", "sglang", "tritonserver", "llama_cpp")
-
 
 @dataclass(frozen=True)
 class ImageConfig:

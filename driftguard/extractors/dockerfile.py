@@ -15,7 +15,7 @@ from pathlib import Path
 
 from driftguard.extractors import launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
-from driftguard.extractors.container_common import LAUNCHER_NAMESPACES, scripts
+from driftguard.extractors.container_common import scripts
 from driftguard.extractors.dockerfile_stages import commands
 from driftguard.model import EffectiveConfig
 
@@ -25,7 +25,6 @@ INFO = KindInfo(
     role="deployment",
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
-    keeps=LAUNCHER_NAMESPACES,
     names=("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile"),
     launches=True,
 )

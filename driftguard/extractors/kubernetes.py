@@ -29,7 +29,6 @@ from driftguard.errors import ExtractionError
 from driftguard.extractors import launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
 from driftguard.extractors.container_common import (
-    LAUNCHER_NAMESPACES,
     Grown,
     argv,
     block_line,
@@ -66,7 +65,6 @@ INFO = KindInfo(
     role="deployment",
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
-    keeps=LAUNCHER_NAMESPACES,
     launches=True,
 )
 

@@ -28,7 +28,6 @@ INFO = KindInfo(
     role="deployment",
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
-    keeps=("vllm", "tgi", "tensorrt_llm", "lmdeploy", "sglang", "tritonserver", "llama_cpp"),
     names=("*.sh", "*.bash"),
     launches=True,
 )

@@ -83,8 +83,18 @@ def test_every_key_a_kind_extracts_is_canonical_or_in_a_namespace_it_keeps() -> 
         except DriftguardError:
             continue  # refused files (another format, an error the corpus pins) extract nothing
         seen.add(cfg.kind)
-        keeps = extractors.info(cfg.kind).keeps
+        keeps = extractors.kept_namespaces(cfg.kind)
         for key in cfg.values:
             assert keys.is_canonical(key) or key.split(".", 1)[0] in keeps, (cfg.kind, str(path), key)
     assert len(seen) >= 9, seen
     assert extractors.format_namespaces()[:2] == ["triton", "hf"]
+
+
+def test_a_kind_that_reads_launch_commands_keeps_every_launchers_namespace() -> None:
+    """The shell and container kinds declare no launcher namespaces of their own: each registered launcher's comes
+    from ``engines.LAUNCHERS`` (a new launcher is one registry line), and only such kinds get them."""
+    expected = ("vllm", "tgi", "tensorrt_llm", "lmdeploy", "sglang", "tritonserver", "llama_cpp")
+    for kind in ("shell", "dockerfile", "compose", "kubernetes"):
+        assert extractors.kept_namespaces(kind) == expected
+    assert extractors.kept_namespaces("hf-config") == ("hf",)
+    assert "llama_cpp" in extractors.format_namespaces()
