@@ -39,10 +39,18 @@ from typing import Any
 
 from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
-from driftguard.extractors.runtime_common import Document, escape, flag_unknown, load_document, require_mapping, sniff
+from driftguard.extractors.runtime_common import (
+    Document,
+    escape,
+    flag_unknown,
+    keep_unread,
+    load_document,
+    require_mapping,
+    sniff,
+)
 from driftguard.keys import Default
 from driftguard.model import EffectiveConfig
-from driftguard.normalize import normalize_json, normalize_number
+from driftguard.normalize import normalize_number
 
 FILE_NAME = "genai_config.json"
 
@@ -288,14 +296,7 @@ class _Reader:
 
     def keep(self, data: Mapping[str, Any], pointer: str) -> None:
         """Every member not read into a key, as ``genai.<path>`` (objects walked, arrays kept whole)."""
-        for name, raw in data.items():
-            ptr = f"{pointer}/{escape(str(name))}"
-            if ptr in self.used:
-                continue
-            if isinstance(raw, dict) and raw:
-                self.keep(raw, ptr)
-            else:
-                self.b.set(f"genai{_dotted(ptr)}", normalize_json(raw), self.doc.line(ptr), ptr)
+        keep_unread(self.b, self.doc, "genai", data, pointer, self.used)
 
 
 def _derive(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> None:

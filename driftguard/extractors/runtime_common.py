@@ -136,6 +136,21 @@ def keep_namespaced(b: ValueBuilder, doc: Document, namespace: str, data: Mappin
             put(b, doc, key, normalize_json(raw), ptr, source)
 
 
+def keep_unread(b: ValueBuilder, doc: Document, namespace: str, data: Mapping[str, Any], pointer: str,
+                read: set[str]) -> None:
+    """Keep every member whose JSON pointer ``read`` lacks as ``namespace.<path>`` (objects walked, arrays kept
+    whole), for readers that map members at any depth (``genai_config.json``, an engine's ``config.json``)."""
+    for name, raw in data.items():
+        ptr = f"{pointer}/{escape(str(name))}"
+        if ptr in read:
+            continue
+        if isinstance(raw, dict) and raw:
+            keep_unread(b, doc, namespace, raw, ptr, read)
+        else:
+            key = namespace + "".join("." + p.replace("~1", "/").replace("~0", "~") for p in ptr.split("/")[1:])
+            b.set(key, normalize_json(raw), doc.line(ptr), ptr)
+
+
 def flag_unknown(b: ValueBuilder, doc: Document, namespace: str, why: str, data: Mapping[str, Any],
                  pointer: str, known: Iterable[str], source: str | None = "request") -> set[str]:
     """Record every member of ``data`` that ``known`` lacks as ``namespace.unknown_fields.<name>`` (the raw

@@ -37,9 +37,9 @@ from typing import Any
 from driftguard.engines.tensorrt_llm import QUANT_SCHEMES
 from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
-from driftguard.extractors.runtime_common import Document, escape, load_document, require_mapping, sniff
+from driftguard.extractors.runtime_common import Document, keep_unread, load_document, require_mapping, sniff
 from driftguard.model import EffectiveConfig
-from driftguard.normalize import normalize_dtype, normalize_json
+from driftguard.normalize import normalize_dtype
 
 INFO = KindInfo(
     kind="tensorrt-llm-engine",
@@ -212,15 +212,7 @@ class _Reader:
 
     def keep(self, data: Mapping[str, Any], pointer: str) -> None:
         """Every member not read into a key, as ``tensorrt_llm.engine.<path>`` (arrays kept whole)."""
-        for name, raw in data.items():
-            ptr = f"{pointer}/{escape(str(name))}"
-            if ptr in self.used:
-                continue
-            if isinstance(raw, dict) and raw:
-                self.keep(raw, ptr)
-            else:
-                key = NAMESPACE + "".join("." + p.replace("~1", "/").replace("~0", "~") for p in ptr.split("/")[1:])
-                self.b.set(key, normalize_json(raw), self.doc.line(ptr), ptr)
+        keep_unread(self.b, self.doc, NAMESPACE, data, pointer, self.used)
 
 
 def _shown(raw: Any) -> str:
