@@ -115,8 +115,6 @@ ELSEWHERE: dict[str, str] = {
     "reporters/table.py": "tests/reporters/test_style.py (fit, render), tests/reporters/test_escape.py",
     "rules/__init__.py": "RULES and load_rules: tests/rules/test_engine.py, tests/rules/test_rules_cases.py",
     "rules/base.py": "Rule, RuleContext, Side: tests/rules/test_engine.py, tests/rules/test_rules_cases.py",
-    "rules/consistency.py":
-        "DG201-DG203 cases (tests/rules/cases/): tests/rules/test_rules_cases.py, tests/rules/test_rules_corpus.py",
     "rules/policy.py":
         "DG301-DG303 cases: tests/rules/test_rules_cases.py; tests/rules/test_decoding.py, tests/engines/test_specs.py",
     "rules/policy_fields.py":

@@ -71,12 +71,33 @@ def merge(configs: Sequence[EffectiveConfig]) -> tuple[dict[str, Value], dict[st
     return merged, {k: tuple(v) for k, v in shadowed.items()}
 
 
+def tied(configs: Sequence[EffectiveConfig]) -> dict[str, tuple[Value, ...]]:
+    """Per key, the values that only manifest order ranks (``merge``'s rule 4): those of the artifacts that tie
+    the best on the documented rules (serving engine, explicit, kind rank), in manifest order; keys one artifact
+    decides are left out. Two graphs of one model, two Triton configs: which one the server uses is nowhere in
+    the files, so a rule (DG204) reports them when they disagree rather than letting the later one win."""
+    best: dict[str, tuple[bool, bool, int]] = {}
+    stated: dict[str, list[tuple[tuple[bool, bool, int], Value]]] = {}
+    for cfg in configs:
+        meta = extractors.info(cfg.kind)
+        for key, value in cfg.values.items():
+            level = (meta.runtime, value.explicit, meta.rank)
+            stated.setdefault(key, []).append((level, value))
+            best[key] = max(best.get(key, level), level)
+    out: dict[str, tuple[Value, ...]] = {}
+    for key, found in stated.items():
+        top = tuple(v for level, v in found if level == best[key])
+        if len(top) > 1:
+            out[key] = top
+    return out
+
+
 def side_of(name: str, configs: Sequence[EffectiveConfig]) -> Side:
-    """A Side from extracted configs: merged, with its derived ``generation.decoding``, its serving path and
-    what its kinds declare."""
+    """A Side from extracted configs: merged, with its derived ``generation.decoding``, its serving path, what
+    its kinds declare and the values only manifest order ranked (``tied``)."""
     merged, shadowed = merge(configs)
     return Side(name, tuple(configs), with_decoding(merged), serving_path(configs), shadowed,
-                kind_traits(c.kind for c in configs))
+                kind_traits(c.kind for c in configs), tied(configs))
 
 
 def kind_traits(kinds: Iterable[str]) -> dict[str, KindTraits]:

@@ -33,6 +33,7 @@ RULES: Registry[type[Rule]] = Registry("driftguard.rules", {
     "DG201": "driftguard.rules.consistency:EosTokenConsistency",
     "DG202": "driftguard.rules.consistency:MaxLengthConsistency",
     "DG203": "driftguard.rules.consistency:GenerationLengthConsistency",
+    "DG204": "driftguard.rules.consistency:SideContradiction",
     "DG210": "driftguard.rules.consistency_io:TritonOnnxNames",
     "DG211": "driftguard.rules.consistency_io:TritonOnnxDtype",
     "DG212": "driftguard.rules.consistency_io:TritonOnnxBatchDim",

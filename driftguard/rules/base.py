@@ -53,7 +53,8 @@ class Side:
     (each Value's origin names the artifact that won); ``shadowed`` the values the merge set aside, per key
     (another artifact of the side stated the key too); ``serving`` the serving path that serves the side
     (``engines.get``'s name; None when no serving engine's file is on it); ``kinds`` what each of its
-    artifacts' kinds declares (``KindTraits``).
+    artifacts' kinds declares (``KindTraits``); ``tied`` per key the values of artifacts that no documented
+    precedence orders, only manifest order (``gate.sides.tied``: two graphs, two Triton configs), for DG204.
     """
 
     name: str
@@ -62,6 +63,7 @@ class Side:
     serving: str | None = None
     shadowed: Mapping[str, tuple[Value, ...]] = field(default_factory=dict)
     kinds: Mapping[str, KindTraits] = field(default_factory=dict)
+    tied: Mapping[str, tuple[Value, ...]] = field(default_factory=dict)
 
     def traits(self, artifact: EffectiveConfig) -> KindTraits:
         """What the kind of one of the side's artifacts declares."""

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import PurePath
 
 from driftguard.engines.transformers import HF_VERY_LARGE_INTEGER
-from driftguard.model import Finding, Severity, Value
+from driftguard.equality import values_equal
+from driftguard.keys import spec_for
+from driftguard.model import Finding, How, Severity, Value
 from driftguard.rules.base import Rule, RuleContext, Side
 
 #: Where an end-of-sequence id can be declared, as the HF extractors name it.
@@ -195,3 +197,59 @@ class GenerationLengthConsistency(Rule):
                         key, f"{side.name} side: {key} {n} ({v.origin.location()}) exceeds {limit_key} {cap} "
                              f"({limit.origin.location()})",
                         related=(v, limit))
+
+
+def _distinct(key: str, values: tuple[Value, ...]) -> list[Value]:
+    """The values that differ from each other (the first of each meaning, in order), each file's value once."""
+    spec = spec_for(key)
+    unordered = bool(spec and spec.unordered)
+    out: list[Value] = []
+    for v in values:
+        if v.how != How.UNRESOLVED and not any(values_equal(v.value, w.value, unordered=unordered) for w in out):
+            out.append(v)
+    return out
+
+
+class SideContradiction(Rule):
+    """Two artifacts of one side state different values for one key, and nothing but manifest order ranks them.
+
+    A side's artifacts are merged with a documented precedence (see the README, "Side precedence"): a serving
+    engine's value beats the model files', an explicit value beats a default, then the kind's rank. Where two
+    artifacts tie on all three (two ONNX graphs of one model, two Triton configs, two requests of one engine),
+    the later one in the manifest wins, a choice the server never made: which graph Triton serves is not
+    decided by the order of a list. Every canonical key they state differently is one finding naming each
+    value's file and line; the check does not pick one.
+
+    **Anti-pattern**
+
+    ``driftguard init`` on a tree holding an FP32 export beside the INT8 graph Triton serves puts both on the
+    deployment side::
+
+        deployment:
+          - path: model_repository/m/1/model.onnx     # INT8: what Triton loads
+          - path: onnx/model_fp32.onnx                # FP32 export, later in the list
+
+    The merge keeps ``precision.weights: float32`` from the export, equal to the training side: the gate
+    passes while Triton serves INT8.
+
+    **Best practice**
+
+    Keep on each side only what that side runs: the served graph on the deployment side, the export (if it is
+    evaluated) on the training side or in a model of its own.
+    """
+
+    code = "DG204"
+    name = "consistency.side-contradiction"
+    severity = Severity.ERROR
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        for side in _sides(ctx):
+            for key in sorted(side.tied):
+                if spec_for(key) is None:  # a format's own keys (onnx.*, tgi.launcher.*) say how, not what
+                    continue
+                found = _distinct(key, side.tied[key])
+                if len(found) > 1 and all(v.explicit for v in found):
+                    listing = "; ".join(f"{v.value!r} ({v.origin.location()})" for v in found)
+                    yield self.finding(key, f"{side.name} side: {key} differs between artifacts no documented "
+                                            f"precedence orders: {listing}; keep on the side only what it runs",
+                                       related=tuple(found))

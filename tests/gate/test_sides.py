@@ -42,6 +42,17 @@ def test_merge_keeps_what_it_shadowed() -> None:
     assert merged["generation.top_p"].value == 0.9 and [v.value for v in shadowed["generation.top_p"]] == [0.5]
 
 
+
+def test_tied_are_the_values_only_manifest_order_ranks() -> None:
+    a = _cfg("onnx", "a.onnx", precision__weights="int8", model__num_layers=2)
+    b = _cfg("onnx", "b.onnx", precision__weights="float32")
+    config = _cfg("hf-config", "config.json", model__num_layers=3)
+    ties = sides.tied([a, config, b])
+    # config.json ranks above a graph for model.num_layers; only the graphs' precision.weights tie
+    assert {k: [v.origin.path for v in vs] for k, vs in ties.items()} == {"precision.weights": ["a.onnx", "b.onnx"]}
+    assert sides.side_of("deployment", [a, config, b]).tied == ties
+    assert sides.tied([a]) == {}
+
 def test_the_summarizer_deployment_is_served_by_tritons_vllm_backend() -> None:
     m = load(EXAMPLE / "driftguard.yaml")
     spec = m.models["summarizer"]
