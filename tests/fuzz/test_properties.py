@@ -13,6 +13,7 @@ are ``benchmarks/fuzz.py``; this keeps the property in the suite, in seconds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime
 import io
@@ -354,31 +355,10 @@ def binary_seeds(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], li
     return get
 
 
-#: Bugs this fuzzing found that the current tree still has, each pinned by an xfail reproducer below; kept out
-#: of the properties so that they keep looking for new ones. (exception type, text in its message.) Fixed ones
-#: (NUL bytes and over-long names in manifest paths, 350-digit ints in engine fields and rules, tokenizer ids
-#: past Python's digit limit, file_bytes past ssize_t, depth raised past the stack) are ordinary tests below.
-KNOWN_BUGS: tuple[tuple[type[BaseException], str], ...] = (
-    (OSError, "File name too long"),  # extractors/vllm.py _local_folder, extractors/onnx.py _weights
-    (TypeError, "object is not iterable"),  # readers/pickle.py iter_tensors on a non-container checkpoint root
-    (IndexError, "list index out of range"),  # extractors/tensorrt_llm.py _tensors on an empty data list
-)
-
-
-def _known_bug(exc: BaseException) -> bool:
-    chain = [exc, exc.__cause__, exc.__context__]  # RuleCrashed wraps the rule's own exception
-    return any(isinstance(e, kind) and text in str(e) for e in chain if e is not None for kind, text in KNOWN_BUGS)
-
-
 def _only_driftguard_errors(call: Callable[[], object]) -> None:
     """The property: the call returns, or raises a DriftguardError (exit 2); anything else is a bug (exit 3)."""
-    try:
+    with contextlib.suppress(DriftguardError):
         call()
-    except DriftguardError:
-        pass
-    except Exception as exc:
-        if not _known_bug(exc):
-            raise
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -486,7 +466,8 @@ def test_mutated_approval_checks_or_is_an_input_error(data: st.DataObject,
 
 
 # ---------------------------------------------------------------------------------------------------------
-# what the fuzzing found: one reproducer each, xfail until the readers are fixed
+# what the fuzzing found, each fixed: one reproducer each, asserting the one-line input error (exit 2), so a
+# regression fails here (no xfail: a crash must never pass as a known bug)
 # ---------------------------------------------------------------------------------------------------------
 
 def _manifest(folder: Path, training_path: str, extra: str = "") -> Path:
@@ -498,53 +479,32 @@ def _manifest(folder: Path, training_path: str, extra: str = "") -> Path:
     return manifest
 
 
+#: Once OSError ENAMETOOLONG or ValueError 'embedded null byte' from pathlib (detect, extract, confine,
+#: approvals/store.load_dir, manifest.load).
 FOUND = {
-    "artifact-path-too-long": (
-        "training/" + "9" * 300 + ".json", "",
-        "OSError ENAMETOOLONG from Path.exists() in extractors.detect (extractors/__init__.py:83); the same in "
-        "extractors.extract (:106) for `driftguard extract <300-char name>`"),
-    "artifact-path-nul": (
-        '"training/\\0x.json"', "",
-        "ValueError 'embedded null byte' from Path.resolve() in readers/files.is_within via confine "
-        "(api.build_side)"),
-    "approvals-folder-too-long": (
-        "training/generation_config.json", "approvals: " + "a" * 300 + "\n",
-        "OSError ENAMETOOLONG from folder.exists() in approvals/store.load_dir"),
-    "approvals-folder-nul": (
-        "training/generation_config.json", 'approvals: "appr\\0"\n',
-        "ValueError 'embedded null byte' from Path.resolve() in readers/files.is_within via manifest.load"),
+    "artifact-path-too-long": ("training/" + "9" * 300 + ".json", ""),
+    "artifact-path-nul": ('"training/\\0x.json"', ""),
+    "approvals-folder-too-long": ("training/generation_config.json", "approvals: " + "a" * 300 + "\n"),
+    "approvals-folder-nul": ("training/generation_config.json", 'approvals: "appr\\0"\n'),
 }
 
 
 @pytest.mark.parametrize("case", sorted(FOUND))
 def test_fuzz_found_path_is_an_input_error(case: str, tmp_path: Path) -> None:
-    training_path, extra, bug = FOUND[case]
-    manifest = _manifest(tmp_path, training_path, extra)
-    try:
-        api.check(manifest, today=TODAY)
-    except DriftguardError:
-        return
-    except Exception as exc:
-        if _known_bug(exc):
-            pytest.xfail(f"known bug: {bug}")
-        raise
+    training_path, extra = FOUND[case]
+    with pytest.raises(DriftguardError):
+        api.check(_manifest(tmp_path, training_path, extra), today=TODAY)
 
 
 def test_fuzz_found_artifact_name_too_long_is_an_input_error(tmp_path: Path) -> None:
-    try:
+    with pytest.raises(DriftguardError):  # once OSError ENAMETOOLONG from Path.exists() in extractors.extract
         api.extract(tmp_path / ("x" * 300 + ".json"), kind="vllm")
-    except DriftguardError:
-        return
-    except OSError as exc:
-        if _known_bug(exc):
-            pytest.xfail("known bug: OSError ENAMETOOLONG from Path.exists() in extractors.extract "
-                         "(extractors/__init__.py:106)")
-        raise
 
 
 @pytest.mark.parametrize("kind", ["lightning", "torch"])
 def test_fuzz_found_deep_pickle_with_raised_depth_is_an_input_error(kind: str, tmp_path: Path) -> None:
-    """A user raising --limit depth past the interpreter's stack: the read must still end in one line."""
+    """A user raising --limit depth past the interpreter's stack: the read must still end in one line (once a
+    RecursionError in extractors/checkpoint_common.to_plain)."""
     deep: Any = 0
     for _ in range(2000):
         deep = [deep]
@@ -559,42 +519,26 @@ def test_fuzz_found_deep_pickle_with_raised_depth_is_an_input_error(kind: str, t
         zf.writestr("archive/data.pkl", data)
         zf.writestr("archive/version", "3\n")
         zf.writestr("archive/byteorder", "little")
-    try:
+    with pytest.raises(DriftguardError):
         api.extract(path, kind=kind, limits=Limits(depth=1_000_000, objects=10**8))
-    except DriftguardError:
-        return
-    except RecursionError:
-        pytest.xfail("known bug: RecursionError in extractors/checkpoint_common.to_plain (line 75/77) once "
-                     "--limit depth is raised past the interpreter's stack (readers/documents handles it for JSON)")
 
 
 def test_fuzz_found_huge_int_pin_against_a_float_is_not_a_crash(tmp_path: Path) -> None:
-    """An approval pinning a 350-digit integer where the finding has a float: exit 1 or 2, never 3."""
+    """An approval pinning a 350-digit integer where the finding has a float (once OverflowError from float(int)
+    in compare.values_equal): the pin does not match, so the finding stays unapproved: a failing check, no crash."""
     folder = tmp_path / "summarizer"
     shutil.copytree(SUMMARIZER, folder)
     approval = folder / "approvals" / "summarizer-top-p.yaml"
     approval.write_text(approval.read_text().replace("training: 0.92", "training: " + "9" * 350))
-    try:
-        api.check(folder / "driftguard.yaml", today=TODAY)
-    except DriftguardError:
-        pass
-    except OverflowError:
-        pytest.xfail("known bug: OverflowError from float(int) in compare.values_equal (compare.py:34), via "
-                     "approvals/apply.values_match; `driftguard diff` of a 350-digit temperature against 0.5 "
-                     "crashes DG101 the same way (RuleCrashed)")
+    report = api.check(folder / "driftguard.yaml", today=TODAY)
+    assert not report.ok
+    assert any(f.key == "generation.top_p" and f.status.value == "unapproved" for f in report.findings)
 
 
 def test_fuzz_found_huge_int_against_a_float_diffs(tmp_path: Path) -> None:
     (tmp_path / "generation_config.json").write_text('{"temperature": ' + "9" * 350 + "}")
     (tmp_path / "request.json").write_text('{"temperature": 0.5}')
-    try:
-        result = api.diff(f"hf-generation:{tmp_path / 'generation_config.json'}", f"vllm:{tmp_path / 'request.json'}")
-    except DriftguardError:
-        return
-    except Exception as exc:
-        if "int too large to convert to float" in str(exc):
-            pytest.xfail("known bug: DG101 crashes (RuleCrashed, exit 3) on OverflowError in compare.values_equal")
-        raise
+    result = api.diff(f"hf-generation:{tmp_path / 'generation_config.json'}", f"vllm:{tmp_path / 'request.json'}")
     # transformers' default is greedy, vLLM samples at 0.5: one finding on the decoding mode (DG104)
     assert any(f.key in ("generation.temperature", "generation.decoding") for f in result.findings)
 
@@ -613,12 +557,8 @@ def test_fuzz_found_runtime_float_field_with_a_huge_int_is_an_input_error(kind: 
                                                                          tmp_path: Path) -> None:
     path = tmp_path / ("request.ini" if kind == "lmdeploy" else "request.json")
     path.write_text(text)
-    try:
+    with pytest.raises(DriftguardError):  # once OverflowError from float(int) in runtime_common.number
         api.extract(path, kind=kind)
-    except DriftguardError:
-        return
-    except OverflowError:
-        pytest.xfail("known bug: OverflowError from float(int) in extractors/runtime_common.number (line 61)")
 
 
 @pytest.mark.parametrize(("artifact", "old", "new"), [
@@ -628,35 +568,22 @@ def test_fuzz_found_runtime_float_field_with_a_huge_int_is_an_input_error(kind: 
 ])
 def test_fuzz_found_policy_rules_with_a_huge_int_do_not_crash(artifact: str, old: str, new: str,
                                                               tmp_path: Path) -> None:
+    """Once DG302/DG303 crashed (RuleCrashed, exit 3) on OverflowError from float(int): now a verdict or an input
+    error, never an internal error."""
     folder = tmp_path / "summarizer"
     shutil.copytree(SUMMARIZER, folder)
     path = folder / artifact
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new))
-    try:
-        api.check(folder / "driftguard.yaml", today=TODAY)
-    except DriftguardError:
-        pass
-    except Exception as exc:
-        if _known_bug(exc):
-            pytest.xfail("known bug: DG302/DG303 crash (RuleCrashed, exit 3) on OverflowError from float(int) in "
-                         "rules/policy.py:17")
-        raise
+    _only_driftguard_errors(lambda: api.check(folder / "driftguard.yaml", today=TODAY))
 
 
-def test_fuzz_found_added_token_id_past_python_digit_limit_is_an_input_error(tmp_path: Path) -> None:
+def test_fuzz_found_added_token_id_past_python_digit_limit_is_not_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "tokenizer_config.json"
     path.write_text(json.dumps({"added_tokens_decoder": {"9" * 5000: {"content": "x"}}}))
-    try:
-        api.extract(path, kind="hf-tokenizer")
-    except DriftguardError:
-        return
-    except ValueError as exc:
-        if _known_bug(exc):
-            pytest.xfail("known bug: int(key) past sys.get_int_max_str_digits() in "
-                         "extractors/hf_tokenizer._added_token_ids (line 133)")
-        raise
+    # once ValueError from int(key) past sys.get_int_max_str_digits(): now kept as written, or an input error
+    _only_driftguard_errors(lambda: api.extract(path, kind="hf-tokenizer"))
 
 
 def test_fuzz_found_file_bytes_limit_past_ssize_t_is_an_input_error(tmp_path: Path) -> None:
@@ -664,28 +591,14 @@ def test_fuzz_found_file_bytes_limit_past_ssize_t_is_an_input_error(tmp_path: Pa
     shutil.copytree(SUMMARIZER, folder)
     manifest = folder / "driftguard.yaml"
     manifest.write_text(manifest.read_text() + "limits: {file_bytes: 18446744073709551616}\n")
-    try:
+    with pytest.raises(DriftguardError):  # once OverflowError from fh.read(allowed + 1) in readers/files
         api.check(manifest, today=TODAY)
-    except DriftguardError:
-        pass
-    except OverflowError as exc:
-        if _known_bug(exc):
-            pytest.xfail("known bug: fh.read(allowed + 1) OverflowError in readers/files.read_bytes (line 81) for "
-                         "limits: {file_bytes: 2**64} or --limit file_bytes=99999999999G")
-        raise
 
 
 def test_fuzz_found_vllm_model_folder_name_too_long_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "serve-args.json"  # vllm serve reads the model folder's generation_config.json
     path.write_text(json.dumps({"model": "9" * 300}))
-    try:
-        api.extract(path, kind="vllm")
-    except DriftguardError:
-        return
-    except OSError as exc:
-        if _known_bug(exc):
-            pytest.xfail("known bug: OSError ENAMETOOLONG from Path.is_dir() in extractors/vllm._local_folder")
-        raise
+    _only_driftguard_errors(lambda: api.extract(path, kind="vllm"))  # once OSError ENAMETOOLONG from is_dir()
 
 
 def test_fuzz_found_onnx_external_location_too_long_is_an_input_error(tmp_path: Path) -> None:
@@ -704,15 +617,7 @@ def test_fuzz_found_onnx_external_location_too_long_is_an_input_error(tmp_path: 
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 2])], [ext])
     path = tmp_path / "model.onnx"
     save(helper.make_model(graph), str(path))
-    try:
-        api.extract(path, kind="onnx")
-    except DriftguardError:
-        return
-    except OSError as exc:
-        if _known_bug(exc):
-            pytest.xfail("known bug: OSError ENAMETOOLONG from Path.exists() in extractors/onnx._weights "
-                         "(external data location)")
-        raise
+    _only_driftguard_errors(lambda: api.extract(path, kind="onnx"))  # once OSError ENAMETOOLONG from exists()
 
 
 def test_fuzz_found_torch_checkpoint_of_a_bare_int_is_an_input_error(tmp_path: Path) -> None:
@@ -721,33 +626,20 @@ def test_fuzz_found_torch_checkpoint_of_a_bare_int_is_an_input_error(tmp_path: P
         zf.writestr("archive/data.pkl", pickle.dumps(5, protocol=2))
         zf.writestr("archive/version", "3\n")
         zf.writestr("archive/byteorder", "little")
-    try:
+    with pytest.raises(DriftguardError):  # once TypeError from readers/pickle.iter_tensors
         api.extract(path, kind="torch")
-    except DriftguardError:
-        return
-    except TypeError as exc:
-        if _known_bug(exc):
-            pytest.xfail("known bug: TypeError from readers/pickle.iter_tensors (line 653) via "
-                         "extractors.torch.find_state_dict when the pickle's root is not a container")
-        raise
 
 
 def test_fuzz_found_tensorrt_llm_empty_tensor_data_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "request.json"
     path.write_text(json.dumps({"request": [{"name": "temperature", "data": [[]], "dtype": "float32"}]}))
-    try:
+    with pytest.raises(DriftguardError):  # once IndexError from conv[0] in extractors/tensorrt_llm._tensors
         api.extract(path, kind="tensorrt-llm")
-    except DriftguardError:
-        return
-    except IndexError as exc:
-        if _known_bug(exc):
-            pytest.xfail("known bug: IndexError from conv[0] in extractors/tensorrt_llm._tensors (line 206) "
-                         "for a request tensor with empty data")
-        raise
 
 
 def test_fuzz_found_approve_with_an_over_long_id_is_an_input_error(tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Once exit 3 (OSError ENAMETOOLONG writing approvals/<id>.yaml)."""
     from driftguard.cli import run
 
     folder = tmp_path / "summarizer"
@@ -756,9 +648,6 @@ def test_fuzz_found_approve_with_an_over_long_id_is_an_input_error(tmp_path: Pat
               "--by", "ml-platform-oncall", "--id", "a" * 300, "--config", str(folder / "driftguard.yaml"),
               "--today", TODAY.isoformat()])  # not a later day: --expires would be what is refused
     err = capsys.readouterr().err
-    if rc == 3 and "File name too long" in err:
-        pytest.xfail("known bug: `driftguard approve --id <300 chars>` exits 3 (OSError ENAMETOOLONG writing "
-                     "approvals/<id>.yaml)")
     assert rc == 2, err
     assert err.startswith("driftguard: error: id: "), err
 
