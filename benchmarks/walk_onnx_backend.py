@@ -2,8 +2,8 @@
 ONNX extractor (wire-level payload skipping) agrees with an extraction built from ``onnx.load``.
 
 Two checks per model:
-  1. ``extract(path)`` equals ``config_from_model(onnx.load(path, load_external_data=False), path)``
-     (values and origins);
+  1. ``extract(path)`` (driftguard's own decoder, no onnx) equals ``config_from_model`` of the same fields read
+     from ``onnx.load(path, load_external_data=False)`` (values and origins);
   2. the reduced ModelProto equals ``onnx.load``'s with the payload fields of every tensor cleared, wherever
      the tensor sits (initializers, sparse initializers, node attributes, subgraphs, functions, training
      graphs), byte-for-byte after deterministic serialization.
@@ -24,10 +24,12 @@ from pathlib import Path
 
 import onnx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # ``tests.readers.test_onnx_proto.from_onnx``
 from driftguard.errors import DriftguardError
 from driftguard.extractors import onnx as onnx_extractor
 from driftguard.extractors.base import ExtractOptions
 from driftguard.readers import onnx_wire
+from tests.readers.test_onnx_proto import from_onnx
 
 PAYLOAD_FIELDS = ("float_data", "int32_data", "string_data", "int64_data", "raw_data", "double_data",
                   "uint64_data")
@@ -51,11 +53,11 @@ def check(path: Path) -> str | None:
         ours = onnx_extractor.extract(path, ExtractOptions())
     except DriftguardError as exc:
         try:
-            onnx_extractor.config_from_model(full, path)
+            onnx_extractor.config_from_model(from_onnx(full), path)
         except DriftguardError:
             return None  # both refuse (e.g. no graph)
         return f"driftguard refused: {exc}"
-    reference = onnx_extractor.config_from_model(full, path)
+    reference = onnx_extractor.config_from_model(from_onnx(full), path)
     if ours.to_dict() != reference.to_dict():
         a, b = ours.to_dict()["values"], reference.to_dict()["values"]
         diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))

@@ -1,10 +1,10 @@
 """ONNX graphs (kind ``onnx``): opsets, IR version, producer, inputs/outputs, metadata, weight precision and
-quantization, read without loading tensor payloads.
+quantization, read without loading tensor payloads and without importing onnx.
 
 Tensor payloads are skipped at the protobuf wire level (``readers.onnx_wire``, wherever they hide: initializers,
 ``Constant`` attributes, subgraphs, functions) and external data is never opened, so a 1 GB model is read in a
-fraction of ``onnx.load``'s time and memory, within ``ExtractOptions.limits``; the rest is parsed by onnx's own
-classes.
+fraction of ``onnx.load``'s time and memory, within ``ExtractOptions.limits``; the fields read are decoded by
+``readers.onnx_proto`` (field numbers and enums from onnx's schema), so neither onnx nor numpy is imported.
 ONNX is binary: values carry a ``pointer`` into the ModelProto (``graph.input[1].type.tensor_type.shape``) and
 no line.
 """
@@ -12,20 +12,29 @@ no line.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from functools import cache
+from collections.abc import Callable, Iterator
 from math import prod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from driftguard.errors import ExtractionError, MissingExtraError
+from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import FLOAT_DTYPES, normalize_dtype, parse_scalar
 from driftguard.readers import onnx_wire
-
-if TYPE_CHECKING:
-    from onnx import GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
+from driftguard.readers.onnx_proto import (
+    DATA_TYPES,
+    EXTERNAL,
+    Graph,
+    Model,
+    Node,
+    NotUtf8Error,
+    Tensor,
+    ValueInfo,
+    ValueType,
+    decode_model,
+)
+from driftguard.readers.protowire import WireError
 
 INFO = KindInfo(
     kind="onnx",
@@ -61,7 +70,6 @@ _DYNAMIC_OPS = frozenset({"DynamicQuantizeLinear", "MatMulInteger", "ConvInteger
 _WEIGHT_ONLY_OPS = {"MatMulNBits": 4, "GatherBlockQuantized": 4, "MatMulBnb4": 4}
 _QDQ_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
 
-_EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
 #: No tensor holds more elements than an int64 can count (dims are int64; ``Limits.rank`` bounds the product).
 _MAX_ELEMENTS = 2**63 - 1
 
@@ -77,42 +85,20 @@ def detect(path: Path, head: bytes) -> bool:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """Read the graph's metadata (never tensor payloads) into canonical keys."""
+    data = bytes(onnx_wire.read_without_payloads(path, options.limits))  # metadata only: kilobytes, not the model
     try:
-        import onnx
-        from google.protobuf.message import DecodeError
-    except ImportError:
-        raise MissingExtraError("ONNX graphs", "onnx", "onnx", str(path)) from None
-    data = onnx_wire.read_without_payloads(path, options.limits)
-    try:
-        model = onnx.ModelProto.FromString(data)  # type: ignore[arg-type]  # upb reads any buffer; bytes() would copy it
-    except (DecodeError, ValueError, RecursionError) as exc:
+        model = decode_model(data)
+    except WireError as exc:
+        raise ExtractionError(f"not an ONNX model: malformed protobuf ({exc})", str(path)) from None
+    except NotUtf8Error as exc:
         raise ExtractionError(f"not an ONNX model: {exc}", str(path)) from None
-    # onnx.proto is proto2: a string field holding bytes that are not UTF-8 comes back as ``bytes``.
-    try:
-        config = config_from_model(model, path)
-    except TypeError as exc:  # bytes met where a name was expected (sorted with str, str methods)
-        raise ExtractionError(f"not an ONNX model: a string field is not UTF-8 ({exc})", str(path)) from None
-    for key, value in config.values.items():
-        if _holds_bytes(value.value):
-            raise ExtractionError(f"not an ONNX model: a string field is not UTF-8 (in {key}, "
-                                  f"{value.origin.pointer})", str(path))
-    return config
+    return config_from_model(model, path)
 
 
-def _holds_bytes(value: Any) -> bool:
-    if isinstance(value, bytes):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(_holds_bytes(v) for v in value)
-    if isinstance(value, dict):
-        return any(_holds_bytes(k) or _holds_bytes(v) for k, v in value.items())
-    return False
-
-
-def config_from_model(model: ModelProto, path: Path) -> EffectiveConfig:
-    """The effective config of a parsed ModelProto. Reads only metadata, so a model loaded with ``onnx.load``
-    and one read without payloads give the same result (``benchmarks/walk_onnx_backend.py`` checks this)."""
-    if model.ir_version <= 0 or not model.HasField("graph"):
+def config_from_model(model: Model, path: Path) -> EffectiveConfig:
+    """The effective config of a decoded ModelProto. Reads only metadata, so a model decoded whole and one
+    read without payloads give the same result (``benchmarks/walk_onnx_backend.py`` checks this)."""
+    if model.ir_version <= 0 or model.graph is None:
         missing = "ir_version" if model.ir_version <= 0 else "graph"
         raise ExtractionError(f"not an ONNX model: no {missing}", str(path))
     b = ValueBuilder(INFO.kind, path)
@@ -132,11 +118,11 @@ def config_from_model(model: ModelProto, path: Path) -> EffectiveConfig:
     initializer_names = {t.name for t in graph.initializer} | {s.values.name for s in graph.sparse_initializer}
     _io(b, "inputs", "input", [(i, v) for i, v in enumerate(graph.input) if v.name not in initializer_names])
     _io(b, "outputs", "output", list(enumerate(graph.output)))
-    _weights(b, model, path)
+    _weights(b, model, graph, path)
     return b.build()
 
 
-def _metadata(b: ValueBuilder, model: ModelProto) -> None:
+def _metadata(b: ValueBuilder, model: Model) -> None:
     for i, prop in enumerate(model.metadata_props):
         pointer = f"metadata_props[{i}]"
         known = KNOWN_METADATA.get(prop.key.lower())
@@ -149,19 +135,17 @@ def _metadata(b: ValueBuilder, model: ModelProto) -> None:
         b.set(f"onnx.metadata.{prop.key}", prop.value, pointer=pointer)
 
 
-def _io(b: ValueBuilder, key: str, field: str, values: list[tuple[int, ValueInfoProto]]) -> None:
-    import onnx
-
+def _io(b: ValueBuilder, key: str, field: str, values: list[tuple[int, ValueInfo]]) -> None:
     b.set(f"io.{key}", [v.name for _, v in values], pointer=f"graph.{field}")
     for i, v in values:
         base = f"graph.{field}[{i}].type"
-        which = v.type.WhichOneof("value")
+        t = v.type
+        which = t.which
         if which not in ("tensor_type", "sparse_tensor_type"):
-            b.set(f"onnx.{key}.{v.name}.type", _type_string(v.type), pointer=base)
+            b.set(f"onnx.{key}.{v.name}.type", _type_string(t), pointer=base)
             continue
-        t = getattr(v.type, which)
         pointer = f"{base}.{which}"
-        dtype_name = onnx.TensorProto.DataType.Name(t.elem_type) if t.elem_type in _dtype_numbers() else None
+        dtype_name = DATA_TYPES.get(t.elem_type)
         dtype = normalize_dtype(dtype_name)
         if dtype is not None:
             b.set(f"io.{key}.{v.name}.dtype", dtype, pointer=f"{pointer}.elem_type")
@@ -169,12 +153,12 @@ def _io(b: ValueBuilder, key: str, field: str, values: list[tuple[int, ValueInfo
             b.set(f"onnx.{key}.{v.name}.elem_type", dtype_name or t.elem_type, pointer=f"{pointer}.elem_type")
         if which == "sparse_tensor_type":
             b.set(f"onnx.{key}.{v.name}.sparse", True, pointer=pointer)
-        if not t.HasField("shape"):
+        if t.shape is None:
             continue  # rank unknown: ONNX says nothing about the shape
         shape: list[int] = []
         symbols: list[str | None] = []
-        for d in t.shape.dim:
-            which_dim = d.WhichOneof("value")
+        for d in t.shape:
+            which_dim = d.which
             if which_dim == "dim_value" and d.dim_value >= 0:
                 shape.append(d.dim_value)
                 symbols.append(None)
@@ -186,58 +170,45 @@ def _io(b: ValueBuilder, key: str, field: str, values: list[tuple[int, ValueInfo
             b.set(f"onnx.{key}.{v.name}.dim_params", symbols, pointer=f"{pointer}.shape")
 
 
-@cache
-def _dtype_numbers() -> frozenset[int]:
-    import onnx
-
-    return frozenset(onnx.TensorProto.DataType.values())
-
-
-def _type_string(t: Any) -> str:
+def _type_string(t: ValueType) -> str:
     """``seq(tensor(float))``-style spelling of a non-tensor ONNX type."""
-    import onnx
-
-    which = t.WhichOneof("value")
+    which = t.which
     if which in ("tensor_type", "sparse_tensor_type"):
-        inner = getattr(t, which)
-        name = onnx.TensorProto.DataType.Name(inner.elem_type).lower() if inner.elem_type in _dtype_numbers() \
-            else str(inner.elem_type)
+        name = DATA_TYPES[t.elem_type].lower() if t.elem_type in DATA_TYPES else str(t.elem_type)
         return f"{'sparse_tensor' if which == 'sparse_tensor_type' else 'tensor'}({name})"
+    inner = _type_string(t.inner) if t.inner is not None else "undefined"
     if which == "sequence_type":
-        return f"seq({_type_string(t.sequence_type.elem_type)})"
+        return f"seq({inner})"
     if which == "optional_type":
-        return f"optional({_type_string(t.optional_type.elem_type)})"
+        return f"optional({inner})"
     if which == "map_type":
-        key = onnx.TensorProto.DataType.Name(t.map_type.key_type).lower()
-        return f"map({key},{_type_string(t.map_type.value_type)})"
+        key = DATA_TYPES[t.elem_type].lower() if t.elem_type in DATA_TYPES else str(t.elem_type)
+        return f"map({key},{inner})"
     return which or "undefined"
 
 
-def _tensor_dtype(t: TensorProto) -> str:
-    import onnx
-
-    if t.data_type in _dtype_numbers():
-        name = onnx.TensorProto.DataType.Name(t.data_type)
+def _tensor_dtype(t: Tensor) -> str:
+    name = DATA_TYPES.get(t.data_type)
+    if name is not None:
         return normalize_dtype(name) or name.lower()
     return str(t.data_type)
 
 
-def _nodes(graph: GraphProto) -> Iterator[NodeProto]:
+def _nodes(graph: Graph) -> Iterator[Node]:
     """Every node of a graph, subgraphs (If/Loop/Scan bodies) included."""
     for node in graph.node:
         yield node
         for attr in node.attribute:
-            if attr.HasField("g"):
+            if attr.g is not None:
                 yield from _nodes(attr.g)
             for g in attr.graphs:
                 yield from _nodes(g)
 
 
-def _weights(b: ValueBuilder, model: ModelProto, path: Path) -> None:
-    graph = model.graph
+def _weights(b: ValueBuilder, model: Model, graph: Graph, path: Path) -> None:
     nodes = list(_nodes(graph))
-    for fn in model.functions:
-        nodes.extend(fn.node)
+    for function_nodes in model.function_nodes:
+        nodes.extend(function_nodes)
     # Integer initializers that feed a quantization op are quantized weights, not shape constants.
     quant_inputs = {name for n in nodes if n.op_type in _QDQ_OPS | _DYNAMIC_OPS or n.op_type in _WEIGHT_ONLY_OPS
                     or n.op_type.startswith("QLinear") for name in n.input}
@@ -259,7 +230,7 @@ def _weights(b: ValueBuilder, model: ModelProto, path: Path) -> None:
         mix[dtype] += count
         if dtype in FLOAT_DTYPES or t.name in quant_inputs:
             weight_mix[dtype] += count
-        if t.data_location == _EXTERNAL:
+        if t.data_location == EXTERNAL:
             external_count += 1
             for entry in t.external_data:
                 if entry.key == "location":
@@ -294,7 +265,7 @@ def _beside(model: Path, location: str) -> bool:
         return False
 
 
-def _quantization(b: ValueBuilder, graph: GraphProto, nodes: list[NodeProto], init_dtypes: dict[str, str]) -> None:
+def _quantization(b: ValueBuilder, graph: Graph, nodes: list[Node], init_dtypes: dict[str, str]) -> None:
     """``precision.quantization`` from the ops: qlinear > dynamic > qdq > weight-only-<bits> > none."""
     ops = sorted({n.op_type for n in nodes if n.op_type in _QDQ_OPS | _DYNAMIC_OPS
                   or n.op_type in _WEIGHT_ONLY_OPS or n.op_type.startswith("QLinear")})
@@ -302,7 +273,7 @@ def _quantization(b: ValueBuilder, graph: GraphProto, nodes: list[NodeProto], in
     scheme = "none"
     index = {id(n): i for i, n in enumerate(graph.node)}
 
-    def first(pred: Any) -> str:
+    def first(pred: Callable[[Node], bool]) -> str:
         for n in nodes:
             if pred(n):
                 i = index.get(id(n))

@@ -19,6 +19,7 @@ from driftguard.extractors import onnx as onnx_extractor
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig
 from driftguard.readers import onnx_wire
+from tests.readers.test_onnx_proto import from_onnx
 
 BACKEND_DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
 
@@ -197,7 +198,7 @@ def backend_sample() -> list[Path]:
 @pytest.mark.parametrize("path", backend_sample(), ids=lambda p: p.parent.name if p.name == "model.onnx" else p.name)
 def test_agrees_with_onnx_load_on_backend_test_models(path: Path) -> None:
     full = onnx.load(str(path), load_external_data=False)
-    assert extract(path).to_dict() == onnx_extractor.config_from_model(full, path).to_dict()
+    assert extract(path).to_dict() == onnx_extractor.config_from_model(from_onnx(full), path).to_dict()
 
 
 def test_backend_sample_is_not_empty() -> None:
@@ -217,7 +218,8 @@ def test_detected_by_suffix_and_by_content(tmp_path: Path) -> None:
     assert not onnx_extractor.detect(tmp_path / "x.bin", b"PK\x03\x04")
 
 
-@pytest.mark.parametrize("content", [b"", b"this is not a model at all\n", b"\x08\x08", b"\x0a\xff\xff\xff\x0f"])
+@pytest.mark.parametrize("content", [b"", b"this is not a model at all\n", b"\x08\x08", b"\x0a\xff\xff\xff\x0f",
+                                     b"\x08\x08\x12\x02\xff\xfe\x3a\x00"])  # producer_name not UTF-8
 def test_invalid_files_raise_extraction_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "bad.onnx"
     path.write_bytes(content)
@@ -240,10 +242,13 @@ def test_cli_extracts_and_fails_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
 
 
-def test_importing_the_extractor_does_not_import_onnx() -> None:
-    code = "import sys, driftguard.extractors.onnx; print('onnx' in sys.modules, 'numpy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]
+def test_extracting_imports_neither_onnx_nor_numpy(tmp_path: Path) -> None:
+    path = save(classifier(), tmp_path / "model.onnx")
+    code = ("import sys\nfrom driftguard.cli import run\n"
+            f"assert run(['extract', 'onnx:{path}', '--format', 'json']) == 0\n"
+            "print(*(m in sys.modules for m in ('onnx', 'numpy', 'google.protobuf')), file=sys.stderr)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stderr.split() == ["False", "False", "False"]
 
 
 @pytest.mark.parametrize("window", [1, 7, 4096])
