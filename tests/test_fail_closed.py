@@ -8,6 +8,7 @@ without a case fails ``test_every_error_class_has_a_case``.
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 from collections.abc import Callable
@@ -76,9 +77,13 @@ def _case_limit(tmp: Path) -> list[str]:
 
 
 def _case_missing_extra(tmp: Path) -> list[str]:
-    path = tmp / "model.onnx"  # the test hides the onnx package: the extra is "not installed"
-    path.write_bytes(b"\x08\x07")
-    return ["extract", str(path)]
+    # The test hides the onnx package: reading an ONNX graph's metadata needs no extra, its weights (DG401) do.
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    (tmp / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + struct.pack("<2f", 1, 2))
+    (tmp / "model.onnx").write_bytes(b"\x08\x08\x3a\x03\x12\x01g")  # ir_version 8, graph named "g"
+    body = ("version: 1\nmodels:\n  m:\n    training: [{path: model.safetensors}]\n"
+            "    deployment: [{path: model.onnx}]\nrules: {enable: [DG401]}\n")
+    return ["check", "--config", str(_manifest(tmp, body))]
 
 
 def _case_usage(tmp: Path) -> list[str]:

@@ -10,14 +10,14 @@ packed or not, a field with an unexpected wire type is an unknown field, an ``in
 enum value outside the enum leaves the field unset, and a oneof keeps its last member. Unknown fields are
 skipped (their framing checked). Messages nest at most ``MAX_NESTING`` deep, as in protobuf's parsers.
 
-Only the fields the extractor reads are decoded; everything else is skipped, never built.
+Only the fields the extractor reads are decoded; everything else is skipped, never built. The records are
+named tuples: a dozen dataclasses would cost more to define than decoding a graph takes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from driftguard.readers.protowire import EGROUP, I32, I64, LEN, SGROUP, VARINT, WireError, skip_value, varint
 
@@ -46,24 +46,21 @@ class NotUtf8Error(ValueError):
     """A string field the extractor reads holds bytes that are not UTF-8 (onnx.proto's strings are UTF-8)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """``StringStringEntryProto``: key 1, value 2."""
 
     key: str = ""
     value: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class OpsetId:
+class OpsetId(NamedTuple):
     """``OperatorSetIdProto``: domain 1, version 2 (int64)."""
 
     domain: str = ""
     version: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Dim:
+class Dim(NamedTuple):
     """``TensorShapeProto.Dimension``: the member of its ``value`` oneof that is set (``dim_value`` 1 or
     ``dim_param`` 2, or None), and its value."""
 
@@ -72,8 +69,7 @@ class Dim:
     dim_param: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ValueType:
+class ValueType(NamedTuple):
     """``TypeProto``: ``which`` is the member of its ``value`` oneof that is set. ``elem_type`` is a tensor's
     or sparse tensor's element type, or a map's ``key_type``; ``shape`` a tensor's dims (None: no shape field);
     ``inner`` a sequence's or optional's element type, or a map's value type."""
@@ -84,16 +80,14 @@ class ValueType:
     inner: ValueType | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ValueInfo:
+class ValueInfo(NamedTuple):
     """``ValueInfoProto``: name 1, type 2."""
 
     name: str = ""
-    type: ValueType = field(default_factory=ValueType)
+    type: ValueType = ValueType()
 
 
-@dataclass(frozen=True, slots=True)
-class Tensor:
+class Tensor(NamedTuple):
     """``TensorProto`` without its data: dims 1, data_type 2 (int32), name 8, external_data 13,
     data_location 14."""
 
@@ -104,16 +98,14 @@ class Tensor:
     external_data: tuple[Entry, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class SparseTensor:
+class SparseTensor(NamedTuple):
     """``SparseTensorProto``: values 1, dims 3."""
 
-    values: Tensor = field(default_factory=Tensor)
+    values: Tensor = Tensor()
     dims: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Attribute:
+class Attribute(NamedTuple):
     """``AttributeProto``: name 1, i 3, g 6, graphs 11."""
 
     name: str = ""
@@ -122,8 +114,7 @@ class Attribute:
     graphs: tuple[Graph, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(NamedTuple):
     """``NodeProto``: input 1, name 3, op_type 4, attribute 5."""
 
     op_type: str = ""
@@ -132,8 +123,7 @@ class Node:
     attribute: tuple[Attribute, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Graph:
+class Graph(NamedTuple):
     """``GraphProto``: node 1, name 2, initializer 5, input 11, output 12, sparse_initializer 15."""
 
     name: str = ""
@@ -144,8 +134,7 @@ class Graph:
     output: tuple[ValueInfo, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Model:
+class Model(NamedTuple):
     """``ModelProto``: ir_version 1, producer_name 2, producer_version 3, domain 4, model_version 5,
     doc_string 6, graph 7, opset_import 8, metadata_props 14, and the nodes of its functions 25 (node 7)."""
 
