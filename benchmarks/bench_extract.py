@@ -1,55 +1,36 @@
-"""Benchmark: whole-process ``driftguard extract`` of a Triton config vs ``python -c "import torch"``.
+"""Benchmark: whole-process ``driftguard extract`` of a Triton config vs ``python -c "import torch"`` (the
+baseline), interleaved in the same run, with ``python -c pass`` as the floor.
 
-    .venv/bin/python benchmarks/bench_extract.py [--runs 11] [CONFIG]
+    .venv/bin/python benchmarks/bench_extract.py [--runs 11] [--quick] [CONFIG]
 
-Target (issue 2): extract <= 0.25x the torch import, medians from the same run, interleaved so machine
-noise hits both alike. Also times ``python -c pass`` as the floor.
+Target (issue 2): extract <= 0.25x the torch import, as a paired ratio from the same run (``benchmarks/whole.py``:
+cold interpreters, imports included, peak RSS from each child). ``--quick``: 5 runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import compileall
-import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from whole import ROOT, Contender, cli, paired, python, report  # benchmarks/, this script's folder
+
 DEFAULT = ROOT / "tests" / "fixtures" / "triton" / "good" / "simple_dyna_sequence.pbtxt"
-
-
-def timed(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("config", nargs="?", default=str(DEFAULT))
-    ap.add_argument("--runs", type=int, default=11)
+    ap.add_argument("config", nargs="?", type=Path, default=DEFAULT)
+    ap.add_argument("--runs", type=int, default=None, help="paired runs (default 11; 5 with --quick)")
+    ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
-    cmds = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "driftguard extract": [sys.executable, "-m", "driftguard", "extract", args.config],
-        "python -c 'import torch'": [sys.executable, "-c", "import torch"],
+    contenders = {
+        "python -c pass": Contender(python("pass")),
+        "driftguard extract": Contender(cli("extract", str(args.config))),
+        "python -c 'import torch'": Contender(python("import torch")),
     }
-    # An installed package has its .pyc files; a checkout run with PYTHONDONTWRITEBYTECODE=1 would compile
-    # every module on every start and measure the compiler, not driftguard.
-    compileall.compile_dir(str(Path(__file__).resolve().parents[1] / "driftguard"), quiet=1)
-    for cmd in cmds.values():  # warm the page cache
-        timed(cmd)
-    samples: dict[str, list[float]] = {k: [] for k in cmds}
-    for _ in range(args.runs):
-        for name, cmd in cmds.items():
-            samples[name].append(timed(cmd))
-    med = {k: statistics.median(v) for k, v in samples.items()}
-    for k, v in med.items():
-        print(f"{k:28s} median {v * 1000:7.1f} ms over {args.runs} runs")
-    ratio = med["driftguard extract"] / med["python -c 'import torch'"]
-    print(f"ratio extract / import torch: {ratio:.3f} (target <= 0.25)")
+    paired(contenders, args.runs or (5 if args.quick else 11))
+    ratio = report(contenders, "python -c 'import torch'", f"extract {args.config.name}")
+    print(f"target: extract <= 0.25x import torch: {'met' if ratio['driftguard extract'] <= 0.25 else 'NOT met'}")
 
 
 if __name__ == "__main__":

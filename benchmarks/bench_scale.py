@@ -1,7 +1,11 @@
 """Benchmark: whole-process, config-only ``driftguard check`` of generated repositories of many models.
 
     .venv/bin/python benchmarks/bench_scale.py [--models 500 5000] [--shards 10] [--runs 3] [--keep]
-                                               [--baseline DIR]
+                                               [--baseline DIR] [--quick]
+
+Every figure is a whole process (``benchmarks/whole.py``: ``driftguard check`` in a cold interpreter, imports
+included, peak RSS from the child), interleaved with ``python -c "import torch"``, the named baseline each check
+is a paired ratio to, run for run. ``--quick``: 500 models, 3 runs, no shards (a minute or two).
 
 ``--baseline DIR``: a checkout of another revision (``git worktree add /tmp/base REV``), timed in the same
 run on the same repositories (its ``driftguard`` imported from DIR), each figure then shown as a ratio.
@@ -27,6 +31,7 @@ import time
 from pathlib import Path
 
 import yaml
+from whole import Contender, cli, paired, python, report  # benchmarks/, this script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "_data"
@@ -90,30 +95,38 @@ def timed(repo: Path, *extra: str, source: Path | None = None) -> float:
     return elapsed
 
 
-def median_of(repo: Path, runs: int, *extra: str, source: Path | None = None) -> list[float]:
-    timed(repo, *extra, source=source)  # warm the file cache and the .pyc files
-    return [timed(repo, *extra, source=source) for _ in range(runs)]
+def check_cmd(*extra: str) -> list[str]:
+    return cli("check", "--today", "2026-12-01", "--format", "json", *extra)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", type=int, nargs="+", default=[500, 5000])
-    parser.add_argument("--shards", type=int, default=10, help="time each of --shard 1/N..N/N on the largest")
+    parser.add_argument("--models", type=int, nargs="+", default=None, help="default 500 5000; 500 with --quick")
+    parser.add_argument("--shards", type=int, default=None, help="time each of --shard 1/N..N/N on the largest "
+                        "(default 10; 0 with --quick)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the generated repositories")
     parser.add_argument("--baseline", type=Path, help="a checkout of another revision, timed alongside")
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    args.models = args.models or ([500] if args.quick else [500, 5000])
+    args.shards = args.shards if args.shards is not None else (0 if args.quick else 10)
     sources: list[tuple[str, Path | None]] = [("this", None)]
     if args.baseline is not None:
         sources.append(("baseline", args.baseline.resolve()))
     results: dict[tuple[str, int], float] = {}
     for count in args.models:
         repo = generate(count)
-        for label, source in sources:
-            runs = median_of(repo, args.runs, source=source)
+        contenders = {f"check ({label})": Contender(check_cmd(), ok=(1,),
+                                                    env={"PYTHONPATH": str(source)} if source else None)
+                      for label, source in sources}
+        contenders["python -c 'import torch'"] = Contender(python("import torch"))
+        paired(contenders, args.runs, cwd=repo)
+        report(contenders, "python -c 'import torch'", f"{count} models")
+        for label, _ in sources:
+            runs = contenders[f"check ({label})"].seconds
             results[(label, count)] = statistics.median(runs)
-            print(f"{label:8s} {count:6d} models: median {results[(label, count)]:6.2f} s  (min {min(runs):.2f}, "
-                  f"max {max(runs):.2f}, n={args.runs}; {results[(label, count)] / count * 1000:.2f} ms/model)")
+            print(f"  {label:8s} {count:6d} models: {results[(label, count)] / count * 1000:.2f} ms/model")
         if args.baseline is not None:
             print(f"         {count:6d} models: this / baseline = "
                   f"{results[('this', count)] / results[('baseline', count)]:.2f}")
