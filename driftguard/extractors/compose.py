@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dotenv.parser import parse_stream
-
 from driftguard.errors import ExtractionError
 from driftguard.extractors import dockerfile_stages, launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
@@ -236,6 +234,8 @@ def _braced(body: str, lookup: Lookup, unknown: Callable[[str], str], limits: Li
 
 def dotenv(path: Path, limits: Limits) -> dict[str, Word]:
     """A ``KEY=value`` file's variables, each with its line (values interpolated from the lines above)."""
+    from dotenv.parser import parse_stream  # here, not at import: every check imports this module to detect
+
     text = files.read_text(path, limits)
     out: dict[str, Word] = {}
     for count, binding in enumerate(parse_stream(io.StringIO(text)), 1):

@@ -30,9 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dockerfile_parse import DockerfileParser
-from dockerfile_parse.util import WordSplitter
-
 from driftguard.errors import ExtractionError
 from driftguard.extractors.container_common import Grown, ImageConfig, check_size, known_image, too_long
 from driftguard.readers import files
@@ -83,8 +80,17 @@ class _Stage:
         return _Stage(line, dict(self.env), {}, self.shell, self.entrypoint, self.cmd)
 
 
+def _split(text: str) -> list[str]:
+    """``dockerfile-parse``'s word splitting of an instruction's text, quotes kept."""
+    from dockerfile_parse.util import WordSplitter
+
+    return list(WordSplitter(text).split(dequote=False))
+
+
 def instructions(text: str, path: str) -> list[Instruction]:
     """The file's instructions (comments dropped), from ``dockerfile-parse``'s structure; each keeps its lines."""
+    from dockerfile_parse import DockerfileParser  # here, not at import: every check imports this module to detect
+
     try:
         parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")), cache_content=True)
         structure = parser.structure
@@ -256,7 +262,7 @@ def _step(step: Instruction, stage: _Stage | None, stages: dict[str, _Stage], gl
 
 def _from(step: Instruction, stages: dict[str, _Stage], global_args: dict[str, Word], path: str,
           limits: Limits) -> _Stage:
-    words = [w for w in WordSplitter(step.text).split(dequote=False) if not w.startswith("--")]
+    words = [w for w in _split(step.text) if not w.startswith("--")]
     if not words:
         raise ExtractionError("FROM names no image", path, step.line)
     ref = expand(words[0], lambda name: _text(global_args.get(name)), limits)
@@ -284,7 +290,7 @@ def _lookup(stage: _Stage) -> Callable[[str], str | None]:
 
 
 def _arg(step: Instruction, stage: _Stage | None, global_args: dict[str, Word], limits: Limits) -> None:
-    for raw, line in _placed(step, list(WordSplitter(step.text).split(dequote=False))):
+    for raw, line in _placed(step, _split(step.text)):
         name, eq, default = raw.partition("=")
         if stage is None:
             value = expand(default, lambda n: _text(global_args.get(n)), limits) if eq else None
@@ -298,7 +304,7 @@ def _arg(step: Instruction, stage: _Stage | None, global_args: dict[str, Word], 
 
 
 def _env(step: Instruction, stage: _Stage, path: str, limits: Limits) -> None:
-    words = list(WordSplitter(step.text).split(dequote=False))
+    words = _split(step.text)
     if not words:
         raise ExtractionError("ENV sets nothing", path, step.line)
     if "=" not in words[0]:  # legacy form: ENV name the rest of the line
