@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers (never imp
     from driftguard.api import diff as diff
     from driftguard.api import extract as extract
     from driftguard.api import golden_record as golden_record
+    from driftguard.api import snapshot as snapshot
     from driftguard.errors import DriftDetected as DriftDetected
     from driftguard.errors import DriftguardError as DriftguardError
     from driftguard.gate.request import CheckRequest as CheckRequest
@@ -47,6 +48,7 @@ _LAZY = {
     "check_parity": "driftguard.api",
     "golden_record": "driftguard.api",
     "approve": "driftguard.api",
+    "snapshot": "driftguard.api",
     "CheckRequest": "driftguard.gate.request",
     "ParityRequest": "driftguard.parity.request",
     "Report": "driftguard.report",

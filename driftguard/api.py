@@ -284,6 +284,20 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
                                approval_id=approval_id, evidence=evidence, today=today or clock.today())
 
 
+def snapshot(url: str, output: str | Path, *, server: str | None = None, model: str | None = None,
+             headers: Mapping[str, str] | None = None, timeout: float = 10.0,
+             limits: Limits = DEFAULT_LIMITS) -> Path:
+    """Read the effective config of the server running at ``url`` and write it to ``output`` as a snapshot
+    file, an artifact ``extract`` and ``check`` read (kind ``snapshot``). ``server``: ``triton``, ``tgi`` or
+    ``vllm`` (None: recognised from its answers); ``model``: the model whose config is read (Triton);
+    ``headers``: sent with every request, nothing else is; ``timeout``: seconds per connection and read.
+    Returns the path written; UsageError or ExtractionError (one line, naming the URL) otherwise."""
+    from driftguard.gate import snapshot as snapshot_mod
+
+    taken = snapshot_mod.take(url, server=server, model=model, headers=headers, timeout=timeout, limits=limits)
+    return snapshot_mod.write(taken, output)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # What the CLI needs besides the commands: limits, shards, merging reports, init, explain, kinds
 # ---------------------------------------------------------------------------------------------------------

@@ -341,6 +341,36 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _parse_headers(items: Sequence[str] | None) -> dict[str, str]:
+    """``--header "Name: value"``, repeatable (curl's spelling)."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f"--header expects 'Name: value', got '{item}'")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError(f"expects seconds, more than 0 and at most 600, got '{text}'")
+    return value
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from driftguard import api
+
+    target = api.snapshot(args.url, args.output, server=args.server, model=args.model,
+                          headers=_parse_headers(args.header), timeout=args.timeout, limits=_limits(args))
+    sys.stdout.write(f"wrote {_shown(str(target))}\n")
+    return EXIT_OK
+
+
 def _jobs(text: str) -> int:
     if not text.isdigit() or int(text) > 1024:
         raise argparse.ArgumentTypeError(f"expects a number of processes (0: one per CPU), got '{text}'")
@@ -479,6 +509,20 @@ def build_parser(kinds_help: bool = True) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_diff)
     _add_gate_commands(sub)
     _add_parity_commands(sub)
+
+    p = sub.add_parser("snapshot", help="read a running server's effective config into a snapshot file")
+    p.add_argument("url", metavar="URL", help="the server's base URL, e.g. http://localhost:8000 (http or https)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the snapshot file to write (name it *.snapshot.json so the kind is seen)")
+    p.add_argument("--server", choices=("triton", "tgi", "vllm"),
+                   help="which server runs there (default: recognised from its answers)")
+    p.add_argument("--model", metavar="NAME", help="the model whose config is read (Triton: required)")
+    p.add_argument("--header", action="append", metavar="'NAME: VALUE'",
+                   help="a header sent with every request, e.g. an API key (repeatable); none is sent otherwise")
+    p.add_argument("--timeout", type=_seconds, default=10.0, metavar="SECONDS",
+                   help="seconds to connect and for each read (default 10)")
+    _add_limit(p)
+    p.set_defaults(func=cmd_snapshot)
 
     p = sub.add_parser("explain", help="print a rule's documentation (no CODE: list the rules)")
     p.add_argument("code", nargs="?", metavar="CODE", help="rule code, e.g. DG101")

@@ -53,6 +53,7 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "dockerfile": "driftguard.extractors.dockerfile",
     "compose": "driftguard.extractors.compose",
     "kubernetes": "driftguard.extractors.kubernetes",
+    "snapshot": "driftguard.extractors.snapshot",
 }, lambda obj: _accept(obj), derived=engines.kinds)
 
 

@@ -107,6 +107,13 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
         raise ExtractionError("a Triton config that sets no ModelConfig field: Triton would auto-complete it "
                               "from the model, which driftguard does not read; state the fields it serves with",
                               str(path), 1)
+    return from_parsed(path, parsed)
+
+
+def from_parsed(path: Path, parsed: Parsed) -> EffectiveConfig:
+    """The effective config of a parsed ModelConfig whose field paths have lines in ``path``: the one mapping of
+    a Triton config, which the snapshot kind reuses for the config a live server returns (its JSON form parsed
+    into the same message), so a served config and a config.pbtxt mean the same keys."""
     return _Mapper(path, parsed).build()
 
 

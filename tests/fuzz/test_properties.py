@@ -242,6 +242,7 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "compose": _files("tests/corpus/manifests/*compose.yaml"),
     "kubernetes": _files("tests/corpus/manifests/GoogleCloudPlatform__*", "tests/corpus/manifests/kserve__*",
                          "tests/corpus/manifests/JanetVictorious__*", "tests/corpus/manifests/meta-llama__*"),
+    "snapshot": _files("tests/fixtures/snapshot/*.snapshot.json"),
 }
 
 

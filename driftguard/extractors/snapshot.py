@@ -1,0 +1,342 @@
+"""Snapshots of a live server (``driftguard snapshot URL -o FILE``): the config a running server reports,
+captured with its URL, time and server version, read back as an artifact of the deployment side.
+
+The file (``*.snapshot.json``, JSON, schema version ``VERSION``)::
+
+    {
+      "format": "driftguard-snapshot",      # what the file is (detection reads it)
+      "version": 1,                          # this schema's version
+      "captured_at": "2026-12-07T13:00:00+00:00",
+      "url": "http://triton:8000",           # the base URL the user named
+      "server": "triton",                    # triton | tgi | vllm (SERVERS)
+      "server_version": "2.52.0",            # as the server reports it (null: it did not say)
+      "model": "summarizer",                 # the model asked for (Triton), else null
+      "responses": [                         # one per endpoint read, in order
+        {"endpoint": "model_config", "request": "GET http://triton:8000/v2/models/summarizer/config",
+         "body": { ... the JSON the server sent, unchanged ... }}
+      ]
+    }
+
+Every value's origin is the snapshot file and the line of the field in it, and its source the request that
+returned it (``GET http://triton:8000/v2/models/summarizer/config``). What each server's endpoints hold, and
+where that is defined (``ENDPOINTS``; the capture reads the same table):
+
+* **Triton** ``GET /v2/models/{name}/config``: the model's configuration after auto-complete, the protobuf
+  ``ModelConfig``'s JSON form with field names as in the schema, primitive fields printed even at their default,
+  and int64 fields as numbers (triton-inference-server/core@73aad7c3348d src/model_config_utils.cc
+  ``ModelConfigToJson``; served by triton-inference-server/server@e1db8a603d86 src/http_server.cc
+  ``HandleModelConfig``; docs/protocol/extension_model_configuration.md). It is parsed with protobuf's
+  ``json_format`` into tritonclient's ``ModelConfig`` and mapped by the ``triton`` kind's own mapping
+  (``triton.from_parsed``), so a served config and its config.pbtxt mean the same keys; a field that schema
+  lacks is kept as ``triton.unknown_fields.<path>``. ``GET /v2``: server metadata ``name``, ``version``,
+  ``extensions`` (core src/tritonserver.cc ``TRITONSERVER_ServerMetadata``).
+* **TGI** ``GET /info``: the router's ``Info`` (huggingface/text-generation-inference@db931fcf42da
+  router/src/lib.rs ``Info``, docs/openapi.json); older routers also report ``model_dtype``,
+  ``model_device_type``, ``max_batch_total_tokens``, ``max_waiting_tokens``, ``max_batch_size`` and
+  ``waiting_served_ratio`` (as at @53aec2732893), and ``max_input_length`` for ``max_input_tokens`` (as at
+  @fec0167a123e). ``model_id`` -> ``model.source``, ``model_sha`` -> ``model.revision``, ``model_dtype`` ->
+  ``precision.compute``, ``max_input_tokens``/``max_input_length`` -> ``serving.max_input_length``,
+  ``max_total_tokens`` -> ``serving.max_model_len``, ``max_batch_size`` -> ``batching.max_batch_size`` (as
+  ``engines.tgi.LAUNCHER_ALSO`` maps the launcher's arguments); every field is also kept as ``tgi.info.<name>``,
+  one outside ``Info`` as ``tgi.info.unknown_fields.<name>``.
+* **vLLM** (OpenAI server) ``GET /v1/models``: a ``ModelList`` of ``ModelCard`` (vllm-project/vllm@ec3b890c14b0
+  vllm/entrypoints/openai/protocol.py ``ModelCard``: ``id``, ``root``, ``parent``, ``max_model_len``...): the
+  base model's card (``parent`` null) gives ``model.source`` (its ``root``, the path or hub id loaded),
+  ``serving.max_model_len`` and ``vllm.served_model_name`` (the ids); a LoRA adapter's card (``parent`` set)
+  gives ``model.adapters`` as ``name=path``, the spelling of ``--lora-modules``. ``GET /version``:
+  ``{"version": ...}`` (vllm-project/vllm@048027fbbdb8 vllm/entrypoints/openai/api_server.py ``show_version``).
+
+A snapshot states what the server reported, so it has no defaults of its own (a Triton config's mapping
+still fills the ModelConfig defaults for fields the server left out, as for a config.pbtxt).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, cast
+
+from driftguard.errors import ExtractionError
+from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
+from driftguard.extractors.runtime_common import (
+    Document,
+    escape,
+    flag_unknown,
+    keep_namespaced,
+    load_document,
+    number,
+    put,
+    require_mapping,
+    sniff,
+)
+from driftguard.model import EffectiveConfig
+from driftguard.normalize import normalize_dtype, normalize_json
+
+#: The value of ``format`` that makes a JSON file a snapshot, and the schema version this module reads.
+FORMAT = "driftguard-snapshot"
+VERSION = 1
+
+#: Per server, the endpoints a snapshot reads: (endpoint name, path under the base URL; ``{model}`` is the model
+#: asked for, URL-quoted), and the endpoint and member that hold the server's version.
+ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "triton": (("server_metadata", "/v2"), ("model_config", "/v2/models/{model}/config")),
+    "tgi": (("info", "/info"),),
+    "vllm": (("version", "/version"), ("models", "/v1/models")),
+}
+SERVERS = tuple(ENDPOINTS)
+VERSION_AT: dict[str, tuple[str, str]] = {
+    "triton": ("server_metadata", "version"),
+    "tgi": ("info", "version"),
+    "vllm": ("version", "version"),
+}
+#: Servers whose endpoints name a model (``{model}``).
+NEEDS_MODEL = frozenset(s for s, eps in ENDPOINTS.items() if any("{model}" in p for _, p in eps))
+
+INFO = KindInfo(
+    kind="snapshot",
+    description="a live server's config captured by `driftguard snapshot` (Triton, TGI, vLLM), *.snapshot.json",
+    role="deployment",
+    # What the server itself reports outranks the files that configured it.
+    rank=95,
+    namespaces=("model", "serving", "batching", "precision", "io", "generation"),
+    keeps=("snapshot", "triton", "tgi", "vllm"),
+    names=("*.snapshot.json",),
+)
+
+_TOP = ("format", "version", "captured_at", "url", "server", "server_version", "model", "responses")
+
+#: TGI ``Info`` fields (router/src/lib.rs at db931fcf42da, and the 2.2 fields dropped since: module docstring).
+TGI_INFO_FIELDS = frozenset((
+    "model_id", "model_sha", "model_pipeline_tag", "max_concurrent_requests", "max_best_of", "max_stop_sequences",
+    "max_input_tokens", "max_total_tokens", "validation_workers", "max_client_batch_size", "router", "version",
+    "sha", "docker_label",
+    "model_dtype", "model_device_type", "waiting_served_ratio", "max_batch_total_tokens", "max_waiting_tokens",
+    "max_batch_size", "max_input_length",
+))
+_TGI_ALSO: dict[str, tuple[str, str]] = {
+    "model_id": ("model.source", "str"),
+    "model_sha": ("model.revision", "str"),
+    "max_input_tokens": ("serving.max_input_length", "int"),
+    "max_input_length": ("serving.max_input_length", "int"),
+    "max_total_tokens": ("serving.max_model_len", "int"),
+    "max_batch_size": ("batching.max_batch_size", "int"),
+}
+#: vLLM ``ModelCard`` fields (protocol.py at ec3b890c14b0); ``created`` and ``permission`` say nothing about the
+#: served config (a timestamp, OpenAI's permission objects) and are not kept.
+VLLM_CARD_FIELDS = frozenset(("id", "object", "created", "owned_by", "root", "parent", "max_model_len",
+                              "permission"))
+
+
+def detect(path: Path, head: bytes) -> bool:
+    """A JSON file whose ``format`` is ``driftguard-snapshot`` (the capture writes it first)."""
+    if FORMAT.encode() not in head:
+        return False
+    data = sniff(path, head, (".json",))
+    return isinstance(data, dict) and data.get("format") == FORMAT
+
+
+def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """The effective config a snapshot file records (ExtractionError naming the file and line when it is not
+    one, is of another schema version, or a response is not what its server sends)."""
+    doc = load_document(path, options.limits)
+    data = require_mapping(doc, "a driftguard snapshot")
+    _check_header(doc, data)
+    server = str(data["server"])
+    b = ValueBuilder(INFO.kind, path)
+    put(b, doc, "snapshot.server", server, "/server", None)
+    if data.get("server_version") is not None:
+        put(b, doc, "snapshot.server_version", str(data["server_version"]), "/server_version", None)
+    responses = data["responses"]
+    known = dict(ENDPOINTS[server])
+    for i, response in enumerate(responses):
+        ptr = f"/responses/{i}"
+        if not isinstance(response, dict) or not isinstance(response.get("request"), str) \
+                or "body" not in response:
+            raise ExtractionError("each response is an object with endpoint, request and body", str(path),
+                                  doc.line(ptr))
+        endpoint = response.get("endpoint")
+        if endpoint not in known:
+            raise ExtractionError(f"unknown {server} endpoint {endpoint!r}; a snapshot of {server} reads "
+                                  f"{', '.join(known)}", str(path), doc.line(f"{ptr}/endpoint"))
+        _MAPPERS[(server, str(endpoint))](b, doc, response["body"], f"{ptr}/body", response["request"])
+    return b.build()
+
+
+def _check_header(doc: Document, data: Mapping[str, Any]) -> None:
+    """The top-level fields: this format, a version this module reads, a known server, a list of responses."""
+    path = str(doc.path)
+    if data.get("format") != FORMAT:
+        raise ExtractionError(f"not a driftguard snapshot: its \"format\" is not \"{FORMAT}\"", path,
+                              doc.line("/format") or 1)
+    if data.get("version") != VERSION:
+        raise ExtractionError(f"snapshot schema version {json.dumps(data.get('version'))} is not one this "
+                              f"driftguard reads ({VERSION})", path, doc.line("/version") or 1)
+    if data.get("server") not in ENDPOINTS:
+        raise ExtractionError(f"unknown server {json.dumps(data.get('server'))}; one of {', '.join(SERVERS)}",
+                              path, doc.line("/server") or 1)
+    if not isinstance(data.get("responses"), list) or not data["responses"]:
+        raise ExtractionError("a snapshot holds a non-empty list of responses", path, doc.line("/responses") or 1)
+    extra = sorted(set(data) - set(_TOP))
+    if extra:
+        raise ExtractionError(f"unknown snapshot field(s) {', '.join(extra)}; version {VERSION} has "
+                              f"{', '.join(_TOP)}", path, doc.line(f"/{escape(extra[0])}"))
+
+
+def _body(doc: Document, body: Any, ptr: str, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ExtractionError(f"the {what} response is not a JSON object", str(doc.path), doc.line(ptr))
+    return body
+
+
+# -- Triton ------------------------------------------------------------------------------------------------
+
+_Mapper = Callable[[Path, Any], EffectiveConfig]
+
+
+def _triton_mapping() -> _Mapper:
+    """The ``triton`` kind's mapping of a parsed ModelConfig, reached through the registry (no extractor
+    imports another)."""
+    from driftguard import extractors as registry
+
+    mapper = getattr(registry.get("triton"), "from_parsed", None)
+    if not callable(mapper):
+        raise ExtractionError("the registered 'triton' kind has no from_parsed mapping to read a served config")
+    return cast(_Mapper, mapper)
+
+
+def _triton_config(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """A served ModelConfig: parsed with protobuf's JSON parser, mapped by the triton kind, every value's line
+    the line of its field in the snapshot."""
+    from google.protobuf import json_format
+
+    from driftguard.extractors.triton_parse import Parsed, model_config_pb2
+
+    config = _body(doc, body, ptr, "Triton model configuration")
+    message = model_config_pb2().ModelConfig()
+    try:
+        json_format.ParseDict(config, message, ignore_unknown_fields=True)
+    except (json_format.ParseError, RecursionError, ValueError, TypeError) as exc:
+        raise ExtractionError(f"not a Triton model configuration: {str(exc)[:300]}", str(doc.path),
+                              doc.line(ptr)) from None
+    lines: dict[str, int] = {}
+    unknown: list[tuple[str, str]] = []
+    _field_lines(doc, config, message.DESCRIPTOR, ptr, "", lines, unknown)
+    mapped = _triton_mapping()(Path(b.path), Parsed(message, lines, {}))
+    for key, value in mapped.values.items():
+        b.values[key] = replace(value, origin=replace(value.origin, source=request)) if value.explicit else value
+    for dotted, jp in unknown:
+        put(b, doc, f"triton.unknown_fields.{dotted}", normalize_json(_at(config, jp, ptr)), jp, request,
+            "not a field of the ModelConfig schema this driftguard knows (tritonclient's model_config.proto)")
+
+
+def _field_lines(doc: Document, data: Mapping[str, Any], descriptor: Any, jptr: str, prefix: str,
+                 lines: dict[str, int], unknown: list[tuple[str, str]]) -> None:
+    """Record the snapshot line of every field path the triton mapping asks for (``input[0].dims``,
+    ``parameters[name].value.string_value``: the paths ``triton_parse`` records for a config.pbtxt), and the
+    members the schema lacks."""
+    for name, raw in data.items():
+        field = descriptor.fields_by_name.get(name) or descriptor.fields_by_camelcase_name.get(name)
+        jp = f"{jptr}/{escape(str(name))}"
+        if field is None:
+            unknown.append((prefix + str(name), jp))
+            continue
+        path = prefix + field.name
+        lines[path] = doc.line(jp) or 1
+        sub = field.message_type
+        if sub is not None and sub.GetOptions().map_entry:
+            value_type = sub.fields_by_name["value"].message_type
+            for key, item in (raw.items() if isinstance(raw, dict) else ()):
+                kp, kjp = f"{path}[{key}]", f"{jp}/{escape(str(key))}"
+                lines[kp] = lines[f"{kp}.value"] = doc.line(kjp) or 1
+                if value_type is not None and isinstance(item, dict):
+                    _field_lines(doc, item, value_type, kjp, f"{kp}.value.", lines, unknown)
+        elif field.is_repeated and isinstance(raw, list):
+            for i, item in enumerate(raw):
+                lines[f"{path}[{i}]"] = doc.line(f"{jp}/{i}") or 1
+                if sub is not None and isinstance(item, dict):
+                    _field_lines(doc, item, sub, f"{jp}/{i}", f"{path}[{i}].", lines, unknown)
+        elif sub is not None and isinstance(raw, dict):
+            _field_lines(doc, raw, sub, jp, path + ".", lines, unknown)
+
+
+def _at(data: Any, jp: str, base: str) -> Any:
+    """The value at JSON pointer ``jp`` (below ``base``, the pointer of ``data``)."""
+    for segment in jp[len(base):].split("/")[1:]:
+        key = segment.replace("~1", "/").replace("~0", "~")
+        data = data[int(key)] if isinstance(data, list) else data[key]
+    return data
+
+
+def _triton_metadata(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """Server metadata: name, version and extensions, kept as ``triton.server.*``."""
+    keep_namespaced(b, doc, "triton.server", _body(doc, body, ptr, "Triton server metadata"), ptr, (), request)
+
+
+# -- TGI ---------------------------------------------------------------------------------------------------
+
+def _tgi_info(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """``/info``: the canonical keys ``_TGI_ALSO`` names and ``model_dtype``, every field kept as ``tgi.info.*``."""
+    info = _body(doc, body, ptr, "TGI /info")
+    for name, (key, typ) in _TGI_ALSO.items():
+        raw = info.get(name)
+        if raw is not None:
+            at = f"{ptr}/{name}"
+            put(b, doc, key, number(doc, at, raw, integer=True) if typ == "int" else str(raw), at, request)
+    dtype = info.get("model_dtype")
+    if isinstance(dtype, str):
+        put(b, doc, "precision.compute", normalize_dtype(dtype) or dtype, f"{ptr}/model_dtype", request,
+            f"model_dtype {dtype}")
+    skip = flag_unknown(b, doc, "tgi.info", "not a field of TGI's Info", info, ptr, TGI_INFO_FIELDS, request)
+    keep_namespaced(b, doc, "tgi.info", info, ptr, skip, request)
+
+
+# -- vLLM --------------------------------------------------------------------------------------------------
+
+def _vllm_version(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """``/version``: kept as ``vllm.version`` (the snapshot's ``server_version`` says it too)."""
+    keep_namespaced(b, doc, "vllm", _body(doc, body, ptr, "vLLM /version"), ptr, (), request)
+
+
+def _vllm_models(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """``/v1/models``: the base model's card and the LoRA adapters' cards (``parent`` set)."""
+    listing = _body(doc, body, ptr, "vLLM /v1/models")
+    cards = listing.get("data")
+    if not isinstance(cards, list) or not all(isinstance(c, dict) for c in cards):
+        raise ExtractionError("the vLLM /v1/models response has no list of model cards (\"data\")",
+                              str(doc.path), doc.line(ptr))
+    base = [(i, c) for i, c in enumerate(cards) if c.get("parent") is None]
+    adapters = [(i, c) for i, c in enumerate(cards) if c.get("parent") is not None]
+    if not base:
+        raise ExtractionError("the vLLM /v1/models response lists no base model (a card without parent)",
+                              str(doc.path), doc.line(f"{ptr}/data"))
+    for i, card in enumerate(cards):
+        flag_unknown(b, doc, "vllm.models", "not a field of vLLM's ModelCard", card, f"{ptr}/data/{i}",
+                     VLLM_CARD_FIELDS, request)
+    first, card = base[0]
+    at = f"{ptr}/data/{first}"
+    roots = {str(c.get("root") or c.get("id")) for _, c in base}
+    if len(roots) > 1:
+        raise ExtractionError(f"the vLLM /v1/models response lists several base models ({', '.join(sorted(roots))})",
+                              str(doc.path), doc.line(f"{ptr}/data"))
+    put(b, doc, "model.source", roots.pop(), f"{at}/root" if card.get("root") else f"{at}/id", request)
+    put(b, doc, "vllm.served_model_name", sorted(str(c.get("id")) for _, c in base), f"{at}/id", request)
+    if card.get("max_model_len") is not None:
+        put(b, doc, "serving.max_model_len", number(doc, f"{at}/max_model_len", card["max_model_len"],
+                                                    integer=True), f"{at}/max_model_len", request)
+    if card.get("owned_by") is not None:
+        put(b, doc, "vllm.owned_by", str(card["owned_by"]), f"{at}/owned_by", request)
+    if adapters:
+        names = sorted(f"{c.get('id')}={c.get('root')}" for _, c in adapters)
+        put(b, doc, "model.adapters", names, f"{ptr}/data/{adapters[0][0]}", request, "LoRA cards (parent set)")
+
+
+_Map = Callable[[ValueBuilder, Document, Any, str, str], None]
+_MAPPERS: dict[tuple[str, str], _Map] = {
+    ("triton", "server_metadata"): _triton_metadata,
+    ("triton", "model_config"): _triton_config,
+    ("tgi", "info"): _tgi_info,
+    ("vllm", "version"): _vllm_version,
+    ("vllm", "models"): _vllm_models,
+}

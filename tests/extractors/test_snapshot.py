@@ -1,0 +1,193 @@
+"""The snapshot kind: the committed snapshots (written by the capture from recorded responses,
+tests/fixtures/snapshot/README.md) read as each server means them. Expected values are worked out by hand from
+the recorded bodies and the servers' schemas, not copied from driftguard's output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftguard import extractors
+from driftguard.errors import ExtractionError
+from driftguard.extractors.snapshot import FORMAT
+from driftguard.model import EffectiveConfig
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "snapshot"
+
+
+def _extract(name: str) -> EffectiveConfig:
+    return extractors.extract(FIXTURES / f"{name}.snapshot.json")
+
+
+def _line(path: Path, text: str) -> int:
+    """The 1-based line of the first line of ``path`` holding ``text``."""
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_a_snapshot_is_detected_by_name_and_by_content(tmp_path: Path) -> None:
+    assert extractors.detect(FIXTURES / "triton.snapshot.json") == "snapshot"
+    renamed = tmp_path / "served.json"
+    renamed.write_bytes((FIXTURES / "tgi.snapshot.json").read_bytes())
+    assert extractors.detect(renamed) == "snapshot"
+    other = tmp_path / "x.snapshot.json"
+    other.write_text('{"format": "something-else"}')
+    assert "snapshot" not in extractors.candidates(other)[0]
+
+
+def test_triton_the_served_config_means_what_its_config_pbtxt_means() -> None:
+    """Triton's qa/L0_model_config onnx/no_config expected config: max_batch_size 4, two INT32 inputs and two INT8
+    outputs of dims [16] (batch dimension made explicit), one GPU instance on GPU 0, dynamic batching preferring
+    4, backend onnxruntime, model.onnx."""
+    cfg = _extract("triton")
+    v = {k: val.value for k, val in cfg.values.items()}
+    assert v["batching.max_batch_size"] == 4
+    assert v["io.inputs"] == ["INPUT0", "INPUT1"] and v["io.outputs"] == ["OUTPUT0", "OUTPUT1"]
+    assert v["io.inputs.INPUT0.dtype"] == "int32" and v["io.outputs.OUTPUT1.dtype"] == "int8"
+    assert v["io.inputs.INPUT1.shape"] == [-1, 16]
+    assert v["batching.dynamic"] is True and v["batching.preferred_batch_sizes"] == [4]
+    assert v["serving.backend"] == "onnxruntime"
+    assert (v["serving.device_kind"], v["serving.instance_count"], v["serving.gpus"]) == ("gpu", 1, [0])
+    assert v["triton.default_model_filename"] == "model.onnx"
+    assert v["triton.server.version"] == "2.52.0" and v["snapshot.server_version"] == "2.52.0"
+
+
+def test_triton_values_point_at_their_line_in_the_snapshot_and_name_the_request() -> None:
+    path = FIXTURES / "triton.snapshot.json"
+    cfg = _extract("triton")
+    mbs = cfg.values["batching.max_batch_size"]
+    assert mbs.explicit and mbs.origin.path == str(path)
+    assert mbs.origin.line == _line(path, '"max_batch_size": 4')
+    assert mbs.origin.source == "GET http://triton.example:8000/v2/models/no_config/config"
+    assert cfg.values["serving.backend"].origin.line == _line(path, '"backend": "onnxruntime"')
+
+
+def test_triton_the_snapshot_and_the_config_pbtxt_agree(tmp_path: Path) -> None:
+    """The same ModelConfig as config.pbtxt (Triton's expected text) and as served JSON: the same keys and values."""
+    expected = tmp_path / "config.pbtxt"
+    expected.write_text(
+        'name: "no_config"\nplatform: "onnxruntime_onnx"\nversion_policy { latest { num_versions: 1 } }\n'
+        'max_batch_size: 4\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: 16 }\n'
+        'input { name: "INPUT1" data_type: TYPE_INT32 dims: 16 }\n'
+        'output { name: "OUTPUT0" data_type: TYPE_INT8 dims: 16 }\n'
+        'output { name: "OUTPUT1" data_type: TYPE_INT8 dims: 16 }\n'
+        'instance_group { name: "no_config" count: 1 gpus: 0 kind: KIND_GPU }\n'
+        'dynamic_batching { preferred_batch_size: 4 }\ndefault_model_filename: "model.onnx"\n'
+        'optimization { input_pinned_memory { enable: true } output_pinned_memory { enable: true } }\n'
+        'backend: "onnxruntime"\nruntime: ""\n')
+    pbtxt = extractors.extract(expected, "triton").values
+    served = _extract("triton").values
+    for key in pbtxt:
+        assert served[key].value == pbtxt[key].value, key
+    assert set(served) - set(pbtxt) == {"snapshot.server", "snapshot.server_version", "triton.server.name",
+                                        "triton.server.version", "triton.server.extensions"}
+
+
+def test_triton_a_field_the_schema_lacks_is_kept_visible(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "triton.snapshot.json").read_text())
+    data["responses"][1]["body"]["dynamic_batching"]["future_knob"] = 7
+    path = tmp_path / "t.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    cfg = extractors.extract(path)
+    kept = cfg.values["triton.unknown_fields.dynamic_batching.future_knob"]
+    assert kept.value == 7 and kept.origin.line == _line(path, '"future_knob"')
+
+
+def test_tgi_info() -> None:
+    """TGI docs/openapi.json Info examples: model bigscience/blomm-560m at e985a63..., 1024 input tokens,
+    2048 total."""
+    cfg = _extract("tgi")
+    v = {k: val.value for k, val in cfg.values.items()}
+    assert v["model.source"] == "bigscience/blomm-560m"
+    assert v["model.revision"] == "e985a63cdc139290c5f700ff1929f0b5942cced2"
+    assert v["serving.max_input_length"] == 1024 and v["serving.max_model_len"] == 2048
+    assert v["tgi.info.max_concurrent_requests"] == 128 and v["snapshot.server_version"] == "0.5.0"
+    assert "precision.compute" not in v  # the current router does not report the dtype
+    assert not [k for k in v if ".unknown_fields." in k]
+
+
+def test_tgi_older_info_dtype_and_max_input_length() -> None:
+    cfg = _extract("tgi-older")
+    v = {k: val.value for k, val in cfg.values.items()}
+    assert v["precision.compute"] == "float16"  # model_dtype torch.float16
+    assert v["serving.max_input_length"] == 1024  # max_input_length, the older name
+    assert v["tgi.info.max_batch_total_tokens"] == 32000
+    assert "batching.max_batch_size" not in v  # null: the router sets no batch size limit
+
+
+def test_tgi_a_field_outside_info_is_reported(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "tgi.snapshot.json").read_text())
+    data["responses"][0]["body"]["max_total_token"] = 4096
+    path = tmp_path / "t.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    v = extractors.extract(path).values
+    assert v["tgi.info.unknown_fields.max_total_token"].value == 4096
+    assert "tgi.info.max_total_token" not in v
+
+
+def test_vllm_models_and_version() -> None:
+    """vLLM ModelCard: the base card (parent null) loads Qwen/Qwen2.5-1.5B-Instruct with a 32768-token context;
+    the sql-lora card (parent set) is a LoRA adapter at /adapters/sql-lora."""
+    cfg = _extract("vllm")
+    v = {k: val.value for k, val in cfg.values.items()}
+    assert v["model.source"] == "Qwen/Qwen2.5-1.5B-Instruct"
+    assert v["serving.max_model_len"] == 32768
+    assert v["model.adapters"] == ["sql-lora=/adapters/sql-lora"]
+    assert v["vllm.served_model_name"] == ["Qwen/Qwen2.5-1.5B-Instruct"]
+    assert v["snapshot.server_version"] == "0.11.0" and v["vllm.version"] == "0.11.0"
+
+
+def _broken(tmp_path: Path, edit: Any) -> Path:
+    data = json.loads((FIXTURES / "vllm.snapshot.json").read_text())
+    edit(data)
+    path = tmp_path / "b.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda d: d.update(version=2), "schema version 2"),
+    (lambda d: d.update(server="ollama"), "unknown server"),
+    (lambda d: d.update(responses=[]), "non-empty list of responses"),
+    (lambda d: d.update(extra=1), "unknown snapshot field"),
+    (lambda d: d["responses"][0].update(endpoint="metrics"), "unknown vllm endpoint"),
+    (lambda d: d["responses"][1].update(body=[1]), "not a JSON object"),
+    (lambda d: d["responses"][1]["body"].update(data=[]), "lists no base model"),
+    (lambda d: d["responses"][1]["body"]["data"][0].update(max_model_len="long"), "max_model_len"),
+])
+def test_a_broken_snapshot_is_an_input_error_with_its_line(tmp_path: Path, edit: Any, message: str) -> None:
+    path = _broken(tmp_path, edit)
+    with pytest.raises(ExtractionError, match=message) as info:
+        extractors.extract(path, "snapshot")
+    assert info.value.path == str(path) and info.value.line is not None
+
+
+def test_a_triton_body_of_the_wrong_shape_is_an_input_error(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "triton.snapshot.json").read_text())
+    data["responses"][1]["body"]["max_batch_size"] = "four"
+    path = tmp_path / "t.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    with pytest.raises(ExtractionError, match="not a Triton model configuration"):
+        extractors.extract(path)
+
+
+def test_another_json_file_named_as_a_snapshot_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('{"model_id": "m"}')
+    with pytest.raises(ExtractionError, match=f'"format" is not "{FORMAT}"'):
+        extractors.extract(path, "snapshot")
+
+
+def test_cli_extract_shows_the_snapshot_values_with_lines() -> None:
+    path = FIXTURES / "vllm.snapshot.json"
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "extract", str(path), "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout)
+    value = found["values"]["serving.max_model_len"]
+    assert value["value"] == 32768
+    assert value["origin"]["line"] == _line(path, '"max_model_len": 32768')

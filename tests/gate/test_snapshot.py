@@ -1,0 +1,186 @@
+"""``driftguard snapshot``: capture from real local servers answering with each server's recorded responses
+(tests/fixtures/snapshot/README.md says where each comes from), through the library and the CLI; hostile
+servers are exit 2 with one line; a ``check`` reads a snapshot as its deployment side."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from driftguard.errors import ExtractionError, UsageError
+from driftguard.gate import snapshot
+from tests.recorded_server import FIXTURES, TGI, TRITON, VLLM, Route, recorded, serving
+
+NOW = datetime(2026, 12, 7, 13, 0, tzinfo=timezone.utc)
+#: fixture name -> (routes, arguments, the URL the committed file names in place of the test server's)
+CASES: dict[str, tuple[Mapping[str, Route], dict[str, str], str]] = {
+    "triton": (TRITON, {"model": "no_config"}, "http://triton.example:8000"),
+    "tgi": (TGI, {}, "http://tgi.example:8080"),
+    "tgi-older": ({"/info": recorded("tgi", "info_older")}, {}, "http://tgi.example:8080"),
+    "vllm": (VLLM, {}, "http://vllm.example:8000"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_committed_snapshots_are_what_the_capture_writes(name: str, tmp_path: Path) -> None:
+    """Each server recognised from its own answers (no --server), its snapshot byte for byte the committed one
+    once the test server's URL is replaced by the one the fixture names."""
+    routes, kwargs, url = CASES[name]
+    with serving(routes) as server:
+        taken = snapshot.take(server.url, now=NOW, **kwargs)
+    written = snapshot.write(taken, tmp_path / "s.snapshot.json").read_text(encoding="utf-8")
+    expected = (FIXTURES / f"{name}.snapshot.json").read_text(encoding="utf-8")
+    assert written.replace(server.url, url) == expected
+
+
+def test_a_named_server_reads_only_its_endpoints() -> None:
+    with serving({**TRITON, **TGI}) as server:
+        taken = snapshot.take(server.url, server="tgi", now=NOW)
+    assert [p for p, _ in server.requests] == ["/info"]
+    assert taken["server"] == "tgi" and taken["server_version"] == "0.5.0"
+
+
+def test_the_model_name_is_quoted_into_the_path() -> None:
+    routes = {"/v2": TRITON["/v2"], "/v2/models/a%2Fb%20c/config": TRITON["/v2/models/no_config/config"]}
+    with serving(routes) as server:
+        taken = snapshot.take(server.url + "/", server="triton", model="a/b c", now=NOW)
+    assert taken["responses"][1]["request"] == f"GET {server.url}/v2/models/a%2Fb%20c/config"
+    assert taken["url"] == server.url and taken["model"] == "a/b c"
+
+
+def test_headers_go_with_every_request_and_nothing_else_is_sent() -> None:
+    with serving(VLLM) as server:
+        snapshot.take(server.url, server="vllm", headers={"Authorization": "Bearer k"}, now=NOW)
+    assert [h.get("authorization") for _, h in server.requests] == ["Bearer k", "Bearer k"]
+    assert all("cookie" not in h for _, h in server.requests)
+
+
+def test_triton_needs_a_model() -> None:
+    with serving(TRITON) as server, pytest.raises(UsageError, match="--model"):
+        snapshot.take(server.url)
+
+
+def test_a_server_it_cannot_recognise_is_named_as_such() -> None:
+    with serving({"/v1/models": Route(b'{"object": "list", "data": [{"id": "m", "owned_by": "lmdeploy"}]}')}) \
+            as server, pytest.raises(UsageError, match="cannot tell which server"):
+        snapshot.take(server.url)
+
+
+@pytest.mark.parametrize("url", ["http://h:1/?x=1", "http://h:1/#f", "ftp://h/", "http://u:p@h/"])
+def test_bad_base_urls(url: str) -> None:
+    with pytest.raises(UsageError):
+        snapshot.take(url, server="tgi")
+
+
+def test_an_unknown_server_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown server"):
+        snapshot.take("http://127.0.0.1:1", server="ollama")
+
+
+def test_an_error_from_the_server_names_the_request() -> None:
+    with serving({"/v2": TRITON["/v2"]}) as server, pytest.raises(ExtractionError, match="HTTP 404") as info:
+        snapshot.take(server.url, server="triton", model="missing")
+    assert info.value.path == f"{server.url}/v2/models/missing/config"
+
+
+def test_write_replaces_the_file_whole(tmp_path: Path) -> None:
+    target = tmp_path / "s.snapshot.json"
+    target.write_text("old")
+    snapshot.write({"format": "x"}, target)
+    assert json.loads(target.read_text()) == {"format": "x"}
+    assert [p.name for p in tmp_path.iterdir()] == ["s.snapshot.json"]
+
+
+def test_write_into_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot write"):
+        snapshot.write({}, tmp_path / "no" / "s.snapshot.json")
+
+
+# -- the CLI -------------------------------------------------------------------------------------------------
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "driftguard", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)
+
+
+def test_cli_snapshot_then_extract(tmp_path: Path) -> None:
+    out = tmp_path / "served.snapshot.json"
+    with serving(TRITON) as server:
+        proc = _cli("snapshot", server.url, "--model", "no_config", "-o", str(out), "--header", "X-Key: v")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"wrote {out}"
+    assert [h.get("x-key") for _, h in server.requests] == ["v", "v"]
+    proc = _cli("extract", str(out), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["values"]["batching.max_batch_size"]["value"] == 4
+
+
+HOSTILE: dict[str, tuple[Route, str]] = {
+    "huge": (Route(b"[" + b"0," * 600_000 + b"0]"), "file_bytes"),
+    "not JSON": (Route(b"<html>Welcome to nginx!</html>", headers={"Content-Type": "text/html"}), "invalid JSON"),
+    "deep": (Route(b"[" * 10_000 + b"]" * 10_000), "depth"),
+    "redirect elsewhere": (Route(b"", 302, {"Location": "http://example.com/info"}), "refused a redirect"),
+    "error status": (Route(b'{"error": "overloaded"}', 503), "HTTP 503"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_cli_a_hostile_server_is_exit_2_with_one_line(case: str, tmp_path: Path) -> None:
+    route, expected = HOSTILE[case]
+    out = tmp_path / "s.snapshot.json"
+    with serving({"/info": route}) as server:
+        proc = _cli("snapshot", server.url, "--server", "tgi", "-o", str(out), "--limit", "file_bytes=1M")
+    assert proc.returncode == 2, proc.stderr
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("driftguard: error: ") and expected in line, line
+    assert not out.exists()
+
+
+def test_cli_a_closed_port_is_exit_2(tmp_path: Path) -> None:
+    with serving({}) as server:
+        url = server.url
+    proc = _cli("snapshot", url, "--server", "vllm", "-o", str(tmp_path / "s.json"), "--timeout", "3")
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+def test_cli_check_with_a_snapshot_as_the_deployment_side(tmp_path: Path) -> None:
+    """The repository's config.pbtxt says max_batch_size 8; the server runs the auto-completed config with 4:
+    the finding's deployed origin is the snapshot's line, its source the request."""
+    (tmp_path / "repo" / "no_config").mkdir(parents=True)
+    (tmp_path / "repo" / "no_config" / "config.pbtxt").write_text(
+        'name: "no_config"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\ndynamic_batching { }\n')
+    (tmp_path / "served.snapshot.json").write_bytes((FIXTURES / "triton.snapshot.json").read_bytes())
+    (tmp_path / "driftguard.yaml").write_text(
+        "version: 1\nmodels:\n  m:\n    training:\n      - path: repo/no_config/config.pbtxt\n"
+        "    deployment:\n      - path: served.snapshot.json\n")
+    proc = _cli("check", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    (model,) = report["models"] if isinstance(report["models"], list) else report["models"].values()
+    found = {f["key"]: f for f in model["findings"]}
+    mbs = found["batching.max_batch_size"]
+    assert (mbs["training"], mbs["deployed"]) == (8, 4)
+    line = next(i for i, text in enumerate((FIXTURES / "triton.snapshot.json").read_text().splitlines(), 1)
+                if '"max_batch_size": 4' in text)
+    assert mbs["deployed_origin"]["path"] == "served.snapshot.json" and mbs["deployed_origin"]["line"] == line
+    assert mbs["deployed_origin"]["source"] == "GET http://triton.example:8000/v2/models/no_config/config"
+
+
+def test_a_triton_cpu_model_as_auto_complete_left_it(tmp_path: Path) -> None:
+    """Triton's qa cpu_instance expected config: the instance group left without a count got 2 (ONNX Runtime on
+    CPU), FP16 tensors of dims [-1, -1] with max_batch_size 8."""
+    from driftguard import extractors
+
+    routes = {"/v2": TRITON["/v2"], "/v2/models/cpu_instance/config": recorded("triton", "cpu_instance_config")}
+    with serving(routes) as server:
+        taken = snapshot.take(server.url, server="triton", model="cpu_instance", now=NOW)
+    v = extractors.extract(snapshot.write(taken, tmp_path / "c.snapshot.json")).values
+    assert (v["serving.device_kind"].value, v["serving.instance_count"].value) == ("cpu", 2)
+    assert v["io.inputs.INPUT0.dtype"].value == "float16" and v["io.inputs.INPUT0.shape"].value == [-1, -1, -1]
+    assert v["batching.max_batch_size"].value == 8 and v["batching.dynamic"].value is False
