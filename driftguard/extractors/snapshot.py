@@ -98,8 +98,10 @@ INFO = KindInfo(
     kind="snapshot",
     description="a live server's config captured by `driftguard snapshot` (Triton, TGI, vLLM), *.snapshot.json",
     role="deployment",
-    # What the server itself reports outranks the files that configured it.
-    rank=95,
+    # Above the model files the server loaded (what it reports about them is what it runs), below the files that
+    # configure an engine (``KindInfo.runtime``, 70): a launch script or request in the change under review is
+    # what will run, a snapshot what ran when it was taken.
+    rank=65,
     namespaces=("model", "serving", "batching", "precision", "io", "generation"),
     keeps=("snapshot", "triton", "tgi", "vllm"),
     names=("*.snapshot.json",),
