@@ -110,6 +110,7 @@ TEXT_SAMPLES: dict[str, Path] = {
                                           "sample_request.json"),
     "openai": FIXTURES / "context" / "request.json",
     "lmdeploy": CORPUS / "runtime" / "InternLM__lmdeploy__examples__cpp__llama__llama_config.ini",
+    "snapshot": FIXTURES / "snapshot" / "triton.snapshot.json",
 }
 
 
