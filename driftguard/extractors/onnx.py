@@ -15,26 +15,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from math import prod
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import FLOAT_DTYPES, normalize_dtype, parse_scalar
 from driftguard.readers import onnx_wire
-from driftguard.readers.onnx_proto import (
-    DATA_TYPES,
-    EXTERNAL,
-    Graph,
-    Model,
-    Node,
-    NotUtf8Error,
-    Tensor,
-    ValueInfo,
-    ValueType,
-    decode_model,
-)
-from driftguard.readers.protowire import WireError
+
+if TYPE_CHECKING:  # readers.onnx_proto is imported by extract, not by detection (every check imports this module)
+    from driftguard.readers.onnx_proto import Graph, Model, Node, Tensor, ValueInfo, ValueType
 
 INFO = KindInfo(
     kind="onnx",
@@ -85,6 +75,9 @@ def detect(path: Path, head: bytes) -> bool:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """Read the graph's metadata (never tensor payloads) into canonical keys."""
+    from driftguard.readers.onnx_proto import NotUtf8Error, decode_model
+    from driftguard.readers.protowire import WireError
+
     data = bytes(onnx_wire.read_without_payloads(path, options.limits))  # metadata only: kilobytes, not the model
     try:
         model = decode_model(data)
@@ -136,6 +129,8 @@ def _metadata(b: ValueBuilder, model: Model) -> None:
 
 
 def _io(b: ValueBuilder, key: str, field: str, values: list[tuple[int, ValueInfo]]) -> None:
+    from driftguard.readers.onnx_proto import DATA_TYPES
+
     b.set(f"io.{key}", [v.name for _, v in values], pointer=f"graph.{field}")
     for i, v in values:
         base = f"graph.{field}[{i}].type"
@@ -172,6 +167,8 @@ def _io(b: ValueBuilder, key: str, field: str, values: list[tuple[int, ValueInfo
 
 def _type_string(t: ValueType) -> str:
     """``seq(tensor(float))``-style spelling of a non-tensor ONNX type."""
+    from driftguard.readers.onnx_proto import DATA_TYPES
+
     which = t.which
     if which in ("tensor_type", "sparse_tensor_type"):
         name = DATA_TYPES[t.elem_type].lower() if t.elem_type in DATA_TYPES else str(t.elem_type)
@@ -188,6 +185,8 @@ def _type_string(t: ValueType) -> str:
 
 
 def _tensor_dtype(t: Tensor) -> str:
+    from driftguard.readers.onnx_proto import DATA_TYPES
+
     name = DATA_TYPES.get(t.data_type)
     if name is not None:
         return normalize_dtype(name) or name.lower()
@@ -206,6 +205,8 @@ def _nodes(graph: Graph) -> Iterator[Node]:
 
 
 def _weights(b: ValueBuilder, model: Model, graph: Graph, path: Path) -> None:
+    from driftguard.readers import onnx_proto
+
     nodes = list(_nodes(graph))
     for function_nodes in model.function_nodes:
         nodes.extend(function_nodes)
@@ -230,7 +231,7 @@ def _weights(b: ValueBuilder, model: Model, graph: Graph, path: Path) -> None:
         mix[dtype] += count
         if dtype in FLOAT_DTYPES or t.name in quant_inputs:
             weight_mix[dtype] += count
-        if t.data_location == EXTERNAL:
+        if t.data_location == onnx_proto.EXTERNAL:
             external_count += 1
             for entry in t.external_data:
                 if entry.key == "location":
