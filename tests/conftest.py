@@ -25,6 +25,8 @@ settings.register_profile("driftguard", deadline=None, derandomize=True, databas
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("driftguard")
 
+pytest_plugins = ["tests.skip_policy"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Pin the run's "today" before any test module is imported: ``$DRIFTGUARD_TODAY`` when set (a run moved to
