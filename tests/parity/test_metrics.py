@@ -94,3 +94,41 @@ def test_manifest_metric_names_are_the_profiles() -> None:
     from driftguard.manifest import ParityMetric
 
     assert set(get_args(ParityMetric)) == set(METRICS)
+
+
+# Boundaries (issue 25: mutants of `>` vs `>=`, the SQNR floor's sign and the p99 statistic survived). Values are
+# exact in binary floating point, so the answers are the definitions', not a rounding's.
+
+@pytest.mark.parametrize(("atol", "failures"), [(0.5, 0), (0.25, 1)])
+def test_a_difference_exactly_at_atol_passes(atol: float, failures: int) -> None:
+    """Polygraphy's SimpleCompareFunc fails an element only when it exceeds both tolerances (absdiff > atol and
+    reldiff > rtol): |1.5 - 1.0| = 0.5 is within atol 0.5, not within 0.25."""
+    m = metrics.compare(np.array([1.0]), np.array([1.5]), atol=atol, rtol=0.0)
+    assert m.elementwise_failures == failures and m.elementwise_fraction == float(failures)
+
+
+@pytest.mark.parametrize(("rtol", "failures"), [(0.5, 0), (0.25, 1)])
+def test_a_difference_exactly_at_rtol_passes(rtol: float, failures: int) -> None:
+    """|3.0 - 2.0| / |2.0| = 0.5: within rtol 0.5, beyond 0.25 (atol 0 does not cover it)."""
+    m = metrics.compare(np.array([2.0]), np.array([3.0]), atol=0.0, rtol=rtol)
+    assert m.elementwise_failures == failures
+
+
+def test_sqnr_of_a_zero_signal_is_the_floor_and_of_no_noise_the_cap() -> None:
+    """SQNR = 10 log10(signal power / noise power): a zero reference with noise is the worst value (the negative
+    cap), identical outputs the best (the positive cap)."""
+    assert metrics.sqnr_db(np.zeros(4), np.ones(4)) == -metrics.SQNR_CAP_DB < 0
+    assert metrics.sqnr_db(np.zeros(4), np.zeros(4)) == metrics.SQNR_CAP_DB > 0
+    # signal 4 (four ones), noise 2**-8 (one element off by 2**-4): 10 log10(1024)
+    m = metrics.compare(np.ones(4), np.array([1.0, 1.0, 1.0, 1.0625]), atol=0, rtol=0)
+    assert m.sqnr_db == pytest.approx(10 * math.log10(1024))
+
+
+def test_p99_is_the_99th_percentile_with_linear_interpolation() -> None:
+    """numpy's default quantile (linear): of 0..99 the 0.99 quantile is at position 0.99 * 99 = 98.01."""
+    m = metrics.compare(np.zeros(100), np.arange(100, dtype=np.float64), atol=0, rtol=0)
+    assert m.p99_abs == pytest.approx(98.01)
+    assert m.median_abs == pytest.approx(49.5) and m.mean_abs == pytest.approx(49.5) and m.max_abs == 99.0
+    # relative to a reference of ones: the same differences, divided by 1
+    r = metrics.compare(np.ones(100), 1 + np.arange(100, dtype=np.float64), atol=0, rtol=0)
+    assert r.p99_rel == pytest.approx(98.01) and r.median_rel == pytest.approx(49.5) and r.max_rel == 99.0
