@@ -37,6 +37,12 @@ class Artifact(_Strict):
                              description="extractor kind; detected from the name and content when omitted")
     set: dict[str, str] = Field(default_factory=dict,
                                 description="values for template placeholders in this artifact")
+    call: str | None = Field(default=None, min_length=1,
+                             description="python kind: the call whose values are meant where call sites disagree "
+                                         "(SamplingParams, vllm.SamplingParams, chat.completions.create)")
+    line: int | None = Field(default=None, ge=1,
+                             description="python kind: the line of the call whose values are meant where call "
+                                         "sites disagree")
 
 
 class Tolerance(_Strict):

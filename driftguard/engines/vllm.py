@@ -145,7 +145,14 @@ SERVE = EngineSpec(
 TRITON = replace(SERVE, name="triton-vllm", label="Triton vllm_backend", generation_config=None,
                  layers=(Layer("triton vllm_backend", VLLM_DEFAULTS),))
 
+#: A ``SamplingParams`` object built in code (``LLM.generate(prompts, SamplingParams(...))``): used as built, its
+#: unset fields the raw class defaults; vLLM applies the model's generation_config.json only when no SamplingParams
+#: is given (vllm-project/vllm vllm/entrypoints/llm.py LLM.generate: ``if sampling_params is None: sampling_params =
+#: self.get_default_sampling_params()``).
+SAMPLING_PARAMS = replace(SERVE, name="vllm-sampling-params", label="vLLM SamplingParams", generation_config=None,
+                          layers=(Layer("vllm SamplingParams", VLLM_DEFAULTS),))
+
 #: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module
 #: path: engines never import extractors).
-SPECS: tuple[EngineSpec, ...] = (SERVE, TRITON)
+SPECS: tuple[EngineSpec, ...] = (SERVE, TRITON, SAMPLING_PARAMS)
 EXTRACTOR: str | None = "driftguard.extractors.vllm"

@@ -54,6 +54,7 @@ EXTRACTORS: Registry[Extractor] = Registry("driftguard.extractors", {
     "compose": "driftguard.extractors.compose",
     "kubernetes": "driftguard.extractors.kubernetes",
     "snapshot": "driftguard.extractors.snapshot",
+    "python": "driftguard.extractors.python",
 }, lambda obj: _accept(obj), derived=engines.kinds)
 
 

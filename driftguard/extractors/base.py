@@ -49,6 +49,8 @@ class ExtractOptions:
     ``cache``: a run's extracted model files (``ExtractCache``), shared by every extraction of the run, so a
     file that both sides, several models, or a model folder and one of its files name is read once
     (``extractors.extract`` consults it; serving-engine files are never cached: they depend on ``context``).
+    ``call``/``line``: which call sites of a file with several are meant (the python kind; ``call:`` and
+    ``line:`` on a manifest's artifact entry).
     """
 
     substitutions: Mapping[str, str] = field(default_factory=dict)
@@ -56,6 +58,8 @@ class ExtractOptions:
     limits: Limits = DEFAULT
     root: Path | None = None
     cache: ExtractCache | None = field(default=None, compare=False, repr=False)
+    call: str | None = None
+    line: int | None = None
 
     def root_for(self, artifact: Path) -> Path:
         """The folder paths named inside ``artifact`` must stay in."""

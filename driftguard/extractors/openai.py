@@ -16,6 +16,7 @@ from driftguard.engines import openai as openai_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.runtime_common import (
+    Document,
     apply_decoding,
     apply_fields,
     fill_layers,
@@ -59,7 +60,13 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = load_document(path, options.limits)
+    return extract_document(load_document(path, options.limits), options)
+
+
+def extract_document(doc: Document, options: ExtractOptions) -> EffectiveConfig:
+    """The effective config of an already-read request body (the python kind hands a client call's arguments
+    here as a Document whose lines are the call's)."""
+    path = doc.path
     data = require_mapping(doc, "an OpenAI chat/completions request body")
     if "messages" not in data and "prompt" not in data:
         raise ExtractionError("not an OpenAI request: expected 'messages' (chat) or 'prompt' (completions)",

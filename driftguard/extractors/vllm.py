@@ -136,16 +136,19 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     return extract_document(load_document(path, options.limits), options)
 
 
-def extract_document(doc: Document, options: ExtractOptions, *, engine_args: bool = False) -> EffectiveConfig:
+def extract_document(doc: Document, options: ExtractOptions, *, engine_args: bool = False,
+                     sampling_params: bool = False) -> EffectiveConfig:
     """The effective config of an already-read document (``extract`` reads the file; a launch command's parsed
     arguments arrive here as a Document whose pointers' lines are the script's). ``engine_args``: the data are
-    engine args whatever they hold (``vllm serve`` flags), rather than detected from their names."""
+    engine args whatever they hold (``vllm serve`` flags), rather than detected from their names.
+    ``sampling_params``: the data are a ``SamplingParams(...)`` built in code (the python kind): raw class
+    defaults below them, no generation_config.json layer (``engines.vllm.SAMPLING_PARAMS``)."""
     path = doc.path
     data = require_mapping(doc, "vLLM sampling params, request body or engine args")
     b = ValueBuilder(INFO.kind, path)
     is_request_body = "messages" in data or "prompt" in data
     engine = engine_args or (not is_request_body and (path.name == "model.json" or _is_engine_args_file(data)))
-    triton = _triton_path(path, options)
+    triton = sampling_params or _triton_path(path, options)
     used: set[str] = set()
 
     if engine:
@@ -173,7 +176,7 @@ def extract_document(doc: Document, options: ExtractOptions, *, engine_args: boo
                             f"/{escape(str(args['override_generation_config']))}")
         if mode != "vllm":
             _generation_config_layer(b, doc, data, mode, options, args)
-    spec = _TRITON if triton else _SERVE
+    spec = vllm_engine.SAMPLING_PARAMS if sampling_params else _TRITON if triton else _SERVE
     # The OpenAI server lets an unset max_tokens run to the end of the context window (§2.2).
     fill_layers(b, spec, skip=("generation.max_new_tokens",) if is_request_body and not triton else ())
     apply_decoding(b, spec)

@@ -145,6 +145,7 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
         at = functools.partial(where, i)
         path, kind = _resolve(a, base, root, manifest, at)
         _check_set(a, kind, path, limits, manifest, at)
+        _check_pick(a, kind, manifest, at)
         resolved.append((i, kind, path, a))
     out: dict[int, EffectiveConfig] = {}
     for i, kind, path, a in resolved:
@@ -157,7 +158,8 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
         context = tuple(out[i] for i in sorted(out))
         for i, kind, path, a in phase:
             out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
-                                                                   limits=limits, root=root, cache=cache))
+                                                                   limits=limits, root=root, cache=cache,
+                                                                   call=a.call, line=a.line))
     return side_of(name, tuple(out[i] for i in sorted(out)))
 
 
@@ -191,6 +193,14 @@ def _check_set(a: ArtifactSpec, kind: str, path: Path, limits: Limits, manifest:
     unused, found = templates.unused([(kind, path)], ExtractOptions(substitutions=dict(a.set), limits=limits))
     if unused:
         raise _at(at, "set", templates.message(unused, {a.path: found[str(path)]}, flag=""), manifest)
+
+
+def _check_pick(a: ArtifactSpec, kind: str, manifest: str | None,
+                at: Callable[[str], tuple[str, int | None]]) -> None:
+    """ManifestError at the entry's ``call:``/``line:`` for a kind whose files have no call sites to pick."""
+    for key, given in (("call", a.call), ("line", a.line)):
+        if given is not None and kind != "python":
+            raise _at(at, key, f"'{key}' picks a call site of a Python file; '{a.path}' is read as {kind}", manifest)
 
 
 def _at(at: Callable[[str], tuple[str, int | None]], key: str, message: str, manifest: str | None) -> ManifestError:

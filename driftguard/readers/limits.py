@@ -53,6 +53,12 @@ class Limits:
     zip_entries: int = 1_000_000
     #: Bytes of a GGUF file's header walked (metadata and tensor infos; skipped array payloads count).
     gguf_header_bytes: int = 64 * MiB
+    #: Bytes of a Python file parsed (``ast`` needs about 500 bytes of memory per byte of source).
+    python_bytes: int = 1 * MiB
+    #: Nodes of one Python file's syntax tree.
+    python_nodes: int = 200_000
+    #: Nesting depth of one Python file's syntax tree (a long ``a + b + ...`` chain nests one level a term).
+    python_depth: int = 200
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -36,9 +36,10 @@ def test_each_engine_declares_its_paths_and_its_kind_in_one_registry_line() -> N
     # The built-ins, in this order, first: a new engine's line goes after them and needs no edit here.
     assert engines.ENGINES.names()[:6] == ["transformers", "vllm", "tgi", "tensorrt-llm", "openai", "lmdeploy"]
     assert [p for n in engines.ENGINES for p in (s.name for s in engines.engine(n).SPECS)] == list(engines.specs())
-    assert list(engines.specs())[:12] == [
-        "transformers", "vllm-serve", "triton-vllm", "tgi", "triton-tensorrtllm", "trtllm-llmapi", "trtllm-serve",
-        "openai", "openai-completions", "lmdeploy-pipeline", "lmdeploy-server", "turbomind"]
+    assert list(engines.specs())[:13] == [
+        "transformers", "vllm-serve", "triton-vllm", "vllm-sampling-params", "tgi", "triton-tensorrtllm",
+        "trtllm-llmapi", "trtllm-serve", "openai", "openai-completions", "lmdeploy-pipeline", "lmdeploy-server",
+        "turbomind"]
     for name in engines.ENGINES:
         module = engines.engine(name)
         assert all(s.engine == name for s in module.SPECS), name

@@ -1,0 +1,362 @@
+"""The calls the python kind reads, and how each call's arguments resolve: through the engine kind that reads the
+same fields in a file, so ``SamplingParams(temperature=0.7)`` means what ``temperature: 0.7`` means to the vllm
+kind, ``GenerationConfig(top_k=5)`` what ``"top_k": 5`` means in a generation_config.json, and
+``client.chat.completions.create(max_tokens=64)`` what the openai kind reads from a request body.
+
+A call's keyword arguments (and its named positional ones) become a ``Document`` whose data are the folded values
+and whose lines are the arguments' lines; the engine kind resolves it (ranges, defaults, decoding rule). An
+argument the file does not fix (``readers.python_ast.Arg.resolved`` False) is kept under the key the engine
+would have set (``How.UNRESOLVED``: shown, never compared, reported by DG304); so is a ``**kwargs`` the call
+passes (``<namespace>.unresolved_arguments``), except the model inputs a tokenizer call built.
+
+Which calls (``match``): the callee's qualified name comes from the file's imports, never from a bare name:
+
+- vLLM: ``SamplingParams`` (raw class defaults: ``engines.vllm.SAMPLING_PARAMS``), ``LLM``, ``EngineArgs``,
+  ``AsyncEngineArgs`` (engine args, ``vllm serve``'s path);
+- transformers: ``GenerationConfig(...)``, ``<model>.generate(...)`` (any receiver, when the file imports
+  transformers; the model's generation_config.json on the same side is the layer below, as ``generate()``
+  merges it), ``pipeline(...)`` and a pipeline object's call, tokenizers' ``from_pretrained(padding_side=,
+  truncation_side=, model_max_length=)``, their calls (``max_length`` when it truncates, ``padding_side``) and
+  ``tokenizer.padding_side = ...`` assignments;
+- OpenAI client: ``chat.completions.create`` and ``completions.create`` (any client, when the file imports
+  openai), and the legacy ``openai.ChatCompletion.create`` / ``openai.Completion.create``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from driftguard.engines import openai as openai_engine
+from driftguard.engines import transformers as transformers_engine
+from driftguard.engines import vllm as vllm_engine
+from driftguard.errors import ExtractionError
+from driftguard.extractors import hf_common, runtime_common
+from driftguard.extractors.base import ExtractOptions, ValueBuilder
+from driftguard.model import EffectiveConfig, How, Json, Origin, Value
+from driftguard.normalize import normalize_dtype, normalize_json
+from driftguard.readers.documents import Document, escape
+from driftguard.readers.python_ast import UNKNOWN, Arg, Call, Source
+
+
+def _engine_kind(kind: str) -> Callable[..., EffectiveConfig]:
+    """The engine kind's ``extract_document`` (through the registry: extractors never import each other)."""
+    from driftguard import extractors
+
+    fn: Callable[..., EffectiveConfig] | None = getattr(extractors.get(kind), "extract_document", None)
+    if fn is None:
+        raise ExtractionError(f"the {kind} kind has no extract_document")
+    return fn
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One call site's values (its own kind's resolution, origins at the call's lines) and how it ranks: a
+    request (sampling parameters, a generate or client call) is what the engine runs with, so its values win
+    over the defaults an engine-args call (``LLM(...)``) fills."""
+
+    call: Call
+    shown: str
+    config: EffectiveConfig
+    request: bool
+
+
+Handler = Callable[[Call, Path, ExtractOptions], EffectiveConfig]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A known call: the name shown, its handler, whether it is a request, and its positional parameters."""
+
+    shown: str
+    handler: Handler
+    request: bool
+
+
+def _args(call: Call, positional: tuple[str, ...] = ()) -> list[tuple[str, Arg]]:
+    """The call's named arguments in order: positional ones named by ``positional``, then keywords."""
+    named = list(zip(positional, call.args, strict=False))
+    return named + list(call.keywords)
+
+
+def _document(path: Path, call: Call, args: list[tuple[str, Arg]]) -> Document:
+    """The resolved arguments as a Document (pointer ``/name``, the argument's line)."""
+    data = {name: a.value for name, a in args if a.resolved}
+    lines = {f"/{escape(name)}": a.line for name, a in args if a.resolved}
+    lines[""] = call.line
+    return Document(path, data, lines)
+
+
+def _finish(cfg: EffectiveConfig, path: Path, call: Call, args: list[tuple[str, Arg]],
+            key_of: Callable[[str], str], namespace: str, *, skip_opaque: bool = False) -> EffectiveConfig:
+    """The unresolved arguments under the keys they would set, the folding notes (``MAX = 512 (line 3)``) on
+    the values they gave, and the ``**kwargs`` the call passes (``<namespace>.unresolved_arguments``)."""
+    values = dict(cfg.values)
+    notes = {f"/{escape(name)}": a.note for name, a in args if a.resolved and a.note}
+    for key, v in values.items():
+        note = notes.get(v.origin.pointer or "") if v.origin.path == str(path) else None
+        if note and v.how == How.EXPLICIT:
+            values[key] = replace(v, note=note if v.note is None else f"{v.note}; {note}")
+    for name, a in args:
+        if not a.resolved:
+            values[key_of(name)] = Value(a.source, Origin(str(path), a.line, f"/{escape(name)}", "call"),
+                                         How.UNRESOLVED, f"{name}={a.source}: computed at run time, not known "
+                                                         "from the file")
+    opaque = [a for a in call.opaque if not (skip_opaque and a.note and "Tokenizer" in a.note)]
+    if opaque:
+        values[f"{namespace}.unresolved_arguments"] = Value(
+            ", ".join(a.source for a in opaque), Origin(str(path), opaque[0].line, None, "call"), How.UNRESOLVED,
+            "arguments passed as *args/**kwargs built at run time: the values they hold are not known from the file")
+    return replace(cfg, values=values)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# vLLM
+# ---------------------------------------------------------------------------------------------------------
+
+def _vllm_key(name: str) -> str:
+    field = vllm_engine.FIELDS.get(name)
+    if field is not None:
+        return field.key
+    also = vllm_engine.ENGINE_ALSO.get(name)
+    return vllm_engine.ENGINE_FIELDS.get(name) or (also[0] if also else f"vllm.{name}")
+
+
+def vllm_sampling(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """``SamplingParams(...)``: the vllm kind's sampling fields, raw SamplingParams defaults below them."""
+    args = _args(call)
+    doc = _document(path, call, args)
+    if doc.data:
+        cfg = _engine_kind("vllm")(doc, options, sampling_params=True)
+    else:  # SamplingParams(): every field its default (the vllm kind refuses a document with no field)
+        b = ValueBuilder("vllm", path)
+        runtime_common.fill_layers(b, vllm_engine.SAMPLING_PARAMS)
+        runtime_common.apply_decoding(b, vllm_engine.SAMPLING_PARAMS)
+        cfg = b.build()
+    return _finish(cfg, path, call, args, _vllm_key, "vllm")
+
+
+def vllm_engine_args(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """``LLM(model, ...)``, ``EngineArgs(...)``, ``AsyncEngineArgs(...)``: engine args (``vllm serve``'s path)."""
+    args = _args(call, ("model",))
+    cfg = _engine_kind("vllm")(_document(path, call, args), options, engine_args=True)
+    return _finish(cfg, path, call, args, _vllm_key, "vllm")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# transformers
+# ---------------------------------------------------------------------------------------------------------
+
+def _hf_key(name: str) -> str:
+    field = transformers_engine.FIELDS.get(name)
+    return field.key if field is not None else f"hf.generation.{name}"
+
+
+def _json_doc(path: Path, call: Call, args: list[tuple[str, Arg]]) -> hf_common.JsonDoc:
+    return hf_common.JsonDoc(path, {n: a.value for n, a in args if a.resolved},
+                             {n: a.line for n, a in args if a.resolved})
+
+
+def hf_generation_config(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """``GenerationConfig(...)``: what the same fields give in a generation_config.json (transformers
+    defaults below)."""
+    args = _args(call)
+    doc = _json_doc(path, call, args)
+    b = ValueBuilder("hf-generation", path)
+    hf_common.add_generation_fields(b, doc)
+    hf_common.fill_generation_defaults(b)
+    runtime_common.apply_decoding(b, transformers_engine.GENERATE)
+    return _finish(b.build(), path, call, args, _hf_key, "hf.generation")
+
+
+def hf_generate(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """``model.generate(...)`` or a pipeline object's call: the GenerationConfig fields it passes, over the
+    model's generation_config.json on the same side (``generate()`` merges the kwargs into it), over the
+    transformers defaults. Other keywords are model inputs (``input_ids``, ``attention_mask``): a resolved one
+    is kept as ``hf.generate.<name>``, an unresolved one is data, not configuration, and is left out."""
+    gen = [(n, a) for n, a in call.keywords if n in hf_common.GENERATION_FIELDS]
+    b = ValueBuilder("hf-generation", path)
+    hf_common.add_generation_fields(b, _json_doc(path, call, gen), keep_unknown=False)
+    for name, a in call.keywords:
+        if a.resolved and name not in hf_common.GENERATION_FIELDS and name != "generation_config":
+            b.set(f"hf.generate.{name}", normalize_json(a.value), a.line, f"/{escape(name)}", "call")
+    _inherit_generation(b, options)
+    hf_common.fill_generation_defaults(b)
+    runtime_common.apply_decoding(b, transformers_engine.GENERATE)
+    return _finish(b.build(), path, call, gen, _hf_key, "hf.generation", skip_opaque=True)
+
+
+def _inherit_generation(b: ValueBuilder, options: ExtractOptions) -> None:
+    model = runtime_common.context_generation(options)
+    if model is None:
+        return
+    for key, v in model.values.items():
+        if key.startswith("generation.") and v.explicit:
+            b.inherit(key, v, "generation_config.json (generate() merges the call's kwargs into it)")
+
+
+def hf_pipeline(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """``pipeline(task, model, ...)``: the model and revision it loads, its dtype, the generation fields it
+    forwards to ``generate()``; other resolved arguments as ``hf.pipeline.<name>``."""
+    return _loads(call, _args(call, ("task", "model")), path, "hf.pipeline")
+
+
+def hf_model_load(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """A model class's ``from_pretrained(name, ...)``: the model and revision it loads and its dtype; other
+    resolved arguments as ``hf.from_pretrained.<name>``."""
+    return _loads(call, _args(call, ("model",)), path, "hf.from_pretrained")
+
+
+def _loads(call: Call, args: list[tuple[str, Arg]], path: Path, namespace: str) -> EffectiveConfig:
+    b = ValueBuilder("hf-generation", path)
+    gen = [(n, a) for n, a in args if n in hf_common.GENERATION_FIELDS]
+    hf_common.add_generation_fields(b, _json_doc(path, call, gen), keep_unknown=False)
+    for name, a in args:
+        if not a.resolved or name in hf_common.GENERATION_FIELDS:
+            continue
+        key = _PIPELINE_KEYS.get(name, f"{namespace}.{name}")
+        b.set(key, _pipeline_value(key, a, path), a.line, f"/{escape(name)}", "call")
+    return _finish(b.build(), path, call, args, lambda n: _PIPELINE_KEYS.get(n, _hf_key(n)), namespace)
+
+
+_PIPELINE_KEYS = {"model": "model.source", "revision": "model.revision", "torch_dtype": "precision.compute",
+                  "dtype": "precision.compute"}
+
+
+def _pipeline_value(key: str, a: Arg, path: Path) -> Json:
+    if key != "precision.compute" or a.value == "auto":
+        return normalize_json(a.value)
+    dtype = normalize_dtype(a.value) if isinstance(a.value, str) else None
+    if dtype is None:
+        raise ExtractionError(f"dtype: unknown element type {a.source}", str(path), a.line)
+    return dtype
+
+
+#: Tokenizer arguments with a canonical key (``from_pretrained`` and calls alike).
+_TOKENIZER_KEYS = {"padding_side": "preprocessing.padding_side", "truncation_side": "preprocessing.truncation_side",
+                   "model_max_length": "preprocessing.max_length"}
+
+
+def hf_tokenizer(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """A tokenizer's ``from_pretrained(...)``, call, or attribute assignment: ``padding_side``,
+    ``truncation_side``, ``model_max_length`` (the truncation length), and a call's ``max_length`` when the call
+    truncates: ``truncation`` true, or unset with no ``padding`` (transformers then truncates to
+    ``max_length``, ``longest_first``). Other resolved arguments as ``hf.tokenizer.<name>``; no defaults
+    (those are the tokenizer_config.json's, a model file)."""
+    if call.name.endswith("="):
+        args = [(call.name.rsplit(".", 1)[1][:-1], call.args[0])]
+    else:
+        args = [(n, a) for n, a in _args(call) if n not in ("text", "text_pair", "return_tensors")]
+    b = ValueBuilder("hf-tokenizer", path)
+    named = dict(args)
+    for name, a in args:
+        if not a.resolved:
+            continue
+        key = _TOKENIZER_KEYS.get(name) or ("preprocessing.max_length" if name == "max_length" and
+                                            _truncates(named) else f"hf.tokenizer.{name}")
+        b.set(key, normalize_json(a.value), a.line, f"/{escape(name)}", "call")
+    return _finish(b.build(), path, call, args, lambda n: _TOKENIZER_KEYS.get(n, f"hf.tokenizer.{n}"),
+                   "hf.tokenizer", skip_opaque=True)
+
+
+def _truncates(named: Mapping[str, Arg]) -> bool:
+    t, p = named.get("truncation"), named.get("padding")
+    if t is not None:
+        return t.resolved and t.value not in (False, "do_not_truncate", None)
+    return p is None or (p.resolved and p.value in (False, "do_not_pad"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# OpenAI client
+# ---------------------------------------------------------------------------------------------------------
+
+def _openai_key(name: str) -> str:
+    field = openai_engine.FIELDS.get(name)
+    return field.key if field is not None else f"openai.{name}"
+
+
+def openai_create(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """``chat.completions.create(...)`` / ``completions.create(...)``: the openai kind's request fields and
+    defaults (chat, or completions for ``prompt``). The messages or prompt are data, not configuration."""
+    args = _args(call)
+    doc = _document(path, call, [(n, a) for n, a in args if n not in ("messages", "prompt")])
+    data: dict[str, Any] = dict(doc.data)
+    data["prompt" if _completions(call) else "messages"] = [] if not _completions(call) else ""
+    cfg = _engine_kind("openai")(Document(path, data, doc.lines), options)
+    kept = [(n, a) for n, a in args if n not in ("messages", "prompt")]
+    return _finish(cfg, path, call, kept, _openai_key, "openai")
+
+
+def _completions(call: Call) -> bool:
+    return not call.name.endswith("chat.completions.create") and not call.name.endswith("ChatCompletion.create")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------------------------------------
+
+_VLLM_SAMPLING = Target("SamplingParams", vllm_sampling, True)
+_EXACT: dict[str, Target] = {
+    "vllm.SamplingParams": _VLLM_SAMPLING,
+    "vllm.sampling_params.SamplingParams": _VLLM_SAMPLING,
+    **{f"{m}.{c}": Target(c, vllm_engine_args, False)
+       for m, c in (("vllm", "LLM"), ("vllm.entrypoints.llm", "LLM"), ("vllm", "EngineArgs"),
+                    ("vllm", "AsyncEngineArgs"), ("vllm.engine.arg_utils", "EngineArgs"),
+                    ("vllm.engine.arg_utils", "AsyncEngineArgs"))},
+    **{f"{m}.GenerationConfig": Target("GenerationConfig", hf_generation_config, True)
+       for m in ("transformers", "transformers.generation", "transformers.generation.configuration_utils")},
+    **{f"{m}.pipeline": Target("pipeline", hf_pipeline, True) for m in ("transformers", "transformers.pipelines")},
+    "openai.ChatCompletion.create": Target("ChatCompletion.create", openai_create, True),
+    "openai.Completion.create": Target("Completion.create", openai_create, True),
+}
+_TOKENIZER_METHODS = ("", ".encode", ".encode_plus", ".batch_encode_plus", ".__call__", ".apply_chat_template")
+
+
+def match(call: Call, source: Source) -> Target | None:
+    """The known call ``call`` is (see the module docstring), None for any other."""
+    name = call.name
+    hit = _EXACT.get(name)
+    if hit is not None:
+        return hit
+    if name.startswith("transformers.") and source.imported("transformers"):
+        return _transformers(name)
+    if name.endswith(".generate") and name.startswith(f"{UNKNOWN}.") and source.imported("transformers") and \
+            any(n in hf_common.GENERATION_FIELDS for n, _ in call.keywords):
+        # a receiver the file does not tell: a transformers generate() only when it passes GenerationConfig fields
+        return Target("generate", hf_generate, True)
+    if (name.endswith(".chat.completions.create") or name.endswith(".completions.create")) and \
+            (name.startswith("openai.") or (name.startswith(f"{UNKNOWN}.") and source.imported("openai"))):
+        return Target(".".join(name.split(".")[-3 if "chat" in name else -2:]), openai_create, True)
+    return None
+
+
+def _transformers(name: str) -> Target | None:
+    """Calls on what transformers built: a model's ``generate``, a pipeline object, a tokenizer."""
+    if name.endswith(".generate"):
+        return Target("generate", hf_generate, True)
+    if name.startswith(("transformers.pipeline()", "transformers.pipelines.pipeline()")) and name.endswith("()"):
+        return Target("pipeline call", hf_generate, True)
+    head, _, rest = name.partition(".from_pretrained")
+    cls = head.rsplit(".", 1)[-1]
+    if "Tokenizer" not in cls and "Processor" not in cls:
+        model = cls.startswith("AutoModel") or "For" in cls
+        return Target(f"{cls}.from_pretrained", hf_model_load, False) if model and rest == "" else None
+    if rest == "":
+        return Target(f"{cls}.from_pretrained", hf_tokenizer, False)
+    if rest.startswith("()") and (rest[2:] in _TOKENIZER_METHODS or
+                                  (rest[2:].endswith("=") and rest[3:-1] in _TOKENIZER_KEYS)):
+        return Target("tokenizer" + rest[2:], hf_tokenizer, False)
+    return None
+
+
+def resolve(call: Call, source: Source, path: Path, options: ExtractOptions) -> Resolved | None:
+    """The call's values when it is a known call, else None."""
+    target = match(call, source)
+    if target is None:
+        return None
+    return Resolved(call, target.shown, target.handler(call, path, options), target.request)
+
+
+__all__ = ["Resolved", "Target", "match", "resolve"]

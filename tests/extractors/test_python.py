@@ -1,0 +1,179 @@
+"""The python kind: detection by import, values with the call's lines, run-time values unresolved, several call
+sites (agreeing, disagreeing, picked), bad files as input errors, and the CLI (extract, check) as a subprocess.
+Every expected value is worked out by hand from the fixture's text and the engine's semantics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from driftguard import extractors
+from driftguard.errors import ExtractionError
+from driftguard.extractors.base import ExtractOptions
+from driftguard.model import How
+from driftguard.readers.files import head
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "python"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "driftguard", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)
+
+
+def test_detects_a_py_file_that_imports_an_engine_and_no_other(tmp_path: Path) -> None:
+    for name in ("offline_vllm.py", "hf_generate.py", "openai_client.py"):
+        assert extractors.detect(FIXTURES / "good" / name) == "python"
+    plain = tmp_path / "util.py"
+    plain.write_text("import os\n\nprint(os.getcwd())\n")
+    assert not extractors.get("python").detect(plain, head(plain))
+    not_py = tmp_path / "notes.txt"
+    not_py.write_text("from vllm import SamplingParams\n")
+    assert not extractors.get("python").detect(not_py, head(not_py))
+
+
+def test_offline_vllm_engine_and_sampling_values() -> None:
+    cfg = extractors.extract(FIXTURES / "good" / "offline_vllm.py", "python")
+    got = {k: (v.value, v.origin.line) for k, v in cfg.values.items() if v.how == How.EXPLICIT}
+    assert got == {
+        "model.source": ("Qwen/Qwen2.5-7B-Instruct", 12), "vllm.model": ("Qwen/Qwen2.5-7B-Instruct", 12),
+        "serving.max_model_len": (4096, 12), "precision.compute": ("bfloat16", 12),
+        "serving.tensor_parallel_size": (2, 12), "vllm.tensor_parallel_size": (2, 12),
+        "generation.temperature": (0.7, 13), "generation.max_new_tokens": (512, 13),
+        "generation.top_p": (0.8, 8), "generation.repetition_penalty": (1.05, 8),
+    }
+    assert cfg.serving == "vllm-sampling-params"
+    # unset fields: the raw SamplingParams defaults (max_tokens would be 16), not the model's generation_config
+    assert cfg.values["generation.top_k"].value == 0 and cfg.values["generation.top_k"].how == How.DEFAULT
+    seed = cfg.values["generation.seed"]
+    assert seed.how == How.UNRESOLVED and seed.value == 'int(os.environ["SEED"])' and seed.origin.line == 13
+    assert cfg.values["generation.max_new_tokens"].note == "MAX_TOKENS = 512 (line 7)"
+
+
+def test_hf_generate_tokenizer_and_model_load() -> None:
+    cfg = extractors.extract(FIXTURES / "good" / "hf_generate.py", "python")
+    v = cfg.values
+    assert (v["generation.temperature"].value, v["generation.top_p"].value, v["generation.do_sample"].value) == \
+        (0.6, 0.9, True)
+    assert v["generation.max_new_tokens"].how == How.UNRESOLVED and v["generation.max_new_tokens"].value == "budget"
+    assert v["generation.top_k"].value == 50 and v["generation.top_k"].how == How.DEFAULT  # transformers' default
+    assert (v["preprocessing.max_length"].value, v["preprocessing.max_length"].origin.line) == (1024, 10)
+    assert (v["preprocessing.padding_side"].value, v["preprocessing.padding_side"].origin.line) == ("left", 5)
+    assert (v["model.source"].value, v["precision.compute"].value) == ("gpt2", "float16")
+    assert "hf.generation.unresolved_arguments" not in v  # **inputs is the tokenizer's output: model inputs
+
+
+def test_openai_client_call() -> None:
+    cfg = extractors.extract(FIXTURES / "good" / "openai_client.py", "python")
+    v = cfg.values
+    assert (v["generation.temperature"].value, v["generation.max_new_tokens"].value) == (0, 512)
+    assert v["generation.temperature"].origin.line == 10 and v["openai.model"].value == "served-model"
+    assert v["generation.do_sample"].value is False and cfg.serving == "openai"
+
+
+def test_disagreeing_call_sites_are_an_input_error_listing_them() -> None:
+    path = FIXTURES / "good" / "two_calls.py"
+    with pytest.raises(ExtractionError) as err:
+        extractors.extract(path, "python")
+    assert "generation.temperature differently: 0 (SamplingParams, line 3) vs 0.9 (SamplingParams, line 4)" \
+        in err.value.message
+    assert f"call sites: {path}:3 SamplingParams, {path}:4 SamplingParams" in err.value.message
+
+
+def test_a_pick_by_line_or_call_settles_it() -> None:
+    path = FIXTURES / "good" / "two_calls.py"
+    cfg = extractors.extract(path, "python", ExtractOptions(line=4))
+    assert cfg.values["generation.temperature"].value == 0.9 and cfg.values["generation.top_p"].value == 0.95
+    cfg = extractors.extract(path, "python", ExtractOptions(line=3))
+    assert cfg.values["generation.temperature"].value == 0 and cfg.values["generation.do_sample"].value is False
+    with pytest.raises(ExtractionError, match="no known call matches line 9; call sites: "):
+        extractors.extract(path, "python", ExtractOptions(line=9))
+    with pytest.raises(ExtractionError, match="differently"):  # both are SamplingParams: still ambiguous
+        extractors.extract(path, "python", ExtractOptions(call="SamplingParams"))
+
+
+def test_agreeing_call_sites_are_one_config(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text("from vllm import SamplingParams\na = SamplingParams(temperature=0.2)\n"
+                   "b = SamplingParams(temperature=0.2, max_tokens=64)\n")
+    cfg = extractors.extract(app, "python")
+    assert cfg.values["generation.temperature"].value == 0.2 and cfg.values["generation.max_new_tokens"].value == 64
+
+
+def test_bad_files_are_input_errors_with_a_line() -> None:
+    with pytest.raises(ExtractionError, match="not valid Python") as err:
+        extractors.extract(FIXTURES / "bad" / "syntax.py", "python")
+    assert err.value.line == 3
+    with pytest.raises(ExtractionError, match="no known call in this Python file"):
+        extractors.extract(FIXTURES / "bad" / "no_known_call.py", "python")
+
+
+def test_an_engine_value_out_of_range_is_the_engines_error_at_the_line(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text("from vllm import SamplingParams\n\np = SamplingParams(\n    top_p=1.5,\n)\n")
+    with pytest.raises(ExtractionError) as err:
+        extractors.extract(app, "python")
+    assert err.value.line == 4
+
+
+def test_cli_extract_shows_lines_and_unresolved_values() -> None:
+    proc = run("extract", str(FIXTURES / "good" / "offline_vllm.py"), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    values = json.loads(proc.stdout)["values"]
+    assert values["serving.max_model_len"]["value"] == 4096 and values["serving.max_model_len"]["origin"]["line"] == 12
+    assert values["generation.seed"]["how"] == "unresolved"
+
+
+def test_cli_hostile_python_is_exit_2_in_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.py"
+    deep.write_text("from vllm import SamplingParams\nx = " + "+".join(["a"] * 400) + "\n")
+    big = tmp_path / "big.py"
+    big.write_text("from vllm import SamplingParams\n" + "x = [" + "1," * 600_000 + "]\n")
+    many = tmp_path / "many.py"
+    many.write_text("from vllm import SamplingParams\n" + "x = 1\n" * 60_000)
+    for path, limit in ((deep, "python_depth"), (big, "python_bytes"), (many, "python_nodes")):
+        proc = run("extract", str(path))
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("\n") == 1 and limit in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _check(tmp_path: Path, entry: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "training").mkdir(exist_ok=True)
+    (tmp_path / "training" / "generation_config.json").write_text(
+        '{"do_sample": true, "temperature": 0.9, "top_p": 0.95, "top_k": 0, "max_new_tokens": 128}\n')
+    (tmp_path / "two_calls.py").write_text((FIXTURES / "good" / "two_calls.py").read_text())
+    (tmp_path / "driftguard.yaml").write_text(
+        "version: 1\nmodels:\n  m:\n    training:\n      - path: training/generation_config.json\n"
+        f"    deployment:\n      - path: two_calls.py\n{entry}")
+    return run("check", "--format", "json", cwd=tmp_path)
+
+
+def test_cli_check_with_a_python_side_and_a_pick(tmp_path: Path) -> None:
+    proc = _check(tmp_path, "        line: 3\n")
+    assert proc.returncode == 1, proc.stderr
+    findings = [f for m in json.loads(proc.stdout)["models"] for f in m["findings"]]
+    # temperature 0 at line 3 is greedy decoding; the model was tuned to sample
+    [finding] = findings
+    assert (finding["rule"], finding["key"], finding["deployed"]) == ("DG104", "generation.decoding", "greedy")
+    assert finding["deployed_origin"]["path"] == "two_calls.py" and finding["deployed_origin"]["line"] == 3
+    proc = _check(tmp_path, "        line: 4\n")  # 0.9, 0.95, top_k off, 128 tokens: what the model was tuned with
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cli_check_without_a_pick_is_exit_2_listing_the_call_sites(tmp_path: Path) -> None:
+    proc = _check(tmp_path, "")
+    assert proc.returncode == 2 and "two_calls.py:3 SamplingParams" in proc.stderr
+    assert "two_calls.py:4 SamplingParams" in proc.stderr
+
+
+def test_cli_a_pick_on_another_kind_is_a_manifest_error(tmp_path: Path) -> None:
+    (tmp_path / "g.json").write_text('{"temperature": 0.5, "_from_model_config": true}\n')
+    (tmp_path / "driftguard.yaml").write_text(
+        "version: 1\nmodels:\n  m:\n    training:\n      - path: g.json\n        call: SamplingParams\n"
+        "    deployment:\n      - path: g.json\n")
+    proc = run("check", cwd=tmp_path)
+    assert proc.returncode == 2 and "'call' picks a call site of a Python file" in proc.stderr

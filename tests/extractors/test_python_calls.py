@@ -1,0 +1,154 @@
+"""The python kind's call table: which calls are known (by import, never by a bare name) and how each resolves
+through the engine kind that reads the same fields in a file (equivalence with a vLLM request YAML and a
+generation_config.json), with the expected values worked out by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from driftguard import extractors
+from driftguard.errors import ExtractionError
+from driftguard.extractors import python_calls
+from driftguard.extractors.base import ExtractOptions
+from driftguard.model import EffectiveConfig, How
+from driftguard.readers import python_ast
+
+SAMPLING = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repetition_penalty": 1.05}
+SHARED = ("generation.temperature", "generation.top_p", "generation.top_k", "generation.repetition_penalty",
+          "generation.max_new_tokens", "generation.do_sample")
+
+
+def _py(tmp_path: Path, text: str, options: ExtractOptions | None = None) -> EffectiveConfig:
+    path = tmp_path / "app.py"
+    path.write_text(text)
+    return extractors.extract(path, "python", options)
+
+
+def _shown(calls: str) -> list[str]:
+    source = python_ast.read(calls, "app.py")
+    return [t.shown for c in source.calls if (t := python_calls.match(c, source)) is not None]
+
+
+def test_known_calls_come_from_imports() -> None:
+    assert _shown("import vllm\nvllm.SamplingParams()\nvllm.LLM('m')\nvllm.EngineArgs(model='m')\n") == \
+        ["SamplingParams", "LLM", "EngineArgs"]
+    assert _shown("from vllm.engine.arg_utils import AsyncEngineArgs as A\nA(model='m')\n") == ["AsyncEngineArgs"]
+    assert _shown("from transformers import GenerationConfig, pipeline\nGenerationConfig(top_k=1)\n"
+                  "p = pipeline('text-generation')\np('x', max_new_tokens=3)\n") == \
+        ["GenerationConfig", "pipeline", "pipeline call"]
+    assert _shown("import openai\nopenai.ChatCompletion.create(messages=[])\n") == ["ChatCompletion.create"]
+    # no import: the same names are the file's own
+    assert _shown("SamplingParams(top_p=1)\nGenerationConfig(top_k=1)\nclient.chat.completions.create()\n") == []
+    # a receiver the file does not tell is a transformers model only when the file imports transformers and the call
+    # passes GenerationConfig fields (llm.generate(prompts, params) is vLLM's)
+    assert _shown("import transformers\nm.generate(max_new_tokens=3)\nllm.generate(p, params)\n") == ["generate"]
+    assert _shown("import openai\nc.chat.completions.create(model='x')\n") == ["chat.completions.create"]
+
+
+def test_sampling_params_equal_a_vllm_request_yaml_and_a_generation_config(tmp_path: Path) -> None:
+    args = ", ".join(f"{k}={v}" for k, v in SAMPLING.items())
+    py = _py(tmp_path, f"from vllm import SamplingParams\nSamplingParams({args}, max_tokens=512)\n")
+    yml = tmp_path / "request.yaml"
+    yml.write_text("".join(f"{k}: {v}\n" for k, v in SAMPLING.items()) + "max_tokens: 512\n")
+    request = extractors.extract(yml, "vllm")
+    gen = tmp_path / "generation_config.json"
+    gen.write_text('{"do_sample": true, "temperature": 0.7, "top_p": 0.8, "top_k": 20, "repetition_penalty": 1.05, '
+                   '"max_new_tokens": 512}\n')
+    hf = extractors.extract(gen, "hf-generation")
+    expected = {"generation.temperature": 0.7, "generation.top_p": 0.8, "generation.top_k": 20,
+                "generation.repetition_penalty": 1.05, "generation.max_new_tokens": 512, "generation.do_sample": True}
+    for cfg in (py, request, hf):
+        assert {k: cfg.values[k].value for k in SHARED} == expected, cfg.kind
+
+
+def test_generation_config_call_equals_the_json_file(tmp_path: Path) -> None:
+    py = _py(tmp_path, "from transformers import GenerationConfig\n"
+                       "GenerationConfig(do_sample=True, temperature=0.7, top_k=20, max_new_tokens=512)\n")
+    gen = tmp_path / "generation_config.json"
+    gen.write_text('{"do_sample": true, "temperature": 0.7, "top_k": 20, "max_new_tokens": 512}\n')
+    hf = extractors.extract(gen, "hf-generation")
+    keys = [k for k in hf.values if k.startswith("generation.")]
+    assert {k: py.values[k].value for k in keys} == {k: hf.values[k].value for k in keys}
+    assert {k: py.values[k].how for k in keys} == {k: hf.values[k].how for k in keys}
+
+
+def test_a_run_time_value_is_unresolved_under_the_key_it_sets(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "import sys\nfrom vllm import LLM\nLLM(model=sys.argv[1], max_model_len=int(sys.argv[2]))\n")
+    for key, text in (("model.source", "sys.argv[1]"), ("serving.max_model_len", "int(sys.argv[2])")):
+        assert (cfg.values[key].how, cfg.values[key].value, cfg.values[key].origin.line) == \
+            (How.UNRESOLVED, text, 3)
+
+
+def test_kwargs_built_at_run_time_are_one_unresolved_value(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "from vllm import SamplingParams\ndef f(**kw):\n    return SamplingParams(top_p=0.5, **kw)\n")
+    v = cfg.values["vllm.unresolved_arguments"]
+    assert (v.how, v.value, v.origin.line) == (How.UNRESOLVED, "**kw", 3)
+
+
+def test_generate_takes_the_models_generation_config_below_its_kwargs(tmp_path: Path) -> None:
+    gen = tmp_path / "generation_config.json"
+    gen.write_text('{"do_sample": true, "temperature": 0.6, "top_p": 0.9}\n')
+    context = (extractors.extract(gen, "hf-generation"),)
+    cfg = _py(tmp_path, "import transformers\nmodel.generate(ids, temperature=0.2, max_new_tokens=64)\n",
+              ExtractOptions(context=context))
+    v = cfg.values
+    assert (v["generation.temperature"].value, v["generation.temperature"].how) == (0.2, How.EXPLICIT)
+    assert (v["generation.top_p"].value, v["generation.top_p"].how) == (0.9, How.INHERITED)
+    assert v["generation.do_sample"].value is True and v["generation.max_new_tokens"].value == 64
+
+
+def test_sampling_params_ignore_the_models_generation_config(tmp_path: Path) -> None:
+    gen = tmp_path / "generation_config.json"
+    gen.write_text('{"temperature": 0.6, "top_p": 0.9, "max_new_tokens": 2048}\n')
+    context = (extractors.extract(gen, "hf-generation"),)
+    cfg = _py(tmp_path, "from vllm import SamplingParams\nSamplingParams(temperature=0.2)\n",
+              ExtractOptions(context=context))
+    assert cfg.values["generation.top_p"].value == 1.0 and cfg.values["generation.max_new_tokens"].value == 16
+
+
+def test_pipeline_model_dtype_and_generation(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "import torch\nfrom transformers import pipeline\n"
+                        "pipe = pipeline('text-generation', 'org/m', revision='v2', torch_dtype=torch.bfloat16,\n"
+                        "                max_new_tokens=100, device_map='auto')\n")
+    v = cfg.values
+    assert (v["model.source"].value, v["model.revision"].value, v["precision.compute"].value) == \
+        ("org/m", "v2", "bfloat16")
+    assert (v["generation.max_new_tokens"].value, v["hf.pipeline.device_map"].value) == (100, "auto")
+    assert v["hf.pipeline.task"].value == "text-generation" and v["precision.compute"].origin.line == 3
+
+
+@pytest.mark.parametrize(("call", "cut"), [
+    ("tok(x, truncation=True, max_length=128)", True),
+    ("tok(x, max_length=128)", True),  # transformers truncates (longest_first) when only max_length is given
+    ("tok(x, padding='max_length', max_length=128)", False),  # max_length is the padding length
+    ("tok(x, truncation=False, max_length=128)", False),
+    ("tok.encode(x, truncation='only_first', max_length=128)", True),
+])
+def test_a_tokenizer_calls_max_length_counts_when_it_truncates(tmp_path: Path, call: str, cut: bool) -> None:
+    cfg = _py(tmp_path, f"from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('m')\n{call}\n")
+    assert ("preprocessing.max_length" in cfg.values) is cut
+    assert ("hf.tokenizer.max_length" in cfg.values) is not cut
+
+
+def test_tokenizer_sides_and_model_max_length(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "from transformers import AutoTokenizer\n"
+                        "tok = AutoTokenizer.from_pretrained('m', model_max_length=2048, truncation_side='left')\n"
+                        "tok.padding_side = 'left'\n")
+    v = cfg.values
+    assert (v["preprocessing.max_length"].value, v["preprocessing.truncation_side"].value) == (2048, "left")
+    assert (v["preprocessing.padding_side"].value, v["preprocessing.padding_side"].origin.line) == ("left", 3)
+
+
+def test_legacy_completion_and_a_client_completions_call(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "import openai\nopenai.Completion.create(model='m', prompt=p, max_tokens=5)\n")
+    assert cfg.values["generation.max_new_tokens"].value == 5
+    cfg = _py(tmp_path, "from openai import OpenAI\nc = OpenAI()\nc.completions.create(model='m', prompt='x')\n")
+    assert cfg.values["generation.max_new_tokens"].value == 16  # the Completions API default (defaults.md §5)
+
+
+def test_an_unknown_dtype_is_an_input_error_at_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ExtractionError) as err:
+        _py(tmp_path, "from transformers import pipeline\n\npipeline('x', torch_dtype='float99')\n")
+    assert err.value.line == 3
