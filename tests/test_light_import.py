@@ -111,6 +111,7 @@ TEXT_SAMPLES: dict[str, Path] = {
     "openai": FIXTURES / "context" / "request.json",
     "lmdeploy": CORPUS / "runtime" / "InternLM__lmdeploy__examples__cpp__llama__llama_config.ini",
     "snapshot": FIXTURES / "snapshot" / "triton.snapshot.json",
+    "python": CORPUS / "python" / "henghayan__HappyChat__quantize__awa_run.py",
 }
 
 

@@ -35,7 +35,7 @@ from driftguard.readers.files import read_text
 INFO = KindInfo(
     kind="python",
     description="Python file: literal arguments of vLLM, transformers and OpenAI-client calls (read, never run)",
-    role="either",
+    role="deployment",  # its values configure a serving engine's requests or the engine itself
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
     keeps=("vllm", "hf", "openai"),

@@ -210,6 +210,10 @@ def hf_model_load(call: Call, path: Path, options: ExtractOptions) -> EffectiveC
 
 
 def _loads(call: Call, args: list[tuple[str, Arg]], path: Path, namespace: str) -> EffectiveConfig:
+    """The model a call loads (``model``, ``revision``, ``torch_dtype``/``dtype``, also inside a resolved
+    ``model_kwargs`` dict, at its line), the generation fields it forwards, other resolved arguments as
+    ``<namespace>.<name>``."""
+    args = [item for name, a in args for item in _model_kwargs(name, a)]
     b = ValueBuilder("hf-generation", path)
     gen = [(n, a) for n, a in args if n in hf_common.GENERATION_FIELDS]
     hf_common.add_generation_fields(b, _json_doc(path, call, gen), keep_unknown=False)
@@ -219,6 +223,13 @@ def _loads(call: Call, args: list[tuple[str, Arg]], path: Path, namespace: str) 
         key = _PIPELINE_KEYS.get(name, f"{namespace}.{name}")
         b.set(key, _pipeline_value(key, a, path), a.line, f"/{escape(name)}", "call")
     return _finish(b.build(), path, call, args, lambda n: _PIPELINE_KEYS.get(n, _hf_key(n)), namespace)
+
+
+def _model_kwargs(name: str, a: Arg) -> list[tuple[str, Arg]]:
+    """``model_kwargs={"torch_dtype": ...}`` as the arguments it passes to ``from_pretrained``."""
+    if name != "model_kwargs" or not a.resolved or not isinstance(a.value, dict):
+        return [(name, a)]
+    return [(str(k), Arg(v, f"{a.source}[{k!r}]", a.line, True, a.note)) for k, v in a.value.items()]
 
 
 _PIPELINE_KEYS = {"model": "model.source", "revision": "model.revision", "torch_dtype": "precision.compute",
@@ -279,14 +290,29 @@ def _openai_key(name: str) -> str:
 
 def openai_create(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
     """``chat.completions.create(...)`` / ``completions.create(...)``: the openai kind's request fields and
-    defaults (chat, or completions for ``prompt``). The messages or prompt are data, not configuration."""
-    args = _args(call)
+    defaults (chat, or completions for ``prompt``), ``extra_body`` merged into the body as the client does (its
+    ``top_k`` is a field the OpenAI API lacks: ``openai.unknown_fields.top_k``, DG304). The messages or prompt
+    are data, not configuration."""
+    args = [item for n, a in _args(call) if n not in _CLIENT_OPTIONS for item in _extra_body(n, a)]
     doc = _document(path, call, [(n, a) for n, a in args if n not in ("messages", "prompt")])
     data: dict[str, Any] = dict(doc.data)
     data["prompt" if _completions(call) else "messages"] = [] if not _completions(call) else ""
     cfg = _engine_kind("openai")(Document(path, data, doc.lines), options)
     kept = [(n, a) for n, a in args if n not in ("messages", "prompt")]
     return _finish(cfg, path, call, kept, _openai_key, "openai")
+
+
+#: The client's own options of a create call (``openai-python``'s ``extra_headers``, ``extra_query``, ``timeout``):
+#: not sent in the body.
+_CLIENT_OPTIONS = frozenset(("extra_headers", "extra_query", "timeout"))
+
+
+def _extra_body(name: str, a: Arg) -> list[tuple[str, Arg]]:
+    """``extra_body={...}``: the client merges its members into the request body (an OpenAI-compatible server's
+    extensions, ``top_k``), so they are body fields at the ``extra_body`` line."""
+    if name != "extra_body" or not a.resolved or not isinstance(a.value, dict):
+        return [(name, a)]
+    return [(str(k), Arg(v, f"{a.source}[{k!r}]", a.line, True, a.note)) for k, v in a.value.items()]
 
 
 def _completions(call: Call) -> bool:
@@ -320,10 +346,10 @@ def match(call: Call, source: Source) -> Target | None:
     hit = _EXACT.get(name)
     if hit is not None:
         return hit
+    generates = any(n in hf_common.GENERATION_FIELDS for n, _ in call.keywords)
     if name.startswith("transformers.") and source.imported("transformers"):
-        return _transformers(name)
-    if name.endswith(".generate") and name.startswith(f"{UNKNOWN}.") and source.imported("transformers") and \
-            any(n in hf_common.GENERATION_FIELDS for n, _ in call.keywords):
+        return _transformers(name, generates)
+    if name.endswith(".generate") and name.startswith(f"{UNKNOWN}.") and source.imported("transformers") and generates:
         # a receiver the file does not tell: a transformers generate() only when it passes GenerationConfig fields
         return Target("generate", hf_generate, True)
     if (name.endswith(".chat.completions.create") or name.endswith(".completions.create")) and \
@@ -332,12 +358,14 @@ def match(call: Call, source: Source) -> Target | None:
     return None
 
 
-def _transformers(name: str) -> Target | None:
-    """Calls on what transformers built: a model's ``generate``, a pipeline object, a tokenizer."""
+def _transformers(name: str, generates: bool) -> Target | None:
+    """Calls on what transformers built: a model's ``generate``, a pipeline object (``generates``: the call passes
+    GenerationConfig fields), a tokenizer."""
     if name.endswith(".generate"):
         return Target("generate", hf_generate, True)
     if name.startswith(("transformers.pipeline()", "transformers.pipelines.pipeline()")) and name.endswith("()"):
-        return Target("pipeline call", hf_generate, True)
+        # a pipeline's task is not known from the object: a generation pipeline when the call passes generate() fields
+        return Target("pipeline call", hf_generate, True) if generates else None
     head, _, rest = name.partition(".from_pretrained")
     cls = head.rsplit(".", 1)[-1]
     if "Tokenizer" not in cls and "Processor" not in cls:
