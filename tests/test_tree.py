@@ -25,9 +25,6 @@ ELSEWHERE: dict[str, str] = {
     "approvals/schema.py":
         ("the Approval model: tests/approvals/test_apply.py, tests/test_check_report_schema.py (its JSON Schema), "
          "tests/test_check_malformed.py (malformed approvals)"),
-    "approvals/store.py":
-        ("loading approvals/: tests/approvals/test_write.py (load_file), tests/attacks/test_approvals.py, "
-         "tests/test_check_malformed.py"),
     "ci/__init__.py": "a docstring only; its modules: tests/ci/test_gitref.py, tests/ci/test_shard.py",
     "ci/baseline.py":
         ("introduced vs existing findings of check --base: tests/ci/test_gitref.py, tests/ci/test_changed.py, "

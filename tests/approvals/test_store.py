@@ -1,0 +1,62 @@
+"""The approval policy at its boundaries (issue 25: the horizon's `>` vs `>=` and duplicate ids that differ only
+in case survived mutation): an expiry exactly max_horizon_days after approved_on or today holds, one day more is
+refused at the expires line; an approval may start today, not tomorrow; ids are one file name on a
+case-insensitive file system, so two that differ in case are a duplicate."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from driftguard.approvals.store import load_dir
+from driftguard.errors import ApprovalError
+
+TODAY = date(2026, 12, 1)
+
+
+def _write(folder: Path, name: str, *, ident: str, approved_on: date | None, expires: date) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.yaml"
+    start = "" if approved_on is None else f"approved_on: {approved_on.isoformat()}\n"
+    path.write_text(f"id: {ident}\nmodel: m\nkey: generation.top_p\ntraining: 0.92\ndeployed: 0.85\n"
+                    f"reason: measured\napproved_by: oncall\n{start}expires: {expires.isoformat()}\n",
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("start", ["approved_on", "today"])
+def test_the_horizon_holds_to_the_day(tmp_path: Path, start: str) -> None:
+    """Counted from approved_on and from today (alone when approved_on is not given): 30 days after is allowed,
+    31 is not."""
+    approved_on = None if start == "today" else TODAY - timedelta(days=3)
+    base = TODAY if approved_on is None else approved_on
+    folder = tmp_path / "approvals"
+    _write(folder, "a", ident="a", approved_on=approved_on, expires=base + timedelta(days=30))
+    assert [x.id for x in load_dir(folder, max_horizon_days=30, today=TODAY)] == ["a"]
+    path = _write(folder, "a", ident="a", approved_on=approved_on, expires=base + timedelta(days=31))
+    with pytest.raises(ApprovalError) as err:
+        load_dir(folder, max_horizon_days=30, today=TODAY)
+    assert (err.value.path, err.value.line) == (str(path), 8 if approved_on is None else 9)
+    assert f"is 31 days after {start}" in err.value.message and "longest allowed is 30 days" in err.value.message
+
+
+def test_an_approval_may_start_today_not_tomorrow(tmp_path: Path) -> None:
+    folder = tmp_path / "approvals"
+    _write(folder, "a", ident="a", approved_on=TODAY, expires=TODAY + timedelta(days=5))
+    assert len(load_dir(folder, today=TODAY)) == 1
+    _write(folder, "a", ident="a", approved_on=TODAY + timedelta(days=1), expires=TODAY + timedelta(days=5))
+    with pytest.raises(ApprovalError, match="may not start in the future") as err:
+        load_dir(folder, today=TODAY)
+    assert err.value.line == 8
+
+
+def test_ids_that_differ_only_in_case_are_a_duplicate(tmp_path: Path) -> None:
+    folder = tmp_path / "approvals"
+    _write(folder, "first", ident="Top-P", approved_on=TODAY, expires=TODAY + timedelta(days=5))
+    second = _write(folder, "second", ident="top-p", approved_on=TODAY, expires=TODAY + timedelta(days=5))
+    with pytest.raises(ApprovalError) as err:
+        load_dir(folder, today=TODAY)
+    assert err.value.message.startswith("duplicate approval id 'top-p' ('Top-P'; ids are compared ignoring case)")
+    assert err.value.path == str(second)
