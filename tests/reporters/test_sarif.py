@@ -164,3 +164,18 @@ def test_a_report_without_rule_docs_still_names_its_rules() -> None:
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["X900"]
     assert run["results"][0]["level"] == "note"
     assert run["results"][0]["locations"] == [{"logicalLocations": [{"name": "k", "fullyQualifiedName": "m/k"}]}]
+
+
+def test_an_expired_approval_suppresses_nothing() -> None:
+    """Code scanning hides a result that carries a suppression: the day after the summarizer's approval expires
+    (it holds through 2027-10-31), its top_p finding is a failing error with no suppression, still naming the
+    approval in its properties, and the log stays valid."""
+    from datetime import date
+
+    report = driftguard.check(EXAMPLE / "driftguard.yaml", today=date(2027, 11, 1))
+    log = log_of(report)
+    validate(log)
+    (top_p,) = [r for r in log["runs"][0]["results"] if r["properties"]["key"] == "generation.top_p"]
+    assert top_p["properties"]["status"] == "expired" and top_p["properties"]["approval"] == "summarizer-top-p"
+    assert top_p["level"] == "error" and "suppressions" not in top_p
+    assert not report.ok
