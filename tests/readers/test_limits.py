@@ -11,7 +11,8 @@ from driftguard.readers.limits import DEFAULT, MAX_DEPTH, MAX_LIMIT, Limits, MiB
 
 
 @pytest.mark.parametrize(("raw", "value"), [
-    (1, 1), (123, 123), ("123", 123), (" 64M ", 64 * MiB), ("2g", 2 * 1024 * MiB), ("1k", 1024),
+    (1, 1), (123, 123), ("123", 123), (" 64M ", 64 * MiB), ("2g", 2 * 1024 * MiB), ("2G", 2 * 1024 ** 3), ("1k", 1024),
+    ("3M", 3 * 1024 ** 2), ("1K", 1024),
     (MAX_LIMIT, MAX_LIMIT),
     (0, None), (-1, None), (True, None), ("", None), ("k", None), ("1.5M", None), ("-3", None), ("0x10", None),
     ("1" * 19, None), (1.0, None), (None, None), ("9" * 18 + "g", None),
@@ -40,6 +41,7 @@ def test_a_value_that_is_not_a_positive_integer_is_refused() -> None:
 
 
 def test_depth_stops_below_the_interpreters_stack() -> None:
+    assert MAX_DEPTH == 512  # pinned here, not only read from the module: a lower bound would refuse real trees
     assert Limits(depth=MAX_DEPTH).depth == MAX_DEPTH
     with pytest.raises(UsageError, match=f"up to {MAX_DEPTH}"):
         Limits(depth=MAX_DEPTH + 1)
