@@ -61,6 +61,13 @@ def test_each_engine_declares_its_paths_and_its_kind_in_one_registry_line() -> N
     ("trtllm-llmapi", "top_k", 0, True), ("trtllm-llmapi", "repetition_penalty", 0, False),
     ("lmdeploy-pipeline", "temperature", 2.5, False), ("lmdeploy-pipeline", "top_k", 0, True),
     ("vllm-serve", "max_tokens", 10 ** 400, True),  # beyond any float: compared as infinite, no crash
+    # Boundaries, from outside the spec tables (issue 25): OpenAI n is [1, 128] and temperature [0, 2]
+    # (shared/reference/defaults.md §5, OAI); TGI refuses top_k 0 ("`top_k` must be strictly positive", router
+    # validation.rs) and accepts 1; vLLM's top_p is (0, 1] and top_k -1 (off) or >= 1 (VLLM-SP _verify_args).
+    ("openai", "n", 1, True), ("openai", "n", 128, True), ("openai", "n", 0, False),
+    ("openai", "temperature", 0, True), ("openai", "temperature", -0.5, False),
+    ("tgi", "top_k", 0, False), ("tgi", "top_k", 1, True),
+    ("vllm-serve", "top_p", 0.5, True), ("vllm-serve", "top_p", 1.5, False), ("vllm-serve", "top_k", 1, True),
 ])
 def test_ranges_are_the_engines_own(spec: str, name: str, value: float, ok: bool) -> None:
     msg = engines.get(spec).check(name, value)
