@@ -76,7 +76,7 @@ def flatten(tree: dict[str, Any], path: str) -> EffectiveConfig:
                 values[key] = Value(v, origin)
 
     walk(tree, "")
-    return EffectiveConfig("bench", path, values)
+    return EffectiveConfig("hf-config", path, values)  # a registered kind: diff_configs reads its traits
 
 
 def median_time(fn: Any, repeat: int) -> float:
