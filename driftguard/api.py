@@ -288,9 +288,10 @@ def snapshot(url: str, output: str | Path, *, server: str | None = None, model: 
              headers: Mapping[str, str] | None = None, timeout: float = 10.0,
              limits: Limits = DEFAULT_LIMITS) -> Path:
     """Read the effective config of the server running at ``url`` and write it to ``output`` as a snapshot
-    file, an artifact ``extract`` and ``check`` read (kind ``snapshot``). ``server``: ``triton``, ``tgi`` or
-    ``vllm`` (None: recognised from its answers); ``model``: the model whose config is read (Triton);
-    ``headers``: sent with every request, nothing else is; ``timeout``: seconds per connection and read.
+    file, an artifact ``extract`` and ``check`` read (kind ``snapshot``). ``server``: ``triton``, ``tgi``,
+    ``vllm`` or ``llama-cpp`` (None: recognised from its answers); ``model``: the model whose config is read
+    (Triton); ``headers``: sent with every request, nothing else is; ``timeout``: seconds per connection and
+    read.
     Returns the path written; UsageError or ExtractionError (one line, naming the URL) otherwise."""
     from driftguard.gate import snapshot as snapshot_mod
 

@@ -73,3 +73,4 @@ def serving(routes: Mapping[str, Route]) -> Iterator[Server]:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+LLAMA_CPP = {"/props": recorded("llama-cpp", "props")}

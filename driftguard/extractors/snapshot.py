@@ -8,7 +8,7 @@ The file (``*.snapshot.json``, JSON, schema version ``VERSION``)::
       "version": 1,                          # this schema's version
       "captured_at": "2026-12-07T13:00:00+00:00",
       "url": "http://triton:8000",           # the base URL the user named
-      "server": "triton",                    # triton | tgi | vllm (SERVERS)
+      "server": "triton",                    # triton | tgi | vllm | llama-cpp (SERVERS)
       "server_version": "2.52.0",            # as the server reports it (null: it did not say)
       "model": "summarizer",                 # the model asked for (Triton), else null
       "responses": [                         # one per endpoint read, in order
@@ -45,6 +45,17 @@ where that is defined (``ENDPOINTS``; the capture reads the same table):
   ``serving.max_model_len`` and ``vllm.served_model_name`` (the ids); a LoRA adapter's card (``parent`` set)
   gives ``model.adapters`` as ``name=path``, the spelling of ``--lora-modules``. ``GET /version``:
   ``{"version": ...}`` (vllm-project/vllm@048027fbbdb8 vllm/entrypoints/openai/api_server.py ``show_version``).
+* **llama.cpp** ``llama-server`` ``GET /props`` (ggml-org/llama.cpp@00dc8057ab28 tools/server/README.md "GET
+  /props"): ``default_generation_settings`` is a slot's settings, which every request starts from (the sampling
+  flags as the server resolved them, GGUF ``general.sampling.*`` included: ``engines.llama_cpp_launcher``):
+  ``n_ctx`` (one slot's context) -> ``serving.max_model_len``, ``params`` -> ``generation.*`` (``temperature``,
+  ``top_k``, ``top_p``, ``min_p``, ``typical_p``, ``repeat_penalty`` -> ``repetition_penalty``, the penalties,
+  ``n_predict`` -> ``max_new_tokens`` (unless -1: no limit), ``seed`` (4294967295, ``LLAMA_DEFAULT_SEED``:
+  random, null), ``stop``), its floats read back as the float32 the server holds (0.800000011920929 -> 0.8),
+  and ``generation.do_sample`` derived from the temperature (greedy at <= 0, as the Ollama kind does);
+  ``total_slots`` -> ``batching.max_batch_size``; ``model_path`` -> ``model.source``; ``build_info`` is the
+  version. Everything is also kept as ``llama_cpp.props.*`` (the chat template there is the model's own, not
+  necessarily the one applied, so it is not ``preprocessing.chat_template``).
 
 A snapshot states what the server reported, so it has no defaults of its own (a Triton config's mapping
 still fills the ModelConfig defaults for fields the server left out, as for a config.pbtxt).
@@ -53,6 +64,7 @@ still fills the ModelConfig defaults for fields the server left out, as for a co
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -84,26 +96,29 @@ ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
     "triton": (("server_metadata", "/v2"), ("model_config", "/v2/models/{model}/config")),
     "tgi": (("info", "/info"),),
     "vllm": (("version", "/version"), ("models", "/v1/models")),
+    "llama-cpp": (("props", "/props"),),
 }
 SERVERS = tuple(ENDPOINTS)
 VERSION_AT: dict[str, tuple[str, str]] = {
     "triton": ("server_metadata", "version"),
     "tgi": ("info", "version"),
     "vllm": ("version", "version"),
+    "llama-cpp": ("props", "build_info"),
 }
 #: Servers whose endpoints name a model (``{model}``).
 NEEDS_MODEL = frozenset(s for s, eps in ENDPOINTS.items() if any("{model}" in p for _, p in eps))
 
 INFO = KindInfo(
     kind="snapshot",
-    description="a live server's config captured by `driftguard snapshot` (Triton, TGI, vLLM), *.snapshot.json",
+    description=("a live server's config captured by `driftguard snapshot` (Triton, TGI, vLLM, llama.cpp), "
+                 "*.snapshot.json"),
     role="deployment",
     # Above the model files the server loaded (what it reports about them is what it runs), below the files that
     # configure an engine (``KindInfo.runtime``, 70): a launch script or request in the change under review is
     # what will run, a snapshot what ran when it was taken.
     rank=65,
     namespaces=("model", "serving", "batching", "precision", "io", "generation"),
-    keeps=("snapshot", "triton", "tgi", "vllm"),
+    keeps=("snapshot", "triton", "tgi", "vllm", "llama_cpp"),
     names=("*.snapshot.json",),
 )
 
@@ -334,6 +349,79 @@ def _vllm_models(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: s
         put(b, doc, "model.adapters", names, f"{ptr}/data/{adapters[0][0]}", request, "LoRA cards (parent set)")
 
 
+# -- llama.cpp ---------------------------------------------------------------------------------------------
+
+#: ``default_generation_settings.params`` members that state a canonical key.
+_LLAMA_PARAMS = {
+    "temperature": "generation.temperature", "top_k": "generation.top_k", "top_p": "generation.top_p",
+    "min_p": "generation.min_p", "typical_p": "generation.typical_p",
+    "repeat_penalty": "generation.repetition_penalty", "presence_penalty": "generation.presence_penalty",
+    "frequency_penalty": "generation.frequency_penalty", "n_predict": "generation.max_new_tokens",
+}
+#: ``n_predict`` -1: no limit, which no canonical value says (kept as ``llama_cpp.props...n_predict`` only).
+_NO_LIMIT = -1
+#: common/common.h ``LLAMA_DEFAULT_SEED`` (0xFFFFFFFF): a random seed each time.
+_RANDOM_SEED = 0xFFFFFFFF
+
+
+def _float32(x: float) -> float:
+    """The shortest decimal that is the same float32 as ``x`` (llama-server prints its float32 fields as
+    doubles: 0.800000011920929 is the 0.8 the command line gave)."""
+    held = struct.pack("<f", x)
+    for digits in range(1, 10):
+        short = float(f"{x:.{digits}g}")
+        if struct.pack("<f", short) == held:
+            return short
+    return x
+
+
+def _llama_props(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """``/props``: the slot settings every request starts from, the slots, the model (module docstring)."""
+    props = _body(doc, body, ptr, "llama-server /props")
+    settings = props.get("default_generation_settings")
+    if not isinstance(settings, dict):
+        raise ExtractionError("the llama-server /props response has no default_generation_settings object",
+                              str(doc.path), doc.line(ptr))
+    at = f"{ptr}/default_generation_settings"
+    if settings.get("n_ctx") is not None:
+        put(b, doc, "serving.max_model_len", number(doc, f"{at}/n_ctx", settings["n_ctx"], integer=True),
+            f"{at}/n_ctx", request, "one slot's context")
+    params = settings.get("params")
+    if isinstance(params, dict):
+        _llama_params(b, doc, params, f"{at}/params", request)
+    if props.get("total_slots") is not None:
+        put(b, doc, "batching.max_batch_size", number(doc, f"{ptr}/total_slots", props["total_slots"],
+                                                      integer=True), f"{ptr}/total_slots", request)
+    if isinstance(props.get("model_path"), str):
+        put(b, doc, "model.source", props["model_path"], f"{ptr}/model_path", request)
+    keep_namespaced(b, doc, "llama_cpp.props", props, ptr, (), request)
+
+
+def _llama_params(b: ValueBuilder, doc: Document, params: Mapping[str, Any], at: str, request: str) -> None:
+    for name, key in _LLAMA_PARAMS.items():
+        raw = params.get(name)
+        if raw is None:
+            continue
+        ptr = f"{at}/{name}"
+        value = number(doc, ptr, raw, integer=isinstance(raw, int) and not isinstance(raw, bool))
+        if name == "n_predict" and value == _NO_LIMIT:
+            continue
+        put(b, doc, key, _float32(value) if isinstance(value, float) else value, ptr, request)
+    temperature = b.values.get("generation.temperature")
+    if temperature is not None:
+        b.derive("generation.do_sample", float(temperature.value) > 0, temperature,
+                 "llama.cpp keeps only the most likely token at a temperature <= 0 (src/llama-sampling.cpp "
+                 "llama_sampler_temp_impl)", ("generation.temperature",), explicit=True)
+    seed = params.get("seed")
+    if seed is not None:
+        seed = number(doc, f"{at}/seed", seed, integer=True)
+        put(b, doc, "generation.seed", None if seed == _RANDOM_SEED else seed, f"{at}/seed", request,
+            "LLAMA_DEFAULT_SEED: a random seed" if seed == _RANDOM_SEED else None)
+    stop = params.get("stop")
+    if isinstance(stop, list) and all(isinstance(s, str) for s in stop):
+        put(b, doc, "generation.stop", list(stop), f"{at}/stop", request)
+
+
 _Map = Callable[[ValueBuilder, Document, Any, str, str], None]
 _MAPPERS: dict[tuple[str, str], _Map] = {
     ("triton", "server_metadata"): _triton_metadata,
@@ -341,4 +429,5 @@ _MAPPERS: dict[tuple[str, str], _Map] = {
     ("tgi", "info"): _tgi_info,
     ("vllm", "version"): _vllm_version,
     ("vllm", "models"): _vllm_models,
+    ("llama-cpp", "props"): _llama_props,
 }

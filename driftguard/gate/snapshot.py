@@ -4,8 +4,9 @@
 Every request goes through ``readers.http`` (http/https only, the named host only, no redirect elsewhere, no
 proxy, timeouts, bounded bodies, only the headers given). The server is named (``server=``) or recognised from
 its own answers, in this order: Triton (``GET /v2`` says ``"name": "triton"``), TGI (``GET /info`` has a
-``model_id``), vLLM (``GET /v1/models`` is a ``list`` whose base card is ``owned_by`` vLLM); nothing else is
-guessed. The responses are written unchanged, so the snapshot's mapping can be re-read by a later driftguard.
+``model_id``), llama.cpp (``GET /props`` has ``default_generation_settings``), vLLM (``GET /v1/models`` lists a
+card ``owned_by`` vLLM); nothing else is guessed. The responses are written unchanged, so the snapshot's mapping
+can be re-read by a later driftguard.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def _recognise(base: str, fetch: Fetch) -> str:
     probes: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
         ("triton", "/v2", lambda b: isinstance(b, dict) and b.get("name") == "triton"),
         ("tgi", "/info", lambda b: isinstance(b, dict) and isinstance(b.get("model_id"), str)),
+        ("llama-cpp", "/props", lambda b: isinstance(b, dict) and isinstance(b.get("default_generation_settings"),
+                                                                             dict)),
         ("vllm", "/v1/models", _is_vllm_listing),
     )
     for server, path, says in probes:

@@ -191,3 +191,39 @@ def test_cli_extract_shows_the_snapshot_values_with_lines() -> None:
     value = found["values"]["serving.max_model_len"]
     assert value["value"] == 32768
     assert value["origin"]["line"] == _line(path, '"max_model_len": 32768')
+
+
+def test_llama_cpp_props() -> None:
+    """llama.cpp's README /props example: one slot of 1024 tokens, the sampling defaults of common.h (temperature
+    0.8, top_k 40, top_p 0.95, min_p 0.05) printed as doubles of float32, seed 0xFFFFFFFF (random)."""
+    cfg = _extract("llama-cpp")
+    v = {k: val.value for k, val in cfg.values.items()}
+    assert v["serving.max_model_len"] == 1024 and v["batching.max_batch_size"] == 1
+    assert (v["generation.temperature"], v["generation.top_k"], v["generation.top_p"], v["generation.min_p"]) == \
+        (0.8, 40, 0.95, 0.05)
+    assert v["generation.repetition_penalty"] == 1.0
+    assert "generation.max_new_tokens" not in v  # n_predict -1: no limit
+    assert v["generation.do_sample"] is True  # temperature 0.8 > 0
+    assert v["generation.seed"] is None and v["generation.stop"] == []
+    assert v["model.source"] == "../models/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf"
+    assert v["snapshot.server_version"] == "b(build number)-(build commit hash)"
+    assert v["llama_cpp.props.default_generation_settings.params.xtc_threshold"] == pytest.approx(0.1)
+    assert "preprocessing.chat_template" not in v  # /props shows the model's template, not the one applied
+
+
+def test_llama_cpp_a_temperature_of_zero_is_greedy(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "llama-cpp.snapshot.json").read_text())
+    data["responses"][0]["body"]["default_generation_settings"]["params"].update(temperature=0.0, n_predict=256)
+    path = tmp_path / "l.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    v = extractors.extract(path).values
+    assert v["generation.do_sample"].value is False and v["generation.max_new_tokens"].value == 256
+
+
+def test_llama_cpp_a_props_without_settings_is_an_input_error(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "llama-cpp.snapshot.json").read_text())
+    del data["responses"][0]["body"]["default_generation_settings"]
+    path = tmp_path / "l.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    with pytest.raises(ExtractionError, match="default_generation_settings"):
+        extractors.extract(path)

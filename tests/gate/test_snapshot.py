@@ -15,7 +15,7 @@ import pytest
 
 from driftguard.errors import ExtractionError, UsageError
 from driftguard.gate import snapshot
-from tests.recorded_server import FIXTURES, TGI, TRITON, VLLM, Route, recorded, serving
+from tests.recorded_server import FIXTURES, LLAMA_CPP, TGI, TRITON, VLLM, Route, recorded, serving
 
 NOW = datetime(2026, 12, 7, 13, 0, tzinfo=timezone.utc)
 #: fixture name -> (routes, arguments, the URL the committed file names in place of the test server's)
@@ -24,6 +24,7 @@ CASES: dict[str, tuple[Mapping[str, Route], dict[str, str], str]] = {
     "tgi": (TGI, {}, "http://tgi.example:8080"),
     "tgi-older": ({"/info": recorded("tgi", "info_older")}, {}, "http://tgi.example:8080"),
     "vllm": (VLLM, {}, "http://vllm.example:8000"),
+    "llama-cpp": (LLAMA_CPP, {}, "http://llama.example:8080"),
 }
 
 
