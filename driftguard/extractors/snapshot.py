@@ -174,7 +174,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
             raise ExtractionError("each response is an object with endpoint, request and body", str(path),
                                   doc.line(ptr))
         endpoint = response.get("endpoint")
-        if endpoint not in known:
+        if not isinstance(endpoint, str) or endpoint not in known:
             raise ExtractionError(f"unknown {server} endpoint {endpoint!r}; a snapshot of {server} reads "
                                   f"{', '.join(known)}", str(path), doc.line(f"{ptr}/endpoint"))
         _MAPPERS[(server, str(endpoint))](b, doc, response["body"], f"{ptr}/body", response["request"])
@@ -190,7 +190,7 @@ def _check_header(doc: Document, data: Mapping[str, Any]) -> None:
     if data.get("version") != VERSION:
         raise ExtractionError(f"snapshot schema version {json.dumps(data.get('version'))} is not one this "
                               f"driftguard reads ({VERSION})", path, doc.line("/version") or 1)
-    if data.get("server") not in ENDPOINTS:
+    if not isinstance(data.get("server"), str) or data["server"] not in ENDPOINTS:
         raise ExtractionError(f"unknown server {json.dumps(data.get('server'))}; one of {', '.join(SERVERS)}",
                               path, doc.line("/server") or 1)
     if not isinstance(data.get("responses"), list) or not data["responses"]:
@@ -234,7 +234,7 @@ def _triton_config(b: ValueBuilder, doc: Document, body: Any, ptr: str, request:
     message = model_config_pb2().ModelConfig()
     try:
         json_format.ParseDict(config, message, ignore_unknown_fields=True)
-    except (json_format.ParseError, RecursionError, ValueError, TypeError) as exc:
+    except (json_format.ParseError, RecursionError, ValueError, TypeError, OverflowError) as exc:
         raise ExtractionError(f"not a Triton model configuration: {str(exc)[:300]}", str(doc.path),
                               doc.line(ptr)) from None
     lines: dict[str, int] = {}
@@ -367,7 +367,10 @@ _RANDOM_SEED = 0xFFFFFFFF
 def _float32(x: float) -> float:
     """The shortest decimal that is the same float32 as ``x`` (llama-server prints its float32 fields as
     doubles: 0.800000011920929 is the 0.8 the command line gave)."""
-    held = struct.pack("<f", x)
+    try:
+        held = struct.pack("<f", x)
+    except OverflowError:  # past float32's range: the server cannot hold it, show what it printed
+        return x
     for digits in range(1, 10):
         short = float(f"{x:.{digits}g}")
         if struct.pack("<f", short) == held:

@@ -152,6 +152,8 @@ def _broken(tmp_path: Path, edit: Any) -> Path:
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda d: d.update(version=2), "schema version 2"),
     (lambda d: d.update(server="ollama"), "unknown server"),
+    (lambda d: d.update(server=[]), "unknown server"),  # found by the fuzzer: a list is not hashable
+    (lambda d: d["responses"][0].update(endpoint=["version"]), "unknown vllm endpoint"),
     (lambda d: d.update(responses=[]), "non-empty list of responses"),
     (lambda d: d.update(extra=1), "unknown snapshot field"),
     (lambda d: d["responses"][0].update(endpoint="metrics"), "unknown vllm endpoint"),
@@ -173,6 +175,23 @@ def test_a_triton_body_of_the_wrong_shape_is_an_input_error(tmp_path: Path) -> N
     path.write_text(json.dumps(data, indent=2))
     with pytest.raises(ExtractionError, match="not a Triton model configuration"):
         extractors.extract(path)
+
+
+def test_a_triton_integer_field_of_infinity_is_an_input_error(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "triton.snapshot.json").read_text())
+    data["responses"][1]["body"]["max_batch_size"] = float("inf")  # JSON Infinity, which Python's parser accepts
+    path = tmp_path / "t.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    with pytest.raises(ExtractionError, match="not a Triton model configuration"):
+        extractors.extract(path)
+
+
+def test_llama_cpp_a_float_past_float32_is_shown_as_printed(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "llama-cpp.snapshot.json").read_text())
+    data["responses"][0]["body"]["default_generation_settings"]["params"]["top_p"] = 1e300
+    path = tmp_path / "l.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    assert extractors.extract(path).values["generation.top_p"].value == 1e300
 
 
 def test_another_json_file_named_as_a_snapshot_is_an_input_error(tmp_path: Path) -> None:
