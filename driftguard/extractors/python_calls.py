@@ -19,7 +19,11 @@ Which calls (``match``): the callee's qualified name comes from the file's impor
   truncation_side=, model_max_length=)``, their calls (``max_length`` when it truncates, ``padding_side``) and
   ``tokenizer.padding_side = ...`` assignments;
 - OpenAI client: ``chat.completions.create`` and ``completions.create`` (any client, when the file imports
-  openai), and the legacy ``openai.ChatCompletion.create`` / ``openai.Completion.create``.
+  openai), and the legacy ``openai.ChatCompletion.create`` / ``openai.Completion.create``;
+- HTTP: ``requests``/``httpx`` ``post(url, json={...})`` (or a session's or client's) to a URL the file fixes whose
+  path names the endpoint: an OpenAI-compatible ``/chat/completions`` or ``/completions`` body (the openai kind),
+  TGI's ``/generate`` with ``inputs`` (the tgi kind). A body posted elsewhere, or to a URL built at run time, is
+  not read: which server reads it is not known from the file.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.engines import openai as openai_engine
+from driftguard.engines import tgi as tgi_engine
 from driftguard.engines import transformers as transformers_engine
 from driftguard.engines import vllm as vllm_engine
 from driftguard.errors import ExtractionError
@@ -320,6 +325,80 @@ def _completions(call: Call) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# HTTP request bodies
+# ---------------------------------------------------------------------------------------------------------
+
+#: The endpoint a posted body goes to, from the URL's path (never from the body alone): the request shape and the
+#: kind that reads it.
+_ENDPOINTS = (("/chat/completions", "openai"), ("/completions", "openai"), ("/generate_stream", "tgi"),
+              ("/generate", "tgi"))
+
+
+def _body(call: Call) -> list[tuple[str, Arg]] | None:
+    """The members of the ``json=`` body a call posts, each with its line (None when the body is not a dict the
+    file writes out)."""
+    body = call.keyword("json")
+    if body is None:
+        return None
+    if body.items:
+        return list(body.items)
+    if body.resolved and isinstance(body.value, dict):
+        return [(str(k), Arg(v, body.source, body.line, True, body.note)) for k, v in body.value.items()]
+    return None
+
+
+def _endpoint(call: Call) -> str | None:
+    """The kind reading the body ``call`` posts, from its URL (first argument or ``url=``): an OpenAI-compatible
+    ``.../chat/completions`` or ``.../completions``, TGI's ``.../generate`` (with ``inputs``); None when the URL is
+    not a literal the file fixes, or names another endpoint."""
+    url = call.args[0] if call.args else call.keyword("url")
+    body = _body(call)
+    if url is None or body is None or not url.resolved or not isinstance(url.value, str):
+        return None
+    path = url.value.split("?", 1)[0].rstrip("/")
+    kind = next((k for suffix, k in _ENDPOINTS if path.endswith(suffix)), None)
+    return None if kind == "tgi" and "inputs" not in dict(body) else kind
+
+
+#: The members of a request body that are its data (the prompt), not configuration.
+_DATA = {"openai": ("messages", "prompt"), "tgi": ("inputs",)}
+
+
+def http_post(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """``requests.post(url, json={...})`` / ``httpx.post(...)`` (or a session's or client's ``post``): the body
+    read by the kind its URL names (``_endpoint``), each member at its own line; TGI's ``parameters`` one level
+    down, so that a parameter built at run time leaves the others readable."""
+    kind = _endpoint(call)
+    body = _body(call)
+    assert kind is not None and body is not None
+    data: dict[str, Any] = {n: ("" if n == "prompt" else []) if n in _DATA[kind] else a.value
+                            for n, a in body if a.resolved or n in _DATA[kind]}
+    lines = {f"/{escape(n)}": a.line for n, a in body}
+    lines[""] = call.line
+    kept = [(n, a) for n, a in body if n not in _DATA[kind]]
+    if kind == "openai":
+        data.setdefault("prompt" if "prompt" in dict(body) else "messages", "" if "prompt" in dict(body) else [])
+        cfg = _engine_kind("openai")(Document(path, data, lines), options)
+        return _finish(cfg, path, call, kept, _openai_key, "openai")
+    params = dict(body).get("parameters")
+    if params is not None and params.items:
+        lines.update({f"/parameters/{escape(n)}": a.line for n, a in params.items})
+        if not params.resolved:
+            data["parameters"] = {n: a.value for n, a in params.items if a.resolved}
+            kept = [(n, a) for n, a in kept if n != "parameters"] + list(params.items)
+    cfg = _engine_kind("tgi")(Document(path, data, lines), options)
+    return _finish(cfg, path, call, kept, _tgi_key, "tgi")
+
+
+def _tgi_key(name: str) -> str:
+    field = tgi_engine.FIELDS.get(name)
+    return field.key if field is not None else f"tgi.{name}"
+
+
+_HTTP_CLIENTS = ("requests", "httpx", "requests.Session()", "requests.sessions.Session()", "httpx.Client()",
+                 "httpx.AsyncClient()")
+
+# ---------------------------------------------------------------------------------------------------------
 # The table
 # ---------------------------------------------------------------------------------------------------------
 
@@ -346,6 +425,8 @@ def match(call: Call, source: Source) -> Target | None:
     hit = _EXACT.get(name)
     if hit is not None:
         return hit
+    if name.endswith(".post") and name[:-5] in _HTTP_CLIENTS and _endpoint(call) is not None:
+        return Target(f"{name.split('.', 1)[0]}.post {_endpoint(call)} request", http_post, True)
     generates = any(n in hf_common.GENERATION_FIELDS for n, _ in call.keywords)
     if name.startswith("transformers.") and source.imported("transformers"):
         return _transformers(name, generates)

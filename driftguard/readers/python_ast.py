@@ -20,7 +20,9 @@ What ``read`` gives (``Source``):
 Folding (``Arg.resolved``): literals; dicts, lists and tuples of them; names bound once in the whole file, at
 module level, to a foldable expression (a module constant); ``+ - * / // % **`` on numbers, ``+`` on strings
 and lists; f-strings of folded values; ``**{...}`` and ``**CONSTANT`` dicts in a call's keywords; ``torch.<dtype>``
-attributes (their qualified name). Anything else (a function's parameter, ``os.environ[...]``, a call) is
+attributes (their qualified name); ``args.NAME`` where ``args = parser.parse_args()`` of an
+``argparse.ArgumentParser`` the file builds: the default its ``add_argument`` gives (noted: a command line may set
+another value). Anything else (a function's parameter, ``os.environ[...]``, a call) is
 computed at run time: kept as the expression's source text with its line, ``resolved`` False, never guessed.
 Folded values are bounded too (string length and value count), so ``A = "x" * 10**9`` stays unresolved.
 """
@@ -54,13 +56,15 @@ _TORCH_DTYPES = frozenset(("float16", "half", "bfloat16", "float32", "float", "f
 @dataclass(frozen=True)
 class Arg:
     """One argument: its folded ``value`` (None when not ``resolved``), its ``source`` text as written, its line,
-    and how a name was resolved (``note``: ``MAX_TOKENS = 512 (line 3)``)."""
+    how a name was resolved (``note``: ``MAX_TOKENS = 512 (line 3)``), and for a dict literal (or a constant bound
+    to one) its members, each with its own line (``items``: a request body's fields)."""
 
     value: Json
     source: str
     line: int
     resolved: bool
     note: str | None = None
+    items: tuple[tuple[str, Arg], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,7 @@ def read(text: str, path: str, limits: Limits = DEFAULT) -> Source:
     folder = _Folder(text, tree, imports, limits)
     names = _Names(imports, folder)
     names.bind_instances(tree)
+    folder.options, folder.parsed = _argparse(tree, names)
     calls = [c for node in ast.walk(tree) for c in names.calls_of(node)]
     calls.sort(key=lambda c: (c.line, c.end_line, c.name))
     return Source(path, imports, tuple(calls))
@@ -283,7 +288,7 @@ class _Names:
         keywords: list[tuple[str, Arg]] = []
         for kw in node.keywords:
             if kw.arg is not None:
-                keywords.append((kw.arg, self.folder.fold(kw.value)))
+                keywords.append((kw.arg, self.folder.fold_with_items(kw.value)))
                 continue
             expanded = self.folder.expand(kw.value)
             if expanded is None:
@@ -299,6 +304,41 @@ class _Names:
         name = dotted(node)
         built = None if name is None else self.instances.get(name)
         return arg if built is None else Arg(None, arg.source, arg.line, False, f"built by {built}")
+
+
+def _argparse(tree: ast.Module, names: _Names) -> tuple[dict[str, ast.Call], set[str]]:
+    """The options ``argparse.ArgumentParser().add_argument`` defines (also through argument groups), by dest as
+    argparse derives it (``--max-new-tokens`` is ``max_new_tokens``; an explicit ``dest``), a dest defined twice
+    dropped; and the names bound to ``parse_args()``."""
+    options: dict[str, ast.Call] = {}
+    clash: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or \
+                node.func.attr != "add_argument":
+            continue
+        base = names.qualify(node.func.value)
+        if base is None or not base.startswith("argparse.ArgumentParser()"):
+            continue
+        dest = _dest(node)
+        if dest is None or dest in options:
+            clash.add(str(dest))
+        else:
+            options[dest] = node
+    parsed = {n for n, q in names.instances.items()
+              if q.startswith("argparse.ArgumentParser()") and q.endswith(".parse_args()")}
+    return {d: c for d, c in options.items() if d not in clash}, parsed
+
+
+def _dest(call: ast.Call) -> str | None:
+    for kw in call.keywords:
+        if kw.arg == "dest":
+            return kw.value.value if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str) else None
+    flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if not flags or len(flags) != len(call.args):
+        return None
+    long = next((f for f in flags if f.startswith("--")), None)
+    name = long[2:] if long else flags[0].lstrip("-")
+    return name.replace("-", "_") or None
 
 
 def _bindings(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
@@ -323,6 +363,9 @@ class _Folder:
         self.constants = _module_constants(tree)
         self._memo: dict[str, Arg] = {}
         self._folding: set[str] = set()
+        #: argparse: each option's dest -> its add_argument call; the names bound to ``parse_args()``.
+        self.options: dict[str, ast.Call] = {}
+        self.parsed: set[str] = set()
 
     def unresolved(self, node: ast.expr, prefix: str = "") -> Arg:
         """``node`` kept as its source text: computed at run time."""
@@ -338,6 +381,12 @@ class _Folder:
         if value is _NO:
             return self.unresolved(node)
         return Arg(value, self.unresolved(node).source, node.lineno, True, note)
+
+    def fold_with_items(self, node: ast.expr) -> Arg:
+        """``fold``, plus the members of a dict literal (or of a constant bound to one) with their lines."""
+        arg = self.fold(node)
+        items = self.expand(node)
+        return arg if not items else Arg(arg.value, arg.source, arg.line, arg.resolved, arg.note, tuple(items))
 
     def expand(self, node: ast.expr) -> list[tuple[str, Arg]] | None:
         """``**node`` as keyword arguments (a dict literal or a module constant bound to one, string keys), each
@@ -359,8 +408,8 @@ class _Folder:
             key, _ = self._value(k)
             if not isinstance(key, str):
                 return None
-            arg = self.fold(v)
-            out.append((key, Arg(arg.value, arg.source, arg.line, arg.resolved, arg.note or via)))
+            arg = self.fold_with_items(v)
+            out.append((key, Arg(arg.value, arg.source, arg.line, arg.resolved, arg.note or via, arg.items)))
         return out
 
     def _value(self, node: ast.expr) -> tuple[Json, str | None]:
@@ -398,8 +447,35 @@ class _Folder:
         if isinstance(node, ast.JoinedStr):
             return self._fstring(node), None
         if isinstance(node, ast.Attribute):
-            return self._torch_dtype(node), None
+            return self._option(node) if dotted(node.value) in self.parsed else (self._torch_dtype(node), None)
         return _NO, None
+
+    def _option(self, node: ast.Attribute) -> tuple[Json, str | None]:
+        """``args.NAME`` where ``args = parser.parse_args()``: the default ``add_argument`` gives NAME (None when it
+        gives none; ``store_true`` False, ``store_false`` True; a string default converted by ``type=int``/``float``,
+        as argparse does), noted as such: a command line may set another value. A required option or a positional
+        without a default is given on the command line: unresolved."""
+        call = self.options.get(node.attr)
+        if call is None:
+            return _NO, None
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+        action = self._fold(kw["action"])[0] if "action" in kw else "store"
+        if action not in ("store", "store_true", "store_false"):
+            return _NO, None
+        positional = not any(isinstance(a, ast.Constant) and str(a.value).startswith("-") for a in call.args)
+        if ("required" in kw and self._fold(kw["required"])[0] is not False) or (positional and "default" not in kw):
+            return _NO, None  # the command line gives it: not known from the file
+        if "default" in kw:
+            value, _ = self._fold(kw["default"])
+        else:
+            value = {"store_true": False, "store_false": True}.get(str(action))
+        typ = kw.get("type")
+        if isinstance(value, str) and isinstance(typ, ast.Name) and typ.id in ("int", "float"):
+            value = int(value, 10) if typ.id == "int" else float(value)
+        if value is _NO:
+            return _NO, None
+        flag = next((a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)), node.attr)
+        return value, f"argparse default of {flag} (line {call.lineno}); a command line may set another value"
 
     def _constant(self, name: str) -> tuple[Json, str | None]:
         node = self.constants.get(name)

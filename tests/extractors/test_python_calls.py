@@ -152,3 +152,40 @@ def test_an_unknown_dtype_is_an_input_error_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError) as err:
         _py(tmp_path, "from transformers import pipeline\n\npipeline('x', torch_dtype='float99')\n")
     assert err.value.line == 3
+
+
+def test_argparse_defaults_fold_with_a_note(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "import argparse\nfrom vllm import LLM, SamplingParams\np = argparse.ArgumentParser()\n"
+                        "p.add_argument('--max-model-len', type=int, default='4096')\n"
+                        "g = p.add_argument_group('sampling')\ng.add_argument('-t', '--temperature', type=float, "
+                        "default=0.2)\np.add_argument('--model', required=True)\n"
+                        "p.add_argument('--eager', action='store_true')\nargs = p.parse_args()\n"
+                        "LLM(model=args.model, max_model_len=args.max_model_len, enforce_eager=args.eager)\n"
+                        "SamplingParams(temperature=args.temperature)\n")
+    v = cfg.values
+    assert (v["serving.max_model_len"].value, v["serving.max_model_len"].origin.line) == (4096, 10)
+    assert v["serving.max_model_len"].note == ("argparse default of --max-model-len (line 4); a command line may "
+                                               "set another value")
+    assert v["generation.temperature"].value == 0.2 and v["vllm.enforce_eager"].value is False
+    assert v["model.source"].how == How.UNRESOLVED  # required, no default: the command line gives it
+
+
+def test_a_request_body_posted_to_a_named_endpoint(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "import requests\nURL = 'http://localhost:8000/v1/chat/completions'\n"
+                        "def ask(q):\n    return requests.post(URL, json={\n        'model': 'm',\n"
+                        "        'messages': [{'role': 'user', 'content': q}],\n        'temperature': 0.3,\n"
+                        "        'max_tokens': 64,\n    })\n")
+    v = cfg.values
+    assert (v["generation.temperature"].value, v["generation.temperature"].origin.line) == (0.3, 7)
+    assert (v["generation.max_new_tokens"].value, v["generation.max_new_tokens"].origin.line) == (64, 8)
+    cfg = _py(tmp_path, "import httpx\ndef gen(prompt, n):\n    return httpx.post('http://tgi:80/generate', json={\n"
+                        "        'inputs': prompt,\n        'parameters': {'temperature': 0.5, 'max_new_tokens': n},\n"
+                        "    })\n")
+    v = cfg.values
+    assert (v["generation.temperature"].value, v["generation.temperature"].origin.line) == (0.5, 5)
+    assert v["generation.max_new_tokens"].how == How.UNRESOLVED and v["generation.max_new_tokens"].value == "n"
+
+
+def test_a_body_posted_to_an_unknown_url_is_not_read(tmp_path: Path) -> None:
+    assert _shown("import requests\nrequests.post(url, json={'temperature': 1})\n"
+                  "requests.post('http://x/api/v2/items', json={'temperature': 1})\n") == []

@@ -1,4 +1,4 @@
-"""Real Python files (tests/corpus/python: serving, evaluation and client scripts from 17 public repositories),
+"""Real Python files (tests/corpus/python: serving, evaluation and client scripts from 19 public repositories),
 read by the python kind. Every expected value below was read by hand from the file at the line named, with the
 library's semantics (vLLM SamplingParams / engine args, transformers generate() and pipeline(), the OpenAI
 client): not copied from driftguard's output. Each file either extracts or is an input error (exit 2) that says
@@ -86,6 +86,14 @@ EXPECTED: dict[str, dict[str, tuple[Any, ...]]] = {
         "model.source": ("meta-llama/Meta-Llama-3.1-8B-Instruct", 8), "precision.compute": ("float16", 10),
         "generation.max_new_tokens": (256, 21),
     },
+    "YecanLee__simple_llm_benchmark__develop__tgi_test.py": {  # a body posted to TGI's /generate
+        "generation.max_new_tokens": (256, 13),  # the dict literal repeats the key: Python keeps the last
+        "generation.top_k": (5, 12), "tgi.unknown_fields.penalty_alpha": (0.6, 11),  # not a TGI parameter
+    },
+    "B43M__SycophancyLLMGermanPolitics__test.py": {
+        "generation.max_new_tokens": (20, 10),
+        "generation.do_sample": (False, None),  # 'parameters' given without do_sample: TGI's default, greedy
+    },
     "kontainapp__km-demo__textgen-gpt2__app__main.py": {
         "model.source": ("gpt2", 13), "generation.max_length": (30, 19), "generation.num_return_sequences": (1, 19),
     },
@@ -120,7 +128,7 @@ def test_refused_files_say_why(name: str) -> None:
 
 def test_every_file_extracts_or_is_an_input_error_and_only_the_python_kind_claims_it() -> None:
     names = sorted(p.name for p in CORPUS.iterdir() if p.suffix == ".py")
-    assert len(names) == 37
+    assert len(names) == 39
     outcomes = {"ok": 0, "refused": 0}
     for name in names:
         assert extractors.candidates(CORPUS / name)[0] in ([], ["python"]), name
@@ -129,4 +137,4 @@ def test_every_file_extracts_or_is_an_input_error_and_only_the_python_kind_claim
             outcomes["ok"] += 1
         except ExtractionError:
             outcomes["refused"] += 1
-    assert outcomes == {"ok": 32, "refused": 5}
+    assert outcomes == {"ok": 34, "refused": 5}

@@ -128,3 +128,30 @@ def test_imported_roots_reads_the_head_with_the_tokenizer() -> None:
     head = b'"""doc"""\nimport os, vllm.entrypoints as e\nfrom transformers import (\n  pipeline)\nfrom . import x\n'
     assert python_ast.imported_roots(head) == {"os", "vllm", "transformers"}
     assert python_ast.imported_roots(b"x = 'import vllm'\n# from openai import x\n") == set()
+
+
+def test_argparse_options_by_dest_and_action() -> None:
+    text = ("import argparse\nfrom vllm import SamplingParams\nparser = argparse.ArgumentParser()\n"
+            "parser.add_argument('--top-p', dest='nucleus', default=0.9)\n"
+            "parser.add_argument('--no-sample', action='store_false')\n"
+            "parser.add_argument('--n', type=int)\nparser.add_argument('--k', default=1)\n"
+            "parser.add_argument('--k', default=2)\nparser.add_argument('count', type=int)\n"
+            "args = parser.parse_args()\n"
+            "SamplingParams(top_p=args.nucleus, skip=args.no_sample, n=args.n, top_k=args.k, seed=args.count)\n")
+    kw = _kw(text)
+    assert (kw["top_p"].value, kw["skip"].value, kw["n"].value) == (0.9, True, None)
+    assert kw["top_p"].note == "argparse default of --top-p (line 4); a command line may set another value"
+    assert not kw["top_k"].resolved  # --k defined twice: which default holds is argparse's error, not a value
+    assert not kw["seed"].resolved  # a positional without a default comes from the command line
+
+
+def test_a_dict_argument_keeps_each_members_line() -> None:
+    text = ("import requests\nBODY = {\n    'inputs': 'x',\n    'parameters': {\n        'top_k': 5,\n    },\n}\n"
+            "requests.post('http://h/generate', json=BODY)\nrequests.post('http://h/generate', json={'a': f(x)})\n")
+    first, second = (c for c in python_ast.read(text, "app.py").calls if c.name == "requests.post")
+    json_arg = first.keyword("json")
+    assert json_arg is not None
+    body = dict(json_arg.items)
+    assert body["inputs"].line == 3 and dict(body["parameters"].items)["top_k"].line == 5
+    inner = second.keyword("json")
+    assert inner is not None and not inner.resolved and not dict(inner.items)["a"].resolved
