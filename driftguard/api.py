@@ -89,17 +89,15 @@ def diff_configs(training: EffectiveConfig, deployed: EffectiveConfig,
                  options: CompareOptions | None = None) -> tuple[Finding, ...]:
     """Findings for every key whose effective values differ between the two configs.
 
-    The same drift rules ``check`` runs between sides (DG101 values, DG102 precision, DG104 decoding mode), on
-    one artifact per side with its derived ``generation.decoding``, so ``diff`` and ``check`` never disagree
-    about what differs.
+    A check of two artifacts: every rule of ``check``'s selection that relates what the two sides state
+    (``Rule.pairwise``: DG101, DG102, DG104-DG106, DG216, DG217) plus DG304, on one side of one artifact each,
+    built as ``check`` builds a side, so ``diff`` and ``check`` never disagree about what differs.
     """
     from driftguard.gate.sides import side_of
     from driftguard.rules.engine import pairwise_codes, run_rules
 
     ctx = RuleContext(model="", training=side_of("training", (training,)), deployed=side_of("deployment", (deployed,)),
                       compare=options or CompareOptions())
-    # The rules that judge one artifact per side (Rule.pairwise): DG101, DG102, DG104, and DG304 (a field the
-    # engine ignores in either file is a finding too, a typo would otherwise hide).
     return tuple(run_rules(ctx, select=pairwise_codes()))  # model "" stamps no model name
 
 

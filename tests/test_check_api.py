@@ -124,3 +124,70 @@ def test_import_driftguard_check_stays_light() -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# diff is check for two artifacts
+# ---------------------------------------------------------------------------------------------------------
+
+#: Training-side and deployment-side artifacts of many kinds (KIND:PATH relative to the repository): every pair
+#: is diffed and checked as a two-artifact manifest.
+DIFF_TRAINING = ("tests/fixtures/acceptance/generation_config.json",
+                 "tests/fixtures/hf-generation/good/gemma2/generation_config.json",
+                 "hf-model:tests/fixtures/hf-model/good/llama2",
+                 "tests/fixtures/hf-tokenizer/good/llama2/tokenizer_config.json",
+                 "tests/fixtures/hf-config/good/wizardcoder-gptq/config.json",
+                 "tests/corpus/finetune/QwenLM__Qwen2.5__examples__llama-factory__qwen2-7b-lora-sft.yaml",
+                 "tests/corpus/finetune/axolotl-ai-cloud__axolotl__examples__llama-3__fft-8b.yaml")
+DIFF_DEPLOYED = ("vllm:tests/fixtures/acceptance/runtime-params.yaml",
+                 "vllm:tests/fixtures/vllm/good/serve-config.yaml",
+                 "vllm:tests/fixtures/vllm/good/request.json",
+                 "tgi:tests/fixtures/tgi/good/generate.json",
+                 "openai:tests/fixtures/openai/good/chat.json",
+                 "tensorrt-llm:tests/fixtures/tensorrt-llm/good/llmapi-sampling.yaml",
+                 "tests/fixtures/tensorrt-llm-engine/good/new/config.json",
+                 "lmdeploy:tests/fixtures/lmdeploy/good/gen-config.yaml",
+                 "tests/fixtures/genai/good/genai_config.json")
+
+
+def _seen(f: object) -> tuple[object, ...]:
+    """What a finding says, without the verdict: rule, key, severity, message and the values it judged."""
+    from driftguard.model import Finding
+
+    assert isinstance(f, Finding)
+    values = tuple((v.value, v.origin.path, v.origin.line) for v in (f.training, f.deployed, *f.related)
+                   if v is not None)
+    return f.rule, f.key, str(f.severity), f.message, values
+
+
+def _copy(spec: str, into: Path) -> tuple[str, str]:
+    """(kind or "", path) of a copy under ``into`` of a KIND:PATH relative to the repository."""
+    kind, _, path = spec.rpartition(":")
+    source, target = ROOT / path, into / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        shutil.copyfile(source, target)
+    return kind, str(target)
+
+
+@pytest.mark.parametrize("deployed", DIFF_DEPLOYED)
+@pytest.mark.parametrize("training", DIFF_TRAINING)
+def test_diff_reports_what_a_two_artifact_check_reports(training: str, deployed: str, tmp_path: Path) -> None:
+    """The property: for a pair of artifacts, ``diff`` reports exactly the findings of the rules it runs
+    (``rules.engine.pairwise_codes``) that ``check`` reports on a manifest naming the two; the rules ``check``
+    runs beyond those judge one side alone (tests/rules/test_engine.py asserts which)."""
+    from driftguard.rules.engine import pairwise_codes
+
+    pair = [_copy(spec, tmp_path / side) for spec, side in ((training, "t"), (deployed, "d"))]
+    entries = [f"{{path: '{path}'" + (f", kind: {kind}}}" if kind else "}") for kind, path in pair]
+    manifest_path = tmp_path / "driftguard.yaml"
+    manifest_path.write_text(f"version: 1\nmodels:\n  m:\n    training: [{entries[0]}]\n"
+                             f"    deployment: [{entries[1]}]\n", encoding="utf-8")
+    report = api.check(manifest_path, today=TODAY)
+    diffed = api.diff(*(f"{kind}:{path}" if kind else path for kind, path in pair))
+    codes = set(pairwise_codes())
+    checked = sorted(_seen(j.finding) for j in report.findings if j.finding.rule in codes)
+    assert sorted(_seen(f) for f in diffed.findings) == checked
+    assert codes <= set(report.models[0].rules)  # every rule diff runs ran in check too

@@ -104,9 +104,11 @@ class Rule(Check):
     """Base class for rules (``checks.Check``: code, name, severity, doc). Subclasses set the class attributes
     and implement ``check``; a rule that takes options declares their pydantic model as ``Options``."""
 
-    #: True for rules that judge one artifact per side on its own, the pair ``driftguard diff`` compares (DG101
-    #: values, DG102 precision, DG104 decoding, DG304 ignored request fields): ``diff`` runs these. Rules that
-    #: need a whole side (its other artifacts, its serving path, what its kinds could state) leave it False.
+    #: True for rules that relate what the two sides state (DG101, DG102, DG104-DG106, DG216, DG217) and for
+    #: DG304 (a field either file's engine ignores hides a difference): ``driftguard diff``, a check of two
+    #: artifacts, runs these from the same selection as ``check``. False for rules that judge one side on its own
+    #: (within-side consistency, value policy), and for DG103, which judges what a whole side leaves unset: in
+    #: ``diff`` each side is one file, and a key a file leaves unset may be stated by the side's other files.
     pairwise: ClassVar[bool] = False
     #: The pydantic model of the rule's options (``rules.options.<code>`` in the manifest), None when it takes
     #: none: the manifest validates them when it loads and its JSON Schema lists them.

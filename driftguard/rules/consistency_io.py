@@ -350,6 +350,7 @@ class OnnxTokenizerInputs(Rule):
 
     code = "DG216"
     name = "consistency.onnx-tokenizer-inputs"
+    pairwise = True
     severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
@@ -396,6 +397,7 @@ class OnnxMaxLength(Rule):
 
     code = "DG217"
     name = "consistency.onnx-max-length"
+    pairwise = True
     severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:

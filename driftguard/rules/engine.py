@@ -108,6 +108,6 @@ def run_rules(ctx: RuleContext, select: Sequence[str] | None = None,
 
 
 def pairwise_codes() -> list[str]:
-    """The codes of the rules that judge one artifact per side (``Rule.pairwise``) and run by default: what
-    ``driftguard diff`` runs on its two files."""
-    return [code for code, cls in sorted(load_rules().items()) if cls.pairwise and not cls.opt_in]
+    """What ``driftguard diff`` runs on its two files: the rules of ``check``'s own default selection
+    (``selected_rules``) that relate the two sides (``Rule.pairwise``), so the two never disagree about a pair."""
+    return [cls.code for cls, _ in selected_rules() if cls.pairwise]

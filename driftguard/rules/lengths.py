@@ -119,6 +119,7 @@ class LengthDrift(Rule):
 
     code = "DG106"
     name = "drift.length"
+    pairwise = True
     severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:

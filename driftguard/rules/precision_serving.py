@@ -155,6 +155,7 @@ class ServingPrecision(Rule):
 
     code = "DG105"
     name = "drift.serving-precision"
+    pairwise = True
     severity = Severity.ERROR
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:

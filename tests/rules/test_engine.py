@@ -228,9 +228,45 @@ def test_an_entry_point_is_named_by_its_rules_code(plugin_path: Path, monkeypatc
         load_rules()
 
 
-def test_diff_runs_the_pairwise_rules() -> None:
-    """``driftguard diff`` runs the rules that declare ``pairwise`` (and are not opt-in), from the registry."""
-    assert pairwise_codes() == ["DG101", "DG102", "DG104", "DG304"]
+def test_diff_runs_the_pairwise_rules_of_checks_own_selection() -> None:
+    """``driftguard diff`` runs the rules of ``check``'s default selection that declare ``pairwise``: one
+    selection, so a rule ``check`` runs by default is in ``diff`` exactly when it relates the two sides."""
+    assert pairwise_codes() == [cls.code for cls, _ in selected_rules() if cls.pairwise]
+    assert pairwise_codes() == ["DG101", "DG102", "DG104", "DG105", "DG106", "DG216", "DG217", "DG304"]
+
+
+#: Rules whose place in ``diff`` is not what their cases show, and why. DG103 relates the sides but judges what a
+#: whole side leaves unset: in ``diff`` a side is one file, and a key a file leaves unset may be stated by the
+#: side's other files (a model folder, engine args). DG304 judges each file alone, but runs in ``diff`` too: a
+#: field the engine ignores (a typo) would otherwise hide a difference.
+DIFF_EXCEPTIONS = {"DG103": False, "DG304": True}
+
+
+def _relates_the_sides(code: str) -> bool:
+    """True when some case of the rule's case file finds something that neither side alone gives: the rule
+    relates what the two sides state, so a check of two artifacts needs it."""
+    from tests.rules.test_rules_cases import CASES, _load, context_from
+
+    def seen(case: dict[str, object]) -> list[tuple[str, str, str]]:
+        found = run_rules(context_from(case), select=[code], enable=[code])
+        return sorted((f.key, f.message, str(f.severity)) for f in found)
+
+    for case in _load(CASES / f"{code}.yaml")["cases"]:
+        alone = seen({**case, "deployed": {}}) + seen({**case, "training": {}})
+        if seen(case) != sorted(alone):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_every_rule_relating_the_sides_runs_in_diff_as_in_check(code: str) -> None:
+    cls = RULES[code]
+    if cls.opt_in:  # in neither by default (DG401 reads every tensor): enabled in check's manifest only
+        assert code not in pairwise_codes()
+        return
+    assert code in [c.code for c, _ in selected_rules()]  # check runs every rule that is not opt-in
+    expected = DIFF_EXCEPTIONS.get(code, _relates_the_sides(code))
+    assert (code in pairwise_codes()) == expected, f"{code}: pairwise should be {expected}"
 
 
 class FindsBadInput(Rule):
