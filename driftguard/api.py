@@ -20,14 +20,29 @@ from driftguard.parity.request import ParityRequest
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.readers.limits import Limits
 from driftguard.report import Report
-from driftguard.rules.base import RuleContext, Side
-from driftguard.rules.comparison import CompareOptions
 
-if TYPE_CHECKING:  # the manifest pulls in pydantic: imported only by check()
+if TYPE_CHECKING:  # the manifest and the rules pull in pydantic: imported by check() and diff(), not extract()
     from driftguard.gate.scaffold import Found
     from driftguard.manifest import Artifact as ArtifactSpec
     from driftguard.manifest import Manifest
     from driftguard.parity.progress import Bar
+    from driftguard.rules.base import RuleContext as RuleContext  # re-exported, imported on first use (below)
+    from driftguard.rules.base import Side
+    from driftguard.rules.comparison import CompareOptions
+
+#: Re-exported names imported on first use (``api.Side``): the rules they come from import pydantic, which an
+#: ``extract`` never needs (its whole-process time is mostly start-up).
+_LAZY = {"RuleContext": "driftguard.rules.base", "Side": "driftguard.rules.base",
+         "CompareOptions": "driftguard.rules.comparison"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 def extract(path: str | Path, kind: str | None = None,
@@ -94,6 +109,8 @@ def diff_configs(training: EffectiveConfig, deployed: EffectiveConfig,
     built as ``check`` builds a side, so ``diff`` and ``check`` never disagree about what differs.
     """
     from driftguard.gate.sides import side_of
+    from driftguard.rules.base import RuleContext
+    from driftguard.rules.comparison import CompareOptions
     from driftguard.rules.engine import pairwise_codes, run_rules
 
     ctx = RuleContext(model="", training=side_of("training", (training,)), deployed=side_of("deployment", (deployed,)),

@@ -73,9 +73,10 @@ def test_explain_and_the_parity_package_are_light() -> None:
 # -- every kind's extract path -------------------------------------------------------------------------------
 
 #: Libraries no extract path may import unless its kind needs them: each costs from a tenth of a second
-#: (numpy) to seconds (torch, transformers) of start-up, and the kinds read their formats without them.
+#: (numpy) to seconds (torch, transformers) of start-up, and the kinds read their formats without them;
+#: pydantic builds the manifest's and the rules' models, which an extract never uses.
 HEAVY_FOR_EXTRACT = ("torch", "onnx", "onnxruntime", "numpy", "transformers", "tokenizers", "safetensors",
-                     "pandas", "scipy", "git")
+                     "pandas", "scipy", "git", "pydantic")
 #: kind -> {heavy module it may import: why}. Empty: every kind reads its format itself (torch archives and
 #: pickles by the restricted unpickler, safetensors and GGUF headers, ONNX at the protobuf wire level).
 KIND_NEEDS: dict[str, dict[str, str]] = {}
