@@ -74,7 +74,13 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if path.suffix.lower() in (".ini", ".cfg"):
         return _extract_ini(path, options.limits)
-    doc = load_document(path, options.limits)
+    return extract_document(load_document(path, options.limits), options)
+
+
+def extract_document(doc: Document, options: ExtractOptions) -> EffectiveConfig:
+    """The effective config of an already-read GenerationConfig or api_server request (the python kind hands a
+    ``GenerationConfig(...)`` call's arguments here as a Document whose lines are the call's)."""
+    path = doc.path
     data = require_mapping(doc, "an lmdeploy GenerationConfig")
     b = ValueBuilder(INFO.kind, path)
     server = "messages" in data or "prompt" in data

@@ -18,6 +18,11 @@ Which calls (``match``): the callee's qualified name comes from the file's impor
   merges it), ``pipeline(...)`` and a pipeline object's call, tokenizers' ``from_pretrained(padding_side=,
   truncation_side=, model_max_length=)``, their calls (``max_length`` when it truncates, ``padding_side``) and
   ``tokenizer.padding_side = ...`` assignments;
+- TensorRT-LLM's LLM API: ``SamplingParams`` (its defaults: greedy until a sampling field is set, max_tokens 32)
+  and ``LLM`` (engine config), through the tensorrt-llm kind; lmdeploy: ``GenerationConfig`` (the pipeline's
+  fields and defaults, through the lmdeploy kind), ``pipeline(model_path)``, ``TurbomindEngineConfig`` and
+  ``PytorchEngineConfig`` (``tp``, ``session_len``, ``max_batch_size`` under the keys the api_server flags of
+  those names have);
 - OpenAI client: ``chat.completions.create`` and ``completions.create`` (any client, when the file imports
   openai), and the legacy ``openai.ChatCompletion.create`` / ``openai.Completion.create``;
 - HTTP: ``requests``/``httpx`` ``post(url, json={...})`` (or a session's or client's) to a URL the file fixes whose
@@ -33,10 +38,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from driftguard.engines import lmdeploy as lmdeploy_engine
+from driftguard.engines import lmdeploy_launcher
 from driftguard.engines import openai as openai_engine
+from driftguard.engines import tensorrt_llm as trt_engine
 from driftguard.engines import tgi as tgi_engine
 from driftguard.engines import transformers as transformers_engine
 from driftguard.engines import vllm as vllm_engine
+from driftguard.engines.launcher import Flag
 from driftguard.errors import ExtractionError
 from driftguard.extractors import hf_common, runtime_common
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
@@ -325,6 +334,73 @@ def _completions(call: Call) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# TensorRT-LLM LLM API, lmdeploy
+# ---------------------------------------------------------------------------------------------------------
+
+def _trt_key(name: str) -> str:
+    field = trt_engine.LLM_API.fields.get(name)
+    return field.key if field is not None else f"tensorrt_llm.{name}"
+
+
+def trtllm_sampling(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """TensorRT-LLM's ``SamplingParams(...)``: the tensorrt-llm kind's LLM-API sampling fields and defaults."""
+    args = _args(call)
+    if not any(a.resolved for _, a in args):  # SamplingParams(): the LLM API's defaults alone
+        b = ValueBuilder("tensorrt-llm", path)
+        runtime_common.fill_layers(b, trt_engine.LLM_API)
+        runtime_common.apply_decoding(b, trt_engine.LLM_API)
+        return _finish(b.build(), path, call, args, _trt_key, "tensorrt_llm")
+    return _finish(_engine_kind("tensorrt-llm")(_document(path, call, args), options), path, call, args, _trt_key,
+                   "tensorrt_llm")
+
+
+def trtllm_engine_args(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """TensorRT-LLM's ``LLM(model, ...)``: an LLM-API engine config (dtype, quant_config, ...)."""
+    args = _args(call, ("model",))
+    cfg = _engine_kind("tensorrt-llm")(_document(path, call, args), options, engine_args=True)
+    return _finish(cfg, path, call, args, _trt_key, "tensorrt_llm")
+
+
+def _lmdeploy_key(name: str) -> str:
+    field = lmdeploy_engine.PIPELINE.fields.get(name)
+    return field.key if field is not None else f"lmdeploy.{name}"
+
+
+def lmdeploy_generation_config(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """lmdeploy's ``GenerationConfig(...)``: the lmdeploy kind's pipeline fields and defaults (greedy unless
+    ``do_sample``)."""
+    args = _args(call)
+    if not any(a.resolved for _, a in args):
+        b = ValueBuilder("lmdeploy", path)
+        runtime_common.fill_layers(b, lmdeploy_engine.PIPELINE)
+        runtime_common.apply_decoding(b, lmdeploy_engine.PIPELINE)
+        return _finish(b.build(), path, call, args, _lmdeploy_key, "lmdeploy")
+    return _finish(_engine_kind("lmdeploy")(_document(path, call, args), options), path, call, args,
+                   _lmdeploy_key, "lmdeploy")
+
+
+def lmdeploy_engine_config(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """``pipeline(model_path, ...)`` (the model), ``TurbomindEngineConfig(...)`` / ``PytorchEngineConfig(...)``
+    (``tp``, ``session_len``, ``max_batch_size``...): each argument under the key ``lmdeploy serve api_server``'s
+    flag of the same name has (``engines.lmdeploy_launcher``), else ``lmdeploy.<name>``."""
+    args = _args(call, ("model_path",)) if call.name.endswith("pipeline") else _args(call)
+    flags = lmdeploy_launcher.API_SERVER.by_dest()
+    b = ValueBuilder("lmdeploy", path)
+    for name, a in args:
+        if a.resolved and name not in ("backend_config", "gen_config", "chat_template_config"):
+            b.set(_lmdeploy_arg_key(name, flags), normalize_json(a.value), a.line, f"/{escape(name)}", "call")
+    return _finish(b.build(), path, call, [(n, a) for n, a in args if n not in ("backend_config", "gen_config")],
+                   lambda n: _lmdeploy_arg_key(n, flags), "lmdeploy")
+
+
+def _lmdeploy_arg_key(name: str, flags: Mapping[str, Flag]) -> str:
+    if name == "model_path":
+        return "model.source"
+    flag = flags.get(name)
+    return flag.key if flag is not None and flag.key else f"lmdeploy.{name}"
+
+
+# ---------------------------------------------------------------------------------------------------------
 # HTTP request bodies
 # ---------------------------------------------------------------------------------------------------------
 
@@ -413,6 +489,14 @@ _EXACT: dict[str, Target] = {
     **{f"{m}.GenerationConfig": Target("GenerationConfig", hf_generation_config, True)
        for m in ("transformers", "transformers.generation", "transformers.generation.configuration_utils")},
     **{f"{m}.pipeline": Target("pipeline", hf_pipeline, True) for m in ("transformers", "transformers.pipelines")},
+    **{f"{m}.SamplingParams": Target("SamplingParams", trtllm_sampling, True)
+       for m in ("tensorrt_llm", "tensorrt_llm.llmapi", "tensorrt_llm.sampling_params")},
+    **{f"{m}.LLM": Target("LLM", trtllm_engine_args, False) for m in ("tensorrt_llm", "tensorrt_llm.llmapi")},
+    **{f"{m}.GenerationConfig": Target("GenerationConfig", lmdeploy_generation_config, True)
+       for m in ("lmdeploy", "lmdeploy.messages")},
+    **{f"{m}.{c}": Target(c, lmdeploy_engine_config, False)
+       for m in ("lmdeploy", "lmdeploy.messages") for c in ("TurbomindEngineConfig", "PytorchEngineConfig")},
+    "lmdeploy.pipeline": Target("pipeline", lmdeploy_engine_config, False),
     "openai.ChatCompletion.create": Target("ChatCompletion.create", openai_create, True),
     "openai.Completion.create": Target("Completion.create", openai_create, True),
 }

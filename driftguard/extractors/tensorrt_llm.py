@@ -104,7 +104,14 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
-    doc = load_document(path, options.limits)
+    return extract_document(load_document(path, options.limits), options)
+
+
+def extract_document(doc: Document, options: ExtractOptions, *, engine_args: bool = False) -> EffectiveConfig:
+    """The effective config of an already-read document (the python kind hands an LLM-API ``SamplingParams(...)``
+    or ``LLM(...)`` call's arguments here as a Document whose lines are the call's). ``engine_args``: the data
+    are ``LLM(...)`` arguments whatever they hold (``model`` alone is an engine config too)."""
+    path = doc.path
     data = require_mapping(doc, "TensorRT-LLM request tensors, SamplingParams or model.yaml")
     b = ValueBuilder(INFO.kind, path)
     if _is_tensor_request(data):
@@ -121,7 +128,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     serve = "messages" in data or "prompt" in data
     spec = trt_engine.SERVE if serve else trt_engine.LLM_API
     unknown: set[str] = set()
-    if serve or not _is_engine_config(data):
+    if serve or not (engine_args or _is_engine_config(data)):
         require_recognized(doc, INFO.kind, "SamplingParams or trtllm-serve request", data,
                            _KNOWN_SAMPLING - {"model"})  # every request and engine config names a model
         unknown = flag_unknown(b, doc, "tensorrt_llm", spec.ignored_why, data, "", _KNOWN_SAMPLING)

@@ -189,3 +189,28 @@ def test_a_request_body_posted_to_a_named_endpoint(tmp_path: Path) -> None:
 def test_a_body_posted_to_an_unknown_url_is_not_read(tmp_path: Path) -> None:
     assert _shown("import requests\nrequests.post(url, json={'temperature': 1})\n"
                   "requests.post('http://x/api/v2/items', json={'temperature': 1})\n") == []
+
+
+def test_tensorrt_llm_llm_api_calls(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "from tensorrt_llm import LLM, SamplingParams\nllm = LLM(model='m', dtype='bfloat16')\n"
+                        "sp = SamplingParams(temperature=0.8, top_p=0.95, max_tokens=64)\n")
+    v = cfg.values
+    assert (v["precision.compute"].value, v["precision.compute"].origin.line) == ("bfloat16", 2)
+    assert (v["generation.temperature"].value, v["generation.max_new_tokens"].value) == (0.8, 64)
+    assert cfg.serving == "trtllm-llmapi"
+    cfg = _py(tmp_path, "from tensorrt_llm import SamplingParams\nSamplingParams()\n")
+    assert cfg.values["generation.max_new_tokens"].value == 32  # the LLM API's default (defaults.md §4)
+
+
+def test_lmdeploy_pipeline_engine_config_and_generation_config(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "from lmdeploy import pipeline, GenerationConfig, TurbomindEngineConfig\n"
+                        "backend = TurbomindEngineConfig(tp=2, session_len=8192)\n"
+                        "pipe = pipeline('internlm/internlm2_5-7b-chat', backend_config=backend)\n"
+                        "gen = GenerationConfig(top_p=0.8, temperature=0.6, max_new_tokens=1024, do_sample=True)\n")
+    v = cfg.values
+    assert (v["serving.tensor_parallel_size"].value, v["serving.max_model_len"].value) == (2, 8192)
+    assert (v["model.source"].value, v["model.source"].origin.line) == ("internlm/internlm2_5-7b-chat", 3)
+    assert (v["generation.temperature"].value, v["generation.max_new_tokens"].value) == (0.6, 1024)
+    # without do_sample the pipeline is greedy: lmdeploy forces top_k 1 and temperature 1.0 (defaults.md §6)
+    cfg = _py(tmp_path, "import lmdeploy\nlmdeploy.GenerationConfig(temperature=0.6)\n")
+    assert (cfg.values["generation.top_k"].value, cfg.values["generation.temperature"].how) == (1, How.FORCED)
