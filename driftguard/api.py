@@ -363,7 +363,7 @@ def explain(code: str | None = None) -> str:
     from driftguard.gate import catalog
     from driftguard.reporters.doc_text import plain
 
-    return plain(catalog.explain(code)) if code else catalog.describe()
+    return plain(catalog.explain(code) if code else catalog.describe())
 
 
 def kinds() -> list[tuple[str, str]]:

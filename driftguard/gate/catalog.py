@@ -22,11 +22,14 @@ def checks() -> dict[str, type[Check]]:
 
 def explain(code: str) -> str:
     """What ``driftguard explain CODE`` prints: the header (code, name, default severity, opt-in or stage) and
-    the docstring. UsageError for an unknown code."""
+    the docstring. ``code`` is a code (``DG101``) or the dotted name every report prints beside it
+    (``drift.value``), in any case. UsageError for an unknown one."""
     every = checks()
-    cls = every.get(code.strip().upper())
+    wanted = code.strip()
+    cls = every.get(wanted.upper()) or next((c for c in every.values() if c.name == wanted.lower()), None)
     if cls is None:
-        raise UsageError(f"unknown rule '{code}'; known rules: {', '.join(every)}")
+        raise UsageError(f"unknown rule '{code}'; known rules: {', '.join(every)} (or their names, "
+                         "as `driftguard explain` lists them)")
     return cls.explain_text()
 
 
