@@ -14,7 +14,7 @@ runs: an input error listing the call sites, unless the artifact picks one (``ca
 the manifest, ``ExtractOptions.call``/``line``): the picked sites' values win, the others fill what they leave.
 A file with no known call is an input error naming the calls the kind reads.
 
-Detected for ``*.py`` files whose first 4 KiB import vLLM, transformers, openai, TensorRT-LLM or lmdeploy (read
+Detected for ``*.py`` files whose first 4 KiB import vLLM, transformers, openai, TensorRT-LLM, lmdeploy or SGLang (read
 with Python's own tokenizer); any other ``.py`` is left unclaimed (name the kind).
 """
 
@@ -34,8 +34,8 @@ from driftguard.readers.files import read_text
 
 INFO = KindInfo(
     kind="python",
-    description="Python file: literal arguments of vLLM, transformers, OpenAI-client, TensorRT-LLM and lmdeploy calls "
-                "(read, never run)",
+    description="Python file: literal arguments of vLLM, transformers, OpenAI-client, TensorRT-LLM, lmdeploy and "
+                "SGLang calls (read, never run)",
     role="deployment",  # its values configure a serving engine's requests or the engine itself
     rank=70,
     namespaces=("generation", "serving", "precision", "model", "batching", "preprocessing"),
@@ -47,10 +47,11 @@ INFO = KindInfo(
 )
 
 #: Top-level modules whose import makes a ``.py`` file this kind's.
-ENGINE_MODULES = frozenset(("vllm", "transformers", "openai", "tensorrt_llm", "lmdeploy"))
+ENGINE_MODULES = frozenset(("vllm", "transformers", "openai", "tensorrt_llm", "lmdeploy", "sglang"))
 _KNOWN_CALLS = ("vllm SamplingParams, LLM, EngineArgs, AsyncEngineArgs; transformers GenerationConfig, generate, "
                 "pipeline, tokenizer calls; openai chat.completions.create, completions.create; tensorrt_llm "
                 "SamplingParams, LLM; lmdeploy GenerationConfig, pipeline, TurbomindEngineConfig, PytorchEngineConfig; "
+                "sglang Engine; "
                 "requests/httpx post(json=...) to an OpenAI or TGI endpoint")
 
 

@@ -22,7 +22,7 @@ Which calls (``match``): the callee's qualified name comes from the file's impor
   and ``LLM`` (engine config), through the tensorrt-llm kind; lmdeploy: ``GenerationConfig`` (the pipeline's
   fields and defaults, through the lmdeploy kind), ``pipeline(model_path)``, ``TurbomindEngineConfig`` and
   ``PytorchEngineConfig`` (``tp``, ``session_len``, ``max_batch_size`` under the keys the api_server flags of
-  those names have);
+  those names have); SGLang's ``Engine(...)`` (its ``ServerArgs`` fields, read as ``sglang.launch_server``'s flags);
 - OpenAI client: ``chat.completions.create`` and ``completions.create`` (any client, when the file imports
   openai), and the legacy ``openai.ChatCompletion.create`` / ``openai.Completion.create``;
 - HTTP: ``requests``/``httpx`` ``post(url, json={...})`` (or a session's or client's) to a URL the file fixes whose
@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.engines import lmdeploy as lmdeploy_engine
-from driftguard.engines import lmdeploy_launcher
+from driftguard.engines import lmdeploy_launcher, sglang_launcher
 from driftguard.engines import openai as openai_engine
 from driftguard.engines import tensorrt_llm as trt_engine
 from driftguard.engines import tgi as tgi_engine
 from driftguard.engines import transformers as transformers_engine
 from driftguard.engines import vllm as vllm_engine
-from driftguard.engines.launcher import Flag
+from driftguard.engines.launcher import Launcher
 from driftguard.errors import ExtractionError
 from driftguard.extractors import hf_common, runtime_common
 from driftguard.extractors.base import ExtractOptions, ValueBuilder
@@ -381,23 +381,45 @@ def lmdeploy_generation_config(call: Call, path: Path, options: ExtractOptions) 
 
 def lmdeploy_engine_config(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
     """``pipeline(model_path, ...)`` (the model), ``TurbomindEngineConfig(...)`` / ``PytorchEngineConfig(...)``
-    (``tp``, ``session_len``, ``max_batch_size``...): each argument under the key ``lmdeploy serve api_server``'s
-    flag of the same name has (``engines.lmdeploy_launcher``), else ``lmdeploy.<name>``."""
-    args = _args(call, ("model_path",)) if call.name.endswith("pipeline") else _args(call)
-    flags = lmdeploy_launcher.API_SERVER.by_dest()
-    b = ValueBuilder("lmdeploy", path)
+    (``tp``, ``session_len``, ``max_batch_size``...): as ``lmdeploy serve api_server``'s flags of those names."""
+    positional = ("model_path",) if call.name.endswith("pipeline") else ()
+    return _launcher_config(call, path, lmdeploy_launcher.API_SERVER, positional,
+                            {"model_path": "model.source"}, ("backend_config", "gen_config", "chat_template_config"),
+                            lmdeploy_engine.PIPELINE.name)
+
+
+def sglang_engine(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """SGLang's ``Engine(model_path=..., ...)``: its keyword arguments are ``ServerArgs`` fields, the options of
+    ``python -m sglang.launch_server`` (``engines.sglang_launcher``), read as those flags are."""
+    launcher = sglang_launcher.LAUNCH_SERVER
+    return _launcher_config(call, path, launcher, (), {}, (), launcher.serving)
+
+
+def _launcher_config(call: Call, path: Path, launcher: Launcher, positional: tuple[str, ...],
+                     keys: Mapping[str, str], skip: tuple[str, ...], serving: str | None) -> EffectiveConfig:
+    """Each resolved argument under the key the launcher's flag of that dest has (``keys`` first), else
+    ``<namespace>.<dest>``; then the launcher's rule for what they mean together (``Launcher.derive``, given the
+    numbers as the command line would spell them)."""
+    args = [(n, a) for n, a in _args(call, positional) if n not in skip]
+    flags = launcher.by_dest()
+
+    def key_of(name: str) -> str:
+        flag = flags.get(name)
+        return keys.get(name) or (flag.key if flag is not None and flag.key else f"{launcher.namespace}.{name}")
+
+    b = ValueBuilder(launcher.kind or "python", path)
+    b.serving = serving
     for name, a in args:
-        if a.resolved and name not in ("backend_config", "gen_config", "chat_template_config"):
-            b.set(_lmdeploy_arg_key(name, flags), normalize_json(a.value), a.line, f"/{escape(name)}", "call")
-    return _finish(b.build(), path, call, [(n, a) for n, a in args if n not in ("backend_config", "gen_config")],
-                   lambda n: _lmdeploy_arg_key(n, flags), "lmdeploy")
-
-
-def _lmdeploy_arg_key(name: str, flags: Mapping[str, Flag]) -> str:
-    if name == "model_path":
-        return "model.source"
-    flag = flags.get(name)
-    return flag.key if flag is not None and flag.key else f"lmdeploy.{name}"
+        if a.resolved:
+            b.set(key_of(name), normalize_json(a.value), a.line, f"/{escape(name)}", "call")
+    if launcher.derive is not None:
+        given = {n: str(a.value) if isinstance(a.value, (int, float)) and not isinstance(a.value, bool) else a.value
+                 for n, a in args if a.resolved}
+        for d in launcher.derive(given):
+            anchor = next((a for n, a in args if n in d.sources and a.resolved), None)
+            b.derive(d.key, d.value, Origin(str(path), anchor.line if anchor else call.line, None, "call"), d.why,
+                     tuple(key_of(n) for n in d.sources), explicit=True)
+    return _finish(b.build(), path, call, args, key_of, launcher.namespace)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -497,6 +519,8 @@ _EXACT: dict[str, Target] = {
     **{f"{m}.{c}": Target(c, lmdeploy_engine_config, False)
        for m in ("lmdeploy", "lmdeploy.messages") for c in ("TurbomindEngineConfig", "PytorchEngineConfig")},
     "lmdeploy.pipeline": Target("pipeline", lmdeploy_engine_config, False),
+    **{f"{m}.Engine": Target("Engine", sglang_engine, False)
+       for m in ("sglang", "sglang.srt.entrypoints.engine", "sglang.api")},
     "openai.ChatCompletion.create": Target("ChatCompletion.create", openai_create, True),
     "openai.Completion.create": Target("Completion.create", openai_create, True),
 }

@@ -214,3 +214,13 @@ def test_lmdeploy_pipeline_engine_config_and_generation_config(tmp_path: Path) -
     # without do_sample the pipeline is greedy: lmdeploy forces top_k 1 and temperature 1.0 (defaults.md §6)
     cfg = _py(tmp_path, "import lmdeploy\nlmdeploy.GenerationConfig(temperature=0.6)\n")
     assert (cfg.values["generation.top_k"].value, cfg.values["generation.temperature"].how) == (1, How.FORCED)
+
+
+def test_sglang_engine_reads_its_server_args(tmp_path: Path) -> None:
+    cfg = _py(tmp_path, "import sglang as sgl\n\nllm = sgl.Engine(model_path='org/m', context_length=8192, tp_size=2,\n"
+                        "                 max_running_requests=64, mem_fraction_static=0.8)\n")
+    v = cfg.values
+    assert (v["model.source"].value, v["serving.tensor_parallel_size"].value) == ("org/m", 2)
+    assert (v["serving.max_model_len"].value, v["serving.max_model_len"].how) == (8192, How.DERIVED)
+    assert (v["batching.max_batch_size"].value, v["batching.max_batch_size"].origin.line) == (64, 4)
+    assert v["sglang.mem_fraction_static"].value == 0.8
