@@ -56,14 +56,16 @@ class Tolerance(_Strict):
 class Rules(_Strict):
     """Which rules run and how."""
 
-    select: list[str] | None = Field(default=None, description="run only these rule codes (default: every rule)")
+    select: list[str] | None = Field(default=None, description="run only these codes or globs: rules and the parity "
+                                                                  "stage's DG5xx (default: every rule)")
     enable: list[str] = Field(default_factory=list, description="opt-in rules to run as well")
     ignore_keys: list[str] = Field(default_factory=list, validation_alias=AliasChoices("ignore_keys", "ignore"),
                                    description="canonical keys (globs) never compared (`ignore`, the older "
                                                "spelling, is read too); select and enable name rule codes")
     tolerances: list[Tolerance] = Field(default_factory=list)
     severity: dict[str, Literal["error", "warning", "info", "off"]] = Field(
-        default_factory=dict, description="rule code -> severity override; off drops the rule")
+        default_factory=dict,
+        description="rule or parity (DG5xx) code or glob -> severity override; off drops it")
     options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="rule code -> its options")
 
     @field_validator("severity", mode="before")

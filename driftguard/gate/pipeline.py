@@ -110,6 +110,7 @@ def run_rules(request: CheckRequest, contexts: dict[str, RuleContext]
               ) -> tuple[dict[str, list[Finding]], dict[str, tuple[str, ...]]]:
     """Each model's rule findings (without repeats: ``distinct``) and the codes of the rules that ran on it;
     none when ``request.stages.rules`` is off."""
+    from driftguard.parity.codes import CHECKS
     from driftguard.rules.engine import run_rules as run_selected
     from driftguard.rules.engine import selected_rules
 
@@ -117,10 +118,12 @@ def run_rules(request: CheckRequest, contexts: dict[str, RuleContext]
     ran: dict[str, tuple[str, ...]] = {}
     if not request.stages.rules:
         return found, ran
+    parity_codes = CHECKS.names()  # select and severity configure the parity stage's codes too (run_parity)
     for name, ctx in contexts.items():
         rules = request.manifest.rules_for(name)
-        found[name] = distinct(run_selected(ctx, rules.select, rules.severity, rules.enable))
-        ran[name] = tuple(cls.code for cls, _ in selected_rules(rules.select, rules.severity, rules.enable))
+        chosen = selected_rules(rules.select, rules.severity, rules.enable, parity_codes)
+        found[name] = distinct(run_selected(ctx, rules.select, rules.severity, rules.enable, parity_codes))
+        ran[name] = tuple(cls.code for cls, _ in chosen)
     return found, ran
 
 
@@ -132,7 +135,15 @@ def run_parity(request: CheckRequest, contexts: dict[str, RuleContext]) -> dict[
     with_parity = [name for name in contexts if m.models[name].parity is not None]
     if parity is None or not with_parity:
         return {}
-    return dict(zip(with_parity, _parity_findings(m, with_parity, contexts, parity), strict=True))
+    from driftguard.parity.codes import CHECKS
+    from driftguard.rules.engine import configure_findings, selected_rules
+
+    codes = CHECKS.names()
+    for name in with_parity:  # unknown codes in the lists are refused before anything runs
+        selected_rules(m.rules_for(name).select, m.rules_for(name).severity, others=codes)
+    found = _parity_findings(m, with_parity, contexts, parity)
+    return {name: configure_findings(fs, codes, m.rules_for(name).select, m.rules_for(name).severity)
+            for name, fs in zip(with_parity, found, strict=True)}
 
 
 def judge(request: CheckRequest, names: Sequence[str], findings: Sequence[Finding], approvals: Approvals

@@ -40,42 +40,59 @@ def _crashed(code: str, name: str, text: str) -> RuleCrashed:
     return exc
 
 
-def _matching(pattern: str, codes: Sequence[str], what: str) -> list[str]:
-    """Codes a user pattern names: an exact code (any case) or a glob (``DG1*``); none is a UsageError."""
+def _matching(pattern: str, codes: Sequence[str], what: str, others: Sequence[str] = ()) -> list[str]:
+    """Codes a user pattern names: an exact code (any case) or a glob (``DG1*``). A pattern that names only
+    ``others`` (the parity stage's codes, which a check configures in the same lists) names no rule; one that
+    names nothing at all is a UsageError."""
     pat = pattern.strip().upper()
     hits = [c for c in codes if fnmatchcase(c, pat)]
-    if not hits:
-        raise UsageError(f"unknown rule '{pattern}' in {what}; known rules: {', '.join(codes)}")
+    if not hits and not any(fnmatchcase(c, pat) for c in others):
+        raise UsageError(f"unknown rule '{pattern}' in {what}; known rules: {', '.join((*codes, *others))}")
     return hits
 
 
-def _severities(overrides: Mapping[str, str] | None, codes: Sequence[str]) -> dict[str, str]:
+def _severities(overrides: Mapping[str, str] | None, codes: Sequence[str],
+                others: Sequence[str] = ()) -> dict[str, str]:
     out: dict[str, str] = {}
     for pattern, severity in (overrides or {}).items():
         sev = str(severity).strip().lower()
         if sev not in (*SEVERITIES, OFF):
             raise UsageError(f"severity '{severity}' for '{pattern}' is not one of {', '.join((*SEVERITIES, OFF))}")
-        for code in _matching(pattern, codes, "severity overrides"):
+        for code in _matching(pattern, codes, "severity overrides", others):
             out[code] = sev
     return out
 
 
 def selected_rules(select: Sequence[str] | None = None, severity_overrides: Mapping[str, str] | None = None,
-                   enable: Sequence[str] = ()) -> list[tuple[type[Rule], Severity | None]]:
+                   enable: Sequence[str] = (), others: Sequence[str] = ()) -> list[tuple[type[Rule], Severity | None]]:
     """``[(rule class, severity override or None)]`` a check runs, in code order.
 
     Every registered rule that is not opt-in, plus the opt-in ones ``enable`` names; narrowed to ``select``
-    when given (codes or globs); a severity override of ``off`` drops a rule. Unknown codes are a UsageError.
+    when given (codes or globs); a severity override of ``off`` drops a rule. ``others``: the codes of the
+    other checks the same lists configure (the parity stage's, ``configure_findings``); a pattern naming only
+    those selects no rule. Unknown codes are a UsageError.
     """
     rules = load_rules()
     codes = sorted(rules)
     enabled = {c for p in enable for c in _matching(p, codes, "enabled rules")}
     chosen = [c for c in codes if not rules[c].opt_in or c in enabled]
     if select is not None:
-        wanted = {c for p in select for c in _matching(p, codes, "selected rules")}
+        wanted = {c for p in select for c in _matching(p, codes, "selected rules", others)}
         chosen = [c for c in chosen if c in wanted]
-    sev = _severities(severity_overrides, codes)
+    sev = _severities(severity_overrides, codes, others)
     return [(rules[c], Severity(sev[c]) if c in sev else None) for c in chosen if sev.get(c) != OFF]
+
+
+def configure_findings(findings: Sequence[Finding], codes: Sequence[str], select: Sequence[str] | None = None,
+                       severity_overrides: Mapping[str, str] | None = None) -> list[Finding]:
+    """The findings of checks that are not rules (the parity stage's, whose codes are ``codes``) under the
+    same ``select`` and ``severity`` lists as the rules: a code ``select`` leaves out, or whose severity is
+    ``off``, is dropped; an override replaces the severity. Patterns are validated by ``selected_rules``."""
+    wanted = None if select is None else {c for p in select for c in codes if fnmatchcase(c, p.strip().upper())}
+    sev = {c: str(s).strip().lower() for p, s in (severity_overrides or {}).items()
+           for c in codes if fnmatchcase(c, p.strip().upper())}
+    return [f if f.rule not in sev else replace(f, severity=Severity(sev[f.rule]))
+            for f in findings if (wanted is None or f.rule in wanted) and sev.get(f.rule) != OFF]
 
 
 def _sort_key(f: Finding) -> tuple[str, str, str, str]:
@@ -83,14 +100,15 @@ def _sort_key(f: Finding) -> tuple[str, str, str, str]:
 
 
 def run_rules(ctx: RuleContext, select: Sequence[str] | None = None,
-              severity_overrides: Mapping[str, str] | None = None, enable: Sequence[str] = ()) -> list[Finding]:
+              severity_overrides: Mapping[str, str] | None = None, enable: Sequence[str] = (),
+              others: Sequence[str] = ()) -> list[Finding]:
     """Run the rules a check asks for (see ``selected_rules``) on one model; findings sorted by code, key,
     message, each stamped with the model name and its (possibly overridden) severity.
 
     Raises ``RuleCrashed`` when a rule raises or yields something that is not a Finding.
     """
     out: list[Finding] = []
-    for cls, override in selected_rules(select, severity_overrides, enable):
+    for cls, override in selected_rules(select, severity_overrides, enable, others):
         code = cls.code or cls.__name__
         try:
             found = list(cls().check(ctx))

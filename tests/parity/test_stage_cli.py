@@ -188,3 +188,40 @@ def test_explain_covers_parity_codes(capsys: pytest.CaptureFixture[str]) -> None
     assert out.startswith("DG501 parity.beyond-tolerance") and "Anti-pattern" in out and "**" not in out
     assert run(["explain"]) == 0
     assert "DG504  parity.concurrency-interference" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("rules", "code", "severity"), [
+    ("", 1, "error"),
+    ("rules: {severity: {DG502: warning}}\n", 0, "warning"),  # a parity code configured like a rule
+    ("rules: {severity: {'DG5*': info}}\n", 0, "info"),  # globs over parity codes too
+    ("rules: {select: [DG502]}\n", 1, "error"),  # selecting only a parity code runs no rule, keeps it
+    ("rules: {select: [DG101]}\n", 0, None),  # select leaves the parity code out
+    ("rules: {severity: {DG502: 'off'}}\n", 0, None),
+])
+def test_parity_codes_are_configured_like_rules(rules: str, code: int, severity: str | None, pair: dict[str, Path],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """issue 23: ``rules.severity`` and ``rules.select`` name DG5xx codes as they name rules (they were refused as
+    unknown rules); the NaN candidate's DG502 follows them."""
+    fns = USERFNS / "fns.py"
+    manifest = write_manifest(pair["dir"], f"""      golden: golden.npz
+      reference: {{runner: callable, function: {fns}:double}}
+      candidate: {{runner: callable, function: {fns}:nan}}
+""")
+    manifest.write_text(manifest.read_text(encoding="utf-8") + rules, encoding="utf-8")
+    got, report, err = parity(capsys, manifest)
+    assert got == code, err
+    f = findings(report).get("parity.y.nonfinite")
+    assert (f and f["severity"]) == severity or (f is None and severity is None)
+
+
+def test_an_unknown_code_in_the_rule_lists_names_the_parity_codes_too(pair: dict[str, Path],
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    fns = USERFNS / "fns.py"
+    manifest = write_manifest(pair["dir"], f"""      golden: golden.npz
+      reference: {{runner: callable, function: {fns}:double}}
+      candidate: {{runner: callable, function: {fns}:double}}
+rules: {{severity: {{DG599: error}}}}
+""")
+    got, _, err = parity(capsys, manifest)
+    assert got == 2
+    assert "unknown rule 'DG599' in severity overrides; known rules: DG101," in err and "DG505, DG510" in err
