@@ -220,6 +220,7 @@ def render(found: Sequence[Found]) -> str:
              if f.model == name and f.side == side]
     lines: list[str] = []
     entries = iter(order)
+    graphs: dict[tuple[str, str], Found] = {}  # (model, side) -> its first ONNX graph
     for line in dumped.splitlines():
         stripped = line.lstrip()
         indent = " " * (len(line) - len(stripped))
@@ -228,6 +229,7 @@ def render(found: Sequence[Found]) -> str:
             if f.choices:
                 lines.append(f"{indent}# {f.kind}: a guess. The engine that serves this file cannot be seen from "
                              f"it: one of {', '.join(f.choices)}; set the one that reads it.")
+            lines.extend(_another_graph(f, graphs, indent))
         lines.append(line)
         if stripped in ("training: []", "deployment: []"):
             side = stripped.split(":")[0]
@@ -240,6 +242,20 @@ def render(found: Sequence[Found]) -> str:
     if yaml.safe_load(text) != data:  # the comments never change what the file says
         raise AssertionError("init: the commented manifest does not read back as the data it was made from")
     return text
+
+
+def _another_graph(f: Found, first: dict[tuple[str, str], Found], indent: str) -> list[str]:
+    """A comment marking a second ONNX graph on a side (an FP32 export beside the INT8 graph Triton serves):
+    of variants of one model a side runs one, and which one is not decided by the order of the list (DG204
+    fails the check where they differ). ``first`` remembers each side's first graph."""
+    if f.kind is None or extractors.info(f.kind).weights != "onnx":
+        return []
+    seen = first.setdefault((f.model, f.side), f)
+    if seen is f:
+        return []
+    return [f"{indent}# another ONNX graph on this side, beside {_comment(seen.path)}: if they are variants of one "
+            f"model (an FP32 export, the served INT8 graph), keep the one the side runs (DG204 fails the check "
+            f"where they differ)"]
 
 
 def _comment(text: str) -> str:

@@ -199,6 +199,11 @@ class GenerationLengthConsistency(Rule):
                         related=(v, limit))
 
 
+#: Namespaces DG204 leaves out: the parts of one model (encoder, decoder graphs) differ in them by design. Keys
+#: without a KeySpec (a format's own: ``onnx.*``, ``tgi.launcher.*``) are left out too.
+_STRUCTURE = ("model", "io")
+
+
 def _distinct(key: str, values: tuple[Value, ...]) -> list[Value]:
     """The values that differ from each other (the first of each meaning, in order), each file's value once."""
     spec = spec_for(key)
@@ -218,7 +223,9 @@ class SideContradiction(Rule):
     artifacts tie on all three (two ONNX graphs of one model, two Triton configs, two requests of one engine),
     the later one in the manifest wins, a choice the server never made: which graph Triton serves is not
     decided by the order of a list. Every canonical key they state differently is one finding naming each
-    value's file and line; the check does not pick one.
+    value's file and line; the check does not pick one. Structure (``model.*``, ``io.*``) is left out: the
+    parts of a model served as several graphs (an encoder and a decoder) differ in it by design, while
+    variants of one graph differ in what they compute with (``precision.*``) or how they are served.
 
     **Anti-pattern**
 
@@ -245,7 +252,7 @@ class SideContradiction(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in _sides(ctx):
             for key in sorted(side.tied):
-                if spec_for(key) is None:  # a format's own keys (onnx.*, tgi.launcher.*) say how, not what
+                if spec_for(key) is None or key.split(".", 1)[0] in _STRUCTURE:
                     continue
                 found = _distinct(key, side.tied[key])
                 if len(found) > 1 and all(v.explicit for v in found):

@@ -156,3 +156,18 @@ def test_init_reports_every_skipped_file_as_a_subprocess(tmp_path: Path) -> None
     assert "#   node_modules/: a folder init does not look into" in proc.stdout
     assert yaml.safe_load(proc.stdout)["models"][tmp_path.name]["training"] == [
         {"path": "training/generation_config.json", "kind": "hf-generation"}]
+
+
+def test_a_second_onnx_graph_on_a_side_is_marked() -> None:
+    """Two graphs of one model on one side (an FP32 export beside the served INT8 graph) get a comment naming
+    the first; one graph per side, or graphs of different models, do not."""
+    found = [scaffold.Found("deploy/model_repository/m/1/model.onnx", "deployment", "m", "onnx"),
+             scaffold.Found("deploy/model_repository/m/config.pbtxt", "deployment", "m", "triton"),
+             scaffold.Found("deploy/onnx/model_fp32.onnx", "deployment", "m", "onnx"),
+             scaffold.Found("export/model.onnx", "training", "m", "onnx"),
+             scaffold.Found("deploy/model_repository/n/1/model.onnx", "deployment", "n", "onnx")]
+    lines = scaffold.render(found).splitlines()
+    marks = [i for i, line in enumerate(lines) if "another ONNX graph" in line]
+    assert len(marks) == 1
+    assert "beside deploy/model_repository/m/1/model.onnx" in lines[marks[0]] and "DG204" in lines[marks[0]]
+    assert lines[marks[0] + 1].strip() == "- path: deploy/onnx/model_fp32.onnx"

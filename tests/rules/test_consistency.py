@@ -54,6 +54,7 @@ def test_init_and_check_fail_on_an_fp32_export_beside_the_served_int8_graph(tmp_
     assert init.returncode == 0, init.stderr
     manifest = (tmp_path / "driftguard.yaml").read_text(encoding="utf-8")
     assert manifest.index("deploy/model_repository/m/1/model.onnx") < manifest.index("deploy/onnx/model_fp32.onnx")
+    assert "# another ONNX graph on this side, beside deploy/model_repository/m/1/model.onnx" in manifest
 
     check = _cli(tmp_path, "check", "--format", "text")
     assert check.returncode == 1, check.stdout + check.stderr
