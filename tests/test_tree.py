@@ -106,7 +106,6 @@ ELSEWHERE: dict[str, str] = {
         "byte for byte: tests/test_output_golden.py; against its schema: tests/test_check_report_schema.py",
     "reporters/markdown.py":
         "byte for byte: tests/test_output_golden.py; $GITHUB_STEP_SUMMARY: tests/test_cli.py",
-    "reporters/text.py": "byte for byte: tests/test_output_golden.py",
     "reporters/configs.py": "extract/diff tables: tests/reporters/test_style.py, tests/test_output_golden.py",
     "reporters/doc_text.py": "byte for byte (extract on the corpus): tests/test_output_golden.py",
     "reporters/table.py": "tests/reporters/test_style.py (fit, render), tests/reporters/test_escape.py",

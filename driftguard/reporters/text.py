@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from driftguard.model import Judged
-from driftguard.report import Report
+from driftguard.model import Judged, Status
+from driftguard.report import Report, fails
 from driftguard.reporters.check_common import (
     approval_line,
     base_lines,
@@ -52,11 +52,14 @@ def render_check(report: Report, style: Style = PLAIN) -> str:
             rows = [[for_terminal(f.key), _values(f), status(report, f), for_terminal(f.rule), _origins(f)]
                     for f in within]
             out.append(render(ONE_SIDE_HEADERS, rows, style.width, keep_tail=(4,), paint=_painter(style, 2)))
-        notes = [f"  {for_terminal(f.rule)} {for_terminal(f.key)}: {message_for_terminal(f.message)}"
-                 for f in m.findings if f.training is None or f.deployed is None or f.evidence]
+        notes = [f"  {for_terminal(f.rule)} {for_terminal(f.key)}: {message_for_terminal(_unprefixed(f))}"
+                 for f in m.findings if f.training is None or f.deployed is None or f.evidence or _says_why(f)]
         if notes:
             out.append("details:")
             out.extend(notes)
+        if m.name and any(f.status == Status.UNAPPROVED and fails(f, report.strict) for f in m.findings):
+            out.append(_fit(f"to accept one: driftguard approve {for_terminal(m.name)} KEY --reason TEXT "
+                            "--expires YYYY-MM-DD", style))
         out.append("")
     attention = report.attention
     if attention:
@@ -72,13 +75,31 @@ def render_check(report: Report, style: Style = PLAIN) -> str:
     if changes:
         out.extend(changes)
         out.append("")
-    line = summary_line(report)
-    if style.width is not None and len(line) > style.width:
-        import textwrap
-
-        line = "\n".join(textwrap.wrap(line, style.width, subsequent_indent="  "))
+    line = _fit(summary_line(report), style)
     out.append(style.paint(line, status_colour(line)))
     return "\n".join(out) + "\n"
+
+
+def _fit(line: str, style: Style) -> str:
+    """``line`` wrapped to the terminal's width (continuations indented), as it is when it fits."""
+    if style.width is None or len(line) <= style.width:
+        return line
+    import textwrap
+
+    return "\n".join(textwrap.wrap(line, style.width, subsequent_indent="  "))
+
+
+def _unprefixed(f: Judged) -> str:
+    """The message without the key it starts with (the note names the key already)."""
+    return f.message.removeprefix(f"{f.key}: ")
+
+
+def _says_why(f: Judged) -> bool:
+    """Whether a finding's message says more than its table row: anything but a bare ``key: training A !=
+    deployed B`` (whose default each value is, a template's first differing line, how many weight tensors match
+    none), which the terminal shows too, not only JSON, SARIF and the annotations."""
+    head = f"{f.key}: training "
+    return not (f.message.startswith(head) and ": " not in f.message[len(head):])
 
 
 def _painter(style: Style, column: int) -> Callable[[int, str], str] | None:
