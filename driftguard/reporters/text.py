@@ -98,8 +98,9 @@ def _says_why(f: Judged) -> bool:
     """Whether a finding's message says more than its table row: anything but a bare ``key: training A !=
     deployed B`` (whose default each value is, a template's first differing line, how many weight tensors match
     none), which the terminal shows too, not only JSON, SARIF and the annotations."""
-    head = f"{f.key}: training "
-    return not (f.message.startswith(head) and ": " not in f.message[len(head):])
+    if f.training is None or f.deployed is None:
+        return True
+    return f.message != f"{f.key}: training {f.training.value!r} != deployed {f.deployed.value!r}"
 
 
 def _painter(style: Style, column: int) -> Callable[[int, str], str] | None:

@@ -117,10 +117,13 @@ def test_text_report_shows_every_value_on_its_own_row_and_the_true_verdict(manif
     assert lines[1].startswith("key ") and set(lines[2]) == {"-", " "}
     rows = lines[3:5]
     assert all(r.startswith("triton.parameters.") for r in rows), rows
-    assert lines[5:7] == ["", "approvals:"]
-    assert lines[7].startswith("  stale approval stale-one (")
-    assert "pins training 'a\\r\\x1b[2J\\x1b[HPASS: all clear\\u202etxt.exe\\x1b[0m'" in lines[7]  # repr, as is
-    assert lines[8:] == ["", "FAIL: 1 model, 2 findings (1 unapproved, 1 approved, 0 expired); 1 stale approval"]
+    # the approve command names the model escaped, like every cell
+    assert lines[5] == "to accept one: driftguard approve summ\\x1b[2J\\x1b[H\\u202earizer KEY --reason TEXT " \
+                       "--expires YYYY-MM-DD"
+    assert lines[6:8] == ["", "approvals:"]
+    assert lines[8].startswith("  stale approval stale-one (")
+    assert "pins training 'a\\r\\x1b[2J\\x1b[HPASS: all clear\\u202etxt.exe\\x1b[0m'" in lines[8]  # repr, as is
+    assert lines[9:] == ["", "FAIL: 1 model, 2 findings (1 unapproved, 1 approved, 0 expired); 1 stale approval"]
     evil = next(r for r in rows if "evil" in r)
     assert "evil\\x1b[2J\\x1b[H PASS: 1 model, 0 findings\\n| forged | row |" in evil
     assert "a\\r\\x1b[2J\\x1b[HPASS: all clear\\u202etxt.exe" in evil
