@@ -170,21 +170,13 @@ def test_a_tensorrt_llm_engine_config_is_checked(tmp_path: Path) -> None:
 
 def test_a_gguf_file_is_checked(tmp_path: Path) -> None:
     """A Q4_K_M GGUF served where the model was evaluated in bf16: the quantization is a finding at the GGUF."""
-    gguf = pytest.importorskip("gguf")
-    np = pytest.importorskip("numpy")
+    pytest.importorskip("gguf")
+    from tests.extractors.test_gguf import _served
+    from tests.extractors.test_gguf import _write as write_gguf
+
     _write(tmp_path, HF_TREE)
     (tmp_path / "dep").mkdir()
-    w = gguf.GGUFWriter(str(tmp_path / "dep" / "model-q4_k_m.gguf"), "llama")
-    w.add_context_length(8192)
-    w.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
-    w.add_bos_token_id(1)
-    w.add_eos_token_id(2)
-    q4k = np.zeros((2, 144), dtype=np.uint8)
-    w.add_tensor("blk.0.attn_q.weight", q4k, raw_shape=q4k.shape, raw_dtype=gguf.GGMLQuantizationType.Q4_K)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    write_gguf(tmp_path / "dep" / "model-q4_k_m.gguf", _served)  # a Q4_K_M llama, bos 1 and eos 2 as trained
     rc, findings = _check(tmp_path, HF_TRAINING, ["dep/model-q4_k_m.gguf"])
     got = _by_key(findings)
     assert rc == 1

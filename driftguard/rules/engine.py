@@ -44,11 +44,16 @@ def _matching(pattern: str, codes: Sequence[str], what: str, others: Sequence[st
     """Codes a user pattern names: an exact code (any case) or a glob (``DG1*``). A pattern that names only
     ``others`` (the parity stage's codes, which a check configures in the same lists) names no rule; one that
     names nothing at all is a UsageError."""
-    pat = pattern.strip().upper()
-    hits = [c for c in codes if fnmatchcase(c, pat)]
-    if not hits and not any(fnmatchcase(c, pat) for c in others):
+    hits = _hits(pattern, codes)
+    if not hits and not _hits(pattern, others):
         raise UsageError(f"unknown rule '{pattern}' in {what}; known rules: {', '.join((*codes, *others))}")
     return hits
+
+
+def _hits(pattern: str, codes: Sequence[str]) -> list[str]:
+    """The codes an exact code (any case) or a glob (``DG1*``) names."""
+    pat = pattern.strip().upper()
+    return [c for c in codes if fnmatchcase(c, pat)]
 
 
 def _severities(overrides: Mapping[str, str] | None, codes: Sequence[str],
@@ -88,9 +93,8 @@ def configure_findings(findings: Sequence[Finding], codes: Sequence[str], select
     """The findings of checks that are not rules (the parity stage's, whose codes are ``codes``) under the
     same ``select`` and ``severity`` lists as the rules: a code ``select`` leaves out, or whose severity is
     ``off``, is dropped; an override replaces the severity. Patterns are validated by ``selected_rules``."""
-    wanted = None if select is None else {c for p in select for c in codes if fnmatchcase(c, p.strip().upper())}
-    sev = {c: str(s).strip().lower() for p, s in (severity_overrides or {}).items()
-           for c in codes if fnmatchcase(c, p.strip().upper())}
+    wanted = None if select is None else {c for p in select for c in _hits(p, codes)}
+    sev = {c: str(s).strip().lower() for p, s in (severity_overrides or {}).items() for c in _hits(p, codes)}
     return [f if f.rule not in sev else replace(f, severity=Severity(sev[f.rule]))
             for f in findings if (wanted is None or f.rule in wanted) and sev.get(f.rule) != OFF]
 
