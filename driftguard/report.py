@@ -106,6 +106,11 @@ class ModelResult:
     def failing(self) -> list[Judged]:
         return [f for f in self.findings if fails(f, self.strict)]
 
+    @property
+    def ok(self) -> bool:
+        """True when no finding of this model fails the gate (``Report.ok`` also weighs stale approvals)."""
+        return not self.failing()
+
     def counts(self) -> dict[str, int]:
         out = {"findings": len(self.findings), "failing": len(self.failing())}
         for status in Status:
@@ -115,7 +120,7 @@ class ModelResult:
     def to_dict(self) -> dict[str, Json]:
         return {
             "name": self.name,
-            "ok": not self.failing(),
+            "ok": self.ok,
             "training": [a.to_dict() for a in self.training],
             "deployment": [a.to_dict() for a in self.deployment],
             "summary": self.counts(),

@@ -53,6 +53,17 @@ def test_raise_for_drift_passes_once_fixed(example: Path) -> None:
     report.raise_for_drift()  # does not raise
 
 
+def test_a_model_says_whether_it_passes(example: Path) -> None:
+    """Issue 23 point 8: ``ModelResult.ok``, as JSON's per-model ``ok`` says it (a deploy script asks one model)."""
+    failing = driftguard.check(example / "driftguard.yaml", today=TODAY).models[0]
+    assert (failing.ok, failing.to_dict()["ok"]) == (False, False)
+    params = example / "deployment" / "sampling-params.yaml"
+    params.write_text(params.read_text().replace("truncate_prompt_tokens: 512", "truncate_prompt_tokens: 1024"))
+    passing = driftguard.check(example / "driftguard.yaml", today=TODAY).models[0]
+    assert (passing.ok, passing.to_dict()["ok"]) == (True, True)
+    assert passing.findings  # the approved top_p difference is still a finding: ok is about failing ones
+
+
 def test_check_accepts_a_loaded_manifest_and_a_folder(example: Path) -> None:
     m = manifest.load(example)
     assert m.base == example and m.models["summarizer"].deployment[2].kind == "vllm"

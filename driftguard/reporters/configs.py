@@ -59,7 +59,8 @@ def extract_text(configs: Sequence[EffectiveConfig], style: Style = PLAIN) -> st
             rows.append([for_terminal(key), show(v.value), str(v.how), _where(v)])
         served = f"; serving path {for_terminal(cfg.serving)}" if cfg.serving else ""
         parts.append(f"# {for_terminal(cfg.path)} ({for_terminal(cfg.kind)}{served}): {len(rows)} keys\n"
-                     + render(["key", "value", "set", "origin"], rows, style.width, keep_tail=(3,)))
+                     + render(["key", "value", "set", "origin"], rows, style.width, keep_tail=(3,),
+                              whole=(0,)))
     return "\n\n".join(parts) + "\n"
 
 
@@ -91,7 +92,7 @@ def diff_text(training: EffectiveConfig, deployed: EffectiveConfig, findings: Se
         rows.append([for_terminal(f.key), show(t.value) if t else "-", show(d.value) if d else "-",
                      _where(t) if t else "-", _where(d) if d else "-"])
     body = render(["key", "training", "deployed", "training origin", "deployed origin"], rows, style.width,
-                  keep_tail=(3, 4))
+                  keep_tail=(3, 4), whole=(0,))
     return f"{head}{body}\n{len(findings)} difference{'s' if len(findings) != 1 else ''}\n"
 
 

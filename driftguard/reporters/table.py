@@ -1,6 +1,7 @@
 """A plain aligned text table, shared by the text reporters: columns fit a width when one is given (the widest
-columns give way first; origins keep their file name and line, eliding the middle of the path), and are never
-cut when none is (a log or a pipe gets every cell whole)."""
+columns give way first; origins keep their file name and line, eliding the middle of the path; the key column is
+never cut, since a cut key names no key), and are never cut when none is (a log or a pipe gets every cell
+whole)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ PATH_COLUMN = 28
 
 
 def render(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None = None,
-           keep_tail: Sequence[int] = (), paint: Callable[[int, str], str] | None = None) -> str:
+           keep_tail: Sequence[int] = (), paint: Callable[[int, str], str] | None = None,
+           whole: Sequence[int] = ()) -> str:
     """Left-aligned columns separated by two spaces.
 
     ``width``: the line length to fit; the widest columns are narrowed first, down to ``MIN_COLUMN``. A cell
     longer than its column is cut with '…' at its end, or, in the ``keep_tail`` columns (origins:
     ``path:line (layer)``), in the middle of the path so the file name, line and layer survive.
-    ``paint(column, padded_cell)`` colours a cell after layout (colour codes take no width).
+    ``paint(column, padded_cell)`` colours a cell after layout (colour codes take no width). ``whole``: columns
+    never narrowed (the key: ``generation.repetition_…`` names no key); the line is then wider than ``width``
+    when the others cannot give enough.
 
     Cells are display text the caller made safe (``escape.for_terminal``); a control character in one is a
     bug in that caller, and one cell would then be able to forge rows, so it is refused.
@@ -36,7 +40,7 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | N
     if width is not None:
         # Origins give way first (their file name and line survive the cut), then the widest columns.
         excess = sum(widths) + 2 * (len(widths) - 1) - width
-        others = [i for i in range(len(widths)) if i not in keep_tail]
+        others = [i for i in range(len(widths)) if i not in keep_tail and i not in whole]
         for columns, least in ((keep_tail, PATH_COLUMN), (others, MIN_COLUMN)):
             floor = {i: max(len(headers[i]), least) for i in columns}
             while excess > 0:

@@ -51,7 +51,8 @@ def render_check(report: Report, style: Style = PLAIN) -> str:
                 out.append("")
             rows = [[for_terminal(f.key), _values(f), status(report, f), for_terminal(f.rule), _origins(f)]
                     for f in within]
-            out.append(render(ONE_SIDE_HEADERS, rows, style.width, keep_tail=(4,), paint=_painter(style, 2)))
+            out.append(render(ONE_SIDE_HEADERS, rows, style.width, keep_tail=(4,), paint=_painter(style, 2),
+                              whole=(0,)))
         notes = [f"  {for_terminal(f.rule)} {for_terminal(f.key)}: {message_for_terminal(_unprefixed(f))}"
                  for f in m.findings if f.training is None or f.deployed is None or f.evidence or _says_why(f)]
         if notes:

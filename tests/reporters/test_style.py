@@ -81,3 +81,26 @@ def test_a_multi_line_value_is_one_line() -> None:
     shown = show(text)
     assert "\n" not in shown and shown.startswith("{% for m in messages %} … (3 lines, sha256 ")
     assert show("one line") == "one line"
+
+
+def test_a_narrow_table_never_cuts_the_key() -> None:
+    """Issue 23 point 9: at 100 columns the within-side table cut the key itself (``consistency.side-contrad…``
+    names no key). The values column gives way instead; without ``whole`` the key would be cut."""
+    key = "consistency.draft_model.repetition_penalty"
+    rows = [[key, "training/a.json:3 = 1.0; training/b.json:9 = 1.2 (two artifacts disagree)", "FAIL", "DG204",
+             "training/very/deep/folder/a.json:3, training/very/deep/folder/b.json:9"]]
+    headers = ["key", "values", "status", "rule", "origins"]
+    text = render(headers, rows, width=100, keep_tail=(4,), whole=(0,))
+    assert text.splitlines()[2].startswith(key + "  ")
+    assert max(map(len, text.splitlines())) <= 100
+    cut = render(headers, rows, width=100, keep_tail=(4,))
+    assert not cut.splitlines()[2].startswith(key)
+
+
+def test_extract_at_a_narrow_width_keeps_every_key_whole() -> None:
+    proc = subprocess.run([sys.executable, "-m", "driftguard", "extract", "training/"], cwd=EXAMPLE,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "60"})
+    assert proc.returncode == 0, proc.stderr
+    keys = [line.split()[0] for line in proc.stdout.splitlines()[3:] if line.strip()]
+    assert "generation.no_repeat_ngram_size" in keys and "generation.num_return_sequences" in keys
+    assert not any(k.endswith("…") for k in keys)
