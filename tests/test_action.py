@@ -97,8 +97,8 @@ def action() -> dict[str, Any]:
 def test_action_inputs_and_no_input_spliced_into_a_script() -> None:
     data = action()
     assert data["runs"]["using"] == "composite"
-    assert {"config", "base-ref", "formats", "fail-on", "python-version", "extras", "version", "sarif"} <= \
-        set(data["inputs"])
+    assert {"config", "base-ref", "formats", "fail-on", "python-version", "extras", "version", "sarif", "model",
+            "changed-only", "require-committed-approvals"} <= set(data["inputs"])
     for step in data["runs"]["steps"]:
         assert "${{" not in step.get("run", ""), step["name"]  # inputs reach scripts as env only
 
@@ -114,7 +114,8 @@ def run_check_step(tmp_path: Path, cwd: Path = ROOT, **env: str) -> tuple[subpro
     output.write_text("", encoding="utf-8")
     full = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
             "GITHUB_OUTPUT": str(output), "DG_CONFIG": "driftguard.yaml", "DG_FORMATS": "text github",
-            "DG_FAIL_ON": "drift", "DG_SARIF": "", "DG_BASE_REF": "", **examples_env(), **env}
+            "DG_FAIL_ON": "drift", "DG_SARIF": "", "DG_BASE_REF": "", "DG_MODEL": "", "DG_CHANGED_ONLY": "false",
+            "DG_REQUIRE_COMMITTED": "false", **examples_env(), **env}
     proc = subprocess.run(["bash", "-c", _step("driftguard check")["run"]], cwd=cwd, env=full,
                           capture_output=True, text=True, timeout=120)
     return proc, output.read_text(encoding="utf-8")
@@ -147,6 +148,29 @@ def test_action_check_step_with_base_ref(tmp_path: Path) -> None:
     assert "0 introduced by the change, 2 already there, 0 resolved" in proc.stdout
     proc, output = run_check_step(tmp_path, cwd=repo, DG_BASE_REF="no-such-branch", DG_FORMATS="text")
     assert output == "exit-code=2\n" and "fetch it first" in proc.stderr
+
+
+def test_action_check_step_passes_every_gate_option(tmp_path: Path) -> None:
+    """model, changed-only and require-committed-approvals reach ``check`` as its options; a value that is not
+    a boolean is refused before anything runs."""
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env={**os.environ, **env})
+    proc, output = run_check_step(tmp_path, cwd=repo, DG_MODEL="no-such-model", DG_FORMATS="text")
+    assert output == "exit-code=2\n" and "no-such-model" in proc.stderr, proc.stderr
+    proc, output = run_check_step(tmp_path, cwd=repo, DG_BASE_REF="HEAD", DG_CHANGED_ONLY="true", DG_FORMATS="text")
+    assert output == "exit-code=0\n", proc.stdout + proc.stderr
+    assert "1 unchanged model not checked" in proc.stdout  # nothing changed since HEAD
+    with (repo / "approvals" / "summarizer-top-p.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("# edited, not committed: ignored with require-committed-approvals\n")
+    proc, output = run_check_step(tmp_path, cwd=repo, DG_REQUIRE_COMMITTED="true", DG_FORMATS="text")
+    assert output == "exit-code=1\n" and "uncommitted" in proc.stdout, proc.stdout
+    proc, output = run_check_step(tmp_path, cwd=repo, DG_CHANGED_ONLY="yes")
+    assert proc.returncode == 2 and output == ""
+    assert proc.stdout == "::error title=driftguard::changed-only must be true or false\n"
 
 
 @pytest.mark.parametrize(("rc", "fail_on", "expected"), [("0", "drift", 0), ("1", "drift", 1), ("1", "never", 0),
