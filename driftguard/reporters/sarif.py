@@ -5,7 +5,10 @@ installation, from its documentation), ``level`` from the severity, the location
 points at (the deployed one, else the training one) with ``region.startLine`` on the line that holds it, the
 other side's value (and any related value) as ``relatedLocations``, and ``partialFingerprints`` from the
 finding's fingerprint (model, rule, key, repository path: the alert survives moved lines). An approved finding
-carries a ``suppressions`` entry (``kind: external``) naming the approval, its file and its reason.
+carries a ``suppressions`` entry (``kind: external``) naming the approval, its file and its reason. A
+``--base`` run gives each result its ``baselineState``: ``unchanged`` for drift already there at the base
+revision, ``new`` for drift the change made; the level stays the policy's (code scanning shows both, and the
+gate fails on the new ones only).
 
 Paths are repository-relative URIs (``uriBaseId: %SRCROOT%``), percent-encoded, so a file name cannot break
 out of its URI. Texts meant for people (messages, justifications) have their controls escaped as in every
@@ -20,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from driftguard import __version__
-from driftguard.model import Judged, Origin, Severity, Status, Value
+from driftguard.model import Change, Judged, Origin, Severity, Status, Value
 from driftguard.report import Report, RuleInfo, primary_origin
 from driftguard.reporters.check_common import cell, status, where
 from driftguard.reporters.escape import for_terminal, json_for_terminal, message_for_terminal
@@ -29,6 +32,8 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 #: The ``partialFingerprints`` key: versioned, so a change of recipe is a new key, not a silent re-keying.
 FINGERPRINT_KEY = "driftguardFingerprint/v1"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+#: ``check --base``: a finding's change as SARIF's ``baselineState`` (3.27.24).
+BASELINE_STATES = {Change.EXISTING: "unchanged", Change.INTRODUCED: "new"}
 
 
 def _uri(report: Report, path: str) -> dict[str, str]:
@@ -84,6 +89,8 @@ def _result(report: Report, f: Judged, index: int) -> dict[str, Any]:
         "level": LEVELS.get(f.severity, "warning"),
         "message": {"text": text},
     }
+    if f.change is not None:
+        out["baselineState"] = BASELINE_STATES[f.change]
     logical = [{"name": f.key, "fullyQualifiedName": f"{model}/{f.key}" if model else f.key}]
     if origin is not None:
         out["locations"] = [{"physicalLocation": _physical(report, origin.path, origin.line),

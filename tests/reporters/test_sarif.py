@@ -179,3 +179,28 @@ def test_an_expired_approval_suppresses_nothing() -> None:
     assert top_p["properties"]["status"] == "expired" and top_p["properties"]["approval"] == "summarizer-top-p"
     assert top_p["level"] == "error" and "suppressions" not in top_p
     assert not report.ok
+
+
+def test_base_run_marks_each_result_new_or_unchanged(tmp_path: Path) -> None:
+    """With ``--base``, drift already there at the base revision is ``baselineState: unchanged`` and drift the
+    change made is ``new`` (SARIF 2.1.0, 3.27.24); both keep the level the policy gives (error), and the log
+    stays valid. A run without a base has no baselineState at all."""
+    import os
+    import subprocess
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+    params = repo / "deployment" / "sampling-params.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("temperature: 0.7", "temperature: 0.5"),
+                      encoding="utf-8")
+    log = log_of(driftguard.check(repo / "driftguard.yaml", today=TODAY, base="HEAD"))
+    validate(log)
+    states = {r["properties"]["key"]: (r["baselineState"], r["level"]) for r in log["runs"][0]["results"]}
+    assert states == {"generation.temperature": ("new", "error"), "generation.top_p": ("unchanged", "error"),
+                      "preprocessing.max_length": ("unchanged", "error")}
+    plain = log_of(driftguard.check(repo / "driftguard.yaml", today=TODAY))
+    assert all("baselineState" not in r for r in plain["runs"][0]["results"])
