@@ -5,6 +5,7 @@ checkers see the real imports (``TYPE_CHECKING``), so ``driftguard.check(...)`` 
 
     import driftguard
     cfg = driftguard.extract("model_repository/summarizer/config.pbtxt")
+    with driftguard.capture("eval.snapshot.json"): evaluate()  # what generate() and tokenizers used
     result = driftguard.diff("hf/generation_config.json", "vllm:serving/request.json")
     report = driftguard.check_parity("driftguard.yaml")   # runs models: needs the [parity] extra
 """
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers (never imp
     from driftguard.api import extract as extract
     from driftguard.api import golden_record as golden_record
     from driftguard.api import snapshot as snapshot
+    from driftguard.capture import capture as capture
     from driftguard.errors import DriftDetected as DriftDetected
     from driftguard.errors import DriftguardError as DriftguardError
     from driftguard.gate.request import CheckRequest as CheckRequest
@@ -49,6 +51,7 @@ _LAZY = {
     "golden_record": "driftguard.api",
     "approve": "driftguard.api",
     "snapshot": "driftguard.api",
+    "capture": "driftguard.capture",
     "CheckRequest": "driftguard.gate.request",
     "ParityRequest": "driftguard.parity.request",
     "Report": "driftguard.report",

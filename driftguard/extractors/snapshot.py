@@ -70,10 +70,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from driftguard.engines import transformers as transformers_engine
 from driftguard.errors import ExtractionError
+from driftguard.extractors import hf_common
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.runtime_common import (
     Document,
+    apply_decoding,
     escape,
     flag_unknown,
     keep_namespaced,
@@ -99,6 +102,9 @@ ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
     "llama-cpp": (("props", "/props"),),
 }
 SERVERS = tuple(ENDPOINTS)
+#: The server name of a snapshot ``driftguard.capture`` wrote of a running Python program, and the calls it records.
+CAPTURE_SERVER = "capture"
+CAPTURED = ("generate", "tokenizer")
 VERSION_AT: dict[str, tuple[str, str]] = {
     "triton": ("server_metadata", "version"),
     "tgi": ("info", "version"),
@@ -117,8 +123,8 @@ INFO = KindInfo(
     # configure an engine (``KindInfo.runtime``, 70): a launch script or request in the change under review is
     # what will run, a snapshot what ran when it was taken.
     rank=65,
-    namespaces=("model", "serving", "batching", "precision", "io", "generation"),
-    keeps=("snapshot", "triton", "tgi", "vllm", "llama_cpp"),
+    namespaces=("model", "serving", "batching", "precision", "io", "generation", "preprocessing"),
+    keeps=("snapshot", "triton", "tgi", "vllm", "llama_cpp", "hf"),
     names=("*.snapshot.json",),
 )
 
@@ -166,7 +172,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     if data.get("server_version") is not None:
         put(b, doc, "snapshot.server_version", str(data["server_version"]), "/server_version", None)
     responses = data["responses"]
-    known = dict(ENDPOINTS[server])
+    known = _ENDPOINT_NAMES[server]
     for i, response in enumerate(responses):
         ptr = f"/responses/{i}"
         if not isinstance(response, dict) or not isinstance(response.get("request"), str) \
@@ -181,6 +187,11 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     return b.build()
 
 
+#: Per server, the endpoint names a snapshot of it may hold: the live servers' and the capture's.
+_ENDPOINT_NAMES: dict[str, tuple[str, ...]] = {
+    **{server: tuple(name for name, _ in eps) for server, eps in ENDPOINTS.items()}, CAPTURE_SERVER: CAPTURED}
+
+
 def _check_header(doc: Document, data: Mapping[str, Any]) -> None:
     """The top-level fields: this format, a version this module reads, a known server, a list of responses."""
     path = str(doc.path)
@@ -190,9 +201,9 @@ def _check_header(doc: Document, data: Mapping[str, Any]) -> None:
     if data.get("version") != VERSION:
         raise ExtractionError(f"snapshot schema version {json.dumps(data.get('version'))} is not one this "
                               f"driftguard reads ({VERSION})", path, doc.line("/version") or 1)
-    if not isinstance(data.get("server"), str) or data["server"] not in ENDPOINTS:
-        raise ExtractionError(f"unknown server {json.dumps(data.get('server'))}; one of {', '.join(SERVERS)}",
-                              path, doc.line("/server") or 1)
+    if not isinstance(data.get("server"), str) or data["server"] not in _ENDPOINT_NAMES:
+        raise ExtractionError(f"unknown server {json.dumps(data.get('server'))}; one of "
+                              f"{', '.join(_ENDPOINT_NAMES)}", path, doc.line("/server") or 1)
     if not isinstance(data.get("responses"), list) or not data["responses"]:
         raise ExtractionError("a snapshot holds a non-empty list of responses", path, doc.line("/responses") or 1)
     extra = sorted(set(data) - set(_TOP))
@@ -425,6 +436,59 @@ def _llama_params(b: ValueBuilder, doc: Document, params: Mapping[str, Any], at:
         put(b, doc, "generation.stop", list(stop), f"{at}/stop", request)
 
 
+# -- runtime capture (driftguard.capture) ------------------------------------------------------------------
+
+def _captured_generate(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """A ``generate()`` record: the GenerationConfig it ran with, mapped as the same members of a
+    generation_config.json are, ``generation.do_sample`` as generate() derives it; members the transformers
+    that ran knows and this driftguard's table lacks kept as ``hf.generation.<name>`` (they are that version's
+    fields, not typos). No defaults: the record holds every member that was set."""
+    config = _body(doc, body, ptr, "captured generate()")
+    known = {k: v for k, v in config.items() if k in hf_common.KNOWN_GENERATION_FIELDS}
+    lines = {k: doc.line(f"{ptr}/{escape(k)}") or 1 for k in known}
+    one = ValueBuilder(b.kind, Path(b.path))
+    hf_common.add_generation_fields(one, hf_common.JsonDoc(Path(b.path), known, lines), pointer_prefix=ptr,
+                                    source=request)
+    apply_decoding(one, transformers_engine.GENERATE)
+    keep_namespaced(one, doc, "hf.generation", config, ptr, known, request)
+    _merge_captured(b, doc, one, request)
+
+
+def _captured_tokenizer(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """A tokenizer call's record: ``padding_side`` and ``truncation_side`` as ``preprocessing.*``, ``max_length``
+    as ``preprocessing.max_length`` when the call truncated (the length it cut to; with padding alone it is the
+    length padded to), every other setting as ``hf.tokenizer.<name>`` (the strategies transformers resolved,
+    ``longest_first``, under their own names: a call's ``truncation=True`` argument is another spelling)."""
+    settings = _body(doc, body, ptr, "captured tokenizer call")
+    truncates = settings.get("truncation_strategy") not in (None, "do_not_truncate")
+    one = ValueBuilder(b.kind, Path(b.path))
+    for name, raw in settings.items():
+        at = f"{ptr}/{escape(str(name))}"
+        if name in ("padding_side", "truncation_side") and isinstance(raw, str):
+            put(one, doc, f"preprocessing.{name}", raw, at, request)
+        elif name == "max_length" and truncates and raw is not None:
+            put(one, doc, "preprocessing.max_length", number(doc, at, raw, integer=True), at, request,
+                "the length the call truncated to")
+        else:
+            put(one, doc, f"hf.tokenizer.{name}", normalize_json(raw), at, request)
+    _merge_captured(b, doc, one, request)
+
+
+def _merge_captured(b: ValueBuilder, doc: Document, one: ValueBuilder, request: str) -> None:
+    """One record's values into the snapshot's; two records that set a key differently are an input error
+    naming both calls (the program ran with both: which one the gate should compare is not the snapshot's to
+    choose)."""
+    for key, value in one.values.items():
+        have = b.values.get(key)
+        if have is not None and have.value != value.value:
+            raise ExtractionError(
+                f"captured calls set {key} differently: {json.dumps(have.value)} ({have.origin.source}, line "
+                f"{have.origin.line}) vs {json.dumps(value.value)} ({request}); capture one configuration per "
+                "snapshot", str(doc.path), value.origin.line)
+        b.values.setdefault(key, value)
+    b.serving = b.serving or one.serving
+
+
 _Map = Callable[[ValueBuilder, Document, Any, str, str], None]
 _MAPPERS: dict[tuple[str, str], _Map] = {
     ("triton", "server_metadata"): _triton_metadata,
@@ -433,4 +497,6 @@ _MAPPERS: dict[tuple[str, str], _Map] = {
     ("vllm", "version"): _vllm_version,
     ("vllm", "models"): _vllm_models,
     ("llama-cpp", "props"): _llama_props,
+    (CAPTURE_SERVER, "generate"): _captured_generate,
+    (CAPTURE_SERVER, "tokenizer"): _captured_tokenizer,
 }

@@ -246,3 +246,77 @@ def test_llama_cpp_a_props_without_settings_is_an_input_error(tmp_path: Path) ->
     path.write_text(json.dumps(data, indent=2))
     with pytest.raises(ExtractionError, match="default_generation_settings"):
         extractors.extract(path)
+
+
+# -- runtime capture (driftguard.capture): capture.snapshot.json is what the capture wrote of
+# examples/capture/eval.py running on examples/capture/build.py's model (tests/fixtures/snapshot/README.md)
+
+def test_capture_generate_and_tokenizer_records() -> None:
+    path = FIXTURES / "capture.snapshot.json"
+    v = _extract("capture").values
+    # the eval script's kwargs (max_new_tokens=8, top_p=0.9) over the model's generation_config.json (sampling
+    # at temperature 0.7, top_k 20), as generate() merged them; the tokenizer call's max_length=16 with
+    # truncation, the sides the tokenizer was saved with (left)
+    assert {k: v[k].value for k in ("generation.max_new_tokens", "generation.top_p", "generation.temperature",
+                                    "generation.top_k", "generation.do_sample", "generation.eos_token_id")} == {
+        "generation.max_new_tokens": 8, "generation.top_p": 0.9, "generation.temperature": 0.7,
+        "generation.top_k": 20, "generation.do_sample": True, "generation.eos_token_id": [2]}
+    assert {k: v[k].value for k in ("preprocessing.max_length", "preprocessing.padding_side",
+                                    "preprocessing.truncation_side")} == {
+        "preprocessing.max_length": 16, "preprocessing.padding_side": "left", "preprocessing.truncation_side": "left"}
+    assert v["hf.tokenizer.truncation_strategy"].value == "longest_first"
+    top_p = v["generation.top_p"]
+    assert top_p.origin.line == _line(path, '"top_p": 0.9') and top_p.explicit
+    assert top_p.origin.source == "generate() at examples/capture/eval.py:18"
+    assert v["preprocessing.max_length"].origin.source == "tokenizer() at examples/capture/eval.py:17"
+    assert v["snapshot.server"].value == "capture"
+    # members of the transformers that ran, outside the GenerationConfig table, are kept, not flagged as typos
+    assert not any(".unknown_fields." in k for k in v)
+
+
+def _capture_edited(tmp_path: Path, edit: Any) -> Path:
+    data = json.loads((FIXTURES / "capture.snapshot.json").read_text())
+    edit(data)
+    path = tmp_path / "c.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+def test_capture_two_calls_that_set_a_key_differently_are_an_input_error_naming_both(tmp_path: Path) -> None:
+    def second_call(d: dict[str, Any]) -> None:
+        other = json.loads(json.dumps(d["responses"][1]))
+        other["request"] = "generate() at eval.py:30"
+        other["body"]["top_p"] = 0.5
+        d["responses"].append(other)
+
+    path = _capture_edited(tmp_path, second_call)
+    with pytest.raises(ExtractionError, match=r"captured calls set generation.top_p differently: 0.9 \(generate\(\) "
+                                              r"at examples/capture/eval.py:18, line \d+\) vs 0.5 \(generate\(\) at "
+                                              r"eval.py:30\)") as info:
+        extractors.extract(path)
+    assert info.value.line == _line(path, '"top_p": 0.5')
+
+
+def test_capture_the_same_settings_from_another_call_are_one_config(tmp_path: Path) -> None:
+    def again(d: dict[str, Any]) -> None:
+        d["responses"].append({**d["responses"][0], "request": "tokenizer() at eval.py:40"})
+
+    assert extractors.extract(_capture_edited(tmp_path, again)).values["preprocessing.max_length"].value == 16
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda d: d["responses"][0].update(endpoint="models"), "unknown capture endpoint 'models'"),
+    (lambda d: d["responses"][1].update(body=[]), "captured generate\\(\\) response is not a JSON object"),
+    (lambda d: d["responses"][1]["body"].update(top_k="many"), "'top_k': expected an integer"),
+    (lambda d: d["responses"][0]["body"].update(max_length="long"), "max_length"),
+])
+def test_capture_a_broken_record_is_an_input_error(tmp_path: Path, edit: Any, message: str) -> None:
+    with pytest.raises(ExtractionError, match=message):
+        extractors.extract(_capture_edited(tmp_path, edit), "snapshot")
+
+
+def test_a_capture_server_name_is_no_live_server() -> None:
+    """``driftguard snapshot --server capture`` is no server to ask: the live servers' list stays theirs."""
+    from driftguard.extractors.snapshot import CAPTURE_SERVER, SERVERS
+
+    assert CAPTURE_SERVER not in SERVERS
