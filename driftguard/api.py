@@ -46,21 +46,39 @@ def __getattr__(name: str) -> object:
 
 
 def extract(path: str | Path, kind: str | None = None,
-            substitutions: Mapping[str, str] | None = None, limits: Limits = DEFAULT_LIMITS) -> EffectiveConfig:
+            substitutions: Mapping[str, str] | None = None, limits: Limits = DEFAULT_LIMITS, *,
+            call: str | None = None, line: int | None = None) -> EffectiveConfig:
     """The effective config of one artifact. ``path`` may be ``KIND:PATH``; ``kind`` forces the extractor;
     ``substitutions`` fill template placeholders (``--set``); ``limits`` bounds the read
-    (``driftguard.readers.limits.Limits``).
+    (``driftguard.readers.limits.Limits``); ``call``/``line`` pick the call sites of a Python file whose
+    values are meant (a manifest entry's ``call:``/``line:``).
 
     Raises ``DriftguardError`` subclasses (with file and line) for unreadable or invalid artifacts,
     ``LimitError`` (naming the limit) for inputs past a limit, and ``UsageError`` for a substitution no
-    placeholder of the artifact has.
+    placeholder of the artifact has, or a ``call``/``line`` for a file that is not read as Python.
     """
-    return extract_many([path], kind, substitutions, limits)[0]
+    return extract_many([path], kind, substitutions, limits, call=call, line=line)[0]
 
 
 def _extract(path: str | Path, kind: str | None, options: ExtractOptions) -> EffectiveConfig:
     spec_kind, real = extractors.split_kind(str(path))
-    return extractors.extract(real, kind or spec_kind, options)
+    kind = kind or spec_kind
+    if options.call is not None or options.line is not None:
+        kind = _python_pick(Path(real), kind, options)
+    return extractors.extract(real, kind, options)
+
+
+def _python_pick(path: Path, kind: str | None, options: ExtractOptions) -> str:
+    """The kind of a file whose call sites ``options`` pick: python (detected, or named), else a UsageError, as
+    the manifest refuses ``call:``/``line:`` on another kind (a pick that picks nothing must not pass quietly);
+    a line below 1 is a UsageError too."""
+    if options.line is not None and options.line < 1:
+        raise UsageError(f"line {options.line}: lines count from 1")
+    found = kind or extractors.detect(path)
+    if found != "python":
+        given = "call" if options.call is not None else "line"
+        raise UsageError(f"'{given}' picks a call site of a Python file; '{path}' is read as {found}")
+    return found
 
 
 def _check_substitutions(paths: Sequence[str | Path], kind: str | None, options: ExtractOptions) -> None:
@@ -143,12 +161,13 @@ def diff(training: str | Path | EffectiveConfig, deployed: str | Path | Effectiv
 
 def extract_many(paths: Sequence[str | Path], kind: str | None = None,
                  substitutions: Mapping[str, str] | None = None,
-                 limits: Limits = DEFAULT_LIMITS) -> list[EffectiveConfig]:
+                 limits: Limits = DEFAULT_LIMITS, *, call: str | None = None,
+                 line: int | None = None) -> list[EffectiveConfig]:
     """``extract`` for several paths, in order. A substitution is an error only when no path has a placeholder
-    of its name."""
+    of its name; ``call``/``line`` pick call sites in every path (each must be read as Python)."""
     if not paths:
         raise ExtractionError("no artifact given")
-    options = ExtractOptions(substitutions=dict(substitutions or {}), limits=limits)
+    options = ExtractOptions(substitutions=dict(substitutions or {}), limits=limits, call=call, line=line)
     _check_substitutions(paths, kind, options)
     return [_extract(p, kind, options) for p in paths]
 

@@ -66,7 +66,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from driftguard import api
     from driftguard.reporters import configs
 
-    found = api.extract_many(args.paths, args.kind, _parse_sets(args.set), _limits(args))
+    found = api.extract_many(args.paths, args.kind, _parse_sets(args.set), _limits(args), call=args.call,
+                             line=args.line)
     if args.format == "text":
         _out(args, lambda style: configs.extract_text(found, style) if style else configs.extract_text(found))
     else:
@@ -493,6 +494,11 @@ def build_parser(kinds_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "yaml"), default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE instead of stdout")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a template placeholder")
+    p.add_argument("--call", metavar="NAME", help="python kind: the call whose values are meant where call sites "
+                                                  "disagree (SamplingParams, vllm.SamplingParams), as call: in the "
+                                                  "manifest")
+    p.add_argument("--line", metavar="N", type=int, help="python kind: a line of the call whose values are meant, "
+                                                         "as line: in the manifest")
     _add_limit(p)
     p.set_defaults(func=cmd_extract)
 

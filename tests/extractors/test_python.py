@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+import driftguard
 from driftguard import extractors
-from driftguard.errors import ExtractionError
+from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import How
 from driftguard.readers.files import head
@@ -94,6 +95,35 @@ def test_a_pick_by_line_or_call_settles_it() -> None:
         extractors.extract(path, "python", ExtractOptions(line=9))
     with pytest.raises(ExtractionError, match="differently"):  # both are SamplingParams: still ambiguous
         extractors.extract(path, "python", ExtractOptions(call="SamplingParams"))
+
+
+def test_extract_picks_a_call_site_as_the_manifest_does() -> None:
+    """``driftguard extract --call/--line`` and ``driftguard.extract(call=, line=)``: the same pick as a
+    manifest entry's ``call:``/``line:``."""
+    path = FIXTURES / "good" / "two_calls.py"
+    assert driftguard.extract(path, line=4).values["generation.temperature"].value == 0.9
+    assert driftguard.extract(f"python:{path}", line=3).values["generation.temperature"].value == 0
+    with pytest.raises(ExtractionError, match="differently"):  # both are SamplingParams: still ambiguous
+        driftguard.extract(path, call="SamplingParams")
+    shown = run("extract", str(path), "--line", "4", "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    picked = json.loads(shown.stdout)["values"]["generation.temperature"]
+    assert (picked["value"], picked["origin"]["line"]) == (0.9, 4)
+    both = run("extract", str(path), "--call", "vllm.SamplingParams", "--line", "3", "--format", "json")
+    assert json.loads(both.stdout)["values"]["generation.temperature"]["value"] == 0
+    missed = run("extract", str(path), "--line", "9")
+    assert missed.returncode == 2 and "no known call matches line 9; call sites: " in missed.stderr
+
+
+def test_a_pick_on_a_file_not_read_as_python_is_a_usage_error() -> None:
+    config = FIXTURES.parent / "snapshot" / "tgi.snapshot.json"
+    with pytest.raises(UsageError, match=r"'call' picks a call site of a Python file; .* is read as snapshot"):
+        driftguard.extract(config, call="generate")
+    with pytest.raises(UsageError, match="line 0: lines count from 1"):
+        driftguard.extract(FIXTURES / "good" / "two_calls.py", line=0)
+    res = run("extract", str(config), "--line", "3")
+    assert res.returncode == 2
+    assert res.stderr.strip().endswith(f"'line' picks a call site of a Python file; '{config}' is read as snapshot")
 
 
 def test_agreeing_call_sites_are_one_config(tmp_path: Path) -> None:
