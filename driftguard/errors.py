@@ -7,6 +7,19 @@ the CLI prints it on one line as ``FILE:LINE: message`` and exits 2. Anything el
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+
+def did_you_mean(name: str, known: Iterable[str], cutoff: float = 0.6) -> str:
+    """``"; did you mean deployment?"`` when difflib finds a close name among ``known``, else ``""``: the hint
+    every "unknown X" message ends with. Dotted keys share their namespace, which alone makes
+    ``generation.top_p`` look like ``generation.temperature`` at 0.6: pass a higher ``cutoff`` for them."""
+    import difflib
+
+    names = sorted(set(known))
+    close = difflib.get_close_matches(name, names, n=1, cutoff=cutoff)
+    return f"; did you mean {close[0]}?" if close else ""
+
 
 class DriftguardError(Exception):
     """A problem with the user's input, carrying the file and, where known, the line and column."""

@@ -12,9 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from driftguard.errors import DriftguardError, ManifestError
+from driftguard.errors import DriftguardError, ManifestError, did_you_mean
 from driftguard.readers import files, yaml_doc
 
 if TYPE_CHECKING:
@@ -43,6 +52,22 @@ class Artifact(_Strict):
     line: int | None = Field(default=None, ge=1,
                              description="python kind: the line of the call whose values are meant where call "
                                          "sites disagree")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """``- vllm:deployment/params.yaml`` or ``path: vllm:deployment/params.yaml``: the ``KIND:PATH`` the
+        CLI takes, read as ``path`` and ``kind`` when the head is a registered kind (as the CLI reads it) and
+        no ``kind:`` is written; a bare string is a ``path``."""
+        if isinstance(value, str):
+            value = {"path": value}
+        if isinstance(value, dict) and isinstance(value.get("path"), str) and value.get("kind") is None:
+            from driftguard.extractors import EXTRACTORS
+
+            head, sep, tail = value["path"].partition(":")
+            if sep and tail and head in EXTRACTORS:
+                value = {**value, "path": tail, "kind": head}
+        return value
 
 
 class Tolerance(_Strict):
@@ -331,7 +356,7 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
     try:
         manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
-        yaml_doc.raise_validation(doc, exc, ManifestError)
+        yaml_doc.raise_validation(doc, exc, ManifestError, schema=Manifest)
         raise  # unreachable: raise_validation always raises
     try:
         files.confine(p.parent / manifest.approvals, p.parent, "approvals folder", origin=str(p),
@@ -353,7 +378,33 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
                 if line is not None:
                     manifest._option_lines[(model, code)] = line
     manifest.with_base(p.parent, str(p)).check_rule_options()
+    _check_rule_codes(doc, manifest)
     return manifest
+
+
+def _check_rule_codes(doc: yaml_doc.YamlDoc, manifest: Manifest) -> None:
+    """Every code or glob in ``select``, ``enable`` and ``severity`` (manifest-wide and each model's) names a
+    registered rule or parity check: ManifestError at that entry's line, with the closest code, instead of
+    the check's later "unknown rule" that names no line."""
+    from driftguard.parity.codes import CHECKS
+    from driftguard.rules import RULES
+    from driftguard.rules.engine import pattern_hits
+
+    codes = [*RULES.names(), *CHECKS.names()]
+    for model, block in ((None, manifest.rules), *((n, s.rules) for n, s in manifest.models.items())):
+        if block is None:
+            continue
+        loc: tuple[str, ...] = ("rules",) if model is None else ("models", model, "rules")
+        entries: list[tuple[tuple[str, int | str], str]] = [
+            *((("select", i), p) for i, p in enumerate(block.select or ())),
+            *((("enable", i), p) for i, p in enumerate(block.enable)),
+            *((("severity", p), p) for p in block.severity)]
+        for where, pattern in entries:
+            if not pattern_hits(pattern, codes):
+                path: tuple[int | str, ...] = (*loc, *where)
+                raise ManifestError(f"{yaml_doc.dotted(path)}: no rule or parity check '{pattern}' (codes: "
+                                    f"`driftguard explain`){did_you_mean(pattern.strip().upper(), codes)}",
+                                    str(manifest.path), yaml_doc.line_of(doc, path, key=where[0] == "severity"))
 
 
 def schema() -> dict[str, Any]:
@@ -377,6 +428,10 @@ def schema() -> dict[str, Any]:
         alternatives.append({"$ref": f"#/$defs/{model.__name__}"})
     defs["ParityRunner"] = {"description": runner["description"], "title": runner["title"], "type": "object",
                             "oneOf": alternatives}
+    for side in ("training", "deployment"):  # an entry may be the KIND:PATH shorthand (Artifact._shorthand)
+        prop = defs["ModelSpec"]["properties"][side]
+        prop["items"] = {"anyOf": [prop["items"], {"type": "string", "minLength": 1,
+                                                   "description": "PATH or KIND:PATH, as the CLI takes them"}]}
     from driftguard.rules import load_rules
 
     options = defs["Rules"]["properties"]["options"]

@@ -95,3 +95,66 @@ def test_a_worker_process_names_the_line_too(tmp_path: Path) -> None:
                          text=True, timeout=120, cwd=tmp_path)
     assert res.returncode == 2, (res.stdout, res.stderr)
     assert res.stderr.startswith("driftguard: error: driftguard.yaml:12: models.n.deployment[0].path: 'gone.json'")
+
+
+# --- issue 23 point 7: the error points at the cause, with the closest name --------------------------------
+
+def test_a_misspelt_side_is_the_error_not_the_missing_side(tmp_path: Path) -> None:
+    """``deploymnet:`` was "deployment: required field is missing (and 1 more)" at the model's line."""
+    (tmp_path / "driftguard.yaml").write_text(HEAD.replace("    deployment:\n", "    deploymnet:\n")
+                                              + "      - path: tgi.json\n")
+    res = subprocess.run([sys.executable, "-m", "driftguard", "check"], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    line = res.stderr.strip().removeprefix("driftguard: error: ")
+    assert res.returncode == 2
+    assert line == "driftguard.yaml:6: models.m.deploymnet: unknown field; did you mean deployment?"
+
+
+def test_a_misspelt_field_anywhere_gets_the_closest_name(tmp_path: Path) -> None:
+    line = check(tmp_path, "      - path: tgi.json\n        knd: tgi\nrules:\n  ignore_kyes: [x]\n")
+    assert line == "driftguard.yaml:8: models.m.deployment[0].knd: unknown field; did you mean kind? " \
+                   "(and one more at rules.ignore_kyes)"
+
+
+def test_a_misspelt_kind_gets_the_closest_kind(tmp_path: Path) -> None:
+    line = check(tmp_path, "      - path: tgi.json\n        kind: tgj\n")
+    assert line.startswith("driftguard.yaml:8: models.m.deployment[0].kind: unknown kind 'tgj'; known kinds: ")
+    assert line.endswith("; did you mean tgi?")
+
+
+@pytest.mark.parametrize(("rules", "where", "code", "near"), [
+    ("  select: [DG101, DG1O2]\n", "rules.select[1]", "DG1O2", "DG102"),
+    ("  enable: [DG9*]\n", "rules.enable[0]", "DG9*", None),
+    ("  severity:\n    DG101: warning\n    DG5O5: error\n", "rules.severity.DG5O5", "DG5O5", "DG505"),
+])
+def test_an_unknown_rule_code_is_reported_at_its_line(tmp_path: Path, rules: str, where: str, code: str,
+                                                      near: str | None) -> None:
+    """Unknown codes in select/enable/severity were a line-less "unknown rule" from the check."""
+    text = "      - path: tgi.json\n        kind: tgi\nrules:\n" + rules
+    line = check(tmp_path, text)
+    number = len(HEAD.splitlines()) + len(text.splitlines())  # each case's bad entry is on the last line
+    hint = f"; did you mean {near}?" if near else ""
+    assert line == (f"driftguard.yaml:{number}: {where}: no rule or parity check '{code}' (codes: `driftguard "
+                    f"explain`){hint}")
+
+
+def test_a_wrong_kind_names_the_manifest_line_that_chose_it(tmp_path: Path) -> None:
+    """A file read as the kind the manifest forced: the reader's error names that ``kind:`` line too."""
+    line = check(tmp_path, "      - path: generation_config.json\n        kind: tgi\n")
+    assert line.startswith("generation_config.json:1: ")
+    assert line.endswith("(read as kind 'tgi', set by models.m.deployment[0].kind at driftguard.yaml:8)")
+
+
+def test_the_cli_shorthand_is_an_artifact_entry(tmp_path: Path) -> None:
+    """``- KIND:PATH`` (and ``path: KIND:PATH``), as ``driftguard extract`` takes it."""
+    (tmp_path / "generation_config.json").write_text('{"do_sample": true, "temperature": 0.7}\n')
+    (tmp_path / "tgi.json").write_text('{"inputs": "hi", "parameters": {"do_sample": true, "temperature": 0.5}}\n')
+    for entry in ("      - tgi:tgi.json\n", "      - path: tgi:tgi.json\n",
+                  "      - path: tgi.json\n        kind: tgi\n"):
+        (tmp_path / "driftguard.yaml").write_text(HEAD + entry)
+        m = load(tmp_path / "driftguard.yaml")
+        assert (m.models["m"].deployment[0].path, m.models["m"].deployment[0].kind) == ("tgi.json", "tgi")
+        report = api.check(tmp_path / "driftguard.yaml")
+        assert ("generation.temperature", 0.5) in [(f.key, f.deployed and f.deployed.value) for f in report.failing]
+    (tmp_path / "driftguard.yaml").write_text(HEAD + "      - tgi.json\n")
+    assert load(tmp_path / "driftguard.yaml").models["m"].deployment[0].kind is None  # a bare path: detected

@@ -141,8 +141,8 @@ def test_approve_beyond_the_horizon_names_the_option_not_an_unwritten_file(tmp_p
                 "--by", "dana", "--today", EXAMPLES_TODAY_ISO, cwd=tmp_path / "s")
     assert proc.returncode == 2
     assert proc.stderr == (f"driftguard: error: --expires: expires {too_late} is 366 days after approved_on "
-                           f"{EXAMPLES_TODAY_ISO}; the longest allowed is 365 days (approval_policy in "
-                           "driftguard.yaml)\n")
+                           f"{EXAMPLES_TODAY_ISO}; the longest allowed is 365 days "
+                           "(approval_policy.max_horizon_days in driftguard.yaml)\n")
     assert "approvals/" not in proc.stderr and not (tmp_path / "s" / "approvals" /
                                                      "summarizer-preprocessing-max_length.yaml").exists()
 

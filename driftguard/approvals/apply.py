@@ -18,6 +18,7 @@ from driftguard import clock
 from driftguard.approvals.schema import Approval
 from driftguard.approvals.store import LoadedApproval
 from driftguard.equality import values_equal
+from driftguard.errors import did_you_mean
 from driftguard.keys import spec_for
 from driftguard.model import ApprovalState, Finding, Json, Judged, Severity, Status, Value
 from driftguard.report import ApprovalRef
@@ -96,6 +97,8 @@ def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], toda
         for la in in_scope:
             a = la.approval
             if not key_matches(a, f):
+                if a.rule is not None and a.rule != f.rule and key_matches(a.model_copy(update={"rule": f.rule}), f):
+                    near.setdefault(la.id, f"names rule {a.rule}, but the finding on '{f.key}' is {f.rule}")
                 continue
             if not values_match(a, f):
                 near.setdefault(la.id, _mismatch(a, f))
@@ -113,6 +116,9 @@ def apply(findings: Sequence[Finding], approvals: Sequence[LoadedApproval], toda
             out.append(Judged(f, Status.INFO))
         else:
             out.append(Judged(f, Status.UNAPPROVED))
+    for la in in_scope:
+        if la.id not in used and la.id not in near:
+            near[la.id] = _no_finding(la.approval, findings)
     refs = []
     for la in in_scope:
         a = la.approval
@@ -136,6 +142,13 @@ def _models(known: Collection[str]) -> str:
     names = sorted(known)
     return "the manifest does not have (models: " + ", ".join(names) + ")" if names else \
         "the manifest does not have"
+
+
+def _no_finding(a: Approval, findings: Sequence[Finding]) -> str:
+    """Why an approval with a valid model and rule matched nothing: no finding has its key (the drift it
+    approved is gone, or the key is misspelled: the closest key a finding of that model has is named)."""
+    keys = [f.key for f in findings if f.model is None or f.model == a.model]
+    return f"no finding of model '{a.model}' has key '{a.key}'" + did_you_mean(a.key, keys, cutoff=0.85)
 
 
 def _mismatch(a: Approval, f: Finding) -> str:

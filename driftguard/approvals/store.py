@@ -52,7 +52,7 @@ def load_file(path: Path, limits: Limits = DEFAULT) -> LoadedApproval:
     try:
         approval = Approval.model_validate(doc.data)
     except ValidationError as exc:
-        yaml_doc.raise_validation(doc, exc, ApprovalError)
+        yaml_doc.raise_validation(doc, exc, ApprovalError, schema=Approval)
         raise  # unreachable
     lines = {str(k): yaml_doc.line_of(doc, (str(k),), key=True) or 1 for k in doc.data}
     first = yaml_doc.line_of(doc, ())

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import cast
 
 from driftguard import engines
-from driftguard.errors import ExtractionError, UsageError
+from driftguard.errors import ExtractionError, UsageError, did_you_mean
 from driftguard.extractors.base import ExtractOptions, Extractor, KindInfo
 from driftguard.model import EffectiveConfig
 from driftguard.registry import PluginLoadError, Registry, module_with
@@ -80,7 +80,8 @@ def get(kind: str) -> Extractor:
     module cannot be loaded or declares another kind."""
     module = EXTRACTORS.get(kind)
     if module is None:
-        raise UsageError(f"unknown kind '{kind}'; known kinds: {', '.join(available_kinds())}")
+        raise UsageError(f"unknown kind '{kind}'; known kinds: {', '.join(available_kinds())}"
+                         f"{did_you_mean(kind, available_kinds())}")
     if module.INFO.kind != kind:
         ref = EXTRACTORS.ref(kind)
         raise PluginLoadError(f"{EXTRACTORS.group} '{kind} = {ref.target if ref else kind}' is not the extractor of "
@@ -134,7 +135,8 @@ def split_kind(spec: str) -> tuple[str | None, str]:
         return head, tail
     if sep and tail and len(head) > 1 and "/" not in head and "\\" not in head and "." not in head \
             and not _exists(Path(spec)):
-        raise UsageError(f"unknown kind '{head}' in '{spec}'; known kinds: {', '.join(available_kinds())}")
+        raise UsageError(f"unknown kind '{head}' in '{spec}'; known kinds: {', '.join(available_kinds())}"
+                         f"{did_you_mean(head, available_kinds())}")
     return None, spec
 
 

@@ -73,5 +73,6 @@ def allowed(m: Manifest, approval: Approval, target: Path, today: date) -> None:
         check_policy(LoadedApproval(approval, str(target), None), approvers=m.approvers,
                      max_horizon_days=m.approval_policy.max_horizon_days, today=today)
     except ApprovalError as exc:
-        option = "--by" if "approver" in exc.message else "--expires"
-        raise UsageError(f"{option}: {exc.message} (approval_policy in {m.path})") from None
+        by = "approver" in exc.message
+        option, setting = ("--by", "approvers") if by else ("--expires", "approval_policy.max_horizon_days")
+        raise UsageError(f"{option}: {exc.message} ({setting} in {m.path})") from None

@@ -7,8 +7,9 @@ Every kind's role in this (merge rank, whether it is a serving engine's file) is
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,17 +151,35 @@ def build_side(name: str, artifacts: Sequence[ArtifactSpec], base: Path, limits:
     out: dict[int, EffectiveConfig] = {}
     for i, kind, path, a in resolved:
         if not extractors.info(kind).runtime:  # through the cache (a serving engine's file is read per side)
-            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
-                                                                   root=root, cache=cache))
+            with _forced(a, functools.partial(where, i), manifest):
+                out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), limits=limits,
+                                                                       root=root, cache=cache))
     engine_args = [r for r in resolved if _configures_engine(r[1], r[2])]
     rest = [r for r in resolved if extractors.info(r[1]).runtime and r not in engine_args]
     for phase in (engine_args, rest):
         context = tuple(out[i] for i in sorted(out))
         for i, kind, path, a in phase:
-            out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
-                                                                   limits=limits, root=root, cache=cache,
-                                                                   call=a.call, line=a.line))
+            with _forced(a, functools.partial(where, i), manifest):
+                out[i] = extractors.extract(path, kind, ExtractOptions(substitutions=dict(a.set), context=context,
+                                                                       limits=limits, root=root, cache=cache,
+                                                                       call=a.call, line=a.line))
     return side_of(name, tuple(out[i] for i in sorted(out)))
+
+
+@contextlib.contextmanager
+def _forced(a: ArtifactSpec, at: Callable[[str], tuple[str, int | None]], manifest: str | None) -> Iterator[None]:
+    """An artifact the manifest forced a kind on (``kind: tgi``) that its reader refuses: the error, at the
+    file's own line, also names the manifest line that chose the reader, since a wrong ``kind:`` is the
+    likelier mistake than a broken file."""
+    try:
+        yield
+    except ExtractionError as exc:
+        if a.kind is None or type(exc) is not ExtractionError:
+            raise
+        where, line = at("kind")
+        chosen = f"{manifest}:{line}" if manifest and line else (manifest or "the manifest")
+        raise ExtractionError(f"{exc.message} (read as kind '{a.kind}', set by {where} at {chosen})",
+                              exc.path, exc.line, exc.column) from None
 
 
 def _resolve(a: ArtifactSpec, base: Path, root: Path, manifest: str | None,

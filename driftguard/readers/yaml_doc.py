@@ -29,7 +29,7 @@ from typing import Any, Literal
 import yaml
 from yaml import events as ev
 
-from driftguard.errors import DriftguardError, LimitError
+from driftguard.errors import DriftguardError, LimitError, did_you_mean
 from driftguard.readers import files
 from driftguard.readers.limits import DEFAULT, Limits
 
@@ -487,21 +487,65 @@ def dotted(loc: Sequence[int | str]) -> str:
     return out
 
 
-def raise_validation(doc: YamlDoc, exc: Any, error: type[DriftguardError], prefix: tuple[str | int, ...] = ()) -> None:
-    """Turn a pydantic ``ValidationError`` into ``error`` for its first problem, at the right line. ``prefix``:
-    where in the document the validated value sits, when it is part of it (a runner's settings)."""
-    errs = exc.errors(include_url=False)
+def raise_validation(doc: YamlDoc, exc: Any, error: type[DriftguardError], prefix: tuple[str | int, ...] = (),
+                     schema: type | None = None) -> None:
+    """Turn a pydantic ``ValidationError`` into ``error`` for its most telling problem, at the right line.
+
+    An unknown field is reported before anything else: a typo (``deploymnet:``) is also a missing field
+    (``deployment``), and the missing one is only the consequence. The unknown field's message ends with the
+    closest name the model at that place accepts (``schema``: the validated pydantic model; its fields are
+    walked along the location), or the closest missing sibling. Other problems are counted and the next one
+    named. ``prefix``: where in the document the validated value sits, when it is part of it (a runner's
+    settings)."""
+    errs = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     first = errs[0]
     loc = (*prefix, *(p for p in first["loc"] if isinstance(p, (int, str))))
     is_extra = first["type"] == "extra_forbidden"
     line = line_of(doc, loc, key=is_extra)
     msg = first["msg"]
     if is_extra:
-        msg = "unknown field"
+        parent = tuple(first["loc"][:-1])
+        known = _fields_at(schema, parent) if schema is not None else set()
+        known |= {str(e["loc"][-1]) for e in errs if e["type"] == "missing" and tuple(e["loc"][:-1]) == parent}
+        msg = "unknown field" + did_you_mean(str(first["loc"][-1]), known)
     elif first["type"] == "missing":
         msg = "required field is missing"
     elif first["type"] == "value_error":
         msg = msg.removeprefix("Value error, ")
     where = dotted(loc)
-    more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
+    others = [e for e in errs[1:] if not (is_extra and e["type"] == "missing"
+                                          and tuple(e["loc"][:-1]) == tuple(first["loc"][:-1]))]
+    more = ""
+    if others:
+        nxt = dotted((*prefix, *(p for p in others[0]["loc"] if isinstance(p, (int, str)))))
+        more = f" (and {len(others)} more, first at {nxt})" if len(others) > 1 else f" (and one more at {nxt})"
     raise error(f"{where}: {msg}{more}" if where else f"{msg}{more}", doc.path, line) from None
+
+
+def _fields_at(schema: type, loc: Sequence[int | str]) -> set[str]:
+    """The field names (and aliases) the pydantic model ``schema`` accepts at ``loc``, following fields,
+    list items and dict values; empty where the location leaves the models (a free-form mapping)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    def models_in(tp: Any) -> list[type[BaseModel]]:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return [tp]
+        return [m for arg in typing.get_args(tp) for m in models_in(arg)]
+
+    current: list[Any] = [schema]
+    for part in loc:
+        nxt: list[Any] = []
+        for tp in current:
+            if isinstance(part, str) and isinstance(tp, type) and issubclass(tp, BaseModel):
+                field = tp.model_fields.get(part)
+                if field is not None:
+                    nxt.append(field.annotation)
+                    continue
+            nxt.extend(typing.get_args(tp)[-1:] if typing.get_args(tp) else ())  # list item / dict value
+        current = nxt
+    names: set[str] = set()
+    for model in (m for tp in current for m in models_in(tp)):
+        names.update(model.model_fields)
+    return names

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
-from driftguard.errors import DriftguardError, UsageError
+from driftguard.errors import DriftguardError, UsageError, did_you_mean
 from driftguard.model import Finding, Severity
 from driftguard.rules import load_rules
 from driftguard.rules.base import Rule, RuleContext
@@ -44,14 +44,16 @@ def _matching(pattern: str, codes: Sequence[str], what: str, others: Sequence[st
     """Codes a user pattern names: an exact code (any case) or a glob (``DG1*``). A pattern that names only
     ``others`` (the parity stage's codes, which a check configures in the same lists) names no rule; one that
     names nothing at all is a UsageError."""
-    hits = _hits(pattern, codes)
-    if not hits and not _hits(pattern, others):
-        raise UsageError(f"unknown rule '{pattern}' in {what}; known rules: {', '.join((*codes, *others))}")
+    hits = pattern_hits(pattern, codes)
+    if not hits and not pattern_hits(pattern, others):
+        raise UsageError(f"unknown rule '{pattern}' in {what}; known rules: {', '.join((*codes, *others))}"
+                         f"{did_you_mean(pattern.strip().upper(), (*codes, *others))}")
     return hits
 
 
-def _hits(pattern: str, codes: Sequence[str]) -> list[str]:
-    """The codes an exact code (any case) or a glob (``DG1*``) names."""
+def pattern_hits(pattern: str, codes: Sequence[str]) -> list[str]:
+    """The codes an exact code (any case) or a glob (``DG1*``) names, as ``select``, ``enable`` and
+    ``severity`` read them (the manifest checks its lists with it at load)."""
     pat = pattern.strip().upper()
     return [c for c in codes if fnmatchcase(c, pat)]
 
@@ -93,8 +95,8 @@ def configure_findings(findings: Sequence[Finding], codes: Sequence[str], select
     """The findings of checks that are not rules (the parity stage's, whose codes are ``codes``) under the
     same ``select`` and ``severity`` lists as the rules: a code ``select`` leaves out, or whose severity is
     ``off``, is dropped; an override replaces the severity. Patterns are validated by ``selected_rules``."""
-    wanted = None if select is None else {c for p in select for c in _hits(p, codes)}
-    sev = {c: str(s).strip().lower() for p, s in (severity_overrides or {}).items() for c in _hits(p, codes)}
+    wanted = None if select is None else {c for p in select for c in pattern_hits(p, codes)}
+    sev = {c: str(s).strip().lower() for p, s in (severity_overrides or {}).items() for c in pattern_hits(p, codes)}
     return [f if f.rule not in sev else replace(f, severity=Severity(sev[f.rule]))
             for f in findings if (wanted is None or f.rule in wanted) and sev.get(f.rule) != OFF]
 

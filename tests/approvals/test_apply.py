@@ -76,12 +76,23 @@ def test_each_model_gets_its_own_approval() -> None:
 def test_key_must_match() -> None:
     [f], refs = judge([finding("generation.temperature", 0.92, 0.85)], [approval()])
     assert f.status == "unapproved"
-    assert refs["top-p"].state == "stale" and refs["top-p"].note is None  # the key matched nothing
+    assert refs["top-p"].state == "stale"  # the key matched nothing, and the note says so (no near key)
+    assert refs["top-p"].note == "no finding of model 'summarizer' has key 'generation.top_p'"
+
+
+def test_a_misspelt_key_names_the_closest_finding() -> None:
+    """Issue 23 point 7: a key typo in an approval was 'stale' with no hint."""
+    [f], refs = judge([finding("preprocessing.max_length", 1024, 512)],
+                      [approval(key="preprocessing.max_lenght", training=1024, deployed=512)])
+    assert f.status == "unapproved"
+    assert refs["top-p"].note == ("no finding of model 'summarizer' has key 'preprocessing.max_lenght'; did you "
+                                  "mean preprocessing.max_length?")
 
 
 def test_rule_filter() -> None:
-    [f], _ = judge([finding(rule="DG101")], [approval(rule="DG102")])
+    [f], refs = judge([finding(rule="DG101")], [approval(rule="DG102")])
     assert f.status == "unapproved"
+    assert refs["top-p"].note == "names rule DG102, but the finding on 'generation.top_p' is DG101"
     [g], _ = judge([finding(rule="DG101")], [approval(rule="DG101")])
     assert g.status == "approved"
     [h], _ = judge([finding(rule="DG103")], [approval()])  # no rule named: any rule

@@ -69,7 +69,17 @@ def test_the_policy_is_reported_against_the_option(example: Path) -> None:
     text = manifest.read_text(encoding="utf-8")
     manifest.write_text(text.replace("max_horizon_days: 365", "max_horizon_days: 30"), encoding="utf-8")
     (example / "approvals" / "summarizer-top-p.yaml").unlink()  # it would break the new policy itself
-    with pytest.raises(UsageError, match=r"^--expires: .*\(approval_policy in "):
+    with pytest.raises(UsageError, match=r"^--expires: .*\(approval_policy.max_horizon_days in "):
         api.approve(manifest, "summarizer", "preprocessing.max_length", "r", date(2027, 6, 1), approved_by="dana",
                     today=TODAY)
     assert list((example / "approvals").iterdir()) == []
+
+
+def test_a_disallowed_approver_names_the_approvers_setting(example: Path) -> None:
+    """Issue 23 point 7: the approver error named ``approval_policy`` where the setting is ``approvers:``."""
+    manifest = example / "driftguard.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "approvers: [ml-platform-oncall]\n", encoding="utf-8")
+    expected = r"^--by: approved by 'eve'; allowed approvers: ml-platform-oncall \(approvers in "
+    with pytest.raises(UsageError, match=expected):
+        api.approve(manifest, "summarizer", "preprocessing.max_length", "r", date(2027, 1, 1), approved_by="eve",
+                    today=TODAY)
