@@ -197,6 +197,12 @@ def spec_for(key: str) -> KeySpec | None:
     return None
 
 
+def patterns() -> list[str]:
+    """Every key of the vocabulary as written in its spec (``io.inputs.{name}.shape``), for messages and for
+    checking that a user's glob can name a key."""
+    return [s.pattern for s in _SPECS]
+
+
 def is_canonical(key: str) -> bool:
     """True for keys of the vocabulary, False for format-namespaced ones."""
     return spec_for(key) is not None

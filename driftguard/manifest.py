@@ -379,7 +379,43 @@ def load(path: str | Path, limits: Limits | None = None) -> Manifest:
                     manifest._option_lines[(model, code)] = line
     manifest.with_base(p.parent, str(p)).check_rule_options()
     _check_rule_codes(doc, manifest)
+    _check_key_globs(doc, manifest)
     return manifest
+
+
+def _check_key_globs(doc: yaml_doc.YamlDoc, manifest: Manifest) -> None:
+    """Every ``ignore_keys`` glob and tolerance ``key`` could name a key: a key of the vocabulary (``keys.py``,
+    ``{name}`` standing for any output or input name), or one under a format's namespace (``vllm.*``) or
+    parity's. A typo (``generation.temprature``) would otherwise ignore nothing, silently: ManifestError at its
+    line, with the closest key."""
+    from fnmatch import fnmatchcase
+
+    from driftguard import keys
+
+    patterns = keys.patterns()
+    namespaces: list[str] | None = None  # loaded only for a glob the vocabulary does not cover
+    for model, block in ((None, manifest.rules), *((n, s.rules) for n, s in manifest.models.items())):
+        if block is None:
+            continue
+        loc: tuple[str, ...] = ("rules",) if model is None else ("models", model, "rules")
+        globs = [*((("ignore_keys", i), g) for i, g in enumerate(block.ignore_keys)),
+                 *((("tolerances", i, "key"), t.key) for i, t in enumerate(block.tolerances))]
+        for where, glob in globs:
+            probe = glob.replace("*", "x").replace("?", "x")
+            if keys.spec_for(probe) is not None or any(fnmatchcase(p.replace("{name}", "x"), glob) for p in patterns):
+                continue
+            if namespaces is None:
+                from driftguard.extractors import format_namespaces
+
+                namespaces = ["parity", *format_namespaces()]
+            if glob.split(".", 1)[0] in namespaces or glob == "*":
+                continue
+            path: tuple[int | str, ...] = (*loc, *where)
+            exact = [p for p in patterns if "{name}" not in p]
+            raise ManifestError(f"{yaml_doc.dotted(path)}: '{glob}' names no key (the README's key vocabulary, "
+                                f"or a format's namespace such as vllm.*){did_you_mean(glob, exact, cutoff=0.85)}",
+                                str(manifest.path),
+                                yaml_doc.line_of(doc, path))
 
 
 def _check_rule_codes(doc: yaml_doc.YamlDoc, manifest: Manifest) -> None:

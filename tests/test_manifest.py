@@ -158,3 +158,26 @@ def test_the_cli_shorthand_is_an_artifact_entry(tmp_path: Path) -> None:
         assert ("generation.temperature", 0.5) in [(f.key, f.deployed and f.deployed.value) for f in report.failing]
     (tmp_path / "driftguard.yaml").write_text(HEAD + "      - tgi.json\n")
     assert load(tmp_path / "driftguard.yaml").models["m"].deployment[0].kind is None  # a bare path: detected
+
+
+@pytest.mark.parametrize(("rules", "where", "glob", "near"), [
+    ("  ignore_keys: [vllm.*, generation.temprature]\n", "rules.ignore_keys[1]", "generation.temprature",
+     "generation.temperature"),
+    ("  tolerances:\n    - {key: generaton.*, abs: 0.1}\n", "rules.tolerances[0].key", "generaton.*", None),
+])
+def test_a_key_glob_that_can_name_no_key_is_an_error(tmp_path: Path, rules: str, where: str, glob: str,
+                                                     near: str | None) -> None:
+    """A typo in ``ignore_keys`` or a tolerance ignored nothing, silently."""
+    text = "      - path: tgi.json\n        kind: tgi\nrules:\n" + rules
+    line = check(tmp_path, text)
+    number = len(HEAD.splitlines()) + len(text.splitlines())
+    hint = f"; did you mean {near}?" if near else ""
+    assert line == (f"driftguard.yaml:{number}: {where}: '{glob}' names no key (the README's key vocabulary, or a "
+                    f"format's namespace such as vllm.*){hint}")
+
+
+@pytest.mark.parametrize("glob", ["generation.*", "io.*.shape", "io.inputs.input_ids.dtype", "vllm.unknown_fields.*",
+                                  "parity.*", "*", "generation.top_?"])
+def test_globs_that_can_name_keys_load(tmp_path: Path, glob: str) -> None:
+    (tmp_path / "driftguard.yaml").write_text(HEAD + f"      - path: tgi.json\nrules:\n  ignore_keys: ['{glob}']\n")
+    assert load(tmp_path / "driftguard.yaml").rules.ignore_keys == [glob]
