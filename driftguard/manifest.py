@@ -438,8 +438,8 @@ def _check_rule_codes(doc: yaml_doc.YamlDoc, manifest: Manifest) -> None:
         for where, pattern in entries:
             if not pattern_hits(pattern, codes):
                 path: tuple[int | str, ...] = (*loc, *where)
-                raise ManifestError(f"{yaml_doc.dotted(path)}: no rule or parity check '{pattern}' (codes: "
-                                    f"`driftguard explain`){did_you_mean(pattern.strip().upper(), codes)}",
+                raise ManifestError(f"{yaml_doc.dotted(path)}: no rule or parity check '{pattern}'; known: "
+                                    f"{', '.join(codes)}{did_you_mean(pattern.strip().upper(), codes)}",
                                     str(manifest.path), yaml_doc.line_of(doc, path, key=where[0] == "severity"))
 
 

@@ -224,4 +224,5 @@ rules: {{severity: {{DG599: error}}}}
 """)
     got, _, err = parity(capsys, manifest)
     assert got == 2
-    assert "unknown rule 'DG599' in severity overrides; known rules: DG101," in err and "DG505, DG510" in err
+    assert "driftguard.yaml:12: rules.severity.DG599: no rule or parity check 'DG599'; known: DG101," in err
+    assert "DG505, DG510" in err
