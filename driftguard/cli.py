@@ -173,8 +173,11 @@ def _emit(report: Any, formats: list[tuple[str, str | None]], no_step_summary: b
 
 
 def cmd_parity(args: argparse.Namespace) -> int:
-    from driftguard import api, reporters
+    from driftguard import api
 
+    formats = _parse_formats(args.format)  # before the run: a bad --format costs no model run
+    if args.output:
+        formats = [(name, args.output if path is None else path) for name, path in formats]
     today = _today(args)
     bar = _progress_bar()
     try:
@@ -185,8 +188,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    _out(args, lambda style: reporters.render_check(args.format, report, style))
-    return EXIT_OK if report.ok else EXIT_DRIFT
+    return _emit(report, formats, args.no_step_summary)
 
 
 def cmd_golden_record(args: argparse.Namespace) -> int:
@@ -256,8 +258,13 @@ def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--model", metavar="NAME", help="only this model")
     p.add_argument("--golden", metavar="PATH", help="golden inputs instead of the manifest's (.npz, .jsonl, folder)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE instead of stdout")
+    p.add_argument("--format", action="append", metavar="NAME[=PATH]",
+                   help="text (default), json, markdown, sarif, github, junit; repeatable; NAME=PATH writes "
+                        "that format to a file, as check takes it")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write what would go to stdout to FILE instead (--format NAME=PATH for several files)")
+    p.add_argument("--no-step-summary", action="store_true",
+                   help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
     p.add_argument("--no-attribution", action="store_true", help="do not rerun failing models to rank causes")
     _add_executor(p, "")
     p.add_argument("--plots", metavar="DIR", help="write one picture per failing output (error histogram, "

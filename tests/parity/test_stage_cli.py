@@ -49,6 +49,22 @@ def test_nudged_weights_fail_the_fp32_profile_with_the_metric_named(pair: dict[s
     assert "attribution:" in f["message"] and "the artifact changed" in f["message"]
 
 
+def test_parity_writes_every_reporter_as_check_does(pair: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23 point 6: ``parity --format`` took only text/json/markdown, one at a time."""
+    manifest = write_manifest(pair["dir"], ORT % "cand.onnx")
+    sarif, junit = pair["dir"] / "parity.sarif", pair["dir"] / "parity.xml"
+    code = run(["parity", "--config", str(manifest), "--today", "2026-12-01", "--no-attribution", "--format", "text",
+                "--format", f"sarif={sarif}", "--format", f"junit={junit}"])
+    out, _ = capsys.readouterr()
+    assert code == 1 and "parity.logits.elementwise_fraction" in out and out.rstrip().splitlines()[-1].startswith(
+        "FAIL: 1 model")
+    results = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert "DG501" in {r["ruleId"] for r in results}
+    assert "<failure" in junit.read_text(encoding="utf-8") and "DG501" in junit.read_text(encoding="utf-8")
+    assert run(["parity", "--config", str(manifest), "--format", "yaml"]) == 2  # refused before any model runs
+    assert "--format: unknown format 'yaml'" in capsys.readouterr().err
+
+
 def test_an_approval_accepts_a_bound_not_one_measurement(pair: dict[str, Path],
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     manifest = write_manifest(pair["dir"], ORT % "cand.onnx" + "      tolerances: {elementwise_fraction: null}\n"
