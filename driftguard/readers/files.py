@@ -8,6 +8,13 @@ between the check and the read). Whole-file reads are capped by ``Limits.file_by
 :func:`confine` keeps paths that a manifest or an artifact names inside a root folder: a manifest may not
 point the gate at ``/etc`` or ``../../secrets`` (symlinks resolved), and an artifact may not point a read
 outside the tree being checked.
+
+Every output (a report, ``init``'s manifest, a snapshot, a golden recording) is created through
+:func:`create_output`: the pull request may have committed a file, a symlink or a folder named like the output,
+so a stale file is removed and a fresh one created (``O_EXCL``, ``O_NOFOLLOW``), and no symlink is followed at
+any component inside the working tree (each folder opened relative to the last, without following links). A
+path named on the command line may lie outside the tree (components there are the user's own and followed); a
+path the run chose itself (beside a file the manifest names) must lie inside it.
 """
 
 from __future__ import annotations
@@ -15,10 +22,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
-from driftguard.errors import ExtractionError
+from driftguard.errors import ExtractionError, UsageError
 from driftguard.readers.limits import DEFAULT, Limits
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) \
@@ -157,3 +165,158 @@ def confine(path: str | Path, root: str | Path, what: str = "path", *, origin: s
         raise ExtractionError(f"{what} '{path}' is outside {Path(root)} (symlinks resolved): refused",
                               origin or str(path), line)
     return Path(path)
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) \
+    | getattr(os, "O_BINARY", 0)
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _place(path: str | Path, tree: str | Path, named: bool, what: str) -> tuple[str, list[str], str]:
+    """Where an output goes: (the folder to start from, the folders below it to walk without following a
+    symlink, the file name). Paths are made absolute and normalised by name (``a/../b`` is ``b``), so a
+    ``..`` never climbs out of a symlinked folder."""
+    shown = str(path)
+    if "\0" in shown:
+        raise UsageError(f"{what}: refused: the path contains a NUL byte")
+    target = os.path.normpath(os.path.abspath(shown))
+    base = os.path.normpath(os.path.abspath(str(tree)))
+    folder, name = os.path.split(target)
+    if not name or shown.endswith((os.sep, "/")):
+        raise UsageError(f"{what}: {shown} names a folder, expected a file")
+    rel = os.path.relpath(folder, base)
+    if rel == ".":
+        return base, [], name
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        if not named:
+            raise UsageError(f"{what}: {shown} is outside {tree}: refused (name an outside path on the command "
+                             "line to write there)")
+        return folder, [], name  # the user named an outside folder: it is theirs, symlinks and all
+    return base, rel.split(os.sep), name
+
+
+def _open_folder(start: str, parts: list[str], shown: str, what: str) -> int:
+    """A descriptor of ``start/parts...``, each of ``parts`` opened relative to the last and never through a
+    symlink; UsageError naming the symlink or the missing folder."""
+    try:
+        fd = os.open(start, _FOLDER_FLAGS)
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write {shown}: {start}: {exc.strerror or exc}") from None
+    walked = start
+    for part in parts:
+        walked = os.path.join(walked, part)
+        try:
+            nxt = os.open(part, _FOLDER_FLAGS | _NOFOLLOW, dir_fd=fd)
+        except OSError as exc:
+            link = _is_link(part, fd)
+            os.close(fd)
+            if link:
+                raise UsageError(f"{what}: refused to write {shown}: {walked} is a symlink (a committed symlink "
+                                 "would redirect the write); name a path without one") from None
+            raise UsageError(f"{what}: cannot write {shown}: {walked}: {exc.strerror or exc}") from None
+        os.close(fd)
+        fd = nxt
+    return fd
+
+
+def _is_link(name: str, folder: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=folder).st_mode)
+    except OSError:
+        return False
+
+
+def _remove_stale(name: str, folder: int, shown: str, what: str) -> None:
+    """Remove what is at ``name`` in ``folder`` (a stale output, or a symlink itself, never its target);
+    UsageError for a folder there."""
+    try:
+        mode = os.lstat(name, dir_fd=folder).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write {shown}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{what}: cannot write {shown}: a folder is there")
+    try:
+        os.unlink(name, dir_fd=folder)
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot remove the old {shown}: {exc.strerror or exc}") from None
+
+
+def create_output(path: str | Path, *, tree: str | Path = ".", named: bool = True,
+                  what: str = "output") -> BinaryIO:
+    """A new, empty regular file at ``path``, open for binary writing, whatever was there before (a stale
+    file or a symlink is removed, never followed; a folder is an error).
+
+    ``tree`` is the folder whose contents a pull request controls (default: the working folder): no symlink is
+    followed at any folder between it and the file. ``named``: the path came from the command line, so it may
+    lie outside ``tree`` (its folders outside are followed); otherwise a path outside ``tree`` is refused.
+    ``what`` names the option in messages (``--format sarif``). UsageError (exit 2) for anything refused.
+    """
+    shown = str(path)
+    start, parts, name = _place(path, tree, named, what)
+    if os.open not in os.supports_dir_fd:  # no openat (Windows): the same checks by name
+        return _create_by_name(start, parts, name, shown, what)
+    folder = _open_folder(start, parts, shown, what)
+    try:
+        _remove_stale(name, folder, shown, what)
+        try:
+            fd = os.open(name, _WRITE_FLAGS, 0o644, dir_fd=folder)
+        except OSError as exc:  # something appeared between the removal and the creation: refused
+            raise UsageError(f"{what}: cannot write {shown}: {exc.strerror or exc}") from None
+    finally:
+        os.close(folder)
+    return os.fdopen(fd, "wb")
+
+
+def _create_by_name(start: str, parts: list[str], name: str, shown: str, what: str) -> BinaryIO:
+    """:func:`create_output` where folders cannot be opened relative to each other: each folder checked with
+    ``lstat`` (a symlink placed between the check and the write is a race the platform leaves open)."""
+    walked = Path(start)
+    for part in parts:
+        walked = walked / part
+        if walked.is_symlink():
+            raise UsageError(f"{what}: refused to write {shown}: {walked} is a symlink; name a path without one")
+    target = walked / name
+    if target.is_dir() and not target.is_symlink():
+        raise UsageError(f"{what}: cannot write {shown}: a folder is there")
+    try:
+        target.unlink(missing_ok=True)
+        fd = os.open(target, _WRITE_FLAGS, 0o644)
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write {shown}: {exc.strerror or exc}") from None
+    return os.fdopen(fd, "wb")
+
+
+def write_output(path: str | Path, data: str | bytes, *, tree: str | Path = ".", named: bool = True,
+                 what: str = "output") -> Path:
+    """``data`` (text as UTF-8) written to a fresh file at ``path`` (:func:`create_output`); returns ``path``."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with create_output(path, tree=tree, named=named, what=what) as fh:
+        try:
+            fh.write(raw)
+        except OSError as exc:
+            raise UsageError(f"{what}: cannot write {path}: {exc.strerror or exc}") from None
+    return Path(path)
+
+
+def remove_output(path: str | Path, *, tree: str | Path = ".", named: bool = True, what: str = "output") -> None:
+    """Remove a stale output at ``path`` before a run starts (never through a symlink), so a run that dies
+    before writing leaves nothing a later step could take for its result. Nothing there is fine."""
+    shown = str(path)
+    start, parts, name = _place(path, tree, named, what)
+    if os.open not in os.supports_dir_fd:
+        target = Path(start).joinpath(*parts, name)
+        if not any(p.is_symlink() for p in (Path(start).joinpath(*parts[:i + 1]) for i in range(len(parts)))):
+            with suppress(OSError):
+                target.unlink()
+        return
+    try:
+        folder = _open_folder(start, parts, shown, what)
+    except UsageError:
+        return  # the write itself says what is wrong with the path, with the run's result
+    try:
+        _remove_stale(name, folder, shown, what)
+    finally:
+        os.close(folder)

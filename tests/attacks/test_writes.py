@@ -1,0 +1,136 @@
+"""Hostile outputs: a pull request may commit a file, a symlink or a folder where a run writes its output.
+Every output is created fresh (``readers.files.create_output``): a stale file is replaced, a symlink is
+removed and never followed, a symlinked folder inside the working tree is refused, and a path the run chose
+itself stays inside the tree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from driftguard.errors import UsageError
+from driftguard.readers import files
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (tmp_path / "victim.txt").write_text("precious\n")
+    (tmp_path / "outside").mkdir()
+    return repo
+
+
+def test_a_new_file_is_written(tree: Path) -> None:
+    out = files.write_output(tree / "report.json", "{}\n", tree=tree)
+    assert out.read_text() == "{}\n"
+
+
+def test_a_stale_file_is_replaced_not_appended_to(tree: Path) -> None:
+    (tree / "report.json").write_text("forged report, much longer than the real one\n")
+    files.write_output(tree / "report.json", "{}\n", tree=tree)
+    assert (tree / "report.json").read_text() == "{}\n"
+
+
+def test_a_symlink_named_like_the_output_is_removed_not_followed(tree: Path) -> None:
+    victim = tree.parent / "victim.txt"
+    (tree / "driftguard.sarif").symlink_to(victim)
+    files.write_output(tree / "driftguard.sarif", "sarif\n", tree=tree)
+    assert victim.read_text() == "precious\n"
+    assert not (tree / "driftguard.sarif").is_symlink()
+    assert (tree / "driftguard.sarif").read_text() == "sarif\n"
+
+
+def test_a_dangling_symlink_does_not_create_its_target(tree: Path) -> None:
+    (tree / "out.json").symlink_to(tree.parent / "outside" / "created.json")
+    files.write_output(tree / "out.json", "x", tree=tree)
+    assert not (tree.parent / "outside" / "created.json").exists()
+
+
+def test_a_symlinked_folder_inside_the_tree_is_refused(tree: Path) -> None:
+    (tree / "reports").symlink_to(tree.parent / "outside", target_is_directory=True)
+    with pytest.raises(UsageError, match="reports is a symlink"):
+        files.write_output(tree / "reports" / "r.json", "x", tree=tree)
+    assert list((tree.parent / "outside").iterdir()) == []
+
+
+def test_a_symlinked_folder_deeper_in_the_tree_is_refused(tree: Path) -> None:
+    (tree / "a").mkdir()
+    (tree / "a" / "b").symlink_to(tree.parent / "outside", target_is_directory=True)
+    with pytest.raises(UsageError, match="symlink"):
+        files.write_output(tree / "a" / "b" / "r.json", "x", tree=tree)
+
+
+def test_dotdot_through_a_symlinked_folder_is_read_by_name(tree: Path) -> None:
+    # link/../r.json is r.json in the tree: the link is never walked through to its target's parent
+    (tree / "link").symlink_to(tree.parent / "outside", target_is_directory=True)
+    files.write_output(os.path.join(tree, "link", "..", "r.json"), "x", tree=tree)
+    assert (tree / "r.json").read_text() == "x"
+    assert not (tree.parent / "r.json").exists()
+
+
+def test_a_relative_path_is_walked_from_the_working_folder(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tree)
+    (tree / "out").symlink_to(tree.parent / "outside", target_is_directory=True)
+    with pytest.raises(UsageError, match="symlink"):
+        files.write_output("out/r.json", "x")
+
+
+def test_an_outside_path_named_on_the_command_line_is_written(tree: Path) -> None:
+    # the user named it: folders outside the tree are theirs, symlinks included
+    (tree.parent / "alias").symlink_to(tree.parent / "outside", target_is_directory=True)
+    files.write_output(tree.parent / "alias" / "r.json", "x", tree=tree, named=True)
+    assert (tree.parent / "outside" / "r.json").read_text() == "x"
+
+
+def test_an_outside_path_the_run_chose_is_refused(tree: Path) -> None:
+    with pytest.raises(UsageError, match="outside"):
+        files.write_output(tree / ".." / "outside" / "r.json", "x", tree=tree, named=False)
+    assert not (tree.parent / "outside" / "r.json").exists()
+
+
+def test_the_final_symlink_is_not_followed_outside_the_tree_either(tree: Path) -> None:
+    victim = tree.parent / "victim.txt"
+    (tree.parent / "outside" / "r.json").symlink_to(victim)
+    files.write_output(tree.parent / "outside" / "r.json", "x", tree=tree)
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_folder_named_like_the_output_is_an_error(tree: Path) -> None:
+    (tree / "report.json").mkdir()
+    with pytest.raises(UsageError, match="a folder is there"):
+        files.write_output(tree / "report.json", "x", tree=tree)
+
+
+def test_a_path_ending_in_a_slash_is_an_error(tree: Path) -> None:
+    with pytest.raises(UsageError, match="names a folder"):
+        files.write_output(f"{tree}/", "x", tree=tree)
+
+
+def test_a_missing_folder_is_one_clear_error(tree: Path) -> None:
+    with pytest.raises(UsageError, match="cannot write"):
+        files.write_output(tree / "missing" / "r.json", "x", tree=tree)
+
+
+def test_a_nul_byte_is_refused(tree: Path) -> None:
+    with pytest.raises(UsageError, match="NUL"):
+        files.write_output(f"{tree}/r\0.json", "x", tree=tree)
+
+
+def test_remove_output_removes_a_stale_file_and_a_symlink_only(tree: Path) -> None:
+    victim = tree.parent / "victim.txt"
+    (tree / "a.json").write_text("stale")
+    (tree / "b.json").symlink_to(victim)
+    files.remove_output(tree / "a.json", tree=tree)
+    files.remove_output(tree / "b.json", tree=tree)
+    files.remove_output(tree / "c.json", tree=tree)  # nothing there: fine
+    assert not (tree / "a.json").exists() and not (tree / "b.json").is_symlink()
+    assert victim.read_text() == "precious\n"
+
+
+def test_create_output_gives_a_binary_file(tree: Path) -> None:
+    with files.create_output(tree / "r.bin", tree=tree) as fh:
+        fh.write(b"\x00\x01")
+    assert (tree / "r.bin").read_bytes() == b"\x00\x01"
