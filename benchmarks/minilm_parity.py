@@ -157,7 +157,8 @@ def torch_embed(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any
     return {"sentence_embedding": out.numpy()}
 
 
-def build(out: Path) -> None:
+def build(out: Path, variants: tuple[str, ...] = VARIANTS[1:]) -> None:
+    """The golden set, the FP32 export and the INT8 ``variants`` (``int8-*`` names) in ``out``."""
     import numpy as np
     import torch
     import transformers
@@ -184,6 +185,8 @@ def build(out: Path) -> None:
     options = {"int8-default": {}, "int8-per-channel": {"per_channel": True},
                "int8-reduce-range": {"reduce_range": True}}
     for name, kw in options.items():
+        if name not in variants:
+            continue
         quantize_dynamic(str(fp32), str(out / f"minilm-{name}.onnx"), weight_type=QuantType.QInt8, **kw)
     (out / "model").mkdir(exist_ok=True)
     for f in ("config.json", "tokenizer_config.json"):  # the training side's configs, as a user would list them

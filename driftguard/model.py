@@ -334,23 +334,46 @@ class KeyRevert:
 
 
 @dataclass(frozen=True, slots=True)
+class JointRevert:
+    """Differing config keys reverted together in the candidate run: ``restores`` of the ``of`` diverging golden
+    inputs come back, inputs that no single one of these keys restores. ``only``: no smaller group of them was
+    left untried (a pair: neither key alone restores them); False when the group is every applied key and some
+    of its pairs were not tried within the rerun budget."""
+
+    keys: tuple[str, ...]
+    restores: int
+    of: int
+    only: bool = True
+
+    def to_dict(self) -> dict[str, Json]:
+        return {"keys": list(self.keys), "restores": self.restores, "of": self.of, "only": self.only}
+
+
+@dataclass(frozen=True, slots=True)
 class Attribution:
     """Why a parity failure happened, measured (``parity.attribution``): ``diverging`` of ``inputs`` golden inputs
     diverge; how many still diverge with the deployed artifact under the training config and with the training
-    artifact under the deployed config (artifact or config?); and each differing key the runner applies, reverted
-    alone, most restoring first."""
+    artifact under the deployed config (artifact or config?); each differing key the runner applies, reverted
+    alone, most restoring first; the groups of keys that restore what no single key does (``joint``); and the
+    reruns it made (``reruns`` of ``budget``, k + 3 for k applied keys), with the runs it did not make because
+    they could not change the answer (``skipped``, each in plain words)."""
 
     diverging: int
     inputs: int
     deployed_artifact_training_config: int
     training_artifact_deployed_config: int
     keys: tuple[KeyRevert, ...] = ()
+    joint: tuple[JointRevert, ...] = ()
+    reruns: int = 0
+    budget: int = 0
+    skipped: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Json]:
         return {"diverging": self.diverging, "inputs": self.inputs,
                 "deployed_artifact_training_config": self.deployed_artifact_training_config,
                 "training_artifact_deployed_config": self.training_artifact_deployed_config,
-                "keys": [k.to_dict() for k in self.keys]}
+                "keys": [k.to_dict() for k in self.keys], "joint": [j.to_dict() for j in self.joint],
+                "reruns": self.reruns, "budget": self.budget, "skipped": list(self.skipped)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,7 +160,8 @@ def test_attribution_and_plot_are_typed_and_shown_in_delta_as_before() -> None:
     shown = {"attribution": {"diverging": 3, "inputs": 8, "deployed_artifact_training_config": 0,
                              "training_artifact_deployed_config": 3,
                              "keys": [{"key": "preprocessing.max_length", "training": 512, "deployed": 256,
-                                       "restores": 3, "of": 3}]}}
+                                       "restores": 3, "of": 3}],
+                             "joint": [], "reruns": 0, "budget": 0, "skipped": []}}
     assert attributed.shown_delta() == shown
     assert list(replace(attributed, plot="plots/m.png").shown_delta()) == ["attribution", "plot"]
     assert replace(base, plot="p.png").shown_delta() == {"own": 1, "plot": "p.png"}

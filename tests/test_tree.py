@@ -66,8 +66,6 @@ ELSEWHERE: dict[str, str] = {
          "canonical), tests/engines/test_specs.py"),
     "parity/__init__.py":
         "a docstring only; its modules: tests/parity/test_model_parity.py, tests/parity/test_stage_cli.py",
-    "parity/attribution.py":
-        "tests/parity/test_stage_cli.py (attribution on a failing parity), tests/parity/test_executors.py",
     "parity/concurrency.py": "tests/parity/test_stage_cli.py (concurrency parity catches shared state)",
     "parity/golden.py": "golden inputs and recordings: tests/gate/test_golden.py, tests/parity/test_stage_cli.py",
     "parity/profiles.py":

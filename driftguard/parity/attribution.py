@@ -1,33 +1,47 @@
-"""Attribution: when parity fails, find out why by running the model more times.
+"""Attribution: when parity fails, find out why by running the model more times, only where a run can change
+the answer.
 
-1. The deployed artifact under the **training** config, and the training artifact under the **deployed**
-   config, separate "the artifact changed" from "the config changed".
-2. Each differing key the candidate's runner applies is reverted alone (the deployed config with that one key
-   set back to its training value), and the keys are ranked by how many diverging golden inputs the revert
-   restores ("reverting preprocessing.max_length 64 -> 128 restores 30 of 32 diverging inputs").
+1. The deployed artifact under the **training** config (every differing key reverted at once) and the training
+   artifact under the **deployed** config separate "the artifact changed" from "the config difference explains
+   it". A swap whose runner applies none of the differing keys is not run: it would repeat the candidate run
+   (diverging where it does) or the reference run (diverging nowhere).
+2. Each differing key the candidate's runner applies (a key set on one side only included) is reverted alone
+   (the deployed config with that one key set back to its training value, or removed), and the keys are ranked
+   by how many diverging golden inputs the revert restores ("reverting preprocessing.max_length 64 -> 128
+   restores 30 of 32 diverging inputs"). With one such key, its revert is step 1's swap, not run again.
+3. The inputs the all-keys revert restores but no single revert does are restored only by keys together: with
+   two keys, by both ("7 inputs are restored only by reverting preprocessing.max_length and
+   preprocessing.padding_side together"); with more, pairs are tried (most restoring keys first) while the
+   budget lasts, and what no pair restores is said to need them all.
+
+Which keys a runner applies is read from its class when it declares them there (``applies`` on the class:
+onnxruntime, torch, triton-http), so no session is set up to ask; otherwise from the candidate's runner the
+stage already started, and from the swapped run under the training config.
 
 A golden input *diverges* when, for some output, its per-sample cosine falls below the profile's cosine bound,
 its argmax differs (logits), its tokens differ (sequences), or (where the profile judges elementwise) one of
-its elements fails the elementwise rule. Cost: 2 + K extra runs of the golden set, K the number of differing
-keys a runner applies; on by default (``attribution: false`` in the manifest or ``--no-attribution`` turns it
-off). The result is added to every failing finding: in its message and, structured, in its ``delta``.
+its elements fails the elementwise rule. Budget: k + 3 reruns of the golden set, k the differing keys the
+candidate's runner applies; the result states how many it made. On by default (``attribution: false`` in the
+manifest or ``--no-attribution`` turns it off). The result is added to every failing finding: in its message
+and, structured, in its ``delta``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from driftguard.model import Attribution, Finding, Json, KeyRevert, Severity
+from driftguard.model import Attribution, Finding, JointRevert, Json, KeyRevert, Severity
 from driftguard.parity import golden, metrics
 from driftguard.parity.errors import ParityError
 from driftguard.parity.runners.base import Arrays
 
 if TYPE_CHECKING:
-    from driftguard.parity.model_parity import ModelParity
+    from driftguard.parity.model_parity import ModelParity, Run
 
 
 def diverging(model_parity: ModelParity, reference: Arrays, candidate: Arrays) -> np.ndarray[Any, Any]:
@@ -66,10 +80,11 @@ def diverging(model_parity: ModelParity, reference: Arrays, candidate: Arrays) -
 
 
 def annotate(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], findings: list[Finding],
-             reference: Sequence[Arrays], candidate: Sequence[Arrays]) -> list[Finding]:
+             reference: Sequence[Arrays], candidate: Sequence[Arrays], cand: Run) -> list[Finding]:
     """``findings`` with the attribution added to each failing one (message and ``delta``); ``reference`` and
-    ``candidate`` are the stage's outputs per golden set."""
-    result = attribute(model_parity, sets, reference, candidate)
+    ``candidate`` are the stage's outputs per golden set, ``cand`` its candidate run (asked which keys its
+    runner applies only when the runner class does not declare them; set up only then, if not already)."""
+    result = attribute(model_parity, sets, reference, candidate, cand)
     if result is None:
         return findings
     text = describe(result)
@@ -77,49 +92,135 @@ def annotate(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], findin
             if f.severity == Severity.ERROR and f.rule in ("DG501", "DG502", "DG503") else f for f in findings]
 
 
-def attribute(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], reference: Sequence[Arrays],
-              candidate: Sequence[Arrays]) -> Attribution | None:
-    """The attribution, or None when no golden input diverges on its own."""
-    base = [diverging(model_parity, r, c) for r, c in zip(reference, candidate, strict=True)]
-    total = int(sum(int(b.sum()) for b in base))
-    count = sum(gs.count for gs in sets)
-    if total == 0:
-        return None
+Mask = np.ndarray[Any, Any]
 
-    def diverged_with(role: str, config: Mapping[str, Json], artifact_of: str) -> list[np.ndarray[Any, Any]]:
-        run = model_parity.run(role, config=config, artifact_of=artifact_of)
+
+@dataclass
+class _Reruns:
+    """The golden sets run again under another config or artifact, each run counted; a run's result is, per
+    golden input (all sets in order), whether it diverges from the reference outputs."""
+
+    model_parity: ModelParity
+    sets: Sequence[golden.GoldenSet]
+    reference: Sequence[Arrays]
+    count: int = 0
+
+    def diverging(self, config: Mapping[str, Json], artifact_of: str = "candidate") -> tuple[Mask, frozenset[str]]:
+        """Which inputs diverge with ``artifact_of``'s artifact under ``config``, and the keys its runner applied
+        (read after the run, so a runner that decides at set-up says too). A run that fails diverges on all."""
+        self.count += 1
+        run = self.model_parity.run("candidate", config=config, artifact_of=artifact_of)
         try:
-            return [diverging(model_parity, r, run.outputs(gs)) for r, gs in zip(reference, sets, strict=True)]
+            outs = [run.outputs(gs) for gs in self.sets]
+            applied = frozenset(run.runner.applies) if run.runner is not None else frozenset()
+            return _joined(diverging(self.model_parity, r, o) for r, o in zip(self.reference, outs, strict=True)), \
+                applied
         except ParityError:
-            return [np.ones(gs.count, dtype=bool) for gs in sets]
+            return np.ones(sum(gs.count for gs in self.sets), dtype=bool), frozenset()
         finally:
             run.close()
 
-    # the deployed artifact under the training config, and the training artifact under the deployed config
-    swapped_config = diverged_with("candidate", model_parity.training, "candidate")
-    swapped_artifact = diverged_with("candidate", model_parity.deployed, "reference")
-    probe = model_parity.run("candidate")
-    try:
-        applies = set(probe.start().applies)
-    finally:
-        probe.close()
-    ranked: list[KeyRevert] = []
-    for key in sorted(k for k in model_parity.differing if k in applies):
-        config = dict(model_parity.deployed)
+
+def _joined(masks: Iterable[Mask]) -> Mask:
+    """Per-set masks as one, the sets in order."""
+    parts = [np.asarray(m, dtype=bool) for m in masks]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def considered(model_parity: ModelParity) -> list[str]:
+    """The keys a revert may change: those that differ between the sides, and those set on one side only."""
+    one_sided = set(model_parity.training).symmetric_difference(model_parity.deployed)
+    return sorted(set(model_parity.differing) | one_sided)
+
+
+def reverted(model_parity: ModelParity, keys: Iterable[str]) -> dict[str, Json]:
+    """The deployed config with ``keys`` set back to their training values (removed where training has none)."""
+    config = dict(model_parity.deployed)
+    for key in keys:
         if key in model_parity.training:
             config[key] = model_parity.training[key]
         else:
             config.pop(key, None)
-        now = diverged_with("candidate", config, "candidate")
-        restored = int(sum(int((b & ~a).sum()) for b, a in zip(base, now, strict=True)))
-        ranked.append(KeyRevert(key, model_parity.training.get(key), model_parity.deployed.get(key), restored, total))
-    ranked.sort(key=lambda r: (-r.restores, r.key))
-    return Attribution(total, count, int(sum(int(b.sum()) for b in swapped_config)),
-                       int(sum(int(b.sum()) for b in swapped_artifact)), tuple(ranked))
+    return config
+
+
+def attribute(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], reference: Sequence[Arrays],
+              candidate: Sequence[Arrays], cand: Run) -> Attribution | None:
+    """The attribution, or None when no golden input diverges on its own (see the module docstring)."""
+    base = _joined(diverging(model_parity, r, c) for r, c in zip(reference, candidate, strict=True))
+    total = int(base.sum())
+    if total == 0:
+        return None
+    keys = considered(model_parity)
+    reruns = _Reruns(model_parity, sets, reference)
+    skipped: list[str] = []
+    declared = model_parity.declared_applies("candidate")
+    cand_applies = declared if declared is not None else frozenset(cand.start().applies)
+    # 1. the deployed artifact under the training config: every key reverted at once
+    if declared is not None and not declared.intersection(keys):
+        all_reverted = base.copy()
+        skipped.append("the deployed artifact under the training config, which is the candidate run as its runner "
+                       "applies no differing key")
+    else:
+        all_reverted, under_training = reruns.diverging(model_parity.training)
+        cand_applies |= under_training
+    ref_applies = model_parity.declared_applies("reference")
+    if ref_applies is not None and not ref_applies.intersection(keys):
+        swapped_artifact = np.zeros_like(base)
+        skipped.append("the training artifact under the deployed config, which is the reference run as its runner "
+                       "applies no differing key")
+    else:
+        swapped_artifact, _ = reruns.diverging(model_parity.deployed, "reference")
+    applied = [k for k in keys if k in cand_applies]
+    budget = len(applied) + 3
+    # 2. each applied key alone
+    restored: dict[str, Mask] = {}
+    for key in applied:
+        if len(applied) == 1:
+            restored[key] = base & ~all_reverted
+            skipped.append(f"reverting {key} alone, which is the deployed artifact under the training config as it "
+                           f"is the only differing key the runner applies")
+        else:
+            restored[key] = base & ~reruns.diverging(reverted(model_parity, [key]))[0]
+    ranked = sorted((KeyRevert(k, model_parity.training.get(k), model_parity.deployed.get(k),
+                               int(restored[k].sum()), total) for k in applied), key=lambda r: (-r.restores, r.key))
+    # 3. what only keys together restore
+    alone = np.zeros_like(base)
+    for mask in restored.values():
+        alone |= mask
+    joint = _joint(model_parity, [r.key for r in ranked], base & ~all_reverted & ~alone, reruns, budget, total)
+    return Attribution(total, int(base.size), int(all_reverted.sum()), int(swapped_artifact.sum()), tuple(ranked),
+                       joint, reruns.count, budget, tuple(skipped))
+
+
+def _joint(model_parity: ModelParity, ranked: Sequence[str], unexplained: Mask, reruns: _Reruns, budget: int,
+           total: int) -> tuple[JointRevert, ...]:
+    """The groups of ``ranked`` keys (most restoring first) that restore the ``unexplained`` inputs (restored by
+    reverting every key, by no single one). Two keys: that pair, no rerun. More: pairs, in rank order, while
+    reruns are left in ``budget``; what remains is put on the group of all."""
+    if not unexplained.any() or len(ranked) < 2:
+        return ()
+    if len(ranked) == 2:
+        return (JointRevert(tuple(ranked), int(unexplained.sum()), total),)
+    out: list[JointRevert] = []
+    pairs = list(itertools.combinations(ranked, 2))
+    tried = 0
+    for pair in pairs:
+        if reruns.count >= budget or not unexplained.any():
+            break
+        tried += 1
+        hit = unexplained & ~reruns.diverging(reverted(model_parity, pair))[0]
+        if hit.any():
+            out.append(JointRevert(pair, int(hit.sum()), total))
+            unexplained = unexplained & ~hit
+    if unexplained.any():
+        out.append(JointRevert(tuple(ranked), int(unexplained.sum()), total, only=len(ranked) == 3 and
+                               tried == len(pairs)))
+    return tuple(out)
 
 
 def describe(result: Attribution) -> str:
-    """One line: artifact vs config, then the keys ranked."""
+    """One line: artifact vs config, the keys ranked, what only keys together restore, the reruns it took."""
     a, c = result.deployed_artifact_training_config, result.training_artifact_deployed_config
     parts = [f"{result.diverging} of {result.inputs} golden inputs diverge; the deployed artifact under the "
              f"training config diverges on {a}, the training artifact under the deployed config on {c}"]
@@ -130,7 +231,25 @@ def describe(result: Attribution) -> str:
     elif a > 0 and c > 0:
         parts.append("both the artifact and the config contribute")
     for r in result.keys:
-        parts.append(f"reverting {r.key} {r.deployed!r} -> {r.training!r} restores {r.restores} of {r.of}")
+        parts.append(f"reverting {r.key} {_shown(r.deployed)} -> {_shown(r.training)} restores {r.restores} of "
+                     f"{r.of}")
+    for j in result.joint:
+        parts.append(_joint_words(j))
     if not result.keys:
         parts.append("no differing key is applied by the runner, so none could be reverted")
+    runs = f"{result.reruns} rerun{'' if result.reruns == 1 else 's'} of a budget of {result.budget}"
+    parts.append(runs + (f"; not rerun: {', and '.join(result.skipped)}" if result.skipped else ""))
     return "; ".join(parts)
+
+
+def _shown(value: Json) -> str:
+    """A key's value as the message shows it; a side that sets none shows ``unset``."""
+    return "unset" if value is None else repr(value)
+
+
+def _joint_words(j: JointRevert) -> str:
+    inputs = f"{j.restores} input{' is' if j.restores == 1 else 's are'}"
+    keys = " and ".join(j.keys) if len(j.keys) == 2 else ", ".join(j.keys[:-1]) + f" and {j.keys[-1]}"
+    if j.only:
+        return f"{inputs} restored only by reverting {keys} together"
+    return f"{inputs} restored by reverting {keys} together, by no single key and by no pair tried within the budget"

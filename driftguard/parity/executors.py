@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from driftguard.errors import DriftguardError
@@ -96,7 +97,7 @@ def fan_out(parities: Sequence[ModelParity], executor: Executor, request: Parity
     units: list[Unit] = []
     recordings: list[list[Arrays | None]] = []
     for i, (model_parity, sets) in enumerate(plans):
-        recorded = [golden.load_recording(gs, model_parity.provenance(gs)) for gs in sets]
+        recorded = [golden.load_recording(gs, partial(model_parity.provenance, gs)) for gs in sets]
         recordings.append(recorded)
         shipped = replace(model_parity, request=replace(model_parity.request, progress=None, plots=None))
         for j, gs in enumerate(sets):

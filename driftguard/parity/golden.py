@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,9 +166,11 @@ def record(golden: GoldenSet, outputs: Mapping[str, np.ndarray[Any, Any]], prove
     return target
 
 
-def load_recording(golden: GoldenSet, expected: Provenance) -> Arrays | None:
+def load_recording(golden: GoldenSet, expected: Callable[[], Provenance]) -> Arrays | None:
     """The recorded reference outputs for ``golden``, or None when there is no recording. A recording made
-    from other inputs, another artifact or another config is refused (ParityError: re-record)."""
+    from other inputs, another artifact or another config is refused (ParityError: re-record). ``expected``
+    gives the provenance it must carry, asked only when a recording exists: it hashes the reference artifact,
+    a read of the whole model file."""
     target = golden.recording
     if not target.is_file():
         return None
@@ -179,7 +181,7 @@ def load_recording(golden: GoldenSet, expected: Provenance) -> Arrays | None:
     except (OSError, ValueError, KeyError, EOFError) as exc:
         raise ParityError(f"unreadable recording ({_short(exc)}); re-record with `driftguard golden record`",
                           str(target)) from None
-    want = expected.to_dict()
+    want = expected().to_dict()
     stale = [name for name in ("inputs", "artifact", "config", "runner") if meta.get(name) != want[name]]
     if meta.get("version") != RECORDING_VERSION:
         stale.insert(0, "version")

@@ -136,6 +136,14 @@ class ModelParity:
         return Run(runner_config(spec, self.base, self.request.device), dict(own if config is None else config),
                    self.spec.timeout_s, label=f"{self.model} {role}{swapped}", progress=self.request.progress)
 
+    def declared_applies(self, role: str) -> frozenset[str] | None:
+        """The keys the ``role``'s runner applies whatever its config, as its class declares them (``applies`` on
+        the class), read without setting it up; None for a runner that decides per config or at set-up (only a
+        started one can say)."""
+        spec = self.spec.reference if role == "reference" else self.spec.candidate
+        declared = getattr(runners_mod.RUNNERS.load(spec.runner), "applies", None)
+        return declared if isinstance(declared, frozenset) else None
+
     def provenance(self, gs: golden.GoldenSet) -> golden.Provenance:
         spec = self.spec.reference
         cfg = runner_config(spec, self.base, self.request.device)

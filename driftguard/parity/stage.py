@@ -10,6 +10,7 @@ with attribution, concurrency and plots live in ``model_parity``; only this modu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def run(model_parity: ModelParity) -> list[Finding]:
     candidates: list[Arrays] = []
     try:
         for gs in sets:
-            recorded = golden.load_recording(gs, model_parity.provenance(gs))
+            recorded = golden.load_recording(gs, partial(model_parity.provenance, gs))
             references.append(recorded if recorded is not None else ref.outputs(gs))
             candidates.append(cand.outputs(gs))
         started = [r.runner for r in (ref, cand) if r.runner is not None]
@@ -74,7 +75,7 @@ def conclude(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], refere
     if failing and attribution_on:
         from driftguard.parity import attribution
 
-        findings = attribution.annotate(model_parity, sets, findings, references, candidates)
+        findings = attribution.annotate(model_parity, sets, findings, references, candidates, cand)
     if model_parity.spec.concurrency is not None:
         from driftguard.parity import concurrency
 

@@ -4,7 +4,9 @@ and the config adapter every tensor runner shares (the inverse of an extractor: 
 runner settings).
 
 A runner declares the canonical keys it applies (``applies``); keys that differ between the sides and that
-no runner applies are reported as not exercised (DG510). It declares ``runs_artifact`` when it runs the model
+no runner applies are reported as not exercised (DG510). A runner that applies the same keys whatever the config
+declares them on its class, so attribution reads them without setting it up; one that decides per config or at
+set-up sets them on the instance. It declares ``runs_artifact`` when it runs the model
 file itself, so what the artifact embodies (precision, the graph, the weights) is exercised too.
 
 Importing this module (and a runner's module) imports no numpy: the manifest loads runner settings on the
