@@ -205,8 +205,8 @@ def report(times: dict[tuple[str, str], list[float]], models: list[str], device:
         for ours, theirs in PAIRS:
             if (model, ours) in med:
                 ratio = med[(model, ours)] / med[(model, theirs)]
-                print(textwrap.shorten(f"  ratio {ours} / {theirs}: {ratio:.3f} (target <= 0.5: "
-                                       f"{'met' if ratio <= 0.5 else 'NOT met'})", 200))
+                print("  " + textwrap.shorten(f"ratio {ours} / {theirs}: {ratio:.3f} (target <= 0.5: "
+                                             f"{'met' if ratio <= 0.5 else 'NOT met'})", 200))
 
 
 if __name__ == "__main__":

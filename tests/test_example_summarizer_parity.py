@@ -87,12 +87,19 @@ def test_the_incident_diverges_and_attribution_names_the_truncation_first(built:
     # Same weights on both sides: the artifact under the other config never explains it, the config does.
     assert attribution["deployed_artifact_training_config"] == 0
     assert attribution["training_artifact_deployed_config"] == attribution["diverging"]
-    keys = attribution["keys"]
-    assert [k["key"] for k in keys] == ["preprocessing.max_length", "generation.top_p"]
-    assert (keys[0]["training"], keys[0]["deployed"]) == (1024, 512)
-    assert keys[0]["restores"] > keys[1]["restores"] >= 0
-    assert re.search(r"reverting preprocessing\.max_length 512 -> 1024 restores [1-9]\d* of \d+; "
-                     r"reverting generation\.top_p 0\.85 -> 0\.92", agreement["message"])
+    keys = {k["key"]: k for k in attribution["keys"]}
+    # min_p and the bfloat16 compute are set on the serving side only: reverted too (removed)
+    assert set(keys) == {"preprocessing.max_length", "generation.top_p", "generation.min_p", "precision.compute"}
+    first, top_p = attribution["keys"][0], keys["generation.top_p"]
+    assert first["key"] == "preprocessing.max_length" and (first["training"], first["deployed"]) == (1024, 512)
+    assert first["restores"] > top_p["restores"] >= 0
+    assert re.search(r"reverting preprocessing\.max_length 512 -> 1024 restores [1-9]\d* of \d+; ",
+                     agreement["message"])
+    assert "reverting generation.top_p 0.85 -> 0.92 restores" in agreement["message"]
+    # what neither restores alone, both together do (the pair, or the group of all where the pair leaves some)
+    assert attribution["joint"]
+    assert all({"preprocessing.max_length", "generation.top_p"} <= set(j["keys"]) for j in attribution["joint"])
+    assert attribution["reruns"] <= attribution["budget"] == len(keys) + 3
 
 
 def _greedy(example: Path, length: int) -> None:
@@ -119,8 +126,9 @@ def test_greedy_decoding_still_diverges_on_the_truncation_alone(example: Path) -
     code, report = parity(example)
     assert code == 1
     attribution = findings(report)["parity.sequences.token_agreement"]["delta"]["attribution"]
-    [key] = attribution["keys"]  # greedy: top_p has no effect and is not reverted
+    key, *others = attribution["keys"]
     assert key["key"] == "preprocessing.max_length" and key["restores"] == key["of"] == attribution["diverging"]
+    assert "generation.top_p" not in {k["key"] for k in others}  # greedy: top_p has no effect, is not reverted
 
 
 def test_check_with_parity_is_one_report(built: Path) -> None:

@@ -95,28 +95,40 @@ def annotate(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], findin
 Mask = np.ndarray[Any, Any]
 
 
+@dataclass(frozen=True)
+class _Rerun:
+    """One rerun, per golden input (all sets in order): whether it diverges from the reference outputs and
+    whether it moved from the candidate's (beyond the same bounds); and the keys its runner applied."""
+
+    diverges: Mask
+    moved: Mask
+    applied: frozenset[str]
+
+
 @dataclass
 class _Reruns:
-    """The golden sets run again under another config or artifact, each run counted; a run's result is, per
-    golden input (all sets in order), whether it diverges from the reference outputs."""
+    """The golden sets run again under another config or artifact, each run counted."""
 
     model_parity: ModelParity
     sets: Sequence[golden.GoldenSet]
     reference: Sequence[Arrays]
+    candidate: Sequence[Arrays]
     count: int = 0
 
-    def diverging(self, config: Mapping[str, Json], artifact_of: str = "candidate") -> tuple[Mask, frozenset[str]]:
-        """Which inputs diverge with ``artifact_of``'s artifact under ``config``, and the keys its runner applied
-        (read after the run, so a runner that decides at set-up says too). A run that fails diverges on all."""
+    def run(self, config: Mapping[str, Json], artifact_of: str = "candidate") -> _Rerun:
+        """``artifact_of``'s artifact under ``config``; the keys applied are read after the run, so a runner
+        that decides at set-up says too. A run that fails diverges on (and moves) every input."""
         self.count += 1
         run = self.model_parity.run("candidate", config=config, artifact_of=artifact_of)
         try:
             outs = [run.outputs(gs) for gs in self.sets]
             applied = frozenset(run.runner.applies) if run.runner is not None else frozenset()
-            return _joined(diverging(self.model_parity, r, o) for r, o in zip(self.reference, outs, strict=True)), \
-                applied
+            mp = self.model_parity
+            return _Rerun(_joined(diverging(mp, r, o) for r, o in zip(self.reference, outs, strict=True)),
+                          _joined(diverging(mp, c, o) for c, o in zip(self.candidate, outs, strict=True)), applied)
         except ParityError:
-            return np.ones(sum(gs.count for gs in self.sets), dtype=bool), frozenset()
+            every = np.ones(sum(gs.count for gs in self.sets), dtype=bool)
+            return _Rerun(every, every, frozenset())
         finally:
             run.close()
 
@@ -152,7 +164,7 @@ def attribute(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], refer
     if total == 0:
         return None
     keys = considered(model_parity)
-    reruns = _Reruns(model_parity, sets, reference)
+    reruns = _Reruns(model_parity, sets, reference, candidate)
     skipped: list[str] = []
     declared = model_parity.declared_applies("candidate")
     cand_applies = declared if declared is not None else frozenset(cand.start().applies)
@@ -162,54 +174,61 @@ def attribute(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], refer
         skipped.append("the deployed artifact under the training config, which is the candidate run as its runner "
                        "applies no differing key")
     else:
-        all_reverted, under_training = reruns.diverging(model_parity.training)
-        cand_applies |= under_training
+        swapped = reruns.run(model_parity.training)
+        all_reverted = swapped.diverges
+        cand_applies |= swapped.applied
     ref_applies = model_parity.declared_applies("reference")
     if ref_applies is not None and not ref_applies.intersection(keys):
         swapped_artifact = np.zeros_like(base)
         skipped.append("the training artifact under the deployed config, which is the reference run as its runner "
                        "applies no differing key")
     else:
-        swapped_artifact, _ = reruns.diverging(model_parity.deployed, "reference")
+        swapped_artifact = reruns.run(model_parity.deployed, "reference").diverges
     applied = [k for k in keys if k in cand_applies]
     budget = len(applied) + 3
     # 2. each applied key alone
     restored: dict[str, Mask] = {}
+    moved: dict[str, Mask] = {}
     for key in applied:
         if len(applied) == 1:
             restored[key] = base & ~all_reverted
             skipped.append(f"reverting {key} alone, which is the deployed artifact under the training config as it "
                            f"is the only differing key the runner applies")
         else:
-            restored[key] = base & ~reruns.diverging(reverted(model_parity, [key]))[0]
+            single = reruns.run(reverted(model_parity, [key]))
+            restored[key], moved[key] = base & ~single.diverges, single.moved
     ranked = sorted((KeyRevert(k, model_parity.training.get(k), model_parity.deployed.get(k),
                                int(restored[k].sum()), total) for k in applied), key=lambda r: (-r.restores, r.key))
     # 3. what only keys together restore
     alone = np.zeros_like(base)
     for mask in restored.values():
         alone |= mask
-    joint = _joint(model_parity, [r.key for r in ranked], base & ~all_reverted & ~alone, reruns, budget, total)
+    joint = _joint(model_parity, [r.key for r in ranked], base & ~all_reverted & ~alone, moved, reruns, budget,
+                   total)
     return Attribution(total, int(base.size), int(all_reverted.sum()), int(swapped_artifact.sum()), tuple(ranked),
                        joint, reruns.count, budget, tuple(skipped))
 
 
-def _joint(model_parity: ModelParity, ranked: Sequence[str], unexplained: Mask, reruns: _Reruns, budget: int,
-           total: int) -> tuple[JointRevert, ...]:
+def _joint(model_parity: ModelParity, ranked: Sequence[str], unexplained: Mask, moved: Mapping[str, Mask],
+           reruns: _Reruns, budget: int, total: int) -> tuple[JointRevert, ...]:
     """The groups of ``ranked`` keys (most restoring first) that restore the ``unexplained`` inputs (restored by
-    reverting every key, by no single one). Two keys: that pair, no rerun. More: pairs, in rank order, while
-    reruns are left in ``budget``; what remains is put on the group of all."""
+    reverting every key, by no single one). Two keys: that pair, no rerun. More: pairs while reruns are left in
+    ``budget``, first those whose keys each moved the most unexplained inputs when reverted alone (``moved``: a
+    key whose revert changes nothing, a no-op value, comes last), then in rank order; what remains is put on the
+    group of all."""
     if not unexplained.any() or len(ranked) < 2:
         return ()
     if len(ranked) == 2:
         return (JointRevert(tuple(ranked), int(unexplained.sum()), total),)
     out: list[JointRevert] = []
-    pairs = list(itertools.combinations(ranked, 2))
+    pairs = sorted(itertools.combinations(ranked, 2),
+                   key=lambda pair: -int((unexplained & moved[pair[0]] & moved[pair[1]]).sum()))
     tried = 0
     for pair in pairs:
         if reruns.count >= budget or not unexplained.any():
             break
         tried += 1
-        hit = unexplained & ~reruns.diverging(reverted(model_parity, pair))[0]
+        hit = unexplained & ~reruns.run(reverted(model_parity, pair)).diverges
         if hit.any():
             out.append(JointRevert(pair, int(hit.sum()), total))
             unexplained = unexplained & ~hit

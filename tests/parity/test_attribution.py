@@ -201,3 +201,19 @@ def test_cli_text_says_it_in_plain_words(interaction: Path) -> None:
     assert "reverting preprocessing.padding_side 'left' -> 'right' restores 10 of 22" in proc.stdout
     assert "7 inputs are restored only by reverting preprocessing.padding_side and preprocessing.max_length " \
            "together" in proc.stdout
+
+
+def test_pairs_whose_keys_move_the_outputs_are_tried_first(tmp_path: Path) -> None:
+    # reverting a changes nothing; by rank (all restore 0, then by name) (a, b) would be the one pair the budget
+    # allows, but a moved nothing, so (b, c) is tried and explains every input
+    from tests.parity.conftest import USERFNS
+
+    np.savez(tmp_path / "golden.npz", x=np.random.default_rng(0).standard_normal((6, 3)))
+    fn = {"runner": "callable", "function": f"{USERFNS / 'fns.py'}:weighted_sum"}
+    model_parity = ModelParity("m", Parity.model_validate({"golden": "golden.npz", "reference": fn,
+                                                           "candidate": fn}), tmp_path, "driftguard.yaml",
+                               {"a": 1, "b": 1, "c": 1}, {"a": 2, "b": 2, "c": 2}, ("a", "b", "c"), ParityRequest())
+    [result] = {f.attribution for f in stage.run(model_parity) if f.attribution is not None}
+    assert result is not None and [(k.key, k.restores) for k in result.keys] == [("a", 0), ("b", 0), ("c", 0)]
+    assert result.joint == (JointRevert(("b", "c"), 6, 6),)
+    assert (result.reruns, result.budget) == (6, 6)

@@ -116,12 +116,15 @@ def test_summarizer_commands_parse() -> None:
 
 
 def test_summarizer_output_is_the_attribution_format() -> None:
-    from driftguard.model import Attribution, KeyRevert
+    from driftguard.model import Attribution, JointRevert, KeyRevert
     from driftguard.parity.attribution import describe
 
     shown = _summarizer().split("attribution: ", 1)[1].split("\n", 1)[0]
     result = Attribution(16, 16, 0, 16, (KeyRevert("preprocessing.max_length", 1024, 512, 5, 16),
-                                         KeyRevert("generation.top_p", 0.92, 0.85, 0, 16)))
+                                         KeyRevert("generation.min_p", None, 0.0, 0, 16),
+                                         KeyRevert("generation.top_p", 0.92, 0.85, 0, 16),
+                                         KeyRevert("precision.compute", None, "bfloat16", 0, 16)),
+                         (JointRevert(("preprocessing.max_length", "generation.top_p"), 11, 16),), 7, 7)
     assert shown == describe(result)
 
 

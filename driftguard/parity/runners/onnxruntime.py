@@ -79,6 +79,10 @@ class OnnxRuntimeRunner:
         if self.spec.inter_op_threads:
             opts.inter_op_num_threads = self.spec.inter_op_threads
         opts.log_severity_level = 3
+        # Worker threads sleep between operators instead of spinning: parity runs whole batches, where a spin
+        # saves nothing, and on a shared CI machine the spinning burns a third of the run's CPU (measured on
+        # all-MiniLM-L6-v2, benchmarks/bench_parity.py) that the other processes, and this one, need.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         assert self.artifact is not None
         if not self.artifact.is_file():
             raise ParityError("ONNX model not found", str(self.artifact))

@@ -65,3 +65,12 @@ def noisy(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     """Nondeterministic: every call adds a little call-dependent noise."""
     _calls[0] += 1
     return {"y": np.asarray(inputs["x"], dtype=np.float64) * 2.0 + 1e-3 * _calls[0]}
+
+
+def weighted_sum(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """``x * (b + c)``: ``b`` and ``c`` each move the output, only both together bring it back; ``a`` is applied
+    (declared) but changes nothing, as a no-op value would."""
+    return {"y": np.asarray(inputs["x"]) * (float(config.get("b", 0)) + float(config.get("c", 0)))}
+
+
+weighted_sum.applies = ("a", "b", "c")  # type: ignore[attr-defined]
