@@ -27,6 +27,6 @@ PY
 start=$SECONDS
 timeout 300 bash -c "
   $py -m pytest -q -p no:cacheprovider -m gpu -rs tests/ &&
-  $py benchmarks/bench_parity.py --runs 5 --device cuda
+  $py benchmarks/bench_parity.py --runs 5 --device cuda --models tiny
 "
 echo "gpu check: $((SECONDS - start)) s (limit 300)"
