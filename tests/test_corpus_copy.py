@@ -9,7 +9,7 @@ from pathlib import Path
 CORPUS = Path(__file__).resolve().parent / "corpus"
 COUNTS = {"finetune": 26, "hf": 42, "runtime": 25, "triton": 74, "local": 12, "scripts": 12, "launchers": 14,
           "runtime-configs": 18, "manifests": 16,
-          "python": 39}
+          "python": 39, "python-args": 2}
 
 
 def rows(folder: str) -> list[dict[str, str]]:

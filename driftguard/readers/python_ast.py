@@ -22,7 +22,9 @@ module level, to a foldable expression (a module constant); ``+ - * / // % **`` 
 and lists; f-strings of folded values; ``**{...}`` and ``**CONSTANT`` dicts in a call's keywords; ``torch.<dtype>``
 attributes (their qualified name); ``args.NAME`` where ``args = parser.parse_args()`` of an
 ``argparse.ArgumentParser`` the file builds: the default its ``add_argument`` gives (noted: a command line may set
-another value). Anything else (a function's parameter, ``os.environ[...]``, a call) is
+another value); ``args.NAME``, ``**asdict(args)`` and ``**vars(args)`` of an argument dataclass instance
+``HfArgumentParser(...).parse_args_into_dataclasses()`` returns: the field's default, noted the same way
+(``readers.python_dataclasses``). Anything else (a function's parameter, ``os.environ[...]``, a call) is
 computed at run time: kept as the expression's source text with its line, ``resolved`` False, never guessed.
 Folded values are bounded too (string length and value count), so ``A = "x" * 10**9`` stays unresolved.
 """
@@ -41,6 +43,7 @@ from typing import Any
 from driftguard.errors import ExtractionError
 from driftguard.model import Json
 from driftguard.readers.limits import DEFAULT, Limits
+from driftguard.readers.python_dataclasses import ArgClass, argument_instances
 
 #: A receiver the file does not tell (``model.generate``: ``?.generate``).
 UNKNOWN = "?"
@@ -161,6 +164,7 @@ def read(text: str, path: str, limits: Limits = DEFAULT) -> Source:
     names = _Names(imports, folder)
     names.bind_instances(tree)
     folder.options, folder.parsed = _argparse(tree, names)
+    folder.arguments = argument_instances(tree, names.qualify)
     calls = [c for node in ast.walk(tree) for c in names.calls_of(node)]
     calls.sort(key=lambda c: (c.line, c.end_line, c.name))
     return Source(path, imports, tuple(calls))
@@ -366,6 +370,8 @@ class _Folder:
         #: argparse: each option's dest -> its add_argument call; the names bound to ``parse_args()``.
         self.options: dict[str, ast.Call] = {}
         self.parsed: set[str] = set()
+        #: argument dataclasses: each instance ``parse_args_into_dataclasses()`` returns -> its class.
+        self.arguments: dict[str, ArgClass] = {}
 
     def unresolved(self, node: ast.expr, prefix: str = "") -> Arg:
         """``node`` kept as its source text: computed at run time."""
@@ -391,6 +397,9 @@ class _Folder:
     def expand(self, node: ast.expr) -> list[tuple[str, Arg]] | None:
         """``**node`` as keyword arguments (a dict literal or a module constant bound to one, string keys), each
         with the line of its value; None when it does not fold."""
+        fields = self._expanded_fields(node)
+        if fields is not None:
+            return fields
         via = None
         if isinstance(node, ast.Name) and node.id in self.constants:
             via = f"**{node.id} (line {self.constants[node.id].lineno})"
@@ -410,6 +419,26 @@ class _Folder:
                 return None
             arg = self.fold_with_items(v)
             out.append((key, Arg(arg.value, arg.source, arg.line, arg.resolved, arg.note or via, arg.items)))
+        return out
+
+    def _expanded_fields(self, node: ast.expr) -> list[tuple[str, Arg]] | None:
+        """``**asdict(args)`` / ``**vars(args)`` of an argument dataclass instance: every field, as keyword
+        arguments, each at its declaration's line (a field without a known default unresolved)."""
+        if not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords:
+            return None
+        fn = dotted(node.func) or ""
+        head, _, rest = fn.partition(".")
+        qualified = self.imports.get(head, "") + (f".{rest}" if rest else "")
+        named = qualified == "dataclasses.asdict" or (fn == "vars" and "vars" not in self.imports)
+        cls = self.arguments.get(dotted(node.args[0]) or "")
+        if not named or cls is None:
+            return None
+        out = []
+        for f in cls.fields:
+            value, note = self._field(cls, f.name)
+            source = f"{ast.unparse(node.args[0])}.{f.name}"
+            out.append((f.name, Arg(value, source, f.line, True, note) if value is not _NO else
+                        Arg(None, source, f.line, False)))
         return out
 
     def _value(self, node: ast.expr) -> tuple[Json, str | None]:
@@ -447,8 +476,25 @@ class _Folder:
         if isinstance(node, ast.JoinedStr):
             return self._fstring(node), None
         if isinstance(node, ast.Attribute):
-            return self._option(node) if dotted(node.value) in self.parsed else (self._torch_dtype(node), None)
+            owner = dotted(node.value)
+            if owner in self.parsed:
+                return self._option(node)
+            if owner in self.arguments:
+                return self._field(self.arguments[owner], node.attr)
+            return self._torch_dtype(node), None
         return _NO, None
+
+    def _field(self, cls: ArgClass, name: str) -> tuple[Json, str | None]:
+        """``args.NAME`` of an argument dataclass instance: the field's default as written (folded), noted as
+        such: a command line may set another value. A field without a default (given on the command line) or
+        with a ``default_factory`` is unresolved."""
+        found = cls.field(name)
+        if found is None or found.default is None:
+            return _NO, None
+        value, _ = self._value(found.default)
+        if value is _NO:
+            return _NO, None
+        return value, f"default of {cls.name}.{name} (line {found.line}); a command line may set another value"
 
     def _option(self, node: ast.Attribute) -> tuple[Json, str | None]:
         """``args.NAME`` where ``args = parser.parse_args()``: the default ``add_argument`` gives NAME (None when it

@@ -138,3 +138,36 @@ def test_every_file_extracts_or_is_an_input_error_and_only_the_python_kind_claim
         except ExtractionError:
             outcomes["refused"] += 1
     assert outcomes == {"ok": 34, "refused": 5}
+
+
+#: tests/corpus/python-args: generation settings that are the field defaults of an argument dataclass handed to
+#: HfArgumentParser (``script_args.temperature``); each value at the line that uses it, read by hand from the
+#: field's ``default=`` (a command line may set another value, as the note says).
+ARGS_CORPUS = CORPUS.parent / "python-args"
+ARGS_EXPECTED: dict[str, dict[str, tuple[Any, ...]]] = {
+    "RLHFlow__Online-RLHF__generation__get_hf2.py": {
+        # fields temperature (line 57, default 0.7), max_new_tokens (line 49, 2048: max_tokens and max_model_len), K 8
+        "generation.temperature": (0.7, 93), "generation.max_new_tokens": (2048, 95),
+        "generation.num_return_sequences": (8, 96), "serving.max_model_len": (2048, 86),
+        # model_path = script_args.model_name_or_path (a module constant): the field's default "your model"
+        "model.source": ("your model", 83), "generation.do_sample": (True, 93),
+        "vllm.stop_token_ids": ("[tokenizer.eos_token_id] + script_args.eos_ids", 97, "unresolved"),
+    },
+    "brendanbennett__trl__scripts__eval_math500.py": {
+        # fields temperature (line 63, default 0.0: vLLM greedy), max_tokens (line 59, 4096); one GPU; model "output"
+        "generation.temperature": (0, 105), "generation.do_sample": (False, 105),
+        "generation.max_new_tokens": (4096, 107), "serving.tensor_parallel_size": (1, 103),
+        "model.source": ("output", 103),
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARGS_EXPECTED))
+def test_argument_dataclass_defaults_checked_by_hand(name: str) -> None:
+    cfg = extractors.extract(ARGS_CORPUS / name, "python")
+    for key, expected in ARGS_EXPECTED[name].items():
+        v = cfg.values[key]
+        assert (v.value, v.origin.line) == expected[:2], (name, key)
+        assert (v.how == How.UNRESOLVED) is (expected[2:] == ("unresolved",)), (name, key)
+    assert sorted(p.name for p in ARGS_CORPUS.iterdir() if p.suffix == ".py") == sorted(ARGS_EXPECTED)
+    assert "a command line may set another value" in (cfg.values["generation.temperature"].note or "")

@@ -243,7 +243,7 @@ TEXT_SEEDS: dict[str, list[Path]] = {
     "kubernetes": _files("tests/corpus/manifests/GoogleCloudPlatform__*", "tests/corpus/manifests/kserve__*",
                          "tests/corpus/manifests/JanetVictorious__*", "tests/corpus/manifests/meta-llama__*"),
     "snapshot": _files("tests/fixtures/snapshot/*.snapshot.json"),
-    "python": _files("tests/fixtures/python/*/*.py", "tests/corpus/python/*.py"),
+    "python": _files("tests/fixtures/python/*/*.py", "tests/corpus/python/*.py", "tests/corpus/python-args/*.py"),
 }
 
 
