@@ -4,7 +4,9 @@ The builder (trusted code named in the manifest) makes the module from the side'
 (``{canonical key: value}``); the weights come from the checkpoint, read with ``torch.load(weights_only=True)``
 only (a checkpoint is untrusted: nothing in it runs). The state dict is the checkpoint itself or its
 ``state_dict_key`` entry (default: ``state_dict`` when present); ``strip_prefix`` drops a prefix such as
-Lightning's ``model.``. Inputs are passed as keyword arguments by golden name. CUDA when present
+Lightning's ``model.``; weight names that do not fit are listed, with the prefix that would fit them. Inputs
+are passed as keyword arguments by golden name (only those ``forward`` names, unless it takes ``**kwargs``),
+floating ones in the weights' dtype. CUDA when present
 (``device: auto``). Config adapter: the tokenizer settings, as for ONNX Runtime.
 """
 
@@ -56,6 +58,8 @@ class TorchRunner:
         self.config = dict(config)
         self.prep = TensorPreprocessing.from_config(config)
         self.module: Any = None
+        self.floating: Any = None
+        self.accepts: frozenset[str] | None = None
         self.device = "cpu"
 
     def describe(self) -> str:
@@ -87,12 +91,18 @@ class TorchRunner:
             raise ParityError(f"torch.load(weights_only=True) refused the checkpoint: {_first_line(exc)}",
                               str(self.artifact)) from None
         state = self._state_dict(state)
+        misfit = _misfit(module.state_dict(), state, self.spec.strip_prefix)
+        if misfit:
+            raise ParityError(f"the checkpoint's weights do not fit the module the builder made: {misfit}",
+                              str(self.artifact))
         try:
             module.load_state_dict(state)
         except Exception as exc:
             raise ParityError(f"the checkpoint's weights do not fit the module the builder made: "
                               f"{_first_line(exc)}", str(self.artifact)) from None
         self.module = module.to(self.device).eval()
+        self.floating = next((p.dtype for p in module.parameters() if p.dtype.is_floating_point), None)
+        self.accepts = _parameters(module)
 
     def _state_dict(self, state: Any) -> dict[str, Any]:
         key = self.spec.state_dict_key
@@ -116,7 +126,8 @@ class TorchRunner:
             raise ParityError("the torch runner takes .npz golden inputs (named arrays), not records",
                               str(self.artifact))
         batch = self.prep.apply(batch)
-        feeds = {k: torch.from_numpy(v.copy()).to(self.device) for k, v in batch.items()}
+        feeds = {k: self._tensor(torch.from_numpy(v.copy())) for k, v in batch.items()
+                 if self.accepts is None or k in self.accepts}
         try:
             with torch.inference_mode():
                 result = self.module(**feeds)
@@ -125,8 +136,57 @@ class TorchRunner:
                               str(self.artifact)) from None
         return as_outputs(result, self.spec.outputs, f"torch module of {self.artifact}")
 
+    def _tensor(self, t: Any) -> Any:
+        """A golden array as the module takes it: floating arrays in its weights' dtype (a float64 ``.npz``
+        against float32 weights was torch's raw "expected scalar type" error), on its device."""
+        if self.floating is not None and t.dtype.is_floating_point and t.dtype != self.floating:
+            t = t.to(self.floating)
+        return t.to(self.device)
+
     def teardown(self) -> None:
         self.module = None
+
+
+def _parameters(module: Any) -> frozenset[str] | None:
+    """The keyword arguments ``module.forward`` takes, or None when it takes any (``**kwargs``): golden arrays
+    it does not name (``labels`` kept beside the inputs) are not passed, as the ONNX runner feeds only the
+    graph's inputs."""
+    import inspect
+
+    try:
+        params = inspect.signature(module.forward).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return None
+    return frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def _misfit(expected: Mapping[str, Any], state: Mapping[str, Any], prefix: str | None) -> str:
+    """What keeps ``state`` from loading into a module whose own state dict is ``expected``: the missing and
+    unexpected weight names (a few of each, with counts), and the prefix that would explain them, since the
+    usual cause is a wrapper's prefix (Lightning's ``model.``) that ``strip_prefix`` should drop; empty when
+    the names match (shape errors are left to torch's own message)."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if not missing and not unexpected:
+        return ""
+
+    def few(names: list[str]) -> str:
+        return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing ({few(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected ({few(unexpected)})")
+    hint = f" (names after strip_prefix '{prefix}')" if prefix else ""
+    heads = {k.split(".", 1)[0] + "." for k in unexpected if "." in k}
+    if missing and len(heads) == 1:
+        head = next(iter(heads))
+        if all(k.removeprefix(head) in expected for k in unexpected):
+            hint += f"; strip_prefix: '{head}' would make them fit"
+    return "; ".join(parts) + hint
 
 
 def _first_line(exc: BaseException) -> str:
