@@ -219,7 +219,9 @@ def _progress_bar() -> Any:
         return None
     from driftguard import api
 
-    return api.progress_bar(sys.stderr)
+    bar = api.progress_bar(sys.stderr)
+    bar.note("loading the manifest, the runners and the models...")
+    return bar
 
 
 def _executor_args(args: argparse.Namespace) -> dict[str, Any]:

@@ -36,6 +36,11 @@ class Bar:
         self.last_draw = now
         self.draw(self.line(label, done, total, now - self.started))
 
+    def note(self, text: str) -> None:
+        """Say what is happening before the first batch (the manifest, the runners' imports and models load
+        for seconds before any batch completes; a terminal that shows nothing looks hung)."""
+        self.draw(f"driftguard parity: {text}")
+
     def line(self, label: str, done: int, total: int, elapsed: float) -> str:
         filled = self.width * done // total if total > 0 else self.width
         bar = "#" * filled + "." * (self.width - filled)

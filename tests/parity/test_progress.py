@@ -69,6 +69,7 @@ def test_cli_draws_the_bar_on_a_terminal_and_clears_it(pair: dict[str, Path], mo
     monkeypatch.setattr(sys, "stderr", err)
     assert run(["parity", "--config", str(manifest), "--no-attribution"]) == 0
     drawn = err.getvalue()
+    assert drawn.startswith("\rdriftguard parity: loading the manifest, the runners and the models...")  # at once
     assert "m candidate on golden.npz [" in drawn and "4/4 batches" in drawn
     assert drawn.endswith("\r")  # the line is cleared before the report
     assert "PASS" in capsys.readouterr().out
