@@ -51,9 +51,33 @@ class OutputMetrics:
     exact_match: float | None = None
     token_agreement: float | None = None
     first_divergence: int | None = None
+    #: Where the largest absolute error is: the element's index (Polygraphy prints ``max=0.0597 at (49, 4)``).
+    max_abs_at: tuple[int, ...] | None = None
+    #: The ``WORST`` samples with the lowest per-sample cosine, ``(index on axis 0, cosine)``, worst first.
+    worst_samples: tuple[tuple[int, float], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+#: How many worst samples a comparison names.
+WORST = 3
+
+
+def worst_samples(cos: np.ndarray[Any, Any], k: int = WORST) -> tuple[tuple[int, float], ...]:
+    """The ``k`` samples of lowest per-sample cosine (NaN first: a non-finite sample is the worst), worst first,
+    ties by index."""
+    keyed = np.where(np.isnan(cos), -np.inf, cos)
+    order = np.argsort(keyed, kind="stable")[:k]
+    return tuple((int(i), float(cos[i])) for i in order)
+
+
+def argmax_at(absdiff: np.ndarray[Any, Any]) -> tuple[int, ...] | None:
+    """The index of the largest absolute error (the first NaN, where there is one), None for an empty output."""
+    if not absdiff.size:
+        return None
+    flat = np.where(np.isnan(absdiff), np.inf, absdiff).ravel()
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(flat)), absdiff.shape))
 
 
 def _finite(x: float) -> float | None:
@@ -186,5 +210,6 @@ def _compare(reference: np.ndarray[Any, Any], candidate: np.ndarray[Any, Any], *
         elementwise_fraction=float(np.count_nonzero(failing)) / n if n else 0.0,
         cosine=_finite(whole_cosine(ref, cand)), cosine_min=_finite(float(np.min(cos))),
         cosine_mean=_finite(float(np.mean(cos))), sqnr_db=_finite(sqnr_db(ref, cand)) if n else None,
+        max_abs_at=argmax_at(absdiff), worst_samples=worst_samples(cos) if n and ref.ndim else (),
         **extra,
     )

@@ -90,6 +90,19 @@ def _file_name(stem: str) -> str:
 def draw(target: Path, title: str, reference: np.ndarray[Any, Any], candidate: np.ndarray[Any, Any],
          failing: Sequence[Finding], atol: float) -> Path:
     """Write the picture for one output (PNG); ``atol`` is the elementwise rule's. Returns ``target``."""
+    fig = figure(title, reference, candidate, failing, atol)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(target, format="png", dpi=100)
+    except OSError as exc:
+        raise ParityError(f"cannot write the picture: {exc.strerror or exc}", str(target)) from None
+    return target
+
+
+def figure(title: str, reference: np.ndarray[Any, Any], candidate: np.ndarray[Any, Any],
+           failing: Sequence[Finding], atol: float) -> Any:
+    """The matplotlib ``Figure`` ``draw`` saves: the error histogram and the per-sample cosine, the worst sample
+    circled, the legends below the axes."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -101,7 +114,7 @@ def draw(target: Path, title: str, reference: np.ndarray[Any, Any], candidate: n
     with np.errstate(all="ignore"):
         err = np.abs(cand - ref).ravel()
         cos = metrics.per_sample_cosine(ref, cand) if ref.ndim else np.ones(1)
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    fig = Figure(figsize=(10, 5), layout="constrained")
     FigureCanvasAgg(fig)
     hist, scatter = fig.subplots(1, 2)
     finite = err[np.isfinite(err)]
@@ -128,16 +141,17 @@ def draw(target: Path, title: str, reference: np.ndarray[Any, Any], candidate: n
         e = evidence.get(name)
         if e is not None and e.bound is not None:
             scatter.axhline(float(e.bound), color="tab:red", linestyle="--", label=f"{name} bound {e.bound:g}")
-    scatter.legend(loc="lower left", fontsize="small")
-    hist.legend(loc="upper right", fontsize="small")
+    worst = metrics.worst_samples(cos, 1)
+    if worst and np.isfinite(worst[0][1]):
+        i, c = worst[0]
+        scatter.plot([i], [c], "o", markersize=8, markerfacecolor="none", color="tab:red",
+                     label=f"worst: sample {i}, cosine {c:.4g}")
+    # Legends below the plots, never over the data (the worst sample sat under the scatter's legend).
+    for ax in (hist, scatter):
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize="small", ncols=2, frameon=False)
     shown = ", ".join(_verdict(f) for f in failing)
     fig.suptitle(f"{title}: {shown}", fontsize="medium")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target, format="png", dpi=100)
-    except OSError as exc:
-        raise ParityError(f"cannot write the picture: {exc.strerror or exc}", str(target)) from None
-    return target
+    return fig
 
 
 def _verdict(f: Finding) -> str:

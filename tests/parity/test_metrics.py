@@ -132,3 +132,25 @@ def test_p99_is_the_99th_percentile_with_linear_interpolation() -> None:
     # relative to a reference of ones: the same differences, divided by 1
     r = metrics.compare(np.ones(100), 1 + np.arange(100, dtype=np.float64), atol=0, rtol=0)
     assert r.p99_rel == pytest.approx(98.01) and r.median_rel == pytest.approx(49.5) and r.max_rel == 99.0
+
+
+def test_the_worst_samples_and_the_largest_error_are_located() -> None:
+    """Issue 21 point 5: where it is worst (Polygraphy prints ``max=... at (49, 4)``). Sample 2 is turned against
+    its reference (cosine -1 by construction), sample 0 nudged in one element; the rest equal (cosine 1)."""
+    ref = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.0]])
+    cand = ref.copy()
+    cand[2] = -ref[2]           # the largest error, 2.0, at (2, 0) and (2, 1): the first is named
+    cand[0] = [1.0, 0.5]        # cosine 1/sqrt(1.25)
+    m = metrics.compare(ref, cand, atol=0.0, rtol=0.0)
+    assert m.max_abs_at == (2, 0)
+    assert [i for i, _ in m.worst_samples] == [2, 0, 1]
+    assert m.worst_samples[0][1] == pytest.approx(-1.0)
+    assert m.worst_samples[1][1] == pytest.approx(1 / np.sqrt(1.25))
+
+
+def test_a_nan_sample_is_the_worst_and_its_element_the_largest_error() -> None:
+    ref = np.ones((3, 2))
+    cand = ref.copy()
+    cand[1, 1] = np.nan
+    m = metrics.compare(ref, cand, atol=0.0, rtol=0.0)
+    assert m.max_abs_at == (1, 1) and m.worst_samples[0][0] == 1

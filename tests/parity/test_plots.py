@@ -94,3 +94,24 @@ def test_plots_without_matplotlib_is_one_line_naming_the_extra(pair: dict[str, P
     assert rc == 2
     assert err.strip().splitlines() == ["driftguard: error: parity --plots needs the 'plots' extra (matplotlib is "
                                         "not installed): pip install 'driftguard-ml[plots]'"]
+
+
+def test_the_legends_leave_the_data_and_the_worst_sample_is_circled() -> None:
+    """Issue 21 point 4: the scatter's legend covered the worst sample. Every legend lies outside its axes."""
+    pytest.importorskip("matplotlib")
+    from driftguard.parity import plots
+
+    rng = np.random.default_rng(0)
+    ref = rng.standard_normal((64, 8))
+    cand = ref.copy()
+    cand[49] *= -1  # the worst sample, at the right of the scatter
+    fig = plots.figure("m.logits", ref, cand, [], atol=1e-5)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        assert legend is not None
+        box, area = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert not box.overlaps(area), ax.get_title()
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert "worst: sample 49, cosine -1" in labels
