@@ -165,11 +165,12 @@ class ParityOutput(_Strict):
 
 
 class ParityConcurrency(_Strict):
-    """Concurrency parity: the candidate from several threads and at several batch sizes."""
+    """Concurrency parity: the candidate from several threads (one sample per call) and at several batch sizes."""
 
     threads: int = Field(default=4, ge=2)
     batch_sizes: list[int] = Field(default_factory=lambda: [1], description="batch sizes besides the runner's")
-    atol: float = Field(default=0.0, ge=0, description="determinism tolerance (absolute)")
+    atol: float | None = Field(default=None, ge=0, description="tolerance of every concurrency comparison "
+                               "(absolute; default: the atol of the deployed precision's profile, fp32 1e-5)")
 
 
 class Parity(_Strict):

@@ -135,7 +135,7 @@ def test_an_unknown_rule_code_is_reported_at_its_line(tmp_path: Path, rules: str
     number = len(HEAD.splitlines()) + len(text.splitlines())  # each case's bad entry is on the last line
     hint = f"; did you mean {near}?" if near else ""
     assert line.startswith(f"driftguard.yaml:{number}: {where}: no rule or parity check '{code}'; known: DG101, ")
-    assert line.endswith(f"DG505, DG510{hint}")
+    assert line.endswith(f"DG505, DG506, DG510{hint}")
 
 
 def test_a_wrong_kind_names_the_manifest_line_that_chose_it(tmp_path: Path) -> None:

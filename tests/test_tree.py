@@ -66,7 +66,6 @@ ELSEWHERE: dict[str, str] = {
          "canonical), tests/engines/test_specs.py"),
     "parity/__init__.py":
         "a docstring only; its modules: tests/parity/test_model_parity.py, tests/parity/test_stage_cli.py",
-    "parity/concurrency.py": "tests/parity/test_stage_cli.py (concurrency parity catches shared state)",
     "parity/golden.py": "golden inputs and recordings: tests/gate/test_golden.py, tests/parity/test_stage_cli.py",
     "parity/profiles.py":
         ("tests/parity/test_metrics.py, tests/parity/test_model_parity.py, tests/parity/test_readme_parity.py (the "

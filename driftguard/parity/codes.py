@@ -88,9 +88,10 @@ class OutputMismatch(ParityCheck):
 
 
 class ConcurrencyInterference(ParityCheck):
-    """Run from several threads at once (or at another batch size), the candidate's outputs differ from its
-    sequential run by more than it differs from itself when run twice: requests interfere (state shared
-    between threads that should be per request, batch-dependent kernels).
+    """Run from several threads at once, one sample per call, the candidate's outputs differ from the same
+    one-sample calls made one after another by more than it differs from itself when run twice: requests
+    interfere (state shared between threads that should be per request). Both runs have the same shapes and
+    batch size, so a batch-size effect is never reported here (that is DG506).
 
     **Anti-pattern**: a module-level cache or a tokenizer object mutated per request, shared by every worker
     thread of the server.
@@ -100,6 +101,25 @@ class ConcurrencyInterference(ParityCheck):
 
     code = "DG504"
     name = "parity.concurrency-interference"
+
+
+class BatchSizeSensitivity(ParityCheck):
+    """Run sequentially at another batch size (1, or one of ``concurrency.batch_sizes``), the candidate's
+    outputs differ from its run at the runner's batch size beyond the tolerance: the model's answer depends on
+    which other samples share its batch (dynamic quantization computes activation scales per batch; some
+    kernels change with the batch shape). No request interferes with another; the verdict measured at one batch
+    size simply does not hold at every one. The finding names both batch sizes and the difference (info).
+
+    **Anti-pattern**: validating a dynamically quantized model at batch size 32 and serving it with dynamic
+    batching, where a request's answer depends on who else arrived in the same millisecond.
+
+    **Best practice**: measure parity at the batch sizes the server forms (``batch_size:`` on the runner,
+    ``concurrency.batch_sizes``), or quantize statically (calibrated scales) so the answer is the batch's own.
+    """
+
+    code = "DG506"
+    name = "parity.batch-size-sensitivity"
+    severity = Severity.INFO
 
 
 class Nondeterminism(ParityCheck):
@@ -140,5 +160,6 @@ CHECKS: Registry[type[ParityCheck]] = Registry("driftguard.parity.checks", {
     "DG503": "driftguard.parity.codes:OutputMismatch",
     "DG504": "driftguard.parity.codes:ConcurrencyInterference",
     "DG505": "driftguard.parity.codes:Nondeterminism",
+    "DG506": "driftguard.parity.codes:BatchSizeSensitivity",
     "DG510": "driftguard.parity.codes:NotExercised",
 }, subclass_of(ParityCheck))

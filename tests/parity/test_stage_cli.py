@@ -241,4 +241,4 @@ rules: {{severity: {{DG599: error}}}}
     got, _, err = parity(capsys, manifest)
     assert got == 2
     assert "driftguard.yaml:12: rules.severity.DG599: no rule or parity check 'DG599'; known: DG101," in err
-    assert "DG505, DG510" in err
+    assert "DG505, DG506, DG510" in err

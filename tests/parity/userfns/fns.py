@@ -30,6 +30,38 @@ def unsafe_double(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, A
     return {"y": _shared["x"] * 2.0}
 
 
+def per_batch_quantized(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """Thread-safe but batch-dependent, as dynamic quantization is: inputs rounded to an int8 grid whose scale is
+    the whole batch's largest magnitude, so a sample's answer depends on the samples beside it."""
+    x = np.asarray(inputs["x"], dtype=np.float64)
+    scale = max(float(np.abs(x).max()), 1e-12) / 127.0
+    return {"y": np.round(x / scale) * scale * 2.0}
+
+
+_tokenizer: list[Any] = []  # one tokenizer shared by every request, as a server that builds it once keeps it
+
+
+def _shared_tokenizer() -> Any:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    if not _tokenizer:
+        vocab = {w: i for i, w in enumerate(["[UNK]", *"abcdefghijklmnopqrstuvwxyz"])}
+        tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+        tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+        _tokenizer.append(tok)
+    return _tokenizer[0]
+
+
+def shared_tokenizer(inputs: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
+    """Thread-unsafe: sets the request's own truncation length on the one shared tokenizer, yields, then
+    encodes; under threads a request is cut at another request's length. Output: letter counts per record."""
+    tok = _shared_tokenizer()
+    rows = []
+    for record in inputs:
+        tok.enable_truncation(max_length=int(record["max_tokens"]))
+        time.sleep(0.002)
+        rows.append(np.bincount(tok.encode(record["text"]).ids, minlength=27).astype(np.float64))
+    return {"y": np.stack(rows)}
 
 
 def raises(inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
