@@ -10,6 +10,7 @@ with attribution, concurrency and plots live in ``model_parity``; only this modu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def conclude(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], refere
     failing = False
     for gs, reference, candidate in zip(sets, references, candidates, strict=True):
         prefix = "" if len(sets) == 1 else f"{gs.path.stem}."
-        found = compare_outputs(model_parity, reference, candidate, prefix, str(gs.path))
+        found = with_inputs(compare_outputs(model_parity, reference, candidate, prefix, str(gs.path)),
+                            inputs_note(model_parity, gs))
         failing = failing or any(f.severity == Severity.ERROR for f in found)
         findings.extend(found)
     findings.extend(unexercised)
@@ -85,6 +87,31 @@ def conclude(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], refere
 
         findings = plots.annotate(model_parity, sets, findings, references, candidates)
     return findings
+
+
+def inputs_note(model_parity: ModelParity, gs: golden.GoldenSet) -> str | None:
+    """How each side's runner turned ``gs`` into model inputs (the real tokenizer, or the tensor adapter on token
+    arrays), in words; None when neither tokenizes (callables, arrays without token positions)."""
+    from driftguard.parity.model_parity import runner_config
+    from driftguard.parity.runners.tokenizer import describe_inputs
+
+    parts = []
+    for role, spec, config in (("reference", model_parity.spec.reference, model_parity.training),
+                               ("candidate", model_parity.spec.candidate, model_parity.deployed)):
+        cfg = runner_config(spec, model_parity.base, model_parity.request.device)
+        said = describe_inputs(spec.runner, cfg.settings, model_parity.base, config, bool(gs.records),
+                               tuple(gs.arrays))
+        if said is not None:
+            parts.append(f"{role} {said}")
+    return "; ".join(parts) or None
+
+
+def with_inputs(found: list[Finding], note: str | None) -> list[Finding]:
+    """``found`` with ``note`` (``inputs_note``) closing the message of each output's verdict (DG500, DG501)."""
+    if note is None:
+        return found
+    judged = (codes.OutputWithinProfile.code, codes.OutputBeyondTolerance.code)
+    return [replace(f, message=f"{f.message}; inputs: {note}") if f.rule in judged else f for f in found]
 
 
 def compare_outputs(model_parity: ModelParity, reference: Arrays, candidate: Arrays, prefix: str,

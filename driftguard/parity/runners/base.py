@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,15 +90,27 @@ class Runner(Protocol):
     def describe(self) -> str: ...
 
 
+#: The side's special tokens that a tokenizer puts around a sequence (``hf.tokenizer.<name>_id``, read from its
+#: tokenizer_config.json): truncation keeps them, as a tokenizer truncates the text before adding them.
+EDGE_TOKEN_KEYS = ("hf.tokenizer.cls_token_id", "hf.tokenizer.bos_token_id", "hf.tokenizer.sep_token_id",
+                   "hf.tokenizer.eos_token_id")
+
+
 @dataclass(frozen=True)
 class TensorPreprocessing:
     """The tokenizer settings a tensor runner applies to golden token arrays: keep at most ``max_length`` real
     tokens per row (``truncation_side`` says which end is cut) and pad on ``padding_side``, keeping the arrays'
-    width so fixed-shape graphs still take them."""
+    width so fixed-shape graphs still take them.
+
+    Truncation keeps the special tokens as a tokenizer with ``truncation=True`` does (it cuts the text, then adds
+    them): the leading and trailing tokens of a row whose ids are in ``special`` (the side's ``[CLS]``/``<s>`` and
+    ``[SEP]``/``</s>``) stay, and the tokens between them are cut on the truncation side. With no ``special``
+    ids known, the first (or last) ``max_length`` tokens are kept as they are."""
 
     max_length: int | None = None
     truncation_side: str = "right"
     padding_side: str = "right"
+    special: frozenset[int] = frozenset()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TensorPreprocessing:
@@ -105,7 +118,18 @@ class TensorPreprocessing:
         return cls(max_length=int(ml) if isinstance(ml, (int, float)) and not isinstance(ml, bool) and ml < 1e9
                    else None,
                    truncation_side=str(config.get("preprocessing.truncation_side") or "right"),
-                   padding_side=str(config.get("preprocessing.padding_side") or "right"))
+                   padding_side=str(config.get("preprocessing.padding_side") or "right"),
+                   special=edge_token_ids(config))
+
+    def describe(self) -> str:
+        """What the adaptation does, in words (for the report: token arrays adapted, not tokenized)."""
+        cut = f"at most {self.max_length} tokens a row, cut on the {self.truncation_side}" if self.max_length \
+            else "no truncation"
+        kept = (f" keeping the special tokens {', '.join(str(i) for i in sorted(self.special))} as the tokenizer "
+                "does" if self.special else
+                " (the side's config names no special tokens: an end token is cut like any other)") \
+            if self.max_length else ""
+        return f"token arrays adapted, not tokenized: {cut}{kept}, padded on the {self.padding_side}"
 
     def apply(self, batch: Arrays) -> Arrays:
         import numpy as np
@@ -113,30 +137,79 @@ class TensorPreprocessing:
         names = [n for n in SEQUENCE_INPUTS if n in batch and np.asarray(batch[n]).ndim == 2]
         if not names:
             return batch
-        mask = batch.get("attention_mask")
-        width = int(batch[names[0]].shape[1])
-        lengths = (np.asarray(mask) != 0).sum(axis=1) if mask is not None else np.full(batch[names[0]].shape[0], width)
+        first = np.asarray(batch[names[0]])
+        rows, width = int(first.shape[0]), int(first.shape[1])
+        mask = np.asarray(batch["attention_mask"]) if "attention_mask" in batch else None
+        ids = np.asarray(batch["input_ids"]) if "input_ids" in names else None
+        kept = []
+        for i in range(rows):
+            real = np.flatnonzero(mask[i] != 0) if mask is not None else np.arange(width)
+            kept.append(real[self.keep(ids[i, real] if ids is not None else None, len(real))])
         out = dict(batch)
         for n in names:
-            out[n] = self._rows(np.asarray(batch[n]), np.asarray(mask) if mask is not None else None, lengths, n)
+            a = np.asarray(batch[n])
+            placed = np.zeros_like(a)
+            for i, where in enumerate(kept):
+                if self.padding_side == "left":
+                    placed[i, width - len(where):] = a[i, where]
+                else:
+                    placed[i, :len(where)] = a[i, where]
+            out[n] = placed
         return out
 
-    def _rows(self, a: np.ndarray[Any, Any], mask: np.ndarray[Any, Any] | None, lengths: np.ndarray[Any, Any],
-              name: str) -> np.ndarray[Any, Any]:
+    def keep(self, ids: np.ndarray[Any, Any] | None, count: int) -> np.ndarray[Any, Any]:
+        """Which of a row's ``count`` real tokens (``ids``, when known) truncation keeps, as positions."""
         import numpy as np
 
-        width = a.shape[1]
-        keep_max = min(width, self.max_length) if self.max_length else width
-        out = np.zeros_like(a)
-        for i, row in enumerate(a):
-            real = row[mask[i] != 0] if mask is not None else row
-            if len(real) > keep_max:
-                real = real[-keep_max:] if self.truncation_side == "left" else real[:keep_max]
-            if self.padding_side == "left":
-                out[i, width - len(real):] = real
-            else:
-                out[i, :len(real)] = real
-        return out
+        limit = self.max_length
+        if limit is None or count <= limit:
+            return np.arange(count)
+        lead = trail = 0
+        if ids is not None and self.special:
+            while lead < count and int(ids[lead]) in self.special:
+                lead += 1
+            while trail < count - lead and int(ids[count - 1 - trail]) in self.special:
+                trail += 1
+        room = limit - lead - trail
+        if room < 0:  # more special tokens than max_length: the tokenizer refuses; cut them like text
+            lead = trail = 0
+            room = limit
+        body = np.arange(lead, count - trail)
+        body = (body[len(body) - room:] if room else body[:0]) if self.truncation_side == "left" else body[:room]
+        return np.concatenate([np.arange(lead), body, np.arange(count - trail, count)]).astype(np.int64)
+
+
+def edge_token_ids(config: Mapping[str, Any]) -> frozenset[int]:
+    """The ids of the side's ``[CLS]``/``<s>``/``[SEP]``/``</s>`` tokens its effective config names."""
+    out: set[int] = set()
+    for key in EDGE_TOKEN_KEYS:
+        v = config.get(key)
+        for item in v if isinstance(v, list) else [v]:
+            if isinstance(item, int) and not isinstance(item, bool):
+                out.add(item)
+    return frozenset(out)
+
+
+class TextInputs:
+    """Text golden records for a tensor runner: tokenized by the side's real tokenizer (``runners.tokenizer``),
+    loaded on the first records (transformers is imported only then), once even when threads call at once."""
+
+    def __init__(self, setting: Path | None, artifact: Path | None, config: Mapping[str, Any], runner: str) -> None:
+        from driftguard.parity.runners.tokenizer import SideTokenizer, folder_of
+
+        folder = folder_of(setting, artifact)
+        self.runner = runner
+        self.tokenizer = SideTokenizer(folder, config) if folder is not None else None
+        self._lock = threading.Lock()
+
+    def encode(self, records: list[dict[str, Any]], width: int | None) -> Arrays:
+        if self.tokenizer is None:
+            raise ParityError(f"the {self.runner} runner got text (.jsonl records) but the side has no tokenizer: "
+                              "set 'tokenizer:' (a folder with tokenizer files) or keep them beside the artifact")
+        with self._lock:
+            if self.tokenizer.tokenizer is None:
+                self.tokenizer.load()
+        return self.tokenizer.encode(records, width)
 
 
 def load_user_function(spec: str, base: Path, what: str) -> Any:

@@ -5,7 +5,8 @@ model (``*ForCausalLM``, ``*LMHeadModel``, ``*ForConditionalGeneration``) is run
 ``sequences``; a ``*ForSequenceClassification`` model is run forward and gives ``logits``; anything else is an
 encoder run forward, giving ``embedding`` (the last hidden state averaged over the real tokens). The folder is
 loaded with ``local_files_only=True`` and ``trust_remote_code=False`` (an artifact is untrusted: none of its code
-runs). Golden ``.jsonl`` records go through the folder's tokenizer (their ``text``); ``.npz`` golden arrays
+runs). Golden ``.jsonl`` records go through the folder's tokenizer (``runners.tokenizer``: their ``text``, or their
+``messages`` through its chat template); ``.npz`` golden arrays
 (``input_ids``, ``attention_mask``) go straight to the model. CUDA when present (``device: auto``).
 
 Config adapter (``settings``): the side's effective config becomes runner settings, and the runner applies
@@ -48,7 +49,16 @@ from pydantic import Field
 
 from driftguard.errors import MissingExtraError
 from driftguard.parity.errors import ParityError
-from driftguard.parity.runners.base import Arrays, Batch, RunnerConfig, RunnerSettings, TensorPreprocessing, as_outputs
+from driftguard.parity.runners.base import (
+    Arrays,
+    Batch,
+    RunnerConfig,
+    RunnerSettings,
+    TensorPreprocessing,
+    as_outputs,
+    edge_token_ids,
+)
+from driftguard.parity.runners.tokenizer import SideTokenizer
 
 if TYPE_CHECKING:
     import numpy as np
@@ -235,14 +245,9 @@ class HfRunner:
                    if getattr(model_config, k, None) is not None})
         self.model = model.to(self.device).eval()
         if any(folder.glob("tokenizer*")) or (folder / "vocab.txt").is_file():
-            tok = self._load("tokenizer", transformers.AutoTokenizer.from_pretrained, folder)
-            if self.settings.truncation_side:
-                tok.truncation_side = self.settings.truncation_side
-            if self.settings.padding_side:
-                tok.padding_side = self.settings.padding_side
-            if tok.pad_token is None and tok.eos_token is not None:
-                tok.pad_token = tok.eos_token  # GPT-2 style tokenizers have none; batches need one
-            self.tokenizer = tok
+            side = SideTokenizer(folder, self.config)
+            side.load()
+            self.tokenizer = side
 
     def _load(self, what: str, loader: Any, folder: Path, **kwargs: Any) -> Any:
         try:
@@ -257,21 +262,13 @@ class HfRunner:
 
         if isinstance(batch, dict):
             prep = TensorPreprocessing(self.settings.max_length, self.settings.truncation_side or "right",
-                                       self.settings.padding_side or "right")
+                                       self.settings.padding_side or "right", edge_token_ids(self.config))
             arrays = prep.apply(batch)
             return {k: torch.from_numpy(np.asarray(v).copy()).to(self.device) for k, v in arrays.items()}
         if self.tokenizer is None:
             raise ParityError("golden records (.jsonl) need a tokenizer in the model folder", str(self.artifact))
-        texts = []
-        for i, rec in enumerate(batch):
-            text = rec.get("text")
-            if not isinstance(text, str):
-                raise ParityError(f"golden record {i + 1} of the batch has no 'text' string (fields: "
-                                  f"{', '.join(sorted(rec)) or 'none'})", str(self.artifact))
-            texts.append(text)
-        ml = self.settings.max_length
-        enc = self.tokenizer(texts, truncation=ml is not None, max_length=ml, padding=True, return_tensors="pt")
-        return {k: v.to(self.device) for k, v in enc.items()}
+        arrays = self.tokenizer.encode(batch)
+        return {k: torch.from_numpy(v).to(self.device) for k, v in arrays.items()}
 
     def run(self, batch: Batch) -> Arrays:
         import torch

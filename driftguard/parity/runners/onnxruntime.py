@@ -2,7 +2,10 @@
 (``device: auto``) else CPU; thread counts from the runner's ``intra_op_threads``/``inter_op_threads``.
 
 Config adapter: the side's tokenizer settings (``preprocessing.max_length``, ``truncation_side``,
-``padding_side``) are applied to the golden token arrays before they reach the graph.
+``padding_side``) are applied to the golden token arrays before they reach the graph (special tokens kept, as
+the tokenizer keeps them). Text golden records go through the side's real tokenizer instead
+(``runners.tokenizer``: ``tokenizer:``, else tokenizer files beside the artifact), padded to the graph's fixed
+sequence width when it declares one.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from driftguard.parity.runners.base import (
     RunnerConfig,
     RunnerSettings,
     TensorPreprocessing,
+    TextInputs,
 )
 
 #: ONNX element types as ONNX Runtime names them -> numpy.
@@ -36,6 +40,8 @@ class OnnxRuntimeSettings(RunnerSettings):
     outputs: tuple[str, ...] = Field(default=(), description="output names to compare (default: every output)")
     intra_op_threads: int | None = Field(default=None, ge=1)
     inter_op_threads: int | None = Field(default=None, ge=1)
+    tokenizer: str | None = Field(default=None, description="folder of the side's tokenizer, for text golden inputs "
+                                                            "(default: the artifact's folder when it holds one)")
 
 
 class OnnxRuntimeRunner:
@@ -50,6 +56,7 @@ class OnnxRuntimeRunner:
         self.spec = cfg.settings
         self.artifact = cfg.path(cfg.settings.artifact)
         self.prep = TensorPreprocessing.from_config(config)
+        self.text = TextInputs(cfg.path(cfg.settings.tokenizer), self.artifact, config, "onnxruntime")
         self.session: Any = None
 
     def describe(self) -> str:
@@ -96,10 +103,7 @@ class OnnxRuntimeRunner:
     def run(self, batch: Batch) -> Arrays:
         import numpy as np
 
-        if not isinstance(batch, dict):
-            raise ParityError("the onnxruntime runner takes .npz golden inputs (named arrays), not records",
-                              str(self.artifact))
-        batch = self.prep.apply(batch)
+        batch = self.text.encode(batch, self._width()) if isinstance(batch, list) else self.prep.apply(batch)
         feeds: dict[str, Any] = {}
         for inp in self.session.get_inputs():
             if inp.name not in batch:
@@ -126,6 +130,13 @@ class OnnxRuntimeRunner:
                                   str(self.artifact))
             outs = {n: outs[n] for n in self.spec.outputs}
         return outs
+
+    def _width(self) -> int | None:
+        """The graph's fixed sequence width (``input_ids``' second axis), None when it is dynamic."""
+        for inp in self.session.get_inputs():
+            if inp.name == "input_ids" and len(inp.shape) == 2 and isinstance(inp.shape[1], int):
+                return int(inp.shape[1])
+        return None
 
     def teardown(self) -> None:
         self.session = None

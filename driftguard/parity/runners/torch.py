@@ -7,7 +7,8 @@ only (a checkpoint is untrusted: nothing in it runs). The state dict is the chec
 Lightning's ``model.``; weight names that do not fit are listed, with the prefix that would fit them. Inputs
 are passed as keyword arguments by golden name (only those ``forward`` names, unless it takes ``**kwargs``),
 floating ones in the weights' dtype. CUDA when present
-(``device: auto``). Config adapter: the tokenizer settings, as for ONNX Runtime.
+(``device: auto``). Config adapter: the tokenizer settings, as for ONNX Runtime; text golden records through the
+side's real tokenizer, as for ONNX Runtime (``tokenizer:``, else tokenizer files beside the checkpoint).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from driftguard.parity.runners.base import (
     RunnerConfig,
     RunnerSettings,
     TensorPreprocessing,
+    TextInputs,
     as_outputs,
     load_user_function,
 )
@@ -42,6 +44,8 @@ class TorchSettings(RunnerSettings):
     state_dict_key: str | None = Field(default=None, description="the checkpoint entry holding the weights "
                                                                  "(default: state_dict when present)")
     strip_prefix: str | None = Field(default=None, description="prefix to drop from weight names")
+    tokenizer: str | None = Field(default=None, description="folder of the side's tokenizer, for text golden inputs "
+                                                            "(default: the checkpoint's folder when it holds one)")
 
 
 class TorchRunner:
@@ -57,6 +61,7 @@ class TorchRunner:
         self.artifact = cfg.path(cfg.settings.artifact)
         self.config = dict(config)
         self.prep = TensorPreprocessing.from_config(config)
+        self.text = TextInputs(cfg.path(cfg.settings.tokenizer), self.artifact, config, "torch")
         self.module: Any = None
         self.floating: Any = None
         self.accepts: frozenset[str] | None = None
@@ -122,10 +127,7 @@ class TorchRunner:
     def run(self, batch: Batch) -> Arrays:
         import torch
 
-        if not isinstance(batch, dict):
-            raise ParityError("the torch runner takes .npz golden inputs (named arrays), not records",
-                              str(self.artifact))
-        batch = self.prep.apply(batch)
+        batch = self.text.encode(batch, None) if isinstance(batch, list) else self.prep.apply(batch)
         feeds = {k: self._tensor(torch.from_numpy(v.copy())) for k, v in batch.items()
                  if self.accepts is None or k in self.accepts}
         try:
