@@ -16,6 +16,7 @@ longest row of the batch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,9 @@ class SideTokenizer:
         sides = {s: config.get(f"preprocessing.{s}") for s in ("truncation_side", "padding_side")}
         self.sides = {s: str(v) for s, v in sides.items() if v in ("left", "right")}
         self.tokenizer: Any = None
+        # A fast tokenizer sets its truncation and padding on the shared Rust object at every call: calls from
+        # several threads at once collide ("Already borrowed"), so they take turns.
+        self._lock = threading.Lock()
 
     def load(self) -> None:
         try:
@@ -125,11 +129,10 @@ class SideTokenizer:
         texts, templated = self._texts(records)
         ml = self.max_length
         try:
-            enc = tok(texts, truncation=ml is not None, max_length=ml, add_special_tokens=not templated)
-            padded = tok.pad(enc, padding="max_length" if width else "longest", max_length=width,
-                             return_tensors="np")
-        except ParityError:
-            raise
+            with self._lock:
+                enc = tok(texts, truncation=ml is not None, max_length=ml, add_special_tokens=not templated)
+                padded = tok.pad(enc, padding="max_length" if width else "longest", max_length=width,
+                                 return_tensors="np")
         except Exception as exc:
             raise ParityError(f"the tokenizer failed on the golden records: {type(exc).__name__}: "
                               f"{_first_line(exc)}", str(self.folder)) from None

@@ -258,6 +258,16 @@ def test_a_max_length_difference_fails_through_the_real_tokenizer(sides: Path,
            "special tokens 2, 3" in arrays["message"]
 
 
+def test_text_through_one_tokenizer_from_many_threads_is_no_interference(sides: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = manifest(sides, "golden.jsonl")
+    path.write_text(path.read_text(encoding="utf-8").replace("serve/", "train/")
+                    + "      concurrency: {threads: 8}\n", encoding="utf-8")
+    code = run(["parity", "--config", str(path), "--format", "json"])
+    found = _findings(json.loads(capsys.readouterr().out))
+    assert code == 0 and not {f["rule"] for f in found.values()} & {"DG504", "DG505"}, found
+
+
 @pytest.mark.slow
 def test_the_cli_child_reports_the_real_tokenizer_difference(sides: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "driftguard", "parity", "--config",
