@@ -137,7 +137,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         report = api.check(args.config, model=args.model, strict=args.strict, today=today, root=args.root,
                            limit_overrides=_parse_limit_items(args.limit), parity=parity, base=args.base,
                            shard=shard, jobs=args.jobs, changed_only=args.changed_only,
-                           require_committed_approvals=args.require_committed_approvals)
+                           require_committed_approvals=args.require_committed_approvals,
+                           files=args.files or None)
     finally:
         if parity is not None and bar is not None:
             bar.close()
@@ -394,6 +395,10 @@ def _add_limit(p: argparse.ArgumentParser) -> None:
 
 def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="gate: compare every model's sides, judge the drift against approvals")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="check only the models these files can affect: a file one of their artifacts is or lies "
+                        "in, an approval naming them (the manifest: every model; a file no model reads: none). "
+                        "The pre-commit hook passes the staged files")
     p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
     p.add_argument("--model", metavar="NAME", help="check only this model")
     p.add_argument("--format", action="append", metavar="NAME[=PATH]",
@@ -566,7 +571,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except DriftguardError as exc:
         sys.stdout.flush()
-        sys.stderr.write(f"driftguard: error: {_one_line(str(exc))}\n")
+        sys.stderr.write(f"driftguard: error: {_one_line(_error_text(exc))}\n")
         return EXIT_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("driftguard: interrupted\n")
@@ -581,6 +586,16 @@ def run(argv: Sequence[str] | None = None) -> int:
             f"{_one_line(str(exc))}\n"
         )
         return EXIT_BUG
+
+
+def _error_text(exc: DriftguardError) -> str:
+    """The error as the user fixes it: a missing extra under pre-commit (which sets ``PRE_COMMIT=1`` for its
+    hooks) names the hook's ``additional_dependencies``, not ``pip install``."""
+    from driftguard.errors import MissingExtraError
+
+    if isinstance(exc, MissingExtraError) and os.environ.get("PRE_COMMIT", "").strip() not in ("", "0"):
+        return exc.for_pre_commit()
+    return str(exc)
 
 
 #: The manifest's default name; ``check`` and friends look for it in the working folder, then its parents.

@@ -102,15 +102,23 @@ class LimitError(ExtractionError):
 
 
 class MissingExtraError(DriftguardError):
-    """A feature needs an optional dependency that is not installed."""
+    """A feature needs an optional dependency that is not installed. The message says how to install it with
+    pip; ``for_pre_commit`` says it for a pre-commit hook, whose environment pre-commit builds from the hook's
+    ``additional_dependencies`` (a ``pip install`` there is lost at the next rebuild)."""
 
     def __init__(self, feature: str, extra: str, module: str, path: str | None = None) -> None:
-        super().__init__(
-            f"{feature} needs the '{extra}' extra ({module} is not installed): "
-            f"pip install 'driftguard-ml[{extra}]'",
-            path,
-        )
-        self.extra = extra
+        self.feature, self.extra, self.module = feature, extra, module
+        super().__init__(self._text(f"pip install 'driftguard-ml[{extra}]'"), path)
+
+    def _text(self, fix: str) -> str:
+        return f"{self.feature} needs the '{self.extra}' extra ({self.module} is not installed): {fix}"
+
+    def for_pre_commit(self) -> str:
+        """The error as ``str`` gives it, with the fix a pre-commit user makes: the extra in the hook's
+        ``additional_dependencies``."""
+        text = self._text(f"add additional_dependencies: [\"driftguard-ml[{self.extra}]\"] to the driftguard-check "
+                          "hook in .pre-commit-config.yaml")
+        return f"{self.location()}: {text}" if self.path else text
 
 
 class UsageError(DriftguardError):

@@ -201,7 +201,7 @@ def test_pre_commit_hook_fails_on_drift_and_passes_once_approved(tmp_path: Path)
                         .replace("expires: 2027-10-31", f"expires: {iso(200)}"), encoding="utf-8")
     assert f"expires: {iso(200)}" in approval.read_text(encoding="utf-8")
     (repo / "NOTES.txt").write_text("not an artifact\n", encoding="utf-8")
-    local = {k: hook[k] for k in ("id", "name", "entry", "files", "types", "pass_filenames")}
+    local = {k: hook[k] for k in ("id", "name", "entry", "files", "types", "pass_filenames", "require_serial")}
     config = {"repos": [{"repo": "local", "hooks": [{**local, "language": "unsupported"}]}]}
     (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     git(repo, "init", "-q")
@@ -229,3 +229,121 @@ def test_pre_commit_hook_fails_on_drift_and_passes_once_approved(tmp_path: Path)
     proc = pre_commit("--files", "approvals/summarizer-preprocessing-max_length.yaml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout
+
+
+def _two_models(root: Path) -> None:
+    """The summarizer twice (models a and b, their own files, one manifest and approvals folder), each with the
+    shipped drift: max_length unapproved, top_p approved (dated for the run's day)."""
+    models = {}
+    for name in ("a", "b"):
+        shutil.copytree(EXAMPLE / "training", root / name / "training")
+        shutil.copytree(EXAMPLE / "deployment", root / name / "deployment")
+        models[name] = {"training": [{"path": f"{name}/training/generation_config.json"},
+                                     {"path": f"{name}/training/tokenizer_config.json"}],
+                        "deployment": [{"path": f"{name}/deployment/model_repository/summarizer/1/model.json"},
+                                       {"path": f"{name}/deployment/sampling-params.yaml", "kind": "vllm"},
+                                       {"path": f"{name}/training", "kind": "hf-model"}]}
+        approval = (EXAMPLE / "approvals" / "summarizer-top-p.yaml").read_text(encoding="utf-8")
+        (root / "approvals").mkdir(exist_ok=True)
+        (root / "approvals" / f"{name}-top-p.yaml").write_text(
+            approval.replace("model: summarizer", f"model: {name}").replace("id: summarizer-top-p", f"id: {name}-top-p")
+            .replace("approved_on: 2026-11-02", f"approved_on: {iso()}").replace("expires: 2027-10-31",
+                                                                                 f"expires: {iso(200)}"),
+            encoding="utf-8")
+    (root / "driftguard.yaml").write_text(yaml.safe_dump({"version": 1, "models": models}), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_pre_commit_hook_checks_only_the_models_a_commit_touches(tmp_path: Path) -> None:
+    """Real commits through the installed hook (``pre-commit install``; the hook as ``.pre-commit-hooks.yaml``
+    defines it, ``language: unsupported`` so nothing is downloaded): committing .pre-commit-config.yaml alone
+    checks nothing, fixing model b commits although model a still drifts, a new drift in b blocks, with
+    ``args: [--base, HEAD]`` a's drift already committed does not block a commit touching a but a new one does,
+    and an ONNX graph whose weights need the onnx extra (hidden here, as in a hook installed without extras)
+    blocks with the line naming additional_dependencies, which pre-commit's PRE_COMMIT=1 selects."""
+    from pre_commit.clientlib import load_manifest
+
+    (hook,) = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    repo = tmp_path / "models"
+    repo.mkdir()
+    _two_models(repo)
+    local = {k: hook[k] for k in ("id", "name", "entry", "files", "types", "pass_filenames", "require_serial")}
+
+    def configure(**extra: object) -> None:
+        config = {"repos": [{"repo": "local", "hooks": [{**local, "language": "unsupported", **extra}]}]}
+        (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+    hidden = tmp_path / "no-extras"
+    hidden.mkdir()
+    (hidden / "onnx.py").write_text("raise ImportError('driftguard installed without the onnx extra')\n",
+                                    encoding="utf-8")
+    env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
+           "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "SKIP": "", "PYTHONPATH": str(hidden),
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env.pop("PRE_COMMIT", None)
+
+    def sh(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(args), cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+
+    def commit(*paths: str) -> subprocess.CompletedProcess[str]:
+        assert sh("git", "add", *paths).returncode == 0
+        proc = sh("git", "commit", "-q", "-m", "change")
+        proc.stdout += proc.stderr  # git shows the hook's output on stderr
+        return proc
+
+    sh("git", "init", "-q", "-b", "main")
+    assert commit(".").returncode == 0  # no hook installed yet: the drifting state, as a repository adopts it
+    assert sh(sys.executable, "-m", "pre_commit", "install").returncode == 0
+    configure()
+    proc = commit(".pre-commit-config.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # a file no model reads: nothing checked
+    params = repo / "b" / "deployment" / "sampling-params.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("truncate_prompt_tokens: 512",
+                                                                 "truncate_prompt_tokens: 1024"), encoding="utf-8")
+    proc = commit("b/deployment/sampling-params.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # b fixed; a's drift is not this commit's
+    params.write_text(params.read_text(encoding="utf-8").replace("temperature: 0.7", "temperature: 0.5"),
+                      encoding="utf-8")
+    proc = commit("b/deployment/sampling-params.yaml")
+    assert proc.returncode == 1 and "generation.temperature" in proc.stdout, proc.stdout + proc.stderr
+    sh("git", "reset", "-q")
+    sh("git", "checkout", "--", ".")
+    configure(args=["--base", "HEAD"])
+    assert commit(".pre-commit-config.yaml").returncode == 0
+    params = repo / "a" / "deployment" / "sampling-params.yaml"
+    params.write_text(params.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
+    proc = commit("a/deployment/sampling-params.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # a's max_length drift was there at HEAD
+    params.write_text(params.read_text(encoding="utf-8").replace("top_k: 40", "top_k: 20"), encoding="utf-8")
+    proc = commit("a/deployment/sampling-params.yaml")
+    assert proc.returncode == 1 and "generation.top_k" in proc.stdout, proc.stdout + proc.stderr
+    sh("git", "reset", "-q")
+    sh("git", "checkout", "--", ".")
+    configure()
+    assert commit(".pre-commit-config.yaml").returncode == 0
+    onnx = tmp_path / "c"
+    _case_dg401(onnx)
+    shutil.copytree(onnx, repo / "c")
+    manifest = yaml.safe_load((repo / "driftguard.yaml").read_text(encoding="utf-8"))
+    manifest["models"]["c"] = {"training": [{"path": "c/model.safetensors"}],
+                               "deployment": [{"path": "c/model.onnx"}],
+                               "rules": {"enable": ["DG401"]}}
+    (repo / "driftguard.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    proc = commit("c", "driftguard.yaml")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "needs the 'onnx' extra" in proc.stdout and \
+        'add additional_dependencies: ["driftguard-ml[onnx]"] to the driftguard-check hook' in proc.stdout, \
+        proc.stdout
+
+
+def _case_dg401(folder: Path) -> None:
+    """A safetensors checkpoint and an ONNX graph (``tests/test_fail_closed.py``'s pair): their weights are
+    compared only by DG401, which reads ONNX tensors with onnx."""
+    import json
+    import struct
+
+    folder.mkdir(parents=True)
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    (folder / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + struct.pack("<2f", 1, 2))
+    (folder / "model.onnx").write_bytes(b"\x08\x08\x3a\x03\x12\x01g")

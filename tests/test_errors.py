@@ -52,6 +52,16 @@ def test_a_missing_extra_names_the_pip_command() -> None:
     assert err.extra == "parity"
 
 
+def test_missing_extra_for_pre_commit_names_additional_dependencies() -> None:
+    """pre-commit builds the hook's environment itself: the fix is a line of .pre-commit-config.yaml."""
+    err = MissingExtraError("weights provenance (DG401) of an ONNX graph", "onnx", "onnx", "model.onnx")
+    assert err.for_pre_commit() == (
+        "model.onnx: weights provenance (DG401) of an ONNX graph needs the 'onnx' extra (onnx is not installed): "
+        'add additional_dependencies: ["driftguard-ml[onnx]"] to the driftguard-check hook in '
+        ".pre-commit-config.yaml")
+    assert "pip install" not in err.for_pre_commit() and "pip install" in str(err)
+
+
 @pytest.mark.parametrize("err", [
     DriftguardError("bad", "a.yaml", 3, 4),
     ExtractionError("unreadable", "m.onnx"),

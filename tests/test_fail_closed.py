@@ -196,3 +196,21 @@ def test_two_runs_print_byte_identical_json(argv: list[str]) -> None:
     first, second = _json_twice(argv)
     assert first == second
     json.loads(first)
+
+
+@pytest.mark.parametrize(("pre_commit", "fix"), [(None, "pip install 'driftguard-ml[onnx]'"),
+                                                 ("1", 'additional_dependencies: ["driftguard-ml[onnx]"]')])
+def test_a_missing_extra_under_pre_commit_names_the_hooks_dependencies(
+        pre_commit: str | None, fix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """pre-commit sets PRE_COMMIT=1 for its hooks, whose environment it builds from additional_dependencies: a
+    `pip install` there does not last, so the one line names the setting instead."""
+    argv = _case_missing_extra(tmp_path)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # the hook's environment: driftguard without extras
+    if pre_commit is None:
+        monkeypatch.delenv("PRE_COMMIT", raising=False)
+    else:
+        monkeypatch.setenv("PRE_COMMIT", pre_commit)
+    assert run(argv) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("driftguard: error: ") and "needs the 'onnx' extra" in line and fix in line, line

@@ -66,6 +66,26 @@ def test_readme_pre_commit_hook_exists() -> None:
     assert [h["id"] for h in repo["hooks"]] == [h["id"] for h in hooks]
 
 
+def test_readme_pre_commit_dependencies_are_this_distributions_extras() -> None:
+    """pre-commit runs `pip install . DEP...` in the hook's environment: each dependency the README shows must
+    name this distribution (so pip takes the hook's own checkout, with the extras) and extras it has; the args
+    are ones `driftguard check` takes."""
+    import tomllib
+
+    from driftguard.cli import build_parser
+
+    config = next(b for b in blocks("yaml") if b.startswith("# .pre-commit-config.yaml"))
+    (hook,) = yaml.safe_load(config)["repos"][0]["hooks"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for dep in hook["additional_dependencies"]:
+        name, _, extras = dep.partition("[")
+        assert name == project["name"] and extras.endswith("]"), dep
+        assert set(extras[:-1].split(",")) <= set(project["optional-dependencies"]), dep
+    assert {"onnx"} <= {e for d in hook["additional_dependencies"] for e in d.partition("[")[2][:-1].split(",")}
+    args = build_parser().parse_args(["check", *hook["args"], "some.json"])
+    assert args.files == ["some.json"]
+
+
 def test_root_approvals_are_the_examples() -> None:
     root, example = ROOT / "approvals", ROOT / "examples" / "summarizer" / "approvals"
     names = sorted(p.name for p in root.iterdir())

@@ -5,7 +5,11 @@ approval file naming it changed, or when its entry in the manifest changed; a ch
 settings (rules, approval policy, approvers, limits) affects every model. Files an artifact names by itself
 (a vLLM model folder in engine args, a chat template file) are not followed: list them, or their folder, as
 artifacts of the side. The list of changed files comes from git (``git diff --name-only`` of the resolved
-commit against the work tree, plus untracked files), never from a path the input gave."""
+commit against the work tree, plus untracked files), never from a path the input gave.
+
+``models_reading`` maps files someone names (``check FILE...``: the staged files a pre-commit hook is given)
+to models the same way, without git: the manifest itself stands for every model, since its earlier text is not
+at hand to compare with."""
 
 from __future__ import annotations
 
@@ -71,12 +75,7 @@ def affected_models(head: Any, base: Any, *, repo: Path, commit: str, changed: s
         for p in touched:
             if approvals not in p.parents or p.suffix not in (".yaml", ".yml"):
                 continue
-            now = root / Path(*p.parts)
-            try:
-                text: str | None = read_text(now, limits, "approval") if now.exists() else None
-            except DriftguardError:
-                text = None
-            named.add(_approval_model(text, limits) or "")
+            named.add(_approval_model(_text_or_none(root / Path(*p.parts), limits), limits) or "")
             try:
                 blob = tree.join(str(p))
                 if blob.size <= limits.file_bytes:
@@ -101,3 +100,37 @@ def _plain(value: object) -> object:
     """A manifest field as data (pydantic models compare their private attributes too: the lines they sit on)."""
     dump = getattr(value, "model_dump", None)
     return dump() if callable(dump) else value
+
+
+def models_reading(manifest: Any, paths: Collection[str | Path], limits: Limits = DEFAULT) -> list[str]:
+    """The models of ``manifest`` (``driftguard.manifest.Manifest``) that the files ``paths`` (relative to the
+    working folder) can affect: a model one of whose artifacts is such a file (or a folder holding one), or that
+    an approval file among them names. Every model when the manifest itself is among them, or an approval file
+    whose model cannot be read (the check then reports that file). A file no model reads affects none."""
+    given = {Path(p).resolve() for p in paths}
+    names = list(manifest.models)
+    if Path(manifest.path).resolve() in given:
+        return names
+    approvals = (manifest.base / manifest.approvals).resolve()
+    named: set[str] = set()
+    for path in given:
+        if approvals in path.parents and path.suffix in (".yaml", ".yml"):
+            model = _approval_model(_text_or_none(path, limits), limits)
+            if model is None:
+                return names
+            named.add(model)
+
+    def reads(name: str) -> bool:
+        spec = manifest.models[name]
+        folders = [(manifest.base / a.path).resolve() for a in (*spec.training, *spec.deployment)]
+        return any(p == f or f in p.parents for p in given for f in folders)
+
+    return [name for name in names if name in named or reads(name)]
+
+
+def _text_or_none(path: Path, limits: Limits) -> str | None:
+    """A file's text read bounded, or None where it cannot be read (gone, too large, not text)."""
+    try:
+        return read_text(path, limits, "approval") if path.exists() else None
+    except DriftguardError:
+        return None

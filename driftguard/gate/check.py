@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from driftguard.errors import UsageError
 from driftguard.gate import baseline, parallel
 from driftguard.gate.request import CheckRequest
@@ -13,6 +15,7 @@ def check(request: CheckRequest) -> Report:
     """The Report of ``request``. UsageError for ``changed_only`` without ``base`` and for the parity stage with
     ``base`` (a ``--base`` run judges the rules only; it once dropped parity without a word); ``DriftguardError``
     subclasses for bad input and ``rules.engine.RuleCrashed`` for a broken rule."""
+    request = narrowed_to_files(request)
     if request.base is not None:
         if request.stages.parity is not None:  # never a silent pass: the parity stage was asked for and not run
             raise UsageError("--parity cannot be judged against --base yet: run `driftguard check --base REF` for "
@@ -21,3 +24,17 @@ def check(request: CheckRequest) -> Report:
     if request.changed_only:
         raise UsageError("--changed-only needs --base REF: the models a change affected are found against it")
     return parallel.run(request)
+
+
+def narrowed_to_files(request: CheckRequest) -> CheckRequest:
+    """``request`` with its selection narrowed to the models its ``files`` can affect (``ci.changed``), as a run
+    of chosen models (approvals naming models the manifest lacks are a whole run's to report); unchanged when it
+    names no files."""
+    if request.files is None:
+        return request
+    from driftguard.ci.changed import models_reading
+
+    reading = models_reading(request.manifest, request.files, request.read_limits())
+    chosen = request.selection
+    models = reading if chosen.models is None else [n for n in chosen.models if n in reading]
+    return replace(request, selection=replace(chosen, models=tuple(models), known_models=None))

@@ -76,7 +76,9 @@ class CheckRequest:
     ``repo_root``: the repository every reported path is relative to (None: the nearest folder above the manifest
     holding ``.git``). ``strict``: warnings and stale approvals fail too. ``base``: a git revision the change is
     judged against (``gate.baseline``), ``changed_only`` (with ``base``): only the models the change touched.
-    ``jobs``: worker processes (``gate.parallel``; 0: one per CPU once there are enough models)."""
+    ``files`` (``check FILE...``, a pre-commit hook's staged files): only the models those files can affect
+    (``ci.changed.models_reading``). ``jobs``: worker processes (``gate.parallel``; 0: one per CPU once there are
+    enough models)."""
 
     manifest: Manifest
     today: date
@@ -90,6 +92,7 @@ class CheckRequest:
     approvals: ApprovalOptions = ApprovalOptions()
     base: str | None = None
     changed_only: bool = False
+    files: tuple[str, ...] | None = None
     jobs: int = 1
 
     def read_limits(self) -> Limits:

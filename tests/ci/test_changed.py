@@ -123,3 +123,44 @@ def test_changed_only_needs_base(repo: Path) -> None:
                            "--today", EXAMPLES_TODAY_ISO], cwd=repo, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     assert "1 introduced by the change, 1 already there, 0 resolved; 11 unchanged models not checked" in proc.stdout
+
+
+def test_named_files_map_to_the_models_that_read_them(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check FILE...`` (the pre-commit hook's staged files), no git involved: a file one model reads checks
+    that model, a shared file or a file inside an artifact folder every model reading it, an approval file the
+    model it names, the manifest every model, and a file no model reads (``.pre-commit-config.yaml``) none."""
+    monkeypatch.chdir(repo)
+    (repo / ".pre-commit-config.yaml").write_text("repos: []\n", encoding="utf-8")
+
+    def reading(*files: str) -> list[str]:
+        report = driftguard.check("driftguard.yaml", files=list(files), today=TODAY)
+        return [m.name for m in report.models]
+
+    assert reading(".pre-commit-config.yaml") == []
+    assert reading("params/m05.yaml", ".pre-commit-config.yaml") == ["m05"]
+    assert reading("served/config.json") == reading("training/generation_config.json") == NAMES
+    assert reading("approvals/m03.yaml") == ["m03"]
+    assert reading("driftguard.yaml") == NAMES
+    report = driftguard.check("driftguard.yaml", model="m05", files=["params/m06.yaml"], today=TODAY)
+    assert report.models == ()
+    (repo / "approvals" / "broken.yaml").write_text("[unclosed\n", encoding="utf-8")
+    with pytest.raises(driftguard.DriftguardError, match=r"broken\.yaml"):
+        reading("approvals/broken.yaml")  # whose it is cannot be read: every model, and the load reports it
+
+
+def test_named_files_on_the_command_line(repo: Path) -> None:
+    """The CLI takes the files as positional arguments: drift in an untouched model does not fail a run
+    naming another model's fixed file."""
+    params = repo / "params" / "m05.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("top_p: 0.85", "top_p: 0.92")
+                      .replace("truncate_prompt_tokens: 512", "truncate_prompt_tokens: 1024"), encoding="utf-8")
+
+    def run(*files: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "driftguard", "check", *files], cwd=repo,
+                              env={**ENV, "DRIFTGUARD_TODAY": EXAMPLES_TODAY_ISO}, capture_output=True, text=True,
+                              timeout=120)
+
+    fixed, other, whole = run("params/m05.yaml"), run("params/m06.yaml"), run()
+    assert fixed.returncode == 0 and "PASS: 1 model," in fixed.stdout, fixed.stdout + fixed.stderr
+    assert other.returncode == 1 and "FAIL: 1 model," in other.stdout, other.stdout + other.stderr
+    assert whole.returncode == 1 and "FAIL: 12 models," in whole.stdout
