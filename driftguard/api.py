@@ -22,6 +22,7 @@ from driftguard.readers.limits import Limits
 from driftguard.report import Report
 
 if TYPE_CHECKING:  # the manifest and the rules pull in pydantic: imported by check() and diff(), not extract()
+    from driftguard.gate.approve_all import Baseline
     from driftguard.gate.scaffold import Found
     from driftguard.manifest import Artifact as ArtifactSpec
     from driftguard.manifest import Manifest
@@ -318,6 +319,21 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
 
     return approve_mod.approve(path_or_manifest, model, key, reason, expires, approved_by=approved_by,
                                approval_id=approval_id, evidence=evidence, today=today or clock.today())
+
+
+def baseline(path_or_manifest: str | Path | Manifest, reason: str, expires: date, *,
+             approved_by: str | None = None, model: str | None = None, name: str = "baseline",
+             evidence: str | None = None, strict: bool = False, today: date | None = None) -> Baseline:
+    """Adopt the gate where drift exists already: approve every finding that fails the check of ``model``
+    (default: every model) now, in one file, ``approvals/<name>.yaml``, with one reason, approver and expiry,
+    each entry pinned to its finding's values (``gate.approve_all``). Run again, only findings that fail again
+    are added; none, the file is left alone. ``strict``: failing warnings too. Returns what was added where.
+    UsageError as ``approve`` gives it for a wrong argument or a policy that refuses the approver or expiry."""
+    from driftguard.gate import approve_all
+
+    return approve_all.baseline(path_or_manifest, reason, expires, approved_by=approved_by,
+                                today=today or clock.today(), model=model, name=name, evidence=evidence,
+                                strict=strict)
 
 
 def snapshot(url: str, output: str | Path, *, server: str | None = None, model: str | None = None,

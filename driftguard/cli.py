@@ -315,18 +315,37 @@ def _today(args: argparse.Namespace) -> date | None:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    import os
-
     from driftguard import api
 
+    target = api.approve(args.config, args.model, args.key, args.reason, _date(args.expires),
+                         approved_by=_approver(args),
+                         approval_id=args.id, evidence=args.evidence, today=_today(args))
+    sys.stdout.write(f"wrote {_shown(str(target))}\n")
+    return EXIT_OK
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from driftguard import api
+
+    done = api.baseline(args.config, args.reason, _date(args.expires), approved_by=_approver(args), model=args.model,
+                        name=args.name, evidence=args.evidence, strict=args.strict, today=_today(args))
+    where = _shown(str(done.path))
+    if not done.added:
+        sys.stdout.write(f"nothing to baseline: no finding fails the check now ({where} left as it is)\n")
+        return EXIT_OK
+    n = len(done.added)
+    sys.stdout.write(f"approved {n} failing finding{'s' if n != 1 else ''} in {where}, until {args.expires}; "
+                     "review and commit it\n")
+    return EXIT_OK
+
+
+def _approver(args: argparse.Namespace) -> str:
+    """``--by``, else ``$USER``, else ``$LOGNAME``; UsageError when none names anyone."""
     by = args.by or os.environ.get("USER") or os.environ.get("LOGNAME") or None
     if by is None or not by.strip():
         raise UsageError("--by: an approval must name who approved it; pass --by NAME ($USER and $LOGNAME "
                          "are unset)")
-    target = api.approve(args.config, args.model, args.key, args.reason, _date(args.expires), approved_by=by,
-                         approval_id=args.id, evidence=args.evidence, today=_today(args))
-    sys.stdout.write(f"wrote {_shown(str(target))}\n")
-    return EXIT_OK
+    return by
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -461,6 +480,23 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                    help="the approved_on day, also the day expiry and horizon are judged on (default: "
                         "$DRIFTGUARD_TODAY, else today)")
     p.set_defaults(func=cmd_approve)
+
+    p = sub.add_parser("baseline", help="adopt the gate where drift exists: approve every failing finding in one "
+                                        "file (approvals/baseline.yaml), each pinned to its values")
+    p.add_argument("--reason", required=True, help="why the existing drift is accepted for now")
+    p.add_argument("--expires", required=True, metavar="YYYY-MM-DD", help="last day the approvals hold")
+    p.add_argument("--by", metavar="NAME",
+                   help="approver (default: $USER, else $LOGNAME; required when neither is set)")
+    p.add_argument("--model", metavar="NAME", help="only this model's findings")
+    p.add_argument("--name", default="baseline", metavar="NAME",
+                   help="the file, approvals/NAME.yaml (default: baseline); run again, new drift is added to it")
+    p.add_argument("--evidence", metavar="LINK", help="ticket, report or link backing the decision")
+    p.add_argument("--strict", action="store_true", help="failing warnings too, as check --strict fails on them")
+    p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
+    p.add_argument("--today", metavar="YYYY-MM-DD",
+                   help="the approved_on day, also the day the check is judged on (default: $DRIFTGUARD_TODAY, "
+                        "else today)")
+    p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("init", help="discover artifacts under DIR and write a commented driftguard.yaml")
     p.add_argument("dir", nargs="?", default=".", metavar="DIR")

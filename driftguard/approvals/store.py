@@ -1,6 +1,7 @@
-"""Loading the approvals folder: every ``*.yaml``/``*.yml`` entry, one approval each, validated, with
-duplicate ids (ignoring case), approvers outside the allowlist, approvals dated after today and expiries
-beyond the maximum horizon reported as ``ApprovalError`` at ``FILE:LINE``.
+"""Loading the approvals folder: every ``*.yaml``/``*.yml`` entry, one approval each (or, in a file that
+``driftguard baseline`` writes, a list of them), validated, with duplicate ids (ignoring case), approvers
+outside the allowlist, approvals dated after today and expiries beyond the maximum horizon reported as
+``ApprovalError`` at ``FILE:LINE``.
 
 The folder and every file in it must lie inside ``root`` (the manifest's folder) once symlinks are resolved,
 and each entry must be a regular file: a pull request may add approval files, so it could otherwise point the
@@ -33,6 +34,8 @@ class LoadedApproval:
     path: str
     line: int | None
     field_lines: Mapping[str, int] = field(default_factory=dict)
+    #: its place in a file holding a list of approvals (``driftguard baseline``'s); None for a file of one
+    index: int | None = None
 
     def line_of(self, name: str) -> int | None:
         """The line of a top-level field (the approval's first line when absent)."""
@@ -44,19 +47,38 @@ class LoadedApproval:
 
 
 def load_file(path: Path, limits: Limits = DEFAULT) -> LoadedApproval:
-    """One approval file (a regular file within ``limits``), validated."""
+    """One approval file (a regular file within ``limits``) holding one approval, validated."""
+    loaded = load_entries(path, limits)
+    if len(loaded) != 1 or loaded[0].index is not None:
+        raise ApprovalError("expected one approval (a mapping), found a list", str(path), 1)
+    return loaded[0]
+
+
+def load_entries(path: Path, limits: Limits = DEFAULT) -> list[LoadedApproval]:
+    """The approvals of one file (a regular file within ``limits``), validated: a mapping is one approval, a
+    list of mappings (``driftguard baseline``'s file) one approval per item, each with its own lines."""
     doc = yaml_doc.load(path, ApprovalError, limits, what="approval file")
-    if not isinstance(doc.data, dict):
+    if isinstance(doc.data, dict):
+        return [_entry(doc, doc.data, ())]
+    if isinstance(doc.data, list) and doc.data:
+        return [_entry(doc, item, (i,)) for i, item in enumerate(doc.data)]
+    raise ApprovalError("expected a mapping (id, model, key, training, deployed, reason, expires), or a list of "
+                        "them", str(path), yaml_doc.line_of(doc, ()))
+
+
+def _entry(doc: yaml_doc.YamlDoc, data: object, at: tuple[int, ...]) -> LoadedApproval:
+    """The approval at ``at`` in ``doc`` (``()``: the whole document; ``(i,)``: item i of its list)."""
+    if not isinstance(data, dict):
         raise ApprovalError("expected a mapping (id, model, key, training, deployed, reason, expires)",
-                            str(path), yaml_doc.line_of(doc, ()))
+                            doc.path, yaml_doc.line_of(doc, at))
     try:
-        approval = Approval.model_validate(doc.data)
+        approval = Approval.model_validate(data)
     except ValidationError as exc:
-        yaml_doc.raise_validation(doc, exc, ApprovalError, schema=Approval)
+        yaml_doc.raise_validation(doc, exc, ApprovalError, at, schema=Approval)
         raise  # unreachable
-    lines = {str(k): yaml_doc.line_of(doc, (str(k),), key=True) or 1 for k in doc.data}
-    first = yaml_doc.line_of(doc, ())
-    return LoadedApproval(approval, str(path), lines.get("id", first), lines)
+    lines = {str(k): yaml_doc.line_of(doc, (*at, str(k)), key=True) or 1 for k in data}
+    first = yaml_doc.line_of(doc, at)
+    return LoadedApproval(approval, doc.path, lines.get("id", first), lines, at[0] if at else None)
 
 
 def load_dir(folder: Path, *, approvers: Sequence[str] = (), max_horizon_days: int | None = None,
@@ -77,16 +99,16 @@ def load_dir(folder: Path, *, approvers: Sequence[str] = (), max_horizon_days: i
     seen: dict[str, LoadedApproval] = {}
     for entry in entries:
         _confine(entry, root, "approval file")
-        loaded = load_file(entry, limits)
-        # ids name files, and on a case-insensitive file system A-x.yaml and a-x.yaml are one file
-        first = seen.get(loaded.id.casefold())
-        if first is not None:
-            same = "" if first.id == loaded.id else f" ('{first.id}'; ids are compared ignoring case)"
-            raise ApprovalError(f"duplicate approval id '{loaded.id}'{same} (also in {first.path}:{first.line})",
-                                loaded.path, loaded.line)
-        seen[loaded.id.casefold()] = loaded
-        check_policy(loaded, approvers=approvers, max_horizon_days=max_horizon_days, today=today)
-        out.append(loaded)
+        for loaded in load_entries(entry, limits):
+            # ids name files, and on a case-insensitive file system A-x.yaml and a-x.yaml are one file
+            first = seen.get(loaded.id.casefold())
+            if first is not None:
+                same = "" if first.id == loaded.id else f" ('{first.id}'; ids are compared ignoring case)"
+                raise ApprovalError(f"duplicate approval id '{loaded.id}'{same} (also in {first.path}:{first.line})",
+                                    loaded.path, loaded.line)
+            seen[loaded.id.casefold()] = loaded
+            check_policy(loaded, approvers=approvers, max_horizon_days=max_horizon_days, today=today)
+            out.append(loaded)
     return out
 
 

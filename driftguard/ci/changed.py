@@ -37,16 +37,18 @@ def _under(path: PurePosixPath, changed: Collection[PurePosixPath]) -> bool:
     return any(c == path or path in c.parents for c in changed)
 
 
-def _approval_model(text: str | None, limits: Limits) -> str | None:
-    """The ``model:`` of an approval file's text, read by the bounded reader (None when it has none)."""
+def _approval_models(text: str | None, limits: Limits) -> set[str] | None:
+    """The ``model:`` of each approval in an approval file's text (one approval, or ``driftguard baseline``'s
+    list), read by the bounded reader; None when one has none or the text is not an approval file."""
     if text is None or len(text) > limits.file_bytes:
         return None
     try:
         data: Any = loads(text, "approval", DriftguardError, limits).data
     except DriftguardError:
         return None  # the approvals loader reports a malformed file; here it just names no model
-    model = data.get("model") if isinstance(data, dict) else None
-    return model if isinstance(model, str) else None
+    items = data if isinstance(data, list) else [data]
+    models = {item.get("model") if isinstance(item, dict) else None for item in items}
+    return None if not models or not all(isinstance(m, str) for m in models) else {str(m) for m in models}
 
 
 def affected_models(head: Any, base: Any, *, repo: Path, commit: str, changed: set[str],
@@ -75,11 +77,11 @@ def affected_models(head: Any, base: Any, *, repo: Path, commit: str, changed: s
         for p in touched:
             if approvals not in p.parents or p.suffix not in (".yaml", ".yml"):
                 continue
-            named.add(_approval_model(_text_or_none(root / Path(*p.parts), limits), limits) or "")
+            named |= _approval_models(_text_or_none(root / Path(*p.parts), limits), limits) or set()
             try:
                 blob = tree.join(str(p))
                 if blob.size <= limits.file_bytes:
-                    named.add(_approval_model(blob.data_stream.read().decode("utf-8", "replace"), limits) or "")
+                    named |= _approval_models(blob.data_stream.read().decode("utf-8", "replace"), limits) or set()
             except KeyError:
                 pass
     out = []
@@ -115,10 +117,10 @@ def models_reading(manifest: Any, paths: Collection[str | Path], limits: Limits 
     named: set[str] = set()
     for path in given:
         if approvals in path.parents and path.suffix in (".yaml", ".yml"):
-            model = _approval_model(_text_or_none(path, limits), limits)
-            if model is None:
+            models = _approval_models(_text_or_none(path, limits), limits)
+            if models is None:
                 return names
-            named.add(model)
+            named |= models
 
     def reads(name: str) -> bool:
         spec = manifest.models[name]

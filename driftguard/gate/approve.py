@@ -27,10 +27,7 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
     UsageError, naming the field, when an argument is wrong (no ``approved_by``, a blank reason, an expiry
     before ``today``, an id that is not ``[A-Za-z0-9][A-Za-z0-9._-]*``), when the key does not drift now, when
     an approval covers it already, when the policy refuses it or when the file exists."""
-    if approved_by is None or not approved_by.strip():
-        raise UsageError("approved_by: an approval must name who approved it")
-    if expires < today:
-        raise UsageError(f"expires: {expires.isoformat()} is before today ({today.isoformat()})")
+    checked_arguments(approved_by, expires, today)
     m = load_manifest(path_or_manifest)
     aid = approval_id or f"{model}-{key}".replace(".", "-").replace("*", "all")
     fields: dict[str, object] = {"id": aid, "model": model, "key": key, "reason": reason, "approved_by": approved_by,
@@ -45,6 +42,14 @@ def approve(path_or_manifest: str | Path | Manifest, model: str, key: str, reaso
     target = write.target(m.base / m.approvals, m.base, m.path, approval)
     allowed(m, approval, target, today)
     return write.write(target, approval)
+
+
+def checked_arguments(approved_by: str | None, expires: date, today: date) -> None:
+    """UsageError, naming the field, for no approver or an expiry before ``today``."""
+    if approved_by is None or not approved_by.strip():
+        raise UsageError("approved_by: an approval must name who approved it")
+    if expires < today:
+        raise UsageError(f"expires: {expires.isoformat()} is before today ({today.isoformat()})")
 
 
 def drifting(report: Report, model: str, key: str) -> Judged:

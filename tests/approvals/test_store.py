@@ -60,3 +60,33 @@ def test_ids_that_differ_only_in_case_are_a_duplicate(tmp_path: Path) -> None:
         load_dir(folder, today=TODAY)
     assert err.value.message.startswith("duplicate approval id 'top-p' ('Top-P'; ids are compared ignoring case)")
     assert err.value.path == str(second)
+
+
+_ENTRY = ("- id: {ident}\n  model: m\n  key: generation.top_{k}\n  training: 0.92\n  deployed: 0.85\n"
+          "  reason: adopted\n  approved_by: oncall\n  expires: 2027-01-01\n")
+
+
+def test_a_list_file_holds_several_approvals_each_at_its_lines(tmp_path: Path) -> None:
+    """``driftguard baseline``'s file: one approval per item, each with the lines of its own fields; the ids
+    are unique across the items and the folder; a broken item is reported at its line."""
+    folder = tmp_path / "approvals"
+    folder.mkdir()
+    path = folder / "baseline.yaml"
+    path.write_text("# baseline\n" + _ENTRY.format(ident="b-1", k="p") + _ENTRY.format(ident="b-2", k="k"),
+                    encoding="utf-8")
+    loaded = load_dir(folder, today=TODAY)
+    assert [(a.id, a.approval.key, a.line, a.index, a.line_of("expires")) for a in loaded] == [
+        ("b-1", "generation.top_p", 2, 0, 9), ("b-2", "generation.top_k", 10, 1, 17)]
+    _write(folder, "single", ident="B-2", approved_on=None, expires=TODAY)
+    with pytest.raises(ApprovalError, match=r"duplicate approval id 'B-2'.*baseline\.yaml:10"):
+        load_dir(folder, today=TODAY)
+    (folder / "single.yaml").unlink()
+    path.write_text(_ENTRY.format(ident="b-1", k="p") + _ENTRY.format(ident="b-2", k="k").replace(
+        "  expires: 2027-01-01\n", ""), encoding="utf-8")
+    with pytest.raises(ApprovalError) as err:
+        load_dir(folder, today=TODAY)
+    assert err.value.line == 9 and "[1].expires: required field is missing" in err.value.message
+    for text in ("[]\n", "- just a string\n"):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ApprovalError, match="expected a mapping"):
+            load_dir(folder, today=TODAY)

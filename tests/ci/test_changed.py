@@ -140,6 +140,10 @@ def test_named_files_map_to_the_models_that_read_them(repo: Path, monkeypatch: p
     assert reading("params/m05.yaml", ".pre-commit-config.yaml") == ["m05"]
     assert reading("served/config.json") == reading("training/generation_config.json") == NAMES
     assert reading("approvals/m03.yaml") == ["m03"]
+    single = yaml.safe_load((repo / "approvals" / "m03.yaml").read_text(encoding="utf-8"))
+    listed = [{**single, "id": f"b-{n}", "model": n} for n in ("m07", "m02")]  # driftguard baseline's file
+    (repo / "approvals" / "baseline.yaml").write_text(yaml.safe_dump(listed), encoding="utf-8")
+    assert reading("approvals/baseline.yaml") == ["m02", "m07"]
     assert reading("driftguard.yaml") == NAMES
     report = driftguard.check("driftguard.yaml", model="m05", files=["params/m06.yaml"], today=TODAY)
     assert report.models == ()
