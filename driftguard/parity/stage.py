@@ -69,6 +69,7 @@ def conclude(model_parity: ModelParity, sets: Sequence[golden.GoldenSet], refere
         prefix = "" if len(sets) == 1 else f"{gs.path.stem}."
         found = with_inputs(compare_outputs(model_parity, reference, candidate, prefix, str(gs.path)),
                             inputs_note(model_parity, gs))
+        found = with_note(found, "ran", run_note(cand))
         failing = failing or any(f.severity == Severity.ERROR for f in found)
         findings.extend(found)
     findings.extend(unexercised)
@@ -108,10 +109,26 @@ def inputs_note(model_parity: ModelParity, gs: golden.GoldenSet) -> str | None:
 
 def with_inputs(found: list[Finding], note: str | None) -> list[Finding]:
     """``found`` with ``note`` (``inputs_note``) closing the message of each output's verdict (DG500, DG501)."""
+    return with_note(found, "inputs", note)
+
+
+def with_note(found: list[Finding], label: str, note: str | None) -> list[Finding]:
+    """``found`` with ``label: note`` closing the message of each output's verdict (DG500, DG501)."""
     if note is None:
         return found
     judged = (codes.OutputWithinProfile.code, codes.OutputBeyondTolerance.code)
-    return [replace(f, message=f"{f.message}; inputs: {note}") if f.rule in judged else f for f in found]
+    return [replace(f, message=f"{f.message}; {label}: {note}") if f.rule in judged else f for f in found]
+
+
+def run_note(cand: Run) -> str:
+    """How the candidate ran, beside its metrics, since verdicts (INT8 ones above all) depend on it: the
+    runner, where it runs (the execution provider or torch device, from the runner class's ``execution(cfg)``
+    where it has one, else the device asked for) and the batch size."""
+    from driftguard.parity.runners import RUNNERS
+
+    execution = getattr(RUNNERS.load(cand.cfg.runner), "execution", None)
+    where = execution(cand.cfg) if callable(execution) else f"device {cand.cfg.device}"
+    return f"candidate {cand.cfg.runner} on {where}, batch size {cand.cfg.settings.batch_size}"
 
 
 def compare_outputs(model_parity: ModelParity, reference: Arrays, candidate: Arrays, prefix: str,
@@ -179,6 +196,7 @@ def judge(label: str, key: str, m: metrics.OutputMetrics, kind: str, prof: profi
                             Value(m.nonfinite_reference, ref_origin), Value(m.nonfinite_candidate, cand_origin),
                             tuple(evidence)))
     summary = _summary(m, kind)
+    worst = _where(m, kind)
     # Non-finite values are DG502's verdict; the metrics they poison are not reported again one by one.
     failed = [] if out else [e for e in evidence if e.passed is False]
     for e in failed:
@@ -187,7 +205,7 @@ def judge(label: str, key: str, m: metrics.OutputMetrics, kind: str, prof: profi
         out.append(_finding(codes.OutputBeyondTolerance, f"{key}.{e.name}",
                             f"output '{label}': {e.name} {shown} {'>' if e.better == 'lower' else '<'} "
                             f"{e.bound:.6g} ({bounds[e.name].origin.source or prof.name}; golden {golden_path}); "
-                            f"{summary}", bounds[e.name],
+                            f"{summary}{worst}", bounds[e.name],
                             Value(e.value, cand_origin), ordered, measured=e))
     if not out:
         out.append(_finding(codes.OutputWithinProfile, key,
@@ -195,6 +213,17 @@ def judge(label: str, key: str, m: metrics.OutputMetrics, kind: str, prof: profi
                             Value(prof.name, Origin(ref_origin.path, source="profile")),
                             Value("within", cand_origin), tuple(evidence)))
     return out
+
+
+def _where(m: metrics.OutputMetrics, kind: str) -> str:
+    """Where a failing output is worst: the element of the largest absolute error and the samples of lowest
+    cosine (``; max_abs at (2, 0); worst samples #2 (cosine -1), #0 (0.894)``); empty for token sequences,
+    whose first divergence the summary already gives."""
+    if kind == "sequence" or m.max_abs_at is None:
+        return ""
+    at = "(" + ", ".join(str(i) for i in m.max_abs_at) + ")"
+    worst = ", ".join(f"#{i} ({'cosine ' if n == 0 else ''}{c:.3g})" for n, (i, c) in enumerate(m.worst_samples))
+    return f"; max_abs at {at}" + (f"; worst samples {worst}" if worst else "")
 
 
 def _summary(m: metrics.OutputMetrics, kind: str = "tensor") -> str:

@@ -242,3 +242,24 @@ rules: {{severity: {{DG599: error}}}}
     assert got == 2
     assert "driftguard.yaml:12: rules.severity.DG599: no rule or parity check 'DG599'; known: DG101," in err
     assert "DG505, DG506, DG510" in err
+
+
+def test_a_failing_output_says_where_it_is_worst_and_how_it_ran(pair: dict[str, Path],
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 21 point 4: the worst samples (index, cosine) and the element of the largest error, computed here
+    with numpy from the two graphs' own outputs, and the runner, provider and batch size beside the metrics."""
+    import onnxruntime as ort
+
+    x = np.load(pair["golden"])["x"]
+    ref = ort.InferenceSession(str(pair["ref"]), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    cand = ort.InferenceSession(str(pair["cand"]), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    err = np.abs(cand.astype(np.float64) - ref.astype(np.float64))
+    at = np.unravel_index(int(np.argmax(err)), err.shape)
+    r, c = ref.astype(np.float64), cand.astype(np.float64)
+    cos = (r * c).sum(1) / (np.linalg.norm(r, axis=1) * np.linalg.norm(c, axis=1))
+    worst = int(np.argmin(cos))
+    code, report, _ = parity(capsys, write_manifest(pair["dir"], ORT % "cand.onnx"), "--no-attribution")
+    message = findings(report)["parity.logits.elementwise_fraction"]["message"]
+    assert code == 1
+    assert f"; max_abs at ({at[0]}, {at[1]}); worst samples #{worst} (cosine {cos[worst]:.3g})" in message
+    assert "; ran: candidate onnxruntime on CPUExecutionProvider, batch size 32" in message

@@ -208,6 +208,14 @@ class HfRunner:
     def describe(self) -> str:
         return f"hf:{self.artifact}"
 
+    @staticmethod
+    def execution(cfg: RunnerConfig[Any]) -> str:
+        """The torch device a module of ``cfg`` runs on (``device: auto``: CUDA when torch sees it), decided as
+        ``setup`` decides it, so every executor reports the same."""
+        import torch
+
+        return "cuda" if cfg.device != "cpu" and torch.cuda.is_available() else "cpu"
+
     def setup(self) -> None:
         try:
             import torch

@@ -62,18 +62,14 @@ class OnnxRuntimeRunner:
     def describe(self) -> str:
         return f"onnxruntime:{self.artifact}"
 
-    def providers(self) -> list[str]:
-        import onnxruntime as ort
+    @staticmethod
+    def execution(cfg: RunnerConfig[Any]) -> str:
+        """The execution provider a session of ``cfg`` runs on: the first ``providers`` picks (decided from the
+        device asked and what onnxruntime has here, so every executor reports the same)."""
+        return _providers(cfg.device)[0]
 
-        available = ort.get_available_providers()
-        if self.cfg.device == "cuda":
-            if "CUDAExecutionProvider" not in available:
-                raise ParityError("--device cuda: onnxruntime has no CUDAExecutionProvider here "
-                                  f"(available: {', '.join(available)})")
-            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
-        if self.cfg.device == "auto" and "CUDAExecutionProvider" in available:
-            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
-        return ["CPUExecutionProvider"]
+    def providers(self) -> list[str]:
+        return _providers(self.cfg.device)
 
     def setup(self) -> None:
         try:
@@ -160,3 +156,18 @@ def _shown(dims: list[Any]) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _providers(device: str) -> list[str]:
+    """The execution providers a session takes for ``device`` (auto: CUDA when onnxruntime has it)."""
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if device == "cuda":
+        if "CUDAExecutionProvider" not in available:
+            raise ParityError("--device cuda: onnxruntime has no CUDAExecutionProvider here "
+                              f"(available: {', '.join(available)})")
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    if device == "auto" and "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
