@@ -20,7 +20,7 @@ import importlib.util
 import sys
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -121,6 +121,18 @@ class TensorPreprocessing:
                    padding_side=str(config.get("preprocessing.padding_side") or "right"),
                    special=edge_token_ids(config))
 
+    @classmethod
+    def for_side(cls, config: Mapping[str, Any], folder: Path | None) -> TensorPreprocessing:
+        """``from_config``, with the special token ids read from the side's real tokenizer in ``folder`` when
+        the config names none and truncation can cut: a tokenizer folder saved by transformers 5 has no
+        ``added_tokens_decoder`` in its tokenizer_config.json, so its ids are not in the extracted config."""
+        prep = cls.from_config(config)
+        if prep.special or prep.max_length is None or folder is None:
+            return prep
+        from driftguard.parity.runners.tokenizer import edge_ids
+
+        return replace(prep, special=edge_ids(folder))
+
     def describe(self) -> str:
         """What the adaptation does, in words (for the report: token arrays adapted, not tokenized)."""
         cut = f"at most {self.max_length} tokens a row, cut on the {self.truncation_side}" if self.max_length \
@@ -198,6 +210,7 @@ class TextInputs:
         from driftguard.parity.runners.tokenizer import SideTokenizer, folder_of
 
         folder = folder_of(setting, artifact)
+        self.folder = folder
         self.runner = runner
         self.tokenizer = SideTokenizer(folder, config) if folder is not None else None
         self._lock = threading.Lock()

@@ -55,8 +55,8 @@ class OnnxRuntimeRunner:
         self.cfg = cfg
         self.spec = cfg.settings
         self.artifact = cfg.path(cfg.settings.artifact)
-        self.prep = TensorPreprocessing.from_config(config)
         self.text = TextInputs(cfg.path(cfg.settings.tokenizer), self.artifact, config, "onnxruntime")
+        self.prep = TensorPreprocessing.for_side(config, self.text.folder)
         self.session: Any = None
 
     def describe(self) -> str:

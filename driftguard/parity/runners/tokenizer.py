@@ -16,6 +16,7 @@ longest row of the batch.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -62,7 +63,10 @@ def describe_inputs(runner: str, settings: Any, base: Path, config: Mapping[str,
             folder_of(base / own if isinstance(own, str) else None, artifact_path) if runner in TEXT_RUNNERS else None
         return SideTokenizer(folder, config, _shown(folder, base)).describe() if folder is not None else None
     if runner in ARRAY_RUNNERS and any(n in SEQUENCE_INPUTS for n in names):
-        return TensorPreprocessing.from_config(config).describe()
+        own = getattr(settings, "tokenizer", None)
+        folder = folder_of(base / own if isinstance(own, str) else None, artifact_path) \
+            if runner in TEXT_RUNNERS else None
+        return TensorPreprocessing.for_side(config, folder).describe()
     return None
 
 
@@ -76,6 +80,24 @@ def _shown(folder: Path, base: Path) -> str:
 
 def _int(v: Any) -> int | None:
     return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1_000_000_000 else None
+
+
+@functools.lru_cache(maxsize=32)
+def edge_ids(folder: Path) -> frozenset[int]:
+    """The ids of the ``[CLS]``/``<s>`` and ``[SEP]``/``</s>`` tokens the real tokenizer in ``folder`` puts around
+    a sequence (``cls``, ``bos``, ``sep``, ``eos``); empty when transformers is missing or cannot load it (the
+    adapter then says it cuts an end token like any other)."""
+    try:
+        import transformers
+    except ImportError:
+        return frozenset()
+    try:
+        tok: Any = transformers.AutoTokenizer.from_pretrained(str(folder), local_files_only=True,
+                                                              trust_remote_code=False)
+    except Exception:  # a folder transformers cannot read: no ids, said in the report
+        return frozenset()
+    ids = (getattr(tok, f"{name}_token_id", None) for name in ("cls", "bos", "sep", "eos"))
+    return frozenset(i for i in ids if isinstance(i, int) and not isinstance(i, bool))
 
 
 class SideTokenizer:

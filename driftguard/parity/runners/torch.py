@@ -60,8 +60,8 @@ class TorchRunner:
         self.spec = cfg.settings
         self.artifact = cfg.path(cfg.settings.artifact)
         self.config = dict(config)
-        self.prep = TensorPreprocessing.from_config(config)
         self.text = TextInputs(cfg.path(cfg.settings.tokenizer), self.artifact, config, "torch")
+        self.prep = TensorPreprocessing.for_side(config, self.text.folder)
         self.module: Any = None
         self.floating: Any = None
         self.accepts: frozenset[str] | None = None

@@ -277,3 +277,25 @@ def test_the_cli_child_reports_the_real_tokenizer_difference(sides: Path) -> Non
     assert proc.returncode == 1, proc.stderr
     assert "parity.embedding.cosine_min" in proc.stdout
     assert "candidate text tokenized by the real tokenizer in" in proc.stdout and "(max_length 8," in proc.stdout
+
+
+def test_a_folder_without_added_tokens_decoder_gives_its_ids_from_the_real_tokenizer(tmp_path: Path) -> None:
+    """transformers 5's save_pretrained writes no ``added_tokens_decoder``, so the extracted config names no
+    special ids: the adapter reads them from the real tokenizer in the side's folder and keeps [SEP] (right cut),
+    as the tokenizer does; the report says it keeps them."""
+    folder = bert_tokenizer(tmp_path / "tok", 512)
+    config_path = folder / "tokenizer_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    del config["added_tokens_decoder"]
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    side = {"preprocessing.max_length": 8}
+    assert edge_token_ids(side) == frozenset()
+    cls, sep = SPECIAL.index("[CLS]"), SPECIAL.index("[SEP]")
+    prep = TensorPreprocessing.for_side(side, folder)
+    assert prep.special == {cls, sep}
+    full = _real(folder, "right", None, 40)
+    np.testing.assert_array_equal(prep.apply(full)["input_ids"], _real(folder, "right", 8, 40)["input_ids"])
+    said = describe_inputs("onnxruntime", type("S", (), {"artifact": "tok/model.onnx", "tokenizer": None})(),
+                           tmp_path, side, False, ("input_ids", "attention_mask"))
+    assert said is not None and f"keeping the special tokens {cls}, {sep} as the tokenizer does" in said
+    assert TensorPreprocessing.for_side(side, None).special == frozenset()  # no folder: the old cut, said so
