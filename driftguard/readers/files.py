@@ -227,6 +227,17 @@ def _is_link(name: str, folder: int) -> bool:
         return False
 
 
+def _device(name: str, folder: int) -> bool:
+    """True for a character device or FIFO at ``name`` (``-o /dev/null``): a stream the user named, written to
+    as it is. Removing it to create a fresh file (as a stale output is) would, run as root, replace the
+    machine's /dev/null with a regular file."""
+    try:
+        mode = os.lstat(name, dir_fd=folder).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def _remove_stale(name: str, folder: int, shown: str, what: str) -> None:
     """Remove what is at ``name`` in ``folder`` (a stale output, or a symlink itself, never its target);
     UsageError for a folder there."""
@@ -257,9 +268,14 @@ def create_output(path: str | Path, *, tree: str | Path = ".", named: bool = Tru
     shown = str(path)
     start, parts, name = _place(path, tree, named, what)
     if os.open not in os.supports_dir_fd:  # no openat (Windows): the same checks by name
-        return _create_by_name(start, parts, name, shown, what)
+        return _create_by_name(start, parts, name, shown, what, named)
     folder = _open_folder(start, parts, shown, what)
     try:
+        if _device(name, folder):  # /dev/null, /dev/stdout, a FIFO: written to, never removed
+            if not named:
+                raise UsageError(f"{what}: refused to write {shown}: not a regular file")
+            fd = os.open(name, os.O_WRONLY | _NOFOLLOW, dir_fd=folder)
+            return os.fdopen(fd, "wb")
         _remove_stale(name, folder, shown, what)
         try:
             fd = os.open(name, _WRITE_FLAGS, 0o644, dir_fd=folder)
@@ -270,7 +286,7 @@ def create_output(path: str | Path, *, tree: str | Path = ".", named: bool = Tru
     return os.fdopen(fd, "wb")
 
 
-def _create_by_name(start: str, parts: list[str], name: str, shown: str, what: str) -> BinaryIO:
+def _create_by_name(start: str, parts: list[str], name: str, shown: str, what: str, named: bool) -> BinaryIO:
     """:func:`create_output` where folders cannot be opened relative to each other: each folder checked with
     ``lstat`` (a symlink placed between the check and the write is a race the platform leaves open)."""
     walked = Path(start)
@@ -281,6 +297,10 @@ def _create_by_name(start: str, parts: list[str], name: str, shown: str, what: s
     target = walked / name
     if target.is_dir() and not target.is_symlink():
         raise UsageError(f"{what}: cannot write {shown}: a folder is there")
+    if target.exists() and not target.is_symlink() and not target.is_file():  # a device or FIFO: written to
+        if not named:
+            raise UsageError(f"{what}: refused to write {shown}: not a regular file")
+        return open(target, "wb")  # the caller closes it, as it closes the fd-based one
     try:
         target.unlink(missing_ok=True)
         fd = os.open(target, _WRITE_FLAGS, 0o644)
@@ -308,7 +328,8 @@ def remove_output(path: str | Path, *, tree: str | Path = ".", named: bool = Tru
     start, parts, name = _place(path, tree, named, what)
     if os.open not in os.supports_dir_fd:
         target = Path(start).joinpath(*parts, name)
-        if not any(p.is_symlink() for p in (Path(start).joinpath(*parts[:i + 1]) for i in range(len(parts)))):
+        if not any(p.is_symlink() for p in (Path(start).joinpath(*parts[:i + 1]) for i in range(len(parts)))) \
+                and (target.is_symlink() or target.is_file()):
             with suppress(OSError):
                 target.unlink()
         return
@@ -317,6 +338,7 @@ def remove_output(path: str | Path, *, tree: str | Path = ".", named: bool = Tru
     except UsageError:
         return  # the write itself says what is wrong with the path, with the run's result
     try:
-        _remove_stale(name, folder, shown, what)
+        if not _device(name, folder):
+            _remove_stale(name, folder, shown, what)
     finally:
         os.close(folder)

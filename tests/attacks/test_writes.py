@@ -134,3 +134,25 @@ def test_create_output_gives_a_binary_file(tree: Path) -> None:
     with files.create_output(tree / "r.bin", tree=tree) as fh:
         fh.write(b"\x00\x01")
     assert (tree / "r.bin").read_bytes() == b"\x00\x01"
+
+
+def test_a_device_named_on_the_command_line_is_written_to_never_replaced(tree: Path) -> None:
+    """``--format text=/dev/null`` removed /dev/null to create a fresh file: run as root, the machine's
+    /dev/null became a regular file (and git, told GIT_CONFIG_GLOBAL=/dev/null, read whatever was written)."""
+    import stat
+    import threading
+
+    fifo = tree / "stream"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    files.write_output(fifo, "report\n", tree=tree)
+    reader.join(timeout=30)
+    assert got == [b"report\n"] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    files.remove_output(fifo, tree=tree)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # a stream is not a stale output
+    with pytest.raises(UsageError, match="not a regular file"):
+        files.write_output(fifo, "x", tree=tree, named=False)
+    files.write_output(os.devnull, "discarded\n")
+    assert stat.S_ISCHR(os.lstat(os.devnull).st_mode)
