@@ -100,17 +100,20 @@ def turbomind_decoding(values: Mapping[str, Value]) -> Decision | None:
 
 
 _COMMON_IGNORED = "not an lmdeploy GenerationConfig / api_server field"
+_GEN_CONFIG_EOS = ("lmdeploy takes eos_token_id from the model's generation_config.json (defaults.md §6, LMD "
+                   "messages.py GenerationConfig.update_from_hf_gen_cfg)")
 PIPELINE = EngineSpec(
     name="lmdeploy-pipeline", engine="lmdeploy", label="lmdeploy pipeline", namespace="lmdeploy", fields=FIELDS,
     other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED, layers=(Layer("lmdeploy", LMDEPLOY_DEFAULTS),),
     decoding=pipeline_decoding, dtypes=("auto", "float16", "bfloat16"), dtype_auto=DTYPE_AUTO,
+    generation_config_eos=_GEN_CONFIG_EOS,
 )
 SERVER = EngineSpec(
     name="lmdeploy-server", engine="lmdeploy", label="lmdeploy api_server", namespace="lmdeploy", fields=FIELDS,
     other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED,
     layers=(Layer("lmdeploy", {k: d for k, d in LMDEPLOY_DEFAULTS.items()
                                        if k != "generation.max_new_tokens"}),),  # session_len - prompt_len
-    decoding=server_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO,
+    decoding=server_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO, generation_config_eos=_GEN_CONFIG_EOS,
 )
 TURBOMIND = EngineSpec(
     name="turbomind", engine="lmdeploy", label="TurboMind", namespace="lmdeploy", fields=INI_REQUEST,

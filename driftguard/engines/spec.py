@@ -122,7 +122,9 @@ class EngineSpec:
     ``auto`` resolves from the model's weight precision (empty: not documented, left as ``auto``).
     ``dtype_unset``: the compute dtype when nothing states one (None: not documented, left unknown).
     ``quantizations``: accepted quantization names (empty: not validated). ``truncation_side``: which end a
-    request's truncation field cuts (None: the path does not truncate).
+    request's truncation field cuts (None: the path does not truncate). ``generation_config_eos``: why the path
+    stops on every eos id of the model's generation_config.json, besides the tokenizer's (the engine's source);
+    empty where it stops on the tokenizer's or config.json's eos only, or where that is not documented (DG201).
     """
 
     name: str
@@ -142,6 +144,7 @@ class EngineSpec:
     quantizations: tuple[str, ...] = ()
     truncation_side: str | None = None
     truncation_why: str = ""
+    generation_config_eos: str = ""
 
     @property
     def known(self) -> frozenset[str]:

@@ -128,6 +128,9 @@ ROUTER = EngineSpec(
     other_fields=PARAMETER_FIELDS, ignored_why="not a TGI parameter (TGI's router drops it)",
     rejects="TGI rejects it", layers=(Layer("tgi", TGI_DEFAULTS),), decoding=decoding,
     dtypes=LAUNCHER_DTYPES, dtype_unset=dtype_unset, quantizations=LAUNCHER_QUANTIZE, truncation_side="left",
+    generation_config_eos="TGI's server makes a list eos_token_id of generation_config.json the tokenizer's eos ids "
+                          "(huggingface/text-generation-inference@db931fcf42da server/text_generation_server/models/"
+                          "flash_causal_lm.py FlashCausalLM.__init__: tokenizer._eos_token_ids)",
     truncation_why="TGI truncate keeps the last n input tokens: left truncation (defaults.md §3 truncate; TGI "
                    "router validation truncates with TruncationDirection::Left)",
 )

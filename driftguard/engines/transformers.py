@@ -92,6 +92,7 @@ def decoding(values: Mapping[str, Value]) -> Decision | None:
 GENERATE = EngineSpec(
     name="transformers", engine="transformers", label="transformers generate()", namespace="hf.generation",
     fields=FIELDS, layers=(Layer("transformers", HF_GENERATION_DEFAULTS),), decoding=decoding,
+    generation_config_eos="generate() stops on the generation config's eos_token_id (defaults.md §1, eos_token_id)",
 )
 
 #: The ranges the model-serving config validates (Triton ModelConfig, defaults.md §7), and the context lengths.

@@ -137,6 +137,9 @@ SERVE = EngineSpec(
             "generation_config auto)"),
     decoding=decoding, dtypes=("auto", "float16", "bfloat16", "float32"), dtype_auto=DTYPE_AUTO,
     truncation_side="left",
+    generation_config_eos="vLLM adds the generation config's eos_token_ids to every request's stop ids, even "
+                          "when it takes no sampling default from it (defaults.md §2.3 EOS, VLLM-SP "
+                          "update_from_generation_config)",
     truncation_why="vLLM truncate_prompt_tokens keeps the last k prompt tokens: left truncation (VLLM-SP "
                    "SamplingParams.truncate_prompt_tokens)",
 )

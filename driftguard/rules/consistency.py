@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import PurePath
 
+from driftguard.engines import find
 from driftguard.engines.transformers import HF_VERY_LARGE_INTEGER
 from driftguard.equality import values_equal
 from driftguard.keys import spec_for
@@ -53,9 +54,11 @@ class EosTokenConsistency(Rule):
     id) in every artifact of a side, and compares them as sets of ids. transformers' ``generate()`` stops on
     the generation config's ids; servers that read only the tokenizer or config.json stop on theirs.
 
-    Severity: ``error`` when the sets differ; ``warning`` when generation_config.json lists every id the other
-    files declare (engines that read generation_config.json stop correctly, those that read only the
-    tokenizer may not).
+    Severity: ``error`` when the sets differ. When generation_config.json lists every id the other files declare
+    (Meta's Llama 3.1: ``[128001, 128008, 128009]`` there, one id in config.json or the tokenizer), what runs the
+    side decides: transformers' ``generate()`` (a side with no serving engine's file), vLLM, TGI and lmdeploy
+    stop on every id generation_config.json lists (``EngineSpec.generation_config_eos`` cites each), so there is
+    no finding; on another serving path (TensorRT-LLM takes ``end_id`` from the tokenizer) it is a ``warning``.
 
     **Anti-pattern**
 
@@ -100,6 +103,8 @@ class EosTokenConsistency(Rule):
         if len({ids for _, ids in found}) <= 1:
             return
         superset = bool(gen_ids) and all(ids <= gen_ids for _, ids in found)
+        if superset and _stops_on_generation_config(side):
+            return  # Llama 3.1's layout: the path stops on every id generation_config.json lists
         listing = "; ".join(f"{_label(v)} {_ids_text(ids)}" for v, ids in found)
         if superset:
             message = (f"{side.name} side: eos token ids disagree ({listing}); generation_config.json lists them "
@@ -110,6 +115,16 @@ class EosTokenConsistency(Rule):
         else:
             message = f"{side.name} side: eos token ids disagree ({listing})"
             yield self.finding("generation.eos_token_id", message, related=tuple(v for v, _ in found))
+
+
+def _stops_on_generation_config(side: Side) -> bool:
+    """True when what runs the side stops on every eos id of generation_config.json: transformers' generate()
+    (a side no serving engine's file is on) or a serving path documented to (``EngineSpec.generation_config_eos``:
+    vLLM, TGI, lmdeploy)."""
+    if side.serving is None:
+        return True
+    spec = find(side.serving)
+    return spec is not None and bool(spec.generation_config_eos)
 
 
 class MaxLengthConsistency(Rule):

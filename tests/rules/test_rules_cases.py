@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from driftguard import extractors
-from driftguard.gate.sides import kind_traits, tied
+from driftguard.gate.sides import kind_traits, serving_path, tied
 from driftguard.model import EffectiveConfig, How, Origin, Value
 from driftguard.rules import RULES
 from driftguard.rules.base import RuleContext, Side
@@ -67,7 +67,7 @@ def side_from(spec: Any, name: str) -> Side:
     known = [a for a in artifacts if a.kind in extractors.EXTRACTORS]
     kinds = kind_traits(a.kind for a in known)
     # And the values only manifest order ranks, by the kinds' own merge ranks (DG204).
-    return Side(name, artifacts, merged, kinds=kinds, tied=tied(known))
+    return Side(name, artifacts, merged, serving_path(artifacts), kinds=kinds, tied=tied(known))
 
 
 def context_from(case: dict[str, Any]) -> RuleContext:

@@ -58,7 +58,7 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "Decentralised-AI__falcon-40b": [],
     "GiorgosPapado__m2m_onnx_with_combined_sessions": [],
     "HYanChen__MiniMind2": [],
-    "HakunaMatata888__gemma2-poem": [("DG201", "generation.eos_token_id")],
+    "HakunaMatata888__gemma2-poem": [],  # generate() stops on every eos id generation_config.json lists
     "HamZil__Llama-2-7b-hf": [],
     "Harryshaft8__https-huggingface.co-KoboldAI-OPT-6.7B-Erebus": [],
     "HwwwwwwwH__MiniCPM-V-2": [],
@@ -102,12 +102,19 @@ def test_rules_run_on_real_models(prefix: str) -> None:
 
 def test_gemma2_eos_disagreement_is_found() -> None:
     """gemma2 ends turns with <end_of_turn> (107): config and generation config list it, the tokenizer's eos
-    is <eos> (1) only - engines stopping on the tokenizer's eos run on."""
-    found = [f for f in _findings("HakunaMatata888__gemma2-poem") if f.rule == "DG201"]
+    is <eos> (1) only - a server stopping on the tokenizer's eos (TensorRT-LLM's end_id) runs on, while
+    generate(), vLLM and TGI stop on every id generation_config.json lists."""
+    artifacts = _artifacts("HakunaMatata888__gemma2-poem")
+    merged = {k: v for a in artifacts for k, v in a.values.items()}
+    served = Side("deployment", tuple(artifacts), merged, serving="trtllm-serve")
+    found = [f for f in run_rules(RuleContext("gemma2", Side("training", (), {}), served)) if f.rule == "DG201"]
     assert len(found) == 1
     assert found[0].severity == "warning"
     assert {Path(v.origin.path).name.split("__")[-1] for v in found[0].related} == {
         "config.json", "generation_config.json", "tokenizer_config.json"}
+    for serving in (None, "vllm-serve", "tgi", "lmdeploy-server"):
+        side = Side("deployment", tuple(artifacts), merged, serving=serving)
+        assert [f for f in run_rules(RuleContext("gemma2", Side("training", (), {}), side)) if f.rule == "DG201"] == []
 
 
 def test_llama2_is_consistent() -> None:
