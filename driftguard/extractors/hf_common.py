@@ -235,6 +235,6 @@ def add_generation_fields(builder: ValueBuilder, doc: JsonDoc, data: dict[str, A
         builder.set(canonical, read_generation_field(doc, key, raw), at, pointer, source)
 
 
-def fill_generation_defaults(builder: ValueBuilder) -> None:
-    """Fill the documented transformers GenerationConfig defaults for keys still unset."""
-    builder.fill_defaults(HF_GENERATION_DEFAULTS, default_of=DEFAULT_OWNER)
+def fill_generation_defaults(builder: ValueBuilder, skip: tuple[str, ...] = ()) -> None:
+    """Fill the documented transformers GenerationConfig defaults for keys still unset (but ``skip``)."""
+    builder.fill_defaults({k: d for k, d in HF_GENERATION_DEFAULTS.items() if k not in skip}, default_of=DEFAULT_OWNER)

@@ -7,7 +7,9 @@ Precedence, as transformers 4.57.6 ``from_pretrained`` resolves it (defaults.md 
   config from config.json (``GenerationConfig.from_model_config``): config.json's generation attributes become
   ``generation.*`` with origin config.json (source ``config.json (from_model_config)``), the ``text_config`` /
   ``decoder`` / ``generator`` sub-configs fill what the top level leaves unset, and the transformers defaults
-  fill the rest. config.json's own copies stay ``hf.config.*`` either way.
+  fill the rest, but for ``max_length``: its 20 is transformers' model-agnostic fallback (``generate()`` warns
+  when it applies), not a length the folder states, and it is not compared with a server's context.
+  config.json's own copies stay ``hf.config.*`` either way.
   Not modelled: 4.x ``generate()`` rebuilds the generation config from config.json when generation_config.json
   says ``_from_model_config: true`` and config.json holds non-default generation values; a consistency rule
   comparing ``hf.config.*`` with ``generation.*`` reports that case.
@@ -93,5 +95,8 @@ def _from_model_config(config: Path, options: ExtractOptions) -> EffectiveConfig
         if isinstance(nested, dict):
             add_generation_fields(builder, doc, nested, pointer_prefix=f"/{sub}", line=doc.line(sub),
                                   source=FROM_MODEL_CONFIG, keep_unknown=False, only_missing=True)
-    fill_generation_defaults(builder)
+    # transformers' max_length 20 is its "model-agnostic default" (generate() warns when it applies): a folder
+    # without generation_config.json states no generation length, and 20 is no length to compare with a
+    # server's context.
+    fill_generation_defaults(builder, skip=("generation.max_length",))
     return builder.build()
