@@ -17,6 +17,20 @@ from dataclasses import dataclass, field
 from driftguard.keys import Default
 from driftguard.model import EffectiveConfig, Json, Value
 
+#: Keys a serving engine takes from the served model's own files (tokenizer_config.json, tokenizer.json,
+#: generation_config.json, config.json) unless a file of its side states them: the token ids that end, start and
+#: pad generation and the tokenizer's metadata. Every path loads the tokenizer from the model (vLLM
+#: ``get_tokenizer(model)``, TGI's and SGLang's ``AutoTokenizer.from_pretrained(model_id)``, TensorRT-LLM's
+#: ``tokenizer_dir``, lmdeploy's ``Tokenizer(model_path)``) and applies its chat template when none is given. On a
+#: side holding the model's files they are read there; on one that does not, they are "from the model", not a
+#: value the side leaves unset (DG103).
+FROM_MODEL_FILES = frozenset((
+    "generation.eos_token_id", "generation.bos_token_id", "generation.pad_token_id",
+    "generation.decoder_start_token_id", "preprocessing.tokenizer_class", "preprocessing.add_bos_token",
+    "preprocessing.add_eos_token", "preprocessing.model_input_names", "preprocessing.do_lower_case",
+    "preprocessing.padding_side", "preprocessing.truncation_side", "preprocessing.chat_template",
+))
+
 
 @dataclass(frozen=True)
 class Range:

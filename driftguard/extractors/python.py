@@ -124,7 +124,10 @@ def _ordered(sites: list[Resolved]) -> list[Resolved]:
 
 
 def _stated(v: Value) -> bool:
-    return v.explicit or v.how == How.UNRESOLVED
+    """Written at the call site: explicit, or an expression the file does not fix. A value an engine takes from
+    a model whose files are not here (``LLM(model="org/name")``: vLLM's generation_config.json layer) is not
+    written, so a ``SamplingParams`` call beside it states the key alone."""
+    return v.explicit or (v.how == How.UNRESOLVED and v.derived_from != ("model.source",))
 
 
 def _ambiguous(path: Path, key: str, a: _Held, b: _Held, sites: list[Resolved]) -> None:

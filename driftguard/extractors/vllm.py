@@ -51,7 +51,7 @@ from driftguard.extractors.runtime_common import (
     truncation_side,
 )
 from driftguard.keys import chat_template_digest
-from driftguard.model import EffectiveConfig, Value
+from driftguard.model import EffectiveConfig, How, Origin, Value
 from driftguard.normalize import normalize_dtype
 from driftguard.readers.files import confine, is_dir, read_text
 
@@ -175,10 +175,11 @@ def extract_document(doc: Document, options: ExtractOptions, *, engine_args: boo
             _override_layer(b, doc, data[args["override_generation_config"]],
                             f"/{escape(str(args['override_generation_config']))}")
         if mode != "vllm":
-            _generation_config_layer(b, doc, data, mode, options, args)
+            _generation_config_layer(b, doc, data, mode, options, args, engine=engine)
     spec = vllm_engine.SAMPLING_PARAMS if sampling_params else _TRITON if triton else _SERVE
-    # The OpenAI server lets an unset max_tokens run to the end of the context window (§2.2).
-    fill_layers(b, spec, skip=("generation.max_new_tokens",) if is_request_body and not triton else ())
+    # The OpenAI server lets an unset max_tokens run to the end of the context window (§2.2); engine args state
+    # no request, and SamplingParams' max_tokens 16 is a request-level class default the server never applies.
+    fill_layers(b, spec, skip=("generation.max_new_tokens",) if (is_request_body or engine) and not triton else ())
     apply_decoding(b, spec)
     used.update(("messages", "prompt", "generation_config"))
     keep_namespaced(b, doc, "vllm", data, "", used, "engine args" if engine else "request",
@@ -352,7 +353,7 @@ def _override_layer(b: ValueBuilder, doc: Document, raw: Any, ptr: str) -> None:
 
 
 def _generation_config_layer(b: ValueBuilder, doc: Document, data: dict[str, Any], mode: str,
-                             options: ExtractOptions, args: dict[str, Any]) -> None:
+                             options: ExtractOptions, args: dict[str, Any], *, engine: bool) -> None:
     """The model's generation_config.json as ``vllm serve`` sees it through ``to_diff_dict()``: the six fields,
     minus values equal to transformers 4.x class defaults (defaults.md §1.3, §2.3 consequence 2).
     ``args``: canonical name -> the spelling the file uses (for lines)."""
@@ -365,14 +366,22 @@ def _generation_config_layer(b: ValueBuilder, doc: Document, data: dict[str, Any
         field = mode_ptr if mode != "auto" else model_ptr
         confine(folder, options.root_for(doc.path), "folder", origin=str(doc.path), line=doc.line(field))
     ctx = context_generation(options)
+    if mode == "auto" and folder is None and ctx is None and not _model_files(options):
+        if engine:
+            _from_unseen_model(b, doc, data.get(args.get("model", "model")), model_ptr)
+        else:  # a request to a server whose engine args name a model the side holds no files of
+            for key, v in _unseen_in_context(options).items():
+                b.values.setdefault(key, v)
+        if any(_unseen(v) for v in b.values.values()):
+            return
     if mode != "auto" and folder is None:
         raise ExtractionError(f"generation_config: folder {mode!r} not found", str(doc.path),
                               doc.line(mode_ptr))
     if ctx is not None and mode == "auto":
         for key in GEN_CONFIG_FIELDS.values():
-            v = ctx.get(key)
-            if v is not None and v.explicit and v.value is not None:
-                values[key] = v
+            got = ctx.get(key)
+            if got is not None and got.explicit and got.value is not None:
+                values[key] = got
     elif folder is not None and (folder / "generation_config.json").is_file():
         values = read_generation_config_json(folder, GEN_CONFIG_FIELDS, options.limits)
     gc = _SERVE.generation_config
@@ -382,6 +391,44 @@ def _generation_config_layer(b: ValueBuilder, doc: Document, data: dict[str, Any
         if gc.drop_hf_defaults and hf_default is not None and v.value == hf_default.value:
             continue  # to_diff_dict() drops it (equals the transformers 4.x default): vLLM never sees it
         b.inherit(key, v, "generation_config.json", gc.why)
+
+
+#: Kinds that hold a model's own files: on a side with one of them, vLLM's model-dependent values are read there.
+_MODEL_KINDS = ("hf-generation", "hf-model", "hf-config")
+
+
+def _model_files(options: ExtractOptions) -> bool:
+    """True when the side holds the model's files (its generation_config.json, config.json or folder)."""
+    return any(cfg.kind in _MODEL_KINDS for cfg in options.context)
+
+
+def _from_unseen_model(b: ValueBuilder, doc: Document, model: Any, model_ptr: str) -> None:
+    """The model is a hub id (or a folder outside the side) and the side holds none of its files: the six fields
+    ``vllm serve`` takes from its generation_config.json are unknown, not vLLM's bare defaults. Each is kept as
+    an unresolved value that depends on ``model.source`` (never compared; DG304 reports them as one warning
+    naming the model, telling the user to add its folder to the side)."""
+    if not isinstance(model, str) or not model.strip():
+        return
+    origin = Origin(str(doc.path), doc.line(model_ptr), model_ptr, "from the model")
+    for key in dict.fromkeys(GEN_CONFIG_FIELDS.values()):
+        if key not in b.values:
+            b.values[key] = Value(f"{model}/generation_config.json", origin, How.UNRESOLVED,
+                                  "vllm serve takes it from the model's generation_config.json (generation_config "
+                                  "auto), which is not on this side", derived_from=("model.source",))
+
+
+def _unseen(v: Value) -> bool:
+    """A value ``_from_unseen_model`` kept: unresolved, depending on ``model.source``."""
+    return v.how == How.UNRESOLVED and v.derived_from == ("model.source",)
+
+
+def _unseen_in_context(options: ExtractOptions) -> dict[str, Value]:
+    """The model-dependent values the side's engine args (a serve config, a launch command) left unknown."""
+    out: dict[str, Value] = {}
+    for cfg in options.context:
+        if cfg.serving == _SERVE.name:
+            out.update({k: v for k, v in cfg.values.items() if _unseen(v)})
+    return out
 
 
 #: vLLM load_chat_template: a --chat-template value without these characters is a file path.

@@ -14,11 +14,13 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import PurePath
 
+from driftguard.engines import EngineSpec, find
+from driftguard.engines.spec import FROM_MODEL_FILES
 from driftguard.equality import structured_delta
 from driftguard.keys import spec_for
-from driftguard.model import Finding, Severity, Value
+from driftguard.model import Finding, How, Severity, Value
 from driftguard.rules.base import Rule, RuleContext, Side
-from driftguard.rules.decoding import DECODING_KEY
+from driftguard.rules.decoding import DECODING_KEY, MODE_INPUTS
 
 
 def is_precision_key(key: str) -> bool:
@@ -239,6 +241,23 @@ def spoken_namespaces(kind: str, side: Side) -> set[str]:
     return set(side.kinds[kind].speaks if kind in side.kinds else ())
 
 
+def _spoken_by(spec: EngineSpec) -> frozenset[str]:
+    """The canonical keys a serving path's fields and default layers state."""
+    return frozenset(f.key for f in spec.fields.values()) | frozenset(spec.defaults())
+
+
+def _from_elsewhere(key: str, there: Side) -> bool:
+    """True when the side leaving ``key`` unset does not leave it unset: its serving engine takes it from the
+    model's own files (token ids, tokenizer metadata: ``engines.spec.FROM_MODEL_FILES``), has no field for that
+    generation key at all, or its files state it as a value they do not resolve (DG304 reports that)."""
+    if there.serving is not None and key in FROM_MODEL_FILES:
+        return True
+    spec = find(there.serving) if there.serving is not None else None
+    if spec is not None and key.startswith("generation.") and key not in _spoken_by(spec):
+        return True  # the engine has no field for it (vLLM has no max_length): nothing it could have said
+    return any(v.how == How.UNRESOLVED for v in there.shadowed.get(key, ()))
+
+
 class OneSidedKey(Rule):
     """A key is set explicitly on one side only, where the other side could have said it.
 
@@ -249,10 +268,17 @@ class OneSidedKey(Rule):
     - the key is canonical and in a behaviour namespace (``generation.*``, ``preprocessing.*``,
       ``batching.*``, ``serving.*``);
     - the value is explicit (written in a file, not a default);
+    - the key is not an input of the decoding mode (``do_sample``: most engines have no such field; the mode
+      each side derives is compared, DG104);
     - the other side has an artifact whose kind speaks that namespace: its documented defaults (its
       ``KindInfo.defaults``) cover the namespace (hf-generation, hf-tokenizer, triton), or it declares the
       namespace (the serving engines' kinds: vllm, tgi, openai, tensorrt-llm, lmdeploy; an HF model folder);
-    - the key is not ignored by the manifest's ignore globs.
+    - the key is not ignored by the manifest's ignore globs;
+    - the other side does not take it from elsewhere: a serving engine reads token ids and tokenizer metadata
+      from the model's own files (when the side holds them they are compared, when not they are "from the
+      model"), a generation key its serving path has no field for is nothing it could have said (vLLM has no
+      ``max_length``; lengths are DG106's), and a value its files state but do not resolve is DG304's (a
+      hub-id model with no folder).
 
     **Anti-pattern**
 
@@ -288,7 +314,9 @@ class OneSidedKey(Rule):
         other: Mapping[str, Value] = there.merged
         for key in sorted(here.merged):
             value = here.merged[key]
-            if key in other or not value.explicit or _namespace(key) not in spoken or key == DECODING_KEY:
+            if key in other or not value.explicit or _namespace(key) not in spoken or key == DECODING_KEY \
+                    or key in MODE_INPUTS \
+                    or _from_elsewhere(key, there):
                 continue
             spec = spec_for(key)
             if spec is None or not spec.compared or ctx.compare.ignored(key):

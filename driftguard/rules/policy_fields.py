@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from driftguard.model import Finding, How, Severity
-from driftguard.rules.base import Rule, RuleContext
+from driftguard.model import Finding, How, Severity, Value
+from driftguard.rules.base import Rule, RuleContext, Side
 
 #: The key segments the extractors record ignored fields and unknown flags under
 #: (``extractors.base.UNKNOWN_FIELDS``, ``extractors.launch_common.UNKNOWN_FLAGS``; rules do not import
@@ -56,10 +56,13 @@ class IgnoredRequestField(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for side in (ctx.training, ctx.deployed):
+            yield from self._unseen_model(ctx, side)
             for artifact in side.artifacts:
                 for key in sorted(artifact.values):
                     v = artifact.values[key]
                     segment = next((s for s in _SEGMENTS if s in key), None)
+                    if from_unseen_model(v):
+                        continue
                     if segment is not None:
                         field = key.split(segment, 1)[1]
                         why = v.shown_note or f"ignored by {artifact.kind}"
@@ -73,3 +76,30 @@ class IgnoredRequestField(Rule):
                         yield self.finding(key, message, training=v)
                     else:
                         yield self.finding(key, message, deployed=v)
+
+    def _unseen_model(self, ctx: RuleContext, side: Side) -> Iterator[Finding]:
+        """One warning per side whose engine takes values from a model the side holds no files of (a hub id with
+        no folder beside it): it names the model and the keys left unknown, and says to add the folder."""
+        unseen: dict[str, Value] = {}
+        for artifact in side.artifacts:
+            for key, v in artifact.values.items():
+                if from_unseen_model(v) and key not in side.merged:  # not another artifact's to say
+                    unseen.setdefault(key, v)
+        if not unseen:
+            return
+        first = unseen[min(unseen)]
+        model = side.merged.get("model.source") or first
+        keys = ", ".join(sorted(unseen))
+        message = (f"{side.name} side: the served model {model.value!r} ({first.origin.location()}) has no files on "
+                   f"this side, so the values its engine takes from them are unknown and not compared ({keys}); "
+                   f"add the model's folder (its generation_config.json and config.json) to the {side.name} side")
+        if side is ctx.training:
+            yield self.finding("model.source", message, training=model, related=tuple(unseen.values()))
+        else:
+            yield self.finding("model.source", message, deployed=model, related=tuple(unseen.values()))
+
+
+def from_unseen_model(v: Value) -> bool:
+    """A value an engine takes from the served model's files, which the side lacks: unresolved, depending on
+    ``model.source`` (the vllm kind's hub-id models)."""
+    return v.how == How.UNRESOLVED and v.derived_from == ("model.source",)

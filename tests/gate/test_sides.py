@@ -7,7 +7,7 @@ from pathlib import Path
 from driftguard import api, engines, extractors
 from driftguard.gate import sides
 from driftguard.manifest import load
-from driftguard.model import EffectiveConfig, Origin, Value
+from driftguard.model import EffectiveConfig, Finding, Origin, Value
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "summarizer"
 
@@ -74,3 +74,121 @@ def test_init_places_files_by_their_kinds_role(tmp_path: Path) -> None:
     found = api.discover(tmp_path)
     assert found == {"training": [("hf-generation", "ckpt/generation_config.json")],
                      "deployment": [("vllm", "serve/engine.yaml")]}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Defaults only where a side speaks (issue 20, point 5): each false alarm reproduced from real file shapes.
+# ---------------------------------------------------------------------------------------------------------
+
+CORPUS_HF = Path(__file__).resolve().parents[1] / "corpus" / "hf"
+#: A real Llama 3.1 fine-tune's generation_config.json (temperature 0.6, top_p 0.9, eos 128001).
+LLAMA31_GENERATION = CORPUS_HF / "Max-Lee-explore__MythTrans-llama31-8B__generation_config.json"
+
+
+def _findings(tmp_path: Path, training: list[dict[str, str]], deployment: list[dict[str, str]]) -> list[Finding]:
+    import yaml
+
+    manifest = tmp_path / "driftguard.yaml"
+    manifest.write_text(yaml.safe_dump({"version": 1, "models": {"m": {"training": training,
+                                                                          "deployment": deployment}}}))
+    return [j.finding for j in api.check(manifest).findings]
+
+
+def _serve_config(tmp_path: Path, model: str = "meta-llama/Llama-3.1-8B-Instruct") -> None:
+    (tmp_path / "deploy").mkdir(exist_ok=True)
+    (tmp_path / "deploy" / "serve.yaml").write_text(f"model: {model}\nmax_model_len: 8192\n"
+                                                    "gpu_memory_utilization: 0.9\n")
+
+
+def _model_folder(tmp_path: Path) -> None:
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "generation_config.json").write_bytes(LLAMA31_GENERATION.read_bytes())
+
+
+def test_a_hub_model_without_its_folder_is_one_warning_not_vllms_bare_defaults(tmp_path: Path) -> None:
+    """``vllm serve`` takes temperature and top_p from the model's generation_config.json: with the model a hub
+    id and no folder on the side they are unknown, not 1.0 (no false DG101 on 0.6 vs 1.0), and one warning
+    names the model and tells the user to add its folder."""
+    _model_folder(tmp_path)
+    _serve_config(tmp_path)
+    found = _findings(tmp_path, [{"path": "train", "kind": "hf-model"}],
+                      [{"path": "deploy/serve.yaml", "kind": "vllm"}])
+    assert [(f.rule, f.key) for f in found] == [("DG304", "model.source")]
+    message = found[0].message
+    assert "'meta-llama/Llama-3.1-8B-Instruct' (" in message and "deploy/serve.yaml:1)" in message
+    assert "generation.temperature" in message and "generation.top_p" in message
+    assert "add the model's folder" in message
+
+
+def test_with_the_models_folder_on_the_side_the_values_are_read_there(tmp_path: Path) -> None:
+    _model_folder(tmp_path)
+    _serve_config(tmp_path)
+    found = _findings(tmp_path, [{"path": "train", "kind": "hf-model"}],
+                      [{"path": "train", "kind": "hf-model"}, {"path": "deploy/serve.yaml", "kind": "vllm"}])
+    keys = {(f.rule, f.key) for f in found}
+    assert ("DG304", "model.source") not in keys
+    assert not {k for r, k in keys if k in ("generation.temperature", "generation.top_p")}  # 0.6 and 0.9 both
+    assert ("DG101", "generation.top_k") in keys  # generate()'s 50 vs vLLM's off: a documented difference
+
+
+def test_a_request_to_a_launched_hub_model_is_still_one_warning(tmp_path: Path) -> None:
+    """The launch script names the hub id; the request's unset sampling fields are the server's, unknown too;
+    what the request states (max_tokens) is not listed as unknown."""
+    _model_folder(tmp_path)
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "serve.sh").write_text(
+        "#!/bin/bash\nvllm serve meta-llama/Llama-3.1-8B-Instruct --max-model-len 8192\n")
+    (tmp_path / "deploy" / "request.json").write_text(
+        '{"model": "llama", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 64}\n')
+    found = _findings(tmp_path, [{"path": "train", "kind": "hf-model"}],
+                      [{"path": "deploy/serve.sh"}, {"path": "deploy/request.json", "kind": "vllm"}])
+    unseen = [f for f in found if f.rule == "DG304"]
+    assert len(unseen) == 1 and "deploy/serve.sh:2" in unseen[0].message
+    assert "generation.temperature" in unseen[0].message and "max_new_tokens" not in unseen[0].message
+    assert not [f for f in found if f.rule in ("DG101", "DG104")]
+
+
+def test_tritons_model_json_keeps_the_request_level_max_tokens(tmp_path: Path) -> None:
+    """Triton's vllm_backend builds SamplingParams from the request alone: its max_tokens 16 applies to every
+    request that sets none, so a model.json side carries it (and no generation_config.json layer)."""
+    corpus = Path(__file__).resolve().parents[1] / "corpus" / "runtime"
+    real = corpus / "triton-inference-server__vllm_backend__samples__model_repository__vllm_model__1__model.json"
+    (tmp_path / "model.json").write_bytes(real.read_bytes())
+    cfg = api.extract(f"vllm:{tmp_path / 'model.json'}")
+    assert cfg["generation.max_new_tokens"].value == 16 and cfg["generation.temperature"].value == 1.0
+
+
+def test_a_serve_config_has_no_max_tokens_default(tmp_path: Path) -> None:
+    _serve_config(tmp_path, "./model")
+    (tmp_path / "deploy" / "model").mkdir()
+    (tmp_path / "deploy" / "model" / "config.json").write_text('{"model_type": "llama"}\n')
+    cfg = api.extract(f"vllm:{tmp_path / 'deploy' / 'serve.yaml'}")
+    assert "generation.max_new_tokens" not in cfg
+    assert cfg["generation.temperature"].value == 1.0  # a local folder without generation_config.json: vLLM's own
+
+
+def test_token_ids_and_tokenizer_metadata_are_from_the_model_not_one_sided(tmp_path: Path) -> None:
+    """A request leaves eos/bos/pad ids and the tokenizer's settings unset: its engine reads them from the model's
+    own files, so they are no DG103 warning (the training side states them in generation_config.json and
+    tokenizer_config.json)."""
+    _model_folder(tmp_path)
+    (tmp_path / "train" / "tokenizer_config.json").write_bytes(
+        (CORPUS_HF / "HamZil__Llama-2-7b-hf__tokenizer_config.json").read_bytes())
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "request.json").write_text('{"prompt": "hi", "temperature": 0.6, "top_p": 0.9}\n')
+    found = _findings(tmp_path, [{"path": "train", "kind": "hf-model"}],
+                      [{"path": "deploy/request.json", "kind": "vllm"}])
+    one_sided = {f.key for f in found if f.rule == "DG103"}
+    assert not one_sided & {"generation.eos_token_id", "generation.bos_token_id", "generation.pad_token_id",
+                            "generation.do_sample", "preprocessing.add_bos_token", "preprocessing.padding_side"}
+
+
+def test_a_folder_without_generation_config_states_no_max_length(tmp_path: Path) -> None:
+    """transformers' model-agnostic max_length 20 is not compared with an ONNX Runtime GenAI context."""
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "config.json").write_bytes((CORPUS_HF / "HamZil__Llama-2-7b-hf__config.json").read_bytes())
+    genai = Path(__file__).resolve().parents[1] / "corpus" / "runtime-configs" / \
+        "eiszazel__Qwen-2.5-1.5B-Instruct-onnx-ryzenai-npu__genai_config.json"
+    assert "generation.max_length" not in api.extract(f"hf-model:{tmp_path / 'train'}")
+    assert not [f for f in api.diff(f"hf-model:{tmp_path / 'train'}", str(genai)).findings
+                if f.key == "generation.max_length"]
