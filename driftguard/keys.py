@@ -67,6 +67,12 @@ _SPECS: tuple[KeySpec, ...] = (
             unordered=True),
     KeySpec("model.adapter_type", "str", "kind of adapter trained or served: lora, qlora, none, ..."),
     KeySpec("model.speculative.num_heads", "int", "speculative decoding heads (Medusa heads, draft tokens)"),
+    KeySpec("model.speculative.model", "str", "the draft model or speculative heads a server loads (vLLM"
+            " speculative_config model), a local path or a hub id as written; identity, not compared as a value",
+            compared=False),
+    KeySpec("model.base", "str", "the base checkpoint an adapter or speculative heads were trained on (PEFT"
+            " base_model_name_or_path, Medusa's), as written; related to the served model.source by DG107",
+            compared=False),
     KeySpec("model.weights.count", "int", "number of weight tensors", compared=False),
     KeySpec("model.weights.parameters", "int", "number of scalar parameters", compared=False),
     # precision.*
