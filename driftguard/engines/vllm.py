@@ -77,6 +77,18 @@ ENGINE_ALSO: dict[str, tuple[str, str]] = {
     "max_num_batched_tokens": ("serving.max_num_tokens", "int"),
     "tensor_parallel_size": ("serving.tensor_parallel_size", "int"),
     "lora_modules": ("model.adapters", "adapters"),
+    # Speculative decoding: the older flags and the --speculative-config JSON whose ``model`` and
+    # ``num_speculative_tokens`` they became (vllm-project/vllm@f19b16d95e43 vllm/config/speculative.py
+    # SpeculativeConfig.model, .num_speculative_tokens; Medusa proposes one token per head).
+    "speculative_model": ("model.speculative.model", "str"),
+    "num_speculative_tokens": ("model.speculative.num_heads", "int"),
+    "speculative_config": ("model.speculative", "speculative"),
+}
+
+#: The members of ``speculative_config`` with a canonical key (SpeculativeConfig fields, as above).
+SPECULATIVE_FIELDS: dict[str, tuple[str, str]] = {
+    "model": ("model.speculative.model", "str"),
+    "num_speculative_tokens": ("model.speculative.num_heads", "int"),
 }
 
 #: Fields vLLM's SamplingParams and its OpenAI/Triton request models accept besides the mapped ones (VLLM-SP,

@@ -76,7 +76,8 @@ _SHARED = frozenset(("tokenizer_class", "_name_or_path", "_commit_hash"))
 #: flavor -> (what it is, the fields that show a file is one): PEFT ``PeftConfig``/``LoraConfig`` fields,
 #: AutoGPTQ ``BaseQuantizeConfig`` fields.
 _RECOGNIZED: dict[str, tuple[str, frozenset[str]]] = {
-    "config": ("a transformers PretrainedConfig", CONFIG_FIELDS - GENERATION_CONFIG_FIELDS - _SHARED),
+    "config": ("a transformers PretrainedConfig", CONFIG_FIELDS - GENERATION_CONFIG_FIELDS - _SHARED
+               | {"medusa_num_heads", "medusa_num_layers"}),  # a Medusa heads' MedusaConfig (see MEDUSA_HEADS)
     "adapter": ("a PEFT adapter config", frozenset((
         "peft_type", "base_model_name_or_path", "task_type", "inference_mode", "r", "lora_alpha", "lora_dropout",
         "target_modules", "modules_to_save", "bias", "fan_in_fan_out", "revision"))),
@@ -118,6 +119,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     flavor = _flavor(path, doc.data)
     require_known(doc, INFO.kind, *_RECOGNIZED[flavor])
     if flavor == "adapter":
+        _base(builder, doc)
         _namespaced(builder, doc, "hf.adapter", set())
     elif flavor == "quantize":
         _quantize(builder, doc)
@@ -171,6 +173,9 @@ def _config(builder: ValueBuilder, doc: JsonDoc) -> None:
                     "/quantization_config/quant_method")
     if data.get("eos_token_id") is not None:
         put("hf.config.eos_token_id", "eos_token_id", read_token_ids(doc, "eos_token_id", data["eos_token_id"]))
+    if data.get(MEDUSA_HEADS) is not None:  # Medusa heads: MedusaConfig(PretrainedConfig)
+        put("model.speculative.num_heads", MEDUSA_HEADS, read_int(doc, MEDUSA_HEADS, data[MEDUSA_HEADS]))
+        _base(builder, doc)
     _namespaced(builder, doc, "hf.config", used)
 
 
@@ -180,6 +185,20 @@ def _quantize(builder: ValueBuilder, doc: JsonDoc) -> None:
     builder.set("precision.quantization", method, doc.line("quant_method") or 1, "/quant_method",
                 note=None if raw is not None else "AutoGPTQ quantize_config.json without quant_method: gptq")
     _namespaced(builder, doc, "hf.quantize", set())
+
+
+#: The heads a Medusa config.json adds and the base they were trained on (FasterDecoding/Medusa@60eeab92e98a
+#: medusa/model/medusa_model.py MedusaConfig: medusa_num_heads, base_model_name_or_path).
+MEDUSA_HEADS = "medusa_num_heads"
+#: The base checkpoint a PEFT adapter (PeftConfig.base_model_name_or_path) or Medusa heads were trained on.
+BASE_MODEL = "base_model_name_or_path"
+
+
+def _base(builder: ValueBuilder, doc: JsonDoc) -> None:
+    """``model.base``: what the adapter or heads were trained on, as written (the field stays under ``hf.*``)."""
+    raw = doc.data.get(BASE_MODEL)
+    if isinstance(raw, str) and raw.strip():
+        builder.set("model.base", raw, doc.line(BASE_MODEL), f"/{BASE_MODEL}")
 
 
 def _namespaced(builder: ValueBuilder, doc: JsonDoc, namespace: str, used: set[str]) -> None:

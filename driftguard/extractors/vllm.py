@@ -312,11 +312,32 @@ def _engine_also(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> None:
             value: Any = number(doc, ptr, raw, integer=True)
         elif typ == "adapters":
             value = _adapters(doc, ptr, raw)
+        elif typ == "speculative":
+            _speculative(b, doc, ptr, raw)
+            continue
         elif isinstance(raw, (str, int)) and not isinstance(raw, bool):
             value = str(raw)
         else:
             raise ExtractionError(f"{name} must be a string", str(doc.path), doc.line(ptr))
         put(b, doc, key, value, ptr, "engine args")
+
+
+def _speculative(b: ValueBuilder, doc: Document, ptr: str, raw: Any) -> None:
+    """``speculative_config``: a mapping (or its JSON, as ``--speculative-config`` takes it) whose ``model`` and
+    ``num_speculative_tokens`` name the draft model or heads and how many tokens they propose
+    (``engines.vllm.SPECULATIVE_FIELDS``); its other members stay under ``vllm.speculative_config``."""
+    inner, inner_doc, base = _nested(doc, raw, ptr)
+    for name, (key, typ) in vllm_engine.SPECULATIVE_FIELDS.items():
+        value = inner.get(name)
+        if value is None:
+            continue
+        p = f"{base}/{name}"
+        if typ == "int":
+            put(b, inner_doc, key, number(inner_doc, p, value, integer=True), p, "engine args")
+        elif isinstance(value, str):
+            put(b, inner_doc, key, value, p, "engine args")
+        else:
+            raise ExtractionError(f"speculative_config.{name} must be a string", str(doc.path), inner_doc.line(p))
 
 
 def _adapters(doc: Document, ptr: str, raw: Any) -> list[str]:

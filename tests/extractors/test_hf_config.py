@@ -111,3 +111,25 @@ def test_cli_forced_kind_on_quantize_config() -> None:
                            str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "precision.quantization" in proc.stdout
+
+
+def test_an_adapters_base_is_model_base() -> None:
+    """A real PEFT adapter config: its base_model_name_or_path is the base it was trained on (DG107)."""
+    real = Path(__file__).resolve().parents[1] / "corpus" / "hf" / \
+        "Max-Lee-explore__MythTrans-llama31-8B__adapter_config.json"
+    cfg = extract(real)
+    assert cfg["model.base"].value == "unsloth/meta-llama-3.1-8b-bnb-4bit"
+    assert cfg["model.base"].origin.line == 4
+    assert cfg["hf.adapter.base_model_name_or_path"].value == "unsloth/meta-llama-3.1-8b-bnb-4bit"
+
+
+def test_medusa_heads_config(tmp_path: Path) -> None:
+    """The config.json Medusa writes for its heads (FasterDecoding/Medusa MedusaConfig: medusa_num_heads,
+    medusa_num_layers, base_model_name_or_path): the heads and the base they were trained on."""
+    path = tmp_path / "config.json"
+    path.write_text('{\n  "base_model_name_or_path": "lmsys/vicuna-7b-v1.3",\n  "medusa_num_heads": 5,\n'
+                    '  "medusa_num_layers": 1,\n  "transformers_version": "4.33.1"\n}\n')
+    cfg = extract(path)
+    assert (cfg["model.speculative.num_heads"].value, cfg["model.speculative.num_heads"].origin.line) == (5, 3)
+    assert (cfg["model.base"].value, cfg["model.base"].origin.line) == ("lmsys/vicuna-7b-v1.3", 2)
+    assert cfg["hf.config.medusa_num_layers"].value == 1

@@ -194,3 +194,26 @@ def test_engine_args_of_the_wrong_shape_are_input_errors_with_the_line(tmp_path:
     with pytest.raises(ExtractionError, match=message) as info:
         extract(f, "vllm")
     assert info.value.line is not None
+
+
+def test_speculative_decoding_names_its_heads(tmp_path: Path) -> None:
+    """Triton's EAGLE tutorial model.json (speculative_model, num_speculative_tokens) and a launch with
+    --speculative-config JSON (vLLM SpeculativeConfig.model, .num_speculative_tokens) state the served heads."""
+    real = Path(__file__).resolve().parents[1] / "corpus" / "runtime" / (
+        "triton-inference-server__tutorials__Feature_Guide__Speculative_Decoding__vLLM__model_repository__"
+        "eagle_model__1__model.json")
+    (tmp_path / "model.json").write_bytes(real.read_bytes())
+    cfg = extract(tmp_path / "model.json", "vllm")
+    assert cfg["model.speculative.model"].value == "/hf-models/EAGLE-LLaMA3-Instruct-8B"
+    assert (cfg["model.speculative.num_heads"].value, cfg["model.speculative.num_heads"].origin.line) == (5, 5)
+    script = tmp_path / "serve.sh"
+    script.write_text("#!/bin/bash\nvllm serve lmsys/vicuna-7b-v1.3 --speculative-config "
+                      "'{\"model\": \"FasterDecoding/medusa-vicuna-7b-v1.3\", \"num_speculative_tokens\": 4}'\n")
+    launched = extract(script, "shell")
+    assert launched["model.speculative.model"].value == "FasterDecoding/medusa-vicuna-7b-v1.3"
+    assert launched["model.speculative.num_heads"].value == 4
+    assert launched["model.speculative.num_heads"].origin.line == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: m\nspeculative_config:\n  model: 3\n")
+    with pytest.raises(ExtractionError, match=r"speculative_config\.model must be a string"):
+        extract(bad, "vllm")
