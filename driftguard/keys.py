@@ -119,6 +119,9 @@ _SPECS: tuple[KeySpec, ...] = (
     KeySpec("preprocessing.add_bos_token", "bool", "tokenizer prepends BOS"),
     KeySpec("preprocessing.add_eos_token", "bool", "tokenizer appends EOS"),
     KeySpec("preprocessing.model_input_names", "list", "tensors the tokenizer produces", unordered=True),
+    KeySpec("preprocessing.chat_template_applied", "bool", "the model's input is built by a chat template (messages"
+            " sent to a chat endpoint, a fine-tune's chat-formatted data) rather than taken as raw text (a"
+            " completions or /generate endpoint)"),
     KeySpec("preprocessing.chat_template_name", "str", "a framework's named prompt template (LLaMA-Factory"
             " `template`, axolotl `chat_template`), when no template text is at hand"),
     # Image preprocessing (Hugging Face preprocessor_config.json, framework configs).
