@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, ge
+from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, ge, openai_endpoints
 from driftguard.keys import Default
 from driftguard.model import Value
 
@@ -55,18 +55,24 @@ def decoding(values: Mapping[str, Value]) -> Decision | None:
                     ("generation.temperature",))
 
 
+#: Chat Completions sends messages, which the server renders with the model's chat template; the legacy
+#: Completions endpoint takes the prompt as raw text (platform.openai.com API reference; every compatible server,
+#: vLLM's and TGI's cited in their specs, does the same).
+_ENDPOINTS = openai_endpoints("the /v1/chat/completions endpoint renders the messages with the chat template",
+                              "the /v1/completions endpoint takes the prompt as raw text, no chat template")
+
 CHAT = EngineSpec(
     name="openai", engine="openai", label="OpenAI API", namespace="openai", fields=FIELDS,
     other_fields=OTHER_FIELDS,
     ignored_why="not an OpenAI API field (api.openai.com rejects it; compatible servers may drop it)",
-    layers=(Layer("openai", OPENAI_DEFAULTS),), decoding=decoding,
+    layers=(Layer("openai", OPENAI_DEFAULTS),), decoding=decoding, endpoints=_ENDPOINTS[:1],
 )
 #: Legacy Completions (``prompt``): the chat defaults plus its own (max_tokens 16).
 COMPLETIONS = EngineSpec(
     name="openai-completions", engine="openai", label="OpenAI Completions", namespace="openai", fields=FIELDS,
     other_fields=OTHER_FIELDS, ignored_why=CHAT.ignored_why,
     layers=(Layer("openai", OPENAI_DEFAULTS), Layer("openai", OPENAI_COMPLETIONS_DEFAULTS)),
-    decoding=decoding,
+    decoding=decoding, endpoints=_ENDPOINTS[1:],
 )
 
 #: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module

@@ -104,6 +104,25 @@ class GenerationConfigUse:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """An endpoint of a serving path, told apart by the request member that carries its input (``field``):
+    whether the server builds the model's input with the chat template (``chat_template``, the value of
+    ``preprocessing.chat_template_applied``), and the engine source that says so (``why``)."""
+
+    path: str
+    field: str
+    chat_template: bool
+    why: str
+
+
+#: The OpenAI-compatible pair most servers speak: chat messages through the chat template, a completion's
+#: prompt as given.
+def openai_endpoints(why_chat: str, why_completions: str) -> tuple[Endpoint, ...]:
+    return (Endpoint("/v1/chat/completions", "messages", True, why_chat),
+            Endpoint("/v1/completions", "prompt", False, why_completions))
+
+
+@dataclass(frozen=True)
 class Layer:
     """A precedence layer of documented defaults: whose they are (``owner``: ``vllm``, ``triton vllm_backend``),
     named ``<owner> default`` as ``Origin.source`` shows it (``Origin.default_of`` keeps the owner)."""
@@ -139,6 +158,8 @@ class EngineSpec:
     request's truncation field cuts (None: the path does not truncate). ``generation_config_eos``: why the path
     stops on every eos id of the model's generation_config.json, besides the tokenizer's (the engine's source);
     empty where it stops on the tokenizer's or config.json's eos only, or where that is not documented (DG201).
+    ``endpoints``: the endpoints a request body reaches, the first whose input member the body holds is the one
+    it implies (``preprocessing.chat_template_applied``); empty for a path with no endpoint (SamplingParams).
     """
 
     name: str
@@ -159,6 +180,7 @@ class EngineSpec:
     truncation_side: str | None = None
     truncation_why: str = ""
     generation_config_eos: str = ""
+    endpoints: tuple[Endpoint, ...] = ()
 
     @property
     def known(self) -> frozenset[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, gt
+from driftguard.engines.spec import Decision, Endpoint, EngineSpec, Field, Layer, between, gt
 from driftguard.keys import Default
 from driftguard.model import EffectiveConfig, How, Value
 
@@ -128,6 +128,10 @@ ROUTER = EngineSpec(
     other_fields=PARAMETER_FIELDS, ignored_why="not a TGI parameter (TGI's router drops it)",
     rejects="TGI rejects it", layers=(Layer("tgi", TGI_DEFAULTS),), decoding=decoding,
     dtypes=LAUNCHER_DTYPES, dtype_unset=dtype_unset, quantizations=LAUNCHER_QUANTIZE, truncation_side="left",
+    endpoints=(Endpoint("/generate", "inputs", False,
+                        "TGI's /generate tokenizes inputs as given; only /v1/chat/completions applies the chat "
+                        "template (huggingface/text-generation-inference@db931fcf42da router/src/server.rs "
+                        "generate vs chat_completions, router/src/lib.rs apply_chat_template)"),),
     generation_config_eos="TGI's server makes a list eos_token_id of generation_config.json the tokenizer's eos ids "
                           "(huggingface/text-generation-inference@db931fcf42da server/text_generation_server/models/"
                           "flash_causal_lm.py FlashCausalLM.__init__: tokenizer._eos_token_ids)",

@@ -13,7 +13,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from driftguard.engines.spec import Decision, EngineSpec, Field, GenerationConfigUse, Layer, between, ge, gt
+from driftguard.engines.spec import (
+    Decision,
+    Endpoint,
+    EngineSpec,
+    Field,
+    GenerationConfigUse,
+    Layer,
+    between,
+    ge,
+    gt,
+    openai_endpoints,
+)
 from driftguard.keys import Default
 from driftguard.model import Value
 
@@ -139,6 +150,13 @@ def decoding(values: Mapping[str, Value]) -> Decision | None:
                     "vLLM greedy (temperature < 1e-5)")
 
 
+#: vllm serve's endpoints: chat messages rendered with the chat template, a completion's prompt as given
+#: (vllm-project/vllm@5e918640d7b6 vllm/entrypoints/openai/chat_completion/serving.py; @cc139d8ea6ff
+#: vllm/entrypoints/openai/completion/serving.py).
+SERVE_ENDPOINTS = openai_endpoints(
+    "vLLM's /v1/chat/completions renders the messages with the model's chat template",
+    "vLLM's /v1/completions tokenizes the prompt as given, no chat template")
+
 SERVE = EngineSpec(
     name="vllm-serve", engine="vllm", label="vllm serve", namespace="vllm", fields=FIELDS,
     other_fields=OTHER_FIELDS, ignored_why="ignored by vLLM", rejects="vLLM rejects it",
@@ -148,7 +166,7 @@ SERVE = EngineSpec(
         why="vllm serve applies the model's generation_config.json (defaults.md §2.3 get_diff_sampling_param, "
             "generation_config auto)"),
     decoding=decoding, dtypes=("auto", "float16", "bfloat16", "float32"), dtype_auto=DTYPE_AUTO,
-    truncation_side="left",
+    truncation_side="left", endpoints=SERVE_ENDPOINTS,
     generation_config_eos="vLLM adds the generation config's eos_token_ids to every request's stop ids, even "
                           "when it takes no sampling default from it (defaults.md §2.3 EOS, VLLM-SP "
                           "update_from_generation_config)",
@@ -158,14 +176,17 @@ SERVE = EngineSpec(
 
 #: Triton's vllm_backend: the same request fields, raw SamplingParams defaults, no generation_config.json.
 TRITON = replace(SERVE, name="triton-vllm", label="Triton vllm_backend", generation_config=None,
-                 layers=(Layer("triton vllm_backend", VLLM_DEFAULTS),))
+                 layers=(Layer("triton vllm_backend", VLLM_DEFAULTS),),
+                 endpoints=(Endpoint("/v2/models/{model}/generate", "text_input", False,
+                                     "Triton's vllm_backend passes text_input to the engine as the prompt, no chat "
+                                     "template (TRI-VLLM src/utils/request.py)"), *SERVE_ENDPOINTS))
 
 #: A ``SamplingParams`` object built in code (``LLM.generate(prompts, SamplingParams(...))``): used as built, its
 #: unset fields the raw class defaults; vLLM applies the model's generation_config.json only when no SamplingParams
 #: is given (vllm-project/vllm vllm/entrypoints/llm.py LLM.generate: ``if sampling_params is None: sampling_params =
 #: self.get_default_sampling_params()``).
 SAMPLING_PARAMS = replace(SERVE, name="vllm-sampling-params", label="vLLM SamplingParams", generation_config=None,
-                          layers=(Layer("vllm SamplingParams", VLLM_DEFAULTS),))
+                          layers=(Layer("vllm SamplingParams", VLLM_DEFAULTS),), endpoints=())
 
 #: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module
 #: path: engines never import extractors).

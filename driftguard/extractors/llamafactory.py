@@ -14,8 +14,9 @@ Canonical keys (defaults: the dataclass field defaults, cited in :data:`DEFAULTS
 * ``model_name_or_path`` -> ``model.source``; ``model_revision`` -> ``model.revision``;
   ``adapter_name_or_path`` -> ``model.adapters`` (comma-separated, as ``ModelArguments.__post_init__`` splits it);
   ``finetuning_type`` (lora/oft/freeze/full) -> ``model.adapter_type``;
-* ``template`` -> ``preprocessing.chat_template_name``; ``cutoff_len`` -> ``preprocessing.max_length`` for
-  ``train`` (the training truncation; chat/api never read it);
+* ``template`` -> ``preprocessing.chat_template_name`` and ``preprocessing.chat_template_applied`` (true, but
+  for pre-training, ``stage: pt``, which feeds raw text; not stated by an export); ``cutoff_len`` ->
+  ``preprocessing.max_length`` for ``train`` (the training truncation; chat/api never read it);
 * ``bf16``/``pure_bf16`` -> ``precision.compute`` ``bfloat16``, else ``fp16`` -> ``float16`` (parser.py's
   ``compute_dtype``; neither: LLaMA-Factory infers it from the model and device, so it is left unset);
   ``infer_dtype`` (not ``auto``) -> ``precision.compute`` outside ``train``;
@@ -141,6 +142,7 @@ def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     command = _command(b, doc, data)
     used = flag_unknown(b, doc, "llamafactory", _UNKNOWN_WHY, data, "", KNOWN, _SOURCE)
     used |= _model(b, doc, data)
+    _chat_template_applied(b, doc, data, command)
     _precision(b, doc, data, command)
     used |= _generation(b, doc, data)
     used |= _serving(b, doc, data, command)
@@ -188,6 +190,20 @@ def _model(b: ValueBuilder, doc: Document, data: Mapping[str, Any]) -> set[str]:
         put(b, doc, "model.adapters", [p.strip() for p in raw.split(",")], ptr, _SOURCE)
         used.add("adapter_name_or_path")
     return used
+
+
+def _chat_template_applied(b: ValueBuilder, doc: Document, data: Mapping[str, Any], command: str) -> None:
+    """``preprocessing.chat_template_applied`` true where a ``template`` formats the model's input: every
+    supervised stage's examples and every chat/api message (LLaMA-Factory's ``get_template_and_fix_tokenizer``);
+    pre-training (``stage: pt``) feeds raw text whatever the template; an export formats nothing."""
+    if not isinstance(data.get("template"), str):
+        return
+    if command == "export":
+        return  # an export formats nothing (it writes the template into the tokenizer)
+    pretraining = command == "train" and data.get("stage") == "pt"
+    put(b, doc, "preprocessing.chat_template_applied", not pretraining, "/stage" if pretraining else "/template",
+        _SOURCE, "stage pt trains on raw text" if pretraining else f"examples are formatted with the "
+        f"'{data['template']}' template")
 
 
 def _precision(b: ValueBuilder, doc: Document, data: Mapping[str, Any], command: str) -> None:

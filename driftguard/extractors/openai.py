@@ -19,6 +19,7 @@ from driftguard.extractors.runtime_common import (
     Document,
     apply_decoding,
     apply_fields,
+    endpoint,
     fill_layers,
     flag_unknown,
     keep_namespaced,
@@ -79,6 +80,7 @@ def extract_document(doc: Document, options: ExtractOptions) -> EffectiveConfig:
     if "max_completion_tokens" in data:
         ordered["max_completion_tokens"] = data["max_completion_tokens"]
     used = apply_fields(b, doc, ordered, "", spec, "request")
+    endpoint(b, doc, data, spec)
     keep_namespaced(b, doc, "openai", data, "", used | unknown | set(_NOT_CONFIG), "request")
     fill_layers(b, spec)
     apply_decoding(b, spec)

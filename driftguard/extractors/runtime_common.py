@@ -292,6 +292,16 @@ def apply_decoding(b: ValueBuilder, spec: EngineSpec) -> None:
         b.force(key, value, decision.anchor, decision.force_rule)
 
 
+def endpoint(b: ValueBuilder, doc: Document, data: Mapping[str, Any], spec: EngineSpec, base: str = "") -> None:
+    """``preprocessing.chat_template_applied`` from the endpoint the body implies: the first of the path's
+    endpoints (``EngineSpec.endpoints``) whose input member the body holds, at that member's line."""
+    for e in spec.endpoints:
+        if e.field in data:
+            put(b, doc, "preprocessing.chat_template_applied", e.chat_template, f"{base}/{escape(e.field)}", "request",
+                f"{e.path}: {e.why}")
+            return
+
+
 def truncation_side(b: ValueBuilder, spec: EngineSpec) -> None:
     """``preprocessing.truncation_side`` where the request sets a truncation length (the path's side); unset,
     the engine does not truncate, so nothing is recorded."""

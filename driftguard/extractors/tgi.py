@@ -41,6 +41,7 @@ from driftguard.extractors.runtime_common import (
     Document,
     apply_decoding,
     apply_fields,
+    endpoint,
     escape,
     fill_layers,
     flag_unknown,
@@ -142,6 +143,7 @@ def extract_document(doc: Document, options: ExtractOptions, *, engine_args: boo
     used = flag_unknown(b, doc, "tgi", _SPEC.ignored_why, params, "/parameters", _SPEC.known)
     used |= apply_fields(b, doc, params, "/parameters", _SPEC, "request")
     truncation_side(b, _SPEC)
+    endpoint(b, doc, data, _SPEC)
     keep_namespaced(b, doc, "tgi.parameters", params, "/parameters", used, "request")
     fill_layers(b, _SPEC)
     apply_decoding(b, _SPEC)

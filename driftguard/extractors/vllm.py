@@ -35,6 +35,7 @@ from driftguard.extractors.runtime_common import (
     apply_decoding,
     boolean,
     context_generation,
+    endpoint,
     escape,
     field_value,
     fill_layers,
@@ -166,6 +167,8 @@ def extract_document(doc: Document, options: ExtractOptions, *, engine_args: boo
             _request_layer(b, inner_doc, {k: v for k, v in inner.items() if k not in unknown}, ptr, set(),
                            dashed=False)
     _preprocessing(b, doc, data, options, engine=engine)
+    if not engine:
+        endpoint(b, doc, data, vllm_engine.SAMPLING_PARAMS if sampling_params else _TRITON if triton else _SERVE)
     mode = _engine_args(b, doc, data, used) if engine else "auto"
     _resolve_auto_dtype(b, options)
     args = {_canon(str(k)): k for k in data} if engine else {str(k): k for k in data}
