@@ -241,6 +241,10 @@ def spoken_namespaces(kind: str, side: Side) -> set[str]:
     return set(side.kinds[kind].speaks if kind in side.kinds else ())
 
 
+#: transformers' prompt-plus-output length: a serving path without that field bounds the two by its context.
+_TOTAL_LENGTH = "generation.max_length"
+
+
 def _spoken_by(spec: EngineSpec) -> frozenset[str]:
     """The canonical keys a serving path's fields and default layers state."""
     return frozenset(f.key for f in spec.fields.values()) | frozenset(spec.defaults())
@@ -248,13 +252,15 @@ def _spoken_by(spec: EngineSpec) -> frozenset[str]:
 
 def _from_elsewhere(key: str, there: Side) -> bool:
     """True when the side leaving ``key`` unset does not leave it unset: its serving engine takes it from the
-    model's own files (token ids, tokenizer metadata: ``engines.spec.FROM_MODEL_FILES``), has no field for that
-    generation key at all, or its files state it as a value they do not resolve (DG304 reports that)."""
+    model's own files (token ids, tokenizer metadata: ``engines.spec.FROM_MODEL_FILES``), has no per-request
+    ``max_length`` (its context bounds prompt plus output), or its files state it as a value they do not resolve
+    (DG304 reports that). A sampling feature the engine lacks (``no_repeat_ngram_size`` in vLLM) is still
+    one-sided: the deployment cannot do what the evaluation did."""
     if there.serving is not None and key in FROM_MODEL_FILES:
         return True
     spec = find(there.serving) if there.serving is not None else None
-    if spec is not None and key.startswith("generation.") and key not in _spoken_by(spec):
-        return True  # the engine has no field for it (vLLM has no max_length): nothing it could have said
+    if spec is not None and key == _TOTAL_LENGTH and key not in _spoken_by(spec):
+        return True  # no per-request max_length (vLLM): the served context bounds prompt plus output
     return any(v.how == How.UNRESOLVED for v in there.shadowed.get(key, ()))
 
 
@@ -276,9 +282,8 @@ class OneSidedKey(Rule):
     - the key is not ignored by the manifest's ignore globs;
     - the other side does not take it from elsewhere: a serving engine reads token ids and tokenizer metadata
       from the model's own files (when the side holds them they are compared, when not they are "from the
-      model"), a generation key its serving path has no field for is nothing it could have said (vLLM has no
-      ``max_length``; lengths are DG106's), and a value its files state but do not resolve is DG304's (a
-      hub-id model with no folder).
+      model"), a serving path without a per-request ``max_length`` (vLLM) bounds prompt plus output by its
+      context, and a value its files state but do not resolve is DG304's (a hub-id model with no folder).
 
     **Anti-pattern**
 
