@@ -124,7 +124,7 @@ def diff_configs(training: EffectiveConfig, deployed: EffectiveConfig,
     """Findings for every key whose effective values differ between the two configs.
 
     A check of two artifacts: every rule of ``check``'s selection that relates what the two sides state
-    (``Rule.pairwise``: DG101, DG102, DG104-DG107, DG216, DG217) plus DG304, on one side of one artifact each,
+    (``Rule.pairwise``: DG101, DG102, DG104-DG108, DG216, DG217) plus DG304, on one side of one artifact each,
     built as ``check`` builds a side, so ``diff`` and ``check`` never disagree about what differs.
     """
     from driftguard.gate.sides import side_of

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, ge, openai_endpoints
 from driftguard.keys import Default
-from driftguard.model import Value
+from driftguard.model import Json, Value
 
 #: The API reference's defaults ("openai default" in Origin.source).
 _OAI = "defaults.md §5 OpenAI API (OAI)"
@@ -61,18 +61,29 @@ def decoding(values: Mapping[str, Value]) -> Decision | None:
 _ENDPOINTS = openai_endpoints("the /v1/chat/completions endpoint renders the messages with the chat template",
                               "the /v1/completions endpoint takes the prompt as raw text, no chat template")
 
+#: Request fields without a canonical key that change the output, with the value that changes nothing (None:
+#: unset, null or empty): a logit bias, a response format or tools the reply must follow, a completion's
+#: suffix or echoed prompt, the reasoning effort and verbosity (defaults.md §5, OAI: the Chat Completions and
+#: Completions request bodies). DG108 judges them.
+OUTPUT_FIELDS: dict[str, Json] = {
+    "logit_bias": None, "response_format": {"type": "text"}, "tools": None, "tool_choice": None,
+    "functions": None, "function_call": None, "best_of": None, "suffix": None, "echo": False,
+    "reasoning_effort": None, "verbosity": None,
+}
+
 CHAT = EngineSpec(
     name="openai", engine="openai", label="OpenAI API", namespace="openai", fields=FIELDS,
     other_fields=OTHER_FIELDS,
     ignored_why="not an OpenAI API field (api.openai.com rejects it; compatible servers may drop it)",
     layers=(Layer("openai", OPENAI_DEFAULTS),), decoding=decoding, endpoints=_ENDPOINTS[:1],
+    output_fields=OUTPUT_FIELDS,
 )
 #: Legacy Completions (``prompt``): the chat defaults plus its own (max_tokens 16).
 COMPLETIONS = EngineSpec(
     name="openai-completions", engine="openai", label="OpenAI Completions", namespace="openai", fields=FIELDS,
     other_fields=OTHER_FIELDS, ignored_why=CHAT.ignored_why,
     layers=(Layer("openai", OPENAI_DEFAULTS), Layer("openai", OPENAI_COMPLETIONS_DEFAULTS)),
-    decoding=decoding, endpoints=_ENDPOINTS[1:],
+    decoding=decoding, endpoints=_ENDPOINTS[1:], output_fields=OUTPUT_FIELDS,
 )
 
 #: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module

@@ -160,6 +160,9 @@ class EngineSpec:
     empty where it stops on the tokenizer's or config.json's eos only, or where that is not documented (DG201).
     ``endpoints``: the endpoints a request body reaches, the first whose input member the body holds is the one
     it implies (``preprocessing.chat_template_applied``); empty for a path with no endpoint (SamplingParams).
+    ``output_fields``: request fields without a canonical key that change what the model outputs (a logit bias,
+    guided decoding, ``ignore_eos``), each with the value that changes nothing (None: unset, null or empty);
+    kept under ``<namespace>.<name>`` and judged by DG108 wherever a side sets one to anything else.
     """
 
     name: str
@@ -181,6 +184,7 @@ class EngineSpec:
     truncation_why: str = ""
     generation_config_eos: str = ""
     endpoints: tuple[Endpoint, ...] = ()
+    output_fields: Mapping[str, Json] = field(default_factory=dict)
 
     @property
     def known(self) -> frozenset[str]:

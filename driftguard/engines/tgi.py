@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from driftguard.engines.spec import Decision, Endpoint, EngineSpec, Field, Layer, between, gt
 from driftguard.keys import Default
-from driftguard.model import EffectiveConfig, How, Value
+from driftguard.model import EffectiveConfig, How, Json, Value
 
 #: GenerateParameters' defaults: the bottom layer ("tgi default" in Origin.source).
 _TGI = "defaults.md §3 TGI GenerateParameters (TGI-LIB, TGI-VAL)"
@@ -123,6 +123,15 @@ PARAMETER_FIELDS = frozenset(("adapter_id", "decoder_input_details", "details", 
 #: The members of a ``/generate`` body (``GenerateRequest``; ``stream`` from ``CompatGenerateRequest``).
 REQUEST_FIELDS = frozenset(("inputs", "parameters", "stream"))
 
+#: ``parameters`` members without a canonical key that change the output, with the value that changes nothing
+#: (None: unset, null or empty), kept as ``tgi.parameters.<name>``: a grammar the reply must follow, a watermark
+#: biasing the tokens, a LoRA adapter loaded for the request, the prompt returned with the text
+#: (huggingface/text-generation-inference@db931fcf42da router/src/lib.rs GenerateParameters). DG108 judges them.
+OUTPUT_FIELDS: dict[str, Json] = {
+    "parameters.grammar": None, "parameters.watermark": False, "parameters.adapter_id": None,
+    "parameters.return_full_text": False,
+}
+
 ROUTER = EngineSpec(
     name="tgi", engine="tgi", label="TGI", namespace="tgi", fields=FIELDS,
     other_fields=PARAMETER_FIELDS, ignored_why="not a TGI parameter (TGI's router drops it)",
@@ -132,6 +141,7 @@ ROUTER = EngineSpec(
                         "TGI's /generate tokenizes inputs as given; only /v1/chat/completions applies the chat "
                         "template (huggingface/text-generation-inference@db931fcf42da router/src/server.rs "
                         "generate vs chat_completions, router/src/lib.rs apply_chat_template)"),),
+    output_fields=OUTPUT_FIELDS,
     generation_config_eos="TGI's server makes a list eos_token_id of generation_config.json the tokenizer's eos ids "
                           "(huggingface/text-generation-inference@db931fcf42da server/text_generation_server/models/"
                           "flash_causal_lm.py FlashCausalLM.__init__: tokenizer._eos_token_ids)",

@@ -26,7 +26,7 @@ from driftguard.engines.spec import (
     openai_endpoints,
 )
 from driftguard.keys import Default
-from driftguard.model import Value
+from driftguard.model import Json, Value
 
 #: SamplingParams' defaults: the bottom layer of both paths ("vllm default" in Origin.source).
 _VLLM_SP = "defaults.md §2.1 vLLM SamplingParams (VLLM-SP)"
@@ -121,6 +121,21 @@ OTHER_FIELDS = frozenset((
     "sampling_params", "sampling_parameters",
 ))
 
+#: Request / SamplingParams fields without a canonical key that change the output, with the value that changes
+#: nothing (None: unset, null or empty): what the engine constrains, biases, keeps going past or renders
+#: differently (vllm-project/vllm@db573835d3ef vllm/sampling_params.py SamplingParams: ignore_eos,
+#: stop_token_ids, best_of, logits_processors, include_stop_str_in_output, skip_special_tokens,
+#: spaces_between_special_tokens, detokenize, guided_decoding, logit_bias, allowed_token_ids; the request models'
+#: bad_words, response_format, guided_* and structured_outputs, use_beam_search). DG108 judges them.
+OUTPUT_FIELDS: dict[str, Json] = {
+    "ignore_eos": False, "stop_token_ids": None, "best_of": None, "use_beam_search": False,
+    "logits_processors": None, "include_stop_str_in_output": False, "skip_special_tokens": True,
+    "spaces_between_special_tokens": True, "detokenize": True, "guided_decoding": None, "logit_bias": None,
+    "allowed_token_ids": None, "bad_words": None, "response_format": {"type": "text"}, "structured_outputs": None,
+    "guided_json": None, "guided_regex": None, "guided_choice": None, "guided_grammar": None,
+    "structural_tag": None,
+}
+
 #: The fields get_diff_sampling_param() takes from generation_config.json / the override (VLLM-MC).
 GEN_CONFIG_FIELDS: dict[str, str] = {
     "repetition_penalty": "generation.repetition_penalty",
@@ -166,7 +181,7 @@ SERVE = EngineSpec(
         why="vllm serve applies the model's generation_config.json (defaults.md §2.3 get_diff_sampling_param, "
             "generation_config auto)"),
     decoding=decoding, dtypes=("auto", "float16", "bfloat16", "float32"), dtype_auto=DTYPE_AUTO,
-    truncation_side="left", endpoints=SERVE_ENDPOINTS,
+    truncation_side="left", endpoints=SERVE_ENDPOINTS, output_fields=OUTPUT_FIELDS,
     generation_config_eos="vLLM adds the generation config's eos_token_ids to every request's stop ids, even "
                           "when it takes no sampling default from it (defaults.md §2.3 EOS, VLLM-SP "
                           "update_from_generation_config)",

@@ -7,7 +7,8 @@ clash). Nothing registers itself on import. Families: DG1xx drift between sides 
 consistency within a side (``consistency``), DG21x Triton config vs ONNX graph (``consistency_io``), DG3xx
 policy on values (``policy``; DG304 ``policy_fields``), DG105 serving precision (``precision_serving``), DG106
 lengths across sides (``lengths``), DG107 the base an add-on was trained on vs the served model
-(``identity``), DG401 weights (``weights``); ``base`` (``Rule``, ``Side``, ``RuleContext``),
+(``identity``), DG108 output-changing request parameters set on one side only
+(``output_params``), DG401 weights (``weights``); ``base`` (``Rule``, ``Side``, ``RuleContext``),
 ``comparison`` (two sides by key, with tolerances), ``decoding`` (the decoding mode) and ``engine``
 (``run_rules``). Adding a rule is its class (with its ``explain`` doc), one line here and its test cases.
 """
@@ -32,6 +33,7 @@ RULES: Registry[type[Rule]] = Registry("driftguard.rules", {
     "DG105": "driftguard.rules.precision_serving:ServingPrecision",
     "DG106": "driftguard.rules.lengths:LengthDrift",
     "DG107": "driftguard.rules.identity:BaseModelIdentity",
+    "DG108": "driftguard.rules.output_params:OutputParameter",
     "DG201": "driftguard.rules.consistency:EosTokenConsistency",
     "DG202": "driftguard.rules.consistency:MaxLengthConsistency",
     "DG203": "driftguard.rules.consistency:GenerationLengthConsistency",

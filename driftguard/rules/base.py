@@ -104,7 +104,7 @@ class Rule(Check):
     """Base class for rules (``checks.Check``: code, name, severity, doc). Subclasses set the class attributes
     and implement ``check``; a rule that takes options declares their pydantic model as ``Options``."""
 
-    #: True for rules that relate what the two sides state (DG101, DG102, DG104-DG107, DG216, DG217) and for
+    #: True for rules that relate what the two sides state (DG101, DG102, DG104-DG108, DG216, DG217) and for
     #: DG304 (a field either file's engine ignores hides a difference): ``driftguard diff``, a check of two
     #: artifacts, runs these from the same selection as ``check``. False for rules that judge one side on its own
     #: (within-side consistency, value policy), and for DG103, which judges what a whole side leaves unset: in
