@@ -204,3 +204,30 @@ def test_extract_imports_nothing_heavy_the_kind_does_not_need(kind: str, tmp_pat
     rc, loaded = extract_loads(kind, _sample(kind, tmp_path, monkeypatch))
     assert rc == 0
     assert sorted(set(loaded) - set(KIND_NEEDS.get(kind, {}))) == []
+
+
+# -- what a config-only check leaves out (issue 24 point 3) --------------------------------------------------
+
+#: Readers and helpers of kinds the summarizer's check does not read (Python files, launch commands, container
+#: files, checkpoints, Modelfiles): detection imports every kind's module to ask it about each file, so each
+#: of these must be imported by its kind's ``extract`` (or ``detect`` after a cheap name test), never at the
+#: top of the kind's module. Each costs milliseconds of start-up that a check of JSON and Triton files pays.
+NOT_FOR_A_CONFIG_CHECK = ("driftguard.extractors.python_calls", "driftguard.readers.python_ast",
+                          "driftguard.extractors.launch_common", "driftguard.extractors.checkpoint_common",
+                          "driftguard.readers.pickle", "driftguard.readers.torch_archive",
+                          "driftguard.readers.modelfile")
+
+
+def test_check_of_the_summarizer_imports_no_reader_of_a_kind_it_does_not_read() -> None:
+    """Run as a user runs it (``python -m driftguard check`` in a fresh interpreter, from the example's
+    folder, every artifact but two detected): none of the modules above is loaded."""
+    probe = ("import json, runpy, sys\n"
+             f"sys.argv = ['driftguard', 'check', '--format', 'json', '--today', {EXAMPLES_TODAY_ISO!r}]\n"
+             "try:\n    runpy.run_module('driftguard', run_name='__main__')\n    rc = 0\n"
+             "except SystemExit as exc:\n    rc = exc.code or 0\n"
+             f"print(json.dumps([rc, sorted(m for m in {NOT_FOR_A_CONFIG_CHECK!r} if m in sys.modules)]), "
+             "file=sys.stderr)")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=EXAMPLES)
+    rc, loaded = json.loads(res.stderr.strip().splitlines()[-1])
+    assert rc == 1  # the example's truncation drift is unapproved on purpose
+    assert loaded == []

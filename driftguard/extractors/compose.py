@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import dockerfile_stages, launch_common
+from driftguard.extractors import dockerfile_stages
 from driftguard.extractors.base import ExtractOptions, KindInfo
 from driftguard.extractors.container_common import (
     Grown,
@@ -94,6 +94,8 @@ def _has_services(lines: list[str]) -> bool:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     found = launches(path, options.root_for(path), options.limits)
+    from driftguard.extractors import launch_common  # only to read a file: detection imports every kind
+
     return launch_common.resolve_all(found, path, options, INFO.kind, "compose file")
 
 

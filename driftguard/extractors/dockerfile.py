@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from driftguard.extractors import launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
-from driftguard.extractors.container_common import scripts
-from driftguard.extractors.dockerfile_stages import commands
 from driftguard.model import EffectiveConfig
 
 INFO = KindInfo(
@@ -37,5 +34,10 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    # imported here, not at the top: detection imports every kind's module, a check of JSON files too
+    from driftguard.extractors import launch_common
+    from driftguard.extractors.container_common import scripts
+    from driftguard.extractors.dockerfile_stages import commands
+
     found = [c for command in commands(path, options.limits) for c in scripts(command, path, options.limits)]
     return launch_common.resolve_all(found, path, options, INFO.kind, "Dockerfile")

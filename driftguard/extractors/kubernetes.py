@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
 from driftguard.extractors.container_common import (
     Grown,
@@ -89,6 +88,8 @@ def detect(path: Path, head: bytes) -> bool:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     found = [c for command in commands(path, options.limits) for c in scripts(command, path, options.limits)]
+    from driftguard.extractors import launch_common  # only to read a file: detection imports every kind
+
     return launch_common.resolve_all(found, path, options, INFO.kind, "manifest")
 
 

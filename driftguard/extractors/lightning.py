@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import checkpoint_common as pr
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import normalize_dtype, normalize_number
@@ -43,6 +42,11 @@ _TOP_SCALARS = {"pytorch-lightning_version": "lightning.version", "epoch": "ligh
 
 def detect(path: Path, head: bytes) -> bool:
     suffix = path.suffix.lower()
+    if suffix not in (".ckpt", ".pt", ".pth", ".bin"):
+        return False
+    # imported here, not at the top: detection imports every kind's module, a check of JSON files too
+    from driftguard.extractors import checkpoint_common as pr
+
     if suffix == ".ckpt":
         return pr.is_zip(head) or pr.is_legacy(head)
     if suffix in (".pt", ".pth", ".bin") and path.name not in ("training_args.bin", "pytorch_model.bin"):
@@ -51,6 +55,8 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def _precision(vb: ValueBuilder, top: dict[Any, Any]) -> None:
+    from driftguard.extractors import checkpoint_common as pr
+
     hp = top.get("hyper_parameters")
     candidates: list[tuple[str, Any]] = []
     if isinstance(hp, dict):
@@ -73,6 +79,8 @@ def _precision(vb: ValueBuilder, top: dict[Any, Any]) -> None:
 
 
 def _optimizers(vb: ValueBuilder, top: dict[Any, Any]) -> None:
+    from driftguard.extractors import checkpoint_common as pr
+
     states = top.get("optimizer_states")
     if not isinstance(states, list):
         return
@@ -88,6 +96,8 @@ def _optimizers(vb: ValueBuilder, top: dict[Any, Any]) -> None:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    from driftguard.extractors import checkpoint_common as pr
+
     top = pr.load_checkpoint(path, options.limits)
     if not isinstance(top, dict):
         raise ExtractionError(f"not a Lightning checkpoint: holds a {type(pr.to_plain(top)).__name__}, "

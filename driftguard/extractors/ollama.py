@@ -45,14 +45,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftguard import extractors as registry
 from driftguard.errors import ExtractionError
 from driftguard.extractors.base import UNKNOWN_FIELDS, ExtractOptions, KindInfo, ValueBuilder, ignored_note
 from driftguard.keys import Default, chat_template_digest
 from driftguard.model import EffectiveConfig
-from driftguard.readers import files, modelfile
-from driftguard.readers.modelfile import Command
+from driftguard.readers import files
+
+if TYPE_CHECKING:
+    from driftguard.readers.modelfile import Command
 
 _SRC = "defaults.md §12 Ollama (OLLAMA) "
 #: Ollama's ``api.DefaultOptions()`` (ollama/ollama@fb3076099687 ``api/types.go``), by canonical key.
@@ -127,6 +130,9 @@ def detect(path: Path, head: bytes) -> bool:
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective config ``ollama create`` builds from one Modelfile."""
+    # imported here, not at the top: detection imports every kind's module, a check of JSON files too
+    from driftguard.readers import modelfile
+
     commands = modelfile.read(path, options.limits)
     vb = ValueBuilder(INFO.kind, path)
     last: dict[str, Command] = {}

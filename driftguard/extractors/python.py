@@ -23,14 +23,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import python_calls
 from driftguard.extractors.base import ExtractOptions, KindInfo
-from driftguard.extractors.python_calls import Resolved
 from driftguard.model import EffectiveConfig, How, Value
-from driftguard.readers import python_ast
 from driftguard.readers.files import read_text
+
+if TYPE_CHECKING:  # imported when a .py file is read: detection asks every kind, the check of a JSON file too
+    from driftguard.extractors.python_calls import Resolved
 
 INFO = KindInfo(
     kind="python",
@@ -57,10 +58,18 @@ _KNOWN_CALLS = ("vllm SamplingParams, LLM, EngineArgs, AsyncEngineArgs; transfor
 
 def detect(path: Path, head: bytes) -> bool:
     """A ``.py`` file whose first bytes import a known engine module (``ENGINE_MODULES``)."""
-    return path.suffix == ".py" and bool(python_ast.imported_roots(head) & ENGINE_MODULES)
+    if path.suffix != ".py":
+        return False
+    from driftguard.readers import python_ast
+
+    return bool(python_ast.imported_roots(head) & ENGINE_MODULES)
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    # imported here, not at the top: detection imports every kind's module, a check of JSON files too
+    from driftguard.extractors import python_calls
+    from driftguard.readers import python_ast
+
     text = read_text(path, options.limits, "Python file")
     source = python_ast.read(text, str(path), options.limits)
     sites = [r for call in source.calls if (r := python_calls.resolve(call, source, path, options)) is not None]

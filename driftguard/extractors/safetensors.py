@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from driftguard.extractors import checkpoint_common as pr
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.readers import safetensors as safetensors_header
@@ -36,6 +35,9 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    # imported here, not at the top: detection imports every kind's module, a check of JSON files too
+    from driftguard.extractors import checkpoint_common as pr
+
     header = safetensors_header.read(path, options.limits)
     vb = ValueBuilder(INFO.kind, path)
     summary = pr.weights_summary(header.tensors)

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from driftguard.extractors import launch_common
 from driftguard.extractors.base import ExtractOptions, KindInfo
 from driftguard.model import EffectiveConfig
-from driftguard.readers import shell
 from driftguard.readers.files import read_text
 
 INFO = KindInfo(
@@ -53,6 +51,10 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    # imported here, not at the top: detection imports every kind's module, a check of JSON files too
+    from driftguard.extractors import launch_common
+    from driftguard.readers import shell
+
     text = read_text(path, options.limits, "shell script")
     found = shell.commands(text, str(path), options.limits)
     return launch_common.resolve_all(found, path, options, INFO.kind, "script")

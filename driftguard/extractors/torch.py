@@ -12,13 +12,14 @@ hyperparameters only, never guessed from weight shapes.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import checkpoint_common as pr
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
-from driftguard.readers.torch_archive import NOT_WEIGHTS, STATE_DICT_KEYS
+
+if TYPE_CHECKING:
+    from driftguard.extractors import checkpoint_common as pr
 
 INFO = KindInfo(
     kind="torch",
@@ -36,6 +37,9 @@ HPARAM_ROOTS = ("hyper_parameters", "hparams", "config", "args", "cfg")
 def detect(path: Path, head: bytes) -> bool:
     if path.suffix.lower() not in (".pt", ".pth", ".bin") or path.name == "training_args.bin":
         return False
+    # imported here, not at the top: detection imports every kind's module, a check of JSON files too
+    from driftguard.extractors import checkpoint_common as pr
+
     if pr.is_legacy(head):
         return True
     return pr.is_zip(head) and pr.peek_kind(path, head) not in ("lightning", "training-args")
@@ -43,6 +47,9 @@ def detect(path: Path, head: bytes) -> bool:
 
 def find_state_dict(top: Any) -> tuple[str, list[tuple[str, pr.TensorRecord]]]:
     """(pointer, named tensors) of the checkpoint's weights."""
+    from driftguard.extractors import checkpoint_common as pr
+    from driftguard.readers.torch_archive import NOT_WEIGHTS, STATE_DICT_KEYS
+
     if pr.is_state_dict(top):
         return "", list(pr.iter_tensors(top))
     if isinstance(top, dict):
@@ -55,6 +62,8 @@ def find_state_dict(top: Any) -> tuple[str, list[tuple[str, pr.TensorRecord]]]:
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    from driftguard.extractors import checkpoint_common as pr
+
     top = pr.load_checkpoint(path, options.limits)
     vb = ValueBuilder(INFO.kind, path)
     pointer, tensors = find_state_dict(top)

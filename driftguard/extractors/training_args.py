@@ -18,7 +18,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from driftguard.errors import ExtractionError
-from driftguard.extractors import checkpoint_common as pr
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 
@@ -40,12 +39,19 @@ FIELD_KEYS: dict[str, str] = {
 
 
 def detect(path: Path, head: bytes) -> bool:
+    if path.name != "training_args.bin" and path.suffix.lower() not in (".bin", ".pt"):
+        return False
+    # imported here, not at the top: detection imports every kind's module, a check of JSON files too
+    from driftguard.extractors import checkpoint_common as pr
+
     if path.name == "training_args.bin":
         return pr.is_zip(head) or pr.is_legacy(head)
     return path.suffix.lower() in (".bin", ".pt") and pr.peek_kind(path, head) == "training-args"
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
+    from driftguard.extractors import checkpoint_common as pr
+
     top = pr.load_checkpoint(path, options.limits)
     if not isinstance(top, pr.RecordedObject):
         raise ExtractionError(f"not a training_args.bin: holds a {type(pr.to_plain(top)).__name__}, expected "
