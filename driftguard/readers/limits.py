@@ -106,7 +106,8 @@ def parse_limit_value(raw: object) -> int | None:
     if text and text[-1] in _SUFFIX:
         scale = _SUFFIX[text[-1]]
         text = text[:-1]
-    if not text.isdigit() or len(text) > 18:
+    # ASCII digits only: str.isdigit also accepts '²', which int() then refuses with a ValueError (a crash).
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
     value = int(text) * scale
     return value if 0 < value <= MAX_LIMIT else None

@@ -4,6 +4,8 @@ pinned in ``tests/test_readme_limits.py``."""
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
 import pytest
 
 from driftguard.errors import LimitError, UsageError
@@ -59,3 +61,51 @@ def test_check_raises_only_past_the_limit() -> None:
 def test_names_are_the_fields_in_declaration_order() -> None:
     assert names()[:3] == ["file_bytes", "pickle_bytes", "pickle_ops"]
     assert set(names()) == set(Limits.__dataclass_fields__)
+
+
+# Values written out by hand, never read from the module: the bound the error message states (2**62), what a count
+# is (an int, never a bool or a float) and the smallest one (1), so a change to the module's constants shows here.
+TWO_TO_62 = 4_611_686_018_427_387_904
+
+
+def test_a_limit_may_be_set_to_exactly_2_to_the_62_and_no_higher() -> None:
+    assert Limits(file_bytes=TWO_TO_62).file_bytes == TWO_TO_62
+    assert parse_limit_value("4294967296g") == TWO_TO_62  # 2**32 GiB
+    assert parse_limit_value("4294967297g") is None
+    with pytest.raises(UsageError, match=r"up to 2\*\*62, got 4611686018427387905"):
+        Limits(file_bytes=TWO_TO_62 + 1)
+
+
+@pytest.mark.parametrize("value", [1, 2, 10 ** 18])
+def test_every_positive_integer_up_to_the_bound_is_a_limit(value: int) -> None:
+    assert Limits(objects=value).objects == value
+
+
+@pytest.mark.parametrize("value", [True, 1.5, 64.0, "64", -1, -(2 ** 70)])
+def test_a_limit_that_is_not_a_positive_int_is_refused(value: object) -> None:
+    with pytest.raises(UsageError, match="limit objects must be a positive integer"):
+        Limits(objects=value)  # type: ignore[arg-type]  # what a library caller may pass anyway
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    ("1", 1), ("0", None), ("0k", None), ("000", None), ("9" * 18, 999_999_999_999_999_999), ("1" * 18 + "k", None),
+    ("\N{SUPERSCRIPT TWO}", None), ("\N{ARABIC-INDIC DIGIT ONE}", None),
+])
+def test_text_values_at_the_edges(raw: str, value: int | None) -> None:
+    """One is the smallest limit, zero is none; eighteen digits are below 2**62 (about 4.6e18), so they are read;
+    a digit that is not ASCII is not a number here (``int('²')`` raises, which was a crash)."""
+    assert parse_limit_value(raw) == value
+
+
+def test_check_allows_anything_up_to_the_limit() -> None:
+    limits = Limits(objects=300)
+    for found in (0, 1, 299, 300):
+        limits.check("objects", found, f"{found} values")
+    with pytest.raises(LimitError):
+        limits.check("objects", 301, "301 values")
+
+
+def test_limits_cannot_be_changed_in_place() -> None:
+    """DEFAULT is shared by every reader: a change must make a copy (``with_overrides``)."""
+    with pytest.raises(FrozenInstanceError):
+        DEFAULT.depth = 1  # type: ignore[misc]  # the assignment under test
