@@ -316,3 +316,107 @@ def test_a_parity_finding_is_approved_by_a_bound_on_the_metric_it_measures() -> 
     # compared exactly (0.991 is not the pinned 0.99).
     [j], _ = judge([replace(f, measured=None)], [accept])
     assert j.status == "unapproved"
+
+
+# --- found by mutation testing (README "Development"): expected values written out by hand ------------------
+
+def _runtime(text: str) -> str:
+    """The same text as a new string object, as a value parsed from a file is: equal, never identical."""
+    return "".join(list(text))
+
+
+@pytest.mark.parametrize(("approved", "found"), [("DG102", "DG101"), ("DG101", "DG102")])
+def test_a_rule_other_than_the_findings_never_approves_it_whichever_sorts_first(approved: str, found: str) -> None:
+    [f], refs = judge([finding(rule=found)], [approval(rule=approved)])
+    assert (f.status, f.approval) == ("unapproved", None)
+    assert refs["top-p"].note == f"names rule {approved}, but the finding on 'generation.top_p' is {found}"
+
+
+def test_rules_and_keys_compare_by_value_not_by_identity() -> None:
+    [f], _ = judge([finding(rule=_runtime("DG101"))], [approval(rule=_runtime("DG101"))])
+    assert f.status == "approved"
+    [g], _ = judge([finding(_runtime("generation.top_p"))], [approval()])
+    assert g.status == "approved"
+
+
+def test_the_options_after_today_are_keyword_only() -> None:
+    """``apply(findings, approvals, today, *, warn_expiring_days=..., ...)``: a fourth positional is refused."""
+    with pytest.raises(TypeError):
+        apply([], [], TODAY, 30)  # type: ignore[misc]  # the call under test
+
+
+def test_a_misspelt_key_with_the_right_rule_is_a_key_note_not_a_rule_note() -> None:
+    _, refs = judge([finding("generation.top_k", rule="DG101")], [approval(rule="DG101", key="generation.top_kk")])
+    assert refs["top-p"].note == ("no finding of model 'summarizer' has key 'generation.top_kk'; did you mean "
+                                  "generation.top_k?")
+
+
+def test_the_closest_key_is_taken_from_the_approvals_own_model_only() -> None:
+    """A key of another model is no hint: 'zeta' sorts after 'summarizer', 'alpha' before it."""
+    for other in ("zeta", "alpha"):
+        _, refs = judge([finding("generation.top_k", model=other)], [approval(key="generation.top_kk")])
+        assert refs["top-p"].note == "no finding of model 'summarizer' has key 'generation.top_kk'"
+    _, same = judge([finding("generation.top_k", model=_runtime("summarizer"))], [approval(key="generation.top_kk")])
+    assert same["top-p"].note == ("no finding of model 'summarizer' has key 'generation.top_kk'; did you mean "
+                                  "generation.top_k?")
+
+
+def test_an_expired_approval_carries_no_stale_note() -> None:
+    _, refs = judge([finding(deployed=0.86)], [approval(days=-3)])
+    assert (refs["top-p"].state, refs["top-p"].note) == ("expired", None)
+
+
+KNOWN = ["summarizer", "classifier"]
+
+
+def test_an_approval_for_a_model_the_manifest_lacks_is_stale_in_a_whole_run() -> None:
+    _, refs = judge([finding()], [approval(), approval("ghost", model="ghost")], known_models=KNOWN)
+    assert refs["ghost"].state == "stale"
+    assert refs["ghost"].note == ("names model 'ghost', which the manifest does not have (models: classifier, "
+                                  "summarizer)")
+    _, empty = judge([], [approval("ghost", model="ghost")], known_models=[])
+    assert empty["ghost"].note == "names model 'ghost', which the manifest does not have"
+
+
+@pytest.mark.parametrize(("models", "reported"), [
+    (["summarizer", "classifier"], True),  # every known model: the whole run
+    (["classifier", "summarizer", "ranker"], True),  # more than the known ones still covers them all
+    (["summarizer"], False),  # one part of a split run: another part (the one with every model) reports it
+    (["summarizer", "ranker"], False),
+])
+def test_an_unknown_models_approval_is_reported_by_the_run_that_covers_every_known_model(
+        models: list[str], reported: bool) -> None:
+    _, refs = judge([finding()], [approval(), approval("ghost", model="ghost")], models=models, known_models=KNOWN)
+    assert ("ghost" in refs) is reported
+
+
+def test_unknown_in_scope_decides_for_an_unknown_model_in_a_part() -> None:
+    _, refs = judge([finding()], [approval("ghost", model="ghost")], models=["summarizer"], known_models=KNOWN,
+                    unknown_in_scope=lambda model: model == "ghost")
+    assert refs["ghost"].state == "stale"
+    _, none = judge([finding()], [approval("ghost", model="ghost")], models=["summarizer", "classifier"],
+                    known_models=KNOWN, unknown_in_scope=lambda model: False)
+    assert none == {}
+
+
+def test_known_models_without_a_model_selection_is_a_whole_run() -> None:
+    [f], refs = judge([finding()], [approval()], known_models=KNOWN)
+    assert (f.status, refs["top-p"].state) == ("approved", "used")
+
+
+@pytest.mark.parametrize("other", ["alpha", "zeta", None])
+def test_another_models_finding_is_never_approved_whichever_sorts_first(other: str | None) -> None:
+    """``None``: a finding of no model (a single-model run) is matched by key alone."""
+    [f], _ = judge([finding(model=other)], [approval()])
+    assert f.status == ("approved" if other is None else "unapproved")
+    [same], _ = judge([finding(model=_runtime("summarizer"))], [approval()])
+    assert same.status == "approved"
+
+
+def test_an_approval_naming_a_rule_that_does_not_exist_is_stale_and_says_so() -> None:
+    rules = ["DG101", "DG102"]
+    [f], refs = judge([finding()], [approval(rule="DG999")], known_rules=rules)
+    assert f.status == "unapproved"
+    assert refs["top-p"].note == "names rule 'DG999', which does not exist (rules: `driftguard explain`)"
+    _, plain = judge([], [approval()], known_rules=rules)  # no rule named: the usual note
+    assert plain["top-p"].note == "no finding of model 'summarizer' has key 'generation.top_p'"
