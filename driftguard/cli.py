@@ -570,7 +570,7 @@ def build_parser(kinds_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("url", metavar="URL", help="the server's base URL, e.g. http://localhost:8000 (http or https)")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="the snapshot file to write (name it *.snapshot.json so the kind is seen)")
-    p.add_argument("--server", choices=("triton", "tgi", "vllm", "llama-cpp"),
+    p.add_argument("--server", choices=("triton", "tgi", "vllm", "llama-cpp", "sglang"),
                    help="which server runs there (default: recognised from its answers)")
     p.add_argument("--model", metavar="NAME", help="the model whose config is read (Triton: required)")
     p.add_argument("--header", action="append", metavar="'NAME: VALUE'",

@@ -74,3 +74,4 @@ def serving(routes: Mapping[str, Route]) -> Iterator[Server]:
         httpd.server_close()
         thread.join()
 LLAMA_CPP = {"/props": recorded("llama-cpp", "props")}
+SGLANG = {"/server_info": recorded("sglang", "server_info")}

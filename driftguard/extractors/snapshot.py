@@ -8,7 +8,7 @@ The file (``*.snapshot.json``, JSON, schema version ``VERSION``)::
       "version": 1,                          # this schema's version
       "captured_at": "2026-12-07T13:00:00+00:00",
       "url": "http://triton:8000",           # the base URL the user named
-      "server": "triton",                    # triton | tgi | vllm | llama-cpp (SERVERS)
+      "server": "triton",                    # triton | tgi | vllm | llama-cpp | sglang (SERVERS)
       "server_version": "2.52.0",            # as the server reports it (null: it did not say)
       "model": "summarizer",                 # the model asked for (Triton), else null
       "responses": [                         # one per endpoint read, in order
@@ -56,6 +56,18 @@ where that is defined (``ENDPOINTS``; the capture reads the same table):
   ``total_slots`` -> ``batching.max_batch_size``; ``model_path`` -> ``model.source``; ``build_info`` is the
   version. Everything is also kept as ``llama_cpp.props.*`` (the chat template there is the model's own, not
   necessarily the one applied, so it is not ``preprocessing.chat_template``).
+* **SGLang** ``GET /server_info`` (``/get_server_info`` before it, which the server still answers but calls
+  deprecated; both are the same handler: sgl-project/sglang python/sglang/srt/entrypoints/http_server.py
+  ``get_server_info``, documented with a recorded response in docs/basic_usage/native_api.ipynb): the server's
+  ``ServerArgs`` as the launcher resolved them, merged with the scheduler's figures and ``version``. Each
+  argument means what the same ``--flag`` of ``sglang.launch_server`` means (``engines.sglang_launcher``:
+  ``model_path`` -> ``model.source``, ``revision``, ``dtype`` (``auto`` stays for rule DG105), ``quantization``,
+  ``tp_size``, ``max_running_requests`` -> ``batching.max_batch_size``, ``lora_paths`` -> ``model.adapters``,
+  ``context_length`` -> ``serving.max_model_len`` when set: null means the model's own, which the server does
+  not report here); ``chat_template`` -> ``preprocessing.chat_template_name`` when it names a built-in template
+  (a path on the server's disk is kept as written); ``max_req_input_len`` (the longest prompt the scheduler
+  admits) -> ``serving.max_input_length``. Everything is also kept as ``sglang.server_info.*`` except
+  ``internal_states`` (each data-parallel scheduler's copy of the same arguments with live load figures).
 
 A snapshot states what the server reported, so it has no defaults of its own (a Triton config's mapping
 still fills the ModelConfig defaults for fields the server left out, as for a config.pbtxt).
@@ -100,7 +112,10 @@ ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
     "tgi": (("info", "/info"),),
     "vllm": (("version", "/version"), ("models", "/v1/models")),
     "llama-cpp": (("props", "/props"),),
+    "sglang": (("server_info", "/server_info"),),
 }
+#: Older paths of an endpoint, asked when the current one is not found (SGLang before ``/server_info``).
+FALLBACKS: dict[str, tuple[str, ...]] = {"/server_info": ("/get_server_info",)}
 SERVERS = tuple(ENDPOINTS)
 #: The server name of a snapshot ``driftguard.capture`` wrote of a running Python program, and the calls it records.
 CAPTURE_SERVER = "capture"
@@ -110,13 +125,15 @@ VERSION_AT: dict[str, tuple[str, str]] = {
     "tgi": ("info", "version"),
     "vllm": ("version", "version"),
     "llama-cpp": ("props", "build_info"),
+    "sglang": ("server_info", "version"),
 }
 #: Servers whose endpoints name a model (``{model}``).
 NEEDS_MODEL = frozenset(s for s, eps in ENDPOINTS.items() if any("{model}" in p for _, p in eps))
 
 INFO = KindInfo(
     kind="snapshot",
-    description=("a live server's config captured by `driftguard snapshot` (Triton, TGI, vLLM, llama.cpp), "
+    description=("a live server's config captured by `driftguard snapshot` (Triton, TGI, vLLM, llama.cpp, "
+                 "SGLang), "
                  "*.snapshot.json"),
     role="deployment",
     # Above the model files the server loaded (what it reports about them is what it runs), below the files that
@@ -124,7 +141,7 @@ INFO = KindInfo(
     # what will run, a snapshot what ran when it was taken.
     rank=65,
     namespaces=("model", "serving", "batching", "precision", "io", "generation", "preprocessing"),
-    keeps=("snapshot", "triton", "tgi", "vllm", "llama_cpp", "hf"),
+    keeps=("snapshot", "triton", "tgi", "vllm", "llama_cpp", "sglang", "hf"),
     names=("*.snapshot.json",),
 )
 
@@ -436,6 +453,56 @@ def _llama_params(b: ValueBuilder, doc: Document, params: Mapping[str, Any], at:
         put(b, doc, "generation.stop", list(stop), f"{at}/stop", request)
 
 
+# -- SGLang -----------------------------------------------------------------------------------------------
+
+#: ``/server_info`` members that are not server arguments and state a canonical key.
+_SGLANG_LIMITS = {"max_req_input_len": ("serving.max_input_length", "the longest prompt the scheduler admits")}
+#: Members not kept: each data-parallel scheduler's copy of the arguments, with live load figures.
+_SGLANG_SKIP = frozenset(("internal_states",))
+#: A chat template value naming a file (kept as written: the file is on the server's disk, not in the tree).
+_TEMPLATE_FILE = (".jinja", ".jinja2", ".j2", ".json")
+
+
+def _sglang_server_info(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """``/server_info``: each server argument under the key its launcher flag states, the scheduler's input
+    limit, everything kept as ``sglang.server_info.*`` (module docstring)."""
+    from driftguard.engines import sglang_launcher
+
+    info = _body(doc, body, ptr, "SGLang /server_info")
+    if not isinstance(info.get("model_path"), str):
+        raise ExtractionError("the SGLang /server_info response has no model_path", str(doc.path), doc.line(ptr))
+    flags = sglang_launcher.LAUNCH_SERVER.by_dest()
+    for name, raw in info.items():
+        flag = flags.get(str(name))
+        if raw is None or flag is None or not flag.key:
+            continue
+        at = f"{ptr}/{escape(str(name))}"
+        if flag.key == "preprocessing.chat_template":
+            if isinstance(raw, str) and "/" not in raw and not raw.endswith(_TEMPLATE_FILE) \
+                    and not any(c in raw for c in "{}\n"):
+                put(b, doc, "preprocessing.chat_template_name", raw, at, request, "a built-in template's name")
+            continue
+        if flag.type == "int":
+            raw = number(doc, at, raw, integer=True)
+        elif flag.key == "precision.compute" and isinstance(raw, str) and raw.strip().lower() != "auto":
+            raw = normalize_dtype(raw) or raw
+        put(b, doc, flag.key, normalize_json(raw), at, request)
+    context = info.get("context_length")
+    if context is not None:
+        at = f"{ptr}/context_length"
+        n = sglang_launcher.human_readable_int(context) if isinstance(context, str) else \
+            number(doc, at, context, integer=True)
+        if n is None:
+            raise ExtractionError(f"context_length must be a number of tokens, got {context!r}", str(doc.path),
+                                  doc.line(at))
+        put(b, doc, "serving.max_model_len", n, at, request)
+    for name, (key, note) in _SGLANG_LIMITS.items():
+        if info.get(name) is not None:
+            at = f"{ptr}/{name}"
+            put(b, doc, key, number(doc, at, info[name], integer=True), at, request, note)
+    keep_namespaced(b, doc, "sglang.server_info", info, ptr, _SGLANG_SKIP, request)
+
+
 # -- runtime capture (driftguard.capture) ------------------------------------------------------------------
 
 def _captured_generate(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
@@ -497,6 +564,7 @@ _MAPPERS: dict[tuple[str, str], _Map] = {
     ("vllm", "version"): _vllm_version,
     ("vllm", "models"): _vllm_models,
     ("llama-cpp", "props"): _llama_props,
+    ("sglang", "server_info"): _sglang_server_info,
     (CAPTURE_SERVER, "generate"): _captured_generate,
     (CAPTURE_SERVER, "tokenizer"): _captured_tokenizer,
 }

@@ -4,8 +4,9 @@
 Every request goes through ``readers.http`` (http/https only, the named host only, no redirect elsewhere, no
 proxy, timeouts, bounded bodies, only the headers given). The server is named (``server=``) or recognised from
 its own answers, in this order: Triton (``GET /v2`` says ``"name": "triton"``), TGI (``GET /info`` has a
-``model_id``), llama.cpp (``GET /props`` has ``default_generation_settings``), vLLM (``GET /v1/models`` lists a
-card ``owned_by`` vLLM); nothing else is guessed. The responses are written unchanged, so the snapshot's mapping
+``model_id``), llama.cpp (``GET /props`` has ``default_generation_settings``), SGLang (``GET /server_info``, or
+the older ``/get_server_info``, has a ``model_path`` and a ``tp_size``), vLLM (``GET /v1/models`` lists a card
+``owned_by`` vLLM); nothing else is guessed. The responses are written unchanged, so the snapshot's mapping
 can be re-read by a later driftguard.
 """
 
@@ -15,13 +16,14 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from driftguard.errors import DriftguardError, UsageError
-from driftguard.extractors.snapshot import ENDPOINTS, FORMAT, NEEDS_MODEL, SERVERS, VERSION, VERSION_AT
+from driftguard.extractors.snapshot import ENDPOINTS, FALLBACKS, FORMAT, NEEDS_MODEL, SERVERS, VERSION, VERSION_AT
 from driftguard.readers import http
 from driftguard.readers.limits import DEFAULT, Limits
 
@@ -42,8 +44,18 @@ def take(url: str, *, server: str | None = None, model: str | None = None,
     cache: dict[str, http.Response] = {}
 
     def fetch(path: str) -> http.Response:
+        """The answer at ``path``, or at an older spelling of it (``FALLBACKS``) when the server has no such
+        path (HTTP 404); the current path's error when none answers."""
         if path not in cache:
-            cache[path] = http.get_json(base + path, sent, timeout=timeout, limits=limits)
+            try:
+                cache[path] = http.get_json(base + path, sent, timeout=timeout, limits=limits)
+            except http.NotFound:
+                for older in FALLBACKS.get(path, ()):
+                    with suppress(http.NotFound):
+                        cache[path] = http.get_json(base + older, sent, timeout=timeout, limits=limits)
+                        break
+                else:
+                    raise
         return cache[path]
 
     server = server or _recognise(base, fetch)
@@ -99,6 +111,8 @@ def _recognise(base: str, fetch: Fetch) -> str:
         ("tgi", "/info", lambda b: isinstance(b, dict) and isinstance(b.get("model_id"), str)),
         ("llama-cpp", "/props", lambda b: isinstance(b, dict) and isinstance(b.get("default_generation_settings"),
                                                                              dict)),
+        ("sglang", "/server_info", lambda b: isinstance(b, dict) and isinstance(b.get("model_path"), str)
+         and "tp_size" in b),
         ("vllm", "/v1/models", _is_vllm_listing),
     )
     for server, path, says in probes:

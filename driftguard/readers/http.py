@@ -50,6 +50,10 @@ class Response:
     body: Any
 
 
+class NotFound(ExtractionError):
+    """HTTP 404: the server has no such path (a caller may ask an older spelling of an endpoint)."""
+
+
 def origin_of(url: str) -> tuple[str, str, int]:
     """``(scheme, host, port)`` of an ``http``/``https`` URL; UsageError for any other URL, one that carries
     credentials, or one without a host."""
@@ -114,7 +118,7 @@ def get_json(url: str, headers: Mapping[str, str] | None = None, *, timeout: flo
             body = _read(reply, url, limits, started + DEADLINE_FACTOR * timeout)
             final, status = reply.geturl(), int(reply.status)
     except urllib.error.HTTPError as exc:
-        raise ExtractionError(_http_error(exc), url) from None
+        raise (NotFound if exc.code == 404 else ExtractionError)(_http_error(exc), url) from None
     except urllib.error.URLError as exc:
         raise ExtractionError(f"cannot reach the server: {_reason(exc.reason)}", url) from None
     except (TimeoutError, OSError, http.client.HTTPException) as exc:

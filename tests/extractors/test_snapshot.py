@@ -141,6 +141,71 @@ def test_vllm_models_and_version() -> None:
     assert v["snapshot.server_version"] == "0.11.0" and v["vllm.version"] == "0.11.0"
 
 
+def test_sglang_server_info() -> None:
+    """SGLang's docs (native_api: GET /get_server_info of ``launch_server --model-path qwen/qwen2.5-0.5b-instruct``,
+    recorded response): no --context-length (null: the model's), dtype auto, 128 requests at once, one GPU, the
+    scheduler admitting prompts of up to 20474 tokens (max_total_num_tokens 20480 less its reserve)."""
+    cfg = _extract("sglang")
+    v = {k: val.value for k, val in cfg.values.items()}
+    assert v["model.source"] == "qwen/qwen2.5-0.5b-instruct"
+    assert v["precision.compute"] == "auto"  # the checkpoint's dtype: rule DG105 resolves it from the model
+    assert v["batching.max_batch_size"] == 128 and v["serving.tensor_parallel_size"] == 1
+    assert v["serving.max_input_length"] == 20474
+    assert "serving.max_model_len" not in v  # context_length null: the server does not say here
+    assert "model.revision" not in v and "precision.quantization" not in v and "model.adapters" not in v
+    assert v["snapshot.server_version"] == "0.0.0.dev1+gd02c515ee"
+    assert v["sglang.server_info.max_total_num_tokens"] == 20480
+    assert v["sglang.server_info.sampling_defaults"] == "model"
+    assert not [k for k in v if k.startswith("sglang.server_info.internal_states")]
+    line = _line(FIXTURES / "sglang.snapshot.json", '"max_req_input_len": 20474')
+    assert cfg.values["serving.max_input_length"].origin.line == line
+
+
+def _sglang_with(tmp_path: Path, **fields: Any) -> dict[str, Any]:
+    data = json.loads((FIXTURES / "sglang.snapshot.json").read_text())
+    data["responses"][0]["body"].update(fields)
+    path = tmp_path / "s.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    return {k: val.value for k, val in extractors.extract(path).values.items()}
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"context_length": 32768}, {"serving.max_model_len": 32768}),
+    ({"context_length": "32k"}, {"serving.max_model_len": 32000}),  # human_readable_int: SI thousands
+    ({"context_length": "32Ki"}, {"serving.max_model_len": 32768}),
+    ({"dtype": "half", "quantization": "awq", "revision": "abc123"},
+     {"precision.compute": "float16", "precision.quantization": "awq", "model.revision": "abc123"}),
+    ({"chat_template": "chatml"}, {"preprocessing.chat_template_name": "chatml"}),
+    ({"tp_size": 4, "max_running_requests": 256},
+     {"serving.tensor_parallel_size": 4, "batching.max_batch_size": 256}),
+])
+def test_sglang_arguments_mean_what_their_flags_mean(tmp_path: Path, fields: dict[str, Any],
+                                                     expected: dict[str, Any]) -> None:
+    v = _sglang_with(tmp_path, **fields)
+    assert {k: v.get(k) for k in expected} == expected
+
+
+def test_sglang_a_template_file_on_the_server_is_kept_as_written(tmp_path: Path) -> None:
+    v = _sglang_with(tmp_path, chat_template="/models/templates/llama3.jinja")
+    assert "preprocessing.chat_template_name" not in v and "preprocessing.chat_template" not in v
+    assert v["sglang.server_info.chat_template"] == "/models/templates/llama3.jinja"
+
+
+def test_sglang_internal_states_are_not_kept(tmp_path: Path) -> None:
+    v = _sglang_with(tmp_path, internal_states=[{"model_path": "x", "last_gen_throughput": 748.38}])
+    assert not [k for k in v if "internal_states" in k] and v["model.source"] == "qwen/qwen2.5-0.5b-instruct"
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"model_path": None}, "no model_path"),
+    ({"context_length": "lots"}, "context_length must be a number of tokens"),
+    ({"max_req_input_len": "many"}, "must be an integer"),
+])
+def test_sglang_a_broken_server_info_is_an_input_error(tmp_path: Path, fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(ExtractionError, match=message):
+        _sglang_with(tmp_path, **fields)
+
+
 def _broken(tmp_path: Path, edit: Any) -> Path:
     data = json.loads((FIXTURES / "vllm.snapshot.json").read_text())
     edit(data)

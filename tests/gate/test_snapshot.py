@@ -15,7 +15,7 @@ import pytest
 
 from driftguard.errors import ExtractionError, UsageError
 from driftguard.gate import snapshot
-from tests.recorded_server import FIXTURES, LLAMA_CPP, TGI, TRITON, VLLM, Route, recorded, serving
+from tests.recorded_server import FIXTURES, LLAMA_CPP, SGLANG, TGI, TRITON, VLLM, Route, recorded, serving
 
 NOW = datetime(2026, 12, 7, 13, 0, tzinfo=timezone.utc)
 #: fixture name -> (routes, arguments, the URL the committed file names in place of the test server's)
@@ -25,6 +25,7 @@ CASES: dict[str, tuple[Mapping[str, Route], dict[str, str], str]] = {
     "tgi-older": ({"/info": recorded("tgi", "info_older")}, {}, "http://tgi.example:8080"),
     "vllm": (VLLM, {}, "http://vllm.example:8000"),
     "llama-cpp": (LLAMA_CPP, {}, "http://llama.example:8080"),
+    "sglang": (SGLANG, {}, "http://sglang.example:30000"),
 }
 
 
@@ -88,6 +89,30 @@ def test_an_error_from_the_server_names_the_request() -> None:
     with serving({"/v2": TRITON["/v2"]}) as server, pytest.raises(ExtractionError, match="HTTP 404") as info:
         snapshot.take(server.url, server="triton", model="missing")
     assert info.value.path == f"{server.url}/v2/models/missing/config"
+
+
+def test_sglang_before_server_info_is_read_at_get_server_info() -> None:
+    """SGLang servers older than ``/server_info`` answer the same handler at ``/get_server_info`` (the path the
+    SGLang docs still show): the snapshot asks it when ``/server_info`` is not found, and names it as read."""
+    with serving({"/get_server_info": SGLANG["/server_info"]}) as server:
+        taken = snapshot.take(server.url, now=NOW)
+    assert taken["server"] == "sglang" and taken["server_version"] == "0.0.0.dev1+gd02c515ee"
+    assert taken["responses"][0]["request"] == f"GET {server.url}/get_server_info"
+    assert taken["responses"][0]["endpoint"] == "server_info"
+
+
+def test_sglang_answering_neither_path_names_the_current_one() -> None:
+    with serving({}) as server, pytest.raises(ExtractionError, match="HTTP 404") as info:
+        snapshot.take(server.url, server="sglang")
+    assert info.value.path == f"{server.url}/server_info"
+    assert [p for p, _ in server.requests] == ["/server_info", "/get_server_info"]
+
+
+def test_an_error_other_than_not_found_is_not_retried_elsewhere() -> None:
+    with serving({"/server_info": Route(b'{"error": "boom"}', 500)}) as server, \
+            pytest.raises(ExtractionError, match="HTTP 500"):
+        snapshot.take(server.url, server="sglang")
+    assert [p for p, _ in server.requests] == ["/server_info"]
 
 
 def test_write_replaces_the_file_whole(tmp_path: Path) -> None:
@@ -185,3 +210,15 @@ def test_a_triton_cpu_model_as_auto_complete_left_it(tmp_path: Path) -> None:
     assert (v["serving.device_kind"].value, v["serving.instance_count"].value) == ("cpu", 2)
     assert v["io.inputs.INPUT0.dtype"].value == "float16" and v["io.inputs.INPUT0.shape"].value == [-1, -1, -1]
     assert v["batching.max_batch_size"].value == 8 and v["batching.dynamic"].value is False
+
+
+def test_the_cli_offers_every_server_the_snapshot_reads() -> None:
+    """``--server``'s choices are spelled out in the CLI (it imports no extractor at start-up): they must be
+    ``SERVERS``, so a server added there can be named."""
+    from driftguard.cli import build_parser
+    from driftguard.extractors.snapshot import SERVERS
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.choices and "snapshot" in a.choices)
+    server = next(a for a in sub.choices["snapshot"]._actions if "--server" in a.option_strings)
+    assert tuple(server.choices) == SERVERS
