@@ -17,13 +17,18 @@ from typing import Any
 
 from driftguard.errors import MissingExtraError, UsageError
 
-#: A revision expression: names, ``/``, ``~N``, ``^N``, ``@{...}``; no option (a leading ``-``), no range
-#: (``..``), no path (``:``), no glob, no whitespace or control character.
+#: A revision expression: names, ``/``, ``~N``, ``^N`` (``@{...}`` is refused apart); no option (a leading
+#: ``-``), no range (``..``), no path (``:``), no glob, no whitespace or control character.
 _REVISION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./~^@{}+-]{0,255}")
 
 
 def validate_revision(ref: str) -> str:
-    """``ref`` when it is a plain revision expression; UsageError otherwise."""
+    """``ref`` when it is a plain revision expression; UsageError otherwise. A reflog or date revision
+    (``main@{1}``, ``HEAD@{yesterday}``, ``@{-1}``) is refused: it names what this clone's reflog says, which a
+    CI clone does not have (gitpython then fails deep inside, or an index past the log quietly gives HEAD)."""
+    if "@{" in ref:
+        raise UsageError(f"--base: '{ref}' is a reflog or date revision (@{{...}}), which depends on this clone's "
+                         "history of its refs; name a branch, tag, commit id or HEAD~N")
     if not _REVISION.fullmatch(ref) or ".." in ref or ref.endswith((".", "/", ".lock")) or "//" in ref:
         raise UsageError(f"--base: '{ref}' is not a git revision (a branch, tag, commit id or HEAD~N)")
     return ref

@@ -186,3 +186,17 @@ def test_outside_a_git_repository_is_one_line(tmp_path: Path) -> None:
                           cwd=tmp_path / "summarizer", capture_output=True, text=True, timeout=120, env=ENV)
     assert proc.returncode == 2
     assert proc.stderr == f"driftguard: error: --base: {(tmp_path / 'summarizer').resolve()} is not a git repository\n"
+
+
+@pytest.mark.parametrize("ref", ["HEAD@{1}", "main@{yesterday}", "HEAD@{99999}", "@{-1}", "main@{2026-01-01}",
+                                 "HEAD@{upstream}"])
+def test_reflog_and_date_revisions_are_refused_before_git(ref: str) -> None:
+    with pytest.raises(UsageError, match=r"is a reflog or date revision \(@\{\.\.\.\}\)"):
+        validate_revision(ref)
+
+
+def test_a_reflog_revision_is_one_line_exit_2(repo: Path) -> None:
+    proc = run(repo, "--base", "HEAD@{5}")
+    assert proc.returncode == 2
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("driftguard: error: --base: 'HEAD@{5}' is a reflog or date revision")
