@@ -33,6 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     another day as a whole), else the system date once, so a run that crosses midnight does not change day half
     way. In this process through ``clock.pinned``; in the CLIs the tests start, through the variable, which the
     CLI reads as its default for ``--today``."""
+    # Under GitHub Actions every CLI run would wrap its output in the runner's stop-commands guard (cli._stdout),
+    # module fixtures' runs included: tests that want it set GITHUB_ACTIONS themselves.
+    os.environ.pop("GITHUB_ACTIONS", None)
     text = os.environ.get("DRIFTGUARD_TODAY", "").strip()
     day = clock.parse(text) if text else date.today()
     os.environ["DRIFTGUARD_TODAY"] = day.isoformat()

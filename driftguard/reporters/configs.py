@@ -71,13 +71,37 @@ def extract_json(configs: Sequence[EffectiveConfig]) -> str:
 
 
 def extract_yaml(configs: Sequence[EffectiveConfig]) -> str:
+    """The configs as YAML in which every string from input stays on the line of its key or list item: a
+    string holding a line break or starting with ``:`` or ``#`` is double-quoted (``\\n`` escaped) and lines
+    are never folded, so no line can start with input text (a log reader such as the Actions runner takes a
+    line starting ``::add-mask::`` as a command)."""
     import yaml
 
     data: Any = [c.to_dict() for c in configs]
     data = data[0] if len(data) == 1 else data
     # Allowed unicode, PyYAML writes bidi controls and U+0085 raw: for such data it escapes all non-ASCII instead.
     raw = has_control(json.dumps(data, ensure_ascii=False))
-    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=not raw))
+    return str(yaml.dump(data, Dumper=_one_line_dumper(), sort_keys=False, allow_unicode=not raw, width=_NO_FOLD))
+
+
+#: A line width no output reaches: PyYAML folds a long scalar onto lines that start with its text.
+_NO_FOLD = 1 << 30
+_LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
+
+
+def _one_line_dumper() -> Any:
+    """A ``yaml.SafeDumper`` that double-quotes strings with a line break or a leading ``:``/``#``."""
+    import yaml
+
+    class OneLine(yaml.SafeDumper):
+        pass
+
+    def string(dumper: yaml.SafeDumper, text: str) -> Any:
+        risky = any(b in text for b in _LINE_BREAKS) or text.lstrip().startswith((":", "#"))
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"' if risky else None)
+
+    OneLine.add_representer(str, string)
+    return OneLine
 
 
 def diff_text(training: EffectiveConfig, deployed: EffectiveConfig, findings: Sequence[Finding],
