@@ -368,13 +368,30 @@ def parse_shard(spec: str) -> tuple[int, int]:
     return parse(spec)
 
 
-def merge_reports(paths: Sequence[str | Path]) -> Report:
+def merge_reports(paths: Sequence[str | Path], *, commit: str | None = None) -> Report:
     """The JSON reports of ``check --format json`` read back as one Report; the reports of the shards 1/N .. N/N
-    of one check merged into the report of the whole (``ci.merge``). UsageError for a report that is not one,
-    or shards that do not belong together."""
+    of one check merged into the report of the whole (``ci.merge``). ``commit``: every report must have been
+    made on it. UsageError for a report that is not one (or a failed run's), or shards that do not belong
+    together."""
     from driftguard.ci import merge
 
-    return merge.merge([(str(path), merge.load(str(path))) for path in paths])
+    return merge.merge([(str(path), merge.load(str(path))) for path in paths], commit)
+
+
+def write_output(path: str | Path, text: str, what: str = "output") -> Path:
+    """``text`` written to a fresh file at ``path``, a path named on the command line: a stale file or a
+    symlink there is replaced, never followed, and no symlinked folder below the working folder is walked
+    (``readers.files.write_output``). UsageError (one line) otherwise."""
+    from driftguard.readers import files
+
+    return files.write_output(path, text, what=what)
+
+
+def remove_output(path: str | Path, what: str = "output") -> None:
+    """Remove a stale output at ``path`` before a run (never through a symlink; ``readers.files``)."""
+    from driftguard.readers import files
+
+    files.remove_output(path, what=what)
 
 
 def discover(folder: str | Path) -> dict[str, list[tuple[str, str]]]:

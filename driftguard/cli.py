@@ -59,7 +59,21 @@ def _out(args: argparse.Namespace, render: Callable[[Any], str]) -> None:
     if getattr(args, "output", None):
         _write(args.output, render(None), "--output")
     else:
-        sys.stdout.write(render(_style()))
+        _stdout(render(_style()))
+
+
+def _stdout(text: str, fmt: str = "text") -> None:
+    """Write output made from input to stdout. Inside GitHub Actions (``GITHUB_ACTIONS=true``) the runner reads
+    every line of it for workflow commands (``::add-mask::``, ``::stop-commands::``), so anything but the
+    ``github`` format (whose commands are the point, each escaped) is wrapped in the runner's stop-commands
+    guard with a token the input cannot know."""
+    if text and fmt != "github" and os.environ.get("GITHUB_ACTIONS") == "true":
+        import secrets
+
+        token = secrets.token_hex(16)
+        end = "" if text.endswith("\n") else "\n"
+        text = f"::stop-commands::{token}\n{text}{end}::{token}::\n"
+    sys.stdout.write(text)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -106,20 +120,69 @@ def _parse_formats(items: Sequence[str] | None) -> list[tuple[str, str | None]]:
     return out
 
 
-def _write(path: str, text: str, what: str, mode: str = "w") -> None:
+def _write(path: str, text: str, what: str) -> None:
+    """``text`` to a fresh file at ``path`` (``api.write_output``: never through a symlink, never appended to
+    a file that was there)."""
+    from driftguard import api
+
+    api.write_output(path, text, what)
+
+
+def _append_summary(path: str, text: str) -> None:
+    """Append to the runner's job summary file (the runner made it; it is not in the checked tree)."""
     try:
-        with open(path, mode, encoding="utf-8") as fh:
+        with open(path, "a", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as exc:
-        raise UsageError(f"{what}: cannot write {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"GITHUB_STEP_SUMMARY: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _check_formats(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """``check``'s, ``report``'s and ``parity``'s outputs: ``--format`` items, with ``-o FILE`` for what would go
+    to stdout."""
+    formats = _parse_formats(args.format)
+    if getattr(args, "output", None):  # -o FILE: what would go to stdout goes to FILE
+        formats = [(name, args.output if path is None else path) for name, path in formats]
+    return formats
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str | None, str]]:
+    """The files this command writes that a later step may take for its result, as ``(format, path)``; format
+    None for a file that is only removed (a snapshot). Read from the raw options, unvalidated, so a run that
+    fails on its own options still replaces them."""
+    if args.command in ("check", "report", "parity"):
+        items = [item.partition("=") for item in args.format or ["text"]]
+        out: list[tuple[str | None, str]] = [(name, path) for name, sep, path in items if name and sep and path]
+        if getattr(args, "output", None):
+            out += [(name, args.output) for name, sep, _ in items if not sep]
+        return out
+    if args.command in ("extract", "diff") and args.output:
+        return [(args.format, args.output)]
+    if args.command == "snapshot":
+        return [(None, args.output)]
+    return []
+
+
+def _leave_failed(outputs: Sequence[tuple[str | None, str]], code: int, message: str) -> None:
+    """Put the failure report (``reporters.failed``) at every output of a run that failed, so no file from
+    before (or committed by the pull request) is taken for its result. A path that cannot be written was
+    reported already and its stale file removed when the run started."""
+    from driftguard import api
+    from driftguard.reporters.failed import render_error
+
+    for fmt, path in outputs:
+        if fmt is None:
+            continue
+        try:
+            api.write_output(path, render_error(fmt, code, message), f"--format {fmt}")
+        except DriftguardError:
+            continue
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from driftguard import api
 
-    formats = _parse_formats(args.format)
-    if args.output:  # -o FILE: what would go to stdout goes to FILE
-        formats = [(name, args.output if path is None else path) for name, path in formats]
+    formats = _check_formats(args)
     today = _today(args)
     parity = None
     bar = None
@@ -148,8 +211,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from driftguard import api
 
-    formats = _parse_formats(args.format)
-    report = api.merge_reports(args.reports)
+    formats = _check_formats(args)
+    report = api.merge_reports(args.reports, commit=args.commit)
     return _emit(report, formats, args.no_step_summary)
 
 
@@ -166,19 +229,17 @@ def _emit(report: Any, formats: list[tuple[str, str | None]], no_step_summary: b
     # GitHub Actions: the markdown report becomes the job summary (read here, never in the library).
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary and not no_step_summary:
-        _write(summary, reporters.render_check("markdown", report), "GITHUB_STEP_SUMMARY", mode="a")
-    for path, text, _ in rendered:
+        _append_summary(summary, reporters.render_check("markdown", report))
+    for path, text, name in rendered:
         if path is None:
-            sys.stdout.write(text)
+            _stdout(text, name)
     return EXIT_OK if report.ok else EXIT_DRIFT
 
 
 def cmd_parity(args: argparse.Namespace) -> int:
     from driftguard import api
 
-    formats = _parse_formats(args.format)  # before the run: a bad --format costs no model run
-    if args.output:
-        formats = [(name, args.output if path is None else path) for name, path in formats]
+    formats = _check_formats(args)  # before the run: a bad --format costs no model run
     today = _today(args)
     bar = _progress_bar()
     try:
@@ -364,9 +425,9 @@ def cmd_init(args: argparse.Namespace) -> int:
             sys.stderr.write(f"driftguard: init: {_shown(f.path)}: kind {f.kind} is a guess (one of "
                              f"{', '.join(f.choices)}); check it\n")
     if args.stdout:
-        sys.stdout.write(text)
+        _stdout(text)
     else:
-        target.write_text(text, encoding="utf-8")
+        _write(str(target), text, "init")
         sys.stdout.write(f"wrote {_shown(str(target))}\n")
     return EXIT_OK
 
@@ -458,6 +519,11 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("reports", nargs="+", metavar="REPORT.json", help="check --format json output")
     p.add_argument("--format", action="append", metavar="NAME[=PATH]",
                    help="as for check: text (default), json, markdown, sarif, github, junit; NAME=PATH to a file")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write what would go to stdout to FILE instead (--format NAME=PATH for several files)")
+    p.add_argument("--commit", metavar="SHA",
+                   help="every report must be bound to this commit (the one the shard jobs checked out, e.g. "
+                        "${{ github.sha }}): a report of another run is refused")
     p.add_argument("--no-step-summary", action="store_true",
                    help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
     p.set_defaults(func=cmd_report)
@@ -598,7 +664,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_INPUT
     func: Callable[[argparse.Namespace], int] = args.func
+    outputs: list[tuple[str | None, str]] = []
     try:
+        outputs = _outputs(args)
+        for _, path in outputs:  # a run that dies before writing leaves nothing to be taken for its result
+            _remove_output(path)
         if getattr(args, "config", None) == MANIFEST:
             args.config = find_manifest()
             if not os.path.exists(args.config):
@@ -608,6 +678,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except DriftguardError as exc:
         sys.stdout.flush()
         sys.stderr.write(f"driftguard: error: {_one_line(_error_text(exc))}\n")
+        _leave_failed(outputs, EXIT_INPUT, _error_text(exc))
         return EXIT_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("driftguard: interrupted\n")
@@ -621,6 +692,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             f"driftguard: internal error (this is a bug, please report it{where}): {type(exc).__name__}: "
             f"{_one_line(str(exc))}\n"
         )
+        _leave_failed(outputs, EXIT_BUG, f"internal error: {type(exc).__name__}: {exc}")
         return EXIT_BUG
 
 
@@ -671,6 +743,12 @@ def _crash_log(exc: BaseException, argv: Sequence[str] | None) -> str | None:
     except OSError:
         return None
     return str(path)
+
+
+def _remove_output(path: str) -> None:
+    from driftguard import api
+
+    api.remove_output(path)
 
 
 def _shown(text: str) -> str:

@@ -154,6 +154,21 @@ class BaseComparison:
                 "unchanged_models": self.unchanged}
 
 
+@dataclass(frozen=True)
+class RunBinding:
+    """What ties a report to the run that wrote it, so ``driftguard report`` can refuse reports that are not
+    the shards of one run: the commit checked out (None outside a git work tree), the SHA-256 of the
+    manifest's bytes (None for a manifest built in code), and every model the run chose before ``--shard``
+    split them (each shard's models must be its share of exactly these)."""
+
+    commit: str | None
+    manifest_sha256: str | None
+    models: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Json]:
+        return {"commit": self.commit, "manifest_sha256": self.manifest_sha256, "models": list(self.models)}
+
+
 def primary_origin(finding: Judged) -> Origin | None:
     """Where a finding points: the deployed value (what a change to the deployment wrote), else the training
     value, else the first related value."""
@@ -181,7 +196,8 @@ class Report:
     (where ``check`` ran), so ``repo_path`` names every file relative to the repository whatever folder the
     check ran in. ``rules`` describes every rule of the installation (for SARIF's rule table). ``base``: what
     ``check --base`` compared against (each finding's ``change`` says introduced or existing). ``shard``:
-    ``(I, N)`` when the report covers only shard I of N of the manifest's models (``check --shard``)."""
+    ``(I, N)`` when the report covers only shard I of N of the manifest's models (``check --shard``). ``run``:
+    what binds the report to its run (``RunBinding``), set by the gate."""
 
     models: tuple[ModelResult, ...]
     approvals: tuple[ApprovalRef, ...] = ()
@@ -194,6 +210,7 @@ class Report:
     rules: tuple[RuleInfo, ...] = ()
     base: BaseComparison | None = None
     shard: tuple[int, int] | None = None
+    run: RunBinding | None = None
 
     def repo_path(self, path: str) -> str:
         """``path`` (an origin's, as the extractors wrote it) relative to the repository root, ``/``-separated;
@@ -291,6 +308,7 @@ class Report:
             **({"base": self.base.to_dict(self)} if self.base is not None else {}),
             **({"shard": f"{self.shard[0]}/{self.shard[1]}", "fail_on_stale": self.fail_on_stale}
                if self.shard is not None else {}),
+            **({"run": self.run.to_dict()} if self.run is not None else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -39,7 +39,8 @@ def test_readme_matrix_workflow_runs_real_commands() -> None:
     commands = [r for r in runs if r.startswith("driftguard ")]
     assert commands == ["driftguard check --shard ${{ matrix.shard }}/4 --format github --format "
                         "json=shard-${{ matrix.shard }}.json --no-step-summary",
-                        "driftguard report shard-*.json --format text --format junit=driftguard-junit.xml"]
+                        "driftguard report shard-*.json --commit ${{ github.sha }} --format text --format "
+                        "junit=driftguard-junit.xml"]
     from driftguard.cli import build_parser
 
     shard = commands[0].replace("${{ matrix.shard }}", "2").split()[1:]

@@ -4,6 +4,7 @@ config-only install needs no gitpython."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 
 
@@ -15,3 +16,53 @@ def repository_root(start: str | Path) -> Path:
         if (folder / ".git").exists():
             return folder
     return here
+
+
+def head_commit(root: str | Path) -> str | None:
+    """The commit checked out in the git work tree at ``root`` (``repository_root``), read from ``.git``
+    without git itself: ``HEAD`` holds the commit id, or names a branch whose loose ref or ``packed-refs`` line
+    holds it. None when ``root`` is no work tree or the commit cannot be read (an unborn branch)."""
+    git_dir = _git_dir(Path(root))
+    if git_dir is None:
+        return None
+    common = git_dir
+    with suppress(OSError, UnicodeDecodeError):
+        common = (git_dir / (git_dir / "commondir").read_text("utf-8").strip()).resolve()
+    try:
+        head = (git_dir / "HEAD").read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not head.startswith("ref: "):
+        return head if _is_commit_id(head) else None
+    ref = head[len("ref: "):].strip()
+    if not ref.startswith("refs/") or ".." in ref.split("/"):
+        return None
+    for folder in (git_dir, common):
+        with suppress(OSError, UnicodeDecodeError):
+            found = (folder / ref).read_text("utf-8").strip()
+            if _is_commit_id(found):
+                return found
+    with suppress(OSError, UnicodeDecodeError):
+        for line in (common / "packed-refs").read_text("utf-8").splitlines():
+            sha, _, name = line.partition(" ")
+            if name == ref and _is_commit_id(sha):
+                return sha
+    return None
+
+
+def _git_dir(root: Path) -> Path | None:
+    """``root/.git``, or the folder a ``.git`` file (a worktree, a submodule) names; None without one."""
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    try:
+        text = dot_git.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith("gitdir: "):
+        return None
+    return (root / text[len("gitdir: "):].strip()).resolve()
+
+
+def _is_commit_id(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)

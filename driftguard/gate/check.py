@@ -8,7 +8,7 @@ from dataclasses import replace
 from driftguard.errors import UsageError
 from driftguard.gate import baseline, parallel
 from driftguard.gate.request import CheckRequest
-from driftguard.report import Report
+from driftguard.report import Report, RunBinding
 
 
 def check(request: CheckRequest) -> Report:
@@ -20,10 +20,10 @@ def check(request: CheckRequest) -> Report:
         if request.stages.parity is not None:  # never a silent pass: the parity stage was asked for and not run
             raise UsageError("--parity cannot be judged against --base yet: run `driftguard check --base REF` for "
                              "the rules and `driftguard parity` for parity")
-        return baseline.run(request)
+        return bind(request, baseline.run(request))
     if request.changed_only:
         raise UsageError("--changed-only needs --base REF: the models a change affected are found against it")
-    return parallel.run(request)
+    return bind(request, parallel.run(request))
 
 
 def narrowed_to_files(request: CheckRequest) -> CheckRequest:
@@ -38,3 +38,24 @@ def narrowed_to_files(request: CheckRequest) -> CheckRequest:
     chosen = request.selection
     models = reading if chosen.models is None else [n for n in chosen.models if n in reading]
     return replace(request, selection=replace(chosen, models=tuple(models), known_models=None))
+
+
+def bind(request: CheckRequest, report: Report) -> Report:
+    """``report`` with what ties it to this run (``report.RunBinding``): the commit checked out in the
+    repository the report's paths are relative to, the SHA-256 of the manifest file, and the models the run
+    chose before ``--shard`` split them; ``driftguard report`` refuses shards that disagree on any of them."""
+    import hashlib
+    from pathlib import Path
+
+    from driftguard.ci.repo import head_commit
+    from driftguard.gate.pipeline import select_models
+    from driftguard.readers import files
+
+    m, chosen = request.manifest, request.selection
+    digest = None
+    if files.exists(m.path) and not files.is_dir(m.path):
+        digest = hashlib.sha256(files.read_bytes(m.path, m.effective_limits(), what="manifest")).hexdigest()
+    commit = head_commit(Path(report.root)) if report.root else None
+    models = select_models(m, chosen.model, chosen.models, parity_only=request.stages.parity_only)
+    run = RunBinding(commit, digest, tuple(models))
+    return replace(report, run=run)

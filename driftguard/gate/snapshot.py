@@ -13,8 +13,6 @@ can be re-read by a later driftguard.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import datetime, timezone
@@ -24,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from driftguard.errors import DriftguardError, UsageError
 from driftguard.extractors.snapshot import ENDPOINTS, FALLBACKS, FORMAT, NEEDS_MODEL, SERVERS, VERSION, VERSION_AT
-from driftguard.readers import http
+from driftguard.readers import files, http
 from driftguard.readers.limits import DEFAULT, Limits
 
 Fetch = Callable[[str], http.Response]
@@ -79,19 +77,11 @@ def take(url: str, *, server: str | None = None, model: str | None = None,
 
 
 def write(snapshot: Mapping[str, Any], output: str | Path) -> Path:
-    """Write ``snapshot`` as indented JSON (one field a line, so every value has its own line) to ``output``,
-    replacing it whole (written beside it, then renamed: a reader never sees half a file). Returns the path."""
-    target = Path(output)
+    """Write ``snapshot`` as indented JSON (one field a line, so every value has its own line) to ``output``, a
+    path named on the command line, as a fresh file (``readers.files.write_output``: a stale file or a symlink
+    there is replaced, never followed). Returns the path."""
     text = json.dumps(snapshot, indent=2, ensure_ascii=False) + "\n"
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-    return target
+    return files.write_output(output, text, what="snapshot -o")
 
 
 def _base(url: str) -> str:

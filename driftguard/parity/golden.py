@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from driftguard.parity.errors import ParityError
+from driftguard.readers import files
 
 META = "__driftguard__"
 RECORDING_SUFFIX = ".reference.npz"
@@ -160,7 +161,8 @@ def record(golden: GoldenSet, outputs: Mapping[str, np.ndarray[Any, Any]], prove
         raise ParityError(f"an output may not be named '{META}'", str(golden.path))
     target = golden.recording
     meta = np.array(json.dumps(provenance.to_dict(), sort_keys=True))
-    with target.open("wb") as fh:
+    # beside the golden file (confined with it): a stale recording or a symlink named like it is replaced
+    with files.create_output(target, tree=target.parent, named=False, what="golden record") as fh:
         arrays: dict[str, Any] = {META: meta, **{k: np.asarray(v) for k, v in outputs.items()}}
         np.savez(fh, **arrays)
     return target

@@ -23,6 +23,7 @@ from driftguard.model import Finding
 from driftguard.parity import codes, golden, metrics
 from driftguard.parity.errors import ParityError
 from driftguard.parity.runners.base import Arrays
+from driftguard.readers import files
 
 if TYPE_CHECKING:
     from driftguard.parity.model_parity import ModelParity
@@ -93,7 +94,8 @@ def draw(target: Path, title: str, reference: np.ndarray[Any, Any], candidate: n
     fig = figure(title, reference, candidate, failing, atol)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target, format="png", dpi=100)
+        with files.create_output(target, what="--plots") as fh:  # fresh, never through a committed symlink
+            fig.savefig(fh, format="png", dpi=100)
     except OSError as exc:
         raise ParityError(f"cannot write the picture: {exc.strerror or exc}", str(target)) from None
     return target

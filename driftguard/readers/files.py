@@ -202,7 +202,7 @@ def _open_folder(start: str, parts: list[str], shown: str, what: str) -> int:
     try:
         fd = os.open(start, _FOLDER_FLAGS)
     except OSError as exc:
-        raise UsageError(f"{what}: cannot write {shown}: {start}: {exc.strerror or exc}") from None
+        raise UsageError(f"{what}: cannot write {shown}: {exc.strerror or exc}") from None
     walked = start
     for part in parts:
         walked = os.path.join(walked, part)
@@ -214,7 +214,7 @@ def _open_folder(start: str, parts: list[str], shown: str, what: str) -> int:
             if link:
                 raise UsageError(f"{what}: refused to write {shown}: {walked} is a symlink (a committed symlink "
                                  "would redirect the write); name a path without one") from None
-            raise UsageError(f"{what}: cannot write {shown}: {walked}: {exc.strerror or exc}") from None
+            raise UsageError(f"{what}: cannot write {shown}: {exc.strerror or exc}") from None
         os.close(fd)
         fd = nxt
     return fd

@@ -5,6 +5,7 @@ itself stays inside the tree."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 
 from driftguard.errors import UsageError
 from driftguard.readers import files
+from tests.attacks.bounded import run_cli
+from tests.dates import EXAMPLES_TODAY_ISO
 
 
 @pytest.fixture()
@@ -156,3 +159,120 @@ def test_a_device_named_on_the_command_line_is_written_to_never_replaced(tree: P
         files.write_output(fifo, "x", tree=tree, named=False)
     files.write_output(os.devnull, "discarded\n")
     assert stat.S_ISCHR(os.lstat(os.devnull).st_mode)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every writer of the CLI, with a committed symlink named like its output (run in the checked-out tree).
+# ---------------------------------------------------------------------------------------------------------
+
+GEN = '{"do_sample": true, "temperature": 0.7, "top_p": 0.9}\n'
+
+
+@pytest.fixture()
+def checkout(tmp_path: Path) -> Path:
+    """A pull request's tree: a model whose sides agree, plus a victim file outside the tree."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "generation_config.json").write_text(GEN)
+    (repo / "request.json").write_text('{"prompt": "x", "temperature": 0.7, "top_p": 0.9}\n')
+    (repo / "driftguard.yaml").write_text(
+        "version: 1\nmodels:\n  m:\n    training: [{path: generation_config.json}]\n"
+        "    deployment: [{path: request.json, kind: vllm}]\n")
+    (tmp_path / "victim.txt").write_text("precious\n")
+    return repo
+
+
+WRITERS = {
+    "check --format NAME=PATH": ["check", "--today", EXAMPLES_TODAY_ISO, "--format", "sarif=OUT"],
+    "check -o": ["check", "--today", EXAMPLES_TODAY_ISO, "--format", "json", "-o", "OUT"],
+    "extract -o": ["extract", "generation_config.json", "--format", "yaml", "-o", "OUT"],
+    "diff -o": ["diff", "generation_config.json", "vllm:request.json", "-o", "OUT"],
+    "init": ["init", ".", "--force"],
+}
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_no_writer_follows_a_committed_symlink(checkout: Path, writer: str) -> None:
+    argv = WRITERS[writer]
+    out = checkout / ("driftguard.yaml" if writer == "init" else "report.out")
+    if writer == "init":
+        (checkout / "driftguard.yaml").unlink()
+    out.symlink_to(checkout.parent / "victim.txt")
+    res = run_cli([a.replace("OUT", out.name) for a in argv], cwd=checkout)
+    assert res.rc in (0, 1), res.stderr
+    assert (checkout.parent / "victim.txt").read_text() == "precious\n"
+    assert not out.is_symlink() and out.stat().st_size > 0
+
+
+@pytest.mark.parametrize("writer", sorted(set(WRITERS) - {"init"}))
+def test_no_writer_walks_a_committed_symlinked_folder(checkout: Path, writer: str) -> None:
+    (checkout.parent / "elsewhere").mkdir()
+    (checkout / "reports").symlink_to(checkout.parent / "elsewhere", target_is_directory=True)
+    res = run_cli([a.replace("OUT", "reports/r.out") for a in WRITERS[writer]], cwd=checkout)
+    res.assert_input_error("reports is a symlink")
+    assert list((checkout.parent / "elsewhere").iterdir()) == []
+
+
+def test_extract_writes_an_outside_path_named_on_the_command_line(checkout: Path) -> None:
+    target = checkout.parent / "out" / "r.json"
+    target.parent.mkdir()
+    res = run_cli(["extract", "generation_config.json", "--format", "json", "-o", str(target)], cwd=checkout)
+    assert res.rc == 0, res.stderr
+    assert json.loads(target.read_text())["kind"] == "hf-generation"
+
+
+def test_init_through_a_symlinked_folder_inside_the_tree_is_refused(checkout: Path) -> None:
+    (checkout.parent / "elsewhere").mkdir()
+    (checkout / "models").symlink_to(checkout.parent / "elsewhere", target_is_directory=True)
+    res = run_cli(["init", "models"], cwd=checkout)
+    res.assert_input_error("models is a symlink")
+    assert list((checkout.parent / "elsewhere").iterdir()) == []
+
+
+def test_a_snapshot_replaces_a_symlink_named_like_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from driftguard.gate import snapshot
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "victim.txt").write_text("precious\n")
+    (tmp_path / "s.snapshot.json").symlink_to(tmp_path / "victim.txt")
+    snapshot.write({"format": "x"}, "s.snapshot.json")
+    assert (tmp_path / "victim.txt").read_text() == "precious\n"
+    assert json.loads((tmp_path / "s.snapshot.json").read_text()) == {"format": "x"}
+
+
+def test_a_golden_recording_replaces_a_symlink_named_like_it(tmp_path: Path) -> None:
+    import numpy as np
+
+    from driftguard.parity import golden
+
+    (tmp_path / "victim.txt").write_text("precious\n")
+    inputs = tmp_path / "g.npz"
+    np.savez(inputs, x=np.zeros((2, 3), dtype=np.float32))
+    loaded = golden.load(inputs)[0]
+    loaded.recording.symlink_to(tmp_path / "victim.txt")
+    written = golden.record(loaded, {"y": np.ones((2, 1))}, golden.Provenance("a", "b", "c", "d"))
+    assert (tmp_path / "victim.txt").read_text() == "precious\n"
+    assert not written.is_symlink() and np.load(written)["y"].shape == (2, 1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A failed run leaves its failure at every output, never a file from before.
+# ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "github", "markdown", "text"])
+def test_a_failed_check_replaces_a_forged_report_with_its_failure(checkout: Path, fmt: str) -> None:
+    forged = checkout / f"report.{fmt}"
+    forged.write_text('{"version": 1, "ok": true, "forged": true}\n')
+    (checkout / "request.json").write_text('{"prompt": "x", "top_p": ')  # the PR breaks one input: exit 2
+    res = run_cli(["check", "--today", EXAMPLES_TODAY_ISO, "--format", f"{fmt}={forged.name}"], cwd=checkout)
+    res.assert_input_error("request.json")
+    text = forged.read_text()
+    assert "forged" not in text and "driftguard" in text
+    assert any(said in text for said in ("exit 2", '"exit_code": 2', '"exitCode": 2')), text
+
+
+def test_a_run_that_fails_on_its_options_still_replaces_its_outputs(checkout: Path) -> None:
+    (checkout / "r.json").write_text('{"forged": true}')
+    res = run_cli(["check", "--format", "json=r.json", "--format", "nosuchformat"], cwd=checkout)
+    res.assert_input_error("unknown format")
+    assert json.loads((checkout / "r.json").read_text())["driftguard_error"]["exit_code"] == 2

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from driftguard.ci.repo import head_commit, repository_root
 from driftguard.errors import UsageError
 from driftguard.gate import pipeline
 from driftguard.gate.check import check
 from driftguard.gate.request import CheckRequest
 
 
-def test_a_plain_request_is_the_pipelines_report(request_: CheckRequest) -> None:
-    assert check(request_).to_dict() == pipeline.run(request_).to_dict()
+def test_a_plain_request_is_the_pipelines_report_bound_to_its_run(request_: CheckRequest) -> None:
+    bound = check(request_).to_dict()
+    run = bound.pop("run")
+    assert bound == pipeline.run(request_).to_dict()
+    assert run["models"] == list(request_.manifest.models)
+    assert run["manifest_sha256"] == hashlib.sha256(Path(request_.manifest.path).read_bytes()).hexdigest()
+    assert run["commit"] == head_commit(repository_root(Path(request_.manifest.path).parent))
 
 
 def test_changed_only_needs_a_base(request_: CheckRequest) -> None:
