@@ -6,7 +6,7 @@ contract)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -251,7 +251,7 @@ def check_parity(path_or_manifest: str | Path | Manifest = "driftguard.yaml", mo
                  strict: bool = False, today: date | None = None, root: str | Path | None = None,
                  progress: Callable[[str, int, int], None] | None = None, plots: str | Path | None = None,
                  executor: str = "local", workers: int | None = None, shard_size: int | None = None,
-                 ray_address: str | None = None) -> Report:
+                 ray_address: str | None = None, base: str | None = None) -> Report:
     """Numerical parity alone (``driftguard parity``): for every model with a ``parity:`` section (or only
     ``model``), run the reference (training artifact, training config) and the candidate (deployed artifact,
     deployment config) on the golden inputs and judge the DG5xx findings against the approvals. ``golden``
@@ -263,10 +263,16 @@ def check_parity(path_or_manifest: str | Path | Manifest = "driftguard.yaml", mo
     into the report the local run gives (``parity.executors``); ``workers`` threads, or the CPUs of a local Ray
     instance; ``shard_size`` golden samples per unit; ``ray_address`` a running cluster (None: a local instance
     started and shut down around the run; the CLI passes ``RAY_ADDRESS``).
+    ``base`` (a git revision: the trusted side of a pull request): a recording that revision does not hold as
+    it is (added or edited by the change) is not used, the reference runs instead (``gate.golden.trusted``).
     Raises ``DriftguardError`` subclasses (``ParityError``) for bad input."""
+    from driftguard.gate import golden as golden_mod
+
     request = parity_request(golden=None if golden is None else str(golden), device=device,
                              attribution=attribution, progress=progress, plots=None if plots is None else str(plots),
                              executor=executor, workers=workers, shard_size=shard_size, ray_address=ray_address)
+    if base is not None:
+        request = replace(request, trusted_recordings=golden_mod.trusted(path_or_manifest, base))
     return check(path_or_manifest, model=model, strict=strict, today=today, root=root, parity=request,
                  rules_stage=False)
 

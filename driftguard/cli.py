@@ -246,7 +246,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
         report = api.check_parity(args.config, model=args.model, golden=args.golden, device=args.device,
                                   attribution=False if args.no_attribution else None, strict=args.strict,
                                   today=today, root=args.root, progress=bar, plots=args.plots,
-                                  **_executor_args(args))
+                                  base=args.base, **_executor_args(args))
     finally:
         if bar is not None:
             bar.close()
@@ -337,6 +337,9 @@ def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--today", metavar="YYYY-MM-DD",
                    help="judge approvals as of this date (default: $DRIFTGUARD_TODAY, else today)")
     p.add_argument("--root", metavar="DIR", help="folder every artifact and approval must lie in")
+    p.add_argument("--base", metavar="REF",
+                   help="the trusted git revision (a pull request's base): recordings the change added or edited "
+                        "since REF are not used, the reference runs instead")
     p.set_defaults(func=cmd_parity)
 
     p = sub.add_parser("golden", help="golden inputs: record the reference outputs beside them")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from driftguard.ci.gitref import open_repo
+from driftguard.errors import DriftguardError
+from driftguard.readers import files
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,8 @@ def approval_history(root: Path, folder: Path, paths: Sequence[str],
             if tree is not None and sha1:
                 try:
                     blob = tree.join(rel)
-                    committed = blob.hexsha == _blob_id(Path(path).read_bytes())
-                except (KeyError, OSError):
+                    committed = blob.hexsha == _blob_id(files.read_bytes(path))
+                except (KeyError, DriftguardError):
                     committed = False
         out[path] = FileHistory(commit, author, date, committed)
     return out

@@ -9,13 +9,17 @@ have (a shallow clone, a branch not fetched) is one clear error saying how to fe
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from driftguard.errors import MissingExtraError, UsageError
+from driftguard.readers import files
+from driftguard.readers.limits import DEFAULT, Limits
 
 #: A revision expression: names, ``/``, ``~N``, ``^N`` (``@{...}`` is refused apart); no option (a leading
 #: ``-``), no range (``..``), no path (``:``), no glob, no whitespace or control character.
@@ -64,6 +68,28 @@ def resolve(root: Path, ref: str) -> str:
                 "(actions/checkout: fetch-depth: 0)")
         raise UsageError(f"--base: revision '{ref}' is not in {root}"
                          f"{' (a shallow clone)' if shallow else ''}; {hint}") from None
+
+
+def unchanged_since(root: Path, commit: str, limits: Limits = DEFAULT) -> Callable[[Path], bool]:
+    """A test for files of the work tree of the repository at ``root``: True when the file at a path is, byte
+    for byte, the regular file (not a symlink) that revision ``commit`` holds there, so neither added nor edited
+    since. For evidence a change must not supply itself (``driftguard parity --base``: parity recordings)."""
+    tree = open_repo(root).commit(commit).tree
+    top = root.resolve()
+
+    def held(path: Path) -> bool:
+        try:
+            rel = Path(os.path.abspath(path)).resolve().relative_to(top)
+            blob = tree.join(rel.as_posix())
+        except (ValueError, KeyError, OSError, RuntimeError):
+            return False
+        if blob.type != "blob" or not stat.S_ISREG(blob.mode):
+            return False
+        data = files.read_bytes(path, limits, limit="golden_bytes", what="recording")
+        digest = hashlib.sha256 if len(blob.hexsha) == 64 else hashlib.sha1  # the repository's object format
+        return bool(blob.hexsha == digest(b"blob %d\0" % len(data) + data).hexdigest())
+
+    return held
 
 
 def _relative(folder: Path, root: Path) -> PurePosixPath:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.ci.shard import select
-from driftguard.errors import UsageError
+from driftguard.errors import DriftguardError, LimitError, UsageError
 from driftguard.model import Change, Finding, How, Judged, Origin, Severity, Status, Value
+from driftguard.readers import documents
 from driftguard.readers.limits import DEFAULT, Limits
 from driftguard.report import ApprovalRef, ArtifactRef, BaseComparison, ModelResult, Report, RunBinding
 
@@ -93,13 +94,16 @@ def binding_of(data: dict[str, Any]) -> RunBinding | None:
 
 
 def load(path: str | Path, limits: Limits = DEFAULT) -> dict[str, Any]:
-    """A JSON report file read within ``limits`` and validated against the published schema; UsageError (or
-    an ``ExtractionError`` from the reader) naming the file otherwise, and for a failed run's report."""
+    """A JSON report file read within ``limits`` and validated against the published schema; UsageError
+    naming the file otherwise (a LimitError past a limit), and for a failed run's report."""
     import jsonschema
 
-    from driftguard.readers.documents import load_json
-
-    data, _ = load_json(path, limits)
+    try:
+        data, _ = documents.load_json(path, limits)  # through the readers: regular, bounded (deep JSON too)
+    except LimitError:
+        raise
+    except DriftguardError as exc:
+        raise UsageError(f"not a JSON report: {exc.message}", exc.path, exc.line, exc.column) from None
     if isinstance(data, dict) and isinstance(data.get(FAILED_KEY), dict):
         failed = data[FAILED_KEY]
         raise UsageError(f"the run that wrote this report failed (exit {failed.get('exit_code')}): "

@@ -187,6 +187,11 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
     elif not _exists(p):
         raise ExtractionError("no such file or folder", str(p))
     options = options or ExtractOptions()
+    from driftguard.readers import files
+
+    if not files.confinement():  # on its own (not in a gate run, which confines to its tree): to the artifact's
+        with files.confined(options.root_for(p)):
+            return extract(p, kind, options)
     cache = options.cache
     if cache is None or info(kind).runtime:
         return get(kind).extract(p, options)

@@ -124,7 +124,7 @@ def placeholders(path: Path, options: ExtractOptions) -> dict[str, tuple[int, ..
         path = path / "config.pbtxt"
         if not path.is_file():
             return {}  # extraction names the problem
-    return placeholder_names(read_text(path, options.limits), options.substitutions)
+    return placeholder_names(read_text(path, options.limits), options.substitutions, options.limits, str(path))
 
 
 class _Mapper:

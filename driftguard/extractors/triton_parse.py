@@ -153,19 +153,44 @@ class Placeholder:
     likely: bool
 
 
-def find_placeholders(text: str) -> list[Placeholder]:
+def find_placeholders(text: str, limits: Limits = DEFAULT, path: str = "") -> list[Placeholder]:
     """Every placeholder of a config, in file order: ``${name}`` anywhere (strings included, as
     tensorrtllm_backend's fill_template.py fills them), ``#NAME`` inside a token or a string or as a value
     (sed-filled templates: ``data_type: TYPE_#DTYPE``, ``max_batch_size: #MAX_BATCH``), and bare identifiers in
     value position outside strings (``max_batch_size: MAX_BATCH``, ``dims: [-1, ENCODER_DIM]``). Comments are
-    skipped."""
+    skipped. The scan runs before the parser counts fields, so it counts them itself (``_Budget``)."""
     found: list[Placeholder] = []
+    budget = _Budget(limits, path)
     for n, line in enumerate(text.splitlines(), 1):
-        found.extend(_line_placeholders(line, n))
+        found.extend(budget.scan(line, n))
     return found
 
 
-def _line_placeholders(line: str, n: int) -> list[Placeholder]:
+class _Budget:
+    """The template scan's share of ``limits.triton_fields``: a config's fields, bounded from above by every
+    ``:`` and ``{`` of its lines (checked before a line is scanned), and the placeholders found, each a field's
+    value (checked while a line is scanned, so one long line stops at the limit too). A config the parser would
+    refuse for its fields is refused here first, with the same limit, before the scan costs more than that."""
+
+    def __init__(self, limits: Limits, path: str) -> None:
+        self.limits, self.path = limits, path or None
+        self.fields = self.found = 0
+
+    def scan(self, line: str, n: int) -> list[Placeholder]:
+        allowed = self.limits.triton_fields
+        self.fields += line.count(":") + line.count("{")
+        self.limits.check("triton_fields", self.fields, f"model config with more than {allowed} fields",
+                          self.path, n)
+        out = _line_placeholders(line, n, allowed - self.found)
+        self.found += len(out)
+        self.limits.check("triton_fields", self.found, f"more than {allowed} placeholders and enum values",
+                          self.path, n)
+        return out
+
+
+def _line_placeholders(line: str, n: int, room: int = sys.maxsize) -> list[Placeholder]:
+    """The placeholders of one line, in column order; past ``room`` of them the scan stops (the caller refuses
+    the config)."""
     if not line.strip():
         return []
     code = line[:_code_end(line)]
@@ -183,17 +208,23 @@ def _line_placeholders(line: str, n: int) -> list[Placeholder]:
     for m in _DOLLAR.finditer(code):
         out.append(Placeholder(m.group(1), m.group(0), n, m.start() + 1, in_string(m.start()), True))
         masked[m.start():m.end()] = _MASK * (m.end() - m.start())
+        if len(out) > room:
+            return out
     for m in _HASH_NAME.finditer(code):
         inside = in_string(m.start())
         if masked[m.start()] == _MASK or not (inside or _hash_is_placeholder(code, m.start())):
             continue
         out.append(Placeholder(m.group(1), m.group(0), n, m.start() + 1, inside, True))
         masked[m.start():m.end()] = _MASK * (m.end() - m.start())
+        if len(out) > room:
+            return out
     text = "".join(masked)
     for a, b in outside:
         for m in _IDENT.finditer(text, a, b):
             if _is_value(text, m.start(), m.end(), a, b):
                 out.append(Placeholder(m.group(0), m.group(0), n, m.start() + 1, False, _likely_bare(m.group(0))))
+                if len(out) > room:
+                    return out
     return sorted(out, key=lambda p: p.column)
 
 
@@ -236,7 +267,7 @@ def _enum_values() -> frozenset[str]:
     return frozenset(names)
 
 
-def fill_template(text: str, values: Mapping[str, str], path: str) -> str:
+def fill_template(text: str, values: Mapping[str, str], path: str, limits: Limits = DEFAULT) -> str:
     """Substitute the placeholders ``--set`` names (``find_placeholders``): ``${name}`` anywhere, ``#NAME``
     anywhere in a token or string, bare ``NAME`` in value position outside strings (never as a field name).
     Values may not contain newlines, so every line number stays true."""
@@ -246,11 +277,12 @@ def fill_template(text: str, values: Mapping[str, str], path: str) -> str:
     if not values:
         return text
     out_lines = []
+    budget = _Budget(limits, path)
     for n, line in enumerate(text.splitlines(keepends=True), 1):
         body = line.rstrip("\r\n")
         ending = line[len(body):]
         pieces, last = [], 0
-        for p in _line_placeholders(body, n):
+        for p in budget.scan(body, n):
             if p.name in values:
                 at = p.column - 1
                 pieces += [body[last:at], values[p.name]]
@@ -259,11 +291,12 @@ def fill_template(text: str, values: Mapping[str, str], path: str) -> str:
     return "".join(out_lines)
 
 
-def placeholder_names(text: str, wanted: Collection[str] = ()) -> dict[str, tuple[int, ...]]:
+def placeholder_names(text: str, wanted: Collection[str] = (), limits: Limits = DEFAULT,
+                      path: str = "") -> dict[str, tuple[int, ...]]:
     """``{name: lines}`` of the placeholders ``--set`` can fill in a config: the likely ones, and any bare
     identifier in value position named in ``wanted`` (``--set`` fills those too)."""
     out: dict[str, list[int]] = {}
-    for p in find_placeholders(text):
+    for p in find_placeholders(text, limits, path):
         if p.likely or p.name in wanted:
             lines = out.setdefault(p.name, [])
             if p.line not in lines:
@@ -324,8 +357,8 @@ def parse(text: str, path: str, substitutions: Mapping[str, str] | None = None,
         raise jinja
     pb2 = model_config_pb2()
     values = substitutions or {}
-    filled = fill_template(text, values, path)
-    left = [p for p in find_placeholders(text) if p.likely and p.name not in values]
+    filled = fill_template(text, values, path, limits)
+    left = [p for p in find_placeholders(text, limits, path) if p.likely and p.name not in values]
     if any(not p.in_string for p in left):  # those in strings parse; named too, so one run shows them all
         raise _unfilled_error(left, path)
     parser = _make_parser(text_format, limits, path)

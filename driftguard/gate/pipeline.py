@@ -42,16 +42,28 @@ def run(request: CheckRequest, names: Sequence[str] | None = None) -> Report:
 
     Raises ``DriftguardError`` subclasses for bad input and ``rules.engine.RuleCrashed`` for a broken rule.
     """
+    from driftguard.readers import files
+
     names = select(request) if names is None else list(names)
     check_rule_options(request.manifest)
     limits = request.read_limits()
-    approvals = load_approvals(request, limits)
-    contexts = build_sides(request, names, limits)
-    found, ran = run_rules(request, contexts)
-    for name, extra in run_parity(request, contexts).items():
-        found[name].extend(extra)  # each model's parity findings after its rules'
-    judged, refs = judge(request, names, [f for name in names for f in found[name]], approvals)
-    return assemble(request, contexts, ran, judged, refs, approvals.repo)
+    # every file any stage opens (under a named folder too) must resolve into the checked tree, and a golden
+    # path given on the command line into its own folder
+    with files.confined(*trusted_roots(request)):
+        approvals = load_approvals(request, limits)
+        contexts = build_sides(request, names, limits)
+        found, ran = run_rules(request, contexts)
+        for name, extra in run_parity(request, contexts).items():
+            found[name].extend(extra)  # each model's parity findings after its rules'
+        judged, refs = judge(request, names, [f for name in names for f in found[name]], approvals)
+        return assemble(request, contexts, ran, judged, refs, approvals.repo)
+
+
+def trusted_roots(request: CheckRequest) -> tuple[Path, ...]:
+    """The folders a run may read from: the checked tree, and the folder of golden inputs the command line
+    names (a path the user typed, not one the tree's files name)."""
+    golden = request.stages.parity.golden if request.stages.parity is not None else None
+    return (request.base_root,) if golden is None else (request.base_root, Path(golden).parent)
 
 
 def select(request: CheckRequest) -> list[str]:
@@ -276,6 +288,6 @@ def _parity_findings(m: Manifest, names: list[str], contexts: dict[str, RuleCont
         ctx = contexts[name]
         differing = tuple(sorted({key for key, _, _ in ctx.differences()}))
         parities.append(ModelParity(name, spec, m.base, m.path, plain(ctx.training.merged),
-                                    plain(ctx.deployed.merged), differing, request))
+                                    plain(ctx.deployed.merged), differing, request, ctx.limits))
     return [[replace(f, model=name) for f in found]
             for name, found in zip(names, executors.run_models(parities, request), strict=True)]

@@ -18,6 +18,7 @@ for ``ray`` (the ``[ray]`` extra).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import os
@@ -26,7 +27,6 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from driftguard.errors import DriftguardError
@@ -97,9 +97,10 @@ def fan_out(parities: Sequence[ModelParity], executor: Executor, request: Parity
     units: list[Unit] = []
     recordings: list[list[Arrays | None]] = []
     for i, (model_parity, sets) in enumerate(plans):
-        recorded = [golden.load_recording(gs, partial(model_parity.provenance, gs)) for gs in sets]
+        recorded = [model_parity.recording(gs) for gs in sets]
         recordings.append(recorded)
-        shipped = replace(model_parity, request=replace(model_parity.request, progress=None, plots=None))
+        shipped = replace(model_parity, request=replace(model_parity.request, progress=None, plots=None,
+                                                        trusted_recordings=None))
         for j, gs in enumerate(sets):
             for start, stop in shards(gs.count, batch_step(model_parity), request.shard_size,
                                       math.ceil(executor.workers / total_sets)):
@@ -201,7 +202,8 @@ class ThreadsExecutor:
 
     def map(self, fn: Callable[[A], R], items: Sequence[A], done: Callable[[int], None]) -> list[R]:
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="driftguard-unit") as pool:
-            futures = [pool.submit(fn, item) for item in items]
+            # each unit in a copy of this context: the read confinement (``readers.files.confined``) holds there
+            futures = [pool.submit(contextvars.copy_context().run, fn, item) for item in items]
             results = []
             for n, future in enumerate(futures, 1):
                 results.append(future.result())

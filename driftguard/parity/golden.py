@@ -3,12 +3,18 @@
 A golden set is an ``.npz`` of named arrays (axis 0 is the sample axis; every array has the same number of
 samples) or a ``.jsonl`` of records (one JSON object a line: ``text`` or fields, optionally ``label`` or
 ``reference``). A folder holds several; each is compared on its own. ``digest`` is the SHA-256 of the file's
-bytes. Arrays are read with ``allow_pickle=False``: an ``.npz`` never runs code.
+bytes. Every file is opened through ``readers`` (regular, confined to the checked tree, within ``Limits``):
+arrays by ``readers.npz`` (never unpickled, their declared sizes bounded by ``golden_bytes`` before numpy inflates
+one), records by the bounded JSON reader, a folder artifact walked within ``folder_files``.
 
 ``record`` stores the reference outputs as ``<stem>.reference.npz`` beside the inputs (readable with
 ``numpy.load``), with a ``__driftguard__`` entry holding, as JSON, the hashes of the inputs, of the reference
-artifact and of the effective config it ran under. ``load_recording`` refuses a recording whose hashes no
-longer match (re-record).
+artifact and of the effective config it ran under, and of the outputs themselves. ``load_recording`` refuses a
+recording whose hashes no longer match (re-record), and one whose outputs are not the ones recorded (an edited
+array would otherwise turn a failing parity into a pass). The digest is in the file: whoever can rewrite the
+file can rewrite it, so where the change is not trusted (a pull request), ``load_recording`` is given which
+recordings the trusted revision holds, and a recording the change added or edited is not used: the reference
+runs instead.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from typing import Any
 
 import numpy as np
 
+from driftguard.errors import DriftguardError, LimitError
 from driftguard.parity.errors import ParityError
-from driftguard.readers import files
+from driftguard.readers import documents, files, npz
+from driftguard.readers.limits import DEFAULT, Limits
 
 META = "__driftguard__"
 RECORDING_SUFFIX = ".reference.npz"
-RECORDING_VERSION = 1
+RECORDING_VERSION = 2
 
 Arrays = dict[str, "np.ndarray[Any, Any]"]
 
@@ -59,23 +67,25 @@ class GoldenSet:
         return {k: v[start:stop] for k, v in self.arrays.items()}
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path, what: str = "file") -> str:
+    """SHA-256 of a regular file's bytes (opened through ``readers.files``: confined, never a device)."""
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with files.open_regular(path, what) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return "sha256:" + h.hexdigest()
 
 
-def artifact_digest(path: Path) -> str:
-    """SHA-256 of a file, or of a folder's files (relative names and contents, sorted)."""
-    if path.is_file():
-        return sha256_file(path)
-    if not path.is_dir():
+def artifact_digest(path: Path, limits: Limits = DEFAULT) -> str:
+    """SHA-256 of a file, or of a folder's files (relative names and contents, sorted; at most
+    ``folder_files`` of them, each inside the checked tree)."""
+    if not files.exists(path):
         raise ParityError("artifact not found", str(path))
+    if not files.is_dir(path):
+        return sha256_file(path, "artifact")
     h = hashlib.sha256()
-    for p in sorted(q for q in path.rglob("*") if q.is_file()):
-        h.update(p.relative_to(path).as_posix().encode() + b"\0" + sha256_file(p).encode() + b"\0")
+    for p in files.folder_files(path, limits, "artifact"):
+        h.update(p.relative_to(path).as_posix().encode() + b"\0" + sha256_file(p, "artifact").encode() + b"\0")
     return "sha256:" + h.hexdigest()
 
 
@@ -85,33 +95,30 @@ def config_digest(config: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def load(path: Path) -> list[GoldenSet]:
+def load(path: Path, limits: Limits = DEFAULT) -> list[GoldenSet]:
     """The golden sets at ``path`` (a file, or a folder's ``*.npz``/``*.jsonl`` except recordings)."""
-    if path.is_dir():
-        found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in (".npz", ".jsonl")
-                       and not p.name.endswith(RECORDING_SUFFIX))
+    if files.is_dir(path):
+        found = [p for p in files.listing(path, limits) if p.suffix in (".npz", ".jsonl")
+                 and not p.name.endswith(RECORDING_SUFFIX) and not files.is_dir(p)]
         if not found:
             raise ParityError("no golden inputs (*.npz, *.jsonl) in the folder", str(path))
-        return [load_file(p) for p in found]
-    return [load_file(path)]
+        return [load_file(p, limits) for p in found]
+    return [load_file(path, limits)]
 
 
-def load_file(path: Path) -> GoldenSet:
-    if not path.is_file():
+def load_file(path: Path, limits: Limits = DEFAULT) -> GoldenSet:
+    """One golden file, read within ``limits`` (``golden_bytes`` for its size and its arrays)."""
+    if not files.exists(path) or files.is_dir(path):
         raise ParityError("golden inputs not found", str(path))
     if path.suffix == ".npz":
-        return GoldenSet(path, sha256_file(path), arrays=_load_npz(path))
+        return GoldenSet(path, sha256_file(path, "golden file"), arrays=_load_npz(path, limits))
     if path.suffix == ".jsonl":
-        return GoldenSet(path, sha256_file(path), records=_load_jsonl(path))
+        return GoldenSet(path, sha256_file(path, "golden file"), records=_load_jsonl(path, limits))
     raise ParityError("golden inputs must be .npz (named arrays) or .jsonl (records)", str(path))
 
 
-def _load_npz(path: Path) -> Arrays:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: np.asarray(z[k]) for k in z.files}
-    except (OSError, ValueError, EOFError) as exc:  # not a zip, a truncated member, an object array
-        raise ParityError(f"cannot read golden arrays: {_short(exc)}", str(path)) from None
+def _load_npz(path: Path, limits: Limits) -> Arrays:
+    arrays = npz.read(path, limits, "golden file")
     if not arrays:
         raise ParityError("no arrays in the golden file", str(path))
     counts = {k: (int(a.shape[0]) if a.ndim else None) for k, a in arrays.items()}
@@ -123,22 +130,40 @@ def _load_npz(path: Path) -> Arrays:
     return arrays
 
 
-def _load_jsonl(path: Path) -> tuple[dict[str, Any], ...]:
+def _load_jsonl(path: Path, limits: Limits) -> tuple[dict[str, Any], ...]:
+    data = files.read_bytes(path, limits, limit="golden_bytes", what="golden file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParityError(f"not UTF-8 text (byte {exc.start})", str(path), data[: exc.start].count(b"\n") + 1) \
+            from None
     out = []
-    with path.open(encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ParityError(f"invalid JSON: {exc.msg} (column {exc.colno})", str(path), i) from None
-            if not isinstance(rec, dict):
-                raise ParityError("each line must be a JSON object (a record)", str(path), i)
-            out.append(rec)
+    for i, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = documents.loads_json(line, str(path), limits)
+        except LimitError as exc:  # too deep, too many values: at the record's line
+            exc.line = i
+            raise
+        except DriftguardError as exc:
+            raise ParityError(exc.message, str(path), i) from None
+        if not isinstance(rec, dict):
+            raise ParityError("each line must be a JSON object (a record)", str(path), i)
+        out.append(rec)
     if not out:
         raise ParityError("no records in the golden file", str(path))
     return tuple(out)
+
+
+def outputs_digest(outputs: Mapping[str, np.ndarray[Any, Any]]) -> str:
+    """SHA-256 of named arrays: each name, dtype, shape and bytes (C order), by name."""
+    h = hashlib.sha256()
+    for name in sorted(outputs):
+        array = np.ascontiguousarray(outputs[name])
+        h.update(json.dumps([name, array.dtype.str, list(array.shape)]).encode() + b"\0")
+        h.update(array.tobytes())
+    return "sha256:" + h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -160,7 +185,7 @@ def record(golden: GoldenSet, outputs: Mapping[str, np.ndarray[Any, Any]], prove
     if META in outputs:
         raise ParityError(f"an output may not be named '{META}'", str(golden.path))
     target = golden.recording
-    meta = np.array(json.dumps(provenance.to_dict(), sort_keys=True))
+    meta = np.array(json.dumps({**provenance.to_dict(), "outputs": outputs_digest(outputs)}, sort_keys=True))
     # beside the golden file (confined with it): a stale recording or a symlink named like it is replaced
     with files.create_output(target, tree=target.parent, named=False, what="golden record") as fh:
         arrays: dict[str, Any] = {META: meta, **{k: np.asarray(v) for k, v in outputs.items()}}
@@ -168,21 +193,25 @@ def record(golden: GoldenSet, outputs: Mapping[str, np.ndarray[Any, Any]], prove
     return target
 
 
-def load_recording(golden: GoldenSet, expected: Callable[[], Provenance]) -> Arrays | None:
-    """The recorded reference outputs for ``golden``, or None when there is no recording. A recording made
-    from other inputs, another artifact or another config is refused (ParityError: re-record). ``expected``
-    gives the provenance it must carry, asked only when a recording exists: it hashes the reference artifact,
-    a read of the whole model file."""
+def load_recording(golden: GoldenSet, expected: Callable[[], Provenance], limits: Limits = DEFAULT,
+                   trusted: Callable[[Path], bool] | None = None) -> Arrays | None:
+    """The recorded reference outputs for ``golden``, or None when there is none, or when ``trusted`` (given
+    where the change is not trusted) says the trusted revision does not hold this recording as it is. A
+    recording made from other inputs, another artifact or another config, or whose outputs are not the ones
+    recorded, is refused (ParityError: re-record). ``expected`` gives the provenance it must carry, asked only
+    when a recording exists: it hashes the reference artifact, a read of the whole model file."""
     target = golden.recording
-    if not target.is_file():
+    if not files.exists(target) or (trusted is not None and not trusted(target)):
         return None
     try:
-        with np.load(target, allow_pickle=False) as z:
-            arrays = {k: np.asarray(z[k]) for k in z.files}
-        meta = json.loads(str(arrays.pop(META)))
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+        arrays = npz.read(target, limits, "recording")
+        meta = documents.loads_json(str(arrays.pop(META)), str(target), limits)
+    except (ValueError, KeyError) as exc:
         raise ParityError(f"unreadable recording ({_short(exc)}); re-record with `driftguard golden record`",
                           str(target)) from None
+    if not isinstance(meta, dict):
+        raise ParityError("unreadable recording (its metadata is not an object); re-record with "
+                          "`driftguard golden record`", str(target))
     want = expected().to_dict()
     stale = [name for name in ("inputs", "artifact", "config", "runner") if meta.get(name) != want[name]]
     if meta.get("version") != RECORDING_VERSION:
@@ -190,6 +219,9 @@ def load_recording(golden: GoldenSet, expected: Callable[[], Provenance]) -> Arr
     if stale:
         raise ParityError(f"stale recording: the {', '.join(stale)} changed since it was recorded; "
                           "re-record with `driftguard golden record`", str(target))
+    if meta.get("outputs") != outputs_digest(arrays):
+        raise ParityError("the recording's outputs are not the ones recorded (edited after `driftguard golden "
+                          "record`): refused; re-record", str(target))
     return arrays
 
 

@@ -9,6 +9,7 @@ then asks ``attribution``, ``concurrency`` and ``plots``), and none of those imp
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from driftguard.parity import runners as runners_mod
 from driftguard.parity.errors import ParityError
 from driftguard.parity.request import ParityRequest
 from driftguard.parity.runners.base import Arrays, Runner, RunnerConfig
+from driftguard.readers.limits import DEFAULT, Limits
 
 if TYPE_CHECKING:
     from driftguard.manifest import Parity, ParityRunner
@@ -83,7 +85,9 @@ def with_timeout(fn: Callable[[], T], timeout_s: float, what: str) -> T:
         except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
 
-    t = threading.Thread(target=target, name="driftguard-parity", daemon=True)
+    # in a copy of this context: the read confinement (``readers.files.confined``) holds in the thread
+    t = threading.Thread(target=contextvars.copy_context().run, args=(target,), name="driftguard-parity",
+                         daemon=True)
     t.start()
     t.join(timeout_s)
     if t.is_alive():
@@ -94,7 +98,7 @@ def with_timeout(fn: Callable[[], T], timeout_s: float, what: str) -> T:
     return value
 
 
-def runner_config(spec: ParityRunner, base: Path, device: str) -> RunnerConfig[Any]:
+def runner_config(spec: ParityRunner, base: Path, device: str, limits: Limits = DEFAULT) -> RunnerConfig[Any]:
     """The runner a manifest entry names, with its settings validated by the runner's own model."""
     from pydantic import ValidationError
 
@@ -104,7 +108,7 @@ def runner_config(spec: ParityRunner, base: Path, device: str) -> RunnerConfig[A
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ParityError(f"runner {spec.runner}: {where + ': ' if where else ''}{first['msg']}") from None
-    return RunnerConfig(spec.runner, settings, base, device)
+    return RunnerConfig(spec.runner, settings, base, device, limits)
 
 
 def plain(values: Mapping[str, Value]) -> dict[str, Json]:
@@ -123,17 +127,23 @@ class ModelParity:
     deployed: dict[str, Json]
     differing: tuple[str, ...] = ()
     request: ParityRequest = field(default_factory=ParityRequest)
+    limits: Limits = DEFAULT
 
     def golden_sets(self) -> list[golden.GoldenSet]:
         path = self.request.golden if self.request.golden is not None else str(self.base / self.spec.golden)
-        return golden.load(Path(path))
+        return golden.load(Path(path), self.limits)
+
+    def recording(self, gs: golden.GoldenSet) -> Arrays | None:
+        """The reference outputs recorded for ``gs`` that this run may use (``golden.load_recording``)."""
+        return golden.load_recording(gs, partial(self.provenance, gs), self.limits, self.request.trusted_recordings)
 
     def run(self, role: str, config: Mapping[str, Json] | None = None, artifact_of: str | None = None) -> Run:
         """The reference or candidate run; ``config``/``artifact_of`` swap in the other side's (attribution)."""
         spec = self.spec.reference if (artifact_of or role) == "reference" else self.spec.candidate
         own = self.training if role == "reference" else self.deployed
         swapped = " (attribution)" if config is not None or artifact_of is not None else ""
-        return Run(runner_config(spec, self.base, self.request.device), dict(own if config is None else config),
+        return Run(runner_config(spec, self.base, self.request.device, self.limits),
+                   dict(own if config is None else config),
                    self.spec.timeout_s, label=f"{self.model} {role}{swapped}", progress=self.request.progress)
 
     def declared_applies(self, role: str) -> frozenset[str] | None:
@@ -146,11 +156,11 @@ class ModelParity:
 
     def provenance(self, gs: golden.GoldenSet) -> golden.Provenance:
         spec = self.spec.reference
-        cfg = runner_config(spec, self.base, self.request.device)
+        cfg = runner_config(spec, self.base, self.request.device, self.limits)
         parts = []
         artifact = cfg.path(spec.setting("artifact"))
         if artifact is not None:
-            parts.append(golden.artifact_digest(artifact))
+            parts.append(golden.artifact_digest(artifact, self.limits))
         for user_code in (spec.setting("builder"), spec.setting("function")):
             if user_code:
                 parts.append(user_code)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,7 @@ def run(model_parity: ModelParity) -> list[Finding]:
     candidates: list[Arrays] = []
     try:
         for gs in sets:
-            recorded = golden.load_recording(gs, partial(model_parity.provenance, gs))
+            recorded = model_parity.recording(gs)
             references.append(recorded if recorded is not None else ref.outputs(gs))
             candidates.append(cand.outputs(gs))
         started = [r.runner for r in (ref, cand) if r.runner is not None]

@@ -4,6 +4,15 @@ Every artifact, manifest and approval is opened through :func:`open_regular`: a 
 forever and a symlink to ``/dev/zero`` would never end, so anything that is not a regular file is refused
 (the file is opened non-blocking and checked with ``fstat`` on the open descriptor, so it cannot be swapped
 between the check and the read). Whole-file reads are capped by ``Limits.file_bytes`` (or the caller's limit).
+A library that must open a file itself (numpy, torch, onnxruntime, safetensors) gets the path from
+:func:`vetted`, which checks it the same way first.
+
+Inside :func:`confined` (the gate over a tree, one extraction, the parity stage) every file opened and every
+path probed is resolved, and a file whose link or ``..`` leads outside the block's roots is refused
+(ExtractionError naming the file): a folder that a manifest names is confined, and so is every file read under
+it (a model folder's ``config.json`` linked to ``/etc``), whichever reader opens it. Inside :func:`recording`,
+every such path is collected as named, with each symlink met on the way and the target (``--changed-only``
+decides from what was actually read).
 
 :func:`confine` keeps paths that a manifest or an artifact names inside a root folder: a manifest may not
 point the gate at ``/etc`` or ``../../secrets`` (symlinks resolved), and an artifact may not point a read
@@ -22,7 +31,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,6 +43,118 @@ from driftguard.readers.limits import DEFAULT, Limits
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) \
     | getattr(os, "O_BINARY", 0)
+
+
+#: Symlinks followed while resolving one path before it is refused (the kernel's own ``MAXSYMLINKS``).
+MAX_LINKS = 40
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The roots opened files must resolve into (empty: anywhere), and the sets recording what was read."""
+
+    roots: tuple[Path, ...] = ()
+    seen: tuple[set[Path], ...] = ()
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("driftguard_read_scope", default=None)
+_OPEN = _Scope()
+
+
+def _scope() -> _Scope:
+    return _SCOPE.get() or _OPEN
+
+
+@contextmanager
+def confined(*roots: str | Path) -> Iterator[None]:
+    """Within the block, every file opened or vetted must resolve (symlinks and ``..``) inside one of
+    ``roots``; what is being recorded stays recorded. Threads the block starts get it only through
+    ``contextvars.copy_context().run``."""
+    outer = _scope()
+    token = _SCOPE.set(_Scope(tuple(_resolved(r) for r in roots), outer.seen))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def confinement() -> tuple[Path, ...]:
+    """The roots of the innermost :func:`confined` block (resolved); () outside any."""
+    return _scope().roots
+
+
+@contextmanager
+def recording() -> Iterator[set[Path]]:
+    """Within the block, every path opened, vetted or probed is added to the set yielded: as named (absolute),
+    each symlink met resolving it, and its target."""
+    outer = _scope()
+    seen: set[Path] = set()
+    token = _SCOPE.set(_Scope(outer.roots, (*outer.seen, seen)))
+    try:
+        yield seen
+    finally:
+        _SCOPE.reset(token)
+
+
+def _resolved(path: str | Path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, an impossible name
+        return Path(os.path.abspath(path))
+
+
+def links(path: str | Path) -> list[Path]:
+    """Every symlink met resolving ``path`` (absolute, as met), in order; ExtractionError past ``MAX_LINKS``."""
+    met: list[Path] = []
+    given = Path(os.path.abspath(os.path.join(os.getcwd(), str(path)))) if not Path(path).is_absolute() \
+        else Path(path)
+    todo = list(given.parts[1:])
+    current = Path(given.anchor)
+    while todo:
+        name = todo.pop(0)
+        if name in ("", "."):
+            continue
+        if name == "..":
+            current = current.parent
+            continue
+        step = current / name
+        if not os.path.islink(step):
+            current = step
+            continue
+        met.append(step)
+        if len(met) > MAX_LINKS:
+            raise ExtractionError("too many levels of symbolic links", str(path))
+        target = Path(os.readlink(step))
+        if target.is_absolute():
+            current = Path(target.anchor)
+        todo[:0] = list(target.parts[1:] if target.is_absolute() else target.parts)
+    return met
+
+
+def _note(path: str | Path, real: Path) -> None:
+    """Record ``path`` (a read or a probe) in every active :func:`recording`."""
+    seen = _scope().seen
+    if not seen:
+        return
+    try:
+        chain = links(path)
+    except (OSError, ExtractionError):
+        chain = []
+    named = Path(os.path.abspath(path))
+    for s in seen:
+        s.update((named, real, *chain))
+
+
+def _check_scope(path: str, what: str) -> Path:
+    """``path`` resolved; ExtractionError when a :func:`confined` block is active and it resolves outside."""
+    real = _resolved(path)
+    scope = _scope()
+    _note(path, real)
+    if scope.roots and not any(real == r or r in real.parents for r in scope.roots):
+        shown = ", ".join(str(r) for r in scope.roots)
+        raise ExtractionError(f"refused: this {what} resolves to '{real}', outside {shown} (a symlink or '..' "
+                              "may not lead a read out of the checked tree)", path)
+    return real
 
 
 def _kind(mode: int) -> str:
@@ -51,8 +175,9 @@ def open_regular(path: str | Path, what: str = "file") -> BinaryIO:
     ``what`` names the expected thing in the "is a folder" message (``checkpoint file``...).
     """
     p = str(path)
+    real = _check_scope(p, what)
     try:
-        fd = os.open(p, _FLAGS)
+        fd = os.open(real, _FLAGS)
     except FileNotFoundError:
         raise ExtractionError("no such file", p) from None
     except IsADirectoryError:
@@ -73,6 +198,63 @@ def open_regular(path: str | Path, what: str = "file") -> BinaryIO:
     if hasattr(os, "set_blocking"):
         os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
+
+
+def vetted(path: str | Path, what: str = "file") -> Path:
+    """``path`` resolved, for a library that opens the file itself (numpy, torch, onnxruntime, safetensors):
+    checked as :func:`open_regular` checks what it opens (a regular file, inside the :func:`confined` roots),
+    and recorded. The resolved path is what the library must open, so a link is not followed twice."""
+    with open_regular(path, what):
+        pass
+    return _resolved(path)
+
+
+def vetted_dir(path: str | Path, what: str = "folder") -> Path:
+    """A folder's resolved path, refused (ExtractionError) outside the :func:`confined` roots; recorded."""
+    return _check_scope(str(path), what)
+
+
+def listing(folder: str | Path, limits: Limits = DEFAULT, what: str = "folder") -> list[Path]:
+    """The entries of ``folder`` (sorted by name), at most ``limits.folder_files``; the folder itself must
+    resolve inside the :func:`confined` roots."""
+    vetted_dir(folder, what)
+    out: list[Path] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                out.append(Path(folder) / entry.name)
+                limits.check("folder_files", len(out), f"{what} of more than {limits.folder_files} entries",
+                             str(folder))
+    except OSError as exc:
+        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(folder)) from None
+    return sorted(out)
+
+
+def folder_files(folder: str | Path, limits: Limits = DEFAULT, what: str = "file") -> list[Path]:
+    """Every file under ``folder``, as a library loading the folder whole would find it (symlinks followed),
+    sorted: each checked as :func:`open_regular` checks a file (regular, inside the :func:`confined` roots),
+    each folder met confined too, and at most ``limits.folder_files`` entries walked in all."""
+    out: list[Path] = []
+    walked: set[Path] = set()
+    seen = 0
+    todo = [Path(folder)]
+    while todo:
+        current = todo.pop()
+        real = vetted_dir(current, what)
+        if real in walked:  # a link back up the tree: walked once
+            continue
+        walked.add(real)
+        entries = listing(current, limits, what)
+        seen += len(entries)
+        limits.check("folder_files", seen, f"{what} folder of more than {limits.folder_files} entries",
+                     str(folder))
+        for entry in entries:
+            if is_dir(entry):
+                todo.append(entry)
+            else:
+                vetted(entry, what)
+                out.append(entry)
+    return sorted(out)
 
 
 def size_of(fh: BinaryIO) -> int:
@@ -136,6 +318,9 @@ def exists(path: str | Path) -> bool:
         if exc.errno == errno.ELOOP:
             raise ExtractionError("too many levels of symbolic links", p) from None
         raise ExtractionError(f"cannot read: {exc.strerror or exc}", p) from None
+    finally:
+        if _scope().seen:
+            _note(p, _resolved(p))  # a probe is a read too: a file that appears or goes changes what is read
     return True
 
 

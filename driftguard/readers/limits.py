@@ -59,6 +59,11 @@ class Limits:
     python_nodes: int = 200_000
     #: Nesting depth of one Python file's syntax tree (a long ``a + b + ...`` chain nests one level a term).
     python_depth: int = 200
+    #: Bytes of one parity golden file or recording: the file, and an ``.npz``'s arrays as their headers declare
+    #: them (checked before numpy inflates one).
+    golden_bytes: int = 1024 * MiB
+    #: Files of one folder walked whole (a parity runner's artifact folder, vetted and hashed before it loads).
+    folder_files: int = 100_000
 
     def __post_init__(self) -> None:
         for f in fields(self):

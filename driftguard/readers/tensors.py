@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from driftguard.errors import ExtractionError, MissingExtraError
 from driftguard.readers import onnx_wire
-from driftguard.readers.files import confine, open_regular, size_of
+from driftguard.readers.files import confine, open_regular, size_of, vetted
 from driftguard.readers.limits import DEFAULT, Limits
 from driftguard.readers.torch_archive import NOT_WEIGHTS, STATE_DICT_KEYS, check_archive
 
@@ -74,15 +74,16 @@ def _torch_load(path: Path, limits: Limits = DEFAULT) -> Any:
     # The metadata reader's rules first (an ambiguous archive, a zip bomb, a refused global): torch.load must
     # judge the same file the extractors judged, and never see one they refused.
     check_archive(path, limits)
+    real = vetted(path, "checkpoint file")  # torch opens the file itself: the path checked as ours are
     torch = _torch(path)
     try:
         try:
-            return torch.load(path, weights_only=True, mmap=True, map_location="cpu")
+            return torch.load(real, weights_only=True, mmap=True, map_location="cpu")
         except RuntimeError as exc:
             if "mmap" not in str(exc):
                 raise
             # Legacy (pre-1.6, non-zip) files cannot be mapped: read whole.
-            return torch.load(path, weights_only=True, map_location="cpu")
+            return torch.load(real, weights_only=True, map_location="cpu")
     except __import__("pickle").UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotComparable(f"torch.load(weights_only=True) refused it, nothing was executed ({first})") from None
@@ -146,7 +147,7 @@ def safetensors_tensors(path: Path, limits: Limits = DEFAULT) -> Iterator[Weight
     except ImportError:
         torch = None
     try:
-        with safe_open(str(path), framework="pt" if torch is not None else "numpy") as fh:
+        with safe_open(str(vetted(path, ".safetensors file")), framework="pt" if torch is not None else "numpy") as fh:
             for name in sorted(fh.keys()):
                 t = fh.get_tensor(name)
                 if torch is not None:

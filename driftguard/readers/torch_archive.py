@@ -56,7 +56,7 @@ def is_legacy(head: bytes) -> bool:
     return head.startswith(LEGACY_MAGIC)
 
 
-def _entry_count(fh: BinaryIO) -> int | None:
+def entry_count(fh: BinaryIO) -> int | None:
     """The archive's entry count from its end-of-central-directory record, before zipfile indexes it."""
     try:
         end = zipfile._EndRecData(fh)  # type: ignore[attr-defined]  # stable since Python 2; no public API
@@ -76,7 +76,7 @@ def read_data_pkl(path: Path, limits: Limits = DEFAULT) -> bytes:
     would refuse, an ambiguous one, or a corrupt one."""
     try:
         with files.open_regular(path, "checkpoint file") as fh:
-            count = _entry_count(fh)
+            count = entry_count(fh)
             if count is not None:
                 limits.check("zip_entries", count, f"zip archive of {count} entries", str(path))
             fh.seek(0)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from driftguard.errors import DriftguardError
+from driftguard.errors import DriftguardError, LimitError
 from driftguard.extractors import triton
 from driftguard.extractors.base import ExtractOptions
 from driftguard.readers.limits import DEFAULT
@@ -149,3 +149,25 @@ def test_mutated_configs_raise_only_driftguard_errors(tmp_path: Path, seed: int,
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     with contextlib.suppress(DriftguardError):
         triton.extract(path, ExtractOptions(substitutions=substitutions))
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    # one field a line, past the limit: the template scan stops where the parser would, before either runs on
+    (HEADER + 'input { name: "i" data_type: TYPE_FP32 dims: [ 1 ] }\n' * 300_000, "fields"),
+    # one long line of bare values (each a placeholder candidate): stopped inside the line
+    (HEADER + "dims: [ " + "A, " * 2_000_000 + "A ]\n", "placeholders and enum values"),
+    (HEADER + 'name: "' + "${a}" * 2_000_000 + '"\n', "fields"),  # each '{' may open a field
+])
+def test_the_template_scan_is_bounded_by_triton_fields(tmp_path: Path, body: str, message: str) -> None:
+    path = write(tmp_path, body)
+    res = run_cli(["extract", "--set", "a=1", f"triton:{path}"])
+    res.assert_input_error(f"more than {DEFAULT.triton_fields} {message}")
+    res.assert_limit("triton_fields")
+    res.assert_bounded()
+
+    def scan(n: int) -> None:
+        with contextlib.suppress(LimitError):
+            triton.placeholders(write(tmp_path, HEADER + "dims: [ " + "A, " * n + "A ]\n"), ExtractOptions())
+
+    work = {n: lines_executed(lambda n=n: scan(n)) for n in (1, DEFAULT.triton_fields * 2, DEFAULT.triton_fields * 8)}
+    assert work[DEFAULT.triton_fields * 8] < 1.2 * work[DEFAULT.triton_fields * 2], work  # stops at the limit

@@ -98,7 +98,7 @@ def test_record_then_reuse_then_refuse_a_stale_recording(pair: dict[str, Path],
     with np.load(recording, allow_pickle=False) as z:
         meta = json.loads(str(z["__driftguard__"]))
         assert z["logits"].shape == (32, 4)
-    assert set(meta) == {"version", "inputs", "artifact", "config", "runner"}
+    assert set(meta) == {"version", "inputs", "artifact", "config", "runner", "outputs"}
     code, _, _ = parity(capsys, manifest)
     assert code == 0
     # the reference artifact changes: the recording is refused, never silently used

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from driftguard.parity.errors import ParityError
+from driftguard.readers import files
+from driftguard.readers.limits import DEFAULT, Limits
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,10 +66,26 @@ class RunnerConfig(Generic[S]):
     settings: S
     base: Path = field(default_factory=lambda: Path("."))
     device: str = "auto"
+    limits: Limits = DEFAULT
 
     def path(self, relative: str | None) -> Path | None:
         """``relative`` (a settings path) resolved against ``base``; None when unset."""
         return self.base / relative if relative else None
+
+    def vetted_file(self, path: Path, what: str) -> Path:
+        """``path`` checked before a library opens it (``readers.files.vetted``: a regular file inside the
+        checked tree, symlinks resolved); the resolved path to open. ParityError when it is missing."""
+        if not files.exists(path):
+            raise ParityError(f"{what} not found", str(path))
+        return files.vetted(path, what)
+
+    def vetted_folder(self, path: Path, what: str) -> Path:
+        """``path``, a folder a library loads whole, with every file under it checked as ``vetted_file``
+        checks one (at most ``folder_files``); the folder's resolved path."""
+        if not files.is_dir(path):
+            raise ParityError(f"{what} not found", str(path))
+        files.folder_files(path, self.limits, what)
+        return files.vetted_dir(path, what)
 
 
 class Runner(Protocol):

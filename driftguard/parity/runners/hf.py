@@ -223,8 +223,9 @@ class HfRunner:
         except ImportError:
             raise MissingExtraError("parity with Hugging Face models", "hf", "transformers") from None
         transformers: Any = _transformers  # partly typed; used through its documented Auto* API only
-        folder = self.artifact
-        assert folder is not None
+        assert self.artifact is not None
+        # transformers opens the folder's files itself: each one checked first (inside the tree, regular)
+        folder = self.cfg.vetted_folder(self.artifact, "model folder")
         if not (folder / "config.json").is_file():
             raise ParityError("not a Hugging Face model folder (no config.json)", str(folder))
         if self.cfg.device == "cuda" and not torch.cuda.is_available():

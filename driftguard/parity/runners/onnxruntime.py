@@ -87,10 +87,13 @@ class OnnxRuntimeRunner:
         # all-MiniLM-L6-v2, benchmarks/bench_parity.py) that the other processes, and this one, need.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         assert self.artifact is not None
-        if not self.artifact.is_file():
-            raise ParityError("ONNX model not found", str(self.artifact))
+        model = self.cfg.vetted_file(self.artifact, "ONNX model")
+        # the metadata reader's limits first: onnxruntime must not be the first to parse a crafted graph
+        from driftguard.readers import onnx_wire
+
+        onnx_wire.index(model, self.cfg.limits)
         try:
-            self.session = ort.InferenceSession(str(self.artifact), sess_options=opts,
+            self.session = ort.InferenceSession(str(model), sess_options=opts,
                                                 providers=self.providers())
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
             raise ParityError(f"onnxruntime cannot load the model: {_first_line(exc)}",

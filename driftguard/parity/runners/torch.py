@@ -87,8 +87,7 @@ class TorchRunner:
         if self.cfg.device == "cuda" and not torch.cuda.is_available():
             raise ParityError("--device cuda: torch sees no CUDA device")
         self.device = "cuda" if self.cfg.device != "cpu" and torch.cuda.is_available() else "cpu"
-        if not self.artifact.is_file():
-            raise ParityError("checkpoint not found", str(self.artifact))
+        checkpoint = self.cfg.vetted_file(self.artifact, "checkpoint")
         builder = load_user_function(self.spec.builder, self.cfg.base, "builder")
         try:
             module = builder(dict(self.config))
@@ -98,8 +97,13 @@ class TorchRunner:
         if not isinstance(module, torch.nn.Module):
             raise ParityError(f"builder '{self.spec.builder}' returned a {type(module).__name__}, not a "
                               "torch.nn.Module")
+        # the metadata reader's rules and limits first (archive layout, zip bomb, refused globals, pickle
+        # size): torch.load never sees a file they refuse, and never runs before a limit
+        from driftguard.readers import torch_archive
+
+        torch_archive.check_archive(checkpoint, self.cfg.limits)
         try:
-            state = torch.load(str(self.artifact), map_location="cpu", weights_only=True)
+            state = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
         except Exception as exc:
             raise ParityError(f"torch.load(weights_only=True) refused the checkpoint: {_first_line(exc)}",
                               str(self.artifact)) from None
