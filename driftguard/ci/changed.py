@@ -1,10 +1,12 @@
 """``check --base REF --changed-only``: the models a change can have affected, from the files it touched.
 
-A model is checked when a file it reads changed (an artifact, or a file inside an artifact folder), when an
-approval file naming it changed, or when its entry in the manifest changed; a change to the manifest's shared
-settings (rules, approval policy, approvers, limits) affects every model. Files an artifact names by itself
-(a vLLM model folder in engine args, a chat template file) are not followed: list them, or their folder, as
-artifacts of the side. The list of changed files comes from git (``git diff --name-only`` of the resolved
+A model is checked when a file it reads changed, when an approval file naming it changed, or when its entry in
+the manifest changed; a change to the manifest's shared settings (rules, approval policy, approvers, limits)
+affects every model. The files it reads are its artifacts and the files inside artifact folders, and every file
+its extraction actually opened or looked for (``reads``, recorded by ``readers.files.recording``): the file as
+named, each symlink met on the way and the target, so a retargeted symlink, a file an artifact names by itself
+(a vLLM model folder, a chat template) or reads beside it (``chat_template.jinja``), added, edited or deleted,
+makes the model affected. The list of changed files comes from git (``git diff --name-only`` of the resolved
 commit against the work tree, plus untracked files), never from a path the input gave.
 
 ``models_reading`` maps files someone names (``check FILE...``: the staged files a pre-commit hook is given)
@@ -13,7 +15,8 @@ at hand to compare with."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import os
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -37,6 +40,11 @@ def _under(path: PurePosixPath, changed: Collection[PurePosixPath]) -> bool:
     return any(c == path or path in c.parents for c in changed)
 
 
+def _through(path: PurePosixPath, changed: Collection[PurePosixPath]) -> bool:
+    """True when ``path`` or a folder on the way to it changed (a folder symlink retargeted)."""
+    return path in changed or any(p in changed for p in path.parents)
+
+
 def _approval_models(text: str | None, limits: Limits) -> set[str] | None:
     """The ``model:`` of each approval in an approval file's text (one approval, or ``driftguard baseline``'s
     list), read by the bounded reader; None when one has none or the text is not an approval file."""
@@ -52,9 +60,12 @@ def _approval_models(text: str | None, limits: Limits) -> set[str] | None:
 
 
 def affected_models(head: Any, base: Any, *, repo: Path, commit: str, changed: set[str],
-                    limits: Limits = DEFAULT) -> list[str]:
+                    limits: Limits = DEFAULT, reads: Mapping[str, Collection[Path] | None] | None = None
+                    ) -> list[str]:
     """The models of manifest ``head`` (``driftguard.manifest.Manifest``) the change can have affected;
-    ``base`` is the manifest at ``commit`` (None when it did not exist)."""
+    ``base`` is the manifest at ``commit`` (None when it did not exist). ``reads``: each model's files its
+    extraction opened or looked for (absolute; None for a model whose extraction failed: affected, so the
+    check reports it)."""
     names = list(head.models)
     if base is None:
         return names
@@ -68,6 +79,14 @@ def affected_models(head: Any, base: Any, *, repo: Path, commit: str, changed: s
             return PurePosixPath(path.resolve().relative_to(root).as_posix())
         except ValueError:
             return None
+
+    def as_named(path: Path) -> PurePosixPath | None:  # a link as named, not resolved
+        for base_folder in (repo.absolute(), root):
+            try:
+                return PurePosixPath(Path(os.path.abspath(path)).relative_to(base_folder).as_posix())
+            except ValueError:
+                continue
+        return None
 
     touched = {PurePosixPath(p) for p in changed}
     approvals = rel(head.base / head.approvals)
@@ -93,9 +112,24 @@ def affected_models(head: Any, base: Any, *, repo: Path, commit: str, changed: s
             out.append(name)
             continue
         paths = [rel(head.base / a.path) for a in (*spec.training, *spec.deployment)]
-        if any(p is None or _under(p, touched) for p in paths):
+        if any(p is None or _under(p, touched) for p in paths) or _read_changed(reads, name, as_named, touched):
             out.append(name)
     return out
+
+
+def _read_changed(reads: Mapping[str, Collection[Path] | None] | None, name: str,
+                  named: Callable[[Path], PurePosixPath | None], touched: Collection[PurePosixPath]) -> bool:
+    """Whether a file model ``name``'s extraction read (or looked for) changed; True when its reads are
+    unknown (its extraction failed) or one lies outside the repository (git cannot say)."""
+    if reads is None:
+        return False
+    if name not in reads or reads[name] is None:
+        return True
+    for path in reads[name] or ():
+        p = named(path)
+        if p is None or _through(p, touched):
+            return True
+    return False
 
 
 def _plain(value: object) -> object:

@@ -102,9 +102,33 @@ def _before(plain: CheckRequest, base: _Base, selection: Selection) -> Report:
 
 
 def _affected(request: CheckRequest, old: Manifest | None, repo: Path, commit: str) -> set[str]:
-    """The models whose files, approvals or manifest entry the change from ``commit`` touched."""
+    """The models whose files (every file their extraction reads: ``_reads``), approvals or manifest entry the
+    change from ``commit`` touched."""
     from driftguard.ci import changed
 
     read_limits = (request.limits or DEFAULT_LIMITS).with_overrides(request.limit_overrides)
     return set(changed.affected_models(request.manifest, old, repo=repo, commit=commit,
-                                       changed=changed.changed_files(repo, commit), limits=read_limits))
+                                       changed=changed.changed_files(repo, commit), limits=read_limits,
+                                       reads=_reads(request, list(request.manifest.models))))
+
+
+def _reads(request: CheckRequest, names: list[str]) -> dict[str, set[Path] | None]:
+    """Each model's files that building its two sides opened or looked for (``readers.files.recording``:
+    links and targets), in the working tree; None for a model whose sides fail to build (the check reports
+    that, so the model counts as affected). Each model is built on its own, without the run's cache, so that a
+    file two models read is recorded for both."""
+    from driftguard.gate.pipeline import build_sides
+    from driftguard.readers import files
+
+    limits = request.read_limits()
+    out: dict[str, set[Path] | None] = {}
+    with files.confined(request.base_root):
+        for name in names:
+            with files.recording() as seen:
+                try:
+                    build_sides(request, [name], limits)
+                except DriftguardError:
+                    out[name] = None
+                    continue
+            out[name] = seen
+    return out

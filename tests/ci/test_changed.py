@@ -168,3 +168,45 @@ def test_named_files_on_the_command_line(repo: Path) -> None:
     assert fixed.returncode == 0 and "PASS: 1 model," in fixed.stdout, fixed.stdout + fixed.stderr
     assert other.returncode == 1 and "FAIL: 1 model," in other.stdout, other.stdout + other.stderr
     assert whole.returncode == 1 and "FAIL: 12 models," in whole.stdout
+
+
+def _commit_manifest(repo: Path, change: dict[str, object]) -> None:
+    """The manifest with ``{model: {side: entries}}`` swapped in, committed (the base the change is judged on)."""
+    manifest = repo / "driftguard.yaml"
+    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    for name, sides in change.items():
+        data["models"][name].update(sides)
+    manifest.write_text(yaml.safe_dump(data), encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "own files")
+
+
+def test_a_retargeted_artifact_symlink_affects_its_model(repo: Path) -> None:
+    (repo / "variants").mkdir()
+    (repo / "variants" / "a.yaml").write_text((repo / "params" / "m06.yaml").read_text(encoding="utf-8"))
+    edit(repo / "variants" / "a.yaml", "top_p: 0.85", "top_p: 0.85")
+    shutil.copy(repo / "variants" / "a.yaml", repo / "variants" / "b.yaml")
+    edit(repo / "variants" / "b.yaml", "top_p: 0.85", "top_p: 0.5")
+    (repo / "params" / "m06.yaml").unlink()
+    (repo / "params" / "m06.yaml").symlink_to("../variants/a.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "m06 from a variant")
+    assert checked(repo) == ([], 12)
+    (repo / "params" / "m06.yaml").unlink()
+    (repo / "params" / "m06.yaml").symlink_to("../variants/b.yaml")  # only the link changed, not a file it names
+    assert checked(repo) == (["m06"], 11)
+
+
+def test_a_file_read_beside_an_artifact_affects_its_model(repo: Path) -> None:
+    (repo / "tok04").mkdir()
+    shutil.copy(repo / "training" / "tokenizer_config.json", repo / "tok04" / "tokenizer_config.json")
+    _commit_manifest(repo, {"m04": {"training": [{"path": "training/generation_config.json"},
+                                                 {"path": "tok04/tokenizer_config.json"}]}})
+    assert checked(repo) == ([], 12)
+    # read implicitly by the tokenizer kind (a chat template beside tokenizer_config.json), named nowhere
+    (repo / "tok04" / "chat_template.jinja").write_text("{{ messages }}", encoding="utf-8")
+    assert checked(repo) == (["m04"], 11)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "template")
+    (repo / "tok04" / "chat_template.jinja").unlink()  # and deleting it changes what is read too
+    assert checked(repo) == (["m04"], 11)
