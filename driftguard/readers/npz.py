@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 import zipfile
-from tokenize import TokenError
 from pathlib import Path
+from tokenize import TokenError
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from driftguard.errors import ExtractionError
