@@ -141,7 +141,8 @@ def test_a_recording_linked_out_of_the_tree_is_refused(tmp_path: Path) -> None:
 def _git(repo: Path, *args: str) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env, timeout=60)
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, (args, proc.stderr)
 
 
 def test_with_base_a_recording_the_change_rewrote_is_not_used(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def test_commands_in_the_table_parse(usage: str) -> None:
     # Fill each placeholder with a sample value and take the first choice of each alternative.
     text = usage.replace("\\|", "|").replace("...", "")
     text = re.sub(r"\[(--[a-z-]+) ([a-z]+)\|[^\]]*\]", r"\1 \2", text)
-    text = re.sub(r"\[(--[a-z-]+) (FILE|NAME|PATH|DIR)\]", r"\1 x", text)
+    text = re.sub(r"\[(--[a-z-]+) (FILE|NAME|PATH|DIR|REF)\]", r"\1 x", text)
     text = re.sub(r"\[(--[a-z-]+) NAME\[=PATH\]\]", r"\1 text", text)  # --format NAME[=PATH]: a format
     text = re.sub(r"\[(--[a-z-]+) N\]", r"\1 2", text)
     text = re.sub(r"\[(--[a-z-]+) YYYY-MM-DD\]", r"\1 2026-01-01", text)
