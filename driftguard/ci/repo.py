@@ -4,7 +4,6 @@ config-only install needs no gitpython."""
 
 from __future__ import annotations
 
-from contextlib import suppress
 from pathlib import Path
 
 
@@ -26,11 +25,11 @@ def head_commit(root: str | Path) -> str | None:
     if git_dir is None:
         return None
     common = git_dir
-    with suppress(OSError, UnicodeDecodeError):
-        common = (git_dir / (git_dir / "commondir").read_text("utf-8").strip()).resolve()
-    try:
-        head = (git_dir / "HEAD").read_text("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+    commondir = _text(git_dir / "commondir")
+    if commondir is not None:
+        common = (git_dir / commondir).resolve()
+    head = _text(git_dir / "HEAD")
+    if head is None:
         return None
     if not head.startswith("ref: "):
         return head if _is_commit_id(head) else None
@@ -38,15 +37,13 @@ def head_commit(root: str | Path) -> str | None:
     if not ref.startswith("refs/") or ".." in ref.split("/"):
         return None
     for folder in (git_dir, common):
-        with suppress(OSError, UnicodeDecodeError):
-            found = (folder / ref).read_text("utf-8").strip()
-            if _is_commit_id(found):
-                return found
-    with suppress(OSError, UnicodeDecodeError):
-        for line in (common / "packed-refs").read_text("utf-8").splitlines():
-            sha, _, name = line.partition(" ")
-            if name == ref and _is_commit_id(sha):
-                return sha
+        found = _text(folder / ref)
+        if found is not None and _is_commit_id(found):
+            return found
+    for line in (_text(common / "packed-refs") or "").splitlines():
+        sha, _, name = line.partition(" ")
+        if name == ref and _is_commit_id(sha):
+            return sha
     return None
 
 
@@ -55,13 +52,20 @@ def _git_dir(root: Path) -> Path | None:
     dot_git = root / ".git"
     if dot_git.is_dir():
         return dot_git
-    try:
-        text = dot_git.read_text("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not text.startswith("gitdir: "):
+    text = _text(dot_git)
+    if text is None or not text.startswith("gitdir: "):
         return None
     return (root / text[len("gitdir: "):].strip()).resolve()
+
+
+def _text(path: Path) -> str | None:
+    """The stripped text of one of the clone's own git files, None when it cannot be read. Read directly, not
+    through ``readers.files``: git never checks out a path named ``.git``, so the pull request cannot place
+    these, and a worktree's git folder lies outside the checked tree by design (confinement would refuse it)."""
+    try:
+        return path.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _is_commit_id(text: str) -> bool:

@@ -110,17 +110,16 @@ _LOADERS = {"np", "numpy", "torch", "pickle", "onnx", "joblib", "yaml"}
 #: The module ``driftguard.readers.files`` as the package imports it: its own functions are the way in.
 _OURS = {"files", "documents", "yaml_doc"}
 
-#: (module, call as written) -> why it may open the file itself. Writes belong to issue 22's write side, which
-#: routes them through readers.files; each entry here is checked to still exist.
+#: (module, call as written) -> why it may open the file itself. Outputs are created through
+#: readers.files.create_output; each entry here is checked to still exist.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("cli.py", "open"): "write: an output file the command line names",
-    ("cli.py", "target.write_text"): "write: the manifest `init` writes",
+    ("cli.py", "open"): "append: the runner's job summary file (GITHUB_STEP_SUMMARY, the runner's, not the tree's)",
     ("cli.py", "path.write_text"): "write: the crash report of an internal error (exit 3)",
-    ("gate/snapshot.py", "os.fdopen"): "write: a snapshot file, created exclusively",
     ("approvals/write.py", "os.open"): "write: a new approval file, O_EXCL | O_NOFOLLOW",
     ("approvals/write.py", "os.fdopen"): "write: the descriptor just created",
     ("ci/gitref.py", "open"): "write: the base revision's blobs into a fresh temporary folder",
-    ("parity/golden.py", "target.open"): "write: the recording `golden record` makes",
+    ("ci/repo.py", "path.read_text"): "the clone's own .git files (HEAD, refs): git never checks out a path "
+        "named .git, and a worktree's git folder lies outside the tree by design",
     ("ci/merge.py", "files('driftguard').joinpath('schemas', 'report.json').read_text"):
         "package data (the report schema), not an input",
     ("api.py", "files('driftguard').joinpath('schemas', f'{name}.json').read_text"):
