@@ -83,7 +83,9 @@ def test_fifo_and_devices_are_refused_not_read(tmp_path: Path, kind: str) -> Non
     link = tmp_path / "zero.json"
     link.symlink_to("/dev/zero")
     res = run_cli(["extract", f"{kind}:{link}"])
-    res.assert_input_error("character device")
+    # extract confines to the artifact's folder, so the link is refused for where it leads before the device is
+    # opened (a device inside the roots is refused as one: tests/readers/test_files.py)
+    res.assert_input_error("zero.json", "'/dev/zero', outside")
     res.assert_bounded(read_at_most=0)
 
 

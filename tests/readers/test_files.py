@@ -57,6 +57,15 @@ def test_outside_any_block_nothing_is_confined(tree: Path) -> None:
     assert files.read_text(tree / "model" / "leak.json") == "token=hunter2\n"
 
 
+def test_a_device_is_refused_as_one_inside_a_block_or_outside_any(tmp_path: Path) -> None:
+    link = tmp_path / "zero.json"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(ExtractionError, match="character device"):
+        files.read_bytes(link)
+    with files.confined(tmp_path, "/dev"), pytest.raises(ExtractionError, match="character device"):
+        files.read_bytes(link)
+
+
 def test_threads_get_the_block_through_a_copied_context(tree: Path) -> None:
     import contextvars
     from concurrent.futures import ThreadPoolExecutor
