@@ -5,7 +5,8 @@ anything deep is walked: more than ``Limits.objects`` values, nesting deeper tha
 literal longer than ``Limits.int_digits`` digits. YAML goes through :mod:`driftguard.readers.yaml_doc` (aliases
 counted as expanded, recursive anchors and non-JSON tags refused). ``load_document`` reads either, by suffix,
 with the line of every JSON pointer; a repeated key keeps its last value, as the engines' own parsers do, and
-the pointer's line is that last key's. ``sniff`` is the never-raising variant ``detect`` uses.
+the pointer's line is that last key's. YAML scalars read as the engines' PyYAML reads them (``010`` is 8; a plain
+date is refused: see ``yaml_doc``). ``sniff`` is the never-raising variant ``detect`` uses.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def load_document(path: Path, limits: Limits = DEFAULT) -> Document:
     if path.suffix.lower() == ".json":
         data, text = load_json(path, limits)
         return Document(path, data, json_pointer_lines(text))
-    doc = yaml_doc.load(path, ExtractionError, limits, duplicates="last")
+    # timestamps refused: the engines read these files with PyYAML, which makes a plain date a ``datetime``
+    doc = yaml_doc.load(path, ExtractionError, limits, duplicates="last", timestamps="refuse")
     return Document(path, doc.data, yaml_pointer_lines(doc.node))
 
 

@@ -12,7 +12,22 @@ iterative pass over the parser's events and refuses, with the line, before anyth
 * an integer literal longer than ``Limits.int_digits`` digits;
 * a tag that is not a JSON-like value: str, int, float, bool, null, seq, map (and the ``<<`` merge key).
   ``!!binary``, ``!!set``, ``!!omap``, ``!!pairs``, ``!!timestamp`` and custom tags are errors; dates written
-  plainly (``2027-01-31``) stay strings.
+  plainly (``2027-01-31``) stay strings, or are refused (``timestamps="refuse"``, see below).
+
+Scalars are read as PyYAML's ``yaml.safe_load`` reads them (YAML 1.1), because that is the parser of every engine
+whose YAML files driftguard reads: ``vllm serve --config`` (``FlexibleArgumentParser.load_config_file`` in
+vllm-project/vllm@00da11e37d1f ``vllm/utils/argparse_utils.py``: ``yaml.safe_load``, then each value as
+``str(value)`` on the command line), ``trtllm-serve --extra_llm_api_options`` (``update_llm_args_with_extra_options``
+in NVIDIA/TensorRT-LLM@fcd3f3168280 ``tensorrt_llm/llmapi/llm_args.py``: ``yaml.safe_load``), and lmdeploy, whose
+library parses no YAML (InternLM/lmdeploy@1263d5cd889b: no loader under ``lmdeploy/``) so that its YAML files are
+read by the user's own code, as its scripts do (``benchmark/benchmark_serving.py``: ``yaml.safe_load``). So
+``010`` is 8 (octal), ``0x1F`` 31, ``1_000`` 1000, ``1:30`` 90 (sexagesimal), ``yes``/``on`` true, ``.inf``
+infinity and ``~`` null, exactly as the engine sees them, never the spelling's YAML 1.2 or JSON meaning
+(``tests/readers/test_yaml_doc.py`` checks it against ``yaml.safe_load`` over generated scalars). A plain ``=``
+or ``<<`` as a value, which ``yaml.safe_load`` cannot construct, is an error. Where PyYAML would build a date
+(a plain ``2027-01-31``) the engine receives a ``datetime`` that no JSON-like value stands for: engine files
+(``timestamps="refuse"``) refuse it with the line (quote it to mean the text); driftguard's own files (manifest,
+approvals), which pydantic validates from the text, keep it as written.
 
 Values are then built bottom-up as each node closes, so nothing recurses on the input's nesting. ``line_of``
 maps a pydantic error location back to the YAML line through the nodes' marks (manifest, approvals).
@@ -36,12 +51,15 @@ from driftguard.readers.limits import DEFAULT, Limits
 _T = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, SEQ, MAP, MERGE, VALUE = (
     _T + n for n in ("str", "int", "float", "bool", "null", "seq", "map", "merge", "value"))
-#: The tags a scalar may carry: JSON-like values, plus merge keys (``<<``) and ``=`` (read as a string).
+#: The tags a scalar may carry: JSON-like values, plus merge keys (``<<``) and ``=`` (both refused as values).
 SCALAR_TAGS = frozenset({STR, INT, FLOAT, BOOL, NULL, MERGE, VALUE})
 
 #: What a repeated mapping key does: ``"error"`` (manifest, approvals) or ``"last"`` wins (engine files, like
 #: the engines' own parsers).
 Duplicates = Literal["error", "last"]
+#: What a plain scalar that PyYAML reads as a timestamp becomes: its ``"text"`` (manifest, approvals), or an error
+#: (``"refuse"``: engine files, whose engine would receive a date; see the module docstring).
+Timestamps = Literal["text", "refuse"]
 
 _Base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's scanner when installed
 
@@ -52,6 +70,11 @@ class _Loader(_Base):  # type: ignore[misc]  # PyYAML has no type hints for its 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != _T + "timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+#: PyYAML's timestamp patterns by first character (all digits), for ``timestamps="refuse"``.
+_TIMESTAMP_RESOLVERS = {
+    first: [rx for tag, rx in resolvers if tag == _T + "timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _CONSTRUCT = yaml.constructor.SafeConstructor()  # for single scalars: stateless
@@ -90,33 +113,35 @@ class YamlDoc:
 
 
 def load(path: Path | str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
-         duplicates: Duplicates = "error", what: str = "file") -> YamlDoc:
+         duplicates: Duplicates = "error", what: str = "file", timestamps: Timestamps = "text") -> YamlDoc:
     """Read (a regular file within ``limits.file_bytes``) and parse one YAML file; problems raise ``error``
     (or ``LimitError``) with the line."""
-    return loads(_read(path, error, limits, what), str(path), error, limits, duplicates=duplicates)
+    return loads(_read(path, error, limits, what), str(path), error, limits, duplicates=duplicates,
+                 timestamps=timestamps)
 
 
 def loads(text: str, path: str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
-          duplicates: Duplicates = "error") -> YamlDoc:
+          duplicates: Duplicates = "error", timestamps: Timestamps = "text") -> YamlDoc:
     """``load`` for text already read; ``path`` names it in errors."""
-    composer = _start(text, path, error, limits, duplicates)
+    composer = _start(text, path, error, limits, duplicates, timestamps)
     with _translated(composer, path, error):
         node, data = composer.document()
     return YamlDoc(path, data, node)
 
 
 def load_all(path: Path | str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
-             duplicates: Duplicates = "error", what: str = "file") -> list[YamlDoc]:
+             duplicates: Duplicates = "error", what: str = "file", timestamps: Timestamps = "text") -> list[YamlDoc]:
     """Every document of a multi-document YAML file (``---`` separated: Kubernetes manifests), in order,
     each with the line it starts on in ``YamlDoc.node``'s spans; the limits count over the whole file (values
     and documents together), not per document. An empty file has no documents."""
-    return loads_all(_read(path, error, limits, what), str(path), error, limits, duplicates=duplicates)
+    return loads_all(_read(path, error, limits, what), str(path), error, limits, duplicates=duplicates,
+                     timestamps=timestamps)
 
 
 def loads_all(text: str, path: str, error: type[DriftguardError], limits: Limits = DEFAULT, *,
-              duplicates: Duplicates = "error") -> list[YamlDoc]:
+              duplicates: Duplicates = "error", timestamps: Timestamps = "text") -> list[YamlDoc]:
     """``load_all`` for text already read."""
-    composer = _start(text, path, error, limits, duplicates)
+    composer = _start(text, path, error, limits, duplicates, timestamps)
     with _translated(composer, path, error):
         docs = composer.documents()
     return [YamlDoc(path, data, node) for node, data in docs]
@@ -134,10 +159,10 @@ def _read(path: Path | str, error: type[DriftguardError], limits: Limits, what: 
 
 
 def _start(text: str, path: str, error: type[DriftguardError], limits: Limits,
-           duplicates: Duplicates) -> _Composer:
+           duplicates: Duplicates, timestamps: Timestamps) -> _Composer:
     if len(text) > _PRECOUNT_CHARS:
         _precount(text, path, limits)
-    return _Composer(_Loader(text), path, error, limits, duplicates)
+    return _Composer(_Loader(text), path, error, limits, duplicates, timestamps)
 
 
 @contextmanager
@@ -223,12 +248,13 @@ class _Composer:
     """One document's events -> (spans, data), bounded by ``limits``; see the module docstring."""
 
     def __init__(self, loader: Any, path: str, error: type[DriftguardError], limits: Limits,
-                 duplicates: Duplicates) -> None:
+                 duplicates: Duplicates, timestamps: Timestamps) -> None:
         self.loader = loader
         self.path = path
         self.error = error
         self.limits = limits
         self.duplicates = duplicates
+        self.timestamps: dict[str, list[Any]] = _TIMESTAMP_RESOLVERS if timestamps == "refuse" else {}
         # anchor -> what it stands for; None while its collection is still open (an alias then is recursive)
         self.anchors: dict[str, _Anchored | None] = {}
         self.anchor_lines: dict[str, int] = {}
@@ -388,10 +414,15 @@ class _Composer:
                     if regexp.match(value):
                         tag = candidate
                         break
-        if tag in (STR, VALUE):
+        if tag == STR:
+            if e.implicit[0] and any(rx.match(value) for rx in self.timestamps.get(value[:1], ())):
+                raise self._fail(f"YAML timestamp {value!r}: the engine's parser (PyYAML) reads it as a date, not "
+                                 "text; quote it", line)
             return value
-        if tag == MERGE:
+        if tag == MERGE and self._at_key():
             return _MERGE
+        if tag in (MERGE, VALUE):  # PyYAML has no constructor for them outside a mapping key's ``<<``
+            raise self._fail(f"invalid YAML: a plain {value!r} is not a value (PyYAML refuses it); quote it", line)
         if tag not in SCALAR_TAGS:
             raise self._bad_tag(tag, line)
         if tag == INT and len(value) > self.limits.int_digits:
@@ -401,11 +432,15 @@ class _Composer:
                 raise LimitError("int_digits", self.limits.int_digits, f"integer literal of {digits} digits",
                                  self.path, line)
         try:
-            if tag == INT and value.isdigit():
+            if tag == INT and value.isdigit() and value[0] != "0":  # a leading 0 is octal (YAML 1.1)
                 return int(value)
             return _SCALAR_CONSTRUCTORS[tag](yaml.ScalarNode(tag, value))
-        except (ValueError, TypeError, KeyError, yaml.constructor.ConstructorError):
+        except (ValueError, TypeError, KeyError, IndexError, yaml.constructor.ConstructorError):
             raise self._fail(f"invalid YAML: {value!r} is not a valid {_short(tag)}", line) from None
+
+    def _at_key(self) -> bool:
+        """Whether the scalar being read is a mapping key (where ``<<`` merges)."""
+        return bool(self.stack) and self.stack[-1].span.keys is not None and self.stack[-1].key is None
 
     def _mapping(self, done: _Open) -> dict[Any, Any]:
         """The mapping's dict: merged mappings (``<<``) first, the first merged one winning, then its own keys,
