@@ -121,6 +121,10 @@ class MissingExtraError(DriftguardError):
         return f"{self.location()}: {text}" if self.path else text
 
 
+class DependencyError(DriftguardError):
+    """An installed library is too old to load a hostile artifact safely (``readers.floors``)."""
+
+
 class UsageError(DriftguardError):
     """The command line or API call itself is wrong (unknown kind, bad --set)."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from driftguard.errors import ExtractionError, MissingExtraError
-from driftguard.readers import onnx_wire
+from driftguard.readers import floors, onnx_wire
 from driftguard.readers.files import confine, open_regular, size_of, vetted
 from driftguard.readers.limits import DEFAULT, Limits
 from driftguard.readers.torch_archive import NOT_WEIGHTS, STATE_DICT_KEYS, check_archive
@@ -67,6 +67,7 @@ def _torch(path: Path) -> Any:
         import torch
     except ImportError:
         raise MissingExtraError("weights provenance (DG401) of a checkpoint", "torch", "torch", str(path)) from None
+    floors.check("torch", torch.__version__)  # before torch.load(weights_only=True) meets the checkpoint
     return torch
 
 

@@ -59,6 +59,7 @@ from driftguard.parity.runners.base import (
     edge_token_ids,
 )
 from driftguard.parity.runners.tokenizer import SideTokenizer
+from driftguard.readers import floors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -222,6 +223,7 @@ class HfRunner:
             import transformers as _transformers
         except ImportError:
             raise MissingExtraError("parity with Hugging Face models", "hf", "transformers") from None
+        floors.check("torch", torch.__version__)  # transformers reads .bin weights with torch.load
         transformers: Any = _transformers  # partly typed; used through its documented Auto* API only
         assert self.artifact is not None
         # transformers opens the folder's files itself: each one checked first (inside the tree, regular)

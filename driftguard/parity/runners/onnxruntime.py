@@ -26,6 +26,7 @@ from driftguard.parity.runners.base import (
     TensorPreprocessing,
     TextInputs,
 )
+from driftguard.readers import floors
 
 #: ONNX element types as ONNX Runtime names them -> numpy.
 _DTYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
@@ -76,6 +77,7 @@ class OnnxRuntimeRunner:
             import onnxruntime as ort
         except ImportError:
             raise MissingExtraError("parity with ONNX Runtime", "parity", "onnxruntime") from None
+        floors.check("onnxruntime", ort.__version__)  # before a session reads the model's external data
         opts = ort.SessionOptions()
         if self.spec.intra_op_threads:
             opts.intra_op_num_threads = self.spec.intra_op_threads

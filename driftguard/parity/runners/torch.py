@@ -31,6 +31,7 @@ from driftguard.parity.runners.base import (
     as_outputs,
     load_user_function,
 )
+from driftguard.readers import floors
 
 
 class TorchSettings(RunnerSettings):
@@ -83,6 +84,7 @@ class TorchRunner:
             import torch
         except ImportError:
             raise MissingExtraError("parity with torch", "parity", "torch") from None
+        floors.check("torch", torch.__version__)  # before torch.load meets the checkpoint
         assert self.artifact is not None and self.spec.builder is not None
         if self.cfg.device == "cuda" and not torch.cuda.is_available():
             raise ParityError("--device cuda: torch sees no CUDA device")
