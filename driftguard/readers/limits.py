@@ -16,8 +16,10 @@ from driftguard.errors import LimitError, UsageError
 MiB = 1024 * 1024
 #: The largest value a limit may be set to (a byte count a read call can still take).
 MAX_LIMIT = 2 ** 62
-#: ``depth`` above this would exceed the interpreter's stack in the walks that recurse over a checked tree.
-MAX_DEPTH = 512
+#: ``depth`` above this would exceed the interpreter's stack in the walks that recurse over a checked tree (the
+#: values' normalization, comparison and reporters): tests/attacks/test_depth_cap.py runs every reader and a
+#: check at this depth.
+MAX_DEPTH = 256
 
 
 @dataclass(frozen=True, slots=True)

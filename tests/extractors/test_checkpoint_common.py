@@ -9,7 +9,7 @@ import pytest
 
 from driftguard.errors import ExtractionError, LimitError, RefusedError
 from driftguard.extractors import checkpoint_common as pr
-from driftguard.readers.limits import Limits
+from driftguard.readers.limits import MAX_DEPTH, Limits
 
 
 def test_protocol_0_namespace_via_copyreg_reconstructor() -> None:
@@ -67,6 +67,6 @@ def test_deep_nesting_is_a_limit_not_a_crash() -> None:
     with pytest.raises(LimitError, match="depth limit"):
         pr.loads(data, "deep.pkl")
     with pytest.raises(LimitError, match="depth limit"):
-        pr.loads(data, "deep.pkl", Limits(depth=512))  # the most a depth limit may be raised to
-    shallower = b"\x80\x02}X\x01\x00\x00\x00x" + b"]" * 300 + b"a" * 299 + b"s."
-    assert pr.loads(shallower, "deep.pkl", Limits(depth=400)) is not None
+        pr.loads(data, "deep.pkl", Limits(depth=MAX_DEPTH))  # the most a depth limit may be raised to
+    shallower = b"\x80\x02}X\x01\x00\x00\x00x" + b"]" * 200 + b"a" * 199 + b"s."
+    assert pr.loads(shallower, "deep.pkl", Limits(depth=MAX_DEPTH)) is not None

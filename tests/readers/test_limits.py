@@ -43,7 +43,7 @@ def test_a_value_that_is_not_a_positive_integer_is_refused() -> None:
 
 
 def test_depth_stops_below_the_interpreters_stack() -> None:
-    assert MAX_DEPTH == 512  # pinned here, not only read from the module: a lower bound would refuse real trees
+    assert MAX_DEPTH == 256  # pinned here, not only read from the module: a lower bound would refuse real trees
     assert Limits(depth=MAX_DEPTH).depth == MAX_DEPTH
     with pytest.raises(UsageError, match=f"up to {MAX_DEPTH}"):
         Limits(depth=MAX_DEPTH + 1)
