@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftguard.errors import DriftguardError, UsageError
-from driftguard.gate import parallel
+from driftguard.gate import parallel, policy
 from driftguard.gate.request import ApprovalOptions, CheckRequest, Selection, Stages, load_manifest
+from driftguard.model import Finding, Judged, Status
 from driftguard.readers.limits import DEFAULT as DEFAULT_LIMITS
 from driftguard.report import Report
 
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 
 def run(request: CheckRequest) -> Report:
     """``request`` (its ``base`` set) run on the working tree and on ``base``'s files, written to a temporary
-    folder (the work tree, index and refs are left alone). The head run reads the approvals' history
+    folder (the work tree, index and refs are left alone). Both runs read within the limits ``gate.policy`` trusts
+    (the base revision's or the caller's, never the change's), and the trusted settings the change edits are
+    reported (DG601). The head run reads the approvals' history
     (``require_committed`` as asked); the base revision's run reads none. Only the rules run (``gate.check``
     refuses a request for the parity stage with a base). UsageError for a revision that is not one, a
     manifest outside the repository, or a base revision whose manifest or check fails."""
@@ -36,11 +39,30 @@ def run(request: CheckRequest) -> Report:
     commit = gitref.resolve(repo, ref)
     with tempfile.TemporaryDirectory(prefix="driftguard-base-") as tmp:
         base = _checkout(request, repo, commit, Path(tmp))
-        selection, unchanged = _narrowed(request, base.manifest, repo, commit)
-        plain = replace(request, base=None, changed_only=False, stages=Stages())
+        rails = policy.for_base(request.manifest, base.manifest, request.limits, request.limit_overrides)
+        trusted = replace(request, limits=rails.limits, limit_overrides={})  # never the change's own limits:
+        selection, unchanged = _narrowed(trusted, base.manifest, repo, commit)
+        plain = replace(trusted, base=None, changed_only=False, stages=Stages())
         head = parallel.run(replace(plain, selection=selection, repo_root=repo,
                                     approvals=replace(request.approvals, history=True)))
+        head = _reported(head, rails, str(request.manifest.path))
         return baseline.judge_change(head, _before(plain, base, selection), ref, commit, unchanged=unchanged)
+
+
+def _reported(head: Report, rails: policy.GatePolicy, manifest: str) -> Report:
+    """``head`` with the DG601 findings of the trusted settings the change edits (``gate.policy``), each model's
+    after its own findings."""
+    if not rails.changed:
+        return head
+
+    def judged(f: Finding, model: str) -> Judged:
+        j = Judged(replace(f, model=model), Status.UNAPPROVED)
+        return replace(j, fingerprint=head.fingerprint(j))
+
+    models = tuple(replace(m, findings=(*m.findings, *(judged(f, m.name) for f in
+                                                       rails.findings(m.name, i == 0, manifest))))
+                   for i, m in enumerate(head.models))
+    return replace(head, models=models)
 
 
 @dataclass(frozen=True)
@@ -106,7 +128,7 @@ def _affected(request: CheckRequest, old: Manifest | None, repo: Path, commit: s
     change from ``commit`` touched."""
     from driftguard.ci import changed
 
-    read_limits = (request.limits or DEFAULT_LIMITS).with_overrides(request.limit_overrides)
+    read_limits = (request.limits or DEFAULT_LIMITS).with_overrides(request.limit_overrides)  # the trusted ones
     return set(changed.affected_models(request.manifest, old, repo=repo, commit=commit,
                                        changed=changed.changed_files(repo, commit), limits=read_limits,
                                        reads=_reads(request, list(request.manifest.models))))

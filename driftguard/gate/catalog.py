@@ -1,7 +1,7 @@
-"""Every finding code of this installation as one list: the rules (``rules.RULES``) and the parity checks
-(``parity.codes.CHECKS``), both ``checks.Check``s. ``driftguard explain`` prints from it and reports describe
-it (``rule_infos``: SARIF ``tool.driver.rules``). It lives here, above both families, because the rules and the
-parity stage may not import each other."""
+"""Every finding code of this installation as one list: the rules (``rules.RULES``), the parity checks
+(``parity.codes.CHECKS``) and the gate's own (``gate.policy.CHECKS``: DG601), all ``checks.Check``s. ``driftguard
+explain`` prints from it and reports describe it (``rule_infos``: SARIF ``tool.driver.rules``). It lives here, above
+both families, because the rules and the parity stage may not import each other."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from driftguard.report import RuleInfo
 def checks() -> dict[str, type[Check]]:
     """Code -> class for every rule and parity check, in code order. Raises ``registry.PluginLoadError`` for a
     broken plug-in."""
+    from driftguard.gate.policy import CHECKS as GATE_CHECKS
     from driftguard.parity.codes import CHECKS
     from driftguard.rules import load_rules
 
-    found: dict[str, type[Check]] = {**load_rules(), **dict(CHECKS.items())}
+    found: dict[str, type[Check]] = {**load_rules(), **dict(CHECKS.items()), **{c.code: c for c in GATE_CHECKS}}
     return dict(sorted(found.items()))
 
 

@@ -12,15 +12,15 @@ from driftguard.rules import RULES
 
 def test_one_sorted_list_of_rules_and_parity_checks() -> None:
     codes = list(catalog.checks())
-    assert codes == sorted([*RULES, *CHECKS]) and "DG101" in codes and "DG510" in codes
+    assert codes == sorted([*RULES, *CHECKS, "DG601"]) and "DG101" in codes and "DG510" in codes
     assert [i.code for i in catalog.rule_infos()] == codes
-    assert catalog.describe().splitlines()[-1].startswith("DG510  parity.not-exercised")
+    assert catalog.describe().splitlines()[-1].startswith("DG601  gate.untrusted-setting")
 
 
 def test_explain_any_code_and_refuse_an_unknown_one() -> None:
     assert catalog.explain("dg101").startswith("DG101 drift.value (default severity: error)\n")
     assert catalog.explain("DG501").startswith("DG501 parity.beyond-tolerance (default severity: error, parity stage)")
-    with pytest.raises(UsageError, match=r"unknown rule 'DG999'; known rules: DG101, .*DG510"):
+    with pytest.raises(UsageError, match=r"unknown rule 'DG999'; known rules: DG101, .*DG510, DG601"):
         catalog.explain("DG999")
 
 

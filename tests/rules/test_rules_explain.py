@@ -32,10 +32,11 @@ def test_explain_unknown_code() -> None:
 
 
 def test_describe_lists_every_rule_and_parity_check() -> None:
+    from driftguard.gate.policy import CHECKS as GATE_CHECKS
     from driftguard.parity.codes import CHECKS
 
     lines = describe().splitlines()
-    assert [line.split()[0] for line in lines] == sorted([*RULES, *CHECKS])
+    assert [line.split()[0] for line in lines] == sorted([*RULES, *CHECKS, *(c.code for c in GATE_CHECKS)])
 
 
 def test_explain_a_parity_check_says_its_stage() -> None:
@@ -68,10 +69,12 @@ def test_the_rule_list_shows_whole_titles() -> None:
 def test_cli_explain_lists_rules_without_code() -> None:
     proc = _cli("explain")
     assert proc.returncode == 0, proc.stderr
+    from driftguard.gate.policy import CHECKS as GATE_CHECKS
     from driftguard.parity.codes import CHECKS
 
-    # the rules, then the parity stage's codes (documented alike; tests/parity/test_codes.py)
-    assert [line.split()[0] for line in proc.stdout.splitlines()] == sorted(RULES) + sorted(CHECKS)
+    # the rules, then the parity stage's codes (documented alike; tests/parity/test_codes.py), then the gate's
+    assert [line.split()[0] for line in proc.stdout.splitlines()] == (sorted(RULES) + sorted(CHECKS)
+                                                                      + [c.code for c in GATE_CHECKS])
 
 
 def test_cli_explain_unknown_code_is_exit_2_on_one_line() -> None:
