@@ -200,7 +200,8 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
           base: str | None = None, repo_root: str | Path | None = None,
           shard: tuple[int, int] | None = None, models: Sequence[str] | None = None, jobs: int = 1,
           changed_only: bool = False, require_committed_approvals: bool = False,
-          approval_history: bool = False, files: Sequence[str | Path] | None = None) -> Report:
+          approval_history: bool = False, files: Sequence[str | Path] | None = None,
+          require_base_approvals: bool = False) -> Report:
     """Run the gate: for each model of the manifest (or only ``model``), build both sides, run the rules,
     judge the findings against the approvals. Returns a ``Report`` (``report.ok``, ``report.raise_for_drift()``).
     The arguments become one ``gate.request.CheckRequest``, run by ``gate.check``.
@@ -214,10 +215,12 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
     CPU once there are enough models to pay for them; ``gate.parallel``); the report is the same as with one.
     ``changed_only`` (with ``base``): check only the models whose files, approvals or manifest entry the change
     touched. ``approval_history`` (implied by ``base`` and ``require_committed_approvals``): each approval
-    names the commit and author that added its file. ``require_committed_approvals``: approvals whose file is not
-    committed as it is in HEAD are ignored (state ``uncommitted``). ``files``: check only the models these files
-    can affect (a file an artifact is or lies in, an approval naming the model; the manifest: every model), as a
-    pre-commit hook does with the staged files; a file no model reads checks nothing.
+    names the commit and author that last changed its file. ``require_committed_approvals``: approvals whose file
+    is not committed as it is in HEAD are ignored (state ``uncommitted``). ``require_base_approvals`` (with
+    ``base``): only approvals already on the base revision, byte for byte, count; those the change adds or edits
+    are ignored (state ``uncommitted``). ``files``: check only the models these files can affect (a file an
+    artifact is or lies in, an approval naming the model; the manifest: every model), as a pre-commit hook does
+    with the staged files; a file no model reads checks nothing.
 
     ``strict``: warnings fail too, and so do stale approvals. ``today`` fixes the date approvals are judged on.
     ``limits`` bounds every read (default: the manifest's ``limits:`` over the built-in defaults, then
@@ -238,8 +241,9 @@ def check(path_or_manifest: str | Path | Manifest = "driftguard.yaml", model: st
         manifest=m, today=today or clock.today(), selection=req.Selection.of(m, model, models, shard),
         limits=limits, limit_overrides=dict(limit_overrides or {}), root=req.optional_path(root),
         repo_root=req.optional_path(repo_root), strict=strict, stages=req.Stages(rules_stage, parity),
-        approvals=req.ApprovalOptions(require_committed_approvals, approval_history), base=base,
-        changed_only=changed_only, jobs=jobs, files=None if files is None else tuple(str(f) for f in files)))
+        approvals=req.ApprovalOptions(require_committed_approvals, approval_history, require_base_approvals),
+        base=base, changed_only=changed_only, jobs=jobs,
+        files=None if files is None else tuple(str(f) for f in files)))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -201,7 +201,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                            limit_overrides=_parse_limit_items(args.limit), parity=parity, base=args.base,
                            shard=shard, jobs=args.jobs, changed_only=args.changed_only,
                            require_committed_approvals=args.require_committed_approvals,
-                           files=args.files or None)
+                           files=args.files or None,
+                           require_base_approvals=args.require_base_approvals)
     finally:
         if parity is not None and bar is not None:
             bar.close()
@@ -499,7 +500,11 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                    help="with --base: check only the models whose artifacts, approvals or manifest entry changed")
     p.add_argument("--require-committed-approvals", action="store_true",
                    help="ignore approvals whose file is not committed as it is in HEAD (written by the CI job "
-                        "itself, not reviewed); the report names the commit and author that added each approval")
+                        "itself, not reviewed); the report names the commit and author that last changed each "
+                        "approval")
+    p.add_argument("--require-base-approvals", action="store_true",
+                   help="with --base: count only the approvals already on the base revision as they are; those the "
+                        "change adds or edits are ignored (the change's author cannot approve their own drift)")
     p.add_argument("--shard", metavar="I/N",
                    help="check only shard I of N of the models (a split by model name, the same in every CI job; "
                         "`driftguard report` merges the shards' JSON reports)")

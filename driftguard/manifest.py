@@ -211,8 +211,9 @@ class ApprovalPolicy(_Strict):
     fail_on_stale: bool = Field(default=False, description="an approval that matches nothing fails the check")
     separate_approver: bool = Field(
         default=False,
-        description="an approval passes a finding only when the commit that added it has another author than "
-                    "the commit that last changed the deployed value's line (git blame); reads git")
+        description="an approval passes a finding only when the commit that last changed it has another author "
+                    "than the commits that last changed each line the finding rests on, on both sides (git blame; "
+                    "for a default, its file's last change); reads git")
 
 
 class Manifest(_Strict):

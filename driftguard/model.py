@@ -64,8 +64,9 @@ class ApprovalState(Word):
     """What became of an approval in a check.
 
     ``used`` (approved at least one finding), ``expired`` (past ``expires``), ``stale`` (matched nothing),
-    ``uncommitted`` (ignored: ``--require-committed-approvals`` and the file is not committed as it is),
-    ``self-approved`` (``approval_policy.separate_approver``: added by whoever changed the deployed value, so it
+    ``uncommitted`` (ignored: ``--require-committed-approvals`` and the file is not committed as it is, or
+    ``--require-base-approvals`` and it is not on the base revision as it is), ``self-approved``
+    (``approval_policy.separate_approver``: last changed by whoever last changed a line the finding rests on, so it
     approves nothing).
     """
 

@@ -25,10 +25,11 @@ class ApprovalRef:
 
     ``state`` (``ApprovalState``): ``used`` (approved at least one finding), ``expired`` (past ``expires``),
     ``stale`` (matched nothing), ``uncommitted`` (ignored: ``--require-committed-approvals`` and the file is not
-    committed as it is), ``self-approved`` (``approval_policy.separate_approver``: added by whoever changed the
-    deployed value, so it approves nothing; ``note`` says why). ``days``: days until expiry (negative once expired).
-    ``expiring``: within the warning window.
-    ``added_in``/``added_by``/``added_on``: the commit, author and date that added the file (git-aware runs).
+    committed as it is, or ``--require-base-approvals`` and it is not on the base revision as it is; ``note`` says
+    which), ``self-approved`` (``approval_policy.separate_approver``: last changed by whoever last changed a line
+    the finding rests on, so it approves nothing; ``note`` says why). ``days``: days until expiry (negative once
+    expired). ``expiring``: within the warning window.
+    ``added_in``/``added_by``/``added_on``: the commit, author and date that last changed the file (git-aware runs).
     """
 
     id: str

@@ -58,9 +58,6 @@ ELSEWHERE: dict[str, str] = {
         ("config.pbtxt parsing and template filling: tests/extractors/test_triton.py, "
          "tests/extractors/test_triton_templates.py"),
     "gate/__init__.py": "a docstring only; its modules: tests/gate/test_check.py, tests/gate/test_pipeline.py",
-    "gate/approval_history.py":
-        ("through check(): tests/ci/test_approval_history.py (--require-committed-approvals), "
-         "tests/ci/test_separate_approver.py"),
     "keys.py":
         ("the vocabulary: tests/test_keys_defaults.py, tests/extractors/test_base.py (every extracted key "
          "canonical), tests/engines/test_specs.py"),

@@ -1,5 +1,10 @@
-"""Where each approval came from, from git: the commit (and its author) that added the approval file as it is
-now, and whether the work tree's file is the one committed at HEAD.
+"""Where each approval came from, from git: the commit (and its author) that last changed the approval file (added
+it, or edited it since: re-pinning someone else's approval makes it the re-pinner's), and whether the work tree's
+file is the one committed at HEAD; and who last changed a line, or a whole file, that a finding rests on.
+
+Git authorship is what the committer typed (``user.email``), so this tells apart honest collaborators, not
+identities: the platform must enforce who pushed what (branch protection requiring reviews, signed commits, or its
+review API), as the README's "Approvals" says.
 
 ``check --require-committed-approvals`` ignores an approval whose file is not committed as it is (new, or
 edited and not committed): in CI, an approval that is only in the work tree was written by the job itself, not
@@ -20,8 +25,8 @@ from driftguard.readers import files
 
 @dataclass(frozen=True)
 class FileHistory:
-    """``commit``/``author``/``date`` of the commit that added the file (None when git has none: not added
-    yet); ``committed``: the work tree's file is byte for byte the one in HEAD."""
+    """``commit``/``author``/``date`` of the commit that last changed the file, its add or a later edit (None
+    when git has none: not added yet); ``committed``: the work tree's file is byte for byte the one in HEAD."""
 
     commit: str | None
     author: str | None
@@ -49,7 +54,8 @@ def approval_history(root: Path, folder: Path, paths: Sequence[str],
     rel_folder = _relative(str(folder), root)
     added: dict[str, tuple[str, str, str]] = {}
     if rel_folder is not None and repo.head.is_valid():
-        log = repo.git.log("--diff-filter=A", "--no-renames", "--format=%x01%H%x09%an <%ae>%x09%aI",
+        # every commit that wrote a file (added, edited, retyped: not deleted), newest first
+        log = repo.git.log("--diff-filter=ACMRT", "--no-renames", "--format=%x01%H%x09%an <%ae>%x09%aI",
                            "--name-only", "-z", "--", rel_folder or ".")
         for entry in log.split("\x01"):  # "\x01SHA\tAUTHOR\tDATE\0\nPATH\0PATH\0"
             header, *names = entry.split("\0")
@@ -59,7 +65,7 @@ def approval_history(root: Path, folder: Path, paths: Sequence[str],
             who = (fields[0], "\t".join(fields[1:-1]), fields[-1])
             for name in names:
                 if name.strip("\n"):
-                    added.setdefault(name.lstrip("\n"), who)  # newest first: the add of the file as it is now
+                    added.setdefault(name.lstrip("\n"), who)  # newest first: the last change of the file
     tree = repo.head.commit.tree if repo.head.is_valid() else None
     sha1 = tree is not None and len(tree.hexsha) == 40  # blob ids hashed as git does (SHA-1 repositories)
     out: dict[str, FileHistory] = {}
@@ -112,6 +118,26 @@ def line_author(root: Path, path: str, line: int) -> LineAuthor | None:
         return LineAuthor(None, None, None)
     email = fields.get("author-mail", "").strip("<>") or None
     return LineAuthor(commit, f"{fields.get('author', '?')} <{email or '?'}>", email)
+
+
+def file_author(root: Path, path: str) -> LineAuthor | None:
+    """Who last changed the file ``path`` (inside the repository at ``root``): what a value no line states (a
+    default, because a line was deleted) rests on. ``commit`` None when the work tree's file differs from HEAD;
+    None when git cannot say (outside the repository, not a tracked file)."""
+    root = root.resolve()
+    rel = _relative(path, root)
+    if rel is None or not Path(path).is_file():
+        return None
+    repo = open_repo(root, "approval_policy.separate_approver")
+    if not repo.head.is_valid():
+        return None
+    if repo.git.status("--porcelain", "--", rel):
+        return LineAuthor(None, None, None)
+    out = repo.git.log("-1", "--format=%H%x09%an%x09%ae", "--", rel)
+    if not out:
+        return None
+    commit, name, email = [*out.split("\t"), "", ""][:3]
+    return LineAuthor(commit, f"{name} <{email or '?'}>", email or None)
 
 
 def email_of(author: str | None) -> str | None:

@@ -1,5 +1,5 @@
 """Approval history for one check run (``--require-committed-approvals``, ``approval_history``,
-``approval_policy.separate_approver``): which commit and author added each approval, which approvals are not
+``approval_policy.separate_approver``): which commit and author last changed each approval, which approvals are not
 committed, and which approved a value their own author changed. Git is read by ``driftguard.ci.approval_history``."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftguard.model import ApprovalState, Judged, Status
+from driftguard.model import ApprovalState, Judged, Origin, Status
 from driftguard.report import ApprovalRef
 
 if TYPE_CHECKING:
@@ -24,30 +24,38 @@ class ApprovalHistory:
     """The approvals' history for one check (empty when the run is not git-aware)."""
 
     files: Mapping[str, FileHistory] = field(default_factory=dict)
-    ignored: tuple[LoadedApproval, ...] = ()
+    #: the approvals not counted, each with why
+    ignored: tuple[tuple[LoadedApproval, str], ...] = ()
     active: bool = False
 
     @classmethod
     def read(cls, repo: Path, m: Manifest, approvals: Sequence[LoadedApproval], wanted: bool,
-             require_committed: bool) -> ApprovalHistory:
-        """Read from git when ``wanted`` or ``require_committed``; with ``require_committed``, the approvals
-        whose file is not committed as it is in HEAD are ``ignored``."""
-        if not (wanted or require_committed):
+             require_committed: bool, base_files: Path | None = None) -> ApprovalHistory:
+        """Read from git when ``wanted``, ``require_committed`` or ``base_files``; with ``require_committed``, the
+        approvals whose file is not committed as it is in HEAD are ``ignored``; with ``base_files`` (the base
+        revision's files, ``--require-base-approvals``), those whose file is not there byte for byte."""
+        if not (wanted or require_committed or base_files is not None):
             return cls()
         from driftguard.ci.approval_history import approval_history
 
         files = approval_history(repo, m.base / m.approvals, [a.path for a in approvals],
                                     "--require-committed-approvals" if require_committed else "--base")
-        ignored = tuple(a for a in approvals if require_committed and not files[a.path].committed)
-        return cls(files, ignored, True)
+        ignored = []
+        for a in approvals:
+            if require_committed and not files[a.path].committed:
+                ignored.append((a, "ignored: the file is not committed as it is in HEAD"))
+            elif base_files is not None and not _on_base(a.path, repo, base_files):
+                ignored.append((a, "ignored: the file is not on the base revision as it is "
+                                   "(--require-base-approvals): the change adds or edits it"))
+        return cls(files, tuple(ignored), True)
 
     def separate(self, judge: Callable[[Sequence[LoadedApproval]], Outcome], approvals: Sequence[LoadedApproval],
                  findings: tuple[Judged, ...], refs: tuple[ApprovalRef, ...], repo: Path, today: date,
                  names: Sequence[str]) -> tuple[tuple[Judged, ...], tuple[ApprovalRef, ...]]:
-        """``approval_policy.separate_approver``: an approval passes a finding only when git shows it was added
-        by someone else than who last changed the deployed value's line. A rejected approval is set aside and
-        the findings judged again by the others (``judge``: ``approvals.apply`` with the run's settings); it is
-        listed as ``self-approved`` with the reason."""
+        """``approval_policy.separate_approver``: an approval passes a finding only when git shows it was last
+        changed by someone else than who last changed the lines the finding rests on (``_rejections``). A
+        rejected approval is set aside and the findings judged again by the others (``judge``: ``approvals.apply``
+        with the run's settings); it is listed as ``self-approved`` with the reason."""
         first = {r.id: r for r in refs}
         excluded: dict[str, str] = {}
         while True:
@@ -63,35 +71,32 @@ class ApprovalHistory:
     @staticmethod
     def _rejections(findings: Sequence[Judged], refs: Sequence[ApprovalRef], repo: Path) -> dict[str, str]:
         """``{approval id: why}`` for the approvals that approved a finding git does not show them separate
-        from. What git cannot attribute (an approval or a line not committed, a file git does not track) does
-        not pass; a value no file states (a default) has no line to attribute and is left as it is."""
-        from driftguard.ci.approval_history import email_of, line_author
+        from: whoever last changed the approval must not have last changed any line the finding rests on, on
+        either side (``training``, ``deployed``, ``related``), nor, for a value no line states (a default, where a
+        line may have been deleted), the file it comes from. What git cannot attribute (an approval or a line not
+        committed, a line git cannot blame) does not pass."""
+        from driftguard.ci.approval_history import email_of
 
         by_id = {r.id: r for r in refs}
         out: dict[str, str] = {}
         for f in findings:
-            origin = f.deployed.origin if f.deployed is not None else None
-            if f.status != Status.APPROVED or f.approval is None or origin is None or origin.line is None:
+            if f.status != Status.APPROVED or f.approval is None:
                 continue
             ref = by_id.get(f.approval)
-            who = line_author(repo, origin.path, origin.line)
-            try:
-                where = f"{Path(origin.path).resolve().relative_to(repo.resolve()).as_posix()}:{origin.line}"
-            except ValueError:
-                where = origin.location()
             if ref is None or ref.added_by is None:
-                out[f.approval] = "the approval file is not committed: who added it cannot be told"
-            elif who is None:
-                out[f.approval] = f"git cannot tell who changed {where}"
-            elif who.commit is None:
-                out[f.approval] = f"{where} is not committed: who changed it cannot be told"
-            elif who.email is not None and who.email.lower() == email_of(ref.added_by):
-                out[f.approval] = (f"{where} was last changed in {who.commit[:12]} by {who.author}, who also "
-                                   "added the approval")
+                out[f.approval] = "the approval file is not committed: who changed it cannot be told"
+                continue
+            approver = email_of(ref.added_by)
+            for v in (f.deployed, f.training, *f.related):  # the deployed side first, as reports point
+                why = None if v is None else _attributed(repo, v.origin, approver)
+                if why is not None:
+                    out[f.approval] = why
+                    break
         return out
 
     def kept(self, approvals: Sequence[LoadedApproval]) -> list[LoadedApproval]:
-        return [a for a in approvals if a not in self.ignored]
+        dropped = [a for a, _ in self.ignored]
+        return [a for a in approvals if a not in dropped]
 
     def refs(self, refs: tuple[ApprovalRef, ...], today: date, names: Sequence[str]) -> tuple[ApprovalRef, ...]:
         """The report's approvals with the ignored ones added and each one's commit, author and date."""
@@ -102,10 +107,46 @@ class ApprovalHistory:
                              added_on=self.files[r.path].date) if r.path in self.files else r for r in out)
 
 
-def _uncommitted(ignored: Sequence[LoadedApproval], today: date, names: Sequence[str]) -> list[ApprovalRef]:
-    """Approvals ``--require-committed-approvals`` ignored, as the report lists them."""
+def _attributed(repo: Path, origin: Origin, approver: str | None) -> str | None:
+    """Why the approval does not pass for a value from ``origin`` (None: it may): git cannot tell who changed
+    its line, the line or file is not committed, or ``approver`` changed it last."""
+    from driftguard.ci.approval_history import file_author, line_author
+
+    try:
+        where = Path(origin.path).resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        where = origin.path
+    if origin.line is not None:
+        where = f"{where}:{origin.line}"
+        who = line_author(repo, origin.path, origin.line)
+        if who is None:
+            return f"git cannot tell who changed {where}"
+    else:
+        who = file_author(repo, origin.path)
+        if who is None:  # not a tracked file (an engine's default): nothing a change wrote
+            return None
+    if who.commit is None:
+        return f"{where} is not committed: who changed it cannot be told"
+    if who.email is not None and who.email.lower() == approver:
+        return f"{where} was last changed in {who.commit[:12]} by {who.author}, who also last changed the approval"
+    return None
+
+
+def _on_base(path: str, repo: Path, base_files: Path) -> bool:
+    """Whether the approval file ``path`` (in the repository at ``repo``) is the same bytes among the base
+    revision's files, written under ``base_files`` at their repository paths."""
+    try:
+        rel = Path(path).resolve().relative_to(repo.resolve())
+        return (base_files / rel).read_bytes() == Path(path).read_bytes()
+    except (ValueError, OSError):
+        return False
+
+
+def _uncommitted(ignored: Sequence[tuple[LoadedApproval, str]], today: date,
+                 names: Sequence[str]) -> list[ApprovalRef]:
+    """Approvals ``--require-committed-approvals`` or ``--require-base-approvals`` ignored, as the report lists
+    them."""
     return [ApprovalRef(id=a.id, path=a.path, line=a.line, model=a.approval.model, key=a.approval.key,
                         expires=a.approval.expires.isoformat(), days=(a.approval.expires - today).days,
-                        state=ApprovalState.UNCOMMITTED, reason=a.approval.reason,
-                        note="ignored: the file is not committed as it is in HEAD")
-            for a in ignored if a.approval.model in names]
+                        state=ApprovalState.UNCOMMITTED, reason=a.approval.reason, note=why)
+            for a, why in ignored if a.approval.model in names]

@@ -44,7 +44,7 @@ def run(request: CheckRequest) -> Report:
         selection, unchanged = _narrowed(trusted, base.manifest, repo, commit)
         plain = replace(trusted, base=None, changed_only=False, stages=Stages())
         head = parallel.run(replace(plain, selection=selection, repo_root=repo,
-                                    approvals=replace(request.approvals, history=True)))
+                                    approvals=replace(request.approvals, history=True, base_files=base.copy)))
         head = _reported(head, rails, str(request.manifest.path))
         return baseline.judge_change(head, _before(plain, base, selection), ref, commit, unchanged=unchanged)
 
@@ -118,7 +118,7 @@ def _before(plain: CheckRequest, base: _Base, selection: Selection) -> Report:
     try:
         return parallel.run(replace(plain, manifest=old, root=base.root, repo_root=base.copy,
                                     selection=Selection.of(old, model, kept, selection.shard),
-                                    approvals=ApprovalOptions()))
+                                    approvals=ApprovalOptions(separate=False)))  # a copy, not a repository
     except DriftguardError as exc:
         raise UsageError(f"--base {base.ref}: the check of {base.commit[:12]} failed: {exc}") from None
 

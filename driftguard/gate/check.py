@@ -23,6 +23,8 @@ def check(request: CheckRequest) -> Report:
         return bind(request, baseline.run(request))
     if request.changed_only:
         raise UsageError("--changed-only needs --base REF: the models a change affected are found against it")
+    if request.approvals.require_base:
+        raise UsageError("--require-base-approvals needs --base REF: the approvals that count are REF's")
     return bind(request, parallel.run(request))
 
 

@@ -97,8 +97,9 @@ def load_approvals(request: CheckRequest, limits: Limits) -> Approvals:
                                     root=request.base_root, limits=limits)
     repo = request.repo_root.resolve() if request.repo_root is not None else repository_root(m.base)
     options = request.approvals
-    history = ApprovalHistory.read(repo, m, loaded, options.history or policy.separate_approver,
-                                 options.require_committed)
+    separate = policy.separate_approver and options.separate
+    history = ApprovalHistory.read(repo, m, loaded, options.history or separate, options.require_committed,
+                                   options.base_files if options.require_base else None)
     return Approvals(history.kept(loaded), history, repo)
 
 
@@ -186,7 +187,7 @@ def judge(request: CheckRequest, names: Sequence[str], findings: Sequence[Findin
     outcome = apply(usable)
     history = approvals.history
     judged, refs = outcome.findings, history.refs(outcome.approvals, today, names)
-    if policy.separate_approver:
+    if policy.separate_approver and request.approvals.separate:
         judged, refs = history.separate(apply, usable, judged, refs, approvals.repo, today, names)
     return judged, refs
 

@@ -59,11 +59,18 @@ class Stages:
 @dataclass(frozen=True)
 class ApprovalOptions:
     """How far approvals are trusted. ``require_committed``: an approval whose file is not committed as it is in
-    HEAD is ignored (state ``uncommitted``). ``history``: each approval names the commit and author that added
-    its file (implied by ``require_committed``, by a ``--base`` run and by the manifest's ``separate_approver``)."""
+    HEAD is ignored (state ``uncommitted``). ``history``: each approval names the commit and author that last
+    changed its file (implied by ``require_committed``, by a ``--base`` run and by the manifest's
+    ``separate_approver``). ``require_base`` (``check --base`` only): an approval counts only when its file is at the
+    base revision byte for byte, so an approval the change adds or edits is ignored (state ``uncommitted``);
+    ``base_files`` is where ``gate.baseline`` wrote the base revision's files. ``separate``: the manifest's
+    ``separate_approver`` applies (not to the base revision's run, which reads a copy of its files, not git)."""
 
     require_committed: bool = False
     history: bool = False
+    require_base: bool = False
+    base_files: Path | None = None
+    separate: bool = True
 
 
 @dataclass(frozen=True)

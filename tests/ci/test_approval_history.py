@@ -1,4 +1,4 @@
-"""Approval provenance from git: each approval names the commit and author that added its file;
+"""Approval provenance from git: each approval names the commit and author that last changed its file;
 ``--require-committed-approvals`` ignores an approval whose file is not committed as it is in HEAD."""
 
 from __future__ import annotations

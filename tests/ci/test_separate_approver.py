@@ -1,5 +1,5 @@
-"""``approval_policy.separate_approver``: an approval passes a finding only when git shows it was added by
-someone other than who last changed the deployed value's line."""
+"""``approval_policy.separate_approver``: an approval passes a finding only when git shows it was last changed by
+someone other than who last changed the lines the finding rests on."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_whoever_changed_the_value_cannot_approve_it(repo: Path) -> None:
     first = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=repo, capture_output=True,
                            text=True, check=True).stdout.strip()
     assert ref.note == (f"deployment/sampling-params.yaml:4 was last changed in {first[:12]} by Ann "
-                        "<ann@example.invalid>, who also added the approval")
+                        "<ann@example.invalid>, who also last changed the approval")
     jsonschema.validate(report.to_dict(), json.loads(driftguard.api.schema("report")),
                         cls=jsonschema.Draft202012Validator)
     text = subprocess.run([sys.executable, "-m", "driftguard", "check"], cwd=repo, capture_output=True, text=True,
@@ -103,7 +103,7 @@ def test_what_git_cannot_attribute_does_not_pass(repo: Path) -> None:
     (repo / "approvals" / "by-bob.yaml").unlink()
     report = driftguard.check(repo / "driftguard.yaml")
     assert top_p(report) == ("unapproved", None)
-    assert report.approvals[0].note == "the approval file is not committed: who added it cannot be told"
+    assert report.approvals[0].note == "the approval file is not committed: who changed it cannot be told"
 
 
 def test_off_by_default(repo: Path) -> None:
