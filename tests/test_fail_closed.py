@@ -11,6 +11,7 @@ import json
 import struct
 import subprocess
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,6 +87,24 @@ def _case_missing_extra(tmp: Path) -> list[str]:
     return ["check", "--config", str(_manifest(tmp, body))]
 
 
+def _case_dependency(tmp: Path) -> list[str]:
+    # DG401 reads both checkpoints with torch.load: the test stands an old torch in (OLD_TORCH), refused first.
+    import torch
+
+    for name in ("trained.pt", "served.pt"):
+        torch.save({"w": torch.ones(2)}, tmp / name)
+    body = ("version: 1\nmodels:\n  m:\n    training: [{path: trained.pt}]\n"
+            "    deployment: [{path: served.pt}]\nrules: {enable: [DG401]}\n")
+    return ["check", "--config", str(_manifest(tmp, body))]
+
+
+def _old_torch() -> types.ModuleType:
+    """What ``import torch`` finds for the DependencyError case: a torch release before the 2.6 floor."""
+    old = types.ModuleType("torch")
+    old.__version__ = "2.5.1"  # type: ignore[attr-defined]
+    return old
+
+
 def _case_usage(tmp: Path) -> list[str]:
     return ["extract", f"no-such-kind:{_GOOD_GEN}"]
 
@@ -116,6 +135,7 @@ CASES: dict[type, Callable[[Path], list[str]]] = {
     errors.RefusedError: _case_refused,
     errors.LimitError: _case_limit,
     errors.MissingExtraError: _case_missing_extra,
+    errors.DependencyError: _case_dependency,
     errors.UsageError: _case_usage,
     errors.ManifestError: _case_manifest,
     errors.ApprovalError: _case_approval,
@@ -132,6 +152,8 @@ def test_each_error_class_is_exit_2_on_one_line(cls: type, tmp_path: Path, capsy
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     argv = CASES[cls](tmp_path)
     monkeypatch.setitem(sys.modules, "onnx", None)  # for MissingExtraError: the extra is not installed
+    if cls is errors.DependencyError:
+        monkeypatch.setitem(sys.modules, "torch", _old_torch())
     rc = run(argv)
     err = capsys.readouterr().err
     assert rc == 2, err
@@ -148,6 +170,8 @@ def test_the_library_raises_the_class_the_case_names(cls: type, tmp_path: Path,
 
     monkeypatch.setitem(sys.modules, "onnx", None)
     argv = CASES[cls](tmp_path)
+    if cls is errors.DependencyError:
+        monkeypatch.setitem(sys.modules, "torch", _old_torch())
     with pytest.raises(errors.DriftguardError) as exc:
         if argv[0] == "check":
             api.check(argv[-1])

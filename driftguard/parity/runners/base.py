@@ -245,17 +245,14 @@ class TextInputs:
 
 def load_user_function(spec: str, base: Path, what: str) -> Any:
     """The object ``spec`` names: ``package.module:function`` (importable) or ``path/to/file.py:function``
-    (relative to ``base``, and inside it, symlinks resolved: a manifest cannot name code elsewhere on the disk).
-    This runs the user's own code, named in their manifest: trusted, unlike artifacts (a gate run never runs it,
-    and reports a change to it: ``gate.policy``)."""
+    (relative to ``base``). This runs the user's own code, named in their manifest: trusted, unlike artifacts (a
+    gate run never runs it, and reports a change to it: ``gate.policy``)."""
     module_name, sep, attr = spec.rpartition(":")
     if not sep or not module_name or not attr:
         raise ParityError(f"{what} must be 'module:function' or 'path/file.py:function', got '{spec}'")
     try:
         if module_name.endswith(".py"):
             path = (base / module_name).resolve()
-            if not files.is_within(path, base):
-                raise ParityError(f"{what} '{spec}': {path} is outside {base} (symlinks resolved): refused")
             if not path.is_file():
                 raise ParityError(f"{what} '{spec}': {path} not found")
             name = f"driftguard_user_{abs(hash(str(path)))}"
