@@ -134,12 +134,20 @@ def _attributed(repo: Path, origin: Origin, approver: str | None) -> str | None:
 
 def _on_base(path: str, repo: Path, base_files: Path) -> bool:
     """Whether the approval file ``path`` (in the repository at ``repo``) is the same bytes among the base
-    revision's files, written under ``base_files`` at their repository paths."""
+    revision's files, written under ``base_files`` at their repository paths. Both are read through
+    ``readers.files`` (regular files, bounded); the base copy inside ``base_files`` only, which lies outside the
+    checked tree. An approval that cannot be read so is not the base revision's (it does not count)."""
+    from driftguard.errors import DriftguardError
+    from driftguard.readers import files
+
     try:
         rel = Path(path).resolve().relative_to(repo.resolve())
-        return (base_files / rel).read_bytes() == Path(path).read_bytes()
-    except (ValueError, OSError):
+        change = files.read_bytes(path, what="approval")
+        with files.confined(base_files):
+            base = files.read_bytes(base_files / rel, what="approval on the base revision")
+    except (ValueError, DriftguardError):
         return False
+    return base == change
 
 
 def _uncommitted(ignored: Sequence[tuple[LoadedApproval, str]], today: date,

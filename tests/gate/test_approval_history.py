@@ -161,3 +161,18 @@ def test_require_base_approvals_counts_only_what_the_base_had(repo: Path) -> Non
     out = subprocess.run([sys.executable, "-m", "driftguard", "check", "--require-base-approvals",
                           "--no-step-summary"], cwd=repo, capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "needs --base" in out.stderr
+
+
+def test_require_base_approvals_counts_an_approval_the_base_has_as_it_is(repo: Path) -> None:
+    """The base revision's copy lies outside the checked tree (a temporary folder) and is still read: an approval
+    the change leaves alone counts."""
+    manifest = repo / "driftguard.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("  separate_approver: true\n", ""),
+                        encoding="utf-8")
+    approve(repo, "top-p")
+    base = commit(repo, "Bob", "approve")
+    (repo / "NOTES.md").write_text("an unrelated change\n", encoding="utf-8")
+    commit(repo, "Carol", "notes")
+    strict = driftguard.check(repo / "driftguard.yaml", base=base, require_base_approvals=True)
+    assert top_p(strict) == ("approved", "top-p")
+    assert [ref.state for ref in strict.approvals] == ["used"]
