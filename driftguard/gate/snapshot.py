@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,15 +44,8 @@ def take(url: str, *, server: str | None = None, model: str | None = None,
         """The answer at ``path``, or at an older spelling of it (``FALLBACKS``) when the server has no such
         path (HTTP 404); the current path's error when none answers."""
         if path not in cache:
-            try:
-                cache[path] = http.get_json(base + path, sent, timeout=timeout, limits=limits)
-            except http.NotFound:
-                for older in FALLBACKS.get(path, ()):
-                    with suppress(http.NotFound):
-                        cache[path] = http.get_json(base + older, sent, timeout=timeout, limits=limits)
-                        break
-                else:
-                    raise
+            cache[path] = http.get_json(base + path, sent, timeout=timeout, limits=limits,
+                                        older=[base + p for p in FALLBACKS.get(path, ())])
         return cache[path]
 
     server = server or _recognise(base, fetch)

@@ -22,7 +22,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -48,10 +48,6 @@ class Response:
     url: str
     status: int
     body: Any
-
-
-class NotFound(ExtractionError):
-    """HTTP 404: the server has no such path (a caller may ask an older spelling of an endpoint)."""
 
 
 def origin_of(url: str) -> tuple[str, str, int]:
@@ -104,10 +100,28 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
 
 
 def get_json(url: str, headers: Mapping[str, str] | None = None, *, timeout: float = 10.0,
-             limits: Limits = DEFAULT) -> Response:
+             limits: Limits = DEFAULT, older: Sequence[str] = ()) -> Response:
     """GET ``url`` and parse its body as JSON, under the rules of this module. ``headers``: sent as given
-    (``check_headers``). ExtractionError (with the URL) for a refused redirect, an HTTP error status, a timeout,
-    a connection failure or a body that is not JSON; LimitError for a body over ``limits.file_bytes``."""
+    (``check_headers``). ``older``: URLs of older spellings of the same endpoint, asked in turn while the server
+    answers 404 (no such path), and only then. ExtractionError (with the URL) for a refused redirect, an HTTP
+    error status, a timeout, a connection failure or a body that is not JSON (the error of ``url`` itself when
+    every spelling is 404); LimitError for a body over ``limits.file_bytes``."""
+    try:
+        return _get_json(url, headers, timeout, limits)
+    except _NotFound as missing:
+        for other in older:
+            try:
+                return _get_json(other, headers, timeout, limits)
+            except _NotFound:
+                continue
+        raise ExtractionError(str(missing), url) from None
+
+
+class _NotFound(Exception):
+    """HTTP 404, told apart only inside this module (``get_json``'s ``older``); never leaves it."""
+
+
+def _get_json(url: str, headers: Mapping[str, str] | None, timeout: float, limits: Limits) -> Response:
     origin = origin_of(url)
     request = urllib.request.Request(url, headers=check_headers(headers or {}), method="GET")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _SameOrigin(origin),
@@ -118,7 +132,9 @@ def get_json(url: str, headers: Mapping[str, str] | None = None, *, timeout: flo
             body = _read(reply, url, limits, started + DEADLINE_FACTOR * timeout)
             final, status = reply.geturl(), int(reply.status)
     except urllib.error.HTTPError as exc:
-        raise (NotFound if exc.code == 404 else ExtractionError)(_http_error(exc), url) from None
+        if exc.code == 404:
+            raise _NotFound(_http_error(exc)) from None
+        raise ExtractionError(_http_error(exc), url) from None
     except urllib.error.URLError as exc:
         raise ExtractionError(f"cannot reach the server: {_reason(exc.reason)}", url) from None
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
