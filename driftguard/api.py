@@ -285,7 +285,8 @@ def golden_record(path_or_manifest: str | Path | Manifest = "driftguard.yaml", m
                   golden: str | Path | None = None, device: str = "auto",
                   progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
     """Run each model's reference once on its golden inputs and store the outputs beside them
-    (``<stem>.reference.npz``, with the hashes of the inputs, the reference artifact and its effective config).
+    (``<stem>.<model>.reference.npz``, one per model, with the hashes of the inputs, the reference artifact and its
+    effective config).
     Returns the files written (``gate.golden.record``)."""
     from driftguard.gate import golden as golden_mod
     from driftguard.gate import request as req

@@ -345,7 +345,8 @@ def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
 
     p = sub.add_parser("golden", help="golden inputs: record the reference outputs beside them")
     golden_sub = p.add_subparsers(dest="golden_command", metavar="ACTION", required=True)
-    r = golden_sub.add_parser("record", help="run the reference once and store its outputs as <stem>.reference.npz")
+    r = golden_sub.add_parser("record", help="run the reference once and store its outputs as "
+                                             "<stem>.<model>.reference.npz")
     r.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
     r.add_argument("--model", metavar="NAME", help="only this model")
     r.add_argument("--golden", metavar="PATH", help="golden inputs instead of the manifest's")

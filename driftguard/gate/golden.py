@@ -35,7 +35,8 @@ def trusted(path_or_manifest: str | Path | Manifest, base: str) -> Callable[[Pat
 def record(m: Manifest, model: str | None, request: ParityRequest) -> list[Path]:
     """For every model of ``m`` with a ``parity:`` section (or only ``model``): its training side built, its
     reference run on the golden inputs (``request.golden`` instead of the manifest's, on ``request.device``) and
-    the outputs written as ``<stem>.reference.npz``. Returns the files written; UsageError when no model (or not
+    the outputs written as ``<stem>.<model>.reference.npz`` (one per model: variants sharing a golden set keep
+    their own). Returns the files written; UsageError when no model (or not
     ``model``) has a ``parity:`` section."""
     from driftguard.readers import files
 

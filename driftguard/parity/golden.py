@@ -7,9 +7,11 @@ bytes. Every file is opened through ``readers`` (regular, confined to the checke
 arrays by ``readers.npz`` (never unpickled, their declared sizes bounded by ``golden_bytes`` before numpy inflates
 one), records by the bounded JSON reader, a folder artifact walked within ``folder_files``.
 
-``record`` stores the reference outputs as ``<stem>.reference.npz`` beside the inputs (readable with
-``numpy.load``), with a ``__driftguard__`` entry holding, as JSON, the hashes of the inputs, of the reference
-artifact and of the effective config it ran under, and of the outputs themselves. ``load_recording`` refuses a
+``record`` stores the reference outputs as ``<stem>.<model>.reference.npz`` beside the inputs (readable with
+``numpy.load``), one per model of the manifest: the FP32, INT8 and FP16 variants that share one golden set each
+have their own reference, and recording one never makes another's stale. It holds a ``__driftguard__`` entry
+with, as JSON, the model's name, the hashes of the inputs, of the reference artifact and of the effective config
+it ran under, and of the outputs themselves. ``load_recording`` refuses a
 recording whose hashes no longer match (re-record), and one whose outputs are not the ones recorded (an edited
 array would otherwise turn a failing parity into a pass). The digest is in the file: whoever can rewrite the
 file can rewrite it, so where the change is not trusted (a pull request), ``load_recording`` is given which
@@ -36,6 +38,9 @@ from driftguard.readers.limits import DEFAULT, Limits
 META = "__driftguard__"
 RECORDING_SUFFIX = ".reference.npz"
 RECORDING_VERSION = 2
+#: Characters a model's name keeps in a recording's file name; a name with others is spelled with ``_`` for each
+#: and a digest of the name, so two names never share a file.
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 Arrays = dict[str, "np.ndarray[Any, Any]"]
 
@@ -55,16 +60,35 @@ class GoldenSet:
             return len(self.records)
         return int(next(iter(self.arrays.values())).shape[0]) if self.arrays else 0
 
+    def recording(self, model: str) -> Path:
+        """Where ``golden record`` stores ``model``'s reference outputs for this set:
+        ``<stem>.<model>.reference.npz`` beside it."""
+        return self.path.with_name(f"{self._stem}.{file_part(model)}{RECORDING_SUFFIX}")
+
     @property
-    def recording(self) -> Path:
-        """Where ``golden record`` stores the reference outputs for this set."""
-        return self.path.with_name(self.path.name.rsplit(".", 1)[0] + RECORDING_SUFFIX)
+    def unkeyed_recording(self) -> Path:
+        """Where driftguard before per-model recordings stored one recording for the set, whichever model made
+        it (``<stem>.reference.npz``): never read, only named when found."""
+        return self.path.with_name(self._stem + RECORDING_SUFFIX)
+
+    @property
+    def _stem(self) -> str:
+        return self.path.name.rsplit(".", 1)[0]
 
     def batch(self, start: int, stop: int) -> Arrays | list[dict[str, Any]]:
         """Samples ``start:stop`` (arrays sliced on axis 0, or a list of records)."""
         if self.records:
             return list(self.records[start:stop])
         return {k: v[start:stop] for k, v in self.arrays.items()}
+
+
+def file_part(model: str) -> str:
+    """``model`` as it appears in a recording's file name: itself when it is letters, digits, ``-`` and ``_``;
+    otherwise each other character as ``_`` and the first 8 hex digits of the name's SHA-256 after a ``-``."""
+    if model and set(model) <= _NAME_CHARS:
+        return model
+    spelled = "".join(c if c in _NAME_CHARS else "_" for c in model)
+    return f"{spelled}-{hashlib.sha256(model.encode()).hexdigest()[:8]}"
 
 
 def sha256_file(path: Path, what: str = "file") -> str:
@@ -180,12 +204,15 @@ class Provenance:
                 "config": self.config, "runner": self.runner}
 
 
-def record(golden: GoldenSet, outputs: Mapping[str, np.ndarray[Any, Any]], provenance: Provenance) -> Path:
-    """Write the reference outputs for ``golden`` beside it; returns the file written."""
+def record(golden: GoldenSet, outputs: Mapping[str, np.ndarray[Any, Any]], provenance: Provenance, *,
+           model: str) -> Path:
+    """Write ``model``'s reference outputs for ``golden`` beside it (``GoldenSet.recording``); returns the file
+    written."""
     if META in outputs:
         raise ParityError(f"an output may not be named '{META}'", str(golden.path))
-    target = golden.recording
-    meta = np.array(json.dumps({**provenance.to_dict(), "outputs": outputs_digest(outputs)}, sort_keys=True))
+    target = golden.recording(model)
+    meta = np.array(json.dumps({**provenance.to_dict(), "model": model, "outputs": outputs_digest(outputs)},
+                               sort_keys=True))
     # beside the golden file (confined with it): a stale recording or a symlink named like it is replaced
     with files.create_output(target, tree=target.parent, named=False, what="golden record") as fh:
         arrays: dict[str, Any] = {META: meta, **{k: np.asarray(v) for k, v in outputs.items()}}
@@ -194,35 +221,52 @@ def record(golden: GoldenSet, outputs: Mapping[str, np.ndarray[Any, Any]], prove
 
 
 def load_recording(golden: GoldenSet, expected: Callable[[], Provenance], limits: Limits = DEFAULT,
-                   trusted: Callable[[Path], bool] | None = None) -> Arrays | None:
-    """The recorded reference outputs for ``golden``, or None when there is none, or when ``trusted`` (given
-    where the change is not trusted) says the trusted revision does not hold this recording as it is. A
+                   trusted: Callable[[Path], bool] | None = None, *, model: str) -> Arrays | None:
+    """``model``'s recorded reference outputs for ``golden``, or None when there is none, or when ``trusted``
+    (given where the change is not trusted) says the trusted revision does not hold this recording as it is. A
     recording made from other inputs, another artifact or another config, or whose outputs are not the ones
-    recorded, is refused (ParityError: re-record). ``expected`` gives the provenance it must carry, asked only
-    when a recording exists: it hashes the reference artifact, a read of the whole model file."""
-    target = golden.recording
-    if not files.exists(target) or (trusted is not None and not trusted(target)):
+    recorded, is refused (ParityError naming the model: re-record); so is a set that has only a recording of
+    before per-model recordings (it cannot say which model's reference it holds). ``expected`` gives the
+    provenance it must carry, asked only when a recording exists: it hashes the reference artifact, a read of
+    the whole model file."""
+    target = golden.recording(model)
+    again = f"re-record with `driftguard golden record --model {_quoted(model)}`"
+    if not files.exists(target):
+        old = golden.unkeyed_recording
+        if files.exists(old):
+            raise ParityError(f"a recording of before per-model recordings (it does not say which model's "
+                              f"reference it holds): for model '{model}', {again}, which writes {target.name}; "
+                              f"then delete {old.name}", str(old))
+        return None
+    if trusted is not None and not trusted(target):
         return None
     try:
         arrays = npz.read(target, limits, "recording")
         meta = documents.loads_json(str(arrays.pop(META)), str(target), limits)
     except (ValueError, KeyError) as exc:
-        raise ParityError(f"unreadable recording ({_short(exc)}); re-record with `driftguard golden record`",
-                          str(target)) from None
+        raise ParityError(f"unreadable recording of model '{model}' ({_short(exc)}); {again}", str(target)) \
+            from None
     if not isinstance(meta, dict):
-        raise ParityError("unreadable recording (its metadata is not an object); re-record with "
-                          "`driftguard golden record`", str(target))
+        raise ParityError(f"unreadable recording of model '{model}' (its metadata is not an object); {again}",
+                          str(target))
     want = expected().to_dict()
     stale = [name for name in ("inputs", "artifact", "config", "runner") if meta.get(name) != want[name]]
     if meta.get("version") != RECORDING_VERSION:
         stale.insert(0, "version")
     if stale:
-        raise ParityError(f"stale recording: the {', '.join(stale)} changed since it was recorded; "
-                          "re-record with `driftguard golden record`", str(target))
+        raise ParityError(f"stale recording of model '{model}': the {', '.join(stale)} changed since it was "
+                          f"recorded; {again}", str(target))
     if meta.get("outputs") != outputs_digest(arrays):
-        raise ParityError("the recording's outputs are not the ones recorded (edited after `driftguard golden "
-                          "record`): refused; re-record", str(target))
+        raise ParityError(f"the recording's outputs are not the ones recorded for model '{model}' (edited after "
+                          f"`driftguard golden record`): refused; {again}", str(target))
     return arrays
+
+
+def _quoted(model: str) -> str:
+    """``model`` as a shell word (quoted when it holds anything but letters, digits, ``-``, ``_`` and ``.``)."""
+    import shlex
+
+    return shlex.quote(model)
 
 
 def _short(exc: BaseException) -> str:

@@ -135,7 +135,8 @@ class ModelParity:
 
     def recording(self, gs: golden.GoldenSet) -> Arrays | None:
         """The reference outputs recorded for ``gs`` that this run may use (``golden.load_recording``)."""
-        return golden.load_recording(gs, partial(self.provenance, gs), self.limits, self.request.trusted_recordings)
+        return golden.load_recording(gs, partial(self.provenance, gs), self.limits, self.request.trusted_recordings,
+                                     model=self.model)
 
     def run(self, role: str, config: Mapping[str, Json] | None = None, artifact_of: str | None = None) -> Run:
         """The reference or candidate run; ``config``/``artifact_of`` swap in the other side's (attribution)."""

@@ -23,7 +23,7 @@ class ParityRequest:
     per work unit (rounded up to whole runner batches; default: each set split so the units fill the workers).
 
     ``trusted_recordings``: where the change is not trusted (``driftguard parity --base REF``), whether the
-    trusted revision holds a recording (``<stem>.reference.npz``) byte for byte; one it does not (added or
+    trusted revision holds a recording (``<stem>.<model>.reference.npz``) byte for byte; one it does not (added or
     edited by the change) is not used, the reference runs instead. None: every recording is used."""
 
     golden: str | None = None

@@ -31,7 +31,7 @@ def record(model_parity: ModelParity) -> list[Path]:
     try:
         for gs in model_parity.golden_sets():
             outs = ref.outputs(gs)
-            written.append(golden.record(gs, outs, model_parity.provenance(gs)))
+            written.append(golden.record(gs, outs, model_parity.provenance(gs), model=model_parity.model))
     finally:
         ref.close()
     return written

@@ -120,7 +120,7 @@ def test_an_edited_recording_is_refused_not_a_pass(tmp_path: Path) -> None:
     (repo / "serve.json").write_text(json.dumps({"temperature": 0.25}))
     assert run_cli(["golden", "record", "--config", str(repo / "driftguard.yaml")], cwd=repo).rc == 0
     assert _parity(repo).rc == 1
-    recording = repo / "golden.reference.npz"
+    recording = repo / "golden.m.reference.npz"
     with np.load(recording, allow_pickle=False) as z:
         meta, y = z["__driftguard__"], z["y"]
     np.savez(recording, __driftguard__=meta, y=y * 2.0)  # the candidate's outputs: x / 0.25 = 4x
@@ -132,7 +132,7 @@ def test_a_recording_linked_out_of_the_tree_is_refused(tmp_path: Path) -> None:
     repo = _repo(tmp_path, CALLABLE.replace("GOLDEN", "golden.npz"))
     outside = tmp_path / "outside.reference.npz"
     np.savez(outside, y=np.zeros((8, 4)))
-    (repo / "golden.reference.npz").symlink_to(outside)
+    (repo / "golden.m.reference.npz").symlink_to(outside)
     res = _parity(repo)
     res.assert_input_error("outside")
     assert not res.opened_outside(repo)
@@ -160,7 +160,7 @@ def test_with_base_a_recording_the_change_rewrote_is_not_used(tmp_path: Path) ->
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "base")
     assert _parity(repo, "--base", "HEAD").rc == 1  # the committed recording is used: the parity fails
-    recording = repo / "golden.reference.npz"
+    recording = repo / "golden.m.reference.npz"
     with np.load(recording, allow_pickle=False) as z:
         meta = json.loads(str(z["__driftguard__"]))
         forged = {"y": z["y"] * 2.0}  # the candidate's outputs

@@ -249,8 +249,8 @@ def test_a_golden_recording_replaces_a_symlink_named_like_it(tmp_path: Path) -> 
     inputs = tmp_path / "g.npz"
     np.savez(inputs, x=np.zeros((2, 3), dtype=np.float32))
     loaded = golden.load(inputs)[0]
-    loaded.recording.symlink_to(tmp_path / "victim.txt")
-    written = golden.record(loaded, {"y": np.ones((2, 1))}, golden.Provenance("a", "b", "c", "d"))
+    loaded.recording("m").symlink_to(tmp_path / "victim.txt")
+    written = golden.record(loaded, {"y": np.ones((2, 1))}, golden.Provenance("a", "b", "c", "d"), model="m")
     assert (tmp_path / "victim.txt").read_text() == "precious\n"
     assert not written.is_symlink() and np.load(written)["y"].shape == (2, 1)
 

@@ -95,9 +95,9 @@ def test_mutated_recording_is_used_refused_or_an_input_error(data: st.DataObject
     np.savez(folder / "golden.npz", x=np.arange(8, dtype=np.float32).reshape(4, 2))
     gs = golden.load_file(folder / "golden.npz")
     provenance = golden.Provenance(gs.digest, "none", "sha256:c", "callable")
-    golden.record(gs, {"y": gs.arrays["x"] * 2}, provenance)
-    gs.recording.write_bytes(data.draw(npz_mutation(gs.recording.read_bytes())))
-    _only_driftguard_errors(lambda: golden.load_recording(gs, lambda: provenance, SMALL))
+    golden.record(gs, {"y": gs.arrays["x"] * 2}, provenance, model="m")
+    gs.recording("m").write_bytes(data.draw(npz_mutation(gs.recording("m").read_bytes())))
+    _only_driftguard_errors(lambda: golden.load_recording(gs, lambda: provenance, SMALL, model="m"))
 
 
 def _report_seed() -> bytes:

@@ -28,7 +28,7 @@ def test_record_writes_the_reference_outputs_beside_the_inputs(tmp_path: Path) -
     m = manifest_mod.load(write_manifest(tmp_path, ORT, deployment="ref.onnx"))
     seen: list[tuple[str, int, int]] = []
     written = golden.record(m, None, ParityRequest(device="cpu", progress=lambda *a: seen.append(a)))
-    assert written == [tmp_path / "golden.reference.npz"]
+    assert written == [tmp_path / "golden.m.reference.npz"]
     with np.load(written[0], allow_pickle=False) as z:
         assert z["logits"].shape == (16, 4)
     assert seen  # the runner's batches were reported

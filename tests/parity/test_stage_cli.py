@@ -88,17 +88,101 @@ def test_an_approval_accepts_a_bound_not_one_measurement(pair: dict[str, Path],
     assert [a["state"] for a in report["approvals"]] == ["stale"]
 
 
+def _two_models_one_golden_set(pair: dict[str, Path]) -> Path:
+    """Two models sharing golden.npz, each against its own reference: ``fp32`` (ref.onnx) and ``int8 v2``
+    (other.onnx, other weights; a name with a space, spelled with a digest in the file name)."""
+    rng = np.random.default_rng(7)
+    linear_onnx(pair["dir"] / "other.onnx", rng.standard_normal((8, 4)), rng.standard_normal(4))
+    model = ("    training:\n      - path: {ref}\n    deployment:\n      - path: {ref}\n    parity:\n"
+             "      golden: golden.npz\n      reference: {{runner: onnxruntime, artifact: {ref}}}\n"
+             "      candidate: {{runner: onnxruntime, artifact: {ref}}}\n")
+    text = ("version: 1\nmodels:\n  fp32:\n" + model.format(ref="ref.onnx") + "  int8 v2:\n"
+            + model.format(ref="other.onnx"))
+    manifest = pair["dir"] / "driftguard.yaml"
+    manifest.write_text(text, encoding="utf-8")
+    return manifest
+
+
+def test_models_sharing_a_golden_set_keep_one_recording_each(pair: dict[str, Path],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23 point 5: one recording per golden file made every other model using the file with another
+    reference stop with "stale recording", and re-recording broke the first. Each model has its own now."""
+    import hashlib
+
+    from driftguard.parity import golden
+
+    manifest = _two_models_one_golden_set(pair)
+    assert run(["golden", "record", "--config", str(manifest)]) == 0
+    digest = hashlib.sha256(b"int8 v2").hexdigest()[:8]
+    fp32, int8 = pair["dir"] / "golden.fp32.reference.npz", pair["dir"] / f"golden.int8_v2-{digest}.reference.npz"
+    assert capsys.readouterr().out.split() == ["wrote", str(fp32), "wrote", str(int8)]
+    gs = golden.load_file(pair["golden"])
+    assert (gs.recording("fp32"), gs.recording("int8 v2")) == (fp32, int8)
+    for path, name in ((fp32, "fp32"), (int8, "int8 v2")):
+        with np.load(path, allow_pickle=False) as z:
+            assert json.loads(str(z["__driftguard__"]))["model"] == name
+    code, report, err = parity(capsys, manifest)
+    assert code == 0, err  # each model's recording matches its own reference: nothing stale
+    assert sorted(m["name"] for m in report["models"]) == ["fp32", "int8 v2"]
+    # fp32's reference changes and only fp32 is re-recorded: int8's recording is untouched and still good
+    before = int8.read_bytes()
+    rng = np.random.default_rng(11)
+    linear_onnx(pair["ref"], rng.standard_normal((8, 4)), rng.standard_normal(4))
+    code, _, err = parity(capsys, manifest)
+    assert code == 2 and "stale recording of model 'fp32': the artifact changed" in err and "int8" not in err
+    assert run(["golden", "record", "--config", str(manifest), "--model", "fp32"]) == 0
+    capsys.readouterr()
+    assert int8.read_bytes() == before
+    code, _, err = parity(capsys, manifest)
+    assert code == 0, err
+
+
+def test_a_recording_from_before_per_model_recordings_is_refused_naming_the_model(
+        pair: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """``golden.reference.npz`` cannot say whose reference it holds: refused (exit 2, one line) with the
+    command that replaces it, never used for whichever model asks, never silently skipped."""
+    manifest = write_manifest(pair["dir"], ORT % "ref.onnx")
+    assert run(["golden", "record", "--config", str(manifest)]) == 0
+    capsys.readouterr()
+    (pair["dir"] / "golden.m.reference.npz").rename(pair["dir"] / "golden.reference.npz")
+    code, _, err = parity(capsys, manifest)
+    assert code == 2 and err.count("\n") == 1
+    assert "golden.reference.npz" in err and "for model 'm'" in err
+    assert "driftguard golden record --model m" in err and "golden.m.reference.npz" in err
+
+
+@pytest.mark.parametrize(("name", "part"), [
+    ("m", "m"), ("summarizer-int8_v2", "summarizer-int8_v2"),
+    ("summarizer int8", "summarizer_int8-9a2a4058"),  # the README's example
+    ("a.b", "a_b-"), ("a_b", "a_b"), ("..", "__-"), ("Ünï", "_n_-"),
+])
+def test_a_model_name_in_a_recording_file_name(name: str, part: str) -> None:
+    from driftguard.parity import golden
+
+    got = golden.file_part(name)
+    assert got == part if not part.endswith("-") else got.startswith(part) and len(got) == len(part) + 8
+    assert "/" not in got and not got.startswith(".")
+
+
+def test_two_model_names_spelled_alike_get_two_recording_files() -> None:
+    from driftguard.parity import golden
+
+    names = ["a b", "a_b", "a.b", "a:b", "a\tb"]
+    assert len({golden.file_part(n) for n in names}) == len(names)
+
+
 def test_record_then_reuse_then_refuse_a_stale_recording(pair: dict[str, Path],
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     manifest = write_manifest(pair["dir"], ORT % "ref.onnx")
     assert run(["golden", "record", "--config", str(manifest)]) == 0
     out = capsys.readouterr().out
-    recording = pair["dir"] / "golden.reference.npz"
+    recording = pair["dir"] / "golden.m.reference.npz"
     assert out.strip() == f"wrote {recording}"
     with np.load(recording, allow_pickle=False) as z:
         meta = json.loads(str(z["__driftguard__"]))
         assert z["logits"].shape == (32, 4)
-    assert set(meta) == {"version", "inputs", "artifact", "config", "runner", "outputs"}
+    assert set(meta) == {"version", "model", "inputs", "artifact", "config", "runner", "outputs"}
+    assert meta["model"] == "m"
     code, _, _ = parity(capsys, manifest)
     assert code == 0
     # the reference artifact changes: the recording is refused, never silently used
@@ -106,7 +190,8 @@ def test_record_then_reuse_then_refuse_a_stale_recording(pair: dict[str, Path],
     linear_onnx(pair["ref"], rng.standard_normal((8, 4)), rng.standard_normal(4))
     code, _, err = parity(capsys, manifest)
     assert code == 2
-    assert err.count("\n") == 1 and "stale recording: the artifact changed" in err and "re-record" in err
+    assert err.count("\n") == 1 and "stale recording of model 'm': the artifact changed" in err
+    assert "re-record with `driftguard golden record --model m`" in err
 
 
 def test_nan_outputs_are_a_finding_never_a_pass(pair: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
