@@ -206,7 +206,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         if parity is not None and bar is not None:
             bar.close()
-    return _emit(report, formats, args.no_step_summary)
+    return _emit(report, formats, args.no_step_summary, args.quiet)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -214,16 +214,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     formats = _check_formats(args)
     report = api.merge_reports(args.reports, commit=args.commit)
-    return _emit(report, formats, args.no_step_summary)
+    return _emit(report, formats, args.no_step_summary, args.quiet)
 
 
-def _emit(report: Any, formats: list[tuple[str, str | None]], no_step_summary: bool) -> int:
-    """Render ``report`` in every format (files first, then the job summary, then stdout); the exit code."""
+def _emit(report: Any, formats: list[tuple[str, str | None]], no_step_summary: bool, quiet: bool = False) -> int:
+    """Render ``report`` in every format (files first, then the job summary, then stdout); the exit code.
+    ``quiet``: text without the details lines and the approve hint."""
     from driftguard import reporters
+    from driftguard.reporters.style import PLAIN
 
     # Text written to the terminal fits it and is coloured; text written to a file is plain.
-    rendered = [(path, reporters.render_check(name, report, _style() if path is None else None), name)
-                for name, path in formats]
+    rendered = [(path, reporters.render_check(name, report, (_style() if path is None else PLAIN).quieted(quiet)),
+                 name) for name, path in formats]
     for path, text, name in rendered:
         if path is not None:
             _write(path, text, f"--format {name}")
@@ -251,7 +253,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    return _emit(report, formats, args.no_step_summary)
+    return _emit(report, formats, args.no_step_summary, args.quiet)
 
 
 def cmd_golden_record(args: argparse.Namespace) -> int:
@@ -330,6 +332,8 @@ def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
                    help="write what would go to stdout to FILE instead (--format NAME=PATH for several files)")
     p.add_argument("--no-step-summary", action="store_true",
                    help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="text: the table and the verdict only, without the details under it and the approve hint")
     p.add_argument("--no-attribution", action="store_true", help="do not rerun failing models to rank causes")
     _add_executor(p, "")
     p.add_argument("--plots", metavar="DIR", help="write one picture per failing output (error histogram, "
@@ -493,6 +497,8 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                    help="write what would go to stdout to FILE instead (--format NAME=PATH for several files)")
     p.add_argument("--no-step-summary", action="store_true",
                    help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="text: the table and the verdict only, without the details under it and the approve hint")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
     p.add_argument("--base", metavar="REF",
                    help="judge the change against git revision REF: drift already there at REF is reported as "
@@ -535,6 +541,8 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                         "${{ github.sha }}): a report of another run is refused")
     p.add_argument("--no-step-summary", action="store_true",
                    help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="text: the table and the verdict only, without the details under it and the approve hint")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("schema", help="print a published JSON Schema")

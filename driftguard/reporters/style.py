@@ -16,10 +16,12 @@ _CODES = {"red": "\x1b[1;31m", "green": "\x1b[32m", "yellow": "\x1b[33m", "dim":
 
 @dataclass(frozen=True)
 class Style:
-    """``width``: columns to fit (None: do not cut); ``color``: colour status words."""
+    """``width``: columns to fit (None: do not cut); ``color``: colour status words; ``quiet``: the table and
+    the verdict only, without the details under it and the command that accepts a finding (``--quiet``)."""
 
     width: int | None = None
     color: bool = False
+    quiet: bool = False
 
     def paint(self, text: str, colour: str | None) -> str:
         """``text`` in ``colour`` (a name of ``_CODES``) when colour is on; as is otherwise."""
@@ -48,6 +50,12 @@ class Style:
         else:
             color = tty and env.get("TERM", "") != "dumb"
         return cls(width, color)
+
+    def quieted(self, quiet: bool) -> Style:
+        """This style, terse when ``quiet``."""
+        from dataclasses import replace
+
+        return replace(self, quiet=quiet) if quiet != self.quiet else self
 
 
 #: Plain output: no cut, no colour (what libraries and tests get unless they ask).

@@ -55,10 +55,11 @@ def render_check(report: Report, style: Style = PLAIN) -> str:
                               whole=(0,)))
         notes = [f"  {for_terminal(f.rule)} {for_terminal(f.key)}: {message_for_terminal(_unprefixed(f))}"
                  for f in m.findings if f.training is None or f.deployed is None or f.evidence or _says_why(f)]
-        if notes:
+        if notes and not style.quiet:
             out.append("details:")
             out.extend(notes)
-        if m.name and any(f.status == Status.UNAPPROVED and fails(f, report.strict) for f in m.findings):
+        if not style.quiet and m.name and any(f.status == Status.UNAPPROVED and fails(f, report.strict)
+                                              for f in m.findings):
             out.append(_fit(f"to accept one: driftguard approve {for_terminal(m.name)} KEY --reason TEXT "
                             "--expires YYYY-MM-DD", style))
         out.append("")
