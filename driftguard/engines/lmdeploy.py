@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from driftguard.engines.spec import Decision, EngineSpec, Field, Layer, between, ge
+from driftguard.engines.spec import Decision, Endpoint, EngineSpec, Field, Layer, between, ge
 from driftguard.keys import Default
-from driftguard.model import Value
+from driftguard.model import Json, Value
 
 #: GenerationConfig's defaults ("lmdeploy default" in Origin.source).
 _LMD = "defaults.md §6 lmdeploy GenerationConfig (LMD)"
@@ -62,13 +62,44 @@ OTHER_FIELDS = frozenset((
     "ignore_eos", "bad_words", "stop_token_ids", "bad_token_ids", "skip_special_tokens",
     "spaces_between_special_tokens", "logprobs", "response_format", "logits_processors", "output_logits",
     "output_last_hidden_state", "include_stop_str_in_output", "with_cache", "preserve_cache",
-    "migration_request", "return_routed_experts",
+    "migration_request", "return_routed_experts", "return_ppl", "repetition_ngram_size",
+    "repetition_ngram_threshold",
     # api_server (OpenAI protocol and /generate)
     "model", "messages", "prompt", "stream", "stream_options", "top_logprobs", "logit_bias", "user", "tools",
     "tool_choice", "session_id", "interactive_mode", "echo", "suffix", "best_of", "presence_penalty",
     "frequency_penalty", "enable_thinking", "chat_template_kwargs", "do_preprocess", "adapter_name",
-    "reasoning_effort", "parallel_tool_calls", "image_url",
+    "reasoning_effort", "parallel_tool_calls", "image_url", "return_token_ids", "return_logprob",
+    "media_io_kwargs", "mm_processor_kwargs", "input_ids", "image_data",
 ))
+#: GenerationConfig and api_server request fields without a canonical key that change the output, with the value
+#: that changes nothing (None: unset, null or empty), kept as ``lmdeploy.<name>`` (InternLM/lmdeploy@1263d5cd889b
+#: lmdeploy/messages.py GenerationConfig: ignore_eos, stop_token_ids, bad_words, bad_token_ids, the special-token
+#: rendering, response_format, logits_processors, include_stop_str_in_output, the repetition n-gram early stop;
+#: serve/openai/chat_completions/serving.py: logit_bias becomes a logits processor, tools, reasoning_effort,
+#: chat_template_kwargs and enable_thinking reach the chat template; serve/openai/protocol.py: the request models'
+#: defaults). DG108 judges them. presence_penalty, frequency_penalty, echo and suffix are accepted and never read
+#: (serve/core/generation_config.py keeps GenerationConfig fields only): they change nothing on this path.
+OUTPUT_FIELDS: dict[str, Json] = {
+    "ignore_eos": False, "stop_token_ids": None, "bad_words": None, "bad_token_ids": None,
+    "skip_special_tokens": True, "spaces_between_special_tokens": True, "response_format": {"type": "text"},
+    "logits_processors": None, "include_stop_str_in_output": False, "repetition_ngram_size": 0,
+    "repetition_ngram_threshold": 0, "logit_bias": None, "tools": None, "tool_choice": "auto",
+    "reasoning_effort": None, "chat_template_kwargs": None, "enable_thinking": None, "mm_processor_kwargs": None,
+}
+_LMD_SERVE = "InternLM/lmdeploy@1263d5cd889b lmdeploy/serve/openai"
+#: The api_server's endpoints: chat messages through the chat template unless ``do_preprocess`` is false or the
+#: messages are one string; a completion's prompt and ``/generate``'s prompt as given (``do_preprocess=False``).
+SERVER_ENDPOINTS = (
+    Endpoint("/v1/chat/completions", "messages", True,
+             f"lmdeploy's chat endpoint renders the messages with the chat template ({_LMD_SERVE}/chat_completions/"
+             "serving.py chat_completions_v1: do_preprocess=request.do_preprocess, default true in protocol.py)",
+             switch="do_preprocess", string_is_raw=True,
+             raw_why=f"lmdeploy takes the input as given, no chat template ({_LMD_SERVE}/chat_completions/serving.py "
+                     "chat_completions_v1: do_preprocess False for a string or when the request says so)"),
+    Endpoint("/v1/completions", "prompt", False,
+             f"lmdeploy's /v1/completions and /generate take the prompt as raw text ({_LMD_SERVE}/endpoints/"
+             "completions.py, endpoints/generate.py: preprocess(..., do_preprocess=False))"),
+)
 #: ``auto`` (TurbomindEngineConfig, defaults.md §8): fp32 and fp16 models in fp16, bf16 in bf16.
 DTYPE_AUTO = {"float32": "float16", "float16": "float16", "bfloat16": "bfloat16"}
 #: What ``do_sample: false`` forces in the pipeline (``_determine_gen_config``).
@@ -106,7 +137,7 @@ PIPELINE = EngineSpec(
     name="lmdeploy-pipeline", engine="lmdeploy", label="lmdeploy pipeline", namespace="lmdeploy", fields=FIELDS,
     other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED, layers=(Layer("lmdeploy", LMDEPLOY_DEFAULTS),),
     decoding=pipeline_decoding, dtypes=("auto", "float16", "bfloat16"), dtype_auto=DTYPE_AUTO,
-    generation_config_eos=_GEN_CONFIG_EOS,
+    generation_config_eos=_GEN_CONFIG_EOS, output_fields=OUTPUT_FIELDS,
 )
 SERVER = EngineSpec(
     name="lmdeploy-server", engine="lmdeploy", label="lmdeploy api_server", namespace="lmdeploy", fields=FIELDS,
@@ -114,6 +145,7 @@ SERVER = EngineSpec(
     layers=(Layer("lmdeploy", {k: d for k, d in LMDEPLOY_DEFAULTS.items()
                                        if k != "generation.max_new_tokens"}),),  # session_len - prompt_len
     decoding=server_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO, generation_config_eos=_GEN_CONFIG_EOS,
+    endpoints=SERVER_ENDPOINTS, output_fields=OUTPUT_FIELDS,
 )
 TURBOMIND = EngineSpec(
     name="turbomind", engine="lmdeploy", label="TurboMind", namespace="lmdeploy", fields=INI_REQUEST,

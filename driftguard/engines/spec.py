@@ -10,6 +10,7 @@ here reads a file.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -113,6 +114,15 @@ class Endpoint:
     field: str
     chat_template: bool
     why: str
+    #: A request member that, false, makes the endpoint take its input as given, and a member given as one
+    #: string (not a message list) that does the same (lmdeploy's ``do_preprocess``, a string ``messages``);
+    #: ``raw_why``: the engine source that says so.
+    switch: str = ""
+    string_is_raw: bool = False
+    raw_why: str = ""
+    #: Output fields whose neutral value differs on this endpoint (trtllm-serve's add_special_tokens: false for
+    #: chat, whose template adds the special tokens, true for a completion).
+    neutral: Mapping[str, Json] = dataclasses.field(default_factory=dict)
 
 
 #: The OpenAI-compatible pair most servers speak: chat messages through the chat template, a completion's
@@ -185,6 +195,16 @@ class EngineSpec:
     generation_config_eos: str = ""
     endpoints: tuple[Endpoint, ...] = ()
     output_fields: Mapping[str, Json] = field(default_factory=dict)
+
+    def neutral(self, name: str, endpoint: Endpoint | None) -> Json:
+        """The value of output field ``name`` that changes nothing, on ``endpoint`` where it has its own."""
+        if endpoint is not None and name in endpoint.neutral:
+            return endpoint.neutral[name]
+        return self.output_fields[name]
+
+    def endpoint_at(self, member: str) -> Endpoint | None:
+        """The endpoint a request member implies (its input member, or the switch that turned it raw)."""
+        return next((e for e in self.endpoints if member in (e.field, e.switch)), None)
 
     @property
     def known(self) -> frozenset[str]:

@@ -6,10 +6,22 @@ generation_config.json with ``generation_config: auto`` (eight fields, only valu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from driftguard.engines.spec import Decision, EngineSpec, Field, GenerationConfigUse, Layer, between, ge, gt
+from driftguard.engines.spec import (
+    Decision,
+    Endpoint,
+    EngineSpec,
+    Field,
+    GenerationConfigUse,
+    Layer,
+    between,
+    ge,
+    gt,
+    openai_endpoints,
+)
 from driftguard.keys import Default
-from driftguard.model import How, Value
+from driftguard.model import How, Json, Value
 
 #: The C++ runtime's defaults: the bottom layer of every path ("trtllm runtime default").
 _TRT = "defaults.md §4.1 TensorRT-LLM C++ runtime (TRT-DDP, TRT-SP)"
@@ -67,7 +79,35 @@ TENSORS: dict[str, Field] = {
     "early_stopping": Field("generation.early_stopping", "int"),
     "no_repeat_ngram_size": Field("generation.no_repeat_ngram_size", "int", replace={NO_REPEAT_OFF: 0}),
     "num_return_sequences": Field("generation.num_return_sequences", "int"),
+    # the ensemble's names for the same tensors (triton-inference-server/tensorrtllm_backend@00abb4936166
+    # all_models/inflight_batcher_llm/ensemble/config.pbtxt: max_tokens -> request_output_len, top_k ->
+    # runtime_top_k, top_p -> runtime_top_p)
+    "max_tokens": Field("generation.max_new_tokens", "int", ge(1.0)),
+    "top_k": Field("generation.top_k", "int", ge(0.0)),
+    "top_p": Field("generation.top_p"),  # runtime_top_p's: <= 0 is "unset" (§4.5)
 }
+#: Request tensors without a canonical key that change the output, kept as ``tensorrt_llm.request.<name>`` (word
+#: lists as their words' token ids), with the value that changes nothing (None: absent or empty):
+#: triton-inference-server/tensorrtllm_backend@00abb4936166 all_models/inflight_batcher_llm/tensorrt_llm/
+#: config.pbtxt inputs (stop and bad word lists, the embedding bias, the top-p decay, beam diversity, p-tuning's
+#: prompt table, LoRA weights, a draft's acceptance threshold) and ensemble/config.pbtxt (the word lists and the
+#: embedding bias as words, guided decoding). pad_id, return_* and streaming change nothing in the text.
+#: The C++ runtime's own values change nothing (NVIDIA/TensorRT-LLM@1020a8d799d0 cpp/tensorrt_llm/layers/
+#: defaultDecodingParams.h: top-p min 1e-6, decay 1.0, reset id -1, beam diversity 0).
+TENSOR_OUTPUT_FIELDS: dict[str, Json] = {
+    **{f"request.{name}": None for name in (
+        "stop_words_list", "bad_words_list", "stop_words", "bad_words", "embedding_bias", "embedding_bias_words",
+        "embedding_bias_weights", "prompt_embedding_table", "prompt_vocab_size", "lora_task_id", "lora_weights",
+        "lora_config", "guided_decoding_guide_type", "guided_decoding_guide", "draft_acceptance_threshold")},
+    "request.runtime_top_p_min": 1.0e-6, "request.runtime_top_p_decay": 1.0, "request.runtime_top_p_reset_ids": -1,
+    "request.beam_search_diversity_rate": 0.0,
+}
+#: The ensemble's input text goes through the preprocessing model's ``tokenizer.encode``: no chat template.
+TENSOR_ENDPOINT = Endpoint(
+    "/v2/models/{model}/infer", "text_input", False,
+    "tensorrtllm_backend's preprocessing model tokenizes text_input as given, no chat template "
+    "(triton-inference-server/tensorrtllm_backend@04d96ce8e635 all_models/inflight_batcher_llm/preprocessing/1/"
+    "model.py execute, _create_request)")
 
 #: LLM-API SamplingParams / trtllm-serve request field -> Field (TRT-SP, TRT-SC ranges).
 SAMPLING: dict[str, Field] = {
@@ -102,7 +142,48 @@ OTHER_FIELDS = frozenset((
     "model", "messages", "prompt", "stream", "stream_options", "top_logprobs", "user", "response_format",
     "tools", "tool_choice", "echo", "suffix", "logit_bias", "lora_request", "disaggregated_params",
     "chat_template", "chat_template_kwargs", "add_generation_prompt", "documents", "mm_processor_kwargs",
+    "parallel_tool_calls", "reasoning_effort", "thinking", "thinking_token_budget", "prompt_ignore_length",
+    "media_io_kwargs", "cache_salt", "priority", "conversation_params", "agent_hierarchy", "prompt_token_ids",
 ))
+#: SamplingParams fields without a canonical key that change the output, with the value that changes nothing
+#: (None: unset, null or empty), kept as ``tensorrt_llm.<name>`` (NVIDIA/TensorRT-LLM@000a01de66f0
+#: tensorrt_llm/sampling_params.py SamplingParams: the bad and stop words and ids, the embedding bias and logits
+#: processors, best_of and beam search, top-p decay, beam diversity and early stopping, guided decoding,
+#: ignore_eos, the prompt's special tokens and the output's rendering; the runtime's own values, defaultDecodingParams.h
+#: as above, change nothing). DG108 judges them. logprobs,
+#: return_* and additional_model_outputs add to the result; lookahead_config is a lossless speedup; pad_id pads.
+SAMPLING_OUTPUT_FIELDS: dict[str, Json] = {
+    "bad": None, "bad_token_ids": None, "stop_token_ids": None, "include_stop_str_in_output": False,
+    "embedding_bias": None, "logits_processor": None, "apply_batched_logits_processor": False, "best_of": None,
+    "use_beam_search": False, "top_p_min": 1.0e-6, "top_p_reset_ids": -1, "top_p_decay": 1.0,
+    "beam_search_diversity_rate": 0.0, "early_stopping": 1, "beam_width_array": None,
+    "exclude_input_from_output": True, "guided_decoding": None, "ignore_eos": False, "detokenize": True,
+    "add_special_tokens": True, "skip_special_tokens": True, "spaces_between_special_tokens": True,
+}
+#: trtllm-serve's request fields on top (NVIDIA/TensorRT-LLM@0076e9390e1e tensorrt_llm/serve/openai_protocol.py
+#: CompletionRequest / ChatCompletionRequest and to_sampling_params: logit_bias becomes the embedding bias,
+#: response_format guided decoding; tools, reasoning_effort, thinking, documents, add_generation_prompt and the
+#: template kwargs reach the chat template; echo prepends the last message; lora_request loads an adapter; top_p_min
+#: 0 is unset; early_stopping true is the runtime's 1). A chat request's add_special_tokens defaults to false (the
+#: template adds them), a completion's to true.
+SERVE_OUTPUT_FIELDS: dict[str, Json] = {
+    **SAMPLING_OUTPUT_FIELDS, "top_p_min": 0.0, "early_stopping": True, "logit_bias": None,
+    "response_format": {"type": "text"}, "tools": None, "tool_choice": "none", "reasoning_effort": "low",
+    "thinking": None, "thinking_token_budget": None, "prompt_ignore_length": 0, "echo": False,
+    "add_generation_prompt": True, "documents": None, "chat_template_kwargs": None, "lora_request": None,
+    "mm_processor_kwargs": None, "media_io_kwargs": None,
+}
+_TRT_OAI = "NVIDIA/TensorRT-LLM@0076e9390e1e tensorrt_llm/serve/openai_protocol.py"
+#: trtllm-serve's endpoints: the chat request's messages go through the chat template (``chat_template``: "If
+#: this is not passed, the model's default chat template will be used"), a completion's prompt is tokenized as
+#: given; their add_special_tokens defaults differ.
+_CHAT, _COMPLETIONS = openai_endpoints(
+    f"trtllm-serve renders the messages with the chat template ({_TRT_OAI} ChatCompletionRequest.chat_template, "
+    "add_generation_prompt)",
+    f"trtllm-serve tokenizes the prompt as given, no chat template ({_TRT_OAI} CompletionRequest.prompt, "
+    "add_special_tokens)")
+SERVE_ENDPOINTS = (replace(_CHAT, neutral={"add_special_tokens": False}),
+                   replace(_COMPLETIONS, neutral={"add_special_tokens": True}))
 #: The fields generation_config='auto' honours (PR #17213, TRT-DOC): HF name -> canonical key.
 GEN_CONFIG_FIELDS: dict[str, str] = {name: f"generation.{name}" for name in (
     "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "no_repeat_ngram_size", "length_penalty",
@@ -156,6 +237,7 @@ _RUNTIME = Layer("trtllm runtime", TENSORRT_LLM_DEFAULTS)
 TRITON = EngineSpec(
     name="triton-tensorrtllm", engine="tensorrt-llm", label="Triton tensorrtllm_backend",
     namespace="tensorrt_llm", fields=TENSORS, rejects="", layers=(_RUNTIME,), decoding=decoding,
+    endpoints=(TENSOR_ENDPOINT,), output_fields=TENSOR_OUTPUT_FIELDS,
 )
 LLM_API = EngineSpec(
     name="trtllm-llmapi", engine="tensorrt-llm", label="TensorRT-LLM LLM API", namespace="tensorrt_llm",
@@ -163,12 +245,14 @@ LLM_API = EngineSpec(
     ignored_why="not a TensorRT-LLM SamplingParams / trtllm-serve field",
     layers=(Layer("llm-api", TENSORRT_LLM_LLMAPI_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
     decoding=llm_api_decoding, dtypes=DTYPES, truncation_side="left", truncation_why=_TRUNCATION_WHY,
+    output_fields=SAMPLING_OUTPUT_FIELDS,
 )
 SERVE = EngineSpec(
     name="trtllm-serve", engine="tensorrt-llm", label="trtllm-serve", namespace="tensorrt_llm",
     fields=SAMPLING, other_fields=OTHER_FIELDS, ignored_why=LLM_API.ignored_why,
     layers=(Layer("trtllm-serve", TENSORRT_LLM_SERVE_DEFAULTS), _RUNTIME), generation_config=_GEN_CONFIG,
     decoding=decoding, dtypes=DTYPES, truncation_side="left", truncation_why=_TRUNCATION_WHY,
+    endpoints=SERVE_ENDPOINTS, output_fields=SERVE_OUTPUT_FIELDS,
 )
 
 #: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module

@@ -27,6 +27,7 @@ from driftguard.extractors.runtime_common import (
     Document,
     apply_decoding,
     apply_fields,
+    endpoint,
     escape,
     fill_layers,
     flag_unknown,
@@ -89,7 +90,8 @@ def extract_document(doc: Document, options: ExtractOptions) -> EffectiveConfig:
     spec = lmdeploy_engine.SERVER if server else lmdeploy_engine.PIPELINE
     unknown = flag_unknown(b, doc, "lmdeploy", _IGNORED, data, "", _KNOWN, source)
     used = apply_fields(b, doc, data, "", spec, source) | unknown
-    keep_namespaced(b, doc, "lmdeploy", data, "", used | {"messages", "prompt"})
+    endpoint(b, doc, data, spec)
+    keep_namespaced(b, doc, "lmdeploy", data, "", used | {"messages", "prompt", "input_ids"})
     fill_layers(b, spec)
     apply_decoding(b, spec)  # the api_server samples; the pipeline's do_sample false forces greedy values
     return b.build()

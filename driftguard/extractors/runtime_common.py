@@ -294,12 +294,22 @@ def apply_decoding(b: ValueBuilder, spec: EngineSpec) -> None:
 
 def endpoint(b: ValueBuilder, doc: Document, data: Mapping[str, Any], spec: EngineSpec, base: str = "") -> None:
     """``preprocessing.chat_template_applied`` from the endpoint the body implies: the first of the path's
-    endpoints (``EngineSpec.endpoints``) whose input member the body holds, at that member's line."""
+    endpoints (``EngineSpec.endpoints``) whose input member the body holds, at that member's line; false where
+    the body turns the endpoint's template off (``Endpoint.switch`` false, at that member) or gives a message
+    list as one string where the engine takes that as raw text (``Endpoint.string_is_raw``)."""
     for e in spec.endpoints:
-        if e.field in data:
-            put(b, doc, "preprocessing.chat_template_applied", e.chat_template, f"{base}/{escape(e.field)}", "request",
-                f"{e.path}: {e.why}")
-            return
+        if e.field not in data:
+            continue
+        if e.chat_template and e.switch and data.get(e.switch) is False:
+            put(b, doc, "preprocessing.chat_template_applied", False, f"{base}/{escape(e.switch)}", "request",
+                f"{e.path}: {e.switch} false: {e.raw_why}")
+        elif e.chat_template and e.string_is_raw and isinstance(data[e.field], str):
+            put(b, doc, "preprocessing.chat_template_applied", False, f"{base}/{escape(e.field)}", "request",
+                f"{e.path}: {e.field} given as one string: {e.raw_why}")
+        else:
+            put(b, doc, "preprocessing.chat_template_applied", e.chat_template, f"{base}/{escape(e.field)}",
+                "request", f"{e.path}: {e.why}")
+        return
 
 
 def truncation_side(b: ValueBuilder, spec: EngineSpec) -> None:

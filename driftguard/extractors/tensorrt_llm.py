@@ -33,6 +33,7 @@ from driftguard.extractors.runtime_common import (
     boolean,
     context_generation,
     convert,
+    endpoint,
     escape,
     fill_layers,
     flag_unknown,
@@ -61,8 +62,14 @@ INFO = KindInfo(
     defaults=trt_engine.TENSORRT_LLM_DEFAULTS,
 )
 
-_DATA_TENSORS = ("input_ids", "input_lengths", "stop_words_list", "bad_words_list", "text_input",
-                 "embedding_bias_words", "embedding_bias_weights", "prompt_embedding_table", "image_input")
+#: The input itself (token ids, their lengths, the text, an image): not a setting. Every other tensor is a
+#: setting: a canonical key (``TENSORS``) or kept as ``tensorrt_llm.request.<name>``, so an output-changing one
+#: (``trt_engine.TENSOR_OUTPUT_FIELDS``: stop and bad words, the embedding bias, p-tuning's prompt table...) is
+#: never dropped.
+_DATA_TENSORS = ("input_ids", "input_lengths", "text_input", "decoder_text_input", "image_input")
+#: FasterTransformer / TensorRT-LLM word lists (``[2, L]`` per row: the words' token ids, then each word's end
+#: offset, -1 padding), kept as the words' token ids.
+_WORD_LISTS = ("stop_words_list", "bad_words_list")
 
 TENSORS = trt_engine.TENSORS
 SAMPLING = trt_engine.SAMPLING
@@ -136,6 +143,7 @@ def extract_document(doc: Document, options: ExtractOptions, *, engine_args: boo
     truncation_side(b, spec)
     if serve:
         used |= _chat_template(b, doc, data)
+        endpoint(b, doc, data, spec)
     _engine_config(b, doc, data, used)
     if data.get("generation_config") == "auto":
         _generation_config_layer(b, options)
@@ -170,10 +178,17 @@ def _tensors(b: ValueBuilder, doc: Document, tensors: list[Any]) -> None:
     for i, t in enumerate(tensors):
         name = str(t["name"])
         ptr = f"/request/{i}/data"
+        if name == trt_engine.TENSOR_ENDPOINT.field:
+            e = trt_engine.TENSOR_ENDPOINT
+            put(b, doc, "preprocessing.chat_template_applied", e.chat_template, f"/request/{i}/name", "request",
+                f"{e.path}: {e.why}")
         if name in _DATA_TENSORS:
             continue
         if "data" not in t:
             raise ExtractionError(f"tensor '{name}' has no data", str(doc.path), doc.line(f"/request/{i}"))
+        if name in _WORD_LISTS:
+            put(b, doc, f"tensorrt_llm.request.{name}", _word_list(doc, ptr, t["data"]), ptr, "request")
+            continue
         flat = _flatten(t["data"])
         if name not in TENSORS:
             put(b, doc, f"tensorrt_llm.request.{name}", normalize_json(flat[0] if len(set(map(repr, flat)))
@@ -185,7 +200,7 @@ def _tensors(b: ValueBuilder, doc: Document, tensors: list[Any]) -> None:
             msg = trt_engine.TRITON.check(name, v)
             if msg:
                 raise ExtractionError(f"{name} {msg}, got {v!r}", str(doc.path), doc.line(ptr))
-        if name == "runtime_top_p" and all(v <= 0 for v in conv):
+        if name in ("runtime_top_p", "top_p") and all(v <= 0 for v in conv):
             # tensorrtllm_backend resets top_p <= 0 to nullopt: the C++ default applies (§4.5).
             continue
         if not conv:
@@ -196,6 +211,31 @@ def _tensors(b: ValueBuilder, doc: Document, tensors: list[Any]) -> None:
         value = trt_engine.TRITON.canonical(name, value)
         note = None if not isinstance(value, list) or typ == "ints" else "differs per batch row"
         put(b, doc, key, value, ptr, "request", note)
+
+
+def _word_list(doc: Document, pointer: str, data: Any) -> Any:
+    """A word-list tensor as its words' token ids, ``[[ids of word 1], [ids of word 2], ...]``: one row
+    (``[ids, offsets]``) or every batch row's when they agree, else one such list per row; offsets of -1 pad, so
+    ``[[0], [-1]]`` is no word at all. Data of another shape is kept as written."""
+    def row(r: Any) -> list[list[int]] | None:
+        if not (isinstance(r, list) and len(r) == 2 and all(isinstance(x, list) for x in r)
+                and all(isinstance(v, int) and not isinstance(v, bool) for x in r for v in x)):
+            return None
+        ids, offsets = r
+        words, start = [], 0
+        for end in offsets:
+            if end < 0:
+                break
+            words.append(ids[start:end])
+            start = end
+        return words
+    single = row(data)
+    if single is not None:
+        return single
+    rows = [row(r) for r in data] if isinstance(data, list) and data else [None]
+    if any(r is None for r in rows):
+        return normalize_json(data)
+    return rows[0] if all(r == rows[0] for r in rows) else rows
 
 
 def _is_backend_parameters(data: dict[str, Any]) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from driftguard.engines import find
+from driftguard.engines.spec import Endpoint, EngineSpec
 from driftguard.equality import values_equal
 from driftguard.model import EffectiveConfig, Finding, Json, Severity, Value
 from driftguard.rules.base import Rule, RuleContext, Side
@@ -31,10 +32,12 @@ def stated(artifact: EffectiveConfig, key: str) -> tuple[Json, Value] | None:
 
 
 def neutral(value: Json, unchanged: Json) -> bool:
-    """True when ``value`` changes nothing: equal to the field's neutral value, or unset/empty where that is
-    None."""
+    """True when ``value`` changes nothing: null (the engines' request models read a null as unset, so the
+    field's default applies), equal to the field's neutral value, or empty where that is None."""
+    if value is None:
+        return True
     if unchanged is None:
-        return value is None or value in ([], {}, "")
+        return value in ([], {}, "")
     return values_equal(value, unchanged)
 
 
@@ -79,10 +82,12 @@ class OutputParameter(Rule):
             spec = find(artifact.serving) if artifact.serving is not None else None
             if spec is None:
                 continue
-            for name, unchanged in sorted(spec.output_fields.items()):
+            endpoint = _endpoint(artifact, spec)
+            for name in sorted(spec.output_fields):
                 key = f"{spec.namespace}.{name}"
                 got = stated(artifact, key)
-                if got is None or key in seen or _states(there, key) or neutral(got[0], unchanged):
+                if got is None or key in seen or _states(there, key) or \
+                        neutral(got[0], spec.neutral(name, endpoint)):
                     continue
                 seen.add(key)
                 value, origin = got
@@ -92,6 +97,15 @@ class OutputParameter(Rule):
                     yield self.finding(key, message, training=origin)
                 else:
                     yield self.finding(key, message, deployed=origin)
+
+
+def _endpoint(artifact: EffectiveConfig, spec: EngineSpec) -> Endpoint | None:
+    """The endpoint the artifact's request implies: the member ``preprocessing.chat_template_applied`` was read
+    from (``extractors.runtime_common.endpoint``); None for a file that names no endpoint."""
+    applied = artifact.get("preprocessing.chat_template_applied")
+    if applied is None or not applied.explicit or not applied.origin.pointer:
+        return None
+    return spec.endpoint_at(applied.origin.pointer.lstrip("/").split("/")[-1])
 
 
 def _states(side: Side, key: str) -> bool:
