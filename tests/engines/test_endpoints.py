@@ -93,3 +93,61 @@ def test_equivalent_endpoints_across_engines_give_no_finding(tmp_path: Path, a: 
     result = api.diff(f"{ka}:{_write(tmp_path / 'a', na, ba)}", f"{kb}:{_write(tmp_path / 'b', nb, bb)}")
     assert result.training[KEY].value == result.deployed[KEY].value
     assert [f for f in result.findings if f.key == KEY] == []
+
+
+#: lmdeploy's api_server and TensorRT-LLM's endpoints (kind, file name, body, chat template applied, the member
+#: the value is read at, endpoint): lmdeploy@1263d5cd889b chat_completions/serving.py (do_preprocess, a string
+#: messages), endpoints/completions.py and endpoints/generate.py (do_preprocess=False); TensorRT-LLM@0076e9390e1e
+#: serve/openai_protocol.py; tensorrtllm_backend@04d96ce8e635 preprocessing/1/model.py (text_input tokenized as
+#: given).
+MORE_REQUESTS = [
+    ("lmdeploy", "chat.json", {"model": "m", "messages": [{"role": "user", "content": "hi"}]}, True, "messages",
+     "/v1/chat/completions"),
+    ("lmdeploy", "chat.json", {"model": "m", "messages": [{"role": "user", "content": "hi"}], "do_preprocess": False},
+     False, "do_preprocess", "/v1/chat/completions"),
+    ("lmdeploy", "chat.json", {"model": "m", "messages": "hi"}, False, "messages", "/v1/chat/completions"),
+    ("lmdeploy", "completion.json", {"model": "m", "prompt": "hi", "max_tokens": 8}, False, "prompt",
+     "/v1/completions"),
+    ("lmdeploy", "generate.json", {"prompt": "hi", "max_tokens": 8}, False, "prompt", "/v1/completions"),
+    ("tensorrt-llm", "chat.json", {"model": "m", "messages": [{"role": "user", "content": "hi"}]}, True, "messages",
+     "/v1/chat/completions"),
+    ("tensorrt-llm", "completion.json", {"model": "m", "prompt": "hi", "max_tokens": 8}, False, "prompt",
+     "/v1/completions"),
+    ("tensorrt-llm", "infer.json", {"request": [{"name": "text_input", "data": [["hi"]]},
+                                                {"name": "max_tokens", "data": [[8]]}]}, False, "name",
+     "/v2/models/{model}/infer"),
+]
+_IDS = [f"{r[0]}-{r[5]}-{r[4]}" for r in MORE_REQUESTS]
+
+
+@pytest.mark.parametrize(("kind", "name", "body", "applied", "member", "endpoint"), MORE_REQUESTS, ids=_IDS)
+def test_lmdeploy_and_tensorrt_llm_endpoints(tmp_path: Path, kind: str, name: str, body: object, applied: bool,
+                                             member: str, endpoint: str) -> None:
+    path = _write(tmp_path, name, body)
+    v = api.extract(f"{kind}:{path}")[KEY]
+    assert v.value is applied and v.explicit
+    assert (v.origin.pointer or "").split("/")[-1] == member
+    lines = path.read_text().splitlines()
+    assert v.origin.line is not None and f'"{member}"' in lines[v.origin.line - 1]
+    assert v.note is not None and v.note.startswith(endpoint)
+
+
+@pytest.mark.parametrize(("kind", "name", "body", "applied", "member", "endpoint"), MORE_REQUESTS, ids=_IDS)
+def test_a_chat_fine_tune_served_raw_by_lmdeploy_or_tensorrt_llm_is_drift(
+        tmp_path: Path, kind: str, name: str, body: object, applied: bool, member: str, endpoint: str) -> None:
+    found = [f for f in api.diff(str(SFT), f"{kind}:{_write(tmp_path, name, body)}").findings if f.key == KEY]
+    assert [f.rule for f in found] == ([] if applied else ["DG101"])
+
+
+@pytest.mark.parametrize(("a", "b"), [(0, 0), (2, 5), (3, 1), (1, 2), (1, 3), (3, 4), (4, 6), (4, 7)])
+def test_equivalent_endpoints_across_more_engines_give_no_finding(tmp_path: Path, a: int, b: int) -> None:
+    """vLLM's, lmdeploy's and trtllm-serve's chat endpoints all apply the template; lmdeploy's completions,
+    /generate, do_preprocess false and string messages, trtllm-serve's completions, TGI's /generate and the
+    tensorrtllm_backend ensemble's text_input all take raw text: no finding on the key between them."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ka, na, ba, _, _ = REQUESTS[a]
+    kb, nb, bb, *_ = MORE_REQUESTS[b]
+    result = api.diff(f"{ka}:{_write(tmp_path / 'a', na, ba)}", f"{kb}:{_write(tmp_path / 'b', nb, bb)}")
+    assert result.training[KEY].value == result.deployed[KEY].value
+    assert [f for f in result.findings if f.key == KEY] == []
