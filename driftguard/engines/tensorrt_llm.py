@@ -98,7 +98,10 @@ TENSOR_OUTPUT_FIELDS: dict[str, Json] = {
     **{f"request.{name}": None for name in (
         "stop_words_list", "bad_words_list", "stop_words", "bad_words", "embedding_bias", "embedding_bias_words",
         "embedding_bias_weights", "prompt_embedding_table", "prompt_vocab_size", "lora_task_id", "lora_weights",
-        "lora_config", "guided_decoding_guide_type", "guided_decoding_guide", "draft_acceptance_threshold")},
+        "lora_config", "guided_decoding_guide_type", "guided_decoding_guide", "draft_acceptance_threshold",
+        # the prompt kept in the returned ids or not: the backend's exclude_input_in_output parameter decides
+        # when the request does not, so any value a request states is its own
+        "exclude_input_in_output")},
     "request.runtime_top_p_min": 1.0e-6, "request.runtime_top_p_decay": 1.0, "request.runtime_top_p_reset_ids": -1,
     "request.beam_search_diversity_rate": 0.0,
 }
