@@ -31,6 +31,8 @@ EXTRA: dict[str, tuple[str, str]] = {
     "OPENAI_COMPLETIONS_DEFAULTS": ("openai", "legacy Completions requests (`prompt`)"),
     "TENSORRT_LLM_LLMAPI_DEFAULTS": ("tensorrt-llm", "LLM-API SamplingParams"),
     "TENSORRT_LLM_SERVE_DEFAULTS": ("tensorrt-llm", "`trtllm-serve` requests"),
+    "GENERATE_DEFAULTS": ("sglang", "`/generate` bodies (`text` or `input_ids` with `sampling_params`)"),
+    "COMPLETIONS_DEFAULTS": ("sglang", "`/v1/completions` bodies (`prompt`)"),
     "VIT_DEFAULTS": ("hf-preprocessor", "`ViTImageProcessor` (and `ViTFeatureExtractor`)"),
     "SIGLIP_DEFAULTS": ("hf-preprocessor", "`SiglipImageProcessor`"),
     "CLIP_DEFAULTS": ("hf-preprocessor", "`CLIPImageProcessor` (and `CLIPFeatureExtractor`)"),

@@ -110,6 +110,7 @@ TEXT_SAMPLES: dict[str, Path] = {
     "tensorrt-llm": CORPUS / "runtime" / ("triton-inference-server__fastertransformer_backend__tools__requests__"
                                           "sample_request.json"),
     "openai": FIXTURES / "context" / "request.json",
+    "sglang": FIXTURES / "sglang" / "good" / "generate.json",
     "lmdeploy": CORPUS / "runtime" / "InternLM__lmdeploy__examples__cpp__llama__llama_config.ini",
     "snapshot": FIXTURES / "snapshot" / "triton.snapshot.json",
     "python": CORPUS / "python" / "henghayan__HappyChat__quantize__awa_run.py",

@@ -61,6 +61,7 @@ ENGINES: Registry[Engine] = Registry("driftguard.engines", {
     "tensorrt-llm": "driftguard.engines.tensorrt_llm",
     "openai": "driftguard.engines.openai",
     "lmdeploy": "driftguard.engines.lmdeploy",
+    "sglang": "driftguard.engines.sglang",
 }, _accept)
 
 

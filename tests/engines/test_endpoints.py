@@ -116,6 +116,15 @@ MORE_REQUESTS = [
     ("tensorrt-llm", "infer.json", {"request": [{"name": "text_input", "data": [["hi"]]},
                                                 {"name": "max_tokens", "data": [[8]]}]}, False, "name",
      "/v2/models/{model}/infer"),
+    # SGLang (sgl-project/sglang@01d4f856c43c docs/docs/basic_usage/sampling_params.mdx: /generate is the
+    # low-level endpoint; @004c82e07d87 entrypoints/openai/protocol.py: input_ids bypasses the chat template)
+    ("sglang", "generate.json", {"text": "hi", "sampling_params": {"max_new_tokens": 8}}, False, "text",
+     "/generate"),
+    ("sglang", "chat.json", {"model": "m", "messages": [{"role": "user", "content": "hi"}]}, True, "messages",
+     "/v1/chat/completions"),
+    ("sglang", "completion.json", {"model": "m", "prompt": "hi"}, False, "prompt", "/v1/completions"),
+    ("sglang", "chat.json", {"model": "m", "messages": [{"role": "user", "content": "hi"}], "input_ids": [1, 2]},
+     False, "input_ids", "/v1/chat/completions"),
 ]
 _IDS = [f"{r[0]}-{r[5]}-{r[4]}" for r in MORE_REQUESTS]
 
@@ -139,11 +148,13 @@ def test_a_chat_fine_tune_served_raw_by_lmdeploy_or_tensorrt_llm_is_drift(
     assert [f.rule for f in found] == ([] if applied else ["DG101"])
 
 
-@pytest.mark.parametrize(("a", "b"), [(0, 0), (2, 5), (3, 1), (1, 2), (1, 3), (3, 4), (4, 6), (4, 7)])
+@pytest.mark.parametrize(("a", "b"), [(0, 0), (2, 5), (3, 1), (1, 2), (1, 3), (3, 4), (4, 6), (4, 7), (4, 8),
+                                      (0, 9), (3, 10), (1, 11)])
 def test_equivalent_endpoints_across_more_engines_give_no_finding(tmp_path: Path, a: int, b: int) -> None:
-    """vLLM's, lmdeploy's and trtllm-serve's chat endpoints all apply the template; lmdeploy's completions,
-    /generate, do_preprocess false and string messages, trtllm-serve's completions, TGI's /generate and the
-    tensorrtllm_backend ensemble's text_input all take raw text: no finding on the key between them."""
+    """vLLM's, lmdeploy's, trtllm-serve's and SGLang's chat endpoints all apply the template; lmdeploy's
+    completions, /generate, do_preprocess false and string messages, trtllm-serve's completions, TGI's /generate,
+    the tensorrtllm_backend ensemble's text_input, SGLang's /generate, completions and a chat request's input_ids
+    all take raw text: no finding on the key between them."""
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     ka, na, ba, _, _ = REQUESTS[a]

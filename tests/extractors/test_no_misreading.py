@@ -39,6 +39,7 @@ FORMATS = {
     "tensorrt-llm": _corpus("llmapi__tensorrt_llm__1__model.yaml"),
     "tensorrt-llm-tensors": TESTS / "fixtures/tensorrt-llm/good/request.json",
     "lmdeploy-ini": TESTS / "fixtures/lmdeploy/good/turbomind.ini",
+    "sglang": TESTS / "fixtures/sglang/good/generate.json",
     "openapi": _corpus("docs__openapi.json"),
     "ft-ini": _corpus("t5__fastertransformer__1__config.ini"),
 }
@@ -56,6 +57,8 @@ SHARED = {
     ("vllm", "hf-generation"), ("tensorrt-llm", "hf-generation"), ("lmdeploy", "hf-generation"),
     ("vllm", "tgi"),  # vLLM's Triton generate extension takes a 'parameters' member
     ("lmdeploy", "hf-tokenizer"),  # skip_special_tokens, spaces_between_special_tokens...
+    ("sglang", "openai"),  # SGLang's OpenAI-compatible endpoints take the OpenAI body
+    ("vllm", "sglang"),  # vLLM's requests nest 'sampling_params' too; SGLang's own fields are its unknown fields
 }
 
 

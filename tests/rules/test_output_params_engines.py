@@ -14,6 +14,7 @@ import pytest
 
 from driftguard import api
 from driftguard.engines import lmdeploy as lmd
+from driftguard.engines import sglang as sgl
 from driftguard.engines import tensorrt_llm as trt
 from driftguard.engines.spec import EngineSpec
 
@@ -114,6 +115,43 @@ TRT_TENSORS: Table = {
     "exclude_input_in_output": (True, False),
 }
 
+#: sgl-project/sglang@00c17cafcb9e python/sglang/srt/sampling/sampling_params.py SamplingParams, every API field.
+SGLANG_SAMPLING_PARAMS: Table = {
+    "max_new_tokens": (True, 64), "stop": (True, ["###"]), "stop_token_ids": (True, [2]),
+    "stop_regex": (True, "\\n\\n"), "temperature": (True, 0.5), "top_p": (True, 0.5), "top_k": (True, 5),
+    "min_p": (True, 0.1), "frequency_penalty": (True, 0.5), "presence_penalty": (True, 0.5),
+    "repetition_penalty": (True, 1.2), "min_new_tokens": (True, 4), "n": (True, 2),
+    "json_schema": (True, '{"type": "object"}'), "regex": (True, "[a-z]+"), "ebnf": (True, "root ::= 'a'"),
+    "structural_tag": (True, '{"type": "structural_tag"}'), "ignore_eos": (True, True),
+    "skip_special_tokens": (True, False), "spaces_between_special_tokens": (True, False),
+    "no_stop_trim": (True, True),  # the stop string kept in the text
+    "custom_params": (True, {"token_id": 5}),  # the custom logit processor's parameters
+    "stream_interval": (False, 4),  # how often the stream sends, not what it says
+    "logit_bias": (True, {"50256": -100}), "sampling_seed": (True, 7),
+}
+#: The /generate body beside sampling_params (GenerateReqInput; docs/docs/basic_usage/sampling_params.mdx).
+SGLANG_GENERATE: Table = {
+    "lora_path": (True, "adapters/a"), "custom_logit_processor": (True, "{\"callable\": \"x\"}"),
+    "rid": (False, "r1"), "return_logprob": (False, True), "logprob_start_len": (False, 0),
+    "top_logprobs_num": (False, 3), "token_ids_logprob": (False, [1]), "return_text_in_logprobs": (False, True),
+    "stream": (False, True), "return_hidden_states": (False, True), "return_routed_experts": (False, True),
+    "routed_experts_start_len": (False, 0),
+}
+#: sgl-project/sglang@004c82e07d87 python/sglang/srt/entrypoints/openai/protocol.py CompletionRequest and
+#: ChatCompletionRequest: the fields to_sampling_params does not take from SamplingParams' names.
+SGLANG_OPENAI: Table = {
+    "max_tokens": (True, 64), "max_completion_tokens": (True, 64), "min_tokens": (True, 4), "seed": (True, 7),
+    "response_format": (True, {"type": "json_object"}),
+    "tools": (True, [{"type": "function", "function": {"name": "f"}}]), "tool_choice": (True, "required"),
+    "reasoning_effort": (True, "high"), "chat_template_kwargs": (True, {"enable_thinking": False}),
+    "continue_final_message": (True, True), "task": (True, "query"), "lora_path": (True, "adapters/a"),
+    "custom_logit_processor": (True, "{\"callable\": \"x\"}"),
+    "logprobs": (False, True), "top_logprobs": (False, 3), "stream": (False, True), "user": (False, "u"),
+    "parallel_tool_calls": (False, False), "separate_reasoning": (False, False),  # how the reply is split
+    "stream_reasoning": (False, False), "return_hidden_states": (False, True), "return_token_ids": (False, True),
+    "return_meta_info": (False, True), "rid": (False, "r1"), "priority": (False, 1), "cache_salt": (False, "s"),
+}
+
 
 def _output_field(spec: EngineSpec, name: str) -> bool:
     return name in spec.output_fields
@@ -122,8 +160,11 @@ def _output_field(spec: EngineSpec, name: str) -> bool:
 @pytest.mark.parametrize(("spec", "table"), [
     (lmd.SERVER, {**LMDEPLOY_GENERATION_CONFIG, **LMDEPLOY_REQUEST}),
     (lmd.PIPELINE, {**LMDEPLOY_GENERATION_CONFIG, **LMDEPLOY_REQUEST}),  # one vocabulary for both files
-    (trt.LLM_API, TRT_SAMPLING_PARAMS), (trt.SERVE, {**TRT_SAMPLING_PARAMS, **TRT_SERVE})],
-    ids=["lmdeploy-server", "lmdeploy-pipeline", "trtllm-llmapi", "trtllm-serve"])
+    (trt.LLM_API, TRT_SAMPLING_PARAMS), (trt.SERVE, {**TRT_SAMPLING_PARAMS, **TRT_SERVE}),
+    (sgl.GENERATE, SGLANG_SAMPLING_PARAMS),
+    (sgl.CHAT, {**{n: SGLANG_SAMPLING_PARAMS[n] for n in sgl.OPENAI_FIELDS if n in SGLANG_SAMPLING_PARAMS},
+                **{n: v for n, v in SGLANG_SAMPLING_PARAMS.items() if n in sgl.OPENAI_OTHER}, **SGLANG_OPENAI})],
+    ids=["lmdeploy-server", "lmdeploy-pipeline", "trtllm-llmapi", "trtllm-serve", "sglang-generate", "sglang-chat"])
 def test_the_tables_cover_the_paths_fields(spec: EngineSpec, table: Table) -> None:
     """Every field is one the path reads; an output-changing one has a canonical key or is an output field, and
     one that changes nothing is not an output field."""
@@ -133,7 +174,8 @@ def test_the_tables_cover_the_paths_fields(spec: EngineSpec, table: Table) -> No
             assert name in spec.fields or name == "chat_template" or _output_field(spec, name), name
         else:
             assert name not in spec.output_fields, name
-    assert set(spec.output_fields) <= set(table)  # no output field the upstream source does not list
+    if spec.engine != "sglang":  # SGLang's list spans the /generate body's and the OpenAI body's fields
+        assert set(spec.output_fields) <= set(table)  # no output field the upstream source does not list
 
 
 def test_the_tensor_table_covers_the_backend_inputs() -> None:
@@ -163,6 +205,13 @@ CASES = (
     + [("tensorrt-llm", trt.SERVE, n, v, {"model": "m", "messages": _CHAT, n: v})
        for n, (c, v) in {**TRT_SAMPLING_PARAMS, **TRT_SERVE, "add_special_tokens": (True, True)}.items()
        if n in trt.SERVE_OUTPUT_FIELDS]  # a chat request's add_special_tokens defaults to false
+    + [("sglang", sgl.GENERATE, n, v, {"text": "hi", "sampling_params": {n: v}})
+       for n, (c, v) in SGLANG_SAMPLING_PARAMS.items() if n in sgl.OUTPUT_FIELDS]
+    + [("sglang", sgl.GENERATE, n, v, {"text": "hi", "sampling_params": {"max_new_tokens": 8}, n: v})
+       for n, (c, v) in SGLANG_GENERATE.items() if n in sgl.OUTPUT_FIELDS]
+    + [("sglang", sgl.CHAT, n, v, {"model": "m", "messages": _CHAT, n: v})
+       for n, (c, v) in {**SGLANG_SAMPLING_PARAMS, **SGLANG_OPENAI}.items()
+       if n in sgl.OUTPUT_FIELDS and n in sgl.CHAT.known]
     + [("tensorrt-llm", trt.TRITON, f"request.{n}", v,
         {"request": [{"name": "input_ids", "data": [[1, 2]]}, {"name": n, "data": [v]}]})
        for n, (c, v) in TRT_TENSORS.items() if f"request.{n}" in trt.TRITON.output_fields]
@@ -190,7 +239,11 @@ def test_an_output_changing_field_is_kept_and_judged(tmp_path: Path, kind: str, 
                       **{n: v for n, (c, v) in TRT_SERVE.items() if not c and n != "suffix"}}),
     ("tensorrt-llm", {"request": [{"name": "input_ids", "data": [[1, 2]]},
                                   *({"name": n, "data": [v]} for n, (c, v) in TRT_TENSORS.items() if not c)]}),
-], ids=["lmdeploy-server", "lmdeploy-pipeline", "trtllm-llmapi", "trtllm-serve", "triton-tensorrtllm"])
+    ("sglang", {"text": "hi", "sampling_params": {n: v for n, (c, v) in SGLANG_SAMPLING_PARAMS.items() if not c},
+                **{n: v for n, (c, v) in SGLANG_GENERATE.items() if not c}}),
+    ("sglang", {"model": "m", "messages": _CHAT, **{n: v for n, (c, v) in SGLANG_OPENAI.items() if not c}}),
+], ids=["lmdeploy-server", "lmdeploy-pipeline", "trtllm-llmapi", "trtllm-serve", "triton-tensorrtllm",
+        "sglang-generate", "sglang-chat"])
 def test_fields_that_do_not_change_the_output_are_not_judged(tmp_path: Path, kind: str, body: dict[str, Any]) -> None:
     assert [f.key for f in _diff(tmp_path, kind, body).findings if f.rule == "DG108"] == []
 
@@ -210,7 +263,11 @@ def test_fields_that_do_not_change_the_output_are_not_judged(tmp_path: Path, kin
                                   {"name": "stop_words_list", "data": [[[0], [-1]], [[0], [-1]]]},
                                   {"name": "beam_search_diversity_rate", "data": [[0.0]]},
                                   {"name": "runtime_top_p_decay", "data": [[1.0]]}]}),
-], ids=["lmdeploy", "trtllm-llmapi", "trtllm-serve", "triton-tensorrtllm"])
+    ("sglang", {"text": "hi", "sampling_params": {"ignore_eos": False, "skip_special_tokens": True,
+                                                  "no_stop_trim": False, "stop_token_ids": [], "regex": None}}),
+    ("sglang", {"model": "m", "messages": _CHAT, "response_format": {"type": "text"}, "tools": None,
+                "continue_final_message": False}),
+], ids=["lmdeploy", "trtllm-llmapi", "trtllm-serve", "triton-tensorrtllm", "sglang-generate", "sglang-chat"])
 def test_neutral_values_change_nothing(tmp_path: Path, kind: str, body: dict[str, Any]) -> None:
     """The engines' own defaults (the source's field defaults; the C++ runtime's defaultDecodingParams.h) and
     empty lists are no finding."""
@@ -239,3 +296,9 @@ def test_word_lists_are_read_as_their_words(tmp_path: Path) -> None:
     cfg = api.extract(f"tensorrt-llm:{path}")
     assert cfg["tensorrt_llm.request.bad_words_list"].value == [[13, 14], [15]]
     assert cfg["tensorrt_llm.request.stop_words_list"].value == [[[7]], [[8]]]  # rows differ: one list per row
+
+
+def test_the_generate_bodys_own_fields_are_known_and_the_output_changing_ones_judged() -> None:
+    for name, (changes, _) in SGLANG_GENERATE.items():
+        assert name in sgl.GENERATE_FIELDS, name
+        assert (name in sgl.OUTPUT_FIELDS) is changes, name
