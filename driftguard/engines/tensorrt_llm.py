@@ -105,6 +105,17 @@ TENSOR_OUTPUT_FIELDS: dict[str, Json] = {
     "request.runtime_top_p_min": 1.0e-6, "request.runtime_top_p_decay": 1.0, "request.runtime_top_p_reset_ids": -1,
     "request.beam_search_diversity_rate": 0.0,
 }
+#: The inputs of tensorrtllm_backend's ensemble and BLS models (all_models/inflight_batcher_llm/ensemble/
+#: config.pbtxt, tensorrt_llm_bls/config.pbtxt): a Triton generate body names them as JSON members.
+ENSEMBLE_INPUTS = frozenset((
+    "text_input", "decoder_text_input", "max_tokens", "num_return_sequences", "bad_words", "stop_words",
+    "exclude_input_in_output", "end_id", "pad_id", "top_k", "top_p", "temperature", "length_penalty",
+    "repetition_penalty", "min_tokens", "presence_penalty", "frequency_penalty", "seed", "return_log_probs",
+    "return_context_logits", "return_generation_logits", "return_perf_metrics", "beam_width", "stream",
+    "prompt_embedding_table", "prompt_table_extra_id", "prompt_vocab_size", "embedding_bias_words",
+    "embedding_bias_weights", "lora_task_id", "lora_weights", "lora_config", "guided_decoding_guide_type",
+    "guided_decoding_guide", "num_draft_tokens", "use_draft_logits",
+))
 #: The ensemble's input text goes through the preprocessing model's ``tokenizer.encode``: no chat template.
 TENSOR_ENDPOINT = Endpoint(
     "/v2/models/{model}/infer", "text_input", False,
@@ -240,7 +251,8 @@ _RUNTIME = Layer("trtllm runtime", TENSORRT_LLM_DEFAULTS)
 TRITON = EngineSpec(
     name="triton-tensorrtllm", engine="tensorrt-llm", label="Triton tensorrtllm_backend",
     namespace="tensorrt_llm", fields=TENSORS, rejects="", layers=(_RUNTIME,), decoding=decoding,
-    endpoints=(TENSOR_ENDPOINT,), output_fields=TENSOR_OUTPUT_FIELDS,
+    endpoints=(replace(TENSOR_ENDPOINT, path="/v2/models/{model}/generate"), TENSOR_ENDPOINT),
+    output_fields=TENSOR_OUTPUT_FIELDS,
 )
 LLM_API = EngineSpec(
     name="trtllm-llmapi", engine="tensorrt-llm", label="TensorRT-LLM LLM API", namespace="tensorrt_llm",

@@ -104,7 +104,7 @@ def _is_engine_config(data: dict[str, Any]) -> bool:
 
 def detect(path: Path, head: bytes) -> bool:
     data = sniff(path, head)
-    if _is_tensor_request(data):
+    if _is_tensor_request(data) or (path.suffix.lower() == ".json" and _is_generate_body(data)):
         return True
     return isinstance(data, dict) and "model" in data and (
         any(m in data for m in _MARKERS) or data.get("backend") in ("pytorch", "tensorrt", "_autodeploy"))
@@ -121,8 +121,11 @@ def extract_document(doc: Document, options: ExtractOptions, *, engine_args: boo
     path = doc.path
     data = require_mapping(doc, "TensorRT-LLM request tensors, SamplingParams or model.yaml")
     b = ValueBuilder(INFO.kind, path)
-    if _is_tensor_request(data):
-        _tensors(b, doc, data["request"])
+    if _is_tensor_request(data) or _is_generate_body(data):
+        if _is_tensor_request(data):
+            _tensors(b, doc, data["request"])
+        else:
+            _generate_body(b, doc, data)
         fill_layers(b, trt_engine.TRITON)
         apply_decoding(b, trt_engine.TRITON)
         return b.build()
@@ -177,7 +180,6 @@ def _tensors(b: ValueBuilder, doc: Document, tensors: list[Any]) -> None:
     """One value per tensor: every batch row's value when they agree, else the list of them."""
     for i, t in enumerate(tensors):
         name = str(t["name"])
-        ptr = f"/request/{i}/data"
         if name == trt_engine.TENSOR_ENDPOINT.field:
             e = trt_engine.TENSOR_ENDPOINT
             put(b, doc, "preprocessing.chat_template_applied", e.chat_template, f"/request/{i}/name", "request",
@@ -186,31 +188,58 @@ def _tensors(b: ValueBuilder, doc: Document, tensors: list[Any]) -> None:
             continue
         if "data" not in t:
             raise ExtractionError(f"tensor '{name}' has no data", str(doc.path), doc.line(f"/request/{i}"))
-        if name in _WORD_LISTS:
-            put(b, doc, f"tensorrt_llm.request.{name}", _word_list(doc, ptr, t["data"]), ptr, "request")
-            continue
-        flat = _flatten(t["data"])
-        if name not in TENSORS:
-            put(b, doc, f"tensorrt_llm.request.{name}", normalize_json(flat[0] if len(set(map(repr, flat)))
-                                                                         == 1 else flat), ptr, "request")
-            continue
-        key, typ = TENSORS[name].key, TENSORS[name].type
-        conv = [convert(doc, ptr, v, "int" if typ == "ints" else typ) for v in flat]
-        for v in conv:
-            msg = trt_engine.TRITON.check(name, v)
-            if msg:
-                raise ExtractionError(f"{name} {msg}, got {v!r}", str(doc.path), doc.line(ptr))
-        if name in ("runtime_top_p", "top_p") and all(v <= 0 for v in conv):
-            # tensorrtllm_backend resets top_p <= 0 to nullopt: the C++ default applies (§4.5).
-            continue
-        if not conv:
-            raise ExtractionError(f"{name} holds no value", str(doc.path), doc.line(ptr))
-        value: Any = conv[0] if all(v == conv[0] for v in conv) else conv
-        if typ == "ints":
-            value = sorted(set(conv))
-        value = trt_engine.TRITON.canonical(name, value)
-        note = None if not isinstance(value, list) or typ == "ints" else "differs per batch row"
-        put(b, doc, key, value, ptr, "request", note)
+        _tensor(b, doc, name, t["data"], f"/request/{i}/data")
+
+
+def _is_generate_body(data: Any) -> bool:
+    """A Triton ``/v2/models/{model}/generate`` body for the tensorrtllm_backend ensemble (or its BLS model): the
+    input text and the ensemble's inputs as JSON members (Triton's generate extension makes each a tensor),
+    at least one that only the ensemble has (vllm_backend's body takes ``parameters`` instead)."""
+    if not isinstance(data, dict) or not isinstance(data.get("text_input"), (str, list)):
+        return False
+    names = set(map(str, data))
+    return names <= trt_engine.ENSEMBLE_INPUTS and bool(names - _NOT_ENSEMBLE_ONLY)
+
+
+#: Inputs vllm_backend's generate body shares with the ensemble's: they say nothing about which it is.
+_NOT_ENSEMBLE_ONLY = frozenset(("text_input", "stream", "exclude_input_in_output"))
+
+
+def _generate_body(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> None:
+    """Each member as the tensor of its name; ``text_input`` names the endpoint (raw text)."""
+    endpoint(b, doc, data, trt_engine.TRITON)
+    for name, raw in data.items():
+        if name not in _DATA_TENSORS:
+            _tensor(b, doc, str(name), raw, f"/{escape(str(name))}")
+
+
+def _tensor(b: ValueBuilder, doc: Document, name: str, data: Any, ptr: str) -> None:
+    """One tensor's value: a canonical key (``TENSORS``) or ``tensorrt_llm.request.<name>``."""
+    if name in _WORD_LISTS:
+        put(b, doc, f"tensorrt_llm.request.{name}", _word_list(doc, ptr, data), ptr, "request")
+        return
+    flat = _flatten(data)
+    if name not in TENSORS:
+        put(b, doc, f"tensorrt_llm.request.{name}", normalize_json(flat[0] if len(set(map(repr, flat)))
+                                                                     == 1 else flat), ptr, "request")
+        return
+    key, typ = TENSORS[name].key, TENSORS[name].type
+    conv = [convert(doc, ptr, v, "int" if typ == "ints" else typ) for v in flat]
+    for v in conv:
+        msg = trt_engine.TRITON.check(name, v)
+        if msg:
+            raise ExtractionError(f"{name} {msg}, got {v!r}", str(doc.path), doc.line(ptr))
+    if name in ("runtime_top_p", "top_p") and all(v <= 0 for v in conv):
+        # tensorrtllm_backend resets top_p <= 0 to nullopt: the C++ default applies (§4.5).
+        return
+    if not conv:
+        raise ExtractionError(f"{name} holds no value", str(doc.path), doc.line(ptr))
+    value: Any = conv[0] if all(v == conv[0] for v in conv) else conv
+    if typ == "ints":
+        value = sorted(set(conv))
+    value = trt_engine.TRITON.canonical(name, value)
+    note = None if not isinstance(value, list) or typ == "ints" else "differs per batch row"
+    put(b, doc, key, value, ptr, "request", note)
 
 
 def _word_list(doc: Document, pointer: str, data: Any) -> Any:

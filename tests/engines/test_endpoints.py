@@ -125,6 +125,9 @@ MORE_REQUESTS = [
     ("sglang", "completion.json", {"model": "m", "prompt": "hi"}, False, "prompt", "/v1/completions"),
     ("sglang", "chat.json", {"model": "m", "messages": [{"role": "user", "content": "hi"}], "input_ids": [1, 2]},
      False, "input_ids", "/v1/chat/completions"),
+    # the tensorrtllm_backend ensemble's Triton generate body: its inputs as JSON members
+    ("tensorrt-llm", "generate.json", {"text_input": "hi", "max_tokens": 20, "bad_words": "", "stop_words": ""},
+     False, "text_input", "/v2/models/{model}/generate"),
 ]
 _IDS = [f"{r[0]}-{r[5]}-{r[4]}" for r in MORE_REQUESTS]
 
@@ -149,7 +152,7 @@ def test_a_chat_fine_tune_served_raw_by_lmdeploy_or_tensorrt_llm_is_drift(
 
 
 @pytest.mark.parametrize(("a", "b"), [(0, 0), (2, 5), (3, 1), (1, 2), (1, 3), (3, 4), (4, 6), (4, 7), (4, 8),
-                                      (0, 9), (3, 10), (1, 11)])
+                                      (0, 9), (3, 10), (1, 11), (4, 12)])
 def test_equivalent_endpoints_across_more_engines_give_no_finding(tmp_path: Path, a: int, b: int) -> None:
     """vLLM's, lmdeploy's, trtllm-serve's and SGLang's chat endpoints all apply the template; lmdeploy's
     completions, /generate, do_preprocess false and string messages, trtllm-serve's completions, TGI's /generate,

@@ -3,11 +3,13 @@ generation_config ``auto`` taking present values only, and bad input."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from driftguard.errors import ExtractionError
+from driftguard import api
+from driftguard.errors import ExtractionError, UsageError
 from driftguard.extractors import detect, extract
 from driftguard.extractors.base import ExtractOptions
 from driftguard.model import EffectiveConfig, How, Origin, Value
@@ -59,3 +61,23 @@ def test_trtllm_bad(name: str, line: int) -> None:
     with pytest.raises(ExtractionError) as err:
         extract(FIX / "tensorrt-llm" / "bad" / name, "tensorrt-llm")
     assert err.value.line == line
+
+
+def test_an_ensemble_generate_body_is_detected_and_read_as_its_tensors(tmp_path: Path) -> None:
+    """``curl .../v2/models/ensemble/generate -d '{"text_input": ..., "max_tokens": 20, "bad_words": "",
+    "stop_words": ""}'`` (tensorrtllm_backend's README): each member is the ensemble input of its name, on the
+    Triton path's runtime defaults (greedy: top_k 0 and top_p 0), the text raw; vllm_backend's body, whose
+    sampling parameters are a ``parameters`` member, is not claimed."""
+    body = tmp_path / "generate.json"
+    body.write_text(json.dumps({"text_input": "What is ML?", "max_tokens": 20, "bad_words": "", "stop_words": "",
+                                "top_k": 5, "top_p": 0.9}))
+    cfg = api.extract(str(body))
+    assert cfg.kind == "tensorrt-llm" and cfg.serving == "triton-tensorrtllm"
+    assert cfg["generation.max_new_tokens"].value == 20 and cfg["generation.top_k"].value == 5
+    assert cfg["generation.top_p"].value == 0.9 and cfg["generation.do_sample"].value is True
+    assert cfg["preprocessing.chat_template_applied"].value is False
+    assert cfg["tensorrt_llm.request.bad_words"].value == ""
+    vllm_body = tmp_path / "vllm_generate.json"
+    vllm_body.write_text(json.dumps({"text_input": "What is ML?", "parameters": {"temperature": 0}}))
+    with pytest.raises(UsageError, match="cannot tell what kind"):
+        api.extract(str(vllm_body))

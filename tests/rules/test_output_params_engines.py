@@ -113,6 +113,7 @@ TRT_TENSORS: Table = {
     "stop_words": (True, "###"), "embedding_bias_words": (True, "hello"), "embedding_bias_weights": (True, 2.0),
     "guided_decoding_guide_type": (True, "regex"), "guided_decoding_guide": (True, "[a-z]+"),
     "exclude_input_in_output": (True, False),
+    "num_draft_tokens": (False, 4), "use_draft_logits": (False, True),  # the BLS model's speculative decoding
 }
 
 #: sgl-project/sglang@00c17cafcb9e python/sglang/srt/sampling/sampling_params.py SamplingParams, every API field.
@@ -176,6 +177,19 @@ def test_the_tables_cover_the_paths_fields(spec: EngineSpec, table: Table) -> No
             assert name not in spec.output_fields, name
     if spec.engine != "sglang":  # SGLang's list spans the /generate body's and the OpenAI body's fields
         assert set(spec.output_fields) <= set(table)  # no output field the upstream source does not list
+
+
+def test_the_tensor_table_covers_the_ensembles_generate_inputs() -> None:
+    assert trt.ENSEMBLE_INPUTS - {"text_input", "decoder_text_input"} <= set(TRT_TENSORS)
+
+
+@pytest.mark.parametrize(("name", "value"), [(n, v) for n, (c, v) in TRT_TENSORS.items()
+                                             if c and n in trt.ENSEMBLE_INPUTS and n not in trt.TENSORS])
+def test_an_ensemble_generate_body_keeps_and_judges_its_output_fields(tmp_path: Path, name: str, value: Any) -> None:
+    """The same inputs as JSON members of a Triton generate body for the ensemble."""
+    result = _diff(tmp_path, "tensorrt-llm", {"text_input": "hi", "max_tokens": 8, name: value})
+    assert result.deployed.serving == "triton-tensorrtllm"
+    assert [f.key for f in result.findings if f.rule == "DG108"] == [f"tensorrt_llm.request.{name}"]
 
 
 def test_the_tensor_table_covers_the_backend_inputs() -> None:
