@@ -53,7 +53,7 @@ _KNOWN_CALLS = ("vllm SamplingParams, LLM, EngineArgs, AsyncEngineArgs; transfor
                 "pipeline, tokenizer calls; openai chat.completions.create, completions.create; tensorrt_llm "
                 "SamplingParams, LLM; lmdeploy GenerationConfig, pipeline, TurbomindEngineConfig, PytorchEngineConfig; "
                 "sglang Engine; "
-                "requests/httpx post(json=...) to an OpenAI or TGI endpoint")
+                "requests/httpx post(json=...) to an OpenAI, TGI or SGLang endpoint")
 
 
 def detect(path: Path, head: bytes) -> bool:

@@ -27,7 +27,8 @@ Which calls (``match``): the callee's qualified name comes from the file's impor
   openai), and the legacy ``openai.ChatCompletion.create`` / ``openai.Completion.create``;
 - HTTP: ``requests``/``httpx`` ``post(url, json={...})`` (or a session's or client's) to a URL the file fixes whose
   path names the endpoint: an OpenAI-compatible ``/chat/completions`` or ``/completions`` body (the openai kind),
-  TGI's ``/generate`` with ``inputs`` (the tgi kind). A body posted elsewhere, or to a URL built at run time, is
+  TGI's ``/generate`` with ``inputs`` (the tgi kind), SGLang's ``/generate`` with ``text`` or ``input_ids`` and
+  ``sampling_params`` (the sglang kind). A body posted elsewhere, or to a URL built at run time, is
   not read: which server reads it is not known from the file.
 """
 
@@ -41,6 +42,7 @@ from typing import Any
 from driftguard.engines import lmdeploy as lmdeploy_engine
 from driftguard.engines import lmdeploy_launcher, sglang_launcher
 from driftguard.engines import openai as openai_engine
+from driftguard.engines import sglang as sglang_requests
 from driftguard.engines import tensorrt_llm as trt_engine
 from driftguard.engines import tgi as tgi_engine
 from driftguard.engines import transformers as transformers_engine
@@ -455,11 +457,15 @@ def _endpoint(call: Call) -> str | None:
         return None
     path = url.value.split("?", 1)[0].rstrip("/")
     kind = next((k for suffix, k in _ENDPOINTS if path.endswith(suffix)), None)
-    return None if kind == "tgi" and "inputs" not in dict(body) else kind
+    names = dict(body)
+    if kind == "tgi" and path.endswith("/generate") and "sampling_params" in names and \
+            ("text" in names or "input_ids" in names):
+        return "sglang"  # SGLang's native /generate (text or input_ids with sampling_params)
+    return None if kind == "tgi" and "inputs" not in names else kind
 
 
 #: The members of a request body that are its data (the prompt), not configuration.
-_DATA = {"openai": ("messages", "prompt"), "tgi": ("inputs",)}
+_DATA = {"openai": ("messages", "prompt"), "tgi": ("inputs",), "sglang": ("text", "input_ids")}
 
 
 def http_post(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
@@ -478,14 +484,24 @@ def http_post(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfi
         data.setdefault("prompt" if "prompt" in dict(body) else "messages", "" if "prompt" in dict(body) else [])
         cfg = _engine_kind("openai")(Document(path, data, lines), options)
         return _finish(cfg, path, call, kept, _openai_key, "openai")
-    params = dict(body).get("parameters")
+    nest = "sampling_params" if kind == "sglang" else "parameters"
+    params = dict(body).get(nest)
     if params is not None and params.items:
-        lines.update({f"/parameters/{escape(n)}": a.line for n, a in params.items})
+        lines.update({f"/{nest}/{escape(n)}": a.line for n, a in params.items})
         if not params.resolved:
-            data["parameters"] = {n: a.value for n, a in params.items if a.resolved}
-            kept = [(n, a) for n, a in kept if n != "parameters"] + list(params.items)
+            data[nest] = {n: a.value for n, a in params.items if a.resolved}
+            kept = [(n, a) for n, a in kept if n != nest] + list(params.items)
+    if kind == "sglang":
+        data.setdefault("text", "")
+        cfg = _engine_kind("sglang")(Document(path, data, lines), options)
+        return _finish(cfg, path, call, kept, _sglang_key, "sglang")
     cfg = _engine_kind("tgi")(Document(path, data, lines), options)
     return _finish(cfg, path, call, kept, _tgi_key, "tgi")
+
+
+def _sglang_key(name: str) -> str:
+    field = sglang_requests.SAMPLING_FIELDS.get(name)
+    return field.key if field is not None else f"sglang.{name}"
 
 
 def _tgi_key(name: str) -> str:

@@ -186,6 +186,22 @@ def test_a_request_body_posted_to_a_named_endpoint(tmp_path: Path) -> None:
     assert v["generation.max_new_tokens"].how == How.UNRESOLVED and v["generation.max_new_tokens"].value == "n"
 
 
+def test_a_body_posted_to_sglangs_generate(tmp_path: Path) -> None:
+    """SGLang's docs' own request (docs/docs/basic_usage/sampling_params.mdx): /generate with text and
+    sampling_params is SGLang's native endpoint, not TGI's; a value built at run time stays unresolved."""
+    cfg = _py(tmp_path, "import requests\ndef ask(n):\n"
+                        "    return requests.post('http://localhost:30000/generate', json={\n"
+                        "        'text': 'The capital of France is',\n"
+                        "        'sampling_params': {'temperature': 0, 'max_new_tokens': n, 'regex': 'F|E'},\n"
+                        "    })\n")
+    v = cfg.values
+    assert cfg.serving == "sglang-generate"
+    assert (v["generation.temperature"].value, v["generation.temperature"].origin.line) == (0, 5)
+    assert v["generation.max_new_tokens"].how == How.UNRESOLVED and v["generation.max_new_tokens"].value == "n"
+    assert v["sglang.regex"].value == "F|E"
+    assert v["preprocessing.chat_template_applied"].value is False
+
+
 def test_a_body_posted_to_an_unknown_url_is_not_read(tmp_path: Path) -> None:
     assert _shown("import requests\nrequests.post(url, json={'temperature': 1})\n"
                   "requests.post('http://x/api/v2/items', json={'temperature': 1})\n") == []
