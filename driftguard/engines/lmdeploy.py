@@ -147,9 +147,15 @@ SERVER = EngineSpec(
     decoding=server_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO, generation_config_eos=_GEN_CONFIG_EOS,
     endpoints=SERVER_ENDPOINTS, output_fields=OUTPUT_FIELDS,
 )
+#: The TurboMind INI ``[request]`` options without a canonical key that change the output (InternLM/lmdeploy@
+#: 1263d5cd889b examples/cpp/llama/llama_config.ini: beam_search_diversity_rate, 0.0 there and in the C++
+#: runtime's defaults, which change nothing), kept as ``lmdeploy.request.<name>``; request_batch_size and
+#: max_input_len size the example's batch, start_id starts an empty prompt.
+TURBOMIND_OUTPUT_FIELDS: dict[str, Json] = {"request.beam_search_diversity_rate": 0.0}
 TURBOMIND = EngineSpec(
     name="turbomind", engine="lmdeploy", label="TurboMind", namespace="lmdeploy", fields=INI_REQUEST,
     decoding=turbomind_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO,
+    output_fields=TURBOMIND_OUTPUT_FIELDS,
 )
 
 #: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module

@@ -316,3 +316,15 @@ def test_the_generate_bodys_own_fields_are_known_and_the_output_changing_ones_ju
     for name, (changes, _) in SGLANG_GENERATE.items():
         assert name in sgl.GENERATE_FIELDS, name
         assert (name in sgl.OUTPUT_FIELDS) is changes, name
+
+
+def test_a_turbomind_ini_request_section_judges_beam_diversity(tmp_path: Path) -> None:
+    """The C++ example's [request] options (lmdeploy@1263d5cd889b examples/cpp/llama/llama_config.ini): the
+    example's beam_search_diversity_rate 0.0 changes nothing, another value is a setting the other side lacks."""
+    (tmp_path / "generation_config.json").write_text(json.dumps({"do_sample": False}))
+    for rate, found in (("0.0", []), ("0.5", ["lmdeploy.request.beam_search_diversity_rate"])):
+        ini = tmp_path / "llama_config.ini"
+        ini.write_text(f"[request]\nrequest_output_len=64\ntop_k=1\nbeam_search_diversity_rate={rate}\n")
+        result = api.diff(str(tmp_path / "generation_config.json"), f"lmdeploy:{ini}")
+        assert result.deployed.serving == "turbomind"
+        assert [f.key for f in result.findings if f.rule == "DG108"] == found
