@@ -77,13 +77,14 @@ OTHER_FIELDS = frozenset((
 #: rendering, response_format, logits_processors, include_stop_str_in_output, the repetition n-gram early stop;
 #: serve/openai/chat_completions/serving.py: logit_bias becomes a logits processor, tools, reasoning_effort,
 #: chat_template_kwargs and enable_thinking reach the chat template; serve/openai/protocol.py: the request models'
-#: defaults). DG108 judges them. presence_penalty, frequency_penalty, echo and suffix are accepted and never read
-#: (serve/core/generation_config.py keeps GenerationConfig fields only): they change nothing on this path.
+#: defaults). DG108 judges them; tool_choice changes the output only with tools, which are judged.
+#: presence_penalty, frequency_penalty, echo and suffix are accepted and never read (serve/core/
+#: generation_config.py keeps GenerationConfig fields only): they change nothing on this path.
 OUTPUT_FIELDS: dict[str, Json] = {
     "ignore_eos": False, "stop_token_ids": None, "bad_words": None, "bad_token_ids": None,
     "skip_special_tokens": True, "spaces_between_special_tokens": True, "response_format": {"type": "text"},
     "logits_processors": None, "include_stop_str_in_output": False, "repetition_ngram_size": 0,
-    "repetition_ngram_threshold": 0, "logit_bias": None, "tools": None, "tool_choice": "auto",
+    "repetition_ngram_threshold": 0, "logit_bias": None, "tools": None,
     "reasoning_effort": None, "chat_template_kwargs": None, "enable_thinking": None, "mm_processor_kwargs": None,
 }
 _LMD_SERVE = "InternLM/lmdeploy@1263d5cd889b lmdeploy/serve/openai"

@@ -105,13 +105,14 @@ OPENAI_OTHER = frozenset((
 #: response_format they come from), ignore_eos, the stop string kept (no_stop_trim), special tokens in the text,
 #: a logit bias, a custom logit processor and its parameters, a LoRA adapter (``_SP``; ``_OAI``
 #: to_sampling_params); the chat template's inputs (tools, reasoning effort, the template kwargs, continuing the
-#: last message, DeepSeek-V4's task) and a completion's echoed prompt and suffix (``_OAI``). DG108 judges them.
+#: last message, DeepSeek-V4's task) and a completion's echoed prompt and suffix (``_OAI``). DG108 judges them;
+#: tool_choice acts only with tools (its default follows them: "none" without, "auto" with), which are judged.
 OUTPUT_FIELDS: dict[str, Json] = {
     "stop_token_ids": None, "stop_regex": None, "json_schema": None, "regex": None, "ebnf": None,
     "structural_tag": None, "ignore_eos": False, "no_stop_trim": False, "skip_special_tokens": True,
     "spaces_between_special_tokens": True, "logit_bias": None, "custom_params": None,
     "custom_logit_processor": None, "lora_path": None, "response_format": {"type": "text"}, "tools": None,
-    "tool_choice": None, "reasoning_effort": None, "reasoning": None, "chat_template_kwargs": None,
+    "reasoning_effort": None, "reasoning": None, "chat_template_kwargs": None,
     "continue_final_message": False, "task": None, "echo": False, "suffix": None, "best_of": None,
 }
 

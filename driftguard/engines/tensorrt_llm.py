@@ -178,11 +178,11 @@ SAMPLING_OUTPUT_FIELDS: dict[str, Json] = {
 #: CompletionRequest / ChatCompletionRequest and to_sampling_params: logit_bias becomes the embedding bias,
 #: response_format guided decoding; tools, reasoning_effort, thinking, documents, add_generation_prompt and the
 #: template kwargs reach the chat template; echo prepends the last message; lora_request loads an adapter; top_p_min
-#: 0 is unset; early_stopping true is the runtime's 1). A chat request's add_special_tokens defaults to false (the
-#: template adds them), a completion's to true.
+#: 0 is unset; early_stopping true is the runtime's 1; tool_choice acts only with tools, which are judged). A chat
+#: request's add_special_tokens defaults to false (the template adds them), a completion's to true.
 SERVE_OUTPUT_FIELDS: dict[str, Json] = {
     **SAMPLING_OUTPUT_FIELDS, "top_p_min": 0.0, "early_stopping": True, "logit_bias": None,
-    "response_format": {"type": "text"}, "tools": None, "tool_choice": "none", "reasoning_effort": "low",
+    "response_format": {"type": "text"}, "tools": None, "reasoning_effort": "low",
     "thinking": None, "thinking_token_budget": None, "prompt_ignore_length": 0, "echo": False,
     "add_generation_prompt": True, "documents": None, "chat_template_kwargs": None, "lora_request": None,
     "mm_processor_kwargs": None, "media_io_kwargs": None,

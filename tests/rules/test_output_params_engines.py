@@ -43,7 +43,8 @@ LMDEPLOY_GENERATION_CONFIG: Table = {
 LMDEPLOY_REQUEST: Table = {
     "max_tokens": (True, 64), "max_completion_tokens": (True, 64), "stop": (True, ["###"]), "seed": (True, 7),
     "logit_bias": (True, {"50256": -100}), "tools": (True, [{"type": "function", "function": {"name": "f"}}]),
-    "tool_choice": (True, "required"), "reasoning_effort": (True, "high"),
+    "tool_choice": (False, "required"),  # acts only with tools, which are judged
+    "reasoning_effort": (True, "high"),
     "chat_template_kwargs": (True, {"enable_thinking": False}), "enable_thinking": (True, False),
     "mm_processor_kwargs": (True, {"num_frames": 8}),
     # accepted, never read: not GenerationConfig fields (generation_config.py), or unused by the endpoint
@@ -79,7 +80,7 @@ TRT_SAMPLING_PARAMS: Table = {
 #: ChatCompletionRequest beyond SamplingParams (to_sampling_params and the chat template's inputs).
 TRT_SERVE: Table = {
     "logit_bias": (True, {"50256": -100}), "response_format": (True, {"type": "json_object"}),
-    "tools": (True, [{"type": "function", "function": {"name": "f"}}]), "tool_choice": (True, "required"),
+    "tools": (True, [{"type": "function", "function": {"name": "f"}}]), "tool_choice": (False, "required"),
     "reasoning_effort": (True, "high"), "thinking": (True, {"type": "enabled"}),
     "thinking_token_budget": (True, 100), "prompt_ignore_length": (True, 5), "echo": (True, True),
     "add_generation_prompt": (True, False), "documents": (True, [{"title": "a", "text": "b"}]),
@@ -143,7 +144,7 @@ SGLANG_GENERATE: Table = {
 SGLANG_OPENAI: Table = {
     "max_tokens": (True, 64), "max_completion_tokens": (True, 64), "min_tokens": (True, 4), "seed": (True, 7),
     "response_format": (True, {"type": "json_object"}),
-    "tools": (True, [{"type": "function", "function": {"name": "f"}}]), "tool_choice": (True, "required"),
+    "tools": (True, [{"type": "function", "function": {"name": "f"}}]), "tool_choice": (False, "required"),
     "reasoning_effort": (True, "high"), "chat_template_kwargs": (True, {"enable_thinking": False}),
     "continue_final_message": (True, True), "task": (True, "query"), "lora_path": (True, "adapters/a"),
     "custom_logit_processor": (True, "{\"callable\": \"x\"}"),
