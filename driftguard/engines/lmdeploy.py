@@ -78,8 +78,7 @@ OTHER_FIELDS = frozenset((
 #: serve/openai/chat_completions/serving.py: logit_bias becomes a logits processor, tools, reasoning_effort,
 #: chat_template_kwargs and enable_thinking reach the chat template; serve/openai/protocol.py: the request models'
 #: defaults). DG108 judges them; tool_choice changes the output only with tools, which are judged.
-#: presence_penalty, frequency_penalty, echo and suffix are accepted and never read (serve/core/
-#: generation_config.py keeps GenerationConfig fields only): they change nothing on this path.
+#: presence_penalty, frequency_penalty, echo and suffix change nothing on this path (``SERVER_IGNORED``).
 OUTPUT_FIELDS: dict[str, Json] = {
     "ignore_eos": False, "stop_token_ids": None, "bad_words": None, "bad_token_ids": None,
     "skip_special_tokens": True, "spaces_between_special_tokens": True, "response_format": {"type": "text"},
@@ -87,6 +86,13 @@ OUTPUT_FIELDS: dict[str, Json] = {
     "repetition_ngram_threshold": 0, "logit_bias": None, "tools": None,
     "reasoning_effort": None, "chat_template_kwargs": None, "enable_thinking": None, "mm_processor_kwargs": None,
 }
+#: api_server request fields lmdeploy accepts and never reads, with the value that asks for nothing: the request
+#: model takes them (serve/openai/protocol.py), build_serving_generation_config keeps only GenerationConfig's
+#: fields (serve/core/generation_config.py extract_request_gen_config), and /v1/completions reads no echo or
+#: suffix (serve/openai/endpoints/completions.py). A request asking for one is served without it (DG304).
+SERVER_IGNORED: dict[str, Json] = {"presence_penalty": 0.0, "frequency_penalty": 0.0, "echo": False, "suffix": None}
+SERVER_IGNORED_WHY = ("accepted by lmdeploy's api_server and never read (InternLM/lmdeploy@1263d5cd889b "
+                      "serve/core/generation_config.py keeps GenerationConfig fields only): served without it")
 _LMD_SERVE = "InternLM/lmdeploy@1263d5cd889b lmdeploy/serve/openai"
 #: The api_server's endpoints: chat messages through the chat template unless ``do_preprocess`` is false or the
 #: messages are one string; a completion's prompt and ``/generate``'s prompt as given (``do_preprocess=False``).

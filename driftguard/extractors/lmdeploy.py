@@ -18,11 +18,12 @@ from __future__ import annotations
 import configparser
 import re
 from pathlib import Path
+from typing import Any
 
 from driftguard.engines import lmdeploy as lmdeploy_engine
 from driftguard.errors import ExtractionError, LimitError
 from driftguard.extractors import base as extractor_base
-from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder, read_text
+from driftguard.extractors.base import UNKNOWN_FIELDS, ExtractOptions, KindInfo, ValueBuilder, read_text
 from driftguard.extractors.runtime_common import (
     Document,
     apply_decoding,
@@ -38,7 +39,7 @@ from driftguard.extractors.runtime_common import (
     require_recognized,
 )
 from driftguard.model import EffectiveConfig
-from driftguard.normalize import int_digits, is_int_literal, normalize_dtype, parse_scalar
+from driftguard.normalize import int_digits, is_int_literal, normalize_dtype, normalize_json, parse_scalar
 from driftguard.readers.limits import Limits
 
 INFO = KindInfo(
@@ -89,12 +90,28 @@ def extract_document(doc: Document, options: ExtractOptions) -> EffectiveConfig:
     source = "request" if server else "generation config"
     spec = lmdeploy_engine.SERVER if server else lmdeploy_engine.PIPELINE
     unknown = flag_unknown(b, doc, "lmdeploy", _IGNORED, data, "", _KNOWN, source)
+    if server:
+        unknown |= _ignored_by_server(b, doc, data)
     used = apply_fields(b, doc, data, "", spec, source) | unknown
     endpoint(b, doc, data, spec)
     keep_namespaced(b, doc, "lmdeploy", data, "", used | {"messages", "prompt", "input_ids"})
     fill_layers(b, spec)
     apply_decoding(b, spec)  # the api_server samples; the pipeline's do_sample false forces greedy values
     return b.build()
+
+
+def _ignored_by_server(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> set[str]:
+    """Request fields the api_server takes and never reads (``SERVER_IGNORED``), set to anything that asks for
+    something, as ``lmdeploy.unknown_fields.<name>`` (DG304: served without it); their names."""
+    out: set[str] = set()
+    for name, unchanged in lmdeploy_engine.SERVER_IGNORED.items():
+        raw = data.get(name)
+        if raw is None or raw == unchanged or raw in ("", [], {}):
+            continue
+        put(b, doc, f"lmdeploy.{UNKNOWN_FIELDS}.{name}", normalize_json(raw), f"/{escape(name)}", "request",
+            lmdeploy_engine.SERVER_IGNORED_WHY)
+        out.add(name)
+    return out
 
 
 def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:

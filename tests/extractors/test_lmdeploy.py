@@ -3,10 +3,12 @@ defaults, bad input, and where its GenerationConfig differs from the other engin
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from driftguard import api
 from driftguard.errors import ExtractionError
 from driftguard.extractors import detect, extract
 
@@ -54,3 +56,21 @@ def test_same_body_means_different_things_per_engine(tmp_path: Path) -> None:
     body.write_text('{"temperature": 0.7, "top_p": 0.9, "do_sample": true}')
     top_k = {k: extract(body, k)["generation.top_k"].value for k in ("vllm", "tensorrt-llm", "lmdeploy")}
     assert top_k == {"vllm": 0, "tensorrt-llm": 0, "lmdeploy": 50}
+
+
+@pytest.mark.parametrize(("name", "value", "reported"), [
+    ("presence_penalty", 0.5, True), ("frequency_penalty", -0.3, True), ("echo", True, True),
+    ("suffix", "end", True), ("presence_penalty", 0.0, False), ("echo", False, False), ("suffix", None, False)])
+def test_request_fields_the_api_server_never_reads_are_reported(tmp_path: Path, name: str, value: object,
+                                                                 reported: bool) -> None:
+    """lmdeploy@1263d5cd889b: the request models take presence_penalty, frequency_penalty, echo and suffix, and
+    build_serving_generation_config keeps only GenerationConfig's fields: a request asking for one is served
+    without it (DG304), one at its neutral value asks for nothing."""
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps({"model": "m", "prompt": "hi", name: value}))
+    cfg = api.extract(f"lmdeploy:{path}")
+    key = f"lmdeploy.unknown_fields.{name}"
+    assert (key in cfg) is reported
+    if reported:
+        assert cfg[key].note is not None and "never read" in cfg[key].note
+        assert f"generation.{name}" not in cfg
