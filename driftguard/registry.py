@@ -83,7 +83,7 @@ class Registry(Generic[T]):
         return [*(Ref(n, t) for n, t in self.builtins.items()), *self._more().values()]
 
     def names(self) -> list[str]:
-        return [r.name for r in self.refs()]
+        return [*self.builtins, *self._more()]
 
     def ref(self, name: str) -> Ref | None:
         target = self.builtins.get(name)
@@ -99,6 +99,11 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T | None:
         """The plug-in registered as ``name`` (imported on first use), or None when no plug-in has that name."""
+        target = self.builtins.get(name)  # a built-in already loaded: no Ref built (detection asks every kind)
+        if target is not None:
+            hit = self._loaded.get((name, target))
+            if hit is not None:
+                return hit
         ref = self.ref(name)
         if ref is None:
             return None

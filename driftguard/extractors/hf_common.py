@@ -6,7 +6,7 @@ config.json, as transformers' ``GenerationConfig.from_model_config`` does)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from driftguard.extractors.base import (
 )
 from driftguard.normalize import normalize_json, normalize_number
 from driftguard.readers import documents
-from driftguard.readers.limits import DEFAULT, Limits
+from driftguard.readers.limits import DEFAULT, Limits, capped
 
 #: Whose default a filled transformers default is (``Origin.default_of``; ``Origin.source`` is ``<it> default``).
 DEFAULT_OWNER = f"transformers {TRANSFORMERS_DEFAULTS_VERSION}"
@@ -70,7 +70,11 @@ def sniff_object(path: Path, head: bytes, limits: Limits = DEFAULT) -> dict[str,
     """
     if path.suffix.lower() != ".json" or not head.lstrip().startswith((b"{", b"\xef")):
         return None
-    small = replace(limits, file_bytes=min(limits.file_bytes, _SNIFF_LIMIT))
+    small = capped(limits, "file_bytes", _SNIFF_LIMIT)
+    return documents.sniffed(("object", str(path), small, len(head) < 4096), lambda: _sniff_object(path, head, small))
+
+
+def _sniff_object(path: Path, head: bytes, small: Limits) -> dict[str, Any] | None:
     try:
         if len(head) < 4096:
             data = documents.loads_json(head.decode("utf-8-sig"), str(path), small)

@@ -14,15 +14,16 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
-from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from driftguard.errors import DriftguardError, ExtractionError, LimitError
 from driftguard.readers import files, yaml_doc
-from driftguard.readers.limits import DEFAULT, Limits
+from driftguard.readers.limits import DEFAULT, Limits, capped
 
 #: Largest file ``sniff`` parses to look at its content (runtime parameter files are small).
 SNIFF_LIMIT = 1 << 20
@@ -235,6 +236,31 @@ def yaml_pointer_lines(span: yaml_doc.Span | int | None) -> dict[str, int]:
 # detect
 # ---------------------------------------------------------------------------------------------------------
 
+#: The parses of the detection under way (``sniffing``), by what was parsed how; None outside one.
+_SNIFFED: ContextVar[dict[Hashable, Any] | None] = ContextVar("driftguard_sniffed", default=None)
+
+
+@contextmanager
+def sniffing() -> Iterator[None]:
+    """One detection: inside it each file is read and parsed once (``sniffed``), however many kinds' ``detect``
+    ask about it (every kind is asked, and a dozen parse JSON or YAML). Detections only read what they get."""
+    token = _SNIFFED.set({})
+    try:
+        yield
+    finally:
+        _SNIFFED.reset(token)
+
+
+def sniffed(key: Hashable, parse: Callable[[], Any]) -> Any:
+    """``parse()``, once per ``key`` inside ``sniffing`` (every call outside one parses)."""
+    memo = _SNIFFED.get()
+    if memo is None:
+        return parse()
+    if key not in memo:
+        memo[key] = parse()
+    return memo[key]
+
+
 def sniff(path: Path, head: bytes, suffixes: Iterable[str] = (".json", ".yaml", ".yml"),
           limits: Limits = DEFAULT) -> Any:
     """The parsed content of a small JSON/YAML file for ``detect``; None when it cannot be read. Never raises
@@ -242,7 +268,11 @@ def sniff(path: Path, head: bytes, suffixes: Iterable[str] = (".json", ".yaml", 
     suffix = path.suffix.lower()
     if suffix not in tuple(suffixes):
         return None
-    small = replace(limits, file_bytes=min(limits.file_bytes, SNIFF_LIMIT))
+    small = capped(limits, "file_bytes", SNIFF_LIMIT)
+    return sniffed(("sniff", str(path), small), lambda: _sniff(path, suffix, small))
+
+
+def _sniff(path: Path, suffix: str, small: Limits) -> Any:
     try:
         text = files.read_text(path, small)
         if suffix == ".json":

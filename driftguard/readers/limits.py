@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 
 from driftguard.errors import LimitError, UsageError
 
@@ -120,6 +121,13 @@ def parse_limit_value(raw: object) -> int | None:
     return value if 0 < value <= MAX_LIMIT else None
 
 
+@lru_cache(maxsize=64)
+def capped(limits: Limits, name: str, most: int) -> Limits:
+    """``limits`` with the limit ``name`` lowered to ``most`` where it is higher (detection reads small files
+    only); one object per combination, since building a Limits checks every field."""
+    return replace(limits, **{name: min(getattr(limits, name), most)})
+
+
 def names() -> list[str]:
     """Every limit's name, in declaration order."""
     return [f.name for f in fields(Limits)]
@@ -127,4 +135,4 @@ def names() -> list[str]:
 
 DEFAULT = Limits()
 
-__all__ = ["DEFAULT", "LimitError", "Limits", "names", "parse_limit_value"]
+__all__ = ["DEFAULT", "LimitError", "Limits", "capped", "names", "parse_limit_value"]
