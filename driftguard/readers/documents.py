@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from driftguard.errors import DriftguardError, ExtractionError, LimitError
 from driftguard.readers import files, yaml_doc
@@ -251,14 +251,17 @@ def sniffing() -> Iterator[None]:
         _SNIFFED.reset(token)
 
 
-def sniffed(key: Hashable, parse: Callable[[], Any]) -> Any:
+T = TypeVar("T")
+
+
+def sniffed(key: Hashable, parse: Callable[[], T]) -> T:
     """``parse()``, once per ``key`` inside ``sniffing`` (every call outside one parses)."""
     memo = _SNIFFED.get()
     if memo is None:
         return parse()
     if key not in memo:
         memo[key] = parse()
-    return memo[key]
+    return cast(T, memo[key])
 
 
 def sniff(path: Path, head: bytes, suffixes: Iterable[str] = (".json", ".yaml", ".yml"),
