@@ -210,13 +210,18 @@ def test_extract_imports_nothing_heavy_the_kind_does_not_need(kind: str, tmp_pat
 # -- what a config-only check leaves out (issue 24 point 3) --------------------------------------------------
 
 #: Readers and helpers of kinds the summarizer's check does not read (Python files, launch commands, container
-#: files, checkpoints, Modelfiles): detection imports every kind's module to ask it about each file, so each
-#: of these must be imported by its kind's ``extract`` (or ``detect`` after a cheap name test), never at the
-#: top of the kind's module. Each costs milliseconds of start-up that a check of JSON and Triton files pays.
+#: files, checkpoints, Modelfiles, GGUF, safetensors and ONNX files, TurboMind INI files): detection imports
+#: every kind's module to ask it about each file, so each of these must be imported by its kind's ``extract``
+#: (or ``detect`` after a cheap test of the name or first bytes), never at the top of the kind's module; the
+#: launcher tables only where a launch command is read (``engines.Launcher`` and friends are re-exported on
+#: first use), difflib only for a "did you mean". Each costs milliseconds of start-up that a check of JSON and
+#: Triton files pays.
 NOT_FOR_A_CONFIG_CHECK = ("driftguard.extractors.python_calls", "driftguard.readers.python_ast",
                           "driftguard.extractors.launch_common", "driftguard.extractors.checkpoint_common",
                           "driftguard.readers.pickle", "driftguard.readers.torch_archive",
-                          "driftguard.readers.modelfile")
+                          "driftguard.readers.modelfile", "driftguard.readers.gguf", "driftguard.readers.safetensors",
+                          "driftguard.readers.onnx_wire", "driftguard.readers.protowire", "driftguard.engines.launcher",
+                          "configparser", "difflib")
 
 
 def test_check_of_the_summarizer_imports_no_reader_of_a_kind_it_does_not_read() -> None:

@@ -22,12 +22,16 @@ heavy.
 
 from __future__ import annotations
 
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from driftguard.engines import transformers
-from driftguard.engines.launcher import Flag, Invocation, Launcher
 from driftguard.engines.spec import Decision, EngineSpec, Field, GenerationConfigUse, Layer, Range
 from driftguard.registry import PluginLoadError, Ref, Registry, module_with
+
+if TYPE_CHECKING:  # re-exported, imported on first use (``__getattr__``): only launch commands need them
+    from driftguard.engines.launcher import Flag as Flag
+    from driftguard.engines.launcher import Invocation as Invocation
+    from driftguard.engines.launcher import Launcher as Launcher
 
 
 class Engine(Protocol):
@@ -73,6 +77,8 @@ class LauncherModule(Protocol):
 
 def _accept_launchers(obj: object) -> LauncherModule:
     """A launcher module (TypeError saying what it lacks: the registry names the plug-in)."""
+    from driftguard.engines.launcher import Launcher
+
     module = module_with("LAUNCHERS")(obj)
     found = module.LAUNCHERS
     if not isinstance(found, tuple) or not found or not all(isinstance(x, Launcher) for x in found):
@@ -169,6 +175,16 @@ def _canonical_ranges() -> dict[str, Range]:
 
 #: Canonical key -> Range, for DG303.
 CANONICAL_RANGES: dict[str, Range] = _canonical_ranges()
+
+def __getattr__(name: str) -> object:
+    """``Flag``, ``Invocation`` and ``Launcher``, imported on first use: a check of model files and requests
+    reads no launch command."""
+    if name in ("Flag", "Invocation", "Launcher"):
+        from driftguard.engines import launcher
+
+        return getattr(launcher, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["CANONICAL_RANGES", "ENGINES", "LAUNCHERS", "Decision", "Engine", "EngineSpec", "Field", "Flag",
            "GenerationConfigUse", "Invocation", "Launcher", "LauncherModule", "Layer", "Range", "clear", "engine",

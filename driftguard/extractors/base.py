@@ -18,7 +18,6 @@ The rules every kind follows, so that no file is ever misread in silence (issue 
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -193,6 +192,8 @@ UNKNOWN_FIELDS = "unknown_fields"
 
 def ignored_note(why: str, name: str, known: Iterable[str]) -> str:
     """``why`` plus difflib's closest known name: "ignored by vLLM; did you mean temperature?"."""
+    import difflib  # here, not at the top: only a misspelt name needs it
+
     close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.6)
     return f"{why}; did you mean {close[0]}?" if close else why
 

@@ -30,11 +30,17 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.keys import chat_template_digest
 from driftguard.model import EffectiveConfig
-from driftguard.readers import gguf as gguf_header
+
+if TYPE_CHECKING:
+    from driftguard.readers import gguf as gguf_header
+
+#: The file's first bytes (``readers.gguf.MAGIC``; here so that detection does not import the reader).
+MAGIC = b"GGUF"
 
 INFO = KindInfo(
     kind="gguf",
@@ -70,11 +76,14 @@ CHAT_TEMPLATE = "tokenizer.chat_template"
 
 def detect(path: Path, head: bytes) -> bool:
     """The ``GGUF`` magic (Ollama's blobs have no extension), or a ``.gguf`` name."""
-    return head[:4] == gguf_header.MAGIC or (path.suffix.lower() == ".gguf" and path.is_file())
+    return head[:4] == MAGIC or (path.suffix.lower() == ".gguf" and path.is_file())
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """The effective config stated by one GGUF file's header."""
+    # imported here, not at the top: detection imports every kind's module, a check of JSON files too
+    from driftguard.readers import gguf as gguf_header
+
     header = gguf_header.read(path, options.limits)
     vb = ValueBuilder(INFO.kind, path)
     meta = header.metadata
@@ -131,6 +140,8 @@ def _precision(vb: ValueBuilder, header: gguf_header.Header, used: set[str]) -> 
     if top is not None:
         vb.set("precision.weights", _dtype(top), pointer="tensor_infos",
                note=f"ggml type {top} holds {elements[top]} of {sum(elements.values())} elements")
+    from driftguard.readers import gguf as gguf_header
+
     file_type = header.metadata.get("general.file_type")
     name = gguf_header.FILE_TYPES.get(file_type) if isinstance(file_type, int) else None
     if name is not None and name != "GUESSED":

@@ -15,7 +15,6 @@ input error.
 
 from __future__ import annotations
 
-import configparser
 import re
 from pathlib import Path
 from typing import Any
@@ -115,6 +114,8 @@ def _ignored_by_server(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> 
 
 
 def _extract_ini(path: Path, limits: Limits) -> EffectiveConfig:
+    import configparser  # here, not at the top: detection imports every kind's module
+
     text = read_text(path, limits)
     parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"), interpolation=None, strict=True)
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep option names' case

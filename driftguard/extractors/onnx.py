@@ -21,7 +21,6 @@ from driftguard.errors import ExtractionError
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
 from driftguard.normalize import FLOAT_DTYPES, normalize_dtype, parse_scalar
-from driftguard.readers import onnx_wire
 
 if TYPE_CHECKING:  # readers.onnx_proto is imported by extract, not by detection (every check imports this module)
     from driftguard.readers.onnx_proto import Graph, Model, Node, Tensor, ValueInfo, ValueType
@@ -70,11 +69,16 @@ def detect(path: Path, head: bytes) -> bool:
         return False
     if path.suffix.lower() == ".onnx":
         return True
+    if not head.startswith(b"\x08"):  # ir_version's tag, which looks_like_model requires first
+        return False  # most files: decided without importing the wire reader (detection asks every kind)
+    from driftguard.readers import onnx_wire
+
     return onnx_wire.looks_like_model(head)
 
 
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     """Read the graph's metadata (never tensor payloads) into canonical keys."""
+    from driftguard.readers import onnx_wire
     from driftguard.readers.onnx_proto import NotUtf8Error, decode_model
     from driftguard.readers.protowire import WireError
 

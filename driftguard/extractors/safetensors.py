@@ -16,7 +16,6 @@ from pathlib import Path
 
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.model import EffectiveConfig
-from driftguard.readers import safetensors as safetensors_header
 
 INFO = KindInfo(
     kind="safetensors",
@@ -37,6 +36,7 @@ def detect(path: Path, head: bytes) -> bool:
 def extract(path: Path, options: ExtractOptions) -> EffectiveConfig:
     # imported here, not at the top: detection imports every kind's module, a check of JSON files too
     from driftguard.extractors import checkpoint_common as pr
+    from driftguard.readers import safetensors as safetensors_header
 
     header = safetensors_header.read(path, options.limits)
     vb = ValueBuilder(INFO.kind, path)

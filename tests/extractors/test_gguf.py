@@ -158,3 +158,12 @@ def test_cli_hostile_header_exits_2(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert out.stderr.strip() == f"driftguard: error: {path}: GGUF header: 'k' has unknown value type 42 " \
                                  "(the specification's are 0-12)"
+
+
+def test_detection_knows_the_readers_magic() -> None:
+    # the kind keeps its own copy so that detecting any file does not import the header reader
+    from driftguard.extractors import gguf as kind
+    from driftguard.readers import gguf as reader
+
+    assert kind.MAGIC == reader.MAGIC
+    assert kind.detect(Path("blob"), reader.MAGIC + bytes(20)) and not kind.detect(Path("blob"), b"GGUX")
