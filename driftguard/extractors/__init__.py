@@ -17,6 +17,7 @@ its format owns and claiming content only on a strong signal (``base.Extractor.d
 
 from __future__ import annotations
 
+import os
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
@@ -198,8 +199,8 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
     if cache is None or info(kind).runtime:
         return get(kind).extract(p, options)
     # A model file reads the same whichever side, model or model folder names it: once per run.
-    key = (str(p.resolve()), kind, tuple(sorted(options.substitutions.items())), options.limits,
-           str(options.root_for(p).resolve()))
+    key = (os.path.realpath(p), kind, tuple(sorted(options.substitutions.items())), options.limits,
+           os.path.realpath(options.root_for(p)))
     hit = cache.get(key)
     if hit is None:
         hit = cache[key] = get(kind).extract(p, options)

@@ -25,7 +25,7 @@ def stated(artifact: EffectiveConfig, key: str) -> tuple[Json, Value] | None:
     if whole is not None:
         return whole.value, whole
     prefix = key + "."
-    parts = {k[len(prefix):]: v for k, v in sorted(artifact.values.items()) if k.startswith(prefix)}
+    parts = {k[len(prefix):]: v for k, v in sorted((k, v) for k, v in artifact.values.items() if k.startswith(prefix))}
     if not parts:
         return None
     return {name: v.value for name, v in parts.items()}, next(iter(parts.values()))
