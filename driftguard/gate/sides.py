@@ -77,11 +77,17 @@ def tied(configs: Sequence[EffectiveConfig]) -> dict[str, tuple[Value, ...]]:
     the best on the documented rules (serving engine, explicit, kind rank), in manifest order; keys one artifact
     decides are left out. Two graphs of one model, two Triton configs: which one the server uses is nowhere in
     the files, so a rule (DG204) reports them when they disagree rather than letting the later one win."""
+    counts: dict[str, int] = {}
+    for cfg in configs:
+        for key in cfg.values:
+            counts[key] = counts.get(key, 0) + 1
     best: dict[str, tuple[bool, bool, int]] = {}
     stated: dict[str, list[tuple[tuple[bool, bool, int], Value]]] = {}
     for cfg in configs:
         meta = extractors.info(cfg.kind)
         for key, value in cfg.values.items():
+            if counts[key] < 2:  # one artifact states it: nothing ties
+                continue
             level = (meta.runtime, value.explicit, meta.rank)
             stated.setdefault(key, []).append((level, value))
             best[key] = max(best.get(key, level), level)
