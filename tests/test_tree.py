@@ -81,8 +81,6 @@ ELSEWHERE: dict[str, str] = {
          "tests/parity/test_codes.py (every code's cases through the stage), tests/parity/test_sequences.py"),
     "readers/__init__.py":
         "a docstring only; its modules: tests/readers/test_pickle.py, tests/attacks/test_documents.py",
-    "readers/documents.py":
-        "bounded JSON/YAML/INI: tests/attacks/test_documents.py, tests/attacks/test_documents_props.py",
     "readers/onnx_wire.py":
         "tests/extractors/test_onnx.py (agreement with onnx.load), tests/attacks/test_onnx.py",
     "readers/protowire.py": "under onnx_wire: tests/attacks/test_onnx.py, tests/extractors/test_onnx.py",
