@@ -336,7 +336,7 @@ def is_within(path: str | Path, root: str | Path) -> bool:
         base = Path(root).resolve()
     except (OSError, RuntimeError, ValueError):  # a symlink loop, an impossible name
         return False
-    return real == base or base in real.parents
+    return real.is_relative_to(base)  # real == base or base in real.parents, without building each parent
 
 
 def confine(path: str | Path, root: str | Path, what: str = "path", *, origin: str | None = None,

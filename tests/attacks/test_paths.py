@@ -121,3 +121,16 @@ def test_a_file_longer_than_its_size_is_read_whole_and_still_bounded() -> None:
     assert data.startswith(b"Name:") and b"\nVmRSS:" in data  # the whole file, though its size says 0
     with pytest.raises(LimitError, match="file_bytes"):
         files.read_bytes(proc, DEFAULT.with_overrides({"file_bytes": "64"}))
+
+
+def test_is_within_is_by_whole_components_after_symlinks(tmp_path: Path) -> None:
+    from driftguard.readers.files import is_within
+
+    root = tmp_path / "tree"
+    (root / "sub").mkdir(parents=True)
+    (tmp_path / "tree-sibling").mkdir()  # shares the root's name as a prefix, lies outside
+    (root / "out").symlink_to(tmp_path / "tree-sibling")
+    (root / "in").symlink_to(root / "sub")
+    assert is_within(root, root) and is_within(root / "sub" / "x.json", root) and is_within(root / "in", root)
+    assert not is_within(tmp_path / "tree-sibling", root) and not is_within(root / "out" / "x.json", root)
+    assert not is_within(root / ".." / "tree-sibling", root) and not is_within(tmp_path, root)
