@@ -150,7 +150,7 @@ def _check_scope(path: str, what: str) -> Path:
     real = _resolved(path)
     scope = _scope()
     _note(path, real)
-    if scope.roots and not any(real == r or r in real.parents for r in scope.roots):
+    if scope.roots and not any(real.is_relative_to(r) for r in scope.roots):  # r itself or below it
         shown = ", ".join(str(r) for r in scope.roots)
         raise ExtractionError(f"refused: this {what} resolves to '{real}', outside {shown} (a symlink or '..' "
                               "may not lead a read out of the checked tree)", path)
