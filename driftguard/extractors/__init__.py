@@ -198,9 +198,10 @@ def extract(path: str | Path, kind: str | None = None, options: ExtractOptions |
     cache = options.cache
     if cache is None or info(kind).runtime:
         return get(kind).extract(p, options)
-    # A model file reads the same whichever side, model or model folder names it: once per run.
+    # A model file reads the same whichever side, model or model folder names it: once per run. The root as
+    # given (a run has one): resolving it again for every artifact cost more than the rare second spelling saves.
     key = (os.path.realpath(p), kind, tuple(sorted(options.substitutions.items())), options.limits,
-           os.path.realpath(options.root_for(p)))
+           str(options.root_for(p)))
     hit = cache.get(key)
     if hit is None:
         hit = cache[key] = get(kind).extract(p, options)
