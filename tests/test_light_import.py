@@ -214,14 +214,15 @@ def test_extract_imports_nothing_heavy_the_kind_does_not_need(kind: str, tmp_pat
 #: every kind's module to ask it about each file, so each of these must be imported by its kind's ``extract``
 #: (or ``detect`` after a cheap test of the name or first bytes), never at the top of the kind's module; the
 #: launcher tables only where a launch command is read (``engines.Launcher`` and friends are re-exported on
-#: first use), difflib only for a "did you mean". Each costs milliseconds of start-up that a check of JSON and
-#: Triton files pays.
+#: first use), difflib only for a "did you mean", the library version floors only where a runner loads its
+#: library (the hf runner's settings validate the summarizer's parity section). Each costs milliseconds of
+#: start-up that a check of JSON and Triton files pays.
 NOT_FOR_A_CONFIG_CHECK = ("driftguard.extractors.python_calls", "driftguard.readers.python_ast",
                           "driftguard.extractors.launch_common", "driftguard.extractors.checkpoint_common",
                           "driftguard.readers.pickle", "driftguard.readers.torch_archive",
                           "driftguard.readers.modelfile", "driftguard.readers.gguf", "driftguard.readers.safetensors",
                           "driftguard.readers.onnx_wire", "driftguard.readers.protowire", "driftguard.engines.launcher",
-                          "configparser", "difflib")
+                          "driftguard.readers.floors", "configparser", "difflib")
 
 
 def test_check_of_the_summarizer_imports_no_reader_of_a_kind_it_does_not_read() -> None:

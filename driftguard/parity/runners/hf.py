@@ -59,7 +59,6 @@ from driftguard.parity.runners.base import (
     edge_token_ids,
 )
 from driftguard.parity.runners.tokenizer import SideTokenizer
-from driftguard.readers import floors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -223,6 +222,8 @@ class HfRunner:
             import transformers as _transformers
         except ImportError:
             raise MissingExtraError("parity with Hugging Face models", "hf", "transformers") from None
+        from driftguard.readers import floors  # here: a check validates this runner's settings, runs nothing
+
         floors.check("torch", torch.__version__)  # transformers reads .bin weights with torch.load
         transformers: Any = _transformers  # partly typed; used through its documented Auto* API only
         assert self.artifact is not None
