@@ -151,7 +151,7 @@ def candidates(path: Path) -> tuple[list[str], str]:
     from driftguard.readers.files import head as read_head
 
     head = read_head(path)  # refuses FIFOs and devices: detection must not block or read without end
-    with sniffing():  # each kind asks about the same file: it is read and parsed once
+    with sniffing(path, head):  # each kind asks about the same file: it is read and parsed once
         claims = [kind for kind in available_kinds() if _claims(kind, path, head)]
     by_name = [kind for kind in claims if any(fnmatchcase(path.name, p) for p in info(kind).names)]
     return (by_name, "name") if by_name else (claims, "content")

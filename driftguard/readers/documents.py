@@ -241,10 +241,16 @@ _SNIFFED: ContextVar[dict[Hashable, Any] | None] = ContextVar("driftguard_sniffe
 
 
 @contextmanager
-def sniffing() -> Iterator[None]:
+def sniffing(path: Path | None = None, head: bytes = b"") -> Iterator[None]:
     """One detection: inside it each file is read and parsed once (``sniffed``), however many kinds' ``detect``
-    ask about it (every kind is asked, and a dozen parse JSON or YAML). Detections only read what they get."""
-    token = _SNIFFED.set({})
+    ask about it (every kind is asked, and a dozen parse JSON or YAML). Detections only read what they get.
+
+    ``path``/``head``: the file detected and its first bytes as ``files.head`` read them; shorter than
+    ``files.HEAD_BYTES``, they are the whole file, which ``sniff`` then parses without opening it again."""
+    memo: dict[Hashable, Any] = {}
+    if path is not None and 0 < len(head) < files.HEAD_BYTES:
+        memo[("whole", str(path))] = head
+    token = _SNIFFED.set(memo)
     try:
         yield
     finally:
@@ -276,10 +282,17 @@ def sniff(path: Path, head: bytes, suffixes: Iterable[str] = (".json", ".yaml", 
 
 
 def _sniff(path: Path, suffix: str, small: Limits) -> Any:
+    memo = _SNIFFED.get()
+    whole = memo.get(("whole", str(path))) if memo is not None else None
     try:
-        text = files.read_text(path, small)
+        if whole is None:
+            text = files.read_text(path, small)
+        elif len(whole) > small.file_bytes:  # as files.read_text refuses it
+            return None
+        else:
+            text = whole.decode("utf-8-sig")
         if suffix == ".json":
             return loads_json(text, str(path), small)
         return yaml_doc.loads(text, str(path), ExtractionError, small, duplicates="last").data
-    except DriftguardError:
+    except (DriftguardError, UnicodeDecodeError):  # files.read_text refuses bytes that are not UTF-8 as well
         return None

@@ -291,7 +291,11 @@ def read_text(path: str | Path, limits: Limits = DEFAULT, what: str = "file") ->
         raise ExtractionError(f"not UTF-8 text (byte {exc.start})", str(path), line) from None
 
 
-def head(path: str | Path, size: int = 4096) -> bytes:
+#: Bytes ``head`` reads for kind detection.
+HEAD_BYTES = 4096
+
+
+def head(path: str | Path, size: int = HEAD_BYTES) -> bytes:
     """The first ``size`` bytes of a regular file (for kind detection); b"" for a folder."""
     if Path(path).is_dir():
         return b""

@@ -65,3 +65,26 @@ def test_capped_lowers_one_limit_and_keeps_a_lower_one() -> None:
     assert capped(DEFAULT, "file_bytes", 10).objects == DEFAULT.objects
     assert capped(Limits(file_bytes=5), "file_bytes", 10).file_bytes == 5
     assert capped(DEFAULT, "file_bytes", 10) is capped(DEFAULT, "file_bytes", 10)
+
+
+def test_a_detection_parses_a_small_file_from_its_head(tmp_path: Path, reads: list[str]) -> None:
+    path = tmp_path / "params.json"
+    path.write_text(json.dumps({"model": "m", "gpu_memory_utilization": 0.9}))
+    assert extractors.detect(path) == "vllm"
+    assert reads == []  # the head held the whole file: parsed from it, not opened again
+
+
+def test_a_whole_head_is_held_to_the_limits_a_read_would_be(tmp_path: Path, reads: list[str]) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_bytes(b"top_p: 0.9\n")
+    head = path.read_bytes()
+    with documents.sniffing(path, head):
+        assert documents.sniff(path, head) == {"top_p": 0.9}
+        assert documents.sniff(path, head, limits=Limits(file_bytes=5)) is None  # read_text refuses 11 bytes
+    assert documents.sniff(path, head, limits=Limits(file_bytes=5)) is None
+    bad = tmp_path / "b.yaml"
+    bad.write_bytes(b"top_p: \xff\n")
+    with documents.sniffing(bad, bad.read_bytes()):
+        assert documents.sniff(bad, bad.read_bytes()) is None  # not UTF-8, as read_text says
+    assert documents.sniff(bad, bad.read_bytes()) is None
+    assert reads == [str(path), str(bad)]
