@@ -55,6 +55,8 @@ class _Scope:
 
     roots: tuple[Path, ...] = ()
     seen: tuple[set[Path], ...] = ()
+    #: Each root as given, with what it resolved to when the block began (``is_within`` of a path under it).
+    named: tuple[tuple[str, Path], ...] = ()
 
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("driftguard_read_scope", default=None)
@@ -71,7 +73,11 @@ def confined(*roots: str | Path) -> Iterator[None]:
     ``roots``; what is being recorded stays recorded. Threads the block starts get it only through
     ``contextvars.copy_context().run``."""
     outer = _scope()
-    token = _SCOPE.set(_Scope(tuple(_resolved(r) for r in roots), outer.seen))
+    named: list[tuple[str, Path]] = []
+    for root in roots:
+        with suppress(OSError, RuntimeError, ValueError):  # a root that does not resolve is resolved (and fails) anew
+            named.append((str(root), Path(root).resolve()))
+    token = _SCOPE.set(_Scope(tuple(_resolved(r) for r in roots), outer.seen, tuple(named)))
     try:
         yield
     finally:
@@ -89,7 +95,7 @@ def recording() -> Iterator[set[Path]]:
     each symlink met resolving it, and its target."""
     outer = _scope()
     seen: set[Path] = set()
-    token = _SCOPE.set(_Scope(outer.roots, (*outer.seen, seen)))
+    token = _SCOPE.set(_Scope(outer.roots, (*outer.seen, seen), outer.named))
     try:
         yield seen
     finally:
@@ -334,10 +340,13 @@ def is_dir(path: str | Path) -> bool:
 
 
 def is_within(path: str | Path, root: str | Path) -> bool:
-    """True when ``path`` (symlinks resolved) is ``root`` or lies under it."""
+    """True when ``path`` (symlinks resolved) is ``root`` or lies under it. A root of the :func:`confined` block
+    under way is taken as resolved when the block began, as the block's own checks take it (a gate run confines
+    thousands of artifacts to one root)."""
+    given = str(root)
     try:
         real = Path(path).resolve()
-        base = Path(root).resolve()
+        base = next((b for name, b in _scope().named if name == given), None) or Path(root).resolve()
     except (OSError, RuntimeError, ValueError):  # a symlink loop, an impossible name
         return False
     return real.is_relative_to(base)  # real == base or base in real.parents, without building each parent

@@ -198,3 +198,18 @@ def test_links_walks_relative_and_absolute_targets(tmp_path: Path) -> None:
     (tmp_path / "abs").symlink_to(tmp_path / "rel")
     assert files.links(tmp_path / "abs" / "f") == [tmp_path / "abs", tmp_path / "rel"]
     assert files.links(os.path.relpath(tmp_path / "d" / "f")) == []
+
+
+def test_is_within_takes_a_confined_root_as_it_resolved_when_the_block_began(tmp_path: Path) -> None:
+    # as the block's own open checks do: a root re-pointed during the run does not move what it confines
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    root = tmp_path / "root"
+    root.symlink_to(first)
+    with files.confined(root):
+        root.unlink()
+        root.symlink_to(second)
+        assert files.is_within(first / "a.json", root) and not files.is_within(second / "a.json", root)
+        assert files.is_within(second / "a.json", str(second))  # another root: resolved now
+    assert files.is_within(second / "a.json", root) and not files.is_within(first / "a.json", root)
