@@ -60,12 +60,15 @@ from driftguard.readers.files import confine, is_dir, read_text
 def is_engine_args(path: Path) -> bool:
     """A Triton vllm_backend ``model.json`` or a file vLLM's detection claims (``model`` plus engine keys): it
     configures the engine, so the side's requests are read with it as context (``KindInfo.engine_args``)."""
+    from driftguard.readers.documents import sniffing
     from driftguard.readers.files import head
 
     if path.name == "model.json":
         return True
     try:
-        return detect(path, head(path))
+        first = head(path)
+        with sniffing(path, first):  # a small file is parsed from its head, not opened again
+            return detect(path, first)
     except (OSError, ValueError):
         return False
 

@@ -217,3 +217,19 @@ def test_speculative_decoding_names_its_heads(tmp_path: Path) -> None:
     bad.write_text("model: m\nspeculative_config:\n  model: 3\n")
     with pytest.raises(ExtractionError, match=r"speculative_config\.model must be a string"):
         extract(bad, "vllm")
+
+
+def test_engine_args_of_a_small_file_are_told_from_its_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from driftguard.extractors import vllm
+    from driftguard.readers import files
+
+    engine = tmp_path / "serve.json"
+    engine.write_text('{"model": "m", "gpu_memory_utilization": 0.9}')
+    request = tmp_path / "request.json"
+    request.write_text('{"temperature": 0.7}')
+    reads: list[object] = []
+    real = files.read_text
+    monkeypatch.setattr(files, "read_text", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    assert vllm.is_engine_args(engine) and not vllm.is_engine_args(request)
+    assert vllm.is_engine_args(tmp_path / "model.json")  # Triton's vllm_backend file, by name
+    assert reads == []  # each parsed from the head read to detect it, not opened a second time
