@@ -8,7 +8,8 @@ included, peak RSS from the child), interleaved with ``python -c "import torch"`
 is a paired ratio to, run for run. ``--quick``: 500 models, 3 runs, no shards (a minute or two).
 
 ``--baseline DIR``: a checkout of another revision (``git worktree add /tmp/base REV``), timed in the same
-run on the same repositories (its ``driftguard`` imported from DIR), each figure then shown as a ratio.
+run on the same repositories (its ``driftguard`` imported from DIR), each figure then shown as a ratio. This
+checkout's own ``driftguard`` is imported from this checkout (``PYTHONPATH``), whatever is installed.
 
 Each model has seven artifacts: training config.json, tokenizer_config.json and generation_config.json; on the
 deployment side a Triton config.pbtxt (vllm backend), the vllm_backend's model.json (engine args), a serving
@@ -111,7 +112,9 @@ def main() -> None:
     args = parser.parse_args()
     args.models = args.models or ([500] if args.quick else [500, 5000])
     args.shards = args.shards if args.shards is not None else (0 if args.quick else 10)
-    sources: list[tuple[str, Path | None]] = [("this", None)]
+    # PYTHONPATH names each checkout: from the data folder, python -m driftguard would otherwise import the
+    # installed package (an editable install of another worktree), not this checkout's
+    sources: list[tuple[str, Path | None]] = [("this", ROOT)]
     if args.baseline is not None:
         sources.append(("baseline", args.baseline.resolve()))
     results: dict[tuple[str, int], float] = {}
