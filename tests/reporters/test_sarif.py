@@ -204,3 +204,145 @@ def test_base_run_marks_each_result_new_or_unchanged(tmp_path: Path) -> None:
                       "preprocessing.max_length": ("unchanged", "error")}
     plain = log_of(driftguard.check(repo / "driftguard.yaml", today=TODAY))
     assert all("baselineState" not in r for r in plain["runs"][0]["results"])
+
+
+# Issue 25 point 2: mutants of sarif.py that survived the tests above. Expected values come from the SARIF 2.1.0
+# schema (tests/schemas: region.startLine "minimum": 1; result.relatedLocations "locations relevant to this
+# result"; reportingDescriptor shortDescription "a concise description", fullDescription "a description"), the
+# module's documented contract (its docstring) and values written out by hand, not from sarif.py's code.
+
+def _one(finding: Finding, status: str = "unapproved", approval: str | None = None,
+         approvals: tuple[Any, ...] = (), rules: tuple[Any, ...] = ()) -> dict[str, Any]:
+    report = Report((ModelResult(finding.model or "", (Judged(finding, status, approval),)),),
+                    approvals=approvals, rules=rules)
+    log = log_of(report)
+    validate(log)
+    result: dict[str, Any] = log["runs"][0]["results"][0]
+    return result
+
+
+def _at(path: str, line: int | None, pointer: str | None = None) -> Any:
+    from driftguard.model import Origin, Value
+
+    return Value(0.5, Origin(path, line, pointer))
+
+
+@pytest.mark.parametrize(("line", "region"), [(1, {"startLine": 1}), (2, {"startLine": 2}), (0, None), (None, None)])
+def test_start_line_is_the_values_line_from_the_first_and_none_below_it(line: int | None,
+                                                                        region: dict[str, int] | None) -> None:
+    """startLine is 1-based (the schema's minimum is 1), so a value on line 1 has a region with startLine
+    1, and a value with no line (or an impossible line 0) has no region at all rather than an invalid one."""
+    finding = Finding("DG101", "drift.value", "k", "k differs", model="m", deployed=_at("d.yaml", line))
+    (location,) = _one(finding)["locations"]
+    assert location["physicalLocation"].get("region") == region
+    assert location["physicalLocation"]["artifactLocation"] == {"uri": "d.yaml", "uriBaseId": "%SRCROOT%"}
+
+
+def test_related_locations_are_every_value_but_the_one_the_result_points_at() -> None:
+    """relatedLocations: the training value and each related value, in that order, with their own lines
+    and ids 0, 1..., each message naming which value it is; the deployed value is the result's location."""
+    finding = Finding("DG101", "drift.value", "k", "k differs", model="m", deployed=_at("d.yaml", 3),
+                      training=_at("t.json", 7), related=(_at("r.yaml", 11),))
+    result = _one(finding)
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 3}
+    related = [(r["id"], r["physicalLocation"]["artifactLocation"]["uri"], r["physicalLocation"]["region"],
+                r["message"]["text"].split(" ")[0]) for r in result["relatedLocations"]]
+    assert related == [(0, "t.json", {"startLine": 7}, "training"), (1, "r.yaml", {"startLine": 11}, "related")]
+
+
+def test_a_finding_with_only_related_values_points_at_the_first_and_relates_the_rest() -> None:
+    finding = Finding("DG101", "drift.value", "k", "k differs", model="m",
+                      related=(_at("a.yaml", 2), _at("b.yaml", 5), _at("c.yaml", 8)))
+    result = _one(finding)
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "a.yaml"
+    assert [r["physicalLocation"]["artifactLocation"]["uri"] for r in result["relatedLocations"]] == \
+        ["b.yaml", "c.yaml"]
+
+
+def test_the_other_sides_value_is_related_even_where_an_equal_origin_is_written() -> None:
+    """The training value read at the same place as the deployed one (an equal Origin, another object) is still
+    the other side's value: its related location says so, with the value."""
+    finding = Finding("DG101", "drift.value", "k", "k differs", model="m", deployed=_at("same.yaml", 4, "/k"),
+                      training=_at("same.yaml", 4, "/k"))
+    (related,) = _one(finding)["relatedLocations"]
+    assert related["message"]["text"].startswith("training value 0.5 ")
+    seen_twice = Finding("DG101", "drift.value", "k", "k differs", model="m", deployed=_at("same.yaml", 4, "/k"),
+                         related=(_at("same.yaml", 4, "/k"),))
+    (related,) = _one(seen_twice)["relatedLocations"]
+    assert related["message"]["text"].startswith("related value 0.5 ")
+
+
+@pytest.mark.parametrize(("model", "text"), [("m", "m: k differs [UNAPPROVED]"), (None, "k differs [UNAPPROVED]")])
+def test_the_message_names_the_model_when_there_is_one(model: str | None, text: str) -> None:
+    finding = Finding("DG101", "drift.value", "k", "k differs", model=model, deployed=_at("d.yaml", 1))
+    result = _one(finding)
+    assert result["message"]["text"] == text
+    fqn = "m/k" if model else "k"
+    assert result["locations"][0]["logicalLocations"] == [{"name": "k", "fullyQualifiedName": fqn}]
+
+
+def _approval(reason: str) -> Any:
+    from driftguard.report import ApprovalRef
+
+    return ApprovalRef("a-1", "approvals/a-1.yaml", 3, "m", "k", "2027-01-31", 30, "used", reason=reason)
+
+
+@pytest.mark.parametrize(("approvals", "justification", "where"), [
+    ((), "approved by a-1", None),
+    ((_approval(""),), "approved by a-1", {"uri": "approvals/a-1.yaml", "uriBaseId": "%SRCROOT%"}),
+    ((_approval("accepted for v2"),), "approved by a-1: accepted for v2",
+     {"uri": "approvals/a-1.yaml", "uriBaseId": "%SRCROOT%"}),
+])
+def test_a_suppression_justifies_with_the_approvals_reason_where_there_is_one(
+        approvals: tuple[Any, ...], justification: str, where: dict[str, str] | None) -> None:
+    """An approved result carries one external suppression; its justification names the approval and
+    its reason (none: no trailing colon), its location the approval file when the report lists it."""
+    finding = Finding("DG101", "drift.value", "k", "k differs", model="m", deployed=_at("d.yaml", 1))
+    (suppression,) = _one(finding, "approved", "a-1", approvals)["suppressions"]
+    assert suppression["justification"] == justification
+    assert suppression.get("location", {}).get("physicalLocation", {}).get("artifactLocation") == where
+
+
+def test_rule_descriptions_fall_back_from_doc_to_summary_to_name() -> None:
+    """shortDescription, fullDescription and help: the docstring's first line, the whole
+    docstring; where one is missing the next best text, never an empty string."""
+    from driftguard.model import Severity
+    from driftguard.report import RuleInfo
+
+    rules = (RuleInfo("DG101", "drift.value", Severity.ERROR, "S1", "D1"),
+             RuleInfo("DG102", "drift.other", Severity.WARNING, "S2", ""),
+             RuleInfo("DG103", "drift.third", Severity.INFO, "", ""),
+             RuleInfo("X900", "plugin.rule", Severity.WARNING, "", "D4", opt_in=True))
+    finding = Finding("DG101", "drift.value", "k", "k differs", model="m", deployed=_at("d.yaml", 1))
+    report = Report((ModelResult("m", (Judged(finding),)),), rules=rules)
+    log = log_of(report)
+    validate(log)
+    table = {r["id"]: (r["shortDescription"]["text"], r["fullDescription"]["text"], r["help"]["text"],
+                       r["defaultConfiguration"], r["properties"]["tags"])
+             for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert table == {
+        "DG101": ("S1", "D1", "D1", {"level": "error", "enabled": True}, ["driftguard", "DG1xx"]),
+        "DG102": ("S2", "S2", "S2", {"level": "warning", "enabled": True}, ["driftguard", "DG1xx"]),
+        "DG103": ("drift.third", "drift.third", "drift.third", {"level": "note", "enabled": True},
+                  ["driftguard", "DG1xx"]),
+        "X900": ("plugin.rule", "D4", "D4", {"level": "warning", "enabled": False}, ["driftguard", "plugin"]),
+    }
+
+
+def test_the_summarizers_rules_are_tagged_by_their_hundreds() -> None:
+    rules = log_of(driftguard.check(EXAMPLE / "driftguard.yaml", today=TODAY))["runs"][0]["tool"]["driver"]["rules"]
+    tags = {r["id"]: r["properties"]["tags"] for r in rules}
+    assert tags["DG101"] == ["driftguard", "DG1xx"] and tags["DG401"] == ["driftguard", "DG4xx"]
+    assert all(t[1] == f"DG{code[2]}xx" for code, t in tags.items())
+
+
+def test_the_log_is_utf8_json_indented_by_two() -> None:
+    """The file is UTF-8 (GitHub code scanning reads it so): text outside ASCII is written as itself, not as
+    \\u escapes; two-space indentation as every driftguard JSON output."""
+    finding = Finding("DG101", "drift.value", "k", "température differs", model="modèle",
+                      deployed=_at("d.yaml", 1))
+    text = render_check("sarif", Report((ModelResult("modèle", (Judged(finding),)),)))
+    assert "modèle: température differs" in text and "\\u00e8" not in text
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[1] == '  "$schema": "https://json.schemastore.org/sarif-2.1.0.json",'
+    assert text.endswith("}\n")
