@@ -121,7 +121,10 @@ def sqnr_db(reference: np.ndarray[Any, Any], candidate: np.ndarray[Any, Any]) ->
         return SQNR_CAP_DB
     if signal == 0:
         return -SQNR_CAP_DB
-    return min(SQNR_CAP_DB, 10.0 * math.log10(signal / noise))
+    ratio = signal / noise
+    if ratio == 0:  # an infinite noise power (an Inf in the candidate): -inf dB, not finite
+        return -math.inf
+    return min(SQNR_CAP_DB, 10.0 * math.log10(ratio))
 
 
 def classifier_agreement(reference: np.ndarray[Any, Any], candidate: np.ndarray[Any, Any],

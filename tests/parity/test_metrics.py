@@ -154,3 +154,12 @@ def test_a_nan_sample_is_the_worst_and_its_element_the_largest_error() -> None:
     cand[1, 1] = np.nan
     m = metrics.compare(ref, cand, atol=0.0, rtol=0.0)
     assert m.max_abs_at == (1, 1) and m.worst_samples[0][0] == 1
+
+
+def test_an_infinite_error_has_no_sqnr_and_is_no_crash() -> None:
+    """An Inf in the candidate against a finite reference: the noise power is infinite, so 10 log10(signal /
+    noise) is -inf dB, not a finite number (None), as every metric an Inf poisons (DG502 reports the Inf).
+    It was log10(0): compare() raised ValueError (math domain error), which the parity stage does not catch."""
+    m = metrics.compare(np.array([1.0, 2.0]), np.array([np.inf, 2.0]), atol=0, rtol=0)
+    assert m.sqnr_db is None and m.nonfinite_candidate == 1
+    assert metrics.sqnr_db(np.array([1.0, 2.0]), np.array([-np.inf, 2.0])) == -math.inf
