@@ -99,3 +99,23 @@ def test_each_equivalent_mutant_names_a_configured_module_a_line_and_a_reason() 
         source = (ROOT / module).read_text(encoding="utf-8").splitlines()
         assert source[int(line) - 1].strip() == code, f"{module}:{line} is no longer {code!r}"
         assert operator.startswith("core/") and len(reason) > 20, row
+
+
+def test_the_annotations_filter_finds_annotations_only() -> None:
+    """tests/mutation/annotations_filter.py skips a mutant whose text lies inside an annotation (columns in
+    characters, as Cosmic Ray counts them, also after a non-ASCII character), never one in evaluated code."""
+    from tests.mutation.annotations_filter import annotation_spans, inside
+
+    source = ("from __future__ import annotations\n"
+              "def f(a: int | None, é: str | None = None) -> float | None:\n"
+              "    return a | 2\n"
+              "x: dict[str, int | None] = {}\n")
+    spans = annotation_spans(source)
+    line = source.splitlines()[1]
+    for col in (line.index("int | None") + 4, line.index("str | None") + 4, line.index("float | None") + 6):
+        assert inside((2, col), (2, col + 1), spans), col
+    bar = source.splitlines()[3].index("|")
+    assert inside((4, bar), (4, bar + 1), spans)  # x: dict[str, int | None]
+    bar = source.splitlines()[2].index("|")
+    assert not inside((3, bar), (3, bar + 1), spans)  # return a | 2
+    assert not inside((2, 0), (2, 3), spans)  # def
