@@ -1,0 +1,263 @@
+"""Table tests per engine spec, written from the engines' own definitions (issue 25 point 3), never from the spec
+tables under test: for every range a serving path validates, the values exactly at each bound and just past it;
+for every decoding rule, each field at its neutral value and just off it; the documented defaults.
+
+Sources (shared/reference/defaults.md cites file, commit and line of each):
+* TGI: huggingface/text-generation-inference@db931fcf42da router/src/validation.rs ``validate`` (defaults.md §3,
+  TGI-VAL; the same checks at 01067f8ba8bc: temperature, repetition_penalty <= 0 refused, top_k <= 0 refused,
+  max_new_tokens 0 refused, top_p and typical_p refused at <= 0 or >= 1, frequency_penalty in -2.0..=2.0);
+  best_of ``exclusiveMinimum: 0`` in docs/openapi.json (tests/corpus/runtime/); server/.../utils/tokens.py
+  ``NextTokenChooser`` (TGI-TOK: sampling = do_sample or temperature != 1 or top_k != 0 or top_p < 1 or
+  typical_p < 1).
+* OpenAI: openai/openai-openapi@f85dbe223d40 openapi.json (defaults.md §5, OAI): temperature [0, 2], top_p
+  [0, 1], n [1, 128], presence and frequency penalty [-2, 2]; defaults temperature 1, top_p 1, n 1, penalties 0;
+  legacy Completions max_tokens 16, Chat Completions none.
+* lmdeploy: InternLM/lmdeploy@1263d5cd889b lmdeploy/messages.py ``GenerationConfig`` (defaults.md §6, LMD):
+  ``__post_init__`` 0 <= top_p <= 1, top_k >= 0, 0 <= temperature <= 2, 0 <= min_p <= 1; defaults n 1,
+  max_new_tokens 512, do_sample False, top_p 1.0, top_k 50, min_p 0.0, temperature 0.8, repetition_penalty 1.0;
+  ``_determine_gen_config``: do_sample False sets top_k 1, temperature 1.0, repetition_penalty 1.0.
+* TensorRT-LLM: NVIDIA/TensorRT-LLM@3585984b32cd cpp/tensorrt_llm/executor/samplingConfig.cpp (defaults.md §4.1,
+  TRT-SC: top_k >= 0, 0 < top_p <= 1, temperature >= 0, repetition_penalty > 0, min_p in [0, 1], beam width
+  > 0), tensorrtllm_backend@c2e65b88d852 utils.cc (TRTB-CC: a runtime_top_p <= 0 is unset, not refused), the
+  greedy rule (top_k 1, or top_k 0 with top_p 0, or temperature 0; beam search when beam_width > 1) and the
+  LLM API's greedy default while no sampling field is set (TRT-DOC, §4.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from driftguard import engines
+from driftguard.model import How, Origin, Value
+
+# (path, field, value, accepted): each bound exactly, and a step past it.
+RANGES = [
+    # TGI-VAL validate
+    ("tgi", "temperature", 0.0, False), ("tgi", "temperature", 0.01, True), ("tgi", "temperature", -1.0, False),
+    ("tgi", "top_k", 0, False), ("tgi", "top_k", 1, True), ("tgi", "top_k", -1, False),
+    ("tgi", "top_p", 0.0, False), ("tgi", "top_p", 0.01, True), ("tgi", "top_p", 0.99, True),
+    ("tgi", "top_p", 1.0, False),
+    ("tgi", "typical_p", 0.0, False), ("tgi", "typical_p", 0.5, True), ("tgi", "typical_p", 1.0, False),
+    ("tgi", "repetition_penalty", 0.0, False), ("tgi", "repetition_penalty", 0.5, True),
+    ("tgi", "frequency_penalty", -2.0, True), ("tgi", "frequency_penalty", 2.0, True),
+    ("tgi", "frequency_penalty", -2.5, False), ("tgi", "frequency_penalty", 2.5, False),
+    ("tgi", "max_new_tokens", 0, False), ("tgi", "max_new_tokens", 1, True),
+    ("tgi", "best_of", 0, False), ("tgi", "best_of", 1, True),
+    # OAI openapi.json
+    ("openai", "temperature", 0.0, True), ("openai", "temperature", 2.0, True),
+    ("openai", "temperature", -0.5, False), ("openai", "temperature", 2.5, False),
+    ("openai", "top_p", 0.0, True), ("openai", "top_p", 1.0, True), ("openai", "top_p", -0.5, False),
+    ("openai", "top_p", 1.5, False),
+    ("openai", "n", 1, True), ("openai", "n", 128, True), ("openai", "n", 0, False), ("openai", "n", 129, False),
+    ("openai-completions", "n", 128, True), ("openai-completions", "n", 129, False),
+    ("openai", "presence_penalty", -2.0, True), ("openai", "presence_penalty", 2.0, True),
+    ("openai", "presence_penalty", -2.5, False), ("openai", "presence_penalty", 2.5, False),
+    ("openai", "frequency_penalty", -2.0, True), ("openai", "frequency_penalty", 2.0, True),
+    ("openai", "frequency_penalty", -2.5, False), ("openai", "frequency_penalty", 2.5, False),
+    # LMD GenerationConfig.__post_init__ (the pipeline and the api_server)
+    ("lmdeploy-pipeline", "top_p", 0.0, True), ("lmdeploy-pipeline", "top_p", 1.0, True),
+    ("lmdeploy-pipeline", "top_p", -0.5, False), ("lmdeploy-pipeline", "top_p", 1.5, False),
+    ("lmdeploy-server", "top_p", 1.0, True), ("lmdeploy-server", "top_p", 1.5, False),
+    ("lmdeploy-pipeline", "top_k", 0, True), ("lmdeploy-pipeline", "top_k", -1, False),
+    ("lmdeploy-pipeline", "temperature", 0.0, True), ("lmdeploy-pipeline", "temperature", 2.0, True),
+    ("lmdeploy-pipeline", "temperature", -0.5, False), ("lmdeploy-pipeline", "temperature", 2.5, False),
+    ("lmdeploy-pipeline", "min_p", 0.0, True), ("lmdeploy-pipeline", "min_p", 1.0, True),
+    ("lmdeploy-pipeline", "min_p", -0.5, False), ("lmdeploy-pipeline", "min_p", 1.5, False),
+    # TRT-SC (the LLM API and trtllm-serve take SamplingParams)
+    ("trtllm-llmapi", "top_k", 0, True), ("trtllm-llmapi", "top_k", -1, False),
+    ("trtllm-llmapi", "top_p", 0.0, False), ("trtllm-llmapi", "top_p", 0.01, True),
+    ("trtllm-llmapi", "top_p", 1.0, True), ("trtllm-llmapi", "top_p", 1.5, False),
+    ("trtllm-serve", "top_p", 0.0, False), ("trtllm-serve", "top_p", 1.0, True),
+    ("trtllm-llmapi", "temperature", 0.0, True), ("trtllm-llmapi", "temperature", -0.5, False),
+    ("trtllm-llmapi", "repetition_penalty", 0.0, False), ("trtllm-llmapi", "repetition_penalty", 0.5, True),
+    ("trtllm-llmapi", "min_p", 0.0, True), ("trtllm-llmapi", "min_p", 1.0, True),
+    ("trtllm-llmapi", "min_p", -0.5, False), ("trtllm-llmapi", "min_p", 1.5, False),
+    # Triton tensorrtllm_backend: request tensors into the same SamplingConfig; runtime_top_p <= 0 is unset
+    ("triton-tensorrtllm", "runtime_top_k", 0, True), ("triton-tensorrtllm", "runtime_top_k", -1, False),
+    ("triton-tensorrtllm", "runtime_top_p", 0.0, True), ("triton-tensorrtllm", "runtime_top_p", -1.0, True),
+    ("triton-tensorrtllm", "temperature", 0.0, True), ("triton-tensorrtllm", "temperature", -0.5, False),
+    ("triton-tensorrtllm", "beam_width", 1, True), ("triton-tensorrtllm", "beam_width", 0, False),
+    ("triton-tensorrtllm", "repetition_penalty", 0.0, False),
+    ("triton-tensorrtllm", "repetition_penalty", 0.5, True),
+]
+
+
+@pytest.mark.parametrize(("spec", "name", "value", "ok"), RANGES)
+def test_each_bound_is_the_engines_own(spec: str, name: str, value: float, ok: bool) -> None:
+    msg = engines.get(spec).check(name, value)
+    assert (msg is None) == ok, msg
+    if not ok:
+        assert msg is not None and msg.startswith("must be in ")
+
+
+def test_tgi_says_that_tgi_rejects_it() -> None:
+    assert engines.get("tgi").check("top_p", 1.0) == "must be in (0, 1) (TGI rejects it)"
+    assert engines.get("openai").check("n", 129) == "must be in [1, 128]"
+
+
+def _values(values: Mapping[str, object], how: How = How.EXPLICIT) -> dict[str, Value]:
+    return {f"generation.{k}": Value(v, Origin("request.json", 1), how) for k, v in values.items()}
+
+
+def _samples(spec: str, values: Mapping[str, object], how: How = How.EXPLICIT) -> bool | None:
+    rule = engines.get(spec).decoding
+    assert rule is not None
+    decision = rule(_values(values, how))
+    return None if decision is None else decision.samples
+
+
+# TGI-TOK has_warpers: each warper at its neutral value samples nothing, just off it samples even with do_sample
+# false. Where the request's own do_sample decides (true, or false with no warper on) the rule adds nothing (None).
+@pytest.mark.parametrize(("values", "samples"), [
+    ({"do_sample": False, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "typical_p": 1.0}, None),
+    ({"do_sample": False, "temperature": 0.99}, True), ({"do_sample": False, "temperature": 1.01}, True),
+    ({"do_sample": False, "top_k": 1}, True), ({"do_sample": False, "top_k": 0}, None),
+    ({"do_sample": False, "top_p": 0.99}, True), ({"do_sample": False, "top_p": 1.0}, None),
+    ({"do_sample": False, "typical_p": 0.99}, True), ({"do_sample": False, "typical_p": 1.0}, None),
+    ({"temperature": 0.7}, True), ({"top_k": 1}, True), ({"typical_p": 0.5}, True),
+    ({}, False),  # do_sample's default is false and no warper is set
+    ({"temperature": 1.0, "top_k": 0, "top_p": 1.0, "typical_p": 1.0}, False),
+    ({"do_sample": True}, None), ({"do_sample": True, "temperature": 0.5}, None),
+    # the rule as written (top_k != 0, top_p < 1, typical_p < 1), also on values the router refuses
+    ({"do_sample": False, "top_k": -1}, True), ({"do_sample": False, "top_p": 1.5}, None),
+    ({"do_sample": False, "typical_p": 1.5}, None),
+])
+def test_tgi_samples_when_do_sample_or_any_warper(values: dict[str, object], samples: bool | None) -> None:
+    assert _samples("tgi", values) is samples
+
+
+def test_tgi_names_the_first_warper_that_samples() -> None:
+    rule = engines.get("tgi").decoding
+    assert rule is not None
+    decision = rule(_values({"do_sample": False, "temperature": 1.0, "top_p": 0.9, "typical_p": 0.5}))
+    assert decision is not None and decision.anchor == "generation.top_p"
+    assert decision.derived_from == ("generation.top_p", "generation.typical_p")
+
+
+@pytest.mark.parametrize(("spec", "values", "samples"), [
+    ("openai", {"temperature": 0}, False), ("openai", {"temperature": 0.01}, True),
+    ("openai", {"temperature": 1.0}, True), ("openai-completions", {"temperature": 0.0}, False),
+    ("openai", {}, None), ("openai", {"temperature": True}, None), ("openai", {"temperature": "0"}, None),
+])
+def test_openai_samples_at_any_temperature_above_zero(spec: str, values: dict[str, object],
+                                                      samples: bool | None) -> None:
+    assert _samples(spec, values) is samples
+
+
+def test_openai_defaults_are_the_api_references() -> None:
+    chat = {k: d.value for k, (d, _) in engines.get("openai").defaults().items()}
+    completions = {k: d.value for k, (d, _) in engines.get("openai-completions").defaults().items()}
+    assert chat == {"generation.temperature": 1.0, "generation.top_p": 1.0, "generation.num_return_sequences": 1,
+                    "generation.presence_penalty": 0.0, "generation.frequency_penalty": 0.0,
+                    "generation.seed": None}
+    assert completions == {**chat, "generation.max_new_tokens": 16}
+
+
+def test_lmdeploy_defaults_are_generation_configs() -> None:
+    pipeline = {k: d.value for k, (d, _) in engines.get("lmdeploy-pipeline").defaults().items()}
+    assert pipeline == {"generation.num_return_sequences": 1, "generation.max_new_tokens": 512,
+                        "generation.do_sample": False, "generation.top_p": 1.0, "generation.top_k": 50,
+                        "generation.min_p": 0.0, "generation.temperature": 0.8,
+                        "generation.repetition_penalty": 1.0, "generation.seed": None}
+    server = {k: d.value for k, (d, _) in engines.get("lmdeploy-server").defaults().items()}
+    assert server == {k: v for k, v in pipeline.items() if k != "generation.max_new_tokens"}  # session_len - prompt
+
+
+@pytest.mark.parametrize(("do_sample", "samples", "forced"), [
+    (False, False, {"generation.top_k": 1, "generation.temperature": 1.0, "generation.repetition_penalty": 1.0}),
+    (True, True, {}),
+])
+def test_lmdeploy_pipeline_greedy_forces_what_determine_gen_config_sets(do_sample: bool, samples: bool,
+                                                                       forced: dict[str, object]) -> None:
+    rule = engines.get("lmdeploy-pipeline").decoding
+    assert rule is not None
+    decision = rule(_values({"do_sample": do_sample}))
+    assert decision is not None and decision.samples is samples and dict(decision.forced) == forced
+    assert rule(_values({"do_sample": "false"})) is None and rule({}) is None
+
+
+@pytest.mark.parametrize("values", [{}, {"do_sample": False}, {"temperature": 0.0}])
+def test_lmdeploy_api_server_always_samples(values: dict[str, object]) -> None:
+    assert _samples("lmdeploy-server", values) is True
+
+
+@pytest.mark.parametrize(("values", "samples"), [
+    ({"top_k": 1}, False), ({"top_k": 1, "top_p": 0.9}, False), ({"top_k": 2}, True), ({"top_k": 0}, True),
+    ({"top_k": 0, "top_p": 0.0}, False), ({"top_p": 0.0}, False), ({"top_k": 2, "top_p": 0.0}, True),
+    ({"top_p": 0.9}, True), ({}, None),
+])
+def test_turbomind_samples_unless_top_k_is_one(values: dict[str, object], samples: bool | None) -> None:
+    assert _samples("turbomind", values) is samples
+
+
+# §4.1: greedy when top_k == 1, or top_k == 0 with top_p == 0, or temperature == 0; beam search (not sampling)
+# when beam_width > 1. Unset fields take the runtime's defaults: top_k 0, top_p 0.0, temperature 1.0, beams 1.
+@pytest.mark.parametrize(("values", "samples"), [
+    ({}, False), ({"top_k": 0, "top_p": 0.0}, False), ({"top_k": 0, "top_p": 0.01}, True),
+    ({"top_k": 1}, False), ({"top_k": 1, "top_p": 0.9}, False), ({"top_k": 2}, True),
+    ({"top_k": 2, "top_p": 0.0}, True),
+    ({"top_p": 0.9}, True), ({"top_p": 0.9, "temperature": 0.0}, False), ({"top_p": 0.9, "temperature": 0.01}, True),
+    ({"top_p": 0.9, "num_beams": 1}, True), ({"top_p": 0.9, "num_beams": 2}, False),
+    ({"top_p": [0.9, 0.0]}, None), ({"top_k": [1, 2]}, None), ({"num_beams": [1]}, None),
+    ({"temperature": [0.0]}, None),
+])
+def test_tensorrt_llm_greedy_and_beam_rules(values: dict[str, object], samples: bool | None) -> None:
+    assert _samples("triton-tensorrtllm", values) is samples
+    assert _samples("trtllm-serve", values) is samples
+
+
+@pytest.mark.parametrize(("values", "how", "samples"), [
+    ({}, How.EXPLICIT, False), ({"top_p": 0.9}, How.DEFAULT, False), ({"top_k": 5}, How.DERIVED, False),
+    ({"top_p": 0.9}, How.EXPLICIT, True), ({"top_p": 0.9}, How.INHERITED, True),
+    ({"top_k": 1}, How.EXPLICIT, False), ({"temperature": 0.0, "top_p": 0.9}, How.EXPLICIT, False),
+    ({"min_p": 0.5, "top_p": 0.9}, How.EXPLICIT, True),
+])
+def test_tensorrt_llm_llm_api_is_greedy_until_a_sampling_field_is_set(values: dict[str, object], how: How,
+                                                                     samples: bool) -> None:
+    """TRT-DOC: "By default (temperature = top_p = top_k = None), greedy sampling is used"; a value the
+    engine's own defaults supplied is not one the request set."""
+    assert _samples("trtllm-llmapi", values, how) is samples
+
+
+def test_tensorrt_llm_runtime_defaults_are_the_cpp_ones() -> None:
+    """TRT-DDP defaultDecodingParams.h: beam width 1, temperature 1.0, top_k 0, top_p 0.0, repetition 1.0,
+    min length 1, seed 0, length_penalty 0.0, early_stopping 1 (§4.1); the LLM API's max_tokens 32 and n 1
+    (§4.2); trtllm-serve's temperature 1.0, top_p 1.0, top_k 0, min_tokens 0 (§4.3)."""
+    triton = {k: d.value for k, (d, _) in engines.get("triton-tensorrtllm").defaults().items()}
+    assert {k: triton[k] for k in ("generation.num_beams", "generation.temperature", "generation.top_k",
+                                   "generation.top_p", "generation.repetition_penalty",
+                                   "generation.min_new_tokens", "generation.seed", "generation.length_penalty",
+                                   "generation.early_stopping")} == {
+        "generation.num_beams": 1, "generation.temperature": 1.0, "generation.top_k": 0, "generation.top_p": 0.0,
+        "generation.repetition_penalty": 1.0, "generation.min_new_tokens": 1, "generation.seed": 0,
+        "generation.length_penalty": 0.0, "generation.early_stopping": 1}
+    llm_api = {k: d.value for k, (d, _) in engines.get("trtllm-llmapi").defaults().items()}
+    assert (llm_api["generation.max_new_tokens"], llm_api["generation.num_return_sequences"]) == (32, 1)
+    serve = {k: d.value for k, (d, _) in engines.get("trtllm-serve").defaults().items()}
+    assert (serve["generation.temperature"], serve["generation.top_p"], serve["generation.top_k"],
+            serve["generation.min_new_tokens"]) == (1.0, 1.0, 0, 0)
+    assert engines.get("triton-tensorrtllm").canonical("no_repeat_ngram_size", 1 << 30) == 0  # TRT-SP: off
+
+
+def test_tgi_defaults_are_generate_parameters() -> None:
+    """TGI-VAL: temperature None -> 1.0, top_k None -> 0, top_p None -> 1.0, typical_p 1.0, repetition_penalty
+    1.0, frequency_penalty 0.0, best_of 1, seed None (random), stop []."""
+    tgi = {k: d.value for k, (d, _) in engines.get("tgi").defaults().items()}
+    assert tgi == {"generation.temperature": 1.0, "generation.top_k": 0, "generation.top_p": 1.0,
+                   "generation.typical_p": 1.0, "generation.repetition_penalty": 1.0,
+                   "generation.frequency_penalty": 0.0, "generation.num_return_sequences": 1,
+                   "generation.seed": None, "generation.stop": []}
+
+
+def test_tgi_generate_neither_watermarks_nor_returns_the_prompt_nor_applies_the_chat_template() -> None:
+    """router/src/lib.rs GenerateParameters: ``watermark`` is a ``#[serde(default)] bool`` (false);
+    router/src/server.rs ``generate``: ``return_full_text.unwrap_or(false)``, and it tokenizes ``inputs`` as
+    given (only ``chat_completions`` applies the chat template). A side that sets either field to its default
+    changes nothing."""
+    tgi = engines.get("tgi")
+    assert tgi.output_fields["parameters.watermark"] is False
+    assert tgi.output_fields["parameters.return_full_text"] is False
+    ((endpoint),) = tgi.endpoints
+    assert (endpoint.path, endpoint.field, endpoint.chat_template) == ("/generate", "inputs", False)
