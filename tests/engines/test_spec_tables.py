@@ -261,3 +261,18 @@ def test_tgi_generate_neither_watermarks_nor_returns_the_prompt_nor_applies_the_
     assert tgi.output_fields["parameters.return_full_text"] is False
     ((endpoint),) = tgi.endpoints
     assert (endpoint.path, endpoint.field, endpoint.chat_template) == ("/generate", "inputs", False)
+
+
+def test_openai_chat_takes_messages_and_completions_a_prompt() -> None:
+    """The API reference: Chat Completions (/v1/chat/completions) takes ``messages``, which the server renders
+    with the chat template; legacy Completions (/v1/completions) a raw ``prompt``. Each path has its one."""
+    (chat,) = engines.get("openai").endpoints
+    (completions,) = engines.get("openai-completions").endpoints
+    assert (chat.path, chat.field, chat.chat_template) == ("/v1/chat/completions", "messages", True)
+    assert (completions.path, completions.field, completions.chat_template) == ("/v1/completions", "prompt", False)
+
+
+def test_openai_echo_is_off_unless_asked() -> None:
+    """defaults.md §5 (OAI): Completions ``echo`` defaults to false, so a request with echo false changes
+    nothing and echo true (the prompt returned with the completion) does."""
+    assert engines.get("openai-completions").output_fields["echo"] is False
