@@ -224,7 +224,9 @@ def decoding(values: Mapping[str, Value]) -> Decision | None:
     beams, top_k, top_p, temp = get("num_beams", 1), get("top_k", 0), get("top_p", 0.0), get("temperature", 1.0)
     if any(isinstance(x, list) for x in (beams, top_k, top_p, temp)):
         return None
-    greedy = beams != 1 or top_k == 1 or (top_k == 0 and top_p == 0) or temp == 0
+    # tensorrtllm_backend resets a runtime_top_p <= 0 to unset, the runtime's 0.0 (§4.5): greedy with top_k 0
+    top_p_off = isinstance(top_p, (int, float)) and top_p <= 0
+    greedy = beams != 1 or top_k == 1 or (top_k == 0 and top_p_off) or temp == 0
     return Decision(not greedy, "generation.top_k", _WHY,
                     ("generation.top_k", "generation.top_p", "generation.temperature", "generation.num_beams"))
 
