@@ -74,6 +74,10 @@ RANGES = [
     ("trtllm-llmapi", "repetition_penalty", 0.0, False), ("trtllm-llmapi", "repetition_penalty", 0.5, True),
     ("trtllm-llmapi", "min_p", 0.0, True), ("trtllm-llmapi", "min_p", 1.0, True),
     ("trtllm-llmapi", "min_p", -0.5, False), ("trtllm-llmapi", "min_p", 1.5, False),
+    # NVIDIA/TensorRT-LLM@a98a9061d72f tensorrt_llm/sampling_params.py SamplingParams._validate:
+    # "truncate_prompt_tokens must be >= 1"
+    ("trtllm-llmapi", "truncate_prompt_tokens", 1, True), ("trtllm-llmapi", "truncate_prompt_tokens", 0, False),
+    ("trtllm-serve", "truncate_prompt_tokens", 0, False),
     # Triton tensorrtllm_backend: request tensors into the same SamplingConfig; runtime_top_p <= 0 is unset
     ("triton-tensorrtllm", "runtime_top_k", 0, True), ("triton-tensorrtllm", "runtime_top_k", -1, False),
     ("triton-tensorrtllm", "runtime_top_p", 0.0, True), ("triton-tensorrtllm", "runtime_top_p", -1.0, True),
@@ -200,6 +204,8 @@ def test_turbomind_samples_unless_top_k_is_one(values: dict[str, object], sample
     ({"top_k": 2, "top_p": 0.0}, True),
     ({"top_p": 0.9}, True), ({"top_p": 0.9, "temperature": 0.0}, False), ({"top_p": 0.9, "temperature": 0.01}, True),
     ({"top_p": 0.9, "num_beams": 1}, True), ({"top_p": 0.9, "num_beams": 2}, False),
+    # tensorrtllm_backend (TRTB-CC, §4.5): a runtime_top_p <= 0 is reset to unset, the runtime's 0.0: greedy
+    ({"top_k": 0, "top_p": -0.5}, False), ({"top_p": -1.0}, False), ({"top_k": 2, "top_p": -0.5}, True),
     ({"top_p": [0.9, 0.0]}, None), ({"top_k": [1, 2]}, None), ({"num_beams": [1]}, None),
     ({"temperature": [0.0]}, None),
 ])
@@ -233,11 +239,16 @@ def test_tensorrt_llm_runtime_defaults_are_the_cpp_ones() -> None:
         "generation.num_beams": 1, "generation.temperature": 1.0, "generation.top_k": 0, "generation.top_p": 0.0,
         "generation.repetition_penalty": 1.0, "generation.min_new_tokens": 1, "generation.seed": 0,
         "generation.length_penalty": 0.0, "generation.early_stopping": 1}
+    assert {k: triton[k] for k in ("generation.presence_penalty", "generation.frequency_penalty",
+                                   "generation.min_p", "generation.no_repeat_ngram_size")} == {
+        "generation.presence_penalty": 0.0, "generation.frequency_penalty": 0.0, "generation.min_p": 0.0,
+        "generation.no_repeat_ngram_size": 0}  # 1 << 30 is off, written 0 (the canonical value below)
     llm_api = {k: d.value for k, (d, _) in engines.get("trtllm-llmapi").defaults().items()}
     assert (llm_api["generation.max_new_tokens"], llm_api["generation.num_return_sequences"]) == (32, 1)
     serve = {k: d.value for k, (d, _) in engines.get("trtllm-serve").defaults().items()}
     assert (serve["generation.temperature"], serve["generation.top_p"], serve["generation.top_k"],
-            serve["generation.min_new_tokens"]) == (1.0, 1.0, 0, 0)
+            serve["generation.min_new_tokens"], serve["generation.min_p"],
+            serve["generation.num_return_sequences"]) == (1.0, 1.0, 0, 0, 0.0, 1)
     assert engines.get("triton-tensorrtllm").canonical("no_repeat_ngram_size", 1 << 30) == 0  # TRT-SP: off
 
 
