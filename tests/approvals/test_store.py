@@ -90,3 +90,99 @@ def test_a_list_file_holds_several_approvals_each_at_its_lines(tmp_path: Path) -
         path.write_text(text, encoding="utf-8")
         with pytest.raises(ApprovalError, match="expected a mapping"):
             load_dir(folder, today=TODAY)
+
+
+# Issue 25 point 2: mutants of store.py that survived the tests above (tests/mutation/store.toml). Expected
+# values are the policy's own statements (the module docstring: errors at FILE:LINE; the longest horizon
+# counted from approved_on and from today) written out by hand.
+
+@pytest.mark.parametrize(("start", "tail"), [
+    ("approved_on", "is 31 days after approved_on 2026-11-28; the longest allowed is 30 days"),
+    ("today", "is 31 days after today; the longest allowed is 30 days"),
+])
+def test_the_horizon_message_names_its_start(tmp_path: Path, start: str, tail: str) -> None:
+    approved_on = TODAY - timedelta(days=3) if start == "approved_on" else None
+    base = approved_on or TODAY
+    folder = tmp_path / "approvals"
+    _write(folder, "a", ident="a", approved_on=approved_on, expires=base + timedelta(days=31))
+    with pytest.raises(ApprovalError) as err:
+        load_dir(folder, max_horizon_days=30, today=TODAY)
+    assert err.value.message == f"expires {(base + timedelta(days=31)).isoformat()} {tail}"
+
+
+def test_an_approver_outside_the_allowlist_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "approvals"
+    _write(folder, "a", ident="a", approved_on=TODAY, expires=TODAY + timedelta(days=5))
+    with pytest.raises(ApprovalError) as err:
+        load_dir(folder, approvers=("alice", "bob"), today=TODAY)
+    assert err.value.message == "approved by 'oncall'; allowed approvers: alice, bob" and err.value.line == 7
+    assert len(load_dir(folder, approvers=("oncall",), today=TODAY)) == 1
+
+
+@pytest.mark.parametrize(("first", "second", "note"), [
+    ("same-id", "same-id", ""), ("Top-P", "top-p", " ('Top-P'; ids are compared ignoring case)"),
+    ("top-p", "Top-P", " ('top-p'; ids are compared ignoring case)"),
+])
+def test_a_duplicate_id_says_when_only_the_case_differs(tmp_path: Path, first: str, second: str,
+                                                         note: str) -> None:
+    """Ids read from two files are equal strings, never the same object: the note is for a case difference."""
+    folder = tmp_path / "approvals"
+    a = _write(folder, "a", ident=first, approved_on=TODAY, expires=TODAY + timedelta(days=5))
+    _write(folder, "b", ident=second, approved_on=TODAY, expires=TODAY + timedelta(days=5))
+    with pytest.raises(ApprovalError) as err:
+        load_dir(folder, today=TODAY)
+    assert err.value.message == f"duplicate approval id '{second}'{note} (also in {a}:1)"
+
+
+def test_a_field_whose_value_is_on_the_next_line_is_reported_at_its_key(tmp_path: Path) -> None:
+    """FILE:LINE names the field: with the date on the line after ``expires:``, the key's line."""
+    folder = tmp_path / "approvals"
+    path = _write(folder, "a", ident="a", approved_on=None, expires=TODAY + timedelta(days=40))
+    path.write_text(path.read_text(encoding="utf-8").replace("expires: ", "expires:\n  "), encoding="utf-8")
+    with pytest.raises(ApprovalError) as err:
+        load_dir(folder, max_horizon_days=30, today=TODAY)
+    assert err.value.line == 8
+
+
+def test_load_file_takes_one_approval_not_a_list(tmp_path: Path) -> None:
+    from driftguard.approvals.store import load_file
+
+    folder = tmp_path / "approvals"
+    single = _write(folder, "a", ident="a", approved_on=None, expires=TODAY)
+    assert load_file(single).id == "a"
+    for items in (1, 2):
+        listed = folder / f"list{items}.yaml"
+        listed.write_text("".join(_ENTRY.format(ident=f"l-{i}", k="p") for i in range(items)), encoding="utf-8")
+        with pytest.raises(ApprovalError) as err:
+            load_file(listed)
+        assert (err.value.message, err.value.line) == ("expected one approval (a mapping), found a list", 1)
+
+
+def test_an_approval_file_outside_the_root_is_an_approval_error(tmp_path: Path) -> None:
+    """A pull request may add a symlink: a file resolving outside the manifest's folder is refused as an
+    approval error naming the file, like any other broken approval."""
+    root = tmp_path / "repo"
+    folder = root / "approvals"
+    outside = _write(tmp_path / "elsewhere", "x", ident="x", approved_on=None, expires=TODAY)
+    folder.mkdir(parents=True)
+    (folder / "x.yaml").symlink_to(outside)
+    with pytest.raises(ApprovalError):
+        load_dir(folder, today=TODAY, root=root)
+
+
+def test_the_policy_options_are_keyword_only_and_a_loaded_approval_is_frozen(tmp_path: Path) -> None:
+    """approvers, max_horizon_days and today are never taken by position (a list of approvers in the horizon's
+    place would pass unnoticed), and what was read cannot be changed afterwards."""
+    import dataclasses
+
+    from driftguard.approvals.store import check_policy
+
+    folder = tmp_path / "approvals"
+    _write(folder, "a", ident="a", approved_on=None, expires=TODAY)
+    (loaded,) = load_dir(folder, today=TODAY)
+    with pytest.raises(TypeError):
+        load_dir(folder, ("oncall",))  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        check_policy(loaded, ("oncall",))  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.line = 2  # type: ignore[misc]
