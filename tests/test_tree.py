@@ -22,9 +22,6 @@ ELSEWHERE: dict[str, str] = {
     "approvals/__init__.py":
         ("re-exports and schema()/render(): tests/approvals/test_write.py (render), "
          "tests/test_check_report_schema.py (the published schema)"),
-    "approvals/schema.py":
-        ("the Approval model: tests/approvals/test_apply.py, tests/test_check_report_schema.py (its JSON Schema), "
-         "tests/test_check_malformed.py (malformed approvals)"),
     "ci/__init__.py": "a docstring only; its modules: tests/ci/test_gitref.py, tests/ci/test_shard.py",
     "ci/baseline.py":
         ("introduced vs existing findings of check --base: tests/ci/test_gitref.py, tests/ci/test_changed.py, "
