@@ -287,3 +287,13 @@ def test_openai_echo_is_off_unless_asked() -> None:
     """defaults.md §5 (OAI): Completions ``echo`` defaults to false, so a request with echo false changes
     nothing and echo true (the prompt returned with the completion) does."""
     assert engines.get("openai-completions").output_fields["echo"] is False
+
+
+@pytest.mark.parametrize("spec", ["lmdeploy-pipeline", "lmdeploy-server"])
+def test_lmdeploy_output_fields_are_neutral_at_generation_configs_defaults(spec: str) -> None:
+    """InternLM/lmdeploy lmdeploy/messages.py GenerationConfig (read at 0043859b6cfe; the same fields at
+    1263d5cd889b, defaults.md §6): ignore_eos False, skip_special_tokens True, spaces_between_special_tokens
+    True. A request stating these changes nothing; the opposite value does."""
+    fields = engines.get(spec).output_fields
+    assert (fields["ignore_eos"], fields["skip_special_tokens"], fields["spaces_between_special_tokens"]) == \
+        (False, True, True)
