@@ -297,3 +297,30 @@ def test_lmdeploy_output_fields_are_neutral_at_generation_configs_defaults(spec:
     fields = engines.get(spec).output_fields
     assert (fields["ignore_eos"], fields["skip_special_tokens"], fields["spaces_between_special_tokens"]) == \
         (False, True, True)
+
+
+#: NVIDIA/TensorRT-LLM@a98a9061d72f tensorrt_llm/sampling_params.py SamplingParams: the Python defaults of the
+#: fields without a canonical key; the Optional ones (None) take the C++ runtime's values, defaults.md §4.1
+#: (TRT-DDP defaultDecodingParams.h): top_p_min 1e-6, top_p_decay 1.0, top_p_reset_ids -1, beam diversity 0.0,
+#: early_stopping 1.
+SAMPLING_PARAMS_NEUTRAL = {
+    "include_stop_str_in_output": False, "apply_batched_logits_processor": False, "use_beam_search": False,
+    "exclude_input_from_output": True, "ignore_eos": False, "detokenize": True, "add_special_tokens": True,
+    "skip_special_tokens": True, "spaces_between_special_tokens": True,
+    "top_p_min": 1e-6, "top_p_decay": 1.0, "top_p_reset_ids": -1, "beam_search_diversity_rate": 0.0,
+    "early_stopping": 1,
+}
+
+
+def test_tensorrt_llm_llm_api_output_fields_are_neutral_at_sampling_params_defaults() -> None:
+    fields = engines.get("trtllm-llmapi").output_fields
+    assert {k: fields[k] for k in SAMPLING_PARAMS_NEUTRAL} == SAMPLING_PARAMS_NEUTRAL
+
+
+def test_tensorrt_llm_request_tensors_are_neutral_at_the_runtime_defaults() -> None:
+    """The Triton request tensors of the same settings: defaults.md §4.1 and §4.5 (unset tensors take the C++
+    runtime's values)."""
+    fields = engines.get("triton-tensorrtllm").output_fields
+    assert (fields["request.runtime_top_p_min"], fields["request.runtime_top_p_decay"],
+            fields["request.runtime_top_p_reset_ids"], fields["request.beam_search_diversity_rate"]) == \
+        (1e-6, 1.0, -1, 0.0)
