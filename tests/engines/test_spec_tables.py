@@ -291,12 +291,13 @@ def test_openai_echo_is_off_unless_asked() -> None:
 
 @pytest.mark.parametrize("spec", ["lmdeploy-pipeline", "lmdeploy-server"])
 def test_lmdeploy_output_fields_are_neutral_at_generation_configs_defaults(spec: str) -> None:
-    """InternLM/lmdeploy lmdeploy/messages.py GenerationConfig (read at 0043859b6cfe; the same fields at
-    1263d5cd889b, defaults.md §6): ignore_eos False, skip_special_tokens True, spaces_between_special_tokens
-    True. A request stating these changes nothing; the opposite value does."""
+    """InternLM/lmdeploy lmdeploy/messages.py GenerationConfig (read at 0043859b6cfe and 9f134dc46ed3;
+    defaults.md §6 cites 1263d5cd889b): ignore_eos False, skip_special_tokens True, spaces_between_special_tokens
+    True, include_stop_str_in_output False (9f134dc46ed3). A request stating these changes nothing; the
+    opposite value does."""
     fields = engines.get(spec).output_fields
-    assert (fields["ignore_eos"], fields["skip_special_tokens"], fields["spaces_between_special_tokens"]) == \
-        (False, True, True)
+    assert (fields["ignore_eos"], fields["skip_special_tokens"], fields["spaces_between_special_tokens"],
+            fields["include_stop_str_in_output"]) == (False, True, True, False)
 
 
 #: NVIDIA/TensorRT-LLM@a98a9061d72f tensorrt_llm/sampling_params.py SamplingParams: the Python defaults of the
