@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from driftguard.errors import ExtractionError
 from driftguard.readers import files
 from driftguard.readers.limits import DEFAULT, Limits
-from driftguard.readers.torch_archive import entry_count
+from driftguard.readers.torch_archive import archive_errors, checked_zip, first_line
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,28 +34,14 @@ _CHUNK = 1 << 20
 def read(path: Path, limits: Limits = DEFAULT, what: str = "array file") -> Arrays:
     """``{name: array}`` of the ``.npz`` at ``path``, in the archive's order; ExtractionError (or LimitError)
     naming the file for anything the module docstring refuses."""
-    try:
-        with files.open_regular(path, what) as fh:
-            size = files.size_of(fh)
-            limits.check("golden_bytes", size, f"{what} of {size} bytes", str(path))
-            return _arrays(fh, path, limits)
-    except ExtractionError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, RuntimeError,
-            OverflowError) as exc:
-        raise ExtractionError(f"not a readable .npz archive: {_first_line(exc)}", str(path)) from None
-    except OSError as exc:
-        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    with archive_errors(path, "not a readable .npz archive"), files.open_regular(path, what) as fh:
+        size = files.size_of(fh)
+        limits.check("golden_bytes", size, f"{what} of {size} bytes", str(path))
+        return _arrays(fh, path, limits)
 
 
 def _arrays(fh: BinaryIO, path: Path, limits: Limits) -> Arrays:
-    count = entry_count(fh)
-    if count is not None:
-        limits.check("zip_entries", count, f"zip archive of {count} entries", str(path))
-    fh.seek(0)
-    with zipfile.ZipFile(fh) as zf:
-        infos = zf.infolist()
-        limits.check("zip_entries", len(infos), f"zip archive of {len(infos)} entries", str(path))
+    with checked_zip(fh, path, limits) as (zf, infos):
         names = [_name(info, path) for info in infos]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
@@ -92,7 +78,7 @@ def _array(member: IO[bytes], info: zipfile.ZipInfo, name: str, path: Path, limi
     try:  # numpy parses the header (a Python literal, at most 10,000 characters) with ast and tokenize
         shape, fortran, dtype = readers[version](member)
     except (ValueError, TypeError, SyntaxError, TokenError, RecursionError, MemoryError) as exc:
-        raise ExtractionError(f"array '{name}': not a valid .npy header ({_first_line(exc)})", str(path)) from None
+        raise ExtractionError(f"array '{name}': not a valid .npy header ({first_line(exc)})", str(path)) from None
     if dtype.hasobject:
         raise ExtractionError(f"array '{name}' holds Python objects (a pickle): refused", str(path))
     limits.check("rank", len(shape), f"array '{name}' of {len(shape)} dimensions", str(path))
@@ -110,8 +96,3 @@ def _array(member: IO[bytes], info: zipfile.ZipInfo, name: str, path: Path, limi
         view[got:got + len(chunk)] = chunk
         got += len(chunk)
     return np.frombuffer(buf, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__

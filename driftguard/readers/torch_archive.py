@@ -23,6 +23,8 @@ from __future__ import annotations
 import os
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -67,6 +69,46 @@ def entry_count(fh: BinaryIO) -> int | None:
     return int(end[zipfile._ECD_ENTRIES_TOTAL])  # type: ignore[attr-defined]  # the same private record
 
 
+#: What ``zipfile`` raises for a damaged or hostile archive (an OSError is the file's, not the archive's).
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, RuntimeError,
+              OverflowError)
+
+
+@contextmanager
+def archive_errors(path: Path, what: str) -> Iterator[None]:
+    """Inside the block, a zip archive's errors (``ZIP_ERRORS``) are ``ExtractionError("<what>: <first line>")``
+    and an OSError ``ExtractionError("cannot read: ...")``, both naming ``path``; an ExtractionError (a limit, a
+    refusal) passes unchanged."""
+    try:
+        yield
+    except ExtractionError:
+        raise
+    except ZIP_ERRORS as exc:
+        raise ExtractionError(f"{what}: {first_line(exc)}", str(path)) from None
+    except OSError as exc:
+        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+
+
+@contextmanager
+def checked_zip(fh: BinaryIO, path: Path, limits: Limits) -> Iterator[tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]]:
+    """The zip archive in ``fh`` and its entries, its entry count checked against ``zip_entries`` twice: from the
+    central directory's own count before ``zipfile`` reads the directory (``entry_count``), and as listed."""
+    count = entry_count(fh)
+    if count is not None:
+        limits.check("zip_entries", count, f"zip archive of {count} entries", str(path))
+    fh.seek(0)
+    with zipfile.ZipFile(fh) as zf:
+        infos = zf.infolist()
+        limits.check("zip_entries", len(infos), f"zip archive of {len(infos)} entries", str(path))
+        yield zf, infos
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message in one line of at most 200 characters (its type's name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
 def _refuse(path: Path, message: str) -> ExtractionError:
     return ExtractionError(f"refused checkpoint archive: {message}", str(path))
 
@@ -74,28 +116,14 @@ def _refuse(path: Path, message: str) -> ExtractionError:
 def read_data_pkl(path: Path, limits: Limits = DEFAULT) -> bytes:
     """The bytes of ``<archive>/data.pkl`` as torch would read them; ExtractionError for an archive torch
     would refuse, an ambiguous one, or a corrupt one."""
-    try:
-        with files.open_regular(path, "checkpoint file") as fh:
-            count = entry_count(fh)
-            if count is not None:
-                limits.check("zip_entries", count, f"zip archive of {count} entries", str(path))
-            fh.seek(0)
-            with zipfile.ZipFile(fh) as zf:
-                infos = zf.infolist()
-                limits.check("zip_entries", len(infos), f"zip archive of {len(infos)} entries", str(path))
-                info = _data_pkl(path, infos)
-                limits.check("pickle_bytes", info.file_size, f"data.pkl of {info.file_size} bytes", str(path))
-                with zf.open(info) as member:
-                    data = member.read(limits.pickle_bytes + 1)
-                limits.check("pickle_bytes", len(data), "data.pkl", str(path))
-                return data
-    except ExtractionError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, RuntimeError,
-            OverflowError) as exc:
-        raise ExtractionError(f"corrupt or truncated checkpoint archive: {exc}", str(path)) from None
-    except OSError as exc:
-        raise ExtractionError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    with archive_errors(path, "corrupt or truncated checkpoint archive"), \
+            files.open_regular(path, "checkpoint file") as fh, checked_zip(fh, path, limits) as (zf, infos):
+        info = _data_pkl(path, infos)
+        limits.check("pickle_bytes", info.file_size, f"data.pkl of {info.file_size} bytes", str(path))
+        with zf.open(info) as member:
+            data = member.read(limits.pickle_bytes + 1)
+        limits.check("pickle_bytes", len(data), "data.pkl", str(path))
+        return data
 
 
 def _data_pkl(path: Path, infos: list[zipfile.ZipInfo]) -> zipfile.ZipInfo:
