@@ -83,8 +83,6 @@ ELSEWHERE: dict[str, str] = {
          "tests/attacks/test_safetensors.py"),
     "readers/tensors.py": "DG401's tensor reading: tests/rules/test_weights.py",
     "readers/torch_archive.py": "tests/extractors/test_torch.py, tests/attacks/test_checkpoints.py",
-    "report.py":
-        "Report and fingerprints: tests/test_fingerprint.py, tests/ci/test_shard.py, tests/reporters/test_sarif.py",
     "reporters/__init__.py":
         ("the format registry: tests/reporters/test_sarif.py, tests/reporters/test_junit.py, "
          "tests/test_output_golden.py"),
