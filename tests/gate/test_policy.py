@@ -121,3 +121,112 @@ def test_the_cli_exit_codes_and_explain(repo: Path) -> None:
     strict = subprocess.run([*run, "--strict"], cwd=repo, capture_output=True, text=True, timeout=300, check=False)
     assert strict.returncode == 1
     assert catalog.explain("DG601").startswith("DG601 gate.untrusted-setting (default severity: warning)")
+
+
+# The rules of "What a gate run trusts" (README) on their own, each expected value written out by hand: one DG601
+# finding per changed setting, the manifest-wide ones (limits) on the first model of a run only, a model's own on
+# that model only; the message naming the base revision's value and the change's ("unset" where there is none).
+
+USED = "a gate run takes it from the base revision, so the base revision's value was used"
+
+
+def rails() -> policy.GatePolicy:
+    return policy.GatePolicy(DEFAULT, (
+        policy.Changed(None, "limits.file_bytes", 2048, 1048576),
+        policy.Changed("summarizer", "parity.reference.url", None, "attacker.example:80"),
+        policy.Changed("classifier", "parity.candidate.runner", "hf", None),
+    ))
+
+
+def test_each_finding_lands_on_its_own_model_and_the_limits_on_the_first_only() -> None:
+    gate = rails()
+    name = "".join(["summa", "rizer"])  # equal to the Changed's model, not the same string object
+    first = gate.findings(name, True, "driftguard.yaml")
+    assert [(f.rule, f.key, f.severity) for f in first] == [("DG601", "limits.file_bytes", "warning"),
+                                                            ("DG601", "parity.reference.url", "warning")]
+    assert [f.key for f in gate.findings(name, False, "driftguard.yaml")] == ["parity.reference.url"]
+    assert [f.key for f in gate.findings("classifier", False, "driftguard.yaml")] == ["parity.candidate.runner"]
+    assert [f.key for f in gate.findings("classifier", True, "driftguard.yaml")] == ["limits.file_bytes",
+                                                                                     "parity.candidate.runner"]
+    assert gate.findings("other", False, "driftguard.yaml") == []
+    assert [f.key for f in gate.findings("other", True, "driftguard.yaml")] == ["limits.file_bytes"]
+    assert policy.GatePolicy(DEFAULT, ()).findings("summarizer", True, "driftguard.yaml") == []
+
+
+def test_the_message_names_where_and_both_values() -> None:
+    limits, url = rails().findings("summarizer", True, "cfg/driftguard.yaml")
+    assert limits.message == ("the change sets limits.file_bytes of the manifest to 1048576 (base revision: 2048); "
+                              + USED)
+    assert url.message == ("the change sets parity.reference.url of model summarizer to 'attacker.example:80' "
+                           "(base revision: unset); " + USED)
+    (runner,) = rails().findings("classifier", False, "cfg/driftguard.yaml")
+    assert runner.message == "the change sets parity.candidate.runner of model classifier to unset (base revision: " \
+                             "'hf'); " + USED
+    # the training value is the base revision's, the deployed value the change's, both at the manifest
+    assert limits.training is not None and limits.deployed is not None
+    assert (limits.training.value, limits.deployed.value) == (2048, 1048576)
+    assert (limits.training.origin.path, limits.training.origin.source) == ("cfg/driftguard.yaml", "base revision")
+    assert (limits.deployed.origin.path, limits.deployed.origin.source) == ("cfg/driftguard.yaml", "change")
+    assert url.training is not None and url.training.value is None
+    assert url.deployed is not None and url.deployed.value == "attacker.example:80"
+
+
+def test_the_policy_and_its_changes_are_frozen() -> None:
+    import dataclasses
+
+    gate = rails()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        gate.limits = DEFAULT  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        gate.changed[0].head = 1  # type: ignore[misc]
+
+
+#: Three models in this order: one without parity first, then two whose runner settings interleave when sorted
+#: by setting alone; and five limits.
+ORDERED = """\
+version: 1
+limits: {objects: 1000, depth: 10, rank: 8, file_bytes: 1M, tensors: 99}
+models:
+  zeta:
+    training: [{path: config.json}]
+    deployment: [{path: config.json}]
+  beta:
+    training: [{path: config.json}]
+    deployment: [{path: config.json}]
+    parity:
+      golden: golden.jsonl
+      reference: {runner: callable, function: "ref.py:run"}
+      candidate: {runner: triton-http, url: "b.example:80", model: m}
+      outputs: {sequences: {kind: sequence}}
+  alpha:
+    training: [{path: config.json}]
+    deployment: [{path: config.json}]
+    parity:
+      golden: golden.jsonl
+      reference: {runner: torch, artifact: model.ckpt, builder: "build.py:build_model"}
+      candidate: {runner: callable, function: "cand.py:run"}
+      outputs: {sequences: {kind: sequence}}
+"""
+
+
+def test_every_setting_in_order_limits_first_then_each_model_by_name(tmp_path: Path) -> None:
+    """With no base manifest every trusted setting the change writes is a change: the limits by name, then each
+    model's (alphabetically: alpha before beta, zeta has no parity) by setting name."""
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "driftguard.yaml").write_text(ORDERED, encoding="utf-8")
+    head = manifest_mod.load(tmp_path / "driftguard.yaml")
+    assert [(c.model, c.setting, c.base, c.head) for c in policy.changes(head, None)] == [
+        (None, "limits.depth", None, 10),
+        (None, "limits.file_bytes", None, 1024 * 1024),
+        (None, "limits.objects", None, 1000),
+        (None, "limits.rank", None, 8),
+        (None, "limits.tensors", None, 99),
+        ("alpha", "parity.candidate.function", None, "cand.py:run"),
+        ("alpha", "parity.candidate.runner", None, "callable"),
+        ("alpha", "parity.reference.builder", None, "build.py:build_model"),
+        ("alpha", "parity.reference.runner", None, "torch"),
+        ("beta", "parity.candidate.runner", None, "triton-http"),
+        ("beta", "parity.candidate.url", None, "b.example:80"),
+        ("beta", "parity.reference.function", None, "ref.py:run"),
+        ("beta", "parity.reference.runner", None, "callable"),
+    ]
