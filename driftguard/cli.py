@@ -319,21 +319,26 @@ def _positive(text: str) -> int:
     return n
 
 
-def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("parity", help="run the model as trained and as deployed on golden inputs, compare outputs")
-    p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
-    p.add_argument("--model", metavar="NAME", help="only this model")
-    p.add_argument("--golden", metavar="PATH", help="golden inputs instead of the manifest's (.npz, .jsonl, folder)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--format", action="append", metavar="NAME[=PATH]",
-                   help="text (default), json, markdown, sarif, github, junit; repeatable; NAME=PATH writes "
-                        "that format to a file, as check takes it")
+def _add_report_outputs(p: argparse.ArgumentParser, format_help: str) -> None:
+    """The output options of every command that prints a check report (check, parity, report): --format, -o,
+    --no-step-summary and -q, read by ``_check_formats`` and ``_emit``."""
+    p.add_argument("--format", action="append", metavar="NAME[=PATH]", help=format_help)
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write what would go to stdout to FILE instead (--format NAME=PATH for several files)")
     p.add_argument("--no-step-summary", action="store_true",
                    help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="text: the table and the verdict only, without the details under it and the approve hint")
+
+
+def _add_parity_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("parity", help="run the model as trained and as deployed on golden inputs, compare outputs")
+    p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
+    p.add_argument("--model", metavar="NAME", help="only this model")
+    p.add_argument("--golden", metavar="PATH", help="golden inputs instead of the manifest's (.npz, .jsonl, folder)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    _add_report_outputs(p, "text (default), json, markdown, sarif, github, junit; repeatable; NAME=PATH writes "
+                            "that format to a file, as check takes it")
     p.add_argument("--no-attribution", action="store_true", help="do not rerun failing models to rank causes")
     _add_executor(p, "")
     p.add_argument("--plots", metavar="DIR", help="write one picture per failing output (error histogram, "
@@ -490,15 +495,8 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                         "The pre-commit hook passes the staged files")
     p.add_argument("--config", default=MANIFEST, metavar="FILE", help=_MANIFEST_HELP)
     p.add_argument("--model", metavar="NAME", help="check only this model")
-    p.add_argument("--format", action="append", metavar="NAME[=PATH]",
-                   help="text (default), json, markdown, sarif, github, junit; repeatable; NAME=PATH writes "
-                        "that format to a file: --format text --format sarif=driftguard.sarif --format github")
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="write what would go to stdout to FILE instead (--format NAME=PATH for several files)")
-    p.add_argument("--no-step-summary", action="store_true",
-                   help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="text: the table and the verdict only, without the details under it and the approve hint")
+    _add_report_outputs(p, "text (default), json, markdown, sarif, github, junit; repeatable; NAME=PATH writes "
+                            "that format to a file: --format text --format sarif=driftguard.sarif --format github")
     p.add_argument("--strict", action="store_true", help="warnings and stale approvals fail too")
     p.add_argument("--base", metavar="REF",
                    help="judge the change against git revision REF: drift already there at REF is reported as "
@@ -532,17 +530,10 @@ def _add_gate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p = sub.add_parser("report", help="render JSON reports of check in any format; the JSON reports of "
                                       "check --shard 1/N .. N/N are merged into one")
     p.add_argument("reports", nargs="+", metavar="REPORT.json", help="check --format json output")
-    p.add_argument("--format", action="append", metavar="NAME[=PATH]",
-                   help="as for check: text (default), json, markdown, sarif, github, junit; NAME=PATH to a file")
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="write what would go to stdout to FILE instead (--format NAME=PATH for several files)")
+    _add_report_outputs(p, "as for check: text (default), json, markdown, sarif, github, junit; NAME=PATH to a file")
     p.add_argument("--commit", metavar="SHA",
                    help="every report must be bound to this commit (the one the shard jobs checked out, e.g. "
                         "${{ github.sha }}): a report of another run is refused")
-    p.add_argument("--no-step-summary", action="store_true",
-                   help="do not append the markdown report to $GITHUB_STEP_SUMMARY (appended when it is set)")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="text: the table and the verdict only, without the details under it and the approve hint")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("schema", help="print a published JSON Schema")

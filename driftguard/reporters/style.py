@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 _RESET = "\x1b[0m"
@@ -53,8 +53,6 @@ class Style:
 
     def quieted(self, quiet: bool) -> Style:
         """This style, terse when ``quiet``."""
-        from dataclasses import replace
-
         return replace(self, quiet=quiet) if quiet != self.quiet else self
 
 
