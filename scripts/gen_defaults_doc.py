@@ -33,6 +33,7 @@ EXTRA: dict[str, tuple[str, str]] = {
     "TENSORRT_LLM_SERVE_DEFAULTS": ("tensorrt-llm", "`trtllm-serve` requests"),
     "GENERATE_DEFAULTS": ("sglang", "`/generate` bodies (`text` or `input_ids` with `sampling_params`)"),
     "COMPLETIONS_DEFAULTS": ("sglang", "`/v1/completions` bodies (`prompt`)"),
+    "SERVER_GENERATE_DEFAULTS": ("lmdeploy", "api_server `/generate` bodies (`prompt` or `input_ids`, no `model`)"),
     "VIT_DEFAULTS": ("hf-preprocessor", "`ViTImageProcessor` (and `ViTFeatureExtractor`)"),
     "SIGLIP_DEFAULTS": ("hf-preprocessor", "`SiglipImageProcessor`"),
     "CLIP_DEFAULTS": ("hf-preprocessor", "`CLIPImageProcessor` (and `CLIPFeatureExtractor`)"),

@@ -6,8 +6,19 @@ api_server (v0.15+: always samples; an unset max_tokens runs to the session leng
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from driftguard.engines.spec import Decision, Endpoint, EngineSpec, Field, Layer, between, ge
+from driftguard.engines.spec import (
+    Decision,
+    Endpoint,
+    EngineSpec,
+    Field,
+    GenerationConfigUse,
+    Layer,
+    between,
+    ge,
+    gt,
+)
 from driftguard.keys import Default
 from driftguard.model import Json, Value
 
@@ -146,13 +157,72 @@ PIPELINE = EngineSpec(
     decoding=pipeline_decoding, dtypes=("auto", "float16", "bfloat16"), dtype_auto=DTYPE_AUTO,
     generation_config_eos=_GEN_CONFIG_EOS, output_fields=OUTPUT_FIELDS,
 )
+#: The api_server's sampling defaults below the request (v0.15+, PR #4708; defaults.md §6, LMD): the generation
+#: config ``--generation-config`` names (``auto``, the default: the model's generation_config.json; ``lmdeploy``:
+#: none; else a folder), read with transformers' ``GenerationConfig.to_diff_dict()`` and kept to the fields
+#: lmdeploy's ``GenerationConfig`` has (``_filter_gen_config``), whose ``max_new_tokens`` and ``do_sample``
+#: ``build_generation_config`` then drops (InternLM/lmdeploy@1263d5cd889b lmdeploy/serve/core/
+#: generation_config.py). HF name -> canonical key: the fields both classes have.
+SERVER_GEN_CONFIG_FIELDS: dict[str, str] = {
+    "temperature": "generation.temperature",
+    "top_p": "generation.top_p",
+    "top_k": "generation.top_k",
+    "min_p": "generation.min_p",
+    "repetition_penalty": "generation.repetition_penalty",
+    "min_new_tokens": "generation.min_new_tokens",
+}
+SERVER_GEN_CONFIG_WHY = ("lmdeploy's api_server takes its sampling defaults from the model's generation_config.json "
+                         "(--generation-config auto, the default since v0.15; defaults.md §6 LMD, "
+                         "InternLM/lmdeploy@1263d5cd889b lmdeploy/serve/core/generation_config.py "
+                         "resolve_default_gen_config, merge_gen_config)")
+_SERVER_LAYER = Layer("lmdeploy", {k: d for k, d in LMDEPLOY_DEFAULTS.items()
+                                   if k != "generation.max_new_tokens"})  # session_len - prompt_len
 SERVER = EngineSpec(
     name="lmdeploy-server", engine="lmdeploy", label="lmdeploy api_server", namespace="lmdeploy", fields=FIELDS,
-    other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED,
-    layers=(Layer("lmdeploy", {k: d for k, d in LMDEPLOY_DEFAULTS.items()
-                                       if k != "generation.max_new_tokens"}),),  # session_len - prompt_len
+    other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED, layers=(_SERVER_LAYER,),
+    generation_config=GenerationConfigUse(SERVER_GEN_CONFIG_FIELDS, "--generation-config auto (the default)",
+                                          drop_hf_defaults=True, why=SERVER_GEN_CONFIG_WHY),
     decoding=server_decoding, dtypes=PIPELINE.dtypes, dtype_auto=DTYPE_AUTO, generation_config_eos=_GEN_CONFIG_EOS,
     endpoints=SERVER_ENDPOINTS, output_fields=OUTPUT_FIELDS,
+)
+
+#: The api_server's native ``/generate`` (InternLM/lmdeploy@1263d5cd889b lmdeploy/serve/openai/protocol.py
+#: ``GenerateReqInput``, endpoints/generate.py): its own request model, so its own fields, ranges and defaults.
+#: ``max_tokens`` defaults to 128 there (the OpenAI endpoints' unset max_tokens runs to the session length); no
+#: ``model`` member (both OpenAI request models require one, so a body without it is a /generate body); the
+#: prompt (or ``input_ids``) as given, no chat template (``preprocess(..., do_preprocess=False)``). The other
+#: sampling values come as on the OpenAI endpoints (``build_serving_generation_config``).
+SERVER_GENERATE_DEFAULTS: dict[str, Default] = {
+    "generation.max_new_tokens": Default(128, "defaults.md §6 lmdeploy api_server /generate GenerateReqInput (LMD, "
+                                              "lmdeploy/serve/openai/protocol.py) max_tokens"),
+}
+#: GenerateReqInput's fields with a canonical key, and the ranges ``check_request`` enforces (endpoints/
+#: generate.py: max_tokens > 0, top_p in (0, 1], top_k >= 0, temperature in [0, 2]).
+GENERATE_FIELDS: dict[str, Field] = {
+    "max_tokens": Field("generation.max_new_tokens", "int", gt(0.0)),
+    "temperature": Field("generation.temperature", range=between(0.0, 2.0)),
+    "top_p": Field("generation.top_p", range=between(0.0, 1.0, low_open=True)),
+    "top_k": Field("generation.top_k", "int", ge(0.0)),
+    "min_p": FIELDS["min_p"],
+    "repetition_penalty": FIELDS["repetition_penalty"],
+    "stop": FIELDS["stop"],
+}
+#: GenerateReqInput's other fields (``session_id`` and the media kwargs included).
+GENERATE_OTHER = frozenset((
+    "session_id", "prompt", "input_ids", "image_data", "return_logprob", "stop_token_ids", "stream", "ignore_eos",
+    "skip_special_tokens", "spaces_between_special_tokens", "include_stop_str_in_output", "return_routed_experts",
+    "repetition_ngram_size", "repetition_ngram_threshold", "media_io_kwargs", "mm_processor_kwargs",
+))
+_GENERATE_RAW = (f"lmdeploy's /generate takes the prompt (or input_ids) as given, no chat template "
+                 f"({_LMD_SERVE}/endpoints/generate.py: preprocess(..., do_preprocess=False))")
+GENERATE = replace(
+    SERVER, name="lmdeploy-generate", label="lmdeploy api_server /generate", fields=GENERATE_FIELDS,
+    other_fields=GENERATE_OTHER,
+    ignored_why="not a field of lmdeploy's /generate request (GenerateReqInput), which drops it",
+    layers=(Layer("lmdeploy /generate", SERVER_GENERATE_DEFAULTS), _SERVER_LAYER),
+    endpoints=(Endpoint("/generate", "prompt", False, _GENERATE_RAW),
+               Endpoint("/generate", "input_ids", False, _GENERATE_RAW)),
+    output_fields={n: v for n, v in OUTPUT_FIELDS.items() if n in GENERATE_OTHER},
 )
 #: The TurboMind INI ``[request]`` options without a canonical key that change the output (InternLM/lmdeploy@
 #: 1263d5cd889b examples/cpp/llama/llama_config.ini: beam_search_diversity_rate, 0.0 there and in the C++
@@ -167,5 +237,5 @@ TURBOMIND = EngineSpec(
 
 #: The engine as ``engines.ENGINES`` loads it: its serving paths, and the extractor of its request kind (a module
 #: path: engines never import extractors).
-SPECS: tuple[EngineSpec, ...] = (PIPELINE, SERVER, TURBOMIND)
+SPECS: tuple[EngineSpec, ...] = (PIPELINE, SERVER, TURBOMIND, GENERATE)
 EXTRACTOR: str | None = "driftguard.extractors.lmdeploy"

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.engines import lmdeploy as lmdeploy_engine
+from driftguard.engines.spec import EngineSpec
+from driftguard.engines.transformers import HF_GENERATION_DEFAULTS
 from driftguard.errors import ExtractionError, LimitError
 from driftguard.extractors import base as extractor_base
 from driftguard.extractors.base import UNKNOWN_FIELDS, ExtractOptions, KindInfo, ValueBuilder, read_text
@@ -27,6 +29,7 @@ from driftguard.extractors.runtime_common import (
     Document,
     apply_decoding,
     apply_fields,
+    context_generation,
     endpoint,
     escape,
     fill_layers,
@@ -37,7 +40,7 @@ from driftguard.extractors.runtime_common import (
     require_mapping,
     require_recognized,
 )
-from driftguard.model import EffectiveConfig
+from driftguard.model import EffectiveConfig, How, Origin, Value
 from driftguard.normalize import int_digits, is_int_literal, normalize_dtype, normalize_json, parse_scalar
 from driftguard.readers.limits import Limits
 
@@ -84,19 +87,93 @@ def extract_document(doc: Document, options: ExtractOptions) -> EffectiveConfig:
     path = doc.path
     data = require_mapping(doc, "an lmdeploy GenerationConfig")
     b = ValueBuilder(INFO.kind, path)
-    server = "messages" in data or "prompt" in data
+    server = any(m in data for m in ("messages", "prompt", "input_ids"))
     require_recognized(doc, INFO.kind, "GenerationConfig or api_server request", data, _RECOGNIZED)
     source = "request" if server else "generation config"
-    spec = lmdeploy_engine.SERVER if server else lmdeploy_engine.PIPELINE
-    unknown = flag_unknown(b, doc, "lmdeploy", _IGNORED, data, "", _KNOWN, source)
+    spec = _server_path(data) if server else lmdeploy_engine.PIPELINE
+    known, ignored = (spec.known, spec.ignored_why) if spec is lmdeploy_engine.GENERATE else (_KNOWN, _IGNORED)
+    unknown = flag_unknown(b, doc, "lmdeploy", ignored, data, "", known, source)
     if server:
         unknown |= _ignored_by_server(b, doc, data)
     used = apply_fields(b, doc, data, "", spec, source) | unknown
     endpoint(b, doc, data, spec)
     keep_namespaced(b, doc, "lmdeploy", data, "", used | {"messages", "prompt", "input_ids"})
+    if server:
+        _server_generation_config(b, options)
     fill_layers(b, spec)
     apply_decoding(b, spec)  # the api_server samples; the pipeline's do_sample false forces greedy values
     return b.build()
+
+
+def _server_path(data: dict[str, Any]) -> EngineSpec:
+    """The api_server endpoint a body is for: chat messages or a completion's prompt with the ``model`` both
+    OpenAI request models require; a prompt or ``input_ids`` without one is the native ``/generate``, whose
+    request model has no ``model`` member (``GenerateReqInput``)."""
+    if "messages" in data or "model" in data:
+        return lmdeploy_engine.SERVER
+    return lmdeploy_engine.GENERATE
+
+
+def _server_generation_config(b: ValueBuilder, options: ExtractOptions) -> None:
+    """The api_server's defaults below the request (``--generation-config``, on a launch command of the side;
+    ``auto`` when none says): the model's generation_config.json as ``to_diff_dict()`` gives it, where the side
+    holds the model's files; unknown (never the class defaults) where the side's launch command names a model
+    whose files the side lacks, or another folder; nothing with ``lmdeploy``."""
+    gc = lmdeploy_engine.SERVER.generation_config
+    assert gc is not None
+    launch = next((c for c in options.context if c.serving == lmdeploy_engine.SERVER.name), None)
+    mode_v = launch.values.get("lmdeploy.generation_config") if launch is not None else None
+    mode = mode_v.value if mode_v is not None and isinstance(mode_v.value, str) else "auto"
+    if mode == "lmdeploy":
+        return
+    ctx = context_generation(options)
+    if mode == "auto" and ctx is not None:
+        for key in gc.fields.values():
+            v = ctx.get(key)
+            if v is None or not v.explicit or v.value is None or key in b.values:
+                continue
+            hf_default = HF_GENERATION_DEFAULTS.get(key)
+            if hf_default is not None and v.value == hf_default.value:
+                _version_dependent(b, key, v, hf_default.value)
+            else:
+                b.inherit(key, v, "generation_config.json", gc.why)
+        return
+    model = launch.values.get("model.source") if launch is not None else None
+    if mode == "auto" and (model is None or _has_model_files(options)):
+        return  # a request alone: the model it reaches is not known here
+    anchor = mode_v if mode != "auto" and mode_v is not None else model
+    assert anchor is not None
+    where = f"{mode}/generation_config.json" if mode != "auto" else f"{anchor.value}/generation_config.json"
+    for key in dict.fromkeys(gc.fields.values()):
+        if key not in b.values:
+            b.values[key] = Value(where, anchor.origin, How.UNRESOLVED,
+                                  f"lmdeploy's api_server takes it from {where} (--generation-config {mode}), "
+                                  "which is not on this side",
+                                  derived_from=("model.source",) if mode == "auto" else
+                                  ("lmdeploy.generation_config",))
+
+
+def _has_model_files(options: ExtractOptions) -> bool:
+    return any(c.kind in ("hf-generation", "hf-model", "hf-config") for c in options.context)
+
+
+def _version_dependent(b: ValueBuilder, key: str, v: Value, hf_default: Any) -> None:
+    """A generation_config.json value equal to transformers 4.x's class default: ``to_diff_dict()`` drops it with
+    4.x (lmdeploy's own default then applies) and keeps it with 5.x, whose class defaults are all None
+    (defaults.md §1.3); lmdeploy accepts both majors. Where the two agree the value is certain; otherwise it
+    depends on the server's transformers and is left unresolved, naming both."""
+    own = lmdeploy_engine.LMDEPLOY_DEFAULTS.get(key)
+    gc = lmdeploy_engine.SERVER.generation_config
+    assert gc is not None
+    if own is None or own.value == v.value:
+        b.inherit(key, v, "generation_config.json", gc.why)
+        return
+    o = v.origin
+    b.values[key] = Value(f"{v.value} or {own.value}", Origin(o.path, o.line, o.pointer, "generation_config.json"),
+                          How.UNRESOLVED,
+                          f"{v.value} with transformers 5.x on the server, lmdeploy's default {own.value} with 4.x, "
+                          f"whose GenerationConfig.to_diff_dict() drops a value equal to its default {hf_default} "
+                          f"(defaults.md §1.3, §6): state it in the request", derived_from=(key,))
 
 
 def _ignored_by_server(b: ValueBuilder, doc: Document, data: dict[str, Any]) -> set[str]:

@@ -108,7 +108,8 @@ MORE_REQUESTS = [
     ("lmdeploy", "chat.json", {"model": "m", "messages": "hi"}, False, "messages", "/v1/chat/completions"),
     ("lmdeploy", "completion.json", {"model": "m", "prompt": "hi", "max_tokens": 8}, False, "prompt",
      "/v1/completions"),
-    ("lmdeploy", "generate.json", {"prompt": "hi", "max_tokens": 8}, False, "prompt", "/v1/completions"),
+    # GenerateReqInput has no model member, both OpenAI request models require one (protocol.py)
+    ("lmdeploy", "generate.json", {"prompt": "hi", "max_tokens": 8}, False, "prompt", "/generate"),
     ("tensorrt-llm", "chat.json", {"model": "m", "messages": [{"role": "user", "content": "hi"}]}, True, "messages",
      "/v1/chat/completions"),
     ("tensorrt-llm", "completion.json", {"model": "m", "prompt": "hi", "max_tokens": 8}, False, "prompt",
@@ -128,6 +129,7 @@ MORE_REQUESTS = [
     # the tensorrtllm_backend ensemble's Triton generate body: its inputs as JSON members
     ("tensorrt-llm", "generate.json", {"text_input": "hi", "max_tokens": 20, "bad_words": "", "stop_words": ""},
      False, "text_input", "/v2/models/{model}/generate"),
+    ("lmdeploy", "generate.json", {"input_ids": [1, 2], "max_tokens": 8}, False, "input_ids", "/generate"),
 ]
 _IDS = [f"{r[0]}-{r[5]}-{r[4]}" for r in MORE_REQUESTS]
 

@@ -4,6 +4,7 @@ defaults, bad input, and where its GenerationConfig differs from the other engin
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from driftguard import api
 from driftguard.errors import ExtractionError
 from driftguard.extractors import detect, extract
+from driftguard.model import Value
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -74,3 +76,121 @@ def test_request_fields_the_api_server_never_reads_are_reported(tmp_path: Path, 
     if reported:
         assert cfg[key].note is not None and "never read" in cfg[key].note
         assert f"generation.{name}" not in cfg
+
+
+# lmdeploy's api_server since v0.15 (PR #4708, f3650f9d; InternLM/lmdeploy@1263d5cd889b): the request's values
+# over the generation config ``--generation-config`` names (default ``auto``: the model's generation_config.json,
+# read with transformers' ``GenerationConfig.to_diff_dict()`` and filtered to lmdeploy's GenerationConfig fields,
+# lmdeploy/serve/core/generation_config.py resolve_default_gen_config / merge_gen_config), over the class
+# defaults (messages.py GenerationConfig: temperature 0.8, top_k 50, top_p 1.0); ``build_generation_config``
+# drops the file's max_new_tokens and do_sample and always samples. The native /generate takes
+# ``GenerateReqInput`` (serve/openai/protocol.py): max_tokens 128, no ``model`` member; endpoints/generate.py
+# check_request: top_p in (0, 1], top_k >= 0, temperature in [0, 2], max_tokens > 0.
+_MODEL_GEN = {"bos_token_id": 1, "eos_token_id": 2, "do_sample": True, "temperature": 0.6, "top_p": 0.9,
+              "top_k": 20, "repetition_penalty": 1.05, "max_new_tokens": 256}
+_CHAT: dict[str, object] = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def _tree(tmp_path: Path, gen: Mapping[str, object], body: Mapping[str, object], launch: str | None = None) -> Path:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "generation_config.json").write_text(json.dumps(gen, indent=1) + "\n")
+    (tmp_path / "m" / "config.json").write_text('{"model_type": "llama"}\n')
+    (tmp_path / "req.json").write_text(json.dumps(body, indent=1) + "\n")
+    if launch is not None:
+        (tmp_path / "serve.sh").write_text(f"#!/bin/sh\n{launch}\n")
+    return tmp_path
+
+
+def _served(tmp_path: Path, *, launch: bool, model: bool) -> dict[str, Value]:
+    ctx = ([tmp_path / "serve.sh"] if launch else []) + ([f"hf-model:{tmp_path / 'm'}"] if model else [])
+    result = api.diff(tmp_path / "m" / "generation_config.json", f"lmdeploy:{tmp_path / 'req.json'}",
+                      context=ctx)
+    return {k: v for k, v in result.deployed.values.items() if k.startswith("generation.")}
+
+
+def test_the_api_server_takes_its_defaults_from_the_models_generation_config(tmp_path: Path) -> None:
+    tree = _tree(tmp_path, _MODEL_GEN, {**_CHAT, "top_p": 0.8})
+    result = api.diff(tree / "m" / "generation_config.json", f"lmdeploy:{tree / 'req.json'}",
+                      context=[f"hf-model:{tree / 'm'}"])
+    got = result.deployed
+    lines = (tree / "m" / "generation_config.json").read_text().splitlines()
+    for key, value in (("temperature", 0.6), ("top_k", 20), ("repetition_penalty", 1.05)):
+        v = got[f"generation.{key}"]
+        assert v.value == value and v.origin.source == "generation_config.json"
+        assert v.origin.line is not None and f'"{key}"' in lines[v.origin.line - 1]
+    assert got["generation.top_p"].value == 0.8 and got["generation.top_p"].explicit  # the request's wins
+    assert "generation.max_new_tokens" not in got.values  # dropped: the session length bounds it
+    assert got["generation.do_sample"].value is True
+    assert [(f.rule, f.key) for f in result.findings] == [("DG101", "generation.top_p")]
+
+
+def test_generation_config_lmdeploy_serves_the_class_defaults(tmp_path: Path) -> None:
+    _tree(tmp_path, _MODEL_GEN, _CHAT, "lmdeploy serve api_server ./m --generation-config lmdeploy")
+    got = _served(tmp_path, launch=True, model=True)
+    assert {k: got[f"generation.{k}"].value for k in ("temperature", "top_k", "top_p")} == \
+        {"temperature": 0.8, "top_k": 50, "top_p": 1.0}
+
+
+def test_generation_config_auto_on_a_launch_command_reads_the_model(tmp_path: Path) -> None:
+    _tree(tmp_path, _MODEL_GEN, _CHAT, "lmdeploy serve api_server ./m --session-len 4096")
+    got = _served(tmp_path, launch=True, model=True)
+    assert got["generation.temperature"].value == 0.6
+
+
+def test_a_hub_model_without_its_files_leaves_the_generation_defaults_unknown(tmp_path: Path) -> None:
+    _tree(tmp_path, _MODEL_GEN, _CHAT, "lmdeploy serve api_server internlm/internlm2_5-7b-chat")
+    got = _served(tmp_path, launch=True, model=False)
+    t = got["generation.temperature"]
+    assert t.how == "unresolved" and t.derived_from == ("model.source",)
+    assert t.value == "internlm/internlm2_5-7b-chat/generation_config.json"
+    assert t.origin.line == 2  # the launch command's line
+    result = api.diff(tmp_path / "m" / "generation_config.json", f"lmdeploy:{tmp_path / 'req.json'}",
+                      context=[tmp_path / "serve.sh"])
+    assert not [f for f in result.findings if f.rule == "DG101"]  # unknown, never lmdeploy's bare 0.8
+
+
+def test_a_generation_config_folder_elsewhere_is_unknown(tmp_path: Path) -> None:
+    _tree(tmp_path, _MODEL_GEN, _CHAT, "lmdeploy serve api_server ./m --generation-config /opt/gen")
+    got = _served(tmp_path, launch=True, model=True)
+    t = got["generation.top_p"]
+    assert t.how == "unresolved" and t.derived_from == ("lmdeploy.generation_config",)
+
+
+def test_a_value_to_diff_dict_drops_only_with_transformers_4_is_left_unresolved(tmp_path: Path) -> None:
+    """temperature 1.0 equals transformers 4.x's class default, so 4.x's to_diff_dict() drops it and lmdeploy's
+    0.8 applies, while 5.x (class defaults None) keeps 1.0; top_k 50 is 50 either way (defaults.md §1.3)."""
+    tree = _tree(tmp_path, {"do_sample": True, "temperature": 1.0, "top_k": 50, "top_p": 0.95}, _CHAT)
+    got = _served(tree, launch=False, model=True)
+    t = got["generation.temperature"]
+    assert t.how == "unresolved" and isinstance(t.value, str) and "0.8" in t.value and "1" in t.value
+    assert got["generation.top_k"].value == 50 and got["generation.top_p"].value == 0.95
+
+
+def test_a_generate_body_has_its_own_defaults_and_fields(tmp_path: Path) -> None:
+    body = tmp_path / "generate.json"
+    body.write_text(json.dumps({"prompt": "hi", "seed": 7, "temperature": 0.7}, indent=1))
+    cfg = extract(body, "lmdeploy")
+    assert cfg.serving == "lmdeploy-generate"
+    m = cfg["generation.max_new_tokens"]
+    assert m.value == 128 and m.origin.source == "lmdeploy /generate default"
+    assert cfg["preprocessing.chat_template_applied"].value is False
+    assert cfg["generation.seed"].value is None  # GenerateReqInput has no seed: dropped, reported (DG304)
+    assert cfg["lmdeploy.unknown_fields.seed"].value == 7
+    completion = tmp_path / "completion.json"
+    completion.write_text(json.dumps({"model": "m", "prompt": "hi", "seed": 7}))
+    c = extract(completion, "lmdeploy")
+    assert c.serving == "lmdeploy-server" and c["generation.seed"].value == 7
+    assert "generation.max_new_tokens" not in c.values
+
+
+@pytest.mark.parametrize(("name", "value", "ok"), [
+    ("top_p", 0.0, False), ("top_p", 1.0, True), ("top_k", -1, False), ("top_k", 0, True),
+    ("temperature", 2.0, True), ("temperature", 2.5, False), ("max_tokens", 0, False), ("max_tokens", 1, True)])
+def test_generate_check_request_ranges(tmp_path: Path, name: str, value: float, ok: bool) -> None:
+    body = tmp_path / "generate.json"
+    body.write_text(json.dumps({"prompt": "hi", name: value}))
+    if ok:
+        extract(body, "lmdeploy")
+    else:
+        with pytest.raises(ExtractionError):
+            extract(body, "lmdeploy")
