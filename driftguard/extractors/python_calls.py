@@ -484,19 +484,102 @@ def http_post(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfi
         data.setdefault("prompt" if "prompt" in dict(body) else "messages", "" if "prompt" in dict(body) else [])
         cfg = _engine_kind("openai")(Document(path, data, lines), options)
         return _finish(cfg, path, call, kept, _openai_key, "openai")
-    nest = "sampling_params" if kind == "sglang" else "parameters"
-    params = dict(body).get(nest)
-    if params is not None and params.items:
-        lines.update({f"/{nest}/{escape(n)}": a.line for n, a in params.items})
-        if not params.resolved:
-            data[nest] = {n: a.value for n, a in params.items if a.resolved}
-            kept = [(n, a) for n, a in kept if n != nest] + list(params.items)
     if kind == "sglang":
-        data.setdefault("text", "")
-        cfg = _engine_kind("sglang")(Document(path, data, lines), options)
-        return _finish(cfg, path, call, kept, _sglang_key, "sglang")
+        return _sglang_body(call, path, options, body, data, lines, kept)
+    kept = _nested_params(body, "parameters", data, lines, kept)
     cfg = _engine_kind("tgi")(Document(path, data, lines), options)
     return _finish(cfg, path, call, kept, _tgi_key, "tgi")
+
+
+def _nested_params(body: list[tuple[str, Arg]], nest: str, data: dict[str, Any], lines: dict[str, int],
+                   kept: list[tuple[str, Arg]]) -> list[tuple[str, Arg]]:
+    """The members of the body's ``nest`` object (TGI's ``parameters``, SGLang's ``sampling_params``) at their own
+    lines; where one is built at run time, the others stay readable and it is kept as unresolved."""
+    params = dict(body).get(nest)
+    if params is None or not params.items:
+        return kept
+    lines.update({f"/{nest}/{escape(n)}": a.line for n, a in params.items})
+    if params.resolved:
+        return kept
+    data[nest] = {n: a.value for n, a in params.items if a.resolved}
+    return [(n, a) for n, a in kept if n != nest] + list(params.items)
+
+
+def _sglang_body(call: Call, path: Path, options: ExtractOptions, body: list[tuple[str, Arg]], data: dict[str, Any],
+                 lines: dict[str, int], kept: list[tuple[str, Arg]]) -> EffectiveConfig:
+    """A ``/generate`` body (``GenerateReqInput``: ``body`` its members, ``data`` the resolved ones, the prompt
+    emptied) read by the sglang kind."""
+    kept = _nested_params(body, "sampling_params", data, lines, kept)
+    data.setdefault("text", "")
+    lines.setdefault("/text", call.line)
+    cfg = _engine_kind("sglang")(Document(path, data, lines), options)
+    return _finish(cfg, path, call, kept, _sglang_key, "sglang")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Offline engine calls given prompts: whether the engine builds the model's input with the chat template
+# ---------------------------------------------------------------------------------------------------------
+
+_VLLM_LLM = "vllm-project/vllm@0012cf691b7e vllm/entrypoints/llm.py"
+_VLLM_GENERATE_WHY = f"vLLM's LLM.generate takes the prompts as given, no chat template ({_VLLM_LLM} LLM.generate)"
+_VLLM_CHAT_WHY = (f"vLLM's LLM.chat renders the messages with the tokenizer's chat template ({_VLLM_LLM} LLM.chat: "
+                  "apply_hf_chat_template)")
+_LMDEPLOY_INFER_WHY = ("lmdeploy's pipeline renders each prompt with the model's chat template unless do_preprocess "
+                       "is false (InternLM/lmdeploy@1263d5cd889b lmdeploy/pipeline.py Pipeline.__call__, infer, "
+                       "stream_infer: do_preprocess=True)")
+
+
+def _prompt_call(applied: bool, why: str, switch: str | None = None) -> Handler:
+    """A call that hands an engine its prompts: ``preprocessing.chat_template_applied`` as the engine decides it
+    for that call, at the call's line; ``switch``: a keyword that, false, makes the engine take the prompts as
+    given (at its own line; built at run time, unresolved)."""
+    def handler(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+        b = ValueBuilder("python", path)
+        arg = call.keyword(switch) if switch is not None else None
+        key = "preprocessing.chat_template_applied"
+        if arg is not None and not arg.resolved:
+            b.values[key] = Value(arg.source, Origin(str(path), arg.line, f"/{switch}", "call"), How.UNRESOLVED,
+                                  f"{switch}={arg.source}: computed at run time; {why}")
+        elif arg is not None and arg.value is False:
+            b.set(key, False, arg.line, f"/{switch}", "call", f"{switch}=False: {why}")
+        else:
+            b.set(key, applied, call.line, None, "call", why)
+        return b.build()
+    return handler
+
+
+def _raw_prompts(handler: Handler, names: tuple[str, ...]) -> Handler:
+    """A call whose engine takes the prompts as given: no chat template is applied only where the file fixes
+    the prompts (a literal, a constant); prompts built at run time may have been rendered by the program itself
+    (``tokenizer.apply_chat_template(..., tokenize=False)`` before ``LLM.generate``, a hand-written prompt
+    template), so ``false`` becomes unresolved there, naming the call (never a finding either way). ``names``:
+    the prompt parameter (positional first) and its alternatives (token ids)."""
+    def wrapped(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+        cfg = handler(call, path, options)
+        key = "preprocessing.chat_template_applied"
+        v = cfg.values.get(key)
+        given = [a for n, a in _args(call, names[:1]) if n in names]
+        if v is None or v.value is not False or (given and all(a.resolved for a in given)):
+            return cfg
+        what = given[0].source if given else "none given"
+        note = (f"{v.note}; the prompts ({what}) are built at run time, so whether the program rendered them with "
+                "a chat template (apply_chat_template, a prompt format) is not known from the file")
+        return replace(cfg, values={**cfg.values, key: Value(what, v.origin, How.UNRESOLVED, note)})
+    return wrapped
+
+
+def sglang_generate(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfig:
+    """SGLang's ``Engine(...).generate(prompt, sampling_params, ...)``: its arguments are ``GenerateReqInput``'s
+    (sgl-project/sglang@001067fffe33 python/sglang/srt/entrypoints/engine.py Engine.generate), read as a
+    ``/generate`` body by the sglang kind (the prompt as given, no chat template; ``sampling_params`` its
+    SamplingParams)."""
+    args = [("text" if n == "prompt" else n, a) for n, a in _args(call, ("prompt", "sampling_params", "input_ids"))]
+    data: dict[str, Any] = {n: ("" if n == "text" else []) if n in _DATA["sglang"] else a.value
+                            for n, a in args if a.resolved or n in _DATA["sglang"]}
+    lines = {f"/{escape(n)}": a.line for n, a in args}
+    lines[""] = call.line
+    kept = [(n, a) for n, a in args if n not in _DATA["sglang"]]
+    return _sglang_body(call, path, options, args, data, lines, kept)
 
 
 def _sglang_key(name: str) -> str:
@@ -540,6 +623,21 @@ _EXACT: dict[str, Target] = {
     "openai.ChatCompletion.create": Target("ChatCompletion.create", openai_create, True),
     "openai.Completion.create": Target("Completion.create", openai_create, True),
 }
+#: Offline engine calls given the prompts (on an object the file builds with the engine's class): what the engine
+#: does with them.
+_PROMPT_CALLS: dict[str, Target] = {
+    **{f"{m}.LLM().generate": Target("LLM.generate", _raw_prompts(_prompt_call(False, _VLLM_GENERATE_WHY),
+                                                                  ("prompts", "prompt_token_ids")), True)
+       for m in ("vllm", "vllm.entrypoints.llm")},
+    **{f"{m}.LLM().chat": Target("LLM.chat", _prompt_call(True, _VLLM_CHAT_WHY), True)
+       for m in ("vllm", "vllm.entrypoints.llm")},
+    **{f"lmdeploy.pipeline(){method}": Target(f"pipeline{method or '()'}",
+                                              _prompt_call(True, _LMDEPLOY_INFER_WHY, "do_preprocess"), True)
+       for method in ("", ".infer", ".stream_infer", ".batch_infer")},
+    **{f"{m}.Engine().generate": Target("Engine.generate", _raw_prompts(sglang_generate, ("prompt", "input_ids")),
+                                        True)
+       for m in ("sglang", "sglang.srt.entrypoints.engine", "sglang.api")},
+}
 _TOKENIZER_METHODS = ("", ".encode", ".encode_plus", ".batch_encode_plus", ".__call__", ".apply_chat_template")
 
 
@@ -557,6 +655,9 @@ def match(call: Call, source: Source) -> Target | None:
     if name.endswith(".generate") and name.startswith(f"{UNKNOWN}.") and source.imported("transformers") and generates:
         # a receiver the file does not tell: a transformers generate() only when it passes GenerationConfig fields
         return Target("generate", hf_generate, True)
+    prompt = _PROMPT_CALLS.get(name)
+    if prompt is not None:
+        return prompt
     if (name.endswith(".chat.completions.create") or name.endswith(".completions.create")) and \
             (name.startswith("openai.") or (name.startswith(f"{UNKNOWN}.") and source.imported("openai"))):
         return Target(".".join(name.split(".")[-3 if "chat" in name else -2:]), openai_create, True)

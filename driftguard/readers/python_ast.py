@@ -288,7 +288,7 @@ class _Names:
             if isinstance(a, ast.Starred):
                 opaque.append(self._opaque(a.value, "*"))
             else:
-                args.append(self.folder.fold(a))
+                args.append(self.folder.fold_with_items(a))
         keywords: list[tuple[str, Arg]] = []
         for kw in node.keywords:
             if kw.arg is not None:

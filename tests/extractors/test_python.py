@@ -46,6 +46,7 @@ def test_offline_vllm_engine_and_sampling_values() -> None:
         "serving.tensor_parallel_size": (2, 12), "vllm.tensor_parallel_size": (2, 12),
         "generation.temperature": (0.7, 13), "generation.max_new_tokens": (512, 13),
         "generation.top_p": (0.8, 8), "generation.repetition_penalty": (1.05, 8),
+        "preprocessing.chat_template_applied": (False, 14),  # llm.generate(["Hello"]): a literal, no template
     }
     assert cfg.serving == "vllm-sampling-params"
     # unset fields: the raw SamplingParams defaults (max_tokens would be 16), not the model's generation_config
@@ -207,3 +208,64 @@ def test_cli_a_pick_on_another_kind_is_a_manifest_error(tmp_path: Path) -> None:
         "    deployment:\n      - path: g.json\n")
     proc = run("check", cwd=tmp_path)
     assert proc.returncode == 2 and "'call' picks a call site of a Python file" in proc.stderr
+
+
+# What an offline engine call does with its prompts (preprocessing.chat_template_applied, issue 20 point 6):
+# vllm-project/vllm@0012cf691b7e vllm/entrypoints/llm.py: LLM.generate takes the prompts as given, LLM.chat renders
+# the messages with apply_hf_chat_template; InternLM/lmdeploy@1263d5cd889b lmdeploy/pipeline.py: the pipeline's
+# __call__/infer/stream_infer have do_preprocess=True (the chat template); sgl-project/sglang@001067fffe33
+# python/sglang/srt/entrypoints/engine.py: Engine.generate takes GenerateReqInput's arguments (the /generate body:
+# the prompt as given, sampling_params a SamplingParams dict).
+_PROMPT_CASES = [
+    ("from vllm import LLM\nllm = LLM(model='m')\nllm.generate(['Hello'])\n", False, 3, "explicit"),
+    ("from vllm import LLM\nllm = LLM(model='m')\nllm.generate(prompts=PROMPTS)\nPROMPTS = ['a']\n", False, 3,
+     "explicit"),  # a module constant, wherever it is written
+    ("from vllm import LLM\nllm = LLM(model='m')\nllm.generate(prompts=open('p.txt').read().split())\n", None, 3,
+     "unresolved"),
+    ("from vllm import LLM\nllm = LLM(model='m')\n\ndef run(rows):\n    return llm.generate([r['q'] for r in rows])\n",
+     None, 5, "unresolved"),
+    ("from vllm import LLM\nllm = LLM(model='m')\nllm.chat([{'role': 'user', 'content': 'hi'}])\n", True, 3,
+     "explicit"),
+    ("from lmdeploy import pipeline\npipe = pipeline('m')\npipe(['hi'])\n", True, 3, "explicit"),
+    ("from lmdeploy import pipeline\npipe = pipeline('m')\npipe.infer(['hi'],\n    do_preprocess=False)\n", False, 4,
+     "explicit"),
+    ("from lmdeploy import pipeline\nimport os\npipe = pipeline('m')\npipe.stream_infer(['hi'], "
+     "do_preprocess=os.environ['P'] == '1')\n", None, 4, "unresolved"),
+    ("import sglang as sgl\ne = sgl.Engine(model_path='m')\ne.generate('hi', {'temperature': 0.2})\n", False, 3,
+     "explicit"),
+]
+
+
+@pytest.mark.parametrize(("code", "applied", "line", "how"), _PROMPT_CASES)
+def test_an_engine_call_given_prompts_says_whether_the_chat_template_builds_the_input(
+        tmp_path: Path, code: str, applied: bool | None, line: int, how: str) -> None:
+    path = tmp_path / "app.py"
+    path.write_text(code)
+    v = extractors.extract(path, "python").values["preprocessing.chat_template_applied"]
+    assert (v.how, v.origin.line) == (how, line)
+    if applied is not None:
+        assert v.value is applied
+    else:  # prompts built at run time: the program may have rendered them itself
+        assert "built at run time" in (v.note or "") or "computed at run time" in (v.note or "")
+
+
+def test_sglang_engine_generate_reads_its_sampling_params(tmp_path: Path) -> None:
+    path = tmp_path / "app.py"
+    path.write_text("import sglang as sgl\n\nllm = sgl.Engine(model_path='m')\nllm.generate(\n    ['hi'],\n"
+                    "    {'temperature': 0.2,\n     'max_new_tokens': 64},\n)\n")
+    cfg = extractors.extract(path, "python")
+    v = cfg.values
+    assert (v["generation.temperature"].value, v["generation.temperature"].origin.line) == (0.2, 6)
+    assert (v["generation.max_new_tokens"].value, v["generation.max_new_tokens"].origin.line) == (64, 7)
+    assert cfg.serving == "sglang-generate"
+
+
+def test_generate_and_chat_in_one_file_need_a_pick(tmp_path: Path) -> None:
+    path = tmp_path / "app.py"
+    path.write_text("from vllm import LLM\nllm = LLM(model='m')\nllm.generate(['a'])\n"
+                    "llm.chat([{'role': 'user', 'content': 'a'}])\n")
+    with pytest.raises(ExtractionError) as err:
+        extractors.extract(path, "python")
+    assert "chat_template_applied" in str(err.value) and err.value.line == 4
+    picked = extractors.extract(path, "python", ExtractOptions(call="LLM.chat"))
+    assert picked.values["preprocessing.chat_template_applied"].value is True
