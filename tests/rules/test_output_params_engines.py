@@ -54,6 +54,18 @@ LMDEPLOY_REQUEST: Table = {
     "return_token_ids": (False, True), "return_logprob": (False, True), "parallel_tool_calls": (False, False),
     "media_io_kwargs": (False, {"image": {"mode": "RGB"}}), "stream_options": (False, {"include_usage": True}),
 }
+#: The native /generate's own request model, every field but the input (InternLM/lmdeploy@1263d5cd889b
+#: lmdeploy/serve/openai/protocol.py GenerateReqInput; endpoints/generate.py hands stop as stop_words and
+#: return_logprob as logprobs, the rest through build_serving_generation_config).
+LMDEPLOY_GENERATE: Table = {
+    "session_id": (False, 3), "return_logprob": (False, True), "max_tokens": (True, 64), "stop": (True, ["###"]),
+    "stop_token_ids": (True, [2]), "stream": (False, True), "temperature": (True, 0.5),
+    "repetition_penalty": (True, 1.2), "ignore_eos": (True, True), "top_p": (True, 0.5), "top_k": (True, 5),
+    "min_p": (True, 0.1), "skip_special_tokens": (True, False), "spaces_between_special_tokens": (True, False),
+    "include_stop_str_in_output": (True, True), "return_routed_experts": (False, True),
+    "repetition_ngram_size": (True, 3), "repetition_ngram_threshold": (True, 2),
+    "media_io_kwargs": (False, {"image": {"mode": "RGB"}}), "mm_processor_kwargs": (True, {"num_frames": 8}),
+}
 
 #: NVIDIA/TensorRT-LLM@000a01de66f0 tensorrt_llm/sampling_params.py SamplingParams, every init field.
 TRT_SAMPLING_PARAMS: Table = {
@@ -162,11 +174,13 @@ def _output_field(spec: EngineSpec, name: str) -> bool:
 @pytest.mark.parametrize(("spec", "table"), [
     (lmd.SERVER, {**LMDEPLOY_GENERATION_CONFIG, **LMDEPLOY_REQUEST}),
     (lmd.PIPELINE, {**LMDEPLOY_GENERATION_CONFIG, **LMDEPLOY_REQUEST}),  # one vocabulary for both files
+    (lmd.GENERATE, LMDEPLOY_GENERATE),
     (trt.LLM_API, TRT_SAMPLING_PARAMS), (trt.SERVE, {**TRT_SAMPLING_PARAMS, **TRT_SERVE}),
     (sgl.GENERATE, SGLANG_SAMPLING_PARAMS),
     (sgl.CHAT, {**{n: SGLANG_SAMPLING_PARAMS[n] for n in sgl.OPENAI_FIELDS if n in SGLANG_SAMPLING_PARAMS},
                 **{n: v for n, v in SGLANG_SAMPLING_PARAMS.items() if n in sgl.OPENAI_OTHER}, **SGLANG_OPENAI})],
-    ids=["lmdeploy-server", "lmdeploy-pipeline", "trtllm-llmapi", "trtllm-serve", "sglang-generate", "sglang-chat"])
+    ids=["lmdeploy-server", "lmdeploy-pipeline", "lmdeploy-generate", "trtllm-llmapi", "trtllm-serve",
+         "sglang-generate", "sglang-chat"])
 def test_the_tables_cover_the_paths_fields(spec: EngineSpec, table: Table) -> None:
     """Every field is one the path reads; an output-changing one has a canonical key or is an output field, and
     one that changes nothing is not an output field."""
@@ -213,6 +227,8 @@ _CHAT = [{"role": "user", "content": "hi"}]
 CASES = (
     [("lmdeploy", lmd.SERVER, n, v, {"model": "m", "messages": _CHAT, n: v})
      for n, (c, v) in {**LMDEPLOY_GENERATION_CONFIG, **LMDEPLOY_REQUEST}.items() if n in lmd.OUTPUT_FIELDS]
+    + [("lmdeploy", lmd.GENERATE, n, v, {"prompt": "hi", "max_tokens": 8, n: v})
+       for n, (c, v) in LMDEPLOY_GENERATE.items() if n in lmd.GENERATE.output_fields]
     + [("lmdeploy", lmd.PIPELINE, n, v, {"max_new_tokens": 8, n: v})
        for n, (c, v) in LMDEPLOY_GENERATION_CONFIG.items() if n in lmd.OUTPUT_FIELDS]
     + [("tensorrt-llm", trt.LLM_API, n, v, {"max_tokens": 8, n: v})
@@ -249,6 +265,7 @@ def test_an_output_changing_field_is_kept_and_judged(tmp_path: Path, kind: str, 
 @pytest.mark.parametrize(("kind", "body"), [
     ("lmdeploy", {"model": "m", "messages": _CHAT, **{n: v for n, (c, v) in LMDEPLOY_REQUEST.items() if not c}}),
     ("lmdeploy", {"max_new_tokens": 8, **{n: v for n, (c, v) in LMDEPLOY_GENERATION_CONFIG.items() if not c}}),
+    ("lmdeploy", {"prompt": "hi", "max_tokens": 8, **{n: v for n, (c, v) in LMDEPLOY_GENERATE.items() if not c}}),
     ("tensorrt-llm", {"max_tokens": 8, **{n: v for n, (c, v) in TRT_SAMPLING_PARAMS.items() if not c}}),
     ("tensorrt-llm", {"model": "m", "messages": _CHAT,
                       **{n: v for n, (c, v) in TRT_SERVE.items() if not c and n != "suffix"}}),
@@ -257,8 +274,8 @@ def test_an_output_changing_field_is_kept_and_judged(tmp_path: Path, kind: str, 
     ("sglang", {"text": "hi", "sampling_params": {n: v for n, (c, v) in SGLANG_SAMPLING_PARAMS.items() if not c},
                 **{n: v for n, (c, v) in SGLANG_GENERATE.items() if not c}}),
     ("sglang", {"model": "m", "messages": _CHAT, **{n: v for n, (c, v) in SGLANG_OPENAI.items() if not c}}),
-], ids=["lmdeploy-server", "lmdeploy-pipeline", "trtllm-llmapi", "trtllm-serve", "triton-tensorrtllm",
-        "sglang-generate", "sglang-chat"])
+], ids=["lmdeploy-server", "lmdeploy-pipeline", "lmdeploy-generate", "trtllm-llmapi", "trtllm-serve",
+        "triton-tensorrtllm", "sglang-generate", "sglang-chat"])
 def test_fields_that_do_not_change_the_output_are_not_judged(tmp_path: Path, kind: str, body: dict[str, Any]) -> None:
     assert [f.key for f in _diff(tmp_path, kind, body).findings if f.rule == "DG108"] == []
 
