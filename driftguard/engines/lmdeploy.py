@@ -177,8 +177,12 @@ SERVER_GEN_CONFIG_WHY = ("lmdeploy's api_server takes its sampling defaults from
                          "resolve_default_gen_config, merge_gen_config)")
 _SERVER_LAYER = Layer("lmdeploy", {k: d for k, d in LMDEPLOY_DEFAULTS.items()
                                    if k != "generation.max_new_tokens"})  # session_len - prompt_len
+#: The api_server's fields: GenerationConfig's, but top_p in (0, 1], as every endpoint's request check says
+#: (InternLM/lmdeploy@1263d5cd889b serve/openai/chat_completions/validation.py, endpoints/completions.py,
+#: endpoints/generate.py: "The top_p ... must be in (0, 1]").
+SERVER_FIELDS: dict[str, Field] = {**FIELDS, "top_p": Field("generation.top_p", range=between(0.0, 1.0, low_open=True))}
 SERVER = EngineSpec(
-    name="lmdeploy-server", engine="lmdeploy", label="lmdeploy api_server", namespace="lmdeploy", fields=FIELDS,
+    name="lmdeploy-server", engine="lmdeploy", label="lmdeploy api_server", namespace="lmdeploy", fields=SERVER_FIELDS,
     other_fields=OTHER_FIELDS, ignored_why=_COMMON_IGNORED, layers=(_SERVER_LAYER,),
     generation_config=GenerationConfigUse(SERVER_GEN_CONFIG_FIELDS, "--generation-config auto (the default)",
                                           drop_hf_defaults=True, why=SERVER_GEN_CONFIG_WHY),
@@ -201,7 +205,7 @@ SERVER_GENERATE_DEFAULTS: dict[str, Default] = {
 GENERATE_FIELDS: dict[str, Field] = {
     "max_tokens": Field("generation.max_new_tokens", "int", gt(0.0)),
     "temperature": Field("generation.temperature", range=between(0.0, 2.0)),
-    "top_p": Field("generation.top_p", range=between(0.0, 1.0, low_open=True)),
+    "top_p": SERVER_FIELDS["top_p"],
     "top_k": Field("generation.top_k", "int", ge(0.0)),
     "min_p": FIELDS["min_p"],
     "repetition_penalty": FIELDS["repetition_penalty"],

@@ -60,6 +60,7 @@ RANGES = [
     ("lmdeploy-pipeline", "top_p", 0.0, True), ("lmdeploy-pipeline", "top_p", 1.0, True),
     ("lmdeploy-pipeline", "top_p", -0.5, False), ("lmdeploy-pipeline", "top_p", 1.5, False),
     ("lmdeploy-server", "top_p", 1.0, True), ("lmdeploy-server", "top_p", 1.5, False),
+    ("lmdeploy-server", "top_p", 0.0, False),  # every api_server endpoint: "must be in (0, 1]" (validation.py)
     ("lmdeploy-pipeline", "top_k", 0, True), ("lmdeploy-pipeline", "top_k", -1, False),
     ("lmdeploy-pipeline", "temperature", 0.0, True), ("lmdeploy-pipeline", "temperature", 2.0, True),
     ("lmdeploy-pipeline", "temperature", -0.5, False), ("lmdeploy-pipeline", "temperature", 2.5, False),
