@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import shutil
 from pathlib import Path
 
+import pytest
+
 from driftguard import api, engines, extractors
+from driftguard.errors import ExtractionError, LimitError, ManifestError
 from driftguard.gate import sides
 from driftguard.manifest import load
-from driftguard.model import EffectiveConfig, Finding, Origin, Value
+from driftguard.model import EffectiveConfig, Finding, How, Origin, Value
+from driftguard.readers.limits import Limits
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "summarizer"
 
@@ -52,6 +58,147 @@ def test_tied_are_the_values_only_manifest_order_ranks() -> None:
     assert {k: [v.origin.path for v in vs] for k, vs in ties.items()} == {"precision.weights": ["a.onnx", "b.onnx"]}
     assert sides.side_of("deployment", [a, config, b]).tied == ties
     assert sides.tied([a]) == {}
+
+def test_merge_side_is_the_merged_values_alone() -> None:
+    gen = _cfg("hf-generation", "generation_config.json", generation__top_p=0.9, generation__top_k=40)
+    config = _cfg("hf-config", "config.json", generation__top_p=0.5)
+    merged = sides.merge_side([config, gen])
+    assert {k: v.value for k, v in merged.items()} == {"generation.top_p": 0.9, "generation.top_k": 40}
+
+
+def test_an_unresolved_winner_leaves_the_key_out_not_the_next_layers_value() -> None:
+    """``--max-model-len $LEN`` with LEN set nowhere: the side's value is unknown (merge's docstring)."""
+    serve = EffectiveConfig("vllm", "serve.sh", {"serving.max_model_len": Value("$LEN", Origin("serve.sh", 2),
+                                                                                    how=How.UNRESOLVED)})
+    config = _cfg("hf-config", "config.json", serving__max_model_len=4096)
+    merged, shadowed = sides.merge([config, serve])
+    assert "serving.max_model_len" not in merged
+    assert [v.value for v in shadowed["serving.max_model_len"]] == [4096, "$LEN"]
+
+
+def test_tied_counts_three_artifacts_and_every_key_of_each() -> None:
+    """Three graphs state the same key (a tie of three, not only of two), and a key only the first graph states
+    comes before the tied one in its file: the tied key is still counted for all three."""
+    a = _cfg("onnx", "a.onnx", model__opset=17, precision__weights="int8")
+    b = _cfg("onnx", "b.onnx", precision__weights="float32")
+    c = _cfg("onnx", "c.onnx", precision__weights="float16")
+    ties = sides.tied([a, b, c])
+    assert {k: [v.origin.path for v in vs] for k, vs in ties.items()} == {
+        "precision.weights": ["a.onnx", "b.onnx", "c.onnx"]}
+
+
+def test_the_serving_path_is_the_last_engine_artifacts() -> None:
+    first = EffectiveConfig("vllm", "model.json", {}, serving="triton-vllm")
+    model = _cfg("hf-generation", "generation_config.json", generation__top_p=0.9)
+    last = EffectiveConfig("vllm", "request.json", {}, serving="vllm-serve")
+    assert sides.serving_path([first, model, last]) == "vllm-serve"
+    assert sides.serving_path([last, model, first]) == "triton-vllm"
+    assert sides.serving_path([model]) is None
+
+
+MANIFEST_HEAD = "version: 1\nmodels:\n  m:\n    training:\n      - path: generation_config.json\n    deployment:\n"
+
+
+def _deployment(tmp_path: Path, entries: str, limits: Limits | None = None,
+                manifest: str | None = "driftguard.yaml", locate: bool = True) -> sides.Side:
+    """The deployment side of model m of a manifest whose deployment entries are ``entries`` (they start on
+    line 7), built as the pipeline builds it."""
+    (tmp_path / "generation_config.json").write_text('{"temperature": 0.7}\n')
+    (tmp_path / "driftguard.yaml").write_text(MANIFEST_HEAD + entries)
+    m = load(tmp_path / "driftguard.yaml")
+    return sides.build_side("deployment", m.models["m"].deployment, m.base, limits or Limits(), m.base, manifest,
+                            None, functools.partial(m.artifact_at, "m", "deployment") if locate else None)
+
+
+def test_a_refused_forced_kind_names_the_manifest_line_that_chose_it(tmp_path: Path) -> None:
+    """README "The manifest": a file the reader of a forced ``kind:`` refuses names that manifest line as well."""
+    entries = "      - path: generation_config.json\n        kind: tgi\n"
+    with pytest.raises(ExtractionError) as caught:
+        _deployment(tmp_path, entries)
+    assert type(caught.value) is ExtractionError and caught.value.line == 1
+    assert caught.value.path is not None and caught.value.path.endswith("generation_config.json")
+    assert caught.value.message.endswith("(read as kind 'tgi', set by models.m.deployment[0].kind at "
+                                         "driftguard.yaml:8)")
+    with pytest.raises(ExtractionError, match=r" \(read as kind 'tgi', set by kind at driftguard\.yaml\)$"):
+        _deployment(tmp_path, entries, locate=False)  # no line known: the manifest alone
+    with pytest.raises(ExtractionError, match=r" \(read as kind 'tgi', set by kind at the manifest\)$"):
+        _deployment(tmp_path, entries, manifest=None, locate=False)
+
+
+def test_a_detected_kinds_error_and_a_limit_are_not_blamed_on_a_kind_line(tmp_path: Path) -> None:
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "generation_config.json").write_text('{"temperature": \n')
+    with pytest.raises(ExtractionError) as caught:  # the kind was detected from the name: nothing to blame
+        _deployment(tmp_path, "      - path: broken/generation_config.json\n")
+    assert "read as kind" not in str(caught.value)
+    (tmp_path / "tgi.json").write_text('{"parameters": {"temperature": 0.7, "top_p": 0.9, "top_k": 40}}\n')
+    with pytest.raises(LimitError) as limit:  # a limit is no reader refusing the file: the kind is not blamed
+        _deployment(tmp_path, "      - path: tgi.json\n        kind: tgi\n", limits=Limits(file_bytes=20))
+    assert "read as kind" not in str(limit.value)
+
+
+def test_an_entry_of_an_unknown_kind_or_a_missing_path_is_an_error_at_its_line(tmp_path: Path) -> None:
+    """README "The manifest": ``driftguard.yaml:8: models.m.deployment[0].path: 'deploy/request.json': no such
+    file or folder``; an unknown ``kind:`` at its own line."""
+    with pytest.raises(ManifestError) as missing:
+        _deployment(tmp_path, "      - kind: tgi\n        path: deploy/request.json\n")
+    assert str(missing.value) == ("driftguard.yaml:8: models.m.deployment[0].path: 'deploy/request.json': no such "
+                                  "file or folder")
+    with pytest.raises(ManifestError) as unknown:
+        _deployment(tmp_path, "      - path: generation_config.json\n        kind: tgj\n")
+    assert str(unknown.value).startswith("driftguard.yaml:8: models.m.deployment[0].kind: unknown kind 'tgj'")
+
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "triton" / "templates" / "sed_glued.pbtxt.template"
+
+
+def test_a_set_name_no_placeholder_has_is_an_error_at_the_set_line(tmp_path: Path) -> None:
+    """README "Triton templates": in a manifest, an unused ``set:`` name is --set's error at the line of that
+    ``set:``; the names the template has fill it."""
+    shutil.copy(TEMPLATE, tmp_path / "config.pbtxt.template")
+    entry = ("      - path: config.pbtxt.template\n        kind: triton\n"
+             "        set: {MAX_BATCH: '8', DTYPE: FP32, DIM: '512'%s}\n")
+    side = _deployment(tmp_path, entry % "")
+    assert side.merged["io.inputs.x.dtype"].value == "float32"
+    with pytest.raises(ManifestError) as caught:
+        _deployment(tmp_path, entry % ", TYPE_: FP32")
+    assert str(caught.value) == (
+        "driftguard.yaml:9: models.m.deployment[0].set: 'TYPE_' fills nothing: no template placeholder of that "
+        "name in config.pbtxt.template (placeholders: DIM (line 12), DTYPE (lines 11, 18, 22), "
+        "MAX_BATCH (line 7))")
+
+
+@pytest.mark.parametrize("pick", ["call: SamplingParams", "line: 2"])
+def test_call_and_line_pick_a_call_site_of_a_python_file_only(tmp_path: Path, pick: str) -> None:
+    (tmp_path / "serve.py").write_text("from vllm import SamplingParams\nparams = SamplingParams(temperature=0.3)\n")
+    for entry in ("      - path: serve.py\n", "      - path: serve.py\n        kind: python\n"):  # detected, named
+        side = _deployment(tmp_path, f"{entry}        {pick}\n")
+        assert side.merged["generation.temperature"].value == 0.3
+    (tmp_path / "tgi.json").write_text('{"parameters": {"temperature": 0.7}}\n')
+    key = pick.partition(":")[0]
+    with pytest.raises(ManifestError) as caught:
+        _deployment(tmp_path, f"      - path: tgi.json\n        kind: tgi\n        {pick}\n")
+    assert str(caught.value) == (f"driftguard.yaml:9: models.m.deployment[0].{key}: '{key}' picks a call site of a "
+                                 "Python file; 'tgi.json' is read as tgi")
+    with pytest.raises(ManifestError) as caught:  # a kind that sorts before "python" as well as one after it
+        _deployment(tmp_path, f"      - path: generation_config.json\n        {pick}\n")
+    assert str(caught.value) == (f"driftguard.yaml:8: models.m.deployment[0].{key}: '{key}' picks a call site of a "
+                                 "Python file; 'generation_config.json' is read as hf-generation")
+
+
+def test_engine_args_listed_after_a_request_are_still_read_before_it(tmp_path: Path) -> None:
+    """README "Side precedence": the side's vLLM engine args (a ``model.json``) are extracted first among the
+    serving-engine artifacts and are context for the others, so a ``model.json`` alone selects the vllm_backend
+    path for the request, wherever the manifest lists it."""
+    corpus = Path(__file__).resolve().parents[1] / "corpus" / "runtime"
+    real = corpus / "triton-inference-server__vllm_backend__samples__model_repository__vllm_model__1__model.json"
+    (tmp_path / "model.json").write_bytes(real.read_bytes())
+    (tmp_path / "request.json").write_text('{"prompt": "hi", "temperature": 0.6}\n')
+    side = _deployment(tmp_path, "      - path: request.json\n        kind: vllm\n"
+                                 "      - path: model.json\n        kind: vllm\n")
+    assert [(c.path.rpartition("/")[2], c.serving) for c in side.artifacts] == [("request.json", "triton-vllm"),
+                                                                              ("model.json", "triton-vllm")]
+
 
 def test_the_summarizer_deployment_is_served_by_tritons_vllm_backend() -> None:
     m = load(EXAMPLE / "driftguard.yaml")
