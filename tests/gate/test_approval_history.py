@@ -6,6 +6,7 @@ the test with gitpython, each commit under its author's name."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,12 @@ from pathlib import Path
 import pytest
 
 import driftguard
+from driftguard import manifest as manifest_mod
+from driftguard.approvals import load_file
+from driftguard.errors import UsageError
+from driftguard.gate.approval_history import ApprovalHistory, _attributed, _on_base
+from driftguard.model import Finding, Judged, Origin
+from driftguard.report import ApprovalRef
 from tests import dates
 
 git = pytest.importorskip("git")
@@ -176,3 +183,117 @@ def test_require_base_approvals_counts_an_approval_the_base_has_as_it_is(repo: P
     strict = driftguard.check(repo / "driftguard.yaml", base=base, require_base_approvals=True)
     assert top_p(strict) == ("approved", "top-p")
     assert [ref.state for ref in strict.approvals] == ["used"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The rules of README "Approval provenance" / "Separate approver" / "--require-base-approvals" one by one.
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_require_committed_alone_reads_git_and_ignores_only_what_is_not_committed(repo: Path) -> None:
+    approve(repo, "kept")
+    commit(repo, "Bob", "approve")
+    approve(repo, "fresh")  # written by the job, never committed
+    m = manifest_mod.load(repo / "driftguard.yaml")
+    loaded = [load_file(repo / "approvals" / "kept.yaml"), load_file(repo / "approvals" / "fresh.yaml")]
+    strict = ApprovalHistory.read(repo, m, loaded, wanted=False, require_committed=True)
+    assert strict.active
+    assert [(a.approval.id, why) for a, why in strict.ignored] == [
+        ("fresh", "ignored: the file is not committed as it is in HEAD")]
+    assert [a.approval.id for a in strict.kept(loaded)] == ["kept"]
+    assert strict.files[loaded[0].path].author == "Bob <bob@example.invalid>"
+    history = ApprovalHistory.read(repo, m, loaded, wanted=True, require_committed=False)
+    assert history.active and history.ignored == ()  # provenance asked for, nothing required
+    assert not ApprovalHistory.read(repo, m, loaded, wanted=False, require_committed=False).active
+
+
+def test_outside_a_repository_the_error_names_the_option_that_needed_git(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    shutil.copytree(EXAMPLE, plain)
+    m = manifest_mod.load(plain / "driftguard.yaml")
+    with pytest.raises(UsageError, match=r"^--require-committed-approvals: .* is not a git repository$"):
+        ApprovalHistory.read(plain, m, [], wanted=False, require_committed=True)
+    with pytest.raises(UsageError, match=r"^--base: .* is not a git repository$"):
+        ApprovalHistory.read(plain, m, [], wanted=False, require_committed=False, base_files=tmp_path)
+
+
+def _ref(ident: str, added_by: str | None = None) -> ApprovalRef:
+    return ApprovalRef(id=ident, path=f"approvals/{ident}.yaml", line=1, model="summarizer", key="generation.top_p",
+                       expires="2027-03-01", days=90, state="used", added_by=added_by)
+
+
+def _judged(status: str, approval: str | None) -> Judged:
+    return Judged(Finding("DG101", "generation.sampling-drift", "generation.top_p", "drift", model="summarizer"),
+                  status, approval)
+
+
+NOT_COMMITTED = "the approval file is not committed: who changed it cannot be told"
+
+
+def test_only_an_approval_that_passed_a_finding_is_asked_who_changed_it(tmp_path: Path) -> None:
+    """An expired approval names the finding it would have passed, but passes nothing: nothing to reject."""
+    expired = _judged("expired", "old")
+    assert ApprovalHistory._rejections([expired], [_ref("old")], tmp_path) == {}
+    findings = [_judged("unapproved", None), expired, _judged("approved", "x"), _judged("approved", "y")]
+    # x's file is not committed, y has no entry at all: neither can be attributed, so neither passes
+    assert ApprovalHistory._rejections(findings, [_ref("old"), _ref("x")], tmp_path) == {"x": NOT_COMMITTED,
+                                                                                         "y": NOT_COMMITTED}
+
+
+def test_a_history_that_is_not_git_aware_leaves_the_reports_approvals_as_they_are(tmp_path: Path) -> None:
+    refs = (_ref("b"), _ref("a"))
+    assert ApprovalHistory().refs(refs, TODAY, ["summarizer"]) == refs
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ApprovalHistory().active = True  # type: ignore[misc]  # frozen: the assignment is what is refused
+
+
+def test_a_value_from_outside_the_repository_cannot_be_attributed(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "generation_config.json"
+    (tmp_path / "repo").mkdir()
+    assert _attributed(tmp_path / "repo", Origin(str(outside), 3), "bob@example.invalid") == (
+        f"git cannot tell who changed {outside}:3")
+
+
+def test_an_approval_is_on_the_base_revision_only_byte_for_byte(tmp_path: Path) -> None:
+    repo, base = tmp_path / "repo", tmp_path / "base"
+    (repo / "approvals").mkdir(parents=True)
+    (base / "approvals").mkdir(parents=True)
+    change = repo / "approvals" / "a.yaml"
+    change.write_bytes(b"id: b\n")
+    (base / "approvals" / "a.yaml").write_bytes(b"id: b\n")
+    assert _on_base(str(change), repo, base)
+    (base / "approvals" / "a.yaml").write_bytes(b"id: a\n")  # differs (and sorts before the change's bytes)
+    assert not _on_base(str(change), repo, base)
+    (base / "approvals" / "a.yaml").unlink()  # the change adds it
+    assert not _on_base(str(change), repo, base)
+    outside = tmp_path / "outside.yaml"  # not in the repository: cannot be the base revision's
+    outside.write_bytes(b"id: b\n")
+    assert not _on_base(str(outside), repo, base)
+
+
+def test_an_approver_who_changed_none_of_the_lines_passes_whatever_the_names_sort_as(repo: Path) -> None:
+    """Bob changes the deployed top_p, Aaron approves it: Aaron changed neither line (the training one is Ann's),
+    so it passes. (Aaron's address sorts before Ann's and Bob's.)"""
+    set_top_p(repo, "top_p: 0.85", "top_p: 0.8")
+    commit(repo, "Bob", "lower top_p")
+    approve(repo, "top-p", deployed=0.8)
+    commit(repo, "Aaron", "approve")
+    report = driftguard.check(repo / "driftguard.yaml")
+    assert top_p(report) == ("approved", "top-p")
+    assert [r.state for r in report.approvals] == ["used"]
+
+
+def test_the_deployed_sides_line_is_named_first(repo: Path) -> None:
+    """Bob changes both sides' top_p and approves the drift himself: the note names the deployed line (the side
+    reports point at), not the training one."""
+    set_top_p(repo, "top_p: 0.85", "top_p: 0.8")
+    gen = repo / "training" / "generation_config.json"
+    gen.write_text(gen.read_text(encoding="utf-8").replace("0.92", "0.95"), encoding="utf-8")
+    approve(repo, "top-p", deployed=0.8)
+    (repo / "approvals" / "top-p.yaml").write_text(
+        (repo / "approvals" / "top-p.yaml").read_text(encoding="utf-8").replace("training: 0.92", "training: 0.95"),
+        encoding="utf-8")
+    commit(repo, "Bob", "retrain, redeploy, approve")
+    report = driftguard.check(repo / "driftguard.yaml")
+    assert top_p(report) == ("unapproved", None)
+    assert (report.approvals[0].note or "").startswith("deployment/sampling-params.yaml:")
