@@ -4,6 +4,8 @@ and the checked parity request."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from driftguard.gate.request import (
     Stages,
     checked_device,
     load_manifest,
+    optional_path,
     parity_request,
 )
 from driftguard.parity.request import ParityRequest
@@ -84,3 +87,33 @@ def test_parity_request_is_checked() -> None:
         parity_request(shard_size=0)
     with pytest.raises(UsageError, match="device must be auto, cpu or cuda, got 'tpu'"):
         checked_device("tpu")
+
+
+def test_a_plain_checks_approval_options_trust_the_files_as_they_are() -> None:
+    """README "Approval provenance": provenance, --require-committed-approvals and --require-base-approvals are
+    asked for (a git-aware run); a plain check reads none of them, and the manifest's separate_approver applies
+    wherever git is there to read."""
+    plain = ApprovalOptions()
+    assert (plain.require_committed, plain.history, plain.require_base, plain.base_files, plain.separate) == (
+        False, False, False, None, True)
+
+
+def test_optional_path_keeps_none() -> None:
+    assert optional_path(None) is None
+    assert optional_path("approvals") == Path("approvals")
+    assert optional_path(Path("a") / "b") == Path("a/b")
+
+
+def test_one_worker_and_shards_of_one_golden_input_are_allowed() -> None:
+    """"at least 1": 1 itself is a whole number of at least 1."""
+    request = parity_request(workers=1, shard_size=1)
+    assert (request.workers, request.shard_size) == (1, 1)
+
+
+def test_the_request_module_is_light() -> None:
+    """The module's contract: the manifest module (pydantic) is imported only to load one, so building a request's
+    parts costs no pydantic import (a fresh interpreter, as a user's first command)."""
+    probe = ("import sys, driftguard.gate.request\n"
+             "print(sorted(m for m in ('pydantic', 'driftguard.manifest') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
