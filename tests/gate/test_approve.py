@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,8 @@ import driftguard
 from driftguard import api
 from driftguard.errors import UsageError
 from driftguard.gate import approve as approve_mod
+from driftguard.model import Finding, Judged, Status
+from driftguard.report import ApprovalRef, ModelResult, Report
 from tests.dates import EXAMPLES_TODAY
 
 TODAY = EXAMPLES_TODAY
@@ -83,3 +86,60 @@ def test_a_disallowed_approver_names_the_approvers_setting(example: Path) -> Non
     with pytest.raises(UsageError, match=expected):
         api.approve(manifest, "summarizer", "preprocessing.max_length", "r", date(2027, 1, 1), approved_by="eve",
                     today=TODAY)
+
+
+def test_an_approval_may_expire_today(example: Path) -> None:
+    """README "Approvals": ``expires`` is the last day it holds, so today is a valid expiry."""
+    path = api.approve(example / "driftguard.yaml", "summarizer", "preprocessing.max_length", "r", TODAY,
+                       approved_by="dana", today=TODAY)
+    assert "expires: '2026-12-01'" in path.read_text(encoding="utf-8").splitlines()
+
+
+def test_the_options_after_the_drift_are_keyword_only(example: Path) -> None:
+    """approved_by, approval_id and evidence are all optional strings: given by position they would be taken for
+    one another, so the signature refuses that."""
+    positional: list[Any] = [example, "summarizer", "preprocessing.max_length", "r", date(2027, 1, 1), "dana", None,
+                             None, TODAY]
+    with pytest.raises(TypeError):
+        approve_mod.approve(*positional)
+    assert list((example / "approvals").iterdir()) == [example / "approvals" / "summarizer-top-p.yaml"]
+
+
+def _report(findings: list[Judged], approvals: tuple[ApprovalRef, ...] = ()) -> Report:
+    return Report((ModelResult("m", tuple(findings)),), approvals)
+
+
+def _finding(rule: str, key: str, status: Status = Status.UNAPPROVED, approval: str | None = None) -> Judged:
+    return Judged(Finding(rule, "drift", key, f"{key} differs", model="m"), status, approval)
+
+
+def test_no_finding_lists_the_keys_that_have_one_or_says_none() -> None:
+    findings = [_finding("DG101", "preprocessing.max_length"), _finding("DG101", "generation.top_p"),
+                _finding("DG103", "generation.top_p")]
+    with pytest.raises(UsageError) as caught:
+        approve_mod.drifting(_report(findings), "m", "generation.top_k")
+    assert str(caught.value) == ("no finding for 'generation.top_k' in model 'm'; findings now: generation.top_p, "
+                                 "preprocessing.max_length")
+    with pytest.raises(UsageError) as none:
+        approve_mod.drifting(_report([]), "m", "generation.top_k")
+    assert str(none.value) == "no finding for 'generation.top_k' in model 'm'; findings now: none"
+
+
+def test_the_pinned_finding_is_the_first_of_the_key_by_rule_code() -> None:
+    findings = [_finding("DG103", "generation.top_k"), _finding("DG101", "generation.top_k"),
+                _finding("DG102", "generation.top_k")]
+    assert approve_mod.drifting(_report(findings), "m", "generation.top_k").rule == "DG101"
+
+
+def test_a_covered_key_names_the_covering_approval_its_line_and_its_expiry() -> None:
+    """The id read back from a report is equal to, not the same object as, the approval's id in the finding; the
+    report lists another approval first (sorted by id)."""
+    covered = _finding("DG101", "generation.top_p", Status.APPROVED, "".join(["top", "-p"]))
+    refs = (ApprovalRef("a-first", "approvals/a-first.yaml", 2, "m", "generation.top_k", "2027-02-01", 62, "stale"),
+            ApprovalRef("top-p", "approvals/top-p.yaml", 3, "m", "generation.top_p", "2027-03-01", 90, "used"))
+    with pytest.raises(UsageError) as caught:
+        approve_mod.drifting(_report([_finding("DG103", "generation.top_p"), covered], refs), "m",
+                             "generation.top_p")
+    assert str(caught.value) == ("'generation.top_p' of model 'm' is already approved by top-p "
+                                 "(approvals/top-p.yaml:3), until 2027-03-01; edit that approval (or let it expire) "
+                                 "instead of adding a second one")
