@@ -21,6 +21,13 @@ Sources (shared/reference/defaults.md cites file, commit and line of each):
   > 0), tensorrtllm_backend@c2e65b88d852 utils.cc (TRTB-CC: a runtime_top_p <= 0 is unset, not refused), the
   greedy rule (top_k 1, or top_k 0 with top_p 0, or temperature 0; beam search when beam_width > 1) and the
   LLM API's greedy default while no sampling field is set (TRT-DOC, §4.2).
+* vLLM: vllm-project/vllm@00388f6573cc vllm/sampling_params.py (defaults.md §2.1, VLLM-SP): ``SamplingParams``'
+  defaults, ``_verify_args`` (n >= 1, presence and frequency penalty in [-2, 2], repetition_penalty > 0,
+  temperature >= 0, top_p in (0, 1], top_k >= -1, min_p in [0, 1], max_tokens >= 1) and ``__post_init__``
+  (temperature < ``_SAMPLING_EPS`` = 1e-5 is greedy and sets top_p 1.0, top_k 0, min_p 0.0);
+  @0052a5b81898 vllm/config/model.py (VLLM-MC) ``try_get_generation_config`` (``config.to_diff_dict()``) and
+  ``get_diff_sampling_param`` (its six ``available_params``); @002032ee2b18
+  vllm/entrypoints/openai/chat_completion/protocol.py (VLLM-CHAT) ``ChatCompletionRequest``.
 """
 
 from __future__ import annotations
@@ -86,6 +93,26 @@ RANGES = [
     ("triton-tensorrtllm", "beam_width", 1, True), ("triton-tensorrtllm", "beam_width", 0, False),
     ("triton-tensorrtllm", "repetition_penalty", 0.0, False),
     ("triton-tensorrtllm", "repetition_penalty", 0.5, True),
+    # VLLM-SP _verify_args; the three vLLM paths build the same SamplingParams
+    ("vllm-serve", "temperature", 0.0, True), ("vllm-serve", "temperature", -0.5, False),
+    ("vllm-serve", "top_p", 0.0, False), ("vllm-serve", "top_p", 0.01, True), ("vllm-serve", "top_p", 1.0, True),
+    ("vllm-serve", "top_p", 1.5, False),
+    ("vllm-serve", "top_k", -1, True), ("vllm-serve", "top_k", 0, True), ("vllm-serve", "top_k", -2, False),
+    ("vllm-serve", "min_p", 0.0, True), ("vllm-serve", "min_p", 1.0, True), ("vllm-serve", "min_p", -0.5, False),
+    ("vllm-serve", "min_p", 1.5, False),
+    ("vllm-serve", "repetition_penalty", 0.0, False), ("vllm-serve", "repetition_penalty", 0.5, True),
+    ("vllm-serve", "repetition_penalty", 2.5, True),  # "must be greater than zero": no upper bound
+    ("vllm-serve", "presence_penalty", -2.0, True), ("vllm-serve", "presence_penalty", 2.0, True),
+    ("vllm-serve", "presence_penalty", -2.5, False), ("vllm-serve", "presence_penalty", 2.5, False),
+    ("vllm-serve", "frequency_penalty", -2.0, True), ("vllm-serve", "frequency_penalty", 2.0, True),
+    ("vllm-serve", "frequency_penalty", -2.5, False), ("vllm-serve", "frequency_penalty", 2.5, False),
+    ("vllm-serve", "n", 1, True), ("vllm-serve", "n", 0, False),
+    ("vllm-serve", "max_tokens", 1, True), ("vllm-serve", "max_tokens", 0, False),
+    # VLLM-CHAT build_tok_params: max_completion_tokens takes max_tokens' place, so the same max_tokens >= 1
+    ("vllm-serve", "max_completion_tokens", 1, True), ("vllm-serve", "max_completion_tokens", 0, False),
+    ("triton-vllm", "presence_penalty", -2.0, True), ("triton-vllm", "presence_penalty", -2.5, False),
+    ("vllm-sampling-params", "frequency_penalty", -2.0, True),
+    ("vllm-sampling-params", "frequency_penalty", -2.5, False),
 ]
 
 
@@ -326,3 +353,86 @@ def test_tensorrt_llm_request_tensors_are_neutral_at_the_runtime_defaults() -> N
     assert (fields["request.runtime_top_p_min"], fields["request.runtime_top_p_decay"],
             fields["request.runtime_top_p_reset_ids"], fields["request.beam_search_diversity_rate"]) == \
         (1e-6, 1.0, -1, 0.0)
+
+
+VLLM_PATHS = ["vllm-serve", "triton-vllm", "vllm-sampling-params"]
+
+
+@pytest.mark.parametrize("spec", VLLM_PATHS)
+def test_vllm_defaults_are_sampling_params(spec: str) -> None:
+    """VLLM-SP SamplingParams: n 1, presence and frequency penalty 0.0, repetition_penalty 1.0, temperature 1.0,
+    top_p 1.0, top_k 0, min_p 0.0, seed None, stop None (``__post_init__``: []), max_tokens 16, min_tokens 0. Each
+    path's bottom layer (the server's own defaults above it come from the model, defaults.md §2.2)."""
+    assert {k: d.value for k, (d, _) in engines.get(spec).defaults().items()} == {
+        "generation.num_return_sequences": 1, "generation.presence_penalty": 0.0,
+        "generation.frequency_penalty": 0.0, "generation.repetition_penalty": 1.0, "generation.temperature": 1.0,
+        "generation.top_p": 1.0, "generation.top_k": 0, "generation.min_p": 0.0, "generation.seed": None,
+        "generation.stop": [], "generation.max_new_tokens": 16, "generation.min_new_tokens": 0}
+
+
+# VLLM-SP __post_init__: ``if self.temperature < _SAMPLING_EPS`` (1e-5) greedy, otherwise it samples; a value that
+# is no number decides nothing.
+@pytest.mark.parametrize(("values", "samples"), [
+    ({"temperature": 0.0}, False), ({"temperature": 0.000009}, False), ({"temperature": 0.00001}, True),
+    ({"temperature": 0.5}, True), ({"temperature": 1.0}, True), ({"temperature": 2.0}, True),
+    ({}, None), ({"temperature": True}, None), ({"temperature": False}, None), ({"temperature": "0"}, None),
+    ({"temperature": None}, None),
+])
+@pytest.mark.parametrize("spec", VLLM_PATHS)
+def test_vllm_samples_unless_temperature_is_below_1e_5(spec: str, values: dict[str, object],
+                                                       samples: bool | None) -> None:
+    assert _samples(spec, values) is samples
+
+
+def test_vllm_greedy_forces_what_post_init_sets() -> None:
+    """VLLM-SP __post_init__, greedy: ``self.top_p = 1.0; self.top_k = 0; self.min_p = 0.0``; sampling forces
+    nothing."""
+    rule = engines.get("vllm-serve").decoding
+    assert rule is not None
+    greedy = rule(_values({"temperature": 0.0}))
+    assert greedy is not None and dict(greedy.forced) == {"generation.top_p": 1.0, "generation.top_k": 0,
+                                                          "generation.min_p": 0.0}
+    sampling = rule(_values({"temperature": 0.7}))
+    assert sampling is not None and dict(sampling.forced) == {}
+
+
+@pytest.mark.parametrize("spec", VLLM_PATHS)
+def test_vllm_output_fields_are_neutral_at_the_request_and_sampling_params_defaults(spec: str) -> None:
+    """VLLM-CHAT ChatCompletionRequest: use_beam_search False, include_stop_str_in_output False, ignore_eos False,
+    skip_special_tokens True, spaces_between_special_tokens True; VLLM-SP SamplingParams: detokenize True (and the
+    same four). A request stating these changes nothing; the opposite value does."""
+    fields = engines.get(spec).output_fields
+    assert {k: fields[k] for k in ("ignore_eos", "use_beam_search", "include_stop_str_in_output",
+                                   "skip_special_tokens", "spaces_between_special_tokens", "detokenize")} == {
+        "ignore_eos": False, "use_beam_search": False, "include_stop_str_in_output": False,
+        "skip_special_tokens": True, "spaces_between_special_tokens": True, "detokenize": True}
+
+
+def test_vllm_serve_reads_six_fields_of_the_generation_config_through_to_diff_dict() -> None:
+    """VLLM-MC: ``try_get_generation_config`` returns ``config.to_diff_dict()`` (values equal to transformers'
+    defaults dropped) and ``get_diff_sampling_param`` keeps repetition_penalty, temperature, top_k, top_p, min_p
+    and max_new_tokens. Triton's vllm_backend and a SamplingParams built in code read no generation_config.json
+    (defaults.md §2.3, TRI-VLLM)."""
+    use = engines.get("vllm-serve").generation_config
+    assert use is not None and use.drop_hf_defaults is True
+    assert dict(use.fields) == {"repetition_penalty": "generation.repetition_penalty",
+                                "temperature": "generation.temperature", "top_k": "generation.top_k",
+                                "top_p": "generation.top_p", "min_p": "generation.min_p",
+                                "max_new_tokens": "generation.max_new_tokens"}
+    assert engines.get("triton-vllm").generation_config is None
+    assert engines.get("vllm-sampling-params").generation_config is None
+
+
+def test_vllm_endpoints() -> None:
+    """triton-inference-server/vllm_backend@11c4e0fd7c6e src/utils/request.py GenerateRequest._get_input_tensors:
+    ``text_input`` becomes ``{"prompt": prompt}`` as given, no chat template; ``vllm serve``'s
+    /v1/chat/completions renders ``messages`` with the chat template (VLLM-CHAT
+    ChatCompletionRequest.build_chat_params), /v1/completions takes ``prompt`` as given; a SamplingParams built in
+    code has no endpoint."""
+    def shape(spec: str) -> list[tuple[str, str, bool]]:
+        return [(e.path, e.field, e.chat_template) for e in engines.get(spec).endpoints]
+
+    serve = [("/v1/chat/completions", "messages", True), ("/v1/completions", "prompt", False)]
+    assert shape("vllm-serve") == serve
+    assert shape("triton-vllm") == [("/v2/models/{model}/generate", "text_input", False), *serve]
+    assert shape("vllm-sampling-params") == []
