@@ -28,6 +28,13 @@ Sources (shared/reference/defaults.md cites file, commit and line of each):
   @0052a5b81898 vllm/config/model.py (VLLM-MC) ``try_get_generation_config`` (``config.to_diff_dict()``) and
   ``get_diff_sampling_param`` (its six ``available_params``); @002032ee2b18
   vllm/entrypoints/openai/chat_completion/protocol.py (VLLM-CHAT) ``ChatCompletionRequest``.
+* SGLang: sgl-project/sglang@00c17cafcb9e python/sglang/srt/sampling/sampling_params.py ``SamplingParams``: its
+  defaults, ``__post_init__`` (``0 <= temperature < _SAMPLING_EPS`` = 1e-6 is greedy: top_k 1) and ``verify``
+  (temperature >= 0, top_p in (0, 1], min_p in [0, 1], frequency and presence penalty in [-2, 2],
+  repetition_penalty in (0, 2], min_new_tokens >= 0, max_new_tokens >= 0); @004c82e07d87
+  python/sglang/srt/entrypoints/openai/protocol.py ``CompletionRequest`` (max_tokens 16, ``max_tokens must be
+  positive``, echo False) and ``ChatCompletionRequest`` (``to_sampling_params``: min_tokens -> min_new_tokens);
+  @01d4f856c43c docs/docs/basic_usage/sampling_params.mdx (``/generate`` is "the low-level endpoint").
 """
 
 from __future__ import annotations
@@ -113,6 +120,27 @@ RANGES = [
     ("triton-vllm", "presence_penalty", -2.0, True), ("triton-vllm", "presence_penalty", -2.5, False),
     ("vllm-sampling-params", "frequency_penalty", -2.0, True),
     ("vllm-sampling-params", "frequency_penalty", -2.5, False),
+    # SGLang SamplingParams.verify (/generate's sampling_params; the OpenAI-compatible paths build the same)
+    ("sglang-generate", "temperature", 0.0, True), ("sglang-generate", "temperature", -0.5, False),
+    ("sglang-generate", "top_p", 0.0, False), ("sglang-generate", "top_p", 0.5, True),
+    ("sglang-generate", "top_p", 1.0, True), ("sglang-generate", "top_p", 1.5, False),
+    ("sglang-generate", "min_p", 0.0, True), ("sglang-generate", "min_p", 1.0, True),
+    ("sglang-generate", "min_p", -0.5, False), ("sglang-generate", "min_p", 1.5, False),
+    ("sglang-generate", "frequency_penalty", -2.0, True), ("sglang-generate", "frequency_penalty", 2.0, True),
+    ("sglang-generate", "frequency_penalty", -2.5, False), ("sglang-generate", "frequency_penalty", 2.5, False),
+    ("sglang-generate", "presence_penalty", -2.0, True), ("sglang-generate", "presence_penalty", 2.0, True),
+    ("sglang-generate", "presence_penalty", -2.5, False), ("sglang-generate", "presence_penalty", 2.5, False),
+    ("sglang-generate", "repetition_penalty", 0.0, False), ("sglang-generate", "repetition_penalty", 0.5, True),
+    ("sglang-generate", "repetition_penalty", 1.5, True), ("sglang-generate", "repetition_penalty", 2.0, True),
+    ("sglang-generate", "repetition_penalty", 2.5, False),
+    ("sglang-generate", "min_new_tokens", 0, True), ("sglang-generate", "min_new_tokens", -1, False),
+    ("sglang-generate", "max_new_tokens", 0, True), ("sglang-generate", "max_new_tokens", -1, False),
+    ("sglang-generate", "n", 1, True),
+    ("sglang-chat", "min_tokens", 0, True), ("sglang-chat", "min_tokens", -1, False),  # -> min_new_tokens
+    ("sglang-chat", "presence_penalty", -2.0, True), ("sglang-chat", "presence_penalty", -2.5, False),
+    ("sglang-chat", "max_completion_tokens", 1, True),  # to_sampling_params: max_new_tokens 1
+    # CompletionRequest.validate_max_tokens_positive
+    ("sglang-completions", "max_tokens", 1, True), ("sglang-completions", "max_tokens", 0, False),
 ]
 
 
@@ -436,3 +464,75 @@ def test_vllm_endpoints() -> None:
     assert shape("vllm-serve") == serve
     assert shape("triton-vllm") == [("/v2/models/{model}/generate", "text_input", False), *serve]
     assert shape("vllm-sampling-params") == []
+
+
+SGLANG_PATHS = ["sglang-generate", "sglang-chat", "sglang-completions"]
+
+
+def test_sglang_defaults_are_its_own_where_the_model_decides_nothing() -> None:
+    """SGLang SamplingParams: frequency and presence penalty 0.0, min_new_tokens 0, n 1, max_new_tokens 128
+    (/generate); CompletionRequest: max_tokens 16 and the same penalties, min_tokens and n; ChatCompletionRequest:
+    max_tokens None (runs to the context). The five sampling fields ``--sampling-defaults model`` takes from the
+    model are no default of SGLang's (the docs' "Note on defaults")."""
+    own = {"generation.frequency_penalty": 0.0, "generation.presence_penalty": 0.0,
+           "generation.min_new_tokens": 0, "generation.num_return_sequences": 1}
+
+    def defaults(spec: str) -> dict[str, object]:
+        return {k: d.value for k, (d, _) in engines.get(spec).defaults().items()}
+
+    assert defaults("sglang-generate") == {**own, "generation.max_new_tokens": 128}
+    assert defaults("sglang-chat") == own
+    assert defaults("sglang-completions") == {**own, "generation.max_new_tokens": 16}
+
+
+# SGLang SamplingParams.__post_init__: ``if 0 <= self.temperature < _SAMPLING_EPS`` (1e-6) it sets top_k 1, which
+# is greedy; a request's own top_k 1 is greedy at any temperature. No decision while the temperature is the
+# model's (unknown here) or no number.
+@pytest.mark.parametrize(("values", "samples"), [
+    ({"top_k": 1, "temperature": 0.7}, False), ({"top_k": 1}, False),
+    ({"top_k": 2, "temperature": 0.7}, True), ({"top_k": 0, "temperature": 0.7}, True),  # 0: off (-1, 1 << 30)
+    ({"temperature": 0.0}, False), ({"temperature": 0.0000005}, False), ({"temperature": 0.000001}, True),
+    ({"temperature": 0.7}, True), ({"temperature": 2.0}, True),
+    ({"temperature": -0.5}, True),  # the rule as written (0 <= t): verify refuses it afterwards
+    ({}, None), ({"top_k": 2}, None), ({"temperature": True}, None), ({"temperature": "0"}, None),
+])
+@pytest.mark.parametrize("spec", SGLANG_PATHS)
+def test_sglang_is_greedy_below_1e_6_or_at_top_k_1(spec: str, values: dict[str, object],
+                                                  samples: bool | None) -> None:
+    assert _samples(spec, values) is samples
+
+
+def test_sglang_top_k_1_is_the_decision_whatever_the_temperature() -> None:
+    rule = engines.get("sglang-generate").decoding
+    assert rule is not None
+    decision = rule(_values({"top_k": 1, "temperature": 0.7}))
+    assert decision is not None and decision.anchor == "generation.top_k"
+    assert decision.derived_from == ("generation.top_k",)
+    by_temperature = rule(_values({"top_k": 2, "temperature": 0.0}))
+    assert by_temperature is not None and by_temperature.anchor == "generation.temperature"
+
+
+@pytest.mark.parametrize("spec", SGLANG_PATHS)
+def test_sglang_output_fields_are_neutral_at_the_request_defaults(spec: str) -> None:
+    """SamplingParams: ignore_eos False, no_stop_trim False, skip_special_tokens True,
+    spaces_between_special_tokens True; ChatCompletionRequest: continue_final_message False; CompletionRequest:
+    echo False. A request stating these changes nothing; the opposite value does."""
+    fields = engines.get(spec).output_fields
+    assert {k: fields[k] for k in ("ignore_eos", "no_stop_trim", "skip_special_tokens",
+                                   "spaces_between_special_tokens", "continue_final_message", "echo")} == {
+        "ignore_eos": False, "no_stop_trim": False, "skip_special_tokens": True,
+        "spaces_between_special_tokens": True, "continue_final_message": False, "echo": False}
+
+
+def test_sglang_endpoints() -> None:
+    """The docs: /generate "is the low-level endpoint" (text or input_ids as given, no chat template; "for a
+    high-level endpoint that can automatically handle chat templates" use the OpenAI-compatible API);
+    ChatCompletionRequest.input_ids "bypasses chat template tokenization entirely"; CompletionRequest's prompt is
+    raw text."""
+    def shape(spec: str) -> list[tuple[str, str, bool]]:
+        return [(e.path, e.field, e.chat_template) for e in engines.get(spec).endpoints]
+
+    assert shape("sglang-generate") == [("/generate", "text", False), ("/generate", "input_ids", False)]
+    assert shape("sglang-chat") == [("/v1/chat/completions", "input_ids", False),
+                                    ("/v1/chat/completions", "messages", True)]
+    assert shape("sglang-completions") == [("/v1/completions", "prompt", False)]
