@@ -37,7 +37,6 @@ ELSEWHERE: dict[str, str] = {
     "engines/sglang.py":
         ("its spec, defaults from the model and output fields: tests/extractors/test_sglang.py, "
          "tests/engines/test_endpoints.py, tests/rules/test_output_params_engines.py"),
-    "engines/spec.py": "EngineSpec and its layers: tests/engines/test_specs.py, tests/engines/test_engine_plugin.py",
     "engines/tensorrt_llm.py": "its spec and defaults: tests/engines/test_specs.py, tests/test_keys_defaults.py",
     "engines/tgi.py": "its spec and defaults: tests/engines/test_specs.py, tests/test_keys_defaults.py",
     "engines/transformers.py":
