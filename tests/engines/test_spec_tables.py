@@ -536,3 +536,34 @@ def test_sglang_endpoints() -> None:
     assert shape("sglang-chat") == [("/v1/chat/completions", "input_ids", False),
                                     ("/v1/chat/completions", "messages", True)]
     assert shape("sglang-completions") == [("/v1/completions", "prompt", False)]
+
+
+@pytest.mark.parametrize("spec", ["lmdeploy-pipeline", "lmdeploy-server"])
+def test_lmdeploy_repetition_ngram_early_stop_is_off_at_zero(spec: str) -> None:
+    """InternLM/lmdeploy@156ed458c74e lmdeploy/serve/openai/endpoints/completions.py completions_v1 (and
+    @f97f25ac0675 serve/openai/chat_completions/serving.py chat_completions_v1): repetition_ngram_size "N-gram
+    length for repetition early stop ... ``0`` disables", repetition_ngram_threshold "... ``0`` disables"."""
+    fields = engines.get(spec).output_fields
+    assert (fields["repetition_ngram_size"], fields["repetition_ngram_threshold"]) == (0, 0)
+
+
+def test_lmdeploy_server_ignores_what_its_completion_request_asks_for_by_default() -> None:
+    """InternLM/lmdeploy@0051af7d2360 lmdeploy/serve/openai/protocol.py CompletionRequest: presence_penalty 0.0,
+    frequency_penalty 0.0 (completions_v1 @156ed458c74e: "Currently we do not support ... presence_penalty,
+    frequency_penalty"), echo False, suffix None: the values that ask for nothing."""
+    assert engines.engine("lmdeploy").SERVER_IGNORED == {"presence_penalty": 0.0, "frequency_penalty": 0.0,
+                                                         "echo": False, "suffix": None}
+
+
+def test_lmdeploy_server_renders_chat_messages_and_takes_a_completion_prompt_as_given() -> None:
+    """@f97f25ac0675 chat_completions/serving.py chat_completions_v1: ``do_preprocess=resolved_input_ids is None``
+    (messages go through the chat template); @156ed458c74e endpoints/completions.py completions_v1:
+    ``generate(prompt, ..., do_preprocess=False)``."""
+    endpoints = [(e.path, e.field, e.chat_template) for e in engines.get("lmdeploy-server").endpoints]
+    assert endpoints == [("/v1/chat/completions", "messages", True), ("/v1/completions", "prompt", False)]
+
+
+def test_turbomind_beam_search_diversity_is_off_at_the_examples_zero() -> None:
+    """InternLM/lmdeploy@21f993780e45 examples/cpp/llama/llama_config.ini ``[request]``:
+    ``beam_search_diversity_rate=0.0`` (as the C++ runtime's default, defaults.md §4.1)."""
+    assert engines.get("turbomind").output_fields == {"request.beam_search_diversity_rate": 0.0}
