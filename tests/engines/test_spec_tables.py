@@ -100,6 +100,13 @@ RANGES = [
     ("triton-tensorrtllm", "beam_width", 1, True), ("triton-tensorrtllm", "beam_width", 0, False),
     ("triton-tensorrtllm", "repetition_penalty", 0.0, False),
     ("triton-tensorrtllm", "repetition_penalty", 0.5, True),
+    # TRT-SC checkTopK (the ensemble's top_k is runtime_top_k) and checkNumReturnSequences (> 0: the LLM API's n
+    # becomes num_return_sequences); one new token is a length every path takes
+    ("triton-tensorrtllm", "top_k", 0, True), ("triton-tensorrtllm", "top_k", -1, False),
+    ("trtllm-llmapi", "n", 1, True), ("trtllm-llmapi", "n", 0, False),
+    ("trtllm-serve", "n", 1, True), ("trtllm-serve", "n", 0, False),
+    ("triton-tensorrtllm", "request_output_len", 1, True), ("triton-tensorrtllm", "max_tokens", 1, True),
+    ("trtllm-llmapi", "max_tokens", 1, True), ("trtllm-serve", "max_completion_tokens", 1, True),
     # VLLM-SP _verify_args; the three vLLM paths build the same SamplingParams
     ("vllm-serve", "temperature", 0.0, True), ("vllm-serve", "temperature", -0.5, False),
     ("vllm-serve", "top_p", 0.0, False), ("vllm-serve", "top_p", 0.01, True), ("vllm-serve", "top_p", 1.0, True),
@@ -567,3 +574,35 @@ def test_turbomind_beam_search_diversity_is_off_at_the_examples_zero() -> None:
     """InternLM/lmdeploy@21f993780e45 examples/cpp/llama/llama_config.ini ``[request]``:
     ``beam_search_diversity_rate=0.0`` (as the C++ runtime's default, defaults.md §4.1)."""
     assert engines.get("turbomind").output_fields == {"request.beam_search_diversity_rate": 0.0}
+
+
+def test_trtllm_serve_output_fields_are_neutral_at_its_request_defaults() -> None:
+    """NVIDIA/TensorRT-LLM@0076e9390e1e tensorrt_llm/serve/openai_protocol.py ChatCompletionRequest and
+    CompletionRequest: top_p_min 0.0 (to_sampling_params: ``top_p_min if top_p_min > 0 else None``, unset),
+    prompt_ignore_length 0, echo False, add_generation_prompt True; early_stopping None, the engine's own, which
+    is 1 (defaults.md §4.1, TRT-DDP), what ``true`` maps to (``_early_stopping_to_int``)."""
+    fields = engines.get("trtllm-serve").output_fields
+    assert {k: fields[k] for k in ("top_p_min", "prompt_ignore_length", "echo", "add_generation_prompt",
+                                   "early_stopping")} == {
+        "top_p_min": 0.0, "prompt_ignore_length": 0, "echo": False, "add_generation_prompt": True,
+        "early_stopping": True}
+
+
+def test_trtllm_serve_adds_special_tokens_to_a_completion_and_not_to_a_chat() -> None:
+    """@0076e9390e1e openai_protocol.py: ChatCompletionRequest.add_special_tokens defaults to False ("the chat
+    template takes care of adding the special tokens"), CompletionRequest.add_special_tokens to True."""
+    spec = engines.get("trtllm-serve")
+    chat, completions = spec.endpoints
+    assert (chat.path, chat.field, chat.chat_template) == ("/v1/chat/completions", "messages", True)
+    assert (completions.path, completions.field, completions.chat_template) == ("/v1/completions", "prompt", False)
+    assert spec.neutral("add_special_tokens", chat) is False
+    assert spec.neutral("add_special_tokens", completions) is True
+
+
+def test_tensorrtllm_backend_tokenizes_text_input_as_given() -> None:
+    """triton-inference-server/tensorrtllm_backend@04d96ce8e635 all_models/inflight_batcher_llm/preprocessing/1/
+    model.py ``_create_request``: ``self.tokenizer.encode(s[0].decode(), add_special_tokens=...)`` on each query,
+    no chat template, whether the ensemble is reached through Triton's generate or infer endpoint."""
+    endpoints = [(e.path, e.field, e.chat_template) for e in engines.get("triton-tensorrtllm").endpoints]
+    assert endpoints == [("/v2/models/{model}/generate", "text_input", False),
+                         ("/v2/models/{model}/infer", "text_input", False)]
