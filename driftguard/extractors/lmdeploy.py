@@ -133,7 +133,7 @@ def _server_generation_config(b: ValueBuilder, options: ExtractOptions) -> None:
             if v is None or not v.explicit or v.value is None or key in b.values:
                 continue
             hf_default = HF_GENERATION_DEFAULTS.get(key)
-            if hf_default is not None and v.value == hf_default.value:
+            if gc.drop_hf_defaults and hf_default is not None and v.value == hf_default.value:
                 _version_dependent(b, key, v, hf_default.value)
             else:
                 b.inherit(key, v, "generation_config.json", gc.why)

@@ -75,6 +75,14 @@ RANGES = [
     ("lmdeploy-pipeline", "top_p", -0.5, False), ("lmdeploy-pipeline", "top_p", 1.5, False),
     ("lmdeploy-server", "top_p", 1.0, True), ("lmdeploy-server", "top_p", 1.5, False),
     ("lmdeploy-server", "top_p", 0.0, False),  # every api_server endpoint: "must be in (0, 1]" (validation.py)
+    # InternLM/lmdeploy@1263d5cd889b lmdeploy/serve/openai/endpoints/generate.py check_request: max_tokens > 0,
+    # top_p in (0, 1], top_k >= 0, temperature in [0, 2]
+    ("lmdeploy-generate", "max_tokens", 0, False), ("lmdeploy-generate", "max_tokens", 1, True),
+    ("lmdeploy-generate", "top_p", 0.0, False), ("lmdeploy-generate", "top_p", 1.0, True),
+    ("lmdeploy-generate", "top_p", 1.01, False), ("lmdeploy-generate", "top_k", 0, True),
+    ("lmdeploy-generate", "top_k", -1, False), ("lmdeploy-generate", "temperature", 0.0, True),
+    ("lmdeploy-generate", "temperature", -0.01, False), ("lmdeploy-generate", "temperature", 2.0, True),
+    ("lmdeploy-generate", "temperature", 2.01, False), ("lmdeploy-generate", "temperature", 1.5, True),
     ("lmdeploy-pipeline", "top_k", 0, True), ("lmdeploy-pipeline", "top_k", -1, False),
     ("lmdeploy-pipeline", "temperature", 0.0, True), ("lmdeploy-pipeline", "temperature", 2.0, True),
     ("lmdeploy-pipeline", "temperature", -0.5, False), ("lmdeploy-pipeline", "temperature", 2.5, False),
@@ -606,3 +614,31 @@ def test_tensorrtllm_backend_tokenizes_text_input_as_given() -> None:
     endpoints = [(e.path, e.field, e.chat_template) for e in engines.get("triton-tensorrtllm").endpoints]
     assert endpoints == [("/v2/models/{model}/generate", "text_input", False),
                          ("/v2/models/{model}/infer", "text_input", False)]
+
+
+def test_lmdeploy_generate_defaults_and_endpoints() -> None:
+    """InternLM/lmdeploy@1263d5cd889b lmdeploy/serve/openai/protocol.py GenerateReqInput: max_tokens 128; the
+    other sampling defaults come as on the OpenAI endpoints (GenerationConfig's, over the model's generation
+    config); endpoints/generate.py: preprocess(..., do_preprocess=False), the prompt or input_ids as given."""
+    spec = engines.get("lmdeploy-generate")
+    defaults = {k: d.value for k, (d, _) in spec.defaults().items()}
+    assert defaults["generation.max_new_tokens"] == 128
+    assert {k: defaults[k] for k in ("generation.temperature", "generation.top_k", "generation.top_p")} == \
+        {"generation.temperature": 0.8, "generation.top_k": 50, "generation.top_p": 1.0}
+    assert [(e.path, e.field, e.chat_template) for e in spec.endpoints] == \
+        [("/generate", "prompt", False), ("/generate", "input_ids", False)]
+    assert "max_new_tokens" not in spec.fields and "seed" not in spec.known  # not GenerateReqInput fields
+
+
+@pytest.mark.parametrize("name", ["lmdeploy-server", "lmdeploy-generate"])
+def test_lmdeploy_api_server_generation_config_use(name: str) -> None:
+    """lmdeploy/serve/core/generation_config.py: the model's generation_config.json through transformers'
+    GenerationConfig.to_diff_dict(), filtered to the fields of lmdeploy's GenerationConfig (messages.py), minus
+    max_new_tokens and do_sample, which build_generation_config pops."""
+    gc = engines.get(name).generation_config
+    assert gc is not None and gc.drop_hf_defaults
+    assert dict(gc.fields) == {"temperature": "generation.temperature", "top_p": "generation.top_p",
+                               "top_k": "generation.top_k", "min_p": "generation.min_p",
+                               "repetition_penalty": "generation.repetition_penalty",
+                               "min_new_tokens": "generation.min_new_tokens"}
+    assert engines.get("lmdeploy-pipeline").generation_config is None  # the pipeline reads only eos from it
