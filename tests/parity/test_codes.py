@@ -72,3 +72,17 @@ def test_parity_codes_do_not_clash_with_rules() -> None:
     from driftguard.rules import RULES
 
     assert not set(codes.CHECKS) & set(RULES)
+
+
+def test_each_code_has_the_name_and_default_severity_of_the_readme_table() -> None:
+    """The README's "Parity findings" table, read as written: every code's dotted name and default severity (the
+    severity decides whether a finding fails the gate), each reported by the parity stage."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Parity findings", 1)[1].split("\n\n", 2)[1]
+    rows = [[cell.strip(" `") for cell in line.strip("|").split("|")[:3]] for line in table.splitlines()[2:]]
+    assert [code for code, _, _ in rows] == ["DG500", "DG501", "DG502", "DG503", "DG504", "DG505", "DG506", "DG510"]
+    assert sorted(codes.CHECKS) == [code for code, _, _ in rows]
+    for code, name, severity in rows:
+        cls = codes.CHECKS[code]
+        assert (cls.code, cls.name, str(cls.severity), cls.stage) == (code, name, severity, "parity"), code
+        assert issubclass(cls, codes.ParityCheck)
