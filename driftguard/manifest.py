@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -168,7 +168,8 @@ class ParityConcurrency(_Strict):
     """Concurrency parity: the candidate from several threads (one sample per call) and at several batch sizes."""
 
     threads: int = Field(default=4, ge=2)
-    batch_sizes: list[int] = Field(default_factory=lambda: [1], description="batch sizes besides the runner's")
+    batch_sizes: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [1], description="batch sizes besides the runner's (each at least 1)")
     atol: float | None = Field(default=None, ge=0, description="tolerance of every concurrency comparison "
                                "(absolute; default: the atol of the deployed precision's profile, fp32 1e-5)")
 

@@ -181,3 +181,21 @@ def test_a_key_glob_that_can_name_no_key_is_an_error(tmp_path: Path, rules: str,
 def test_globs_that_can_name_keys_load(tmp_path: Path, glob: str) -> None:
     (tmp_path / "driftguard.yaml").write_text(HEAD + f"      - path: tgi.json\nrules:\n  ignore_keys: ['{glob}']\n")
     assert load(tmp_path / "driftguard.yaml").rules.ignore_keys == [glob]
+
+
+@pytest.mark.parametrize(("sizes", "ok"), [("[1, 4]", True), ("[0]", False), ("[2, -1]", False)])
+def test_concurrency_batch_sizes_are_at_least_one(tmp_path: Path, sizes: str, ok: bool) -> None:
+    """A batch of 0 fell back to the runner's own size (nothing compared, nothing said) and a negative one ran
+    nothing and reported a DG506 "by up to inf": the manifest refuses both, at the line."""
+    (tmp_path / "driftguard.yaml").write_text(
+        HEAD + "      - path: x.json\n    parity:\n      golden: g.npz\n"
+        "      reference: {runner: onnxruntime, artifact: a.onnx}\n"
+        "      candidate: {runner: onnxruntime, artifact: b.onnx}\n"
+        f"      concurrency:\n        batch_sizes: {sizes}\n")
+    if ok:
+        load(tmp_path / "driftguard.yaml")
+        return
+    with pytest.raises(ManifestError) as info:
+        load(tmp_path / "driftguard.yaml")
+    assert "batch_sizes" in str(info.value) and "greater than or equal to 1" in str(info.value)
+    assert info.value.line == 13
