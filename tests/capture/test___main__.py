@@ -63,8 +63,8 @@ def test_a_script_that_runs_no_engine_call_is_exit_2_with_one_line(tmp_path: Pat
     res = _run([*CAPTURE, "-o", "out.json", "idle.py"], tmp_path)
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [
-        "driftguard.capture: nothing to capture into out.json: no transformers generate() or tokenizer call ran "
-        "while the capture was active"]
+        "driftguard.capture: nothing to capture into out.json: no transformers generate() or tokenizer call and no "
+        "vLLM LLM.generate() or LLM.chat() ran while the capture was active"]
     assert not (tmp_path / "out.json").exists()
 
 

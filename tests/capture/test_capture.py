@@ -150,7 +150,8 @@ def test_records_from_threads_are_kept_each_with_its_own_call_site(tiny_model: P
 
 @pytest.mark.slow
 def test_a_block_that_records_nothing_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match=r"no transformers generate\(\) or tokenizer call ran"), \
+    with pytest.raises(UsageError, match=r"no transformers generate\(\) or tokenizer call and no vLLM "
+                                                r"LLM.generate\(\) or LLM.chat\(\) ran"), \
             capture(tmp_path / "none.json"):
         pass
     assert not (tmp_path / "none.json").exists()
