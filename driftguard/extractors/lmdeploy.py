@@ -36,6 +36,7 @@ from driftguard.extractors.runtime_common import (
     flag_unknown,
     keep_namespaced,
     load_document,
+    model_files,
     put,
     require_mapping,
     require_recognized,
@@ -139,7 +140,7 @@ def _server_generation_config(b: ValueBuilder, options: ExtractOptions) -> None:
                 b.inherit(key, v, "generation_config.json", gc.why)
         return
     model = launch.values.get("model.source") if launch is not None else None
-    if mode == "auto" and (model is None or _has_model_files(options)):
+    if mode == "auto" and (model is None or model_files(options)):
         return  # a request alone: the model it reaches is not known here
     anchor = mode_v if mode != "auto" and mode_v is not None else model
     assert anchor is not None
@@ -151,10 +152,6 @@ def _server_generation_config(b: ValueBuilder, options: ExtractOptions) -> None:
                                   "which is not on this side",
                                   derived_from=("model.source",) if mode == "auto" else
                                   ("lmdeploy.generation_config",))
-
-
-def _has_model_files(options: ExtractOptions) -> bool:
-    return any(c.kind in ("hf-generation", "hf-model", "hf-config") for c in options.context)
 
 
 def _version_dependent(b: ValueBuilder, key: str, v: Value, hf_default: Any) -> None:

@@ -181,8 +181,16 @@ def fill_defaults(b: ValueBuilder, defaults: Mapping[str, Default], source: str)
     b.fill_defaults(defaults, source)
 
 
-def context_generation(options: ExtractOptions, kinds: tuple[str, ...] = ("hf-generation", "hf-model",
-                                                                           "hf-config")) -> EffectiveConfig | None:
+#: Kinds that hold a model's own files: on a side with one of them, an engine's model-dependent values are read there.
+MODEL_KINDS = ("hf-generation", "hf-model", "hf-config")
+
+
+def model_files(options: ExtractOptions) -> bool:
+    """True when the side holds the model's files (its generation_config.json, config.json or folder)."""
+    return any(cfg.kind in MODEL_KINDS for cfg in options.context)
+
+
+def context_generation(options: ExtractOptions, kinds: tuple[str, ...] = MODEL_KINDS) -> EffectiveConfig | None:
     """The first same-side config (in ``kinds`` order) holding explicit ``generation.*`` values."""
     for kind in kinds:
         for cfg in options.context:

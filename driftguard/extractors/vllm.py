@@ -43,6 +43,7 @@ from driftguard.extractors.runtime_common import (
     int_list,
     keep_namespaced,
     load_document,
+    model_files,
     number,
     put,
     read_generation_config_json,
@@ -393,7 +394,7 @@ def _generation_config_layer(b: ValueBuilder, doc: Document, data: dict[str, Any
         field = mode_ptr if mode != "auto" else model_ptr
         confine(folder, options.root_for(doc.path), "folder", origin=str(doc.path), line=doc.line(field))
     ctx = context_generation(options)
-    if mode == "auto" and folder is None and ctx is None and not _model_files(options):
+    if mode == "auto" and folder is None and ctx is None and not model_files(options):
         if engine:
             _from_unseen_model(b, doc, data.get(args.get("model", "model")), model_ptr)
         else:  # a request to a server whose engine args name a model the side holds no files of
@@ -418,15 +419,6 @@ def _generation_config_layer(b: ValueBuilder, doc: Document, data: dict[str, Any
         if gc.drop_hf_defaults and hf_default is not None and v.value == hf_default.value:
             continue  # to_diff_dict() drops it (equals the transformers 4.x default): vLLM never sees it
         b.inherit(key, v, "generation_config.json", gc.why)
-
-
-#: Kinds that hold a model's own files: on a side with one of them, vLLM's model-dependent values are read there.
-_MODEL_KINDS = ("hf-generation", "hf-model", "hf-config")
-
-
-def _model_files(options: ExtractOptions) -> bool:
-    """True when the side holds the model's files (its generation_config.json, config.json or folder)."""
-    return any(cfg.kind in _MODEL_KINDS for cfg in options.context)
 
 
 def _from_unseen_model(b: ValueBuilder, doc: Document, model: Any, model_ptr: str) -> None:
