@@ -475,17 +475,13 @@ def http_post(call: Call, path: Path, options: ExtractOptions) -> EffectiveConfi
     kind = _endpoint(call)
     body = _body(call)
     assert kind is not None and body is not None
-    data: dict[str, Any] = {n: ("" if n == "prompt" else []) if n in _DATA[kind] else a.value
-                            for n, a in body if a.resolved or n in _DATA[kind]}
-    lines = {f"/{escape(n)}": a.line for n, a in body}
-    lines[""] = call.line
-    kept = [(n, a) for n, a in body if n not in _DATA[kind]]
+    if kind == "sglang":
+        return _sglang_body(call, path, options, body)
+    data, lines, kept = _split(call, body, kind)
     if kind == "openai":
         data.setdefault("prompt" if "prompt" in dict(body) else "messages", "" if "prompt" in dict(body) else [])
         cfg = _engine_kind("openai")(Document(path, data, lines), options)
         return _finish(cfg, path, call, kept, _openai_key, "openai")
-    if kind == "sglang":
-        return _sglang_body(call, path, options, body, data, lines, kept)
     kept = _nested_params(body, "parameters", data, lines, kept)
     cfg = _engine_kind("tgi")(Document(path, data, lines), options)
     return _finish(cfg, path, call, kept, _tgi_key, "tgi")
@@ -505,10 +501,20 @@ def _nested_params(body: list[tuple[str, Arg]], nest: str, data: dict[str, Any],
     return [(n, a) for n, a in kept if n != nest] + list(params.items)
 
 
-def _sglang_body(call: Call, path: Path, options: ExtractOptions, body: list[tuple[str, Arg]], data: dict[str, Any],
-                 lines: dict[str, int], kept: list[tuple[str, Arg]]) -> EffectiveConfig:
-    """A ``/generate`` body (``GenerateReqInput``: ``body`` its members, ``data`` the resolved ones, the prompt
-    emptied) read by the sglang kind."""
+def _split(call: Call, body: list[tuple[str, Arg]], kind: str) -> tuple[dict[str, Any], dict[str, int],
+                                                                       list[tuple[str, Arg]]]:
+    """A body's resolved members (its data members, the prompt, emptied: data, not configuration), each member's
+    line, and the members that are configuration."""
+    data: dict[str, Any] = {n: ("" if n in ("prompt", "text") else []) if n in _DATA[kind] else a.value
+                            for n, a in body if a.resolved or n in _DATA[kind]}
+    lines = {f"/{escape(n)}": a.line for n, a in body}
+    lines[""] = call.line
+    return data, lines, [(n, a) for n, a in body if n not in _DATA[kind]]
+
+
+def _sglang_body(call: Call, path: Path, options: ExtractOptions, body: list[tuple[str, Arg]]) -> EffectiveConfig:
+    """A ``/generate`` body (``GenerateReqInput``, ``body`` its members) read by the sglang kind."""
+    data, lines, kept = _split(call, body, "sglang")
     kept = _nested_params(body, "sampling_params", data, lines, kept)
     data.setdefault("text", "")
     lines.setdefault("/text", call.line)
@@ -574,12 +580,7 @@ def sglang_generate(call: Call, path: Path, options: ExtractOptions) -> Effectiv
     ``/generate`` body by the sglang kind (the prompt as given, no chat template; ``sampling_params`` its
     SamplingParams)."""
     args = [("text" if n == "prompt" else n, a) for n, a in _args(call, ("prompt", "sampling_params", "input_ids"))]
-    data: dict[str, Any] = {n: ("" if n == "text" else []) if n in _DATA["sglang"] else a.value
-                            for n, a in args if a.resolved or n in _DATA["sglang"]}
-    lines = {f"/{escape(n)}": a.line for n, a in args}
-    lines[""] = call.line
-    kept = [(n, a) for n, a in args if n not in _DATA["sglang"]]
-    return _sglang_body(call, path, options, args, data, lines, kept)
+    return _sglang_body(call, path, options, args)
 
 
 def _sglang_key(name: str) -> str:
