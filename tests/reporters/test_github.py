@@ -7,6 +7,8 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 import driftguard
 from driftguard.model import Finding, Judged, Origin, Value
 from driftguard.report import ApprovalRef, ModelResult, Report
@@ -86,3 +88,90 @@ def test_hostile_text_cannot_forge_a_command() -> None:
     assert "::add-mask::x\\r,file=other:1%25: differs" in error.split("::", 2)[2]
     assert lines[1].startswith("::warning file=d.yaml,line=2,")  # an unapproved warning does not fail
     assert lines[2].startswith("::warning file=approvals/a.yaml,line=1,title=driftguard stale approval a\\n%3A%3Ab::")
+
+
+# Which command each verdict gets, written out from the README's formats table and this reporter's contract
+# (``::error`` for a finding that fails the gate, ``::warning`` for an unapproved warning that does not,
+# ``::notice`` for info, nothing for an approved finding), one row per status and severity, strict or not.
+# A finding fails the gate when it is unapproved or expired and an error, or a warning under --strict.
+_LEVELS = [
+    # status, severity, strict, command (None: the finding says nothing here)
+    ("approved", "error", False, None),
+    ("approved", "warning", True, None),
+    ("approved", "info", False, None),
+    ("unapproved", "error", False, "error"),
+    ("unapproved", "warning", False, "warning"),
+    ("unapproved", "warning", True, "error"),
+    ("unapproved", "info", False, "notice"),
+    ("expired", "error", False, "error"),
+    ("expired", "warning", False, "warning"),
+    ("expired", "warning", True, "error"),
+    ("expired", "info", True, "notice"),
+    ("info", "info", False, "notice"),
+    ("info", "error", False, "notice"),
+    ("info", "warning", True, "notice"),
+]
+
+
+def _one(status: str, severity: str, *, model: str = "m", strict: bool = False) -> list[str]:
+    finding = Finding("DG101", "drift.value", "generation.top_p", "generation.top_p: training 0.9 != deployed 0.5",
+                      severity=severity, model=model, training=Value(0.9, Origin("t.json", 4)),
+                      deployed=Value(0.5, Origin("d.yaml", 7)))
+    report = Report((ModelResult(model or "m", (Judged(finding, status),)),), (), strict=strict)
+    return render_check("github", report).splitlines()
+
+
+@pytest.mark.parametrize(("status", "severity", "strict", "expected"), _LEVELS)
+def test_each_verdict_gets_its_command(status: str, severity: str, strict: bool, expected: str | None) -> None:
+    lines = _one(status, severity, strict=strict)
+    if expected is None:
+        assert lines == []
+    else:
+        assert len(lines) == 1
+        assert lines[0].startswith(f"::{expected} file=d.yaml,line=7,title=driftguard DG101 m%3A generation.top_p::")
+
+
+@pytest.mark.parametrize(("status", "severity", "model", "hint"), [
+    ("unapproved", "error", "m", True),
+    ("unapproved", "warning", "m", True),
+    ("unapproved", "error", "", False),  # no model to name in the command
+    ("expired", "error", "m", False),  # an expired approval is renewed by editing it, not approved again
+    ("info", "info", "m", False),
+])
+def test_only_an_unapproved_finding_of_a_model_says_how_to_approve_it(status: str, severity: str, model: str,
+                                                                       hint: bool) -> None:
+    (line,) = _one(status, severity, model=model)
+    message = line.split("::", 2)[2].split("%0A")
+    approve = "to accept it: driftguard approve m generation.top_p --reason TEXT --expires YYYY-MM-DD"
+    assert (approve in message) is hint
+    assert message[0] == "generation.top_p: training 0.9 != deployed 0.5"
+
+
+# What each approval state says, from the module's contract and the README: stale, self-approved and
+# uncommitted approvals are always warned about; any other is warned about only while expiring soon, except an
+# expired one (its findings fail as expired).
+_STATES = [
+    ("stale", False, "driftguard stale approval a1"),
+    ("stale", True, "driftguard stale approval a1"),
+    ("self-approved", False, "driftguard approval a1 is self-approved"),
+    ("uncommitted", False, "driftguard approval a1 ignored: not committed"),
+    ("uncommitted", True, "driftguard approval a1 ignored: not committed"),
+    ("used", False, None),
+    ("used", True, "driftguard approval a1 expires soon"),
+    ("expired", False, None),
+    ("expired", True, None),
+]
+
+
+@pytest.mark.parametrize(("state", "expiring", "title"), _STATES)
+def test_each_approval_state_gets_its_warning(state: str, expiring: bool, title: str | None) -> None:
+    ref = ApprovalRef("a1", "approvals/a1.yaml", 3, "m", "generation.top_p", "2027-01-31", 10, state,
+                      expiring=expiring)
+    lines = render_check("github", Report((), (ref,))).splitlines()
+    if title is None:
+        assert lines == []
+    else:
+        (line,) = lines
+        head, message = line.split("::")[1:]
+        assert head == f"warning file=approvals/a1.yaml,line=3,title={escape_property(title)}"
+        assert "approval a1 (approvals/a1.yaml:3)" in message
