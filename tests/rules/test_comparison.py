@@ -67,6 +67,16 @@ def test_only_keys_on_both_sides_that_differ_sorted() -> None:
     assert (a.value, b.value) == (0.92, 0.85)
 
 
+def test_keys_after_a_one_sided_or_an_equal_key_are_still_compared() -> None:
+    # the training side's first key is missing on the deployed side, its second is equal on both: neither
+    # ends the walk, so the differing key after them is found
+    got = differing({"generation.seed": 1, "generation.temperature": 0.7, "generation.top_p": 0.92},
+                    {"generation.temperature": 0.7, "generation.top_p": 0.85})
+    assert got == ["generation.top_p"]
+    assert differing({"generation.temperature": 0.7, "preprocessing.max_length": 1024},
+                     {"generation.temperature": 0.7, "preprocessing.max_length": 512}) == ["preprocessing.max_length"]
+
+
 def test_default_comparison() -> None:
     assert differing({"generation.top_p": 0.92}, {"generation.top_p": f32(0.92)}) == []
     assert differing({"generation.top_p": 0.92}, {"generation.top_p": 0.9201}) == ["generation.top_p"]
@@ -79,6 +89,9 @@ def test_unordered_keys_and_bookkeeping_keys() -> None:
     assert differing({"generation.eos_token_id": [2, 107]}, {"generation.eos_token_id": [107, 2]}) == []
     assert differing({"io.inputs.x.shape": [1, 3]}, {"io.inputs.x.shape": [3, 1]}) == ["io.inputs.x.shape"]
     assert differing({"model.weights.count": 10}, {"model.weights.count": 12}) == []  # compared=False
+    # a key left out of the comparison does not end it: the keys after it are still compared
+    assert differing({"model.weights.count": 10, "generation.top_p": 0.9},
+                     {"model.weights.count": 12, "generation.top_p": 0.8}) == ["generation.top_p"]
     assert differing({"hf.config.list": [1, 2]}, {"hf.config.list": [2, 1]}) == ["hf.config.list"]
 
 
