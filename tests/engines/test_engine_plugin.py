@@ -114,6 +114,16 @@ def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
                                    "EXTRACTOR = None\n")
     (pkg / "nokind.py").write_text("from dg_fake_engine.engine import SPECS\n")
     (pkg / "stolen.py").write_text("from dg_fake_engine.engine import SPECS\nEXTRACTOR = None\n")
+    (pkg / "nopath.py").write_text("from dg_fake_engine.engine import SPECS\nEXTRACTOR = ''\n")
+    # Launcher modules: one good launcher (its name new, then one of a built-in's name), then broken ones: a list
+    # instead of a tuple, an empty tuple, a tuple holding a flag.
+    launcher = ("from driftguard.engines.launcher import Flag, Invocation, Launcher\n"
+                "FAKE = Launcher('fakeserve', (Invocation(program='fakeserve'),), (), 'fakeserve@0 cli.py', 'fake')\n"
+                "VLLM = Launcher('vllm-serve', (Invocation(program='fakeserve'),), (), 'fakeserve@0 cli.py', 'fake')\n")
+    (pkg / "launchers.py").write_text(launcher + "LAUNCHERS = (FAKE, VLLM)\n")
+    (pkg / "listed.py").write_text(launcher + "LAUNCHERS = [FAKE]\n")
+    (pkg / "nolaunchers.py").write_text(launcher + "LAUNCHERS = ()\n")
+    (pkg / "flags.py").write_text(launcher + "LAUNCHERS = (FAKE, Flag('x', ('--x',)))\n")
     dist = site / "dg_fake_engine-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: dg-fake-engine\nVersion: 0.1\n")
@@ -206,6 +216,8 @@ def test_an_engine_plug_in_with_wrong_specs_is_a_load_error_naming_it(fake_engin
         tables = dg_fake_engine.tables
         nokind = dg_fake_engine.nokind
         stolen = dg_fake_engine.stolen
+        borrowed = dg_fake_engine.stolen
+        nopath = dg_fake_engine.nopath
         notamodule = dg_fake_engine.engine:SERVE
         """)
     with pytest.raises(PluginLoadError, match=r"driftguard.engines 'onespec = dg_fake_engine.onespec' is not a module "
@@ -221,6 +233,14 @@ def test_an_engine_plug_in_with_wrong_specs_is_a_load_error_naming_it(fake_engin
     with pytest.raises(PluginLoadError, match=r"'stolen = dg_fake_engine.stolen' is not the engine 'stolen': its "
                                               r"serving path 'fake-serve' is of engine 'fake'"):
         engines.engine("stolen")
+    # A name that sorts before the spec's engine ('borrowed' < 'fake') is refused as well.
+    with pytest.raises(PluginLoadError, match=r"'borrowed = dg_fake_engine.stolen' is not the engine 'borrowed': "
+                                              r"its serving path 'fake-serve' is of engine 'fake'"):
+        engines.engine("borrowed")
+    # EXTRACTOR names a module path: an empty string is none.
+    with pytest.raises(PluginLoadError, match=r"'nopath = dg_fake_engine.nopath' is not a module whose EXTRACTOR is a "
+                                              r"module path or None \(it is a str\)"):
+        engines.engine("nopath")
     with pytest.raises(PluginLoadError, match=r"'notamodule = dg_fake_engine.engine:SERVE' is not a module"):
         engines.engine("notamodule")
     # A built-in serving path never loads a plug-in; listing every path or kind does, and names the broken one
@@ -230,6 +250,34 @@ def test_an_engine_plug_in_with_wrong_specs_is_a_load_error_naming_it(fake_engin
         engines.specs()
     with pytest.raises(PluginLoadError, match=r"'onespec = dg_fake_engine.onespec'"):
         extractors.available_kinds()
+
+
+def test_a_launcher_plug_in_comes_after_the_built_ins_and_a_broken_one_is_a_load_error(fake_engine: Path) -> None:
+    _install(fake_engine, """\
+        [driftguard.launchers]
+        fake = dg_fake_engine.launchers
+        listed = dg_fake_engine.listed
+        nolaunchers = dg_fake_engine.nolaunchers
+        flags = dg_fake_engine.flags
+        """)
+    assert engines.LAUNCHERS.load("fake").LAUNCHERS[0].name == "fakeserve"
+    what = r"is not a module whose LAUNCHERS is a non-empty tuple of driftguard.engines.launcher.Launcher"
+    for name in ("listed", "nolaunchers", "flags"):
+        with pytest.raises(PluginLoadError, match=rf"'{name} = dg_fake_engine.{name}' {what}"):
+            engines.LAUNCHERS.load(name)
+    with pytest.raises(PluginLoadError, match=r"'listed = dg_fake_engine.listed'"):
+        engines.launchers()  # every family is loaded: a broken one is named, never skipped
+
+
+def test_a_launcher_plug_in_is_listed_after_the_built_ins_whose_names_win(fake_engine: Path) -> None:
+    _install(fake_engine, """\
+        [driftguard.launchers]
+        fake = dg_fake_engine.launchers
+        """)
+    listed = engines.launchers()
+    assert listed[-1].name == "fakeserve" and listed[-1].source == "fakeserve@0 cli.py"
+    [vllm] = [x for x in listed if x.name == "vllm-serve"]
+    assert vllm.engine == "vllm" and vllm is listed[0]  # the built-in vllm-serve, not the plug-in's
 
 
 def _today() -> date:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from driftguard import engines
 from driftguard.engines.launcher import Flag, Invocation, Launcher
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _launcher(*flags: Flag, underscores: bool = False) -> Launcher:
@@ -64,3 +71,18 @@ def test_registry_lists_every_launcher_of_every_module_in_order() -> None:
             assert engines.find(launcher.serving) is not None, launcher.name
         for f in launcher.flags:
             assert f.key is None or f.key.startswith(launcher.namespace + ".") or "." in f.key
+
+
+def test_the_records_are_re_exported_but_imported_only_on_first_use() -> None:
+    """``driftguard.engines`` names Flag, Invocation and Launcher without importing the launcher tables: a check
+    of model files and requests reads no launch command (tests/test_light_import.py checks a whole run)."""
+    probe = ("import sys\nimport driftguard.engines as e\n"
+             "before = 'driftguard.engines.launcher' in sys.modules\n"
+             "from driftguard.engines import launcher\n"
+             "print(before, e.Launcher is launcher.Launcher, e.Flag is launcher.Flag,\n"
+             "      e.Invocation is launcher.Invocation)")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.stdout.split() == ["False", "True", "True", "True"], res.stderr
+    with pytest.raises(AttributeError, match=r"module 'driftguard\.engines' has no attribute 'Spec'"):
+        engines.Spec  # noqa: B018
