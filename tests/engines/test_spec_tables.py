@@ -35,6 +35,21 @@ Sources (shared/reference/defaults.md cites file, commit and line of each):
   python/sglang/srt/entrypoints/openai/protocol.py ``CompletionRequest`` (max_tokens 16, ``max_tokens must be
   positive``, echo False) and ``ChatCompletionRequest`` (``to_sampling_params``: min_tokens -> min_new_tokens);
   @01d4f856c43c docs/docs/basic_usage/sampling_params.mdx (``/generate`` is "the low-level endpoint").
+* transformers ``generate()`` (TF-4.57.6, the PyPI wheel defaults.md §0 reads; the same checks in 5.25.0):
+  generation/logits_process.py, each processor's own check, where ``_get_logits_processor`` (generation/utils.py)
+  builds it only off its neutral value (temperature != 1, top_k != 0, top_p and typical_p < 1, min_length,
+  min_new_tokens and no_repeat_ngram_size > 0, repetition_penalty != 1): ``TemperatureLogitsWarper`` "has to be
+  a strictly positive float" (0.0 is greedy: generate() turns do_sample off, defaults.md §1.3), ``TopKLogitsWarper``
+  "a strictly positive integer", ``MinPLogitsWarper`` "in the [0, 1] interval", ``TypicalLogitsWarper`` "> 0 and
+  < 1", ``RepetitionPenaltyLogitsProcessor`` "a strictly positive float", ``MinLengthLogitsProcessor`` "a
+  non-negative integer", ``MinNewTokensLengthLogitsProcessor`` (``< 0`` refused), ``NoRepeatNGramLogitsProcessor``
+  "a strictly positive integer"; generation/configuration_utils.py ``GenerationConfig.validate``: "`max_new_tokens`
+  must be greater than 0", and greedy search (num_beams 1, do_sample False: the defaults) refuses any
+  num_return_sequences but 1; its docstring names the modes of num_beams=1 and num_beams>1, none below 1.
+* Triton: triton-inference-server/core@6370c433e5be src/model_config_utils.cc ``ValidateModelConfig``
+  ("'max_batch_size' must be non-negative value", "dynamic batching preferred size must be positive") and
+  ``NormalizeInstanceGroup`` (a count below 1 becomes 1: 0 is no error); triton-inference-server/common
+  protobuf/model_config.proto (TRI-PROTO, defaults.md §0) ``uint64 max_queue_delay_microseconds``.
 """
 
 from __future__ import annotations
@@ -156,7 +171,39 @@ RANGES = [
     ("sglang-chat", "max_completion_tokens", 1, True),  # to_sampling_params: max_new_tokens 1
     # CompletionRequest.validate_max_tokens_positive
     ("sglang-completions", "max_tokens", 1, True), ("sglang-completions", "max_tokens", 0, False),
+    # transformers (TF-4.57.6): the logits processors' checks and GenerationConfig.validate
+    ("transformers", "temperature", 0.0, True), ("transformers", "temperature", 0.5, True),
+    ("transformers", "temperature", -0.5, False),
+    ("transformers", "top_k", 0, True), ("transformers", "top_k", 1, True), ("transformers", "top_k", -1, False),
+    ("transformers", "min_p", 0.0, True), ("transformers", "min_p", 1.0, True), ("transformers", "min_p", -0.5, False),
+    ("transformers", "min_p", 1.5, False),
+    ("transformers", "typical_p", 0.0, False), ("transformers", "typical_p", 0.5, True),
+    ("transformers", "typical_p", 1.0, True), ("transformers", "typical_p", -0.5, False),
+    ("transformers", "typical_p", 1.5, False),
+    ("transformers", "repetition_penalty", 0.0, False), ("transformers", "repetition_penalty", 0.5, True),
+    ("transformers", "min_length", 0, True), ("transformers", "min_length", -1, False),
+    ("transformers", "min_new_tokens", 0, True), ("transformers", "min_new_tokens", -1, False),
+    ("transformers", "no_repeat_ngram_size", 0, True), ("transformers", "no_repeat_ngram_size", 1, True),
+    ("transformers", "no_repeat_ngram_size", -1, False),
+    ("transformers", "max_new_tokens", 1, True), ("transformers", "max_new_tokens", 0, False),
+    ("transformers", "num_return_sequences", 1, True), ("transformers", "num_return_sequences", 0, False),
+    ("transformers", "num_beams", 1, True), ("transformers", "num_beams", 0, False),
 ]
+
+# DG303's ranges of the serving config (Triton core's ValidateModelConfig, NormalizeInstanceGroup, model_config.proto):
+# (key, value, accepted).
+SERVING = [
+    ("batching.max_batch_size", 0, True), ("batching.max_batch_size", -1, False),
+    ("batching.preferred_batch_sizes", 1, True), ("batching.preferred_batch_sizes", 0, False),
+    ("batching.max_queue_delay_us", 0, True), ("batching.max_queue_delay_us", -1, False),
+    ("serving.instance_count", 0, True),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "ok"), SERVING)
+def test_each_serving_bound_is_tritons_own(key: str, value: int, ok: bool) -> None:
+    assert engines.CANONICAL_RANGES[key].ok(value) == ok
+    assert engines.CANONICAL_RANGES["batching.preferred_batch_sizes"].each  # a list: each size is checked
 
 
 @pytest.mark.parametrize(("spec", "name", "value", "ok"), RANGES)
@@ -219,6 +266,16 @@ def test_tgi_names_the_first_warper_that_samples() -> None:
 def test_openai_samples_at_any_temperature_above_zero(spec: str, values: dict[str, object],
                                                       samples: bool | None) -> None:
     assert _samples(spec, values) is samples
+
+
+# TF-4.57.6 generation/utils.py: the warpers apply only ``if generation_config.do_sample`` (defaults.md §1.1); a
+# do_sample that is absent or not a boolean decides nothing here (the default layer's do_sample False does).
+@pytest.mark.parametrize(("values", "samples"), [
+    ({"do_sample": True}, True), ({"do_sample": False}, False), ({"do_sample": False, "temperature": 0.7}, False),
+    ({}, None), ({"temperature": 0.7}, None), ({"do_sample": "true"}, None), ({"do_sample": 1}, None),
+])
+def test_transformers_samples_exactly_when_do_sample_is_true(values: dict[str, object], samples: bool | None) -> None:
+    assert _samples("transformers", values) is samples
 
 
 def test_openai_defaults_are_the_api_references() -> None:
