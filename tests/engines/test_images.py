@@ -3,6 +3,8 @@ Dockerfile it was read from."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from driftguard.engines import images
@@ -16,6 +18,18 @@ from driftguard.engines import images
     ("localhost:5000/vllm/vllm-openai:latest", "vllm/vllm-openai"),
     ("docker.io/library/ubuntu:22.04", "ubuntu"),
     ("Vllm/VLLM-openai", "vllm/vllm-openai"),
+    # Docker's reference grammar (distribution/reference@aeed5e66379b normalize.go splitDockerDomain): the first
+    # component is a registry host only when a component follows it and it holds a '.' or a ':' or is 'localhost'; a
+    # name of one component is a Docker Hub repository (library/<name>) whatever it holds; a tag follows the last
+    # ':' after the last '/'.
+    ("ubuntu:22.04", "ubuntu"),
+    ("localhost/vllm/vllm-openai", "vllm/vllm-openai"),
+    ("registry.example.com/ubuntu:22.04", "ubuntu"),
+    ("localhost:5000/ubuntu", "ubuntu"),
+    ("my.app:1.0", "my.app"),
+    ("localhost", "localhost"),
+    ("library", "library"),
+    ("library/ubuntu", "ubuntu"),
 ])
 def test_repository_of_a_reference(reference: str, repository: str) -> None:
     assert images.repository(reference) == repository
@@ -47,3 +61,8 @@ def test_google_clouds_tgi_containers_match_by_prefix() -> None:
     found = images.image("us-docker.pkg.dev/deeplearning-platform-release/gcr.io/"
                          "huggingface-text-generation-inference-cu124.2-3.ubuntu2204.py311")
     assert found is not None and found.entrypoint == ("text-generation-launcher",) and found.env["PORT"] == "8080"
+
+
+def test_an_image_row_is_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        images.IMAGES[0].entrypoint = ("sh",)  # type: ignore[misc]  # the assignment under test
