@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from driftguard import engines
-from driftguard.engines.launcher import Flag, Invocation, Launcher
+from driftguard.engines.launcher import Derived, Flag, Invocation, Launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,3 +87,62 @@ def test_the_records_are_re_exported_but_imported_only_on_first_use() -> None:
     assert res.stdout.split() == ["False", "True", "True", "True"], res.stderr
     with pytest.raises(AttributeError, match=r"module 'driftguard\.engines' has no attribute 'Spec'"):
         engines.Spec  # noqa: B018
+
+
+def test_only_a_bool_optional_flag_or_an_optional_boolean_takes_a_no_prefix() -> None:
+    """argparse's BooleanOptionalAction adds ``--no-<name>``; an optional-valued boolean reads the same way;
+    no other action or type has a negative spelling. The action and type compare by value: a table read from a
+    file (a plug-in's) holds strings that are equal to these, not the same objects."""
+    def built(text: str) -> str:
+        return "".join(list(text))  # an equal string, not the interned literal
+
+    toggle = Flag("cache", ("--cache",), action=built("bool_optional"))  # type: ignore[arg-type]
+    maybe = Flag("trust", ("--trust",), action=built("optional"), type=built("bool"))  # type: ignore[arg-type]
+    refused = [Flag("tags", ("--tags",), action="append"), Flag("ids", ("--ids",), action="nargs", type="bool"),
+               Flag("fast", ("--fast",), type="bool"), Flag("name", ("--name",), action="optional"),
+               Flag("path", ("--path",), action="optional", type="json")]
+    demo = _launcher(toggle, maybe, *refused)
+    assert demo.flag("--no-cache") is toggle and demo.flag("--no-trust") is maybe
+    for f in refused:
+        assert demo.flag("--no-" + f.dest) is None, f
+
+
+def test_abbreviations_need_at_least_one_letter_after_the_dashes() -> None:
+    """argparse reads a bare ``--`` as the end of the options, never as a prefix of every long option; one
+    letter is a prefix already (``--t`` for the only flag starting with t)."""
+    size = Flag("tp_size", ("--tp-size",), type="int")
+    demo = Launcher("demo", (Invocation(program="demo"),), (size,), "nowhere@0 demo.py", "demo", abbreviations=True)
+    assert demo.flag("--") is None
+    assert demo.flag("--t") is size
+
+
+def test_an_invocation_names_exactly_one_way_to_start() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        Invocation()
+    with pytest.raises(ValueError, match="exactly one"):
+        Invocation(program="a", module="b", script="c")
+
+
+def test_record_defaults_and_the_derived_spelling_table() -> None:
+    flag = Flag("x", ("--x",))
+    assert (flag.action, flag.type, flag.file, flag.also, flag.key, flag.default) == ("store", "str", False, False,
+                                                                                     None, None)
+    plain = Launcher("demo", (Invocation(program="demo"),), (Flag("max_len", ("--max-len",)),), "nowhere@0 demo.py",
+                     "demo")
+    assert not plain.underscores and not plain.abbreviations and plain.parser == "argparse"
+    assert plain.flag("--max_len") is None and plain.flag("--max") is None
+    # The table of spellings is derived from the flags: never given, never shown.
+    assert "_by_spelling" not in repr(plain)
+    with pytest.raises(TypeError):
+        Launcher("demo", (Invocation(program="demo"),), (), "nowhere@0 demo.py", "demo",
+                 _by_spelling={})  # type: ignore[call-arg]  # the refusal under test
+
+
+def test_the_records_are_frozen() -> None:
+    derived = Derived("serving.max_model_len", 4096, ("ctx_size",), "llama-server: n_ctx / n_parallel")
+    assert derived.value == 4096 and derived.sources == ("ctx_size",)
+    launcher = _launcher(Flag("x", ("--x",)))
+    for record, name in ((Flag("x", ("--x",)), "dest"), (Invocation(program="demo"), "program"),
+                         (launcher, "name"), (derived, "key")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, name, "other")
