@@ -27,3 +27,11 @@ def test_disable_auto_complete_wins_over_strict_false() -> None:
     assert (found.key, found.value, found.sources) == ("serving.strict_model_config", True,
                                                         ("disable_auto_complete_config",))
     assert derive({"strict_model_config": False}) == ()
+
+
+def test_an_option_may_be_written_as_a_unique_prefix() -> None:
+    """command_line_parser.cc parses with getopt_long, which accepts a long option abbreviated to a prefix that
+    names one option only (glibc manual, "Parsing Long Options")."""
+    assert TRITONSERVER.abbreviations
+    assert TRITONSERVER.flag("--model-repo") is TRITONSERVER.flag("--model-repository")
+    assert TRITONSERVER.flag("--disable-auto") is TRITONSERVER.flag("--disable-auto-complete-config")
