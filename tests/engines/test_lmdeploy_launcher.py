@@ -34,3 +34,24 @@ def test_model_format_and_chat_template() -> None:
     assert by_key == {"precision.quantization": "awq", "preprocessing.chat_template_name": "qwen"}
     assert {d.key: d.value for d in derive({"model_format": "hf"})} == {"precision.quantization": "none"}
     assert derive({"chat_template": "templates/chat.json"}) == ()  # a ChatTemplateConfig file, not a name
+
+
+def test_tp_defaults_to_one_gpu() -> None:
+    """lmdeploy/cli/utils.py ``ArgumentHelper.tp``: ``parser.add_argument('--tp', type=int, default=1, ...)``
+    (the same at InternLM/lmdeploy@265a4916c029)."""
+    assert TP_DEFAULT.value == 1 and "ArgumentHelper.tp" in TP_DEFAULT.source
+
+
+def test_a_long_option_may_be_written_as_a_unique_prefix() -> None:
+    """FlexibleArgumentParser is an argparse.ArgumentParser with allow_abbrev left at its default, True: a
+    prefix that starts one option only is that option, also with underscores."""
+    assert API_SERVER.abbreviations
+    assert _flag("--session").dest == "session_len" and _flag("--cache-max").dest == "cache_max_entry_count"
+    assert _flag("--cache_max").dest == "cache_max_entry_count"
+
+
+def test_a_model_format_lmdeploy_does_not_offer_derives_nothing() -> None:
+    # lmdeploy/cli/utils.py ArgumentHelper.model_format takes a word among its choices (hf, awq, gptq, fp8, mxfp4 at
+    # InternLM/lmdeploy@265a4916c029): argparse refuses int4, so it says nothing about the weights.
+    assert derive({"model_format": "int4"}) == ()
+    assert derive({"model_format": 4}) == ()
