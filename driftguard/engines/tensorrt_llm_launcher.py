@@ -180,6 +180,13 @@ _MEDUSA_SOURCE = "NVIDIA/TensorRT-LLM@b93e14ca093e examples/medusa/convert_check
 _WEIGHT_ONLY = {"int8": "W8A16", "int4": "W4A16", "int8_gptq": "W8A16_GPTQ", "int4_gptq": "W4A16_GPTQ",
                 "int4_awq": "W4A16_AWQ"}
 
+#: ``args_to_quant_config``'s SmoothQuant QuantAlgo by (``--per_channel``, ``--per_token``): per channel alone is
+#: ``..._PER_CHANNEL_PER_TENSOR_PLUGIN``, not a plain ``..._PER_CHANNEL_PLUGIN``.
+_SMOOTHQUANT = {(True, True): "W8A8_SQ_PER_CHANNEL_PER_TOKEN_PLUGIN",
+                (True, False): "W8A8_SQ_PER_CHANNEL_PER_TENSOR_PLUGIN",
+                (False, True): "W8A8_SQ_PER_TENSOR_PER_TOKEN_PLUGIN",
+                (False, False): "W8A8_SQ_PER_TENSOR_PLUGIN"}
+
 
 def _quant_algo(args: Mapping[str, Json]) -> tuple[str, tuple[str, ...]] | None:
     """``args_to_quant_config``'s QuantAlgo and the options that chose it, in its order of precedence; None
@@ -193,9 +200,8 @@ def _quant_algo(args: Mapping[str, Json]) -> tuple[str, tuple[str, ...]] | None:
     if args.get("use_nvfp4") is True:
         return "NVFP4", ("use_nvfp4",)
     if args.get("smoothquant") not in (None, 0, 0.0):
-        channel = "PER_CHANNEL" if args.get("per_channel") is True else "PER_TENSOR"
-        token = "_PER_TOKEN" if args.get("per_token") is True else ""
-        return f"W8A8_SQ_{channel}{token}_PLUGIN", ("smoothquant", "per_channel", "per_token")
+        algo = _SMOOTHQUANT[(args.get("per_channel") is True, args.get("per_token") is True)]
+        return algo, ("smoothquant", "per_channel", "per_token")
     if args.get("use_fp8_rowwise") is True:
         return "FP8_PER_CHANNEL_PER_TOKEN", ("use_fp8_rowwise",)
     if args.get("use_qserve") is True:

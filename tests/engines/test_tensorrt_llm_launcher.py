@@ -75,6 +75,11 @@ def test_convert_options_and_quantization() -> None:
     assert scheme(use_fp8=True) == "fp8" and scheme(use_nvfp4=True) == "nvfp4"
     assert scheme(smoothquant=0.5) == "w8a8_sq_per_tensor_plugin"
     assert scheme(smoothquant=0.5, per_channel=True, per_token=True) == "w8a8_sq_per_channel_per_token_plugin"
+    # args_to_quant_config: per channel alone is QuantAlgo.W8A8_SQ_PER_CHANNEL_PER_TENSOR_PLUGIN, per token alone
+    # W8A8_SQ_PER_TENSOR_PER_TOKEN_PLUGIN (NVIDIA/TensorRT-LLM@368f8f2ade00
+    # examples/models/core/llama/convert_checkpoint.py)
+    assert scheme(smoothquant=0.5, per_channel=True) == "w8a8_sq_per_channel_per_tensor_plugin"
+    assert scheme(smoothquant=0.5, per_token=True) == "w8a8_sq_per_tensor_per_token_plugin"
     assert scheme(use_weight_only=True, use_fp8=True, weight_only_precision="int4") == "w4a16"  # checked first
     assert scheme(dtype="float16") is None  # no option quantizes: the HF config may, so nothing is claimed
 
