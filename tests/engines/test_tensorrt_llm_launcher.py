@@ -3,6 +3,8 @@ against the sources the module names."""
 
 from __future__ import annotations
 
+import pytest
+
 from driftguard.engines.launcher import Flag, Launcher
 from driftguard.engines.tensorrt_llm_launcher import (
     BUILD_DEFAULTS,
@@ -92,3 +94,49 @@ def test_medusa_heads() -> None:
     assert heads == {"model.speculative.num_heads": 4}  # the Medusa script's default
     assert derive_convert({"medusa_model_dir": "./medusa", "num_medusa_heads": 5}) == ()  # the flag says it
     assert derive_convert({"model_dir": "./llama"}) == ()  # not a Medusa conversion: no heads
+
+
+#: tensorrt_llm/plugin/plugin.py ``cli_plugin_args`` (NVIDIA/TensorRT-LLM@c20322ffd3dc): add_plugin_argument makes
+#: each a ``--<name>`` option taking one value: a dtype or ``enable``/``disable`` (``type=str``), save
+#: tokens_per_block, whose field is an int.
+CLI_PLUGIN_ARGS = ("bert_attention_plugin", "gpt_attention_plugin", "gemm_plugin", "gemm_swiglu_plugin",
+                   "fp8_rowwise_gemm_plugin", "lora_plugin", "dora_plugin", "moe_plugin", "mamba_conv1d_plugin",
+                   "nccl_plugin", "low_latency_gemm_plugin", "low_latency_gemm_swiglu_plugin",
+                   "gemm_allreduce_plugin", "context_fmha", "bert_context_fmha_fp32_acc", "remove_input_padding",
+                   "tokens_per_block", "use_paged_context_fmha", "use_fp8_context_fmha", "fuse_fp4_quant",
+                   "multiple_profiles", "paged_state", "streamingllm", "norm_quant_fusion", "reduce_fusion",
+                   "user_buffer", "use_fused_mlp", "pp_reduce_scatter")
+
+
+@pytest.mark.parametrize("name", CLI_PLUGIN_ARGS)
+def test_each_plugin_option_takes_one_value_of_its_fields_type(name: str) -> None:
+    flag = _f(TRTLLM_BUILD, f"--{name}")
+    assert (flag.action, flag.type) == ("store", "int" if name == "tokens_per_block" else "str")
+
+
+def test_argparse_takes_a_unique_prefix_of_an_option() -> None:
+    """build.py and convert_checkpoint.py build a plain argparse.ArgumentParser (allow_abbrev True)."""
+    assert _f(CONVERT_CHECKPOINT, "--use_weight_o").dest == "use_weight_only"
+    assert _f(CONVERT_CHECKPOINT, "--model_d").dest == "model_dir"
+    assert _f(TRTLLM_BUILD, "--max_input").dest == "max_input_len"
+
+
+@pytest.mark.parametrize(("args", "scheme"), [
+    # args_to_quant_config (examples/models/core/llama/convert_checkpoint.py): `elif args.smoothquant:` is a
+    # truth test of the float alpha, so 0.0 smoothquants nothing and any other value does.
+    ({"smoothquant": 0.0}, None), ({"smoothquant": 1.0}, "w8a8_sq_per_tensor_plugin"),
+    ({"smoothquant": -1.0}, "w8a8_sq_per_tensor_plugin"),
+    ({"smoothquant": 0.5, "per_token": True}, "w8a8_sq_per_tensor_per_token_plugin"),
+    ({"smoothquant": 0.5, "per_channel": True}, "w8a8_sq_per_channel_per_tensor_plugin"),
+    # `elif args.use_fp8_rowwise: QuantAlgo.FP8_PER_CHANNEL_PER_TOKEN`
+    ({"use_fp8_rowwise": True}, "fp8_per_channel_per_token"), ({"use_fp8_rowwise": False}, None),
+    # `elif args.use_qserve: W4A8_QSERVE_PER_GROUP if args.per_group else W4A8_QSERVE_PER_CHANNEL`
+    ({"use_qserve": True}, "w4a8_qserve_per_channel"),
+    ({"use_qserve": True, "per_group": True}, "w4a8_qserve_per_group"),
+    ({"use_qserve": True, "per_group": False}, "w4a8_qserve_per_channel"),
+    ({"use_qserve": False, "per_group": True}, None),
+])
+def test_the_checkpoints_quantization_as_args_to_quant_config_decides(args: dict[str, Json],
+                                                                      scheme: str | None) -> None:
+    found = {d.key: d.value for d in derive_convert(args)}
+    assert found.get("precision.quantization") == scheme
