@@ -76,3 +76,22 @@ def test_per_slot_context() -> None:
     assert ctx(ctx_size=8192, parallel=1) == 8192
     assert ctx(ctx_size=0) is None and ctx(parallel=4) is None  # 0: the model's trained context
     assert derive({"ctx_size": 512})[0].sources[0] == "ctx_size"
+
+
+def test_per_slot_context_at_its_thresholds() -> None:
+    """src/llama-context.cpp: n_ctx padded up to a multiple of 256 (GGML_PAD), n_ctx_seq = n_ctx / n_parallel
+    (an integer division of uint32_t values) without a unified cache; tools/server/server.cpp: -np -1 (auto)
+    is 4 slots sharing a unified cache."""
+    def one(**args: Json) -> Json:
+        (found,) = derive(args)
+        return found.value
+
+    assert one(ctx_size=1) == 256  # the smallest context is one padded block
+    assert one(ctx_size=8192, parallel=2) == 4096
+    assert one(ctx_size=8192, parallel=-1) == 8192  # auto: a unified cache, the whole context per request
+    assert derive({"ctx_size": -1}) == ()  # no context size -c documents (0 is the model's own)
+    value = one(ctx_size=8192, parallel=3)
+    assert value == 2816 and type(value) is int  # a token count, never a float
+    # One slot gets the whole context: the rule of one slot, not of n_ctx / n_parallel.
+    (single,) = derive({"ctx_size": 8192, "parallel": 1})
+    assert "one slot" in single.why and "n_ctx / n_parallel" not in single.why
