@@ -21,8 +21,9 @@ limits from the model and the GPU, so no other default is filled.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from driftguard.engines.launcher import Action, ArgType, Derived, Flag, Invocation, Launcher
 from driftguard.keys import Default
@@ -597,30 +598,29 @@ FLAGS: tuple[Flag, ...] = (
 #: decimals, IEC by powers of two and do not.
 _SI = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _IEC = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+#: ``re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)", value)``: a number and one suffix, case-sensitive.
+_HUMAN = re.compile(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)")
 #: Longer numbers are not read (no context length has them): the word stays as written.
 _MAX_DIGITS = 64
 
 
 def human_readable_int(text: str) -> int | None:
-    """SGLang's reading of ``--context-length`` (``1k`` 1000, ``25.6k`` 25600, ``1Ki`` 1024, digits as an int);
-    None when SGLang would reject the word."""
+    """SGLang's reading of ``--context-length`` (``1k`` 1000, ``25.6k`` 25600, ``1Ki`` 1024, anything ``int()``
+    reads as that int); None when SGLang would reject the word. As ``sglang/srt/utils/common.py`` writes it: a
+    number ``\\d+(\\.\\d+)?`` with one suffix, SI ones scaled as a Decimal and truncated, IEC ones whole numbers
+    only; any other word through ``int()``."""
     value = text.strip()
-    for suffix, scale in sorted({**_SI, **_IEC}.items(), key=lambda kv: -len(kv[0])):
-        number = value.removesuffix(suffix)
-        if number == value or not number or not all(c.isdigit() or c == "." for c in number):
-            continue
-        if suffix in _IEC and "." in number:
-            return None
+    match = _HUMAN.fullmatch(value)
+    if match:
+        number, suffix = match.groups()
         if len(number) > _MAX_DIGITS:
             return None
-        try:
-            scaled = Decimal(number) * scale
-        except InvalidOperation:
-            return None
-        return int(scaled) if scaled == int(scaled) else None
+        if suffix in _IEC:
+            return None if "." in number else int(number) * _IEC[suffix]
+        return int(Decimal(number) * _SI[suffix])
     try:
-        return int(value) if value.isdigit() else None
-    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits): kept as written
+        return int(value)
+    except ValueError:  # not a number, or more digits than Python converts (sys.get_int_max_str_digits)
         return None
 
 

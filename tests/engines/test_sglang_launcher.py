@@ -43,6 +43,13 @@ def test_human_readable_int() -> None:
     assert human_readable_int("1.5Ki") is None and human_readable_int("32K") is None
     assert human_readable_int("abc") is None
     assert human_readable_int("9" * 5000) is None and human_readable_int("9" * 5000 + "k") is None  # no crash
+    # sglang/srt/utils/common.py (the 0.5.23 wheel): re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)"), then
+    # int(Decimal(number) * multiplier) for SI, truncating; anything else through int(), which takes a sign and
+    # underscores.
+    assert human_readable_int(".5k") is None and human_readable_int("1.k") is None  # no digit before/after '.'
+    assert human_readable_int("1.0001k") == 1000  # 1000.1, truncated
+    assert human_readable_int("+4096") == 4096 and human_readable_int("32_768") == 32768
+    assert human_readable_int("-1") == -1
 
 
 def test_context_length_derives_max_model_len() -> None:
