@@ -3,6 +3,8 @@ human_readable_int, checked by hand against the sglang 0.5.23 wheel."""
 
 from __future__ import annotations
 
+import pytest
+
 from driftguard.engines.launcher import Flag
 from driftguard.engines.sglang_launcher import FLAGS, LAUNCH_SERVER, TP_DEFAULT, derive, human_readable_int
 
@@ -57,3 +59,37 @@ def test_context_length_derives_max_model_len() -> None:
     assert (found.key, found.value) == ("serving.max_model_len", 20992)
     assert derive({"context_length": "4k"})[0].value == 4000
     assert derive({}) == ()
+
+
+#: sglang/srt/utils/common.py human_readable_int (the 0.5.23 wheel): si_multiplier {"k": 10**3, "M": 10**6,
+#: "G": 10**9, "T": 10**12}, iec_multiplier {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}, written out.
+SUFFIXES = [("k", 1000), ("M", 1_000_000), ("G", 1_000_000_000), ("T", 1_000_000_000_000),
+            ("Ki", 1024), ("Mi", 1_048_576), ("Gi", 1_073_741_824), ("Ti", 1_099_511_627_776)]
+
+
+@pytest.mark.parametrize(("suffix", "scale"), SUFFIXES)
+def test_each_suffix_scales_as_sglang_does(suffix: str, scale: int) -> None:
+    assert human_readable_int(f"1{suffix}") == scale
+    assert human_readable_int(f" 3{suffix}\n") == 3 * scale  # stripped
+    assert human_readable_int(f"{suffix}") is None  # a suffix needs its number
+    assert human_readable_int(f"1{suffix.lower()}{suffix}") is None  # one suffix only
+    if suffix in ("k", "M", "G", "T"):
+        assert human_readable_int(f"0.5{suffix}") == scale // 2  # decimals for SI suffixes
+    else:
+        assert human_readable_int(f"0.5{suffix}") is None  # "Decimals are not allowed with IEC suffixes"
+
+
+def test_a_result_is_an_int_and_a_non_number_is_none() -> None:
+    for word in ("25.6k", "1Ki", "4096"):
+        assert type(human_readable_int(word)) is int, word
+    assert human_readable_int("") is None and human_readable_int("k") is None and human_readable_int("1e3") is None
+    assert derive({"context_length": "1.5Ki"}) == () and derive({"context_length": 4096}) == ()
+    (found,) = derive({"context_length": "128Ki"})
+    assert (found.value, found.sources) == (131072, ("context_length",))
+
+
+def test_numbers_longer_than_64_digits_are_not_read() -> None:
+    """The guard the module documents (no context length has such a number; SGLang itself reads any length): 64
+    digits before a suffix are read, 65 are not, and the word is kept as written."""
+    assert type(human_readable_int("1" * 64 + "k")) is int and type(human_readable_int("1" * 63 + "Ki")) is int
+    assert human_readable_int("1" * 65 + "k") is None and human_readable_int("1" * 65 + "Ki") is None
