@@ -68,9 +68,6 @@ ELSEWHERE: dict[str, str] = {
     "parity/runners/onnxruntime.py":
         "the runner of most parity tests: tests/parity/test_stage_cli.py, tests/parity/test_gpu.py",
     "parity/runners/python_callable.py": "runner: callable: tests/parity/test_codes.py, tests/parity/test_stage_cli.py",
-    "parity/stage.py":
-        ("one model's parity run and its findings, end to end: tests/parity/test_stage_cli.py, "
-         "tests/parity/test_codes.py (every code's cases through the stage), tests/parity/test_sequences.py"),
     "readers/__init__.py":
         "a docstring only; its modules: tests/readers/test_pickle.py, tests/attacks/test_documents.py",
     "readers/onnx_wire.py":
