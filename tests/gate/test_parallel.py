@@ -142,3 +142,87 @@ def test_run_with_parity_stays_in_one_process(tmp_path: Path) -> None:
                            stages=Stages(rules=True, parity=ParityRequest(progress=lambda *_: None)))
     report = parallel.run(request)  # no model has a parity: section, so only the rules run
     assert len(report.models) == 130
+
+
+# How many processes and what each gets, each expected value written out by hand from the README ("--jobs N
+# checks models in N processes (default 0: one per CPU once there are enough models to pay for them, 64 a
+# process") and the docstrings (at most 32; never more than the models; more than one process only when the
+# parity stage does not run), with the CPU count fixed by the test rather than read from the machine.
+
+
+def test_jobs_zero_is_one_per_cpu_with_64_models_a_process_at_most_32(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert [parallel.workers(0, n) for n in (1, 63, 64, 127)] == [1, 1, 1, 1]
+    assert parallel.workers(0, 128) == 2  # two processes of 64
+    assert parallel.workers(0, 191) == 2  # a third would get 63
+    assert parallel.workers(0, 192) == 3
+    assert parallel.workers(0, 64 * 8) == 8
+    assert parallel.workers(0, 64 * 100) == 8  # one per CPU
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert parallel.workers(0, 64 * 31) == 31
+    assert parallel.workers(0, 64 * 40) == 32  # never more than 32
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # the CPUs cannot be counted: one process
+    assert parallel.workers(0, 64 * 40) == 1
+    assert parallel.workers(3, 64 * 40) == 3  # a number given is taken as it is
+    assert parallel.workers(40, 64 * 40) == 40
+
+
+def test_the_request_is_split_only_over_more_than_one_process_without_parity(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from driftguard.gate.request import Stages
+    from driftguard.parity.request import ParityRequest
+    from driftguard.report import Report
+
+    m = manifest_mod.load(fleet(tmp_path, 3))
+    split: list[tuple[list[str], int]] = []
+    marker = Report(models=(), manifest="split")
+
+    def run_split(request: CheckRequest, names: list[str], count: int) -> Report:
+        split.append((names, count))
+        return marker
+
+    monkeypatch.setattr(parallel, "run_split", run_split)
+    one = parallel.run(CheckRequest(m, TODAY, Selection.of(m), jobs=1))
+    assert split == [] and [r.name for r in one.models] == ["m000", "m001", "m002"]
+    assert parallel.run(CheckRequest(m, TODAY, Selection.of(m), jobs=2)) is marker
+    assert parallel.run(CheckRequest(m, TODAY, Selection.of(m), jobs=5)) is marker  # 5 asked, 3 models
+    assert split == [(["m000", "m001", "m002"], 2), (["m000", "m001", "m002"], 3)]
+    with_parity = CheckRequest(m, TODAY, Selection.of(m), jobs=3, stages=Stages(parity=ParityRequest()))
+    assert parallel.run(with_parity) is not marker and len(split) == 2
+
+
+def test_parts_are_as_even_as_consecutive_chunks_allow(tmp_path: Path) -> None:
+    m = manifest_mod.load(fleet(tmp_path, 6))
+    names = list(m.models)
+    request = CheckRequest(m, TODAY, Selection.of(m), jobs=3)
+    assert [chunk for _, chunk in parallel.parts(request, names, 3)] == [names[0:2], names[2:4], names[4:6]]
+    assert [chunk for _, chunk in parallel.parts(request, names, 4)] == [names[0:2], names[2:4], names[4:6]]
+    assert [chunk for _, chunk in parallel.parts(request, names, 1)] == [names]
+
+
+def test_workers_are_forked_where_the_platform_forks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork where there is one (the workers start with driftguard already imported), else the platform's
+    default start method."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("this platform has no fork")
+    asked: list[str | None] = []
+    real = multiprocessing.get_context
+
+    def get_context(method: str | None = None) -> object:
+        asked.append(method)
+        return real(method)
+
+    monkeypatch.setattr(multiprocessing, "get_context", get_context)
+    m = manifest_mod.load(fleet(tmp_path, 4))
+    request = CheckRequest(m, TODAY, Selection.of(m), jobs=2)
+    names = list(m.models)
+    serial = parallel.pipeline.run(request, names).to_dict()
+    assert parallel.run_split(request, names, 2).to_dict() == serial
+    assert asked == ["fork"]
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn", "forkserver"])
+    assert parallel.run_split(request, names, 2).to_dict() == serial
+    assert asked == ["fork", None]
