@@ -113,7 +113,8 @@ def _pin(f: Judged) -> str:
 
 
 def _id(name: str, model: str, key: str, rule: str | None) -> str:
-    """``<name>-<model>-<key>[-<rule>]``, with what an id may not hold (``.``, ``*``, brackets) as ``-``."""
+    """``<name>-<model>-<key>[-<rule>]``, with what an id may not hold (``.``, ``*``, brackets) as ``-``, cut
+    at 120 characters so that ``_unique``'s ``-2``, ``-3``... still fit the schema's 128."""
     text = "-".join(p for p in (name, model, key.replace("*", "all"), (rule or "").lower()) if p)
     return _UNSAFE.sub("-", text.replace(".", "-"))[:120]
 

@@ -143,3 +143,71 @@ def test_cli_baseline_then_check_passes(example: Path) -> None:
     data = json.loads(proc.stdout)
     assert {a["id"]: a["state"] for a in data["approvals"]} == {
         "baseline-summarizer-preprocessing-max_length": "used", "summarizer-top-p": "used"}
+
+
+# What the module's docstrings and the approval schema promise, each expected value written out by hand: only
+# what fails the check is baselined (a warning only with strict, as `check --strict` fails on it); findings of
+# one key with the same values are one approval whatever the order of a mapping's keys; ids fit the schema's
+# 128 characters with room for the -N that makes them unique; the arguments after the first three are named.
+
+
+def test_a_warning_is_baselined_only_when_strict(example: Path) -> None:
+    from driftguard.gate import approve_all
+
+    manifest = example / "driftguard.yaml"
+    _edit(manifest, "approvals: approvals\n", "rules:\n  severity: {DG101: warning}\napprovals: approvals\n")
+    assert driftguard.check(example, today=TODAY).ok  # the max_length drift is a warning now
+    assert _baseline(example).added == ()
+    assert approve_all.baseline(manifest, "r", EXPIRES, approved_by="dana", today=TODAY).added == ()
+    assert not (example / "approvals" / "baseline.yaml").exists()
+    strict = _baseline(example, strict=True)
+    assert [(a.key, a.rule) for a in strict.added] == [("preprocessing.max_length", None)]
+    assert driftguard.check(example, today=TODAY, strict=True).ok
+
+
+def test_the_same_values_are_one_approval_whatever_the_order_of_their_keys() -> None:
+    from driftguard.gate import approve_all
+    from driftguard.model import Finding, Judged, Origin, Status, Value
+
+    def finding(rule: str, deployed: dict[str, int]) -> Judged:
+        value = Value(deployed, Origin("d.yaml", 1))
+        return Judged(Finding(rule, "r", "k.x", "m", model="m", training=None, deployed=value), Status.UNAPPROVED)
+
+    common: dict[str, object] = {"reason": "r", "approved_by": "a", "expires": "2027-01-01"}
+    made = approve_all._approvals([finding("DG101", {"a": 1, "b": 2}), finding("DG204", {"b": 2, "a": 1})],
+                                  common, "baseline", set())
+    assert [(a.id, a.rule, a.deployed) for a in made] == [("baseline-m-k-x", None, {"a": 1, "b": 2})]
+
+
+def test_a_long_id_is_cut_to_leave_room_for_its_suffix_within_the_schema() -> None:
+    """The schema allows 128 characters; the id is cut at 120 so that `-2`, `-3`... still fit."""
+    from driftguard.gate import approve_all
+    from driftguard.model import Finding, Judged, Origin, Status, Value
+
+    key = "k." + "x" * 200
+    judged = Judged(Finding("DG101", "r", key, "m", model="m", training=None,
+                            deployed=Value(1, Origin("d.yaml", 1))), Status.UNAPPROVED)
+    common: dict[str, object] = {"reason": "r", "approved_by": "a", "expires": "2027-01-01"}
+    expected = ("baseline-m-k-" + "x" * 200)[:120]
+    (first,) = approve_all._approvals([judged], common, "baseline", set())
+    (second,) = approve_all._approvals([judged], common, "baseline", {expected.casefold()})
+    assert (first.id, second.id) == (expected, expected + "-2")
+    assert (len(first.id), len(second.id)) == (120, 122)  # both valid approvals (new_approval validates)
+
+
+def test_everything_after_the_manifest_reason_and_expiry_is_named(example: Path) -> None:
+    from driftguard.gate import approve_all
+
+    with pytest.raises(TypeError):
+        approve_all.baseline(example / "driftguard.yaml", "r", EXPIRES, "dana", TODAY)  # type: ignore[misc]
+    done = approve_all.baseline(path_or_manifest=example / "driftguard.yaml", reason="r", expires=EXPIRES,
+                                approved_by="dana", today=TODAY)
+    assert [a.key for a in done.added] == ["preprocessing.max_length"]
+
+
+def test_what_a_run_did_is_frozen(example: Path) -> None:
+    import dataclasses
+
+    done = _baseline(example)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        done.held = 3  # type: ignore[misc]
