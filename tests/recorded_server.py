@@ -65,7 +65,8 @@ def serving(routes: Mapping[str, Route]) -> Iterator[Server]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # a short poll: shutdown() waits for the loop to look, 0.5 s a server by default
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", seen)
