@@ -222,3 +222,67 @@ def test_the_cli_offers_every_server_the_snapshot_reads() -> None:
     sub = next(a for a in parser._actions if a.choices and "snapshot" in a.choices)
     server = next(a for a in sub.choices["snapshot"]._actions if "--server" in a.option_strings)
     assert tuple(server.choices) == SERVERS
+
+
+# -- what the module's docstring and the README promise, each expected value written out by hand --------------
+
+
+@pytest.mark.parametrize("routes", [
+    {"/v2": Route(b'{"name": "a"}')},  # a name, not triton's (sorting before it)
+    {"/v2": Route(b'{"name": "z"}')},  # ... and after it
+    {p: Route(b"{}") for p in ("/v2", "/info", "/props", "/server_info", "/v1/models")},  # mappings, no member
+    {"/info": Route(b'{"model_id": 3}')},  # a model_id that is not a string
+    {"/props": Route(b'{"default_generation_settings": "x"}')},  # settings that are not a mapping
+    {"/server_info": Route(b'{"tp_size": 1}')},  # tp_size without model_path
+    {"/server_info": Route(b'{"model_path": "m"}')},  # model_path without tp_size
+    {"/v1/models": Route(b'{"data": [{"id": "m", "owned_by": "zeta"}]}')},  # a card owned by another
+], ids=["name-a", "name-z", "empty-mappings", "model_id-int", "settings-str", "tp_size-only", "model_path-only",
+        "owned-by-zeta"])
+def test_only_what_the_docstring_names_recognises_a_server(routes: Mapping[str, Route]) -> None:
+    """Triton: /v2 says "name": "triton"; TGI: /info has a model_id (a string); llama.cpp: /props has
+    default_generation_settings (a mapping); SGLang: /server_info has a model_path and a tp_size; vLLM:
+    /v1/models lists a card owned_by vllm. Nothing else is guessed."""
+    with serving(routes) as server, pytest.raises(UsageError, match="cannot tell which server"):
+        snapshot.take(server.url, now=NOW)
+
+
+@pytest.mark.parametrize(("body", "version"), [
+    (b'{"model_id": "m", "version": null}', None),
+    (b'{"model_id": "m", "version": {"major": 2}}', None),
+    (b'{"model_id": "m", "version": ["2"]}', None),
+    (b'{"model_id": "m", "version": 2}', "2"),
+])
+def test_the_version_is_a_scalar_the_server_reports(body: bytes, version: str | None) -> None:
+    with serving({"/info": Route(body)}) as server:
+        assert snapshot.take(server.url, now=NOW)["server_version"] == version
+
+
+def test_the_version_is_read_at_its_own_endpoint_only() -> None:
+    """vLLM reports its version at /version; a "version" member of the /v1/models listing is not it."""
+    listing = b'{"object": "list", "data": [{"id": "m", "owned_by": "vllm"}], "version": "not this"}'
+    with serving({"/version": Route(b"{}"), "/v1/models": Route(listing)}) as server:
+        taken = snapshot.take(server.url, now=NOW)
+    assert (taken["server"], taken["server_version"]) == ("vllm", None)
+
+
+def test_the_snapshot_is_written_unchanged_not_escaped(tmp_path: Path) -> None:
+    text = snapshot.write({"model": "modèle-日本"}, tmp_path / "s.snapshot.json").read_text(encoding="utf-8")
+    assert text == '{\n  "model": "modèle-日本"\n}\n'
+
+
+def test_ten_seconds_by_default_and_the_options_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """README: `--timeout` seconds (default 10); everything after the URL is named."""
+    from driftguard.readers import http
+
+    asked: list[float] = []
+
+    def get_json(url: str, headers: Mapping[str, str], *, timeout: float, **kwargs: object) -> http.Response:
+        asked.append(timeout)
+        return http.Response(url, 200, {"model_id": "m", "version": "1"})
+
+    monkeypatch.setattr(http, "get_json", get_json)
+    assert snapshot.take("http://tgi.example:8080", server="tgi", now=NOW)["server_version"] == "1"
+    snapshot.take("http://tgi.example:8080", server="tgi", timeout=2.5, now=NOW)
+    assert asked == [10.0, 2.5]
+    with pytest.raises(TypeError):
+        snapshot.take("http://tgi.example:8080", "tgi")  # type: ignore[misc]
