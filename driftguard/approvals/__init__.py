@@ -34,7 +34,8 @@ def _fields(approval: Approval) -> dict[str, Any]:
 
 
 def render(approval: Approval) -> str:
-    """An approval as the YAML file ``driftguard approve`` writes (fields in schema order, unset ones left out)."""
+    """An approval as the YAML file ``driftguard approve`` writes (fields in schema order, unset ones left out,
+    text as typed, a long line folded at the first space past 100 columns)."""
     import yaml
 
     # Block style, one field a line: people review these files in pull requests.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from driftguard.approvals import load_file, write
+from driftguard.approvals import Approval, load_file, write
 from driftguard.errors import DriftguardError, UsageError
 
 FIELDS: dict[str, object] = {"id": "m-key", "model": "m", "key": "generation.top_p", "reason": "measured",
@@ -127,3 +127,50 @@ def test_extend_replaces_the_name_never_the_file_a_symlink_points_at(tmp_path: P
     assert not path.is_symlink()
     assert path.read_text(encoding="utf-8") == "# not ours\n" + ITEM
     assert elsewhere.read_text(encoding="utf-8") == "# not ours\n"
+
+
+# The approval file as written (``approvals.render``, ``approvals.render_list``; README "Adopting the gate" shows
+# the list): block style, one field a line, in the schema's order (id, model, key, allow_wildcard, rule, training,
+# deployed, reason, approved_by, approved_on, expires, evidence), the unset optional fields left out but training
+# and deployed always there (null: unset on that side), text as typed, long lines folded at a space once past 100
+# columns. Each expected text written out by hand.
+
+
+def _approval(**fields: object) -> Approval:
+    return write.new_approval({**FIELDS, "evidence": None, **fields})
+
+
+def test_render_writes_every_field_in_schema_order_and_leaves_out_the_unset_ones() -> None:
+    from driftguard.approvals import render
+
+    assert render(_approval(deployed=None, reason="mesuré, größer")) == (
+        "id: m-key\nmodel: m\nkey: generation.top_p\ntraining: 0.92\ndeployed: null\nreason: mesuré, größer\n"
+        "approved_by: dana\napproved_on: '2026-12-01'\nexpires: '2027-03-01'\n")
+    assert render(_approval(key="generation.*", allow_wildcard=True, rule="DG101", training=None,
+                            evidence="runs/42")) == (
+        "id: m-key\nmodel: m\nkey: generation.*\nallow_wildcard: true\nrule: DG101\ntraining: null\n"
+        "deployed: 0.85\nreason: measured\napproved_by: dana\napproved_on: '2026-12-01'\nexpires: '2027-03-01'\n"
+        "evidence: runs/42\n")
+
+
+def test_a_long_reason_is_folded_at_the_first_space_past_100_columns() -> None:
+    from driftguard.approvals import render, render_list
+
+    # "reason: " is 8 columns: 92 x end at column 100, not past it; 93 end at 101, past it
+    at_100 = "x" * 92 + " b c"
+    assert render(_approval(reason=at_100)).splitlines()[5:7] == [
+        "reason: " + "x" * 92 + " b", "  c"]
+    past_100 = "x" * 93 + " b c"
+    assert render(_approval(reason=past_100)).splitlines()[5:7] == [
+        "reason: " + "x" * 93, "  b c"]
+    # in a list each field is indented by two ("  reason: ", 10 columns)
+    listed = render_list([_approval(reason="x" * 90 + " b c"), _approval(id="n", reason="x" * 91 + " b c")])
+    lines = listed.splitlines()
+    assert lines[0] == "- id: m-key" and lines[5:7] == ["  reason: " + "x" * 90 + " b", "    c"]
+    assert lines[10] == "- id: n" and lines[15:17] == ["  reason: " + "x" * 91, "    b c"]
+
+
+def test_render_list_writes_text_as_typed() -> None:
+    from driftguard.approvals import render_list
+
+    assert "  reason: mesuré, größer\n" in render_list([_approval(reason="mesuré, größer")])
