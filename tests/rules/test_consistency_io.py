@@ -242,3 +242,168 @@ def test_corpus_densenet_with_batching_flags_the_fixed_batch_dim(tmp_path: Path)
     assert [f.rule for f in findings] == ["DG212"], [f.message for f in findings]
     assert "data_0" in findings[0].message and findings[0].deployed is not None
     assert findings[0].deployed.origin.line == 3  # max_batch_size in the config
+
+
+# --- DG212/DG213's messages: the shape Triton hands the model, and the hint for a batch dimension ------------
+# The shape Triton hands the model, written out from Triton's model configuration docs: the config's dims
+# (reshape when given), -1 for every variable dimension, with a -1 batch dimension in front when
+# max_batch_size > 0 (and none when it is 0).
+
+def _logits(mbs: int, dims: list[int], shape: list[int]) -> list[str]:
+    found = run([config("triton", TRITON, triton(**{"batching.max_batch_size": mbs,
+                                                     "triton.outputs.logits.dims": dims})),
+                 config("onnx", GRAPH, graph(**{"io.outputs.logits.shape": shape}))])
+    return [f"{f.rule} {f.message}" for f in found if f.key == "io.outputs.logits.shape"]
+
+
+@pytest.mark.parametrize(("mbs", "dims", "shape", "said"), [
+    (8, [2], [2], "gives the model shape [-1, 2] (max_batch_size 8) but the ONNX graph model.onnx expects [2] "
+                  "(the graph has no batch dimension: set max_batch_size: 0, or export one)"),
+    (1, [4, 2], [4, 2], "gives the model shape [-1, 4, 2] (max_batch_size 1) but the ONNX graph model.onnx "
+                        "expects [4, 2] (the graph has no batch dimension: set max_batch_size: 0, or export one)"),
+    (0, [2], [-1, 2], "gives the model shape [2] (max_batch_size 0) but the ONNX graph model.onnx expects [-1, 2] "
+                      "(the graph has a batch dimension: set max_batch_size > 0, or declare it in dims)"),
+    # a rank off by one the other way, or by two: no hint
+    (0, [4, 2], [2], "gives the model shape [4, 2] (max_batch_size 0) but the ONNX graph model.onnx expects [2]"),
+    (8, [2], [-1, 7, 4, 2], "gives the model shape [-1, 2] (max_batch_size 8) but the ONNX graph model.onnx "
+                            "expects [-1, 7, 4, 2]"),
+    (0, [2], [-1, 7, 2], "gives the model shape [2] (max_batch_size 0) but the ONNX graph model.onnx expects "
+                         "[-1, 7, 2]"),
+    (8, [-1, 2], [-1, 256, 2], "gives the model shape [-1, -1, 2] (max_batch_size 8) but the ONNX graph "
+                               "model.onnx expects [-1, 256, 2]"),
+    (8, [3], [-1, 2], "gives the model shape [-1, 3] (max_batch_size 8) but the ONNX graph model.onnx expects "
+                      "[-1, 2]"),
+])
+def test_the_dims_message_names_the_shape_triton_hands_the_model(mbs: int, dims: list[int], shape: list[int],
+                                                                  said: str) -> None:
+    assert _logits(mbs, dims, shape) == [f"DG213 output 'logits': config.pbtxt {said}"]
+
+
+@pytest.mark.parametrize(("mbs", "dims", "shape"), [
+    # (a fixed graph dimension needs the same number in the config, never -1: the cases above)
+    (8, [2], [-1, 2]), (1, [2], [-1, 2]), (8, [5, 2], [-1, -1, 2]), (0, [1, 2], [1, 2]), (0, [7, 2], [-1, 2]),
+    (0, [3, -1], [3, -1]),
+])
+def test_a_dynamic_graph_dimension_takes_any_declared_one(mbs: int, dims: list[int], shape: list[int]) -> None:
+    assert _logits(mbs, dims, shape) == []
+
+
+@pytest.mark.parametrize(("mbs", "shape", "fixed"), [(8, [1, 2], True), (1, [4, 2], True), (8, [-1, 2], False),
+                                                     (0, [1, 2], False)])
+def test_a_fixed_first_dimension_is_dg212s_only_when_triton_batches(mbs: int, shape: list[int],
+                                                                     fixed: bool) -> None:
+    found = _logits(mbs, [2] if mbs else [1, 2], shape)
+    assert found == ([f"DG212 config.pbtxt sets max_batch_size {mbs}, but output 'logits' of the ONNX graph "
+                      f"model.onnx has a fixed first dimension ({shape}); Triton needs it dynamic (-1)"]
+                     if fixed else [])
+
+
+# --- DG217: the tokenizer's max_length against the graph's fixed sequence dimension (the second one) --------
+
+def _dg217(max_length: Any, shapes: dict[str, list[int]], explicit: bool = True) -> list[str]:
+    over: dict[str, Any] = {f"io.inputs.{n}.shape": s for n, s in shapes.items()}
+    deployed = [config("triton", TRITON, triton()), config("onnx", GRAPH, graph(**over))]
+    training = [config("hf-tokenizer", TOKENIZER, {**TOK_NAMES, "preprocessing.max_length": max_length},
+                       explicit=explicit)]
+    return [f"{f.severity} {f.key}: {f.message}" for f in run(deployed, training) if f.rule == "DG217"]
+
+
+def test_a_longer_truncation_than_the_fixed_length_is_an_error_naming_every_fixed_input() -> None:
+    assert _dg217(512, {"input_ids": [-1, 128], "attention_mask": [-1, 128]}) == [
+        "error io.inputs.input_ids.shape: the training tokenizer truncates at 512 tokens but the ONNX graph "
+        "model.onnx takes 'input_ids' of fixed length 128 (also attention_mask)"]
+    assert _dg217(129, {"input_ids": [-1, 128]}) == [
+        "error io.inputs.input_ids.shape: the training tokenizer truncates at 129 tokens but the ONNX graph "
+        "model.onnx takes 'input_ids' of fixed length 128"]
+
+
+def test_a_shorter_truncation_must_be_padded_a_warning() -> None:
+    assert _dg217(127, {"input_ids": [-1, 128]}) == [
+        "warning io.inputs.input_ids.shape: the ONNX graph model.onnx takes 'input_ids' of fixed length 128; "
+        "inputs truncated at 127 tokens must be padded to exactly 128"]
+
+
+@pytest.mark.parametrize(("max_length", "shapes", "explicit"), [
+    (128, {"input_ids": [-1, 128]}, True),  # exactly the fixed length
+    (512, {"input_ids": [-1, -1]}, True),  # dynamic sequence axis
+    (512, {"input_ids": [128]}, True),  # one dimension: no sequence axis to compare
+    (512, {"input_ids": [-1, 128]}, False),  # a default max_length is no truncation training chose
+    (int(1e30), {"input_ids": [-1, 128]}, True),  # transformers' VERY_LARGE_INTEGER: no limit
+    ("512", {"input_ids": [-1, 128]}, True),
+])
+def test_what_dg217_leaves_alone(max_length: Any, shapes: dict[str, list[int]], explicit: bool) -> None:
+    assert _dg217(max_length, shapes, explicit) == []
+
+
+def test_the_first_fixed_input_is_named_and_dynamic_ones_are_not_listed() -> None:
+    assert _dg217(512, {"input_ids": [-1, -1], "attention_mask": [-1, 64]}) == [
+        "error io.inputs.attention_mask.shape: the training tokenizer truncates at 512 tokens but the ONNX graph "
+        "model.onnx takes 'attention_mask' of fixed length 64"]
+    assert _dg217(int(1e30) - 1, {"input_ids": [-1, 128]})[0].startswith("error ")
+
+
+# --- DG210/DG211's messages, and which config goes with which graph -----------------------------------------
+
+def _messages(t_over: dict[str, Any], g_over: dict[str, Any], code: str) -> list[str]:
+    found = run([config("triton", TRITON, triton(**t_over)), config("onnx", GRAPH, graph(**g_over))])
+    return [f"{f.key}: {f.message}" for f in found if f.rule == code]
+
+
+def test_names_message_lists_unknown_and_undeclared_inputs() -> None:
+    assert _messages({"io.inputs": ["input_ids", "mask"], "triton.inputs.mask.dims": [-1],
+                      "io.inputs.mask.dtype": "int64"}, {}, "DG210") == [
+        "io.inputs: config.pbtxt declares inputs ['mask'] that the ONNX graph model.onnx does not have; the ONNX "
+        "graph model.onnx needs inputs ['attention_mask'] that config.pbtxt does not declare, so no request can "
+        "feed them (graph inputs: ['input_ids', 'attention_mask'])"]
+    # an output the graph lacks; an output the config leaves out is no error (Triton need not return it)
+    assert _messages({"io.outputs": ["scores"], "io.outputs.scores.dtype": "float32",
+                      "triton.outputs.scores.dims": [2]}, {"io.outputs": ["logits", "hidden"]}, "DG210") == [
+        "io.outputs: config.pbtxt declares outputs ['scores'] that the ONNX graph model.onnx does not have "
+        "(graph outputs: ['logits', 'hidden'])"]
+    assert _messages({}, {"io.outputs": ["logits", "hidden"]}, "DG210") == []
+    assert _messages({"io.inputs": []}, {}, "DG210") == []  # no inputs listed: Triton completes them
+
+
+def test_dtype_message_names_both_files() -> None:
+    assert _messages({"io.outputs.logits.dtype": "float16"}, {}, "DG211") == [
+        "io.outputs.logits.dtype: output 'logits' is float16 in config.pbtxt but float32 in the ONNX graph "
+        "model.onnx"]
+
+
+def test_a_config_goes_with_the_graph_under_its_folder() -> None:
+    t1 = config("triton", "repo/a/config.pbtxt", triton(**{"io.inputs.input_ids.dtype": "int32"}))
+    t2 = config("triton", "repo/b/config.pbtxt", triton())
+    g1 = config("onnx", "repo/a/1/model.onnx", graph())
+    g2 = config("onnx", "repo/b/1/model.onnx", graph(**{"io.inputs.input_ids.dtype": "int32"}))
+    # each config against its own graph: a's int32 against a's int64, b's int64 against b's int32
+    found = [(f.rule, f.deployed and f.deployed.origin.path) for f in run([t1, t2, g1, g2]) if f.rule == "DG211"]
+    assert found == [("DG211", "repo/a/config.pbtxt"), ("DG211", "repo/b/config.pbtxt")]
+    # one config and one graph in unrelated folders: still each other's
+    lone = run([config("triton", "deploy/config.pbtxt", triton(**{"io.inputs.input_ids.dtype": "int32"})),
+                config("onnx", "export/model.onnx", graph())])
+    assert [f.rule for f in lone] == ["DG211"]
+    # two graphs and no folder relation: no pair is guessed
+    two = run([config("triton", "deploy/config.pbtxt", triton(**{"io.inputs.input_ids.dtype": "int32"})),
+               config("onnx", "export/a.onnx", graph()), config("onnx", "export/b.onnx", graph())])
+    assert two == []
+
+
+@pytest.mark.parametrize("mbs", ["8", 8.0, None])
+def test_a_max_batch_size_that_is_no_int_is_no_batching(mbs: Any) -> None:
+    # read as 0: the model shape is the dims themselves, so a graph with the batch dimension is a DG213 with the
+    # "has a batch dimension" hint, never a DG212
+    over = {"batching.max_batch_size": mbs} if mbs is not None else {}
+    values = triton(**over)
+    if mbs is None:
+        del values["batching.max_batch_size"]
+    found = run([config("triton", TRITON, values), config("onnx", GRAPH, graph())])
+    logits = [f"{f.rule} {f.message}" for f in found if f.key == "io.outputs.logits.shape"]
+    assert logits == ["DG213 output 'logits': config.pbtxt gives the model shape [2] (max_batch_size 0) but the "
+                      "ONNX graph model.onnx expects [-1, 2] (the graph has a batch dimension: set "
+                      "max_batch_size > 0, or declare it in dims)"]
+
+
+@pytest.mark.parametrize("dims", [["2"], [2.0], "2", [2, "x"]])
+def test_dims_that_are_not_ints_are_not_compared(dims: Any) -> None:
+    assert _logits(8, dims, [7]) == []
+    assert _logits(8, [2], dims) == []  # nor a graph shape that is not

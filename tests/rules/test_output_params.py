@@ -125,3 +125,33 @@ def test_fields_that_do_not_change_the_output_are_not_judged(tmp_path: Path, kin
     (tmp_path / "request.json").write_text(json.dumps(body, indent=2) + "\n")
     result = api.diff(str(tmp_path / "generation_config.json"), f"{kind}:{tmp_path / 'request.json'}")
     assert [f for f in result.findings if f.rule == "DG108"] == []
+
+
+def test_an_engine_call_in_python_is_judged_too(tmp_path: Path) -> None:
+    # vLLM's LLM.chat states that the chat template is applied, with no request member to point at
+    # (the python kind's call semantics): DG108 still reads the call's SamplingParams
+    (tmp_path / "generation_config.json").write_text(json.dumps({"do_sample": False, "max_new_tokens": 256}))
+    (tmp_path / "serve.py").write_text(
+        "from vllm import LLM, SamplingParams\n\nllm = LLM('m')\n"
+        "params = SamplingParams(temperature=0, max_tokens=256, ignore_eos=True)\n"
+        "out = llm.chat([{'role': 'user', 'content': 'hi'}], params)\n")
+    result = api.diff(tmp_path / "generation_config.json", tmp_path / "serve.py")
+    assert [(f.rule, f.key, f.deployed and f.deployed.origin.line) for f in result.findings
+            if f.rule == "DG108"] == [("DG108", "vllm.ignore_eos", 4)]
+
+
+def test_a_file_of_no_serving_engine_does_not_end_the_side(tmp_path: Path) -> None:
+    # the deployment side's first artifact (an HF generation config) names no serving path; the vLLM request
+    # after it is still read
+    import yaml
+
+    (tmp_path / "generation_config.json").write_text(json.dumps({"do_sample": False, "max_new_tokens": 256}))
+    (tmp_path / "served_generation_config.json").write_text(json.dumps({"do_sample": False}))
+    (tmp_path / "request.json").write_text(json.dumps({"model": "m", "prompt": "hi", "temperature": 0,
+                                                       "ignore_eos": True}, indent=2) + "\n")
+    (tmp_path / "driftguard.yaml").write_text(yaml.safe_dump({"version": 1, "models": {"m": {
+        "training": [{"path": "generation_config.json"}],
+        "deployment": [{"path": "served_generation_config.json", "kind": "hf-generation"},
+                       {"path": "request.json", "kind": "vllm"}]}}}))
+    report = api.check(tmp_path / "driftguard.yaml")
+    assert [j.finding.key for j in report.findings if j.finding.rule == "DG108"] == ["vllm.ignore_eos"]
