@@ -66,7 +66,6 @@ ELSEWHERE: dict[str, str] = {
         "RunnerConfig and settings: tests/parity/runners/test_runners.py, tests/parity/runners/test_hf.py",
     "parity/runners/onnxruntime.py":
         "the runner of most parity tests: tests/parity/test_stage_cli.py, tests/parity/test_gpu.py",
-    "parity/runners/python_callable.py": "runner: callable: tests/parity/test_codes.py, tests/parity/test_stage_cli.py",
     "readers/__init__.py":
         "a docstring only; its modules: tests/readers/test_pickle.py, tests/attacks/test_documents.py",
     "readers/onnx_wire.py":
