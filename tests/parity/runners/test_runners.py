@@ -140,3 +140,71 @@ def test_an_entry_point_runner_runs_parity_from_the_command_line(site: Path, tmp
     assert proc.stderr == (f"driftguard: error: {tmp_path / 'bad' / 'driftguard.yaml'}:10: "
                            "models.m.parity.candidate.scale: Input should be a valid number, unable to parse string "
                            "as a number\n")
+
+
+# What RUNNERS accepts as a runner class (parity.runners._runner_class): what runners.base.Runner declares, by
+# hand from the package's documented contract (a class; Settings a pydantic model deriving from RunnerSettings;
+# runs_artifact a bool; setup, run, teardown and describe callable). Each wrong one is a TypeError saying so.
+
+class _Good:
+    Settings = RunnerSettings
+    runs_artifact = False
+
+    def setup(self) -> None: ...
+    def run(self, batch: object) -> None: ...
+    def teardown(self) -> None: ...
+    def describe(self) -> str:
+        return "good"
+
+
+class _OwnSettings(RunnerSettings):
+    extra_field: int = 1
+
+
+def _variant(**changes: object) -> type:
+    return type("Variant", (_Good,), changes)
+
+
+def test_a_runner_class_is_accepted_as_it_is() -> None:
+    from driftguard.parity.runners import _runner_class
+
+    assert _runner_class(_Good) is _Good
+    own = _variant(Settings=_OwnSettings, runs_artifact=True)
+    assert _runner_class(own) is own
+
+
+@pytest.mark.parametrize("bad", [
+    _Good(),  # an instance, not the class
+    _variant(Settings=None),
+    _variant(Settings=RunnerSettings()),  # an instance of the settings, not the model
+    _variant(Settings=dict),  # a class, not deriving from RunnerSettings
+    _variant(runs_artifact=None),
+    _variant(runs_artifact=1),  # a number, not a bool
+    _variant(runs_artifact="no"),
+    _variant(setup=None),
+    _variant(run=1),
+    _variant(teardown="x"),
+    _variant(describe=None),
+], ids=["instance", "no-settings", "settings-instance", "settings-not-runner-settings", "no-runs-artifact",
+        "runs-artifact-int", "runs-artifact-str", "setup", "run", "teardown", "describe"])
+def test_anything_else_is_a_type_error_naming_what_a_runner_class_has(bad: object) -> None:
+    from driftguard.parity.runners import _runner_class
+
+    with pytest.raises(TypeError) as info:
+        _runner_class(bad)
+    assert str(info.value) == ("a runner class (Settings deriving from RunnerSettings, runs_artifact, setup, run, "
+                               "teardown, describe)")
+
+
+def test_settings_model_and_make_load_the_named_runner(tmp_path: Path) -> None:
+    from driftguard.parity.runners import make
+    from driftguard.parity.runners.base import RunnerConfig
+    from driftguard.parity.runners.python_callable import CallableRunner, CallableSettings
+
+    assert settings_model("callable") is CallableSettings
+    with pytest.raises(KeyError):
+        settings_model("no-such-runner")
+    cfg = RunnerConfig("callable", CallableSettings(function="fns.py:f"), tmp_path)
+    runner = make(cfg, {"generation.temperature": 0.5})
+    assert type(runner) is CallableRunner
+    assert (runner.cfg, runner.config) == (cfg, {"generation.temperature": 0.5})
