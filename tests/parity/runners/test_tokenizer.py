@@ -299,3 +299,101 @@ def test_a_folder_without_added_tokens_decoder_gives_its_ids_from_the_real_token
                            tmp_path, side, False, ("input_ids", "attention_mask"))
     assert said is not None and f"keeping the special tokens {cls}, {sep} as the tokenizer does" in said
     assert TensorPreprocessing.for_side(side, None).special == frozenset()  # no folder: the old cut, said so
+
+
+# --- the pieces, without a model (issue 25: the mutants that survived the tests above) ----------------------------
+# Expected values by hand from the module's documented contract: preprocessing.max_length unset or "very large"
+# means no truncation; only left/right are sides; the report names the folder as the manifest does.
+
+@pytest.mark.parametrize(("given", "want"), [(8, 8), (8.0, 8), (1, 1), (999_999_999, 999_999_999), (None, None),
+                                             (0, None), (-3, None), (1_000_000_000, None), (10**30, None),
+                                             (True, None), ("8", None)])
+def test_max_length_is_a_positive_count_below_a_very_large_one(given: Any, want: int | None) -> None:
+    side = SideTokenizer(Path("t"), {"preprocessing.max_length": given})
+    assert side.max_length == want
+    cut = f"max_length {want}" if want else "no truncation"
+    assert f"in t ({cut}, truncation as its config says, padding as its config says, special tokens added)" \
+        in side.describe()
+
+
+def test_only_left_and_right_are_sides_and_the_label_defaults_to_the_folder() -> None:
+    side = SideTokenizer(Path("tok"), {"preprocessing.truncation_side": "left", "preprocessing.padding_side": "up"})
+    assert side.sides == {"truncation_side": "left"}
+    assert side.describe() == ("text tokenized by the real tokenizer in tok (no truncation, truncation left, padding "
+                               "as its config says, special tokens added)")
+    side = SideTokenizer(Path("tok"), {"preprocessing.padding_side": "right"}, "shown")
+    assert side.sides == {"padding_side": "right"} and side.label == "shown"
+
+
+def test_records_that_mix_messages_and_text_or_lack_both_are_refused(tok_folder: Path) -> None:
+    side = SideTokenizer(tok_folder, {})
+    side.load()
+    with pytest.raises(ParityError, match="mix 'messages' and 'text' within one batch"):
+        side.encode([{"text": "call me"}, {"messages": [{"role": "user", "content": "x"}]}])
+    with pytest.raises(ParityError, match="mix"):
+        side.encode([{"messages": [{"role": "user", "content": "x"}]}, {"text": "call me"}])
+    with pytest.raises(ParityError) as info:
+        side.encode([{"text": "call me"}, {"b": 1, "a": 2}])
+    assert info.value.message == "golden record 2 of the batch has no 'text' string or 'messages' list (fields: a, b)"
+    assert info.value.path == str(tok_folder)
+    with pytest.raises(ParityError, match=r"golden record 1 of the batch .* \(fields: none\)"):
+        side.encode([{}])
+
+
+def test_where_the_folder_is_and_how_the_report_names_it(tok_folder: Path, tmp_path: Path) -> None:
+    from driftguard.parity.runners import tokenizer
+
+    assert folder_of(None, tok_folder) == tok_folder  # the artifact is the folder
+    assert folder_of(None, None) is None
+    for name in tokenizer.TOKENIZER_FILES:
+        one = tmp_path / name.replace(".", "_")
+        one.mkdir()
+        (one / name).write_text("{}", encoding="utf-8")
+        assert folder_of(None, one / "model.onnx") == one
+    named = tmp_path / "named"
+    (named / "tokenizer.json").mkdir(parents=True)  # a folder of that name is no tokenizer file
+    assert folder_of(None, named / "model.onnx") is None
+    assert tokenizer._shown(tmp_path / "a" / "b", tmp_path) == "a/b"
+    assert tokenizer._shown(Path("/elsewhere/tok"), tmp_path) == "/elsewhere/tok"
+
+
+def test_describe_inputs_per_runner(tok_folder: Path) -> None:
+    base = tok_folder.parent
+    artifact = type("S", (), {"artifact": "tokenizer/model.onnx"})()  # no tokenizer setting at all
+    own = type("S", (), {"artifact": "other/model.onnx", "tokenizer": "tokenizer"})()
+    hf = type("S", (), {"artifact": "tokenizer"})()
+    text = "text tokenized by the real tokenizer in tokenizer (no truncation"
+    assert (describe_inputs("torch", artifact, base, {}, True, ()) or "").startswith(text)
+    assert (describe_inputs("onnxruntime", own, base, {}, True, ()) or "").startswith(text)
+    assert (describe_inputs("hf", hf, base, {}, True, ()) or "").startswith(text)  # the model's own folder
+    read_back = "".join(["h", "f"])  # a runner name equal to "hf" but not the same string object
+    assert (describe_inputs(read_back, hf, base, {}, True, ()) or "").startswith(text)
+    assert describe_inputs("triton-http", artifact, base, {}, True, ()) is None  # no tokenizer of its own
+    assert describe_inputs("onnxruntime", object(), base, {}, True, ()) is None  # no artifact, no tokenizer
+    tokens = "token arrays adapted, not tokenized"
+    for runner in ("onnxruntime", "torch", "triton-http", "hf"):
+        said = describe_inputs(runner, artifact, base, {}, False, ("x", "input_ids"))
+        assert said is not None and said.startswith(tokens), runner
+    assert describe_inputs("callable", artifact, base, {}, False, ("input_ids",)) is None
+
+
+def test_first_line_of_an_error() -> None:
+    from driftguard.parity.runners.tokenizer import _first_line
+
+    assert _first_line(ValueError("  one\ntwo  ")) == "one"
+    assert _first_line(ValueError("   ")) == "(no message)"
+    assert _first_line(KeyError()) == "(no message)"
+
+
+def test_a_folder_transformers_cannot_read_is_one_parity_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ParityError) as info:
+        SideTokenizer(tmp_path / "missing", {}).load()
+    assert (info.value.message, info.value.path) == ("tokenizer folder not found", str(tmp_path / "missing"))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "tokenizer.json").write_text("{not json", encoding="utf-8")
+    (broken / "tokenizer_config.json").write_text("{not json either", encoding="utf-8")
+    with pytest.raises(ParityError) as info:
+        SideTokenizer(broken, {}).load()
+    assert info.value.message.startswith("transformers cannot load the tokenizer: ")
+    assert info.value.path == str(broken)
