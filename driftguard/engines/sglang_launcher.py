@@ -600,7 +600,8 @@ _SI = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _IEC = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 #: ``re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)", value)``: a number and one suffix, case-sensitive.
 _HUMAN = re.compile(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)")
-#: Longer numbers are not read (no context length has them): the word stays as written.
+#: Longer numbers, with a suffix or without, are not read (no context length has them, and none reaches Decimal or
+#: int()): the word stays as written.
 _MAX_DIGITS = 64
 
 
@@ -610,17 +611,17 @@ def human_readable_int(text: str) -> int | None:
     number ``\\d+(\\.\\d+)?`` with one suffix, SI ones scaled as a Decimal and truncated, IEC ones whole numbers
     only; any other word through ``int()``."""
     value = text.strip()
+    if sum(c.isdigit() for c in value) > _MAX_DIGITS:  # with a suffix or without: kept as written
+        return None
     match = _HUMAN.fullmatch(value)
     if match:
         number, suffix = match.groups()
-        if len(number) > _MAX_DIGITS:
-            return None
         if suffix in _IEC:
             return None if "." in number else int(number) * _IEC[suffix]
         return int(Decimal(number) * _SI[suffix])
     try:
         return int(value)
-    except ValueError:  # not a number, or more digits than Python converts (sys.get_int_max_str_digits)
+    except ValueError:  # not a number
         return None
 
 

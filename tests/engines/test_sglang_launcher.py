@@ -90,6 +90,8 @@ def test_a_result_is_an_int_and_a_non_number_is_none() -> None:
 
 def test_numbers_longer_than_64_digits_are_not_read() -> None:
     """The guard the module documents (no context length has such a number; SGLang itself reads any length): 64
-    digits before a suffix are read, 65 are not, and the word is kept as written."""
+    digits are read, with a suffix or without, 65 are not, and the word is kept as written."""
     assert type(human_readable_int("1" * 64 + "k")) is int and type(human_readable_int("1" * 63 + "Ki")) is int
     assert human_readable_int("1" * 65 + "k") is None and human_readable_int("1" * 65 + "Ki") is None
+    assert human_readable_int("1" * 64) == int("1" * 64) and human_readable_int("1" * 65) is None  # no suffix
+    assert human_readable_int("1" * 32 + "." + "1" * 33 + "k") is None  # 65 digits with a decimal point
