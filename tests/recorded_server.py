@@ -1,8 +1,8 @@
 """A real local HTTP server (``http.server``, a thread, port 0) that answers with recorded responses, for the
 snapshot tests: nothing of the HTTP client is mocked, requests go over a socket as they would to a real server.
 
-``Route``: the status, body and headers one path answers with. The server records every request's path and
-headers, so tests can check what was sent."""
+``Route``: the status, body and headers one path answers with (a GET or a POST). The server records every request's
+path and headers, and each POST's body, so tests can check what was sent."""
 
 from __future__ import annotations
 
@@ -39,14 +39,21 @@ VLLM = {"/version": recorded("vllm", "version"), "/v1/models": recorded("vllm", 
 class Server:
     url: str
     requests: list[tuple[str, dict[str, str]]]
+    #: each POST's path and body, in order
+    posted: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @contextmanager
 def serving(routes: Mapping[str, Route]) -> Iterator[Server]:
     """Serve ``routes`` on 127.0.0.1 (any free port) for the block; a path without a route is a JSON 404."""
     seen: list[tuple[str, dict[str, str]]] = []
+    posted: list[tuple[str, bytes]] = []
 
     class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            posted.append((self.path, self.rfile.read(int(self.headers.get("Content-Length") or 0))))
+            self.do_GET()
+
         def do_GET(self) -> None:
             seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
             route = routes.get(self.path, Route(b'{"error": "not found"}', 404))
@@ -69,7 +76,7 @@ def serving(routes: Mapping[str, Route]) -> Iterator[Server]:
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", seen)
+        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", seen, posted)
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -1,16 +1,43 @@
-"""The triton-http runner against a live Triton server (``TRITON_URL``, default ``localhost:8000``): skipped when
-none answers. Without a server: an unreachable one and a spec without url/model are one line, exit 2."""
+"""The triton-http runner (``parity.runners.triton_http``).
+
+Against a real local HTTP server answering recorded Triton responses (``tests/recorded_server.py``): tritonclient.http
+talks to it over a socket, nothing of the client is mocked. What a Triton server answers, and what a request must
+carry, by hand from the protocol, never from the runner:
+
+* the KServe v2 / Open Inference Protocol REST spec (kserve/open-inference-protocol@d49cc23f89d7
+  ``specification/protocol/inference_rest.md``): ``GET v2/models/<name>[/versions/<v>]/ready`` and
+  ``GET v2/models/<name>[/versions/<v>]`` (``$metadata_model_response``: name, versions, platform, inputs and
+  outputs as ``{name, datatype, shape}``), ``POST .../infer`` (``$inference_request``: inputs with name, shape and
+  datatype, the requested outputs), errors as an HTTP error status with ``{"error": message}``, and the table of
+  tensor data types with their sizes;
+* Triton's binary tensor data extension (triton-inference-server/server@e1db8a603d86
+  ``docs/protocol/extension_binary_data.md``): the JSON object, then each tensor's little-endian, row-major bytes in
+  the order of the JSON, ``binary_data_size`` per tensor, ``Inference-Header-Content-Length`` giving the JSON's
+  length, ``binary_data: true`` on a requested output; BOOL elements one byte 0 or 1;
+* what the server does (server@e1db8a603d86 ``src/http_server.cc`` ``HandleModelReady``: a model that is not ready
+  is HTTP 400 ``{"error": "Model version not ready"}``; triton-inference-server/core@73aad7c3348d
+  ``src/tritonserver.cc`` ``TRITONSERVER_ServerModelMetadata``: ``-1`` first in each shape when the model batches).
+
+And against a live Triton server (``TRITON_URL``, default ``localhost:8000``): skipped when none answers."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from driftguard.cli import run
+from driftguard.parity.errors import ParityError
+from driftguard.parity.runners import make
+from driftguard.parity.runners.base import RunnerConfig
+from driftguard.parity.runners.triton_http import TritonHttpRunner, TritonHttpSettings, _first_line
 from tests.parity.conftest import np, write_manifest
+from tests.recorded_server import Route, Server, serving
 
 pytest.importorskip("tritonclient.http", exc_type=ImportError)
 
@@ -73,3 +100,251 @@ def test_a_served_model_against_itself_passes(tmp_path: Path, capsys: pytest.Cap
     spec = f"      golden: golden.npz\n      reference: {served}\n      candidate: {served}\n"
     code = run(["parity", "--config", str(write_manifest(tmp_path, spec, training="a.json", deployment="a.json"))])
     assert code == 0, capsys.readouterr()
+
+
+# Against recorded responses
+
+
+#: The protocol's tensor data types (inference_rest.md "Tensor Data Types") as little-endian numpy types of the size
+#: the table gives; BOOL is one byte, 0 or 1 (extension_binary_data.md).
+WIRE = {"BOOL": "|b1", "UINT8": "|u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8", "INT8": "|i1",
+        "INT16": "<i2", "INT32": "<i4", "INT64": "<i8", "FP16": "<f2", "FP32": "<f4", "FP64": "<f8"}
+
+#: A model as Triton's metadata describes one that batches (max_batch_size >= 1: -1 first in each shape).
+METADATA = {"name": "linear", "versions": ["1"], "platform": "onnxruntime_onnx",
+            "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 3]},
+                       {"name": "ids", "datatype": "INT64", "shape": [-1, 2]}],
+            "outputs": [{"name": "logits", "datatype": "FP32", "shape": [-1, 2]},
+                        {"name": "label", "datatype": "INT64", "shape": [-1]}]}
+
+LOGITS = np.asarray([[0.5, -1.25], [2.0, 3.5]], dtype="<f4")
+LABEL = np.asarray([7, -2], dtype="<i8")
+
+
+def json_route(body: Any, status: int = 200) -> Route:
+    return Route(json.dumps(body).encode(), status)
+
+
+def binary_response(outputs: dict[str, tuple[str, Any]], model: str = "linear") -> Route:
+    """An inference response with every output as binary data (extension_binary_data.md): the JSON object, each
+    output's ``binary_data_size``, then the bytes in the order of the JSON."""
+    header = {"model_name": model, "model_version": "1",
+              "outputs": [{"name": n, "datatype": dt, "shape": list(np.shape(a)),
+                           "parameters": {"binary_data_size": np.asarray(a, WIRE[dt]).nbytes}}
+                          for n, (dt, a) in outputs.items()]}
+    head = json.dumps(header).encode()
+    data = b"".join(np.asarray(a, WIRE[dt]).tobytes() for dt, a in outputs.values())
+    return Route(head + data, 200, {"Content-Type": "application/octet-stream",
+                                     "Inference-Header-Content-Length": str(len(head))})
+
+
+def routes(metadata: Any = METADATA, answer: Route | None = None, model: str = "linear",
+           at: str = "") -> dict[str, Route]:
+    base = f"/v2/models/{model}{at}"
+    return {f"{base}/ready": Route(b""), base: json_route(metadata),
+            f"{base}/infer": answer or binary_response({"logits": ("FP32", LOGITS), "label": ("INT64", LABEL)})}
+
+
+def host(server: Server) -> str:
+    return server.url.removeprefix("http://")
+
+
+def runner(server: Server, config: dict[str, Any] | None = None, **settings: Any) -> Any:
+    settings.setdefault("model", "linear")
+    return make(RunnerConfig("triton-http", TritonHttpSettings(url=host(server), **settings)), config or {})
+
+
+@pytest.fixture()
+def served() -> Iterator[Server]:
+    with serving(routes()) as server:
+        yield server
+
+
+def sent(server: Server) -> tuple[str, dict[str, Any], dict[str, bytes]]:
+    """The last inference request: its path, its JSON object and each input's bytes, cut as the binary extension
+    lays them out (the JSON's length from Inference-Header-Content-Length, then each binary_data_size in order)."""
+    path, body = server.posted[-1]
+    headers = next(h for p, h in reversed(server.requests) if p == path)
+    size = int(headers["inference-header-content-length"])
+    request = json.loads(body[:size])
+    tensors, at = {}, size
+    for item in request["inputs"]:
+        n = item["parameters"]["binary_data_size"]
+        tensors[item["name"]] = body[at:at + n]
+        at += n
+    assert at == len(body)
+    return path, request, tensors
+
+
+def test_the_class_declares_what_it_runs_and_applies() -> None:
+    assert TritonHttpRunner.runs_artifact is True
+    assert TritonHttpRunner.applies == frozenset({"preprocessing.max_length", "preprocessing.truncation_side",
+                                                 "preprocessing.padding_side"})
+    assert TritonHttpRunner.Settings is TritonHttpSettings
+
+
+@pytest.mark.parametrize("settings", [{"url": "localhost:8000"}, {"model": "linear"},
+                                      {"url": "", "model": "linear"}, {"url": "localhost:8000", "model": ""}])
+def test_both_url_and_model_are_needed(settings: dict[str, str]) -> None:
+    with pytest.raises(ParityError, match=r"^the triton-http runner needs 'url' \(host:port\) and 'model' \(the "
+                                          r"served model's name\)$"):
+        TritonHttpRunner(RunnerConfig("triton-http", TritonHttpSettings(**settings)), {})
+
+
+def test_setup_checks_readiness_then_reads_the_metadata(served: Server) -> None:
+    r = runner(served)
+    assert r.describe() == f"triton-http:{host(served)}/linear"
+    r.setup()
+    assert [p for p, _ in served.requests] == ["/v2/models/linear/ready", "/v2/models/linear"]
+    assert r.inputs == METADATA["inputs"]
+    assert r.outputs == ["logits", "label"]
+    r.teardown()
+
+
+def test_a_model_version_is_asked_for_by_its_path() -> None:
+    with serving(routes(at="/versions/2")) as server:
+        r = runner(server, model_version="2")
+        r.setup()
+        out = r.run({"x": np.zeros((2, 3)), "ids": np.zeros((2, 2))})
+        r.teardown()
+    assert [p for p, _ in server.requests] == ["/v2/models/linear/versions/2/ready", "/v2/models/linear/versions/2",
+                                               "/v2/models/linear/versions/2/infer"]
+    np.testing.assert_array_equal(out["logits"], LOGITS)
+
+
+def test_a_model_that_is_not_ready_is_one_line() -> None:
+    not_ready = {**routes(), "/v2/models/linear/ready": json_route({"error": "Model version not ready"}, 400)}
+    with serving(not_ready) as server:
+        r = runner(server)
+        with pytest.raises(ParityError) as info:
+            r.setup()
+    assert str(info.value) == f"triton-http:{host(server)}/linear: the server is up but the model is not ready"
+    assert [p for p, _ in server.requests] == ["/v2/models/linear/ready"]  # no metadata asked for
+
+
+def test_a_metadata_error_is_the_servers_message_on_one_line() -> None:
+    error = {**routes(), "/v2/models/linear": json_route({"error": "failed to stat file\nsecond line"}, 400)}
+    with serving(error) as server, pytest.raises(ParityError) as info:
+        runner(server).setup()
+    assert str(info.value) == (f"triton-http:{host(server)}/linear: no answer from the Triton server "
+                               "(InferenceServerException: [400] failed to stat file)")
+
+
+def test_the_inputs_go_in_the_declared_datatypes_and_the_outputs_come_back(served: Server) -> None:
+    r = runner(served)
+    r.setup()
+    x = np.asarray([[1.5, -2.0, 0.25], [3.0, 0.0, -1.0]])  # float64 golden, FP32 declared
+    ids = np.asarray([[5, 6], [7, 8]], dtype=np.int32)  # int32 golden, INT64 declared
+    out = r.run({"ids": ids, "x": x, "labels": np.asarray([0, 1])})
+    path, request, tensors = sent(served)
+    assert path == "/v2/models/linear/infer"
+    assert [(i["name"], i["shape"], i["datatype"]) for i in request["inputs"]] == [("x", [2, 3], "FP32"),
+                                                                                    ("ids", [2, 2], "INT64")]
+    assert tensors == {"x": x.astype("<f4").tobytes(), "ids": ids.astype("<i8").tobytes()}
+    assert request["outputs"] == [{"name": "logits", "parameters": {"binary_data": True}},
+                                  {"name": "label", "parameters": {"binary_data": True}}]
+    assert list(out) == ["logits", "label"]
+    assert out["logits"].dtype == np.float32 and out["label"].dtype == np.int64
+    np.testing.assert_array_equal(out["logits"], LOGITS)
+    np.testing.assert_array_equal(out["label"], LABEL)
+
+
+def test_outputs_names_what_is_asked_for() -> None:
+    with serving(routes(answer=binary_response({"label": ("INT64", LABEL)}))) as server:
+        r = runner(server, outputs=("label",))
+        r.setup()
+        out = r.run({"x": np.zeros((2, 3)), "ids": np.zeros((2, 2))})
+    assert sent(server)[1]["outputs"] == [{"name": "label", "parameters": {"binary_data": True}}]
+    assert list(out) == ["label"]
+    np.testing.assert_array_equal(out["label"], LABEL)
+
+
+@pytest.mark.parametrize("datatype", ["BOOL", "FP16", "FP32", "FP64", "INT16", "INT32", "INT64", "INT8", "UINT8"])
+def test_each_datatype_is_sent_in_its_size(datatype: str) -> None:
+    meta = {**METADATA, "inputs": [{"name": "x", "datatype": datatype, "shape": [-1, 3]}]}
+    golden = np.asarray([[0.0, 1.0, 2.0], [3.0, 1.0, 0.0]])
+    with serving(routes(meta)) as server:
+        r = runner(server)
+        r.setup()
+        r.run({"x": golden})
+    _, request, tensors = sent(server)
+    assert request["inputs"][0]["datatype"] == datatype
+    assert tensors["x"] == golden.astype(WIRE[datatype]).tobytes()
+
+
+def test_an_input_without_a_datatype_goes_as_the_golden_array_is() -> None:
+    meta = {**METADATA, "inputs": [{"name": "x", "shape": [-1, 3]}]}
+    golden = np.asarray([[0.5, 1.0, 2.0]])
+    with serving(routes(meta)) as server:
+        r = runner(server)
+        r.setup()
+        r.run({"x": golden})
+    _, request, tensors = sent(server)
+    assert request["inputs"][0]["datatype"] == "FP64" and tensors["x"] == golden.astype("<f8").tobytes()
+
+
+def test_the_sides_max_length_cuts_token_arrays_before_they_are_sent() -> None:
+    meta = {**METADATA, "inputs": [{"name": "input_ids", "datatype": "INT64", "shape": [-1, -1]}]}
+    with serving(routes(meta)) as server:
+        r = runner(server, {"preprocessing.max_length": 2})
+        r.setup()
+        r.run({"input_ids": np.asarray([[4, 5, 6]])})
+    assert sent(server)[2]["input_ids"] == np.asarray([[4, 5, 0]], dtype="<i8").tobytes()
+
+
+def test_a_golden_set_without_a_served_input_is_one_line(served: Server) -> None:
+    r = runner(served)
+    r.setup()
+    with pytest.raises(ParityError) as info:
+        r.run({"x": np.zeros((1, 3)), "labels": np.zeros(1)})
+    assert str(info.value) == "golden inputs have no 'ids' (the served model's inputs: x, ids; golden: labels, x)"
+    assert served.posted == []
+
+
+def test_text_records_are_refused(served: Server) -> None:
+    r = runner(served)
+    r.setup()
+    with pytest.raises(ParityError, match=r"^the triton-http runner takes \.npz golden inputs \(named arrays\), "
+                                          r"not records$"):
+        r.run([{"text": "hello"}])
+
+
+def test_an_inference_error_is_the_servers_message_on_one_line() -> None:
+    refused = json_route({"error": "unexpected shape for input 'x'\nmore"}, 400)
+    with serving(routes(answer=refused)) as server:
+        r = runner(server)
+        r.setup()
+        with pytest.raises(ParityError) as info:
+            r.run({"x": np.zeros((2, 3)), "ids": np.zeros((2, 2))})
+    assert str(info.value) == (f"triton-http:{host(server)}/linear failed on the golden inputs: [400] unexpected "
+                               "shape for input 'x'")
+
+
+def test_a_model_that_is_not_ready_stops_the_cli_with_one_line(pair: dict[str, Path],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    not_ready = {**routes(), "/v2/models/linear/ready": json_route({"error": "Model version not ready"}, 400)}
+    with serving(not_ready) as server:
+        spec = ("      golden: golden.npz\n      reference: {runner: onnxruntime, artifact: ref.onnx}\n"
+                f"      candidate: {{runner: triton-http, url: '{host(server)}', model: linear}}\n")
+        assert run(["parity", "--config", str(write_manifest(pair["dir"], spec))]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(f"triton-http:{host(server)}/linear: the server is up but the model is "
+                                             "not ready"), err
+
+
+def test_teardown_closes_the_client_once(served: Server) -> None:
+    r = runner(served)
+    r.teardown()  # never set up: nothing to close
+    r.setup()
+    client = r.client
+    r.teardown()
+    assert r.client is None
+    with pytest.raises(Exception, match="closed"):
+        client.is_model_ready("linear")
+    r.teardown()
+
+
+def test_first_line() -> None:
+    assert _first_line(ValueError("\n  one\ntwo  ")) == "one"
+    assert _first_line(KeyError()) == "KeyError"
+    assert _first_line(ValueError("y" * 301)) == "y" * 300
