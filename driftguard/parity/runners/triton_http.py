@@ -1,7 +1,8 @@
 """Triton HTTP runner: a live Triton Inference Server (``tritonclient[http]``, the ``[triton]`` extra, imported
 only here). ``url`` is the server (``localhost:8000``), ``model`` the served model's name (``model_version``
-optional); inputs are sent by name in the dtypes the server's model metadata declares, and every output the
-metadata lists (or ``outputs``) comes back.
+optional); inputs are sent by name in the datatypes the server's model metadata declares (cast to the numpy type
+tritonclient gives each, as Triton's datatype table says), and every output the metadata lists (or ``outputs``)
+comes back.
 
 Config adapter: the side's tokenizer settings are applied to the golden token arrays before they are sent, as
 for ONNX Runtime. The server runs the deployed model under its own config, so what that config embodies
@@ -25,10 +26,6 @@ from driftguard.parity.runners.base import (
     RunnerSettings,
     TensorPreprocessing,
 )
-
-#: Triton's datatype names -> numpy.
-_DTYPES = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "INT64": "int64", "INT32": "int32",
-           "INT16": "int16", "INT8": "int8", "UINT8": "uint8", "BOOL": "bool"}
 
 
 class TritonHttpSettings(RunnerSettings):
@@ -93,11 +90,17 @@ class TritonHttpRunner:
                 raise ParityError(f"golden inputs have no '{name}' (the served model's inputs: "
                                   f"{', '.join(i['name'] for i in self.inputs)}; golden: {', '.join(sorted(batch))})")
             a = np.asarray(batch[name])
-            want = _DTYPES.get(spec.get("datatype", ""))
-            if want is not None and a.dtype != want:
-                a = a.astype(want)
-            item = http.InferInput(name, list(a.shape), spec.get("datatype") or http.np_to_triton_dtype(a.dtype))
-            item.set_data_from_numpy(a, binary_data=True)
+            datatype = spec.get("datatype") or http.np_to_triton_dtype(a.dtype)
+            # tritonclient's own numpy type for each datatype (BF16: ml_dtypes' bfloat16 since r26.06); it refuses
+            # an array of any other type, and an array that cannot be cast is the golden file's problem: one line
+            want = http.triton_to_np_dtype(datatype)
+            try:
+                if want is not None and a.dtype != want:
+                    a = a.astype(want)
+                item = http.InferInput(name, list(a.shape), datatype)
+                item.set_data_from_numpy(a, binary_data=True)
+            except Exception as exc:
+                raise ParityError(f"golden input '{name}' cannot be sent as {datatype}: {_first_line(exc)}") from None
             sent.append(item)
         wanted = [http.InferRequestedOutput(n, binary_data=True) for n in self.outputs]
         try:
@@ -105,7 +108,13 @@ class TritonHttpRunner:
                                        outputs=wanted)
         except Exception as exc:
             raise ParityError(f"{self.describe()} failed on the golden inputs: {_first_line(exc)}") from None
-        return {n: np.asarray(result.as_numpy(n)) for n in self.outputs}
+        out: Arrays = {}
+        for n in self.outputs:
+            array = result.as_numpy(n)  # None when the answer lacks it
+            if array is None:
+                raise ParityError(f"{self.describe()} answered without the output '{n}'")
+            out[n] = np.asarray(array)
+        return out
 
     def teardown(self) -> None:
         if self.client is not None:
