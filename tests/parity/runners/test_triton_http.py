@@ -22,9 +22,11 @@ And against a live Triton server (``TRITON_URL``, default ``localhost:8000``): s
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from typing import Any
 import pytest
 
 from driftguard.cli import run
+from driftguard.errors import MissingExtraError
 from driftguard.parity.errors import ParityError
 from driftguard.parity.runners import make
 from driftguard.parity.runners.base import RunnerConfig
@@ -298,6 +301,20 @@ def test_a_golden_array_that_cannot_be_sent_as_declared_is_one_line(served: Serv
     assert served.posted == []
 
 
+def test_a_datatype_the_client_does_not_know_is_one_line_naming_the_golden_arrays_own() -> None:
+    """A datatype outside Triton's table (as a newer server might declare): the array is sent as it is, and
+    tritonclient's refusal names both types (the golden float32, not a cast of it)."""
+    meta = {**METADATA, "inputs": [{"name": "x", "datatype": "FP8", "shape": [-1, 3]}]}
+    with serving(routes(meta)) as server:
+        r = runner(server)
+        r.setup()
+        with pytest.raises(ParityError) as info:
+            r.run({"x": np.zeros((1, 3), dtype=np.float32)})
+    assert str(info.value) == ("golden input 'x' cannot be sent as FP8: got unexpected datatype FP32 from numpy array, "
+                               "expected FP8.")
+    assert server.posted == []
+
+
 def test_an_answer_without_a_requested_output_is_one_line() -> None:
     with serving(routes(answer=binary_response({"logits": ("FP32", LOGITS)}))) as server:
         r = runner(server)
@@ -377,6 +394,31 @@ def test_teardown_closes_the_client_once(served: Server) -> None:
     with pytest.raises(Exception, match="closed"):
         client.is_model_ready("linear")
     r.teardown()
+
+
+MISSING = ("parity with a Triton server needs the 'triton' extra (tritonclient[http] is not installed): pip install "
+           "'driftguard-ml[triton]'")
+
+
+def test_without_tritonclient_http_setup_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tritonclient.http", None)  # what an environment without it gives the import
+    r = TritonHttpRunner(RunnerConfig("triton-http", TritonHttpSettings(url="localhost:1", model="m")), {})
+    with pytest.raises(MissingExtraError) as info:
+        r.setup()
+    assert str(info.value) == MISSING
+
+
+def test_tritonclient_without_its_http_part_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tritonclient installed without [http] (no geventhttpclient): its tritonclient.http raises RuntimeError."""
+    for name in [n for n in sys.modules if n == "tritonclient.http" or n.startswith("tritonclient.http.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "geventhttpclient", None)
+    with pytest.raises(RuntimeError, match="does not include http support"):
+        importlib.import_module("tritonclient.http")
+    r = TritonHttpRunner(RunnerConfig("triton-http", TritonHttpSettings(url="localhost:1", model="m")), {})
+    with pytest.raises(MissingExtraError) as info:
+        r.setup()
+    assert str(info.value) == MISSING
 
 
 def test_first_line() -> None:
