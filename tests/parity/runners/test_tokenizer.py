@@ -142,10 +142,21 @@ def test_messages_go_through_the_chat_template(tok_folder: Path, tmp_path: Path)
     (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
     side = SideTokenizer(folder, {})
     side.load()
-    out = side.encode([{"messages": [{"role": "user", "content": "call me ishmael"}]}])["input_ids"][0]
+    out = side.encode([{"messages": [{"role": "user", "content": "call me ishmael"}]},
+                       {"messages": [{"role": "user", "content": "the clocks"}]}])["input_ids"]
     vocab = _vocabulary()
-    # The template writes [CLS] and [SEP] itself: the tokenizer adds none again.
-    assert [vocab[i] for i in out] == ["[CLS]", "[UNK]", "call", "me", "ishmael", "[SEP]", "[UNK]"]
+    # The template writes [CLS] and [SEP] itself: the tokenizer adds none again. Every record is a row.
+    assert [vocab[i] for i in out[0]] == ["[CLS]", "[UNK]", "call", "me", "ishmael", "[SEP]", "[UNK]"]
+    assert [vocab[i] for i in out[1]] == ["[CLS]", "[UNK]", "the", "clocks", "[SEP]", "[UNK]", "[PAD]"]
+    # A template that raises (transformers gives templates ``raise_exception``) is one error naming the folder.
+    config["chat_template"] = "{{ raise_exception('only one message, please') }}"
+    (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    side = SideTokenizer(folder, {})
+    side.load()
+    with pytest.raises(ParityError) as info:
+        side.encode([{"messages": [{"role": "user", "content": "call me ishmael"}]}])
+    assert info.value.message.startswith("the chat template failed on a golden record: ")
+    assert "only one message, please" in info.value.message and info.value.path == str(folder)
 
 
 def test_where_the_tokenizer_is_found_and_what_the_report_says(tok_folder: Path, tmp_path: Path) -> None:
@@ -397,3 +408,104 @@ def test_a_folder_transformers_cannot_read_is_one_parity_error_naming_it(tmp_pat
         SideTokenizer(broken, {}).load()
     assert info.value.message.startswith("transformers cannot load the tokenizer: ")
     assert info.value.path == str(broken)
+
+
+def test_describe_inputs_reads_the_special_ids_from_the_runners_own_tokenizer_setting(tmp_path: Path) -> None:
+    """Token arrays for a tensor runner whose ``tokenizer:`` names a folder apart from the artifact's: the report
+    says the special ids read from that folder's real tokenizer ([CLS] 2 and [SEP] 3 in the vocabulary written
+    here) are kept. A runner that does not tokenize (triton-http, hf) reads no folder."""
+    folder = bert_tokenizer(tmp_path / "tok", 512)
+    config_path = folder / "tokenizer_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    del config["added_tokens_decoder"]  # as transformers 5 writes it: the ids only in the real tokenizer
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    (tmp_path / "model").mkdir()  # the artifact's folder holds no tokenizer files
+    settings = type("S", (), {"artifact": "model/model.onnx", "tokenizer": "tok"})()
+    side = {"preprocessing.max_length": 8}
+    for runner in ("onnxruntime", "torch"):
+        said = describe_inputs(runner, settings, tmp_path, side, False, ("input_ids",))
+        assert said is not None and "keeping the special tokens 2, 3 as the tokenizer does" in said, runner
+    for runner in ("triton-http", "hf"):
+        said = describe_inputs(runner, settings, tmp_path, side, False, ("input_ids",))
+        assert said is not None and "an end token is cut like any other" in said, runner
+
+
+def _no_pad_tokenizer(folder: Path, eos: bool) -> Path:
+    """A word-level fast tokenizer (the ``tokenizers`` library) with no pad token, and an end token or none."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    words = ["<unk>", "</s>", "call", "me", "ishmael"]
+    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = transformers.PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>",
+                                               **({"eos_token": "</s>"} if eos else {}))
+    assert tok.pad_token is None
+    tok.save_pretrained(str(folder))
+    return folder
+
+
+def test_a_tokenizer_without_a_pad_token_pads_with_its_end_token(tmp_path: Path) -> None:
+    """GPT-2 style tokenizers have no pad token; batching them takes ``pad_token = eos_token`` (transformers'
+    documented recipe). With neither, padding a batch is transformers' own error, one line naming the folder."""
+    side = SideTokenizer(_no_pad_tokenizer(tmp_path / "eos", eos=True), {})
+    side.load()
+    assert side.tokenizer.pad_token == "</s>"
+    out = side.encode([{"text": "call me ishmael"}, {"text": "call"}])
+    np.testing.assert_array_equal(out["input_ids"], [[2, 3, 4], [2, 1, 1]])
+    np.testing.assert_array_equal(out["attention_mask"], [[1, 1, 1], [1, 0, 0]])
+    bare = SideTokenizer(_no_pad_tokenizer(tmp_path / "bare", eos=False), {})
+    bare.load()
+    assert bare.tokenizer.pad_token is None
+    with pytest.raises(ParityError) as info:
+        bare.encode([{"text": "call me ishmael"}, {"text": "call"}])
+    assert info.value.message.startswith("the tokenizer failed on the golden records: ")
+    assert info.value.path == str(tmp_path / "bare")
+
+
+def test_a_tokenizer_that_needs_remote_code_is_not_run(tmp_path: Path) -> None:
+    """A tokenizer folder whose config maps ``AutoTokenizer`` to a class in its own Python file (``auto_map``) is
+    code from the artifact: loaded with ``trust_remote_code=False``, transformers refuses it ("contains custom
+    code which must be executed"), so neither the ids nor the tokenizer come from it and the file never runs."""
+    folder = bert_tokenizer(tmp_path / "custom", 512)
+    marker = tmp_path / "ran"
+    (folder / "tokenization_custom.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+        "from transformers import BertTokenizerFast\n\n\nclass CustomTokenizer(BertTokenizerFast):\n    pass\n",
+        encoding="utf-8")
+    config_path = folder / "tokenizer_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config.update(tokenizer_class="CustomTokenizer",
+                  auto_map={"AutoTokenizer": [None, "tokenization_custom.CustomTokenizer"]})
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    from driftguard.parity.runners.tokenizer import edge_ids
+
+    assert edge_ids(folder) == frozenset()  # no ids: the report says an end token is cut like any other
+    with pytest.raises(ParityError) as info:
+        SideTokenizer(folder, {}).load()
+    assert "custom code" in info.value.message and info.value.path == str(folder)
+    assert not marker.exists()
+
+
+def test_edge_ids_of_a_folder_transformers_cannot_read_are_none(tmp_path: Path) -> None:
+    from driftguard.parity.runners.tokenizer import edge_ids
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "tokenizer_config.json").write_text("{not json", encoding="utf-8")
+    assert edge_ids(broken) == frozenset()
+
+
+def test_first_line_is_cut_at_300_characters() -> None:
+    from driftguard.parity.runners.tokenizer import _first_line
+
+    assert _first_line(ValueError("y" * 301 + "\nz")) == "y" * 300
+
+
+def test_importing_the_runner_modules_imports_no_numpy() -> None:
+    """The manifest loads runner settings on the config-only path, which imports no numpy (fast start): numpy is
+    named for type checking only."""
+    code = ("import sys\nimport driftguard.parity.runners.base, driftguard.parity.runners.tokenizer\n"
+            "print('numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "False", out.stderr
