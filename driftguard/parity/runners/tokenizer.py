@@ -86,7 +86,10 @@ def _int(v: Any) -> int | None:
 def edge_ids(folder: Path) -> frozenset[int]:
     """The ids of the ``[CLS]``/``<s>`` and ``[SEP]``/``</s>`` tokens the real tokenizer in ``folder`` puts around
     a sequence (``cls``, ``bos``, ``sep``, ``eos``); empty when transformers is missing or cannot load it (the
-    adapter then says it cuts an end token like any other)."""
+    adapter then says it cuts an end token like any other). A folder that is not there has none: transformers
+    would take its name for a Hub repository."""
+    if not folder.is_dir():
+        return frozenset()
     try:
         import transformers
     except ImportError:

@@ -493,6 +493,7 @@ def test_edge_ids_of_a_folder_transformers_cannot_read_are_none(tmp_path: Path) 
     broken.mkdir()
     (broken / "tokenizer_config.json").write_text("{not json", encoding="utf-8")
     assert edge_ids(broken) == frozenset()
+    assert edge_ids(tmp_path / "missing") == frozenset()
 
 
 def test_first_line_is_cut_at_300_characters() -> None:
