@@ -151,6 +151,9 @@ def test_a_row_within_max_length_is_kept_whole() -> None:
     assert _keep(TensorPreprocessing(4, special=frozenset({CLS, SEP})), row, 4) == [0, 1, 2, 3]
     assert _keep(TensorPreprocessing(None), None, 3) == [0, 1, 2]
     assert _keep(TensorPreprocessing(5), None, 0) == []
+    assert _keep(TensorPreprocessing(6, "left"), None, 5) == [0, 1, 2, 3, 4]  # shorter than max_length: no cut
+    assert _keep(TensorPreprocessing(6, "left", special=frozenset({CLS, SEP})), [CLS, 5, 6, 7, SEP], 5) == [
+        0, 1, 2, 3, 4]
 
 
 def test_right_truncation_keeps_both_special_tokens() -> None:
@@ -222,7 +225,11 @@ def test_the_settings_and_the_adapter_cannot_change_once_made() -> None:
         RunnerSettings(batch=3)  # type: ignore[call-arg]
     with pytest.raises(pydantic.ValidationError):
         RunnerSettings(batch_size=0)
+    assert RunnerSettings(batch_size=1).batch_size == 1
     assert RunnerSettings().batch_size == 32
+    cfg = RunnerConfig("callable", settings)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.device = "cuda"  # type: ignore[misc]
     prep = TensorPreprocessing(8)
     with pytest.raises(dataclasses.FrozenInstanceError):
         prep.max_length = 4  # type: ignore[misc]
@@ -238,6 +245,7 @@ def test_more_special_tokens_than_max_length_are_cut_like_text() -> None:
 def test_a_row_of_special_tokens_only_is_cut_like_text() -> None:
     prep = TensorPreprocessing(2, special=frozenset({CLS, SEP}))
     assert _keep(prep, [CLS, SEP, SEP], 3) == [0, 1]
+    assert _keep(prep, [SEP] * 300, 300) == [0, 1]  # past the ints Python caches: compared by value
 
 
 def test_keep_returns_int64_positions() -> None:
@@ -287,6 +295,9 @@ def test_apply_leaves_a_batch_without_two_dimensional_token_inputs_as_it_is() ->
     assert TensorPreprocessing(1).apply(batch) is batch
     flat = {"input_ids": np.array([CLS, 5, 6, SEP])}  # one dimension: not rows of tokens
     assert TensorPreprocessing(1).apply(flat) is flat
+    # three dimensions: Qwen2-VL's multimodal rotary position_ids are (3, batch, sequence), not rows of tokens
+    rope = {"position_ids": np.arange(3 * 2 * 4).reshape(3, 2, 4)}
+    assert TensorPreprocessing(1).apply(rope) is rope
 
 
 # --- text for a tensor runner -------------------------------------------------------------------------------------
@@ -403,6 +414,8 @@ def test_a_count_that_differs_from_the_names_is_refused() -> None:
     assert info.value.message == "the builder's model returned 2 outputs but 3 are named (a, b, c)"
     with pytest.raises(ParityError, match="returned 1 outputs but 2 are named"):
         as_outputs(np.zeros(2), ("a", "b"), "m")
+    many = tuple(f"o{i}" for i in range(300))  # counts past the ints Python caches: compared by value
+    assert list(as_outputs(tuple([0.0] * 300), many, "m")) == list(many)
 
 
 class _NoArray:

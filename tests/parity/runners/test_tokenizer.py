@@ -310,6 +310,7 @@ def test_a_folder_without_added_tokens_decoder_gives_its_ids_from_the_real_token
                            tmp_path, side, False, ("input_ids", "attention_mask"))
     assert said is not None and f"keeping the special tokens {cls}, {sep} as the tokenizer does" in said
     assert TensorPreprocessing.for_side(side, None).special == frozenset()  # no folder: the old cut, said so
+    assert TensorPreprocessing.for_side({}, folder).special == frozenset()  # no truncation: the folder is not read
 
 
 # --- the pieces, without a model (issue 25: the mutants that survived the tests above) ----------------------------
@@ -430,16 +431,18 @@ def test_describe_inputs_reads_the_special_ids_from_the_runners_own_tokenizer_se
         assert said is not None and "an end token is cut like any other" in said, runner
 
 
-def _no_pad_tokenizer(folder: Path, eos: bool) -> Path:
-    """A word-level fast tokenizer (the ``tokenizers`` library) with no pad token, and an end token or none."""
+def _no_pad_tokenizer(folder: Path, eos: bool, pad: bool = False) -> Path:
+    """A word-level fast tokenizer (the ``tokenizers`` library) with no pad token (or one: ``pad``), and an end
+    token or none."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    words = ["<unk>", "</s>", "call", "me", "ishmael"]
+    words = ["<unk>", "</s>", "call", "me", "ishmael", "<pad>"]
     backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     tok = transformers.PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>",
-                                               **({"eos_token": "</s>"} if eos else {}))
-    assert tok.pad_token is None
+                                               **({"eos_token": "</s>"} if eos else {}),
+                                               **({"pad_token": "<pad>"} if pad else {}))
+    assert (tok.pad_token is None) != pad
     tok.save_pretrained(str(folder))
     return folder
 
@@ -460,6 +463,10 @@ def test_a_tokenizer_without_a_pad_token_pads_with_its_end_token(tmp_path: Path)
         bare.encode([{"text": "call me ishmael"}, {"text": "call"}])
     assert info.value.message.startswith("the tokenizer failed on the golden records: ")
     assert info.value.path == str(tmp_path / "bare")
+    own = SideTokenizer(_no_pad_tokenizer(tmp_path / "own", eos=True, pad=True), {})
+    own.load()
+    assert own.tokenizer.pad_token == "<pad>"  # its own pad token stays
+    np.testing.assert_array_equal(own.encode([{"text": "call me"}, {"text": "call"}])["input_ids"], [[2, 3], [2, 5]])
 
 
 def test_a_tokenizer_that_needs_remote_code_is_not_run(tmp_path: Path) -> None:
@@ -510,3 +517,23 @@ def test_importing_the_runner_modules_imports_no_numpy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_without_transformers_text_names_the_extra_and_token_arrays_keep_no_ids(
+        tok_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """transformers is the ``[hf]`` extra: absent (a ``None`` in ``sys.modules`` makes ``import`` raise
+    ImportError, as the import system documents), text cannot be tokenized (the extra is named) and the adapter
+    knows no special ids (the report then says an end token is cut like any other)."""
+    from driftguard.errors import MissingExtraError
+    from driftguard.parity.runners.tokenizer import edge_ids
+
+    copy = tmp_path / "copy"  # a folder edge_ids has not seen (it remembers the ids of each folder)
+    copy.mkdir()
+    for f in tok_folder.iterdir():
+        (copy / f.name).write_bytes(f.read_bytes())
+    monkeypatch.setitem(sys.modules, "transformers", None)
+    assert edge_ids(copy) == frozenset()
+    with pytest.raises(MissingExtraError) as info:
+        SideTokenizer(copy, {}).load()
+    assert (info.value.extra, info.value.module) == ("hf", "transformers")
+    assert info.value.feature == "parity on text with the side's tokenizer"
