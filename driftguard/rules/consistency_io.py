@@ -137,23 +137,33 @@ class TritonOnnxDtype(Rule):
                                        related=(tv, gv))
 
 
+def _max_batch(triton: EffectiveConfig) -> tuple[int, Value | None]:
+    v = triton.get("batching.max_batch_size")
+    return (v.value if v is not None and isinstance(v.value, int) else 0), v
+
+
 def _model_shape(triton: EffectiveConfig, plural: str, name: str) -> tuple[list[int] | None, Value | None]:
     """The full shape Triton hands the model (reshape honoured, batch dim prepended) and the Value it came
-    from."""
-    mbs_v = triton.get("batching.max_batch_size")
-    mbs = mbs_v.value if mbs_v is not None and isinstance(mbs_v.value, int) else 0
+    from: the config's dims as written, as the ONNX Runtime backend compares them."""
     reshape = triton.get(f"triton.{plural}.{name}.reshape")
     dims_v = reshape if reshape is not None else triton.get(f"triton.{plural}.{name}.dims")
     dims = _shape(dims_v)
     if dims is None:
         shape_v = triton.get(f"io.{plural}.{name}.shape")
         return _shape(shape_v), shape_v
-    return ([-1] if mbs > 0 else []) + [-1 if d < 0 else d for d in dims], dims_v
+    return ([-1] if _max_batch(triton)[0] > 0 else []) + dims, dims_v
 
 
-def _max_batch(triton: EffectiveConfig) -> tuple[int, Value | None]:
-    v = triton.get("batching.max_batch_size")
-    return (v.value if v is not None and isinstance(v.value, int) else 0), v
+def _dims_fit(g: list[int], full: list[int], batching: bool, exact: bool) -> bool:
+    """Whether ONNX Runtime's backend loads a graph tensor of shape ``g`` for the config's ``full`` shape
+    (``ValidateInputs``/``ValidateOutputs``, ``CompareDimsSupported``), the batch dimension left to DG212: a
+    scalar graph tensor takes config dims of 1 only; otherwise the ranks agree and so does every dimension, where
+    a dynamic (-1) graph dimension takes any config value for an input but only -1 for an output (``exact``:
+    the backend compares outputs exactly)."""
+    start = 1 if batching else 0
+    if not g:
+        return all(d == 1 for d in full[start:])
+    return len(g) == len(full) and all(g[i] == full[i] or (g[i] == -1 and not exact) for i in range(start, len(g)))
 
 
 class TritonOnnxBatchDim(Rule):
@@ -203,9 +213,11 @@ class TritonOnnxDims(Rule):
     """A tensor's dims in the Triton config (``reshape`` when given, batch dimension included when
     ``max_batch_size > 0``) do not match the ONNX graph's shape.
 
-    A dynamic graph dimension accepts any config value; a fixed graph dimension must be declared with the
-    same number, not -1 (onnxruntime_backend ``CompareDimsSupported``: ``the model expects 3 dimensions (shape
-    [-1,256,25]) but the model configuration specifies 3 dimensions ... [-1,-1,25]``, server#4065).
+    A fixed graph dimension must be declared with the same number, not -1 (onnxruntime_backend
+    ``CompareDimsSupported``: ``the model expects 3 dimensions (shape [-1,256,25]) but the model configuration
+    specifies 3 dimensions ... [-1,-1,25]``, server#4065); a dynamic graph dimension accepts any config value for
+    an input, but only -1 for an output (the backend compares outputs exactly). A scalar graph tensor takes dims
+    of 1 only.
 
     **Anti-pattern**
 
@@ -226,20 +238,22 @@ class TritonOnnxDims(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for triton, graph in pairs(ctx.deployed):
             mbs, _ = _max_batch(triton)
+            batching = mbs > 0  # the backend's own test (``supports_batching``)
             for plural, name in _common(triton, graph):
                 full, tv = _model_shape(triton, plural, name)
                 gv = graph.get(f"io.{plural}.{name}.shape")
                 g = _shape(gv)
                 if full is None or tv is None or g is None or gv is None:
                     continue
-                start = 1 if mbs > 0 else 0  # the batch dimension is DG212's
-                if len(g) == len(full) and all(g[i] == -1 or g[i] == full[i] for i in range(start, len(g))):
+                if _dims_fit(g, full, batching, exact=plural == "outputs"):
                     continue
                 hint = ""
-                if mbs > 0 and len(g) == len(full) - 1:
+                if batching and len(g) == len(full) - 1:
                     hint = " (the graph has no batch dimension: set max_batch_size: 0, or export one)"
-                elif mbs == 0 and len(g) == len(full) + 1:
+                elif not batching and len(g) == len(full) + 1:
                     hint = " (the graph has a batch dimension: set max_batch_size > 0, or declare it in dims)"
+                elif plural == "outputs" and _dims_fit(g, full, batching, exact=False):
+                    hint = " (Triton compares an output's dims exactly: declare -1 where the graph's is dynamic)"
                 yield self.finding(
                     f"io.{plural}.{name}.shape", f"{plural[:-1]} '{name}': {_name(triton)} gives the model shape "
                     f"{full} (max_batch_size {mbs}) but the ONNX graph {_name(graph)} expects {g}{hint}",

@@ -4,6 +4,7 @@ paired with ONNX graphs built in the test."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -279,13 +280,91 @@ def test_the_dims_message_names_the_shape_triton_hands_the_model(mbs: int, dims:
     assert _logits(mbs, dims, shape) == [f"DG213 output 'logits': config.pbtxt {said}"]
 
 
+def _input_ids(mbs: int, dims: list[int], shape: list[int]) -> list[str]:
+    found = run([config("triton", TRITON, triton(**{"batching.max_batch_size": mbs,
+                                                     "triton.inputs.input_ids.dims": dims})),
+                 config("onnx", GRAPH, graph(**{"io.inputs.input_ids.shape": shape}))])
+    return [f"{f.rule} {f.message}" for f in found if f.key == "io.inputs.input_ids.shape"]
+
+
 @pytest.mark.parametrize(("mbs", "dims", "shape"), [
-    # (a fixed graph dimension needs the same number in the config, never -1: the cases above)
-    (8, [2], [-1, 2]), (1, [2], [-1, 2]), (8, [5, 2], [-1, -1, 2]), (0, [1, 2], [1, 2]), (0, [7, 2], [-1, 2]),
-    (0, [3, -1], [3, -1]),
+    (8, [2], [-1, 2]), (1, [2], [-1, 2]), (0, [1, 2], [1, 2]), (0, [3, -1], [3, -1]),
 ])
-def test_a_dynamic_graph_dimension_takes_any_declared_one(mbs: int, dims: list[int], shape: list[int]) -> None:
-    assert _logits(mbs, dims, shape) == []
+def test_the_same_dims_fit_an_input_and_an_output(mbs: int, dims: list[int], shape: list[int]) -> None:
+    assert _logits(mbs, dims, shape) == [] and _input_ids(mbs, dims, shape) == []
+
+
+@pytest.mark.parametrize(("mbs", "dims", "shape"), [(8, [5, 2], [-1, -1, 2]), (0, [7, 2], [-1, 2])])
+def test_a_dynamic_graph_dimension_takes_any_declared_one_for_an_input_only(mbs: int, dims: list[int],
+                                                                             shape: list[int]) -> None:
+    # onnxruntime_backend src/onnxruntime.cc (00fd3e87): ValidateInputs calls CompareDimsSupported with
+    # compare_exact false, ValidateOutputs with true, so a dynamic output dimension must be declared -1
+    assert _input_ids(mbs, dims, shape) == []
+    shown = f"{[-1, *dims] if mbs else dims}".replace("'", "")
+    assert _logits(mbs, dims, shape) == [
+        f"DG213 output 'logits': config.pbtxt gives the model shape {shown} (max_batch_size {mbs}) but the ONNX graph "
+        f"model.onnx expects {shape} (Triton compares an output's dims exactly: declare -1 where the graph's is "
+        f"dynamic)"]
+
+
+def backend_loads(plural: str, mbs: int, dims: list[int], model_shape: list[int]) -> bool:
+    """Whether Triton's ONNX Runtime backend loads a graph tensor of ``model_shape`` for a config tensor of
+    ``dims`` (its reshape when it has one), transcribed from triton-inference-server/onnxruntime_backend at
+    00fd3e87a0918193d7921871f2e872efdb8d9c9a: src/onnxruntime.cc ``ValidateInputs``/``ValidateOutputs`` (a scalar
+    model tensor takes dims of 1 only; otherwise ``CompareDimsSupported``, exact for outputs) and
+    src/onnxruntime_utils.cc ``CompareDimsSupported``."""
+    if not model_shape:
+        return all(d == 1 for d in dims)
+    compare_exact = plural == "outputs"
+    if mbs > 0:  # supports_batching
+        if model_shape[0] != -1:
+            return False
+        full_dims = [-1, *dims]
+    else:
+        full_dims = list(dims)
+    return len(model_shape) == len(full_dims) and all(
+        m == f for m, f in zip(model_shape, full_dims, strict=True) if compare_exact or m != -1)
+
+
+GRID_DIMS = [[1], [2], [-1], [2, 3], [-1, 3], [2, -1], [1, 1]]
+GRID_SHAPES = [[], [1], [2], [-1], [-1, 2], [1, 2], [2, 3], [-1, 3], [2, -1], [-1, -1], [-1, 2, 3], [-1, -1, 3],
+               [4, 2, 3]]
+
+
+def test_dg212_and_dg213_flag_exactly_what_the_onnxruntime_backend_refuses_to_load() -> None:
+    disagree = []
+    for plural, name in (("inputs", "input_ids"), ("outputs", "logits")):
+        for mbs, dims, shape in itertools.product((0, 1, 8), GRID_DIMS, GRID_SHAPES):
+            t = triton(**{"batching.max_batch_size": mbs, f"triton.{plural}.{name}.dims": dims})
+            g = graph(**{f"io.{plural}.{name}.shape": shape})
+            found = [f.rule for f in run([config("triton", TRITON, t), config("onnx", GRAPH, g)])
+                     if f.key == f"io.{plural}.{name}.shape"]
+            if bool(found) == backend_loads(plural, mbs, dims, shape):
+                disagree.append((plural, mbs, dims, shape, found))
+    assert disagree == []
+
+
+@pytest.mark.parametrize("plural", ["inputs", "outputs"])
+@pytest.mark.parametrize(("mbs", "reshape", "shape"), [
+    (0, [1, 4], [1, 4]), (0, [1, 4], [4]), (8, [2, 2], [-1, 2, 2]), (8, [2, 2], [-1, 4]), (0, [1], []),
+    (0, [1, 1], []), (0, [2], []), (8, [1], []),
+])
+def test_a_reshape_is_what_the_backend_compares(plural: str, mbs: int, reshape: list[int], shape: list[int]) -> None:
+    name = "input_ids" if plural == "inputs" else "logits"
+    t = triton(**{"batching.max_batch_size": mbs, f"triton.{plural}.{name}.dims": [4],
+                  f"triton.{plural}.{name}.reshape": reshape})
+    g = graph(**{f"io.{plural}.{name}.shape": shape})
+    found = [f.rule for f in run([config("triton", TRITON, t), config("onnx", GRAPH, g)])
+             if f.key == f"io.{plural}.{name}.shape"]
+    assert bool(found) != backend_loads(plural, mbs, reshape, shape), found
+
+
+def test_a_scalar_graph_tensor_takes_dims_of_one_only() -> None:
+    # onnxruntime_backend src/onnxruntime.cc: "scalar tensor '...', should only provide 1 in the model
+    # configuration when the model doesn't support batching"
+    assert _logits(0, [1], []) == [] and _input_ids(0, [1, 1], []) == []
+    assert _logits(0, [2], []) == ["DG213 output 'logits': config.pbtxt gives the model shape [2] (max_batch_size 0) "
+                                   "but the ONNX graph model.onnx expects []"]
 
 
 @pytest.mark.parametrize(("mbs", "shape", "fixed"), [(8, [1, 2], True), (1, [4, 2], True), (8, [-1, 2], False),
