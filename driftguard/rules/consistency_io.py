@@ -394,7 +394,8 @@ class OnnxMaxLength(Rule):
     """The training tokenizer's ``max_length`` does not fit the ONNX graph's fixed sequence dimension.
 
     Inputs truncated at ``max_length`` tokens are longer than a graph exported with a fixed sequence length
-    accepts (error); shorter ones must be padded to exactly that length (warning).
+    accepts (error); shorter ones must be padded to exactly that length (warning). The sequence dimension is a
+    token input's last: ``[batch, sequence]``, or ``[batch, choice, sequence]`` for a multiple-choice export.
 
     **Anti-pattern**
 
@@ -424,8 +425,10 @@ class OnnxMaxLength(Rule):
             for name in _token_inputs(graph, names):
                 gv = graph.get(f"io.inputs.{name}.shape")
                 g = _shape(gv)
-                if gv is not None and g is not None and len(g) >= 2 and g[1] != -1:
-                    fixed.append((name, g[1], gv))
+                # the sequence axis is a token tensor's last: [batch, sequence], or [batch, choice, sequence]
+                # for a multiple-choice export
+                if gv is not None and g is not None and len(g) >= 2 and g[-1] != -1:
+                    fixed.append((name, g[-1], gv))
             if not fixed:
                 continue
             name, length, gv = fixed[0]

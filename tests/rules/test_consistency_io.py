@@ -421,6 +421,16 @@ def test_the_first_fixed_input_is_named_and_dynamic_ones_are_not_listed() -> Non
     assert _dg217(int(1e30) - 1, {"input_ids": [-1, 128]})[0].startswith("error ")
 
 
+def test_the_sequence_dimension_of_a_multiple_choice_export_is_the_last() -> None:
+    # transformers' ONNX export axes (huggingface/transformers 008f5c8c, src/transformers/models/bert/
+    # configuration_bert.py BertOnnxConfig.inputs): {0: "batch", 1: "sequence"}, and for multiple-choice
+    # {0: "batch", 1: "choice", 2: "sequence"}: four choices fixed is no sequence length
+    assert _dg217(512, {"input_ids": [-1, 4, -1], "attention_mask": [-1, 4, -1]}) == []
+    assert _dg217(512, {"input_ids": [-1, -1, 128], "attention_mask": [-1, -1, -1]}) == [
+        "error io.inputs.input_ids.shape: the training tokenizer truncates at 512 tokens but the ONNX graph "
+        "model.onnx takes 'input_ids' of fixed length 128"]
+
+
 # --- DG210/DG211's messages, and which config goes with which graph -----------------------------------------
 
 def _messages(t_over: dict[str, Any], g_over: dict[str, Any], code: str) -> list[str]:
