@@ -365,6 +365,7 @@ def test_a_scalar_graph_tensor_takes_dims_of_one_only() -> None:
     assert _logits(0, [1], []) == [] and _input_ids(0, [1, 1], []) == []
     assert _logits(0, [2], []) == ["DG213 output 'logits': config.pbtxt gives the model shape [2] (max_batch_size 0) "
                                    "but the ONNX graph model.onnx expects []"]
+    assert len(_logits(0, [2, 1], [])) == 1 and len(_input_ids(0, [1, 2, 1], [])) == 1  # every dim, not the last
 
 
 @pytest.mark.parametrize(("mbs", "shape", "fixed"), [(8, [1, 2], True), (1, [4, 2], True), (8, [-1, 2], False),
@@ -496,3 +497,197 @@ def test_a_max_batch_size_that_is_no_int_is_no_batching(mbs: Any) -> None:
 def test_dims_that_are_not_ints_are_not_compared(dims: Any) -> None:
     assert _logits(8, dims, [7]) == []
     assert _logits(8, [2], dims) == []  # nor a graph shape that is not
+    # nor, without dims, an IO shape the config states that is not
+    values = _without(triton(**{"io.outputs.logits.shape": dims}), "triton.outputs.logits.dims")
+    found = run([config("triton", TRITON, values), config("onnx", GRAPH, graph())])
+    assert [f for f in found if f.rule == "DG213"] == []
+
+
+# --- what a mutation run of the module (issue 25, tests/mutation/rules_consistency_io.toml) found untested ---
+
+def _codes(deployed: list[EffectiveConfig], training: list[EffectiveConfig] | None = None) -> list[tuple[str, str]]:
+    """(rule, the deployed file a finding is about) of every finding."""
+    return [(f.rule, f.deployed.origin.path if f.deployed else "") for f in run(deployed, training)]
+
+
+def _without(values: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in keys}
+
+
+def test_an_io_signature_is_compared_by_value() -> None:
+    """A plug-in builds its ``KindInfo`` at run time (``extractors.base.KindInfo``), so the signature it declares
+    may be an equal string that is not this module's literal."""
+    from driftguard.rules.base import KindTraits
+
+    declared, graph_io = "".join(["decl", "ared"]), "".join(["gra", "ph"])
+    kinds = {"my-config": KindTraits(io=declared), "my-graph": KindTraits(io=graph_io),
+             **kind_traits(["hf-tokenizer"])}
+    t = config("my-config", TRITON, triton(**{"io.inputs.input_ids.dtype": "int32",
+                                               "triton.inputs.input_ids.dims": [128]}))
+    g = config("my-graph", GRAPH, graph(**{"io.inputs": ["input_ids", "attention_mask", "token_type_ids"],
+                                           "io.inputs.input_ids.shape": [-1, 128]}))
+    tok = config("hf-tokenizer", TOKENIZER, {**TOK_NAMES, "preprocessing.max_length": 512})
+    ctx = RuleContext("m", Side("training", (tok,), dict(tok.values), kinds=kinds),
+                      Side("deployed", (t, g), {}, kinds=kinds))
+    found = [(f.rule, f.key) for rule in CONSISTENCY_IO_RULES for f in rule().check(ctx)]
+    assert found == [("DG210", "io.inputs"), ("DG211", "io.inputs.input_ids.dtype"),
+                     ("DG216", "preprocessing.model_input_names"), ("DG217", "io.inputs.input_ids.shape")]
+
+
+def test_no_pair_is_guessed_for_two_configs_or_for_a_config_alone() -> None:
+    int32 = {"io.inputs.input_ids.dtype": "int32"}
+    assert _codes([config("triton", "deploy/a/config.pbtxt", triton(**int32)),
+                   config("triton", "deploy/b/config.pbtxt", triton(**int32)),
+                   config("onnx", "export/model.onnx", graph())]) == []
+    assert _codes([config("triton", TRITON, triton(**int32))]) == []
+
+
+def test_names_are_compared_only_where_both_files_list_them() -> None:
+    # a config that lists no inputs (Triton completes them from the model) still has its outputs checked
+    t = _without(triton(**{"io.outputs": ["scores"], "io.outputs.scores.dtype": "float32",
+                           "triton.outputs.scores.dims": [2]}), "io.inputs")
+    assert [(f.rule, f.key) for f in run([config("triton", TRITON, t), config("onnx", GRAPH, graph())])
+            if f.rule == "DG210"] == [("DG210", "io.outputs")]
+    # a graph kind that states no inputs: nothing to compare the config's with
+    g = _without(graph(), "io.inputs")
+    assert [f for f in run([config("triton", TRITON, triton()), config("onnx", GRAPH, g)]) if f.rule == "DG210"] == []
+
+
+def test_a_negative_max_batch_size_is_read_as_the_backend_reads_it() -> None:
+    # Triton core refuses one at load ('max_batch_size' must be non-negative, core src/model_config_utils.cc
+    # ValidateModelConfig); the ONNX Runtime backend's own test is max_batch_size > 0 (supports_batching in
+    # CompareDimsSupported), so no batch dimension and no DG212
+    assert _logits(-1, [1, 2], [1, 2]) == []
+    assert _logits(-1, [2], [-1, 2]) == [
+        "DG213 output 'logits': config.pbtxt gives the model shape [2] (max_batch_size -1) but the ONNX graph "
+        "model.onnx expects [-1, 2] (the graph has a batch dimension: set max_batch_size > 0, or declare it in "
+        "dims)"]
+    for plural, name in (("inputs", "input_ids"), ("outputs", "logits")):
+        for dims, shape in itertools.product(GRID_DIMS, GRID_SHAPES):
+            t = triton(**{"batching.max_batch_size": -1, f"triton.{plural}.{name}.dims": dims})
+            g = graph(**{f"io.{plural}.{name}.shape": shape})
+            found = [f.rule for f in run([config("triton", TRITON, t), config("onnx", GRAPH, g)])
+                     if f.key == f"io.{plural}.{name}.shape"]
+            assert bool(found) != backend_loads(plural, -1, dims, shape), (plural, dims, shape, found)
+
+
+@pytest.mark.parametrize(("mbs", "dims", "shape", "hint"), [
+    (0, [4, 2], [-1, 4, 2], " (the graph has a batch dimension: set max_batch_size > 0, or declare it in dims)"),
+    (8, [4, 2], [2], ""),  # two dimensions short: no hint
+    (8, [2], [-1, 7, 2], ""),  # one more dimension while batching: no hint
+])
+def test_the_rank_hints_need_a_rank_off_by_exactly_the_batch_dimension(mbs: int, dims: list[int],
+                                                                       shape: list[int], hint: str) -> None:
+    found = _logits(mbs, dims, shape)
+    assert len(found) == 1 and found[0].startswith("DG213 ") and found[0].endswith(f"expects {shape}{hint}"), found
+
+
+def test_a_rank_past_the_interpreters_small_ints_is_compared_by_value() -> None:
+    # ONNX and Triton set no rank limit; CPython caches ints up to 256 only
+    assert _logits(8, [2] * 300, [-1] + [2] * 300) == []
+    assert _logits(8, [2] * 300, [2] * 300)[0].endswith(
+        " (the graph has no batch dimension: set max_batch_size: 0, or export one)")
+    assert _logits(0, [2] * 300, [-1] + [2] * 300)[0].endswith(
+        " (the graph has a batch dimension: set max_batch_size > 0, or declare it in dims)")
+    assert [f.split(" ")[0] for f in _logits(8, [2] * 300, [1] + [2] * 300)] == ["DG212"]
+
+
+def test_a_longer_graph_shape_is_one_finding_dg213s() -> None:
+    # the backend refuses it (CompareDimsSupported); DG212 leaves every rank mismatch to DG213
+    assert [f.split(" ")[0] for f in _logits(8, [2], [1, 7, 2])] == ["DG213"]
+
+
+def test_each_pair_and_each_tensor_is_checked_after_one_that_is_skipped() -> None:
+    fixed_batch = {"io.outputs.logits.shape": [1, 2]}
+    a = config("triton", "repo/a/config.pbtxt", triton(**{"batching.max_batch_size": 0,
+                                                         "triton.outputs.logits.dims": [1, 2],
+                                                         "triton.inputs.input_ids.dims": [-1, -1],
+                                                         "triton.inputs.attention_mask.dims": [-1, -1]}))
+    b = config("triton", "repo/b/config.pbtxt", triton())
+    ga, gb = config("onnx", "repo/a/1/model.onnx", graph(**fixed_batch)), config("onnx", "repo/b/1/model.onnx",
+                                                                              graph(**fixed_batch))
+    assert _codes([a, b, ga, gb]) == [("DG212", "repo/b/config.pbtxt")]
+    # attention_mask (checked first) has a rank DG212 leaves to DG213, or no shape at all; logits is still checked
+    for over in ({"io.inputs.attention_mask.shape": [-1, -1, -1]}, {"io.inputs.attention_mask.shape": None}):
+        g = graph(**over, **fixed_batch)
+        if over["io.inputs.attention_mask.shape"] is None:
+            g = _without(g, "io.inputs.attention_mask.shape")
+        found = [(f.rule, f.key) for f in run([config("triton", TRITON, triton()), config("onnx", GRAPH, g)])]
+        assert ("DG212", "io.outputs.logits.shape") in found, (over, found)
+    g = _without(graph(**{"io.outputs.logits.shape": [-1, 3]}), "io.inputs.attention_mask.shape")
+    assert [f.key for f in run([config("triton", TRITON, triton()), config("onnx", GRAPH, g)])] == [
+        "io.outputs.logits.shape"]
+
+
+def test_backend_and_precision_check_every_pair() -> None:
+    def two(a: dict[str, Any], b: dict[str, Any], gb: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+        return _codes([config("triton", "repo/a/config.pbtxt", triton(**a)),
+                       config("triton", "repo/b/config.pbtxt", triton(**b)),
+                       config("onnx", "repo/a/1/model.onnx", graph()),
+                       config("onnx", "repo/b/1/model.onnx", graph(**(gb or {})))])
+
+    assert two({}, {"serving.backend": "tensorrt"}) == [("DG214", "repo/b/config.pbtxt")]
+    assert two({}, {"precision.compute": "int8"}) == [("DG215", "repo/b/config.pbtxt")]  # a states none
+    assert two({"precision.compute": "float32"}, {"precision.compute": "int8"}) == [
+        ("DG215", "repo/b/config.pbtxt")]
+
+
+def test_the_backend_finding_points_at_the_graphs_ir_version() -> None:
+    g = graph()
+    g = {**_without(g, "onnx.ir_version"), "onnx.ir_version": 8}  # not the graph's first value
+    found = [f for f in run([config("triton", TRITON, triton(**{"serving.backend": "tensorrt"})),
+                             config("onnx", GRAPH, g)]) if f.rule == "DG214"]
+    assert [(v.origin.path, v.origin.pointer) for v in found[0].related] == [(TRITON, None), (GRAPH, "onnx.ir_version")]
+
+
+def test_int8_on_a_dynamically_quantized_graph_is_no_missing_quantization() -> None:
+    # the ONNX extractor's "dynamic": ONNX Runtime's dynamic quantization ops (DynamicQuantizeLinear, ...)
+    found = run([config("triton", TRITON, triton(**{"precision.compute": "int8"})),
+                 config("onnx", GRAPH, graph(**{"precision.quantization": "dynamic"}))])
+    assert [f for f in found if f.rule == "DG215"] == []
+
+
+def test_the_tokenizer_rules_relate_the_two_sides() -> None:
+    # rules.base.Rule.pairwise: true for the rules that relate what the two sides state (DG216, DG217 here), so
+    # `driftguard diff` runs them
+    assert [r.code for r in CONSISTENCY_IO_RULES if r.pairwise] == ["DG216", "DG217"]
+
+
+def test_a_tokenizer_that_names_no_tensors_is_not_compared() -> None:
+    tok = config("hf-tokenizer", TOKENIZER, {"preprocessing.model_input_names": []})
+    g = graph(**{"io.inputs": ["input_ids", "attention_mask", "token_type_ids"]})
+    assert [f for f in run([config("onnx", GRAPH, g)], [tok]) if f.rule == "DG216"] == []
+
+
+def test_a_tensor_the_tokenizer_produces_and_the_graph_lacks_is_a_warning() -> None:
+    tok = config("hf-tokenizer", TOKENIZER, {"preprocessing.model_input_names": [
+        "input_ids", "token_type_ids", "attention_mask"]})
+    found = run([config("onnx", GRAPH, graph())], [tok])
+    assert [(f.rule, str(f.severity), f.message) for f in found] == [
+        ("DG216", "warning", "the training tokenizer produces 'token_type_ids' but the ONNX graph model.onnx has "
+                             "no such input")]
+
+
+def test_the_tokenizer_rules_read_graphs_only_and_every_graph() -> None:
+    """A Triton config states its inputs and (as the extractor writes it) their shapes, and the deployment may
+    ship a tokenizer too: neither is a graph. Two graphs are each checked, after one that is skipped."""
+    t = triton(**{"io.inputs": ["attention_mask", "input_ids", "token_type_ids"], "triton.inputs.input_ids.dims": [128],
+                  "io.inputs.input_ids.shape": [-1, 128], "io.inputs.token_type_ids.dtype": "int64",
+                  "triton.inputs.token_type_ids.dims": [-1]})
+    g = graph(**{"io.inputs": ["input_ids", "attention_mask", "token_type_ids"], "io.inputs.input_ids.shape": [-1, 128],
+                 "io.inputs.token_type_ids.dtype": "int64", "io.inputs.token_type_ids.shape": [-1, -1]})
+    shipped = config("hf-tokenizer", "repo/bert/tokenizer_config.json", {"preprocessing.max_length": 128})
+    tok = config("hf-tokenizer", TOKENIZER, {**TOK_NAMES, "preprocessing.max_length": 512})
+    found = _codes([config("triton", TRITON, t), config("onnx", GRAPH, g), shipped], [tok])
+    assert found == [("DG216", GRAPH), ("DG217", GRAPH)]
+    # two graphs: the first has no inputs listed, all dynamic or exactly the tokenizer's length; the second is checked
+    second = config("onnx", "repo/b/1/model.onnx", g)
+    for first in (_without(graph(), "io.inputs"), graph(), graph(**{"io.inputs.input_ids.shape": [-1, 512]})):
+        found = _codes([config("onnx", "repo/a/1/model.onnx", first), second], [tok])
+        assert found == [("DG216", "repo/b/1/model.onnx"), ("DG217", "repo/b/1/model.onnx")], first
+
+
+def test_a_max_length_above_transformers_large_integer_is_no_truncation() -> None:
+    # transformers tokenization_utils_base.py _get_padding_truncation_strategies: a model_max_length above
+    # LARGE_INTEGER = int(1e20) means no truncation (and no padding to it)
+    assert _dg217(2 * 10**30, {"input_ids": [-1, 128]}) == []
