@@ -91,10 +91,6 @@ class HfSettings:
     seed: int = DEFAULT_SEED
     applies: frozenset[str] = frozenset()
 
-    @property
-    def sampling(self) -> bool:
-        return bool(self.generate.get("do_sample"))
-
     def width(self) -> int | None:
         """Positions ``sequences`` holds per sample: ``max_new_tokens``, else ``max_length``."""
         for name in ("max_new_tokens", "max_length"):
@@ -291,8 +287,6 @@ class HfRunner:
                 if self.task == "generate":
                     return {"sequences": self._generate(feeds)}
                 out = self.model(**feeds)
-        except ParityError:
-            raise
         except Exception as exc:
             raise ParityError(f"the model failed on the golden inputs: {type(exc).__name__}: {_first_line(exc)}",
                               str(self.artifact)) from None
