@@ -206,8 +206,8 @@ class HfRunner:
 
     @staticmethod
     def execution(cfg: RunnerConfig[Any]) -> str:
-        """The torch device a module of ``cfg`` runs on (``device: auto``: CUDA when torch sees it), decided as
-        ``setup`` decides it, so every executor reports the same."""
+        """The torch device a module of ``cfg`` runs on (``device: auto``: CUDA when torch sees it); ``setup``
+        moves the model there, so what every executor reports is where it ran."""
         import torch
 
         return "cuda" if cfg.device != "cpu" and torch.cuda.is_available() else "cpu"
@@ -229,7 +229,7 @@ class HfRunner:
             raise ParityError("not a Hugging Face model folder (no config.json)", str(folder))
         if self.cfg.device == "cuda" and not torch.cuda.is_available():
             raise ParityError("--device cuda: torch sees no CUDA device")
-        self.device = "cuda" if self.cfg.device != "cpu" and torch.cuda.is_available() else "cpu"
+        self.device = self.execution(self.cfg)
         if self.spec.intra_op_threads:
             torch.set_num_threads(self.spec.intra_op_threads)  # process-wide, as torch has it
         transformers.logging.disable_progress_bar()  # "Loading weights" bars, once per run, on stderr
