@@ -62,8 +62,6 @@ ELSEWHERE: dict[str, str] = {
          "canonical), tests/engines/test_specs.py"),
     "parity/__init__.py":
         "a docstring only; its modules: tests/parity/test_model_parity.py, tests/parity/test_stage_cli.py",
-    "parity/runners/onnxruntime.py":
-        "the runner of most parity tests: tests/parity/test_stage_cli.py, tests/parity/test_gpu.py",
     "readers/__init__.py":
         "a docstring only; its modules: tests/readers/test_pickle.py, tests/attacks/test_documents.py",
     "readers/onnx_wire.py":
