@@ -209,6 +209,12 @@ class TensorPreprocessing:
         return np.concatenate([np.arange(lead), body, np.arange(count - trail, count)]).astype(np.int64)
 
 
+def torch_device(requested: str, cuda: bool) -> str:
+    """The torch device for a runner's ``device`` setting (``auto``, ``cpu``, ``cuda``) when torch does or does
+    not see CUDA (``cuda``): CUDA when present unless ``cpu`` is asked for (the torch and hf runners)."""
+    return "cuda" if requested != "cpu" and cuda else "cpu"
+
+
 def edge_token_ids(config: Mapping[str, Any]) -> frozenset[int]:
     """The ids of the side's ``[CLS]``/``<s>``/``[SEP]``/``</s>`` tokens its effective config names."""
     out: set[int] = set()

@@ -57,6 +57,7 @@ from driftguard.parity.runners.base import (
     TensorPreprocessing,
     as_outputs,
     edge_token_ids,
+    torch_device,
 )
 from driftguard.parity.runners.tokenizer import SideTokenizer
 
@@ -210,7 +211,7 @@ class HfRunner:
         moves the model there, so what every executor reports is where it ran."""
         import torch
 
-        return "cuda" if cfg.device != "cpu" and torch.cuda.is_available() else "cpu"
+        return torch_device(cfg.device, torch.cuda.is_available())
 
     def setup(self) -> None:
         try:

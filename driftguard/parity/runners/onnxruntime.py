@@ -67,10 +67,14 @@ class OnnxRuntimeRunner:
     def execution(cfg: RunnerConfig[Any]) -> str:
         """The execution provider a session of ``cfg`` runs on: the first ``providers`` picks (decided from the
         device asked and what onnxruntime has here, so every executor reports the same)."""
-        return _providers(cfg.device)[0]
+        import onnxruntime as ort
+
+        return _first_provider(cfg.device, ort.get_available_providers())
 
     def providers(self) -> list[str]:
-        return _providers(self.cfg.device)
+        import onnxruntime as ort
+
+        return _providers(self.cfg.device, ort.get_available_providers())
 
     def setup(self) -> None:
         try:
@@ -163,11 +167,14 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
-def _providers(device: str) -> list[str]:
-    """The execution providers a session takes for ``device`` (auto: CUDA when onnxruntime has it)."""
-    import onnxruntime as ort
+def _first_provider(device: str, available: list[str]) -> str:
+    """The provider a session for ``device`` runs on: the first of ``_providers``, the others its fallbacks."""
+    return _providers(device, available)[0]
 
-    available = ort.get_available_providers()
+
+def _providers(device: str, available: list[str]) -> list[str]:
+    """The execution providers a session takes for ``device`` where onnxruntime has the ``available`` ones
+    (``get_available_providers()``; auto: CUDA when it is there)."""
     if device == "cuda":
         if "CUDAExecutionProvider" not in available:
             raise ParityError("--device cuda: onnxruntime has no CUDAExecutionProvider here "

@@ -30,6 +30,7 @@ from driftguard.parity.runners.base import (
     TextInputs,
     as_outputs,
     load_user_function,
+    torch_device,
 )
 from driftguard.readers import floors
 
@@ -77,7 +78,7 @@ class TorchRunner:
         ``setup`` decides it, so every executor reports the same."""
         import torch
 
-        return _device(cfg.device, torch.cuda.is_available())
+        return torch_device(cfg.device, torch.cuda.is_available())
 
     def setup(self) -> None:
         try:
@@ -88,7 +89,7 @@ class TorchRunner:
         assert self.artifact is not None and self.spec.builder is not None
         if self.cfg.device == "cuda" and not torch.cuda.is_available():
             raise ParityError("--device cuda: torch sees no CUDA device")
-        self.device = _device(self.cfg.device, torch.cuda.is_available())
+        self.device = torch_device(self.cfg.device, torch.cuda.is_available())
         checkpoint = self.cfg.vetted_file(self.artifact, "checkpoint")
         builder = load_user_function(self.spec.builder, self.cfg.base, "builder")
         try:
@@ -161,12 +162,6 @@ class TorchRunner:
 
     def teardown(self) -> None:
         self.module = None
-
-
-def _device(requested: str, cuda: bool) -> str:
-    """The torch device for the runner's ``device`` setting (``auto``, ``cpu``, ``cuda``) when torch does or does
-    not see CUDA (``cuda``): CUDA when present unless ``cpu`` is asked for."""
-    return "cuda" if requested != "cpu" and cuda else "cpu"
 
 
 def _parameters(module: Any) -> frozenset[str] | None:

@@ -33,6 +33,7 @@ from driftguard.parity.runners.base import (
     as_outputs,
     edge_token_ids,
     load_user_function,
+    torch_device,
 )
 from driftguard.readers.limits import Limits
 
@@ -84,6 +85,17 @@ def test_a_folder_is_checked_whole_within_its_file_limit(tmp_path: Path) -> None
     assert (info.value.message, info.value.path) == ("the model folder not found", str(tmp_path / "none"))
     with pytest.raises(ParityError, match="the model folder not found"):  # a file where a folder is named
         _cfg(tmp_path).vetted_folder(folder / "config.json", "the model folder")
+
+
+# --- the torch device ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("requested", "cuda", "device"), [
+    ("auto", True, "cuda"), ("cuda", True, "cuda"), ("cpu", True, "cpu"), ("auto", False, "cpu"),
+    ("cpu", False, "cpu"), ("cuda", False, "cpu")])
+def test_the_torch_device_is_cuda_where_torch_sees_it_unless_cpu_is_asked(requested: str, cuda: bool,
+                                                                          device: str) -> None:
+    # ("cuda", False) never reaches a model: the runners refuse --device cuda without CUDA first
+    assert torch_device("".join(requested), cuda) == device  # as a command line gives it, not interned
 
 
 # --- the tensor adapter's settings ------------------------------------------------------------------------------

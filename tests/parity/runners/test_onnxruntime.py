@@ -31,6 +31,8 @@ from driftguard.parity.runners.onnxruntime import (  # noqa: E402
     OnnxRuntimeRunner,
     OnnxRuntimeSettings,
     _first_line,
+    _first_provider,
+    _providers,
 )
 
 CPU = "CPUExecutionProvider"
@@ -173,6 +175,25 @@ def test_cuda_without_the_cuda_provider_names_what_there_is(two: Path) -> None:
         runner(two, device=parsed("cuda")).providers()
     assert str(err.value) == ("--device cuda: onnxruntime has no CUDAExecutionProvider here (available: "
                               f"{', '.join(available)})")
+
+
+# Which providers each device takes, for what an onnxruntime build lists (``get_available_providers()``: "the
+# default priority order of Execution Providers from highest to lowest"): a CUDA build's list here, so the
+# choice the GPU tests make only where CUDA is is tested on every machine. No session is made from it.
+@pytest.mark.parametrize(("device", "available", "want"), [
+    ("auto", [CUDA, CPU], [CUDA, CPU]), ("cuda", [CUDA, CPU], [CUDA, CPU]), ("cpu", [CUDA, CPU], [CPU]),
+    ("auto", ["TensorrtExecutionProvider", CUDA, CPU], [CUDA, CPU]), ("auto", [CPU], [CPU]),
+    ("cpu", [CPU], [CPU]), ("auto", ["AzureExecutionProvider", CPU], [CPU])])
+def test_the_providers_each_device_takes(device: str, available: list[str], want: list[str]) -> None:
+    assert _providers(parsed(device), available) == want
+    assert _first_provider(parsed(device), available) == want[0]  # what every executor reports it ran on
+
+
+def test_cuda_where_the_build_has_no_cuda_is_one_error_naming_what_it_has() -> None:
+    with pytest.raises(ParityError) as err:
+        _providers(parsed("cuda"), ["AzureExecutionProvider", CPU])
+    assert str(err.value) == ("--device cuda: onnxruntime has no CUDAExecutionProvider here (available: "
+                              "AzureExecutionProvider, CPUExecutionProvider)")
 
 
 # --- golden inputs against the graph's inputs -------------------------------------------------------------

@@ -20,7 +20,8 @@ from driftguard.errors import MissingExtraError
 from driftguard.parity.errors import ParityError
 from driftguard.parity.runners import make
 from driftguard.parity.runners.base import RunnerConfig
-from driftguard.parity.runners.torch import TorchRunner, TorchSettings, _device, _first_line, _misfit, _parameters
+from driftguard.parity.runners.base import torch_device as _device
+from driftguard.parity.runners.torch import TorchRunner, TorchSettings, _first_line, _misfit, _parameters
 
 np = pytest.importorskip("numpy")
 torch = pytest.importorskip("torch")
