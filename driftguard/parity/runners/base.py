@@ -133,7 +133,7 @@ class TensorPreprocessing:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TensorPreprocessing:
         ml = config.get("preprocessing.max_length")
-        return cls(max_length=int(ml) if isinstance(ml, (int, float)) and not isinstance(ml, bool) and ml < 1e9
+        return cls(max_length=int(ml) if isinstance(ml, (int, float)) and not isinstance(ml, bool) and 1 <= ml < 1e9
                    else None,
                    truncation_side=str(config.get("preprocessing.truncation_side") or "right"),
                    padding_side=str(config.get("preprocessing.padding_side") or "right"),

@@ -100,9 +100,12 @@ def test_the_torch_device_is_cuda_where_torch_sees_it_unless_cpu_is_asked(reques
 
 # --- the tensor adapter's settings ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("given", "want"), [(8, 8), (8.0, 8), (8.9, 8), (999_999_999, 999_999_999),
-                                             (1e9, None), (10**12, None), (True, None), ("8", None), (None, None)])
+@pytest.mark.parametrize(("given", "want"), [(8, 8), (8.0, 8), (8.9, 8), (1, 1), (999_999_999, 999_999_999),
+                                             (1e9, None), (10**12, None), (True, None), ("8", None), (None, None),
+                                             (0, None), (0.5, None), (-3, None)])
 def test_max_length_is_a_number_below_a_very_large_one(given: Any, want: int | None) -> None:
+    # as the side's real tokenizer takes it (runners.tokenizer: a positive count below a very large one), so text
+    # and token arrays of one side are cut alike; 0 or less is no length, not a cut of every row to nothing
     assert TensorPreprocessing.from_config({"preprocessing.max_length": given}).max_length == want
 
 
