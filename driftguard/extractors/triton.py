@@ -133,6 +133,7 @@ class _Mapper:
         self.lines = parsed.lines
         self.unfilled = parsed.unfilled
         self.out = ValueBuilder(INFO.kind, path)
+        self.path = path
         from driftguard.extractors.triton_parse import model_config_pb2
 
         self.pb2 = model_config_pb2()
@@ -213,6 +214,10 @@ class _Mapper:
         return backend
 
     def max_batch(self) -> None:
+        if self.cfg.max_batch_size < 0:  # core src/model_config_utils.cc ValidateModelConfig: never loads
+            raise ExtractionError(f"max_batch_size {self.cfg.max_batch_size}: Triton refuses to load this model "
+                                  "('max_batch_size' must be non-negative value)", str(self.path),
+                                  self.line("max_batch_size"))
         self.set_or_default("batching.max_batch_size", int(self.cfg.max_batch_size), "max_batch_size", 0,
                             _SRC + " max_batch_size")
 

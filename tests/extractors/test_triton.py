@@ -165,6 +165,23 @@ def test_invalid_configs_raise_with_line(name: str, line: int | None) -> None:
         assert info.value.line == line
 
 
+def test_a_negative_max_batch_size_is_refused_as_triton_refuses_it(tmp_path: Path) -> None:
+    """Triton's ValidateModelConfig (core src/model_config_utils.cc @05295b70) refuses to load a model whose
+    max_batch_size is negative; the config is no deployment to compare, so the check fails closed, naming the
+    line. 0 is the documented "no batching"."""
+    p = tmp_path / "config.pbtxt"
+    p.write_text('name: "m"\nbackend: "onnxruntime"\n\nmax_batch_size: -1\n', encoding="utf-8")
+    with pytest.raises(ExtractionError) as info:
+        api.extract(p)
+    assert info.value.message == ("max_batch_size -1: Triton refuses to load this model ('max_batch_size' must be "
+                                  "non-negative value)")
+    assert (info.value.path, info.value.line) == (str(p), 4)
+    res = run_cli("extract", str(p))
+    assert res.returncode == 2 and f"{p}:4:" in res.stderr and "Traceback" not in res.stderr
+    p.write_text('name: "m"\nbackend: "onnxruntime"\nmax_batch_size: 0\n', encoding="utf-8")
+    assert api.extract(p)["batching.max_batch_size"].value == 0
+
+
 def test_cli_error_is_one_line_with_file_and_line() -> None:
     res = run_cli("extract", str(FIXTURES / "bad" / "bad_enum.pbtxt"))
     assert res.returncode == 2
