@@ -221,6 +221,14 @@ class _Mapper:
         self.set_or_default("batching.max_batch_size", int(self.cfg.max_batch_size), "max_batch_size", 0,
                             _SRC + " max_batch_size")
 
+    def valid_dims(self, tensor: str, field: str, dims: list[int], pointer: str) -> None:
+        """``dims`` as Triton loads them: each at least 1, or -1 for a variable size (core src/model_config_utils.cc
+        ``ValidateIOShape``); any other value fails the check, naming the line, as the model never loads."""
+        bad = [d for d in dims if d < 1 and d != -1]
+        if bad:
+            raise ExtractionError(f"{tensor}: {field} {dims}: Triton refuses to load this model (a dimension must be "
+                                  "an integer >= 1, or -1 for a variable size)", str(self.path), self.line(pointer))
+
     def tensors(self, which: str, items: Any) -> None:
         plural = "inputs" if which == "input" else "outputs"
         mbs = int(self.cfg.max_batch_size)
@@ -233,6 +241,9 @@ class _Mapper:
             self.set(f"{base}.dtype", normalize_dtype(self.enum_name(self.pb2.DataType, t.data_type)) or "invalid",
                      f"{ptr}.data_type")
             dims = [int(d) for d in t.dims]
+            self.valid_dims(f"{which} '{name}'", "dims", dims, f"{ptr}.dims")
+            if t.HasField("reshape"):
+                self.valid_dims(f"{which} '{name}'", "reshape", [int(d) for d in t.reshape.shape], f"{ptr}.reshape")
             shape = ([-1] if mbs > 0 else []) + [-1 if d < 0 else d for d in dims]
             note = "implicit batch dimension made explicit (max_batch_size > 0)" if mbs > 0 else None
             self.set(f"{base}.shape", shape, f"{ptr}.dims", note=note)

@@ -182,6 +182,25 @@ def test_a_negative_max_batch_size_is_refused_as_triton_refuses_it(tmp_path: Pat
     assert api.extract(p)["batching.max_batch_size"].value == 0
 
 
+@pytest.mark.parametrize(("dims", "field"), [("dims: [ 0 ]", "dims [0]"), ("dims: [ -1, -2 ]", "dims [-1, -2]"),
+                                             ("dims: [ 4 ] reshape: { shape: [ 2, 0 ] }", "reshape [2, 0]")])
+def test_a_dimension_below_1_other_than_minus_1_is_refused_as_triton_refuses_it(tmp_path: Path, dims: str,
+                                                                                 field: str) -> None:
+    """Triton's ValidateIOShape (core src/model_config_utils.cc): "dimension must be integer >= 1, or -1 to
+    indicate a variable-size dimension", for dims and for a reshape's shape."""
+    p = tmp_path / "config.pbtxt"
+    p.write_text('name: "m"\nbackend: "onnxruntime"\nmax_batch_size: 8\ninput [\n  {\n    name: "x"\n'
+                 f'    data_type: TYPE_FP32\n    {dims}\n  }}\n]\n', encoding="utf-8")
+    with pytest.raises(ExtractionError) as info:
+        api.extract(p)
+    assert info.value.message == (f"input 'x': {field}: Triton refuses to load this model (a dimension must be an "
+                                  "integer >= 1, or -1 for a variable size)")
+    assert (info.value.path, info.value.line) == (str(p), 8)
+    p.write_text('name: "m"\nbackend: "onnxruntime"\nmax_batch_size: 8\ninput [\n  {\n    name: "x"\n'
+                 '    data_type: TYPE_FP32\n    dims: [ -1, 1 ] reshape: { shape: [ ] }\n  }\n]\n', encoding="utf-8")
+    assert api.extract(p)["io.inputs.x.shape"].value == [-1, -1, 1]
+
+
 def test_cli_error_is_one_line_with_file_and_line() -> None:
     res = run_cli("extract", str(FIXTURES / "bad" / "bad_enum.pbtxt"))
     assert res.returncode == 2
