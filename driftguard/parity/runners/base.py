@@ -132,9 +132,7 @@ class TensorPreprocessing:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TensorPreprocessing:
-        ml = config.get("preprocessing.max_length")
-        return cls(max_length=int(ml) if isinstance(ml, (int, float)) and not isinstance(ml, bool) and 1 <= ml < 1e9
-                   else None,
+        return cls(max_length=max_length_of(config),
                    truncation_side=str(config.get("preprocessing.truncation_side") or "right"),
                    padding_side=str(config.get("preprocessing.padding_side") or "right"),
                    special=edge_token_ids(config))
@@ -207,6 +205,15 @@ class TensorPreprocessing:
         body = np.arange(lead, count - trail)
         body = (body[len(body) - room:] if room else body[:0]) if self.truncation_side == "left" else body[:room]
         return np.concatenate([np.arange(lead), body, np.arange(count - trail, count)]).astype(np.int64)
+
+
+def max_length_of(config: Mapping[str, Any]) -> int | None:
+    """The side's ``preprocessing.max_length`` as every runner applies it: a count of tokens from 1 up to below
+    a very large one (tokenizers save 1e30 for "no limit"); None, no truncation, for anything else (unset, 0 or
+    less, a fraction below 1, a bool, a string). The tensor adapter, the real tokenizer and the hf runner read it
+    here, so one side's text and token arrays are cut alike."""
+    ml = config.get("preprocessing.max_length")
+    return int(ml) if isinstance(ml, (int, float)) and not isinstance(ml, bool) and 1 <= ml < 1e9 else None
 
 
 def torch_device(requested: str, cuda: bool) -> str:

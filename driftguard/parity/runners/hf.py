@@ -57,6 +57,7 @@ from driftguard.parity.runners.base import (
     TensorPreprocessing,
     as_outputs,
     edge_token_ids,
+    max_length_of,
     torch_device,
 )
 from driftguard.parity.runners.tokenizer import SideTokenizer
@@ -109,8 +110,7 @@ def settings(config: Mapping[str, Any], generating: bool, accepted: Collection[s
     """The runner settings for ``config`` (``{canonical key: value}``). ``generating``: the model is run with
     ``generate``; ``accepted``: the names ``generate()`` takes (``GenerationConfig``'s attributes)."""
     applies: set[str] = set()
-    ml = _int(config.get("preprocessing.max_length"))
-    max_length = ml if ml is not None and 0 < ml < 1_000_000_000 else None
+    max_length = max_length_of(config)
     if "preprocessing.max_length" in config:
         applies.add("preprocessing.max_length")
     sides: dict[str, str | None] = {}

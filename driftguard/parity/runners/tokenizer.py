@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from driftguard.errors import MissingExtraError
 from driftguard.parity.errors import ParityError
+from driftguard.parity.runners.base import max_length_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -78,10 +79,6 @@ def _shown(folder: Path, base: Path) -> str:
         return str(folder)
 
 
-def _int(v: Any) -> int | None:
-    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1_000_000_000 else None
-
-
 @functools.lru_cache(maxsize=32)
 def edge_ids(folder: Path) -> frozenset[int]:
     """The ids of the ``[CLS]``/``<s>`` and ``[SEP]``/``</s>`` tokens the real tokenizer in ``folder`` puts around
@@ -109,7 +106,7 @@ class SideTokenizer:
     def __init__(self, folder: Path, config: Mapping[str, Any], label: str | None = None) -> None:
         self.folder = folder
         self.label = label or str(folder)
-        self.max_length = _int(config.get("preprocessing.max_length"))
+        self.max_length = max_length_of(config)
         sides = {s: config.get(f"preprocessing.{s}") for s in ("truncation_side", "padding_side")}
         self.sides = {s: str(v) for s, v in sides.items() if v in ("left", "right")}
         self.tokenizer: Any = None

@@ -318,7 +318,7 @@ def test_a_folder_without_added_tokens_decoder_gives_its_ids_from_the_real_token
 # means no truncation; only left/right are sides; the report names the folder as the manifest does.
 
 @pytest.mark.parametrize(("given", "want"), [(8, 8), (8.0, 8), (1, 1), (999_999_999, 999_999_999), (None, None),
-                                             (0, None), (-3, None), (1_000_000_000, None), (10**30, None),
+                                             (0, None), (-3, None), (0.5, None), (1_000_000_000, None), (10**30, None),
                                              (True, None), ("8", None)])
 def test_max_length_is_a_positive_count_below_a_very_large_one(given: Any, want: int | None) -> None:
     side = SideTokenizer(Path("t"), {"preprocessing.max_length": given})
